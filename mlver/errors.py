@@ -1,0 +1,219 @@
+"""Every error mlver raises on purpose, and the exit codes they map to.
+
+Each error carries a one-line message (what went wrong) and a hint (the
+command that fixes it). Only ``mlver.cli`` turns them into output.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1  # the command ran and its check failed (like diff/grep)
+    ERROR = 2  # bad usage or input, something missing, storage or git failing
+    BUG = 4
+    INTERRUPTED = 130
+
+
+class MlverError(Exception):
+    """A user-facing error: a message, a hint, and an exit code."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotARepository(MlverError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"not a git repository (or any parent up to /): {path}",
+            "run `mlver init` here, or cd into your project",
+        )
+
+
+class NotInitialised(MlverError):
+    def __init__(self, root: str) -> None:
+        super().__init__(
+            f"no mlver.yaml in {root}: this repository is not an mlver project",
+            "run `mlver init`",
+        )
+
+
+class ConfigError(MlverError):
+    """mlver.yaml, params or metrics files that cannot be read."""
+
+
+class InvalidName(MlverError):
+    def __init__(self, kind: str, name: str) -> None:
+        shown = repr(name) if name else "an empty name"
+        super().__init__(
+            f"invalid {kind} name {shown}: use lowercase letters, digits and '-' "
+            "(starting and ending with a letter or digit)",
+            f"e.g. `churn`, `churn-v2`; no '/', '..', '@', '#' or spaces",
+        )
+
+
+class InvalidVersion(MlverError):
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            f"invalid version {version!r}: versions are semver with a 'v', like v1.2.0",
+            "pass e.g. `--version v1.0.0`, or use `--bump major|minor|patch`",
+        )
+
+
+class InvalidReference(MlverError):
+    def __init__(self, ref: str, why: str = "") -> None:
+        super().__init__(
+            f"cannot read model reference {ref!r}" + (f": {why}" if why else ""),
+            "use NAME, NAME@v1.2.0, NAME#stage or NAME@<git-rev>",
+        )
+
+
+class UnknownModel(MlverError):
+    def __init__(self, name: str, known: list[str] | None = None) -> None:
+        listed = f" (known: {', '.join(known)})" if known else ""
+        super().__init__(
+            f"unknown model {name!r}{listed}",
+            f"declare it with `mlver model add {name} --path ...`, or see `mlver ls`",
+        )
+
+
+class ModelExists(MlverError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"model {name!r} is already declared in mlver.yaml",
+            "pick another name, or edit mlver.yaml to change it",
+        )
+
+
+class VersionNotFound(MlverError):
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(
+            f"{model} has no version {version}",
+            f"see its versions with `mlver log {model}`",
+        )
+
+
+class StageNotFound(MlverError):
+    def __init__(self, model: str, stage: str) -> None:
+        super().__init__(
+            f"no version of {model} is in stage {stage!r}",
+            f"see its stages with `mlver ls`, or assign one with `mlver promote {model}@vX.Y.Z {stage}`",
+        )
+
+
+class VersionExists(MlverError):
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(
+            f"{model}@{version} already exists; a released version is never moved",
+            f"release a new version with `mlver release {model} --bump patch`",
+        )
+
+
+class AlreadyReleased(MlverError):
+    def __init__(self, model: str, version: str, commit: str) -> None:
+        super().__init__(
+            f"commit {commit[:12]} is already released as {model}@{version}",
+            f"record a new training with `mlver run {model}` before releasing again",
+        )
+
+
+class RecordNotFound(MlverError):
+    def __init__(self, model: str, rev: str) -> None:
+        super().__init__(
+            f"no record of {model} at {rev}",
+            f"record a training first with `mlver run {model}` or `mlver record {model}`",
+        )
+
+
+class RecordTampered(MlverError):
+    def __init__(self, model: str, rev: str) -> None:
+        super().__init__(
+            f"the record of {model} at {rev} does not match its digest: it was edited by hand",
+            f"restore it with `git checkout {rev} -- .mlver/records/{model}.json` or re-record",
+        )
+
+
+class RecordSchemaError(MlverError):
+    def __init__(self, model: str, found: object, supported: int) -> None:
+        super().__init__(
+            f"the record of {model} has schema {found}, this mlver reads schema {supported}",
+            "upgrade mlver (`pip install -U mlver`)",
+        )
+
+
+class DirtyTree(MlverError):
+    def __init__(self, files: list[str]) -> None:
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        super().__init__(
+            f"tracked files have uncommitted changes: {shown}",
+            "commit them (`git commit -am ...`), or pass --allow-dirty to record the diff",
+        )
+
+
+class DataChanged(MlverError):
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"data {path} {why}",
+            f"track the new version with `mlver data add {path}` and commit it, "
+            f"or restore it with `dvc checkout {path}`",
+        )
+
+
+class DataNotTracked(MlverError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"data {path} is not tracked by DVC",
+            f"track it with `mlver data add {path}` and commit the .dvc file",
+        )
+
+
+class TrainingFailed(MlverError):
+    def __init__(self, command: str, code: int) -> None:
+        super().__init__(
+            f"training command failed with exit code {code}: {command}; nothing was recorded",
+            "fix the error above and run `mlver run` again",
+        )
+
+
+class ArtifactMissing(MlverError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"model file {path} does not exist; nothing was recorded",
+            "check that the training writes the path declared with `mlver model add --path`",
+        )
+
+
+class GitError(MlverError):
+    pass
+
+
+class DvcError(MlverError):
+    pass
+
+
+class RemoteError(MlverError):
+    pass
+
+
+class StorageError(MlverError):
+    pass
+
+
+class IntegrityError(MlverError):
+    """Stored content does not hash to what the record says."""
+
+
+class VersionNotNewer(MlverError):
+    def __init__(self, model: str, version: str, highest: str) -> None:
+        super().__init__(
+            f"{model}@{version} would be older than the highest version {highest}",
+            f"pass a higher --version, or use `mlver release {model} --bump patch`",
+        )

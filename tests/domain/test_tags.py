@@ -1,0 +1,117 @@
+"""The tag grammar and semver: round trips, ordering, bumps."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mlver.domain import tags
+from mlver.domain.refs import Ref, parse_ref
+from mlver.domain.semver import Version
+from mlver.errors import InvalidName, InvalidReference, InvalidVersion
+
+names = st.from_regex(r"\A[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?\Z")
+numbers = st.integers(min_value=0, max_value=10_000)
+pre_ids = st.one_of(st.integers(0, 999).map(str), st.from_regex(r"\A[a-z][a-z0-9-]{0,5}\Z"))
+versions = st.builds(
+    Version,
+    numbers, numbers, numbers,
+    st.one_of(st.just(""), st.lists(pre_ids, min_size=1, max_size=3).map(".".join)),
+    st.one_of(st.just(""), st.from_regex(r"\A[a-z0-9]{1,6}\Z")),
+)
+
+
+@given(versions)
+def test_version_round_trip(v: Version) -> None:
+    assert Version.parse(str(v)) == v
+
+
+@given(versions, versions)
+def test_version_order_is_total_and_consistent(a: Version, b: Version) -> None:
+    assert (a < b) + (b < a) + (a == b) == 1
+
+
+@given(versions)
+def test_pre_release_sorts_before_release(v: Version) -> None:
+    release = Version(v.major, v.minor, v.patch)
+    if v.pre:
+        assert v < release
+        assert v.bump("patch") == release
+
+
+@given(versions, st.sampled_from(["major", "minor", "patch"]))
+def test_bump_is_greater(v: Version, part: str) -> None:
+    assert v.bump(part) > v
+
+
+def test_semver_precedence_example() -> None:
+    chain = ["v1.0.0-alpha", "v1.0.0-alpha.1", "v1.0.0-alpha.beta", "v1.0.0-beta",
+             "v1.0.0-beta.2", "v1.0.0-beta.11", "v1.0.0-rc.1", "v1.0.0", "v1.1.0", "v2.0.0"]
+    parsed = [Version.parse(v) for v in chain]
+    assert sorted(parsed) == parsed
+    assert Version.parse("v0.1.0").bump("minor") == Version.parse("v0.2.0")
+    assert Version.parse("v1.2.3").bump("major") == Version.parse("v2.0.0")
+
+
+@pytest.mark.parametrize("bad", ["1.0", "1.0.0", "vx", "v1.0", "v01.0.0", "v1.0.0-", ""])
+def test_invalid_versions(bad: str) -> None:
+    with pytest.raises(InvalidVersion):
+        Version.parse(bad)
+
+
+tag_names = st.one_of(
+    st.builds(lambda m, v: tags.TagName(tags.Action.REGISTER, m, version=str(v)), names, versions),
+    st.builds(lambda m, v, n: tags.TagName(tags.Action.DEREGISTER, m, version=str(v), number=n), names, versions, numbers),
+    st.builds(lambda m, s, n: tags.TagName(tags.Action.ASSIGN, m, stage=s, number=n), names, names, numbers),
+    st.builds(lambda m, s, n: tags.TagName(tags.Action.UNASSIGN, m, stage=s, number=n), names, names, numbers),
+    st.builds(lambda m, n: tags.TagName(tags.Action.DEPRECATE, m, number=n), names, numbers),
+)
+
+
+@given(tag_names)
+def test_tag_round_trip(tag: tags.TagName) -> None:
+    assert tags.parse(tag.format()) == tag
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("churn@v1.2.0", tags.TagName(tags.Action.REGISTER, "churn", version="v1.2.0")),
+    ("churn#prod#3", tags.TagName(tags.Action.ASSIGN, "churn", stage="prod", number=3)),
+    ("churn#prod!#4", tags.TagName(tags.Action.UNASSIGN, "churn", stage="prod", number=4)),
+    ("churn@v1.0.0!#5", tags.TagName(tags.Action.DEREGISTER, "churn", version="v1.0.0", number=5)),
+    ("churn@deprecated#6", tags.TagName(tags.Action.DEPRECATE, "churn", number=6)),
+    ("v1.0.0", None),
+    ("release-2024", None),
+    ("churn@1.0.0", None),
+])
+def test_parse_examples(text: str, expected: tags.TagName | None) -> None:
+    assert tags.parse(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "../x", "a b", "x@y", "x#y", "Churn", "-x", "x-", "a/b", "a..b", "a_b"])
+def test_invalid_names(bad: str) -> None:
+    with pytest.raises(InvalidName):
+        tags.check_name(bad)
+
+
+@given(names)
+def test_valid_names(name: str) -> None:
+    assert tags.check_name(name) == name
+
+
+@pytest.mark.parametrize("text, ref", [
+    ("churn", Ref("churn")),
+    ("churn@v1.2.0", Ref("churn", version="v1.2.0")),
+    ("churn#prod", Ref("churn", stage="prod")),
+    ("churn@main", Ref("churn", rev="main")),
+    ("churn@HEAD~1", Ref("churn", rev="HEAD~1")),
+    ("churn@v1.2", Ref("churn", rev="v1.2")),
+])
+def test_parse_ref(text: str, ref: Ref) -> None:
+    assert parse_ref(text) == ref
+    assert str(parse_ref(text)) == text
+
+
+@pytest.mark.parametrize("bad", ["", "churn@", "churn#", "churn#Prod", "@v1.0.0", "churn@-x"])
+def test_bad_refs(bad: str) -> None:
+    with pytest.raises((InvalidReference, InvalidName)):
+        parse_ref(bad)
