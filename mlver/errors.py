@@ -217,3 +217,7 @@ class VersionNotNewer(MlverError):
             f"{model}@{version} would be older than the highest version {highest}",
             f"pass a higher --version, or use `mlver release {model} --bump patch`",
         )
+
+
+class DataError(MlverError):
+    """A data file that cannot be read or profiled (a malformed CSV, a bad Parquet)."""

@@ -1,0 +1,3 @@
+from mlver.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The only importers of their library; each turns its errors into MlverError."""

@@ -1,0 +1,246 @@
+"""Everything mlver asks of DVC: tracking, status, config and its layouts.
+
+Reading a ``.dvc`` file or ``dvc.lock`` is plain YAML and stays here without
+importing dvc (0.35 s); dvc itself is imported only by the calls that change
+or check the workspace.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from mlver.errors import DvcError
+
+LOCK_FILE = "dvc.lock"
+PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
+
+
+@dataclass(frozen=True)
+class Out:
+    """A DVC-tracked path and its content hash as DVC wrote it."""
+
+    path: str  # relative to the repository root
+    md5: str  # ends with ".dir" for a directory
+    size: int | None
+    nfiles: int | None
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+
+@contextmanager
+def _dvc_errors(action: str, hint: str = "see `dvc doctor`; run with --traceback for details") -> Iterator[None]:
+    from dvc.exceptions import DvcException
+
+    try:
+        yield
+    except DvcException as exc:
+        msg = " ".join(str(exc).split())
+        raise DvcError(f"dvc could not {action}: {msg}", hint) from exc
+
+
+@contextmanager
+def _repo(root: Path) -> Iterator[Any]:
+    # DVC would otherwise phone home and print INFO lines on stdout.
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    from dvc.repo import Repo
+
+    logging.getLogger("dvc").setLevel(logging.WARNING)
+    with _dvc_errors("open the repository", "run `mlver init`"):
+        repo = Repo(str(root))
+    try:
+        yield repo
+    finally:
+        repo.close()  # releases DVC's state database and lock
+
+
+def is_initialised(root: Path) -> bool:
+    return (root / ".dvc").is_dir()
+
+
+def init(root: Path) -> None:
+    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    from dvc.repo import Repo
+
+    logging.getLogger("dvc").setLevel(logging.WARNING)
+    with _dvc_errors("initialise"):
+        Repo.init(str(root))
+
+
+def add(root: Path, paths: list[str]) -> list[Out]:
+    """Track ``paths`` (files or directories) with DVC; returns their outs."""
+    with _repo(root) as repo, _dvc_errors(f"track {', '.join(paths)}", "check the path; see `dvc status`"):
+        repo.add([str(root / p) for p in paths])
+    outs = []
+    for p in paths:
+        out = read_dvcfile_out(root, p)
+        if out is None:
+            raise DvcError(f"dvc did not write {p}.dvc", "run `dvc add` by hand to see why")
+        outs.append(out)
+    return outs
+
+
+def dvcfile_for(path: str) -> str:
+    return f"{path}.dvc"
+
+
+def tracked_side_files(path: str) -> list[str]:
+    """The files ``dvc add path`` writes besides the cache."""
+    parent = os.path.dirname(path)
+    return [dvcfile_for(path), f"{parent}/.gitignore" if parent else ".gitignore"]
+
+
+def _yaml(text: bytes | str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DvcError(f"{where} is not valid YAML", f"fix or restore {where}") from exc
+
+
+def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
+    """The out of a single-output ``.dvc`` file's content."""
+    doc = _yaml(text, dvcfile_for(path))
+    outs = (doc or {}).get("outs") or []
+    if not outs or "md5" not in outs[0]:
+        return None
+    entry = outs[0]
+    return Out(path=path, md5=entry["md5"], size=entry.get("size"), nfiles=entry.get("nfiles"))
+
+
+def read_dvcfile_out(root: Path, path: str) -> Out | None:
+    dvcfile = root / dvcfile_for(path)
+    if not dvcfile.exists():
+        return None
+    return out_from_dvcfile(dvcfile.read_text(), path)
+
+
+def lock_stage(root: Path, stage: str, text: bytes | str | None = None) -> dict[str, Any] | None:
+    """A stage's entry of dvc.lock: deps, params, outs with their hashes."""
+    if text is None:
+        lock = root / LOCK_FILE
+        if not lock.exists():
+            return None
+        text = lock.read_text()
+    doc = _yaml(text, LOCK_FILE) or {}
+    return (doc.get("stages") or {}).get(stage)
+
+
+def outs_from_lock_entries(entries: list[dict[str, Any]], wdir: str = "") -> list[Out]:
+    return [
+        Out(
+            path=os.path.normpath(os.path.join(wdir, e["path"])),
+            md5=e.get("md5", ""),
+            size=e.get("size"),
+            nfiles=e.get("nfiles"),
+        )
+        for e in entries
+    ]
+
+
+def stage_names(root: Path) -> list[str]:
+    path = root / "dvc.yaml"
+    if not path.exists():
+        return []
+    doc = _yaml(path.read_text(), "dvc.yaml") or {}
+    return list((doc.get("stages") or {}).keys())
+
+
+def changed(root: Path, paths: list[str]) -> dict[str, str]:
+    """Tracked paths whose workspace copy differs from their .dvc hash.
+
+    Uses DVC's own state database, so unchanged large files are not re-hashed.
+    """
+    targets = [str(root / dvcfile_for(p)) for p in paths]
+    with _repo(root) as repo, _dvc_errors("check the data status"):
+        status = repo.status(targets=targets)
+    found: dict[str, str] = {}
+    for entries in status.values():
+        for entry in entries:
+            if isinstance(entry, dict):
+                for outs in entry.values():
+                    if isinstance(outs, dict):
+                        for out_path, state in outs.items():
+                            found[os.path.relpath(os.path.join(root, out_path), root)] = state
+    return found
+
+
+def repro(root: Path, stage: str) -> int:
+    """Run ``dvc repro STAGE`` with its output on our stderr; returns its exit code."""
+    from mlver.adapters.process import run_to_stderr
+
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    return run_to_stderr([sys.executable, "-m", "dvc", "repro", stage], cwd=root, env=env)
+
+
+# -- remotes and layouts ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    url: str
+    options: dict[str, Any]
+
+
+def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
+    """All configured remotes (every config level merged) and the default's name."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+    except ConfigError as exc:
+        raise DvcError(f"DVC config is invalid: {exc}", "fix .dvc/config or .dvc/config.local") from exc
+    found = {
+        name: Remote(name, str(opts.get("url", "")), dict(opts))
+        for name, opts in config.get("remote", {}).items()
+    }
+    return found, config.get("core", {}).get("remote")
+
+
+def set_remote(root: Path, name: str, url: str, level: str, default: bool) -> None:
+    from dvc.config import Config
+
+    config = Config(dvc_dir=str(root / ".dvc"))
+    with config.edit(level) as conf:
+        conf["remote"][name] = {"url": url}
+        if default:
+            conf["core"]["remote"] = name
+
+
+def cache_dir(root: Path) -> Path:
+    """The local cache's ``files/md5`` folder (DVC 3 layout)."""
+    config = root / ".dvc" / "config"
+    # The common case needs no dvc import: no custom cache dir configured.
+    texts = [p.read_text() for p in (config, root / ".dvc" / "config.local") if p.exists()]
+    if not any("[cache]" in t for t in texts):
+        return root / ".dvc" / "cache" / "files" / "md5"
+    with _repo(root) as repo:
+        return Path(repo.cache.local.path)
+
+
+def object_relpath(md5: str) -> str:
+    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``."""
+    return f"{md5[:2]}/{md5[2:]}"
+
+
+def remote_object_key(md5: str) -> str:
+    return f"files/md5/{object_relpath(md5)}"
+
+
+def parse_dir_manifest(content: bytes) -> list[tuple[str, str]]:
+    """(relpath, md5) for every file of a ``.dir`` object."""
+    import json
+
+    try:
+        entries = json.loads(content)
+        return [(e["relpath"], e["md5"]) for e in entries]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DvcError("a directory manifest (.dir object) is corrupt", "re-add the directory with `mlver data add`") from exc

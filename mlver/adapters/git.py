@@ -1,0 +1,303 @@
+"""Everything mlver asks of git, as subprocess calls.
+
+Reads are done in bulk (one ``for-each-ref``, one ``cat-file --batch``) so
+that the registry stays fast at tens of thousands of tags; plain subprocess
+beats GitPython here on start-up and per-object cost.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from mlver.errors import GitError, NotARepository
+
+
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    # Never let git open an editor or ask for credentials behind our back.
+    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env["GIT_EDITOR"] = "true"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    root: Path | str,
+    *args: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> str:
+    """Run git in ``root`` and return stdout as text; GitError on failure."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            input=input,
+            capture_output=True,
+            env=_env(env),
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH", "install git") from exc
+    if check and proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(
+            f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}",
+            "see `git status`; run with --traceback for details",
+        )
+    return proc.stdout.decode(errors="replace")
+
+
+def ok(root: Path | str, *args: str) -> bool:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, env=_env()
+    ).returncode == 0
+
+
+def toplevel(path: Path) -> Path:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, env=_env()
+    )
+    if proc.returncode != 0:
+        raise NotARepository(str(path))
+    return Path(proc.stdout.decode().strip())
+
+
+def init(path: Path) -> None:
+    run(path, "init", "-q")
+
+
+def head(root: Path) -> str | None:
+    """The commit HEAD points at, or None on an unborn branch."""
+    out = subprocess.run(
+        ["git", "rev-parse", "-q", "--verify", "HEAD^{commit}"],
+        cwd=root, capture_output=True, env=_env(),
+    )
+    return out.stdout.decode().strip() or None
+
+
+def resolve_commit(root: Path, rev: str) -> str | None:
+    if rev.startswith("-"):
+        return None
+    out = subprocess.run(
+        ["git", "rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=root, capture_output=True, env=_env(),
+    )
+    return out.stdout.decode().strip() or None
+
+
+def changed_tracked(root: Path) -> list[str]:
+    """Tracked paths with staged or unstaged changes (untracked files ignored)."""
+    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=no")
+    paths = []
+    entries = out.split("\0")
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        if not entry:
+            i += 1
+            continue
+        status, path = entry[:2], entry[3:]
+        paths.append(path)
+        if "R" in status or "C" in status:
+            i += 1  # the rename's source path follows
+        i += 1
+    return paths
+
+
+def diff_against_head(root: Path) -> bytes:
+    """The full binary diff of tracked changes against HEAD (for --allow-dirty)."""
+    if head(root) is None:
+        return b""
+    proc = subprocess.run(
+        ["git", "diff", "--binary", "HEAD"], cwd=root, capture_output=True, env=_env()
+    )
+    return proc.stdout
+
+
+def user(root: Path) -> tuple[str, str]:
+    name = run(root, "config", "user.name", check=False).strip()
+    email = run(root, "config", "user.email", check=False).strip()
+    return name, email
+
+
+def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
+    """Commit exactly ``paths`` (as they are in the work tree) on top of HEAD.
+
+    Uses a throw-away index so whatever the user has staged stays staged and
+    out of this commit, and moves HEAD with a compare-and-swap so a racing
+    commit cannot be lost. Returns the new commit.
+    """
+    parent = head(root)
+    with tempfile.TemporaryDirectory(prefix="mlver-index-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        if parent:
+            run(root, "read-tree", parent, env=env)
+        present = [p for p in paths if (root / p).exists()]
+        gone = [p for p in paths if not (root / p).exists()]
+        if present:
+            run(root, "update-index", "--add", "--", *present, env=env)
+        if gone:
+            run(root, "update-index", "--force-remove", "--", *gone, env=env)
+        tree = run(root, "write-tree", env=env).strip()
+    commit_args = ["commit-tree", tree, "-m", message]
+    if parent:
+        commit_args[2:2] = ["-p", parent]
+    commit = run(root, *commit_args).strip()
+    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    run(root, "update-ref", "-m", f"commit: {message.splitlines()[0]}", ref, commit, parent or "0" * 40)
+    # Bring the real index in line for these paths only.
+    run(root, "reset", "-q", "--", *paths, check=False)
+    return commit
+
+
+def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None:
+    """Undo a commit of ours: HEAD back to ``previous``, index entries of ``paths`` too."""
+    if head(root) == previous:
+        return
+    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    if previous:
+        run(root, "update-ref", ref, previous, check=False)
+        run(root, "reset", "-q", "--", *paths, check=False)
+    else:
+        run(root, "update-ref", "-d", ref, check=False)
+        run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, check=False)
+
+
+def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = False) -> None:
+    run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
+
+
+def delete_tag(root: Path, name: str) -> None:
+    run(root, "tag", "-d", name, check=False)
+
+
+def tag_exists(root: Path, name: str) -> bool:
+    return ok(root, "rev-parse", "-q", "--verify", f"refs/tags/{name}")
+
+
+@dataclass(frozen=True)
+class RawTag:
+    name: str
+    commit: str  # the commit it points at (peeled)
+    tagger: str
+    email: str
+    timestamp: int
+    message: str
+    annotated: bool
+
+
+_FIELDS = (
+    "%(refname:strip=2)", "%(objecttype)", "%(objectname)", "%(*objectname)",
+    "%(*objecttype)", "%(taggername)", "%(taggeremail)", "%(taggerdate:unix)",
+    "%(creatordate:unix)", "%(contents)",
+)
+_SEP, _END = "\x1f", "\x1e"
+
+
+def list_tags(root: Path, pattern: str | None = None) -> list[RawTag]:
+    """All tags in one call; lightweight tags are kept with annotated=False."""
+    fmt = "%1f".join(_FIELDS) + "%1e"
+    args = ["for-each-ref", f"--format={fmt}"]
+    args.append(f"refs/tags/{pattern}" if pattern else "refs/tags")
+    out = run(root, *args)
+    tags = []
+    for chunk in out.split(_END):
+        chunk = chunk.lstrip("\n")
+        if not chunk:
+            continue
+        name, otype, oid, peeled, ptype, tagger, email, tdate, cdate, message = chunk.split(_SEP, 9)
+        annotated = otype == "tag"
+        if annotated and ptype != "commit":
+            continue  # a tag of a tag or a tree is not a registry event
+        commit = peeled if annotated else oid
+        tags.append(RawTag(
+            name=name,
+            commit=commit,
+            tagger=tagger,
+            email=email.strip("<>"),
+            timestamp=int(tdate or cdate or 0),
+            message=message.rstrip("\n"),
+            annotated=annotated,
+        ))
+    return tags
+
+
+def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
+    """``rev:path`` -> content (None when missing), in one cat-file process."""
+    specs = list(dict.fromkeys(specs))
+    if not specs:
+        return {}
+    payload = "".join(s + "\n" for s in specs).encode()
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch"], cwd=root, input=payload, capture_output=True, env=_env()
+    )
+    if proc.returncode != 0:
+        raise GitError("git cat-file failed", "check the repository with `git fsck`")
+    out = proc.stdout
+    result: dict[str, bytes | None] = {}
+    pos = 0
+    for spec in specs:
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].decode(errors="replace")
+        pos = nl + 1
+        if header.endswith(" missing") or header.endswith(" ambiguous"):
+            result[spec] = None
+            continue
+        _, otype, size = header.rsplit(" ", 2)
+        size_i = int(size)
+        result[spec] = out[pos:pos + size_i] if otype == "blob" else None
+        pos += size_i + 1
+    return result
+
+
+def read_blob(root: Path, rev: str, path: str) -> bytes | None:
+    return read_blobs(root, [f"{rev}:{path}"])[f"{rev}:{path}"]
+
+
+@dataclass(frozen=True)
+class RawCommit:
+    commit: str
+    author: str
+    email: str
+    timestamp: int
+    subject: str
+
+
+def log_path(root: Path, path: str, rev: str = "HEAD") -> list[RawCommit]:
+    """Commits that changed ``path``, newest first."""
+    if head(root) is None:
+        return []
+    out = run(root, "log", "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
+    commits = []
+    for chunk in out.split("\x1e"):
+        chunk = chunk.strip("\n")
+        if chunk:
+            sha, name, email, ts, subject = chunk.split("\x1f", 4)
+            commits.append(RawCommit(sha, name, email, int(ts), subject))
+    return commits
+
+
+def numstat(root: Path, old: str, new: str) -> list[tuple[str, int | None, int | None]]:
+    """Files changed between two commits with lines added/removed (None: binary)."""
+    out = run(root, "diff", "--numstat", "-z", "--no-renames", old, new)
+    rows = []
+    for entry in out.split("\0"):
+        if not entry:
+            continue
+        added, removed, path = entry.split("\t", 2)
+        rows.append((path, None if added == "-" else int(added), None if removed == "-" else int(removed)))
+    return rows
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return ok(root, "merge-base", "--is-ancestor", ancestor, descendant)
+
+
+def tracked(root: Path, path: str) -> bool:
+    return ok(root, "ls-files", "--error-unmatch", "--", path)

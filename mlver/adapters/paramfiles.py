@@ -1,0 +1,65 @@
+"""Reading params and metrics files (YAML, JSON or TOML) into flat dicts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlver.domain.record import flatten
+from mlver.errors import ConfigError
+
+
+def read_tree(path: Path, what: str) -> Any:
+    if not path.exists():
+        raise ConfigError(f"{what} file {path.name} does not exist", f"create {path.name} or fix the path in mlver.yaml")
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except Exception as exc:  # every parser has its own error type
+        reason = " ".join(str(exc).split())[:160]
+        raise ConfigError(f"{what} file {path.name} is malformed: {reason}", f"fix {path.name}") from exc
+
+
+def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
+    """``file[:key1,key2]`` -> (file, flat params restricted to the keys)."""
+    file, _, keys = spec.partition(":")
+    tree = read_tree(root / file, "params")
+    if tree is None:
+        tree = {}
+    if not isinstance(tree, dict):
+        raise ConfigError(f"params file {file} must hold a mapping of names to values", f"fix {file}")
+    flat = flatten(tree)
+    if keys:
+        wanted = [k.strip() for k in keys.split(",") if k.strip()]
+        picked: dict[str, Any] = {}
+        for key in wanted:
+            matched = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
+            if not matched:
+                raise ConfigError(f"params file {file} has no key {key!r}", f"fix the params spec {spec!r} in mlver.yaml")
+            picked.update(matched)
+        flat = picked
+    return file, flat
+
+
+def read_metrics(root: Path, file: str) -> dict[str, float | int]:
+    tree = read_tree(root / file, "metrics")
+    if not isinstance(tree, dict):
+        raise ConfigError(f"metrics file {file} must hold a mapping of names to numbers", f"fix {file}")
+    flat = flatten(tree)
+    metrics: dict[str, float | int] = {}
+    for key, value in flat.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue  # metrics files often carry labels or timestamps beside the numbers
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"metric {key} in {file} is not a finite number", f"fix {file}")
+        metrics[key] = value
+    return metrics

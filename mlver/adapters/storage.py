@@ -1,0 +1,127 @@
+"""A DVC-layout object store on a local or mounted directory.
+
+Objects are content addressed (``files/md5/ab/cdef...``), so writing them
+ourselves keeps ``dvc pull`` working while skipping DVC's per-object
+overhead. Every write goes to a temporary file first and is renamed into
+place, so an interrupted transfer never leaves a truncated object behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from mlver.adapters.dvc import object_relpath
+from mlver.errors import RemoteError, StorageError
+
+CHUNK = 1024 * 1024
+Progress = Callable[[int], None]
+
+
+def md5_file(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
+    """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.md5()
+    fd, tmp = tempfile.mkstemp(prefix=".mlver-", suffix=".tmp", dir=dst.parent)
+    try:
+        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+            while chunk := fin.read(CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+                if progress:
+                    progress(len(chunk))
+        os.replace(tmp, dst)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return digest.hexdigest()
+
+
+def _object_md5(md5: str) -> str:
+    return md5[: -len(".dir")] if md5.endswith(".dir") else md5
+
+
+class LocalStore:
+    """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
+
+    def __init__(self, objects_dir: Path, label: str) -> None:
+        self.objects_dir = objects_dir
+        self.label = label
+
+    def path(self, md5: str) -> Path:
+        return self.objects_dir / object_relpath(md5)
+
+    def has(self, md5: str) -> bool:
+        return self.path(md5).is_file()
+
+    def size(self, md5: str) -> int | None:
+        try:
+            return self.path(md5).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def check_writable(self) -> None:
+        try:
+            self.objects_dir.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".mlver-probe-", dir=self.objects_dir)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise RemoteError(
+                f"remote {self.label} is not writable: {exc.strerror or exc}",
+                "check the directory's permissions, or set another remote with `dvc remote add -d --local NAME PATH`",
+            ) from exc
+
+    def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
+        written = copy_hashing(src, self.path(md5), progress)
+        if written != _object_md5(md5):
+            self.path(md5).unlink(missing_ok=True)
+            raise StorageError(
+                f"{src} changed while it was being sent (md5 {written}, expected {md5})",
+                "run `dvc status` and try again",
+            )
+
+    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
+        """Copy an object to ``dst`` atomically; returns the md5 of what was written."""
+        src = self.path(md5)
+        if not src.is_file():
+            raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`")
+        return copy_hashing(src, dst, progress)
+
+    def read(self, md5: str) -> bytes | None:
+        try:
+            return self.path(md5).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def remove(self, md5: str) -> None:
+        self.path(md5).unlink(missing_ok=True)
+
+
+def readonly(path: Path) -> None:
+    # DVC keeps cache objects read-only so a link into the workspace cannot
+    # be edited in place; do the same for objects we put in the cache.
+    try:
+        os.chmod(path, 0o444)
+    except OSError:
+        pass
+
+
+def place(src: Path, dst: Path) -> None:
+    """Move a verified temporary file into the workspace, replacing what is there."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(src), str(dst))

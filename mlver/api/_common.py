@@ -1,0 +1,101 @@
+"""Reads shared by the verbs: records at any commit, the registry, ref resolution."""
+from __future__ import annotations
+
+import datetime as dt
+
+from mlver.adapters import git
+from mlver.domain import record as rec
+from mlver.domain.refs import Ref, parse_ref
+from mlver.domain.registry import Registry, fold
+from mlver.errors import (
+    InvalidReference,
+    RecordNotFound,
+    StageNotFound,
+    UnknownModel,
+    VersionNotFound,
+)
+from mlver.models import Record
+from mlver.project import Project
+
+
+def iso(timestamp: int | float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_registry(project: Project, model: str | None = None) -> Registry:
+    if model:
+        # Two globs keep git from formatting every other model's tags.
+        out = git.list_tags(project.root, f"{model}@*") + git.list_tags(project.root, f"{model}#*")
+        return fold(out)
+    return fold(git.list_tags(project.root))
+
+
+def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
+    doc = rec.loads(content, model)
+    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
+
+
+def read_record(project: Project, model: str, commit: str) -> Record | None:
+    content = git.read_blob(project.root, commit, rec.record_path(model))
+    if content is None:
+        return None
+    return record_from_bytes(model, commit, content)
+
+
+def models_at(project: Project, commit: str) -> list[str]:
+    out = git.run(project.root, "ls-tree", "--name-only", f"{commit}:{rec.RECORDS_DIR}", check=False)
+    return sorted(n[: -len(".json")] for n in out.split() if n.endswith(".json"))
+
+
+def known_models(project: Project, registry: Registry) -> list[str]:
+    names = set(registry.models)
+    names.update(project.models())
+    return sorted(names)
+
+
+def resolve(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, str, str | None]:
+    """A reference -> (parsed ref, commit holding the record, version or None)."""
+    ref = parse_ref(text) if isinstance(text, str) else text
+    registry = registry or load_registry(project, ref.model)
+    state = registry.model(ref.model)
+    if ref.rev:
+        commit = git.resolve_commit(project.root, ref.rev)
+        if commit is None:
+            raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
+        return ref, commit, state.version_at(commit) if state else None
+    if ref.version:
+        if state is None or ref.version not in state.versions or ref.version in state.deregistered:
+            if state is None and ref.model not in project.models():
+                raise UnknownModel(ref.model, known_models(project, registry))
+            raise VersionNotFound(ref.model, ref.version)
+        return ref, state.versions[ref.version].raw.commit, ref.version
+    if ref.stage:
+        held = state.stages.get(ref.stage) if state else None
+        if held is None:
+            if state is None and ref.model not in project.models():
+                raise UnknownModel(ref.model, known_models(project, registry))
+            raise StageNotFound(ref.model, ref.stage)
+        if held in state.versions:
+            return ref, state.versions[held].raw.commit, held
+        return ref, held, None  # a stage assigned to a bare commit, as GTO allows
+    latest = state.latest() if state else None
+    if latest:
+        return ref, state.versions[latest].raw.commit, latest
+    if ref.model not in project.models():
+        raise UnknownModel(ref.model, known_models(project, registry))
+    head = git.head(project.root)
+    if head is None:
+        raise RecordNotFound(ref.model, "HEAD")
+    return ref, head, None
+
+
+def resolve_record(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, Record, str | None]:
+    ref, commit, version = resolve(project, text, registry)
+    record = read_record(project, ref.model, commit)
+    if record is None:
+        raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])
+    return ref, record, version

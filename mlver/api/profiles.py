@@ -1,0 +1,39 @@
+"""Data profiles, cached by content hash so each version is read only once."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from mlver.adapters import dvc
+from mlver.adapters.dvc import Out
+from mlver.errors import MlverError
+from mlver.project import Project
+
+
+def profile_for(project: Project, out: Out) -> tuple[dict[str, Any] | None, str | None]:
+    """(profile, why not) for a tracked file; directories and other files get none."""
+    from mlver.adapters import tabular
+
+    if out.is_dir or not tabular.is_tabular(out.path):
+        return None, None
+    cache = project.root / dvc.PROFILE_CACHE / f"{out.md5}.json"
+    if cache.exists():
+        try:
+            return json.loads(cache.read_text()), None
+        except ValueError:
+            cache.unlink(missing_ok=True)
+    path = project.root / out.path
+    if not path.exists():
+        return None, "not in the workspace"
+    try:
+        profile = tabular.profile_file(path)
+    except MlverError as exc:
+        return None, exc.message
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(profile, fh)
+    os.replace(tmp, cache)
+    return profile, None

@@ -1,0 +1,146 @@
+"""The registry: release, ls, log, show."""
+from __future__ import annotations
+
+from mlver.adapters import git
+from mlver.api._common import iso, load_registry, read_record, resolve_record
+from mlver.domain import record as rec
+from mlver.domain.refs import parse_ref
+from mlver.domain.registry import ModelState
+from mlver.domain.semver import BUMP_PARTS, Version
+from mlver.domain.tags import Action, check_name, version_tag
+from mlver.errors import (
+    AlreadyReleased,
+    ConfigError,
+    RecordNotFound,
+    RecordTampered,
+    VersionExists,
+    VersionNotNewer,
+)
+from mlver.models import LogEvent, ModelSummary, ReleaseResult, Shown
+from mlver.project import Project
+
+_BEFORE_FIRST = Version(0, 0, 0)
+
+
+def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD") -> ReleaseResult:
+    """Tag the record of ``name`` at ``rev`` as a new version (GTO format)."""
+    project = Project.find()
+    check_name(name)
+    if bump and version:
+        raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")
+    if bump and bump not in BUMP_PARTS:
+        raise ConfigError(f"unknown bump {bump!r}", "use --bump major, minor or patch")
+    wanted = Version.parse(version) if version else None
+    commit = git.resolve_commit(project.root, rev)
+    if commit is None:
+        raise ConfigError(f"{rev!r} is not a git revision", "pass a branch, tag or commit, e.g. HEAD")
+    state = load_registry(project, name).model(name)
+    if state is not None and wanted is not None and str(wanted) in state.versions:
+        raise VersionExists(name, str(wanted))
+    record = read_record(project, name, commit)
+    if record is None:
+        project.model(name)  # an undeclared name gets UnknownModel, with the known names
+        raise RecordNotFound(name, rev)
+    if not record.intact:
+        raise RecordTampered(name, rev)
+    released = state.version_at(commit) if state else None
+    if released:
+        raise AlreadyReleased(name, released, commit)
+    existing = [Version.parse(v) for v in state.versions] if state else []
+    highest = max(existing) if existing else None
+    if wanted is None:
+        wanted = (highest or _BEFORE_FIRST).bump(bump or "minor")
+    elif highest is not None and wanted < highest:
+        raise VersionNotNewer(name, str(wanted), str(highest))
+    tag = version_tag(name, wanted)
+    if git.tag_exists(project.root, tag):
+        raise VersionExists(name, str(wanted))
+    message = (
+        f"Registering artifact {name} version {wanted}\n\n"
+        f"mlver-record: {rec.record_path(name)}\n"
+        f"mlver-digest: {record.digest}\n"
+    )
+    git.create_tag(project.root, tag, commit, message, sign=bool(project.config.get("signing")))
+    return ReleaseResult(name, str(wanted), tag, commit, record.digest)
+
+
+def _summary(name: str, state: ModelState | None, declared: bool) -> ModelSummary:
+    if state is None:
+        return ModelSummary(name, None, None, None, 0, {}, False, declared)
+    latest = state.latest()
+    event = state.versions[latest] if latest else None
+    return ModelSummary(
+        model=name,
+        latest=latest,
+        latest_commit=event.raw.commit if event else None,
+        released=iso(event.raw.timestamp) if event else None,
+        versions=len(state.active_versions()),
+        stages=dict(sorted(state.stages.items())),
+        deprecated=state.deprecated,
+        declared=declared,
+    )
+
+
+def ls() -> list[ModelSummary]:
+    """Every model: declared in mlver.yaml or present in the registry's tags."""
+    project = Project.find()
+    registry = load_registry(project)
+    declared = project.models()
+    names = sorted(set(registry.models) | set(declared))
+    return [_summary(n, registry.model(n), n in declared) for n in names]
+
+
+_KIND = {
+    Action.REGISTER: "release",
+    Action.DEREGISTER: "deregister",
+    Action.ASSIGN: "assign",
+    Action.UNASSIGN: "unassign",
+    Action.DEPRECATE: "deprecate",
+}
+
+
+def log(name: str) -> list[LogEvent]:
+    """The audit trail of a model, newest first: trainings and registry events."""
+    project = Project.find()
+    check_name(name)
+    state = load_registry(project, name).model(name)
+    history = git.log_path(project.root, rec.record_path(name))
+    if state is None and not history:
+        project.model(name)  # UnknownModel unless it is declared
+    events: list[tuple[tuple[int, int], LogEvent]] = []
+    for commit in history:
+        events.append(((commit.timestamp, -1), LogEvent(
+            kind="record", model=name, commit=commit.commit, author=commit.author,
+            email=commit.email, time=iso(commit.timestamp), message=commit.subject,
+        )))
+    for event in state.events if state else []:
+        tag = event.tag
+        version = tag.version or None
+        if tag.action in (Action.ASSIGN, Action.UNASSIGN):
+            version = state.version_at(event.raw.commit)
+        events.append((event.order, LogEvent(
+            kind=_KIND[tag.action], model=name, commit=event.raw.commit, author=event.raw.tagger,
+            email=event.raw.email, time=iso(event.raw.timestamp),
+            message=event.raw.message.splitlines()[0] if event.raw.message else "",
+            version=version, stage=tag.stage or None, tag=event.raw.name,
+        )))
+    events.sort(key=lambda pair: pair[0], reverse=True)
+    return [e for _, e in events]
+
+
+def show(ref: str) -> Shown:
+    """One record in full, with the versions and stages that point at it."""
+    project = Project.find()
+    parsed = parse_ref(ref)
+    registry = load_registry(project, parsed.model)
+    _, record, _ = resolve_record(project, parsed, registry)
+    state = registry.model(parsed.model)
+    versions: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    if state is not None and record.commit:
+        versions = tuple(sorted(
+            (v for v in state.by_commit.get(record.commit, []) if v not in state.deregistered),
+            key=Version.parse,
+        ))
+        stages = tuple(sorted(s for s, v in state.stages.items() if v in versions or v == record.commit))
+    return Shown(ref=str(parsed), record=record, versions=versions, stages=stages)

@@ -1,0 +1,156 @@
+"""Setting a project up: init, data add, model add."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mlver.adapters import dvc, git, yamlfile
+from mlver.adapters.paramfiles import read_params
+from mlver.api.profiles import profile_for
+from mlver.domain.tags import check_name
+from mlver.errors import ConfigError, DataNotTracked, ModelExists, MlverError
+from mlver.models import DataAddResult, InitResult, ModelAddResult
+from mlver.project import CONFIG, CONFIG_VERSION, Project
+
+DEFAULT_REMOTE = "mlver-local"
+
+_CONFIG_HEADER = """\
+# mlver project settings. Models are declared with `mlver model add`;
+# each one lists its data (DVC-tracked paths), params (file[:keys]),
+# metrics file, and the command or DVC stage that trains it.
+"""
+
+
+def default_storage_dir() -> Path:
+    """Per-user storage shared by all projects: objects are content addressed."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "mlver" / "storage"
+
+
+def init(path: Path | None = None, remote: str | None = None) -> InitResult:
+    """Make ``path`` (default: cwd) an mlver project; safe to run twice."""
+    cwd = (path or Path.cwd()).resolve()
+    created_git = False
+    try:
+        root = git.toplevel(cwd)
+    except MlverError:
+        git.init(cwd)
+        root, created_git = cwd, True
+    created_dvc = not dvc.is_initialised(root)
+    if created_dvc:
+        dvc.init(root)
+    config = root / CONFIG
+    if not config.exists():
+        config.write_text(_CONFIG_HEADER + f"version: {CONFIG_VERSION}\nmodels: {{}}\n")
+    remotes, default = dvc.remotes(root)
+    if remote:
+        url = remote if "://" in remote else str(Path(remote).expanduser().resolve())
+        shared = "://" in remote  # a team remote belongs in the tracked config
+        dvc.set_remote(root, "storage" if shared else DEFAULT_REMOTE, url, "repo" if shared else "local", True)
+        name = "storage" if shared else DEFAULT_REMOTE
+    elif default:
+        name, url = default, remotes[default].url if default in remotes else ""
+    else:
+        url = str(default_storage_dir())
+        Path(url).mkdir(parents=True, exist_ok=True)
+        # Machine-specific, so it lives in config.local, which DVC git-ignores.
+        dvc.set_remote(root, DEFAULT_REMOTE, url, "local", True)
+        name = DEFAULT_REMOTE
+    to_stage = [p for p in (CONFIG, ".dvc/config", ".dvc/.gitignore", ".dvcignore") if (root / p).exists()]
+    git.run(root, "add", "--", *to_stage)
+    return InitResult(str(root), created_git, created_dvc, name, url)
+
+
+def data_add(paths: list[str]) -> list[DataAddResult]:
+    """Track data with DVC, stage the .dvc files, and profile tabular files."""
+    project = Project.find()
+    rels = [project.rel(p) for p in paths]
+    for rel in rels:
+        if not (project.root / rel).exists():
+            raise ConfigError(f"data {rel} does not exist", "check the path")
+        if git.tracked(project.root, rel):
+            raise ConfigError(
+                f"data {rel} is tracked by git, so DVC cannot track it",
+                f"stop tracking it in git first: `git rm -r --cached {rel}`",
+            )
+    outs = dvc.add(project.root, rels)
+    staged = [f for rel in rels for f in dvc.tracked_side_files(rel) if (project.root / f).exists()]
+    git.run(project.root, "add", "--", *staged)
+    results = []
+    for out in outs:
+        profile, _ = profile_for(project, out)
+        results.append(DataAddResult(out.path, out.md5, out.size, out.nfiles, profile is not None))
+    return results
+
+
+def model_add(
+    name: str,
+    path: str,
+    data: list[str] | tuple[str, ...] = (),
+    params: str | None = None,
+    metrics: str | None = None,
+    command: str | None = None,
+    stage: str | None = None,
+    desc: str = "",
+    labels: list[str] | tuple[str, ...] = (),
+) -> ModelAddResult:
+    """Declare a model in mlver.yaml and in dvc.yaml's ``artifacts:``."""
+    project = Project.find()
+    check_name(name)
+    if name in project.models():
+        raise ModelExists(name)
+    if command and stage:
+        raise ConfigError("a model is trained by --command or by --stage, not both", "pass only one of them")
+    if stage and stage not in dvc.stage_names(project.root):
+        raise ConfigError(f"dvc.yaml has no stage {stage!r}", "add the stage with `dvc stage add` first")
+    model_path = project.rel(path)
+    data_paths = [project.rel(d) for d in data]
+    for d in data_paths:
+        if not stage and dvc.read_dvcfile_out(project.root, d) is None:
+            raise DataNotTracked(d)
+    if params:
+        file, _, keys = params.partition(":")
+        params = project.rel(file) + (f":{keys}" if keys else "")
+        read_params(project.root, params)  # a missing or malformed file fails now, not at run time
+    if metrics:
+        metrics = project.rel(metrics)
+
+    entry = yamlfile.new_map()
+    entry["path"] = model_path
+    if data_paths:
+        entry["data"] = data_paths
+    for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
+        if value:
+            entry[key] = value
+
+    config_path = project.root / CONFIG
+    dvc_yaml = project.root / "dvc.yaml"
+    before = {p: p.read_bytes() if p.exists() else None for p in (config_path, dvc_yaml)}
+    try:
+        doc = yamlfile.load(config_path) or yamlfile.new_map()
+        if not doc.get("models"):
+            doc["models"] = yamlfile.new_map()
+        doc["models"][name] = entry
+        yamlfile.dump(config_path, doc)
+
+        dvc_doc = yamlfile.load(dvc_yaml) or yamlfile.new_map()
+        if not dvc_doc.get("artifacts"):
+            dvc_doc["artifacts"] = yamlfile.new_map()
+        artifact = yamlfile.new_map()
+        artifact["path"] = model_path
+        artifact["type"] = "model"
+        if desc:
+            artifact["desc"] = desc
+        if labels:
+            artifact["labels"] = list(labels)
+        dvc_doc["artifacts"][name] = artifact
+        yamlfile.dump(dvc_yaml, dvc_doc)
+        git.run(project.root, "add", "--", CONFIG, "dvc.yaml")
+    except BaseException:
+        for p, content in before.items():
+            if content is None:
+                p.unlink(missing_ok=True)
+            else:
+                p.write_bytes(content)
+        raise
+    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)

@@ -1,0 +1,219 @@
+"""``push`` and ``pull``: moving recorded artifacts and data by content hash."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from mlver.adapters import dvc, git
+from mlver.adapters.storage import LocalStore, Progress, readonly
+from mlver.api._common import load_registry, models_at, record_from_bytes, resolve_record
+from mlver.domain import record as rec
+from mlver.errors import IntegrityError, RemoteError, StorageError
+from mlver.models import PulledFile, PullResult, Record, TransferResult
+from mlver.project import Project
+
+# Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
+Start = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class _Object:
+    md5: str
+    where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
+
+
+def _remote(project: Project, name: str | None = None) -> tuple[str, LocalStore]:
+    remotes, default = dvc.remotes(project.root)
+    name = name or default
+    if not name:
+        raise RemoteError("no default remote is configured", "set one with `mlver init` or `dvc remote add -d NAME URL`")
+    if name not in remotes:
+        raise RemoteError(f"unknown remote {name!r}", "see `dvc remote list`")
+    url = remotes[name].url
+    if "://" in url and not url.startswith("file://"):
+        scheme = url.split("://", 1)[0]
+        raise RemoteError(
+            f"remote {name} uses {scheme}://, which this mlver cannot reach yet",
+            "use a local directory remote, or `dvc push`/`dvc pull` for this remote",
+        )
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        path = (project.root / ".dvc" / path).resolve()  # DVC resolves relative to the config file
+    return name, LocalStore(path / "files" / "md5", f"{name} ({path})")
+
+
+def _cache(project: Project) -> LocalStore:
+    return LocalStore(dvc.cache_dir(project.root), "the local cache")
+
+
+def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Record]]:
+    """(label, record) for the given refs, or for HEAD and every released version."""
+    if refs:
+        out = []
+        for ref in refs:
+            parsed, record, version = resolve_record(project, ref)
+            out.append((f"{parsed.model}@{version}" if version else str(parsed), record))
+        return out
+    registry = load_registry(project)
+    wanted: dict[str, str] = {}
+    head = git.head(project.root)
+    if head:
+        for model in models_at(project, head):
+            wanted[f"{head}:{rec.record_path(model)}"] = f"{model} (HEAD)"
+    for name, state in registry.models.items():
+        for version in state.active_versions():
+            commit = state.versions[version].raw.commit
+            wanted.setdefault(f"{commit}:{rec.record_path(name)}", f"{name}@{version}")
+    blobs = git.read_blobs(project.root, wanted)
+    records = []
+    for spec, content in blobs.items():
+        if content is not None:
+            model = spec.rsplit("/", 1)[1][: -len(".json")]
+            records.append((wanted[spec], record_from_bytes(model, spec.split(":", 1)[0], content)))
+    return records
+
+
+def _objects(record: Record, label: str, with_data: bool = True) -> list[_Object]:
+    doc = record.doc
+    entries: list[dict[str, Any]] = [doc.get("artifact") or {}]
+    if with_data:
+        entries += doc.get("data") or []
+    return [_Object(e["md5"], f"{label} {e.get('path', '')}") for e in entries if e.get("md5")]
+
+
+def _expand_dirs(objects: list[_Object], stores: list[LocalStore]) -> list[_Object]:
+    """Add the files listed in each ``.dir`` manifest."""
+    expanded = []
+    for obj in objects:
+        expanded.append(obj)
+        if obj.md5.endswith(".dir"):
+            manifest = next((c for c in (s.read(obj.md5) for s in stores) if c is not None), None)
+            if manifest is not None:
+                for relpath, md5 in dvc.parse_dir_manifest(manifest):
+                    expanded.append(_Object(md5, f"{obj.where}/{relpath}"))
+    return expanded
+
+
+def push(refs: list[str] | None = None, remote: str | None = None, start: Start | None = None, progress: Progress | None = None) -> TransferResult:
+    """Send every artifact and data object the records reference to the remote."""
+    project = Project.find()
+    name, store = _remote(project, remote)
+    cache = _cache(project)
+    store.check_writable()
+    objects: dict[str, _Object] = {}
+    for label, record in _records_to_push(project, refs or []):
+        for obj in _expand_dirs(_objects(record, label), [cache, store]):
+            objects.setdefault(obj.md5, obj)
+    todo, present, missing = [], 0, []
+    for obj in objects.values():
+        if store.has(obj.md5):
+            present += 1
+        elif cache.has(obj.md5):
+            todo.append(obj)
+        else:
+            missing.append(obj.where)
+    total = sum(cache.size(o.md5) or 0 for o in todo)
+    if start:
+        start(len(todo), total)
+    sent_bytes = 0
+    # Directory manifests go last: a .dir object in the remote promises its files.
+    for obj in sorted(todo, key=lambda o: o.md5.endswith(".dir")):
+        try:
+            store.put(cache.path(obj.md5), obj.md5, progress)
+        except OSError as exc:
+            raise RemoteError(
+                f"could not write {obj.where} to remote {name}: {exc.strerror or exc}",
+                "check the remote's free space and permissions, then run `mlver push` again",
+            ) from exc
+        sent_bytes += cache.size(obj.md5) or 0
+    if missing:
+        shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise StorageError(
+            f"sent {len(todo)} objects, but {len(missing)} referenced objects are neither in the "
+            f"local cache nor in remote {name}: {shown}",
+            "push them from the machine that recorded them with `mlver push`",
+        )
+    return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+
+
+def _fetch(cache: LocalStore, store: LocalStore, remote: str, obj: _Object, progress: Progress | None) -> bool:
+    """Make sure ``obj`` is in the cache and intact; True when it was downloaded."""
+    expected = obj.md5.removesuffix(".dir")
+    if cache.has(obj.md5):
+        return False
+    if not store.has(obj.md5):
+        raise StorageError(
+            f"{obj.where} ({obj.md5}) is neither in the local cache nor in remote {remote}",
+            "push it from a machine that has it with `mlver push`",
+        )
+    target = cache.path(obj.md5)
+    got = store.get(obj.md5, target, progress)
+    if got != expected:
+        target.unlink(missing_ok=True)
+        raise IntegrityError(
+            f"{obj.where}: the object in remote {remote} is corrupt (md5 {got}, recorded {expected})",
+            "push a good copy again with `mlver push` from a machine that has it",
+        )
+    readonly(target)
+    return True
+
+
+def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
+    """Copy a cached object to ``dest`` through a temporary file, checking its md5."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".mlver-tmp", dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        got = cache.get(md5, tmp_path)
+        if got != md5:
+            cache.remove(md5)  # a bad cache entry would poison every later pull
+            raise IntegrityError(
+                f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
+                "run the pull again: it will fetch a fresh copy from the remote",
+            )
+        os.replace(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    return dest.stat().st_size
+
+
+def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
+         start: Start | None = None, progress: Progress | None = None) -> PullResult:
+    """Restore the artifact (and data) of a version, verified against the record."""
+    project = Project.find()
+    parsed, record, version = resolve_record(project, ref)
+    label = f"{parsed.model}@{version}" if version else str(parsed)
+    cache = _cache(project)
+    name, store = _remote(project, remote)
+
+    wanted: list[tuple[_Object, Path]] = []
+    artifact = record.doc["artifact"]
+    dest = Path(out).resolve() if out else project.root / artifact["path"]
+    wanted.append((_Object(artifact["md5"], f"{label} {artifact['path']}"), dest))
+    if with_data:
+        for entry in record.doc.get("data") or []:
+            wanted.append((_Object(entry["md5"], f"{label} {entry['path']}"), project.root / entry["path"]))
+
+    plan: list[tuple[_Object, Path]] = []
+    for obj, path in wanted:
+        if obj.md5.endswith(".dir"):
+            _fetch(cache, store, name, obj, None)
+            manifest = cache.read(obj.md5) or b"[]"
+            for relpath, md5 in dvc.parse_dir_manifest(manifest):
+                plan.append((_Object(md5, f"{obj.where}/{relpath}"), path / relpath))
+        else:
+            plan.append((obj, path))
+    missing = [o for o, _ in plan if not cache.has(o.md5)]
+    if start:
+        start(len(missing), sum(store.size(o.md5) or 0 for o in missing))
+    fetched = sum(_fetch(cache, store, name, obj, progress) for obj, _ in plan)
+    files, total = [], 0
+    for obj, path in plan:
+        size = _materialise(cache, obj.md5, path, obj.where)
+        total += size
+        files.append(PulledFile(str(path), obj.md5, size))
+    return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total)

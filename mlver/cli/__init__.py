@@ -1,0 +1,83 @@
+"""The command line: the one error boundary that turns exceptions into exit codes."""
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from mlver.errors import ExitCode, MlverError
+
+_SHOW_TRACEBACK = False
+
+
+class MlverGroup(click.Group):
+    """Runs a subcommand and maps what escapes it to an exit code and one message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from mlver.cli import render
+
+        try:
+            return super().invoke(ctx)
+        except MlverError as exc:
+            if _SHOW_TRACEBACK:
+                traceback.print_exc()
+            render.error(exc.message, exc.hint)
+            ctx.exit(int(exc.exit_code))
+        except KeyboardInterrupt:
+            render.error("interrupted; nothing was recorded or tagged")
+            ctx.exit(int(ExitCode.INTERRUPTED))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # the boundary: anything else is our bug
+            if _SHOW_TRACEBACK:
+                traceback.print_exc()
+            render.error(
+                f"internal error: {type(exc).__name__}: {exc}",
+                "this is a bug in mlver; rerun with --traceback and report it",
+            )
+            ctx.exit(int(ExitCode.BUG))
+
+
+@click.group(cls=MlverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mlver", message="mlver %(version)s")
+@click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
+def cli(traceback: bool) -> None:
+    """Git-native data and model versioning.
+
+    Every trained model is tied to its exact data, code commit and params in
+    a lineage record kept in git; large files live in DVC remote storage;
+    versions and stages are git tags in GTO's format.
+
+    \b
+    Quick start:
+      mlver init
+      mlver data add data/train.csv
+      mlver model add churn --path models/churn.pkl --data data/train.csv \\
+          --params params.yaml --metrics metrics.json --command "python train.py"
+      git commit -m "declare churn"
+      mlver run churn
+      mlver release churn
+    """
+    global _SHOW_TRACEBACK
+    _SHOW_TRACEBACK = traceback
+
+
+def _register() -> None:
+    from mlver.cli import registry, setup, storage, train
+
+    for module in (setup, train, registry, storage):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="mlver")
+    except KeyboardInterrupt:  # raised while click itself was parsing
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))

@@ -1,0 +1,92 @@
+"""release, ls, log, show, diff."""
+from __future__ import annotations
+
+import click
+
+from mlver.cli.options import output_options
+from mlver.cli.render import render
+from mlver.models import LogEvent, ModelDiff, ModelSummary
+
+
+@click.command()
+@click.argument("name")
+@click.argument("rev", default="HEAD")
+@click.option("--bump", type=click.Choice(["major", "minor", "patch"]), help="Which part to bump (default: minor).")
+@click.option("--version", "version", metavar="vX.Y.Z", help="An explicit version, e.g. v1.0.0.")
+@output_options
+def release(name: str, rev: str, bump: str | None, version: str | None, as_json: bool) -> None:
+    """Release the record of NAME at REV (default HEAD) as a new version.
+
+    Creates the annotated tag NAME@vX.Y.Z in GTO's format; its message holds
+    the record's digest. The first release is v0.1.0; an existing version is
+    never moved.
+
+    Example: mlver release churn --bump minor
+    """
+    from mlver import api
+
+    render(api.release(name, bump=bump, version=version, rev=rev), as_json)
+
+
+@click.command("ls")
+@output_options
+def ls_(as_json: bool) -> None:
+    """List models with their latest version and stages.
+
+    Example: mlver ls --json | jq '.[].latest'
+    """
+    from mlver import api
+
+    render(api.ls(), as_json, kind=ModelSummary)
+
+
+@click.command()
+@click.argument("name")
+@output_options
+def log(name: str, as_json: bool) -> None:
+    """The audit trail of a model: recorded trainings and registry events, newest first.
+
+    Example: mlver log churn
+    """
+    from mlver import api
+
+    render(api.log(name), as_json, kind=LogEvent)
+
+
+@click.command()
+@click.argument("ref")
+@output_options
+def show(ref: str, as_json: bool) -> None:
+    """Show one record in full.
+
+    REF is NAME (latest version), NAME@v1.2.0, NAME#stage or NAME@<git-rev>.
+
+    Example: mlver show churn@v0.1.0
+    """
+    from mlver import api
+
+    render(api.show(ref), as_json)
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b", required=False)
+@click.argument("name", required=False)
+@output_options
+def diff(a: str, b: str | None, name: str | None, as_json: bool) -> None:
+    """Compare two records: params, metrics, data, code, artifact.
+
+    A and B are model references (churn@v0.1.0, churn#prod, churn@main) or
+    git revisions (then every model, or NAME). B defaults to HEAD.
+
+    \b
+    Examples:
+      mlver diff churn@v0.1.0 churn@v0.2.0
+      mlver diff main HEAD churn
+    """
+    from mlver import api
+
+    render(api.diff(a, b, name), as_json, kind=ModelDiff)
+
+
+COMMANDS = [release, ls_, log, show, diff]

@@ -1,0 +1,307 @@
+"""The only place that writes output: results on stdout, the rest on stderr."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from typing import Any, Callable, Iterable, Sequence
+
+import click
+
+from mlver import models as m
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def color_enabled(stream: Any = None) -> bool:
+    stream = stream or sys.stdout
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _style(text: str, **kw: Any) -> str:
+    return click.style(text, **kw) if color_enabled() else text
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    rows = [["-" if c is None or c == "" else str(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [_style(fmt.format(*headers).rstrip(), bold=True)]
+    lines += [fmt.format(*row).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "-" if value is None else str(value)
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+# -- human renderers, one per result type -----------------------------------
+
+
+def _init(r: m.InitResult) -> str:
+    lines = [f"Initialised mlver project in {r.root}"]
+    if r.created_git:
+        lines.append("  git: new repository")
+    if r.created_dvc:
+        lines.append("  dvc: initialised")
+    lines.append(f"  default remote: {r.remote_name} -> {r.remote_url}")
+    lines.append("Next: `mlver data add PATH`, then `mlver model add NAME --path ...`")
+    return "\n".join(lines)
+
+
+def _data_add(r: m.DataAddResult) -> str:
+    extra = f", {r.nfiles} files" if r.nfiles else ""
+    prof = ", profiled" if r.profiled else ""
+    return f"tracked {r.path} (md5 {r.md5[:12]}, {_size(r.size)}{extra}{prof}); .dvc file staged"
+
+
+def _model_add(r: m.ModelAddResult) -> str:
+    how = f"command: {r.command}" if r.command else f"stage: {r.stage}" if r.stage else "record only"
+    return f"declared model {r.name} -> {r.path} ({how}); mlver.yaml and dvc.yaml staged"
+
+
+def _record(r: m.RecordResult) -> str:
+    metrics = ", ".join(f"{k}={_num(v)}" for k, v in r.metrics.items())
+    dirty = " (dirty tree, recorded)" if r.dirty else ""
+    return f"recorded {r.model} in {r.commit[:12]}{dirty}: {r.path}" + (f"\n  metrics: {metrics}" if metrics else "")
+
+
+def _release(r: m.ReleaseResult) -> str:
+    return f"released {r.tag} at {r.commit[:12]} (record {r.digest[:19]})"
+
+
+def _summaries(rows: list[m.ModelSummary]) -> str:
+    if not rows:
+        return "no models yet: declare one with `mlver model add NAME --path PATH`"
+    return table(
+        ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
+        [
+            (
+                s.model + (" (deprecated)" if s.deprecated else ""),
+                s.latest,
+                s.versions,
+                ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
+                s.released,
+            )
+            for s in rows
+        ],
+    )
+
+
+def _events(rows: list[m.LogEvent]) -> str:
+    if not rows:
+        return "no events"
+
+    def what(e: m.LogEvent) -> str:
+        if e.kind == "record":
+            return e.message
+        if e.kind in ("assign", "unassign"):
+            return f"{e.stage} {'<-' if e.kind == 'assign' else '-x'} {e.version or e.commit[:12]}"
+        return e.version or ""
+
+    return table(
+        ["TIME", "EVENT", "VERSION/STAGE", "COMMIT", "AUTHOR"],
+        [(e.time, e.kind, what(e), e.commit[:12], e.author) for e in rows],
+    )
+
+
+def _shown(s: m.Shown) -> str:
+    doc = s.record.doc
+    art, code = doc.get("artifact") or {}, doc.get("code") or {}
+    lines = [
+        _style(f"{s.ref}", bold=True) + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
+        + (f"  stages: {', '.join(s.stages)}" if s.stages else ""),
+        f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
+        + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red")),
+        f"created   {doc.get('created')} by {(doc.get('author') or {}).get('name', '')}",
+        f"artifact  {art.get('path')}  md5 {art.get('md5')}  {_size(art.get('size'))}  remote {art.get('remote')}",
+        f"code      {code.get('commit')}  {'clean' if code.get('clean') else 'DIRTY: ' + ', '.join(code.get('dirty_files') or [])}",
+        f"command   {code.get('command') or '-'}" + (f"  (exit {code.get('exit_code')}, {code.get('duration_s')} s)" if code.get("exit_code") is not None else ""),
+    ]
+    for d in doc.get("data") or []:
+        prof = d.get("profile")
+        shape = f"  {prof['rows']} rows x {len(prof['columns'])} cols" if prof else ""
+        lines.append(f"data      {d['path']}  md5 {d['md5']}  {_size(d.get('size'))}{shape}")
+    params = doc.get("params") or {}
+    if params:
+        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    metrics = doc.get("metrics") or {}
+    if metrics:
+        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in metrics.items()))
+    env = doc.get("env") or {}
+    pkgs = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items())
+    lines.append(f"env       python {env.get('python')}  {pkgs}")
+    return "\n".join(lines)
+
+
+def _diff_one(d: m.ModelDiff) -> str:
+    head = _style(f"{d.model}: {d.old_ref} -> {d.new_ref}", bold=True)
+    if d.status in ("added", "removed"):
+        return f"{head}\n  model {d.status}"
+    if d.status == "unchanged":
+        return f"{head}\n  no changes"
+    out = [head]
+    if d.params:
+        out.append("params")
+        out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p["key"], _num(p["old"]), _num(p["new"])) for p in d.params])))
+    if d.metrics:
+        out.append("metrics")
+        out.append(_indent(table(
+            ["METRIC", "OLD", "NEW", "DELTA", "%"],
+            [(x["key"], _num(x["old"]), _num(x["new"]),
+              None if x["delta"] is None else f"{x['delta']:+.6g}",
+              None if x["pct"] is None else f"{x['pct']:+.2f}%") for x in d.metrics],
+        )))
+    changed_data = [x for x in d.data if x["status"] != "unchanged"]
+    if changed_data:
+        out.append("data")
+        for x in changed_data:
+            out.append(f"  {x['path']}: {x['status']}  md5 {(x['old_md5'] or '-')[:12]} -> {(x['new_md5'] or '-')[:12]}"
+                       f"  size {_size(x['old_size'])} -> {_size(x['new_size'])}")
+            prof = x.get("profile")
+            if prof is None and x["status"] == "changed":
+                out.append("    not tabular: hash-only comparison")
+            elif prof:
+                rows = prof.get("rows") or {}
+                if rows.get("delta") is not None:
+                    out.append(f"    rows {rows.get('old')} -> {rows.get('new')} ({rows['delta']:+d})")
+                for key, label in (("columns_added", "columns added"), ("columns_removed", "columns removed")):
+                    if prof.get(key):
+                        out.append(f"    {label}: {', '.join(prof[key])}")
+                for t in prof.get("type_changed") or []:
+                    out.append(f"    column {t['name']} type {t['old']} -> {t['new']}")
+                for col in prof.get("columns") or []:
+                    if col.get("drifted"):
+                        out.append(f"    column {col['name']} drifted (psi {col.get('psi'):.3f})")
+    code = d.code or {}
+    if code.get("files"):
+        out.append(f"code {code['old_commit'][:12]} -> {code['new_commit'][:12]}")
+        out.append(_indent(table(["FILE", "+", "-"], [(f["path"], f["added"], f["removed"]) for f in code["files"]])))
+    elif code.get("note"):
+        out.append(f"code: {code['note']}")
+    art = d.artifact or {}
+    if art.get("changed"):
+        out.append(f"artifact {art.get('path')}: md5 {(art.get('old_md5') or '-')[:12]} -> {(art.get('new_md5') or '-')[:12]}"
+                   f"  size {_size(art.get('old_size'))} -> {_size(art.get('new_size'))}")
+    if d.env:
+        out.append("env: " + ", ".join(f"{e['key']} {e['old']} -> {e['new']}" for e in d.env))
+    return "\n".join(out)
+
+
+def _diffs(rows: list[m.ModelDiff]) -> str:
+    return "\n\n".join(_diff_one(d) for d in rows) if rows else "no records to compare"
+
+
+def _transfer(r: m.TransferResult) -> str:
+    return (f"pushed {r.transferred} objects ({_size(r.bytes)}) to {r.remote}; "
+            f"{r.present} already there, {r.objects} referenced")
+
+
+def _pull(r: m.PullResult) -> str:
+    what = f"{r.model}@{r.version}" if r.version else r.ref
+    lines = [f"pulled {what} (record at {r.commit[:12]}): {r.fetched} fetched, {_size(r.bytes)} written, md5 verified"]
+    lines += [f"  {f.path}  md5 {f.md5}" for f in r.files]
+    return "\n".join(lines)
+
+
+_RENDERERS: dict[type, Callable[[Any], str]] = {
+    m.InitResult: _init,
+    m.DataAddResult: _data_add,
+    m.ModelAddResult: _model_add,
+    m.RecordResult: _record,
+    m.ReleaseResult: _release,
+    m.Shown: _shown,
+    m.TransferResult: _transfer,
+    m.PullResult: _pull,
+}
+_LIST_RENDERERS: dict[type, Callable[[Any], str]] = {
+    m.ModelSummary: _summaries,
+    m.LogEvent: _events,
+    m.ModelDiff: _diffs,
+    m.DataAddResult: lambda rows: "\n".join(_data_add(r) for r in rows),
+}
+
+
+def _indent(text: str, by: str = "  ") -> str:
+    return "\n".join(by + line for line in text.splitlines())
+
+
+def render(result: Any, as_json: bool = False, kind: type | None = None) -> None:
+    """Write a result to stdout: one JSON document, or the human form."""
+    if as_json:
+        click.echo(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False))
+        return
+    if isinstance(result, list):
+        item_type = kind or (type(result[0]) if result else None)
+        renderer = _LIST_RENDERERS.get(item_type) if item_type else None
+        click.echo(renderer(result) if renderer else json.dumps(_plain(result), indent=2))
+        return
+    click.echo(_RENDERERS[type(result)](result))
+
+
+def error(message: str, hint: str = "") -> None:
+    click.echo(_style("error: ", fg="red") + message, err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+class Progress:
+    """Transfer progress on stderr: a live line on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.total_bytes = 0
+        self.objects = 0
+        self.done = 0
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.started = time.monotonic()
+
+    def start(self, objects: int, total_bytes: int) -> None:
+        self.objects, self.total_bytes = objects, total_bytes
+        self.started = self.last = time.monotonic()
+
+    def update(self, nbytes: int) -> None:
+        self.done += nbytes
+        now = time.monotonic()
+        interval = 0.2 if self.tty else 5.0
+        if now - self.last < interval:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-6)
+        line = (f"{self.verb}: {_size(self.done)} / {_size(self.total_bytes)} "
+                f"({self.objects} objects, {_size(int(rate))}/s)")
+        click.echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
+
+    def finish(self) -> None:
+        if self.tty and self.last > self.started:
+            click.echo("", err=True)

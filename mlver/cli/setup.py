@@ -1,0 +1,77 @@
+"""init, data add, model add."""
+from __future__ import annotations
+
+import click
+
+from mlver.cli.options import output_options
+from mlver.cli.render import render
+
+
+@click.command()
+@click.option("--remote", metavar="URL", help="Default remote (a directory, or s3://bucket/prefix). "
+              "Default: a per-user directory under $XDG_DATA_HOME/mlver/storage.")
+@output_options
+def init(remote: str | None, as_json: bool) -> None:
+    """Make this folder an mlver project.
+
+    Runs `git init` and `dvc init` where missing, writes mlver.yaml, and sets
+    up a default local remote in .dvc/config.local (per machine, untracked).
+    Safe to run twice.
+
+    Example: mlver init
+    """
+    from mlver import api
+
+    render(api.init(remote=remote), as_json)
+
+
+@click.group()
+def data() -> None:
+    """Track data with DVC."""
+
+
+@data.command("add")
+@click.argument("paths", nargs=-1, required=True)
+@output_options
+def data_add(paths: tuple[str, ...], as_json: bool) -> None:
+    """Track files or directories with DVC and stage their .dvc files.
+
+    Tabular files (CSV, TSV, Parquet) are profiled once here; the profile
+    goes into every record trained on this version of the data.
+
+    Example: mlver data add data/train.csv
+    """
+    from mlver import api
+
+    render(api.data_add(list(paths)), as_json)
+
+
+@click.group()
+def model() -> None:
+    """Declare models."""
+
+
+@model.command("add")
+@click.argument("name")
+@click.option("--path", required=True, help="Where training writes the model file or directory.")
+@click.option("--data", "data_paths", multiple=True, help="A DVC-tracked input (repeatable).")
+@click.option("--params", help="Hyperparameters file, optionally with keys: params.yaml[:train,model].")
+@click.option("--metrics", help="Metrics file the training writes (JSON or YAML).")
+@click.option("--command", help="The training command, run from the repository root.")
+@click.option("--stage", help="A dvc.yaml stage that trains the model (run with `dvc repro`).")
+@click.option("--desc", default="", help="Description, written to dvc.yaml artifacts.")
+@click.option("--label", "labels", multiple=True, help="A label for dvc.yaml artifacts (repeatable).")
+@output_options
+def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | None, metrics: str | None,
+              command: str | None, stage: str | None, desc: str, labels: tuple[str, ...], as_json: bool) -> None:
+    """Declare a model in mlver.yaml and in dvc.yaml's artifacts.
+
+    Example: mlver model add churn --path models/churn.pkl --data data/train.csv
+    --params params.yaml --metrics metrics.json --command "python train.py"
+    """
+    from mlver import api
+
+    render(api.model_add(name, path, data_paths, params, metrics, command, stage, desc, labels), as_json)
+
+
+COMMANDS = [init, data, model]

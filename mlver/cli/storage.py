@@ -1,0 +1,50 @@
+"""push, pull."""
+from __future__ import annotations
+
+import click
+
+from mlver.cli.options import output_options
+from mlver.cli.render import Progress, render
+
+
+@click.command()
+@click.argument("refs", nargs=-1)
+@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@output_options
+def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+    """Send recorded artifacts and data to remote storage.
+
+    Without REFS: everything referenced by the records at HEAD and by every
+    released version. Objects already in the remote are skipped, so an
+    interrupted push resumes where it stopped.
+
+    Example: mlver push
+    """
+    from mlver import api
+
+    progress = Progress("push")
+    result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
+    progress.finish()
+    render(result, as_json)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
+@click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
+@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@output_options
+def pull(ref: str, out: str | None, with_data: bool, remote: str | None, as_json: bool) -> None:
+    """Restore a version's artifact (and data) from storage, md5-verified.
+
+    Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
+    """
+    from mlver import api
+
+    progress = Progress("pull")
+    result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start, progress=progress.update)
+    progress.finish()
+    render(result, as_json)
+
+
+COMMANDS = [push, pull]

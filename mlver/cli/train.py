@@ -1,0 +1,47 @@
+"""run, record."""
+from __future__ import annotations
+
+import click
+
+from mlver.cli.options import output_options
+from mlver.cli.render import render
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("--allow-dirty", is_flag=True, help="Train on uncommitted changes; the diff's hash is recorded.")
+@output_options
+def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -> None:
+    """Train a model and record it.
+
+    Refuses when tracked files have uncommitted changes or declared data
+    differs from its committed .dvc hash. Runs the model's command (or
+    `dvc repro` of its stage, or the command after `--`), tracks the model
+    file with DVC, writes .mlver/records/NAME.json and commits only those.
+
+    Examples: mlver run churn; mlver run churn -- python train.py --fast
+    """
+    import shlex
+
+    from mlver import api
+
+    cmd = shlex.join(command) if command else None
+    render(api.run(name, command=cmd, allow_dirty=allow_dirty), as_json)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--allow-dirty", is_flag=True, help="Record on uncommitted changes; the diff's hash is recorded.")
+@output_options
+def record(name: str, allow_dirty: bool, as_json: bool) -> None:
+    """Record a model that was trained outside mlver.
+
+    Example: python train.py && mlver record churn
+    """
+    from mlver import api
+
+    render(api.record(name, allow_dirty=allow_dirty), as_json)
+
+
+COMMANDS = [run, record]

@@ -1,0 +1,96 @@
+"""The project: where its root is, what mlver.yaml declares."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters import git
+from mlver.domain.tags import check_name
+from mlver.errors import ConfigError, NotInitialised, UnknownModel
+
+CONFIG = "mlver.yaml"
+CONFIG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    path: str
+    data: tuple[str, ...] = ()
+    params: str | None = None
+    metrics: str | None = None
+    command: str | None = None
+    stage: str | None = None
+    desc: str = ""
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _spec(name: str, raw: Any) -> ModelSpec:
+    if not isinstance(raw, dict) or not raw.get("path"):
+        raise ConfigError(f"model {name} in {CONFIG} needs a 'path'", f"fix {CONFIG} or re-add it with `mlver model add`")
+    data = raw.get("data") or []
+    if isinstance(data, str):
+        data = [data]
+    return ModelSpec(
+        name=name,
+        path=str(raw["path"]),
+        data=tuple(str(d) for d in data),
+        params=raw.get("params"),
+        metrics=raw.get("metrics"),
+        command=raw.get("command"),
+        stage=raw.get("stage"),
+        desc=str(raw.get("desc") or ""),
+        labels=tuple(raw.get("labels") or ()),
+    )
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def find(cls, cwd: Path | None = None, require_config: bool = True) -> "Project":
+        root = git.toplevel(cwd or Path.cwd())
+        project = cls(root)
+        if require_config and not (root / CONFIG).exists():
+            raise NotInitialised(str(root))
+        return project
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        import yaml
+
+        path = self.root / CONFIG
+        if not path.exists():
+            return {}
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{CONFIG} is not valid YAML: {' '.join(str(exc).split())[:160]}", f"fix {CONFIG}") from exc
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{CONFIG} must be a mapping", f"fix {CONFIG}")
+        return doc
+
+    def models(self) -> dict[str, ModelSpec]:
+        raw = self.config.get("models") or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
+        return {name: _spec(name, spec) for name, spec in raw.items()}
+
+    def model(self, name: str) -> ModelSpec:
+        check_name(name)
+        models = self.models()
+        if name not in models:
+            raise UnknownModel(name, sorted(models))
+        return models[name]
+
+    def rel(self, path: str | Path) -> str:
+        """A user path (relative to cwd or absolute) as a repo-relative posix path."""
+        p = Path(path)
+        absolute = p if p.is_absolute() else Path.cwd() / p
+        try:
+            return absolute.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError as exc:
+            raise ConfigError(f"{path} is outside the repository {self.root}", "use a path inside the project") from exc

@@ -1,0 +1,153 @@
+"""run and record: the lineage record and its all-or-nothing commit."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import yaml
+
+from conftest import Project, make_csv
+from mlver.domain import record as rec
+
+
+def _record(p: Project) -> dict:
+    return json.loads((p.root / ".mlver/records/churn.json").read_text())
+
+
+def test_run_records_lineage_and_commits_only_outputs(project: Project) -> None:
+    code_commit = project.git("rev-parse", "HEAD").strip()
+    run = project.ok("run", "churn", "--json")
+    result = run.json()
+    record = _record(project)
+    assert rec.is_intact(record) and record["digest"] == result["digest"]
+    assert record["schema"] == rec.SCHEMA and record["model"] == "churn"
+    assert record["code"]["commit"] == code_commit and record["code"]["clean"]
+    assert record["code"]["command"] == "python train.py" and record["code"]["exit_code"] == 0
+    assert record["params"] == {"train.lr": 0.1, "train.epochs": 3}
+    assert record["metrics"] == {"accuracy": 0.5102, "rows": 200}
+    dvc_md5 = yaml.safe_load((project.root / "data/train.csv.dvc").read_text())["outs"][0]["md5"]
+    [data] = record["data"]
+    assert data["path"] == "data/train.csv" and data["md5"] == dvc_md5
+    assert data["profile"]["rows"] == 200
+    assert [c["name"] for c in data["profile"]["columns"]] == ["age", "income", "plan", "churned"]
+    model_md5 = yaml.safe_load((project.root / "models/churn.pkl.dvc").read_text())["outs"][0]["md5"]
+    assert record["artifact"] == {"path": "models/churn.pkl", "md5": model_md5, "size": 2048, "nfiles": 1, "remote": "mlver-local"}
+    assert record["author"] == {"name": "Test User", "email": "test@example.com"}
+    assert record["parent"] is None
+    assert set(record["env"]["packages"]) >= {"mlver", "dvc", "pandas"}
+    # The record commit holds nothing but mlver's outputs, and sits on the code.
+    assert project.git("rev-parse", "HEAD~1").strip() == code_commit
+    changed = set(project.git("show", "--name-only", "--format=", "HEAD").split())
+    assert changed == {".mlver/records/churn.json", "models/churn.pkl.dvc", "models/.gitignore", "metrics.json"}
+    assert project.git("status", "--porcelain", "--untracked-files=no") == ""
+    # Training output went to stderr; stdout is the result alone.
+    assert run.stdout.lstrip().startswith("{")
+
+
+def test_second_run_links_parent(project: Project) -> None:
+    first = project.ok("run", "churn", "--json").json()
+    project.set_params(lr=0.2)
+    project.commit_all("tune lr")
+    project.ok("run", "churn")
+    record = _record(project)
+    assert record["parent"] == {"commit": first["commit"], "digest": first["digest"]}
+    assert record["params"]["train.lr"] == 0.2
+
+
+def test_run_refuses_dirty_tree_unless_allowed(project: Project) -> None:
+    project.write("train.py", (project.root / "train.py").read_text() + "\n# tweak\n")
+    run = project.fails("run", "churn")
+    assert "uncommitted changes: train.py" in run.stderr and "--allow-dirty" in run.stderr
+    project.ok("run", "churn", "--allow-dirty")
+    code = _record(project)["code"]
+    assert code["clean"] is False and code["dirty_files"] == ["train.py"]
+    assert len(code["diff_sha256"]) == 64
+    # The dirty source file itself is not swept into the record commit.
+    assert "train.py" not in project.git("show", "--name-only", "--format=", "HEAD").split()
+
+
+def test_run_refuses_changed_data(project: Project) -> None:
+    project.write("data/train.csv", make_csv(201))
+    run = project.fails("run", "churn")
+    assert "data data/train.csv has changed since it was committed" in run.stderr
+    assert "mlver data add data/train.csv" in run.stderr
+    # A new hash that is tracked but not committed is refused too.
+    project.ok("data", "add", "data/train.csv")
+    run = project.fails("run", "churn", "--allow-dirty")
+    assert "data/train.csv.dvc" in run.stderr
+
+
+def test_training_failure_records_nothing(project: Project) -> None:
+    project.set_params(fail=True)
+    project.commit_all("break training")
+    run = project.fails("run", "churn")
+    assert "exit code 3" in run.stderr and "nothing was recorded" in run.stderr
+
+
+def test_model_file_absent_after_training(project: Project) -> None:
+    project.set_params(skip_model=True)
+    project.commit_all("no model")
+    run = project.fails("run", "churn", outputs=("metrics.json",))
+    assert "model file models/churn.pkl does not exist" in run.stderr
+
+
+def test_metrics_and_params_malformed(project: Project) -> None:
+    project.write("params.yaml", "train: {lr: [\n")
+    project.commit_all("bad params")
+    assert "params file params.yaml is malformed" in project.fails("run", "churn").stderr
+    project.set_params()
+    project.commit_all("good params")
+    project.ok("run", "churn")  # writes metrics.json
+    project.write("metrics.json", "{not json")
+    project.commit_all("bad metrics file committed")
+    head = project.git("rev-parse", "HEAD").strip()
+    run = project.mlver("record", "churn")
+    assert run.exit_code == 2 and "metrics file metrics.json is malformed" in run.stderr
+    assert project.git("rev-parse", "HEAD").strip() == head
+
+
+def test_unknown_model(project: Project) -> None:
+    run = project.fails("run", "nope")
+    assert "unknown model 'nope' (known: churn)" in run.stderr
+
+
+def test_record_model_trained_outside(project: Project) -> None:
+    subprocess.run([sys.executable, "train.py"], cwd=project.root, check=True)
+    result = project.ok("record", "churn", "--json").json()
+    record = _record(project)
+    assert record["digest"] == result["digest"]
+    assert record["code"]["exit_code"] is None and record["code"]["command"] == "python train.py"
+
+
+def test_failure_midway_leaves_nothing(project: Project) -> None:
+    """The record file cannot be written: the .dvc file dvc add wrote is rolled back."""
+    (project.root / ".mlver").mkdir()
+    (project.root / ".mlver/records").write_text("in the way")
+    project.commit_all("a file where the records folder goes")
+    before = project.state()
+    run = project.mlver("run", "churn")
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.startswith("error: could not write .mlver/records/churn.json")
+    after = project.state()
+    # metrics.json and the model file are the training's own outputs; mlver's are gone.
+    assert after["head"] == before["head"] and after["tags"] == before["tags"]
+    assert not (project.root / "models/churn.pkl.dvc").exists()
+    assert not (project.root / "models/.gitignore").exists()
+
+
+def test_ctrl_c_during_training_leaves_nothing(project: Project) -> None:
+    before = project.state()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlver", "run", "churn", "--", "sleep", "30"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    time.sleep(2.5)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
+    assert project.state() == before
