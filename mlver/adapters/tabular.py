@@ -43,7 +43,7 @@ def _fail(path: pathlib.Path, what: str, reason: object) -> DataError:
         text = text[:197] + "..."
     return DataError(
         f"cannot read {path} as {what}: {text}",
-        "fix the file, or declare it as non-tabular data so that mlver does not profile it",
+        "check the file; until it can be read, mlver versions it by its hash only, with no profile",
     )
 
 

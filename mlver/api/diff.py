@@ -10,7 +10,16 @@ from mlver.models import ModelDiff, Record
 from mlver.project import Project
 
 
-def _code_diff(project: Project, old: str | None, new: str | None) -> dict:
+def _not_code(*docs: dict) -> set[str]:
+    """Paths whose changes the other sections report: records' outputs and data .dvc files."""
+    paths: set[str] = set()
+    for doc in docs:
+        paths.update((doc.get("code") or {}).get("outputs") or [])
+        paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [])
+    return paths
+
+
+def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str]) -> dict:
     if not old or not new:
         return {}
     if old == new:
@@ -20,7 +29,7 @@ def _code_diff(project: Project, old: str | None, new: str | None) -> dict:
     files = [
         {"path": path, "added": added, "removed": removed}
         for path, added, removed in git.numstat(project.root, old, new)
-        if not path.startswith(".mlver/")
+        if not path.startswith(".mlver/") and path not in skip
     ]
     return {"old_commit": old, "new_commit": new, "files": files}
 
@@ -38,7 +47,7 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
     data = compare.data_diff(a.get("data") or [], b.get("data") or [])
     artifact = compare.artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
     env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
-    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"))
+    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b))
     changed = (
         params or artifact["changed"] or code.get("files")
         or any(d["status"] != "unchanged" for d in data)

@@ -272,6 +272,8 @@ def _record(project: Project, spec: ModelSpec, code: CodeState, execution: Execu
                 "exit_code": execution.exit_code,
                 "started": execution.started,
                 "duration_s": execution.duration_s,
+                # What the record commit writes, so a code diff can leave it out.
+                "outputs": sorted(_managed(spec)),
             },
             "data": [_data_entry(project, out) for out in data_outs if out is not None],
             "params": params,

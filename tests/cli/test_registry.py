@@ -108,6 +108,8 @@ def test_diff_between_versions(trained: Project) -> None:
     assert data["profile"]["columns_added"] == ["tenure"]
     files = {f["path"]: f for f in d["code"]["files"]}
     assert files["train.py"]["added"] == 1 and "params.yaml" in files
+    # What the record commit wrote and the data's .dvc file are not code changes.
+    assert not {"metrics.json", "models/churn.pkl.dvc", "models/.gitignore", "data/train.csv.dvc"} & set(files)
     assert d["artifact"]["changed"]
     human = trained.ok("diff", "churn@v0.1.0", "churn@v0.2.0").stdout
     for needle in ("train.lr", "0.1", "0.3", "accuracy", "+0.02006", "rows 200 -> 260 (+60)", "columns added: tenure", "train.py"):
