@@ -11,6 +11,7 @@ from mlver.domain.tags import check_name
 from mlver.errors import ConfigError, NotInitialised, UnknownModel
 
 CONFIG = "mlver.yaml"
+PathLike = str | Path | None  # where to look for the project; None: the current directory
 CONFIG_VERSION = 1
 
 
@@ -51,8 +52,8 @@ class Project:
         self.root = root
 
     @classmethod
-    def find(cls, cwd: Path | None = None, require_config: bool = True) -> "Project":
-        root = git.toplevel(cwd or Path.cwd())
+    def find(cls, cwd: PathLike = None, require_config: bool = True) -> "Project":
+        root = git.toplevel(Path(cwd) if cwd else Path.cwd())
         project = cls(root)
         if require_config and not (root / CONFIG).exists():
             raise NotInitialised(str(root))

@@ -60,9 +60,12 @@ def ok(root: Path | str, *args: str) -> bool:
 
 
 def toplevel(path: Path) -> Path:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, env=_env()
-    )
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, env=_env()
+        )
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise NotARepository(str(path)) from exc
     if proc.returncode != 0:
         raise NotARepository(str(path))
     return Path(proc.stdout.decode().strip())

@@ -7,7 +7,7 @@ from mlver.domain import compare
 from mlver.domain.refs import parse_ref
 from mlver.errors import ConfigError, InvalidReference
 from mlver.models import ModelDiff, Record
-from mlver.project import Project
+from mlver.project import PathLike, Project
 
 
 def _not_code(*docs: dict) -> set[str]:
@@ -64,10 +64,10 @@ def _is_model_ref(token: str) -> bool:
     return "@" in token or "#" in token
 
 
-def diff(a: str | None = None, b: str | None = None, model: str | None = None) -> list[ModelDiff]:
+def diff(a: str | None = None, b: str | None = None, model: str | None = None, repo: PathLike = None) -> list[ModelDiff]:
     """Compare two model references (``churn@v0.1.0 churn@v0.2.0``) or two
     git revisions (all models, or ``model``); ``b`` defaults to HEAD."""
-    project = Project.find()
+    project = Project.find(repo)
     if a is None:
         raise ConfigError("diff needs at least one reference", "e.g. `mlver diff churn@v0.1.0 churn@v0.2.0`")
     if _is_model_ref(a) or (b is None and model is None and a in project.models()):

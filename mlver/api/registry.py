@@ -17,14 +17,14 @@ from mlver.errors import (
     VersionNotNewer,
 )
 from mlver.models import LogEvent, ModelSummary, ReleaseResult, Shown
-from mlver.project import Project
+from mlver.project import PathLike, Project
 
 _BEFORE_FIRST = Version(0, 0, 0)
 
 
-def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD") -> ReleaseResult:
+def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD", repo: PathLike = None) -> ReleaseResult:
     """Tag the record of ``name`` at ``rev`` as a new version (GTO format)."""
-    project = Project.find()
+    project = Project.find(repo)
     check_name(name)
     if bump and version:
         raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")
@@ -81,9 +81,9 @@ def _summary(name: str, state: ModelState | None, declared: bool) -> ModelSummar
     )
 
 
-def ls() -> list[ModelSummary]:
+def ls(repo: PathLike = None) -> list[ModelSummary]:
     """Every model: declared in mlver.yaml or present in the registry's tags."""
-    project = Project.find()
+    project = Project.find(repo)
     registry = load_registry(project)
     declared = project.models()
     names = sorted(set(registry.models) | set(declared))
@@ -99,9 +99,9 @@ _KIND = {
 }
 
 
-def log(name: str) -> list[LogEvent]:
+def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     """The audit trail of a model, newest first: trainings and registry events."""
-    project = Project.find()
+    project = Project.find(repo)
     check_name(name)
     state = load_registry(project, name).model(name)
     history = git.log_path(project.root, rec.record_path(name))
@@ -128,9 +128,9 @@ def log(name: str) -> list[LogEvent]:
     return [e for _, e in events]
 
 
-def show(ref: str) -> Shown:
+def show(ref: str, repo: PathLike = None) -> Shown:
     """One record in full, with the versions and stages that point at it."""
-    project = Project.find()
+    project = Project.find(repo)
     parsed = parse_ref(ref)
     registry = load_registry(project, parsed.model)
     _, record, _ = resolve_record(project, parsed, registry)

@@ -10,7 +10,7 @@ from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import ConfigError, DataNotTracked, ModelExists, MlverError
 from mlver.models import DataAddResult, InitResult, ModelAddResult
-from mlver.project import CONFIG, CONFIG_VERSION, Project
+from mlver.project import PathLike, CONFIG, CONFIG_VERSION, Project
 
 DEFAULT_REMOTE = "mlver-local"
 
@@ -61,9 +61,9 @@ def init(path: Path | None = None, remote: str | None = None) -> InitResult:
     return InitResult(str(root), created_git, created_dvc, name, url)
 
 
-def data_add(paths: list[str]) -> list[DataAddResult]:
+def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
     """Track data with DVC, stage the .dvc files, and profile tabular files."""
-    project = Project.find()
+    project = Project.find(repo)
     rels = [project.rel(p) for p in paths]
     for rel in rels:
         if not (project.root / rel).exists():
@@ -93,9 +93,10 @@ def model_add(
     stage: str | None = None,
     desc: str = "",
     labels: list[str] | tuple[str, ...] = (),
+    repo: PathLike = None,
 ) -> ModelAddResult:
     """Declare a model in mlver.yaml and in dvc.yaml's ``artifacts:``."""
-    project = Project.find()
+    project = Project.find(repo)
     check_name(name)
     if name in project.models():
         raise ModelExists(name)

@@ -13,7 +13,7 @@ from mlver.api._common import load_registry, models_at, record_from_bytes, resol
 from mlver.domain import record as rec
 from mlver.errors import IntegrityError, RemoteError, StorageError
 from mlver.models import PulledFile, PullResult, Record, TransferResult
-from mlver.project import Project
+from mlver.project import PathLike, Project
 
 # Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
 Start = Callable[[int, int], None]
@@ -97,9 +97,10 @@ def _expand_dirs(objects: list[_Object], stores: list[LocalStore]) -> list[_Obje
     return expanded
 
 
-def push(refs: list[str] | None = None, remote: str | None = None, start: Start | None = None, progress: Progress | None = None) -> TransferResult:
+def push(refs: list[str] | None = None, remote: str | None = None, start: Start | None = None,
+         progress: Progress | None = None, repo: PathLike = None) -> TransferResult:
     """Send every artifact and data object the records reference to the remote."""
-    project = Project.find()
+    project = Project.find(repo)
     name, store = _remote(project, remote)
     cache = _cache(project)
     store.check_writable()
@@ -182,9 +183,9 @@ def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
 
 
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
-         start: Start | None = None, progress: Progress | None = None) -> PullResult:
+         start: Start | None = None, progress: Progress | None = None, repo: PathLike = None) -> PullResult:
     """Restore the artifact (and data) of a version, verified against the record."""
-    project = Project.find()
+    project = Project.find(repo)
     parsed, record, version = resolve_record(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     cache = _cache(project)

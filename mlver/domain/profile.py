@@ -227,8 +227,12 @@ def _fine_index(c: Any, lo: float, span: float, out: Any = None) -> Any:
     import numpy as np
 
     t = np.subtract(c, lo, out=out, dtype=np.float64)
-    t *= _FINE
-    t /= span
+    if math.isfinite(span * _FINE):
+        t *= _FINE
+        t /= span
+    else:  # a span near the float limit would overflow: edges need not be exact there
+        t /= span
+        t *= _FINE
     return t.astype(np.intp)
 
 
@@ -254,7 +258,7 @@ def _edges(lo: float, hi: float) -> list[float]:
     so add as many digits as the range is smaller than the values."""
     extra = math.ceil(math.log10(max(abs(lo), abs(hi)) / (hi - lo)))
     digits = min(17, 6 + max(0, extra))
-    return [float(lo)] + [float(f"{lo + (hi - lo) * k / BINS:.{digits}g}") for k in range(1, BINS)] + [float(hi)]
+    return [float(lo)] + [float(f"{lo + (hi - lo) / BINS * k:.{digits}g}") for k in range(1, BINS)] + [float(hi)]
 
 
 def _exact_quantiles(chunks: list, bins: list, fine: Any) -> list[float]:
@@ -320,7 +324,7 @@ def _top(keys: Any, counts: Any) -> list[list[Any]]:
         import pyarrow.compute as pc
 
         table = pa.table({"v": pa.array(keys[pick]), "c": counts[pick]})
-        best = pc.select_k_unstable(table, TOP, [("c", "descending"), ("v", "ascending")])
+        best = table.take(pc.select_k_unstable(table, TOP, [("c", "descending"), ("v", "ascending")]))
         return [[v, c] for v, c in zip(best["v"].to_pylist(), best["c"].to_pylist())]
     pairs = sorted(((str(keys[i]), int(counts[i])) for i in pick), key=lambda kv: (-kv[1], kv[0]))
     return [[k, c] for k, c in pairs[:TOP]]
