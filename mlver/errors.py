@@ -221,3 +221,27 @@ class VersionNotNewer(MlverError):
 
 class DataError(MlverError):
     """A data file that cannot be read or profiled (a malformed CSV, a bad Parquet)."""
+
+
+class NotAnEstimator(MlverError):
+    def __init__(self, obj: object) -> None:
+        super().__init__(
+            f"{type(obj).__name__} is not a scikit-learn estimator (it has no fit/get_params)",
+            "pass a fitted estimator or Pipeline, or save the model yourself and use `mlver record`",
+        )
+
+
+class NotFitted(MlverError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"the {name} has not been fitted yet",
+            "call .fit(X, y) before recording it",
+        )
+
+
+class InvalidMetric(MlverError):
+    def __init__(self, key: str, value: object) -> None:
+        super().__init__(
+            f"metric {key!r} is {value!r}, not a finite number",
+            "pass metrics as a mapping of names to numbers, e.g. {'accuracy': 0.91}",
+        )

@@ -88,9 +88,16 @@ class Project:
         return models[name]
 
     def rel(self, path: str | Path) -> str:
-        """A user path (relative to cwd or absolute) as a repo-relative posix path."""
+        """A user path as a repo-relative posix path.
+
+        Relative paths are taken from the current directory when it is inside
+        the project (as git does), else from the project root (a script or
+        notebook that passed ``repo=``).
+        """
         p = Path(path)
-        absolute = p if p.is_absolute() else Path.cwd() / p
+        cwd = Path.cwd().resolve()
+        base = cwd if cwd.is_relative_to(self.root.resolve()) else self.root
+        absolute = p if p.is_absolute() else base / p
         try:
             return absolute.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError as exc:

@@ -443,9 +443,10 @@ def _bin_exact(v: Any, edges: list[float]) -> list[int]:
     import numpy as np
 
     lo, hi = edges[0], edges[-1]
-    if lo == hi:
-        under, at = int(np.count_nonzero(v < lo)), int(np.count_nonzero(v == lo))
-        return [under, at, len(v) - under - at]
+    if lo == hi:  # the stored single bin holds +-inf as well: so does "at" here
+        finite = v[np.isfinite(v)]
+        under, above = int(np.count_nonzero(finite < lo)), int(np.count_nonzero(finite > lo))
+        return [under, len(v) - under - above, above]
     idx = _fine_index(np.clip(v, lo, hi), lo, hi - lo)  # clipped: no overflow, inf included
     coarse = np.minimum(idx, _FINE - 1) // (_FINE // BINS)
     return [int(x) for x in np.bincount(coarse, minlength=len(edges) - 1)]
@@ -473,13 +474,13 @@ def _psi_with_nulls(old: dict, new: dict, expected: list, actual: list) -> float
         return None
 
 
-def _profile_psi(old: dict, new: dict) -> float | None:
+def _profile_psi(old: dict, new: dict, rows: dict) -> float | None:
     if old["kind"] != new["kind"]:
         return None
     if old["kind"] in ("numeric", "datetime"):
         oh, nh = old["histogram"], new["histogram"]
-        if oh is None or nh is None:  # no values on a side: one bin of values
-            return _psi_with_nulls(old, new, [sum(oh["counts"]) if oh else 0], [sum(nh["counts"]) if nh else 0])
+        if oh is None or nh is None:  # no finite value on a side: one bin for all values
+            return _psi_with_nulls(old, new, [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]])
         return _psi_with_nulls(old, new, _expected(old), _rebin(nh, oh["edges"]))
     names = list(dict.fromkeys([k for k, _ in old["top"]] + [k for k, _ in new["top"]]))
     total = sum(c for _, c in new["top"]) + new["other"]
@@ -546,7 +547,7 @@ def compare_profiles(old: dict | None, new: dict | None, threshold: float = DEFA
     (numeric -> categorical) is in type_changed with psi None: its values
     cannot be compared."""
     old_cols, new_cols, common, rows = _diff(old, new)
-    columns = [_changes(old_cols[n], new_cols[n], rows, _profile_psi(old_cols[n], new_cols[n]), threshold) for n in common]
+    columns = [_changes(old_cols[n], new_cols[n], rows, _profile_psi(old_cols[n], new_cols[n], rows), threshold) for n in common]
     return {
         "columns_added": [n for n in new_cols if n not in old_cols],
         "columns_removed": [n for n in old_cols if n not in new_cols],
@@ -554,7 +555,7 @@ def compare_profiles(old: dict | None, new: dict | None, threshold: float = DEFA
     }
 
 
-def _exact_psi(old: dict, new: dict, s: Any) -> float | None:
+def _exact_psi(old: dict, new: dict, s: Any, rows: dict) -> float | None:
     """PSI of a column's new data against its stored profile, binned exactly."""
     import numpy as np
 
@@ -564,7 +565,7 @@ def _exact_psi(old: dict, new: dict, s: Any) -> float | None:
         v = _as_numbers(s, old["kind"]).astype(np.float64, copy=False)
         v = v[~np.isnan(v)]
         if old["histogram"] is None:
-            return _psi_with_nulls(old, new, [0], [len(v)])
+            return _psi_with_nulls(old, new, [rows["old"] - old["nulls"]], [len(v)])
         return _psi_with_nulls(old, new, _expected(old), _bin_exact(v, old["histogram"]["edges"]))
     keys, counts, _ = _category_counts(s)
     names = [k for k, _ in old["top"]]
@@ -582,7 +583,7 @@ def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) ->
     for i, name in enumerate(df.columns):
         position.setdefault(str(name), i)
     columns = [
-        _changes(old_cols[n], new_cols[n], rows, _exact_psi(old_cols[n], new_cols[n], df.iloc[:, position[n]]), threshold)
+        _changes(old_cols[n], new_cols[n], rows, _exact_psi(old_cols[n], new_cols[n], df.iloc[:, position[n]], rows), threshold)
         for n in common
     ]
     return {

@@ -1,0 +1,169 @@
+"""Record and load scikit-learn models from Python.
+
+    import mlver.sklearn
+    mlver.sklearn.record(model, "churn", data=["data/train.csv"], X=X_test, y=y_test)
+    mlver.release("churn")
+    model = mlver.sklearn.load("churn@v0.1.0")
+
+``record`` saves the estimator, captures ``get_params(deep=True)`` as the
+params, computes the task's standard metrics on a held-out ``X``/``y``,
+stores the input signature, and writes the record exactly as
+``mlver record`` does (same checks, same all-or-nothing commit).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from mlver.adapters import git
+from mlver.adapters import sklearn as sk
+from mlver.domain.record import flatten
+from mlver.domain.tags import check_name
+from mlver.errors import ConfigError, InvalidMetric
+from mlver.models import RecordResult
+from mlver.project import CONFIG, ModelSpec, PathLike, Project
+
+__all__ = ["record", "load", "VersionMismatchWarning"]
+
+
+class VersionMismatchWarning(UserWarning):
+    """The installed scikit-learn is not the one the model was trained with."""
+
+
+def _check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float | int]:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, Mapping):
+        raise InvalidMetric("metrics", metrics)
+    flat = flatten(metrics)
+    for key, value in flat.items():
+        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+            value = flat[key] = value.item()  # numpy scalars are numbers too
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InvalidMetric(key, value)
+    return flat
+
+
+def _caller_file(root: Path) -> str | None:
+    """The script or notebook doing the recording, when it lives in the project."""
+    candidates = []
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__file__", None):
+        candidates.append(main.__file__)
+    for var in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
+        if os.environ.get(var):
+            candidates.append(os.environ[var])
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        if path.is_file() and path.is_relative_to(root.resolve()):
+            return path.relative_to(root.resolve()).as_posix()
+    return None
+
+
+def record(
+    estimator: Any,
+    name: str,
+    *,
+    data: Sequence[str] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    X: Any = None,
+    y: Any = None,
+    path: str | None = None,
+    format: str = "joblib",
+    allow_dirty: bool = False,
+    repo: PathLike = None,
+) -> RecordResult:
+    """Save a fitted estimator and record it as model ``name``.
+
+    A model not yet in mlver.yaml is declared on the way (path defaults to
+    ``models/<name>.joblib``) and the declaration is part of the record
+    commit. Raises the same MlverError the CLI would print.
+    """
+    from mlver.api.recording import Execution, write_record
+    from mlver.api.setup import model_add
+    from mlver.api.training import check_code, check_data
+
+    check_name(name)
+    sk.check_estimator(estimator)
+    if format not in sk.FORMATS:
+        raise ConfigError(f"unknown model format {format!r}", f"use one of: {', '.join(sk.FORMATS)}")
+    user_metrics = _check_metrics(metrics)
+    if (X is None) != (y is None):
+        raise ConfigError("pass both X and y (a held-out set) to compute metrics, or neither", "e.g. X=X_test, y=y_test")
+    project = Project.find(repo)
+    declared = project.models().get(name)
+    data_paths = tuple(project.rel(d) for d in data or ())
+    if declared is not None:
+        if data is not None and set(data_paths) != set(declared.data):
+            raise ConfigError(
+                f"model {name} is declared with data {list(declared.data)}, not {list(data_paths)}",
+                f"pass the same data, or change it in {CONFIG}",
+            )
+        if path is not None and project.rel(path) != declared.path:
+            raise ConfigError(f"model {name} is declared with path {declared.path}", f"drop path=, or change it in {CONFIG}")
+        spec = declared
+    else:
+        spec = ModelSpec(name=name, path=project.rel(path or f"models/{name}.joblib"), data=data_paths)
+
+    caller = _caller_file(project.root)
+    code = check_code(project, spec, allow_dirty, also=(caller,) if caller else ())
+    declaration = (CONFIG, "dvc.yaml")
+    saved = {p: (project.root / p).read_bytes() if (project.root / p).exists() else None for p in declaration}
+    try:
+        if declared is None:
+            model_add(name, spec.path, data=list(spec.data), repo=project.root)
+            project = Project(project.root)  # mlver.yaml changed under the cached config
+        check_data(project, spec)
+        sk.save(estimator, project.root / spec.path, format)
+        all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
+        extra = {"signature": sk.signature(estimator, X), "framework": {
+            "name": "scikit-learn", "version": sk.version(),
+            "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "format": format,
+        }}
+        return write_record(
+            project, spec, code, Execution(None, None, None, None),
+            params=sk.params_of(estimator), metrics=all_metrics, extra=extra,
+            also_commit=declaration if declared is None else (),
+            extra_packages=("joblib", "skops") if format == "skops" else ("joblib",),
+        )
+    except BaseException:
+        if declared is None:  # take our declaration back, in the files and the index
+            for p, content in saved.items():
+                if content is None:
+                    (project.root / p).unlink(missing_ok=True)
+                else:
+                    (project.root / p).write_bytes(content)
+            git.run(project.root, "reset", "-q", "--", *declaration, check=False)
+        raise
+
+
+def load(ref: str, *, repo: PathLike = None, remote: str | None = None) -> Any:
+    """Pull a recorded estimator (md5-verified) and load it.
+
+    Warns with VersionMismatchWarning when the installed scikit-learn is not
+    the version the model was recorded with.
+    """
+    from mlver.api._common import resolve_record
+    from mlver.api.storage import pull
+
+    project = Project.find(repo)
+    _, record, _ = resolve_record(project, ref)
+    framework = record.doc.get("framework") or {}
+    recorded = framework.get("version") or (record.doc.get("env") or {}).get("packages", {}).get("scikit-learn")
+    with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
+        target = Path(tmp) / Path(record.doc["artifact"]["path"]).name
+        pull(ref, out=str(target), remote=remote, repo=project.root)
+        estimator = sk.load(target, framework.get("format", "joblib"))
+    installed = sk.version()
+    if recorded and recorded != installed:
+        warnings.warn(
+            f"{ref} was trained with scikit-learn {recorded}; {installed} is installed: predictions may differ",
+            VersionMismatchWarning,
+            stacklevel=2,
+        )
+    return estimator
