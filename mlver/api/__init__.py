@@ -1,8 +1,25 @@
-"""One function per verb; each returns dataclasses from mlver.models and never prints."""
-from mlver.api.diff import diff
-from mlver.api.registry import log, ls, release, show
-from mlver.api.setup import data_add, init, model_add
-from mlver.api.storage import pull, push
-from mlver.api.training import record, run
+"""One function per verb; each returns dataclasses from mlver.models and never prints.
 
-__all__ = ["data_add", "diff", "init", "log", "ls", "model_add", "pull", "push", "record", "release", "run", "show"]
+Verbs load their module on first use (PEP 562), so a command imports only
+what it runs.
+"""
+from __future__ import annotations
+
+import importlib
+
+_VERBS = {
+    "init": "setup", "data_add": "setup", "model_add": "setup",
+    "run": "training", "record": "training",
+    "release": "registry", "ls": "registry", "log": "registry", "show": "registry",
+    "diff": "diff",
+    "push": "storage", "pull": "storage",
+}
+__all__ = sorted(_VERBS)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _VERBS:
+        raise AttributeError(f"module 'mlver.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mlver.api.{_VERBS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -6,7 +6,9 @@ import datetime as dt
 from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain.registry import Registry, fold
+from mlver.domain import tags
+from mlver.domain.registry import Event, Registry, fold
+from mlver.domain.tags import Action
 from mlver.errors import (
     InvalidReference,
     RecordNotFound,
@@ -26,12 +28,33 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_registry(project: Project, model: str | None = None) -> Registry:
-    if model:
-        # Two globs keep git from formatting every other model's tags.
-        out = git.list_tags(project.root, f"{model}@*") + git.list_tags(project.root, f"{model}#*")
-        return fold(out)
-    return fold(git.list_tags(project.root))
+def load_registry(project: Project, model: str | None = None, detail: bool = False) -> Registry:
+    """The registry from every tag, in two git calls.
+
+    Tag objects (who, when, message) are read for stage, deregistration and
+    deprecation events, for each model's latest version, and, with
+    ``detail``, for every event.
+    """
+    entries = []
+    for name, obj, commit in git.tag_refs(project.root):
+        parsed = tags.parse(name)
+        if parsed is not None and (model is None or parsed.model == model):
+            entries.append((parsed, name, obj, commit))
+    needed = [obj for parsed, _, obj, _ in entries if detail or parsed.action is not Action.REGISTER]
+    infos = git.tag_infos(project.root, needed)
+    objects = {}
+    events = []
+    for parsed, name, obj, commit in entries:
+        event = Event(parsed, name, commit, infos.get(obj))
+        objects[id(event)] = obj
+        events.append(event)
+    registry = fold(events)
+    if not detail:
+        latest = [s.versions[v] for s in registry.models.values() if (v := s.latest())]
+        more = git.tag_infos(project.root, [objects[id(e)] for e in latest])
+        for event in latest:
+            event.info = more.get(objects[id(event)])
+    return registry
 
 
 def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
@@ -72,7 +95,7 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
             if state is None and ref.model not in project.models():
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise VersionNotFound(ref.model, ref.version)
-        return ref, state.versions[ref.version].raw.commit, ref.version
+        return ref, state.versions[ref.version].commit, ref.version
     if ref.stage:
         held = state.stages.get(ref.stage) if state else None
         if held is None:
@@ -80,11 +103,11 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise StageNotFound(ref.model, ref.stage)
         if held in state.versions:
-            return ref, state.versions[held].raw.commit, held
+            return ref, state.versions[held].commit, held
         return ref, held, None  # a stage assigned to a bare commit, as GTO allows
     latest = state.latest() if state else None
     if latest:
-        return ref, state.versions[latest].raw.commit, latest
+        return ref, state.versions[latest].commit, latest
     if ref.model not in project.models():
         raise UnknownModel(ref.model, known_models(project, registry))
     head = git.head(project.root)

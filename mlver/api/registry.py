@@ -67,14 +67,15 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
 def _summary(name: str, state: ModelState | None, declared: bool) -> ModelSummary:
     if state is None:
         return ModelSummary(name, None, None, None, 0, {}, False, declared)
-    latest = state.latest()
+    active = state.active_versions()
+    latest = active[-1] if active else None
     event = state.versions[latest] if latest else None
     return ModelSummary(
         model=name,
         latest=latest,
-        latest_commit=event.raw.commit if event else None,
-        released=iso(event.raw.timestamp) if event else None,
-        versions=len(state.active_versions()),
+        latest_commit=event.commit if event else None,
+        released=iso(event.timestamp) if event and event.info else None,
+        versions=len(active),
         stages=dict(sorted(state.stages.items())),
         deprecated=state.deprecated,
         declared=declared,
@@ -103,7 +104,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     """The audit trail of a model, newest first: trainings and registry events."""
     project = Project.find(repo)
     check_name(name)
-    state = load_registry(project, name).model(name)
+    state = load_registry(project, name, detail=True).model(name)
     history = git.log_path(project.root, rec.record_path(name))
     if state is None and not history:
         project.model(name)  # UnknownModel unless it is declared
@@ -114,15 +115,16 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
             email=commit.email, time=iso(commit.timestamp), message=commit.subject,
         )))
     for event in state.events if state else []:
-        tag = event.tag
+        tag, info = event.tag, event.info
         version = tag.version or None
         if tag.action in (Action.ASSIGN, Action.UNASSIGN):
-            version = state.version_at(event.raw.commit)
+            version = state.version_at(event.commit)
         events.append((event.order, LogEvent(
-            kind=_KIND[tag.action], model=name, commit=event.raw.commit, author=event.raw.tagger,
-            email=event.raw.email, time=iso(event.raw.timestamp),
-            message=event.raw.message.splitlines()[0] if event.raw.message else "",
-            version=version, stage=tag.stage or None, tag=event.raw.name,
+            kind=_KIND[tag.action], model=name, commit=event.commit,
+            author=info.tagger if info else "", email=info.email if info else "",
+            time=iso(event.timestamp),
+            message=info.message.splitlines()[0] if info and info.message else "",
+            version=version, stage=tag.stage or None, tag=event.name,
         )))
     events.sort(key=lambda pair: pair[0], reverse=True)
     return [e for _, e in events]
@@ -140,7 +142,7 @@ def show(ref: str, repo: PathLike = None) -> Shown:
     if state is not None and record.commit:
         versions = tuple(sorted(
             (v for v in state.by_commit.get(record.commit, []) if v not in state.deregistered),
-            key=Version.parse,
+            key=state.semver.__getitem__,
         ))
         stages = tuple(sorted(s for s, v in state.stages.items() if v in versions or v == record.commit))
     return Shown(ref=str(parsed), record=record, versions=versions, stages=stages)

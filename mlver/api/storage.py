@@ -65,7 +65,7 @@ def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Recor
             wanted[f"{head}:{rec.record_path(model)}"] = f"{model} (HEAD)"
     for name, state in registry.models.items():
         for version in state.active_versions():
-            commit = state.versions[version].raw.commit
+            commit = state.versions[version].commit
             wanted.setdefault(f"{commit}:{rec.record_path(name)}", f"{name}@{version}")
     blobs = git.read_blobs(project.root, wanted)
     records = []

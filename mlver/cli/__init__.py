@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -10,6 +9,13 @@ import click
 from mlver.errors import ExitCode, MlverError
 
 _SHOW_TRACEBACK = False
+
+
+def _traceback() -> None:
+    if _SHOW_TRACEBACK:
+        import traceback
+
+        traceback.print_exc()
 
 
 class MlverGroup(click.Group):
@@ -21,8 +27,7 @@ class MlverGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MlverError as exc:
-            if _SHOW_TRACEBACK:
-                traceback.print_exc()
+            _traceback()
             render.error(exc.message, exc.hint)
             ctx.exit(int(exc.exit_code))
         except KeyboardInterrupt:
@@ -31,8 +36,7 @@ class MlverGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # the boundary: anything else is our bug
-            if _SHOW_TRACEBACK:
-                traceback.print_exc()
+            _traceback()
             render.error(
                 f"internal error: {type(exc).__name__}: {exc}",
                 "this is a bug in mlver; rerun with --traceback and report it",

@@ -4,8 +4,6 @@ from __future__ import annotations
 import click
 
 from mlver.cli.options import output_options
-from mlver.cli.render import render
-from mlver.models import LogEvent, ModelDiff, ModelSummary
 
 
 @click.command()
@@ -24,6 +22,7 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
     Example: mlver release churn --bump minor
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.release(name, bump=bump, version=version, rev=rev), as_json)
 
@@ -36,6 +35,9 @@ def ls_(as_json: bool) -> None:
     Example: mlver ls --json | jq '.[].latest'
     """
     from mlver import api
+    from mlver.cli.render import render
+
+    from mlver.models import ModelSummary
 
     render(api.ls(), as_json, kind=ModelSummary)
 
@@ -49,6 +51,9 @@ def log(name: str, as_json: bool) -> None:
     Example: mlver log churn
     """
     from mlver import api
+    from mlver.cli.render import render
+
+    from mlver.models import LogEvent
 
     render(api.log(name), as_json, kind=LogEvent)
 
@@ -64,6 +69,7 @@ def show(ref: str, as_json: bool) -> None:
     Example: mlver show churn@v0.1.0
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.show(ref), as_json)
 
@@ -85,6 +91,9 @@ def diff(a: str, b: str | None, name: str | None, as_json: bool) -> None:
       mlver diff main HEAD churn
     """
     from mlver import api
+    from mlver.cli.render import render
+
+    from mlver.models import ModelDiff
 
     render(api.diff(a, b, name), as_json, kind=ModelDiff)
 

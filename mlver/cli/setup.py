@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from mlver.cli.options import output_options
-from mlver.cli.render import render
 
 
 @click.command()
@@ -21,6 +20,7 @@ def init(remote: str | None, as_json: bool) -> None:
     Example: mlver init
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.init(remote=remote), as_json)
 
@@ -42,6 +42,7 @@ def data_add(paths: tuple[str, ...], as_json: bool) -> None:
     Example: mlver data add data/train.csv
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.data_add(list(paths)), as_json)
 
@@ -70,6 +71,7 @@ def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | N
     --params params.yaml --metrics metrics.json --command "python train.py"
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.model_add(name, path, data_paths, params, metrics, command, stage, desc, labels), as_json)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from mlver.cli.options import output_options
-from mlver.cli.render import Progress, render
 
 
 @click.command()
@@ -21,6 +20,7 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     Example: mlver push
     """
     from mlver import api
+    from mlver.cli.render import Progress, render
 
     progress = Progress("push")
     result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
@@ -40,6 +40,7 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, as_json
     Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
     """
     from mlver import api
+    from mlver.cli.render import Progress, render
 
     progress = Progress("pull")
     result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start, progress=progress.update)

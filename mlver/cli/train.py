@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from mlver.cli.options import output_options
-from mlver.cli.render import render
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -25,6 +24,7 @@ def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -
     import shlex
 
     from mlver import api
+    from mlver.cli.render import render
 
     cmd = shlex.join(command) if command else None
     render(api.run(name, command=cmd, allow_dirty=allow_dirty), as_json)
@@ -40,6 +40,7 @@ def record(name: str, allow_dirty: bool, as_json: bool) -> None:
     Example: python train.py && mlver record churn
     """
     from mlver import api
+    from mlver.cli.render import render
 
     render(api.record(name, allow_dirty=allow_dirty), as_json)
 

@@ -65,6 +65,10 @@ class Version:
             return Version(self.major, self.minor, self.patch + 1)
         raise ValueError(f"unknown bump part {part!r}")
 
+    def sort_key(self) -> tuple:
+        """A plain tuple with the version's precedence, cheap to compare in bulk."""
+        return self._key()
+
     def _key(self) -> tuple:
         # semver §11: a pre-release sorts before its release; identifiers
         # compare numerically when numeric, numbers before strings.
