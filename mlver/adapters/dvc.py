@@ -88,6 +88,90 @@ def add(root: Path, paths: list[str]) -> list[Out]:
     return outs
 
 
+_STANDARD_OUT_KEYS = {"md5", "size", "hash", "path", "nfiles"}
+
+
+def _fast_add_possible(root: Path, path: str) -> bool:
+    """Whether a plain file can be tracked without DVC's machinery.
+
+    Only the common case: one regular file, the default cache, no dvc.yaml
+    stages that might claim the path, and no extra fields in an existing
+    .dvc file that we would have to carry over.
+    """
+    target = root / path
+    if not target.is_file() or target.is_symlink():
+        return False
+    configs = [root / ".dvc" / "config", root / ".dvc" / "config.local"]
+    if any("[cache]" in c.read_text() for c in configs if c.exists()):
+        return False
+    if (root / "dvc.yaml").exists():
+        doc = _yaml((root / "dvc.yaml").read_text(), "dvc.yaml") or {}
+        if doc.get("stages"):
+            return False
+    dvcfile = root / dvcfile_for(path)
+    if dvcfile.exists():
+        doc = _yaml(dvcfile.read_text(), dvcfile_for(path)) or {}
+        outs = doc.get("outs") or []
+        if set(doc) != {"outs"} or len(outs) != 1 or set(outs[0]) - _STANDARD_OUT_KEYS:
+            return False
+    return True
+
+
+def _add_file_fast(root: Path, path: str) -> Out:
+    """What ``dvc add FILE`` does for one file, in a single read.
+
+    The file is hashed while it is copied into the cache (DVC hashes first,
+    then copies), then the .dvc file and the .gitignore line are written in
+    DVC's own format, so `dvc status`, `dvc push` and `dvc pull` see no
+    difference.
+    """
+    from mlver.adapters.storage import copy_hashing, readonly
+
+    source = root / path
+    cache = cache_dir(root)
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = cache / f".mlver-add-{os.getpid()}.tmp"
+    try:
+        md5 = copy_hashing(source, staging)
+        size = staging.stat().st_size
+        final = cache / md5[:2] / md5[2:]
+        if final.exists():
+            staging.unlink()
+        else:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging, final)
+            readonly(final)
+    finally:
+        staging.unlink(missing_ok=True)
+    name = os.path.basename(path)
+    _write_text(root / dvcfile_for(path), f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n")
+    gitignore = root / (os.path.dirname(path) or ".") / ".gitignore"
+    lines = gitignore.read_text().splitlines() if gitignore.exists() else []
+    if f"/{name}" not in lines:
+        _write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
+    return Out(path=path, md5=md5, size=size, nfiles=None)
+
+
+def _write_text(path: Path, text: str) -> None:
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def track_file(root: Path, path: str) -> Out:
+    """Track one output (a model file or directory) in the cache, as `dvc add` would."""
+    if _fast_add_possible(root, path):
+        return _add_file_fast(root, path)
+    return add(root, [path])[0]
+
+
 def dvcfile_for(path: str) -> str:
     return f"{path}.dvc"
 

@@ -159,6 +159,11 @@ def write_record(
     root = project.root
     if not (root / spec.path).exists():
         raise ArtifactMissing(spec.path)
+    if not spec.stage and git.tracked(root, spec.path):
+        raise ConfigError(
+            f"model file {spec.path} is tracked by git, so DVC cannot track it",
+            f"stop tracking it in git: `git rm --cached {spec.path}` and commit",
+        )
     if params is None:
         params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
     if metrics is None:
@@ -173,7 +178,7 @@ def write_record(
             artifact, data_outs, stage_params = _stage_lineage(project, spec)
             params = {**stage_params, **params}
         else:
-            artifact = dvc.add(root, [spec.path])[0]
+            artifact = dvc.track_file(root, spec.path)
             data_outs = [dvc.read_dvcfile_out(root, d) for d in spec.data]
         _, default_remote = dvc.remotes(root)
         parent = read_record(project, spec.name, old_head)

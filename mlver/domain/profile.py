@@ -389,7 +389,7 @@ def _rebin(hist: dict, edges: list[float]) -> list[float]:
 
     if edges[0] == edges[-1]:
         under = float(below(edges[0]))
-        at = float(below(np.nextafter(edges[0], np.inf))) - under
+        at = float(below(math.nextafter(edges[0], math.inf))) - under
         return [under, at, total - under - at]
     return np.diff(np.concatenate([[0.0], below(np.asarray(edges[1:-1], dtype=float)), [total]])).tolist()
 
@@ -408,11 +408,6 @@ def _bin_exact(v: Any, edges: list[float]) -> list[int]:
     return np.bincount(coarse, minlength=BINS).tolist()
 
 
-def _expected(col: dict) -> list[int]:
-    counts = col["histogram"]["counts"]
-    return [0, counts[0], 0] if len(counts) == 1 else list(counts)
-
-
 def _categorical_bins(old: dict, new_counts: dict[str, int], new_total: int, names: list[str]) -> tuple[list, list]:
     # A bin per name, then "other". A name outside a side's top counts 0 there
     # (its rows are in that side's "other"), so both sides keep their totals.
@@ -420,40 +415,34 @@ def _categorical_bins(old: dict, new_counts: dict[str, int], new_total: int, nam
     return [old_top.get(k, 0) for k in names] + [old["other"]], actual + [new_total - sum(actual)]
 
 
-def _psi_with_nulls(old: dict, new: dict, expected: list, actual: list) -> float | None:
-    try:  # missing values are one more bin: a column that starts to be empty drifts
-        return _sig(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
-    except ValueError:  # one side has no rows
-        return None
-
-
-def _profile_psi(old: dict, new: dict, rows: dict) -> float | None:
-    if old["kind"] != new["kind"]:
-        return None
-    if old["kind"] in ("numeric", "datetime"):
-        if old["histogram"] is None or new["histogram"] is None:  # no finite value: one bin for all
-            return _psi_with_nulls(old, new, [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]])
-        return _psi_with_nulls(old, new, _expected(old), _rebin(new["histogram"], old["histogram"]["edges"]))
-    names = list(dict.fromkeys([k for k, _ in old["top"]] + [k for k, _ in new["top"]]))
-    total = sum(c for _, c in new["top"]) + new["other"]
-    return _psi_with_nulls(old, new, *_categorical_bins(old, dict(new["top"]), total, names))
-
-
-def _exact_psi(old: dict, new: dict, s: Any, rows: dict) -> float | None:
+def _column_psi(old: dict, new: dict, rows: dict, s: Any = None) -> float | None:
+    """PSI of a column against its stored profile `old`: of its new profile
+    `new` (re-binned), or, given its data `s`, of the data binned exactly."""
     import numpy as np
 
     if old["kind"] != new["kind"]:
         return None
     if old["kind"] in ("numeric", "datetime"):
-        v = _as_numbers(s, old["kind"]).astype(np.float64)
-        v = v[~np.isnan(v)]
-        if old["histogram"] is None:
-            return _psi_with_nulls(old, new, [rows["old"] - old["nulls"]], [len(v)])
-        return _psi_with_nulls(old, new, _expected(old), _bin_exact(v, old["histogram"]["edges"]))
-    keys, counts, _ = _category_counts(s)
-    names = [k for k, _ in old["top"]]
-    found = dict(zip(keys[np.isin(keys, names)], counts[np.isin(keys, names)].tolist())) if names else {}
-    return _psi_with_nulls(old, new, *_categorical_bins(old, found, int(counts.sum()), names))
+        v = None if s is None else _as_numbers(s, old["kind"]).astype(np.float64)
+        v = v if v is None else v[~np.isnan(v)]
+        if old["histogram"] is None or new["histogram"] is None:  # no finite value: one bin for all
+            expected, actual = [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]]
+        else:
+            counts, edges = old["histogram"]["counts"], old["histogram"]["edges"]
+            expected = [0, counts[0], 0] if len(counts) == 1 else counts
+            actual = _rebin(new["histogram"], edges) if v is None else _bin_exact(v, edges)
+    elif s is None:
+        names = list(dict.fromkeys([k for k, _ in old["top"]] + [k for k, _ in new["top"]]))
+        total = sum(c for _, c in new["top"]) + new["other"]
+        expected, actual = _categorical_bins(old, dict(new["top"]), total, names)
+    else:
+        keys, counts, _ = _category_counts(s)
+        names, found = [k for k, _ in old["top"]], np.isin(keys, [k for k, _ in old["top"]])
+        expected, actual = _categorical_bins(old, dict(zip(keys[found], counts[found].tolist())), int(counts.sum()), names)
+    try:  # missing values are one more bin: a column that starts to be empty drifts
+        return _sig(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
+    except ValueError:  # one side has no rows
+        return None
 
 
 def _pair(old: Any, new: Any, delta: bool = False) -> dict[str, Any]:
@@ -496,7 +485,7 @@ def compare_profiles(old: dict | None, new: dict | None, threshold: float = DEFA
     non-tabular or missing input). A common column whose kind changed
     (numeric -> categorical) is in type_changed with psi None: its values
     cannot be compared."""
-    report = _compare(old, new, threshold, _profile_psi)
+    report = _compare(old, new, threshold, _column_psi)
     return report | {"columns_added": report.pop("added"), "columns_removed": report.pop("removed")}
 
 
@@ -509,7 +498,7 @@ def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) ->
         position.setdefault(str(name), i)
 
     def exact(a: dict, b: dict, rows: dict) -> float | None:
-        return _exact_psi(a, b, df.iloc[:, position[a["name"]]], rows)
+        return _column_psi(a, b, rows, df.iloc[:, position[a["name"]]])
 
     report = _compare(profile, profile_frame(df, profile.get("format", "")), threshold, exact)
     return report | {"missing_columns": report.pop("removed"), "extra_columns": report.pop("added")}
