@@ -35,6 +35,9 @@ _VERBS = {
     "log": "mlver.api.registry",
     "show": "mlver.api.registry",
     "diff": "mlver.api.diff",
+    "promote": "mlver.api.stages",
+    "rollback": "mlver.api.stages",
+    "deprecate": "mlver.api.stages",
     "push": "mlver.api.storage",
     "pull": "mlver.api.storage",
 }
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from mlver import errors, models, sklearn
     from mlver._public import record
     from mlver.api.diff import diff
+    from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.registry import log, ls, release, show
     from mlver.api.setup import data_add, init, model_add
     from mlver.api.storage import pull, push

@@ -245,3 +245,27 @@ class InvalidMetric(MlverError):
             f"metric {key!r} is {value!r}, not a finite number",
             "pass metrics as a mapping of names to numbers, e.g. {'accuracy': 0.91}",
         )
+
+
+class StageNotAllowed(MlverError):
+    def __init__(self, stage: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            f"stage {stage!r} is not in the policy (allowed: {', '.join(allowed)})",
+            "use one of the allowed stages, or add it to policy.stages in mlver.yaml",
+        )
+
+
+class PolicyViolation(MlverError):
+    """A promotion the policy forbids (order, an unknown gate metric)."""
+
+
+class GateFailed(MlverError):
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class NothingToRollBack(MlverError):
+    def __init__(self, model: str, stage: str) -> None:
+        super().__init__(
+            f"no earlier version of {model} held stage {stage!r}, so there is nothing to roll back to",
+            f"assign one explicitly with `mlver promote {model}@vX.Y.Z {stage}`",
+        )

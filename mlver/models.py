@@ -104,6 +104,7 @@ class LogEvent:
     version: str | None = None
     stage: str | None = None
     tag: str | None = None
+    note: str = ""  # "forced: ..." or "rolled back from v1.2.0"
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ class Shown:
     ref: str
     record: Record
     versions: tuple[str, ...]  # versions released at this record's commit
-    stages: tuple[str, ...]  # stages those versions hold now
+    stages: tuple[str, ...]  # stages those versions hold now (or at ``at``)
+    at: str | None = None  # the moment asked about with --at
 
 
 @dataclass(frozen=True)
@@ -155,3 +157,17 @@ class PullResult:
     files: tuple[PulledFile, ...]
     fetched: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class RegistryWrite:
+    """A registry event mlver wrote: a stage assignment, rollback or deprecation."""
+
+    action: str  # assign | rollback | unassign | deregister | deprecate
+    model: str
+    tag: str
+    commit: str
+    version: str | None = None
+    stage: str | None = None
+    forced: tuple[str, ...] = ()  # policy checks overridden with --force
+    rolled_back_from: str | None = None

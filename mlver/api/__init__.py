@@ -12,6 +12,7 @@ _VERBS = {
     "run": "training", "record": "training",
     "release": "registry", "ls": "registry", "log": "registry", "show": "registry",
     "diff": "diff",
+    "promote": "stages", "rollback": "stages", "deprecate": "stages",
     "push": "storage", "pull": "storage",
 }
 __all__ = sorted(_VERBS)

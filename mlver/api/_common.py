@@ -10,6 +10,7 @@ from mlver.domain import tags
 from mlver.domain.registry import Event, Registry, fold
 from mlver.domain.tags import Action
 from mlver.errors import (
+    ConfigError,
     InvalidReference,
     RecordNotFound,
     StageNotFound,
@@ -28,13 +29,15 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_registry(project: Project, model: str | None = None, detail: bool = False) -> Registry:
+def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None) -> Registry:
     """The registry from every tag, in two git calls.
 
     Tag objects (who, when, message) are read for stage, deregistration and
     deprecation events, for each model's latest version, and, with
-    ``detail``, for every event.
+    ``detail`` (or ``until``), for every event. ``until`` (a unix time)
+    folds only the events tagged up to then: the registry as it was.
     """
+    detail = detail or until is not None
     entries = []
     for name, obj, commit in git.tag_refs(project.root):
         parsed = tags.parse(name)
@@ -46,6 +49,8 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     events = []
     for parsed, name, obj, commit in entries:
         event = Event(parsed, name, commit, infos.get(obj))
+        if until is not None and event.timestamp > until:
+            continue
         objects[id(event)] = obj
         events.append(event)
     registry = fold(events)
@@ -122,3 +127,17 @@ def resolve_record(project: Project, text: str | Ref, registry: Registry | None 
     if record is None:
         raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])
     return ref, record, version
+
+
+def parse_moment(text: str) -> int:
+    """``2026-01-31`` (the end of that day, UTC) or an ISO time -> unix time."""
+    try:
+        if len(text) == 10:
+            day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
+            return int(day.timestamp()) + 86399
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"cannot read the time {text!r}", "use a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return int(moment.timestamp())

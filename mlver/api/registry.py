@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mlver.adapters import git
-from mlver.api._common import iso, load_registry, read_record, resolve_record
+from mlver.api._common import iso, load_registry, parse_moment, read_record, resolve_record
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import ModelState
@@ -119,8 +119,14 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
         version = tag.version or None
         if tag.action in (Action.ASSIGN, Action.UNASSIGN):
             version = state.version_at(event.commit)
+        message = info.message if info else ""
+        kind, note = _KIND[tag.action], ""
+        if "mlver-rollback-from:" in message:
+            kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
+        if "mlver-forced:" in message:
+            note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
         events.append((event.order, LogEvent(
-            kind=_KIND[tag.action], model=name, commit=event.commit,
+            kind=kind, model=name, commit=event.commit, note=note,
             author=info.tagger if info else "", email=info.email if info else "",
             time=iso(event.timestamp),
             message=info.message.splitlines()[0] if info and info.message else "",
@@ -130,11 +136,16 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     return [e for _, e in events]
 
 
-def show(ref: str, repo: PathLike = None) -> Shown:
-    """One record in full, with the versions and stages that point at it."""
+def show(ref: str, at: str | None = None, repo: PathLike = None) -> Shown:
+    """One record in full, with the versions and stages that point at it.
+
+    ``at`` (a date or ISO time) resolves the reference as the registry stood
+    then: ``churn#prod`` at 2026-01-31 is what held prod at the end of that day.
+    """
     project = Project.find(repo)
     parsed = parse_ref(ref)
-    registry = load_registry(project, parsed.model)
+    until = parse_moment(at) if at else None
+    registry = load_registry(project, parsed.model, until=until)
     _, record, _ = resolve_record(project, parsed, registry)
     state = registry.model(parsed.model)
     versions: tuple[str, ...] = ()
@@ -145,4 +156,5 @@ def show(ref: str, repo: PathLike = None) -> Shown:
             key=state.semver.__getitem__,
         ))
         stages = tuple(sorted(s for s, v in state.stages.items() if v in versions or v == record.commit))
-    return Shown(ref=str(parsed), record=record, versions=versions, stages=stages)
+    return Shown(ref=str(parsed), record=record, versions=versions, stages=stages,
+                 at=iso(until) if until is not None else None)

@@ -60,18 +60,74 @@ def log(name: str, as_json: bool) -> None:
 
 @click.command()
 @click.argument("ref")
+@click.option("--at", metavar="TIME", help="Resolve REF as the registry stood then (a date like 2026-01-31, or an ISO time).")
 @output_options
-def show(ref: str, as_json: bool) -> None:
+def show(ref: str, at: str | None, as_json: bool) -> None:
     """Show one record in full.
 
     REF is NAME (latest version), NAME@v1.2.0, NAME#stage or NAME@<git-rev>.
 
-    Example: mlver show churn@v0.1.0
+    \b
+    Examples:
+      mlver show churn@v0.1.0
+      mlver show churn#prod --at 2026-01-31
     """
     from mlver import api
     from mlver.cli.render import render
 
-    render(api.show(ref), as_json)
+    render(api.show(ref, at=at), as_json)
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("stage")
+@click.option("--force", is_flag=True, help="Override the policy's stage order and gates; recorded in the tag.")
+@output_options
+def promote(ref: str, stage: str, force: bool, as_json: bool) -> None:
+    """Assign STAGE to a released version (tag NAME#STAGE#N).
+
+    With a policy in mlver.yaml, the version must have held the stage
+    before this one and meet this stage's metric gates.
+
+    Example: mlver promote churn@v1.2.0 prod
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.promote(ref, stage, force=force), as_json)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("stage")
+@output_options
+def rollback(name: str, stage: str, as_json: bool) -> None:
+    """Give STAGE back to the version that held it before.
+
+    A new assignment event: history is kept, and rolling back again keeps
+    going back.
+
+    Example: mlver rollback churn prod
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.rollback(name, stage), as_json)
+
+
+@click.command()
+@click.argument("ref")
+@output_options
+def deprecate(ref: str, as_json: bool) -> None:
+    """Deprecate a version (NAME@vX.Y.Z), un-assign a stage (NAME#stage), or
+    deprecate a whole model (NAME), in GTO's tag formats.
+
+    Example: mlver deprecate churn@v1.0.0
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.deprecate(ref), as_json)
 
 
 @click.command()
@@ -98,4 +154,4 @@ def diff(a: str, b: str | None, name: str | None, as_json: bool) -> None:
     render(api.diff(a, b, name), as_json, kind=ModelDiff)
 
 
-COMMANDS = [release, ls_, log, show, diff]
+COMMANDS = [release, promote, rollback, deprecate, ls_, log, show, diff]

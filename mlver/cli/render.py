@@ -95,6 +95,18 @@ def _release(r: m.ReleaseResult) -> str:
     return f"released {r.tag} at {r.commit[:12]} (record {r.digest[:19]})"
 
 
+def _registry_write(r: m.RegistryWrite) -> str:
+    what = {
+        "assign": f"{r.model}@{r.version} is now in {r.stage}",
+        "rollback": f"{r.stage} rolled back from {r.rolled_back_from} to {r.model}@{r.version}",
+        "unassign": f"{r.model}@{r.version} removed from {r.stage}",
+        "deregister": f"{r.model}@{r.version} deprecated",
+        "deprecate": f"model {r.model} deprecated",
+    }[r.action]
+    forced = f" (forced: {'; '.join(r.forced)})" if r.forced else ""
+    return f"{what}{forced}: tag {r.tag} at {r.commit[:12]}"
+
+
 def _summaries(rows: list[m.ModelSummary]) -> str:
     if not rows:
         return "no models yet: declare one with `mlver model add NAME --path PATH`"
@@ -120,13 +132,13 @@ def _events(rows: list[m.LogEvent]) -> str:
     def what(e: m.LogEvent) -> str:
         if e.kind == "record":
             return e.message
-        if e.kind in ("assign", "unassign"):
+        if e.kind in ("assign", "unassign", "rollback"):
             return f"{e.stage} {'<-' if e.kind == 'assign' else '-x'} {e.version or e.commit[:12]}"
         return e.version or ""
 
     return table(
-        ["TIME", "EVENT", "VERSION/STAGE", "COMMIT", "AUTHOR"],
-        [(e.time, e.kind, what(e), e.commit[:12], e.author) for e in rows],
+        ["TIME", "EVENT", "VERSION/STAGE", "COMMIT", "AUTHOR", "NOTE"],
+        [(e.time, e.kind, what(e), e.commit[:12], e.author, e.note) for e in rows],
     )
 
 
@@ -134,7 +146,8 @@ def _shown(s: m.Shown) -> str:
     doc = s.record.doc
     art, code = doc.get("artifact") or {}, doc.get("code") or {}
     lines = [
-        _style(f"{s.ref}", bold=True) + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
+        _style(f"{s.ref}", bold=True) + (f"  as of {s.at}" if s.at else "")
+        + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
         + (f"  stages: {', '.join(s.stages)}" if s.stages else ""),
         f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
         + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red")),
@@ -235,6 +248,7 @@ _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.ModelAddResult: _model_add,
     m.RecordResult: _record,
     m.ReleaseResult: _release,
+    m.RegistryWrite: _registry_write,
     m.Shown: _shown,
     m.TransferResult: _transfer,
     m.PullResult: _pull,

@@ -1,0 +1,182 @@
+"""The registry's other writes: promote, rollback, deprecate (GTO's tag formats)."""
+from __future__ import annotations
+
+from mlver.adapters import git
+from mlver.api._common import load_registry, read_record, resolve
+from mlver.domain.policy import parse_policy
+from mlver.domain.refs import parse_ref
+from mlver.domain.registry import Event, ModelState
+from mlver.domain.tags import Action, TagName, check_name
+from mlver.errors import (
+    GateFailed,
+    InvalidReference,
+    NothingToRollBack,
+    PolicyViolation,
+    RecordNotFound,
+    RecordTampered,
+    StageNotAllowed,
+    StageNotFound,
+    UnknownModel,
+)
+from mlver.models import RegistryWrite
+from mlver.project import PathLike, Project
+
+ROLLBACK_MARK = "mlver-rollback-from:"
+FORCED_MARK = "mlver-forced:"
+DIGEST_MARK = "mlver-digest:"
+
+
+def _tag(project: Project, tag: TagName, commit: str, message: str) -> str:
+    name = tag.format()
+    git.create_tag(project.root, name, commit, message, sign=bool(project.config.get("signing")))
+    return name
+
+
+def _next(state: ModelState | None) -> int:
+    # GTO numbers every counted tag of an artifact with one shared counter.
+    return (state.max_number if state else 0) + 1
+
+
+def _stage_events(state: ModelState, stage: str) -> list[Event]:
+    return [e for e in state.events if e.tag.stage == stage and e.tag.action in (Action.ASSIGN, Action.UNASSIGN)]
+
+
+def _ever_held(state: ModelState, version: str, stage: str) -> bool:
+    return any(
+        e.tag.action is Action.ASSIGN and state.version_at(e.commit) == version for e in _stage_events(state, stage)
+    )
+
+
+def _intact_record(project: Project, model: str, commit: str, label: str):
+    record = read_record(project, model, commit)
+    if record is None:
+        raise RecordNotFound(model, label)
+    if not record.intact:
+        raise RecordTampered(model, label)
+    return record
+
+
+def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) -> RegistryWrite:
+    """Assign ``stage`` to a version, checking the policy's order and gates."""
+    project = Project.find(repo)
+    parsed = parse_ref(ref)
+    check_name(stage, "stage")
+    registry = load_registry(project, parsed.model, detail=True)
+    _, commit, version = resolve(project, parsed, registry)
+    state = registry.model(parsed.model)
+    if version is None or state is None:
+        raise InvalidReference(ref, "only a released version can hold a stage; release it first with `mlver release`")
+    label = f"{parsed.model}@{version}"
+    record = _intact_record(project, parsed.model, commit, label)
+    policy = parse_policy(project.config.get("policy"))
+    if policy.stages and stage not in policy.stages:
+        raise StageNotAllowed(stage, policy.stages)
+    if state.stages.get(stage) == version:
+        raise PolicyViolation(f"{label} already holds stage {stage}", f"see `mlver log {parsed.model}`")
+    forced: list[str] = []
+    previous = policy.previous(stage)
+    if previous and not _ever_held(state, version, previous):
+        if not force:
+            raise PolicyViolation(
+                f"{label} never held stage {previous}, which comes before {stage} in the policy",
+                f"promote it to {previous} first (`mlver promote {label} {previous}`), or pass --force",
+            )
+        forced.append(f"skipped {previous}")
+    metrics = record.doc.get("metrics") or {}
+    for gate in policy.gates.get(stage, ()):
+        if gate.metric not in metrics:
+            raise PolicyViolation(
+                f"the {stage} gate names metric {gate.metric!r}, which {label} does not record",
+                f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(metrics)) or 'none'})",
+            )
+        failure = gate.failure(metrics[gate.metric])
+        if failure and not force:
+            raise GateFailed(f"{label} fails the {stage} gate: {failure}", "improve the model, or pass --force to override")
+        if failure:
+            forced.append(f"gate {failure}")
+    message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n{DIGEST_MARK} {record.digest}\n"
+    if forced:
+        message += f"{FORCED_MARK} {'; '.join(forced)}\n"
+    tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message)
+    return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced))
+
+
+def holders(state: ModelState, stage: str) -> list[str]:
+    """The stage's holders as a stack, oldest first: a rollback pops the one it
+    rolls back from, so rolling back twice keeps going back, not to and fro."""
+    stack: list[str] = []
+    for event in _stage_events(state, stage):
+        version = state.version_at(event.commit) or event.commit
+        message = event.info.message if event.info else ""
+        if event.tag.action is Action.UNASSIGN:
+            stack = [v for v in stack if v != version]
+        elif ROLLBACK_MARK in message:
+            rolled_from = message.split(ROLLBACK_MARK, 1)[1].split()[0]
+            stack = [v for v in stack if v != rolled_from]
+            if not stack or stack[-1] != version:
+                stack.append(version)
+        else:
+            stack = [v for v in stack if v != version] + [version]
+    return [v for v in stack if v not in state.deregistered]
+
+
+def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
+    """Give ``stage`` back to the version that held it before, as a new event."""
+    project = Project.find(repo)
+    check_name(name)
+    check_name(stage, "stage")
+    state = load_registry(project, name, detail=True).model(name)
+    if state is None:
+        project.model(name)
+        raise StageNotFound(name, stage)
+    current = state.stages.get(stage)
+    if current is None:
+        raise StageNotFound(name, stage)
+    stack = holders(state, stage)
+    earlier = [v for v in stack if v != current]
+    if not earlier or earlier[-1] not in state.versions:
+        raise NothingToRollBack(name, stage)
+    target = earlier[-1]
+    commit = state.versions[target].commit
+    record = _intact_record(project, name, commit, f"{name}@{target}")
+    message = (
+        f"Assigning stage {stage} to artifact {name} version {target}\n\n"
+        f"{ROLLBACK_MARK} {current}\n{DIGEST_MARK} {record.digest}\n"
+    )
+    tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message)
+    return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current)
+
+
+def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
+    """``NAME@vX.Y.Z``: deregister a version; ``NAME#stage``: un-assign the
+    stage; ``NAME``: deprecate the whole model. GTO's formats for each."""
+    project = Project.find(repo)
+    parsed = parse_ref(ref)
+    state = load_registry(project, parsed.model).model(parsed.model)
+    if state is None:
+        if parsed.model not in project.models():
+            raise UnknownModel(parsed.model, sorted(project.models()))
+    model = parsed.model
+    if parsed.rev:
+        raise InvalidReference(ref, "deprecate takes NAME, NAME@vX.Y.Z or NAME#stage")
+    if parsed.stage:
+        held = state.stages.get(parsed.stage) if state else None
+        if held is None:
+            raise StageNotFound(model, parsed.stage)
+        commit = state.versions[held].commit if held in state.versions else held
+        message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
+        tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message)
+        return RegistryWrite("unassign", model, tag, commit, held, parsed.stage)
+    if parsed.version:
+        _, commit, version = resolve(project, parsed)
+        message = f"Deregistering artifact {model} version {version}\n"
+        tag = _tag(project, TagName(Action.DEREGISTER, model, version=version or "", number=_next(state)), commit, message)
+        return RegistryWrite("deregister", model, tag, commit, version)
+    if state is not None and state.deprecated:
+        raise PolicyViolation(f"{model} is already deprecated", f"see `mlver log {model}`")
+    latest = state.latest() if state else None
+    commit = state.versions[latest].commit if latest else git.head(project.root)
+    if commit is None:
+        raise RecordNotFound(model, "HEAD")
+    tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), commit, f"Deprecating artifact {model}\n")
+    return RegistryWrite("deprecate", model, tag, commit, latest)
