@@ -34,10 +34,11 @@ _VERBS = {
     "ls": "mlver.api.registry",
     "log": "mlver.api.registry",
     "show": "mlver.api.registry",
-    "diff": "mlver.api.diff",
+    "diff": "mlver.api.diffs",
     "promote": "mlver.api.stages",
     "rollback": "mlver.api.stages",
     "deprecate": "mlver.api.stages",
+    "verify": "mlver.api.audit",
     "push": "mlver.api.storage",
     "pull": "mlver.api.storage",
 }
@@ -48,8 +49,9 @@ __all__ = [*_VERBS, *_MODULES]
 if TYPE_CHECKING:
     from mlver import errors, models, sklearn
     from mlver._public import record
-    from mlver.api.diff import diff
+    from mlver.api.diffs import diff
     from mlver.api.stages import deprecate, promote, rollback
+    from mlver.api.audit import verify
     from mlver.api.registry import log, ls, release, show
     from mlver.api.setup import data_add, init, model_add
     from mlver.api.storage import pull, push

@@ -171,3 +171,21 @@ class RegistryWrite:
     stage: str | None = None
     forced: tuple[str, ...] = ()  # policy checks overridden with --force
     rolled_back_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    ref: str  # the version or record it is about, e.g. churn@v0.2.0
+    problem: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    records: int  # records whose digest was checked
+    tags: int  # registry tags checked against their record
+    objects: int  # artifact and data objects checked in the remote
+    signatures: int
+    findings: tuple[Finding, ...]
+    remote: str | None = None

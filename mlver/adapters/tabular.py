@@ -4,10 +4,10 @@ The only module that reads tables with pandas; pandas and pyarrow are
 imported inside functions so that importing mlver stays cheap.
 
 CSV is read with pandas' C engine. The pyarrow engine was measured with
-bench/bench_profile.py (1,000,000 x 20): on a 2-core machine it was slower
-(about 0.7 s vs 0.5 s), and it infers some types differently (ISO date
-columns become object columns of dates, the C engine keeps them as str), so
-a profile would depend on the engine that read the file.
+bench/bench_profile.py (1,000,000 x 20) on a 2-core machine: 1.3-1.5 times
+slower (0.64-0.68 s vs 0.49 s), and it infers some types differently (ISO
+date columns become object columns of dates, the C engine keeps them as
+str), so a profile would depend on the engine that read the file.
 """
 from __future__ import annotations
 
@@ -49,7 +49,10 @@ def _fail(path: pathlib.Path, what: str, reason: object) -> DataError:
 
 def read_frame(path: pathlib.Path) -> Any:
     """The file as a pandas DataFrame; DataError if it cannot be read."""
+    import warnings
+
     import pandas as pd
+    import pyarrow as pa
 
     path = pathlib.Path(path)
     fmt = _format(path)
@@ -63,7 +66,10 @@ def read_frame(path: pathlib.Path) -> Any:
         # NUL bytes never occur in CSV text.
         if b"\0" in head:
             raise _fail(path, what, "it is a binary file (it contains NUL bytes)")
-        return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        with warnings.catch_warnings():
+            # A column of mixed types is read as text: the profile says so, no need to warn.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
     except DataError:
         raise
     except FileNotFoundError:
@@ -74,8 +80,7 @@ def read_frame(path: pathlib.Path) -> Any:
         raise _fail(path, what, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except pd.errors.EmptyDataError:
         raise _fail(path, what, "the file is empty") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        # pyarrow's ArrowInvalid (a bad Parquet file) is a ValueError too.
+    except (ValueError, OSError, pd.errors.ParserError, pa.ArrowException) as exc:
         raise _fail(path, what, exc) from exc
 
 

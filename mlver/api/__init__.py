@@ -11,8 +11,9 @@ _VERBS = {
     "init": "setup", "data_add": "setup", "model_add": "setup",
     "run": "training", "record": "training",
     "release": "registry", "ls": "registry", "log": "registry", "show": "registry",
-    "diff": "diff",
+    "diff": "diffs",
     "promote": "stages", "rollback": "stages", "deprecate": "stages",
+    "verify": "audit",
     "push": "storage", "pull": "storage",
 }
 __all__ = sorted(_VERBS)

@@ -25,7 +25,8 @@ class _Object:
     where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
 
 
-def _remote(project: Project, name: str | None = None) -> tuple[str, LocalStore]:
+def remote_store(project: Project, name: str | None = None) -> tuple[str, LocalStore]:
+    """The named (or default) remote as an object store."""
     remotes, default = dvc.remotes(project.root)
     name = name or default
     if not name:
@@ -101,7 +102,7 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
          progress: Progress | None = None, repo: PathLike = None) -> TransferResult:
     """Send every artifact and data object the records reference to the remote."""
     project = Project.find(repo)
-    name, store = _remote(project, remote)
+    name, store = remote_store(project, remote)
     cache = _cache(project)
     store.check_writable()
     objects: dict[str, _Object] = {}
@@ -189,7 +190,7 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     parsed, record, version = resolve_record(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     cache = _cache(project)
-    name, store = _remote(project, remote)
+    name, store = remote_store(project, remote)
 
     wanted: list[tuple[_Object, Path]] = []
     artifact = record.doc["artifact"]

@@ -69,9 +69,9 @@ def cli(traceback: bool) -> None:
 
 
 def _register() -> None:
-    from mlver.cli import registry, setup, storage, train
+    from mlver.cli import governance, registry, setup, storage, train
 
-    for module in (setup, train, registry, storage):
+    for module in (setup, train, registry, storage, governance):
         for command in module.COMMANDS:
             cli.add_command(command)
 

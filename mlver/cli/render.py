@@ -242,6 +242,19 @@ def _pull(r: m.PullResult) -> str:
     return "\n".join(lines)
 
 
+def _verify(r: m.VerifyResult) -> str:
+    checked = (f"{r.records} records, {r.tags} tags"
+               + (f", {r.objects} objects in {r.remote}" if r.remote else ", remote not checked")
+               + (f", {r.signatures} signatures" if r.signatures else ""))
+    if r.ok:
+        return f"OK: {checked}"
+    lines = [f"FAILED: {len(r.findings)} problems in {checked}"]
+    for f in r.findings:
+        lines.append(f"  {f.ref}: {f.problem}")
+        lines.append(f"    fix: {f.fix}")
+    return "\n".join(lines)
+
+
 _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.InitResult: _init,
     m.DataAddResult: _data_add,
@@ -249,6 +262,7 @@ _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.RecordResult: _record,
     m.ReleaseResult: _release,
     m.RegistryWrite: _registry_write,
+    m.VerifyResult: _verify,
     m.Shown: _shown,
     m.TransferResult: _transfer,
     m.PullResult: _pull,

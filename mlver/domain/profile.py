@@ -24,7 +24,10 @@ mlver command imports the domain.
 from __future__ import annotations
 
 import math
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing alone would take most of this module's import time
+    from typing import Any
 
 BINS = 10
 TOP = 10
@@ -65,9 +68,9 @@ def _as_numbers(s: Any, kind: str) -> Any:
     import numpy as np
 
     if kind == "datetime":
-        if getattr(s.dtype, "tz", None) is not None:
+        if s.dt.tz is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        a = s.to_numpy()
+        a = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.to_numpy("datetime64[ns]", na_value=np.datetime64("NaT"))
         out = a.view("int64") / {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[np.datetime_data(a.dtype)[0]]
         out[np.isnat(a)] = np.nan
         return out
@@ -89,16 +92,21 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     """
     import numpy as np
 
-    if a.dtype.kind in "iu" and len(a) and -(2**53) < (lo := int(a.min())) <= (hi := int(a.max())) < 2**53:
-        if hi - lo < _DENSE:
-            return _dense_summary(_dense_counts(a, lo, hi - lo + 1), lo, 0, 0, 0)
-    x0 = next((float(h[0]) for i in range(0, len(a), _CHUNK) if len(h := a[i : i + _CHUNK][np.isfinite(a[i : i + _CHUNK])])), 0.0)
+    if a.dtype.kind in "iu" and len(a):
+        if (high := int(a.max())) - (low := int(a.min())) < _DENSE and max(-low, high) < 2**53:
+            return _dense_summary(_dense_counts(_chunks(a), low, high - low + 1), low, 0, 0, 0)
+    x0 = 0.0
+    for head in _chunks(a):
+        if len(head := head[np.isfinite(head)]):
+            x0 = float(head[0])
+            break
     kept, n, nulls, n_neg, n_pos = [], 0, 0, 0, 0
     lo, hi, sums, squares, clean = math.inf, -math.inf, [], 0.0, True
-    for i in range(0, len(a), _CHUNK):
-        raw = c = a[i : i + _CHUNK]
+    buf = np.empty(min(len(a), _CHUNK))  # reused: allocating costs more than computing
+    for raw in _chunks(a):
+        c = raw
         if clean:  # a finite sum tells a clean chunk without an isfinite pass
-            t = np.subtract(c, x0, dtype=np.float64)
+            t = np.subtract(c, x0, out=buf[: len(c)], dtype=np.float64)
             clean = math.isfinite(total := float(t.sum())) or a.dtype.kind != "f"
         if not clean:
             c = raw[np.isfinite(raw)]
@@ -106,7 +114,7 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
             neg = int(np.count_nonzero(raw == -np.inf)) if c_lo == -np.inf else 0
             pos = int(np.count_nonzero(raw == np.inf)) if c_hi == np.inf else 0
             n_neg, n_pos, nulls = n_neg + neg, n_pos + pos, nulls + len(raw) - len(c) - neg - pos
-            t = np.subtract(c, x0, dtype=np.float64)
+            t = np.subtract(c, x0, out=buf[: len(c)], dtype=np.float64)
             total = float(t.sum())
         if len(c):
             if clean or not (math.isfinite(c_lo) and math.isfinite(c_hi)):
@@ -120,9 +128,9 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     mean = x0 + shift if n else None
     if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
         return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, None, None)
-    if lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53:
-        if (counts := _dense_counts(np.concatenate(kept), int(lo), int(hi - lo) + 1)) is not None:
-            return _dense_summary(counts, int(lo), nulls, n_neg, n_pos)
+    dense = lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53
+    if dense and (counts := _dense_counts(kept, int(lo), int(hi - lo) + 1)) is not None:
+        return _dense_summary(counts, int(lo), nulls, n_neg, n_pos)
     fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles)
     counts = fine.reshape(BINS, -1).sum(axis=1)
     counts[0] += n_neg
@@ -131,15 +139,20 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
 
 
-def _dense_counts(a: Any, lo: int, size: int) -> Any:
+def _chunks(a: Any) -> list:
+    return [a[i : i + _CHUNK] for i in range(0, len(a), _CHUNK)]
+
+
+def _dense_counts(chunks: list, lo: int, size: int) -> Any:
     """How many times each integer lo, lo+1, ... occurs; None if a value is not an integer."""
     import numpy as np
 
     counts = np.zeros(size, dtype=np.int64)
-    for i in range(0, len(a), _CHUNK):
-        t = np.subtract(a[i : i + _CHUNK], lo, dtype=np.float64 if a.dtype.kind == "f" else np.intp, casting="unsafe")
+    for c in chunks:
+        floats = c.dtype.kind == "f"
+        t = np.subtract(c, lo, dtype=np.float64 if floats else np.intp, casting="unsafe")
         idx = t.astype(np.intp, copy=False)
-        if a.dtype.kind == "f" and not np.equal(idx, t).all():
+        if floats and not np.equal(idx, t).all():
             return None
         counts += np.bincount(idx, minlength=size)
     return counts
@@ -187,7 +200,7 @@ def _interpolate(order_statistic: Any, n: int) -> list[float]:
     return out
 
 
-def _fine_index(c: Any, lo: float, span: float, out: Any = None) -> Any:
+def _fine_index(c: Any, lo: float, span: float, out: Any = None, index: Any = None) -> Any:
     """Fine bin numbers floor((x - lo) * _FINE / span): this arithmetic, not the
     rounded inner edges, defines the bins, so drift_frame bins new data exactly
     as the profile did. Multiplying before dividing keeps a value exactly on an
@@ -202,21 +215,26 @@ def _fine_index(c: Any, lo: float, span: float, out: Any = None) -> Any:
     else:  # would overflow; edges need not be exact near the float limit
         t /= span
         t *= _FINE
-    return t.astype(np.intp)
+    if index is None:
+        return t.astype(np.intp)
+    np.copyto(index, t, casting="unsafe")
+    return index
 
 
-def _fine_histogram(chunks: list, lo: float, hi: float, keep: bool) -> tuple[Any, list]:
-    """(counts in _FINE bins over [lo, hi], each chunk's bin numbers if `keep`)."""
+def _fine_histogram(chunks: list, lo: float, hi: float, keep: bool) -> tuple[Any, Any]:
+    """(counts in _FINE bins over [lo, hi], every value's bin number if `keep`)."""
     import numpy as np
 
-    fine, kept, buf = np.zeros(_FINE + 1, dtype=np.int64), [], np.empty(_CHUNK)
+    fine, buf, ibuf = np.zeros(_FINE + 1, dtype=np.int64), np.empty(_CHUNK), np.empty(_CHUNK, dtype=np.intp)
+    bins, start = np.empty(sum(map(len, chunks)) if keep else 0, dtype=np.uint16), 0
     for c in chunks:
-        idx = _fine_index(c, lo, hi - lo, out=buf[: len(c)])
+        idx = _fine_index(c, lo, hi - lo, out=buf[: len(c)], index=ibuf[: len(c)])
         fine += np.bincount(idx, minlength=_FINE + 1)
         if keep:
-            kept.append(idx.astype(np.uint16))
+            np.copyto(bins[start : start + len(c)], idx, casting="unsafe")
+            start += len(c)
     fine[_FINE - 1] += fine[_FINE]  # x == hi: the last bin is closed
-    return fine[:_FINE], kept
+    return fine[:_FINE], bins
 
 
 def _edges(lo: float, hi: float) -> list[float]:
@@ -227,7 +245,7 @@ def _edges(lo: float, hi: float) -> list[float]:
     return [float(lo)] + [float(f"{lo + (hi - lo) / BINS * k:.{digits}g}") for k in range(1, BINS)] + [float(hi)]
 
 
-def _exact_quantiles(chunks: list, bins: list, fine: Any) -> list[float]:
+def _exact_quantiles(chunks: list, bins: Any, fine: Any) -> list[float]:
     """The fine histogram tells which bin holds each order statistic needed;
     only the values of those few bins are gathered and partitioned."""
     import numpy as np
@@ -237,8 +255,9 @@ def _exact_quantiles(chunks: list, bins: list, fine: Any) -> list[float]:
     home = {r: int(np.searchsorted(cum, r, side="right")) for r in ranks}
     wanted = sorted(set(home.values()))
     compare = wanted + [_FINE] if wanted[-1] == _FINE - 1 else wanted  # x == hi is in bin _FINE
-    picked, where = [], []
-    for c, idx in zip(chunks, bins):
+    picked, where, start = [], [], 0
+    for c in chunks:
+        idx, start = bins[start : start + len(c)], start + len(c)
         m = idx == compare[0]
         for b in compare[1:]:  # a few compares beat a table lookup
             m |= idx == b
@@ -314,40 +333,21 @@ def _profile_column(name: str, s: Any) -> dict[str, Any]:
 def profile_frame(df: Any, fmt: str) -> dict[str, Any]:
     """The profile of a DataFrame read from a `fmt` ("csv" or "parquet") file."""
     import os
-    import threading
-    from collections import deque
 
     # iloc, not df[name]: a duplicated column name would return a frame.
     jobs = [(str(name), df.iloc[:, i]) for i, name in enumerate(df.columns)]
-    columns: list[Any] = [None] * len(jobs)
-    hashed = [i for i, (_, s) in enumerate(jobs) if _kind(s.dtype) in ("categorical", "boolean")]
-    numeric, errors = deque(i for i in range(len(jobs)) if i not in set(hashed)), []
-
-    def work(own: list[int], take: Any) -> None:
-        try:
-            for i in own:
-                columns[i] = _profile_column(*jobs[i])
-            while numeric and not errors:
-                try:
-                    i = take()
-                except IndexError:  # the other thread took the last one
-                    break
-                columns[i] = _profile_column(*jobs[i])
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
-
-    if (os.cpu_count() or 1) > 1 and len(df) * len(jobs) >= _PARALLEL_CELLS:
-        # Counting categories is one long hashing call that releases the GIL:
-        # a second thread counts them while this one does numeric columns,
-        # then both share what is left (deque pops are atomic).
-        helper = threading.Thread(target=work, args=(hashed, numeric.pop), daemon=True)
-        helper.start()
-        work([], numeric.popleft)
-        helper.join()
+    if (os.cpu_count() or 1) < 2 or len(df) * len(jobs) < _PARALLEL_CELLS:
+        columns = [_profile_column(*job) for job in jobs]
     else:
-        work(hashed, numeric.popleft)
-    if errors:
-        raise errors[0]
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Counting categories is one long hashing call that releases the GIL,
+        # numeric columns are many short numpy calls that mostly keep it: two
+        # threads, categorical columns first, overlap the two kinds of work.
+        order = sorted(range(len(jobs)), key=lambda i: _kind(jobs[i][1].dtype) not in ("categorical", "boolean"))
+        with ThreadPoolExecutor(2) as pool:
+            done = dict(zip(order, pool.map(lambda i: _profile_column(*jobs[i]), order)))
+        columns = [done[i] for i in range(len(jobs))]
     return {"format": fmt, "rows": int(len(df)), "columns": columns}
 
 
@@ -465,7 +465,7 @@ def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) 
         if a["dtype"] != b["dtype"]:
             report["type_changed"].append({"name": name, "old": a["dtype"], "new": b["dtype"]})
         rates = [c["nulls"] / r if r else None for c, r in ((a, o), (b, n))]
-        entry: dict[str, Any] = {"name": name, "kind": b["kind"], "null_rate": _pair(*map(_sig, rates))}
+        entry: dict[str, Any] = {"name": name, "kind": b["kind"], "null_rate": _pair(_sig(rates[0]), _sig(rates[1]))}
         if a["kind"] == b["kind"] == "numeric":
             entry.update(mean=_pair(a["mean"], b["mean"], True), std=_pair(a["std"], b["std"], True))
         elif a["kind"] == b["kind"] == "datetime":
@@ -486,7 +486,8 @@ def compare_profiles(old: dict | None, new: dict | None, threshold: float = DEFA
     (numeric -> categorical) is in type_changed with psi None: its values
     cannot be compared."""
     report = _compare(old, new, threshold, _column_psi)
-    return report | {"columns_added": report.pop("added"), "columns_removed": report.pop("removed")}
+    added, removed = report.pop("added"), report.pop("removed")
+    return report | {"columns_added": added, "columns_removed": removed}
 
 
 def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -501,4 +502,5 @@ def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) ->
         return _column_psi(a, b, rows, df.iloc[:, position[a["name"]]])
 
     report = _compare(profile, profile_frame(df, profile.get("format", "")), threshold, exact)
-    return report | {"missing_columns": report.pop("removed"), "extra_columns": report.pop("added")}
+    added, removed = report.pop("added"), report.pop("removed")
+    return report | {"missing_columns": removed, "extra_columns": added}

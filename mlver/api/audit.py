@@ -1,0 +1,172 @@
+"""``verify``: proof that what was recorded is what is stored.
+
+Checks, in bulk: every record's digest; every registry tag's digest against
+the record at its commit; every parent link; every artifact and data object
+in the remote with its recorded size (``deep``: downloaded and re-hashed);
+tag signatures when signing is on.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlver.adapters import git
+from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
+from mlver.api.stages import DIGEST_MARK
+from mlver.api.storage import remote_store
+from mlver.domain import record as rec
+from mlver.domain.refs import parse_ref
+from mlver.domain.tags import Action
+from mlver.errors import MlverError
+from mlver.models import Finding, Record, VerifyResult
+from mlver.project import PathLike, Project
+
+
+@dataclass
+class _Subject:
+    label: str  # how findings name it
+    model: str
+    commit: str
+    tag: str | None = None
+    tag_digest: str | None = None  # what the tag message promises
+    tag_object: str | None = None
+
+
+def _digest_in(message: str) -> str | None:
+    for line in message.splitlines():
+        if line.startswith(DIGEST_MARK):
+            return line[len(DIGEST_MARK):].strip()
+    return None
+
+
+def _subjects(project: Project, ref: str | None) -> list[_Subject]:
+    model = parse_ref(ref).model if ref else None
+    registry = load_registry(project, model, detail=True)
+    subjects: list[_Subject] = []
+    if ref:
+        parsed, commit, version = resolve(project, ref, registry)
+        subjects.append(_Subject(str(parsed), parsed.model, commit))
+        state = registry.model(parsed.model)
+        events = [e for e in state.events if e.commit == commit] if state else []
+    else:
+        events = [e for s in registry.models.values() for e in s.events]
+        head = git.head(project.root)
+        for name in models_at(project, head) if head else []:
+            subjects.append(_Subject(f"{name} (HEAD)", name, head))
+    for event in events:
+        if event.tag.action not in (Action.REGISTER, Action.ASSIGN):
+            continue  # un-assignments and deprecations carry no record
+        message = event.info.message if event.info else ""
+        subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, _digest_in(message)))
+    return subjects
+
+
+def _signature_findings(project: Project, subjects: list[_Subject]) -> tuple[int, list[Finding]]:
+    allowed = project.config.get("allowed_signers")
+    findings, checked = [], 0
+    args = ["-c", f"gpg.ssh.allowedSignersFile={(project.root / allowed).resolve()}"] if allowed else []
+    for subject in subjects:
+        if not subject.tag:
+            continue
+        checked += 1
+        if not git.ok(project.root, *args, "verify-tag", subject.tag):
+            findings.append(Finding(
+                subject.tag, "the tag is not signed, or not by an allowed signer",
+                "check who made it (`git tag -v TAG`); re-create it signed with the same name only if it is genuine",
+            ))
+    return checked, findings
+
+
+def verify(ref: str | None = None, deep: bool = False, offline: bool = False,
+           remote: str | None = None, repo: PathLike = None) -> VerifyResult:
+    project = Project.find(repo)
+    subjects = _subjects(project, ref)
+    by_spec: dict[str, list[_Subject]] = {}
+    for subject in subjects:
+        by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
+    blobs = git.read_blobs(project.root, by_spec)
+    findings: list[Finding] = []
+    records: dict[str, Record] = {}
+    for spec, group in by_spec.items():
+        first = group[0]
+        content = blobs.get(spec)
+        if content is None:
+            findings += [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
+                                 "the tag was moved or made by hand: compare `git show TAG` with `mlver log`") for s in group]
+            continue
+        try:
+            record = record_from_bytes(first.model, first.commit, content)
+        except MlverError as exc:
+            findings.append(Finding(first.label, exc.message, exc.hint))
+            continue
+        records[spec] = record
+        if not record.intact:
+            findings.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
+                                    f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
+        for subject in group:
+            if not subject.tag:
+                continue
+            if not subject.tag_digest:
+                findings.append(Finding(subject.tag, "the tag carries no record digest (not made by mlver)",
+                                        "re-release with `mlver release` to bind a version to its record"))
+            elif subject.tag_digest != record.digest:
+                findings.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
+                                        f"but its commit holds {record.digest[:19]}: it was moved or re-made",
+                                        "restore the tag to the commit it was made on, or investigate who moved it"))
+
+    # Parent links: the record each one replaced, by commit and digest.
+    parents = []
+    for record in {r.digest: r for r in records.values()}.values():
+        parent = record.doc.get("parent")
+        if parent:
+            parents.append((f"{parent['commit']}:{rec.record_path(record.model)}", record, parent["digest"]))
+    parent_blobs = git.read_blobs(project.root, [spec for spec, _, _ in parents])
+    for spec, record, digest in parents:
+        content = parent_blobs.get(spec)
+        found = rec.compute_digest(rec.loads(content, record.model)) if content else None
+        if found != digest:
+            findings.append(Finding(f"{record.model}@{record.commit[:12]}", "the parent record is missing or differs from the one recorded",
+                                    "the history of the record was rewritten: compare `git log` with the parent commit"))
+
+    objects = 0
+    remote_name = None
+    if not offline:
+        remote_name, store = remote_store(project, remote)
+        seen: set[str] = set()
+        for spec, record in records.items():
+            label = by_spec[spec][0].label
+            entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
+            for entry in entries:
+                md5 = entry.get("md5")
+                if not md5 or md5 in seen:
+                    continue
+                seen.add(md5)
+                objects += 1
+                size = store.size(md5)
+                where = f"{label} {entry.get('path')}"
+                if size is None:
+                    findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
+                                            "push it from a machine that has it: `mlver push`"))
+                elif entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]:
+                    findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {entry['size']}",
+                                            "it is corrupt: delete it from the remote and `mlver push` a good copy"))
+                elif deep and not md5.endswith(".dir") and _md5(store.path(md5)) != md5:
+                    findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
+                                            "it is corrupt: delete it from the remote and `mlver push` a good copy"))
+    signatures = 0
+    if project.config.get("signing"):
+        signatures, found = _signature_findings(project, subjects)
+        findings += found
+    return VerifyResult(
+        ok=not findings, records=len(records), tags=sum(1 for s in subjects if s.tag),
+        objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name,
+    )
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

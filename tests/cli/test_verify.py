@@ -1,0 +1,112 @@
+"""verify: each tamper case detected, named, and exit 1; signing with SSH keys."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import Project
+
+
+@pytest.fixture
+def pushed(trained: Project) -> Project:
+    trained.set_params(lr=0.2)
+    trained.commit_all("lr")
+    trained.ok("run", "churn")
+    trained.ok("release", "churn")
+    trained.ok("promote", "churn@v0.2.0", "prod")
+    trained.ok("push")
+    return trained
+
+
+def _verify(p: Project, *args: str, code: int) -> dict:
+    run = p.mlver("verify", *args, "--json")
+    assert run.exit_code == code, run.stdout + run.stderr
+    return run.json()
+
+
+def test_clean_repository_verifies(pushed: Project) -> None:
+    result = _verify(pushed, code=0)
+    # Two records (HEAD holds the v0.2.0 one); tags: two versions and one stage.
+    assert (result["records"], result["tags"], result["objects"]) == (2, 3, 3)
+    assert pushed.ok("verify", "churn@v0.1.0", "--deep").stdout.startswith("OK: 1 records")
+    assert _verify(pushed, "--offline", code=0)["remote"] is None
+
+
+def test_record_edited_after_release(pushed: Project) -> None:
+    path = pushed.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"]["accuracy"] = 0.99
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    pushed.commit_all("better numbers")
+    findings = _verify(pushed, code=1)["findings"]
+    assert [f["ref"] for f in findings] == ["churn (HEAD)"]
+    assert "edited after it was written" in findings[0]["problem"]
+    text = pushed.mlver("verify").stdout
+    assert "FAILED: 1 problems" in text and "fix: see what changed" in text
+
+
+def test_tag_force_moved(pushed: Project) -> None:
+    message = pushed.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
+    pushed.git("tag", "-f", "-a", "churn@v0.1.0", "-m", message, "churn@v0.2.0^{}")
+    findings = _verify(pushed, "--offline", code=1)["findings"]
+    assert [f["ref"] for f in findings] == ["churn@v0.1.0"]
+    assert "it was moved or re-made" in findings[0]["problem"]
+
+
+def test_object_deleted_or_corrupted_in_remote(pushed: Project) -> None:
+    doc = pushed.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]
+    obj = pushed.remote / "files/md5" / doc["artifact"]["md5"][:2] / doc["artifact"]["md5"][2:]
+    os.chmod(obj, 0o644)
+    obj.write_bytes(obj.read_bytes()[::-1])  # same size, other content
+    assert _verify(pushed, code=0)["ok"]  # sizes match: only --deep sees it
+    findings = _verify(pushed, "--deep", code=1)["findings"]
+    assert findings[0]["ref"] == "churn@v0.1.0 models/churn.pkl" and "does not hash" in findings[0]["problem"]
+    obj.unlink()
+    findings = _verify(pushed, code=1)["findings"]
+    assert "missing from remote mlver-local" in findings[0]["problem"] and "mlver push" in findings[0]["fix"]
+
+
+def test_broken_parent_chain(pushed: Project) -> None:
+    path = pushed.root / ".mlver/records/churn.json"
+    from mlver.domain import record as rec
+
+    doc = json.loads(path.read_text())
+    doc["parent"]["digest"] = "sha256:" + "0" * 64
+    path.write_text(rec.dumps(rec.seal(doc)))  # re-sealed: the digest alone cannot see this
+    pushed.commit_all("rewrite history")
+    findings = _verify(pushed, "--offline", code=1)["findings"]
+    assert any("parent record is missing or differs" in f["problem"] for f in findings)
+
+
+def _ssh_key(dir_, name: str) -> tuple[str, str]:
+    key = dir_ / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return str(key), (dir_ / f"{name}.pub").read_text().strip()
+
+
+def test_signed_tags(project: Project, isolate) -> None:
+    key, public = _ssh_key(isolate, "alice")
+    other, _ = _ssh_key(isolate, "mallory")
+    project.git("config", "gpg.format", "ssh")
+    project.git("config", "user.signingkey", key)
+    project.write(".mlver/allowed_signers", f"test@example.com namespaces=\"git\" {public}\n")
+    config = yaml.safe_load((project.root / "mlver.yaml").read_text())
+    config.update(signing=True, allowed_signers=".mlver/allowed_signers")
+    project.write("mlver.yaml", yaml.safe_dump(config))
+    project.commit_all("sign tags")
+    project.ok("run", "churn")
+    project.ok("release", "churn")
+    project.ok("promote", "churn@v0.1.0", "dev")
+    assert "-----BEGIN SSH SIGNATURE-----" in project.git("cat-file", "-p", "churn@v0.1.0")
+    result = _verify(project, "--offline", code=0)
+    assert result["signatures"] == 2
+    # An unsigned tag and one signed by a key that is not allowed.
+    project.git("tag", "-a", "churn#dev#9", "-m", "Assigning stage dev", "churn@v0.1.0^{}")
+    project.git("-c", f"user.signingkey={other}", "tag", "-s", "churn#qa#10", "-m", "Assigning stage qa", "churn@v0.1.0^{}")
+    findings = _verify(project, "--offline", code=1)["findings"]
+    bad = sorted(f["ref"] for f in findings if "not signed" in f["problem"])
+    assert bad == ["churn#dev#9", "churn#qa#10"]
