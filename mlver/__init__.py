@@ -39,6 +39,8 @@ _VERBS = {
     "rollback": "mlver.api.stages",
     "deprecate": "mlver.api.stages",
     "verify": "mlver.api.audit",
+    "reproduce": "mlver.api.reproduction",
+    "card": "mlver.api.cards",
     "push": "mlver.api.storage",
     "pull": "mlver.api.storage",
 }
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from mlver.api.diffs import diff
     from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.audit import verify
+    from mlver.api.cards import card
+    from mlver.api.reproduction import reproduce
     from mlver.api.registry import log, ls, release, show
     from mlver.api.setup import data_add, init, model_add
     from mlver.api.storage import pull, push

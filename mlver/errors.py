@@ -269,3 +269,50 @@ class NothingToRollBack(MlverError):
             f"no earlier version of {model} held stage {stage!r}, so there is nothing to roll back to",
             f"assign one explicitly with `mlver promote {model}@vX.Y.Z {stage}`",
         )
+
+
+class CodeNotFound(MlverError):
+    def __init__(self, label: str, commit: str) -> None:
+        super().__init__(
+            f"the code commit of {label}, {commit[:12]}, is not in this repository",
+            "fetch it (`git fetch --all`) from the repository it was trained in",
+        )
+
+
+class RevisionNotFound(MlverError):
+    def __init__(self, rev: str, what: str = "revision") -> None:
+        super().__init__(
+            f"{what} {rev!r} does not exist in this repository",
+            f"check the name (`git branch -a`); in CI fetch it first: `git fetch origin {rev.removeprefix('origin/')}` "
+            "(a shallow clone has no base branch: check out with full history)",
+        )
+
+
+class NoCommonHistory(MlverError):
+    def __init__(self, base: str, head: str) -> None:
+        super().__init__(
+            f"{base} and {head} have no common ancestor, so there is no pull request to review",
+            f"compare them directly with `mlver diff {base} {head}`, or fetch the full history (`git fetch --unshallow`)",
+        )
+
+
+class RecordVersionError(MlverError):
+    def __init__(self, model: str, where: str, writer: str | None, schema: object, this: str, supported: int) -> None:
+        by = f"mlver {writer}" if writer else "an unknown mlver"
+        newer = isinstance(schema, int) and schema > supported
+        super().__init__(
+            f"the record of {model} at {where} was written by {by} (record schema {schema}); "
+            f"this is mlver {this}, which reads schema {supported}, and cannot make sense of it",
+            "upgrade mlver (`pip install -U mlver`)" if newer or schema is None
+            else f"re-record it with this mlver: `mlver record {model}`",
+        )
+
+
+class ColumnsMismatch(MlverError):
+    def __init__(self, data: str, ref: str, missing: list[str], extra: list[str]) -> None:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        more = f" (it has {len(extra)} columns the training data did not: {', '.join(extra[:5])})" if extra else ""
+        super().__init__(
+            f"{data} lacks columns of the training data of {ref}: {shown}{more}",
+            "pass a file with the same columns as the training data (extra columns are fine)",
+        )

@@ -130,6 +130,7 @@ class ModelDiff:
     code: dict[str, Any] = field(default_factory=dict)
     artifact: dict[str, Any] = field(default_factory=dict)
     env: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. a record read from a newer mlver
 
 
 @dataclass(frozen=True)
@@ -189,3 +190,78 @@ class VerifyResult:
     signatures: int
     findings: tuple[Finding, ...]
     remote: str | None = None
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    ref: str
+    model: str
+    version: str | None
+    code_commit: str
+    command: str
+    verdict: str  # bit-for-bit | statistically | not reproduced
+    artifact: dict[str, Any]  # path, recorded md5, reproduced md5
+    metrics: tuple[dict[str, Any], ...]  # key, recorded, reproduced, delta, within
+    tolerance: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def reproduced(self) -> bool:
+        return self.verdict != "not reproduced"
+
+
+@dataclass(frozen=True)
+class Card:
+    ref: str
+    format: str  # md | html
+    text: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One check of a review gate (mlver.yaml ``review.gates``) on one model."""
+
+    model: str
+    gate: str  # metric:<name>:min | max | max_drop | max_rise, max_drift, in_remote, intact
+    passed: bool
+    detail: str  # what was measured against what, e.g. "accuracy 0.53 >= min 0.5"
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    base: str  # the base revision as given, e.g. main
+    base_commit: str  # the merge base of base and head: what the pull request changes
+    head: str
+    head_commit: str
+    diffs: tuple[ModelDiff, ...]
+    gates: tuple[GateResult, ...]
+    ok: bool  # every gate passed
+    drift_threshold: float
+    plots: tuple[str, ...] = ()  # PNG files written with --plots
+    report: str | None = None  # the markdown file written with -o
+    plots_url: str | None = None  # where the report links the plots from
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    ref: str
+    model: str
+    commit: str  # the commit holding the record
+    version: str | None
+    data: str  # the new file compared
+    input: str  # the recorded training input it was compared with
+    input_md5: str
+    threshold: float
+    rows: dict[str, Any]
+    columns: list[dict[str, Any]]  # per column: psi, drifted, null_rate, mean/std or top
+    drifted_columns: list[str]
+    type_changed: list[dict[str, Any]]
+    extra_columns: list[str]
+    ok: bool
+
+
+@dataclass(frozen=True)
+class CiWorkflow:
+    forge: str  # github | gitlab
+    path: str  # where the file goes in the repository
+    text: str

@@ -28,7 +28,7 @@ class ModelSpec:
     labels: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _spec(name: str, raw: Any) -> ModelSpec:
+def spec_from(name: str, raw: Any) -> ModelSpec:
     if not isinstance(raw, dict) or not raw.get("path"):
         raise ConfigError(f"model {name} in {CONFIG} needs a 'path'", f"fix {CONFIG} or re-add it with `mlver model add`")
     data = raw.get("data") or []
@@ -79,7 +79,7 @@ class Project:
         raw = self.config.get("models") or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
-        return {name: _spec(name, spec) for name, spec in raw.items()}
+        return {name: spec_from(name, spec) for name, spec in raw.items()}
 
     def model(self, name: str) -> ModelSpec:
         check_name(name)

@@ -125,6 +125,7 @@ def _add_file_fast(root: Path, path: str) -> Out:
     DVC's own format, so `dvc status`, `dvc push` and `dvc pull` see no
     difference.
     """
+    from mlver.adapters.atomic import write_text
     from mlver.adapters.storage import copy_hashing, readonly
 
     source = root / path
@@ -144,25 +145,12 @@ def _add_file_fast(root: Path, path: str) -> Out:
     finally:
         staging.unlink(missing_ok=True)
     name = os.path.basename(path)
-    _write_text(root / dvcfile_for(path), f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n")
+    write_text(root / dvcfile_for(path), f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n")
     gitignore = root / (os.path.dirname(path) or ".") / ".gitignore"
     lines = gitignore.read_text().splitlines() if gitignore.exists() else []
     if f"/{name}" not in lines:
-        _write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
+        write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
     return Out(path=path, md5=md5, size=size, nfiles=None)
-
-
-def _write_text(path: Path, text: str) -> None:
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def track_file(root: Path, path: str) -> Out:
@@ -287,6 +275,25 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
         for name, opts in config.get("remote", {}).items()
     }
     return found, config.get("core", {}).get("remote")
+
+
+def default_remote_name(root: Path) -> str | None:
+    """The default remote's name without importing dvc (0.3 s): the
+    project's config.local, then config; other levels only when neither says."""
+    import configparser
+
+    for name in ("config.local", "config"):
+        path = root / ".dvc" / name
+        if not path.exists():
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read_string(path.read_text())
+        except configparser.Error:
+            break  # not plain INI: let DVC read it
+        if parser.has_option("core", "remote"):
+            return parser.get("core", "remote").strip().strip("'\"") or None
+    return remotes(root)[1]
 
 
 def set_remote(root: Path, name: str, url: str, level: str, default: bool) -> None:

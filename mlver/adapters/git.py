@@ -321,3 +321,47 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
 
 def tracked(root: Path, path: str) -> bool:
     return ok(root, "ls-files", "--error-unmatch", "--", path)
+
+
+def worktree_add(root: Path, path: Path, commit: str) -> None:
+    run(root, "worktree", "add", "--detach", "--quiet", str(path), commit)
+
+
+def worktree_remove(root: Path, path: Path) -> None:
+    run(root, "worktree", "remove", "--force", str(path), check=False)
+    run(root, "worktree", "prune", check=False)
+
+
+def tracked_at(root: Path, commit: str, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` are files in git at ``commit``."""
+    if not paths:
+        return set()
+    out = run(root, "ls-tree", "-r", "--name-only", "-z", commit, "--", *paths, check=False)
+    return {p for p in out.split("\0") if p}
+
+
+def merge_base(root: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits (what a pull request is compared with)."""
+    out = subprocess.run(["git", "merge-base", a, b], cwd=root, capture_output=True, env=_env())
+    return out.stdout.decode().strip() or None
+
+
+def default_branch(root: Path) -> str | None:
+    """The branch pull requests go into: origin's HEAD when a clone knows it,
+    else a local main or master."""
+    out = subprocess.run(
+        ["git", "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
+        cwd=root, capture_output=True, env=_env(),
+    )
+    remote_head = out.stdout.decode().strip()
+    if remote_head:
+        return remote_head  # "origin/main": it exists even where no local main does (CI clones)
+    for name in ("main", "master"):
+        if ok(root, "rev-parse", "-q", "--verify", f"refs/heads/{name}"):
+            return name
+    return None
+
+
+def ancestors_of(root: Path, commits: Iterable[str], head: str) -> dict[str, bool]:
+    """Which of ``commits`` are ancestors of (or equal to) ``head``."""
+    return {c: is_ancestor(root, c, head) for c in dict.fromkeys(commits)}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from mlver.adapters.atomic import default_mode, temp_beside
 from mlver.errors import ConfigError, NotAnEstimator, NotFitted
 
 FORMATS = ("joblib", "skops")
@@ -128,8 +128,7 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> None:
     """Write atomically so a failed save never leaves half a model."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown model format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = temp_beside(path)
     os.close(fd)
     try:
         if fmt == "joblib":
@@ -139,6 +138,7 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> None:
         else:
             sio = _skops()
             sio.dump(estimator, tmp)
+        os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

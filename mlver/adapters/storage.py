@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
 
+from mlver.adapters.atomic import default_mode, temp_beside
 from mlver.adapters.dvc import object_relpath
 from mlver.errors import RemoteError, StorageError
 
@@ -31,9 +31,8 @@ def md5_file(path: Path) -> str:
 
 def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
     """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.md5()
-    fd, tmp = tempfile.mkstemp(prefix=".mlver-", suffix=".tmp", dir=dst.parent)
+    fd, tmp = temp_beside(dst)
     try:
         with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
             while chunk := fin.read(CHUNK):
@@ -41,6 +40,7 @@ def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
                 fout.write(chunk)
                 if progress:
                     progress(len(chunk))
+        os.chmod(tmp, default_mode())
         os.replace(tmp, dst)
     except BaseException:
         try:
@@ -119,9 +119,3 @@ def readonly(path: Path) -> None:
         os.chmod(path, 0o444)
     except OSError:
         pass
-
-
-def place(src: Path, dst: Path) -> None:
-    """Move a verified temporary file into the workspace, replacing what is there."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(src), str(dst))

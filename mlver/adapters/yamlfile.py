@@ -1,8 +1,6 @@
 """Round-trip YAML edits that keep the user's comments and key order."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +28,13 @@ def load(path: Path) -> Any:
 
 
 def dump(path: Path, doc: Any) -> None:
-    """Write atomically: a crash leaves the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            _yaml().dump(doc, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    import io
+
+    from mlver.adapters.atomic import write_text
+
+    buffer = io.StringIO()
+    _yaml().dump(doc, buffer)
+    write_text(path, buffer.getvalue())
 
 
 def new_map() -> Any:

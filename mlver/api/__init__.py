@@ -14,6 +14,7 @@ _VERBS = {
     "diff": "diffs",
     "promote": "stages", "rollback": "stages", "deprecate": "stages",
     "verify": "audit",
+    "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
 }
 __all__ = sorted(_VERBS)

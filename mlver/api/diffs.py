@@ -1,13 +1,35 @@
 """``diff``: what changed between two records of a model, or two revisions."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
 from mlver.adapters import git
-from mlver.api._common import load_registry, models_at, read_record, resolve_record
+from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
 from mlver.domain import compare
+from mlver.domain import record as rec
+from mlver.domain.gates import parse_review
 from mlver.domain.refs import parse_ref
-from mlver.errors import ConfigError, InvalidReference
+from mlver.errors import (
+    ConfigError,
+    InvalidReference,
+    RecordNotFound,
+    RecordSchemaError,
+    RecordVersionError,
+    RevisionNotFound,
+    UnknownModel,
+)
 from mlver.models import ModelDiff, Record
 from mlver.project import PathLike, Project
+
+
+@dataclass
+class _Cache:
+    """Git answers shared by every model of one diff: 20 models trained on
+    the same code commits need one ``git diff --numstat``, not 20."""
+
+    numstat: dict[tuple[str, str], list[tuple[str, int | None, int | None]] | None] = field(default_factory=dict)
 
 
 def _not_code(*docs: dict) -> set[str]:
@@ -15,39 +37,53 @@ def _not_code(*docs: dict) -> set[str]:
     paths: set[str] = set()
     for doc in docs:
         paths.update((doc.get("code") or {}).get("outputs") or [])
-        paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [])
+        paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [] if isinstance(d, dict) and "path" in d)
     return paths
 
 
-def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str]) -> dict:
+def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> dict:
     if not old or not new:
         return {}
     if old == new:
         return {"old_commit": old, "new_commit": new, "files": []}
-    if git.resolve_commit(project.root, old) is None or git.resolve_commit(project.root, new) is None:
+    cache = cache or _Cache()
+    if (old, new) not in cache.numstat:
+        present = git.resolve_commit(project.root, old) is not None and git.resolve_commit(project.root, new) is not None
+        cache.numstat[(old, new)] = git.numstat(project.root, old, new) if present else None
+    stat = cache.numstat[(old, new)]
+    if stat is None:
         return {"old_commit": old, "new_commit": new, "files": None, "note": "a code commit is not in this repository"}
     files = [
         {"path": path, "added": added, "removed": removed}
-        for path, added, removed in git.numstat(project.root, old, new)
+        for path, added, removed in stat
         if not path.startswith(".mlver/") and path not in skip
     ]
-    return {"old_commit": old, "new_commit": new, "files": files}
+    return {
+        "old_commit": old, "new_commit": new, "files": files,
+        "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files),
+    }
 
 
-def compare_records(project: Project, model: str, old: Record | None, new: Record | None, old_ref: str, new_ref: str) -> ModelDiff:
+def _threshold(project: Project, threshold: float | None) -> float:
+    return parse_review(project.config.get("review")).drift_threshold if threshold is None else threshold
+
+
+def compare_records(project: Project, model: str, old: Record | None, new: Record | None, old_ref: str, new_ref: str,
+                    *, threshold: float | None = None, notes: list[str] | None = None, cache: _Cache | None = None) -> ModelDiff:
+    notes = list(notes or [])
     if old is None or new is None:
         return ModelDiff(
             model=model, old_ref=old_ref, new_ref=new_ref,
             old_commit=old and old.commit, new_commit=new and new.commit,
-            status="added" if old is None else "removed",
+            status="added" if old is None else "removed", notes=notes,
         )
     a, b = old.doc, new.doc
     params = compare.params_diff(a.get("params") or {}, b.get("params") or {})
     metrics = compare.metrics_diff(a.get("metrics") or {}, b.get("metrics") or {})
-    data = compare.data_diff(a.get("data") or [], b.get("data") or [])
+    data = compare.data_diff(a.get("data") or [], b.get("data") or [], _threshold(project, threshold))
     artifact = compare.artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
     env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
-    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b))
+    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b), cache)
     changed = (
         params or artifact["changed"] or code.get("files")
         or any(d["status"] != "unchanged" for d in data)
@@ -56,41 +92,143 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
     return ModelDiff(
         model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,
         status="changed" if changed else "unchanged",
-        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env,
+        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
     )
+
+
+# --- records of any mlver --------------------------------------------------------
+
+
+def _readable(doc: dict[str, Any]) -> bool:
+    """Whether a record of another schema still has the shape a diff reads."""
+    if not any(k in doc for k in ("artifact", "metrics", "params", "data")):
+        return False
+    kinds = {"artifact": dict, "code": dict, "params": dict, "metrics": dict, "env": dict, "data": list}
+    if any(doc.get(k) is not None and not isinstance(doc[k], t) for k, t in kinds.items()):
+        return False
+    return all(isinstance(d, dict) and isinstance(d.get("path"), str) for d in doc.get("data") or [])
+
+
+def load_record(model: str, commit: str | None, content: bytes, where: str) -> tuple[Record, list[str]]:
+    """A record as this mlver reads it, plus notes; a record of another
+    schema is read as far as its shape allows (a diff only reads it), else
+    RecordVersionError naming the mlver that wrote it and this one."""
+    from mlver import __version__
+
+    try:
+        return record_from_bytes(model, commit, content), []
+    except RecordSchemaError:
+        doc = json.loads(content)  # loads() got this far, so it is a JSON object
+    writer = ((doc.get("env") or {}).get("packages") or {}).get("mlver") if isinstance(doc.get("env"), dict) else None
+    schema = doc.get("schema")
+    if not _readable(doc):
+        raise RecordVersionError(model, where, writer, schema, __version__, rec.SCHEMA)
+    note = (f"the record of {model} at {where} was written by mlver {writer or '(unknown)'} (record schema {schema}); "
+            f"this is mlver {__version__} (schema {rec.SCHEMA}): shown as far as it is understood")
+    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc)), [note]
+
+
+def read_records(project: Project, wanted: list[tuple[str, str, str]]) -> dict[tuple[str, str], tuple[Record | None, list[str]]]:
+    """(model, commit, label) -> record or None, with notes; one ``git cat-file`` for all."""
+    specs = {f"{commit}:{rec.record_path(model)}": (model, commit, label) for model, commit, label in wanted}
+    blobs = git.read_blobs(project.root, specs)
+    out: dict[tuple[str, str], tuple[Record | None, list[str]]] = {}
+    for spec, (model, commit, label) in specs.items():
+        content = blobs.get(spec)
+        out[(model, commit)] = (None, []) if content is None else load_record(model, commit, content, label)
+    return out
+
+
+# --- the verb --------------------------------------------------------------------
 
 
 def _is_model_ref(token: str) -> bool:
     return "@" in token or "#" in token
 
 
-def diff(a: str | None = None, b: str | None = None, model: str | None = None, repo: PathLike = None) -> list[ModelDiff]:
-    """Compare two model references (``churn@v0.1.0 churn@v0.2.0``) or two
-    git revisions (all models, or ``model``); ``b`` defaults to HEAD."""
-    project = Project.find(repo)
-    if a is None:
-        raise ConfigError("diff needs at least one reference", "e.g. `mlver diff churn@v0.1.0 churn@v0.2.0`")
-    if _is_model_ref(a) or (b is None and model is None and a in project.models()):
-        registry = load_registry(project, parse_ref(a).model)
-        old_ref, old, _ = resolve_record(project, a, registry)
-        if b is None:
-            b = f"{old_ref.model}@HEAD"
-        if not _is_model_ref(b):
-            b = f"{old_ref.model}@{b}"
-        new_ref, new, _ = resolve_record(project, b, registry if parse_ref(b).model == old_ref.model else None)
-        return [compare_records(project, old_ref.model, old, new, str(old_ref), str(new_ref))]
-    old_commit = git.resolve_commit(project.root, a)
-    new_rev = b or "HEAD"
-    new_commit = git.resolve_commit(project.root, new_rev)
-    for rev, commit in ((a, old_commit), (new_rev, new_commit)):
-        if commit is None:
-            raise InvalidReference(rev, "not a model reference or a git revision")
-    names = [model] if model else sorted(set(models_at(project, old_commit)) | set(models_at(project, new_commit)))
-    diffs = []
+def commit_of(project: Project, rev: str, what: str = "revision") -> str:
+    commit = git.resolve_commit(project.root, rev)
+    if commit is None:
+        raise RevisionNotFound(rev, what)
+    return commit
+
+
+def default_base(project: Project, head: str = "HEAD") -> tuple[str, str]:
+    """(default branch, its merge base with ``head``): what a pull request of head changes."""
+    from mlver.errors import NoCommonHistory
+
+    branch = git.default_branch(project.root)
+    if branch is None:
+        raise ConfigError("there is no default branch (no origin/HEAD, main or master) to compare with",
+                          "name the base: `mlver diff BASE HEAD`")
+    base = git.merge_base(project.root, commit_of(project, branch), commit_of(project, head))
+    if base is None:
+        raise NoCommonHistory(branch, head)
+    return branch, base
+
+
+def revision_diff(project: Project, old_commit: str, new_commit: str, old_label: str, new_label: str,
+                  model: str | None = None, threshold: float | None = None) -> list[ModelDiff]:
+    """Every model with a record at either commit (or just ``model``)."""
+    names = sorted(set(models_at(project, old_commit)) | set(models_at(project, new_commit)))
+    if model is not None:
+        if model not in names:
+            if model not in project.models():
+                raise UnknownModel(model, names)
+            return []
+        names = [model]
+    found = read_records(project, [(n, c, f"{n}@{label}") for n in names
+                                   for c, label in ((old_commit, old_label), (new_commit, new_label))])
+    threshold, cache, diffs = _threshold(project, threshold), _Cache(), []
     for name in names:
-        old = read_record(project, name, old_commit)
-        new = read_record(project, name, new_commit)
+        (old, notes_old), (new, notes_new) = found[(name, old_commit)], found[(name, new_commit)]
         if old is None and new is None:
             continue
-        diffs.append(compare_records(project, name, old, new, f"{name}@{a}", f"{name}@{new_rev}"))
+        diffs.append(compare_records(project, name, old, new, f"{name}@{old_label}", f"{name}@{new_label}",
+                                     threshold=threshold, notes=notes_old + notes_new, cache=cache))
     return diffs
+
+
+def _side(project: Project, text: str, registry: Any) -> tuple[str, Record | None, list[str]]:
+    """A model reference -> (label, record or None when a revision has none, notes)."""
+    ref, commit, version = resolve(project, text, registry)
+    label = f"{ref.model}@{version}" if version and not ref.rev else str(ref)
+    content = git.read_blob(project.root, commit, rec.record_path(ref.model))
+    if content is None:
+        if ref.rev:  # a branch without the model: it was added or removed, not an error
+            return str(ref), None, []
+        raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])
+    record, notes = load_record(ref.model, commit, content, label)
+    return str(ref), record, notes
+
+
+def diff(a: str | None = None, b: str | None = None, model: str | None = None, repo: PathLike = None,
+         threshold: float | None = None) -> list[ModelDiff]:
+    """Compare two model references (``churn@v0.1.0 churn@v0.2.0``) or two git
+    revisions (every model, or ``model``). ``b`` defaults to HEAD; with no
+    ``a``, the merge base of the default branch and HEAD is compared with
+    HEAD (what a pull request from this branch changes). ``threshold``: the
+    PSI at which a column is flagged (default ``review.drift_threshold``)."""
+    project = Project.find(repo)
+    if a is None:
+        if b is not None:
+            raise ConfigError("pass A to compare with B", "e.g. `mlver diff main HEAD`")
+        branch, base = default_base(project)
+        return revision_diff(project, base, commit_of(project, "HEAD"), base[:12], "HEAD", model, threshold)
+    if _is_model_ref(a) or (b is None and model is None and a in project.models()):
+        first = parse_ref(a).model
+        registry = load_registry(project, first)
+        old_label, old, notes_old = _side(project, a, registry)
+        b = b or "HEAD"
+        if not _is_model_ref(b):
+            b = f"{first}@{b}"
+        new_label, new, notes_new = _side(project, b, registry if parse_ref(b).model == first else None)
+        if old is None and new is None:
+            raise RecordNotFound(first, f"{a} or {b}")
+        return [compare_records(project, first, old, new, old_label, new_label,
+                                threshold=threshold, notes=notes_old + notes_new)]
+    new_rev = b or "HEAD"
+    if _is_model_ref(new_rev):
+        raise InvalidReference(new_rev, "compare a model reference with a model reference, or a revision with a revision")
+    old_commit, new_commit = commit_of(project, a), commit_of(project, new_rev)
+    return revision_diff(project, old_commit, new_commit, a, new_rev, model, threshold)

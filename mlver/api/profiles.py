@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from typing import Any
 
 from mlver.adapters import dvc
+from mlver.adapters.atomic import write_text
 from mlver.adapters.dvc import Out
 from mlver.errors import MlverError
 from mlver.project import Project
@@ -31,9 +30,5 @@ def profile_for(project: Project, out: Out) -> tuple[dict[str, Any] | None, str 
         profile = tabular.profile_file(path)
     except MlverError as exc:
         return None, exc.message
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(profile, fh)
-    os.replace(tmp, cache)
+    write_text(cache, json.dumps(profile))
     return profile, None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from mlver.adapters import dvc, git
+from mlver.adapters.atomic import write_text
 from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.api._common import now_iso, read_record
 from mlver.api.profiles import profile_for
@@ -126,18 +126,6 @@ class _Snapshot:
                 target.write_bytes(content)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_record(
     project: Project,
     spec: ModelSpec,
@@ -180,7 +168,7 @@ def write_record(
         else:
             artifact = dvc.track_file(root, spec.path)
             data_outs = [dvc.read_dvcfile_out(root, d) for d in spec.data]
-        _, default_remote = dvc.remotes(root)
+        default_remote = dvc.default_remote_name(root)
         parent = read_record(project, spec.name, old_head)
         parent_ref = None
         if parent is not None:
@@ -219,7 +207,7 @@ def write_record(
             **(extra or {}),
         })
         try:
-            _write_atomic(root / rec.record_path(spec.name), rec.dumps(doc))
+            write_text(root / rec.record_path(spec.name), rec.dumps(doc))
         except OSError as exc:
             raise StorageError(
                 f"could not write {rec.record_path(spec.name)}: {exc.strerror or exc}",

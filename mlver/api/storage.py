@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from mlver.adapters import dvc, git
+from mlver.adapters.atomic import temp_beside
 from mlver.adapters.storage import LocalStore, Progress, readonly
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve_record
 from mlver.domain import record as rec
@@ -165,8 +165,7 @@ def _fetch(cache: LocalStore, store: LocalStore, remote: str, obj: _Object, prog
 
 def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
     """Copy a cached object to ``dest`` through a temporary file, checking its md5."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".mlver-tmp", dir=dest.parent)
+    fd, tmp = temp_beside(dest)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -183,39 +182,45 @@ def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
     return dest.stat().st_size
 
 
-def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
-         start: Start | None = None, progress: Progress | None = None, repo: PathLike = None) -> PullResult:
-    """Restore the artifact (and data) of a version, verified against the record."""
-    project = Project.find(repo)
-    parsed, record, version = resolve_record(project, ref)
-    label = f"{parsed.model}@{version}" if version else str(parsed)
+def restore(project: Project, wanted: list[tuple[str, str, Path]], remote: str | None = None,
+            start: Start | None = None, progress: Progress | None = None) -> tuple[list[PulledFile], int]:
+    """Put objects (md5, label, destination) in place, fetching what the cache
+    lacks; everything is fetched and checked before any destination is written.
+    Returns the files written and how many objects were downloaded."""
     cache = _cache(project)
     name, store = remote_store(project, remote)
-
-    wanted: list[tuple[_Object, Path]] = []
-    artifact = record.doc["artifact"]
-    dest = Path(out).resolve() if out else project.root / artifact["path"]
-    wanted.append((_Object(artifact["md5"], f"{label} {artifact['path']}"), dest))
-    if with_data:
-        for entry in record.doc.get("data") or []:
-            wanted.append((_Object(entry["md5"], f"{label} {entry['path']}"), project.root / entry["path"]))
-
     plan: list[tuple[_Object, Path]] = []
-    for obj, path in wanted:
-        if obj.md5.endswith(".dir"):
+    for md5, where, path in wanted:
+        obj = _Object(md5, where)
+        if md5.endswith(".dir"):
             _fetch(cache, store, name, obj, None)
-            manifest = cache.read(obj.md5) or b"[]"
-            for relpath, md5 in dvc.parse_dir_manifest(manifest):
-                plan.append((_Object(md5, f"{obj.where}/{relpath}"), path / relpath))
+            manifest = cache.read(md5) or b"[]"
+            for relpath, file_md5 in dvc.parse_dir_manifest(manifest):
+                plan.append((_Object(file_md5, f"{where}/{relpath}"), path / relpath))
         else:
             plan.append((obj, path))
     missing = [o for o, _ in plan if not cache.has(o.md5)]
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing))
     fetched = sum(_fetch(cache, store, name, obj, progress) for obj, _ in plan)
-    files, total = [], 0
+    files = []
     for obj, path in plan:
         size = _materialise(cache, obj.md5, path, obj.where)
-        total += size
         files.append(PulledFile(str(path), obj.md5, size))
+    return files, fetched
+
+
+def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
+         start: Start | None = None, progress: Progress | None = None, repo: PathLike = None) -> PullResult:
+    """Restore the artifact (and data) of a version, verified against the record."""
+    project = Project.find(repo)
+    parsed, record, version = resolve_record(project, ref)
+    label = f"{parsed.model}@{version}" if version else str(parsed)
+    artifact = record.doc["artifact"]
+    wanted = [(artifact["md5"], f"{label} {artifact['path']}",
+               Path(out).resolve() if out else project.root / artifact["path"])]
+    if with_data:
+        wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
+    files, fetched = restore(project, wanted, remote, start, progress)
+    total = sum(f.size for f in files)
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total)

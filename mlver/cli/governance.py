@@ -38,4 +38,48 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))
 
 
-COMMANDS = [verify]
+@click.command()
+@click.argument("ref")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="Largest absolute difference per metric that still counts as reproduced.")
+@click.option("-r", "--remote", help="Remote to fetch the recorded data from (default: the DVC default remote).")
+@output_options
+def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> None:
+    """Retrain a version from its recorded code, data and params, and compare.
+
+    Runs in a temporary git worktree at the recorded code commit, with the
+    recorded data versions restored by hash; your working tree is never
+    touched. Says "bit-for-bit" (same artifact md5), "statistically" (every
+    recorded metric within --tolerance) or "not reproduced" (exit 1).
+
+    Example: mlver reproduce churn@v1.2.0 --tolerance 0.02
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    result = api.reproduce(ref, tolerance=tolerance, remote=remote)
+    render(result, as_json)
+    if not result.reproduced:
+        raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))
+
+
+@click.command()
+@click.argument("ref")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, writable=True), help="Write the card to this file instead of stdout.")
+@click.option("--html", is_flag=True, help="An HTML page instead of markdown.")
+def card(ref: str, out: str | None, html: bool) -> None:
+    """A model card: description, intended use, lineage, metrics, stages and who set them.
+
+    Intended use and limitations come from `intended_use:` and
+    `limitations:` of the model in mlver.yaml; the description and labels
+    from dvc.yaml's artifacts.
+
+    Example: mlver card churn@v1.2.0 -o card.md
+    """
+    from mlver import api
+    from mlver.cli.render import write_text
+
+    write_text(api.card(ref, html=html).text, out)
+
+
+COMMANDS = [verify, reproduce, card]

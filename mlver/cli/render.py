@@ -255,6 +255,21 @@ def _verify(r: m.VerifyResult) -> str:
     return "\n".join(lines)
 
 
+def _reproduce(r: m.ReproduceResult) -> str:
+    what = f"{r.model}@{r.version}" if r.version else r.ref
+    lines = [f"{what}: {r.verdict.upper()} (code {r.code_commit[:12]}, `{r.command}`)"]
+    art = r.artifact
+    lines.append(f"  artifact {art['path']}: recorded {art['recorded_md5']}, reproduced {art['reproduced_md5'] or '-'}")
+    if r.metrics:
+        lines.append(_indent(table(
+            ["METRIC", "RECORDED", "REPRODUCED", "DELTA", f"WITHIN {r.tolerance:g}"],
+            [(x["key"], _num(x["recorded"]), _num(x["reproduced"]),
+              None if x["delta"] is None else f"{x['delta']:+.6g}", "yes" if x["within"] else "NO") for x in r.metrics],
+        )))
+    lines += [f"  note: {n}" for n in r.notes]
+    return "\n".join(lines)
+
+
 _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.InitResult: _init,
     m.DataAddResult: _data_add,
@@ -263,6 +278,7 @@ _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.ReleaseResult: _release,
     m.RegistryWrite: _registry_write,
     m.VerifyResult: _verify,
+    m.ReproduceResult: _reproduce,
     m.Shown: _shown,
     m.TransferResult: _transfer,
     m.PullResult: _pull,
@@ -290,6 +306,17 @@ def render(result: Any, as_json: bool = False, kind: type | None = None) -> None
         click.echo(renderer(result) if renderer else json.dumps(_plain(result), indent=2))
         return
     click.echo(_RENDERERS[type(result)](result))
+
+
+def write_text(text: str, out: str | None = None) -> None:
+    """A document (a card, a report) to a file or to stdout."""
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
 
 
 def error(message: str, hint: str = "") -> None:

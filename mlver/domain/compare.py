@@ -26,21 +26,51 @@ def params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str
     return _changes(old, new)
 
 
+# Name parts of metrics where lower is better; anything else is taken as
+# higher-is-better only when it is a known score, else "better" stays None:
+# a wrong guess would mislead a reviewer more than no guess.
+_LOWER = ("loss", "error", "err", "mae", "mse", "rmse", "mape", "smape", "logloss", "latency",
+          "duration", "time", "cost", "fpr", "fnr", "perplexity", "wer", "cer", "brier", "bits")
+_HIGHER = ("accuracy", "acc", "auc", "roc", "f1", "precision", "recall", "r2", "map", "ndcg",
+           "iou", "dice", "bleu", "rouge", "score", "tpr", "tnr", "specificity", "sensitivity", "ap")
+
+
+def higher_is_better(metric: str) -> bool | None:
+    parts = [p for p in metric.lower().replace("-", "_").replace(".", "_").replace("/", "_").split("_") if p]
+    if any(p in _LOWER for p in parts):
+        return False
+    if any(p in _HIGHER for p in parts):
+        return True
+    return None
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every metric on either side, with delta and percent change."""
+    """Every metric on either side, with delta, percent change, direction
+    (up/down/same) and, where the metric's name tells, whether it got better."""
     rows = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
-        delta = pct = None
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        delta = pct = direction = better = None
+        if _number(a) and _number(b):
             delta = b - a
             pct = (delta / abs(a) * 100.0) if a else None
-        rows.append({"key": key, "old": a, "new": b, "delta": delta, "pct": pct})
+            direction = "up" if delta > 0 else "down" if delta < 0 else "same"
+            goal = higher_is_better(key)
+            if goal is not None and delta:
+                better = (delta > 0) == goal
+        rows.append({"key": key, "old": a, "new": b, "delta": delta, "pct": pct, "direction": direction, "better": better})
     return rows
 
 
-def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    from mlver.domain.profile import compare_profiles
+def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], threshold: float | None = None) -> list[dict[str, Any]]:
+    """Per data input: hash, size, files and, for tabular data, what the
+    profiles say changed (rows, columns, per-column shift and PSI, flagged
+    at ``threshold``)."""
+    from mlver.domain.drift import DEFAULT_THRESHOLD, compare_profiles
 
     by_old = {d["path"]: d for d in old}
     by_new = {d["path"]: d for d in new}
@@ -65,9 +95,13 @@ def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]) -> lis
         }
         pa, pb = (a or {}).get("profile"), (b or {}).get("profile")
         if status == "changed" and (pa or pb):
-            row["profile"] = compare_profiles(pa, pb)
+            row["profile"] = compare_profiles(pa, pb, DEFAULT_THRESHOLD if threshold is None else threshold)
+            if not (pa and pb):
+                row["note"] = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
         elif status == "changed":
             row["profile"] = None  # not tabular: the hash is all there is to compare
+            why = (a or {}).get("profile_error") or (b or {}).get("profile_error")
+            row["note"] = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
         rows.append(row)
     return rows
 

@@ -151,3 +151,14 @@ def test_ctrl_c_during_training_leaves_nothing(project: Project) -> None:
     assert proc.returncode == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
     assert project.state() == before
+
+
+def test_written_files_get_the_usual_mode(project: Project) -> None:
+    """Atomic writes go through mkstemp (0600); what lands must be readable like any file."""
+    mask = os.umask(0o022)
+    try:
+        project.ok("run", "churn")
+        for path in (".mlver/records/churn.json", "models/churn.pkl.dvc", "models/.gitignore", "mlver.yaml"):
+            assert (project.root / path).stat().st_mode & 0o777 == 0o644, path
+    finally:
+        os.umask(mask)

@@ -112,14 +112,14 @@ def test_interrupted_push_leaves_no_partial_object_and_resumes(project: Project)
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     objects = project.remote / "files" / "md5"
     deadline = time.time() + 20
-    while time.time() < deadline and not any(p.name.endswith(".tmp") for p in objects.rglob("*")):
+    while time.time() < deadline and not any(p.name.endswith(".mlver-tmp") for p in objects.rglob("*")):
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     if proc.returncode == 0:
         pytest.skip("the push finished before it could be interrupted")
     assert proc.returncode == 130, err
-    assert not [p for p in objects.rglob("*") if p.name.endswith(".tmp")]
+    assert not [p for p in objects.rglob("*") if p.name.endswith(".mlver-tmp")]
     result = project.ok("push", "--json").json()
     assert result["transferred"] >= 1
     md5 = project.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]

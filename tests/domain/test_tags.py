@@ -115,3 +115,17 @@ def test_parse_ref(text: str, ref: Ref) -> None:
 def test_bad_refs(bad: str) -> None:
     with pytest.raises((InvalidReference, InvalidName)):
         parse_ref(bad)
+
+
+def test_no_api_module_shadows_a_verb() -> None:
+    """`import mlver.api.X` binds X on the package: a module named like a verb
+    would replace the function for every later caller."""
+    import pkgutil
+
+    import mlver
+    import mlver.api
+
+    modules = {m.name for m in pkgutil.iter_modules(mlver.api.__path__)}
+    assert not modules & set(mlver.api._VERBS)
+    top = {m.name for m in pkgutil.iter_modules(mlver.__path__)}
+    assert not top & set(mlver._VERBS)

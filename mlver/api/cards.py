@@ -1,0 +1,60 @@
+"""``card``: a model card from the record, the declaration and the registry."""
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from mlver.adapters import git
+from mlver.api._common import iso, load_registry, resolve_record
+from mlver.domain.tags import Action
+from mlver.models import Card
+from mlver.project import CONFIG, PathLike, Project
+from mlver.report import render_template
+
+
+def _declaration(project: Project, model: str, commits: list[str]) -> dict[str, Any]:
+    """desc and labels from dvc.yaml's artifacts, intended use and
+    limitations from mlver.yaml: documentation is often written after a
+    release, so the newest commit that has each field wins."""
+    found: dict[str, Any] = {}
+    for commit in commits:
+        for path, key in (("dvc.yaml", "artifacts"), (CONFIG, "models")):
+            content = git.read_blob(project.root, commit, path)
+            entry = ((yaml.safe_load(content) or {}).get(key) or {}).get(model) if content else None
+            for field, value in (entry or {}).items():
+                found.setdefault(field, value)
+    return found
+
+
+def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
+    project = Project.find(repo)
+    registry = load_registry(project, None, detail=True)
+    parsed, record, version = resolve_record(project, ref, registry)
+    state = registry.model(parsed.model)
+    history = []
+    for event in state.events if state else []:
+        if event.commit != record.commit or event.tag.action not in (Action.ASSIGN, Action.UNASSIGN):
+            continue
+        history.append({
+            "stage": event.tag.stage, "action": "assigned" if event.tag.action is Action.ASSIGN else "removed",
+            "by": event.info.tagger if event.info else "", "time": iso(event.timestamp),
+        })
+    current = sorted(s for s, v in (state.stages.items() if state else []) if v == version)
+    declared = _declaration(project, parsed.model, [c for c in (git.head(project.root), record.commit) if c])
+    context = {
+        "model": parsed.model,
+        "version": version,
+        "ref": str(parsed),
+        "commit": record.commit,
+        "intact": record.intact,
+        "doc": record.doc,
+        "desc": declared.get("desc") or "",
+        "labels": declared.get("labels") or [],
+        "intended_use": declared.get("intended_use") or "",
+        "limitations": declared.get("limitations") or "",
+        "stages": current,
+        "stage_history": history,
+    }
+    name = "card.html.j2" if html else "card.md.j2"
+    return Card(ref=str(parsed), format="html" if html else "md", text=render_template(name, **context))

@@ -1,0 +1,179 @@
+"""Comparing data profiles: PSI, the diff of two profiles, drift of new data.
+
+Split from mlver.domain.profile, which computes the profiles; the binning
+arithmetic (_fine_index) is shared so that new data is binned exactly as the
+profile was. Pure logic: numpy is imported inside functions.
+"""
+from __future__ import annotations
+
+import math
+
+from mlver.domain.profile import (
+    _FINE,
+    BINS,
+    DEFAULT_THRESHOLD,
+    PSI_EPSILON,
+    _as_numbers,
+    _category_counts,
+    _fine_index,
+    _sig,
+    profile_frame,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = ["DEFAULT_THRESHOLD", "PSI_EPSILON", "compare_profiles", "drift_frame", "psi"]
+
+
+def psi(expected_counts: list[float], actual_counts: list[float]) -> float:
+    """Population Stability Index of two binned distributions over the same bins.
+
+    Counts become proportions; a proportion of 0 is raised to PSI_EPSILON
+    (1e-4) so that empty bins give a large but finite term. 0.0 when both
+    sides are empty; ValueError when only one is.
+    """
+    if len(expected_counts) != len(actual_counts):
+        raise ValueError(f"psi needs the same bins on both sides: {len(expected_counts)} != {len(actual_counts)}")
+    te, ta = float(sum(expected_counts)), float(sum(actual_counts))
+    if te == 0 or ta == 0:
+        if te == ta:
+            return 0.0
+        raise ValueError("psi of an empty distribution")
+    total = 0.0
+    for e, a in zip(expected_counts, actual_counts):
+        pe, pa = max(e / te, PSI_EPSILON), max(a / ta, PSI_EPSILON)
+        total += (pa - pe) * math.log(pa / pe)
+    return total
+
+
+def _rebin(hist: dict, edges: list[float]) -> list[float]:
+    """`hist`'s counts moved onto `edges`, values assumed uniform within a bin;
+    mass outside `edges` goes to the first/last bin. Constant `edges` [c, c]
+    get three bins, below c, at c, above c, so a constant that varies is seen."""
+    import numpy as np
+
+    src, counts = np.asarray(hist["edges"], dtype=float), np.asarray(hist["counts"], dtype=float)
+    total, cum = float(counts.sum()), np.concatenate([[0.0], np.cumsum(counts)])
+
+    def below(x: Any) -> Any:  # mass below x
+        return np.where(np.asarray(x) > src[0], total, 0.0) if src[0] == src[-1] else np.interp(x, src, cum)
+
+    if edges[0] == edges[-1]:
+        under = float(below(edges[0]))
+        at = float(below(math.nextafter(edges[0], math.inf))) - under
+        return [under, at, total - under - at]
+    return np.diff(np.concatenate([[0.0], below(np.asarray(edges[1:-1], dtype=float)), [total]])).tolist()
+
+
+def _bin_exact(v: Any, edges: list[float]) -> list[int]:
+    """Non-null values counted in a stored histogram's bins exactly as the
+    profile counted them; out-of-range values go to the first/last bin."""
+    import numpy as np
+
+    lo, hi = edges[0], edges[-1]
+    if lo == hi:  # the stored single bin holds +-inf too: so does "at"
+        finite = v[np.isfinite(v)]
+        under, above = int(np.count_nonzero(finite < lo)), int(np.count_nonzero(finite > lo))
+        return [under, len(v) - under - above, above]
+    coarse = np.minimum(_fine_index(np.clip(v, lo, hi), lo, hi - lo), _FINE - 1) // (_FINE // BINS)
+    return np.bincount(coarse, minlength=BINS).tolist()
+
+
+def _categorical_bins(old: dict, new_counts: dict[str, int], new_total: int, names: list[str]) -> tuple[list, list]:
+    # A bin per name, then "other". A name outside a side's top counts 0 there
+    # (its rows are in that side's "other"), so both sides keep their totals.
+    old_top, actual = dict(old["top"]), [new_counts.get(k, 0) for k in names]
+    return [old_top.get(k, 0) for k in names] + [old["other"]], actual + [new_total - sum(actual)]
+
+
+def _column_psi(old: dict, new: dict, rows: dict, s: Any = None) -> float | None:
+    """PSI of a column against its stored profile `old`: of its new profile
+    `new` (re-binned), or, given its data `s`, of the data binned exactly."""
+    import numpy as np
+
+    if old["kind"] != new["kind"]:
+        return None
+    if old["kind"] in ("numeric", "datetime"):
+        v = None if s is None else _as_numbers(s, old["kind"]).astype(np.float64)
+        v = v if v is None else v[~np.isnan(v)]
+        if old["histogram"] is None or new["histogram"] is None:  # no finite value: one bin for all
+            expected, actual = [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]]
+        else:
+            counts, edges = old["histogram"]["counts"], old["histogram"]["edges"]
+            expected = [0, counts[0], 0] if len(counts) == 1 else counts
+            actual = _rebin(new["histogram"], edges) if v is None else _bin_exact(v, edges)
+    elif s is None:
+        names = list(dict.fromkeys([k for k, _ in old["top"]] + [k for k, _ in new["top"]]))
+        total = sum(c for _, c in new["top"]) + new["other"]
+        expected, actual = _categorical_bins(old, dict(new["top"]), total, names)
+    else:
+        keys, counts, _ = _category_counts(s)
+        names, found = [k for k, _ in old["top"]], np.isin(keys, [k for k, _ in old["top"]])
+        expected, actual = _categorical_bins(old, dict(zip(keys[found], counts[found].tolist())), int(counts.sum()), names)
+    try:  # missing values are one more bin: a column that starts to be empty drifts
+        return _sig(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
+    except ValueError:  # one side has no rows
+        return None
+
+
+def _pair(old: Any, new: Any, delta: bool = False) -> dict[str, Any]:
+    if not delta:
+        return {"old": old, "new": new}
+    return {"old": old, "new": new, "delta": _sig(new - old) if old is not None and new is not None else None}
+
+
+def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) -> dict[str, Any]:
+    """What compare_profiles and drift_frame share; psi_of(old_col, new_col, rows)."""
+    cols: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
+    for by_name, side in zip(cols, (old, new)):
+        for c in (side or {}).get("columns", []):
+            by_name.setdefault(c["name"], c)  # a duplicated name: its first column
+    (o, n), (old_cols, new_cols) = ((old or {}).get("rows"), (new or {}).get("rows")), cols
+    rows = {"old": o, "new": n, "delta": n - o if o is not None and n is not None else None}
+    report: dict[str, Any] = {"rows": rows, "type_changed": [], "columns": []}
+    for name in (name for name in new_cols if name in old_cols):
+        a, b = old_cols[name], new_cols[name]
+        if a["dtype"] != b["dtype"]:
+            report["type_changed"].append({"name": name, "old": a["dtype"], "new": b["dtype"]})
+        rates = [c["nulls"] / r if r else None for c, r in ((a, o), (b, n))]
+        entry: dict[str, Any] = {"name": name, "kind": b["kind"], "null_rate": _pair(_sig(rates[0]), _sig(rates[1]))}
+        if a["kind"] == b["kind"] == "numeric":
+            entry.update(mean=_pair(a["mean"], b["mean"], True), std=_pair(a["std"], b["std"], True))
+        elif a["kind"] == b["kind"] == "datetime":
+            entry.update(min=_pair(a["min"], b["min"]), max=_pair(a["max"], b["max"]))
+        elif a["kind"] == b["kind"]:
+            # By the set of top values: counts always move, and the order of
+            # near-equal values flips on noise; PSI tells how much changed.
+            entry.update(top_changed={k for k, _ in a["top"]} != {k for k, _ in b["top"]}, top=_pair(a["top"], b["top"]))
+        value = psi_of(a, b, rows)
+        report["columns"].append(entry | {"psi": value, "drifted": value is not None and value >= threshold})
+    report["drifted_columns"] = [c["name"] for c in report["columns"] if c["drifted"]]
+    return report | {"added": [c for c in new_cols if c not in old_cols], "removed": [c for c in old_cols if c not in new_cols]}
+
+
+def compare_profiles(old: dict | None, new: dict | None, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """What changed between two profiles; None on a side means no profile (a
+    non-tabular or missing input). A common column whose kind changed
+    (numeric -> categorical) is in type_changed with psi None: its values
+    cannot be compared."""
+    report = _compare(old, new, threshold, _column_psi)
+    added, removed = report.pop("added"), report.pop("removed")
+    return report | {"columns_added": added, "columns_removed": removed}
+
+
+def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """Drift of new data `df` against a stored `profile`: like compare_profiles,
+    but the new values are binned exactly into the stored histogram edges and
+    the stored top values (+ other) instead of being re-binned."""
+    position: dict[str, int] = {}
+    for i, name in enumerate(df.columns):
+        position.setdefault(str(name), i)
+
+    def exact(a: dict, b: dict, rows: dict) -> float | None:
+        return _column_psi(a, b, rows, df.iloc[:, position[a["name"]]])
+
+    report = _compare(profile, profile_frame(df, profile.get("format", "")), threshold, exact)
+    added, removed = report.pop("added"), report.pop("removed")
+    return report | {"missing_columns": removed, "extra_columns": added}

@@ -1,0 +1,221 @@
+"""Review gates from mlver.yaml, and checking them: pure logic.
+
+    review:
+      drift_threshold: 0.2          # PSI at which a column is flagged (diff, review, drift)
+      gates:
+        "*": {intact: true}         # every model
+        churn:
+          metrics:
+            accuracy: {min: 0.8, max_drop: 0.01}   # max_drop "2%": relative to base
+            latency_ms: {max: 50, max_rise: 5}
+          max_drift: 0.25           # highest PSI of any data column, head against base
+          in_remote: true           # artifact and data objects are in the default remote
+          intact: true              # digest valid, code commit an ancestor of head
+
+The api gathers the facts (records, remote sizes, ancestry); these functions
+only compare them with the limits, so every verdict is a plain function of
+its inputs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from mlver.domain.profile import DEFAULT_THRESHOLD
+from mlver.errors import ConfigError
+from mlver.models import GateResult
+
+ALL = "*"
+_BOUNDS = ("min", "max", "max_drop", "max_rise")
+_KEYS = {"metrics", "max_drift", "in_remote", "intact"}
+_HINT = "fix review.gates in mlver.yaml (see the README's review section)"
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    metric: str
+    bound: str  # one of _BOUNDS
+    limit: float
+    relative: bool = False  # max_drop/max_rise given as "2%": a share of the base value
+
+    def describe(self) -> str:
+        limit = f"{self.limit:g}%" if self.relative else f"{self.limit:g}"
+        return f"{self.bound.replace('_', ' ')} {limit}"
+
+
+@dataclass(frozen=True)
+class ModelGates:
+    metrics: tuple[MetricRule, ...] = ()
+    max_drift: float | None = None
+    in_remote: bool = False
+    intact: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.metrics or self.max_drift is not None or self.in_remote or self.intact)
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    drift_threshold: float = DEFAULT_THRESHOLD
+    gates: Mapping[str, ModelGates] = field(default_factory=dict)
+
+    def for_model(self, model: str) -> ModelGates:
+        """The model's own gates over the "*" defaults, key by key (metric rules: the model's win per metric)."""
+        base, own = self.gates.get(ALL, ModelGates()), self.gates.get(model)
+        if own is None:
+            return base
+        mine = {r.metric for r in own.metrics}
+        return ModelGates(
+            metrics=tuple(r for r in base.metrics if r.metric not in mine) + own.metrics,
+            max_drift=own.max_drift if own.max_drift is not None else base.max_drift,
+            in_remote=own.in_remote or base.in_remote,
+            intact=own.intact or base.intact,
+        )
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{where} must be a number, not {value!r}", _HINT)
+    return float(value)
+
+
+def _rule(metric: str, bound: str, value: Any, where: str) -> MetricRule:
+    if bound in ("max_drop", "max_rise") and isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return MetricRule(metric, bound, _number(float(value.strip()[:-1]), where), relative=True)
+        except ValueError as exc:
+            raise ConfigError(f"{where} must be a number or a percentage like '2%', not {value!r}", _HINT) from exc
+    return MetricRule(metric, bound, _number(value, where))
+
+
+def _model_gates(name: str, raw: Any) -> ModelGates:
+    where = f"review.gates.{name}"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a mapping", _HINT)
+    if unknown := sorted(set(map(str, raw)) - _KEYS):
+        raise ConfigError(f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})", _HINT)
+    rules: list[MetricRule] = []
+    for metric, bounds in (raw.get("metrics") or {}).items():
+        at = f"{where}.metrics.{metric}"
+        if not isinstance(bounds, Mapping) or not bounds or not set(map(str, bounds)) <= set(_BOUNDS):
+            raise ConfigError(f"{at} must map some of {', '.join(_BOUNDS)} to numbers, e.g. {{min: 0.8}}", _HINT)
+        rules += [_rule(str(metric), str(b), v, f"{at}.{b}") for b, v in bounds.items()]
+    drift = raw.get("max_drift")
+    for key in ("in_remote", "intact"):
+        if not isinstance(raw.get(key, False), bool):
+            raise ConfigError(f"{where}.{key} must be true or false", _HINT)
+    return ModelGates(
+        metrics=tuple(rules),
+        max_drift=None if drift is None else _number(drift, f"{where}.max_drift"),
+        in_remote=bool(raw.get("in_remote", False)),
+        intact=bool(raw.get("intact", False)),
+    )
+
+
+def parse_review(raw: Any) -> ReviewConfig:
+    """The ``review`` section of mlver.yaml (None: defaults, no gates)."""
+    if raw is None:
+        return ReviewConfig()
+    if not isinstance(raw, Mapping):
+        raise ConfigError("'review' in mlver.yaml must be a mapping", _HINT)
+    threshold = raw.get("drift_threshold")
+    threshold = DEFAULT_THRESHOLD if threshold is None else _number(threshold, "review.drift_threshold")
+    gates = raw.get("gates") or {}
+    if not isinstance(gates, Mapping):
+        raise ConfigError("review.gates must map model names (or \"*\") to gates", _HINT)
+    return ReviewConfig(threshold, {str(k): _model_gates(str(k), v) for k, v in gates.items()})
+
+
+def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, set[str]]) -> None:
+    """ConfigError for a gate naming a model or metric that does not exist.
+
+    ``models``: every model known on either side or declared; ``metrics``:
+    per model, the metrics its records have on either side. A typo in a gate
+    must not pass silently as "metric missing", nor fail every review.
+    """
+    for name, gates in config.gates.items():
+        if name != ALL and name not in models:
+            raise ConfigError(
+                f"review.gates names model {name!r}, which has no record and is not declared"
+                + (f" (models: {', '.join(sorted(models))})" if models else ""), _HINT)
+        targets = sorted(models) if name == ALL else [name]
+        for rule in gates.metrics:
+            for model in targets:
+                known = metrics.get(model)
+                if known is not None and rule.metric not in known:
+                    raise ConfigError(
+                        f"review.gates.{name}.metrics names {rule.metric!r}, which {model} does not record"
+                        + (f" (it records: {', '.join(sorted(known))})" if known else " (it records no metrics)"),
+                        _HINT)
+
+
+def _fmt(x: Any) -> str:
+    return f"{x:.6g}" if isinstance(x, float) else str(x)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> GateResult:
+    gate = f"metric:{rule.metric}:{rule.bound}"
+    value = new.get(rule.metric)
+    if not _is_number(value):
+        return GateResult(model, gate, False, f"{rule.metric} is {'missing' if value is None else repr(value)} in head's record")
+    if rule.bound in ("min", "max"):
+        ok = value >= rule.limit if rule.bound == "min" else value <= rule.limit
+        sign = (">=" if ok else "<") if rule.bound == "min" else ("<=" if ok else ">")
+        return GateResult(model, gate, ok, f"{rule.metric} {_fmt(value)} {sign} {rule.bound} {rule.limit:g}")
+    before = (old or {}).get(rule.metric)
+    if old is None or not _is_number(before):
+        return GateResult(model, gate, True, f"{rule.metric}: no base value to compare ({'new model' if old is None else 'not in base'})")
+    change = (before - value) if rule.bound == "max_drop" else (value - before)
+    verb = "dropped" if rule.bound == "max_drop" else "rose"
+    if rule.relative:
+        amount = change / abs(before) * 100 if before else (math.inf if change > 0 else 0.0)
+        ok = amount <= rule.limit
+        shown = f"{max(amount, 0.0):.4g}%"
+    else:
+        ok = change <= rule.limit + 1e-12 * max(1.0, abs(before))  # 0.85 - 0.84 is not quite 0.01 in floats
+        shown = _fmt(max(change, 0.0))
+    return GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
+
+
+def check_drift(model: str, limit: float, data: list[Mapping[str, Any]], new_model: bool) -> GateResult:
+    """The highest column PSI of every data input that changed, against ``limit``."""
+    if new_model:
+        return GateResult(model, "max_drift", True, "new model: no base data to compare")
+    worst: tuple[float, str] | None = None
+    for entry in data:
+        for col in ((entry.get("profile") or {}).get("columns") or []):
+            if col.get("psi") is not None and (worst is None or col["psi"] > worst[0]):
+                worst = (col["psi"], f"{entry['path']}: {col['name']}")
+    if worst is None:
+        changed = [d["path"] for d in data if d.get("status") == "changed"]
+        why = "no tabular data changed" if not changed else f"no profile to compare for {', '.join(changed)} (hash-only)"
+        return GateResult(model, "max_drift", True, why)
+    ok = worst[0] <= limit
+    return GateResult(model, "max_drift", ok, f"max PSI {worst[0]:.4g} ({worst[1]}) {'<=' if ok else '>'} {limit:g}")
+
+
+def check_remote(model: str, remote: str, checked: int, missing: list[str]) -> GateResult:
+    """``missing``: "path (md5…)" of every object not in the remote or of the wrong size."""
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        return GateResult(model, "in_remote", False, f"not in remote {remote}: {shown}; run `mlver push`")
+    return GateResult(model, "in_remote", True, f"{checked} objects in remote {remote}")
+
+
+def check_intact(model: str, digest_ok: bool, code_commit: str | None, ancestor: bool) -> GateResult:
+    problems = []
+    if not digest_ok:
+        problems.append("the record does not match its digest (edited by hand)")
+    if not code_commit:
+        problems.append("the record names no code commit")
+    elif not ancestor:
+        problems.append(f"its code commit {code_commit[:12]} is not an ancestor of head (trained on other code)")
+    if problems:
+        return GateResult(model, "intact", False, "; ".join(problems))
+    return GateResult(model, "intact", True, f"digest valid, code {code_commit[:12]} is in head's history")
