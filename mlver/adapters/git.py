@@ -245,13 +245,19 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
 
 def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
     """``git cat-file --batch`` for many objects: spec -> (type, content)."""
-    payload = "".join(s + "\n" for s in specs).encode()
-    proc = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=root, input=payload, capture_output=True, env=_env()
-    )
-    if proc.returncode != 0:
-        raise GitError("git cat-file failed", "check the repository with `git fsck`")
-    out = proc.stdout
+    # The request goes in through a file and the answer is read in one go:
+    # communicate() would poll 32 KiB at a time, 10x slower on 20 MB.
+    with tempfile.TemporaryFile() as request:
+        request.write("".join(s + "\n" for s in specs).encode())
+        request.seek(0)
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"], cwd=root, stdin=request,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(),
+        )
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        if proc.wait() != 0:
+            raise GitError("git cat-file failed", "check the repository with `git fsck`")
     result: dict[str, tuple[str, bytes | None]] = {}
     pos = 0
     for spec in specs:

@@ -29,7 +29,8 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None) -> Registry:
+def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None,
+                  refs: list[tuple[str, str, str]] | None = None) -> Registry:
     """The registry from every tag, in two git calls.
 
     Tag objects (who, when, message) are read for stage, deregistration and
@@ -39,7 +40,7 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     """
     detail = detail or until is not None
     entries = []
-    for name, obj, commit in git.tag_refs(project.root):
+    for name, obj, commit in refs if refs is not None else git.tag_refs(project.root):
         parsed = tags.parse(name)
         if parsed is not None and (model is None or parsed.model == model):
             entries.append((parsed, name, obj, commit))

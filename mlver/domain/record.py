@@ -21,7 +21,10 @@ def record_path(model: str) -> str:
 
 
 def canonical(record: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in record.items() if k != "digest"}
+    body = record
+    if "digest" in record:
+        body = dict(record)
+        del body["digest"]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from enum import Enum
 
 from mlver.domain.semver import SEMVER_PATTERN, Version
@@ -75,8 +76,10 @@ def check_name(name: str, kind: str = "model") -> str:
     return name
 
 
+@lru_cache(maxsize=None)
 def parse(tag: str) -> TagName | None:
-    """Parse a tag name; None when it is not a registry tag."""
+    """Parse a tag name; None when it is not a registry tag (cached: a
+    registry read parses every tag of the repository)."""
     match = _TAG_RE.match(tag)
     if not match:
         return None
