@@ -162,3 +162,18 @@ def test_written_files_get_the_usual_mode(project: Project) -> None:
             assert (project.root / path).stat().st_mode & 0o777 == 0o644, path
     finally:
         os.umask(mask)
+
+
+def test_metrics_file_missing_after_training(project: Project) -> None:
+    project.write("train.py", (project.root / "train.py").read_text().replace('"metrics.json"', '"elsewhere.json"'))
+    project.commit_all("metrics written elsewhere")
+    run = project.fails("run", "churn", outputs=("elsewhere.json", "models/"))
+    assert "metrics file metrics.json does not exist" in run.stderr
+
+
+def test_traceback_only_on_request(project: Project) -> None:
+    quiet = project.mlver("run", "nope")
+    assert quiet.exit_code == 2 and "Traceback" not in quiet.stderr
+    loud = project.mlver("--traceback", "run", "nope")
+    assert loud.exit_code == 2 and "Traceback (most recent call last)" in loud.stderr
+    assert loud.stderr.rstrip().endswith("hint: declare it with `mlver model add nope --path ...`, or see `mlver ls`")
