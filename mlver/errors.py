@@ -56,7 +56,7 @@ class InvalidName(MlverError):
         super().__init__(
             f"invalid {kind} name {shown}: use lowercase letters, digits and '-' "
             "(starting and ending with a letter or digit)",
-            f"e.g. `churn`, `churn-v2`; no '/', '..', '@', '#' or spaces",
+            "e.g. `churn`, `churn-v2`; no '/', '..', '@', '#' or spaces",
         )
 
 

@@ -5,7 +5,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pandas as pd
