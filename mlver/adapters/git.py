@@ -45,11 +45,12 @@ def run(
     except FileNotFoundError as exc:
         raise GitError("git is not installed or not on PATH", "install git") from exc
     if check and proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(
-            f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}",
-            "see `git status`; run with --traceback for details",
-        )
+        text = proc.stderr.decode(errors="replace")
+        detail = text.strip().splitlines()
+        hint = "see `git status`; run with --traceback for details"
+        if "tell me who you are" in text or "empty ident" in text:
+            hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}", hint)
     return proc.stdout.decode(errors="replace")
 
 

@@ -177,3 +177,13 @@ def test_traceback_only_on_request(project: Project) -> None:
     loud = project.mlver("--traceback", "run", "nope")
     assert loud.exit_code == 2 and "Traceback (most recent call last)" in loud.stderr
     assert loud.stderr.rstrip().endswith("hint: declare it with `mlver model add nope --path ...`, or see `mlver ls`")
+
+
+def test_no_git_identity(project: Project, monkeypatch) -> None:
+    (project.root.parent / "env" / "home" / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(project.root.parent / "env" / "home" / ".gitconfig"))
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    run = project.fails("run", "churn", outputs=("metrics.json", "models/"))
+    assert "git config --global user.name" in run.stderr
