@@ -151,3 +151,13 @@ def test_uncommitted_script_is_refused_then_recorded_as_dirty(project: Project) 
     assert dirty.returncode == 0, dirty.stderr
     code = _record(project, "nb")["code"]
     assert code["clean"] is False and code["dirty_files"] == ["notebook.py"]
+
+
+def test_skops_format_round_trip(project: Project) -> None:
+    X, y = load_diabetes(return_X_y=True)
+    model = Ridge(alpha=0.7).fit(X, y)
+    mlver.sklearn.record(model, "safe", format="skops", path="models/safe.skops", repo=project.root)
+    doc = _record(project, "safe")
+    assert doc["framework"]["format"] == "skops" and "skops" in doc["env"]["packages"]
+    loaded = mlver.sklearn.load("safe@HEAD", repo=project.root)
+    assert np.allclose(loaded.predict(X[:5]), model.predict(X[:5]))
