@@ -94,6 +94,8 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
     if ref.rev:
         commit = git.resolve_commit(project.root, ref.rev)
         if commit is None:
+            if state is None and ref.model not in project.models():
+                raise UnknownModel(ref.model, known_models(project, registry))
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
     if ref.version:
