@@ -43,6 +43,13 @@ _VERBS = {
     "card": "mlver.api.cards",
     "push": "mlver.api.storage",
     "pull": "mlver.api.storage",
+    "review": "mlver.api.reviews",
+    "ci": "mlver.api.reviews",
+    "drift": "mlver.api.monitoring",
+    "remote_add": "mlver.api.remotes",
+    "remote_list": "mlver.api.remotes",
+    "remote_check": "mlver.api.remotes",
+    "url": "mlver.api.remotes",
 }
 _MODULES = ("sklearn", "models", "errors")
 
@@ -59,6 +66,9 @@ if TYPE_CHECKING:
     from mlver.api.registry import log, ls, release, show
     from mlver.api.setup import data_add, init, model_add
     from mlver.api.storage import pull, push
+    from mlver.api.remotes import remote_add, remote_check, remote_list, url
+    from mlver.api.monitoring import drift
+    from mlver.api.reviews import ci, review
     from mlver.api.training import run
 
 

@@ -316,3 +316,49 @@ class ColumnsMismatch(MlverError):
             f"{data} lacks columns of the training data of {ref}: {shown}{more}",
             "pass a file with the same columns as the training data (extra columns are fine)",
         )
+
+
+class RemoteAccessError(RemoteError):
+    """S3 (or another network remote) refused or could not be reached; ``kind`` says why."""
+
+    KINDS = {
+        "no-credentials": ("no AWS credentials were found",
+                           "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, run `aws configure`, "
+                           "or `dvc remote modify --local {name} access_key_id ...`"),
+        "bad-credentials": ("the credentials were rejected",
+                            "check the access key and secret (env, ~/.aws or .dvc/config.local) for this endpoint"),
+        "no-bucket": ("the bucket does not exist",
+                      "create it (`aws s3 mb s3://{bucket}`) or fix the URL with `mlver remote add -f {name} s3://...`"),
+        "access-denied": ("access denied",
+                          "ask for s3:ListBucket, s3:GetObject and s3:PutObject on {bucket}, or use other credentials"),
+        "unreachable": ("the endpoint cannot be reached",
+                        "check the network and the endpoint URL{endpoint}; then run `mlver remote check {name}`"),
+        "wrong-region": ("the bucket is in another region",
+                         "set the bucket's region: AWS_DEFAULT_REGION=... or `dvc remote modify {name} region REGION`"),
+        "other": ("the request failed", "run `mlver remote check {name}`; add --traceback for details"),
+    }
+
+    def __init__(self, name: str, url: str, kind: str, action: str, detail: str = "",
+                 endpoint: str | None = None) -> None:
+        what, hint = self.KINDS.get(kind, self.KINDS["other"])
+        self.kind = kind
+        bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else url
+        super().__init__(
+            f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
+            hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""),
+        )
+
+
+class NotAGitRepository(MlverError):
+    def __init__(self, url: str, detail: str = "") -> None:
+        super().__init__(
+            f"{url} is not a git repository that can be read" + (f": {detail}" if detail else ""),
+            "pass the URL you would `git clone` (a path, file://, https:// or ssh), and check access with `git ls-remote URL`",
+        )
+
+
+class ModelNotInRepository(MlverError):
+    def __init__(self, model: str, url: str, known: list[str]) -> None:
+        listed = f" (it has: {', '.join(known)})" if known else " (it has no mlver/GTO tags)"
+        super().__init__(f"{url} has no released model {model!r}{listed}",
+                         "check the model name and the repository URL; release it there with `mlver release`")

@@ -265,3 +265,34 @@ class CiWorkflow:
     forge: str  # github | gitlab
     path: str  # where the file goes in the repository
     text: str
+
+
+@dataclass(frozen=True)
+class RemoteInfo:
+    """A configured DVC remote, as `mlver remote list` and `remote add` show it."""
+
+    name: str
+    url: str
+    level: str  # "repo" (.dvc/config, in git), "local" (.dvc/config.local), "global", "system"
+    default: bool
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteCheck:
+    name: str
+    url: str
+    can: tuple[str, ...]  # what the check proved: "list", "write", "read"
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PresignedUrl:
+    ref: str
+    model: str
+    version: str | None
+    md5: str
+    remote: str
+    url: str
+    expires_in: int  # seconds
+    expires_at: str  # UTC ISO time

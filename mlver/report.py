@@ -33,7 +33,7 @@ def _environment() -> Any:
         autoescape=lambda name: bool(name) and ".html" in name,  # card.html.j2; markdown and YAML stay raw
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta)
+    env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta, psi=psi)
     env.globals.update(summary=summary, arrow=arrow, columns_shown=columns_shown, marker=MARKER)
     return env
 
@@ -57,6 +57,10 @@ def num(x: Any) -> str:
 
 def delta(x: Any) -> str:
     return "–" if x is None else (f"{x:+.6g}" if isinstance(x, float) else f"{x:+d}" if isinstance(x, int) else str(x))
+
+
+def psi(x: Any) -> str:
+    return "–" if x is None else f"{x:.3f}"
 
 
 def pct(x: Any) -> str:
@@ -154,4 +158,7 @@ def review_markdown(result: ReviewResult) -> str:
 
 
 def ci_workflow(forge: str, **context: Any) -> str:
-    return render_template(f"{forge}.yml.j2", **context)
+    def expr(text: str) -> str:  # a GitHub Actions expression, which Jinja's own {{ }} would swallow
+        return "${{ " + text + " }}"
+
+    return render_template(f"{forge}.yml.j2", expr=expr, **context)

@@ -235,3 +235,104 @@ def trained(project: Project) -> Project:
     project.ok("run", "churn")
     project.ok("release", "churn")
     return project
+
+
+# -- a real S3-compatible endpoint: moto's server on loopback ----------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def moto_server(logdir: Path, extra_env: dict[str, str] | None = None, port: int | None = None) -> Any:
+    """Start ``python -m moto.server`` on a (free) loopback port; yields its URL, stops it after."""
+    import time
+    import urllib.request
+
+    port = port or free_port()
+    log = open(logdir / f"moto-{port}.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(extra_env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                raise RuntimeError(f"moto server did not start on port {port}")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """moto's S3 on loopback for the whole session (one per xdist worker); no auth checks."""
+    yield from moto_server(tmp_path_factory.mktemp("moto"))
+
+
+@dataclass
+class AuthS3:
+    endpoint: str
+    bucket: str
+    key_id: str  # an IAM user with no policy: authenticates, may do nothing
+    secret: str
+
+
+@pytest.fixture(scope="session")
+def moto_auth(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A second moto server that checks credentials and IAM policies after
+    its first three requests (the setup below: a user, its key, a bucket)."""
+    import boto3
+
+    for url in moto_server(tmp_path_factory.mktemp("moto-auth"), {"INITIAL_NO_AUTH_ACTION_COUNT": "3"}):
+        kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+        iam = boto3.client("iam", **kw)
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        boto3.client("s3", **kw).create_bucket(Bucket="locked")
+        yield AuthS3(url, "locked", key["AccessKeyId"], key["SecretAccessKey"])
+
+
+@dataclass
+class S3:
+    endpoint: str
+    bucket: str
+    client: Any
+
+    def url(self, prefix: str = "team") -> str:
+        return f"s3://{self.bucket}/{prefix}"
+
+    def keys(self, prefix: str = "") -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return [o["Key"] for page in pages for o in page.get("Contents", ())]
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3:
+    """A fresh bucket on the session's moto server (credentials: the isolate fixture's fakes)."""
+    import uuid
+
+    import boto3
+
+    # Never wait on an EC2 metadata service that a laptop or CI runner does not have.
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    bucket = f"mlver-{uuid.uuid4().hex[:16]}"
+    client.create_bucket(Bucket=bucket)
+    return S3(moto_endpoint, bucket, client)

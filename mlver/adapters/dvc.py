@@ -296,14 +296,60 @@ def default_remote_name(root: Path) -> str | None:
     return remotes(root)[1]
 
 
-def set_remote(root: Path, name: str, url: str, level: str, default: bool) -> None:
-    from dvc.config import Config
+def set_remote(root: Path, name: str, url: str, level: str, default: bool,
+               options: dict[str, str] | None = None) -> None:
+    from dvc.config import Config, ConfigError
 
     config = Config(dvc_dir=str(root / ".dvc"))
-    with config.edit(level) as conf:
-        conf["remote"][name] = {"url": url}
-        if default:
-            conf["core"]["remote"] = name
+    try:
+        with config.edit(level) as conf:
+            conf["remote"][name] = {"url": url, **(options or {})}
+            if default:
+                conf["core"]["remote"] = name
+        if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
+            # config.local's default (e.g. mlver init's local remote) would
+            # shadow the shared one on this machine; the user asked for this one.
+            with config.edit("local") as conf:
+                conf["core"]["remote"] = name
+    except ConfigError as exc:
+        raise DvcError(f"DVC refused the remote {name}: {exc}", "check the URL and options; see `dvc remote add --help`") from exc
+
+
+def remote_levels(root: Path) -> dict[str, str]:
+    """Which config file defines each remote: "repo" (.dvc/config, shared in
+    git), "local" (.dvc/config.local), "global" or "system"; the narrowest wins."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+        found: dict[str, str] = {}
+        for level in ("system", "global", "repo", "local"):
+            for name in config.load_one(level).get("remote", {}):
+                found[name] = level
+    except ConfigError as exc:
+        raise DvcError(f"DVC config is invalid: {exc}", "fix .dvc/config or .dvc/config.local") from exc
+    return found
+
+
+def remotes_in_text(text: str) -> tuple[dict[str, Remote], str | None]:
+    """The remotes of one config file's content (e.g. ``.dvc/config`` at a
+    commit of a repository we have no clone of), without importing dvc."""
+    import configparser
+    import re
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise DvcError(f"DVC config is not valid INI: {exc}", "fix .dvc/config in that repository") from exc
+    found = {}
+    for section in parser.sections():
+        match = re.fullmatch(r"""'?remote\s+"([^"]+)"'?""", section.strip())
+        if match:
+            opts = {k: v.strip().strip("'\"") for k, v in parser.items(section)}
+            found[match.group(1)] = Remote(match.group(1), opts.get("url", ""), opts)
+    default = parser.get("core", "remote", fallback="").strip().strip("'\"") or None
+    return found, default
 
 
 def cache_dir(root: Path) -> Path:

@@ -367,8 +367,3 @@ def default_branch(root: Path) -> str | None:
         if ok(root, "rev-parse", "-q", "--verify", f"refs/heads/{name}"):
             return name
     return None
-
-
-def ancestors_of(root: Path, commits: Iterable[str], head: str) -> dict[str, bool]:
-    """Which of ``commits`` are ancestors of (or equal to) ``head``."""
-    return {c: is_ancestor(root, c, head) for c in dict.fromkeys(commits)}

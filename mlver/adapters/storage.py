@@ -11,7 +11,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from mlver.adapters.atomic import default_mode, temp_beside
 from mlver.adapters.dvc import object_relpath
@@ -58,6 +58,8 @@ def _object_md5(md5: str) -> str:
 class LocalStore:
     """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
 
+    jobs = 1  # a local disk gains little from parallel copies
+
     def __init__(self, objects_dir: Path, label: str) -> None:
         self.objects_dir = objects_dir
         self.label = label
@@ -73,6 +75,12 @@ class LocalStore:
             return self.path(md5).stat().st_size
         except FileNotFoundError:
             return None
+
+    def existing(self, md5s: Iterable[str]) -> set[str]:
+        return {m for m in md5s if self.has(m)}
+
+    def md5_of(self, md5: str) -> str | None:
+        return md5_file(self.path(md5)) if self.has(md5) else None
 
     def check_writable(self) -> None:
         try:

@@ -16,6 +16,8 @@ _VERBS = {
     "verify": "audit",
     "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
+    "review": "reviews", "ci": "reviews", "drift": "monitoring",
+    "remote_add": "remotes", "remote_list": "remotes", "remote_check": "remotes", "url": "remotes",
 }
 __all__ = sorted(_VERBS)
 

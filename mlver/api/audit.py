@@ -7,10 +7,8 @@ tag signatures when signing is on.
 """
 from __future__ import annotations
 
-import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from mlver.adapters import git
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
@@ -179,7 +177,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False,
                 elif entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]:
                     findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {entry['size']}",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
-                elif deep and not md5.endswith(".dir") and _md5(store.path(md5)) != md5:
+                elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
                     findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
     signatures = 0
@@ -190,11 +188,3 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False,
         ok=not findings, records=len(records), tags=sum(1 for s in subjects if s.tag),
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name,
     )
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

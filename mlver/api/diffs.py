@@ -13,6 +13,7 @@ from mlver.domain.gates import parse_review
 from mlver.domain.refs import parse_ref
 from mlver.errors import (
     ConfigError,
+    MlverError,
     InvalidReference,
     RecordNotFound,
     RecordSchemaError,
@@ -30,6 +31,10 @@ class _Cache:
     the same code commits need one ``git diff --numstat``, not 20."""
 
     numstat: dict[tuple[str, str], list[tuple[str, int | None, int | None]] | None] = field(default_factory=dict)
+    # What every record read in this diff wrote (not just this model's two):
+    # in a repository of many models, their record commits sit between any
+    # two code commits, and their metrics and .dvc files are not code.
+    outputs: set[str] = field(default_factory=set)
 
 
 def _not_code(*docs: dict) -> set[str]:
@@ -41,12 +46,27 @@ def _not_code(*docs: dict) -> set[str]:
     return paths
 
 
+def _outputs(project: Project) -> set[str]:
+    """Training outputs declared in mlver.yaml: every model's metrics file."""
+    try:
+        return {spec.metrics for spec in project.models().values() if spec.metrics}
+    except MlverError:  # a broken mlver.yaml is reported by the commands that need it
+        return set()
+
+
+def _is_output(path: str, skip: set[str]) -> bool:
+    # .dvc files and dvc.lock point at data and models: the data and artifact
+    # sections report them; records live under .mlver/.
+    return path in skip or path.startswith(".mlver/") or path.endswith(".dvc") or path.rsplit("/", 1)[-1] == "dvc.lock"
+
+
 def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> dict:
     if not old or not new:
         return {}
     if old == new:
         return {"old_commit": old, "new_commit": new, "files": []}
     cache = cache or _Cache()
+    skip = skip | cache.outputs | _outputs(project)
     if (old, new) not in cache.numstat:
         present = git.resolve_commit(project.root, old) is not None and git.resolve_commit(project.root, new) is not None
         cache.numstat[(old, new)] = git.numstat(project.root, old, new) if present else None
@@ -56,7 +76,7 @@ def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str
     files = [
         {"path": path, "added": added, "removed": removed}
         for path, added, removed in stat
-        if not path.startswith(".mlver/") and path not in skip
+        if not _is_output(path, skip)
     ]
     return {
         "old_commit": old, "new_commit": new, "files": files,
@@ -167,19 +187,29 @@ def default_base(project: Project, head: str = "HEAD") -> tuple[str, str]:
     return branch, base
 
 
-def revision_diff(project: Project, old_commit: str, new_commit: str, old_label: str, new_label: str,
-                  model: str | None = None, threshold: float | None = None) -> list[ModelDiff]:
-    """Every model with a record at either commit (or just ``model``)."""
+Found = dict[tuple[str, str], tuple[Record | None, list[str]]]
+
+
+def collect_records(project: Project, old_commit: str, new_commit: str, old_label: str, new_label: str,
+                    model: str | None = None) -> tuple[list[str], Found]:
+    """The models with a record at either commit (or just ``model``) and
+    those records: two ``ls-tree`` and one ``cat-file`` for any number of models."""
     names = sorted(set(models_at(project, old_commit)) | set(models_at(project, new_commit)))
     if model is not None:
         if model not in names:
             if model not in project.models():
                 raise UnknownModel(model, names)
-            return []
+            return [], {}
         names = [model]
     found = read_records(project, [(n, c, f"{n}@{label}") for n in names
                                    for c, label in ((old_commit, old_label), (new_commit, new_label))])
+    return names, found
+
+
+def diffs_of(project: Project, names: list[str], found: Found, old_commit: str, new_commit: str,
+             old_label: str, new_label: str, threshold: float | None = None) -> list[ModelDiff]:
     threshold, cache, diffs = _threshold(project, threshold), _Cache(), []
+    cache.outputs = _not_code(*(r.doc for r, _ in found.values() if r is not None))
     for name in names:
         (old, notes_old), (new, notes_new) = found[(name, old_commit)], found[(name, new_commit)]
         if old is None and new is None:
@@ -187,6 +217,13 @@ def revision_diff(project: Project, old_commit: str, new_commit: str, old_label:
         diffs.append(compare_records(project, name, old, new, f"{name}@{old_label}", f"{name}@{new_label}",
                                      threshold=threshold, notes=notes_old + notes_new, cache=cache))
     return diffs
+
+
+def revision_diff(project: Project, old_commit: str, new_commit: str, old_label: str, new_label: str,
+                  model: str | None = None, threshold: float | None = None) -> list[ModelDiff]:
+    """Every model with a record at either commit (or just ``model``)."""
+    names, found = collect_records(project, old_commit, new_commit, old_label, new_label, model)
+    return diffs_of(project, names, found, old_commit, new_commit, old_label, new_label, threshold)
 
 
 def _side(project: Project, text: str, registry: Any) -> tuple[str, Record | None, list[str]]:

@@ -30,6 +30,14 @@ def default_storage_dir() -> Path:
 def init(path: Path | None = None, remote: str | None = None) -> InitResult:
     """Make ``path`` (default: cwd) an mlver project; safe to run twice."""
     cwd = (path or Path.cwd()).resolve()
+    if remote and remote.startswith("s3://"):
+        from mlver.adapters.s3 import parse_url
+
+        parse_url(remote)  # a malformed URL fails before anything is created
+    elif remote and "://" in remote and not remote.startswith("file://"):
+        from mlver.errors import RemoteError
+
+        raise RemoteError(f"unsupported remote URL {remote!r}", "use s3://BUCKET[/PREFIX] or a local directory")
     created_git = False
     try:
         root = git.toplevel(cwd)

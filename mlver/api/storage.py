@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -11,12 +12,43 @@ from mlver.adapters.atomic import temp_beside
 from mlver.adapters.storage import LocalStore, Progress, readonly
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve_record
 from mlver.domain import record as rec
-from mlver.errors import IntegrityError, RemoteError, StorageError
+from mlver.errors import ConfigError, IntegrityError, RemoteError, StorageError
 from mlver.models import PulledFile, PullResult, Record, TransferResult
 from mlver.project import PathLike, Project
 
 # Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
 Start = Callable[[int, int], None]
+Store = Any  # LocalStore or mlver.adapters.s3.S3Store (boto3 loads only for S3)
+
+
+def _locked(progress: Progress | None) -> Progress | None:
+    """Progress callbacks arrive from transfer threads; serialise them."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def update(n: int) -> None:
+        with lock:
+            progress(n)
+
+    return update
+
+
+def _each(jobs: int, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``fn`` over ``items``, on ``jobs`` threads when the store gains from it
+    (S3: many requests in flight); the first error stops the rest."""
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(min(jobs, len(items)))
+    try:
+        results = list(pool.map(fn, items))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 @dataclass(frozen=True)
@@ -25,25 +57,42 @@ class _Object:
     where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
 
 
-def remote_store(project: Project, name: str | None = None) -> tuple[str, LocalStore]:
+def store_for(remote: dvc.Remote, config_dir: Path | None) -> Store:
+    """An object store for a DVC remote's settings (``config_dir``: where
+    relative paths start, as DVC resolves them against the config file)."""
+    url = remote.url
+    if url.startswith("s3://"):
+        from mlver.adapters.s3 import S3Store
+
+        opts = remote.options
+        return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
+                       access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
+                       session_token=opts.get("session_token"), profile=opts.get("profile"))
+    if "://" in url and not url.startswith("file://"):
+        scheme = url.split("://", 1)[0]
+        raise RemoteError(
+            f"remote {remote.name} uses {scheme}://, which this mlver cannot reach yet",
+            "use an S3 or local directory remote, or `dvc push`/`dvc pull` for this remote",
+        )
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        if config_dir is None:
+            raise RemoteError(f"remote {remote.name} is a relative path ({url}) outside its project",
+                              "give the remote an absolute path or an s3:// URL")
+        path = (config_dir / path).resolve()
+    return LocalStore(path / "files" / "md5", f"{remote.name} ({path})")
+
+
+def remote_store(project: Project, name: str | None = None) -> tuple[str, Store]:
     """The named (or default) remote as an object store."""
     remotes, default = dvc.remotes(project.root)
     name = name or default
     if not name:
-        raise RemoteError("no default remote is configured", "set one with `mlver init` or `dvc remote add -d NAME URL`")
+        raise RemoteError("no default remote is configured", "set one with `mlver init` or `mlver remote add NAME URL --default`")
     if name not in remotes:
-        raise RemoteError(f"unknown remote {name!r}", "see `dvc remote list`")
-    url = remotes[name].url
-    if "://" in url and not url.startswith("file://"):
-        scheme = url.split("://", 1)[0]
-        raise RemoteError(
-            f"remote {name} uses {scheme}://, which this mlver cannot reach yet",
-            "use a local directory remote, or `dvc push`/`dvc pull` for this remote",
-        )
-    path = Path(url.removeprefix("file://")).expanduser()
-    if not path.is_absolute():
-        path = (project.root / ".dvc" / path).resolve()  # DVC resolves relative to the config file
-    return name, LocalStore(path / "files" / "md5", f"{name} ({path})")
+        known = f" (configured: {', '.join(sorted(remotes))})" if remotes else ""
+        raise RemoteError(f"unknown remote {name!r}{known}", "see `mlver remote list`")
+    return name, store_for(remotes[name], project.root / ".dvc")
 
 
 def _cache(project: Project) -> LocalStore:
@@ -109,9 +158,10 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     for label, record in _records_to_push(project, refs or []):
         for obj in _expand_dirs(_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
+    there = store.existing(objects)
     todo, present, missing = [], 0, []
     for obj in objects.values():
-        if store.has(obj.md5):
+        if obj.md5 in there:
             present += 1
         elif cache.has(obj.md5):
             todo.append(obj)
@@ -120,17 +170,22 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     total = sum(cache.size(o.md5) or 0 for o in todo)
     if start:
         start(len(todo), total)
-    sent_bytes = 0
-    # Directory manifests go last: a .dir object in the remote promises its files.
-    for obj in sorted(todo, key=lambda o: o.md5.endswith(".dir")):
+    update = _locked(progress)
+
+    def send(obj: _Object) -> int:
         try:
-            store.put(cache.path(obj.md5), obj.md5, progress)
+            store.put(cache.path(obj.md5), obj.md5, update)
         except OSError as exc:
             raise RemoteError(
                 f"could not write {obj.where} to remote {name}: {exc.strerror or exc}",
                 "check the remote's free space and permissions, then run `mlver push` again",
             ) from exc
-        sent_bytes += cache.size(obj.md5) or 0
+        return cache.size(obj.md5) or 0
+
+    # Directory manifests go last: a .dir object in the remote promises its files.
+    files = [o for o in todo if not o.md5.endswith(".dir")]
+    dirs = [o for o in todo if o.md5.endswith(".dir")]
+    sent_bytes = sum(_each(store.jobs, send, files)) + sum(_each(store.jobs, send, dirs))
     if missing:
         shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         raise StorageError(
@@ -141,7 +196,7 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     return TransferResult(name, len(objects), len(todo), sent_bytes, present)
 
 
-def _fetch(cache: LocalStore, store: LocalStore, remote: str, obj: _Object, progress: Progress | None) -> bool:
+def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress: Progress | None) -> bool:
     """Make sure ``obj`` is in the cache and intact; True when it was downloaded."""
     expected = obj.md5.removesuffix(".dir")
     if cache.has(obj.md5):
@@ -199,10 +254,12 @@ def restore(project: Project, wanted: list[tuple[str, str, Path]], remote: str |
                 plan.append((_Object(file_md5, f"{where}/{relpath}"), path / relpath))
         else:
             plan.append((obj, path))
-    missing = [o for o, _ in plan if not cache.has(o.md5)]
+    missing = list({o.md5: o for o, _ in plan if not cache.has(o.md5)}.values())
+    there = store.existing(o.md5 for o in missing)
     if start:
-        start(len(missing), sum(store.size(o.md5) or 0 for o in missing))
-    fetched = sum(_fetch(cache, store, name, obj, progress) for obj, _ in plan)
+        start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
+    update = _locked(progress)
+    fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update), missing))
     files = []
     for obj, path in plan:
         size = _materialise(cache, obj.md5, path, obj.where)
@@ -211,8 +268,20 @@ def restore(project: Project, wanted: list[tuple[str, str, Path]], remote: str |
 
 
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
-         start: Start | None = None, progress: Progress | None = None, repo: PathLike = None) -> PullResult:
-    """Restore the artifact (and data) of a version, verified against the record."""
+         start: Start | None = None, progress: Progress | None = None, repo: PathLike = None,
+         git_url: str | None = None) -> PullResult:
+    """Restore the artifact (and data) of a version, verified against the record.
+
+    With ``git_url``, no project is needed: the version is resolved in that
+    repository's tags and the artifact downloaded from the record's remote.
+    """
+    if git_url:
+        if with_data or remote:
+            raise ConfigError("--repo pulls a model's artifact from the remote its record names",
+                              "drop --with-data/--remote, or clone the repository and pull there")
+        from mlver.api.fetching import pull_from_repo
+
+        return pull_from_repo(ref, git_url, out, start, progress)
     project = Project.find(repo)
     parsed, record, version = resolve_record(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)

@@ -131,27 +131,44 @@ def deprecate(ref: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("a")
+@click.argument("a", required=False)
 @click.argument("b", required=False)
 @click.argument("name", required=False)
+@click.option("--md", is_flag=True, help="Print markdown (tables for a pull request) instead of text.")
+@click.option("--threshold", type=float, metavar="PSI",
+              help="Flag a data column whose PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @output_options
-def diff(a: str, b: str | None, name: str | None, as_json: bool) -> None:
-    """Compare two records: params, metrics, data, code, artifact.
+def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: float | None, as_json: bool) -> None:
+    """Compare two records: params, metrics, data, code, artifact, environment.
 
     A and B are model references (churn@v0.1.0, churn#prod, churn@main) or
-    git revisions (then every model, or NAME). B defaults to HEAD.
+    git revisions (then every model, or NAME). B defaults to HEAD. With no
+    arguments: the merge base of the default branch and HEAD against HEAD,
+    i.e. what a pull request of this branch changes. Data is compared by
+    hash, and by profile for tabular files: rows, columns, per-column
+    shift and PSI, without downloading anything. A model on one side only
+    is reported as added or removed.
 
     \b
     Examples:
+      mlver diff
       mlver diff churn@v0.1.0 churn@v0.2.0
-      mlver diff main HEAD churn
+      mlver diff main HEAD churn --md
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import render, write_text
 
     from mlver.models import ModelDiff
 
-    render(api.diff(a, b, name), as_json, kind=ModelDiff)
+    if md and as_json:
+        raise click.UsageError("pass --md or --json, not both")
+    diffs = api.diff(a, b, name, threshold=threshold)
+    if md:
+        from mlver.report import diff_markdown
+
+        write_text(diff_markdown(diffs))
+        return
+    render(diffs, as_json, kind=ModelDiff)
 
 
 COMMANDS = [release, promote, rollback, deprecate, ls_, log, show, diff]

@@ -179,16 +179,17 @@ def _diff_one(d: m.ModelDiff) -> str:
     if d.status == "unchanged":
         return f"{head}\n  no changes"
     out = [head]
+    out += [f"  note: {n}" for n in d.notes]
     if d.params:
         out.append("params")
         out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p["key"], _num(p["old"]), _num(p["new"])) for p in d.params])))
     if d.metrics:
         out.append("metrics")
         out.append(_indent(table(
-            ["METRIC", "OLD", "NEW", "DELTA", "%"],
+            ["METRIC", "OLD", "NEW", "DELTA", "%", ""],
             [(x["key"], _num(x["old"]), _num(x["new"]),
               None if x["delta"] is None else f"{x['delta']:+.6g}",
-              None if x["pct"] is None else f"{x['pct']:+.2f}%") for x in d.metrics],
+              None if x["pct"] is None else f"{x['pct']:+.2f}%", _direction(x)) for x in d.metrics],
         )))
     changed_data = [x for x in d.data if x["status"] != "unchanged"]
     if changed_data:
@@ -197,9 +198,9 @@ def _diff_one(d: m.ModelDiff) -> str:
             out.append(f"  {x['path']}: {x['status']}  md5 {(x['old_md5'] or '-')[:12]} -> {(x['new_md5'] or '-')[:12]}"
                        f"  size {_size(x['old_size'])} -> {_size(x['new_size'])}")
             prof = x.get("profile")
-            if prof is None and x["status"] == "changed":
-                out.append("    not tabular: hash-only comparison")
-            elif prof:
+            if x.get("note"):
+                out.append(f"    {x['note']}")
+            if prof:
                 rows = prof.get("rows") or {}
                 if rows.get("delta") is not None:
                     out.append(f"    rows {rows.get('old')} -> {rows.get('new')} ({rows['delta']:+d})")
@@ -208,9 +209,9 @@ def _diff_one(d: m.ModelDiff) -> str:
                         out.append(f"    {label}: {', '.join(prof[key])}")
                 for t in prof.get("type_changed") or []:
                     out.append(f"    column {t['name']} type {t['old']} -> {t['new']}")
-                for col in prof.get("columns") or []:
-                    if col.get("drifted"):
-                        out.append(f"    column {col['name']} drifted (psi {col.get('psi'):.3f})")
+                shifted = [c for c in prof.get("columns") or [] if c.get("psi")]
+                if shifted:
+                    out.append(_indent(_columns_table(shifted), "    "))
     code = d.code or {}
     if code.get("files"):
         out.append(f"code {code['old_commit'][:12]} -> {code['new_commit'][:12]}")
@@ -224,6 +225,69 @@ def _diff_one(d: m.ModelDiff) -> str:
     if d.env:
         out.append("env: " + ", ".join(f"{e['key']} {e['old']} -> {e['new']}" for e in d.env))
     return "\n".join(out)
+
+
+def _direction(row: dict) -> str:
+    mark = {"up": "up", "down": "down", "same": "="}.get(row.get("direction") or "", "")
+    better = row.get("better")
+    return mark + ("" if better is None else " (better)" if better else " (worse)")
+
+
+def _columns_table(columns: list[dict], limit: int = 10) -> str:
+    """Per-column shift, largest PSI first: null rate, mean/std or top values, PSI."""
+    def shift(c: dict) -> str:
+        if "mean" in c:
+            return f"mean {_num(c['mean']['old'])} -> {_num(c['mean']['new'])}, std {_num(c['std']['old'])} -> {_num(c['std']['new'])}"
+        if "top" in c:
+            if not c.get("top_changed"):
+                return "same top values"
+            return (", ".join(str(v) for v, _ in c["top"]["old"][:3]) + " -> "
+                    + ", ".join(str(v) for v, _ in c["top"]["new"][:3]))
+        if "min" in c:
+            return f"{c['min']['old']}..{c['max']['old']} -> {c['min']['new']}..{c['max']['new']}"
+        return c.get("note", "")
+
+    ordered = sorted(columns, key=lambda c: -(c.get("psi") or 0.0))
+    rows = [(c["name"], f"{_num(c['null_rate']['old'])} -> {_num(c['null_rate']['new'])}", shift(c),
+             "-" if c.get("psi") is None else f"{c['psi']:.3f}", "DRIFT" if c.get("drifted") else "")
+            for c in ordered[:limit]]
+    text = table(["COLUMN", "NULL RATE", "SHIFT", "PSI", ""], rows)
+    return text + (f"\n({len(ordered) - limit} more columns with a lower PSI)" if len(ordered) > limit else "")
+
+
+def _review(r: m.ReviewResult) -> str:
+    failed = [g for g in r.gates if not g.passed]
+    changed = [d for d in r.diffs if d.status != "unchanged"]
+    lines = [_style(f"{'OK' if r.ok else 'FAILED'}: {r.head} ({r.head_commit[:12]}) into {r.base} "
+                    f"(merge base {r.base_commit[:12]}): {len(changed)} of {len(r.diffs)} models changed, "
+                    + (f"{len(failed)} of {len(r.gates)} gates failed" if r.gates else "no gates"), bold=True)]
+    if r.diffs:
+        from mlver.report import summary
+
+        lines.append(_indent(table(["MODEL", "STATUS", "SUMMARY"], [(d.model, d.status, summary(d).replace("`", "").replace("**", ""))
+                                                                     for d in r.diffs])))
+    for g in r.gates:
+        lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
+    lines += [f"  plot: {p}" for p in r.plots]
+    return "\n".join(lines)
+
+
+def _drift(r: m.DriftResult) -> str:
+    rows = r.rows or {}
+    verdict = "OK: no drift" if r.ok else f"DRIFT in {len(r.drifted_columns)} columns: {', '.join(r.drifted_columns)}"
+    lines = [_style(f"{r.data} against {r.ref} ({r.input}, md5 {r.input_md5[:12]}): {verdict} (PSI threshold {r.threshold:g})", bold=True),
+             f"  rows {rows.get('old')} (training) vs {rows.get('new')} (new)"]
+    for t in r.type_changed:
+        lines.append(f"  column {t['name']} type {t['old']} -> {t['new']}")
+    if r.extra_columns:
+        lines.append(f"  columns not in the training data (ignored): {', '.join(r.extra_columns)}")
+    if r.columns:
+        lines.append(_indent(_columns_table(r.columns, limit=len(r.columns))))
+    return "\n".join(lines)
+
+
+def _ci(w: m.CiWorkflow) -> str:
+    return w.text.rstrip("\n")
 
 
 def _diffs(rows: list[m.ModelDiff]) -> str:
@@ -270,6 +334,28 @@ def _reproduce(r: m.ReproduceResult) -> str:
     return "\n".join(lines)
 
 
+def _remote(r: m.RemoteInfo) -> str:
+    where = {"repo": ".dvc/config (commit it to share)", "local": ".dvc/config.local (this machine)"}.get(r.level, r.level)
+    extra = f" via {r.endpoint_url}" if r.endpoint_url else ""
+    return f"remote {r.name} -> {r.url}{extra} in {where}" + (" (default)" if r.default else "")
+
+
+def _remotes(rows: list[m.RemoteInfo]) -> str:
+    if not rows:
+        return "no remotes: add one with `mlver remote add NAME s3://BUCKET/PREFIX --default`"
+    return table(["NAME", "URL", "ENDPOINT", "CONFIG", "DEFAULT"],
+                 [(r.name, r.url, r.endpoint_url, r.level, "yes" if r.default else "") for r in rows])
+
+
+def _remote_check(r: m.RemoteCheck) -> str:
+    extra = f" via {r.endpoint_url}" if r.endpoint_url else ""
+    return f"OK: remote {r.name} ({r.url}{extra}): can {', '.join(r.can)}"
+
+
+def _presigned(r: m.PresignedUrl) -> str:
+    return r.url  # alone on stdout, so `curl "$(mlver url ...)"` works; details are in --json
+
+
 _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.InitResult: _init,
     m.DataAddResult: _data_add,
@@ -278,16 +364,23 @@ _RENDERERS: dict[type, Callable[[Any], str]] = {
     m.ReleaseResult: _release,
     m.RegistryWrite: _registry_write,
     m.VerifyResult: _verify,
+    m.ReviewResult: _review,
+    m.DriftResult: _drift,
+    m.CiWorkflow: _ci,
     m.ReproduceResult: _reproduce,
     m.Shown: _shown,
     m.TransferResult: _transfer,
     m.PullResult: _pull,
+    m.RemoteInfo: _remote,
+    m.RemoteCheck: _remote_check,
+    m.PresignedUrl: _presigned,
 }
 _LIST_RENDERERS: dict[type, Callable[[Any], str]] = {
     m.ModelSummary: _summaries,
     m.LogEvent: _events,
     m.ModelDiff: _diffs,
     m.DataAddResult: lambda rows: "\n".join(_data_add(r) for r in rows),
+    m.RemoteInfo: _remotes,
 }
 
 

@@ -33,17 +33,27 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 @click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
 @click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
 @click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("--repo", "git_url", metavar="GIT_URL",
+              help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed.")
 @output_options
-def pull(ref: str, out: str | None, with_data: bool, remote: str | None, as_json: bool) -> None:
+def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url: str | None, as_json: bool) -> None:
     """Restore a version's artifact (and data) from storage, md5-verified.
 
+    With --repo, works anywhere: REF (churn, churn@v1.2.0, churn#prod) is
+    resolved from that repository's tags, fetching only the one commit that
+    holds the record, and the artifact comes from the remote the record
+    names (default output: its file name in the current directory).
+
+    \b
     Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
+             mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
     from mlver import api
     from mlver.cli.render import Progress, render
 
     progress = Progress("pull")
-    result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start, progress=progress.update)
+    result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start,
+                      progress=progress.update, git_url=git_url)
     progress.finish()
     render(result, as_json)
 

@@ -128,27 +128,37 @@ def parse_review(raw: Any) -> ReviewConfig:
     return ReviewConfig(threshold, {str(k): _model_gates(str(k), v) for k, v in gates.items()})
 
 
-def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, set[str]]) -> None:
+def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, set[str]], only: str | None = None) -> None:
     """ConfigError for a gate naming a model or metric that does not exist.
 
     ``models``: every model known on either side or declared; ``metrics``:
     per model, the metrics its records have on either side. A typo in a gate
     must not pass silently as "metric missing", nor fail every review.
+    ``only``: the one model under review (the others' records were not read).
     """
     for name, gates in config.gates.items():
+        if only is not None and name not in (only, ALL):
+            continue
+        if only is not None and name == ALL:
+            gates = ModelGates(tuple(r for r in gates.metrics if r.metric in metrics.get(only, set())))
         if name != ALL and name not in models:
             raise ConfigError(
                 f"review.gates names model {name!r}, which has no record and is not declared"
                 + (f" (models: {', '.join(sorted(models))})" if models else ""), _HINT)
-        targets = sorted(models) if name == ALL else [name]
         for rule in gates.metrics:
-            for model in targets:
-                known = metrics.get(model)
-                if known is not None and rule.metric not in known:
+            if name == ALL:  # "*": a metric no model records is a typo; others skip it
+                every = set().union(*metrics.values()) if metrics else set()
+                if metrics and rule.metric not in every:
                     raise ConfigError(
-                        f"review.gates.{name}.metrics names {rule.metric!r}, which {model} does not record"
-                        + (f" (it records: {', '.join(sorted(known))})" if known else " (it records no metrics)"),
-                        _HINT)
+                        f"review.gates.*.metrics names {rule.metric!r}, which no model records"
+                        + (f" (recorded: {', '.join(sorted(every))})" if every else ""), _HINT)
+                continue
+            known = metrics.get(name)
+            if known is not None and rule.metric not in known:
+                raise ConfigError(
+                    f"review.gates.{name}.metrics names {rule.metric!r}, which {name} does not record"
+                    + (f" (it records: {', '.join(sorted(known))})" if known else " (it records no metrics)"),
+                    _HINT)
 
 
 def _fmt(x: Any) -> str:
@@ -180,6 +190,9 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
     else:
         ok = change <= rule.limit + 1e-12 * max(1.0, abs(before))  # 0.85 - 0.84 is not quite 0.01 in floats
         shown = _fmt(max(change, 0.0))
+    if change <= 0:
+        return GateResult(model, gate, ok, f"{rule.metric} did not {'rise' if rule.bound == 'max_rise' else 'drop'}"
+                          f" ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
     return GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
 
 

@@ -1,0 +1,268 @@
+"""S3 transfers against a local S3-compatible endpoint (moto's server on loopback).
+
+    .venv/bin/python bench/bench_s3.py [--large-mb 1024] [--files 20000] [--file-kb 4]
+                                       [--commits 1000] [--runs 3]
+
+One run: push and pull of one large file and of a directory of many small
+files, by `mlver` and by `dvc push`/`dvc pull` on the same repository, and
+by boto3's own `upload_file`/`download_file` (a sequential `put_object`/
+`get_object` loop for the small files); then `mlver pull --repo` of a model
+by stage against `dvc artifacts get --stage` (which clones) on a repository
+with --commits commits. Every push goes to a fresh prefix; every pull starts
+with an empty cache and no workspace copy. Each figure is a whole process,
+interpreter start-up included. moto's server is pure Python, so absolute
+speeds are the endpoint's; the ratios are what the targets are about.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import benchlib as bl
+
+BUCKET = "bench"
+
+
+def start_moto(port: int, logdir: Path) -> subprocess.Popen:
+    log = open(logdir / "moto.log", "wb")
+    proc = subprocess.Popen([bl.PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("moto server did not start")
+
+
+def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise bl.CommandFailed(f"{' '.join(argv)}: {proc.stderr.strip()[-800:]}")
+    return proc.stdout
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    return bl.run_timed(argv, cwd, env, timeout=3600)[0]
+
+
+BOTO = """
+import sys, os, boto3
+from concurrent.futures import ThreadPoolExecutor
+ep, op, bucket, prefix, path = sys.argv[1:6]
+c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1")
+if op == "up":
+    c.upload_file(path, bucket, prefix + "/big")
+elif op == "down":
+    c.download_file(bucket, prefix + "/big", path)
+elif op == "up-many":
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name), "rb") as fh:
+            c.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=fh)
+elif op == "down-many":
+    os.makedirs(path, exist_ok=True)
+    for page in c.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+        for o in page.get("Contents", ()):
+            with open(os.path.join(path, o["Key"].rsplit("/", 1)[1]), "wb") as fh:
+                fh.write(c.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+"""
+
+
+def make_project(root: Path, env: dict[str, str], endpoint: str, large_mb: int, files: int, kb: int) -> None:
+    root.mkdir(parents=True)
+    mlver = [bl.tool("mlver") or "mlver"]
+    sh(mlver + ["init"], root, env)
+    (root / "models").mkdir()
+    with open(root / "models" / "big.bin", "wb") as fh:
+        for _ in range(large_mb):
+            fh.write(os.urandom(1024 * 1024))
+    many = root / "data" / "many"
+    many.mkdir(parents=True)
+    for i in range(files):
+        (many / f"{i:05d}.bin").write_bytes(os.urandom(kb * 1024))
+    (root / "models" / "tiny.bin").write_bytes(b"tiny")
+    sh(mlver + ["data", "add", "data/many"], root, env)
+    sh(mlver + ["model", "add", "big", "--path", "models/big.bin"], root, env)
+    sh(mlver + ["model", "add", "many", "--path", "models/tiny.bin", "--data", "data/many"], root, env)
+    sh(["git", "commit", "-qm", "declare"], root, env)
+    sh(mlver + ["record", "big"], root, env)
+    sh(mlver + ["record", "many"], root, env)
+
+
+def add_remote(root: Path, env: dict[str, str], name: str, endpoint: str) -> None:
+    sh([bl.tool("dvc") or "dvc", "remote", "add", "--local", "-f", name, f"s3://{BUCKET}/{name}"], root, env)
+    sh([bl.tool("dvc") or "dvc", "remote", "modify", "--local", name, "endpointurl", endpoint], root, env)
+
+
+def drop_local(root: Path, paths: list[str]) -> None:
+    shutil.rmtree(root / ".dvc" / "cache", ignore_errors=True)
+    for p in paths:
+        target = root / p
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp: Path) -> dict[str, list[float]]:
+    mlver, dvc = bl.tool("mlver") or "mlver", bl.tool("dvc") or "dvc"
+    cases = {
+        "large": (["big@HEAD"], ["models/big.bin.dvc"], ["models/big.bin"], "big@HEAD"),
+        "many": (["many@HEAD"], ["data/many.dvc", "models/tiny.bin.dvc"], ["data/many", "models/tiny.bin"], "many@HEAD"),
+    }
+    times: dict[str, list[float]] = {}
+    keep = tmp / "keep"
+    keep.mkdir()
+    shutil.copytree(root / ".dvc" / "cache", keep / "cache")  # the only copy once pulls begin
+    for case, (refs, targets, paths, pull_ref) in cases.items():
+        for run in range(runs):
+            for tool in ("mlver", "dvc", "boto3"):
+                name = f"{tool}-{case}-{run}"
+                print(f"  {name} ...", file=sys.stderr, flush=True)
+                shutil.rmtree(root / ".dvc" / "cache", ignore_errors=True)
+                shutil.copytree(keep / "cache", root / ".dvc" / "cache")
+                if tool == "boto3":
+                    src = root / ("models/big.bin" if case == "large" else "data/many")
+                    if not src.exists():
+                        sh([dvc, "checkout", *targets], root, env)
+                    op = "up" if case == "large" else "up-many"
+                    times.setdefault(f"push {case} boto3", []).append(
+                        timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(src)], root, env))
+                    dst = tmp / f"{name}-down"
+                    op = "down" if case == "large" else "down-many"
+                    times.setdefault(f"pull {case} boto3", []).append(
+                        timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
+                    shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
+                    continue
+                add_remote(root, env, name, endpoint)
+                push = [mlver, "push", "-r", name, *refs] if tool == "mlver" else [dvc, "push", "-r", name, *targets]
+                times.setdefault(f"push {case} {tool}", []).append(timed(push, root, env))
+                drop_local(root, paths)
+                pull = [mlver, "pull", pull_ref, "-r", name, "--with-data"] if tool == "mlver" else [dvc, "pull", "-r", name, *targets]
+                times.setdefault(f"pull {case} {tool}", []).append(timed(pull, root, env))
+    shutil.rmtree(root / ".dvc" / "cache", ignore_errors=True)
+    shutil.copytree(keep / "cache", root / ".dvc" / "cache")
+    return times
+
+
+def make_registry_repo(root: Path, env: dict[str, str], endpoint: str, commits: int) -> None:
+    """A repository with ``commits`` commits of history, then the model, released and in prod."""
+    root.mkdir(parents=True)
+    mlver = bl.tool("mlver") or "mlver"
+    sh(["git", "init", "-q"], root, env)
+    stream = []
+    for i in range(commits):
+        body = f"notes {i}\n" + os.urandom(2048).hex() + "\n"
+        stream.append(f"commit refs/heads/main\ncommitter Bench <b@e.com> {1700000000 + i} +0000\n"
+                      f"data {len(f'c{i}')}\nc{i}\n"
+                      + f"M 100644 inline notes.txt\ndata {len(body)}\n{body}\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, env=env, input="".join(stream).encode(), check=True)
+    sh(["git", "checkout", "-q", "main"], root, env)
+    sh([mlver, "init", "--remote", f"s3://{BUCKET}/registry"], root, env)
+    sh([bl.tool("dvc") or "dvc", "remote", "modify", "storage", "endpointurl", endpoint], root, env)
+    sh([mlver, "model", "add", "churn", "--path", "models/churn.pkl"], root, env)
+    sh(["git", "add", "-A"], root, env)
+    sh(["git", "commit", "-qm", "declare churn"], root, env)
+    (root / "models").mkdir()
+    (root / "models" / "churn.pkl").write_bytes(os.urandom(1024 * 1024))
+    sh([mlver, "record", "churn"], root, env)
+    sh([mlver, "release", "churn"], root, env)
+    sh([mlver, "promote", "churn@v0.1.0", "prod"], root, env)
+    sh([mlver, "push"], root, env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="S3 transfer benchmark")
+    parser.add_argument("--large-mb", type=int, default=1024)
+    parser.add_argument("--files", type=int, default=20000)
+    parser.add_argument("--file-kb", type=int, default=4)
+    parser.add_argument("--commits", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--repo-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    home = bl.temp_home("s3")
+    env = bl.isolated_env(home)
+    env.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_EC2_METADATA_DISABLED": "true"})
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    moto = start_moto(port, home)
+    endpoint = f"http://127.0.0.1:{port}"
+    header = bl.machine()
+    try:
+        import boto3
+
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                     aws_secret_access_key="bench").create_bucket(Bucket=BUCKET)
+        print(f"  project: {args.large_mb} MB file, {args.files} x {args.file_kb} KB ...", file=sys.stderr, flush=True)
+        make_project(home / "project", env, endpoint, args.large_mb, args.files, args.file_kb)
+        times = transfer_rows(home / "project", env, endpoint, args.runs, home)
+        shutil.rmtree(home / "project", ignore_errors=True)
+        print(f"  registry repo with {args.commits} commits ...", file=sys.stderr, flush=True)
+        repo = home / "registry"
+        make_registry_repo(repo, env, endpoint, args.commits)
+        work = home / "serving"
+        work.mkdir()
+        url = repo.as_uri()
+        for i in range(args.repo_runs):
+            for tool, cmd in (("mlver pull --repo", [bl.tool("mlver") or "mlver", "pull", "churn#prod", "--repo", url, "-o", "m.pkl"]),
+                              ("dvc artifacts get", [bl.tool("dvc") or "dvc", "artifacts", "get", url, "churn", "--stage", "prod", "-o", "m.pkl", "-f"])):
+                (work / "m.pkl").unlink(missing_ok=True)
+                times.setdefault(tool, []).append(timed(cmd, work, env))
+    finally:
+        moto.terminate()
+        moto.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    mb = args.large_mb * 1024 * 1024 / 1e6
+    rows = []
+    for op in ("push", "pull"):
+        for case, label in (("large", f"1 file of {args.large_mb} MiB"), ("many", f"{args.files} files of {args.file_kb} KiB")):
+            m, d, b = (med.get(f"{op} {case} {t}") for t in ("mlver", "dvc", "boto3"))
+            rows.append([f"{op} {label}", bl.fmt_s(m), bl.fmt_s(d), bl.fmt_s(b), bl.fmt_ratio(m, d),
+                         f"{(b / m):.2f}x" if m and b else "-",
+                         f"{mb / m:.0f} MB/s" if case == "large" and m else "-"])
+    table = bl.table(["transfer", "mlver s", "dvc s", "boto3 s", "mlver/dvc time", "mlver/boto3 throughput", "mlver rate"], rows)
+    m, d = med["mlver pull --repo"], med["dvc artifacts get"]
+    repo_table = bl.table(["command", "median s", "runs"],
+                          [[f"`{k}` (stage prod, {args.commits} commits)", bl.fmt_s(med[k]), str(len(times[k]))]
+                           for k in ("mlver pull --repo", "dvc artifacts get")])
+    big = med.get("push large mlver"), med.get("pull large mlver")
+    targets = [
+        ("mlver push/pull within 1.1x of dvc (every row)",
+         all(med.get(f"{o} {c} mlver", 1e9) <= 1.1 * med.get(f"{o} {c} dvc", 0) for o in ("push", "pull") for c in ("large", "many"))),
+        ("mlver >= 0.8x boto3 throughput on the large file (push and pull)",
+         all(b and med.get(f"{o} large boto3") and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big))),
+        (f"`mlver pull --repo` >= 3x faster than `dvc artifacts get` ({d / m:.1f}x)", d / m >= 3),
+    ]
+    text = "\n".join([
+        "## S3 transfers (moto server on loopback)", "", header, "",
+        f"Median of {args.runs} run(s) per transfer, {args.repo_runs} per `--repo` pull; every push to a fresh "
+        "prefix, every pull from an empty cache. boto3 rows: `upload_file`/`download_file` (default "
+        "TransferConfig), and a sequential `put_object`/`get_object` loop for the small files. Each figure is a "
+        "whole process (interpreter start-up included). moto's server is single-process Python: it, not the "
+        "clients, bounds absolute speed.", "",
+        table, "", repo_table, "",
+        "| target | result |", "|---|---|",
+        *[f"| {label} | {bl.verdict(ok)} |" for label, ok in targets],
+    ])
+    bl.report("s3", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

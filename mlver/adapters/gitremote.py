@@ -1,0 +1,64 @@
+"""Reading a git repository we have no clone of: its tags, and single commits.
+
+``git ls-remote`` lists every tag with the commit it peels to without
+transferring an object; ``git fetch --depth=1`` of one tag into a throw-away
+bare repository brings exactly one commit (with its tree), not the history.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from mlver.adapters import git
+from mlver.errors import GitError, NotAGitRepository
+
+
+def _git(cwd: Path, *args: str, url: str) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=git._env({"GIT_ASKPASS": "true"}))
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH", "install git") from exc
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if ln.startswith("fatal:")), lines[-1] if lines else f"exit {proc.returncode}")
+        raise NotAGitRepository(url, detail.removeprefix("fatal: ").strip())
+    return proc.stdout.decode(errors="replace")
+
+
+def ls_remote_tags(cwd: Path, url: str) -> list[tuple[str, str, str]]:
+    """(tag name, object, commit it points at) for every tag of ``url``."""
+    out = _git(cwd, "ls-remote", "--tags", "--", url, url=url)
+    objects: dict[str, str] = {}
+    peeled: dict[str, str] = {}
+    for line in out.splitlines():
+        sha, _, ref = line.partition("\t")
+        if not ref.startswith("refs/tags/"):
+            continue
+        name = ref[len("refs/tags/"):]
+        if name.endswith("^{}"):
+            peeled[name[:-3]] = sha
+        else:
+            objects[name] = sha
+    return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
+
+
+def init_bare(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    git.run(path, "init", "-q", "--bare")
+
+
+def fetch_tags(bare: Path, url: str, names: list[str]) -> None:
+    """Fetch tags (their tag objects and commits, one commit deep) into ``bare``."""
+    if not names:
+        return
+    refspecs = [f"refs/tags/{n}:refs/tags/{n}" for n in dict.fromkeys(names)]
+    # A local path would be read with git's local shortcuts, which ignore
+    # --depth; file:// goes through the same protocol as a remote server.
+    source = url
+    if "://" not in url and ":" not in url.split("/", 1)[0] and Path(url).exists():
+        source = Path(url).resolve().as_uri()
+    _git(bare, "fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", "--", source, *refspecs, url=url)
+
+
+def has_commit(bare: Path, commit: str) -> bool:
+    return git.ok(bare, "cat-file", "-e", f"{commit}^{{commit}}")

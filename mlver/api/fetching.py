@@ -1,0 +1,177 @@
+"""``pull REF --repo GIT_URL``: a model out of storage on a machine with no clone.
+
+The registry is folded from ``git ls-remote --tags`` (names and commits, no
+objects); only stage tags' objects are fetched (their time orders stage
+events, as in GTO), then the one commit holding the record, one deep, into a
+temporary bare repository. The record names the remote; that remote's
+settings come from ``.dvc/config`` at the same commit.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from mlver.adapters import dvc, git, gitremote
+from mlver.adapters.atomic import temp_beside
+from mlver.api._common import record_from_bytes
+from mlver.api.storage import Start, _each, _locked, store_for
+from mlver.adapters.storage import Progress
+from mlver.domain import record as rec
+from mlver.domain import tags
+from mlver.domain.refs import parse_ref
+from mlver.domain.registry import Event, fold
+from mlver.domain.tags import Action
+from mlver.errors import (IntegrityError, InvalidReference, ModelNotInRepository, RecordNotFound, RecordTampered,
+                          RemoteError, StageNotFound, StorageError, VersionNotFound)
+from mlver.models import PulledFile, PullResult
+
+
+def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str]:
+    """-> (model, commit holding the record, version or None, tag to fetch it by)."""
+    ref = parse_ref(text)
+    if ref.rev:
+        raise InvalidReference(text, "with --repo, use NAME, NAME@vX.Y.Z or NAME#stage (a git revision needs a clone)")
+    entries = []
+    known = set()
+    for name, obj, commit in gitremote.ls_remote_tags(bare, url):
+        parsed = tags.parse(name)
+        if parsed is None:
+            continue
+        known.add(parsed.model)
+        if parsed.model == ref.model:
+            entries.append((parsed, name, obj, commit))
+    if not entries:
+        raise ModelNotInRepository(ref.model, url, sorted(known))
+    # Only this stage's events decide who holds it: fetch just their tags.
+    staged = [(p, n, o) for p, n, o, _ in entries
+              if p.action in (Action.ASSIGN, Action.UNASSIGN) and p.stage == ref.stage] if ref.stage else []
+    infos = {}
+    if staged:
+        # GTO orders stage events by tag time: those tag objects are needed.
+        gitremote.fetch_tags(bare, url, [n for _, n, _ in staged])
+        infos = git.tag_infos(bare, [o for _, _, o in staged])
+    events = [Event(p, n, c, infos.get(o)) for p, n, o, c in entries]
+    state = fold(events).model(ref.model)
+    if state is None:  # cannot happen with entries, but fail clearly rather than on None
+        raise ModelNotInRepository(ref.model, url, sorted(known))
+    register = {v: e.name for v, e in state.versions.items()}
+    if ref.version:
+        if ref.version not in state.versions or ref.version in state.deregistered:
+            raise VersionNotFound(ref.model, ref.version)
+        version = ref.version
+    elif ref.stage:
+        held = state.stages.get(ref.stage)
+        if held is None:
+            raise StageNotFound(ref.model, ref.stage)
+        if held not in state.versions:  # a stage on a bare commit: fetch it by the stage tag
+            tag = max((e for e in events if e.commit == held and e.tag.stage == ref.stage), key=lambda e: e.order)
+            return ref.model, held, None, tag.name
+        version = held
+    else:
+        latest = state.latest()
+        if latest is None:
+            raise ModelNotInRepository(ref.model, url, sorted(known))
+        version = latest
+    return ref.model, state.versions[version].commit, version, register[version]
+
+
+def _download(store: object, md5: str, dest: Path, where: str, progress: Progress | None) -> int:
+    """Fetch one object to ``dest`` through a temporary file, md5-checked first."""
+    fd, tmp = temp_beside(dest)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        got = store.get(md5, tmp_path, progress)  # type: ignore[attr-defined]
+        if got != md5:
+            raise IntegrityError(f"{where}: the object in the remote is corrupt (md5 {got}, recorded {md5})",
+                                 "push a good copy again with `mlver push` from a machine that has it")
+        os.replace(tmp_path, dest)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+    return dest.stat().st_size
+
+
+def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start | None = None,
+                   progress: Progress | None = None) -> PullResult:
+    """Resolve ``ref`` in the repository at ``git_url`` and download its artifact, verified."""
+    with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
+        bare = Path(tmp) / "repo.git"
+        gitremote.init_bare(bare)
+        model, commit, version, tag = _resolve(git_url, bare, ref)
+        if not gitremote.has_commit(bare, commit):
+            gitremote.fetch_tags(bare, git_url, [tag])
+        record_spec, config_spec = f"{commit}:{rec.record_path(model)}", f"{commit}:.dvc/config"
+        blobs = git.read_blobs(bare, [record_spec, config_spec])
+    label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"
+    if blobs[record_spec] is None:
+        raise RecordNotFound(model, label)
+    record = record_from_bytes(model, commit, blobs[record_spec])
+    if not record.intact:
+        raise RecordTampered(model, label)
+    artifact = record.doc.get("artifact") or {}
+    remotes, default = dvc.remotes_in_text((blobs[config_spec] or b"").decode(errors="replace"))
+    name = artifact.get("remote") or default
+    if not name or name not in remotes:
+        raise RemoteError(
+            f"the record of {label} names remote {name!r}, which {git_url} does not share in .dvc/config"
+            + (f" (it has: {', '.join(sorted(remotes))})" if remotes else ""),
+            "add a shared remote there (`mlver remote add NAME s3://... --default`), push, and release again",
+        )
+    store = store_for(remotes[name], None)
+    md5, where = artifact["md5"], f"{label} {artifact.get('path')}"
+    name_in_repo = Path(artifact.get("path") or model).name
+    dest = Path(out).resolve() if out else Path.cwd() / name_in_repo
+    if not md5.endswith(".dir"):
+        if dest.is_dir():
+            dest = dest / name_in_repo  # like cp: into an existing folder
+        if not store.has(md5):
+            raise StorageError(f"{where} ({md5}) is not in remote {name}", "push it from the machine that recorded it: `mlver push`")
+        if start:
+            start(1, store.size(md5) or 0)
+        size = _download(store, md5, dest, where, _locked(progress))
+        files = [PulledFile(str(dest), md5, size)]
+    else:
+        files = _pull_dir(store, name, md5, dest, where, start, progress)
+    return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files))
+
+
+def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, start: Start | None,
+              progress: Progress | None) -> list[PulledFile]:
+    """A directory artifact: every file downloaded and checked in a staging
+    folder beside ``dest``, which then replaces ``dest`` in one rename."""
+    import hashlib
+
+    manifest = store.read(md5)  # type: ignore[attr-defined]
+    if manifest is None:
+        raise StorageError(f"{where} ({md5}) is not in remote {remote}", "push it from the machine that recorded it: `mlver push`")
+    if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
+        raise IntegrityError(f"{where}: the directory manifest in remote {remote} is corrupt",
+                             "push a good copy again with `mlver push` from a machine that has it")
+    entries = dvc.parse_dir_manifest(manifest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlver-tmp", dir=dest.parent))
+    try:
+        if start:
+            start(len(entries), sum(store.size(m) or 0 for _, m in entries))  # type: ignore[attr-defined]
+        update = _locked(progress)
+
+        def one(entry: tuple[str, str]) -> PulledFile:
+            relpath, file_md5 = entry
+            target = staging / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            size = _download(store, file_md5, target, f"{where}/{relpath}", update)
+            return PulledFile(str(dest / relpath), file_md5, size)
+
+        files = _each(getattr(store, "jobs", 1), one, entries)
+        backup = None
+        if dest.exists():
+            backup = dest.with_name(f".{dest.name}.mlver-old")
+            os.replace(dest, backup)
+        os.replace(staging, dest)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True) if backup.is_dir() else backup.unlink()
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return files

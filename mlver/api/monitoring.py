@@ -1,0 +1,86 @@
+"""``drift``: new data (say, last week's production inputs) against the
+profile of the training data in a version's record.
+
+The training data is never downloaded: the record's profile keeps, per
+column, the histogram edges and counts (numbers) or the top values (text),
+and the new file's values are counted into exactly those bins.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters import git
+from mlver.api._common import load_registry, resolve
+from mlver.api.diffs import load_record
+from mlver.domain import record as rec
+from mlver.domain.gates import parse_review
+from mlver.domain.refs import parse_ref
+from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound
+from mlver.models import DriftResult
+from mlver.project import PathLike, Project
+
+
+def _pick_input(entries: list[dict[str, Any]], data: Path, wanted: str | None, label: str) -> dict[str, Any]:
+    """The recorded input to compare with: ``wanted``, the only profiled one,
+    or the one with the same file name as ``data``."""
+    if wanted is not None:
+        match = [e for e in entries if e.get("path") == wanted.rstrip("/") or Path(e.get("path", "")).name == wanted]
+        if not match:
+            raise ConfigError(f"{label} has no data input {wanted!r} (inputs: {', '.join(e['path'] for e in entries) or 'none'})",
+                              "pass one of the recorded inputs with --input")
+        return match[0]
+    profiled = [e for e in entries if e.get("profile")]
+    if len(profiled) == 1:
+        return profiled[0]
+    same_name = [e for e in profiled if Path(e["path"]).name == data.name]
+    if len(same_name) == 1:
+        return same_name[0]
+    if not profiled:
+        listed = ", ".join(e["path"] for e in entries) or "none"
+        raise ConfigError(f"{label} keeps no profile of tabular training data (inputs: {listed})",
+                          "drift needs a CSV/TSV/Parquet input recorded with a profile; re-record after `mlver data add`")
+    raise ConfigError(f"{label} has several profiled inputs ({', '.join(e['path'] for e in profiled)}); which one is {data.name}?",
+                      "name it with --input PATH")
+
+
+def drift(ref: str, data: str, input: str | None = None, threshold: float | None = None, repo: PathLike = None) -> DriftResult:
+    """Compare ``data`` (a CSV/TSV/Parquet file) with the training data
+    profile in the record of ``ref``; ``ok`` is False when a column's PSI
+    reaches ``threshold`` (default: review.drift_threshold in mlver.yaml, 0.2)."""
+    from mlver.adapters import tabular
+    from mlver.domain.drift import drift_frame
+
+    project = Project.find(repo)
+    if threshold is None:
+        threshold = parse_review(project.config.get("review")).drift_threshold
+    parsed = parse_ref(ref)
+    parsed, commit, version = resolve(project, parsed, load_registry(project, parsed.model))
+    label = f"{parsed.model}@{version}" if version and not parsed.rev else str(parsed)
+    content = git.read_blob(project.root, commit, rec.record_path(parsed.model))
+    if content is None:
+        raise RecordNotFound(parsed.model, label)
+    record, _ = load_record(parsed.model, commit, content, label)
+    path = Path(data)
+    entry = _pick_input(list(record.doc.get("data") or []), path, input, f"the record of {label}")
+    profile = entry.get("profile")
+    if not profile:
+        why = entry.get("profile_error") or "it is not tabular"
+        raise ConfigError(f"the record of {label} keeps no profile of {entry['path']} ({why}), so there is nothing to compare with",
+                          "drift compares tabular data (CSV, TSV, Parquet) recorded with a profile")
+    report = drift_frame(profile, tabular.read_frame(path), threshold)
+    if report["missing_columns"]:
+        raise ColumnsMismatch(data, label, report["missing_columns"], report["extra_columns"])
+    # A column whose values changed kind (numbers arriving as text) has no
+    # PSI, but it is the worst drift there is: flag it, do not pass it.
+    kinds = {c["name"]: c["kind"] for c in profile.get("columns") or []}
+    for col in report["columns"]:
+        if kinds.get(col["name"]) not in (None, col["kind"]):
+            col.update(drifted=True, note=f"was {kinds[col['name']]}, now {col['kind']}")
+            report["drifted_columns"].append(col["name"])
+    return DriftResult(
+        ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry["path"],
+        input_md5=entry.get("md5", ""), threshold=threshold, rows=report["rows"], columns=report["columns"],
+        drifted_columns=report["drifted_columns"], type_changed=report["type_changed"],
+        extra_columns=report["extra_columns"], ok=not report["drifted_columns"],
+    )

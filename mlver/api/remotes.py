@@ -1,0 +1,125 @@
+"""Remotes: ``remote add/list/check`` and ``url`` (a presigned HTTPS link to an artifact)."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from mlver.adapters import dvc
+from mlver.api._common import resolve_record
+from mlver.api.storage import remote_store, store_for
+from mlver.errors import ConfigError, RemoteError, StorageError
+from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
+from mlver.project import PathLike, Project
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _info(name: str, remote: dvc.Remote, level: str, default: str | None) -> RemoteInfo:
+    return RemoteInfo(name, remote.url, level, name == default, remote.options.get("endpointurl"))
+
+
+def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bool = False,
+               local: bool = False, force: bool = False, repo: PathLike = None) -> RemoteInfo:
+    """Add a DVC remote. An S3 remote goes to ``.dvc/config`` (shared through
+    git); a directory goes to ``.dvc/config.local`` (it is this machine's path).
+    Credentials are never written: they come from the environment, ~/.aws or
+    ``dvc remote modify --local``."""
+    project = Project.find(repo)
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+    if url.startswith("s3://"):
+        from mlver.adapters.s3 import parse_url
+
+        parse_url(url)  # a malformed URL fails here, before anything is written
+    elif "://" in url and not url.startswith("file://"):
+        raise RemoteError(f"unsupported remote URL {url!r}", "use s3://BUCKET[/PREFIX] or a local directory")
+    else:
+        url = str(Path(url.removeprefix("file://")).expanduser().resolve())
+        local = True
+    if endpoint_url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", endpoint_url):
+        raise RemoteError(f"malformed endpoint URL {endpoint_url!r}", "use e.g. --endpoint-url https://minio.example.com:9000")
+    remotes, _ = dvc.remotes(project.root)
+    if name in remotes and not force:
+        raise RemoteError(f"remote {name!r} already exists ({remotes[name].url})",
+                          f"pass --force to replace it, or pick another name")
+    options = {"endpointurl": endpoint_url} if endpoint_url else None
+    level = "local" if local else "repo"
+    dvc.set_remote(project.root, name, url, level, default, options)
+    remotes, current = dvc.remotes(project.root)
+    return _info(name, remotes[name], level, current)
+
+
+def remote_list(repo: PathLike = None) -> list[RemoteInfo]:
+    """Every configured remote, the default first."""
+    project = Project.find(repo)
+    remotes, default = dvc.remotes(project.root)
+    levels = dvc.remote_levels(project.root)
+    rows = [_info(n, r, levels.get(n, "repo"), default) for n, r in remotes.items()]
+    return sorted(rows, key=lambda r: (not r.default, r.name))
+
+
+def remote_check(name: str | None = None, repo: PathLike = None) -> RemoteCheck:
+    """Prove the remote can be listed, written and read; a RemoteError says why not."""
+    project = Project.find(repo)
+    name, store = remote_store(project, name)
+    remotes, _ = dvc.remotes(project.root)
+    if hasattr(store, "check"):
+        can = store.check()
+    else:
+        store.check_writable()  # a directory: creating and deleting a probe file proves it
+        can = ["list", "write", "read"]
+    return RemoteCheck(name, remotes[name].url, tuple(can), remotes[name].options.get("endpointurl"))
+
+
+def parse_expiry(text: str) -> int:
+    """``1h``, ``30m``, ``7d``, ``1h30m`` or plain seconds -> seconds (S3 allows up to 7 days)."""
+    from mlver.adapters.s3 import MAX_EXPIRY
+
+    text = text.strip().lower()
+    if text.isdigit():
+        seconds = int(text)
+    elif re.fullmatch(r"(\d+[smhd])+", text):
+        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
+    else:
+        raise ConfigError(f"cannot read the expiry {text!r}", "use e.g. 1h, 30m, 7d or a number of seconds")
+    if not 1 <= seconds <= MAX_EXPIRY:
+        raise ConfigError(f"expiry {text} is out of range: S3 signs URLs for 1 second to 7 days",
+                          "pass e.g. --expires 7d at most")
+    return seconds
+
+
+def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike = None) -> PresignedUrl:
+    """A presigned HTTPS GET URL for a version's artifact in an S3 remote."""
+    seconds = parse_expiry(expires)
+    project = Project.find(repo)
+    parsed, record, version = resolve_record(project, ref)
+    artifact = record.doc.get("artifact") or {}
+    md5 = artifact.get("md5")
+    label = f"{parsed.model}@{version}" if version else str(parsed)
+    if not md5:
+        raise StorageError(f"the record of {label} has no artifact hash", f"re-record it with `mlver record {parsed.model}`")
+    if md5.endswith(".dir"):
+        raise StorageError(f"{label} is a directory ({artifact.get('path')}); a URL names one file",
+                           f"pull it with `mlver pull {label}` instead")
+    if remote is None:
+        # The default remote, unless it is a directory and the remote the
+        # record was pushed to is S3: only S3 can sign a URL.
+        remotes, default = dvc.remotes(project.root)
+        s3 = [n for n in (default, artifact.get("remote")) if n in remotes and remotes[n].url.startswith("s3://")]
+        remote = s3[0] if s3 else default
+    name, store = remote_store(project, remote)
+    if not hasattr(store, "presign"):
+        raise RemoteError(f"remote {name} is a directory, not S3, so it cannot sign an HTTPS URL",
+                          f"push to an S3 remote (`mlver push -r NAME`) and ask for its URL with `mlver url {label} -r NAME`")
+    if not store.has(md5):
+        raise StorageError(f"{label} {artifact.get('path')} ({md5}) is not in remote {name}",
+                           f"push it first with `mlver push {label} -r {name}`")
+    link = store.presign(md5, seconds, Path(artifact.get("path") or "artifact").name)
+    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    return PresignedUrl(str(parsed), parsed.model, version, md5, name, link, seconds,
+                        until.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+__all__ = ["remote_add", "remote_list", "remote_check", "url", "parse_expiry", "store_for"]

@@ -1,0 +1,206 @@
+"""``review``: the pull request report, its gates and plots; ``ci``: the workflow that runs it.
+
+A review reads lineage records only (two ``ls-tree``, one ``cat-file`` for
+every model, one ``numstat`` per pair of code commits): no data is
+downloaded, so it costs the same for 1 KB and 1 TB of data.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters import git
+from mlver.api.diffs import Found, collect_records, commit_of, diffs_of
+from mlver.domain import gates as g
+from mlver.domain import record as rec
+from mlver.errors import ConfigError, NoCommonHistory
+from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
+from mlver.project import PathLike, Project
+
+HISTORY = 20  # trainings per metric history chart
+SHIFTED = 3  # distribution charts per model: the columns with the highest PSI
+MIN_PSI = 0.01  # below this a column did not move enough to be worth a chart
+
+
+def _base_rev(project: Project, base: str | None) -> str:
+    if base:
+        return base
+    branch = git.default_branch(project.root)
+    if branch is None:
+        raise ConfigError("there is no default branch (no origin/HEAD, main or master) to review against",
+                          "name it: `mlver review --base main`")
+    return branch
+
+
+def _remote_missing(store: Any, record: Record, sizes: dict[str, int | None]) -> tuple[int, list[str]]:
+    """(objects checked, "path (md5)" of those absent from the store or of the
+    wrong size); ``sizes`` remembers answers across models sharing data."""
+    entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
+    checked, missing = 0, []
+    for entry in entries:
+        md5 = entry.get("md5")
+        if not md5:
+            continue
+        checked += 1
+        if md5 not in sizes:
+            sizes[md5] = store.size(md5)
+        size = sizes[md5]
+        wrong = entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]
+        if size is None or wrong:
+            missing.append(f"{entry.get('path')} ({md5[:8]}{', wrong size' if size is not None else ''})")
+    return checked, missing
+
+
+def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Found, diffs: list[ModelDiff],
+           old_commit: str, new_commit: str, model: str | None) -> list[GateResult]:
+    records = {n: (found[(n, old_commit)][0], found[(n, new_commit)][0]) for n in names}
+    metrics = {n: set((o.doc.get("metrics") if o else None) or {}) | set((h.doc.get("metrics") if h else None) or {})
+               for n, (o, h) in records.items()}
+    g.check_names(config, set(names) | set(project.models()), metrics, only=model)
+    by_model = {d.model: d for d in diffs}
+    subjects = sorted(set(names) | ({n for n in config.gates if n != g.ALL} if model is None else {model} & set(config.gates)))
+    results: list[GateResult] = []
+    store, remote, ancestry, sizes = None, "", {}, {}
+    for name in subjects:
+        gates = config.for_model(name)
+        old, new = records.get(name, (None, None))
+        if gates.empty or (new is None and old is not None):
+            continue  # no gates, or removed by this change: nothing left to gate
+        if new is None:
+            results.append(GateResult(name, "record", False, f"no record of {name} at head: record it with `mlver run {name}`"))
+            continue
+        base_metrics = (old.doc.get("metrics") or {}) if old else None
+        own = config.gates.get(name, g.ModelGates()).metrics
+        for rule in gates.metrics:
+            if rule not in own and rule.metric not in metrics.get(name, set()):
+                continue  # a "*" rule for a metric this model does not have
+            results.append(g.check_metric(name, rule, base_metrics, new.doc.get("metrics") or {}))
+        if gates.max_drift is not None:
+            d = by_model.get(name)
+            results.append(g.check_drift(name, gates.max_drift, d.data if d else [], new_model=old is None))
+        if gates.in_remote:
+            if store is None:
+                from mlver.api.storage import remote_store
+
+                remote, store = remote_store(project)  # raises RemoteError for a remote it cannot reach
+            results.append(g.check_remote(name, remote, *_remote_missing(store, new, sizes)))
+        if gates.intact:
+            code = (new.doc.get("code") or {}).get("commit")
+            if code and code not in ancestry:
+                ancestry[code] = git.is_ancestor(project.root, code, new_commit)
+            results.append(g.check_intact(name, new.intact, code, bool(code and ancestry[code])))
+    return results
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
+
+
+def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, dict]]:
+    """(label, record doc) of the model's last HISTORY trainings in head's history, oldest first."""
+    commits = git.log_path(project.root, rec.record_path(model), rev=head)[:HISTORY]
+    blobs = git.read_blobs(project.root, [f"{c.commit}:{rec.record_path(model)}" for c in commits])
+    state = registry.model(model)
+    out = []
+    for c in reversed(commits):
+        content = blobs.get(f"{c.commit}:{rec.record_path(model)}")
+        if content is None:
+            continue  # the commit deleted the record
+        try:
+            import json
+
+            doc = json.loads(content)
+        except ValueError:
+            continue
+        version = state.version_at(c.commit) if state else None
+        out.append((version or c.commit[:7], doc))
+    return out
+
+
+def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
+    from mlver.adapters import plots
+    from mlver.api._common import load_registry
+
+    registry = load_registry(project)
+    written: list[str] = []
+    for d in diffs:
+        if d.status not in ("changed", "added"):
+            continue
+        old, new = found[(d.model, old_commit)][0], found[(d.model, new_commit)][0]
+        history = _history(project, d.model, new_commit, registry)
+        numeric = [k for k, v in sorted((new.doc.get("metrics") or {}).items())
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        moved = {m["key"] for m in d.metrics if m["old"] != m["new"]}
+        keys = sorted(numeric, key=lambda k: k not in moved)
+        if history and keys:
+            digests = [doc.get("digest") for _, doc in history]
+            base = digests.index(old.digest) if old and old.digest in digests else None
+            head = len(history) - 1 if digests[-1] == new.digest else None
+            series = {k: [v if isinstance(v := (doc.get("metrics") or {}).get(k), (int, float)) else None for _, doc in history]
+                      for k in keys}
+            path = out / f"{_slug(d.model)}-metrics.png"
+            plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
+            written.append(str(path))
+        if old is None:
+            continue
+        shifted = []
+        for x in d.data:
+            for col in ((x.get("profile") or {}).get("columns") or []):
+                if (col.get("psi") or 0.0) >= MIN_PSI:
+                    shifted.append((col["psi"], x["path"], col["name"]))
+        sides = [{e["path"]: e for e in (r.doc.get("data") or [])} for r in (old, new)]
+        for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
+            cols = [next((c for c in ((side.get(data_path) or {}).get("profile") or {}).get("columns", []) if c["name"] == column), None)
+                    for side in sides]
+            if cols[0] is None or cols[1] is None:
+                continue
+            path = out / f"{_slug(d.model)}-{_slug(data_path)}-{_slug(column)}.png"
+            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0], cols[1])
+            written.append(str(path))
+    return written
+
+
+def review(base: str | None = None, head: str = "HEAD", model: str | None = None, plots: str | None = None,
+           plots_url: str | None = None, threshold: float | None = None, repo: PathLike = None) -> ReviewResult:
+    """What merging ``head`` into ``base`` changes in every model (or ``model``),
+    and the gates of mlver.yaml's ``review`` section checked on head.
+
+    Compares head with the merge base of the two, as a pull request does.
+    ``plots``: a folder to write PNG charts into.
+    """
+    project = Project.find(repo)
+    config = g.parse_review(project.config.get("review"))
+    threshold = config.drift_threshold if threshold is None else threshold
+    base = _base_rev(project, base)
+    base_commit, head_commit = commit_of(project, base, "base revision"), commit_of(project, head, "head revision")
+    merge_base = git.merge_base(project.root, base_commit, head_commit)
+    if merge_base is None:
+        raise NoCommonHistory(base, head)
+    old_label = base if merge_base == base_commit else merge_base[:12]
+    if head == "HEAD":  # name the branch under review when there is one
+        head = git.run(project.root, "symbolic-ref", "-q", "--short", "HEAD", check=False).strip() or head
+    names, found = collect_records(project, merge_base, head_commit, old_label, head, model)
+    diffs = diffs_of(project, names, found, merge_base, head_commit, old_label, head, threshold)
+    results = _gates(project, config, names, found, diffs, merge_base, head_commit, model)
+    written = _plots(project, Path(plots), diffs, found, merge_base, head_commit) if plots else []
+    return ReviewResult(
+        base=base, base_commit=merge_base, head=head, head_commit=head_commit, diffs=tuple(diffs),
+        gates=tuple(results), ok=all(r.passed for r in results), drift_threshold=threshold,
+        plots=tuple(written), plots_url=plots_url,
+    )
+
+
+FORGES = {"github": ".github/workflows/mlver-review.yml", "gitlab": ".gitlab-ci.yml"}
+
+
+def ci(forge: str, python: str = "3.11", install: str = "pip install mlver") -> CiWorkflow:
+    """A ready CI workflow that runs ``mlver review`` on every pull (merge)
+    request, keeps one comment with the report up to date and keeps the
+    plots as job artifacts."""
+    from mlver.report import ci_workflow
+
+    if forge not in FORGES:
+        raise ConfigError(f"unknown forge {forge!r}", f"use one of: {', '.join(FORGES)}")
+    text = ci_workflow(forge, python=python, install=install, report="mlver-review.md", plots="mlver-plots")
+    return CiWorkflow(forge=forge, path=FORGES[forge], text=text)

@@ -1,0 +1,90 @@
+"""remote add/list/check, url."""
+from __future__ import annotations
+
+import click
+
+from mlver.cli.options import output_options
+
+
+@click.group()
+def remote() -> None:
+    """Configure and check remote storage (DVC remotes: S3 or a directory)."""
+
+
+@remote.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--endpoint-url", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
+@click.option("-d", "--default", "default", is_flag=True, help="Make it the default remote for push and pull.")
+@click.option("--local", is_flag=True, help="Write to .dvc/config.local (this machine only) instead of .dvc/config.")
+@click.option("-f", "--force", is_flag=True, help="Replace a remote of the same name.")
+@output_options
+def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, local: bool, force: bool,
+               as_json: bool) -> None:
+    """Add a remote: s3://BUCKET[/PREFIX] or a directory.
+
+    An S3 remote is written to .dvc/config, shared through git (commit it).
+    Credentials are never written: they come from the environment
+    (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...), ~/.aws, or
+    `dvc remote modify --local NAME access_key_id ...`.
+
+    Example: mlver remote add storage s3://ml-team/churn --default
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.remote_add(name, url, endpoint_url=endpoint_url, default=default, local=local, force=force), as_json)
+
+
+@remote.command("list")
+@output_options
+def remote_list(as_json: bool) -> None:
+    """List the configured remotes, the default first.
+
+    Example: mlver remote list
+    """
+    from mlver import api
+    from mlver.cli.render import render
+    from mlver.models import RemoteInfo
+
+    render(api.remote_list(), as_json, kind=RemoteInfo)
+
+
+@remote.command("check")
+@click.argument("name", required=False)
+@output_options
+def remote_check(name: str | None, as_json: bool) -> None:
+    """Prove access to a remote (default: the default remote) before a long transfer.
+
+    Lists, writes, reads back and deletes a small test object. Tells apart
+    missing credentials, a missing bucket, access denied, rejected
+    credentials, an unreachable endpoint and a wrong region (exit 2).
+
+    Example: mlver remote check storage
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.remote_check(name), as_json)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--expires", default="1h", show_default=True, help="How long the URL works: 30m, 1h, 7d (at most 7d).")
+@click.option("-r", "--remote", help="Remote name (default: the one the record names, else the default).")
+@output_options
+def url(ref: str, expires: str, remote: str | None, as_json: bool) -> None:
+    """Print a presigned HTTPS URL for a version's artifact in S3.
+
+    For deployment systems that only speak HTTP: anyone with the URL can
+    download the artifact until it expires, without credentials.
+
+    Example: curl -o churn.pkl "$(mlver url churn#prod --expires 30m)"
+    """
+    from mlver import api
+    from mlver.cli.render import render
+
+    render(api.url(ref, expires=expires, remote=remote), as_json)
+
+
+COMMANDS = [remote, url]

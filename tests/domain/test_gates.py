@@ -1,0 +1,68 @@
+"""Review gates: parsing mlver.yaml's review section and the verdicts, as pure functions."""
+from __future__ import annotations
+
+import pytest
+
+from mlver.domain import gates as g
+from mlver.errors import ConfigError
+
+
+def test_parse_and_merge_with_defaults() -> None:
+    config = g.parse_review({"drift_threshold": 0.1, "gates": {
+        "*": {"intact": True, "metrics": {"accuracy": {"min": 0.5}, "loss": {"max_rise": "5%"}}},
+        "churn": {"metrics": {"accuracy": {"min": 0.8, "max_drop": 0.01}}, "max_drift": 0.25}}})
+    assert config.drift_threshold == 0.1
+    churn = config.for_model("churn")
+    assert churn.intact and churn.max_drift == 0.25 and not churn.in_remote
+    assert [(r.metric, r.bound, r.limit, r.relative) for r in churn.metrics] == [
+        ("loss", "max_rise", 5.0, True), ("accuracy", "min", 0.8, False), ("accuracy", "max_drop", 0.01, False)]
+    assert config.for_model("other").metrics[0].limit == 0.5
+    assert g.parse_review(None).gates == {} and g.parse_review(None).drift_threshold == 0.2
+
+
+@pytest.mark.parametrize("raw, message", [
+    ([], "'review' in mlver.yaml must be a mapping"),
+    ({"drift_threshold": "x"}, "review.drift_threshold must be a number"),
+    ({"gates": {"m": {"metric": {}}}}, "unknown keys metric"),
+    ({"gates": {"m": {"metrics": {"acc": {"min": True}}}}}, "review.gates.m.metrics.acc.min must be a number"),
+    ({"gates": {"m": {"metrics": {"acc": {"max_drop": "lots%"}}}}}, "or a percentage like '2%'"),
+    ({"gates": {"m": {"intact": "yes"}}}, "review.gates.m.intact must be true or false"),
+])
+def test_bad_config(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        g.parse_review(raw)
+
+
+def test_metric_verdicts() -> None:
+    rule = g.MetricRule("accuracy", "max_drop", 0.01)
+    assert g.check_metric("m", rule, {"accuracy": 0.85}, {"accuracy": 0.84}).passed  # 0.85 - 0.84 > 0.01 in floats
+    failed = g.check_metric("m", rule, {"accuracy": 0.85}, {"accuracy": 0.83})
+    assert not failed.passed and failed.detail == "accuracy dropped 0.02 (0.85 -> 0.83), max drop 0.01"
+    relative = g.MetricRule("loss", "max_rise", 10.0, relative=True)
+    assert not g.check_metric("m", relative, {"loss": 1.0}, {"loss": 1.2}).passed
+    assert g.check_metric("m", relative, {"loss": 1.0}, {"loss": 1.05}).passed
+    assert not g.check_metric("m", g.MetricRule("accuracy", "min", 0.5), None, {}).passed
+    assert g.check_metric("m", g.MetricRule("accuracy", "max", 0.5), None, {"accuracy": 0.5}).passed
+
+
+def test_names_are_checked() -> None:
+    config = g.parse_review({"gates": {"churn": {"metrics": {"acc": {"min": 0.5}}}}})
+    with pytest.raises(ConfigError, match="names 'acc', which churn does not record"):
+        g.check_names(config, {"churn"}, {"churn": {"accuracy"}})
+    with pytest.raises(ConfigError, match="names model 'churn'"):
+        g.check_names(config, {"fraud"}, {"fraud": set()})
+    star = g.parse_review({"gates": {"*": {"metrics": {"f1": {"min": 0.5}}}}})
+    g.check_names(star, {"a", "b"}, {"a": {"f1"}, "b": {"auc"}})  # one model has it: fine
+    with pytest.raises(ConfigError, match="which no model records"):
+        g.check_names(star, {"a"}, {"a": {"auc"}})
+
+
+def test_drift_remote_intact_verdicts() -> None:
+    data = [{"path": "d.csv", "status": "changed", "profile": {"columns": [{"name": "x", "psi": 0.3}, {"name": "y", "psi": None}]}}]
+    assert not g.check_drift("m", 0.25, data, new_model=False).passed
+    assert g.check_drift("m", 0.25, data, new_model=True).passed
+    hash_only = g.check_drift("m", 0.25, [{"path": "b.bin", "status": "changed", "profile": None}], new_model=False)
+    assert hash_only.passed and "hash-only" in hash_only.detail
+    assert not g.check_remote("m", "r", 2, ["model.pkl (abcd1234)"]).passed
+    assert g.check_intact("m", True, "a" * 40, True).passed
+    assert "not an ancestor" in g.check_intact("m", True, "a" * 40, False).detail
