@@ -72,7 +72,7 @@ if TYPE_CHECKING:
     from mlver.api.training import run
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # PEP 562: load a verb's module on first use, so `import mlver` stays cheap.
     if name in _VERBS:
         value = getattr(importlib.import_module(_VERBS[name]), name)

@@ -11,6 +11,8 @@ import math
 from functools import lru_cache
 from typing import Any, Mapping
 
+from mlver import formats
+
 from mlver.models import ModelDiff, ReviewResult
 
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
@@ -68,14 +70,7 @@ def pct(x: Any) -> str:
 
 
 def size(n: Any) -> str:
-    if n is None:
-        return "–"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{n} B"
+    return formats.size(n, missing="–")
 
 
 def short(sha: Any, n: int = 12) -> str:

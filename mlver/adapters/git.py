@@ -191,11 +191,18 @@ def tag_refs(root: Path) -> list[tuple[str, str, str]]:
     ``show-ref -d`` takes the peeled commit from packed-refs when it is
     there, so no tag object is read: 10,000 tags in ~10 ms.
     """
-    out = run(root, "show-ref", "-d", "--tags", check=False)
+    return parse_tag_listing(run(root, "show-ref", "-d", "--tags", check=False))
+
+
+def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
+    """``<sha> refs/tags/<name>[^{}]`` lines (show-ref -d, ls-remote --tags) ->
+    (name, object, peeled commit)."""
     objects: dict[str, str] = {}
     peeled: dict[str, str] = {}
     for line in out.splitlines():
-        sha, _, ref = line.partition(" ")
+        sha, _, ref = line.replace("\t", " ", 1).partition(" ")
+        if not ref.startswith("refs/tags/"):
+            continue
         name = ref[len("refs/tags/"):]
         if name.endswith("^{}"):
             peeled[name[:-3]] = sha

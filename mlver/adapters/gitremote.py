@@ -27,19 +27,7 @@ def _git(cwd: Path, *args: str, url: str) -> str:
 
 def ls_remote_tags(cwd: Path, url: str) -> list[tuple[str, str, str]]:
     """(tag name, object, commit it points at) for every tag of ``url``."""
-    out = _git(cwd, "ls-remote", "--tags", "--", url, url=url)
-    objects: dict[str, str] = {}
-    peeled: dict[str, str] = {}
-    for line in out.splitlines():
-        sha, _, ref = line.partition("\t")
-        if not ref.startswith("refs/tags/"):
-            continue
-        name = ref[len("refs/tags/"):]
-        if name.endswith("^{}"):
-            peeled[name[:-3]] = sha
-        else:
-            objects[name] = sha
-    return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
+    return git.parse_tag_listing(_git(cwd, "ls-remote", "--tags", "--", url, url=url))
 
 
 def init_bare(path: Path) -> None:

@@ -43,7 +43,7 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     remotes, _ = dvc.remotes(project.root)
     if name in remotes and not force:
         raise RemoteError(f"remote {name!r} already exists ({remotes[name].url})",
-                          f"pass --force to replace it, or pick another name")
+                          "pass --force to replace it, or pick another name")
     options = {"endpointurl": endpoint_url} if endpoint_url else None
     level = "local" if local else "repo"
     dvc.set_remote(project.root, name, url, level, default, options)

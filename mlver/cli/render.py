@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import click
 
+from mlver import formats
 from mlver import models as m
 
 
@@ -50,14 +51,7 @@ def _num(value: Any) -> str:
 
 
 def _size(n: int | None) -> str:
-    if n is None:
-        return "-"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
+    return formats.size(n)
 
 
 # -- human renderers, one per result type -----------------------------------
