@@ -71,8 +71,8 @@ def card(ref: str, out: str | None, html: bool) -> None:
     """A model card: description, intended use, lineage, metrics, stages and who set them.
 
     Intended use and limitations come from `intended_use:` and
-    `limitations:` of the model in mlver.yaml; the description and labels
-    from dvc.yaml's artifacts.
+    `limitations:` of the model in mlver.yaml; the description and the
+    labels come from the artifacts section of dvc.yaml.
 
     Example: mlver card churn@v1.2.0 -o card.md
     """
