@@ -141,11 +141,15 @@ def test_failure_midway_leaves_nothing(project: Project) -> None:
 
 def test_ctrl_c_during_training_leaves_nothing(project: Project) -> None:
     before = project.state()
+    started = project.root.parent / "training-started"  # outside the repository
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlver", "run", "churn", "--", "sleep", "30"],
+        [sys.executable, "-m", "mlver", "run", "churn", "--", "sh", "-c", f"touch {started}; sleep 30"],
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
-    time.sleep(2.5)
+    deadline = time.time() + 60  # a loaded machine can take a while to start mlver
+    while not started.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert started.exists(), "the training never started"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground group
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
