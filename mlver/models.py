@@ -69,18 +69,6 @@ class ReleaseResult:
 
 
 @dataclass(frozen=True)
-class VersionInfo:
-    model: str
-    version: str
-    tag: str
-    commit: str
-    author: str
-    email: str
-    created: str  # UTC ISO 8601
-    stages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ModelSummary:
     model: str
     latest: str | None

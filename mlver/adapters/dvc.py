@@ -368,9 +368,6 @@ def object_relpath(md5: str) -> str:
     return f"{md5[:2]}/{md5[2:]}"
 
 
-def remote_object_key(md5: str) -> str:
-    return f"files/md5/{object_relpath(md5)}"
-
 
 def parse_dir_manifest(content: bytes) -> list[tuple[str, str]]:
     """(relpath, md5) for every file of a ``.dir`` object."""

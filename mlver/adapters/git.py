@@ -177,10 +177,6 @@ def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = Fa
     run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
 
 
-def delete_tag(root: Path, name: str) -> None:
-    run(root, "tag", "-d", name, check=False)
-
-
 def tag_exists(root: Path, name: str) -> bool:
     return ok(root, "rev-parse", "-q", "--verify", f"refs/tags/{name}")
 
@@ -217,8 +213,6 @@ class TagInfo:
     email: str
     timestamp: int
     message: str
-    annotated: bool
-    target_type: str
 
 
 def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
@@ -245,8 +239,6 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
             email=email.decode(errors="replace"),
             timestamp=int(stamp or 0),
             message=message.decode(errors="replace").rstrip("\n"),
-            annotated=otype == "tag",
-            target_type=fields.get(b"type", b"commit").decode() if otype == "tag" else "commit",
         )
     return infos
 

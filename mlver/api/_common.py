@@ -13,6 +13,7 @@ from mlver.errors import (
     ConfigError,
     InvalidReference,
     RecordNotFound,
+    RecordTampered,
     StageNotFound,
     UnknownModel,
     VersionNotFound,
@@ -144,3 +145,14 @@ def parse_moment(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return int(moment.timestamp())
+
+
+def intact_record(project: Project, model: str, commit: str, label: str) -> Record:
+    """The record at ``commit``, refusing one that is missing or edited by hand:
+    nothing may be released or promoted on a record its digest disowns."""
+    record = read_record(project, model, commit)
+    if record is None:
+        raise RecordNotFound(model, label)
+    if not record.intact:
+        raise RecordTampered(model, label)
+    return record

@@ -30,7 +30,6 @@ class _Subject:
     commit: str
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
-    tag_object: str | None = None
 
 
 def _digest_in(message: str) -> str | None:

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from mlver.adapters import git
-from mlver.api._common import iso, load_registry, parse_moment, read_record, resolve_record
+from mlver.api._common import intact_record, iso, load_registry, parse_moment, resolve_record
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import ModelState
 from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_name, version_tag
 from mlver.errors import (
+    RecordNotFound,
     AlreadyReleased,
     ConfigError,
-    RecordNotFound,
-    RecordTampered,
     VersionExists,
     VersionNotNewer,
 )
@@ -37,12 +36,11 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
     state = load_registry(project, name).model(name)
     if state is not None and wanted is not None and str(wanted) in state.versions:
         raise VersionExists(name, str(wanted))
-    record = read_record(project, name, commit)
-    if record is None:
+    try:
+        record = intact_record(project, name, commit, rev)
+    except RecordNotFound:
         project.model(name)  # an undeclared name gets UnknownModel, with the known names
-        raise RecordNotFound(name, rev)
-    if not record.intact:
-        raise RecordTampered(name, rev)
+        raise
     released = state.version_at(commit) if state else None
     if released:
         raise AlreadyReleased(name, released, commit)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mlver.adapters import git
-from mlver.api._common import load_registry, read_record, resolve
+from mlver.api._common import intact_record, load_registry, resolve
 from mlver.domain.policy import parse_policy
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, ModelState
@@ -13,7 +13,6 @@ from mlver.errors import (
     NothingToRollBack,
     PolicyViolation,
     RecordNotFound,
-    RecordTampered,
     StageNotAllowed,
     StageNotFound,
     UnknownModel,
@@ -47,15 +46,6 @@ def _ever_held(state: ModelState, version: str, stage: str) -> bool:
     )
 
 
-def _intact_record(project: Project, model: str, commit: str, label: str):
-    record = read_record(project, model, commit)
-    if record is None:
-        raise RecordNotFound(model, label)
-    if not record.intact:
-        raise RecordTampered(model, label)
-    return record
-
-
 def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) -> RegistryWrite:
     """Assign ``stage`` to a version, checking the policy's order and gates."""
     project = Project.find(repo)
@@ -67,7 +57,7 @@ def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) ->
     if version is None or state is None:
         raise InvalidReference(ref, "only a released version can hold a stage; release it first with `mlver release`")
     label = f"{parsed.model}@{version}"
-    record = _intact_record(project, parsed.model, commit, label)
+    record = intact_record(project, parsed.model, commit, label)
     policy = parse_policy(project.config.get("policy"))
     if policy.stages and stage not in policy.stages:
         raise StageNotAllowed(stage, policy.stages)
@@ -138,7 +128,7 @@ def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
         raise NothingToRollBack(name, stage)
     target = earlier[-1]
     commit = state.versions[target].commit
-    record = _intact_record(project, name, commit, f"{name}@{target}")
+    record = intact_record(project, name, commit, f"{name}@{target}")
     message = (
         f"Assigning stage {stage} to artifact {name} version {target}\n\n"
         f"{ROLLBACK_MARK} {current}\n{DIGEST_MARK} {record.digest}\n"

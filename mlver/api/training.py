@@ -43,8 +43,6 @@ def check_data(project: Project, spec: ModelSpec) -> None:
     for path in spec.data:
         if dvc.read_dvcfile_out(project.root, path) is None:
             raise DataNotTracked(path)
-        if not git.tracked(project.root, dvc.dvcfile_for(path)):
-            raise DataChanged(path, f"is tracked, but {dvc.dvcfile_for(path)} is not committed")
         committed = git.read_blob(project.root, "HEAD", dvc.dvcfile_for(path))
         if committed is None:
             raise DataChanged(path, f"is tracked, but {dvc.dvcfile_for(path)} is not committed")

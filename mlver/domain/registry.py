@@ -62,9 +62,6 @@ class ModelState:
         hits = [v for v in self.by_commit.get(commit, ()) if v not in self.deregistered]
         return max(hits, key=self.semver.__getitem__) if hits else None
 
-    def stages_of(self, version: str) -> list[str]:
-        return sorted(s for s, v in self.stages.items() if v == version)
-
 
 @dataclass
 class Registry:

@@ -95,5 +95,3 @@ class Version:
     def __hash__(self) -> int:
         return hash(self._key())
 
-
-FIRST_VERSION = Version(0, 1, 0)

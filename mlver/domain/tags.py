@@ -66,10 +66,6 @@ class TagName:
         )
 
 
-def is_valid_name(name: str) -> bool:
-    return bool(_NAME_RE.match(name))
-
-
 def check_name(name: str, kind: str = "model") -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise InvalidName(kind, name if isinstance(name, str) else repr(name))
