@@ -336,3 +336,7 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
     bucket = f"mlver-{uuid.uuid4().hex[:16]}"
     client.create_bucket(Bucket=bucket)
     return S3(moto_endpoint, bucket, client)
+
+
+# The DVC tutorial-style pipeline project (tests/fixtures/pipeline.py).
+from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
