@@ -211,6 +211,19 @@ class IntegrityError(MlverError):
     """Stored content does not hash to what the record says."""
 
 
+class UntrustedModel(MlverError):
+    """A model file that would run code nobody vouched for when loaded."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        self.ref = ref
+        self.reason = reason
+        super().__init__(
+            f"refusing to load {ref}: {reason}",
+            f"loading it can run any code its author chose; only if you trust them, pass "
+            f"`mlver.sklearn.load({ref!r}, trusted=True)`",
+        )
+
+
 class VersionNotNewer(MlverError):
     def __init__(self, model: str, version: str, highest: str) -> None:
         super().__init__(

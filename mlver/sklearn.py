@@ -24,8 +24,8 @@ from mlver.adapters import git
 from mlver.adapters import sklearn as sk
 from mlver.domain.record import flatten
 from mlver.domain.tags import check_name
-from mlver.errors import ConfigError, InvalidMetric
-from mlver.models import RecordResult
+from mlver.errors import ConfigError, InvalidMetric, UntrustedModel
+from mlver.models import Record, RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
 
 __all__ = ["record", "load", "VersionMismatchWarning"]
@@ -119,12 +119,15 @@ def record(
             model_add(name, spec.path, data=list(spec.data), repo=project.root)
             project = Project(project.root)  # mlver.yaml changed under the cached config
         check_data(project, spec)
-        sk.save(estimator, project.root / spec.path, format)
+        trusted_types = sk.save(estimator, project.root / spec.path, format)
         all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
-        extra = {"signature": sk.signature(estimator, X), "framework": {
+        framework = {
             "name": "scikit-learn", "version": sk.version(),
             "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "format": format,
-        }}
+        }
+        if trusted_types is not None:
+            framework["trusted_types"] = trusted_types  # the allow-list `load` will use, and nothing more
+        extra = {"signature": sk.signature(estimator, X), "framework": framework}
         return write_record(
             project, spec, code, Execution(None, None, None, None),
             params=sk.params_of(estimator), metrics=all_metrics, extra=extra,
@@ -142,8 +145,35 @@ def record(
         raise
 
 
-def load(ref: str, *, repo: PathLike = None, remote: str | None = None) -> Any:
+def _refusal(project: Project, record: Record, tag: str | None, fmt: str, allowed: Any) -> str | None:
+    """Why loading this version could run code nobody vouched for, or None.
+
+    A record's digest is an unkeyed checksum: anyone who can push can re-seal
+    one. So an intact record is the least we ask for, and with signing on the
+    version's tag must verify too, before a pickle (or a skops file with
+    types beyond skops' safe set) is loaded.
+    """
+    if not record.intact:
+        return "its record does not match its digest (it was edited after it was written)"
+    if fmt == "skops":
+        if not isinstance(allowed, list) or not all(isinstance(t, str) for t in allowed):
+            return "its record carries no skops allow-list (it was recorded by an older mlver)"
+        if not allowed:
+            return None  # skops' own safe types only: nothing can run
+    from mlver.api.audit import unsigned_reason
+
+    return unsigned_reason(project, tag)
+
+
+def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted: bool = False) -> Any:
     """Pull a recorded estimator (md5-verified) and load it.
+
+    Loading a pickle (joblib, the default format) runs whatever code the file
+    holds. So a pickle loads only from an intact record and, with signing on,
+    a version whose tag verifies; a skops file loads with exactly the types
+    recorded when it was saved, and is refused if it needs any other.
+    Anything else raises UntrustedModel unless you pass ``trusted=True``,
+    which trusts the file entirely.
 
     Warns with VersionMismatchWarning when the installed scikit-learn is not
     the version the model was recorded with.
@@ -152,13 +182,29 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None) -> Any:
     from mlver.api.storage import pull
 
     project = Project.find(repo)
-    _, record, _ = resolve_record(project, ref)
+    parsed, record, version = resolve_record(project, ref)
     framework = record.doc.get("framework") or {}
+    fmt = framework.get("format", "joblib")
+    if fmt not in sk.FORMATS:
+        raise ConfigError(f"{ref} was saved as {fmt!r}, which mlver cannot load", f"use one of: {', '.join(sk.FORMATS)}")
+    allowed = framework.get("trusted_types")
+    if not trusted:
+        reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed)
+        if reason:
+            raise UntrustedModel(ref, reason)
     recorded = framework.get("version") or (record.doc.get("env") or {}).get("packages", {}).get("scikit-learn")
     with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
-        target = Path(tmp) / Path(record.doc["artifact"]["path"]).name
+        target = Path(tmp) / "model"
         pull(ref, out=str(target), remote=remote, repo=project.root)
-        estimator = sk.load(target, framework.get("format", "joblib"))
+        types = None
+        if fmt == "skops":
+            found = sk.skops_types(target)
+            if not trusted and found != sorted(allowed):
+                extra = sorted(set(found) - set(allowed))
+                raise UntrustedModel(ref, "its skops file needs types its record does not allow: "
+                                     + (", ".join(extra) if extra else f"{found} instead of {sorted(allowed)}"))
+            types = found if trusted else sorted(allowed)
+        estimator = sk.load(target, fmt, types)
     installed = sk.version()
     if recorded and recorded != installed:
         warnings.warn(

@@ -191,6 +191,13 @@ class Project:
         raise AssertionError("no local remote")
 
 
+def ssh_key(dir_: Path, name: str) -> tuple[str, str]:
+    """A new ed25519 key pair for signing tags: (private key path, public key line)."""
+    key = dir_ / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return str(key), (dir_ / f"{name}.pub").read_text().strip()
+
+
 @pytest.fixture(scope="session")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("template")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters.atomic import default_mode, temp_beside
-from mlver.errors import ConfigError, NotAnEstimator, NotFitted
+from mlver.errors import ConfigError, NotAnEstimator, NotFitted, UntrustedModel
 
 FORMATS = ("joblib", "skops")
 
@@ -124,12 +124,15 @@ def version() -> str:
     return sklearn.__version__
 
 
-def save(estimator: Any, path: Path, fmt: str = "joblib") -> None:
-    """Write atomically so a failed save never leaves half a model."""
+def save(estimator: Any, path: Path, fmt: str = "joblib") -> list[str] | None:
+    """Write atomically so a failed save never leaves half a model. For skops,
+    returns the types the file needs trusted (skops' own word), so the record
+    can carry the allow-list its loader will use."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown model format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
     fd, tmp = temp_beside(path)
     os.close(fd)
+    types = None
     try:
         if fmt == "joblib":
             import joblib
@@ -138,19 +141,30 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> None:
         else:
             sio = _skops()
             sio.dump(estimator, tmp)
+            types = sorted(sio.get_untrusted_types(file=tmp))
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return types
 
 
-def load(path: Path, fmt: str = "joblib") -> Any:
+def skops_types(path: Path) -> list[str]:
+    """The types a skops file would need trusted to load; reading them runs nothing."""
+    return sorted(_skops().get_untrusted_types(file=path))
+
+
+def load(path: Path, fmt: str = "joblib", trusted_types: list[str] | None = None) -> Any:
+    """Load a model file. A pickle (joblib) runs whatever code it holds: the
+    caller decides beforehand whether its provenance is trusted. skops trusts
+    exactly ``trusted_types`` and refuses any other type itself."""
     if fmt == "skops":
         sio = _skops()
-        # The file was md5-checked against its record before we get here, so
-        # the types it holds are the ones that were recorded.
-        return sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        try:
+            return sio.load(path, trusted=list(trusted_types or []))
+        except sio.exceptions.UntrustedTypesFoundException as exc:
+            raise UntrustedModel(path.name, f"skops found types outside the allow-list ({exc})") from exc
     import joblib
 
     return joblib.load(path)

@@ -73,15 +73,32 @@ def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str
     return specs
 
 
-def _signature_findings(project: Project, subjects: list[_Subject]) -> tuple[int, list[Finding]]:
+def _tag_verifies(project: Project, tag: str) -> bool:
     allowed = project.config.get("allowed_signers")
-    findings, checked = [], 0
     args = ["-c", f"gpg.ssh.allowedSignersFile={(project.root / allowed).resolve()}"] if allowed else []
+    return git.ok(project.root, *args, "verify-tag", tag)
+
+
+def unsigned_reason(project: Project, tag: str | None) -> str | None:
+    """Why, with signing on, ``tag`` does not vouch for the version it names;
+    None when it verifies, or when signing is off (then nothing can be checked).
+    The one signature check for consumers outside ``verify``."""
+    if not project.config.get("signing"):
+        return None
+    if tag is None:
+        return "it is not a released version, so no signed tag vouches for it"
+    if not _tag_verifies(project, tag):
+        return f"its tag {tag} is not signed, or not by an allowed signer"
+    return None
+
+
+def _signature_findings(project: Project, subjects: list[_Subject]) -> tuple[int, list[Finding]]:
+    findings, checked = [], 0
     for subject in subjects:
         if not subject.tag:
             continue
         checked += 1
-        if not git.ok(project.root, *args, "verify-tag", subject.tag):
+        if not _tag_verifies(project, subject.tag):
             findings.append(Finding(
                 subject.tag, "the tag is not signed, or not by an allowed signer",
                 "check who made it (`git tag -v TAG`); re-create it signed with the same name only if it is genuine",

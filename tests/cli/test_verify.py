@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import pytest
 import yaml
 
-from conftest import Project
+from conftest import Project, ssh_key as _ssh_key
 
 
 @pytest.fixture
@@ -80,12 +79,6 @@ def test_broken_parent_chain(pushed: Project) -> None:
     pushed.commit_all("rewrite history")
     findings = _verify(pushed, "--offline", code=1)["findings"]
     assert any("parent record is missing or differs" in f["problem"] for f in findings)
-
-
-def _ssh_key(dir_, name: str) -> tuple[str, str]:
-    key = dir_ / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-    return str(key), (dir_ / f"{name}.pub").read_text().strip()
 
 
 def test_signed_tags(project: Project, isolate) -> None:
