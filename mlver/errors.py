@@ -276,6 +276,28 @@ class GateFailed(MlverError):
     exit_code = ExitCode.CHECK_FAILED
 
 
+class StagePinned(PolicyViolation):
+    """A stage event that lost to another one: a tag dated in the future keeps the stage."""
+
+    def __init__(self, model: str, stage: str, version: str, holder: str | None, blocker: str, when: str) -> None:
+        super().__init__(
+            f"{model}@{version} did not get stage {stage}: it stays with {holder or 'nobody'}, "
+            f"because tag {blocker} is dated {when}, later than the new assignment",
+            f"check who made {blocker} (`git tag -v {blocker}`); if it is bogus, delete it "
+            f"(`git tag -d {blocker}`, and `git push --delete origin {blocker}`) and promote again",
+        )
+
+
+class TagNotTrusted(MlverError):
+    """With signing required: the registry tag a reference resolves through does not verify."""
+
+    def __init__(self, ref: str, tag: str, detail: str) -> None:
+        super().__init__(
+            f"{ref} resolves through tag {tag}, which is not signed by an allowed signer ({detail})",
+            f"check who made it (`git tag -v {tag}`); the trust root is gpg.ssh.allowedSignersFile in your git config",
+        )
+
+
 class NothingToRollBack(MlverError):
     def __init__(self, model: str, stage: str) -> None:
         super().__init__(

@@ -93,6 +93,7 @@ class LogEvent:
     stage: str | None = None
     tag: str | None = None
     note: str = ""  # "forced: ..." or "rolled back from v1.2.0"
+    signer: str | None = None  # the verified signer's principal; None when signatures were not checked
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class VerifyResult:
     signatures: int
     findings: tuple[Finding, ...]
     remote: str | None = None
+    notes: tuple[str, ...] = ()  # what was checked against what, and what verify cannot prove
 
 
 @dataclass(frozen=True)

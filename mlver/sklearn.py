@@ -145,7 +145,7 @@ def record(
         raise
 
 
-def _refusal(project: Project, record: Record, tag: str | None, fmt: str, allowed: Any) -> str | None:
+def _refusal(project: Project, record: Record, tag: str | None, fmt: str, allowed: Any, ref: str) -> str | None:
     """Why loading this version could run code nobody vouched for, or None.
 
     A record's digest is an unkeyed checksum: anyone who can push can re-seal
@@ -160,9 +160,9 @@ def _refusal(project: Project, record: Record, tag: str | None, fmt: str, allowe
             return "its record carries no skops allow-list (it was recorded by an older mlver)"
         if not allowed:
             return None  # skops' own safe types only: nothing can run
-    from mlver.api.audit import unsigned_reason
+    from mlver.api.trust import unsigned_reason
 
-    return unsigned_reason(project, tag)
+    return unsigned_reason(project, tag, ref, record.commit)
 
 
 def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted: bool = False) -> Any:
@@ -189,13 +189,14 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
         raise ConfigError(f"{ref} was saved as {fmt!r}, which mlver cannot load", f"use one of: {', '.join(sk.FORMATS)}")
     allowed = framework.get("trusted_types")
     if not trusted:
-        reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed)
+        reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed, ref)
         if reason:
             raise UntrustedModel(ref, reason)
     recorded = framework.get("version") or (record.doc.get("env") or {}).get("packages", {}).get("scikit-learn")
     with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
         target = Path(tmp) / "model"
-        pull(ref, out=str(target), remote=remote, repo=project.root)
+        # Exactly the record checked above, by its commit: not ref resolved a second time.
+        pull(f"{record.model}@{record.commit}", out=str(target), remote=remote, repo=project.root)
         types = None
         if fmt == "skops":
             found = sk.skops_types(target)

@@ -7,6 +7,7 @@ beats GitPython here on start-up and per-object cost.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -175,6 +176,56 @@ def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None
 
 def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = False) -> None:
     run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
+
+
+def delete_tag(root: Path, name: str) -> None:
+    run(root, "tag", "-d", name, check=False)
+
+
+def config_value(root: Path, key: str, bool_: bool = False) -> str | None:
+    """A setting from git's own config (system, global, the clone's .git/config):
+    never from a file in the tree, so the tree cannot change it."""
+    args = ["config", *(["--type=bool"] if bool_ else []), "--get", key]
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, env=_env())
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode(errors="replace").strip() or None
+
+
+@dataclass(frozen=True)
+class TagSignature:
+    ok: bool  # a good signature by a key the trust root allows
+    principal: str | None  # who the trust root says signed it
+    detail: str  # git's reason when not ok
+
+
+_SSH_GOOD = re.compile(r'Good "git" signature for (.+?) with ')
+_GPG_GOOD = re.compile(r"\[GNUPG:\] GOODSIG [0-9A-F]+ (.+)")
+
+
+def _verify_tag(root: Path, name: str, allowed_signers: str | None) -> TagSignature:
+    args = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers}"] if allowed_signers else []
+    proc = subprocess.run(["git", *args, "verify-tag", "--raw", "--", name], cwd=root, capture_output=True, env=_env())
+    text = proc.stderr.decode(errors="replace")
+    match = _SSH_GOOD.search(text) or _GPG_GOOD.search(text)
+    if proc.returncode == 0:
+        return TagSignature(True, match.group(1).strip() if match else None, "")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("[GNUPG:]")]
+    return TagSignature(False, None, lines[-1] if lines else f"exit {proc.returncode}")
+
+
+def verify_tags(root: Path, names: Iterable[str], allowed_signers: str | None = None) -> dict[str, TagSignature]:
+    """``git verify-tag`` of each tag (about 10 ms each, so four at a time).
+    ``allowed_signers`` overrides gpg.ssh.allowedSignersFile for SSH keys;
+    GPG signatures are checked against the user's keyring."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(4, len(names))) as pool:
+        results = pool.map(lambda n: _verify_tag(root, n, allowed_signers), names)
+        return dict(zip(names, results))
 
 
 def tag_exists(root: Path, name: str) -> bool:

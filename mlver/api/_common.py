@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 
 from mlver.adapters import git
 from mlver.domain import record as rec
@@ -125,8 +126,9 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
     return ref, head, None
 
 
-def resolve_record(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, Record, str | None]:
-    ref, commit, version = resolve(project, text, registry)
+def resolve_record(project: Project, text: str | Ref, registry: Registry | None = None,
+                   resolver: Callable[..., tuple[Ref, str, str | None]] = resolve) -> tuple[Ref, Record, str | None]:
+    ref, commit, version = resolver(project, text, registry)
     record = read_record(project, ref.model, commit)
     if record is None:
         raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])

@@ -11,16 +11,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from mlver.adapters import git
+from mlver.api import trust
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
 from mlver.api.stages import DIGEST_MARK
 from mlver.api.storage import remote_store
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain import tags
+from mlver.domain.registry import Event
+from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
 from mlver.models import Finding, Record, VerifyResult
-from mlver.project import PathLike, Project
+from mlver.project import CONFIG, PathLike, Project
+
+IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
 
 
 @dataclass
@@ -39,7 +44,7 @@ def _digest_in(message: str) -> str | None:
     return None
 
 
-def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]) -> list[_Subject]:
+def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]) -> tuple[list[_Subject], list[Event]]:
     model = parse_ref(ref).model if ref else None
     registry = load_registry(project, model, detail=True, refs=refs)
     subjects: list[_Subject] = []
@@ -58,7 +63,7 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, _digest_in(message)))
-    return subjects
+    return subjects, events
 
 
 def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str]:
@@ -73,48 +78,71 @@ def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str
     return specs
 
 
-def _tag_verifies(project: Project, tag: str) -> bool:
-    allowed = project.config.get("allowed_signers")
-    args = ["-c", f"gpg.ssh.allowedSignersFile={(project.root / allowed).resolve()}"] if allowed else []
-    return git.ok(project.root, *args, "verify-tag", tag)
-
-
-def unsigned_reason(project: Project, tag: str | None) -> str | None:
-    """Why, with signing on, ``tag`` does not vouch for the version it names;
-    None when it verifies, or when signing is off (then nothing can be checked).
-    The one signature check for consumers outside ``verify``."""
-    if not project.config.get("signing"):
-        return None
-    if tag is None:
-        return "it is not a released version, so no signed tag vouches for it"
-    if not _tag_verifies(project, tag):
-        return f"its tag {tag} is not signed, or not by an allowed signer"
-    return None
-
-
-def _signature_findings(project: Project, subjects: list[_Subject]) -> tuple[int, list[Finding]]:
-    findings, checked = [], 0
-    for subject in subjects:
-        if not subject.tag:
+def _signature_findings(project: Project, events: list[Event], signing: trust.Trust) -> tuple[int, list[Finding], list[str]]:
+    """Every registry tag, of every kind, against the trust root outside the tree."""
+    findings, notes = [], []
+    if signing.tree_off:
+        findings.append(Finding(
+            CONFIG, f"it says `signing: false`, but {' and '.join(signing.why)} requires signing: checked anyway",
+            f"find who turned it off (`git log -p -- {CONFIG}`) and restore `signing: true`",
+        ))
+    results = trust.check(project.root, events, signing)
+    unconfigured = False
+    for event in events:
+        result = results[event.name]
+        if result.ok:
             continue
-        checked += 1
-        if not _tag_verifies(project, subject.tag):
-            findings.append(Finding(
-                subject.tag, "the tag is not signed, or not by an allowed signer",
-                "check who made it (`git tag -v TAG`); re-create it signed with the same name only if it is genuine",
-            ))
-    return checked, findings
+        unconfigured = unconfigured or "allowedSignersFile" in result.detail
+        findings.append(Finding(
+            event.name, f"the tag is not signed, or not by an allowed signer ({result.detail})",
+            "check who made it (`git tag -v TAG`); re-create it signed with the same name only if it is genuine",
+        ))
+    if unconfigured:
+        findings.insert(0, Finding(
+            "signing", "SSH signatures cannot be checked: no allowed-signers file outside the tree is configured",
+            "review the team's list, then `git config --global gpg.ssh.allowedSignersFile FILE` (or pass --allowed-signers FILE)",
+        ))
+    notes.append(f"signatures checked against {signing.signers_from or 'your GPG keyring'}; "
+                 f"signing required by {' and '.join(signing.why)}")
+    notes += _signers_file_notes(project, events, results)
+    return len(events), findings, notes
 
 
-def verify(ref: str | None = None, deep: bool = False, offline: bool = False,
-           remote: str | None = None, repo: PathLike = None) -> VerifyResult:
+def _signers_file_notes(project: Project, events: list[Event], results: dict[str, git.TagSignature]) -> list[str]:
+    """The in-repo allowed-signers list is a proposal, not the trust root: say
+    when it changed since the last signed release, so a key added by a commit
+    is reviewed before anyone copies it into their own trust root."""
+    path = str(project.config.get("allowed_signers") or IN_REPO_SIGNERS)
+    signed = [e for e in events if e.tag.action is Action.REGISTER and results[e.name].ok]
+    if not signed or not (project.root / path).is_file():
+        return []
+    last = max(signed, key=lambda e: (e.timestamp, Version.parse(e.tag.version).sort_key()))
+    then = git.read_blob(project.root, last.commit, path)
+    if then == (project.root / path).read_bytes():
+        return []
+    return [f"warning: {path} changed since {last.name}, the last signed release; it is not the trust root: "
+            f"review `git diff {last.name} -- {path}` before you trust a key it adds"]
+
+
+def _limits(signing: trust.Trust) -> list[str]:
+    if signing.required:
+        return []
+    return ["the record digest is an unkeyed checksum: it catches accidents, not someone who recomputes it. "
+            "Without signing, verify cannot prove who made a tag, nor that a version tag was not re-made on a "
+            "re-sealed record with forged dates; only signed tags bind registry events to people (see `signing` in the README)"]
+
+
+def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
+           repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
+    """``require_signatures`` and ``allowed_signers`` come from the caller,
+    never from the tree: see mlver.api.trust."""
     project = Project.find(repo)
     # Reading the records and reading the tag objects are two independent git
     # processes: start the first from the tag names alone, so both run at once.
     refs = git.tag_refs(project.root)
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(git.read_blobs, project.root, _likely_specs(refs, ref))
-        subjects = _subjects(project, ref, refs)
+        subjects, events = _subjects(project, ref, refs)
         blobs = early.result()
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
@@ -196,11 +224,13 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False,
                 elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
                     findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
-    signatures = 0
-    if project.config.get("signing"):
-        signatures, found = _signature_findings(project, subjects)
+    signatures, notes = 0, []
+    signing = trust.project_trust(project, require_signatures, allowed_signers)
+    if signing.required:
+        signatures, found, notes = _signature_findings(project, events, signing)
         findings += found
+    notes += _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(records), tags=sum(1 for s in subjects if s.tag),
-        objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name,
+        objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )

@@ -7,6 +7,7 @@ import yaml
 
 from mlver.adapters import git
 from mlver.api._common import iso, load_registry, resolve_record
+from mlver.api.trust import signers
 from mlver.domain.tags import Action
 from mlver.models import Card
 from mlver.project import CONFIG, PathLike, Project
@@ -33,12 +34,16 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
     parsed, record, version = resolve_record(project, ref, registry)
     state = registry.model(parsed.model)
     history = []
-    for event in state.events if state else []:
-        if event.commit != record.commit or event.tag.action not in (Action.ASSIGN, Action.UNASSIGN):
-            continue
+    staged = [e for e in (state.events if state else []) if e.commit == record.commit
+              and e.tag.action in (Action.ASSIGN, Action.UNASSIGN)]
+    principals = signers(project, staged)
+    for event in staged:
+        by = event.info.tagger if event.info else ""
+        if principals is not None:
+            by += f" (signed by {principals[event.name]})" if principals[event.name] else " (signature NOT verified)"
         history.append({
             "stage": event.tag.stage, "action": "assigned" if event.tag.action is Action.ASSIGN else "removed",
-            "by": event.info.tagger if event.info else "", "time": iso(event.timestamp),
+            "by": by, "time": iso(event.timestamp),
         })
     current = sorted(s for s, v in (state.stages.items() if state else []) if v == version)
     declared = _declaration(project, parsed.model, [c for c in (git.head(project.root), record.commit) if c])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mlver.adapters import dvc, git, gitremote
 from mlver.adapters.atomic import temp_beside
+from mlver.api import trust
 from mlver.api._common import record_from_bytes
 from mlver.api.storage import Start, _each, _locked, store_for
 from mlver.adapters.storage import Progress
@@ -47,24 +48,32 @@ def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str
     # Only this stage's events decide who holds it: fetch just their tags.
     staged = [(p, n, o) for p, n, o, _ in entries
               if p.action in (Action.ASSIGN, Action.UNASSIGN) and p.stage == ref.stage] if ref.stage else []
+    signing = trust.remote_trust()
+    if signing.required:  # every tag that can decide the answer is fetched and verified
+        staged = [(p, n, o) for p, n, o, _ in entries if not ref.version or p.version == ref.version]
     infos = {}
     if staged:
         # GTO orders stage events by tag time: those tag objects are needed.
         gitremote.fetch_tags(bare, url, [n for _, n, _ in staged])
         infos = git.tag_infos(bare, [o for _, _, o in staged])
     events = [Event(p, n, c, infos.get(o)) for p, n, o, c in entries]
+    refusal = None
+    if signing.required:
+        full, _, signatures = trust.verified_fold(bare, events, ref, signing)
+        refusal = trust.untrusted_answer(ref, full, signatures)
+        events = [e for e in events if e.name in signatures and signatures[e.name].ok]
     state = fold(events).model(ref.model)
-    if state is None:  # cannot happen with entries, but fail clearly rather than on None
-        raise ModelNotInRepository(ref.model, url, sorted(known))
+    if state is None or (refusal and not state.latest()):
+        raise refusal or ModelNotInRepository(ref.model, url, sorted(known))
     register = {v: e.name for v, e in state.versions.items()}
     if ref.version:
         if ref.version not in state.versions or ref.version in state.deregistered:
-            raise VersionNotFound(ref.model, ref.version)
+            raise refusal or VersionNotFound(ref.model, ref.version)
         version = ref.version
     elif ref.stage:
         held = state.stages.get(ref.stage)
         if held is None:
-            raise StageNotFound(ref.model, ref.stage)
+            raise refusal or StageNotFound(ref.model, ref.stage)
         if held not in state.versions:  # a stage on a bare commit: fetch it by the stage tag
             tag = max((e for e in events if e.commit == held and e.tag.stage == ref.stage), key=lambda e: e.order)
             return ref.model, held, None, tag.name

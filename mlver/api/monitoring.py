@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import git
-from mlver.api._common import load_registry, resolve
+from mlver.api.trust import resolve_trusted
 from mlver.api.diffs import load_record
 from mlver.domain import record as rec
 from mlver.domain.gates import parse_review
@@ -55,7 +55,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     if threshold is None:
         threshold = parse_review(project.config.get("review")).drift_threshold
     parsed = parse_ref(ref)
-    parsed, commit, version = resolve(project, parsed, load_registry(project, parsed.model))
+    parsed, commit, version = resolve_trusted(project, parsed)
     label = f"{parsed.model}@{version}" if version and not parsed.rev else str(parsed)
     content = git.read_blob(project.root, commit, rec.record_path(parsed.model))
     if content is None:

@@ -1,8 +1,12 @@
 """The registry: release, ls, log, show."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mlver.adapters import git
 from mlver.api._common import intact_record, iso, load_registry, parse_moment, resolve_record
+from mlver.api import trust
+from mlver.api.trust import signs
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import ModelState
@@ -58,7 +62,7 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
         f"mlver-record: {rec.record_path(name)}\n"
         f"mlver-digest: {record.digest}\n"
     )
-    git.create_tag(project.root, tag, commit, message, sign=bool(project.config.get("signing")))
+    git.create_tag(project.root, tag, commit, message, sign=signs(project))
     return ReleaseResult(name, str(wanted), tag, commit, record.digest)
 
 
@@ -130,6 +134,9 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
             message=info.message.splitlines()[0] if info and info.message else "",
             version=version, stage=tag.stage or None, tag=event.name,
         )))
+    principals = trust.signers(project, state.events) if state else None
+    if principals is not None:
+        events = [(order, replace(e, signer=principals.get(e.tag or "", ""))) if e.tag else (order, e) for order, e in events]
     events.sort(key=lambda pair: pair[0], reverse=True)
     return [e for _, e in events]
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from mlver.adapters import dvc
-from mlver.api._common import resolve_record
+from mlver.api.trust import resolve_record_trusted
 from mlver.api.storage import remote_store, store_for
 from mlver.errors import ConfigError, RemoteError, StorageError
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
@@ -94,7 +94,7 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
     """A presigned HTTPS GET URL for a version's artifact in an S3 remote."""
     seconds = parse_expiry(expires)
     project = Project.find(repo)
-    parsed, record, version = resolve_record(project, ref)
+    parsed, record, version = resolve_record_trusted(project, ref)
     artifact = record.doc.get("artifact") or {}
     md5 = artifact.get("md5")
     label = f"{parsed.model}@{version}" if version else str(parsed)

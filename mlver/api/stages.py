@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from mlver.adapters import git
+from mlver.api import trust
 from mlver.api._common import intact_record, load_registry, resolve
 from mlver.domain.policy import parse_policy
 from mlver.domain.refs import parse_ref
@@ -27,7 +28,7 @@ DIGEST_MARK = "mlver-digest:"
 
 def _tag(project: Project, tag: TagName, commit: str, message: str) -> str:
     name = tag.format()
-    git.create_tag(project.root, name, commit, message, sign=bool(project.config.get("signing")))
+    git.create_tag(project.root, name, commit, message, sign=trust.signs(project))
     return name
 
 

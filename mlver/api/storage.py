@@ -282,8 +282,10 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         from mlver.api.fetching import pull_from_repo
 
         return pull_from_repo(ref, git_url, out, start, progress)
+    from mlver.api.trust import resolve_record_trusted
+
     project = Project.find(repo)
-    parsed, record, version = resolve_record(project, ref)
+    parsed, record, version = resolve_record_trusted(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     artifact = record.doc["artifact"]
     wanted = [(artifact["md5"], f"{label} {artifact['path']}",

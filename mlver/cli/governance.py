@@ -13,14 +13,23 @@ from mlver.errors import ExitCode
 @click.option("--deep", is_flag=True, help="Download every object and re-hash it, not just check it is there.")
 @click.option("--offline", is_flag=True, help="Check records and tags only; leave the remote alone.")
 @click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("--require-signatures", is_flag=True,
+              help="Fail on any registry tag not signed by an allowed signer, whatever mlver.yaml says.")
+@click.option("--allowed-signers", type=click.Path(exists=True, dir_okay=False),
+              help="SSH allowed-signers file to check signatures against (default: git config gpg.ssh.allowedSignersFile).")
 @output_options
-def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str | None, as_json: bool) -> None:
+def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str | None,
+           require_signatures: bool, allowed_signers: str | None, as_json: bool) -> None:
     """Prove that what was recorded is what is stored.
 
     Every record's digest, every tag's digest against the record at its
     commit, every parent link, every artifact and data object in the remote
     (with --deep, re-hashed), and tag signatures when signing is on.
     Exit 1 when anything fails.
+
+    The digest is an unkeyed checksum against accidents: only signed tags,
+    checked against keys from outside the repository, bind a registry event
+    to a person.
 
     \\b
     Examples:
@@ -32,7 +41,8 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
 
     if ref and all_:
         raise click.UsageError("pass REF or --all, not both")
-    result = api.verify(ref, deep=deep, offline=offline, remote=remote)
+    result = api.verify(ref, deep=deep, offline=offline, remote=remote,
+                        require_signatures=require_signatures, allowed_signers=allowed_signers)
     render(result, as_json)
     if not result.ok:
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))

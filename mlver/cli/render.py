@@ -130,6 +130,12 @@ def _events(rows: list[m.LogEvent]) -> str:
             return f"{e.stage} {'<-' if e.kind == 'assign' else '-x'} {e.version or e.commit[:12]}"
         return e.version or ""
 
+    if any(e.signer is not None for e in rows):  # signing is on: who signed, or that nobody did
+        return table(
+            ["TIME", "EVENT", "VERSION/STAGE", "COMMIT", "AUTHOR", "SIGNED BY", "NOTE"],
+            [(e.time, e.kind, what(e), e.commit[:12], e.author,
+              "" if e.kind == "record" else e.signer or "NOT VERIFIED", e.note) for e in rows],
+        )
     return table(
         ["TIME", "EVENT", "VERSION/STAGE", "COMMIT", "AUTHOR", "NOTE"],
         [(e.time, e.kind, what(e), e.commit[:12], e.author, e.note) for e in rows],
@@ -304,13 +310,14 @@ def _verify(r: m.VerifyResult) -> str:
     checked = (f"{r.records} records, {r.tags} tags"
                + (f", {r.objects} objects in {r.remote}" if r.remote else ", remote not checked")
                + (f", {r.signatures} signatures" if r.signatures else ""))
+    notes = [f"note: {n}" for n in r.notes]
     if r.ok:
-        return f"OK: {checked}"
+        return "\n".join([f"OK: {checked}", *notes])
     lines = [f"FAILED: {len(r.findings)} problems in {checked}"]
     for f in r.findings:
         lines.append(f"  {f.ref}: {f.problem}")
         lines.append(f"    fix: {f.fix}")
-    return "\n".join(lines)
+    return "\n".join(lines + notes)
 
 
 def _reproduce(r: m.ReproduceResult) -> str:

@@ -5,9 +5,8 @@ import json
 import os
 
 import pytest
-import yaml
 
-from conftest import Project, ssh_key as _ssh_key
+from conftest import Project
 
 
 @pytest.fixture
@@ -79,27 +78,3 @@ def test_broken_parent_chain(pushed: Project) -> None:
     pushed.commit_all("rewrite history")
     findings = _verify(pushed, "--offline", code=1)["findings"]
     assert any("parent record is missing or differs" in f["problem"] for f in findings)
-
-
-def test_signed_tags(project: Project, isolate) -> None:
-    key, public = _ssh_key(isolate, "alice")
-    other, _ = _ssh_key(isolate, "mallory")
-    project.git("config", "gpg.format", "ssh")
-    project.git("config", "user.signingkey", key)
-    project.write(".mlver/allowed_signers", f"test@example.com namespaces=\"git\" {public}\n")
-    config = yaml.safe_load((project.root / "mlver.yaml").read_text())
-    config.update(signing=True, allowed_signers=".mlver/allowed_signers")
-    project.write("mlver.yaml", yaml.safe_dump(config))
-    project.commit_all("sign tags")
-    project.ok("run", "churn")
-    project.ok("release", "churn")
-    project.ok("promote", "churn@v0.1.0", "dev")
-    assert "-----BEGIN SSH SIGNATURE-----" in project.git("cat-file", "-p", "churn@v0.1.0")
-    result = _verify(project, "--offline", code=0)
-    assert result["signatures"] == 2
-    # An unsigned tag and one signed by a key that is not allowed.
-    project.git("tag", "-a", "churn#dev#9", "-m", "Assigning stage dev", "churn@v0.1.0^{}")
-    project.git("-c", f"user.signingkey={other}", "tag", "-s", "churn#qa#10", "-m", "Assigning stage qa", "churn@v0.1.0^{}")
-    findings = _verify(project, "--offline", code=1)["findings"]
-    bad = sorted(f["ref"] for f in findings if "not signed" in f["problem"])
-    assert bad == ["churn#dev#9", "churn#qa#10"]
