@@ -76,9 +76,11 @@ def test_with_signing_a_pickle_needs_a_verified_tag(released, isolate: Path) -> 
     other, _ = ssh_key(isolate, "mallory")
     project.git("config", "gpg.format", "ssh")
     project.git("config", "user.signingkey", key)
-    project.write(".mlver/allowed_signers", f"test@example.com namespaces=\"git\" {public}\n")
+    # The trust root lives outside the tree (mlver.api.trust): the user's git config.
+    (isolate / "allowed_signers").write_text(f"test@example.com namespaces=\"git\" {public}\n")
+    project.git("config", "gpg.ssh.allowedSignersFile", str(isolate / "allowed_signers"))
     config = yaml.safe_load((project.root / "mlver.yaml").read_text())
-    config.update(signing=True, allowed_signers=".mlver/allowed_signers")
+    config.update(signing=True)
     project.write("mlver.yaml", yaml.safe_dump(config))
     project.commit_all("sign tags")
     with pytest.raises(UntrustedModel, match="tag reg@v0.1.0 is not signed"):
