@@ -22,6 +22,10 @@ class MlverError(Exception):
     exit_code: ExitCode = ExitCode.ERROR
 
     def __init__(self, message: str, hint: str = "") -> None:
+        from mlver.formats import redact
+
+        # A URL's userinfo never reaches a message, whoever shows it (the CLI, a notebook, a log).
+        message, hint = redact(message), redact(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint

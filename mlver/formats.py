@@ -1,6 +1,7 @@
-"""Numbers as people read them, shared by the terminal renderer and the templates."""
+"""Numbers and text as people read them, shared by the terminal renderer and the templates."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -14,3 +15,31 @@ def size(n: Any, missing: str = "-") -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{n} B"
+
+
+# -- text that reaches a terminal, a PR comment or a log ----------------------
+
+# C0 controls but tab and newline, DEL, C1 controls (a terminal reads \x9b as
+# CSI), and the bidi overrides that make text read other than it is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]*)(:[^/\s@]*)?@")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as its escape (``\\x1b``),
+    so a tagger name, a note or a column name cannot move the cursor, clear
+    the screen or retitle a terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def redact(text: str) -> str:
+    """``text`` with the secrets of URLs' userinfo replaced by ``***``:
+    ``https://deploy:TOKEN@host`` -> ``https://deploy:***@host``, and a bare
+    token as user of an http(s) URL -> ``https://***@host``."""
+    def hide(m: re.Match[str]) -> str:
+        scheme, user, password = m.group(1), m.group(2), m.group(3)
+        if password is not None:
+            return f"{scheme}{user}:***@"
+        return f"{scheme}***@" if scheme.lower().startswith("http") else m.group()
+
+    return _USERINFO.sub(hide, text)

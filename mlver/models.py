@@ -230,6 +230,12 @@ class ReviewResult:
     plots: tuple[str, ...] = ()  # PNG files written with --plots
     report: str | None = None  # the markdown file written with -o
     plots_url: str | None = None  # where the report links the plots from
+    # What the pull request changes in the code: `git diff --numstat` of
+    # base_commit..head_commit without mlver's own outputs (never a record's word).
+    code: dict[str, Any] = field(default_factory=dict)
+    # Review settings (gates, policy, signing, remotes) head changes: the
+    # review ran with the base's, and these apply once merged.
+    config_changes: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,16 @@ def spec_from(name: str, raw: Any) -> ModelSpec:
     )
 
 
+def parse_config(content: bytes | str, where: str = CONFIG) -> dict[str, Any]:
+    """mlver.yaml's content (of the work tree or of any commit) as a mapping."""
+    from mlver.adapters.yamlfile import safe_load
+
+    doc = safe_load(content, where) or {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{where} must be a mapping", f"fix {CONFIG}")
+    return doc
+
+
 class Project:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -61,19 +71,10 @@ class Project:
 
     @cached_property
     def config(self) -> dict[str, Any]:
-        import yaml
-
         path = self.root / CONFIG
         if not path.exists():
             return {}
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster on big files
-        try:
-            doc = yaml.load(path.read_text(), Loader=loader) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{CONFIG} is not valid YAML: {' '.join(str(exc).split())[:160]}", f"fix {CONFIG}") from exc
-        if not isinstance(doc, dict):
-            raise ConfigError(f"{CONFIG} must be a mapping", f"fix {CONFIG}")
-        return doc
+        return parse_config(path.read_bytes())
 
     def models(self) -> dict[str, ModelSpec]:
         raw = self.config.get("models") or {}

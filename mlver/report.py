@@ -4,10 +4,17 @@ review and diff reports in markdown, CI workflows.
 The only module that imports jinja2 (imported inside functions: most
 commands never render a template). Number formatting for markdown lives
 here too, so ``mlver diff --md`` and ``mlver review`` print the same tables.
+
+Every value a markdown template prints is escaped on the way out (the
+environment's ``finalize``, so no template can forget it): a column name,
+data path, note or param of a pull request cannot add a gate line, raw
+HTML, an image or a table cell to the report. Markup the templates build
+themselves is marked safe (``code``, macros, ``summary``).
 """
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -17,6 +24,47 @@ from mlver.models import ModelDiff, ReviewResult
 
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
 COLUMNS_SHOWN = 12  # per data input; the rest are summarised in one line
+# What markdown (GitHub's and GitLab's) reads as markup inside a line:
+# emphasis, code, links and images, raw HTML and entities, table cells,
+# strikethrough; and an @mention, which notifies whoever it names.
+_MARKDOWN = re.compile(r"[\\`*_\[\]<|~&]|(?<!\w)@")
+
+
+def _safe(text: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+def md(value: Any) -> Any:
+    """Any value as literal text on one markdown line."""
+    if hasattr(value, "__html__"):
+        return value  # markup a template or macro built, its values escaped already
+    text = formats.printable(formats.redact(str(value))).replace("\r", " ").replace("\n", " ")
+    return _safe(_MARKDOWN.sub(lambda m: "\\" + m.group(), text))
+
+
+def code(value: Any) -> Any:
+    """A value as an inline code span (where backslash escapes do not work):
+    a fence longer than any run of backticks in it, pipes escaped for tables."""
+    text = formats.printable(formats.redact(num(value))).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return _safe(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def prose(value: Any) -> Any:
+    """The project's own markdown (a model's description, intended use) as
+    markdown, but with raw HTML shown as text."""
+    text = formats.printable(str(value))
+    return _safe(text.replace("&", "&amp;").replace("<", "&lt;"))
+
+
+def link(url: Any) -> Any:
+    """A URL as a link destination: nothing in it can close the link."""
+    from urllib.parse import quote
+
+    return _safe(quote(str(url), safe=":/?&=#%+-._~"))
 
 
 @lru_cache(maxsize=1)
@@ -30,18 +78,24 @@ def _environment() -> Any:
         except FileNotFoundError:
             return None
 
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(load),
-        autoescape=lambda name: bool(name) and ".html" in name,  # card.html.j2; markdown and YAML stay raw
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    )
-    env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta, psi=psi)
-    env.globals.update(summary=summary, arrow=arrow, columns_shown=columns_shown, marker=MARKER)
-    return env
+    def environment(**kw: Any) -> Any:
+        env = jinja2.Environment(loader=jinja2.FunctionLoader(load), trim_blocks=True, lstrip_blocks=True,
+                                 keep_trailing_newline=True, **kw)
+        env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta, psi=psi,
+                           code=code, prose=prose, link=link)
+        env.globals.update(summary=summary, arrow=arrow, columns_shown=columns_shown, marker=_safe(MARKER))
+        return env
+
+    # Markdown: every printed value through md(); autoescape only so that
+    # macros hand back markup that md() lets through. HTML: Jinja's own
+    # escaping. CI workflows (YAML) are rendered from trusted values only.
+    return {"md": environment(autoescape=True, finalize=md), "html": environment(autoescape=True),
+            "raw": environment(autoescape=False)}
 
 
 def render_template(name: str, **context: Any) -> str:
-    return _environment().get_template(name).render(**context)
+    kind = "md" if ".md" in name else "html" if ".html" in name else "raw"
+    return str(_environment()[kind].get_template(name).render(**context))
 
 
 # --- formatting -------------------------------------------------------------------
@@ -77,9 +131,9 @@ def short(sha: Any, n: int = 12) -> str:
     return "–" if not sha else str(sha)[:n]
 
 
-def cell(text: Any) -> str:
-    """Text safe inside a markdown table cell."""
-    return num(text).replace("|", "\\|").replace("\n", " ")
+def cell(text: Any) -> Any:
+    """A value as markdown text (what every printed value gets anyway), numbers formatted."""
+    return md(text if hasattr(text, "__html__") else num(text))
 
 
 def arrow(row: Mapping[str, Any]) -> str:
@@ -98,8 +152,10 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary(d: ModelDiff) -> str:
-    """One line per model for the top of a report: what a reviewer looks at first."""
+def summary(d: ModelDiff, markdown: bool = True) -> Any:
+    """One line per model for the top of a report: what a reviewer looks at
+    first; markdown (its values escaped), or plain text for a terminal."""
+    lit, span, bold = (md, code, "**drift**") if markdown else (str, str, "drift")
     if d.status == "added":
         return "new model (no record on the base side)"
     if d.status == "removed":
@@ -110,13 +166,13 @@ def summary(d: ModelDiff) -> str:
     for m in d.metrics:
         if m["old"] != m["new"]:
             change = f" ({pct(m['pct'])} {arrow(m)})" if m.get("pct") is not None else ""
-            parts.append(f"{m['key']} {num(m['old'])} → {num(m['new'])}{change}")
+            parts.append(f"{lit(m['key'])} {lit(num(m['old']))} → {lit(num(m['new']))}{change}")
     if d.params:
         parts.append(_count(len(d.params), "param") + " changed")
     for x in d.data:
         if x["status"] == "unchanged":
             continue
-        prof, what = x.get("profile"), [f"`{x['path']}` {x['status']}"]
+        prof, what = x.get("profile"), [f"{span(x['path'])} {x['status']}"]
         if prof:
             rows = prof.get("rows") or {}
             if rows.get("delta"):
@@ -126,7 +182,7 @@ def summary(d: ModelDiff) -> str:
             if prof.get("columns_removed"):
                 what.append(_count(len(prof["columns_removed"]), "column") + " removed")
             if prof.get("drifted_columns"):
-                what.append("**drift** in " + ", ".join(f"`{c}`" for c in prof["drifted_columns"][:3])
+                what.append(f"{bold} in " + ", ".join(str(span(c)) for c in prof["drifted_columns"][:3])
                             + (" …" if len(prof["drifted_columns"]) > 3 else ""))
         elif x["status"] == "changed":
             what.append("hash only")
@@ -138,7 +194,8 @@ def summary(d: ModelDiff) -> str:
         parts.append(f"artifact {size(d.artifact.get('old_size'))} → {size(d.artifact.get('new_size'))}")
     if d.env:
         parts.append(_count(len(d.env), "environment change"))
-    return "; ".join(parts) or "record re-made, nothing compared changed"
+    text = "; ".join(str(p) for p in parts) or "record re-made, nothing compared changed"
+    return _safe(text) if markdown else text
 
 
 # --- the documents ------------------------------------------------------------------

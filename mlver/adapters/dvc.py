@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import yaml
 
 from mlver.errors import DvcError
 
@@ -171,10 +170,9 @@ def tracked_side_files(path: str) -> list[str]:
 
 
 def _yaml(text: bytes | str, where: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DvcError(f"{where} is not valid YAML", f"fix or restore {where}") from exc
+    from mlver.adapters.yamlfile import safe_load
+
+    return safe_load(text, where, DvcError)
 
 
 def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
@@ -350,6 +348,31 @@ def remotes_in_text(text: str) -> tuple[dict[str, Remote], str | None]:
             found[match.group(1)] = Remote(match.group(1), opts.get("url", ""), opts)
     default = parser.get("core", "remote", fallback="").strip().strip("'\"") or None
     return found, default
+
+
+def remotes_over(root: Path, repo_text: str | None, local: bool = True) -> tuple[dict[str, Remote], str | None]:
+    """The remotes as DVC would merge them if ``.dvc/config`` held
+    ``repo_text`` (e.g. the base revision's, which a pull request cannot
+    change): system, global, that text, then this machine's config.local."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc"))
+        levels = [config.load_one("system"), config.load_one("global")]
+        if local:
+            levels.append(config.load_one("local"))
+    except ConfigError as exc:
+        raise DvcError(f"DVC config is invalid: {exc}", "fix ~/.config/dvc/config or .dvc/config.local") from exc
+    repo, repo_default = remotes_in_text(repo_text) if repo_text else ({}, None)
+    sources = [(dict(level.get("remote", {})), level.get("core", {}).get("remote")) for level in levels]
+    sources.insert(2, ({n: r.options for n, r in repo.items()}, repo_default))
+    merged: dict[str, dict[str, Any]] = {}
+    default = None
+    for remotes_, core in sources:
+        for name, opts in remotes_.items():
+            merged.setdefault(name, {}).update(opts)
+        default = core or default
+    return {n: Remote(n, str(o.get("url", "")), o) for n, o in merged.items()}, default
 
 
 def cache_dir(root: Path) -> Path:

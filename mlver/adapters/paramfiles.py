@@ -21,9 +21,9 @@ def read_tree(path: Path, what: str) -> Any:
             import tomllib
 
             return tomllib.loads(text)
-        import yaml
+        from mlver.adapters.yamlfile import safe_load
 
-        return yaml.safe_load(text)
+        return safe_load(text, path.name)  # an alias bomb or a 1,000-deep nesting is malformed too
     except Exception as exc:  # every parser has its own error type
         reason = " ".join(str(exc).split())[:160]
         raise ConfigError(f"{what} file {path.name} is malformed: {reason}", f"fix {path.name}") from exc

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from mlver.adapters import git
+from mlver.adapters.yamlfile import safe_load
 from mlver.api._common import iso, load_registry, resolve_record
 from mlver.api.trust import signers
 from mlver.domain.tags import Action
@@ -22,7 +21,7 @@ def _declaration(project: Project, model: str, commits: list[str]) -> dict[str, 
     for commit in commits:
         for path, key in (("dvc.yaml", "artifacts"), (CONFIG, "models")):
             content = git.read_blob(project.root, commit, path)
-            entry = ((yaml.safe_load(content) or {}).get(key) or {}).get(model) if content else None
+            entry = ((safe_load(content, f"{path} at {commit[:12]}") or {}).get(key) or {}).get(model) if content else None
             for field, value in (entry or {}).items():
                 found.setdefault(field, value)
     return found

@@ -12,8 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from mlver.adapters import git
 from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.adapters.process import run_to_stderr
@@ -22,13 +20,13 @@ from mlver.api._common import resolve_record
 from mlver.api.storage import restore
 from mlver.errors import CodeNotFound, ConfigError
 from mlver.models import ReproduceResult
-from mlver.project import CONFIG, ModelSpec, PathLike, Project, spec_from
+from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config, spec_from
 
 
 def _spec_at(project: Project, model: str, commit: str) -> ModelSpec:
     """The model's declaration as it was at the code commit (it may have changed since)."""
     content = git.read_blob(project.root, commit, CONFIG)
-    raw = ((yaml.safe_load(content) or {}).get("models") or {}).get(model) if content else None
+    raw = (parse_config(content, f"{CONFIG} at {commit[:12]}").get("models") or {}).get(model) if content else None
     return spec_from(model, raw) if raw else project.model(model)
 
 

@@ -1,11 +1,18 @@
 """``review``: the pull request report, its gates and plots; ``ci``: the workflow that runs it.
 
 A review reads lineage records only (two ``ls-tree``, one ``cat-file`` for
-every model, one ``numstat`` per pair of code commits): no data is
-downloaded, so it costs the same for 1 KB and 1 TB of data.
+every model, one ``numstat`` of the pull request): no data is downloaded, so
+it costs the same for 1 KB and 1 TB of data.
+
+A pull request cannot steer its own review: the gates, the drift threshold
+and the remote the ``in_remote`` gate asks come from the merge base's
+mlver.yaml and .dvc/config (what head changes there is reported as a
+change), and the code table is git's own diff of merge base..head, never a
+list of paths a record of head claims.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -14,13 +21,103 @@ from mlver.adapters import git
 from mlver.api.diffs import Found, collect_records, commit_of, diffs_of
 from mlver.domain import gates as g
 from mlver.domain import record as rec
-from mlver.errors import ConfigError, NoCommonHistory
+from mlver.errors import ConfigError, MlverError, NoCommonHistory
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
-from mlver.project import PathLike, Project
+from mlver.project import CONFIG, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
 SHIFTED = 3  # distribution charts per model: the columns with the highest PSI
 MIN_PSI = 0.01  # below this a column did not move enough to be worth a chart
+DVC_CONFIG = ".dvc/config"
+SETTINGS = ("review", "policy", "signing", "allowed_signers")  # the mlver.yaml keys that decide what passes
+_SECRET = re.compile(r"secret|password|token|key_id", re.I)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Side:
+    """What one revision says about how to review: its mlver.yaml and .dvc/config."""
+
+    doc: dict[str, Any]
+    dvc_config: str | None
+    problem: str | None = None  # head's mlver.yaml could not be read
+
+
+def _side(project: Project, commit: str, label: str, strict: bool) -> _Side:
+    blobs = git.read_blobs(project.root, [f"{commit}:{CONFIG}", f"{commit}:{DVC_CONFIG}"])
+    content, dvc_config = blobs.get(f"{commit}:{CONFIG}"), blobs.get(f"{commit}:{DVC_CONFIG}")
+    text = dvc_config.decode(errors="replace") if dvc_config is not None else None
+    try:
+        return _Side(parse_config(content, f"{CONFIG} at {label}") if content else {}, text)
+    except ConfigError as exc:
+        if strict:
+            raise
+        return _Side({}, text, exc.message)
+
+
+def _declared(side: _Side) -> dict[str, dict[str, Any]]:
+    models = side.doc.get("models")
+    return {str(k): v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
+
+
+def _settings(side: _Side) -> dict[str, Any]:
+    """The settings a review and the registry's checks depend on, flattened to ``a.b.c``."""
+    from mlver.adapters import dvc
+
+    flat: dict[str, Any] = {}
+    for key in SETTINGS:
+        if key in side.doc:
+            flat.update(rec.flatten({key: side.doc[key]}))
+    if side.problem:
+        flat[CONFIG] = f"unreadable: {side.problem}"
+    if side.dvc_config is not None:
+        try:
+            remotes, default = dvc.remotes_in_text(side.dvc_config)
+        except MlverError as exc:
+            flat[DVC_CONFIG] = f"unreadable: {exc.message}"
+        else:
+            flat[f"{DVC_CONFIG}: core.remote"] = default
+            for name, remote in remotes.items():
+                for option, value in remote.options.items():
+                    flat[f"{DVC_CONFIG}: remote.{name}.{option}"] = "***" if _SECRET.search(option) else value
+    return {k: v for k, v in flat.items() if v is not None}
+
+
+def config_changes(base: _Side, head: _Side) -> list[dict[str, Any]]:
+    """Every review setting head changes: (setting, base value, head value)."""
+    old, new = _settings(base), _settings(head)
+    return [{"setting": k, "base": old.get(k), "head": new.get(k)}
+            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
+
+def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> dict[str, Any]:
+    """``git diff --numstat merge_base head`` less the files mlver writes
+    itself when it records: records, dvc.lock, the models' .dvc files, and
+    the metrics files the base declares (head could declare train.py one)."""
+    skip: set[str] = set()
+    for side in (base, head_side):
+        for spec in _declared(side).values():
+            if isinstance(spec.get("path"), str):
+                skip.add(spec["path"].rstrip("/") + ".dvc")  # DVC's metadata, never code
+    skip |= {spec["metrics"] for spec in _declared(base).values() if isinstance(spec.get("metrics"), str)}
+    files = [
+        {"path": path, "added": added, "removed": removed}
+        for path, added, removed in git.numstat(project.root, merge_base, head)
+        if not (path in skip or path.startswith(rec.RECORDS_DIR + "/") or path.rsplit("/", 1)[-1] == "dvc.lock")
+    ]
+    return {"old_commit": merge_base, "new_commit": head, "files": files,
+            "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files)}
+
+
+def _base_store(project: Project, base: _Side) -> tuple[str, Any]:
+    """The default remote as the base's .dvc/config names it, with this
+    machine's own settings (credentials, a local default) over it; a
+    config.local committed by the pull request is not this machine's."""
+    from mlver.adapters import dvc
+    from mlver.api.storage import store_among
+
+    local = not git.tracked(project.root, ".dvc/config.local")
+    remotes, default = dvc.remotes_over(project.root, base.dvc_config, local=local)
+    return store_among(project, remotes, default)  # raises RemoteError for a remote it cannot reach
 
 
 def _base_rev(project: Project, base: str | None) -> str:
@@ -53,11 +150,11 @@ def _remote_missing(store: Any, record: Record, sizes: dict[str, int | None]) ->
 
 
 def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Found, diffs: list[ModelDiff],
-           old_commit: str, new_commit: str, model: str | None) -> list[GateResult]:
+           old_commit: str, new_commit: str, model: str | None, base: _Side, declared: set[str]) -> list[GateResult]:
     records = {n: (found[(n, old_commit)][0], found[(n, new_commit)][0]) for n in names}
     metrics = {n: set((o.doc.get("metrics") if o else None) or {}) | set((h.doc.get("metrics") if h else None) or {})
                for n, (o, h) in records.items()}
-    g.check_names(config, set(names) | set(project.models()), metrics, only=model)
+    g.check_names(config, set(names) | declared, metrics, only=model)
     by_model = {d.model: d for d in diffs}
     subjects = sorted(set(names) | ({n for n in config.gates if n != g.ALL} if model is None else {model} & set(config.gates)))
     results: list[GateResult] = []
@@ -81,9 +178,7 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
             results.append(g.check_drift(name, gates.max_drift, d.data if d else [], new_model=old is None))
         if gates.in_remote:
             if store is None:
-                from mlver.api.storage import remote_store
-
-                remote, store = remote_store(project)  # raises RemoteError for a remote it cannot reach
+                remote, store = _base_store(project, base)
             results.append(g.check_remote(name, remote, *_remote_missing(store, new, sizes)))
         if gates.intact:
             code = (new.doc.get("code") or {}).get("commit")
@@ -164,14 +259,12 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
 def review(base: str | None = None, head: str = "HEAD", model: str | None = None, plots: str | None = None,
            plots_url: str | None = None, threshold: float | None = None, repo: PathLike = None) -> ReviewResult:
     """What merging ``head`` into ``base`` changes in every model (or ``model``),
-    and the gates of mlver.yaml's ``review`` section checked on head.
+    and the gates of the merge base's mlver.yaml ``review`` section checked on head.
 
     Compares head with the merge base of the two, as a pull request does.
     ``plots``: a folder to write PNG charts into.
     """
     project = Project.find(repo)
-    config = g.parse_review(project.config.get("review"))
-    threshold = config.drift_threshold if threshold is None else threshold
     base = _base_rev(project, base)
     base_commit, head_commit = commit_of(project, base, "base revision"), commit_of(project, head, "head revision")
     merge_base = git.merge_base(project.root, base_commit, head_commit)
@@ -180,14 +273,21 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
     old_label = base if merge_base == base_commit else merge_base[:12]
     if head == "HEAD":  # name the branch under review when there is one
         head = git.run(project.root, "symbolic-ref", "-q", "--short", "HEAD", check=False).strip() or head
+    base_side = _side(project, merge_base, f"the merge base {merge_base[:12]}", strict=True)
+    head_side = _side(project, head_commit, head, strict=False)
+    config = g.parse_review(base_side.doc.get("review"))
+    threshold = config.drift_threshold if threshold is None else threshold
     names, found = collect_records(project, merge_base, head_commit, old_label, head, model)
-    diffs = diffs_of(project, names, found, merge_base, head_commit, old_label, head, threshold)
-    results = _gates(project, config, names, found, diffs, merge_base, head_commit, model)
+    code = _pr_code(project, merge_base, head_commit, base_side, head_side)
+    diffs = [dataclasses.replace(d, code=code)
+             for d in diffs_of(project, names, found, merge_base, head_commit, old_label, head, threshold)]
+    declared = set(_declared(base_side)) | set(_declared(head_side))
+    results = _gates(project, config, names, found, diffs, merge_base, head_commit, model, base_side, declared)
     written = _plots(project, Path(plots), diffs, found, merge_base, head_commit) if plots else []
     return ReviewResult(
         base=base, base_commit=merge_base, head=head, head_commit=head_commit, diffs=tuple(diffs),
         gates=tuple(results), ok=all(r.passed for r in results), drift_threshold=threshold,
-        plots=tuple(written), plots_url=plots_url,
+        plots=tuple(written), plots_url=plots_url, code=code, config_changes=tuple(config_changes(base_side, head_side)),
     )
 
 

@@ -86,6 +86,12 @@ def store_for(remote: dvc.Remote, config_dir: Path | None) -> Store:
 def remote_store(project: Project, name: str | None = None) -> tuple[str, Store]:
     """The named (or default) remote as an object store."""
     remotes, default = dvc.remotes(project.root)
+    return store_among(project, remotes, default, name)
+
+
+def store_among(project: Project, remotes: dict[str, dvc.Remote], default: str | None,
+                name: str | None = None) -> tuple[str, Store]:
+    """The named (or default) one of ``remotes`` as an object store."""
     name = name or default
     if not name:
         raise RemoteError("no default remote is configured", "set one with `mlver init` or `mlver remote add NAME URL --default`")

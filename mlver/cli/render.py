@@ -264,10 +264,13 @@ def _review(r: m.ReviewResult) -> str:
     if r.diffs:
         from mlver.report import summary
 
-        lines.append(_indent(table(["MODEL", "STATUS", "SUMMARY"], [(d.model, d.status, summary(d).replace("`", "").replace("**", ""))
+        lines.append(_indent(table(["MODEL", "STATUS", "SUMMARY"], [(d.model, d.status, summary(d, markdown=False))
                                                                      for d in r.diffs])))
     for g in r.gates:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
+    if r.config_changes:
+        lines.append(f"  review configuration changed in this pull request (the merge base's was used): "
+                     + "; ".join(f"{c['setting']}: {_num(c['base'])} -> {_num(c['head'])}" for c in r.config_changes))
     lines += [f"  plot: {p}" for p in r.plots]
     return "\n".join(lines)
 
@@ -389,17 +392,25 @@ def _indent(text: str, by: str = "  ") -> str:
     return "\n".join(by + line for line in text.splitlines())
 
 
+def human(text: str) -> str:
+    """Every string mlver writes for people passes here: control characters
+    (a tagger name's ``\\x1b[2J``) are shown as escapes, not obeyed, and the
+    secrets in URLs are masked."""
+    return formats.printable(formats.redact(text))
+
+
 def render(result: Any, as_json: bool = False, kind: type | None = None) -> None:
     """Write a result to stdout: one JSON document, or the human form."""
     if as_json:
-        click.echo(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False))
+        # Exact values (JSON escapes control characters itself), but never a secret.
+        click.echo(formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False)))
         return
     if isinstance(result, list):
         item_type = kind or (type(result[0]) if result else None)
         renderer = _LIST_RENDERERS.get(item_type) if item_type else None
-        click.echo(renderer(result) if renderer else json.dumps(_plain(result), indent=2))
+        click.echo(human(renderer(result) if renderer else json.dumps(_plain(result), indent=2)))
         return
-    click.echo(_RENDERERS[type(result)](result))
+    click.echo(human(_RENDERERS[type(result)](result)))
 
 
 def write_text(text: str, out: str | None = None) -> None:
@@ -410,17 +421,17 @@ def write_text(text: str, out: str | None = None) -> None:
         Path(out).write_text(text)
         click.echo(f"wrote {out}", err=True)
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(human(text), nl=not text.endswith("\n"))
 
 
 def error(message: str, hint: str = "") -> None:
-    click.echo(_style("error: ", fg="red") + message, err=True)
+    click.echo(_style("error: ", fg="red") + human(message), err=True)
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {human(hint)}", err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    click.echo(f"warning: {human(message)}", err=True)
 
 
 class Progress:

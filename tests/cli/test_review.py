@@ -16,6 +16,7 @@ PASSING = {"churn": {"metrics": {"accuracy": {"min": 0.5, "max_drop": 0.01}}, "i
 
 
 def set_review(p: Project, review: dict[str, Any] | None, commit: bool = True) -> None:
+    """Review settings on the current branch."""
     config = yaml.safe_load((p.root / "mlver.yaml").read_text())
     if review is None:
         config.pop("review", None)
@@ -24,6 +25,16 @@ def set_review(p: Project, review: dict[str, Any] | None, commit: bool = True) -
     p.write("mlver.yaml", yaml.safe_dump(config, sort_keys=False))
     if commit:
         p.commit_all("review settings")
+
+
+def set_base_review(p: Project, review: dict[str, Any] | None) -> None:
+    """Review settings on main, merged into the branch under review: the
+    gates a review applies are the merge base's."""
+    branch = p.git("symbolic-ref", "--short", "HEAD").strip()
+    p.git("checkout", "-q", "main")
+    set_review(p, review)
+    p.git("checkout", "-q", branch)
+    p.git("merge", "-q", "--no-edit", "main")
 
 
 @pytest.fixture
@@ -46,7 +57,7 @@ def review(p: Project, *args: str, code: int) -> Any:
 
 
 def test_report_has_the_numbers(pr: Project, tmp_path: Path) -> None:
-    set_review(pr, {"gates": PASSING})
+    set_base_review(pr, {"gates": PASSING})
     out = tmp_path / "report.md"
     run = review(pr, "-o", str(out), code=0)
     md = out.read_text()
@@ -63,11 +74,11 @@ def test_report_has_the_numbers(pr: Project, tmp_path: Path) -> None:
         "| ⚠️ **drift** |",
         "| `train.py` | 1 | 0 |", "| `params.yaml` | 1 | 1 |",  # code, with line counts
         "**Artifact** `models/churn.pkl`",
-        "- [x] ✅ `churn` metric:accuracy:min: accuracy 0.53026 >= min 0.5",
-        "- [x] ✅ `churn` metric:accuracy:max_drop: accuracy did not drop (0.5102 -> 0.53026), max drop 0.01",
-        "- [x] ✅ `churn` intact: digest valid",
+        "- [x] ✅ `churn` `metric:accuracy:min`: accuracy 0.53026 >= min 0.5",
+        "- [x] ✅ `churn` `metric:accuracy:max_drop`: accuracy did not drop (0.5102 -> 0.53026), max drop 0.01",
+        "- [x] ✅ `churn` `intact`: digest valid",
     ):
-        assert needle in md, needle
+        assert needle in md, needle + "\n" + md
     age_row = next(line for line in md.splitlines() if line.startswith("| `age` |"))
     income_row = next(line for line in md.splitlines() if line.startswith("| `income` |"))
     assert float(age_row.split("|")[6]) > 1.0 and float(income_row.split("|")[6]) < 0.05  # PSI
@@ -77,7 +88,7 @@ def test_report_has_the_numbers(pr: Project, tmp_path: Path) -> None:
 
 
 def test_failing_gates_exit_1_and_json(pr: Project) -> None:
-    set_review(pr, {"drift_threshold": 0.3, "gates": {"churn": {
+    set_base_review(pr, {"drift_threshold": 0.3, "gates": {"churn": {
         "metrics": {"accuracy": {"min": 0.6}, "rows": {"max_rise": "10%"}}, "max_drift": 0.25, "in_remote": True}}})
     run = review(pr, "--json", code=1)
     result = run.json()
@@ -98,7 +109,7 @@ def test_failing_gates_exit_1_and_json(pr: Project) -> None:
     gates = {g["gate"]: g for g in review(pr, "--json", code=1).json()["gates"]}
     assert gates["in_remote"]["passed"] and gates["in_remote"]["detail"] == "2 objects in remote mlver-local"
     markdown = review(pr, code=1).stdout
-    assert "## ❌ mlver review" in markdown and "- [ ] ❌ `churn` metric:accuracy:min: accuracy 0.53026 < min 0.6" in markdown
+    assert "## ❌ mlver review" in markdown and "- [ ] ❌ `churn` `metric:accuracy:min`: accuracy 0.53026 \\< min 0.6" in markdown
 
 
 def test_plots_are_written(pr: Project, tmp_path: Path) -> None:
@@ -128,6 +139,8 @@ def test_diff_defaults_to_the_merge_base_and_prints_markdown(pr: Project) -> Non
 
 
 def test_models_added_and_removed_are_reported_not_errors(pr: Project) -> None:
+    # The base's gates may name a model the pull request adds.
+    set_base_review(pr, {"gates": {"fraud": {"metrics": {"accuracy": {"max_drop": 0.01}}}}})
     pr.ok("model", "add", "fraud", "--path", "models/churn.pkl", "--data", "data/train.csv",
           "--params", "params.yaml", "--metrics", "metrics.json", "--command", "python train.py")
     pr.commit_all("declare fraud")
@@ -139,7 +152,6 @@ def test_models_added_and_removed_are_reported_not_errors(pr: Project) -> None:
     assert d["status"] == "added"
     [d] = pr.ok("diff", "fraud@feature", "fraud@main", "--json").json()
     assert d["status"] == "removed"
-    set_review(pr, {"gates": {"fraud": {"metrics": {"accuracy": {"max_drop": 0.01}}}}})
     [gate] = review(pr, "--json", code=0).json()["gates"]
     assert gate["passed"] and "no base value to compare (new model)" in gate["detail"]
     only = review(pr, "--model", "churn", "--json", code=0).json()
@@ -150,14 +162,14 @@ def test_bad_input(pr: Project) -> None:
     run = pr.fails("review", "--base", "no-such-branch")
     assert "base revision 'no-such-branch' does not exist" in run.stderr and "git fetch origin no-such-branch" in run.stderr
     assert "revision 'nope' does not exist" in pr.fails("diff", "nope", "HEAD").stderr
-    set_review(pr, {"gates": {"churn": {"metrics": {"acuracy": {"min": 0.5}}}}})
+    set_base_review(pr, {"gates": {"churn": {"metrics": {"acuracy": {"min": 0.5}}}}})
     run = pr.fails("review", "--base", "main")
     assert "names 'acuracy', which churn does not record (it records: accuracy, rows)" in run.stderr
-    set_review(pr, {"gates": {"nope": {"intact": True}}})
+    set_base_review(pr, {"gates": {"nope": {"intact": True}}})
     assert "names model 'nope'" in pr.fails("review", "--base", "main").stderr
-    set_review(pr, {"gates": {"churn": {"metrics": {"accuracy": {"minimum": 0.5}}}}})
+    set_base_review(pr, {"gates": {"churn": {"metrics": {"accuracy": {"minimum": 0.5}}}}})
     assert "must map some of min, max, max_drop, max_rise" in pr.fails("review", "--base", "main").stderr
-    set_review(pr, {"gates": {"churn": {"max_drift": "high"}}})
+    set_base_review(pr, {"gates": {"churn": {"max_drift": "high"}}})
     assert "review.gates.churn.max_drift must be a number" in pr.fails("review", "--base", "main").stderr
 
 
@@ -206,7 +218,7 @@ def test_records_of_another_mlver(pr: Project) -> None:
 
 
 def test_intact_gate_catches_edited_records_and_foreign_code(pr: Project) -> None:
-    set_review(pr, {"gates": {"*": {"intact": True}}})
+    set_base_review(pr, {"gates": {"*": {"intact": True}}})
     path = pr.root / ".mlver/records/churn.json"
     doc = json.loads(path.read_text())
     doc["metrics"]["accuracy"] = 0.99
@@ -219,3 +231,4 @@ def test_intact_gate_catches_edited_records_and_foreign_code(pr: Project) -> Non
     _commit_record(pr, seal(doc))
     [gate] = review(pr, "--json", code=1).json()["gates"]
     assert "is not an ancestor of head" in gate["detail"] and "digest" not in gate["detail"]
+
