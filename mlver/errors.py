@@ -401,3 +401,43 @@ class ModelNotInRepository(MlverError):
         listed = f" (it has: {', '.join(known)})" if known else " (it has no mlver/GTO tags)"
         super().__init__(f"{url} has no released model {model!r}{listed}",
                          "check the model name and the repository URL; release it there with `mlver release`")
+
+
+class UntrustedInput(MlverError):
+    """Something read from a record, ``.dvc`` file, ``dvc.lock``, manifest or
+    remote that mlver refuses to act on (a path that would leave its place, a
+    hash that is not a hash, a document nested or sized past reason).
+
+    ``what`` names the field, ``value`` is what was found, ``where`` the
+    document it came from."""
+
+    def __init__(self, what: str, value: object, where: str, why: str,
+                 hint: str = "it was edited by hand or crafted: inspect it (`git log -p`) before trusting it") -> None:
+        self.what = what
+        self.value = value
+        self.where = where
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:60] + "..." + shown[-12:]
+        super().__init__(f"{where}: {what} {shown} is refused: {why}", hint)
+
+
+class UnsafePath(UntrustedInput):
+    """A path that is absolute, climbs out with '..', or resolves (through a symlink) outside its destination."""
+
+
+class BadHash(UntrustedInput):
+    """A content hash that is not DVC's md5 (32 lowercase hex digits, '.dir' for a directory)."""
+
+
+class InputTooLarge(UntrustedInput):
+    """A document deeper or larger than any mlver writes."""
+
+
+class NameTooLong(InvalidName):
+    def __init__(self, kind: str, name: str, limit: int) -> None:
+        MlverError.__init__(
+            self,
+            f"invalid {kind} name {name[:40]!r}...: it has {len(name)} characters, at most {limit} are allowed",
+            f"pick a shorter name (e.g. `{name[:20].rstrip('-')}`)",
+        )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+from mlver.domain import validate
 from mlver.errors import DvcError
 
 LOCK_FILE = "dvc.lock"
@@ -182,7 +183,8 @@ def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
     if not outs or "md5" not in outs[0]:
         return None
     entry = outs[0]
-    return Out(path=path, md5=entry["md5"], size=entry.get("size"), nfiles=entry.get("nfiles"))
+    md5 = validate.check_md5(entry["md5"], dvcfile_for(path), "outs[0].md5")
+    return Out(path=path, md5=md5, size=entry.get("size"), nfiles=entry.get("nfiles"))
 
 
 def read_dvcfile_out(root: Path, path: str) -> Out | None:
@@ -207,7 +209,7 @@ def outs_from_lock_entries(entries: list[dict[str, Any]], wdir: str = "") -> lis
     return [
         Out(
             path=os.path.normpath(os.path.join(wdir, e["path"])),
-            md5=e.get("md5", ""),
+            md5=validate.check_md5(e["md5"], LOCK_FILE, f"md5 of {e['path']}") if e.get("md5") else "",
             size=e.get("size"),
             nfiles=e.get("nfiles"),
         )
@@ -329,6 +331,18 @@ def remote_levels(root: Path) -> dict[str, str]:
     return found
 
 
+def own_endpoints(root: Path | None) -> set[str]:
+    """Endpoint URLs of the S3 remotes this user configured: every config level
+    of the project at ``root``, or outside a project the global and system ones."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        config = Config(dvc_dir=str(root / ".dvc") if root and (root / ".dvc").is_dir() else None)
+    except ConfigError:
+        return set()
+    return {str(o["endpointurl"]).rstrip("/") for o in config.get("remote", {}).values() if o.get("endpointurl")}
+
+
 def remotes_in_text(text: str) -> tuple[dict[str, Remote], str | None]:
     """The remotes of one config file's content (e.g. ``.dvc/config`` at a
     commit of a repository we have no clone of), without importing dvc."""
@@ -387,17 +401,23 @@ def cache_dir(root: Path) -> Path:
 
 
 def object_relpath(md5: str) -> str:
-    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``."""
+    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``.
+
+    The last line of defence: every store builds its paths and keys here, so
+    a hash that is not one never becomes a path (``//etc/x``, ``../..``)."""
+    validate.check_md5(md5, "an object name")
     return f"{md5[:2]}/{md5[2:]}"
 
 
 
-def parse_dir_manifest(content: bytes) -> list[tuple[str, str]]:
-    """(relpath, md5) for every file of a ``.dir`` object."""
+def parse_dir_manifest(content: bytes, where: str = "a directory manifest") -> list[tuple[str, str]]:
+    """(relpath, md5) for every file of a ``.dir`` object, each relpath safe
+    to join to the directory (see ``validate.check_manifest``)."""
     import json
 
     try:
         entries = json.loads(content)
-        return [(e["relpath"], e["md5"]) for e in entries]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise DvcError("a directory manifest (.dir object) is corrupt", "re-add the directory with `mlver data add`") from exc
+        pairs = [(e["relpath"], e["md5"]) for e in entries]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise DvcError(f"{where} (.dir object) is corrupt", "re-add the directory with `mlver data add`") from exc
+    return validate.check_manifest(pairs, where)

@@ -86,7 +86,7 @@ class S3Store:
 
     def __init__(self, name: str, url: str, endpoint_url: str | None = None, region: str | None = None,
                  access_key_id: str | None = None, secret_access_key: str | None = None,
-                 session_token: str | None = None, profile: str | None = None) -> None:
+                 session_token: str | None = None, profile: str | None = None, anonymous: bool = False) -> None:
         self.name = name
         self.url = url
         self.bucket, self.prefix = parse_url(url)
@@ -97,6 +97,8 @@ class S3Store:
             ("aws_access_key_id", access_key_id), ("aws_secret_access_key", secret_access_key),
             ("aws_session_token", session_token), ("profile_name", profile), ("region_name", region),
         ) if v}
+        # Unsigned requests: nothing of the user's credentials reaches an endpoint they did not choose.
+        self.anonymous = anonymous
         self._client: Any = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
@@ -108,6 +110,7 @@ class S3Store:
         with self._lock:
             if self._client is None:
                 import boto3
+                from botocore import UNSIGNED
                 from botocore.config import Config
 
                 session = boto3.session.Session(**self._session_args)
@@ -115,13 +118,16 @@ class S3Store:
                     max_pool_connections=max(self.jobs, 10) + 10,
                     connect_timeout=10, read_timeout=60,
                     retries={"max_attempts": 3, "mode": "standard"},
+                    **({"signature_version": UNSIGNED} if self.anonymous else {}),
                 )
                 self._client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
             return self._client
 
     def key(self, md5: str) -> str:
-        rel = f"files/md5/{object_relpath(md5)}"
-        return f"{self.prefix}/{rel}" if self.prefix else rel
+        return self._root() + object_relpath(md5)
+
+    def _root(self) -> str:
+        return f"{self.prefix}/files/md5/" if self.prefix else "files/md5/"
 
     def _fail(self, exc: BaseException, action: str) -> RemoteError:
         kind, detail = _why(exc)
@@ -160,7 +166,7 @@ class S3Store:
         return {m for m in md5s if m in self._sizes}
 
     def _list_all(self) -> None:
-        root = self.key("00")[: -len("00/")]  # "<prefix>/files/md5/"
+        root = self._root()
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root)
             for page in pages:
@@ -193,17 +199,34 @@ class S3Store:
                               max_concurrency=10, use_threads=True)
 
     def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
+        """Upload ``src`` as object ``md5``, hashing the very bytes sent: an
+        object whose content is not its name never stays in the bucket."""
+        key = self.key(md5)
+        expected = md5.removesuffix(".dir")
         size = src.stat().st_size
         try:
             if size < MULTIPART:
                 # One request; the transfer manager's thread hand-off would cost more than the upload.
-                with open(src, "rb") as fh:
-                    self.client.put_object(Bucket=self.bucket, Key=self.key(md5), Body=fh)
+                body = src.read_bytes()
+                if hashlib.md5(body).hexdigest() != expected:
+                    raise _changed(src, hashlib.md5(body).hexdigest(), md5)
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
+                size = len(body)
                 if progress:
                     progress(size)
             else:
-                self.client.upload_file(str(src), self.bucket, self.key(md5),
-                                        Config=self._transfer_config(), Callback=progress)
+                # A stream without seek makes the transfer manager read it in
+                # order (parts still go up in parallel), so it can be hashed as sent.
+                with open(src, "rb") as fh:
+                    stream = _HashingReader(fh)
+                    self.client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
+                                               Callback=progress)
+                if stream.digest.hexdigest() != expected:
+                    self.client.delete_object(Bucket=self.bucket, Key=key)
+                    raise _changed(src, stream.digest.hexdigest(), md5)
+                size = stream.size
+        except StorageError:
+            raise
         except OSError as exc:
             if not _is_botocore(exc):
                 raise
@@ -306,6 +329,26 @@ class S3Store:
             return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
         except Exception as exc:
             raise self._fail(exc, "sign a URL") from exc
+
+
+class _HashingReader:
+    """A read-only, unseekable view of a file that hashes what is read through it."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self.digest = hashlib.md5()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._fh.read(n)
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        return chunk
+
+
+def _changed(src: Path, got: str, md5: str) -> StorageError:
+    return StorageError(f"{src} does not hash to its name (md5 {got}, expected {md5}); nothing was kept in the remote",
+                        "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
 
 
 def _is_botocore(exc: BaseException) -> bool:

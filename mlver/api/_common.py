@@ -6,12 +6,14 @@ from typing import Callable
 
 from mlver.adapters import git
 from mlver.domain import record as rec
+from mlver.domain import validate
 from mlver.domain.refs import Ref, parse_ref
 from mlver.domain import tags
 from mlver.domain.registry import Event, Registry, fold
 from mlver.domain.tags import Action
 from mlver.errors import (
     ConfigError,
+    InputTooLarge,
     InvalidReference,
     RecordNotFound,
     RecordTampered,
@@ -66,7 +68,17 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
 
 
 def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
-    doc = rec.loads(content, model)
+    """A record read from git, checked before any of it becomes a path, an
+    object key or a git argument (UntrustedInput otherwise): whoever could
+    push to the repository could have written it."""
+    where = f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
+    validate.check_size(content, where)
+    try:
+        doc = rec.loads(content, model)
+    except RecursionError:
+        raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
+                            "no mlver document is nested that deep") from None
+    validate.check_record(doc, where)
     return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
 
 

@@ -108,6 +108,18 @@ def _signature_findings(project: Project, events: list[Event], signing: trust.Tr
     return len(events), findings, notes
 
 
+def _escaping_paths(project: Project, label: str, record: Record) -> list[Finding]:
+    """Record paths that a pull would write outside the project, through a
+    symlink in the working tree (the record's own paths are checked on load)."""
+    from mlver.domain import validate
+
+    entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
+    return [Finding(f"{label} {e['path']}", "the path goes through a symlink that leads out of the project: "
+                    "a pull would write there", "remove the symlink (`git rm` it) or re-record the model")
+            for e in entries if e.get("path") and not validate.inside(project.root, project.root / e["path"])]
+
+
+
 def _signers_file_notes(project: Project, events: list[Event], results: dict[str, git.TagSignature]) -> list[str]:
     """The in-repo allowed-signers list is a proposal, not the trust root: say
     when it changed since the last signed release, so a key added by a commit
@@ -164,6 +176,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
             findings.append(Finding(first.label, exc.message, exc.hint))
             continue
         records[spec] = record
+        findings += _escaping_paths(project, first.label, record)
         if not record.intact:
             findings.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
                                     f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from mlver.adapters import dvc, git, gitremote
 from mlver.adapters.atomic import temp_beside
@@ -20,13 +21,14 @@ from mlver.api._common import record_from_bytes
 from mlver.api.storage import Start, _each, _locked, store_for
 from mlver.adapters.storage import Progress
 from mlver.domain import record as rec
-from mlver.domain import tags
+from mlver.domain import tags, validate
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
-from mlver.errors import (IntegrityError, InvalidReference, ModelNotInRepository, RecordNotFound, RecordTampered,
-                          RemoteError, StageNotFound, StorageError, VersionNotFound)
-from mlver.models import PulledFile, PullResult
+from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, RecordNotFound,
+                          RecordTampered, RemoteAccessError, RemoteError, StageNotFound, StorageError, VersionNotFound)
+from mlver.models import PulledFile, PullResult, Record
+from mlver.project import Project
 
 
 def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str]:
@@ -102,8 +104,35 @@ def _download(store: object, md5: str, dest: Path, where: str, progress: Progres
     return dest.stat().st_size
 
 
+def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None) -> Any:
+    """The store of a remote named by a repository we do not control.
+
+    Its ``.dvc/config`` chooses the endpoint: the user's credentials (and
+    their choice of AWS profile) go there only when the user configured that
+    endpoint themselves or passed ``trust_endpoint``; otherwise requests are
+    unsigned, which is enough for a bucket that allows public reads."""
+    options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
+    remote = dvc.Remote(remote.name, remote.url, options)
+    endpoint = str(options.get("endpointurl") or "").rstrip("/")
+    anonymous = False
+    if remote.url.startswith("s3://") and endpoint:
+        try:
+            project_root = Project.find(require_config=False).root
+        except MlverError:
+            project_root = None
+        trusted = trust_endpoint or endpoint in dvc.own_endpoints(project_root)
+        anonymous = not trusted
+        if notice:
+            how = ("with your AWS credentials (--trust-endpoint)" if trust_endpoint else
+                   "with your AWS credentials (you configured this endpoint)" if trusted else
+                   "without your AWS credentials: pass --trust-endpoint to send them")
+            notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
+    return store_for(remote, None, anonymous=anonymous)
+
+
 def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start | None = None,
-                   progress: Progress | None = None) -> PullResult:
+                   progress: Progress | None = None, trust_endpoint: bool = False,
+                   notice: Callable[[str], None] | None = None) -> PullResult:
     """Resolve ``ref`` in the repository at ``git_url`` and download its artifact, verified."""
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
         bare = Path(tmp) / "repo.git"
@@ -128,7 +157,19 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
             + (f" (it has: {', '.join(sorted(remotes))})" if remotes else ""),
             "add a shared remote there (`mlver remote add NAME s3://... --default`), push, and release again",
         )
-    store = store_for(remotes[name], None)
+    store = _store(remotes[name], git_url, trust_endpoint, notice)
+    try:
+        return _pull(store, name, record, ref, model, version, commit, label, out, start, progress)
+    except RemoteAccessError as exc:
+        if getattr(store, "anonymous", False) and exc.kind in ("access-denied", "no-credentials", "bad-credentials"):
+            exc.message += " (asked without your credentials)"
+            exc.hint = f"if you trust {store.endpoint_url}, pass --trust-endpoint to send it your AWS credentials"
+        raise
+
+
+def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: str | None, commit: str,
+          label: str, out: str | None, start: Start | None, progress: Progress | None) -> PullResult:
+    artifact = record.doc.get("artifact") or {}
     md5, where = artifact["md5"], f"{label} {artifact.get('path')}"
     name_in_repo = Path(artifact.get("path") or model).name
     dest = Path(out).resolve() if out else Path.cwd() / name_in_repo
@@ -158,7 +199,7 @@ def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, star
     if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
         raise IntegrityError(f"{where}: the directory manifest in remote {remote} is corrupt",
                              "push a good copy again with `mlver push` from a machine that has it")
-    entries = dvc.parse_dir_manifest(manifest)
+    entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlver-tmp", dir=dest.parent))
     try:
@@ -168,7 +209,7 @@ def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, star
 
         def one(entry: tuple[str, str]) -> PulledFile:
             relpath, file_md5 = entry
-            target = staging / relpath
+            target = validate.check_inside(staging, staging / relpath, f"{where}/{relpath}")
             target.parent.mkdir(parents=True, exist_ok=True)
             size = _download(store, file_md5, target, f"{where}/{relpath}", update)
             return PulledFile(str(dest / relpath), file_md5, size)

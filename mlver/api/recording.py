@@ -19,6 +19,7 @@ from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.api._common import now_iso, read_record
 from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
+from mlver.domain import validate
 from mlver.errors import ArtifactMissing, ConfigError, StorageError
 from mlver.models import RecordResult
 from mlver.project import CONFIG, ModelSpec, Project
@@ -206,6 +207,7 @@ def write_record(
             "parent": parent_ref,
             **(extra or {}),
         })
+        validate.check_record(doc, f"the new record of {spec.name}")  # never write one that pull would refuse
         try:
             write_text(root / rec.record_path(spec.name), rec.dumps(doc))
         except OSError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 from mlver.adapters import dvc
 from mlver.api.trust import resolve_record_trusted
 from mlver.api.storage import remote_store, store_for
-from mlver.errors import ConfigError, RemoteError, StorageError
+from mlver.errors import ConfigError, RecordTampered, RemoteError, StorageError
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
 from mlver.project import PathLike, Project
 
@@ -98,6 +98,8 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
     artifact = record.doc.get("artifact") or {}
     md5 = artifact.get("md5")
     label = f"{parsed.model}@{version}" if version else str(parsed)
+    if not record.intact:
+        raise RecordTampered(parsed.model, label)  # a link is handed on: it must be to what was recorded
     if not md5:
         raise StorageError(f"the record of {label} has no artifact hash", f"re-record it with `mlver record {parsed.model}`")
     if md5.endswith(".dir"):

@@ -68,7 +68,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
             data = [d for d in doc.get("data") or [] if d.get("md5")]
             in_git = git.tracked_at(project.root, commit, [d["path"] for d in data])
             restore(project, [(d["md5"], f"{label} {d['path']}", worktree / d["path"])
-                              for d in data if d["path"] not in in_git], remote)
+                              for d in data if d["path"] not in in_git], remote, within=worktree)
             if spec.params and not spec.stage:
                 now = read_params(worktree, spec.params)[1]
                 if now != doc.get("params"):

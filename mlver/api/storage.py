@@ -12,7 +12,8 @@ from mlver.adapters.atomic import temp_beside
 from mlver.adapters.storage import LocalStore, Progress, readonly
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve_record
 from mlver.domain import record as rec
-from mlver.errors import ConfigError, IntegrityError, RemoteError, StorageError
+from mlver.domain import validate
+from mlver.errors import ConfigError, IntegrityError, RecordTampered, RemoteError, StorageError
 from mlver.models import PulledFile, PullResult, Record, TransferResult
 from mlver.project import PathLike, Project
 
@@ -57,9 +58,10 @@ class _Object:
     where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
 
 
-def store_for(remote: dvc.Remote, config_dir: Path | None) -> Store:
+def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False) -> Store:
     """An object store for a DVC remote's settings (``config_dir``: where
-    relative paths start, as DVC resolves them against the config file)."""
+    relative paths start, as DVC resolves them against the config file;
+    ``anonymous``: S3 requests go unsigned, with none of the user's credentials)."""
     url = remote.url
     if url.startswith("s3://"):
         from mlver.adapters.s3 import S3Store
@@ -67,7 +69,7 @@ def store_for(remote: dvc.Remote, config_dir: Path | None) -> Store:
         opts = remote.options
         return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
                        access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
-                       session_token=opts.get("session_token"), profile=opts.get("profile"))
+                       session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous)
     if "://" in url and not url.startswith("file://"):
         scheme = url.split("://", 1)[0]
         raise RemoteError(
@@ -226,7 +228,11 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress:
 
 def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
     """Copy a cached object to ``dest`` through a temporary file, checking its md5."""
-    fd, tmp = temp_beside(dest)
+    try:
+        fd, tmp = temp_beside(dest)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise StorageError(f"{where}: cannot write {dest}: a file is in the way of its folder",
+                           "move that file away, or pull with -o to another place") from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -237,37 +243,54 @@ def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
                 f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
                 "run the pull again: it will fetch a fresh copy from the remote",
             )
-        os.replace(tmp_path, dest)
+        try:
+            os.replace(tmp_path, dest)
+        except IsADirectoryError as exc:
+            raise StorageError(f"{where}: {dest} is a folder, the record says a file goes there",
+                               "move the folder away, or pull with -o to another place") from exc
     finally:
         tmp_path.unlink(missing_ok=True)
     return dest.stat().st_size
 
 
-def restore(project: Project, wanted: list[tuple[str, str, Path]], remote: str | None = None,
-            start: Start | None = None, progress: Progress | None = None) -> tuple[list[PulledFile], int]:
+Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, destination[, folder it must stay in]
+
+
+def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
+            start: Start | None = None, progress: Progress | None = None,
+            within: Path | None = None) -> tuple[list[PulledFile], int]:
     """Put objects (md5, label, destination) in place, fetching what the cache
     lacks; everything is fetched and checked before any destination is written.
+    Every destination (each file of a directory too), with symlinks resolved,
+    must stay inside its folder (the entry's fourth item, else ``within``,
+    else the project), or nothing is written.
     Returns the files written and how many objects were downloaded."""
     cache = _cache(project)
     name, store = remote_store(project, remote)
-    plan: list[tuple[_Object, Path]] = []
-    for md5, where, path in wanted:
+    plan: list[tuple[_Object, Path, Path]] = []
+    for md5, where, path, *base in wanted:
+        root = base[0] if base else within or project.root
         obj = _Object(md5, where)
         if md5.endswith(".dir"):
             _fetch(cache, store, name, obj, None)
             manifest = cache.read(md5) or b"[]"
-            for relpath, file_md5 in dvc.parse_dir_manifest(manifest):
-                plan.append((_Object(file_md5, f"{where}/{relpath}"), path / relpath))
+            for relpath, file_md5 in dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})"):
+                # Inside the directory itself, not just the project: a symlink
+                # in it must not redirect one of its files elsewhere.
+                file = _Object(file_md5, f"{where}/{relpath}")
+                plan.append((file, validate.check_inside(path, path / relpath, file.where), root))
         else:
-            plan.append((obj, path))
-    missing = list({o.md5: o for o, _ in plan if not cache.has(o.md5)}.values())
+            plan.append((obj, path, root))
+    for obj, path, root in plan:
+        validate.check_inside(root, path, obj.where)
+    missing = list({o.md5: o for o, _, _ in plan if not cache.has(o.md5)}.values())
     there = store.existing(o.md5 for o in missing)
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = _locked(progress)
     fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update), missing))
     files = []
-    for obj, path in plan:
+    for obj, path, _ in plan:
         size = _materialise(cache, obj.md5, path, obj.where)
         files.append(PulledFile(str(path), obj.md5, size))
     return files, fetched
@@ -275,11 +298,15 @@ def restore(project: Project, wanted: list[tuple[str, str, Path]], remote: str |
 
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
          start: Start | None = None, progress: Progress | None = None, repo: PathLike = None,
-         git_url: str | None = None) -> PullResult:
+         git_url: str | None = None, trust_endpoint: bool = False,
+         notice: Callable[[str], None] | None = None) -> PullResult:
     """Restore the artifact (and data) of a version, verified against the record.
 
     With ``git_url``, no project is needed: the version is resolved in that
     repository's tags and the artifact downloaded from the record's remote.
+    An S3 endpoint that repository names gets the user's credentials only when
+    the user configured it too, or with ``trust_endpoint``; ``notice`` is told
+    which endpoint is contacted, and how, before it is.
     """
     if git_url:
         if with_data or remote:
@@ -287,15 +314,29 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
                               "drop --with-data/--remote, or clone the repository and pull there")
         from mlver.api.fetching import pull_from_repo
 
-        return pull_from_repo(ref, git_url, out, start, progress)
+        return pull_from_repo(ref, git_url, out, start, progress, trust_endpoint, notice)
+    if trust_endpoint:
+        raise ConfigError("--trust-endpoint is for --repo: a project's own remotes are the ones you configured",
+                          "drop --trust-endpoint, or add --repo GIT_URL")
     from mlver.api.trust import resolve_record_trusted
 
     project = Project.find(repo)
     parsed, record, version = resolve_record_trusted(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
+    if not record.intact:
+        raise RecordTampered(parsed.model, label)
     artifact = record.doc["artifact"]
-    wanted = [(artifact["md5"], f"{label} {artifact['path']}",
-               Path(out).resolve() if out else project.root / artifact["path"])]
+    where = f"{label} {artifact['path']}"
+    if out:
+        # -o is the user's own choice of place: an existing folder takes the
+        # file inside it, like cp; a directory artifact becomes that folder.
+        dest = Path(out).resolve()
+        if dest.is_dir() and not artifact["md5"].endswith(".dir"):
+            dest = dest / Path(artifact["path"]).name
+        wanted: list[Wanted] = [(artifact["md5"], where, dest,
+                                 dest if artifact["md5"].endswith(".dir") else dest.parent)]
+    else:
+        wanted = [(artifact["md5"], where, project.root / artifact["path"])]
     if with_data:
         wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
     files, fetched = restore(project, wanted, remote, start, progress)

@@ -35,25 +35,35 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 @click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
 @click.option("--repo", "git_url", metavar="GIT_URL",
               help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed.")
+@click.option("--trust-endpoint", is_flag=True,
+              help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
+                   "(by default only to an endpoint you configured yourself; others are asked without them).")
 @output_options
-def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url: str | None, as_json: bool) -> None:
+def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url: str | None,
+         trust_endpoint: bool, as_json: bool) -> None:
     """Restore a version's artifact (and data) from storage, md5-verified.
+
+    Nothing is written outside the project (or the -o destination): a record
+    or directory manifest naming a path that climbs out, is absolute, or goes
+    through a symlink is refused, as is a record whose digest fails. -o with
+    an existing folder puts the file inside it, like cp.
 
     With --repo, works anywhere: REF (churn, churn@v1.2.0, churn#prod) is
     resolved from that repository's tags, fetching only the one commit that
     holds the record, and the artifact comes from the remote the record
-    names (default output: its file name in the current directory).
+    names (default output: its file name in the current directory). The
+    endpoint is named on stderr before it is contacted.
 
     \b
     Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
              mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
     from mlver import api
-    from mlver.cli.render import Progress, render
+    from mlver.cli.render import Progress, render, warn
 
     progress = Progress("pull")
     result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start,
-                      progress=progress.update, git_url=git_url)
+                      progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
     progress.finish()
     render(result, as_json)
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from enum import Enum
 
 from mlver.domain.semver import SEMVER_PATTERN, Version
+from mlver.domain.validate import check_name_length
 from mlver.errors import InvalidName
 
 # Stricter than GTO's own rule (which allows '_', '/' and uppercase) so that a
@@ -69,7 +70,7 @@ class TagName:
 def check_name(name: str, kind: str = "model") -> str:
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise InvalidName(kind, name if isinstance(name, str) else repr(name))
-    return name
+    return check_name_length(name, kind)
 
 
 @lru_cache(maxsize=None)

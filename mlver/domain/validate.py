@@ -1,0 +1,187 @@
+"""Checks for everything mlver reads from a source it does not control.
+
+A record, a ``.dvc`` file, ``dvc.lock``, a ``.dir`` manifest or a remote can
+be written by someone else (a teammate's push, a cloned repository, a shared
+bucket). Before a value from one of them becomes a file name, a path to
+write or an object key, it passes through here, so each rule lives in one
+place: hashes are DVC's md5, paths are relative and stay inside their
+destination (symlinks followed, as DVC's own ``.dir`` loader demands), names
+and documents have bounded sizes.
+
+Every check raises an ``UntrustedInput`` naming the field, the value and the
+document it came from. Only ``inside`` touches the file system (it resolves
+symlinks); the rest is pure.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from mlver.errors import BadHash, InputTooLarge, NameTooLong, UnsafePath
+
+MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
+FILE_MD5 = re.compile(r"[0-9a-f]{32}")
+COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+MAX_NAME = 100  # model and stage names: a tag, a file name and a git ref component on every platform
+MAX_DEPTH = 32  # mlver writes records 6 levels deep; past this is not a record
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_PATH_BYTES = 4096
+MAX_COMPONENT_BYTES = 255
+
+
+def check_md5(value: object, where: str, what: str = "md5", directory: bool = True) -> str:
+    """DVC's md5 (``.dir`` suffix for a directory when ``directory``), before it becomes ``files/md5/ab/cd...``."""
+    pattern = MD5 if directory else FILE_MD5
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        expected = "32 lowercase hex digits" + (" (with '.dir' for a directory)" if directory else "")
+        raise BadHash(what, value, where, f"a hash is {expected}")
+    return value
+
+
+def check_commit(value: object, where: str, what: str = "commit") -> str:
+    """A full git object id, before it is handed to git (where '-x' would be an option)."""
+    if not isinstance(value, str) or not COMMIT.fullmatch(value):
+        raise BadHash(what, value, where, "a commit is 40 (or 64) lowercase hex digits")
+    return value
+
+
+def check_relpath(value: object, where: str, what: str = "path") -> str:
+    """A relative POSIX path in normal form that cannot climb out of the folder it is joined to."""
+    if not isinstance(value, str) or not value:
+        raise UnsafePath(what, value, where, "it is not a path")
+    why = None
+    if "\\" in value:
+        why = "it contains a backslash (paths use '/')"
+    elif value.startswith("/"):
+        why = "it is absolute"
+    elif _DRIVE.match(value):
+        why = "it names a drive"
+    elif _CONTROL.search(value):
+        why = "it contains control characters"
+    elif len(value.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        why = f"it is longer than {MAX_PATH_BYTES} bytes"
+    else:
+        parts = value.split("/")
+        if ".." in parts:
+            why = "it climbs out of its folder with '..'"
+        elif any(p in ("", ".") for p in parts):
+            why = "it is not in normal form (empty or '.' components)"
+        elif any(len(p.encode("utf-8", "surrogatepass")) > MAX_COMPONENT_BYTES for p in parts):
+            why = f"a component is longer than {MAX_COMPONENT_BYTES} bytes"
+        elif any(p.casefold() == ".git" for p in parts):
+            why = "it writes into a .git folder (git would run what it finds there)"
+    if why:
+        raise UnsafePath(what, value, where, why)
+    return value
+
+
+# Folders of a project that no recorded path may name: writing there would
+# rewrite git's or DVC's settings, or forge mlver's own records.
+RESERVED = (".git", ".dvc", ".mlver")
+
+
+def check_project_path(value: object, where: str, what: str = "path") -> str:
+    """A path relative to the project root (a record's artifact or data path)."""
+    path = check_relpath(value, where, what)
+    if path.split("/", 1)[0].casefold() in RESERVED:
+        raise UnsafePath(what, path, where, f"it writes into {path.split('/', 1)[0]}/, which belongs to git, DVC or mlver")
+    return path
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether writing ``path`` stays under ``root``, with every symlink of its
+    folders (and of ``root``) resolved.
+
+    The last component is not followed: mlver puts a file in place by renaming
+    onto it, which replaces a symlink there instead of writing through it.
+    """
+    name = os.path.basename(path)
+    if name in ("", ".", ".."):
+        return False
+    base = os.path.realpath(root)
+    target = os.path.join(os.path.realpath(os.path.dirname(os.path.abspath(path))), name)
+    return target != base and os.path.commonpath([base, target]) == base
+
+
+def check_inside(root: Path, path: Path, where: str, what: str = "destination") -> Path:
+    if not inside(root, path):
+        raise UnsafePath(what, str(path), where, f"it resolves outside {root} (through '..' or a symlink)",
+                         "remove the symlink on the way, or pull with -o to a folder of your choice")
+    return path
+
+
+def check_name_length(name: str, kind: str = "model") -> str:
+    if len(name) > MAX_NAME:
+        raise NameTooLong(kind, name, MAX_NAME)
+    return name
+
+
+def check_depth(doc: Any, where: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse a JSON document nested deeper than ``limit`` (without recursing ourselves)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise InputTooLarge("nesting", f"over {limit} levels", where, "no mlver document is nested that deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+
+
+def check_size(content: bytes, where: str, limit: int = MAX_RECORD_BYTES) -> None:
+    if len(content) > limit:
+        raise InputTooLarge("size", f"{len(content)} bytes", where, f"mlver reads at most {limit} bytes here")
+
+
+def check_record(doc: dict[str, Any], where: str) -> None:
+    """The fields of a lineage record that become paths, object keys or git arguments."""
+    check_depth(doc, where)
+    artifact = doc.get("artifact")
+    if artifact is not None:
+        if not isinstance(artifact, dict):
+            raise UnsafePath("artifact", artifact, where, "it is not an object")
+        _check_entry(artifact, where, "artifact")
+    data = doc.get("data")
+    if data is not None:
+        if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+            raise UnsafePath("data", data, where, "it is not a list of objects")
+        for i, entry in enumerate(data):
+            _check_entry(entry, where, f"data[{i}]")
+    for key in ("code", "parent"):
+        part = doc.get(key)
+        if isinstance(part, dict) and part.get("commit") is not None:
+            check_commit(part["commit"], where, f"{key}.commit")
+
+
+def _check_entry(entry: dict[str, Any], where: str, what: str) -> None:
+    if "path" in entry:
+        check_project_path(entry["path"], where, f"{what}.path")
+    if entry.get("md5") is not None and entry.get("md5") != "":
+        check_md5(entry["md5"], where, f"{what}.md5")
+
+
+def check_manifest(entries: Iterable[tuple[object, object]], where: str) -> list[tuple[str, str]]:
+    """A ``.dir`` manifest's (relpath, md5) entries: each path safe and file md5
+    valid, and no path listed twice or both as a file and as a folder (one
+    entry would silently replace or redirect another)."""
+    checked: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for relpath, md5 in entries:
+        path = check_relpath(relpath, where, "relpath")
+        check_md5(md5, where, f"md5 of {path}", directory=False)
+        if path in seen:
+            raise UnsafePath("relpath", path, where, "it is listed twice")
+        seen.add(path)
+        checked.append((path, md5))  # type: ignore[arg-type]
+    folders = {p.rsplit("/", 1)[0] for p in seen if "/" in p}
+    prefixes = {"/".join(f.split("/")[:i]) for f in folders for i in range(1, f.count("/") + 2)}
+    clash = sorted(seen & prefixes)
+    if clash:
+        raise UnsafePath("relpath", clash[0], where, "it is listed both as a file and as a folder")
+    return checked
