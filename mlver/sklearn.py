@@ -196,7 +196,8 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
     with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
         target = Path(tmp) / "model"
         # Exactly the record checked above, by its commit: not ref resolved a second time.
-        pull(f"{record.model}@{record.commit}", out=str(target), remote=remote, repo=project.root)
+        pull(f"{record.model}@{record.commit}", out=str(target), remote=remote, repo=project.root,
+             allow_tampered=trusted)
         types = None
         if fmt == "skops":
             found = sk.skops_types(target)

@@ -299,14 +299,16 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
          start: Start | None = None, progress: Progress | None = None, repo: PathLike = None,
          git_url: str | None = None, trust_endpoint: bool = False,
-         notice: Callable[[str], None] | None = None) -> PullResult:
+         notice: Callable[[str], None] | None = None, allow_tampered: bool = False) -> PullResult:
     """Restore the artifact (and data) of a version, verified against the record.
 
     With ``git_url``, no project is needed: the version is resolved in that
     repository's tags and the artifact downloaded from the record's remote.
     An S3 endpoint that repository names gets the user's credentials only when
     the user configured it too, or with ``trust_endpoint``; ``notice`` is told
-    which endpoint is contacted, and how, before it is.
+    which endpoint is contacted, and how, before it is. A record whose
+    digest fails is refused unless ``allow_tampered`` (the Python API's
+    explicit override, e.g. ``mlver.sklearn.load(..., trusted=True)``).
     """
     if git_url:
         if with_data or remote:
@@ -323,7 +325,7 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     project = Project.find(repo)
     parsed, record, version = resolve_record_trusted(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
-    if not record.intact:
+    if not record.intact and not allow_tampered:
         raise RecordTampered(parsed.model, label)
     artifact = record.doc["artifact"]
     where = f"{label} {artifact['path']}"
