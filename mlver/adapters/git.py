@@ -325,6 +325,21 @@ def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
     return result
 
 
+def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
+    """Committer time of each commit that exists, in one cat-file process."""
+    commits = list(dict.fromkeys(commits))
+    times = {}
+    for commit, (otype, body) in (_batch(root, commits) if commits else {}).items():
+        if otype != "commit" or body is None:
+            continue
+        for line in body.split(b"\n\n", 1)[0].split(b"\n"):
+            if line.startswith(b"committer "):
+                parts = line.rsplit(b" ", 2)
+                if len(parts) == 3 and parts[1].isdigit():
+                    times[commit] = int(parts[1])
+    return times
+
+
 def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
     """``rev:path`` -> content (None when missing), in one cat-file process."""
     specs = list(dict.fromkeys(specs))

@@ -7,18 +7,21 @@ tag signatures when signing is on.
 """
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from mlver.adapters import git
 from mlver.api import trust
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
-from mlver.api.stages import DIGEST_MARK
+from mlver.api.stages import DIGEST_MARK, FORCED_MARK, ROLLBACK_MARK
 from mlver.api.storage import remote_store
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain import tags
-from mlver.domain.registry import Event
+from mlver.domain import audit
+from mlver.domain.policy import parse_policy
+from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
@@ -44,7 +47,8 @@ def _digest_in(message: str) -> str | None:
     return None
 
 
-def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]) -> tuple[list[_Subject], list[Event]]:
+def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
+              ) -> tuple[list[_Subject], list[Event], Registry]:
     model = parse_ref(ref).model if ref else None
     registry = load_registry(project, model, detail=True, refs=refs)
     subjects: list[_Subject] = []
@@ -63,7 +67,32 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, _digest_in(message)))
-    return subjects, events
+    return subjects, events, registry
+
+
+def _history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
+    """Dates, counters, release order and the policy, replayed over every
+    model's whole history (``only``: report just these tags)."""
+    every = [e for state in registry.models.values() for e in state.events]
+    findings = audit.future_dated(every, int(time.time()))
+    findings += audit.counter_order(every)
+    findings += audit.release_order(every, lambda e: _digest_in(e.info.message if e.info else "") is not None)
+    findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
+    base = trust.base_config(project)
+    policy = parse_policy((base[1] if base else project.config).get("policy"))
+    assignments = []
+    for state in registry.models.values():
+        for e in state.events:
+            if e.tag.action is not Action.ASSIGN:
+                continue
+            record = records.get(f"{e.commit}:{rec.record_path(state.name)}")
+            message = e.info.message if e.info else ""
+            assignments.append(audit.Assignment(
+                e.name, state.name, e.tag.stage, state.version_at(e.commit) or e.commit,
+                (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
+            ))
+    findings += audit.policy_findings(policy, assignments)
+    return [f for f in findings if only is None or f.ref in only]
 
 
 def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str]:
@@ -154,7 +183,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     refs = git.tag_refs(project.root)
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(git.read_blobs, project.root, _likely_specs(refs, ref))
-        subjects, events = _subjects(project, ref, refs)
+        subjects, events, registry = _subjects(project, ref, refs)
         blobs = early.result()
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
@@ -192,6 +221,8 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
                 findings.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
                                         f"but its commit holds {record.digest[:19]}: it was moved or re-made",
                                         "restore the tag to the commit it was made on, or investigate who moved it"))
+
+    findings += _history_findings(project, registry, records, {e.name for e in events} if ref else None)
 
     # Parent links: the record each one replaced, by commit and digest.
     parents = []

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from mlver.adapters import git
 from mlver.api import trust
-from mlver.api._common import intact_record, load_registry, resolve
-from mlver.domain.policy import parse_policy
+from mlver.api._common import intact_record, iso, load_registry, resolve
+from mlver.domain.policy import breaches, parse_policy
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, ModelState
 from mlver.domain.tags import Action, TagName, check_name
@@ -15,6 +15,7 @@ from mlver.errors import (
     PolicyViolation,
     RecordNotFound,
     StageNotAllowed,
+    StagePinned,
     StageNotFound,
     UnknownModel,
 )
@@ -65,31 +66,45 @@ def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) ->
     if state.stages.get(stage) == version:
         raise PolicyViolation(f"{label} already holds stage {stage}", f"see `mlver log {parsed.model}`")
     forced: list[str] = []
-    previous = policy.previous(stage)
-    if previous and not _ever_held(state, version, previous):
-        if not force:
+    metrics = record.doc.get("metrics") or {}
+    for breach in breaches(policy, stage, _ever_held(state, version, policy.previous(stage) or ""), metrics):
+        if breach.kind == "metric":
+            raise PolicyViolation(
+                f"the {stage} gate names metric {breach.metric!r}, which {label} does not record",
+                f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(metrics)) or 'none'})",
+            )
+        if breach.kind == "order" and not force:
+            previous = policy.previous(stage)
             raise PolicyViolation(
                 f"{label} never held stage {previous}, which comes before {stage} in the policy",
                 f"promote it to {previous} first (`mlver promote {label} {previous}`), or pass --force",
             )
-        forced.append(f"skipped {previous}")
-    metrics = record.doc.get("metrics") or {}
-    for gate in policy.gates.get(stage, ()):
-        if gate.metric not in metrics:
-            raise PolicyViolation(
-                f"the {stage} gate names metric {gate.metric!r}, which {label} does not record",
-                f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(metrics)) or 'none'})",
-            )
-        failure = gate.failure(metrics[gate.metric])
-        if failure and not force:
-            raise GateFailed(f"{label} fails the {stage} gate: {failure}", "improve the model, or pass --force to override")
-        if failure:
-            forced.append(f"gate {failure}")
+        if breach.kind == "gate" and not force:
+            raise GateFailed(f"{label} fails the {stage} gate: {breach.text.removeprefix('gate ')}",
+                             "improve the model, or pass --force to override")
+        forced.append(breach.text)
     message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n{DIGEST_MARK} {record.digest}\n"
     if forced:
         message += f"{FORCED_MARK} {'; '.join(forced)}\n"
     tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message)
+    _confirm(project, parsed.model, stage, version, tag, holds=True)
     return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced))
+
+
+def _confirm(project: Project, model: str, stage: str, version: str, tag: str, holds: bool) -> None:
+    """Read the registry again after writing ``tag``: the stage must now be
+    (``holds``) or no longer be with ``version``. A tag dated in the future
+    outranks every event written before that date, so the write may have
+    changed nothing; then it is taken back and the culprit named."""
+    state = load_registry(project, model, detail=True).model(model)
+    if state is not None and (state.stages.get(stage) == version) == holds:
+        return
+    others = [e for e in _stage_events(state, stage) if e.name != tag] if state else []
+    git.delete_tag(project.root, tag)
+    blocker = max(others, key=lambda e: e.order) if others else None
+    if blocker is None:  # nothing else decides this stage: a bug, not a user's problem
+        raise RuntimeError(f"{tag} was written but the registry does not show it")
+    raise StagePinned(model, stage, version, state.stages.get(stage) if state else None, blocker.name, iso(blocker.timestamp))
 
 
 def holders(state: ModelState, stage: str) -> list[str]:
@@ -135,6 +150,7 @@ def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
         f"{ROLLBACK_MARK} {current}\n{DIGEST_MARK} {record.digest}\n"
     )
     tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message)
+    _confirm(project, name, stage, target, tag, holds=True)
     return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current)
 
 
@@ -157,6 +173,7 @@ def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
         commit = state.versions[held].commit if held in state.versions else held
         message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
         tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message)
+        _confirm(project, model, parsed.stage, held, tag, holds=False)
         return RegistryWrite("unassign", model, tag, commit, held, parsed.stage)
     if parsed.version:
         _, commit, version = resolve(project, parsed)

@@ -61,3 +61,30 @@ def parse_policy(raw: Any) -> Policy:
                 raise ConfigError(f"gate {stage}.{metric} needs numbers", "fix mlver.yaml") from exc
         gates[str(stage)] = tuple(parsed)
     return Policy(stages, gates)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One way an assignment leaves the policy."""
+
+    kind: str  # stage (not in policy.stages) | order (skipped the stage before) | metric (a gate's metric is not recorded) | gate
+    text: str  # as written into the tag message when forced: "skipped staging", "gate accuracy 0.5 < min 0.9"
+    metric: str = ""
+
+
+def breaches(policy: Policy, stage: str, held_previous: bool, metrics: Mapping[str, Any] | None) -> list[Breach]:
+    """Everything assigning ``stage`` breaks; ``held_previous``: the version
+    held the stage before it. ``metrics`` None: no record to check gates on."""
+    if policy.stages and stage not in policy.stages:
+        return [Breach("stage", f"stage {stage} is not in the policy")]
+    found = []
+    previous = policy.previous(stage)
+    if previous and not held_previous:
+        found.append(Breach("order", f"skipped {previous}"))
+    for gate in policy.gates.get(stage, ()) if metrics is not None else ():
+        value = metrics.get(gate.metric)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            found.append(Breach("metric", f"gate metric {gate.metric} not recorded", gate.metric))
+        elif (failure := gate.failure(value)):
+            found.append(Breach("gate", f"gate {failure}", gate.metric))
+    return found

@@ -1,0 +1,130 @@
+"""verify replays the registry's history without signatures: hand-made stage
+tags that skip the policy, tags dated in the future or out of counter order,
+and version tags re-made on a re-sealed record. One test per attack."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from conftest import Project
+
+POLICY = {"stages": ["dev", "staging", "prod"], "gates": {"prod": {"accuracy": {"min": 0.52}}}}
+
+
+def _findings(p: Project, *args: str) -> dict[str, str]:
+    run = p.mlver("verify", "--offline", "--json", *args)
+    assert run.exit_code == 1, run.stdout + run.stderr
+    found: dict[str, str] = {}
+    for f in run.json()["findings"]:
+        found[f["ref"]] = (found[f["ref"]] + " | " if f["ref"] in found else "") + f["problem"]
+    return found
+
+
+def _hand_tag(p: Project, tag: str, target: str, message: str, date: str | None = None) -> None:
+    """``git tag -a`` (replacing a tag of that name), dated ``date`` when given."""
+    env = {**os.environ, **({"GIT_COMMITTER_DATE": date} if date else {})}
+    subprocess.run(["git", "tag", "-f", "-a", tag, "-m", message, target], cwd=p.root, check=True, env=env, capture_output=True)
+
+
+def _in(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
+
+
+@pytest.fixture
+def two(trained: Project) -> Project:
+    """churn v0.1.0 (accuracy 0.5102) and v0.2.0 (0.5202)."""
+    trained.set_params(lr=0.2)
+    trained.commit_all("lr 0.2")
+    trained.ok("run", "churn")
+    trained.ok("release", "churn")
+    return trained
+
+
+def test_hand_made_stage_tag_that_skips_the_policy(two: Project) -> None:
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = POLICY
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("policy")
+    two.ok("promote", "churn@v0.2.0", "dev")
+    assert two.ok("verify", "--offline").stdout.startswith("OK")
+    # The attack: prod given by hand, past staging and below the prod gate, saying nothing.
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod to artifact churn version v0.1.0")
+    found = _findings(two)
+    assert found == {"churn#prod#2": "it gives prod to v0.1.0 outside the policy (skipped staging; "
+                                     "gate accuracy 0.5102 < min 0.52) and carries no --force note"}
+    # The policy comes from the default branch: a branch that drops it does not excuse the tag.
+    two.git("checkout", "-q", "-b", "loose")
+    del config["policy"]
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("no policy")
+    assert set(_findings(two)) == {"churn#prod#2"}
+    two.git("checkout", "-q", "main")
+    # A stage the policy does not know, by hand.
+    _hand_tag(two, "churn#qa#3", "churn@v0.2.0^{}", "Assigning stage qa")
+    assert "stage qa is not in the policy" in _findings(two)["churn#qa#3"]
+    two.git("tag", "-d", "churn#prod#2", "churn#qa#3")
+    # What promote --force writes is in the open: verify accepts it, log says "forced".
+    forced = two.ok("promote", "churn@v0.2.0", "prod", "--force", "--json").json()["tag"]
+    # A hand-made tag that says what it overrode is "forced" too.
+    _hand_tag(two, "churn#staging#4", "churn@v0.1.0^{}", "Assigning stage staging\n\nmlver-forced: skipped dev")
+    assert two.ok("verify", "--offline").stdout.startswith("OK")
+    notes = {e["tag"]: e["note"] for e in two.ok("log", "churn", "--json").json() if e["tag"]}
+    assert notes[forced] == "forced: skipped staging"
+    assert notes["churn#staging#4"] == "forced: skipped dev"
+    # A rollback to a version that never held the stage is not a rollback.
+    _hand_tag(two, "churn#prod#5", "churn@v0.1.0^{}", "Assigning stage prod\n\nmlver-rollback-from: v0.2.0")
+    assert "a rollback to a version that never held it" in _findings(two)["churn#prod#5"]
+
+
+def test_future_dated_stage_tag_pins_the_stage(two: Project) -> None:
+    two.ok("promote", "churn@v0.1.0", "prod")
+    # The attack: a stage tag dated 2099 keeps prod on v0.1.0 whatever comes later.
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod", date="2099-01-01T00:00:00Z")
+    run = two.fails("promote", "churn@v0.2.0", "prod")  # and its own tag is taken back
+    assert "churn@v0.2.0 did not get stage prod: it stays with v0.1.0, because tag churn#prod#2 is dated 2099-01-01" in run.stderr
+    assert "git tag -d churn#prod#2" in run.stderr
+    assert "in the future" in _findings(two)["churn#prod#2"]
+    two.git("tag", "-d", "churn#prod#2")
+    assert two.ok("promote", "churn@v0.2.0", "prod", "--json").json()["tag"] == "churn#prod#2"
+    assert two.ok("ls", "--json").json()[0]["stages"] == {"prod": "v0.2.0"}
+    # The same holds for an un-assignment and a rollback.
+    _hand_tag(two, "churn#prod#3", "churn@v0.2.0^{}", "Assigning stage prod", date="2099-01-01T00:00:00Z")
+    assert "churn#prod#3 is dated 2099" in two.fails("deprecate", "churn#prod").stderr
+    assert "churn#prod#3 is dated 2099" in two.fails("rollback", "churn", "prod").stderr
+
+
+def test_stage_tag_out_of_counter_order(two: Project) -> None:
+    two.ok("promote", "churn@v0.1.0", "prod")
+    two.ok("promote", "churn@v0.2.0", "dev")
+    # The attack: a tag with a low counter made later (by hand: mlver counts up), a minute ahead.
+    _hand_tag(two, "churn#staging#1", "churn@v0.2.0^{}", "Assigning stage staging", date=_in(60))
+    found = _findings(two)
+    assert list(found) == ["churn#staging#1"] and "counter #1 is out of order" in found["churn#staging#1"]
+
+
+def test_version_tag_force_moved_to_a_resealed_record(two: Project) -> None:
+    from mlver.domain import record as rec
+
+    # The attack: a new commit with a re-sealed record (better metrics), and
+    # churn@v0.1.0 re-made on it with the new digest in a new message.
+    path = two.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"]["accuracy"] = 0.99
+    path.write_text(rec.dumps(rec.seal(doc)))
+    commit = two.commit_all("better numbers")
+    digest = json.loads(path.read_text())["digest"]
+    message = f"Registering artifact churn version v0.1.0\n\nmlver-record: .mlver/records/churn.json\nmlver-digest: {digest}\n"
+    _hand_tag(two, "churn@v0.1.0", commit, message, date=_in(2))  # made after v0.2.0, as an attack is
+    found = _findings(two)
+    assert "mlver never releases below an existing version, so this tag was re-made or moved" in found["churn@v0.1.0"]
+    # Forging the tag's date back to the original release does not hide it: the tag predates its commit.
+    _hand_tag(two, "churn@v0.1.0", commit, message, date="2026-01-01T00:00:00Z")
+    found = _findings(two)
+    assert "before its commit" in found["churn@v0.1.0"]
+    # What verify cannot prove without signing, it says.
+    assert "cannot prove who made a tag" in two.mlver("verify", "--offline").stdout
