@@ -207,6 +207,19 @@ class RemoteError(MlverError):
     pass
 
 
+class CredentialsInUrl(RemoteError):
+    """A remote or endpoint URL with ``user:password@``: .dvc/config is shared through git."""
+
+    def __init__(self, name: str, what: str) -> None:
+        self.name, self.what = name, what
+        super().__init__(
+            f"the {what} of remote {name} carries credentials (user:***@host); mlver does not write them "
+            "to .dvc/config, which git shares",
+            f"drop them from the URL and set them on this machine only: `dvc remote modify --local {name} "
+            "access_key_id ID` and `secret_access_key`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+
+
 class StorageError(MlverError):
     pass
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from mlver.adapters import dvc
 from mlver.api.trust import resolve_record_trusted
 from mlver.api.storage import remote_store, store_for
-from mlver.errors import ConfigError, RecordTampered, RemoteError, StorageError
+from mlver.errors import ConfigError, CredentialsInUrl, RecordTampered, RemoteError, StorageError
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
 from mlver.project import PathLike, Project
 
@@ -29,6 +29,10 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     project = Project.find(repo)
     if not _NAME.fullmatch(name):
         raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+    for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
+        # Checked before anything else reads the URL, so no message can repeat the secret.
+        if value and "://" in value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            raise CredentialsInUrl(name, what)
     if url.startswith("s3://"):
         from mlver.adapters.s3 import parse_url
 

@@ -80,8 +80,9 @@ def test_ci_workflows(project: Project, forge: str, path: str) -> None:
         steps = doc["jobs"]["review"]["steps"]
         assert doc[True] == {"pull_request": None}  # YAML 1.1 reads the key `on` as true
         assert steps[0]["with"]["fetch-depth"] == 0
-        run = next(s for s in steps if s.get("id") == "review")["run"]
-        assert 'mlver review --base "origin/${{ github.base_ref }}"' in run and "--plots mlver-plots" in run
+        review = next(s for s in steps if s.get("id") == "review")
+        assert 'mlver review --base "origin/$BASE_REF"' in review["run"] and "--plots mlver-plots" in review["run"]
+        assert review["env"]["BASE_REF"] == "${{ github.base_ref }}"
         assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in steps)
     else:
         job = doc["mlver-review"]
