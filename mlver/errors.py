@@ -137,6 +137,17 @@ class RecordNotFound(MlverError):
         )
 
 
+class NoArtifactHash(MlverError):
+    """A version with no record whose commit does not say the artifact's hash."""
+
+    def __init__(self, label: str, path: str, commit: str) -> None:
+        super().__init__(
+            f"{label} has no mlver record, and its commit {commit[:12]} has no DVC hash for {path} "
+            "(no .dvc file, no dvc.lock output)",
+            f"track it with DVC (`dvc add {path}`) and register a new version, or get it from where {path} lives",
+        )
+
+
 class RecordTampered(MlverError):
     def __init__(self, model: str, rev: str) -> None:
         super().__init__(

@@ -42,6 +42,7 @@ class Record:
     commit: str | None  # the commit holding it; None for the work tree
     doc: dict[str, Any]
     intact: bool
+    derived: bool = False  # no mlver record: lineage derived from the commit (a GTO or hand-made version)
 
     @property
     def digest(self) -> str:
@@ -78,6 +79,7 @@ class ModelSummary:
     stages: dict[str, str]
     deprecated: bool
     declared: bool
+    type: str = "model"  # or "dataset" (a dvc.yaml artifact of that type), as GTO lists both
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class PullResult:
     files: tuple[PulledFile, ...]
     fetched: int
     bytes: int
+    derived: bool = False  # the version has no mlver record: what was pulled is what its commit names
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class RegistryWrite:
     stage: str | None = None
     forced: tuple[str, ...] = ()  # policy checks overridden with --force
     rolled_back_from: str | None = None
+    derived: bool = False  # the version has no mlver record (made by GTO): checked on derived lineage
 
 
 @dataclass(frozen=True)

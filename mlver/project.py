@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import git
-from mlver.domain.tags import check_name
-from mlver.errors import ConfigError, NotInitialised, UnknownModel
+from mlver.domain.tags import DIR_SEPARATOR, check_artifact
+from mlver.errors import ConfigError, MlverError, NotInitialised, UnknownModel
 
 CONFIG = "mlver.yaml"
 PathLike = str | Path | None  # where to look for the project; None: the current directory
@@ -57,6 +57,53 @@ def parse_config(content: bytes | str, where: str = CONFIG) -> dict[str, Any]:
     return doc
 
 
+@dataclass(frozen=True)
+class ArtifactDecl:
+    """An entry of a ``dvc.yaml``'s ``artifacts:`` (DVC's own format)."""
+
+    name: str  # GTO's full name: "churn", or "sub/proj:nested" for sub/proj/dvc.yaml
+    type: str  # "model", "dataset", ... ("" when dvc.yaml gives none)
+    path: str  # repo-relative, or a URL as written (s3://...)
+    dvcfile: str  # the dvc.yaml it is declared in
+    desc: str = ""
+    labels: tuple[str, ...] = ()
+
+    @property
+    def is_model(self) -> bool:
+        return self.type in ("model", "")  # DVC's type is optional; untyped artifacts are models to GTO too
+
+
+def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, ArtifactDecl]:
+    """The artifacts a ``dvc.yaml`` declares. Read from the work tree or any
+    commit, so untrusted: entries that are not well-formed are skipped."""
+    import posixpath
+
+    from mlver.adapters.yamlfile import safe_load
+
+    doc = safe_load(text, dvcfile) or {}
+    raw = doc.get("artifacts") if isinstance(doc, dict) else None
+    folder = posixpath.dirname(dvcfile)
+    found: dict[str, ArtifactDecl] = {}
+    for key, entry in (raw.items() if isinstance(raw, dict) else ()):
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            continue
+        name = f"{folder}{DIR_SEPARATOR}{key}" if folder else str(key)
+        try:
+            check_artifact(name)
+        except MlverError:
+            continue
+        path = entry["path"]
+        if "://" not in path:
+            path = posixpath.normpath(posixpath.join(folder, path))
+        labels = entry.get("labels") or ()
+        found[name] = ArtifactDecl(
+            name=name, type=str(entry.get("type") or ""), path=path, dvcfile=dvcfile,
+            desc=str(entry.get("desc") or ""),
+            labels=tuple(str(x) for x in labels) if isinstance(labels, (list, tuple)) else (),
+        )
+    return found
+
+
 class Project:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,15 +123,43 @@ class Project:
             return {}
         return parse_config(path.read_bytes())
 
+    @cached_property
+    def artifacts(self) -> dict[str, ArtifactDecl]:
+        """Every artifact the work tree's dvc.yaml files declare (the root's and,
+        in a monorepo, each folder's), as DVC and GTO read them."""
+        files = ["dvc.yaml"] if (self.root / "dvc.yaml").is_file() else []
+        out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                      "--", "*/dvc.yaml", check=False)
+        files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})
+        found: dict[str, ArtifactDecl] = {}
+        for dvcfile in files:
+            found.update(artifacts_in((self.root / dvcfile).read_bytes(), dvcfile))
+        return found
+
     def models(self) -> dict[str, ModelSpec]:
+        """Models declared in mlver.yaml (how each is trained)."""
         raw = self.config.get("models") or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
         return {name: spec_from(name, spec) for name, spec in raw.items()}
 
+    def declared_models(self) -> dict[str, ModelSpec]:
+        """Every model the project knows: mlver.yaml's, and the ``type: model``
+        artifacts of its dvc.yaml files (a DVC or GTO project adopted as it is)."""
+        models = {
+            a.name: ModelSpec(name=a.name, path=a.path, desc=a.desc, labels=a.labels)
+            for a in self.artifacts.values() if a.is_model
+        }
+        models.update(self.models())
+        return models
+
+    def datasets(self) -> dict[str, ArtifactDecl]:
+        """``type: dataset`` artifacts of dvc.yaml: listed and pulled, never trained."""
+        return {n: a for n, a in self.artifacts.items() if a.type == "dataset"}
+
     def model(self, name: str) -> ModelSpec:
-        check_name(name)
-        models = self.models()
+        check_artifact(name)
+        models = self.declared_models()
         if name not in models:
             raise UnknownModel(name, sorted(models))
         return models[name]

@@ -12,8 +12,12 @@ from mlver.errors import ConfigError
 def read_tree(path: Path, what: str) -> Any:
     if not path.exists():
         raise ConfigError(f"{what} file {path.name} does not exist", f"create {path.name} or fix the path in mlver.yaml")
-    text = path.read_text()
-    suffix = path.suffix.lower()
+    return parse_tree(path.read_text(), path.name, what)
+
+
+def parse_tree(text: str, name: str, what: str) -> Any:
+    """A params or metrics file's content (``name`` picks the parser)."""
+    suffix = Path(name).suffix.lower()
     try:
         if suffix == ".json":
             return json.loads(text)
@@ -26,7 +30,7 @@ def read_tree(path: Path, what: str) -> Any:
         return safe_load(text, path.name)  # an alias bomb or a 1,000-deep nesting is malformed too
     except Exception as exc:  # every parser has its own error type
         reason = " ".join(str(exc).split())[:160]
-        raise ConfigError(f"{what} file {path.name} is malformed: {reason}", f"fix {path.name}") from exc
+        raise ConfigError(f"{what} file {name} is malformed: {reason}", f"fix {name}") from exc
 
 
 def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
@@ -51,7 +55,10 @@ def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def read_metrics(root: Path, file: str) -> dict[str, float | int]:
-    tree = read_tree(root / file, "metrics")
+    return metrics_from_tree(read_tree(root / file, "metrics"), file)
+
+
+def metrics_from_tree(tree: Any, file: str) -> dict[str, float | int]:
     if not isinstance(tree, dict):
         raise ConfigError(f"metrics file {file} must hold a mapping of names to numbers", f"fix {file}")
     flat = flatten(tree)

@@ -45,10 +45,16 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     detail = detail or until is not None
     entries = []
     for name, obj, commit in refs if refs is not None else git.tag_refs(project.root):
+        if obj == commit:
+            continue  # a lightweight tag: GTO reads only annotated tags as events
         parsed = tags.parse(name)
         if parsed is not None and (model is None or parsed.model == model):
             entries.append((parsed, name, obj, commit))
-    needed = [obj for parsed, _, obj, _ in entries if detail or parsed.action is not Action.REGISTER]
+    # Whether a deprecated model is still deprecated depends on the time of
+    # every later event, registrations included (rare: read them all then).
+    deprecated = {parsed.model for parsed, _, _, _ in entries if parsed.action is Action.DEPRECATE}
+    needed = [obj for parsed, _, obj, _ in entries
+              if detail or parsed.action is not Action.REGISTER or parsed.model in deprecated]
     infos = git.tag_infos(project.root, needed)
     objects = {}
     events = []
@@ -96,8 +102,14 @@ def models_at(project: Project, commit: str) -> list[str]:
 
 def known_models(project: Project, registry: Registry) -> list[str]:
     names = set(registry.models)
-    names.update(project.models())
+    names.update(project.declared_models())
+    names.update(project.datasets())
     return sorted(names)
+
+
+def declared(project: Project, name: str) -> bool:
+    """A model or dataset the project declares (mlver.yaml or dvc.yaml)."""
+    return name in project.declared_models() or name in project.datasets()
 
 
 def resolve(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, str, str | None]:
@@ -108,20 +120,20 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
     if ref.rev:
         commit = git.resolve_commit(project.root, ref.rev)
         if commit is None:
-            if state is None and ref.model not in project.models():
+            if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
     if ref.version:
         if state is None or ref.version not in state.versions or ref.version in state.deregistered:
-            if state is None and ref.model not in project.models():
+            if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise VersionNotFound(ref.model, ref.version)
         return ref, state.versions[ref.version].commit, ref.version
     if ref.stage:
         held = state.stages.get(ref.stage) if state else None
         if held is None:
-            if state is None and ref.model not in project.models():
+            if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise StageNotFound(ref.model, ref.stage)
         if held in state.versions:
@@ -130,7 +142,7 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
     latest = state.latest() if state else None
     if latest:
         return ref, state.versions[latest].commit, latest
-    if ref.model not in project.models():
+    if not declared(project, ref.model):
         raise UnknownModel(ref.model, known_models(project, registry))
     head = git.head(project.root)
     if head is None:
@@ -140,11 +152,25 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
 
 def resolve_record(project: Project, text: str | Ref, registry: Registry | None = None,
                    resolver: Callable[..., tuple[Ref, str, str | None]] = resolve) -> tuple[Ref, Record, str | None]:
+    """A reference -> its record; a registry entry (a version, or a stage on a
+    bare commit) without one gets the lineage derived from its commit."""
     ref, commit, version = resolver(project, text, registry)
-    record = read_record(project, ref.model, commit)
+    in_registry = version is not None or bool(ref.stage)
+    record = version_record(project, ref.model, commit, in_registry)
     if record is None:
         raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])
     return ref, record, version
+
+
+def version_record(project: Project, model: str, commit: str, in_registry: bool = True) -> Record | None:
+    """The record at ``commit``, else (for a registry entry) the derived lineage:
+    the one lookup every verb that reads a version's record goes through."""
+    record = read_record(project, model, commit)
+    if record is None and in_registry:
+        from mlver.api.derived import derive_record
+
+        record = derive_record(project, model, commit)
+    return record
 
 
 def parse_moment(text: str) -> int:
@@ -161,10 +187,12 @@ def parse_moment(text: str) -> int:
     return int(moment.timestamp())
 
 
-def intact_record(project: Project, model: str, commit: str, label: str) -> Record:
+def intact_record(project: Project, model: str, commit: str, label: str, derived_ok: bool = False) -> Record:
     """The record at ``commit``, refusing one that is missing or edited by hand:
-    nothing may be released or promoted on a record its digest disowns."""
-    record = read_record(project, model, commit)
+    nothing may be released or promoted on a record its digest disowns.
+    ``derived_ok``: a version with no record (made by GTO) gets its derived
+    lineage instead (a stage may be assigned to it; it is not re-released)."""
+    record = version_record(project, model, commit, derived_ok)
     if record is None:
         raise RecordNotFound(model, label)
     if not record.intact:

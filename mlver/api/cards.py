@@ -28,7 +28,7 @@ def _declaration(project: Project, model: str, commits: list[str]) -> dict[str, 
 
 
 def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
-    project = Project.find(repo)
+    project = Project.find(repo, require_config=False)
     registry = load_registry(project, None, detail=True)
     parsed, record, version = resolve_record(project, ref, registry)
     state = registry.model(parsed.model)
@@ -52,6 +52,7 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
         "ref": str(parsed),
         "commit": record.commit,
         "intact": record.intact,
+        "derived": record.derived,
         "doc": record.doc,
         "desc": declared.get("desc") or "",
         "labels": declared.get("labels") or [],

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlver.adapters import git
-from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
+from mlver.api._common import declared, load_registry, models_at, record_from_bytes, resolve, version_record
 from mlver.domain import compare
 from mlver.domain import record as rec
 from mlver.domain.gates import parse_review
@@ -197,7 +197,7 @@ def collect_records(project: Project, old_commit: str, new_commit: str, old_labe
     names = sorted(set(models_at(project, old_commit)) | set(models_at(project, new_commit)))
     if model is not None:
         if model not in names:
-            if model not in project.models():
+            if not declared(project, model):
                 raise UnknownModel(model, names)
             return [], {}
         names = [model]
@@ -232,6 +232,9 @@ def _side(project: Project, text: str, registry: Any) -> tuple[str, Record | Non
     label = f"{ref.model}@{version}" if version and not ref.rev else str(ref)
     content = git.read_blob(project.root, commit, rec.record_path(ref.model))
     if content is None:
+        derived = version_record(project, ref.model, commit) if version is not None or ref.stage else None
+        if derived is not None:
+            return str(ref), derived, [f"{label} has no mlver record: its lineage is derived from commit {commit[:12]}"]
         if ref.rev:  # a branch without the model: it was added or removed, not an error
             return str(ref), None, []
         raise RecordNotFound(ref.model, version and f"{ref.model}@{version}" or commit[:12])
@@ -246,13 +249,13 @@ def diff(a: str | None = None, b: str | None = None, model: str | None = None, r
     ``a``, the merge base of the default branch and HEAD is compared with
     HEAD (what a pull request from this branch changes). ``threshold``: the
     PSI at which a column is flagged (default ``review.drift_threshold``)."""
-    project = Project.find(repo)
+    project = Project.find(repo, require_config=False)
     if a is None:
         if b is not None:
             raise ConfigError("pass A to compare with B", "e.g. `mlver diff main HEAD`")
         branch, base = default_base(project)
         return revision_diff(project, base, commit_of(project, "HEAD"), base[:12], "HEAD", model, threshold)
-    if _is_model_ref(a) or (b is None and model is None and a in project.models()):
+    if _is_model_ref(a) or (b is None and model is None and declared(project, a)):
         first = parse_ref(a).model
         registry = load_registry(project, first)
         old_label, old, notes_old = _side(project, a, registry)

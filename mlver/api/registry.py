@@ -11,7 +11,7 @@ from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import ModelState
 from mlver.domain.semver import BUMP_PARTS, Version
-from mlver.domain.tags import Action, check_name, version_tag
+from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
     RecordNotFound,
     AlreadyReleased,
@@ -28,7 +28,7 @@ _BEFORE_FIRST = Version(0, 0, 0)
 def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD", repo: PathLike = None) -> ReleaseResult:
     """Tag the record of ``name`` at ``rev`` as a new version (GTO format)."""
     project = Project.find(repo)
-    check_name(name)
+    check_artifact(name)
     if bump and version:
         raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")
     if bump and bump not in BUMP_PARTS:
@@ -66,9 +66,9 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
     return ReleaseResult(name, str(wanted), tag, commit, record.digest)
 
 
-def _summary(name: str, state: ModelState | None, declared: bool) -> ModelSummary:
+def _summary(name: str, state: ModelState | None, declared: bool, kind: str) -> ModelSummary:
     if state is None:
-        return ModelSummary(name, None, None, None, 0, {}, False, declared)
+        return ModelSummary(name, None, None, None, 0, {}, False, declared, kind)
     active = state.active_versions()
     latest = active[-1] if active else None
     event = state.versions[latest] if latest else None
@@ -81,16 +81,21 @@ def _summary(name: str, state: ModelState | None, declared: bool) -> ModelSummar
         stages=dict(sorted(state.stages.items())),
         deprecated=state.deprecated,
         declared=declared,
+        type=kind,
     )
 
 
-def ls(repo: PathLike = None) -> list[ModelSummary]:
-    """Every model: declared in mlver.yaml or present in the registry's tags."""
-    project = Project.find(repo)
+def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
+    """Every model and dataset: declared (mlver.yaml, dvc.yaml) or in the
+    registry's tags. Deprecated ones are left out unless ``deprecated``, as
+    ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``."""
+    project = Project.find(repo, require_config=False)
     registry = load_registry(project)
-    declared = project.models()
-    names = sorted(set(registry.models) | set(declared))
-    return [_summary(n, registry.model(n), n in declared) for n in names]
+    models, datasets = project.declared_models(), project.datasets()
+    names = sorted(set(registry.models) | set(models) | set(datasets))
+    rows = [_summary(n, registry.model(n), n in models or n in datasets,
+                     "dataset" if n in datasets and n not in models else "model") for n in names]
+    return [r for r in rows if deprecated or not r.deprecated]
 
 
 _KIND = {
@@ -104,8 +109,8 @@ _KIND = {
 
 def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     """The audit trail of a model, newest first: trainings and registry events."""
-    project = Project.find(repo)
-    check_name(name)
+    project = Project.find(repo, require_config=False)
+    check_artifact(name)
     state = load_registry(project, name, detail=True).model(name)
     history = git.log_path(project.root, rec.record_path(name))
     if state is None and not history:
@@ -120,7 +125,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
         tag, info = event.tag, event.info
         version = tag.version or None
         if tag.action in (Action.ASSIGN, Action.UNASSIGN):
-            version = state.version_at(event.commit)
+            version = state.version_of(event.commit)
         message = info.message if info else ""
         kind, note = _KIND[tag.action], ""
         if "mlver-rollback-from:" in message:
@@ -147,7 +152,7 @@ def show(ref: str, at: str | None = None, repo: PathLike = None) -> Shown:
     ``at`` (a date or ISO time) resolves the reference as the registry stood
     then: ``churn#prod`` at 2026-01-31 is what held prod at the end of that day.
     """
-    project = Project.find(repo)
+    project = Project.find(repo, require_config=False)
     parsed = parse_ref(ref)
     until = parse_moment(at) if at else None
     registry = load_registry(project, parsed.model, until=until)

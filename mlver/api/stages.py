@@ -7,7 +7,7 @@ from mlver.api._common import intact_record, iso, load_registry, resolve
 from mlver.domain.policy import breaches, parse_policy
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, ModelState
-from mlver.domain.tags import Action, TagName, check_name
+from mlver.domain.tags import Action, TagName, check_artifact, check_name
 from mlver.errors import (
     GateFailed,
     InvalidReference,
@@ -44,7 +44,7 @@ def _stage_events(state: ModelState, stage: str) -> list[Event]:
 
 def _ever_held(state: ModelState, version: str, stage: str) -> bool:
     return any(
-        e.tag.action is Action.ASSIGN and state.version_at(e.commit) == version for e in _stage_events(state, stage)
+        e.tag.action is Action.ASSIGN and state.version_of(e.commit) == version for e in _stage_events(state, stage)
     )
 
 
@@ -59,7 +59,7 @@ def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) ->
     if version is None or state is None:
         raise InvalidReference(ref, "only a released version can hold a stage; release it first with `mlver release`")
     label = f"{parsed.model}@{version}"
-    record = intact_record(project, parsed.model, commit, label)
+    record = intact_record(project, parsed.model, commit, label, derived_ok=True)
     policy = parse_policy(project.config.get("policy"))
     if policy.stages and stage not in policy.stages:
         raise StageNotAllowed(stage, policy.stages)
@@ -83,12 +83,13 @@ def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) ->
             raise GateFailed(f"{label} fails the {stage} gate: {breach.text.removeprefix('gate ')}",
                              "improve the model, or pass --force to override")
         forced.append(breach.text)
-    message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n{DIGEST_MARK} {record.digest}\n"
+    message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n"
+    message += f"{DIGEST_MARK} {record.digest}\n" if record.digest else ""
     if forced:
         message += f"{FORCED_MARK} {'; '.join(forced)}\n"
     tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message)
     _confirm(project, parsed.model, stage, version, tag, holds=True)
-    return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced))
+    return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced), derived=record.derived)
 
 
 def _confirm(project: Project, model: str, stage: str, version: str, tag: str, holds: bool) -> None:
@@ -112,7 +113,7 @@ def holders(state: ModelState, stage: str) -> list[str]:
     rolls back from, so rolling back twice keeps going back, not to and fro."""
     stack: list[str] = []
     for event in _stage_events(state, stage):
-        version = state.version_at(event.commit) or event.commit
+        version = state.version_of(event.commit) or event.commit
         message = event.info.message if event.info else ""
         if event.tag.action is Action.UNASSIGN:
             stack = [v for v in stack if v != version]
@@ -129,7 +130,7 @@ def holders(state: ModelState, stage: str) -> list[str]:
 def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
     """Give ``stage`` back to the version that held it before, as a new event."""
     project = Project.find(repo)
-    check_name(name)
+    check_artifact(name)
     check_name(stage, "stage")
     state = load_registry(project, name, detail=True).model(name)
     if state is None:
@@ -144,14 +145,14 @@ def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
         raise NothingToRollBack(name, stage)
     target = earlier[-1]
     commit = state.versions[target].commit
-    record = intact_record(project, name, commit, f"{name}@{target}")
+    record = intact_record(project, name, commit, f"{name}@{target}", derived_ok=True)
     message = (
         f"Assigning stage {stage} to artifact {name} version {target}\n\n"
-        f"{ROLLBACK_MARK} {current}\n{DIGEST_MARK} {record.digest}\n"
+        f"{ROLLBACK_MARK} {current}\n" + (f"{DIGEST_MARK} {record.digest}\n" if record.digest else "")
     )
     tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message)
     _confirm(project, name, stage, target, tag, holds=True)
-    return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current)
+    return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current, derived=record.derived)
 
 
 def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
@@ -161,8 +162,8 @@ def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
     parsed = parse_ref(ref)
     state = load_registry(project, parsed.model).model(parsed.model)
     if state is None:
-        if parsed.model not in project.models():
-            raise UnknownModel(parsed.model, sorted(project.models()))
+        if parsed.model not in project.declared_models():
+            raise UnknownModel(parsed.model, sorted(project.declared_models()))
     model = parsed.model
     if parsed.rev:
         raise InvalidReference(ref, "deprecate takes NAME, NAME@vX.Y.Z or NAME#stage")

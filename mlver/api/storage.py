@@ -322,12 +322,16 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
                           "drop --trust-endpoint, or add --repo GIT_URL")
     from mlver.api.trust import resolve_record_trusted
 
-    project = Project.find(repo)
+    project = Project.find(repo, require_config=False)
     parsed, record, version = resolve_record_trusted(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact and not allow_tampered:
         raise RecordTampered(parsed.model, label)
     artifact = record.doc["artifact"]
+    if record.derived and not artifact.get("md5"):
+        from mlver.errors import NoArtifactHash
+
+        raise NoArtifactHash(label, artifact["path"], record.commit or "")
     where = f"{label} {artifact['path']}"
     if out:
         # -o is the user's own choice of place: an existing folder takes the
@@ -343,4 +347,5 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
     files, fetched = restore(project, wanted, remote, start, progress)
     total = sum(f.size for f in files)
-    return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total)
+    return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
+                      derived=record.derived)

@@ -121,7 +121,7 @@ def untrusted_answer(ref: Ref, full: Registry, signatures: Mapping[str, git.TagS
         tag = state.versions[ref.version].name
     elif ref.stage and (held := state.stages.get(ref.stage)):
         assigned = [e for e in state.events if e.tag.stage == ref.stage and e.tag.action is Action.ASSIGN
-                    and (state.version_at(e.commit) or e.commit) == held]
+                    and (state.version_of(e.commit) or e.commit) == held]
         tag = max(assigned, key=lambda e: e.order).name if assigned else None
         if tag and signatures.get(tag, git.TagSignature(True, None, "")).ok and held in state.versions:
             tag = state.versions[held].name  # the stage tag is good; the version tag it names is not

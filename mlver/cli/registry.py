@@ -28,9 +28,12 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
 
 
 @click.command("ls")
+@click.option("-d", "--deprecated", is_flag=True, help="Include deprecated models (hidden by default, as in `gto show`).")
 @output_options
-def ls_(as_json: bool) -> None:
-    """List models with their latest version and stages.
+def ls_(deprecated: bool, as_json: bool) -> None:
+    """List models and datasets with their latest version and stages.
+
+    Works in any git repository with GTO tags, before `mlver init`.
 
     Example: mlver ls --json | jq '.[].latest'
     """
@@ -39,7 +42,7 @@ def ls_(as_json: bool) -> None:
 
     from mlver.models import ModelSummary
 
-    render(api.ls(), as_json, kind=ModelSummary)
+    render(api.ls(deprecated=deprecated), as_json, kind=ModelSummary)
 
 
 @click.command()
@@ -65,7 +68,10 @@ def log(name: str, as_json: bool) -> None:
 def show(ref: str, at: str | None, as_json: bool) -> None:
     """Show one record in full.
 
-    REF is NAME (latest version), NAME@v1.2.0, NAME#stage or NAME@<git-rev>.
+    REF is NAME (latest version), NAME@v1.2.0, NAME#stage or NAME@<git-rev>;
+    NAME may be a monorepo name such as sub/proj:nested. A version with no
+    mlver record (registered by GTO or by hand) shows the lineage derived
+    from its commit, marked as derived.
 
     \b
     Examples:

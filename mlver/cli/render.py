@@ -98,7 +98,8 @@ def _registry_write(r: m.RegistryWrite) -> str:
         "deprecate": f"model {r.model} deprecated",
     }[r.action]
     forced = f" (forced: {'; '.join(r.forced)})" if r.forced else ""
-    return f"{what}{forced}: tag {r.tag} at {r.commit[:12]}"
+    derived = " (no mlver record: checked on lineage derived from the commit)" if r.derived else ""
+    return f"{what}{forced}{derived}: tag {r.tag} at {r.commit[:12]}"
 
 
 def _summaries(rows: list[m.ModelSummary]) -> str:
@@ -108,7 +109,7 @@ def _summaries(rows: list[m.ModelSummary]) -> str:
         ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
         [
             (
-                s.model + (" (deprecated)" if s.deprecated else ""),
+                s.model + (" (dataset)" if s.type == "dataset" else "") + (" (deprecated)" if s.deprecated else ""),
                 s.latest,
                 s.versions,
                 ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
@@ -149,8 +150,10 @@ def _shown(s: m.Shown) -> str:
         _style(f"{s.ref}", bold=True) + (f"  as of {s.at}" if s.at else "")
         + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
         + (f"  stages: {', '.join(s.stages)}" if s.stages else ""),
-        f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
-        + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red")),
+        (f"record    {s.record.commit}  DERIVED from the commit: no mlver record (a version made by GTO or by hand)"
+         if s.record.derived else
+         f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
+         + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red"))),
         f"created   {doc.get('created')} by {(doc.get('author') or {}).get('name', '')}",
         f"artifact  {art.get('path')}  md5 {art.get('md5')}  {_size(art.get('size'))}  remote {art.get('remote')}",
         f"code      {code.get('commit')}  {'clean' if code.get('clean') else 'DIRTY: ' + ', '.join(code.get('dirty_files') or [])}",
@@ -304,7 +307,8 @@ def _transfer(r: m.TransferResult) -> str:
 
 def _pull(r: m.PullResult) -> str:
     what = f"{r.model}@{r.version}" if r.version else r.ref
-    lines = [f"pulled {what} (record at {r.commit[:12]}): {r.fetched} fetched, {_size(r.bytes)} written, md5 verified"]
+    source = f"no mlver record: hash derived from commit {r.commit[:12]}" if r.derived else f"record at {r.commit[:12]}"
+    lines = [f"pulled {what} ({source}): {r.fetched} fetched, {_size(r.bytes)} written, md5 verified"]
     lines += [f"  {f.path}  md5 {f.md5}" for f in r.files]
     return "\n".join(lines)
 

@@ -1,10 +1,12 @@
-"""Model references: ``churn``, ``churn@v1.2.0``, ``churn#prod``, ``churn@<git-rev>``."""
+"""Model references: ``churn``, ``churn@v1.2.0``, ``churn#prod``, ``churn@<git-rev>``.
+
+The name may be any GTO artifact name, e.g. the monorepo ``sub/proj:nested``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from mlver.domain.semver import Version
-from mlver.domain.tags import check_name
+from mlver.domain.tags import check_artifact, check_stage
 from mlver.errors import InvalidReference
 
 
@@ -31,14 +33,14 @@ def parse_ref(text: str) -> Ref:
     at, hash_ = text.find("@"), text.find("#")
     cut = min(i for i in (at, hash_, len(text)) if i >= 0)
     model, rest = text[:cut], text[cut:]
-    check_name(model)
+    check_artifact(model)
     if not rest:
         return Ref(model)
     body = rest[1:]
     if not body:
         raise InvalidReference(text, f"nothing after {rest[0]!r}")
     if rest[0] == "#":
-        check_name(body, "stage")
+        check_stage(body)
         return Ref(model, stage=body)
     if Version.is_valid(body):
         return Ref(model, version=body)

@@ -4,6 +4,24 @@ Versions come from the tag names alone (semver decides which is latest), so
 reading them needs no tag object. Stage events are ordered by tagger time,
 with the per-model counter breaking ties within a second, and only they
 (plus what a caller asks for) need the tag objects read.
+
+GTO's rules, which this fold follows (checked against the real ``gto`` by
+tests/compat/test_gto_differential.py):
+
+* a stage event belongs to the version registered at its commit, whenever
+  that registration was tagged, even a deregistered one; at a commit with
+  no version it belongs to the bare commit;
+* a version is assigned to a stage when its latest event for that stage is
+  an assignment; the stage is held by the assigned, still-registered
+  version (or bare commit) assigned last. Deregistering the holder hands
+  the stage back to the one before it, as does un-assigning it;
+* an artifact is deprecated while its latest event is the deprecation: a
+  version registered or a stage assigned afterwards brings it back;
+* lightweight tags are not events (the loader drops them, as GTO does).
+
+One deliberate difference: within one second GTO breaks ties by event kind
+(an un-assignment beats an assignment whatever their counters say); mlver
+breaks them by the counter, which records the order the tags were made in.
 """
 from __future__ import annotations
 
@@ -34,7 +52,7 @@ class Event:
 
     @property
     def order(self) -> tuple[int, int]:
-        return (self.timestamp, self.tag.number)
+        return (self.timestamp, self.tag.number or 0)
 
 
 @dataclass
@@ -47,7 +65,7 @@ class ModelState:
     deprecated: bool = False
     events: list[Event] = field(default_factory=list)
     max_number: int = 0
-    by_commit: dict[str, list[str]] = field(default_factory=dict)
+    by_commit: dict[str, list[str]] = field(default_factory=dict)  # every version ever registered there
 
     def active_versions(self) -> list[str]:
         live = [v for v in self.versions if v not in self.deregistered]
@@ -61,6 +79,12 @@ class ModelState:
         """The newest active version released at ``commit``."""
         hits = [v for v in self.by_commit.get(commit, ()) if v not in self.deregistered]
         return max(hits, key=self.semver.__getitem__) if hits else None
+
+    def version_of(self, commit: str) -> str | None:
+        """The version a stage event at ``commit`` belongs to: the active one
+        registered there, else the newest deregistered one (as GTO does)."""
+        hits = self.by_commit.get(commit, ())
+        return self.version_at(commit) or (max(hits, key=self.semver.__getitem__) if hits else None)
 
 
 @dataclass
@@ -78,7 +102,7 @@ def fold(events: Iterable[Event]) -> Registry:
         tag = event.tag
         state = models.setdefault(tag.model, ModelState(tag.model))
         state.events.append(event)
-        state.max_number = max(state.max_number, tag.number)
+        state.max_number = max(state.max_number, tag.number or 0)
         if tag.action is Action.REGISTER:
             if tag.version not in state.versions:
                 state.versions[tag.version] = event
@@ -86,26 +110,25 @@ def fold(events: Iterable[Event]) -> Registry:
                 state.by_commit.setdefault(event.commit, []).append(tag.version)
         elif tag.action is Action.DEREGISTER:
             state.deregistered.add(tag.version)
-        elif tag.action is Action.DEPRECATE:
-            state.deprecated = True
-        else:
+        elif tag.action is not Action.DEPRECATE:
             staged.append(event)
-    # A stage goes to the version with the latest active assignment (GTO's
-    # default); the latest event for a (stage, version) pair decides whether
-    # that version is still assigned.
     staged.sort(key=lambda e: e.order)
+    # (model, stage) -> key (version or bare commit) -> (order of its latest event, assigned?)
     latest: dict[tuple[str, str], dict[str, tuple[tuple[int, int], bool]]] = {}
     for event in staged:
         state = models[event.tag.model]
-        version = state.version_at(event.commit) or event.commit
-        latest.setdefault((event.tag.model, event.tag.stage), {})[version] = (
+        key = state.version_of(event.commit) or event.commit
+        latest.setdefault((event.tag.model, event.tag.stage), {})[key] = (
             event.order, event.tag.action is Action.ASSIGN,
         )
-    for (name, stage), per_version in latest.items():
+    for (name, stage), per_key in latest.items():
         state = models[name]
-        active = [(order, v) for v, (order, assigned) in per_version.items() if assigned and v not in state.deregistered]
-        if active:
-            state.stages[stage] = max(active)[1]
+        held = [(order, k) for k, (order, assigned) in per_key.items() if assigned and k not in state.deregistered]
+        if held:
+            state.stages[stage] = max(held)[1]
     for state in models.values():
         state.events.sort(key=lambda e: e.order)
+        deprecations = [e.order for e in state.events if e.tag.action is Action.DEPRECATE]
+        others = [e.order for e in state.events if e.tag.action is not Action.DEPRECATE]
+        state.deprecated = bool(deprecations) and (not others or max(deprecations) > max(others))
     return Registry(models)

@@ -1,13 +1,18 @@
 """The registry's tag grammar, in GTO's format, as one table.
 
     register      churn@v1.2.0
-    deregister    churn@v1.2.0!#4
-    assign        churn#prod#3
-    unassign      churn#prod!#5
-    deprecate     churn@deprecated#6
+    deregister    churn@v1.2.0!#4        (simple form: churn@v1.2.0!)
+    assign        churn#prod#3           (simple form: churn#prod)
+    unassign      churn#prod!#5          (simple form: churn#prod!)
+    deprecate     churn@deprecated#6     (simple form: churn@deprecated)
 
 GTO numbers every counted tag of an artifact with one counter shared by all
-its actions (max + 1), so we do the same: numbers are unique per model.
+its actions (max + 1), so we do the same: numbers are unique per model. A
+tag without a number is GTO's "simple" form (``gto assign --simple``).
+
+A monorepo artifact ``sub/proj:nested`` (declared in ``sub/proj/dvc.yaml``)
+is written ``sub/proj=nested`` in its tags, as GTO writes it; everywhere
+else (refs, ``ls``, ``log``) it keeps GTO's ``dir:name`` form.
 """
 from __future__ import annotations
 
@@ -21,9 +26,19 @@ from mlver.domain.validate import check_name_length
 from mlver.errors import InvalidName
 
 # Stricter than GTO's own rule (which allows '_', '/' and uppercase) so that a
-# name is also a safe file name and a safe path component on every platform.
+# name mlver creates is also a safe file name and path component everywhere.
 NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
+
+# GTO's looser name rule: names mlver did not create (GTO, Studio, by hand)
+# are read, not dropped. The folder of a monorepo name is stricter than
+# GTO's (whose character class is accidentally a range that admits '@' and
+# '='): path segments of letters, digits, '.', '_' and '-'.
+_GTO_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9/_-]*[a-zA-Z0-9])?"
+_DIR = r"[a-zA-Z0-9._-]+(?:/[a-zA-Z0-9._-]+)*"
+_FULL_NAME_RE = re.compile(rf"^(?:(?P<dir>{_DIR}):)?{_GTO_NAME}$")
+_GTO_NAME_RE = re.compile(rf"^{_GTO_NAME}$")
+DIR_SEPARATOR, DIR_SEPARATOR_IN_TAG = ":", "="
 
 
 class Action(str, Enum):
@@ -36,17 +51,15 @@ class Action(str, Enum):
 
 TEMPLATES: dict[Action, str] = {
     Action.REGISTER: "{model}@{version}",
-    Action.DEREGISTER: "{model}@{version}!#{number}",
-    Action.ASSIGN: "{model}#{stage}#{number}",
-    Action.UNASSIGN: "{model}#{stage}!#{number}",
-    Action.DEPRECATE: "{model}@deprecated#{number}",
+    Action.DEREGISTER: "{model}@{version}!",
+    Action.ASSIGN: "{model}#{stage}",
+    Action.UNASSIGN: "{model}#{stage}!",
+    Action.DEPRECATE: "{model}@deprecated",
 }
+COUNTER = "#{number}"  # appended to a template for a counted tag
 
-# GTO's parser accepts names we never write (e.g. with '_'), so parse with
-# its looser name rule: a foreign tag is read, not silently dropped.
-_GTO_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9-/_]*[a-zA-Z0-9])?"
 _TAG_RE = re.compile(
-    rf"^(?P<model>{_GTO_NAME})"
+    rf"^(?P<model>(?:{_DIR}{DIR_SEPARATOR_IN_TAG})?{_GTO_NAME})"
     rf"(?:(?:#(?P<stage>{_GTO_NAME})|@(?P<version>v{SEMVER_PATTERN}))(?P<cancel>!?)"
     r"|@(?P<deprecated>deprecated))"
     r"(?:#(?P<number>[0-9]+))?$"
@@ -56,21 +69,49 @@ _TAG_RE = re.compile(
 @dataclass(frozen=True)
 class TagName:
     action: Action
-    model: str
+    model: str  # GTO's full name: "churn" or "sub/proj:nested"
     version: str = ""
     stage: str = ""
-    number: int = 0
+    number: int | None = None  # None: GTO's simple form, no counter
 
     def format(self) -> str:
-        return TEMPLATES[self.action].format(
-            model=self.model, version=self.version, stage=self.stage, number=self.number
+        name = TEMPLATES[self.action].format(
+            model=name_in_tag(self.model), version=self.version, stage=self.stage
         )
+        return name if self.number is None else name + COUNTER.format(number=self.number)
+
+
+def name_in_tag(model: str) -> str:
+    return model.replace(DIR_SEPARATOR, DIR_SEPARATOR_IN_TAG)
 
 
 def check_name(name: str, kind: str = "model") -> str:
+    """A name mlver may create (a model it declares, a stage it writes)."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise InvalidName(kind, name if isinstance(name, str) else repr(name))
     return check_name_length(name, kind)
+
+
+def _safe_segments(text: str) -> bool:
+    return all(part not in ("", ".", "..") for part in text.split("/"))
+
+
+def check_artifact(name: str, kind: str = "model") -> str:
+    """A name mlver reads: its own, or any GTO artifact name, including a
+    monorepo ``dir:name``; never one that climbs out of a folder."""
+    if isinstance(name, str) and _NAME_RE.match(name):
+        return check_name_length(name, kind)
+    match = _FULL_NAME_RE.match(name) if isinstance(name, str) else None
+    if not match or not _safe_segments(name.replace(DIR_SEPARATOR, "/", 1)):
+        raise InvalidName(kind, name if isinstance(name, str) else repr(name))
+    return check_name_length(name, kind)
+
+
+def check_stage(name: str) -> str:
+    """A stage name as GTO allows it (reading a registry mlver did not write)."""
+    if isinstance(name, str) and (_NAME_RE.match(name) or (_GTO_NAME_RE.match(name) and _safe_segments(name))):
+        return check_name_length(name, "stage")
+    raise InvalidName("stage", name if isinstance(name, str) else repr(name))
 
 
 @lru_cache(maxsize=None)
@@ -80,17 +121,17 @@ def parse(tag: str) -> TagName | None:
     match = _TAG_RE.match(tag)
     if not match:
         return None
-    number = int(match["number"]) if match["number"] else 0
-    model = match["model"]
+    number = int(match["number"]) if match["number"] else None
+    model = match["model"].replace(DIR_SEPARATOR_IN_TAG, DIR_SEPARATOR)
+    if not _safe_segments(model.replace(DIR_SEPARATOR, "/", 1)):
+        return None
     if match["deprecated"]:
         return TagName(Action.DEPRECATE, model, number=number)
     cancel = match["cancel"] == "!"
     if match["version"]:
-        if cancel:
-            return TagName(Action.DEREGISTER, model, version=match["version"], number=number)
-        if match["number"]:
-            return None  # "m@v1.0.0#3" is not a form GTO writes
-        return TagName(Action.REGISTER, model, version=match["version"])
+        # GTO never writes "m@v1.0.0#3" but reads it as a registration.
+        action = Action.DEREGISTER if cancel else Action.REGISTER
+        return TagName(action, model, version=match["version"], number=number)
     return TagName(
         Action.UNASSIGN if cancel else Action.ASSIGN, model, stage=match["stage"], number=number
     )

@@ -68,7 +68,8 @@ def test_deprecate_version_stage_and_model(three: Project) -> None:
     assert three.ok("ls", "--json").json()[0]["latest"] == "v0.2.0"
     assert "has no version v0.3.0" in three.fails("show", "churn@v0.3.0").stderr
     assert three.ok("deprecate", "churn", "--json").json()["tag"] == "churn@deprecated#4"
-    assert three.ok("ls", "--json").json()[0]["deprecated"] is True
+    assert three.ok("ls", "--json").json() == []  # hidden, as `gto show` hides it
+    assert three.ok("ls", "--deprecated", "--json").json()[0]["deprecated"] is True
     assert "already deprecated" in three.fails("deprecate", "churn").stderr
     gto = subprocess.run([str(BIN / "gto"), "history", "churn", "--json"], cwd=three.root, capture_output=True, text=True)
     assert gto.returncode == 0, gto.stderr

@@ -59,18 +59,27 @@ def test_invalid_versions(bad: str) -> None:
         Version.parse(bad)
 
 
+# GTO's names: its own rule (uppercase, '_', '/'), optionally in a monorepo folder.
+gto_names = st.from_regex(r"\A[a-zA-Z0-9](?:[a-zA-Z0-9/_-]{0,12}[a-zA-Z0-9])?\Z").filter(lambda n: "//" not in n)
+folders = st.from_regex(r"\A[a-z0-9_-]{1,6}(?:/[a-z0-9._-]{1,6}){0,2}\Z").filter(
+    lambda d: all(p not in (".", "..") for p in d.split("/")))
+models = st.one_of(names, gto_names, st.builds(lambda d, n: f"{d}:{n}", folders, names))
+counters = st.one_of(st.none(), numbers)  # None: GTO's simple tags, no counter
 tag_names = st.one_of(
-    st.builds(lambda m, v: tags.TagName(tags.Action.REGISTER, m, version=str(v)), names, versions),
-    st.builds(lambda m, v, n: tags.TagName(tags.Action.DEREGISTER, m, version=str(v), number=n), names, versions, numbers),
-    st.builds(lambda m, s, n: tags.TagName(tags.Action.ASSIGN, m, stage=s, number=n), names, names, numbers),
-    st.builds(lambda m, s, n: tags.TagName(tags.Action.UNASSIGN, m, stage=s, number=n), names, names, numbers),
-    st.builds(lambda m, n: tags.TagName(tags.Action.DEPRECATE, m, number=n), names, numbers),
+    st.builds(lambda m, v: tags.TagName(tags.Action.REGISTER, m, version=str(v)), models, versions),
+    st.builds(lambda m, v, n: tags.TagName(tags.Action.DEREGISTER, m, version=str(v), number=n), models, versions, counters),
+    st.builds(lambda m, s, n: tags.TagName(tags.Action.ASSIGN, m, stage=s, number=n), models, gto_names, counters),
+    st.builds(lambda m, s, n: tags.TagName(tags.Action.UNASSIGN, m, stage=s, number=n), models, gto_names, counters),
+    st.builds(lambda m, n: tags.TagName(tags.Action.DEPRECATE, m, number=n), models, counters),
 )
 
 
 @given(tag_names)
 def test_tag_round_trip(tag: tags.TagName) -> None:
     assert tags.parse(tag.format()) == tag
+    assert ":" not in tag.format()  # a monorepo name is written dir=name, as GTO writes it
+    ref = parse_ref(tag.model + (f"#{tag.stage}" if tag.stage else f"@{tag.version}" if tag.version else ""))
+    assert ref.model == tag.model
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -79,6 +88,19 @@ def test_tag_round_trip(tag: tags.TagName) -> None:
     ("churn#prod!#4", tags.TagName(tags.Action.UNASSIGN, "churn", stage="prod", number=4)),
     ("churn@v1.0.0!#5", tags.TagName(tags.Action.DEREGISTER, "churn", version="v1.0.0", number=5)),
     ("churn@deprecated#6", tags.TagName(tags.Action.DEPRECATE, "churn", number=6)),
+    # GTO's simple tags carry no counter
+    ("churn#prod", tags.TagName(tags.Action.ASSIGN, "churn", stage="prod")),
+    ("churn#prod!", tags.TagName(tags.Action.UNASSIGN, "churn", stage="prod")),
+    ("churn@v1.0.0!", tags.TagName(tags.Action.DEREGISTER, "churn", version="v1.0.0")),
+    ("churn@deprecated", tags.TagName(tags.Action.DEPRECATE, "churn")),
+    ("churn@v1.0.0#3", tags.TagName(tags.Action.REGISTER, "churn", version="v1.0.0", number=3)),
+    # monorepo artifacts: dir=name in the tag, dir:name everywhere else
+    ("sub/proj=nested@v0.0.1", tags.TagName(tags.Action.REGISTER, "sub/proj:nested", version="v0.0.1")),
+    ("sub/proj=nested#prod#2", tags.TagName(tags.Action.ASSIGN, "sub/proj:nested", stage="prod", number=2)),
+    ("Churn_Model@v1.0.0", tags.TagName(tags.Action.REGISTER, "Churn_Model", version="v1.0.0")),
+    ("../x=m@v1.0.0", None),
+    ("a=b=c@v1.0.0", None),
+    ("churn@created", None),
     ("v1.0.0", None),
     ("release-2024", None),
     ("churn@1.0.0", None),
@@ -105,13 +127,18 @@ def test_valid_names(name: str) -> None:
     ("churn@main", Ref("churn", rev="main")),
     ("churn@HEAD~1", Ref("churn", rev="HEAD~1")),
     ("churn@v1.2", Ref("churn", rev="v1.2")),
+    ("sub/proj:nested@v0.0.1", Ref("sub/proj:nested", version="v0.0.1")),
+    ("sub/proj:nested#prod", Ref("sub/proj:nested", stage="prod")),
+    ("sub/proj:nested", Ref("sub/proj:nested")),
+    ("churn#Pre_Prod", Ref("churn", stage="Pre_Prod")),
 ])
 def test_parse_ref(text: str, ref: Ref) -> None:
     assert parse_ref(text) == ref
     assert str(parse_ref(text)) == text
 
 
-@pytest.mark.parametrize("bad", ["", "churn@", "churn#", "churn#Prod", "@v1.0.0", "churn@-x"])
+@pytest.mark.parametrize("bad", ["", "churn@", "churn#", "churn#pr od", "churn#-x", "@v1.0.0", "churn@-x",
+                                 "../x:m@v1.0.0", "a/../b:m", "/abs:m", "sub:", ":m", "a:b:c"])
 def test_bad_refs(bad: str) -> None:
     with pytest.raises((InvalidReference, InvalidName)):
         parse_ref(bad)

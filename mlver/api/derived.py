@@ -1,0 +1,213 @@
+"""Lineage derived from a commit, for versions that have no mlver record.
+
+A version registered by GTO, Studio or by hand points at a commit, and that
+commit says most of what a record would: the artifact's hash (its ``.dvc``
+file, or the ``dvc.lock`` of the stage that outputs it), the data upstream
+of that stage (``.dvc``-tracked dependencies, walking the pipeline), the
+params of those stages, and the metrics files in the tree. ``derive_record``
+puts that into a record-shaped document marked ``"derived": true``, so
+every verb that reads a record can read it, and says where it came from.
+
+Everything here is read from a commit: untrusted. Hashes and paths go
+through mlver/domain/validate.py (DVC md5s; project paths that stay inside
+the repository, out of .git/.dvc/.mlver); an entry that fails is left out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from typing import Any
+
+from mlver.adapters import dvc, git
+from mlver.domain import record as rec
+from mlver.domain.tags import DIR_SEPARATOR
+from mlver.domain.validate import check_md5, check_project_path
+from mlver.errors import MlverError
+from mlver.models import Record
+from mlver.project import CONFIG, Project, artifacts_in
+
+MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
+
+
+def _safe_path(path: Any) -> str | None:
+    """A repo-relative posix path that stays inside the repository, or None."""
+    if not isinstance(path, str) or not path or "://" in path:
+        return None
+    try:
+        return check_project_path(posixpath.normpath(path), "a derived record")
+    except MlverError:
+        return None
+
+
+def _md5(value: Any) -> str | None:
+    try:
+        return check_md5(value, "a derived record")
+    except MlverError:
+        return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _yaml(content: bytes | None, where: str = "a file") -> Any:
+    """YAML from a commit through the one safe loader; None when it is absent or unreadable."""
+    if content is None:
+        return None
+    from mlver.adapters.yamlfile import safe_load
+
+    try:
+        return safe_load(content, where)
+    except MlverError:
+        return None
+
+
+def _out(entry: Any, folder: str) -> dict[str, Any] | None:
+    """A dvc.lock or .dvc out/dep entry -> {path, md5, size, nfiles}, or None if malformed."""
+    if not isinstance(entry, dict):
+        return None
+    path = _safe_path(posixpath.join(folder, entry["path"])) if isinstance(entry.get("path"), str) else None
+    md5 = _md5(entry.get("md5"))
+    if path is None:
+        return None
+    return {"path": path, "md5": md5, "size": _count(entry.get("size")), "nfiles": _count(entry.get("nfiles"))}
+
+
+def _dvcfile_out(content: bytes | None, path: str) -> dict[str, Any] | None:
+    """The out of a ``.dvc`` file tracking ``path`` (its paths are relative to its folder)."""
+    doc = _yaml(content)
+    outs = doc.get("outs") if isinstance(doc, dict) else None
+    return _out(outs[0], posixpath.dirname(path)) if isinstance(outs, list) and outs else None
+
+
+def _stages(lock: Any, folder: str) -> dict[str, dict[str, Any]]:
+    stages = lock.get("stages") if isinstance(lock, dict) else None
+    found = {}
+    for name, entry in list((stages or {}).items())[:MAX_STAGES] if isinstance(stages, dict) else ():
+        if isinstance(entry, dict):
+            found[str(name)] = {
+                "cmd": entry.get("cmd"),
+                "deps": [o for o in map(lambda e: _out(e, folder), _list(entry.get("deps"))) if o],
+                "outs": [o for o in map(lambda e: _out(e, folder), _list(entry.get("outs"))) if o],
+                "params": entry.get("params") if isinstance(entry.get("params"), dict) else {},
+            }
+    return found
+
+
+def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:
+    """``first`` and every stage it depends on through outputs, nearest first."""
+    producer = {o["path"]: name for name, s in stages.items() for o in s["outs"]}
+    order, todo = [], [first]
+    while todo and len(order) < MAX_STAGES:
+        name = todo.pop(0)
+        if name in order:
+            continue
+        order.append(name)
+        todo += [producer[d["path"]] for d in stages[name]["deps"] if d["path"] in producer]
+    return order
+
+
+def _metric_files(dvc_doc: Any, folder: str, mlver_entry: dict[str, Any]) -> list[str]:
+    files: list[Any] = []
+    if isinstance(dvc_doc, dict):
+        top = dvc_doc.get("metrics")
+        files += [posixpath.join(folder, f) for f in top if isinstance(f, str)] if isinstance(top, list) else []
+        for stage in (dvc_doc.get("stages") or {}).values() if isinstance(dvc_doc.get("stages"), dict) else ():
+            for item in (stage.get("metrics") or []) if isinstance(stage, dict) else ():
+                name = next(iter(item), None) if isinstance(item, dict) else item
+                if isinstance(name, str):
+                    files.append(posixpath.join(folder, name))
+    if isinstance(mlver_entry.get("metrics"), str):
+        files.append(mlver_entry["metrics"])
+    return list(dict.fromkeys(p for p in map(_safe_path, files) if p))
+
+
+def derive_record(project: Project, model: str, commit: str) -> Record | None:
+    """The lineage of ``model`` derivable from ``commit``; None when the commit
+    does not even say where the model's artifact is."""
+    from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
+
+    folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
+    dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
+    first = git.read_blobs(project.root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
+    dvc_text, lock_text, config_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG))
+    try:
+        declared = artifacts_in(dvc_text, dvcfile).get(model) if dvc_text else None
+    except MlverError:
+        declared = None
+    declared = declared or project.artifacts.get(model)
+    config = _yaml(config_text)
+    entry = ((config.get("models") or {}).get(model) if isinstance(config, dict) and isinstance(config.get("models"), dict) else None)
+    entry = entry if isinstance(entry, dict) else {}
+    path = _safe_path(entry.get("path")) or (declared and _safe_path(declared.path))
+    if not path:
+        current = project.declared_models().get(model)
+        path = current and _safe_path(current.path)
+    if not path:
+        return None
+
+    stages = _stages(_yaml(lock_text), folder)
+    producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
+    chain = _upstream(stages, producing) if producing else []
+    deps = list({d["path"]: d for n in chain for d in stages[n]["deps"]}.values())
+    metric_files = _metric_files(_yaml(dvc_text), folder, entry)
+    specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
+    blobs = git.read_blobs(project.root, specs)
+
+    artifact: dict[str, Any] = {"path": path, "md5": None, "size": None, "nfiles": None, "remote": None}
+    source = "none"
+    tracked = _dvcfile_out(blobs[f"{commit}:{path}.dvc"], path)
+    if tracked and tracked["md5"]:
+        artifact.update({k: tracked[k] for k in ("md5", "size", "nfiles")})
+        source = f"{path}.dvc"
+    elif producing:
+        out = next(o for o in stages[producing]["outs"] if o["path"] == path)
+        artifact.update({k: out[k] for k in ("md5", "size", "nfiles")})
+        source = f"{lockfile} (stage {producing})" if out["md5"] else "none"
+
+    data = []
+    for dep in deps:
+        content = blobs.get(f"{commit}:{dep['path']}.dvc")
+        if content is None:
+            continue  # code, or an intermediate output: not a data source
+        out = _dvcfile_out(content, dep["path"])
+        md5 = (out or {}).get("md5") or dep["md5"]
+        if md5:
+            data.append({"path": dep["path"], "md5": md5, "size": (out or dep).get("size"),
+                         "nfiles": (out or dep).get("nfiles"), "profile": None})
+    params: dict[str, Any] = {}
+    for name in reversed(chain):
+        for values in stages[name]["params"].values():
+            if isinstance(values, dict):
+                params.update(rec.flatten(values))
+    metrics: dict[str, Any] = {}
+    for file in metric_files:
+        content = blobs.get(f"{commit}:{file}")
+        if content is None:
+            continue
+        try:
+            metrics.update(metrics_from_tree(parse_tree(content.decode(errors="replace"), file, "metrics"), file))
+        except MlverError:
+            continue  # a malformed metrics file at an old commit: no metrics from it
+    who = git.run(project.root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
+    name, email, stamp = (who + ["", "", ""])[:3]
+    when = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
+    doc = {
+        "schema": rec.SCHEMA,
+        "model": model,
+        "derived": True,
+        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
+        "artifact": artifact,
+        "code": {"commit": commit, "clean": True, "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
+        "data": data,
+        "params": params,
+        "metrics": metrics,
+        "env": {},
+        "created": when,
+        "author": {"name": name, "email": email},
+    }
+    return Record(model=model, commit=commit, doc=doc, intact=True, derived=True)
