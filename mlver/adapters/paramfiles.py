@@ -27,7 +27,7 @@ def parse_tree(text: str, name: str, what: str) -> Any:
             return tomllib.loads(text)
         from mlver.adapters.yamlfile import safe_load
 
-        return safe_load(text, path.name)  # an alias bomb or a 1,000-deep nesting is malformed too
+        return safe_load(text, name)  # an alias bomb or a 1,000-deep nesting is malformed too
     except Exception as exc:  # every parser has its own error type
         reason = " ".join(str(exc).split())[:160]
         raise ConfigError(f"{what} file {name} is malformed: {reason}", f"fix {name}") from exc
