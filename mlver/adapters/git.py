@@ -340,6 +340,48 @@ def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
     return times
 
 
+def object_ids(root: Path, specs: Iterable[str]) -> dict[str, str | None]:
+    """``rev:path`` -> the object id there (None: missing), in one ``cat-file --batch-check``."""
+    specs = list(dict.fromkeys(specs))
+    if not specs:
+        return {}
+    out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(s + "\n" for s in specs).encode())
+    ids: dict[str, str | None] = {}
+    for spec, line in zip(specs, out.splitlines()):
+        oid, _, kind = line.partition(" ")
+        ids[spec] = oid if kind == "blob" else None
+    return ids
+
+
+def blobs_on_branches(root: Path, path: str) -> dict[tuple[str, str], int]:
+    """Every version of the files under ``path`` any local or remote branch
+    ever held: (file, blob id) -> committer time of the first commit that
+    wrote it. Tags are left out: a commit only a tag reaches was made for it."""
+    out = run(root, "log", "--branches", "--remotes", "--reverse", "--format=%x1e%ct", "--raw", "--no-abbrev",
+              "--no-renames", "--", path, check=False)
+    first: dict[tuple[str, str], int] = {}
+    for chunk in out.split("\x1e"):
+        lines = chunk.strip("\n").splitlines()
+        if not lines or not lines[0].isdigit():
+            continue
+        when = int(lines[0])
+        for line in lines[1:]:
+            meta, _, name = line.partition("\t")
+            fields = meta.split()
+            if line.startswith(":") and len(fields) >= 4 and name:
+                first.setdefault((name, fields[3]), when)
+    return first
+
+
+def is_shallow(root: Path) -> bool:
+    return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+
+
+def private_path(root: Path, name: str) -> Path:
+    """A file inside this clone's .git (never part of the tree, never pushed)."""
+    return Path(root) / run(root, "rev-parse", "--git-path", name).strip()
+
+
 def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
     """``rev:path`` -> content (None when missing), in one cat-file process."""
     specs = list(dict.fromkeys(specs))

@@ -29,6 +29,7 @@ from mlver.models import Finding, Record, VerifyResult
 from mlver.project import CONFIG, PathLike, Project
 
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
+SEEN_VERSIONS = "mlver/seen-versions"  # in .git: the version tags this clone has verified
 
 
 @dataclass
@@ -70,6 +71,63 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
     return subjects, events, registry
 
 
+def _seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Finding]:
+    """Version tags this clone saw on an earlier verify, kept in its .git
+    (never pushed): a version is never moved or removed, so one that changed
+    object or disappeared since is a finding until someone looks. The first
+    sighting is kept, so the finding does not go away by itself."""
+    path = git.private_path(project.root, SEEN_VERSIONS)
+    current = {}
+    for name, obj, commit in refs:
+        parsed = tags.parse(name)
+        if parsed is not None and parsed.action is Action.REGISTER:
+            current[name] = (obj, commit)
+    seen: dict[str, tuple[str, str]] = {}
+    if path.is_file():
+        for line in path.read_text(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                seen.setdefault(parts[0], (parts[1], parts[2]))
+    findings = []
+    fix = (f"restore the tag to commit {{commit}} if nobody meant to change it; if it was meant, "
+           f"delete its line from {path}")
+    for name, (obj, commit) in seen.items():
+        now = current.get(name)
+        if now is None:
+            findings.append(Finding(name, f"the version tag disappeared since this clone last verified it (at {commit[:12]})",
+                                    fix.format(commit=commit[:12])))
+        elif now[0] != obj:
+            findings.append(Finding(name, f"the version tag changed since this clone last verified it "
+                                    f"(commit {commit[:12]}, now {now[1][:12]})", fix.format(commit=commit[:12])))
+    new = [f"{name} {obj} {commit}\n" for name, (obj, commit) in current.items() if name not in seen]
+    if new:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a") as journal:
+                journal.writelines(new)
+        except OSError:
+            pass  # a read-only clone: nothing to remember with, the other checks still run
+    return findings
+
+
+def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
+    """A version tag made by mlver names a record some branch held: one whose
+    record no branch ever had was put on a commit made just for the tag."""
+    released = [e for e in events if e.tag.action is Action.REGISTER and _digest_in(e.info.message if e.info else "")]
+    if not released or git.is_shallow(project.root):
+        return []  # a shallow clone does not have the history to look in
+    specs = {e.name: f"{e.commit}:{rec.record_path(e.tag.model)}" for e in released}
+    ids = git.object_ids(project.root, specs.values())
+    held = git.blobs_on_branches(project.root, rec.RECORDS_DIR)
+    return [
+        Finding(e.name, f"the record it names (at {e.commit[:12]}) was never on any branch: "
+                "that commit was made for the tag, not by a training",
+                f"find the commit it was released on (`git log -p -- {rec.record_path(e.tag.model)}`) and compare")
+        for e in released
+        if ids.get(specs[e.name]) and (rec.record_path(e.tag.model), ids[specs[e.name]]) not in held
+    ]
+
+
 def _history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags)."""
@@ -78,6 +136,7 @@ def _history_findings(project: Project, registry: Registry, records: dict[str, R
     findings += audit.counter_order(every)
     findings += audit.release_order(every, lambda e: _digest_in(e.info.message if e.info else "") is not None)
     findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
+    findings += _unborn_records(project, every)
     base = trust.base_config(project)
     policy = parse_policy((base[1] if base else project.config).get("policy"))
     assignments = []
@@ -223,6 +282,8 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
                                         "restore the tag to the commit it was made on, or investigate who moved it"))
 
     findings += _history_findings(project, registry, records, {e.name for e in events} if ref else None)
+    if not ref:
+        findings += _seen_versions(project, refs)
 
     # Parent links: the record each one replaced, by commit and digest.
     parents = []

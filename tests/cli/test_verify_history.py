@@ -128,3 +128,37 @@ def test_version_tag_force_moved_to_a_resealed_record(two: Project) -> None:
     assert "before its commit" in found["churn@v0.1.0"]
     # What verify cannot prove without signing, it says.
     assert "cannot prove who made a tag" in two.mlver("verify", "--offline").stdout
+
+
+def test_version_tag_moved_to_a_commit_no_branch_holds(two: Project) -> None:
+    from mlver.domain import record as rec
+
+    # The attack: the re-sealed record goes on a detached commit that only the moved tag reaches.
+    two.git("checkout", "-q", "--detach")
+    path = two.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"]["accuracy"] = 0.99
+    path.write_text(rec.dumps(rec.seal(doc)))
+    commit = two.commit_all("better numbers")
+    digest = json.loads(path.read_text())["digest"]
+    _hand_tag(two, "churn@v0.2.0", commit, f"Registering artifact churn version v0.2.0\n\nmlver-digest: {digest}\n")
+    two.git("checkout", "-q", "main")
+    found = _findings(two)
+    assert "was never on any branch" in found["churn@v0.2.0"]
+
+
+def test_version_tag_that_disappeared_or_changed(two: Project) -> None:
+    assert two.ok("verify", "--offline").stdout.startswith("OK")  # this clone now knows v0.1.0 and v0.2.0
+    original = two.git("rev-parse", "refs/tags/churn@v0.1.0").strip()
+    # The attack: a released version's tag is deleted (the record it named stays in history).
+    two.git("tag", "-d", "churn@v0.1.0")
+    found = _findings(two)
+    assert list(found) == ["churn@v0.1.0"] and "disappeared since this clone last verified it" in found["churn@v0.1.0"]
+    # ...or re-made elsewhere with its old message: changed, whatever its digest says.
+    message = two.git("tag", "-l", "--format=%(contents)", "churn@v0.2.0")
+    _hand_tag(two, "churn@v0.1.0", "churn@v0.2.0^{}", message.replace("v0.2.0", "v0.1.0"))
+    found = _findings(two)
+    assert "changed since this clone last verified it" in found["churn@v0.1.0"]
+    # Put back as it was: nothing to report.
+    two.git("update-ref", "refs/tags/churn@v0.1.0", original)
+    assert two.ok("verify", "--offline").stdout.startswith("OK")
