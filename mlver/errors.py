@@ -206,6 +206,56 @@ class ArtifactMissing(MlverError):
         )
 
 
+class PipelineError(ConfigError):
+    """A stage model's declaration that its DVC pipeline (dvc.yaml, dvc.lock) contradicts."""
+
+
+class PipelineInvalid(PipelineError):
+    def __init__(self, file: str, detail: str) -> None:
+        super().__init__(f"{file} cannot be read: {detail}", f"fix {file}; `dvc status` shows the same problem")
+
+
+class PipelineStageNotFound(PipelineError):
+    def __init__(self, stage: str, known: list[str]) -> None:
+        listed = f" (stages: {', '.join(known)})" if known else " (it has no stages)"
+        super().__init__(f"dvc.yaml has no stage {stage!r}{listed}",
+                         "pass one of its stages to --stage, or add the stage with `dvc stage add`")
+
+
+class StageDoesNotOutput(PipelineError):
+    def __init__(self, stage: str, path: str, outs: list[str]) -> None:
+        listed = ", ".join(outs) if outs else "none"
+        super().__init__(f"stage {stage} does not output {path} (its outputs: {listed})",
+                         f"pass --path with one of its outputs, or add {path} to the stage's outs in dvc.yaml")
+
+
+class MetricsNotProduced(PipelineError):
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(f"metrics file {path} {why}",
+                         "declare the metrics file a stage downstream of the model writes (`--metrics`), "
+                         "listed in its outs or metrics in dvc.yaml")
+
+
+class NotAnInput(PipelineError):
+    def __init__(self, model: str, path: str, stage: str, inputs: list[str]) -> None:
+        listed = ", ".join(inputs) if inputs else "none"
+        super().__init__(f"model {model} (stage {stage}) does not depend on {path}; its inputs: {listed}",
+                         "leave --data out (every input upstream is recorded), or pass one of its inputs")
+
+
+class LockOutOfDate(PipelineError):
+    def __init__(self, model: str, changes: list[str]) -> None:
+        shown = "; ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
+        super().__init__(f"dvc.lock is out of date with dvc.yaml or the workspace: {shown}",
+                         f"reproduce and record in one step with `mlver run {model}`")
+
+
+class ArtifactConflict(PipelineError):
+    def __init__(self, name: str, why: str) -> None:
+        super().__init__(f"dvc.yaml already declares artifact {name!r} {why}",
+                         "pick another model name, or change that artifact in dvc.yaml")
+
+
 class GitError(MlverError):
     pass
 

@@ -244,12 +244,150 @@ def changed(root: Path, paths: list[str]) -> dict[str, str]:
     return found
 
 
-def repro(root: Path, stage: str) -> int:
-    """Run ``dvc repro STAGE`` with its output on our stderr; returns its exit code."""
-    from mlver.adapters.process import run_to_stderr
+# -- pipelines ---------------------------------------------------------------
 
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")
-    return run_to_stderr([sys.executable, "-m", "dvc", "repro", stage], cwd=root, env=env)
+
+def _rel(root: Path, path: str) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """DVC's progress and the stages' own output go to stderr: stdout is mlver's result."""
+    import contextlib
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)  # the stage commands DVC starts inherit fd 1
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+class PipelineSession:
+    """One open DVC repository for a stage model: its pipeline, the state of
+    its data and the reproduction share DVC's index (built once, 0.2 s)."""
+
+    def __init__(self, root: Path, repo: Any) -> None:
+        self.root = root
+        self.repo = repo
+        self._pipeline: Any = None
+        self._objects: dict[str, Any] = {}
+
+    def pipeline(self) -> Any:
+        """The ``domain.pipeline.Pipeline`` of every dvc.yaml and .dvc file."""
+        import networkx as nx
+        from dvc.dependency.param import ParamsDependency
+        from dvc.exceptions import DvcException
+        from dvc.stage import PipelineStage
+
+        from mlver.domain.pipeline import Pipeline, Stage
+        from mlver.errors import PipelineInvalid
+
+        if self._pipeline is not None:
+            return self._pipeline
+        try:
+            index = self.repo.index
+            graph = index.graph
+        except DvcException as exc:
+            detail = " ".join(str(exc).split())
+            where = "dvc.yaml" if "dvc.yaml" in detail or "dvc.lock" not in detail else LOCK_FILE
+            raise PipelineInvalid(where, detail[:200]) from exc
+        stages = {}
+        for st in index.stages:
+            deps, params = [], []
+            for dep in st.deps:
+                if isinstance(dep, ParamsDependency):
+                    params.append((_rel(self.root, dep.fs_path), tuple(dep.params or ())))
+                elif dep.is_in_repo:
+                    deps.append(_rel(self.root, dep.fs_path))
+            pipeline_stage = isinstance(st, PipelineStage)
+            folder = _rel(self.root, os.path.dirname(st.dvcfile.path))
+            stages[st.addressing] = Stage(
+                name=st.addressing,
+                deps=tuple(deps),
+                outs=tuple(_rel(self.root, o.fs_path) for o in st.outs if o.is_in_repo),
+                params=tuple(params),
+                upstream=frozenset(s.addressing for s in nx.descendants(graph, st)),
+                source=not pipeline_stage,
+                lockfile=(LOCK_FILE if folder == "." else f"{folder}/{LOCK_FILE}") if pipeline_stage else "",
+                key=st.name if pipeline_stage else "",
+                wdir=_rel(self.root, st.wdir) if pipeline_stage else "",
+            )
+            self._objects[st.addressing] = st
+        self._pipeline = Pipeline(stages)
+        return self._pipeline
+
+    def changed_sources(self, names: list[str]) -> dict[str, str]:
+        """Data (outs of .dvc files) whose workspace copy is not what its .dvc file
+        says, from DVC's state database: unchanged large files are not re-hashed."""
+        found: dict[str, str] = {}
+        with _dvc_errors("check the data status"):
+            for name in names:
+                for out in self._objects[name].outs:
+                    status = out.status()  # {the out as DVC prints it: its state}, or {}
+                    if status:
+                        found[_rel(self.root, out.fs_path)] = str(next(iter(status.values())))
+        return found
+
+    def outdated(self, targets: list[str]) -> list[str]:
+        """What `dvc status` says about ``targets`` and their upstream, one line each."""
+        with _dvc_errors("check the pipeline status"):
+            status = self.repo.status(targets=targets, with_deps=True, check_updates=False)
+        lines = []
+        for name, entries in status.items():
+            for entry in entries:
+                if isinstance(entry, dict):
+                    for what, paths in entry.items():
+                        shown = ", ".join(f"{p} {s}" for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
+                        lines.append(f"stage {name}: {what} ({shown})")
+                else:
+                    lines.append(f"stage {name}: {entry}")
+        return lines
+
+    def reproduce(self, targets: list[str]) -> None:
+        """`dvc repro TARGETS` in this process (no second DVC start-up)."""
+        import re
+
+        from dvc.exceptions import DvcException, ReproductionError
+
+        from mlver.errors import TrainingFailed
+
+        command = "dvc repro " + " ".join(targets)
+        try:
+            with _stdout_to_stderr():
+                self.repo.reproduce(targets=targets)
+        except ReproductionError as exc:
+            cause = " ".join(str(exc.__cause__ or exc).split())
+            match = re.search(r"exited with (-?\d+)", cause)
+            code = int(match.group(1)) if match else 1
+            if code in (-2, 130):
+                raise KeyboardInterrupt from exc  # the stage was stopped with Ctrl-C
+            raise TrainingFailed(command, code) from exc
+        except DvcException as exc:
+            raise DvcError(f"{command} failed: {' '.join(str(exc).split())[:200]}",
+                           "run it by hand to see the problem; `dvc status` shows what changed") from exc
+
+
+@contextmanager
+def pipeline_session(root: Path) -> Iterator[PipelineSession]:
+    with _repo(root) as repo:
+        yield PipelineSession(root, repo)
+
+
+def lock_entry(root: Path, lockfile: str, key: str) -> dict[str, Any] | None:
+    """A stage's entry of a dvc.lock: deps, params, outs with their hashes."""
+    path = root / lockfile
+    if not path.exists():
+        return None
+    doc = _yaml(path.read_text(), lockfile)
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    entry = stages.get(key) if isinstance(stages, dict) else None
+    return entry if isinstance(entry, dict) else None
 
 
 # -- remotes and layouts ----------------------------------------------------

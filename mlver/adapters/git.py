@@ -437,6 +437,18 @@ def tracked(root: Path, path: str) -> bool:
     return ok(root, "ls-files", "--error-unmatch", "--", path)
 
 
+def ignored(root: Path, paths: Sequence[str]) -> set[str]:
+    """Which of ``paths`` .gitignore matches, tracked or not (``--no-index``:
+    a file committed by mistake is still one git should not take again)."""
+    if not paths:
+        return set()
+    proc = subprocess.run(["git", "check-ignore", "--no-index", "-z", "--stdin"], cwd=root,
+                          input="\0".join(paths).encode() + b"\0", capture_output=True, env=_env())
+    if proc.returncode not in (0, 1):  # 1: none of them is ignored
+        raise GitError(f"git check-ignore failed: {proc.stderr.decode(errors='replace').strip()}", "see `git status`")
+    return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
+
+
 def worktree_add(root: Path, path: Path, commit: str) -> None:
     run(root, "worktree", "add", "--detach", "--quiet", str(path), commit)
 

@@ -7,8 +7,8 @@ the API write the same record for the same inputs.
 """
 from __future__ import annotations
 
-import os
 import platform
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,9 +20,10 @@ from mlver.api._common import now_iso, read_record
 from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
 from mlver.domain import validate
-from mlver.errors import ArtifactMissing, ConfigError, StorageError
+from mlver.domain.pipeline import Pipeline, Plan, covers
+from mlver.errors import ArtifactMissing, ConfigError, LockOutOfDate, MetricsNotProduced, StorageError
 from mlver.models import RecordResult
-from mlver.project import CONFIG, ModelSpec, Project
+from mlver.project import ModelSpec, Project
 
 # Packages whose versions decide whether a model can be reproduced.
 ENV_PACKAGES = ("mlver", "dvc", "scikit-learn", "pandas", "numpy")
@@ -44,18 +45,42 @@ class Execution:
     duration_s: float | None
 
 
-def managed_paths(spec: ModelSpec) -> list[str]:
-    """Files a record commit may touch: mlver's outputs and nothing else."""
+@dataclass(frozen=True)
+class StageRun:
+    """A stage model's pipeline and the plan of its run: what the lineage is read from."""
+
+    pipeline: Pipeline
+    plan: Plan
+
+
+def managed_paths(spec: ModelSpec, stage_run: StageRun | None = None) -> list[str]:
+    """Files a record commit may touch: mlver's outputs and nothing else.
+
+    For a stage model, what a DVC user commits after `dvc repro`: the lock
+    files and the .gitignore files DVC keeps for the outputs.
+    """
     paths = [rec.record_path(spec.name)]
     if spec.stage:
-        paths.append(dvc.LOCK_FILE)
-        parent = os.path.dirname(spec.path)
-        paths.append(f"{parent}/.gitignore" if parent else ".gitignore")
+        outs = stage_run.plan.outs(stage_run.pipeline) if stage_run else [spec.path]
+        locks = [s.lockfile for s in stage_run.plan.lock_stages(stage_run.pipeline)] if stage_run else [dvc.LOCK_FILE]
+        paths.extend(dict.fromkeys(locks))
+        paths.extend(dict.fromkeys(posixpath.join(posixpath.dirname(o), ".gitignore") for o in outs))
     else:
         paths.extend(dvc.tracked_side_files(spec.path))
     if spec.metrics:
         paths.append(spec.metrics)
     return paths
+
+
+def committable(root: Path, paths: list[str], record_path: str) -> list[str]:
+    """The paths git may take: never a gitignored file, which is how DVC keeps
+    its outputs (``eval/metrics.json`` inside ``eval/``) out of git; committing
+    one breaks `dvc repro` ("output 'eval' is already tracked by SCM")."""
+    ignored = git.ignored(root, paths)
+    if record_path in ignored:
+        raise ConfigError(f"{record_path} is gitignored, so its record cannot be committed",
+                          f"remove the pattern that matches it from .gitignore (`git check-ignore -v {record_path}`)")
+    return [p for p in paths if p not in ignored]
 
 
 def environment(extra_packages: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -88,24 +113,82 @@ def _data_entry(project: Project, out: dvc.Out) -> dict[str, Any]:
     return entry
 
 
-def _stage_lineage(project: Project, spec: ModelSpec) -> tuple[dvc.Out, list[dvc.Out], dict[str, Any]]:
-    lock = dvc.lock_stage(project.root, spec.stage or "")
-    if not lock:
-        raise ConfigError(f"dvc.lock has no entry for stage {spec.stage}", f"run `dvc repro {spec.stage}`")
-    outs = dvc.outs_from_lock_entries(lock.get("outs") or [])
-    artifact = next((o for o in outs if o.path == spec.path), None)
-    if artifact is None:
-        raise ConfigError(
-            f"stage {spec.stage} has no output {spec.path}",
-            f"add it to the stage's outs in dvc.yaml, or fix the model's path in {CONFIG}",
-        )
-    deps = dvc.outs_from_lock_entries(lock.get("deps") or [])
-    if spec.data:
-        deps = [d for d in deps if d.path in spec.data]
+def _lock_outs(entry: dict[str, Any], wdir: str, key: str = "outs") -> dict[str, dvc.Out]:
+    return {o.path: o for o in dvc.outs_from_lock_entries(entry.get(key) or [], wdir if wdir != "." else "")}
+
+
+def _stage_lineage(project: Project, spec: ModelSpec, run: StageRun) -> tuple[dvc.Out, list[dvc.Out], dict[str, Any], dict[str, Any]]:
+    """(artifact, data, params, lock entries) of a stage model from dvc.lock and
+    the .dvc files: every data source upstream of the model and of its
+    metrics, and the params of every stage on the way."""
+    root, pipeline, plan = project.root, run.pipeline, run.plan
+    entries: dict[str, dict[str, Any]] = {}
+    for stage in plan.lock_stages(pipeline):
+        entry = dvc.lock_entry(root, stage.lockfile, stage.key)
+        if entry is None:
+            raise LockOutOfDate(spec.name, [f"stage {stage.name} has no entry in {stage.lockfile}"])
+        entries[stage.name] = entry
+    trainer = pipeline.stages[plan.model_stage]
+    artifact = _lock_outs(entries[trainer.name], trainer.wdir).get(spec.path)
+    if artifact is None or not artifact.md5:
+        raise LockOutOfDate(spec.name, [f"stage {trainer.name} has no hash for {spec.path} in {trainer.lockfile}"])
     params: dict[str, Any] = {}
-    for values in (lock.get("params") or {}).values():
-        params.update(rec.flatten(values or {}))
-    return artifact, deps, params
+    for name in entries:
+        for values in (entries[name].get("params") or {}).values():
+            params.update(rec.flatten(values or {}))
+    if spec.params:
+        params.update(read_params(root, spec.params)[1])  # declared by the user: never dropped
+    data: list[dvc.Out] = []
+    for path in plan.sources:
+        source = pipeline.producer(path)
+        out = dvc.out_from_dvcfile((root / source.name).read_text(), path) if source else None
+        if out is not None:
+            data.append(out)
+    for path in spec.data:  # an intermediate output declared as data: its hash from dvc.lock
+        if any(covers(d.path, path) for d in data):
+            continue
+        producer = pipeline.producer(path)
+        if producer is not None and producer.name in entries:
+            out = next((o for o in _lock_outs(entries[producer.name], producer.wdir).values() if covers(o.path, path)), None)
+            if out is not None and out.md5:
+                data.append(out)
+    return artifact, data, params, entries
+
+
+def _check_stage_metrics(project: Project, spec: ModelSpec, run: StageRun, entries: dict[str, Any],
+                         artifact: dvc.Out) -> None:
+    """The metrics must be what the pipeline wrote for this model, not a leftover."""
+    from mlver.adapters.storage import md5_file
+
+    if not spec.metrics:
+        return
+    root, pipeline, plan = project.root, run.pipeline, run.plan
+    target = root / spec.metrics
+    if not target.exists():
+        raise MetricsNotProduced(spec.metrics, "does not exist: this run did not write it")
+    if plan.metrics_stage is None:  # a file git tracks, that no stage declares
+        if target.stat().st_mtime < (root / spec.path).stat().st_mtime:
+            raise MetricsNotProduced(spec.metrics, f"predates the model {spec.path}: this run did not write it")
+        return
+    writer = pipeline.stages[plan.metrics_stage]
+    entry = entries[writer.name]
+    raw = {posixpath.normpath(posixpath.join(writer.wdir, str(o.get("path", "")))): o
+           for o in entry.get("outs") or [] if isinstance(o, dict)}
+    covering = next((p for p in raw if covers(p, spec.metrics)), None)
+    expected = None
+    if covering is not None and raw[covering].get("hash") == "md5":
+        md5 = str(raw[covering].get("md5") or "")
+        if covering == spec.metrics:
+            expected = md5
+        elif md5.endswith(".dir") and (manifest := dvc.cache_dir(root) / dvc.object_relpath(md5)).is_file():
+            rel = posixpath.relpath(spec.metrics, covering)
+            expected = dict(dvc.parse_dir_manifest(manifest.read_bytes())).get(rel)
+    if expected is not None and md5_file(target) != expected:
+        raise MetricsNotProduced(spec.metrics, f"is not what stage {writer.name} wrote (dvc.lock): it was not produced by this run")
+    if writer.name != plan.model_stage:
+        used = _lock_outs(entry, writer.wdir, "deps").get(spec.path)
+        if used is not None and used.md5 != artifact.md5:
+            raise MetricsNotProduced(spec.metrics, f"was computed by stage {writer.name} on another {spec.path}: it predates the model")
 
 
 class _Snapshot:
@@ -138,12 +221,14 @@ def write_record(
     extra: Mapping[str, Any] | None = None,
     also_commit: tuple[str, ...] = (),
     extra_packages: tuple[str, ...] = (),
+    stage_run: StageRun | None = None,
 ) -> RecordResult:
     """Track the artifact, write the record and commit mlver's outputs.
 
     ``params``/``metrics`` given by the caller replace the files'; ``extra``
     adds fields (the API's input signature); ``also_commit`` names files the
-    caller wrote for this record (a declaration made by the API).
+    caller wrote for this record (a declaration made by the API);
+    ``stage_run`` is a stage model's pipeline, where its lineage comes from.
     """
     root = project.root
     if not (root / spec.path).exists():
@@ -155,20 +240,24 @@ def write_record(
         )
     if params is None:
         params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
+    if spec.stage and stage_run is None:
+        raise ConfigError(f"model {spec.name} is trained by stage {spec.stage}", f"record it with `mlver run {spec.name}`")
+    if spec.stage:
+        artifact, data_outs, stage_params, entries = _stage_lineage(project, spec, stage_run)
+        _check_stage_metrics(project, spec, stage_run, entries, artifact)
+        params = {**stage_params, **params}
     if metrics is None:
         metrics = read_metrics(root, spec.metrics) if spec.metrics else {}
 
-    outputs = sorted(set(managed_paths(spec)) | set(also_commit))
-    touched = [p for p in managed_paths(spec) if p != spec.metrics]
+    managed = managed_paths(spec, stage_run)
+    outputs = sorted(committable(root, sorted(set(managed) | set(also_commit)), rec.record_path(spec.name)))
+    touched = [p for p in managed if p != spec.metrics]
     snapshot = _Snapshot(root, touched)
     old_head = code.commit
     try:
-        if spec.stage:
-            artifact, data_outs, stage_params = _stage_lineage(project, spec)
-            params = {**stage_params, **params}
-        else:
+        if not spec.stage:
             artifact = dvc.track_file(root, spec.path)
-            data_outs = [dvc.read_dvcfile_out(root, d) for d in spec.data]
+            data_outs = [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None]
         default_remote = dvc.default_remote_name(root)
         parent = read_record(project, spec.name, old_head)
         parent_ref = None

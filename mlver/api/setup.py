@@ -4,11 +4,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mlver.adapters import dvc, git, yamlfile
+from mlver.adapters import dvc, git, yamledit
 from mlver.adapters.paramfiles import read_params
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
-from mlver.errors import ConfigError, DataNotTracked, ModelExists, MlverError
+from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, ModelExists, MlverError
 from mlver.models import DataAddResult, InitResult, ModelAddResult
 from mlver.project import PathLike, CONFIG, CONFIG_VERSION, Project
 
@@ -91,6 +91,43 @@ def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
     return results
 
 
+def _dvc_yaml_edits(project: Project, doc: yamledit.Document, name: str, model_path: str, metrics: str | None,
+                    desc: str, labels: tuple[str, ...]) -> None:
+    """Declare the artifact (keeping an existing entry's desc, labels and meta)
+    and list the metrics file where `dvc metrics show` looks for it."""
+    existing = doc.get(("artifacts", name))
+    if existing is None:
+        artifact: dict[str, object] = {"path": model_path, "type": "model"}
+        if desc:
+            artifact["desc"] = desc
+        if labels:
+            artifact["labels"] = list(labels)
+        doc.set(("artifacts",), name, artifact)
+    else:
+        if not isinstance(existing, dict):
+            raise ArtifactConflict(name, "in a form mlver cannot read")
+        kind = existing.get("type")
+        if kind not in (None, "model"):
+            raise ArtifactConflict(name, f"as a {kind}, not a model")
+        if existing.get("path") != model_path:
+            raise ArtifactConflict(name, f"with path {existing.get('path')}, not {model_path}")
+        if kind is None:
+            doc.set(("artifacts", name), "type", "model")
+        if desc and not existing.get("desc"):
+            doc.set(("artifacts", name), "desc", desc)
+        if labels and not existing.get("labels"):
+            doc.set(("artifacts", name), "labels", list(labels))
+    if metrics:
+        top = doc.get(("metrics",)) or []
+        in_stages = any(
+            metrics == (next(iter(m)) if isinstance(m, dict) and m else m)
+            for stage in (doc.get(("stages",)) or {}).values() if isinstance(stage, dict)
+            for m in stage.get("metrics") or []
+        )
+        if metrics not in top and not in_stages:
+            doc.append(("metrics",), metrics)
+
+
 def model_add(
     name: str,
     path: str,
@@ -103,29 +140,38 @@ def model_add(
     labels: list[str] | tuple[str, ...] = (),
     repo: PathLike = None,
 ) -> ModelAddResult:
-    """Declare a model in mlver.yaml and in dvc.yaml's ``artifacts:``."""
+    """Declare a model in mlver.yaml and in dvc.yaml's ``artifacts:``.
+
+    Both files are edited by adding lines: comments, order, quoting and every
+    other entry stay as they were.
+    """
     project = Project.find(repo)
     check_name(name)
-    if name in project.models():
+    declared = project.config.get("models") or {}
+    if isinstance(declared, dict) and name in declared:
         raise ModelExists(name)
     if command and stage:
         raise ConfigError("a model is trained by --command or by --stage, not both", "pass only one of them")
-    if stage and stage not in dvc.stage_names(project.root):
-        raise ConfigError(f"dvc.yaml has no stage {stage!r}", "add the stage with `dvc stage add` first")
     model_path = project.rel(path)
     data_paths = [project.rel(d) for d in data]
-    for d in data_paths:
-        if not stage and dvc.read_dvcfile_out(project.root, d) is None:
-            raise DataNotTracked(d)
     if params:
         file, _, keys = params.partition(":")
         params = project.rel(file) + (f":{keys}" if keys else "")
         read_params(project.root, params)  # a missing or malformed file fails now, not at run time
     if metrics:
         metrics = project.rel(metrics)
+    if stage:
+        from mlver.domain.pipeline import plan
 
-    entry = yamlfile.new_map()
-    entry["path"] = model_path
+        with dvc.pipeline_session(project.root) as session:
+            metrics_in_git = bool(metrics) and git.tracked(project.root, metrics)
+            plan(session.pipeline(), name, stage, model_path, metrics, tuple(data_paths), metrics_in_git)
+    else:
+        for d in data_paths:
+            if dvc.read_dvcfile_out(project.root, d) is None:
+                raise DataNotTracked(d)
+
+    entry: dict[str, object] = {"path": model_path}
     if data_paths:
         entry["data"] = data_paths
     for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
@@ -134,27 +180,19 @@ def model_add(
 
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
+    config = yamledit.load(config_path)
+    if config.get(("models",)) is not None and not isinstance(config.get(("models",)), dict):
+        raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
+    config.set(("models",), name, entry)
+    dvc_doc = yamledit.load(dvc_yaml)
+    _dvc_yaml_edits(project, dvc_doc, name, model_path, metrics, desc, tuple(labels))
+
     before = {p: p.read_bytes() if p.exists() else None for p in (config_path, dvc_yaml)}
     try:
-        doc = yamlfile.load(config_path) or yamlfile.new_map()
-        if not doc.get("models"):
-            doc["models"] = yamlfile.new_map()
-        doc["models"][name] = entry
-        yamlfile.dump(config_path, doc)
-
-        dvc_doc = yamlfile.load(dvc_yaml) or yamlfile.new_map()
-        if not dvc_doc.get("artifacts"):
-            dvc_doc["artifacts"] = yamlfile.new_map()
-        artifact = yamlfile.new_map()
-        artifact["path"] = model_path
-        artifact["type"] = "model"
-        if desc:
-            artifact["desc"] = desc
-        if labels:
-            artifact["labels"] = list(labels)
-        dvc_doc["artifacts"][name] = artifact
-        yamlfile.dump(dvc_yaml, dvc_doc)
-        git.run(project.root, "add", "--", CONFIG, "dvc.yaml")
+        yamledit.save(config_path, config)
+        if dvc_doc.text != (before[dvc_yaml] or b"").decode():
+            yamledit.save(dvc_yaml, dvc_doc)
+        git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if dvc_yaml.exists() else []))
     except BaseException:
         for p, content in before.items():
             if content is None:

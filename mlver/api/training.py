@@ -8,13 +8,15 @@ from mlver.adapters import dvc, git
 from mlver.adapters.paramfiles import read_params
 from mlver.adapters.process import run_to_stderr
 from mlver.api._common import iso
-from mlver.api.recording import CodeState, Execution, managed_paths, write_record
-from mlver.errors import ConfigError, DataChanged, DataNotTracked, DirtyTree, GitError, TrainingFailed
+from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
+from mlver.domain import pipeline as pl
+from mlver.errors import ConfigError, DataChanged, DataNotTracked, DirtyTree, GitError, LockOutOfDate, TrainingFailed
 from mlver.models import RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
 
 
-def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple[str, ...] = ()) -> CodeState:
+def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple[str, ...] = (),
+               stage_run: StageRun | None = None) -> CodeState:
     """The commit to record; refuses uncommitted changes unless ``allow_dirty``.
 
     ``also`` names files that must be committed too even though git may not
@@ -24,7 +26,7 @@ def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple
     head = git.head(root)
     if head is None:
         raise GitError("the repository has no commit yet", "commit your code first: `git add -A && git commit -m 'initial'`")
-    managed = set(managed_paths(spec))
+    managed = set(managed_paths(spec, stage_run))
     dirty = [p for p in git.changed_tracked(root) if p not in managed]
     params_file = spec.params.partition(":")[0] if spec.params else None
     for path in filter(None, [params_file, CONFIG, *also]):
@@ -54,6 +56,34 @@ def check_data(project: Project, spec: ModelSpec) -> None:
         raise DataChanged(path, why)
 
 
+def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) -> StageRun:
+    """A stage model's declaration checked against its pipeline (dvc.yaml as it is now)."""
+    pipeline = session.pipeline()
+    metrics_in_git = bool(spec.metrics) and git.tracked(project.root, spec.metrics)
+    plan = pl.plan(pipeline, spec.name, spec.stage or "", spec.path, spec.metrics, spec.data, metrics_in_git)
+    return StageRun(pipeline, plan)
+
+
+def check_sources(project: Project, session: dvc.PipelineSession, stage_run: StageRun) -> None:
+    """The data upstream of a stage model: committed .dvc files, unchanged workspace copies.
+
+    `dvc repro` would otherwise hash the changed data into its .dvc file and
+    train on a version no commit names.
+    """
+    pipeline, root = stage_run.pipeline, project.root
+    names = [n for n in stage_run.plan.needed if pipeline.stages[n].source]
+    for name in names:
+        path = pipeline.stages[name].outs[0] if pipeline.stages[name].outs else name
+        committed = git.read_blob(root, "HEAD", name)
+        if committed is None:
+            raise DataChanged(path, f"is tracked, but {name} is not committed")
+        if committed != (root / name).read_bytes():
+            raise DataChanged(path, f"has a new hash in {name} that is not committed")
+    for path, state in sorted(session.changed_sources(names).items()):
+        why = "is missing from the workspace" if state == "deleted" else f"has changed since it was committed ({state})"
+        raise DataChanged(path, why)
+
+
 def _run_command(project: Project, command: str) -> Execution:
     started = time.time()
     # Training output goes to stderr: stdout carries only mlver's result.
@@ -64,37 +94,55 @@ def _run_command(project: Project, command: str) -> Execution:
     return Execution(command, code, iso(started), duration)
 
 
+def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: str | None) -> RecordResult:
+    """`dvc repro` of the stage that writes the model and of those that write its
+    metrics (DVC runs whatever upstream changed), then the record."""
+    with dvc.pipeline_session(project.root) as session:
+        stage_run = plan_stage(project, spec, session)
+        code = check_code(project, spec, allow_dirty, stage_run=stage_run)
+        check_sources(project, session, stage_run)
+        if command:
+            execution = _run_command(project, command)
+        else:
+            targets = list(stage_run.plan.targets)
+            started = time.time()
+            session.reproduce(targets)
+            execution = Execution("dvc repro " + " ".join(targets), 0, iso(started), round(time.time() - started, 3))
+    return write_record(project, spec, code, execution, stage_run=stage_run)
+
+
 def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Check the tree and the data, run the training, then record it."""
     project = Project.find(repo)
     spec = project.model(name)
     if spec.params:
         read_params(project.root, spec.params)
+    if spec.stage:
+        return _run_stage(project, spec, allow_dirty, command)
     code = check_code(project, spec, allow_dirty)
     check_data(project, spec)
-    if spec.stage and not command:
-        started = time.time()
-        code_rc = dvc.repro(project.root, spec.stage)
-        if code_rc != 0:
-            raise TrainingFailed(f"dvc repro {spec.stage}", code_rc)
-        execution = Execution(f"dvc repro {spec.stage}", 0, iso(started), round(time.time() - started, 3))
-    else:
-        command = command or spec.command
-        if not command:
-            raise ConfigError(
-                f"model {name} has no command or stage to run",
-                f"pass one: `mlver run {name} -- python train.py`, or use `mlver record {name}`",
-            )
-        execution = _run_command(project, command)
-    return write_record(project, spec, code, execution)
+    command = command or spec.command
+    if not command:
+        raise ConfigError(
+            f"model {name} has no command or stage to run",
+            f"pass one: `mlver run {name} -- python train.py`, or use `mlver record {name}`",
+        )
+    return write_record(project, spec, code, _run_command(project, command))
 
 
 def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Record a model that was trained outside mlver."""
     project = Project.find(repo)
     spec = project.model(name)
+    if spec.stage:
+        with dvc.pipeline_session(project.root) as session:
+            stage_run = plan_stage(project, spec, session)
+            code = check_code(project, spec, allow_dirty, stage_run=stage_run)
+            check_sources(project, session, stage_run)
+            stale = session.outdated(list(stage_run.plan.targets))
+            if stale:
+                raise LockOutOfDate(name, stale)
+        return write_record(project, spec, code, Execution(None, None, None, None), stage_run=stage_run)
     code = check_code(project, spec, allow_dirty)
     check_data(project, spec)
     return write_record(project, spec, code, Execution(spec.command, None, None, None))
-
-

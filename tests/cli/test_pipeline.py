@@ -1,12 +1,45 @@
-"""A DVC pipeline project adopted by mlver: the model bound to its stage."""
+"""A DVC pipeline project adopted by mlver: the model bound to its stage.
+
+The project is DVC's tutorial layout (tests/fixtures/pipeline.py): the
+metrics come from the evaluate stage, downstream of train, into the DVC
+output folder eval/; the raw data is `dvc add`ed upstream of prepare.
+"""
 from __future__ import annotations
 
+import difflib
 import json
 
 import yaml
 
 from conftest import Project
-from fixtures.pipeline import PIPELINE_DATASET, PIPELINE_MODEL, dvc
+from fixtures.pipeline import PIPELINE_DATASET, PIPELINE_MODEL, declare, dvc
+
+RECORD = f".mlver/records/{PIPELINE_MODEL}.json"
+
+
+def _record(p: Project) -> dict:
+    return json.loads((p.root / RECORD).read_text())
+
+
+def _params(p: Project, section: str, **values: object) -> None:
+    doc = yaml.safe_load((p.root / "params.yaml").read_text())
+    doc.setdefault(section, {}).update(values)
+    p.write("params.yaml", yaml.safe_dump(doc, sort_keys=False))
+
+
+def _dvc_still_works(p: Project) -> None:
+    """What a DVC user runs next must work as before mlver touched the project."""
+    assert p.git("status", "--porcelain") == ""
+    assert "up to date" in dvc(p.root, "status")
+    dvc(p.root, "repro")
+    assert p.git("status", "--porcelain") == ""
+    dvc(p.root, "exp", "run")  # fails with "output 'eval' is already tracked by SCM" when git holds eval/
+
+
+def _added_lines_only(before: str, after: str) -> list[str]:
+    diff = [d for d in difflib.ndiff(before.splitlines(), after.splitlines()) if d[:1] in "+-"]
+    assert all(d.startswith("+ ") for d in diff), "\n".join(diff)
+    return [d[2:] for d in diff]
 
 
 def test_fixture_is_a_dvc_users_project(pipeline: Project) -> None:
@@ -19,3 +52,144 @@ def test_fixture_is_a_dvc_users_project(pipeline: Project) -> None:
     assert doc["artifacts"][PIPELINE_DATASET]["type"] == "dataset"
     assert doc["artifacts"][PIPELINE_MODEL]["labels"] == ["nlp", "classification"]
     assert list(doc["stages"]) == ["prepare", "featurize", "train", "evaluate"]
+
+
+def test_run_records_the_whole_pipeline_and_leaves_dvc_working(pipeline: Project) -> None:
+    p = pipeline
+    # What an older mlver did: eval/metrics.json forced into git. The user took it out again.
+    p.git("add", "-f", "eval/metrics.json")
+    p.commit_all("metrics committed by an old mlver")
+    p.git("rm", "-q", "--cached", "eval/metrics.json")
+    p.commit_all("untrack eval/metrics.json")
+    dvc_yaml = (p.root / "dvc.yaml").read_text()
+    declare(p, "--data", "data/questions.csv", "--data", "data/features", "--params", "params.yaml")
+    # The tutorial already declares the artifact and its metrics: dvc.yaml is untouched.
+    assert (p.root / "dvc.yaml").read_text() == dvc_yaml
+    # An upstream stage's param (prepare), and a key no stage declares but the user did (--params).
+    _params(p, "prepare", split=0.5)
+    _params(p, "tuning", budget=3)
+    code_commit = p.commit_all("bigger test split")
+
+    result = p.ok("run", PIPELINE_MODEL, "--json").json()
+    record = _record(p)
+    assert record["code"]["commit"] == code_commit and record["code"]["command"] == "dvc repro train evaluate"
+    # The metrics of this run: evaluate (downstream of train) ran on the new split.
+    metrics = json.loads((p.root / "eval/metrics.json").read_text())
+    assert metrics["test_rows"] == 120 and record["metrics"] == metrics == result["metrics"]
+    lock = yaml.safe_load((p.root / "dvc.lock").read_text())["stages"]
+    assert record["artifact"]["md5"] == lock["train"]["outs"][0]["md5"]
+    # Every stage's params on the way to the model and its metrics, and the declared file's.
+    assert record["params"]["prepare.split"] == 0.5 and record["params"]["featurize.ngrams"] == 2
+    assert record["params"]["train.n_est"] == 50 and record["params"]["tuning.budget"] == 3
+    # The raw data two stages upstream, profiled, and the intermediate output declared as data.
+    raw, features = record["data"]
+    assert raw["path"] == "data/questions.csv" and raw["profile"]["rows"] == 240
+    assert raw["md5"] == yaml.safe_load((p.root / "data/questions.csv.dvc").read_text())["outs"][0]["md5"]
+    assert features["path"] == "data/features" and features["md5"] == lock["featurize"]["outs"][0]["md5"]
+    # The commit a DVC user would make: dvc.lock, never a DVC output or a gitignored file.
+    assert set(p.git("show", "--name-only", "--format=", "HEAD").split()) == {RECORD, "dvc.lock"}
+    assert p.git("ls-files", "eval") == "" and "eval/metrics.json" not in record["code"]["outputs"]
+    assert p.git("show", "HEAD:dvc.lock") == (p.root / "dvc.lock").read_text()
+    _dvc_still_works(p)
+    p.ok("release", PIPELINE_MODEL)
+    # Nothing changed: DVC reproduces nothing, and the record says the same params and metrics.
+    again = p.ok("run", PIPELINE_MODEL, "--json").json()
+    assert again["metrics"] == metrics and _record(p)["params"] == record["params"]
+    _dvc_still_works(p)
+
+
+def test_record_refuses_a_stale_lock_and_run_reproduces_it(pipeline: Project) -> None:
+    p = pipeline
+    declare(p)
+    _params(p, "featurize", ngrams=3)
+    p.commit_all("trigrams")
+    run = p.fails("record", PIPELINE_MODEL)
+    assert "dvc.lock is out of date" in run.stderr and "featurize" in run.stderr
+    assert f"mlver run {PIPELINE_MODEL}" in run.stderr
+    p.ok("run", PIPELINE_MODEL)
+    assert _record(p)["params"]["featurize.ngrams"] == 3
+    # After the run the lock is current: recording again is allowed and says the same.
+    p.ok("record", PIPELINE_MODEL)
+    assert _record(p)["params"]["featurize.ngrams"] == 3 and _record(p)["code"]["exit_code"] is None
+    _dvc_still_works(p)
+
+
+def test_model_add_bad_input_changes_nothing(pipeline: Project) -> None:
+    p = pipeline
+    files = {f: (p.root / f).read_bytes() for f in ("dvc.yaml", "mlver.yaml", "dvc.lock")}
+    base = ["model", "add", PIPELINE_MODEL, "--path", "model.pkl"]
+    cases = [
+        (["--stage", "nope"], "dvc.yaml has no stage 'nope' (stages: prepare, featurize, train, evaluate)"),
+        (["--stage", "featurize"], "stage featurize does not output model.pkl (its outputs: data/features)"),
+        (["--stage", "train", "--metrics", "metrics.json"],
+         "metrics file metrics.json is written by no stage of dvc.yaml and not tracked by git"),
+        (["--stage", "train", "--metrics", "data/prepared/test.csv"],
+         "is written by stage prepare, which does not depend on the model model.pkl"),
+        (["--stage", "train", "--data", "data/other.csv"],
+         f"model {PIPELINE_MODEL} (stage train) does not depend on data/other.csv; "
+         "its inputs: data/questions.csv, data/prepared, data/features"),
+    ]
+    for args, message in cases:
+        assert message in p.fails(*base, *args).stderr, args
+    run = p.fails("model", "add", PIPELINE_DATASET, "--path", "data/questions.csv", "--command", "python x.py")
+    assert f"dvc.yaml already declares artifact '{PIPELINE_DATASET}' as a dataset, not a model" in run.stderr
+    run = p.fails("model", "add", PIPELINE_MODEL, "--path", "other.pkl", "--command", "python x.py")
+    assert "with path model.pkl, not other.pkl" in run.stderr
+    assert {f: (p.root / f).read_bytes() for f in files} == files
+    # A dvc.yaml that does not parse: refused for a declaration and for a run.
+    declare(p)
+    p.write("dvc.yaml", files["dvc.yaml"].decode().replace("  train:\n", "  train: [\n", 1))
+    p.commit_all("broken dvc.yaml")
+    assert "dvc.yaml cannot be read" in p.fails("run", PIPELINE_MODEL).stderr
+    assert "dvc.yaml" in p.fails("model", "add", "other", "--path", "model.pkl", "--stage", "train").stderr
+
+
+def test_run_refuses_what_the_pipeline_did_not_produce(pipeline: Project) -> None:
+    p = pipeline
+    # Raw data changed in the workspace but not committed: `dvc repro` would hash it in.
+    declare(p)
+    p.write("data/questions.csv", (p.root / "data/questions.csv").read_text() + "999,plot,1,1\n")
+    run = p.fails("run", PIPELINE_MODEL)
+    assert "data data/questions.csv has changed since it was committed" in run.stderr
+    dvc(p.root, "checkout", "-q", "--force", "data/questions.csv")
+    # --data edited into mlver.yaml by hand: checked at run time too.
+    p.write("mlver.yaml", (p.root / "mlver.yaml").read_text().replace("stage: train", "stage: train\n    data: [src/train.py, README.md]"))
+    p.commit_all("hand edit")
+    assert "does not depend on README.md" in p.fails("run", PIPELINE_MODEL).stderr
+    p.git("revert", "--no-edit", "HEAD")
+    # A metrics file in git that no stage writes: stale once the model is retrained.
+    p.write("old-metrics.json", '{"accuracy": 0.99}\n')
+    p.commit_all("hand-written metrics")
+    p.ok("model", "add", "stale", "--path", "model.pkl", "--stage", "train", "--metrics", "old-metrics.json")
+    _params(p, "train", n_est=20)
+    p.commit_all("declare stale, fewer stumps")
+    run = p.fails("run", "stale", outputs=("dvc.lock",))
+    assert "metrics file old-metrics.json predates the model model.pkl" in run.stderr
+    # The evaluate stage stops writing eval/metrics.json: no record of someone else's numbers.
+    src = (p.root / "src/evaluate.py").read_text()
+    p.write("src/evaluate.py", src.replace('open("eval/metrics.json", "w")', 'open("eval/scores.json", "w")'))
+    p.commit_all("metrics renamed")
+    run = p.fails("run", PIPELINE_MODEL, outputs=("dvc.lock",))
+    assert "metrics file eval/metrics.json does not exist: this run did not write it" in run.stderr
+
+
+def test_model_add_edits_dvc_yaml_and_declares_metrics_to_dvc(pipeline: Project) -> None:
+    p = pipeline
+    declare(p)
+    before = {f: (p.root / f).read_text() for f in ("dvc.yaml", "mlver.yaml")}
+    p.write("score.py", "import json; open('scores.json', 'w').write(json.dumps({'auc': 0.75}))\n")
+    p.write("scores.json", '{"auc": 0.75}\n')
+    p.commit_all("a scorer")
+    p.ok("model", "add", "scorer", "--path", "scorer.pkl", "--command", "python score.py",
+         "--metrics", "scores.json", "--desc", "Scores questions", "--label", "nlp")
+    added = _added_lines_only(before["dvc.yaml"], (p.root / "dvc.yaml").read_text())
+    assert added == ["- scores.json", "  scorer:", "    path: scorer.pkl", "    type: model",
+                     "    desc: Scores questions", "    labels:", "    - nlp"]
+    added = _added_lines_only(before["mlver.yaml"], (p.root / "mlver.yaml").read_text())
+    assert added[0] == "  scorer:" and "    metrics: scores.json" in added
+    # DVC's own tools see the new metrics file, and the tutorial's artifact kept its desc, labels, meta.
+    shown = json.loads(dvc(p.root, "metrics", "show", "--json"))
+    assert "scores.json" in json.dumps(shown) and "eval/metrics.json" in json.dumps(shown)
+    artifact = yaml.safe_load((p.root / "dvc.yaml").read_text())["artifacts"][PIPELINE_MODEL]
+    assert artifact == {"path": "model.pkl", "desc": "Detect whether a question should carry the R tag",
+                        "type": "model", "labels": ["nlp", "classification"], "meta": {"owner": "ml-team"}}
