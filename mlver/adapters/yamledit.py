@@ -30,12 +30,9 @@ def _ruamel() -> Any:
 
 
 def _plain(text: str, where: str) -> Any:
-    import yaml
+    from mlver.adapters.yamlfile import safe_load
 
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{where} is not valid YAML: {' '.join(str(exc).split())[:160]}", f"fix {where}") from exc
+    return safe_load(text, where)
 
 
 def _scalar(value: Any) -> str:

@@ -1,9 +1,8 @@
 """YAML: the one safe loader for every file mlver reads (mlver.yaml, params,
-dvc.yaml, .dvc files, dvc.lock, at any commit), and round-trip edits that
-keep the user's comments and key order."""
+dvc.yaml, .dvc files, dvc.lock, at any commit). Edits that keep the user's
+comments and order are mlver/adapters/yamledit.py's."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from mlver.errors import ConfigError
@@ -73,41 +72,3 @@ def safe_load(text: str | bytes, where: str, error: type[Exception] = ConfigErro
         raise error(f"{where} is not valid YAML: {' '.join(str(exc).split())[:160]}", f"fix {where}") from exc
     finally:
         loader.dispose()
-
-
-def _yaml() -> Any:
-    from ruamel.yaml import YAML
-
-    y = YAML()
-    y.preserve_quotes = True
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
-
-
-def load(path: Path) -> Any:
-    from ruamel.yaml import YAMLError
-
-    if not path.exists():
-        return None
-    text = path.read_text()
-    safe_load(text, path.name)  # the same alias and depth limits before the round-trip parser sees it
-    try:
-        return _yaml().load(text)
-    except YAMLError as exc:
-        raise ConfigError(f"{path.name} is not valid YAML: {' '.join(str(exc).split())[:200]}", f"fix {path.name}") from exc
-
-
-def dump(path: Path, doc: Any) -> None:
-    import io
-
-    from mlver.adapters.atomic import write_text
-
-    buffer = io.StringIO()
-    _yaml().dump(doc, buffer)
-    write_text(path, buffer.getvalue())
-
-
-def new_map() -> Any:
-    from ruamel.yaml.comments import CommentedMap
-
-    return CommentedMap()
