@@ -372,12 +372,15 @@ def test_pull_repo_sends_no_credentials_to_an_endpoint_the_repository_names(trai
 
 # -- the property: nothing is ever written outside the destination ----------------
 
-_SEGMENTS = st.one_of(
-    st.sampled_from(["..", ".", "", "a", "b", "link", "ü", "日本", "C:", "x\\..\\..", ".git", "models"]),
-    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6),
-)
-_PATHS = st.builds(lambda absolute, parts: ("/" if absolute else "") + "/".join(parts),
-                   st.booleans(), st.lists(_SEGMENTS, min_size=1, max_size=4))
+# Mostly segments that are fine on their own (so whole paths often pass the
+# lexical checks and reach the file system), with the link out of the project
+# common, and now and then one that must be refused.
+_GOOD = st.one_of(st.sampled_from(["link", "link", "a", "b", "ü", "日本", "models", "images"]),
+                  st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6))
+_BAD = st.sampled_from(["..", ".", "", "C:", "x\\..\\..", ".git", "/tmp"])
+_PATHS = st.builds(lambda prefix, parts: prefix + "/".join(parts),
+                   st.sampled_from(["", "", "link/", "link/", "images/link/", "a/", "/", "../"]),
+                   st.lists(st.one_of(_GOOD, _GOOD, _GOOD, _BAD), min_size=1, max_size=3))
 
 
 def test_no_path_from_a_record_or_manifest_is_written_outside_the_project(trained: Project, outside: Path) -> None:
@@ -390,14 +393,31 @@ def test_no_path_from_a_record_or_manifest_is_written_outside_the_project(traine
     content = b"attacker bytes\n"
     obj = _put(trained.remote, content)
     base = _doc(trained)
+    outcomes: list[int] = []
 
-    @settings(max_examples=40, deadline=None, database=None,
+    def links_out() -> None:
+        """Symlinks out of the project, at its root and inside the data folder."""
+        for link in (root / "link", root / "images" / "link"):
+            if link.is_symlink() and os.readlink(link) == str(outside):
+                continue
+            for taken in (link.parent, link):
+                if taken.is_symlink() or taken.is_file():
+                    taken.unlink()
+            if link.is_dir():
+                shutil.rmtree(link)
+            link.parent.mkdir(exist_ok=True)
+            os.symlink(outside, link)
+
+    @settings(max_examples=50, deadline=None, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-    @given(artifact=_PATHS, relpaths=st.lists(_PATHS, min_size=1, max_size=3))
-    def attack(artifact: str, relpaths: list[str]) -> None:
-        manifest = _put(trained.remote, _manifest([(r, obj) for r in relpaths]), ".dir")
+    @given(in_artifact=st.booleans(), path=_PATHS, others=st.lists(_PATHS, max_size=2))
+    def attack(in_artifact: bool, path: str, others: list[str]) -> None:
+        links_out()  # a pull before may have replaced one with a file (a rename does that, and may)
+        # The path under test is either the artifact's or one entry of a data directory's manifest.
+        relpaths = ["ok.txt"] if in_artifact else [path, *others]
+        manifest = _put(trained.remote, _manifest([(r, obj) for r in dict.fromkeys(relpaths)]), ".dir")
         doc = json.loads(json.dumps(base))
-        doc["artifact"].update(path=artifact.replace("{", ""), md5=obj)
+        doc["artifact"].update(path=path if in_artifact else "models/churn.pkl", md5=obj)
         doc["data"] = [{"path": "images", "md5": manifest}]
         doc["digest"] = rec.compute_digest(doc)
         (root / RECORD).write_text(rec.dumps(doc))
@@ -406,6 +426,7 @@ def test_no_path_from_a_record_or_manifest_is_written_outside_the_project(traine
         before = {k: v for k, v in _tree(sandbox).items() if not k.startswith(str(root) + os.sep)}
         run = trained.mlver("pull", "churn@HEAD", "--with-data", "--json")
         assert run.exit_code in (0, 2), run.stderr
+        outcomes.append(run.exit_code)
         after = {k: v for k, v in _tree(sandbox).items() if not k.startswith(str(root) + os.sep)}
         assert after == before, run.stderr
         if run.exit_code == 0:
@@ -416,3 +437,4 @@ def test_no_path_from_a_record_or_manifest_is_written_outside_the_project(traine
 
     attack()
     assert (outside / ".bashrc").read_text() == "the victim's own\n"
+    assert outcomes.count(0) >= 5 and outcomes.count(2) >= 5  # both sides of the line were exercised
