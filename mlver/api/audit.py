@@ -232,6 +232,20 @@ def _limits(signing: trust.Trust) -> list[str]:
             "re-sealed record with forged dates; only signed tags bind registry events to people (see `signing` in the README)"]
 
 
+def _manifest_findings(store: object, md5: str, where: str) -> list[Finding]:
+    """A directory's manifest in the remote: every entry a path a pull would accept."""
+    from mlver.adapters import dvc
+
+    manifest = store.read(md5)  # type: ignore[attr-defined]
+    if manifest is None:
+        return []
+    try:
+        dvc.parse_dir_manifest(manifest, f"manifest {md5}")
+    except MlverError as exc:
+        return [Finding(where, exc.message, "a pull refuses it: delete the object and `mlver push` the directory again")]
+    return []
+
+
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
            repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
     """``require_signatures`` and ``allowed_signers`` come from the caller,
@@ -329,6 +343,8 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
                 elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
                     findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
+                elif md5.endswith(".dir"):
+                    findings += _manifest_findings(store, md5, where)
     signatures, notes = 0, []
     signing = trust.project_trust(project, require_signatures, allowed_signers)
     if signing.required:

@@ -174,6 +174,8 @@ def test_dir_manifest_entry_escaping_the_folder_is_refused(trained: Project, out
     err = _refused(trained, "pull", "churn@HEAD", "--with-data", what="relpath")
     assert why in err and "manifest" in err
     assert _tree(outside) == before and not (trained.root / "images").exists()
+    findings = _verify_finds(trained, "relpath")
+    assert findings[0]["ref"] == "churn (HEAD) images" and why in findings[0]["problem"]
 
 
 def test_dir_manifest_duplicates_and_file_folder_clashes_are_refused(trained: Project) -> None:
