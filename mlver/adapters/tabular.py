@@ -47,8 +47,50 @@ def _fail(path: pathlib.Path, what: str, reason: object) -> DataError:
     )
 
 
-def read_frame(path: pathlib.Path) -> Any:
-    """The file as a pandas DataFrame; DataError if it cannot be read."""
+def _what(path: pathlib.Path, fmt: str) -> str:
+    return "Parquet" if fmt == "parquet" else ("TSV" if path.suffix.lower() == ".tsv" else "CSV")
+
+
+def _check_text(path: pathlib.Path, what: str) -> None:
+    with open(path, "rb") as f:
+        head = f.read(_SNIFF)
+    # A text parser reads most binary files "successfully" as garbage;
+    # NUL bytes never occur in CSV text.
+    if b"\0" in head:
+        raise _fail(path, what, "it is a binary file (it contains NUL bytes)")
+
+
+def read_columns(path: pathlib.Path) -> list[str]:
+    """The file's column names, from its header (CSV) or schema (Parquet)
+    alone: a file of a million columns costs its first line."""
+    import csv
+
+    path = pathlib.Path(path)
+    fmt = _format(path)
+    what = _what(path, fmt)
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return [str(n) for n in pq.read_schema(path).names if not str(n).startswith("__index_level_")]
+        _check_text(path, what)
+        csv.field_size_limit(1 << 30)  # one long name is still a name; the first line is read once
+        with open(path, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise _fail(path, what, "no such file") from None
+    except IsADirectoryError:
+        raise _fail(path, what, "it is a directory") from None
+    except UnicodeDecodeError as exc:
+        raise _fail(path, what, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except Exception as exc:  # csv.Error, pyarrow's errors: the file cannot be read as a table
+        raise _fail(path, what, exc) from exc
+
+
+def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
+    """The file (only ``columns``, when given) as a pandas DataFrame; DataError if it cannot be read."""
     import warnings
 
     import pandas as pd
@@ -56,20 +98,16 @@ def read_frame(path: pathlib.Path) -> Any:
 
     path = pathlib.Path(path)
     fmt = _format(path)
-    what = "Parquet" if fmt == "parquet" else ("TSV" if path.suffix.lower() == ".tsv" else "CSV")
+    what = _what(path, fmt)
     try:
         if fmt == "parquet":
-            return pd.read_parquet(path)
-        with open(path, "rb") as f:
-            head = f.read(_SNIFF)
-        # A text parser reads most binary files "successfully" as garbage;
-        # NUL bytes never occur in CSV text.
-        if b"\0" in head:
-            raise _fail(path, what, "it is a binary file (it contains NUL bytes)")
+            return pd.read_parquet(path, columns=columns)
+        _check_text(path, what)
         with warnings.catch_warnings():
             # A column of mixed types is read as text: the profile says so, no need to warn.
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
+                               usecols=None if columns is None else (lambda name, wanted=set(columns): name in wanted))
     except DataError:
         raise
     except FileNotFoundError:

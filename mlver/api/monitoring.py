@@ -68,9 +68,20 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
         why = entry.get("profile_error") or "it is not tabular"
         raise ConfigError(f"the record of {label} keeps no profile of {entry['path']} ({why}), so there is nothing to compare with",
                           "drift compares tabular data (CSV, TSV, Parquet) recorded with a profile")
-    report = drift_frame(profile, tabular.read_frame(path), threshold)
-    if report["missing_columns"]:
-        raise ColumnsMismatch(data, label, report["missing_columns"], report["extra_columns"])
+    # Only the training columns are read and profiled: extra columns (a
+    # million of them, a 50 MB cell) cost their names and nothing else.
+    from mlver.domain.profile import cap
+
+    named = {}  # a profile keeps names capped (a 50 MB name is 256 characters and a hash)
+    for name in tabular.read_columns(path):
+        named.setdefault(cap(name), name)
+    trained = list(dict.fromkeys(c["name"] for c in profile.get("columns") or []))
+    known = set(trained)
+    extra = [c for c in named if c not in known]
+    if missing := [c for c in trained if c not in named]:
+        raise ColumnsMismatch(data, label, missing, extra)
+    report = drift_frame(profile, tabular.read_frame(path, columns=[named[c] for c in trained]), threshold)
+    report["extra_columns"] = extra
     # A column whose values changed kind (numbers arriving as text) has no
     # PSI, but it is the worst drift there is: flag it, do not pass it.
     kinds = {c["name"]: c["kind"] for c in profile.get("columns") or []}

@@ -286,7 +286,8 @@ def _drift(r: m.DriftResult) -> str:
     for t in r.type_changed:
         lines.append(f"  column {t['name']} type {t['old']} -> {t['new']}")
     if r.extra_columns:
-        lines.append(f"  columns not in the training data (ignored): {', '.join(r.extra_columns)}")
+        more = f" and {len(r.extra_columns) - 20} more" if len(r.extra_columns) > 20 else ""
+        lines.append(f"  columns not in the training data (ignored): {', '.join(r.extra_columns[:20])}{more}")
     if r.columns:
         lines.append(_indent(_columns_table(r.columns, limit=len(r.columns))))
     return "\n".join(lines)

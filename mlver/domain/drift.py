@@ -15,6 +15,7 @@ from mlver.domain.profile import (
     PSI_EPSILON,
     _as_numbers,
     _category_counts,
+    cap,
     _fine_index,
     _sig,
     profile_frame,
@@ -187,7 +188,7 @@ def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) ->
     the stored top values (+ other) instead of being re-binned."""
     position: dict[str, int] = {}
     for i, name in enumerate(df.columns):
-        position.setdefault(str(name), i)
+        position.setdefault(cap(str(name)), i)
 
     def exact(a: dict, b: dict, rows: dict) -> float | None:
         return _column_psi(a, b, rows, df.iloc[:, position[a["name"]]])

@@ -41,6 +41,20 @@ _FINE = 1000  # histograms are counted on fine bins: they locate the quantiles
 _CHUNK = 1 << 15  # elements per numpy call: temporaries stay in the CPU cache
 _DENSE = 1 << 16  # integer columns spanning fewer values are counted value by value
 _PARALLEL_CELLS = 1_000_000  # below this a second thread costs more than it saves
+# A profile keeps names and values short: one 50 MB cell must not become a
+# 50 MB record in git and a 50 MB PR comment. The hash of the whole text
+# keeps two long values that share a prefix apart, and drift caps new data
+# the same way, so a long value still matches itself.
+MAX_TEXT = 256
+
+
+def cap(text: str) -> str:
+    """``text``, or its first MAX_TEXT characters, "…" and a hash of all of it."""
+    if len(text) <= MAX_TEXT:
+        return text
+    import hashlib
+
+    return f"{text[:MAX_TEXT]}…{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:12]}"
 
 
 def _sig(x: Any, digits: int = 6) -> float | None:
@@ -289,6 +303,8 @@ def _category_counts(s: Any) -> tuple[Any, Any, int]:
     vc = vc[vc.to_numpy() > 0]  # categoricals list their unused categories
     keys = vc.index if isinstance(vc.index.dtype, pd.StringDtype) else vc.index.astype(str)
     counts = vc.to_numpy(dtype=np.int64)
+    if len(keys) and int(keys.str.len().max()) > MAX_TEXT:  # one vectorised pass; only long values are rewritten
+        keys = pd.Index([cap(str(k)) for k in keys], dtype=object)
     return keys, counts, size - int(counts.sum())
 
 
@@ -335,7 +351,7 @@ def profile_frame(df: Any, fmt: str) -> dict[str, Any]:
     import os
 
     # iloc, not df[name]: a duplicated column name would return a frame.
-    jobs = [(str(name), df.iloc[:, i]) for i, name in enumerate(df.columns)]
+    jobs = [(cap(str(name)), df.iloc[:, i]) for i, name in enumerate(df.columns)]
     if (os.cpu_count() or 1) < 2 or len(df) * len(jobs) < _PARALLEL_CELLS:
         columns = [_profile_column(*job) for job in jobs]
     else:

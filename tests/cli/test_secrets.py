@@ -42,3 +42,41 @@ def test_pull_repo_error_redacts_the_token_in_the_url(project: Project) -> None:
     with pytest.raises(MlverError) as caught:
         mlver.pull("churn@v0.1.0", git_url=url)
     assert "ghp_T0ken" not in str(caught.value) + caught.value.hint and "deploy:***@" in str(caught.value)
+
+
+# -- untrusted text: YAML, tag names, terminal escapes --------------------------
+
+BOMB = "".join(
+    [f"a: &a [{', '.join(['lol'] * 9)}]\n"]
+    + [f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")]
+)
+
+
+def test_a_yaml_alias_bomb_in_params_or_mlver_yaml_exits_2_quickly(project: Project) -> None:
+    import time
+
+    params = (project.root / "params.yaml").read_text()
+    project.write("params.yaml", params + "bomb:\n" + "".join("  " + line + "\n" for line in BOMB.splitlines()))
+    project.commit_all("a params file of a billion nodes")
+    started = time.monotonic()
+    run = project.fails("run", "churn", outputs=("models/", "metrics.json"))
+    assert "params.yaml: its YAML aliases expand to 490,329,072 nodes (an alias bomb?)" in run.stderr
+    config = (project.root / "mlver.yaml").read_text()
+    project.write("mlver.yaml", config + BOMB)
+    run = project.fails("ls")
+    assert "mlver.yaml: its YAML aliases expand to" in run.stderr
+    assert time.monotonic() - started < 20  # each takes milliseconds; expanding would take minutes and GBs
+    # Aliases as people use them (a merge key) still work.
+    project.write("mlver.yaml", config + "defaults: &d {a: 1}\nother: {<<: *d, b: 2}\n")
+    project.ok("ls")
+
+
+def test_log_shows_a_tagger_name_with_terminal_escapes_escaped(trained: Project, monkeypatch) -> None:
+    evil = "Eve\x1b[2J\x1b]0;owned\x07\u202e"
+    monkeypatch.setenv("GIT_COMMITTER_NAME", evil)
+    trained.ok("promote", "churn@v0.1.0", "prod")
+    out = trained.ok("log", "churn").stdout
+    assert "Eve\\x1b[2J\\x1b]0;owned\\x07\\u202e" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")
+    events = trained.ok("log", "churn", "--json").json()  # JSON stays exact
+    assert any(e["author"].startswith(evil) for e in events)
