@@ -59,15 +59,18 @@ def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> 
 
     Runs in a temporary git worktree at the recorded code commit, with the
     recorded data versions restored by hash; your working tree is never
-    touched. Says "bit-for-bit" (same artifact md5), "statistically" (every
+    touched. The command is the one mlver.yaml declares at that commit (for
+    a DVC stage, `dvc repro` of it and of the stage writing its metrics),
+    shown before it runs; a record whose digest fails is refused. Says "bit-for-bit" (same artifact md5), "statistically" (every
     recorded metric within --tolerance) or "not reproduced" (exit 1).
 
     Example: mlver reproduce churn@v1.2.0 --tolerance 0.02
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import note, render
 
-    result = api.reproduce(ref, tolerance=tolerance, remote=remote)
+    result = api.reproduce(ref, tolerance=tolerance, remote=remote,
+                           on_command=lambda command: note(f"reproduce: running `{command}` in a temporary worktree"))
     render(result, as_json)
     if not result.reproduced:
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))

@@ -439,6 +439,11 @@ def warn(message: str) -> None:
     click.echo(f"warning: {human(message)}", err=True)
 
 
+def note(message: str) -> None:
+    """A line of what is happening, on stderr (stdout is the result's)."""
+    click.echo(message, err=True)
+
+
 class Progress:
     """Transfer progress on stderr: a live line on a terminal, a line every few seconds otherwise."""
 
