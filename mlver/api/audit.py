@@ -116,6 +116,10 @@ def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
     released = [e for e in events if e.tag.action is Action.REGISTER and _digest_in(e.info.message if e.info else "")]
     if not released or git.is_shallow(project.root):
         return []  # a shallow clone does not have the history to look in
+    reachable = git.on_branches(project.root)
+    released = [e for e in released if e.commit not in reachable]  # the rest were on a branch, with their record
+    if not released:
+        return []
     specs = {e.name: f"{e.commit}:{rec.record_path(e.tag.model)}" for e in released}
     ids = git.object_ids(project.root, specs.values())
     held = git.blobs_on_branches(project.root, rec.RECORDS_DIR)
@@ -147,7 +151,7 @@ def _history_findings(project: Project, registry: Registry, records: dict[str, R
             record = records.get(f"{e.commit}:{rec.record_path(state.name)}")
             message = e.info.message if e.info else ""
             assignments.append(audit.Assignment(
-                e.name, state.name, e.tag.stage, state.version_at(e.commit) or e.commit,
+                e.name, state.name, e.tag.stage, state.version_of(e.commit) or e.commit,
                 (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
             ))
     findings += audit.policy_findings(policy, assignments)
