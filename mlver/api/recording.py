@@ -21,7 +21,7 @@ from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.domain.pipeline import Pipeline, Plan, covers
-from mlver.errors import ArtifactMissing, ConfigError, LockOutOfDate, MetricsNotProduced, StorageError
+from mlver.errors import ArtifactMissing, ConfigError, LockOutOfDate, MetricsNotProduced, StorageError, UntrustedInput
 from mlver.models import RecordResult
 from mlver.project import ModelSpec, Project
 
@@ -259,7 +259,10 @@ def write_record(
             artifact = dvc.track_file(root, spec.path)
             data_outs = [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None]
         default_remote = dvc.default_remote_name(root)
-        parent = read_record(project, spec.name, old_head)
+        try:
+            parent = read_record(project, spec.name, old_head)
+        except UntrustedInput:
+            parent = None  # a record no command will read is replaced, not linked to
         parent_ref = None
         if parent is not None:
             history = git.log_path(root, rec.record_path(spec.name))

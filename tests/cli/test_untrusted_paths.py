@@ -108,6 +108,12 @@ def test_record_artifact_path_outside_the_project_is_refused(trained: Project, o
     assert not (trained.root / ".git/hooks/pre-commit").exists()
     findings = _verify_finds(trained, "artifact.path")
     assert [f["ref"] for f in findings] == ["churn (HEAD)"]
+    # The registry still reads, and a new training replaces the crafted record.
+    trained.ok("log", "churn")
+    trained.ok("show", "churn@v0.1.0")
+    trained.ok("run", "churn")
+    assert _doc(trained)["artifact"]["path"] == "models/churn.pkl" and _doc(trained)["parent"] is None
+    trained.ok("verify")
 
 
 def test_record_data_path_outside_the_project_is_refused(trained: Project, outside: Path) -> None:
