@@ -347,3 +347,5 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 
 # The DVC tutorial-style pipeline project (tests/fixtures/pipeline.py).
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
+# A registry written by the real gto CLI (tests/fixtures/gto_registry.py).
+from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401

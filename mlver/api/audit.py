@@ -250,11 +250,23 @@ def _manifest_findings(store: object, md5: str, where: str) -> list[Finding]:
     return []
 
 
+def _derived_lineage(project: Project, model: str, commit: str, labels: list[str]) -> tuple[Record | None, str]:
+    """(derived lineage or None, the note saying so) for tags with no mlver record."""
+    from mlver.api.derived import derive_record
+
+    record = derive_record(project, model, commit)
+    md5 = (record.doc["artifact"].get("md5") if record else None)
+    what = ("its artifact object is checked in the remote" if md5
+            else "its commit names no DVC hash for the artifact, so nothing can be checked in the remote")
+    return record, (f"{', '.join(labels)}: no lineage record (made by GTO or by hand); the tag points at commit "
+                    f"{commit[:12]}, lineage derived from it: {what}")
+
+
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
            repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
     """``require_signatures`` and ``allowed_signers`` come from the caller,
     never from the tree: see mlver.api.trust."""
-    project = Project.find(repo)
+    project = Project.find(repo, require_config=False)
     # Reading the records and reading the tag objects are two independent git
     # processes: start the first from the tag names alone, so both run at once.
     refs = git.tag_refs(project.root)
@@ -269,12 +281,23 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     blobs.update(git.read_blobs(project.root, late))
     findings: list[Finding] = []
     records: dict[str, Record] = {}
+    derived: dict[str, Record] = {}  # versions made by GTO or by hand: their objects are checked too
+    gto_notes: list[str] = []
     for spec, group in by_spec.items():
         first = group[0]
         content = blobs.get(spec)
         if content is None:
+            # A tag that promises an mlver record but finds none was moved; one
+            # that promises nothing (GTO, Studio, by hand) is a note, not a failure.
+            unpromised = [s for s in group if s.tag and not s.tag_digest]
             findings += [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
-                                 "the tag was moved or made by hand: compare `git show TAG` with `mlver log`") for s in group]
+                                 "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
+                         for s in group if s.tag_digest or (not s.tag and not unpromised)]
+            if unpromised:
+                found = _derived_lineage(project, first.model, first.commit, [s.label for s in unpromised])
+                gto_notes.append(found[1])
+                if found[0] is not None:
+                    derived[spec] = found[0]
             continue
         try:
             record = record_from_bytes(first.model, first.commit, content)
@@ -327,7 +350,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     if not offline:
         remote_name, store = remote_store(project, remote)
         seen: set[str] = set()
-        for spec, record in records.items():
+        for spec, record in {**records, **derived}.items():
             label = by_spec[spec][0].label
             entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
             for entry in entries:
@@ -354,7 +377,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     if signing.required:
         signatures, found, notes = _signature_findings(project, events, signing)
         findings += found
-    notes += _limits(signing)
+    notes = gto_notes + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(records), tags=sum(1 for s in subjects if s.tag),
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),

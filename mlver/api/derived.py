@@ -147,8 +147,11 @@ def derive_record(project: Project, model: str, commit: str) -> Record | None:
     if not path:
         current = project.declared_models().get(model)
         path = current and _safe_path(current.path)
-    if not path:
+    url = declared.path if declared and "://" in declared.path else None
+    if not path and not url:
         return None
+    if not path:  # an artifact that lives outside the repository (example-gto's s3:// models): no hash to derive
+        path = url
 
     stages = _stages(_yaml(lock_text), folder)
     producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
@@ -202,11 +205,13 @@ def derive_record(project: Project, model: str, commit: str) -> Record | None:
         "derived": True,
         "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
         "artifact": artifact,
-        "code": {"commit": commit, "clean": True, "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
+        # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
+        "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
+                 "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
         "data": data,
         "params": params,
         "metrics": metrics,
-        "env": {},
+        "env": {"python": None, "platform": None, "packages": {}},
         "created": when,
         "author": {"name": name, "email": email},
     }

@@ -1,0 +1,124 @@
+"""A registry GTO wrote, adopted as it is: reads before `mlver init`, derived
+lineage for versions with no record, GTO's stage and deprecation semantics."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from conftest import Project
+from fixtures.gto_registry import Gto, GtoRegistry
+
+
+def _stages(gto_show: dict) -> dict:
+    return {name: {s: v for s, v in m["stage"].items() if v} for name, m in gto_show.items()}
+
+
+def test_reads_before_init_say_what_gto_says(gto_registry: tuple[Project, GtoRegistry], gto_cli: Gto) -> None:
+    p, reg = gto_registry
+    assert not (p.root / "mlver.yaml").exists()
+    gto = gto_cli.json(p.root, "show")
+    ours = {m["model"]: m for m in p.ok("ls", "--json").json()}
+    # segment is deprecated: hidden by both; the monorepo artifact under GTO's name.
+    assert set(ours) == set(gto) == {"churn", "customers", "sub/proj:nested"}
+    assert {n: m["latest"] for n, m in ours.items()} == {n: m["version"] for n, m in gto.items()}
+    assert {n: m["stages"] for n, m in ours.items()} == _stages(gto)
+    # The deregistered v0.1.1 held prod last: prod is v0.0.1's again, not a bare commit.
+    assert ours["churn"]["stages"] == {"prod": "v0.0.1", "staging": "v0.1.0"}
+    assert ours["customers"]["type"] == "dataset" and ours["churn"]["type"] == "model"
+    assert all(m["declared"] for m in ours.values())
+    every = {m["model"]: m for m in p.ok("ls", "--deprecated", "--json").json()}
+    gto_every = gto_cli.json(p.root, "show", "-d")
+    assert set(every) == set(gto_every) and every["segment"]["deprecated"] and not gto_every["segment"]["active"]
+    human = p.ok("ls").stdout
+    assert "sub/proj:nested" in human and "customers (dataset)" in human and "segment" not in human
+
+    events = p.ok("log", "sub/proj:nested", "--json").json()
+    assert [(e["kind"], e["version"], e["stage"], e["tag"]) for e in events] == [
+        ("assign", "v0.0.1", "dev", "sub/proj=nested#dev#1"), ("release", "v0.0.1", None, "sub/proj=nested@v0.0.1")]
+    churn = p.ok("log", "churn", "--json").json()
+    assert [(e["kind"], e["version"], e["stage"]) for e in churn[:2]] == [("deregister", "v0.1.1", None), ("assign", "v0.1.1", "prod")]
+
+    shown = p.ok("show", "churn#prod", "--json").json()
+    assert shown["versions"] == ["v0.0.1"] and shown["stages"] == ["prod"]
+    record = shown["record"]
+    assert record["derived"] is True and record["commit"] == reg.commits[0]
+    assert record["doc"]["artifact"]["md5"] == reg.md5["churn@v0.0.1"] and record["doc"]["artifact"]["path"] == "models/churn.pkl"
+    assert record["doc"]["metrics"] == {"accuracy": 0.8, "auc": 0.7}
+    assert record["doc"]["derived_from"]["artifact"] == "models/churn.pkl.dvc"
+    assert "DERIVED" in p.ok("show", "churn@v0.1.0").stdout
+    nested = p.ok("show", "sub/proj:nested@v0.0.1", "--json").json()["record"]["doc"]
+    assert nested["artifact"] == {"path": "sub/proj/model.bin", "md5": reg.md5["sub/proj:nested@v0.0.1"],
+                                  "size": 650, "nfiles": None, "remote": None}
+
+    [d] = p.ok("diff", "churn@v0.0.1", "churn#staging", "--json").json()
+    assert {m["key"]: (m["old"], m["new"]) for m in d["metrics"]} == {"accuracy": (0.8, 0.85), "auc": (0.7, 0.75)}
+    assert d["artifact"]["changed"] and any("derived" in n for n in d["notes"])
+    card = p.ok("card", "churn#prod").stdout
+    assert "derived" in card and "Predicts which customers leave" in card and "tabular" in card
+    assert "no version of churn is in stage 'dev'" in p.fails("show", "churn#dev").stderr
+    assert "has no version v0.1.1" in p.fails("show", "churn@v0.1.1").stderr
+
+
+def test_pull_verify_promote_rollback_a_gto_registry(gto_registry: tuple[Project, GtoRegistry], gto_cli: Gto,
+                                                     isolate: Path) -> None:
+    p, reg = gto_registry
+    pulled = p.ok("pull", "churn#prod", "-o", str(isolate / "prod.pkl"), "--json").json()
+    assert pulled["derived"] is True and pulled["version"] == "v0.0.1"
+    assert hashlib.md5((isolate / "prod.pkl").read_bytes()).hexdigest() == reg.md5["churn@v0.0.1"]
+    assert "hash derived from commit" in p.ok("pull", "churn@v0.1.0", "-o", str(isolate / "v010.pkl")).stdout
+    p.ok("pull", "customers@v1.0.0", "-o", str(isolate / "customers.csv"))  # a dataset, by version
+    assert (isolate / "customers.csv").read_text() == "id,plan\n1,a\n2,b\n"
+    p.ok("pull", "sub/proj:nested#dev", "-o", str(isolate / "nested.bin"))
+    assert hashlib.md5((isolate / "nested.bin").read_bytes()).hexdigest() == reg.md5["sub/proj:nested@v0.0.1"]
+    no_hash = p.fails("pull", "segment@v0.4.1", "-o", str(isolate / "segment.pt"))
+    assert "no mlver record" in no_hash.stderr and "no DVC hash for s3://mycorp" in no_hash.stderr
+
+    # An object that rots in the remote is a finding, for a GTO version too.
+    rotten = p.remote / "files" / "md5" / reg.md5["churn@v0.1.0"][:2] / reg.md5["churn@v0.1.0"][2:]
+    rotten.chmod(0o644)
+    good = rotten.read_bytes()
+    rotten.write_bytes(b"not the model")
+    failed = p.mlver("verify", "--all", "--json")
+    assert failed.exit_code == 1
+    assert [f["ref"] for f in failed.json()["findings"]] == ["churn@v0.1.0 models/churn.pkl"]
+    rotten.write_bytes(good)
+
+    # Before and after `mlver init`, verify notes GTO's versions and checks their objects.
+    checked = p.ok("verify", "--all", "--json").json()
+    assert checked["ok"] and checked["findings"] == [] and checked["objects"] >= 4
+    assert any("churn@v0.0.1" in n and "no lineage record" in n for n in checked["notes"])
+    p.ok("init")
+    p.commit_all("mlver init")
+    # `release` knows a dvc.yaml model: it has no record at HEAD, it is not unknown.
+    released = p.fails("release", "churn")
+    assert "no record of churn" in released.stderr and "unknown model" not in released.stderr
+
+    promoted = p.ok("promote", "churn@v0.1.0", "prod", "--json").json()
+    assert promoted["derived"] is True and promoted["tag"] == "churn#prod#4"  # GTO deregistered with a simple tag: no counter
+    assert gto_cli.json(p.root, "show")["churn"]["stage"]["prod"] == "v0.1.0"
+    back = p.ok("rollback", "churn", "prod", "--json").json()
+    assert (back["version"], back["rolled_back_from"], back["derived"]) == ("v0.0.1", "v0.1.0", True)
+    assert gto_cli.json(p.root, "show")["churn"]["stage"]["prod"] == "v0.0.1"
+    assert p.ok("ls", "--json").json()[0]["stages"]["prod"] == "v0.0.1"
+
+
+
+def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto) -> None:
+    """A DVC pipeline version registered by GTO: the artifact's hash from the
+    stage that outputs it in dvc.lock, the raw data upstream of it, every
+    upstream stage's params; no record, so marked derived."""
+    import yaml
+
+    gto_cli.write(pipeline.root, "register", "text-classifier", "HEAD")
+    doc = pipeline.ok("show", "text-classifier@v0.0.1", "--json").json()["record"]["doc"]
+    lock = yaml.safe_load((pipeline.root / "dvc.lock").read_text())["stages"]
+    model_out = next(o for o in lock["train"]["outs"] if o["path"] == "model.pkl")
+    assert doc["derived"] and doc["artifact"]["md5"] == model_out["md5"]
+    assert doc["derived_from"] == {"artifact": "dvc.lock (stage train)", "stages": ["train", "featurize", "prepare"],
+                                   "metrics": []}  # eval/metrics.json is a DVC output, not in the tree
+    assert [d["path"] for d in doc["data"]] == ["data/questions.csv"]
+    raw = yaml.safe_load((pipeline.root / "data/questions.csv.dvc").read_text())["outs"][0]
+    assert doc["data"][0]["md5"] == raw["md5"]
+    assert doc["params"] == {"prepare.split": 0.25, "prepare.seed": 20170428, "featurize.max_features": 40,
+                             "featurize.ngrams": 2, "train.seed": 20170428, "train.n_est": 50, "train.min_split": 0.01}
+    assert doc["code"]["command"] == "python src/train.py data/features model.pkl"
