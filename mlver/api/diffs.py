@@ -38,10 +38,14 @@ class _Cache:
 
 
 def _not_code(*docs: dict) -> set[str]:
-    """Paths whose changes the other sections report: records' outputs and data .dvc files."""
+    """Paths whose changes the other sections report: data .dvc files, and
+    the .gitignore files records' commits touched. Nothing else a record
+    lists is taken on its word: a re-sealed record listing train.py among
+    its outputs must not hide it."""
     paths: set[str] = set()
     for doc in docs:
-        paths.update((doc.get("code") or {}).get("outputs") or [])
+        outputs = (doc.get("code") or {}).get("outputs") or []
+        paths.update(p for p in outputs if isinstance(p, str) and p.rsplit("/", 1)[-1] == ".gitignore")
         paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [] if isinstance(d, dict) and "path" in d)
     return paths
 
@@ -57,7 +61,8 @@ def _outputs(project: Project) -> set[str]:
 def _is_output(path: str, skip: set[str]) -> bool:
     # .dvc files and dvc.lock point at data and models: the data and artifact
     # sections report them; records live under .mlver/.
-    return path in skip or path.startswith(".mlver/") or path.endswith(".dvc") or path.rsplit("/", 1)[-1] == "dvc.lock"
+    return (path in skip or path.startswith(rec.RECORDS_DIR + "/") or path.endswith(".dvc")
+            or path.rsplit("/", 1)[-1] == "dvc.lock")
 
 
 def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> dict:

@@ -20,6 +20,13 @@ def _info(name: str, remote: dvc.Remote, level: str, default: str | None) -> Rem
     return RemoteInfo(name, remote.url, level, name == default, remote.options.get("endpointurl"))
 
 
+def refuse_credentials(name: str, what: str, url: str | None) -> None:
+    """CredentialsInUrl for a URL with userinfo (``user:password@``): remotes
+    are shared in .dvc/config, and credentials belong to one machine."""
+    if url and "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
+        raise CredentialsInUrl(name, what)
+
+
 def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bool = False,
                local: bool = False, force: bool = False, repo: PathLike = None) -> RemoteInfo:
     """Add a DVC remote. An S3 remote goes to ``.dvc/config`` (shared through
@@ -30,9 +37,7 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     if not _NAME.fullmatch(name):
         raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
     for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
-        # Checked before anything else reads the URL, so no message can repeat the secret.
-        if value and "://" in value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
-            raise CredentialsInUrl(name, what)
+        refuse_credentials(name, what, value)  # first, so no later message can repeat the secret
     if url.startswith("s3://"):
         from mlver.adapters.s3 import parse_url
 

@@ -30,6 +30,10 @@ def default_storage_dir() -> Path:
 def init(path: Path | None = None, remote: str | None = None) -> InitResult:
     """Make ``path`` (default: cwd) an mlver project; safe to run twice."""
     cwd = (path or Path.cwd()).resolve()
+    if remote:
+        from mlver.api.remotes import refuse_credentials
+
+        refuse_credentials("storage", "URL", remote)
     if remote and remote.startswith("s3://"):
         from mlver.adapters.s3 import parse_url
 

@@ -94,6 +94,10 @@ def test_a_resealed_head_record_cannot_hide_train_py_from_the_code_table(trained
     path = trained.root / ".mlver/records/churn.json"
     doc = json.loads(path.read_text())
     doc["code"]["outputs"] = sorted(set(doc["code"]["outputs"]) | {"train.py", "params.yaml"})
+    path.write_text(json.dumps(seal(doc), indent=2, sort_keys=True) + "\n")
+    trained.commit_all("outputs that are not")
+    [d] = trained.ok("diff", "main", "feature", "--json").json()  # `mlver diff` takes no record's word either
+    assert {"train.py", "params.yaml"} <= {f["path"] for f in d["code"]["files"]}
     doc["code"]["commit"] = base  # "trained on the base's code": no code change between the records
     path.write_text(json.dumps(seal(doc), indent=2, sort_keys=True) + "\n")
     # And head declares train.py as the metrics file, which the code table leaves out.

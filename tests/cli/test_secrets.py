@@ -17,6 +17,7 @@ def test_an_endpoint_url_with_a_password_is_refused_and_never_printed(project: P
         assert "carries credentials (user:***@host)" in run.stderr and "dvc remote modify --local minio" in run.stderr
         assert (project.root / ".dvc" / "config").read_text() == config
         assert not (project.root / ".dvc" / "config.local").read_text().count("S3cretPass")
+    assert "carries credentials" in project.fails("init", "--remote", "s3://k:S3cretPass@bucket/x").stderr
     # One written by hand (or by DVC) is masked wherever mlver shows it, JSON included.
     project.write(".dvc/config", config + "['remote \"minio\"']\n    url = s3://bucket/x\n"
                   "    endpointurl = http://minio:S3cretPass@127.0.0.1:9000\n")
