@@ -372,6 +372,14 @@ def test_pull_repo_sends_no_credentials_to_an_endpoint_the_repository_names(trai
         run = elsewhere.fails("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out), "--trust-endpoint")
         assert "with your AWS credentials (--trust-endpoint)" in run.stderr
         assert any("Credential=testing/" in h for h in _Recorder.seen)
+        # An endpoint the user configured themselves (here in their global DVC config) is trusted as it is.
+        _Recorder.seen.clear()
+        global_config = Path(os.environ["DVC_GLOBAL_CONFIG_DIR"]) / "config"
+        global_config.parent.mkdir(parents=True, exist_ok=True)
+        global_config.write_text(f"['remote \"mine\"']\n    url = s3://mine/x\n    endpointurl = {endpoint}/\n")
+        run = elsewhere.fails("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out))
+        assert "with your AWS credentials (you configured this endpoint)" in run.stderr
+        assert any("Credential=testing/" in h for h in _Recorder.seen)
         assert not out.exists()
         assert "--trust-endpoint is for --repo" in trained.fails("pull", "churn", "--trust-endpoint").stderr
     finally:
