@@ -192,6 +192,7 @@ class DataNotTracked(MlverError):
 
 class TrainingFailed(MlverError):
     def __init__(self, command: str, code: int) -> None:
+        self.code = code
         super().__init__(
             f"training command failed with exit code {code}: {command}; nothing was recorded",
             "fix the error above and run `mlver run` again",

@@ -349,18 +349,19 @@ class PipelineSession:
                     lines.append(f"stage {name}: {entry}")
         return lines
 
-    def reproduce(self, targets: list[str]) -> None:
-        """`dvc repro TARGETS` in this process (no second DVC start-up)."""
+    def reproduce(self, targets: list[str], force: bool = False) -> None:
+        """`dvc repro TARGETS` in this process (no second DVC start-up);
+        ``force`` reruns every stage upstream of them too, changed or not."""
         import re
 
         from dvc.exceptions import DvcException, ReproductionError
 
         from mlver.errors import TrainingFailed
 
-        command = "dvc repro " + " ".join(targets)
+        command = "dvc repro " + ("--force " if force else "") + " ".join(targets)
         try:
             with _stdout_to_stderr():
-                self.repo.reproduce(targets=targets)
+                self.repo.reproduce(targets=targets, force=force)
         except ReproductionError as exc:
             cause = " ".join(str(exc.__cause__ or exc).split())
             match = re.search(r"exited with (-?\d+)", cause)
@@ -375,7 +376,12 @@ class PipelineSession:
 
 @contextmanager
 def pipeline_session(root: Path) -> Iterator[PipelineSession]:
-    with _repo(root) as repo:
+    import contextlib
+
+    # DVC names stages and reads repro targets relative to the current
+    # directory: work from the root, as the dvc CLI does (a subfolder of the
+    # project, or reproduce's worktree elsewhere, would name them "../dvc.yaml:train").
+    with contextlib.chdir(root), _repo(root) as repo:
         yield PipelineSession(root, repo)
 
 

@@ -12,33 +12,23 @@ writing its metrics, with every input upstream of them restored by hash.
 """
 from __future__ import annotations
 
-import os
-import posixpath
-import sys
+import contextlib
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from mlver.adapters import dvc, git
-from mlver.adapters.yamlfile import safe_load
 from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.adapters.process import run_to_stderr
 from mlver.adapters.storage import md5_file
 from mlver.api._common import resolve_record
 from mlver.api.storage import restore
-from mlver.domain import dag, validate
-from mlver.errors import CodeNotFound, ConfigError, DvcError, RecordTampered, UnsafePath
+from mlver.domain import pipeline, validate
+from mlver.errors import CodeNotFound, ConfigError, RecordTampered, TrainingFailed
 from mlver.models import ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config, spec_from
 
 Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
-
-
-def _yaml_at(project: Project, commit: str, path: str) -> Any:
-    """dvc.yaml or dvc.lock as a commit has it (None when it has none): read
-    from git, not the worktree, so a committed symlink cannot point elsewhere."""
-    content = git.read_blob(project.root, commit, path)
-    return safe_load(content, f"{path} at {commit[:12]}", DvcError) if content is not None else None
 
 
 def _spec_at(project: Project, model: str, commit: str, label: str) -> ModelSpec:
@@ -66,71 +56,63 @@ def _record_inputs(doc: dict, label: str) -> Inputs:
     return found
 
 
-def _lock_deps(project: Project, commits: list[str], stages: dict[str, dag.Stage], needed: list[str]) -> Inputs:
-    """Each needed stage's deps with their hashes, from the first of ``commits`` with a dvc.lock."""
+def _locked_deps(project: Project, commits: list[str], stage: pipeline.Stage) -> Inputs:
+    """A pipeline stage's deps with their hashes, from the first of ``commits``
+    whose dvc.lock has the stage (md5s are checked as the lock is read)."""
     for commit in commits:
-        doc = _yaml_at(project, commit, dvc.LOCK_FILE)
-        if doc is None:
-            continue
-        locked = doc.get("stages") if isinstance(doc, dict) else None
-        found: Inputs = {}
-        for name in needed:
-            entry = locked.get(name) if isinstance(locked, dict) else None
-            deps = entry.get("deps") if isinstance(entry, dict) else None
-            for dep in deps if isinstance(deps, list) else ():
-                if isinstance(dep, dict) and isinstance(dep.get("path"), str) and dep.get("md5"):
-                    path = posixpath.normpath(posixpath.join(stages[name].wdir, dep["path"]))
-                    found[path] = validate.check_md5(dep["md5"], f"{dvc.LOCK_FILE} at {commit[:12]}", f"md5 of {path}")
-        return found
+        text = git.read_blob(project.root, commit, stage.lockfile)
+        entry = dvc.lock_stage(project.root, stage.key, text) if text is not None else None
+        deps = entry.get("deps") if isinstance(entry, dict) else None
+        if isinstance(deps, list):
+            entries = [d for d in deps if isinstance(d, dict) and isinstance(d.get("path"), str)]
+            return {o.path: o.md5 for o in dvc.outs_from_lock_entries(entries, stage.wdir) if o.md5}
     return {}
 
 
-def _pipeline_inputs(project: Project, spec: ModelSpec, commit: str, record_commit: str | None,
-                     label: str, recorded: Inputs) -> tuple[list[str], Inputs, list[str]]:
+def _pipeline_inputs(project: Project, session: dvc.PipelineSession, spec: ModelSpec, commit: str,
+                     record_commit: str | None, label: str, recorded: Inputs) -> tuple[list[str], Inputs, list[str]]:
     """The stages to rerun (the model's and its metrics'), every input upstream of
-    them that git does not hold (from its ``.dvc`` file at the code commit, else
-    from dvc.lock), and notes on inputs that cannot be restored. Of the
-    ``recorded`` inputs, what a stage writes is rerun, not restored."""
-    where = f"dvc.yaml at the code commit {commit[:12]} of {label}"
-    stages = dag.stages_of(_yaml_at(project, commit, "dvc.yaml"))
-    if spec.stage not in stages:
-        raise ConfigError(f"{where} has no stage {spec.stage!r}, which {spec.name} is bound to",
-                          f"check `git show {commit[:12]}:dvc.yaml`; reproduce runs the pipeline as it was committed")
-    targets = [spec.stage]
-    metrics_stage = dag.producer(stages, spec.metrics) if spec.metrics else None
-    if metrics_stage and metrics_stage not in targets:
-        targets.append(metrics_stage)
-    needed = dag.upstream(stages, targets)
-    paths, notes = [], []
-    for p in dag.inputs(stages, needed):
-        try:
-            paths.append(validate.check_relpath(p, where, "dependency"))
-        except UnsafePath:  # outside the repository: nothing of ours to restore, nor to write there
-            notes.append(f"input {p} is outside the repository: the stages read it as this machine has it")
-    # One git call for every place an input can live: the path itself (in git),
-    # its own .dvc file, or the .dvc file of a folder holding it.
-    candidates = {c for p in paths for c in [p, *(f"{'/'.join(p.split('/')[:i])}.dvc" for i in range(1, p.count('/') + 2))]}
-    in_git = git.tracked_at(project.root, commit, sorted(candidates))
-    dvcfiles = sorted(f for f in in_git if f.endswith(".dvc") and any(dag.overlaps(f[:-4], p) for p in paths))
-    blobs = git.read_blobs(project.root, [f"{commit}:{f}" for f in dvcfiles])
-    found: Inputs = {p: m for p, m in recorded.items() if dag.producer(stages, p) is None}
-    covered: list[str] = []
-    for f in dvcfiles:
-        out = dvc.out_from_dvcfile(blobs.get(f"{commit}:{f}") or b"", f[:-4])
-        if out is not None:
-            path = validate.check_relpath(out.path, f"{f} at {commit[:12]}")
-            found[path] = validate.check_md5(out.md5, f"{f} at {commit[:12]}")
-            covered.append(path)
-    # The record's own commit has the dvc.lock its training wrote; the code commit's may be older.
-    locked = _lock_deps(project, [c for c in (record_commit, commit) if c], stages, needed)
-    for p in paths:
-        if any(dag.overlaps(p, c) for c in covered) or any(g == p or g.startswith(p + "/") for g in in_git):
+    them that git does not hold (data from its ``.dvc`` file at the code commit,
+    any other source from dvc.lock), and notes on inputs that cannot be
+    restored. Of the ``recorded`` inputs, what a stage writes is rerun, not restored."""
+    pl = session.pipeline()  # the worktree's: dvc.yaml and .dvc files as the code commit has them
+    metrics_in_git = bool(spec.metrics) and bool(git.tracked_at(project.root, commit, [spec.metrics or ""]))
+    plan = pipeline.plan(pl, spec.name, spec.stage or "", spec.path, spec.metrics, (), metrics_in_git)
+
+    def rerun(path: str) -> bool:
+        writer = pl.producer(path)
+        return writer is not None and not writer.source
+
+    found: Inputs = {p: m for p, m in recorded.items() if not rerun(p)}
+    sources = [pl.stages[n] for n in plan.needed if pl.stages[n].source]
+    blobs = git.read_blobs(project.root, [f"{commit}:{s.name}" for s in sources])
+    for source in sources:
+        where = f"{source.name} at {commit[:12]}"
+        for path in source.outs[:1]:
+            out = dvc.out_from_dvcfile(blobs.get(f"{commit}:{source.name}") or b"", path)
+            if out is not None:
+                found[validate.check_relpath(path, where)] = out.md5
+    # Sources no stage writes and no .dvc file tracks: their hash is in dvc.lock,
+    # the record's own commit's first (the training wrote it), then the code commit's.
+    loose = {}
+    for name in plan.needed:
+        stage = pl.stages[name]
+        if stage.source:
             continue
-        if p in locked:
-            found[p] = locked[p]
+        wanted = [d for d in stage.deps if pl.producer(d) is None]
+        if wanted:
+            locked = _locked_deps(project, [c for c in (record_commit, commit) if c], stage)
+            loose.update({d: locked.get(d) for d in wanted})
+    in_git = git.tracked_at(project.root, commit, sorted(loose))
+    notes = []
+    for path, md5 in sorted(loose.items()):
+        if path in in_git or any(g.startswith(path.rstrip("/") + "/") for g in in_git):
+            continue
+        if md5:
+            found[validate.check_relpath(path, f"{dvc.LOCK_FILE} at {commit[:12]}")] = md5
         else:
-            notes.append(f"input {p} is not in git, not tracked by DVC and not in dvc.lock: it could not be restored")
-    return targets, found, notes
+            notes.append(f"input {path} is not in git, not tracked by DVC and not in dvc.lock: it could not be restored")
+    return list(plan.targets), found, notes
 
 
 def _compare_metrics(recorded: dict, got: dict, tolerance: float) -> list[dict]:
@@ -164,11 +146,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     metrics_file = validate.check_relpath(spec.metrics, f"{CONFIG} at {commit[:12]}", "metrics") if spec.metrics else None
     inputs = _record_inputs(doc, label)
     notes = []
-    if spec.stage:
-        targets, inputs, more = _pipeline_inputs(project, spec, commit, record.commit, label, inputs)
-        notes += more
-        command = f"dvc repro --force {' '.join(targets)}"
-    else:
+    if not spec.stage:
         command = spec.command or ""
         if code.get("command") and code["command"] != command:
             notes.append(f"the record says `{code['command']}` ran; this ran `{command}`, "
@@ -176,34 +154,40 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     if not code.get("clean", True):
         notes.append(f"trained on a dirty tree ({', '.join(code.get('dirty_files') or [])}); reproduced from the committed code")
 
-    with tempfile.TemporaryDirectory(prefix="mlver-reproduce-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mlver-reproduce-") as tmp, contextlib.ExitStack() as stack:
         worktree = Path(tmp) / "worktree"
         git.worktree_add(project.root, worktree, commit)
-        try:
-            in_git = git.tracked_at(project.root, commit, sorted(inputs))
-            # Every destination, each file of a directory too, must resolve inside the worktree.
-            restore(project, [(md5, f"{label} {path}", worktree / path) for path, md5 in sorted(inputs.items())
-                              if path not in in_git], remote, within=worktree)
-            if spec.params and not spec.stage:
-                now = read_params(worktree, spec.params)[1]
-                if now != doc.get("params"):
-                    notes.append("the params file at the code commit differs from the recorded params")
-            if on_command:
-                on_command(command)
-            if spec.stage:
-                env = dict(os.environ, DVC_NO_ANALYTICS="1")
-                rc = run_to_stderr([sys.executable, "-m", "dvc", "repro", "--force", *targets], cwd=worktree, env=env)
-            else:
-                rc = run_to_stderr(command, cwd=worktree, shell=True)
-            if rc != 0:
-                notes.append(f"the training command exited with {rc}")
-            artifact_path = worktree / artifact
-            got_md5 = (md5_file(artifact_path) if rc == 0 and validate.inside(worktree, artifact_path)
-                       and artifact_path.is_file() else None)
-            got_metrics = (read_metrics(worktree, metrics_file) if rc == 0 and metrics_file
-                           and validate.inside(worktree, worktree / metrics_file) and (worktree / metrics_file).exists() else {})
-        finally:
-            git.worktree_remove(project.root, worktree)
+        stack.callback(git.worktree_remove, project.root, worktree)
+        session = stack.enter_context(dvc.pipeline_session(worktree)) if spec.stage else None
+        if session is not None:
+            targets, inputs, more = _pipeline_inputs(project, session, spec, commit, record.commit, label, inputs)
+            notes += more
+            command = f"dvc repro --force {' '.join(targets)}"
+        in_git = git.tracked_at(project.root, commit, sorted(inputs))
+        # Every destination, each file of a directory too, must resolve inside the worktree.
+        restore(project, [(md5, f"{label} {path}", worktree / path) for path, md5 in sorted(inputs.items())
+                          if path not in in_git], remote, within=worktree)
+        if spec.params and not spec.stage:
+            now = read_params(worktree, spec.params)[1]
+            if now != doc.get("params"):
+                notes.append("the params file at the code commit differs from the recorded params")
+        if on_command:
+            on_command(command)
+        if session is not None:
+            try:
+                session.reproduce(targets, force=True)
+                rc = 0
+            except TrainingFailed as exc:
+                rc = exc.code
+        else:
+            rc = run_to_stderr(command, cwd=worktree, shell=True)
+        if rc != 0:
+            notes.append(f"the training command exited with {rc}")
+        artifact_path = worktree / artifact
+        got_md5 = (md5_file(artifact_path) if rc == 0 and validate.inside(worktree, artifact_path)
+                   and artifact_path.is_file() else None)
+        got_metrics = (read_metrics(worktree, metrics_file) if rc == 0 and metrics_file
+                       and validate.inside(worktree, worktree / metrics_file) and (worktree / metrics_file).exists() else {})
 
     recorded_md5 = doc["artifact"]["md5"]
     metrics = _compare_metrics(doc.get("metrics") or {}, got_metrics, tolerance)
