@@ -16,6 +16,35 @@ MAX_DEPTH = 100
 
 
 def _check_nodes(root: Any, where: str, error: type[Exception]) -> None:
+    """Depth and alias growth of a composed document. The common case, no
+    collection shared through an alias, costs one pass over the nodes."""
+    from yaml.nodes import MappingNode
+
+    seen: set[int] = set()
+    shared = False
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        value = node.value
+        if isinstance(value, str):  # a scalar: an alias to it adds nothing
+            continue
+        if depth > MAX_DEPTH:
+            raise error(f"{where} nests deeper than {MAX_DEPTH} levels", f"flatten {where}")
+        if id(node) in seen:
+            shared = True
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, item in value:
+                stack.append((key, depth + 1))
+                stack.append((item, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in value)
+    if shared:
+        _check_growth(root, where, error)
+
+
+def _check_growth(root: Any, where: str, error: type[Exception]) -> None:
     """Count the nodes the document expands to (shared alias nodes once per
     use), without expanding it: a post-order walk memoised by node."""
     from yaml.nodes import MappingNode, SequenceNode

@@ -66,6 +66,10 @@ def test_a_yaml_alias_bomb_in_params_or_mlver_yaml_exits_2_quickly(project: Proj
     project.write("mlver.yaml", config + BOMB)
     run = project.fails("ls")
     assert "mlver.yaml: its YAML aliases expand to" in run.stderr
+    project.write("mlver.yaml", config + "loop: &loop [*loop]\n")
+    assert "mlver.yaml has a recursive YAML alias" in project.fails("ls").stderr
+    project.write("mlver.yaml", config + "deep: " + "[" * 150 + "]" * 150 + "\n")
+    assert "mlver.yaml nests deeper than 100 levels" in project.fails("ls").stderr
     assert time.monotonic() - started < 20  # each takes milliseconds; expanding would take minutes and GBs
     # Aliases as people use them (a merge key) still work.
     project.write("mlver.yaml", config + "defaults: &d {a: 1}\nother: {<<: *d, b: 2}\n")
