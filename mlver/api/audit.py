@@ -8,8 +8,10 @@ tag signatures when signing is on.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 
 from mlver.adapters import git
 from mlver.api import trust
@@ -20,13 +22,13 @@ from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain import tags
 from mlver.domain import audit
-from mlver.domain.policy import parse_policy
+from mlver.domain.policy import Policy, parse_policy
 from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
 from mlver.models import Finding, Record, VerifyResult
-from mlver.project import CONFIG, PathLike, Project
+from mlver.project import CONFIG, PathLike, Project, parse_config
 
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
 SEEN_VERSIONS = "mlver/seen-versions"  # in .git: the version tags this clone has verified
@@ -132,6 +134,31 @@ def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
     ]
 
 
+def _policy_history(project: Project) -> Callable[[int], Policy]:
+    """The policy as mlver.yaml on the default branch stated it at any moment
+    (a branch cannot rewrite it; a commit's time says since when it held)."""
+    branch = git.default_branch(project.root)
+    commits = git.log_path(project.root, CONFIG, branch) if branch else []
+    blobs = git.read_blobs(project.root, [f"{c.commit}:{CONFIG}" for c in commits])
+    timeline: list[tuple[int, Policy]] = []
+    for c in reversed(commits):
+        content = blobs.get(f"{c.commit}:{CONFIG}")
+        try:
+            policy = parse_policy(parse_config(content, f"{CONFIG} at {c.commit[:12]}").get("policy")) if content else Policy()
+        except MlverError:
+            continue  # a broken policy then was not enforced by promote either
+        timeline.append((c.timestamp, policy))
+    if not timeline:
+        current = parse_policy(project.config.get("policy"))
+        return lambda _: current
+
+    def at(moment: int) -> Policy:
+        index = bisect_right([when for when, _ in timeline], moment)
+        return timeline[index - 1][1] if index else Policy()
+
+    return at
+
+
 def _history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags)."""
@@ -141,8 +168,6 @@ def _history_findings(project: Project, registry: Registry, records: dict[str, R
     findings += audit.release_order(every, lambda e: _digest_in(e.info.message if e.info else "") is not None)
     findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
     findings += _unborn_records(project, every)
-    base = trust.base_config(project)
-    policy = parse_policy((base[1] if base else project.config).get("policy"))
     assignments = []
     for state in registry.models.values():
         for e in state.events:
@@ -153,8 +178,9 @@ def _history_findings(project: Project, registry: Registry, records: dict[str, R
             assignments.append(audit.Assignment(
                 e.name, state.name, e.tag.stage, state.version_of(e.commit) or e.commit,
                 (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
+                e.timestamp,
             ))
-    findings += audit.policy_findings(policy, assignments)
+    findings += audit.policy_findings(_policy_history(project), assignments) if assignments else []
     return [f for f in findings if only is None or f.ref in only]
 
 

@@ -122,14 +122,17 @@ class Assignment:
     metrics: Mapping[str, object] | None  # the record's; None: no record to check gates on
     forced: bool  # the tag says what --force overrode
     rollback: bool
+    timestamp: int = 0  # the tag's date: which policy was in force
 
 
-def policy_findings(policy: Policy, assignments: Iterable[Assignment]) -> list[Finding]:
-    """Replay every assignment, oldest first, against the policy: one that
-    breaks it with no ``--force`` note was not made through ``promote``."""
+def policy_findings(policy_at: Callable[[int], Policy], assignments: Iterable[Assignment]) -> list[Finding]:
+    """Replay every assignment, oldest first, against the policy of its day:
+    one that breaks it with no ``--force`` note was not made through
+    ``promote``. (A gate raised later does not condemn older promotions.)"""
     held: dict[tuple[str, str], set[str]] = {}
     findings = []
     for a in assignments:
+        policy = policy_at(a.timestamp)
         if a.rollback:  # back to a version that held the stage before: no order or gate applies
             found = [] if a.version in held.get((a.model, a.stage), set()) else ["a rollback to a version that never held it"]
         else:

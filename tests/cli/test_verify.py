@@ -51,8 +51,9 @@ def test_tag_force_moved(pushed: Project) -> None:
     message = pushed.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
     pushed.git("tag", "-f", "-a", "churn@v0.1.0", "-m", message, "churn@v0.2.0^{}")
     findings = _verify(pushed, "--offline", code=1)["findings"]
-    assert [f["ref"] for f in findings] == ["churn@v0.1.0"]
-    assert "it was moved or re-made" in findings[0]["problem"]
+    # (re-made after v0.2.0 within the same second or not: the release-order check may add a second finding)
+    assert {f["ref"] for f in findings} == {"churn@v0.1.0"}
+    assert any("it was moved or re-made" in f["problem"] for f in findings)
 
 
 def test_object_deleted_or_corrupted_in_remote(pushed: Project) -> None:

@@ -81,6 +81,23 @@ def test_hand_made_stage_tag_that_skips_the_policy(two: Project) -> None:
     assert "a rollback to a version that never held it" in _findings(two)["churn#prod#5"]
 
 
+def test_policy_tightened_later_does_not_condemn_older_promotions(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = {"gates": {"prod": {"accuracy": {"min": 0.5}}}}
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("a lenient gate")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", _in(10))
+    two.ok("promote", "churn@v0.1.0", "prod")  # 0.5102 passes min 0.5
+    config["policy"]["gates"]["prod"]["accuracy"]["min"] = 0.52
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    monkeypatch.setenv("GIT_AUTHOR_DATE", _in(20))
+    two.commit_all("a stricter gate")
+    assert two.ok("verify", "--offline").stdout.startswith("OK")
+    # Under today's gate, the same assignment by hand is out of policy.
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod", date=_in(30))
+    assert "gate accuracy 0.5102 < min 0.52" in _findings(two)["churn#prod#2"]
+
+
 def test_future_dated_stage_tag_pins_the_stage(two: Project) -> None:
     two.ok("promote", "churn@v0.1.0", "prod")
     # The attack: a stage tag dated 2099 keeps prod on v0.1.0 whatever comes later.
