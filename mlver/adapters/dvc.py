@@ -376,12 +376,21 @@ class PipelineSession:
 
 @contextmanager
 def pipeline_session(root: Path) -> Iterator[PipelineSession]:
+    """The repository, locked against other DVC processes for the whole run.
+
+    Holding DVC's (re-entrant) lock also keeps the index built for the
+    pipeline alive into `reproduce`, which would otherwise build it again.
+    """
     import contextlib
+
+    from dvc.repo import lock_repo
 
     # DVC names stages and reads repro targets relative to the current
     # directory: work from the root, as the dvc CLI does (a subfolder of the
     # project, or reproduce's worktree elsewhere, would name them "../dvc.yaml:train").
-    with contextlib.chdir(root), _repo(root) as repo:
+    with contextlib.chdir(root), _repo(root) as repo, contextlib.ExitStack() as stack:
+        with _dvc_errors("lock the repository", "wait for the other DVC command to finish, then run again"):
+            stack.enter_context(lock_repo(repo))
         yield PipelineSession(root, repo)
 
 
