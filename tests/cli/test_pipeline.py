@@ -92,6 +92,7 @@ def test_run_records_the_whole_pipeline_and_leaves_dvc_working(pipeline: Project
     assert p.git("show", "HEAD:dvc.lock") == (p.root / "dvc.lock").read_text()
     _dvc_still_works(p)
     p.ok("release", PIPELINE_MODEL)
+    p.ok("push")
     # Nothing changed: DVC reproduces nothing, and the record says the same params and metrics.
     again = p.ok("run", PIPELINE_MODEL, "--json").json()
     assert again["metrics"] == metrics and _record(p)["params"] == record["params"]
@@ -195,3 +196,24 @@ def test_model_add_edits_dvc_yaml_and_declares_metrics_to_dvc(pipeline: Project)
     artifact = yaml.safe_load((p.root / "dvc.yaml").read_text())["artifacts"][PIPELINE_MODEL]
     assert artifact == {"path": "model.pkl", "desc": "Detect whether a question should carry the R tag",
                         "type": "model", "labels": ["nlp", "classification"], "meta": {"owner": "ml-team"}}
+    p.commit_all("declare scorer")
+    _dvc_still_works(p)
+
+
+def test_imported_data_upstream_is_recorded(pipeline: Project, tmp_path) -> None:
+    """Data brought in with `dvc import-url` is a data source like `dvc add`ed data."""
+    p = pipeline
+    external = tmp_path / "elsewhere" / "stopwords.csv"
+    external.parent.mkdir()
+    external.write_text("word,weight\nthe,1\na,1\nof,2\n")
+    dvc(p.root, "import-url", "-q", str(external), "data/stopwords.csv")
+    dvc_yaml = (p.root / "dvc.yaml").read_text()
+    p.write("dvc.yaml", dvc_yaml.replace("    - src/featurize.py\n", "    - src/featurize.py\n    - data/stopwords.csv\n", 1))
+    p.commit_all("stopwords imported, used by featurize")
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    data = {d["path"]: d for d in _record(p)["data"]}
+    imported = yaml.safe_load((p.root / "data/stopwords.csv.dvc").read_text())["outs"][0]["md5"]
+    assert set(data) == {"data/questions.csv", "data/stopwords.csv"}
+    assert data["data/stopwords.csv"]["md5"] == imported and data["data/stopwords.csv"]["profile"]["rows"] == 3
+    _dvc_still_works(p)
