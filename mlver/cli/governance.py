@@ -24,7 +24,10 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
 
     Every record's digest, every tag's digest against the record at its
     commit, every parent link, every artifact and data object in the remote
-    (with --deep, re-hashed), and tag signatures when signing is on.
+    (with --deep, re-hashed), and tag signatures when signing is on; and
+    the registry's history: every stage assignment against the policy of its
+    day, tags dated in the future or out of counter order, versions re-made
+    or moved, version tags gone or changed since this clone last verified.
     Exit 1 when anything fails.
 
     The digest is an unkeyed checksum against accidents: only signed tags,

@@ -106,6 +106,8 @@ def test_future_dated_stage_tag_pins_the_stage(two: Project) -> None:
     assert "churn@v0.2.0 did not get stage prod: it stays with v0.1.0, because tag churn#prod#2 is dated 2099-01-01" in run.stderr
     assert "git tag -d churn#prod#2" in run.stderr
     assert "in the future" in _findings(two)["churn#prod#2"]
+    assert "in the future" in _findings(two, "churn@v0.1.0")["churn#prod#2"]  # verify REF replays the history too
+    assert two.ok("verify", "churn@v0.2.0", "--offline").stdout.startswith("OK")  # ...and reports only that version's tags
     two.git("tag", "-d", "churn#prod#2")
     assert two.ok("promote", "churn@v0.2.0", "prod", "--json").json()["tag"] == "churn#prod#2"
     assert two.ok("ls", "--json").json()[0]["stages"] == {"prod": "v0.2.0"}
