@@ -251,6 +251,13 @@ class LockOutOfDate(PipelineError):
                          f"reproduce and record in one step with `mlver run {model}`")
 
 
+class OutputInGit(PipelineError):
+    def __init__(self, out: str, files: list[str]) -> None:
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        super().__init__(f"git tracks {shown}, inside the DVC output {out}: `dvc repro` would refuse it",
+                         f"stop tracking it in git (`git rm -r --cached {out}`) and commit; DVC keeps it")
+
+
 class ArtifactConflict(PipelineError):
     def __init__(self, name: str, why: str) -> None:
         super().__init__(f"dvc.yaml already declares artifact {name!r} {why}",

@@ -217,14 +217,6 @@ def outs_from_lock_entries(entries: list[dict[str, Any]], wdir: str = "") -> lis
     ]
 
 
-def stage_names(root: Path) -> list[str]:
-    path = root / "dvc.yaml"
-    if not path.exists():
-        return []
-    doc = _yaml(path.read_text(), "dvc.yaml") or {}
-    return list((doc.get("stages") or {}).keys())
-
-
 def changed(root: Path, paths: list[str]) -> dict[str, str]:
     """Tracked paths whose workspace copy differs from their .dvc hash.
 
@@ -311,6 +303,7 @@ class PipelineSession:
                 name=st.addressing,
                 deps=tuple(deps),
                 outs=tuple(_rel(self.root, o.fs_path) for o in st.outs if o.is_in_repo),
+                cached=tuple(_rel(self.root, o.fs_path) for o in st.outs if o.is_in_repo and o.use_cache),
                 params=tuple(params),
                 upstream=frozenset(s.addressing for s in nx.descendants(graph, st)),
                 source=not pipeline_stage,

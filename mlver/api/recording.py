@@ -72,15 +72,16 @@ def managed_paths(spec: ModelSpec, stage_run: StageRun | None = None) -> list[st
     return paths
 
 
-def committable(root: Path, paths: list[str], record_path: str) -> list[str]:
-    """The paths git may take: never a gitignored file, which is how DVC keeps
-    its outputs (``eval/metrics.json`` inside ``eval/``) out of git; committing
-    one breaks `dvc repro` ("output 'eval' is already tracked by SCM")."""
+def committable(root: Path, paths: list[str], record_path: str, stage_run: StageRun | None = None) -> list[str]:
+    """The paths git may take: never a gitignored file or an output DVC caches
+    (``eval/metrics.json`` inside ``eval/``); committing one breaks `dvc repro`
+    ("output 'eval' is already tracked by SCM")."""
     ignored = git.ignored(root, paths)
     if record_path in ignored:
         raise ConfigError(f"{record_path} is gitignored, so its record cannot be committed",
                           f"remove the pattern that matches it from .gitignore (`git check-ignore -v {record_path}`)")
-    return [p for p in paths if p not in ignored]
+    cached = stage_run.plan.cached(stage_run.pipeline) if stage_run else []
+    return [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
 
 
 def environment(extra_packages: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -250,7 +251,7 @@ def write_record(
         metrics = read_metrics(root, spec.metrics) if spec.metrics else {}
 
     managed = managed_paths(spec, stage_run)
-    outputs = sorted(committable(root, sorted(set(managed) | set(also_commit)), rec.record_path(spec.name)))
+    outputs = sorted(committable(root, sorted(set(managed) | set(also_commit)), rec.record_path(spec.name), stage_run))
     touched = [p for p in managed if p != spec.metrics]
     snapshot = _Snapshot(root, touched)
     old_head = code.commit

@@ -95,7 +95,7 @@ def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
     return results
 
 
-def _dvc_yaml_edits(project: Project, doc: yamledit.Document, name: str, model_path: str, metrics: str | None,
+def _dvc_yaml_edits(doc: yamledit.Document, name: str, model_path: str, metrics: str | None,
                     desc: str, labels: tuple[str, ...]) -> None:
     """Declare the artifact (keeping an existing entry's desc, labels and meta)
     and list the metrics file where `dvc metrics show` looks for it."""
@@ -189,7 +189,7 @@ def model_add(
         raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
     config.set(("models",), name, entry)
     dvc_doc = yamledit.load(dvc_yaml)
-    _dvc_yaml_edits(project, dvc_doc, name, model_path, metrics, desc, tuple(labels))
+    _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, tuple(labels))
 
     before = {p: p.read_bytes() if p.exists() else None for p in (config_path, dvc_yaml)}
     try:

@@ -10,7 +10,9 @@ from mlver.adapters.process import run_to_stderr
 from mlver.api._common import iso
 from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
 from mlver.domain import pipeline as pl
-from mlver.errors import ConfigError, DataChanged, DataNotTracked, DirtyTree, GitError, LockOutOfDate, TrainingFailed
+from mlver.errors import (
+    ConfigError, DataChanged, DataNotTracked, DirtyTree, GitError, LockOutOfDate, OutputInGit, TrainingFailed,
+)
 from mlver.models import RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
 
@@ -65,12 +67,19 @@ def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) 
 
 
 def check_sources(project: Project, session: dvc.PipelineSession, stage_run: StageRun) -> None:
-    """The data upstream of a stage model: committed .dvc files, unchanged workspace copies.
+    """The data upstream of a stage model: committed .dvc files, unchanged workspace
+    copies; and no output DVC caches held in git too (an older mlver committed them).
 
     `dvc repro` would otherwise hash the changed data into its .dvc file and
     train on a version no commit names.
     """
     pipeline, root = stage_run.pipeline, project.root
+    cached = stage_run.plan.cached(pipeline)
+    in_git = sorted(git.tracked_at(root, "HEAD", cached)) if cached and git.head(root) else []
+    for out in cached:
+        inside = [f for f in in_git if pl.covers(out, f)]
+        if inside:
+            raise OutputInGit(out, inside)
     names = [n for n in stage_run.plan.needed if pipeline.stages[n].source]
     for name in names:
         path = pipeline.stages[name].outs[0] if pipeline.stages[name].outs else name

@@ -16,6 +16,7 @@ class Stage:
     name: str  # DVC's address: "train", "sub/dvc.yaml:train", "data/x.csv.dvc"
     deps: tuple[str, ...] = ()  # repo-relative paths (params files are in ``params``)
     outs: tuple[str, ...] = ()
+    cached: tuple[str, ...] = ()  # the outs DVC caches (and gitignores): never git's
     params: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (file, keys); no keys: the whole file
     upstream: frozenset[str] = frozenset()  # every stage it needs, transitively
     source: bool = False
@@ -59,6 +60,9 @@ class Plan:
 
     def outs(self, pipeline: Pipeline) -> list[str]:
         return [o for n in self.needed for o in pipeline.stages[n].outs]
+
+    def cached(self, pipeline: Pipeline) -> list[str]:
+        return [o for n in self.needed for o in pipeline.stages[n].cached]
 
 
 def plan(pipeline: Pipeline, model: str, stage: str, path: str, metrics: str | None,

@@ -56,15 +56,19 @@ def test_fixture_is_a_dvc_users_project(pipeline: Project) -> None:
 
 def test_run_records_the_whole_pipeline_and_leaves_dvc_working(pipeline: Project) -> None:
     p = pipeline
-    # What an older mlver did: eval/metrics.json forced into git. The user took it out again.
-    p.git("add", "-f", "eval/metrics.json")
-    p.commit_all("metrics committed by an old mlver")
-    p.git("rm", "-q", "--cached", "eval/metrics.json")
-    p.commit_all("untrack eval/metrics.json")
     dvc_yaml = (p.root / "dvc.yaml").read_text()
     declare(p, "--data", "data/questions.csv", "--data", "data/features", "--params", "params.yaml")
     # The tutorial already declares the artifact and its metrics: dvc.yaml is untouched.
     assert (p.root / "dvc.yaml").read_text() == dvc_yaml
+    # What an older mlver did: eval/metrics.json forced into git. Refused with the fix,
+    # which the user makes; it must not come back.
+    p.git("add", "-f", "eval/metrics.json")
+    p.commit_all("metrics committed by an old mlver")
+    run = p.fails("run", PIPELINE_MODEL)
+    assert "git tracks eval/metrics.json, inside the DVC output eval" in run.stderr
+    assert "git rm -r --cached eval" in run.stderr
+    p.git("rm", "-q", "--cached", "eval/metrics.json")
+    p.commit_all("untrack eval/metrics.json")
     # An upstream stage's param (prepare), and a key no stage declares but the user did (--params).
     _params(p, "prepare", split=0.5)
     _params(p, "tuning", budget=3)
