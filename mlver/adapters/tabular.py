@@ -11,9 +11,11 @@ str), so a profile would depend on the engine that read the file.
 """
 from __future__ import annotations
 
+import contextlib
+import csv
 import os
 import pathlib
-from typing import Any
+from typing import Any, Iterator
 
 from mlver.domain.profile import profile_frame
 from mlver.errors import DataError
@@ -60,54 +62,14 @@ def _check_text(path: pathlib.Path, what: str) -> None:
         raise _fail(path, what, "it is a binary file (it contains NUL bytes)")
 
 
-def read_columns(path: pathlib.Path) -> list[str]:
-    """The file's column names, from its header (CSV) or schema (Parquet)
-    alone: a file of a million columns costs its first line."""
-    import csv
-
-    path = pathlib.Path(path)
-    fmt = _format(path)
-    what = _what(path, fmt)
-    try:
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return [str(n) for n in pq.read_schema(path).names if not str(n).startswith("__index_level_")]
-        _check_text(path, what)
-        csv.field_size_limit(1 << 30)  # one long name is still a name; the first line is read once
-        with open(path, newline="", encoding="utf-8") as f:
-            return next(csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
-    except DataError:
-        raise
-    except FileNotFoundError:
-        raise _fail(path, what, "no such file") from None
-    except IsADirectoryError:
-        raise _fail(path, what, "it is a directory") from None
-    except UnicodeDecodeError as exc:
-        raise _fail(path, what, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except Exception as exc:  # csv.Error, pyarrow's errors: the file cannot be read as a table
-        raise _fail(path, what, exc) from exc
-
-
-def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
-    """The file (only ``columns``, when given) as a pandas DataFrame; DataError if it cannot be read."""
-    import warnings
-
+@contextlib.contextmanager
+def _reading(path: pathlib.Path, what: str) -> Iterator[None]:
+    """Every way reading a table fails, as one DataError naming the file."""
     import pandas as pd
     import pyarrow as pa
 
-    path = pathlib.Path(path)
-    fmt = _format(path)
-    what = _what(path, fmt)
     try:
-        if fmt == "parquet":
-            return pd.read_parquet(path, columns=columns)
-        _check_text(path, what)
-        with warnings.catch_warnings():
-            # A column of mixed types is read as text: the profile says so, no need to warn.
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
-                               usecols=None if columns is None else (lambda name, wanted=set(columns): name in wanted))
+        yield
     except DataError:
         raise
     except FileNotFoundError:
@@ -118,8 +80,45 @@ def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
         raise _fail(path, what, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except pd.errors.EmptyDataError:
         raise _fail(path, what, "the file is empty") from None
-    except (ValueError, OSError, pd.errors.ParserError, pa.ArrowException) as exc:
+    except (ValueError, OSError, csv.Error, pd.errors.ParserError, pa.ArrowException) as exc:
         raise _fail(path, what, exc) from exc
+
+
+def read_columns(path: pathlib.Path) -> list[str]:
+    """The file's column names, from its header (CSV) or schema (Parquet)
+    alone: a file of a million columns costs its first line."""
+    path = pathlib.Path(path)
+    fmt = _format(path)
+    what = _what(path, fmt)
+    with _reading(path, what):
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return [str(n) for n in pq.read_schema(path).names if not str(n).startswith("__index_level_")]
+        _check_text(path, what)
+        csv.field_size_limit(1 << 30)  # one long name is still a name; the first line is read once
+        with open(path, newline="", encoding="utf-8") as f:
+            return next(csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
+
+
+def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
+    """The file (only ``columns``, when given) as a pandas DataFrame; DataError if it cannot be read."""
+    import warnings
+
+    import pandas as pd
+
+    path = pathlib.Path(path)
+    fmt = _format(path)
+    what = _what(path, fmt)
+    with _reading(path, what):
+        if fmt == "parquet":
+            return pd.read_parquet(path, columns=columns)
+        _check_text(path, what)
+        with warnings.catch_warnings():
+            # A column of mixed types is read as text: the profile says so, no need to warn.
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
+                               usecols=None if columns is None else (lambda name, wanted=set(columns): name in wanted))
 
 
 def profile_file(path: pathlib.Path) -> dict:

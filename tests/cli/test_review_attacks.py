@@ -12,19 +12,10 @@ from pathlib import Path
 import yaml
 
 from conftest import Project, make_csv
+from test_review import set_review
 from mlver.domain.record import seal
 
 STRICT = {"churn": {"metrics": {"accuracy": {"min": 0.6}}, "max_drift": 0.25, "intact": True}}
-
-
-def _set_review(p: Project, review: dict | None, message: str) -> None:
-    config = yaml.safe_load((p.root / "mlver.yaml").read_text())
-    if review is None:
-        config.pop("review", None)
-    else:
-        config["review"] = review
-    p.write("mlver.yaml", yaml.safe_dump(config, sort_keys=False))
-    p.commit_all(message)
 
 
 def _feature(p: Project) -> None:
@@ -37,10 +28,10 @@ def _feature(p: Project) -> None:
 
 
 def test_a_pr_that_deletes_or_relaxes_its_gates_is_reviewed_with_the_base_gates(trained: Project, tmp_path: Path) -> None:
-    _set_review(trained, {"gates": STRICT}, "strict gates")
+    set_review(trained, {"gates": STRICT})
     _feature(trained)
     # The pull request relaxes one gate, deletes another and raises the drift threshold.
-    _set_review(trained, {"drift_threshold": 9, "gates": {"churn": {"metrics": {"accuracy": {"min": 0.1}}}}}, "relax")
+    set_review(trained, {"drift_threshold": 9, "gates": {"churn": {"metrics": {"accuracy": {"min": 0.1}}}}})
     out = tmp_path / "report.md"
     run = trained.mlver("review", "--base", "main", "-o", str(out), "--json")
     assert run.exit_code == 1, run.stdout + run.stderr
@@ -59,7 +50,7 @@ def test_a_pr_that_deletes_or_relaxes_its_gates_is_reviewed_with_the_base_gates(
     summary = trained.mlver("review", "--base", "main", "-o", str(out)).stdout
     assert "review configuration changed in this pull request" in summary and "accuracy.min: 0.6 -> 0.1" in summary
     # Deleting mlver.yaml's review section altogether changes nothing either.
-    _set_review(trained, None, "no gates")
+    set_review(trained, None)
     assert trained.mlver("review", "--base", "main").exit_code == 1
 
 
@@ -70,7 +61,7 @@ def test_a_pr_cannot_point_the_in_remote_gate_at_a_remote_of_its_own(trained: Pr
     trained.write(".dvc/config.local", "")
     trained.write(".dvc/config", f"[core]\n    remote = team\n['remote \"team\"']\n    url = {team}\n")
     trained.commit_all("team remote")
-    _set_review(trained, {"gates": {"churn": {"in_remote": True}}}, "in_remote gate")
+    set_review(trained, {"gates": {"churn": {"in_remote": True}}})
     _feature(trained)
     trained.write(".dvc/config", f"[core]\n    remote = team\n['remote \"team\"']\n    url = {own}\n")
     trained.commit_all("point the team remote elsewhere")
