@@ -133,9 +133,9 @@ def policy_findings(policy_at: Callable[[int], Policy], assignments: Iterable[As
     findings = []
     for a in assignments:
         policy = policy_at(a.timestamp)
-        if a.rollback:  # back to a version that held the stage before: no order or gate applies
-            found = [] if a.version in held.get((a.model, a.stage), set()) else ["a rollback to a version that never held it"]
-        else:
+        if a.rollback and a.version in held.get((a.model, a.stage), set()):
+            found = []  # back to a version that held the stage before: no order or gate applies
+        else:  # (a "rollback" to a version that never held the stage is an assignment like any other)
             previous = policy.previous(a.stage) or ""
             found = [b.text for b in breaches(policy, a.stage, a.version in held.get((a.model, previous), set()), a.metrics)]
         held.setdefault((a.model, a.stage), set()).add(a.version)

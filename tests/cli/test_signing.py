@@ -95,7 +95,8 @@ def test_every_tag_kind_is_checked_and_unsigned_unassign_or_deregister_is_caught
     assert "NOT VERIFIED" in text
 
 
-def test_in_repo_allowed_signers_is_not_the_trust_root(signed: tuple[Project, Keys], isolate: Path) -> None:
+def test_in_repo_allowed_signers_is_not_the_trust_root(signed: tuple[Project, Keys], isolate: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     p, keys = signed
     # The attack: one commit adds mallory's key to the team's published list and points mlver at it.
     p.write(".mlver/allowed_signers", f'mallory@example.com namespaces="git" {keys.mallory_pub}\n')
@@ -118,8 +119,10 @@ def test_in_repo_allowed_signers_is_not_the_trust_root(signed: tuple[Project, Ke
     p.git("config", "--global", "--unset", "gpg.ssh.allowedSignersFile")
     findings = _findings(p)
     assert findings[0]["ref"] == "signing" and "no allowed-signers file outside the tree" in findings[0]["problem"]
-    # --allowed-signers names the trust root for one run.
+    # --allowed-signers names the trust root for one run, $MLVER_ALLOWED_SIGNERS for a session (CI).
     assert p.ok("verify", "--offline", "--allowed-signers", str(keys.allowed)).stdout.startswith("OK")
+    monkeypatch.setenv("MLVER_ALLOWED_SIGNERS", str(keys.allowed))
+    assert "signatures checked against $MLVER_ALLOWED_SIGNERS" in p.ok("verify", "--offline").stdout
 
 
 def test_tree_cannot_switch_signing_off(signed: tuple[Project, Keys], monkeypatch: pytest.MonkeyPatch) -> None:
