@@ -257,6 +257,17 @@ def _write_tags(repo: Path, tags: list[tuple[str, str, int, bytes]], loose: bool
     tmp.replace(packed)
 
 
+def root_commit(w: IO[bytes], files: dict[str, bytes], clock: int, message: bytes) -> tuple[Tree, str]:
+    """The first commit of a fast-import stream (``files`` and nothing else): its tree and id."""
+    tree = Tree(files)
+    w.write(b"commit refs/heads/main\nauthor %s\ncommitter %s\n" % (_ident(clock), _ident(clock)))
+    _data(w, message)
+    for path, content in files.items():
+        w.write(f"M 100644 inline {path}\n".encode())
+        _data(w, content)
+    return tree, _oid(b"commit", _commit_body(tree.oid(), None, clock, message)).hex()
+
+
 def generate(out: Path, models: int, versions: int, stage_every: int = 10, seed: int = 0,
              loose_refs: bool = False) -> Stats:
     start = time.perf_counter()
@@ -273,15 +284,7 @@ def generate(out: Path, models: int, versions: int, stage_every: int = 10, seed:
     clock = EPOCH  # one distinct second per commit and per tag: GTO orders by time
 
     # Root commit: project configuration only.
-    files = _config_files(names)
-    tree = Tree(files)
-    message = b"Set up the project\n"
-    w.write(b"commit refs/heads/main\nauthor %s\ncommitter %s\n" % (_ident(clock), _ident(clock)))
-    _data(w, message)
-    for path, content in files.items():
-        w.write(f"M 100644 inline {path}\n".encode())
-        _data(w, content)
-    head = _oid(b"commit", _commit_body(tree.oid(), None, clock, message)).hex()
+    tree, head = root_commit(w, _config_files(names), clock, b"Set up the project\n")
 
     per_model = [0] * models                                    # versions so far
     last_record: list[dict[str, str] | None] = [None] * models  # parent pointer
