@@ -49,9 +49,16 @@ def test_a_pr_that_deletes_or_relaxes_its_gates_is_reviewed_with_the_base_gates(
     assert "| `review.gates.churn.max_drift` | `0.25` | – |" in md
     summary = trained.mlver("review", "--base", "main", "-o", str(out)).stdout
     assert "review configuration changed in this pull request" in summary and "accuracy.min: 0.6 -> 0.1" in summary
-    # Deleting mlver.yaml's review section altogether changes nothing either.
+    # Deleting mlver.yaml's review section altogether changes nothing either,
     set_review(trained, None)
     assert trained.mlver("review", "--base", "main").exit_code == 1
+    # nor does making it unreadable: the review runs, and says so.
+    trained.write("mlver.yaml", (trained.root / "mlver.yaml").read_text() + "loop: &l [*l]\n")
+    trained.commit_all("unreadable config")
+    run = trained.mlver("review", "--base", "main", "--json")
+    assert run.exit_code == 1, run.stderr
+    changes = {c["setting"]: c["head"] for c in run.json()["config_changes"]}
+    assert changes["mlver.yaml"] == "unreadable: mlver.yaml at feature has a recursive YAML alias"
 
 
 def test_a_pr_cannot_point_the_in_remote_gate_at_a_remote_of_its_own(trained: Project, tmp_path: Path) -> None:
