@@ -126,9 +126,13 @@ def diff_against_head(root: Path) -> bytes:
 
 
 def user(root: Path) -> tuple[str, str]:
-    name = run(root, "config", "user.name", check=False).strip()
-    email = run(root, "config", "user.email", check=False).strip()
-    return name, email
+    found = {"user.name": "", "user.email": ""}
+    out = run(root, "config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False)
+    for entry in out.split("\0"):
+        key, _, value = entry.partition("\n")
+        if key in found:
+            found[key] = value.strip()  # the last one wins, as with `git config KEY`
+    return found["user.name"], found["user.email"]
 
 
 def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:

@@ -7,6 +7,7 @@ the API write the same record for the same inputs.
 """
 from __future__ import annotations
 
+import os
 import platform
 import posixpath
 from dataclasses import dataclass
@@ -84,15 +85,38 @@ def committable(root: Path, paths: list[str], record_path: str, stage_run: Stage
     return [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
 
 
+def _installed_versions() -> dict[str, str]:
+    """Versions of every installed distribution from the names of their
+    ``*.dist-info`` folders: one directory listing instead of a metadata
+    search per package (5 ms each in a big environment)."""
+    import sys
+
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and "-" in name:
+                dist, _, version = name[: -len(".dist-info")].rpartition("-")
+                found.setdefault(dist.lower().replace("_", "-").replace(".", "-"), version)
+    return found
+
+
 def environment(extra_packages: tuple[str, ...] = ()) -> dict[str, Any]:
     from importlib import metadata
 
+    listed = _installed_versions()
     packages = {}
     for name in (*ENV_PACKAGES, *extra_packages):
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+        version = listed.get(name.lower().replace("_", "-").replace(".", "-"))
+        if version is None:
+            try:
+                version = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                continue
+        packages[name] = version
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),

@@ -31,8 +31,10 @@ def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple
     managed = set(managed_paths(spec, stage_run))
     dirty = [p for p in git.changed_tracked(root) if p not in managed]
     params_file = spec.params.partition(":")[0] if spec.params else None
-    for path in filter(None, [params_file, CONFIG, *also]):
-        if not git.tracked(root, path) and path not in dirty:
+    wanted = list(filter(None, [params_file, CONFIG, *also]))
+    committed = git.tracked_at(root, head, wanted)  # one git call for them all
+    for path in wanted:
+        if path not in committed and path not in dirty:
             dirty.append(path)
     if dirty and not allow_dirty:
         raise DirtyTree(dirty)
@@ -61,7 +63,7 @@ def check_data(project: Project, spec: ModelSpec) -> None:
 def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) -> StageRun:
     """A stage model's declaration checked against its pipeline (dvc.yaml as it is now)."""
     pipeline = session.pipeline()
-    metrics_in_git = bool(spec.metrics) and git.tracked(project.root, spec.metrics)
+    metrics_in_git = bool(spec.metrics) and pipeline.producer(spec.metrics) is None and git.tracked(project.root, spec.metrics)
     plan = pl.plan(pipeline, spec.name, spec.stage or "", spec.path, spec.metrics, spec.data, metrics_in_git)
     return StageRun(pipeline, plan)
 
@@ -75,15 +77,16 @@ def check_sources(project: Project, session: dvc.PipelineSession, stage_run: Sta
     """
     pipeline, root = stage_run.pipeline, project.root
     cached = stage_run.plan.cached(pipeline)
-    in_git = sorted(git.tracked_at(root, "HEAD", cached)) if cached and git.head(root) else []
+    in_git = sorted(git.tracked_at(root, "HEAD", cached)) if cached else []
     for out in cached:
         inside = [f for f in in_git if pl.covers(out, f)]
         if inside:
             raise OutputInGit(out, inside)
     names = [n for n in stage_run.plan.needed if pipeline.stages[n].source]
+    blobs = git.read_blobs(root, [f"HEAD:{n}" for n in names])
     for name in names:
         path = pipeline.stages[name].outs[0] if pipeline.stages[name].outs else name
-        committed = git.read_blob(root, "HEAD", name)
+        committed = blobs[f"HEAD:{name}"]
         if committed is None:
             raise DataChanged(path, f"is tracked, but {name} is not committed")
         if committed != (root / name).read_bytes():
