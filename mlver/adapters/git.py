@@ -186,10 +186,10 @@ def delete_tag(root: Path, name: str) -> None:
     run(root, "tag", "-d", name, check=False)
 
 
-def config_value(root: Path, key: str, bool_: bool = False) -> str | None:
+def config_value(root: Path, key: str) -> str | None:
     """A setting from git's own config (system, global, the clone's .git/config):
     never from a file in the tree, so the tree cannot change it."""
-    args = ["config", *(["--type=bool"] if bool_ else []), "--get", key]
+    args = ["config", "--get", key]
     proc = subprocess.run(["git", *args], cwd=root, capture_output=True, env=_env())
     if proc.returncode != 0:
         return None

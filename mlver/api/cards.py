@@ -35,7 +35,8 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
     history = []
     staged = [e for e in (state.events if state else []) if e.commit == record.commit
               and e.tag.action in (Action.ASSIGN, Action.UNASSIGN)]
-    principals = signers(project, staged)
+    released = state.versions.get(version) if state and version else None
+    principals = signers(project, staged + ([released] if released else []))
     for event in staged:
         by = event.info.tagger if event.info else ""
         if principals is not None:
@@ -60,6 +61,8 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
         "limitations": declared.get("limitations") or "",
         "stages": current,
         "stage_history": history,
+        # None: signing is off, nothing was checked; "": the release tag does not verify
+        "release_signer": principals.get(released.name, "") if principals is not None and released else None,
     }
     name = "card.html.j2" if html else "card.md.j2"
     return Card(ref=str(parsed), format="html" if html else "md", text=render_template(name, **context))

@@ -35,6 +35,7 @@ from mlver.project import CONFIG, Project, parse_config
 REQUIRE_ENV = "MLVER_REQUIRE_SIGNATURES"
 SIGNERS_ENV = "MLVER_ALLOWED_SIGNERS"
 _TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def settings(root: Path, tree: Mapping[str, Any] | None = None, base: tuple[str,
         why.append("--require-signatures")
     if os.environ.get(REQUIRE_ENV, "").strip().lower() in _TRUE:
         why.append(f"${REQUIRE_ENV}")
-    if git.config_value(root, "mlver.requireSignatures", bool_=True) == "true":
+    setting = git.config_value(root, "mlver.requireSignatures")
+    if setting is not None and setting.strip().lower() not in _FALSE:  # a typo requires signing: fail closed
         why.append("git config mlver.requireSignatures")
     if tree and tree.get("signing") is True:
         why.append(f"signing: true in {CONFIG}")

@@ -155,7 +155,8 @@ def test_tree_cannot_switch_signing_off(signed: tuple[Project, Keys], monkeypatc
 def test_consumers_resolve_only_through_verified_tags(signed: tuple[Project, Keys], isolate: Path) -> None:
     p, keys = signed
     # The card says who signed each stage event.
-    assert "(signed by alice@example.com)" in p.ok("card", "churn@v0.1.0").stdout
+    card = p.ok("card", "churn@v0.1.0").stdout
+    assert "(signed by alice@example.com)" in card and "| Release signed by | alice@example.com |" in card
     # The attack: an unsigned stage tag gives prod to v0.2.0, an unsigned version tag
     # names a third version, an unsigned deregistration hides v0.1.0.
     _unsigned(p, "churn#prod#7", "churn@v0.2.0^{}")
@@ -167,6 +168,7 @@ def test_consumers_resolve_only_through_verified_tags(signed: tuple[Project, Key
     refused = p.fails("pull", "churn@v0.3.0", "-o", str(out))
     assert "resolves through tag churn@v0.3.0, which is not signed by an allowed signer" in refused.stderr
     assert "not signed by an allowed signer" in p.fails("url", "churn@v0.3.0").stderr
+    assert "| Release signed by | **nobody verified** |" in p.ok("card", "churn@v0.3.0").stdout
     with pytest.raises(UntrustedModel, match="churn@v0.3.0 is not signed"):
         mlver.sklearn.load("churn@v0.3.0", repo=p.root)
     drift = p.mlver("drift", "churn#prod", "data/train.csv", "--json")
