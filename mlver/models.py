@@ -296,3 +296,31 @@ class PresignedUrl:
     url: str
     expires_in: int  # seconds
     expires_at: str  # UTC ISO time
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One thing ``mlver status`` finds not yet recorded, released or pushed."""
+
+    kind: str  # trained | pulled | data | params | metrics | unreleased | tags | objects | tampered
+    detail: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    model: str
+    record_commit: str | None  # the commit that last wrote HEAD's record; None: no record at HEAD
+    version: str | None  # the version HEAD's record is released as
+    pending: tuple[Pending, ...]
+    notes: tuple[str, ...] = ()  # what is worth knowing but not pending (an artifact not pulled yet)
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    clean: bool  # nothing pending in any model
+    head: str | None
+    models: tuple[ModelStatus, ...]
+    git_remote: str | None  # the git remote whose tags were compared (origin), None when there is none
+    remote: str | None  # the DVC remote whose objects were checked
+    notes: tuple[str, ...] = ()

@@ -69,9 +69,9 @@ def cli(traceback: bool) -> None:
 
 
 def _register() -> None:
-    from mlver.cli import governance, registry, remotes, review, setup, storage, train
+    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train
 
-    for module in (setup, train, registry, storage, governance, review, remotes):
+    for module in (setup, train, registry, storage, governance, review, remotes, status):
         for command in module.COMMANDS:
             cli.add_command(command)
 

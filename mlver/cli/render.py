@@ -365,7 +365,25 @@ def _presigned(r: m.PresignedUrl) -> str:
     return r.url  # alone on stdout, so `curl "$(mlver url ...)"` works; details are in --json
 
 
+def _status(r: m.StatusResult) -> str:
+    lines = []
+    for s in r.models:
+        held = (f"HEAD's record {s.record_commit[:12]}" + (f" = {s.model}@{s.version}" if s.version else "")
+                if s.record_commit else "no record at HEAD")
+        lines.append(_style(s.model, bold=True) + f"  {held}" + ("" if s.pending else "  (nothing pending)"))
+        for p in s.pending:
+            lines.append(f"  {p.kind:<10}  {p.detail}")
+            lines.append(f"  {'':<10}  fix: {p.fix}")
+        lines += [f"  note: {n}" for n in s.notes]
+    count = sum(len(s.pending) for s in r.models)
+    lines += [f"note: {n}" for n in r.notes]
+    lines.append("nothing pending" if r.clean else
+                 f"{count} pending in {sum(1 for s in r.models if s.pending)} of {len(r.models)} models")
+    return "\n".join(lines)
+
+
 _RENDERERS: dict[type, Callable[[Any], str]] = {
+    m.StatusResult: _status,
     m.InitResult: _init,
     m.DataAddResult: _data_add,
     m.ModelAddResult: _model_add,

@@ -1,0 +1,117 @@
+"""mlver status: every pending state, exit 1 while anything is pending, no re-hash of unchanged files."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from conftest import Project, make_csv
+from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+
+def _pending(p: Project, *args: str) -> dict[str, list[dict]]:
+    run = p.mlver("status", "--json", *args)
+    doc = run.json()
+    assert run.exit_code == (0 if doc["clean"] else 1), run.stderr
+    assert doc["clean"] == (not any(m["pending"] for m in doc["models"]))
+    return {m["model"]: m for m in doc["models"]}
+
+
+def _kinds(p: Project, model: str = "churn", *args: str) -> list[str]:
+    return [x["kind"] for x in _pending(p, *args)[model]["pending"]]
+
+
+def _age(p: Project, path: str, seconds: int = 60) -> None:
+    """Make a file look written a while ago (a fresh mtime is never trusted by the stat cache)."""
+    then = time.time() - seconds
+    os.utime(p.root / path, (then, then))
+
+
+def test_status_names_each_pending_state_and_clears(trained: Project, tmp_path) -> None:
+    p = trained
+    # Released, not pushed, no git remote.
+    doc = p.mlver("status", "--json").json()
+    churn = {m["model"]: m for m in doc["models"]}["churn"]
+    assert [x["kind"] for x in churn["pending"]] == ["objects"]
+    assert churn["version"] == "v0.1.0" and churn["record_commit"] == p.git("rev-parse", "HEAD").strip()
+    assert "2 objects not in remote mlver-local" in churn["pending"][0]["detail"]
+    assert doc["git_remote"] is None and any("no git remote" in n for n in doc["notes"])
+    human = p.mlver("status")
+    assert human.exit_code == 1 and "fix: `mlver push`" in human.stdout and human.stdout.rstrip().endswith("1 pending in 1 of 1 models")
+    p.ok("push")
+    human = p.ok("status")
+    assert "nothing pending" in human.stdout and "churn@v0.1.0" in human.stdout and "no git remote" in human.stdout
+
+    # A git remote without the tag: the tag is pending, with the exact push line.
+    origin = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    p.git("remote", "add", "origin", str(origin))
+    p.git("push", "-q", "origin", "HEAD:refs/heads/main")
+    [tag] = _pending(p)["churn"]["pending"]
+    assert tag["kind"] == "tags" and "churn@v0.1.0" in tag["detail"] and tag["fix"] == "`git push origin churn@v0.1.0`"
+    p.git("push", "-q", "origin", "churn@v0.1.0")
+    assert _kinds(p) == []
+    assert _pending(p)["churn"]["notes"] == []
+
+    # Trained outside mlver on new, uncommitted params: model, params and metrics pending.
+    p.set_params(lr=0.3)
+    subprocess.run([sys.executable, "train.py"], cwd=p.root, check=True)
+    for f in ("models/churn.pkl", "metrics.json", "params.yaml"):
+        _age(p, f)
+    churn = _pending(p)["churn"]
+    assert [x["kind"] for x in churn["pending"]] == ["trained", "params", "metrics"]
+    assert "trained, not recorded" in churn["pending"][0]["detail"]
+    assert "train.lr 0.1 -> 0.3" in churn["pending"][1]["detail"] and "params.yaml not committed" in churn["pending"][1]["detail"]
+    assert "accuracy 0.5102 -> 0.5302" in churn["pending"][2]["detail"]
+    # Offline skips the remotes and says so.
+    assert "offline" in " ".join(p.mlver("status", "--json", "--offline").json()["notes"])
+
+    # The stat cache: an unchanged file is not hashed again (a planted md5 with
+    # the same stat is believed), a touched one is.
+    cache_file = p.root / ".dvc/tmp/mlver/md5s.json"
+    cache = json.loads(cache_file.read_text())
+    recorded = json.loads((p.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"]
+    assert cache["models/churn.pkl"][3] != recorded
+    cache["models/churn.pkl"][3] = recorded
+    cache_file.write_text(json.dumps(cache))
+    assert "trained" not in _kinds(p)
+    _age(p, "models/churn.pkl", 30)
+    assert "trained" in _kinds(p)
+
+    # Recorded, not released; then data edited in place and then versioned.
+    p.commit_all("lr 0.3")
+    p.ok("record", "churn")
+    assert _kinds(p) == ["unreleased", "objects"]
+    p.write("data/train.csv", make_csv(220))
+    _age(p, "data/train.csv")
+    [data] = [x for x in _pending(p)["churn"]["pending"] if x["kind"] == "data"]
+    assert "data/train.csv was modified in the workspace" in data["detail"] and "mlver data add data/train.csv" in data["fix"]
+    p.ok("data", "add", "data/train.csv")
+    [data] = [x for x in _pending(p)["churn"]["pending"] if x["kind"] == "data"]
+    assert "new version since HEAD's record" in data["detail"] and "commit data/train.csv.dvc" in data["fix"]
+    p.commit_all("new data")
+    p.ok("run", "churn")
+    p.ok("release", "churn")
+    p.ok("push")
+    p.git("push", "-q", "origin", "HEAD:refs/heads/main", "--tags")
+    assert p.ok("status").stdout.strip().endswith("nothing pending")
+
+
+def test_status_of_a_stage_model(pipeline: Project) -> None:
+    p = pipeline
+    declare(p)
+    kinds = lambda: [x["kind"] for x in _pending(p, "--offline")[PIPELINE_MODEL]["pending"]]  # noqa: E731
+    assert kinds() == ["trained"]  # model.pkl is there from `dvc repro`, no record yet
+    p.ok("run", PIPELINE_MODEL)
+    assert kinds() == ["unreleased"]
+    p.ok("release", PIPELINE_MODEL)
+    assert kinds() == []
+    params = (p.root / "params.yaml").read_text().replace("n_est: 50", "n_est: 20")
+    p.write("params.yaml", params)
+    dvc(p.root, "repro", "-q")
+    assert kinds() == ["trained", "params", "metrics"]
+    p.commit_all("fewer stumps")
+    p.ok("run", PIPELINE_MODEL)
+    assert kinds() == ["unreleased"]
