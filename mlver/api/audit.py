@@ -3,35 +3,31 @@
 Checks, in bulk: every record's digest; every registry tag's digest against
 the record at its commit; every parent link; every artifact and data object
 in the remote with its recorded size (``deep``: downloaded and re-hashed);
-tag signatures when signing is on.
+tag signatures when signing is on (mlver.api.trust); and the registry's
+history replayed (mlver.api.history).
 """
 from __future__ import annotations
 
-import time
-from bisect import bisect_right
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 from mlver.adapters import git
 from mlver.api import trust
 from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
-from mlver.api.stages import DIGEST_MARK, FORCED_MARK, ROLLBACK_MARK
+from mlver.api.history import history_findings, seen_versions
+from mlver.api.stages import digest_in
 from mlver.api.storage import remote_store
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.domain import tags
-from mlver.domain import audit
-from mlver.domain.policy import Policy, parse_policy
 from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
 from mlver.models import Finding, Record, VerifyResult
-from mlver.project import CONFIG, PathLike, Project, parse_config
+from mlver.project import CONFIG, PathLike, Project
 
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
-SEEN_VERSIONS = "mlver/seen-versions"  # in .git: the version tags this clone has verified
 
 
 @dataclass
@@ -41,13 +37,6 @@ class _Subject:
     commit: str
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
-
-
-def _digest_in(message: str) -> str | None:
-    for line in message.splitlines():
-        if line.startswith(DIGEST_MARK):
-            return line[len(DIGEST_MARK):].strip()
-    return None
 
 
 def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
@@ -69,119 +58,8 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
         if event.tag.action not in (Action.REGISTER, Action.ASSIGN):
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
-        subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, _digest_in(message)))
+        subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message)))
     return subjects, events, registry
-
-
-def _seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Finding]:
-    """Version tags this clone saw on an earlier verify, kept in its .git
-    (never pushed): a version is never moved or removed, so one that changed
-    object or disappeared since is a finding until someone looks. The first
-    sighting is kept, so the finding does not go away by itself."""
-    path = git.private_path(project.root, SEEN_VERSIONS)
-    current = {}
-    for name, obj, commit in refs:
-        parsed = tags.parse(name)
-        if parsed is not None and parsed.action is Action.REGISTER:
-            current[name] = (obj, commit)
-    seen: dict[str, tuple[str, str]] = {}
-    if path.is_file():
-        for line in path.read_text(errors="replace").splitlines():
-            parts = line.split()
-            if len(parts) == 3:
-                seen.setdefault(parts[0], (parts[1], parts[2]))
-    findings = []
-    fix = (f"restore the tag to commit {{commit}} if nobody meant to change it; if it was meant, "
-           f"delete its line from {path}")
-    for name, (obj, commit) in seen.items():
-        now = current.get(name)
-        if now is None:
-            findings.append(Finding(name, f"the version tag disappeared since this clone last verified it (at {commit[:12]})",
-                                    fix.format(commit=commit[:12])))
-        elif now[0] != obj:
-            findings.append(Finding(name, f"the version tag changed since this clone last verified it "
-                                    f"(commit {commit[:12]}, now {now[1][:12]})", fix.format(commit=commit[:12])))
-    new = [f"{name} {obj} {commit}\n" for name, (obj, commit) in current.items() if name not in seen]
-    if new:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a") as journal:
-                journal.writelines(new)
-        except OSError:
-            pass  # a read-only clone: nothing to remember with, the other checks still run
-    return findings
-
-
-def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
-    """A version tag made by mlver names a record some branch held: one whose
-    record no branch ever had was put on a commit made just for the tag."""
-    released = [e for e in events if e.tag.action is Action.REGISTER and _digest_in(e.info.message if e.info else "")]
-    if not released or git.is_shallow(project.root):
-        return []  # a shallow clone does not have the history to look in
-    reachable = git.on_branches(project.root)
-    released = [e for e in released if e.commit not in reachable]  # the rest were on a branch, with their record
-    if not released:
-        return []
-    specs = {e.name: f"{e.commit}:{rec.record_path(e.tag.model)}" for e in released}
-    ids = git.object_ids(project.root, specs.values())
-    held = git.blobs_on_branches(project.root, rec.RECORDS_DIR)
-    return [
-        Finding(e.name, f"the record it names (at {e.commit[:12]}) was never on any branch: "
-                "that commit was made for the tag, not by a training",
-                f"find the commit it was released on (`git log -p -- {rec.record_path(e.tag.model)}`) and compare")
-        for e in released
-        if ids.get(specs[e.name]) and (rec.record_path(e.tag.model), ids[specs[e.name]]) not in held
-    ]
-
-
-def _policy_history(project: Project) -> Callable[[int], Policy]:
-    """The policy as mlver.yaml on the default branch stated it at any moment
-    (a branch cannot rewrite it; a commit's time says since when it held)."""
-    branch = git.default_branch(project.root)
-    commits = git.log_path(project.root, CONFIG, branch) if branch else []
-    blobs = git.read_blobs(project.root, [f"{c.commit}:{CONFIG}" for c in commits])
-    timeline: list[tuple[int, Policy]] = []
-    for c in reversed(commits):
-        content = blobs.get(f"{c.commit}:{CONFIG}")
-        try:
-            policy = parse_policy(parse_config(content, f"{CONFIG} at {c.commit[:12]}").get("policy")) if content else Policy()
-        except MlverError:
-            continue  # a broken policy then was not enforced by promote either
-        timeline.append((c.timestamp, policy))
-    if not timeline:
-        current = parse_policy(project.config.get("policy"))
-        return lambda _: current
-
-    def at(moment: int) -> Policy:
-        index = bisect_right([when for when, _ in timeline], moment)
-        return timeline[index - 1][1] if index else Policy()
-
-    return at
-
-
-def _history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
-    """Dates, counters, release order and the policy, replayed over every
-    model's whole history (``only``: report just these tags)."""
-    every = [e for state in registry.models.values() for e in state.events]
-    findings = audit.future_dated(every, int(time.time()))
-    findings += audit.counter_order(every)
-    findings += audit.release_order(every, lambda e: _digest_in(e.info.message if e.info else "") is not None)
-    findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
-    findings += _unborn_records(project, every)
-    assignments = []
-    for state in registry.models.values():
-        for e in state.events:
-            if e.tag.action is not Action.ASSIGN:
-                continue
-            record = records.get(f"{e.commit}:{rec.record_path(state.name)}")
-            message = e.info.message if e.info else ""
-            assignments.append(audit.Assignment(
-                e.name, state.name, e.tag.stage, state.version_of(e.commit) or e.commit,
-                (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
-                e.timestamp,
-            ))
-    findings += audit.policy_findings(_policy_history(project), assignments) if assignments else []
-    return [f for f in findings if only is None or f.ref in only]
 
 
 def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str]:
@@ -348,9 +226,9 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
                                         f"but its commit holds {record.digest[:19]}: it was moved or re-made",
                                         "restore the tag to the commit it was made on, or investigate who moved it"))
 
-    findings += _history_findings(project, registry, records, {e.name for e in events} if ref else None)
+    findings += history_findings(project, registry, records, {e.name for e in events} if ref else None)
     if not ref:
-        findings += _seen_versions(project, refs)
+        findings += seen_versions(project, refs)
 
     # Parent links: the record each one replaced, by commit and digest.
     parents = []

@@ -27,6 +27,14 @@ FORCED_MARK = "mlver-forced:"
 DIGEST_MARK = "mlver-digest:"
 
 
+def digest_in(message: str) -> str | None:
+    """The record digest a tag message promises (None: not a tag mlver made)."""
+    for line in message.splitlines():
+        if line.startswith(DIGEST_MARK):
+            return line[len(DIGEST_MARK):].strip()
+    return None
+
+
 def _tag(project: Project, tag: TagName, commit: str, message: str) -> str:
     name = tag.format()
     git.create_tag(project.root, name, commit, message, sign=trust.signs(project))

@@ -1,0 +1,135 @@
+"""verify's replay of the registry's history, beyond each tag on its own:
+dates, counters, release order, the policy of each assignment's day, records
+no branch ever held, and version tags that changed since this clone saw them.
+Without signatures these catch a hand-made or hastily moved tag, not a
+careful forger; mlver.api.trust is what binds tags to people."""
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from typing import Callable
+
+from mlver.adapters import git
+from mlver.api.stages import FORCED_MARK, ROLLBACK_MARK, digest_in
+from mlver.domain import audit
+from mlver.domain import record as rec
+from mlver.domain import tags
+from mlver.domain.policy import Policy, parse_policy
+from mlver.domain.registry import Event, Registry
+from mlver.domain.tags import Action
+from mlver.errors import MlverError
+from mlver.models import Finding, Record
+from mlver.project import CONFIG, Project, parse_config
+
+SEEN_VERSIONS = "mlver/seen-versions"  # in .git: the version tags this clone has verified
+
+
+def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Finding]:
+    """Version tags this clone saw on an earlier verify, kept in its .git
+    (never pushed): a version is never moved or removed, so one that changed
+    object or disappeared since is a finding until someone looks. The first
+    sighting is kept, so the finding does not go away by itself."""
+    path = git.private_path(project.root, SEEN_VERSIONS)
+    current = {}
+    for name, obj, commit in refs:
+        parsed = tags.parse(name)
+        if parsed is not None and parsed.action is Action.REGISTER:
+            current[name] = (obj, commit)
+    seen: dict[str, tuple[str, str]] = {}
+    if path.is_file():
+        for line in path.read_text(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) == 3:
+                seen.setdefault(parts[0], (parts[1], parts[2]))
+    findings = []
+    fix = (f"restore the tag to commit {{commit}} if nobody meant to change it; if it was meant, "
+           f"delete its line from {path}")
+    for name, (obj, commit) in seen.items():
+        now = current.get(name)
+        if now is None:
+            findings.append(Finding(name, f"the version tag disappeared since this clone last verified it (at {commit[:12]})",
+                                    fix.format(commit=commit[:12])))
+        elif now[0] != obj:
+            findings.append(Finding(name, f"the version tag changed since this clone last verified it "
+                                    f"(commit {commit[:12]}, now {now[1][:12]})", fix.format(commit=commit[:12])))
+    new = [f"{name} {obj} {commit}\n" for name, (obj, commit) in current.items() if name not in seen]
+    if new:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a") as journal:
+                journal.writelines(new)
+        except OSError:
+            pass  # a read-only clone: nothing to remember with, the other checks still run
+    return findings
+
+
+def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
+    """A version tag made by mlver names a record some branch held: one whose
+    record no branch ever had was put on a commit made just for the tag."""
+    released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
+    if not released or git.is_shallow(project.root):
+        return []  # a shallow clone does not have the history to look in
+    reachable = git.on_branches(project.root)
+    released = [e for e in released if e.commit not in reachable]  # the rest were on a branch, with their record
+    if not released:
+        return []
+    specs = {e.name: f"{e.commit}:{rec.record_path(e.tag.model)}" for e in released}
+    ids = git.object_ids(project.root, specs.values())
+    held = git.blobs_on_branches(project.root, rec.RECORDS_DIR)
+    return [
+        Finding(e.name, f"the record it names (at {e.commit[:12]}) was never on any branch: "
+                "that commit was made for the tag, not by a training",
+                f"find the commit it was released on (`git log -p -- {rec.record_path(e.tag.model)}`) and compare")
+        for e in released
+        if ids.get(specs[e.name]) and (rec.record_path(e.tag.model), ids[specs[e.name]]) not in held
+    ]
+
+
+def _policy_history(project: Project) -> Callable[[int], Policy]:
+    """The policy as mlver.yaml on the default branch stated it at any moment
+    (a branch cannot rewrite it; a commit's time says since when it held)."""
+    branch = git.default_branch(project.root)
+    commits = git.log_path(project.root, CONFIG, branch) if branch else []
+    blobs = git.read_blobs(project.root, [f"{c.commit}:{CONFIG}" for c in commits])
+    timeline: list[tuple[int, Policy]] = []
+    for c in reversed(commits):
+        content = blobs.get(f"{c.commit}:{CONFIG}")
+        try:
+            policy = parse_policy(parse_config(content, f"{CONFIG} at {c.commit[:12]}").get("policy")) if content else Policy()
+        except MlverError:
+            continue  # a broken policy then was not enforced by promote either
+        timeline.append((c.timestamp, policy))
+    if not timeline:
+        current = parse_policy(project.config.get("policy"))
+        return lambda _: current
+
+    def at(moment: int) -> Policy:
+        index = bisect_right([when for when, _ in timeline], moment)
+        return timeline[index - 1][1] if index else Policy()
+
+    return at
+
+
+def history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
+    """Dates, counters, release order and the policy, replayed over every
+    model's whole history (``only``: report just these tags)."""
+    every = [e for state in registry.models.values() for e in state.events]
+    findings = audit.future_dated(every, int(time.time()))
+    findings += audit.counter_order(every)
+    findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
+    findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
+    findings += _unborn_records(project, every)
+    assignments = []
+    for state in registry.models.values():
+        for e in state.events:
+            if e.tag.action is not Action.ASSIGN:
+                continue
+            record = records.get(f"{e.commit}:{rec.record_path(state.name)}")
+            message = e.info.message if e.info else ""
+            assignments.append(audit.Assignment(
+                e.name, state.name, e.tag.stage, state.version_of(e.commit) or e.commit,
+                (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
+                e.timestamp,
+            ))
+    findings += audit.policy_findings(_policy_history(project), assignments) if assignments else []
+    return [f for f in findings if only is None or f.ref in only]
