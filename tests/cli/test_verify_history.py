@@ -102,7 +102,7 @@ def test_future_dated_stage_tag_pins_the_stage(two: Project) -> None:
     two.ok("promote", "churn@v0.1.0", "prod")
     # The attack: a stage tag dated 2099 keeps prod on v0.1.0 whatever comes later.
     _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod", date="2099-01-01T00:00:00Z")
-    run = two.fails("promote", "churn@v0.2.0", "prod")  # and its own tag is taken back
+    run = two.fails("promote", "churn@v0.2.0", "prod", "--force")  # no "is now in prod": exit 2, its own tag taken back
     assert "churn@v0.2.0 did not get stage prod: it stays with v0.1.0, because tag churn#prod#2 is dated 2099-01-01" in run.stderr
     assert "git tag -d churn#prod#2" in run.stderr
     assert "in the future" in _findings(two)["churn#prod#2"]
