@@ -16,7 +16,7 @@ from mlver.api.diffs import load_record
 from mlver.domain import record as rec
 from mlver.domain.gates import parse_review
 from mlver.domain.refs import parse_ref
-from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound
+from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound, RecordTampered
 from mlver.models import DriftResult
 from mlver.project import PathLike, Project
 
@@ -61,6 +61,8 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     if content is None:
         raise RecordNotFound(parsed.model, label)
     record, _ = load_record(parsed.model, commit, content, label)
+    if not record.intact:  # an edited profile would tell whatever drift its editor wanted
+        raise RecordTampered(parsed.model, label)
     path = Path(data)
     entry = _pick_input(list(record.doc.get("data") or []), path, input, f"the record of {label}")
     profile = entry.get("profile")

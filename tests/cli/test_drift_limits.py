@@ -58,3 +58,16 @@ def test_a_huge_cell_and_a_huge_column_name_are_truncated_with_a_hash_in_the_rec
     project.ok("run", "churn")
     md = project.mlver("review", "--base", "main").stdout
     assert len(md) < 30_000 and "z" * 300 not in md
+
+
+def test_drift_refuses_a_record_whose_profile_was_edited(trained: Project, tmp_path: Path) -> None:
+    (tmp_path / "shifted.csv").write_text(make_csv(200, shift=12.0))
+    assert trained.mlver("drift", "churn", str(tmp_path / "shifted.csv")).exit_code == 1
+    record = trained.root / ".mlver/records/churn.json"
+    doc = json.loads(record.read_text())
+    [age] = [c for c in doc["data"][0]["profile"]["columns"] if c["name"] == "age"]
+    age["histogram"]["counts"] = [0] * len(age["histogram"]["counts"])  # "no drift, whatever comes"
+    record.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    trained.commit_all("edited profile")
+    run = trained.fails("drift", "churn@HEAD", str(tmp_path / "shifted.csv"))
+    assert "does not match its digest" in run.stderr
