@@ -120,13 +120,13 @@ def _signers_file_notes(project: Project, events: list[Event], results: dict[str
     """The in-repo allowed-signers list is a proposal, not the trust root: say
     when it changed since the last signed release, so a key added by a commit
     is reviewed before anyone copies it into their own trust root."""
-    path = str(project.config.get("allowed_signers") or IN_REPO_SIGNERS)
+    path = str(project.config.get("allowed_signers") or IN_REPO_SIGNERS)  # read from git only: never outside the tree
     signed = [e for e in events if e.tag.action is Action.REGISTER and results[e.name].ok]
-    if not signed or not (project.root / path).is_file():
+    now = git.read_blob(project.root, "HEAD", path) if signed else None
+    if now is None:
         return []
     last = max(signed, key=lambda e: (e.timestamp, Version.parse(e.tag.version).sort_key()))
-    then = git.read_blob(project.root, last.commit, path)
-    if then == (project.root / path).read_bytes():
+    if git.read_blob(project.root, last.commit, path) == now:
         return []
     return [f"warning: {path} changed since {last.name}, the last signed release; it is not the trust root: "
             f"review `git diff {last.name} -- {path}` before you trust a key it adds"]
