@@ -210,7 +210,9 @@ class Document:
 
         tree = self._tree()
         seq = self._node(tree, keys)
-        if seq is None:
+        if seq is None and self._present(tree, keys):
+            self._replace_empty(tree, keys, [item])
+        elif seq is None:
             self._add(keys[:-1], keys[-1], [item])
         elif seq and not seq.fa.flow_style():
             step, offset = self._style(tree)
@@ -232,6 +234,10 @@ class Document:
             node = node.get(k)
         return node
 
+    def _present(self, tree: Any, keys: Keys) -> bool:
+        parent = self._node(tree, keys[:-1])
+        return hasattr(parent, "get") and keys[-1] in parent
+
     def _add(self, keys: Keys, key: str, value: Any) -> None:
         """Insert ``key: value`` as the last entry of the block mapping at ``keys``."""
         from ruamel.yaml.comments import CommentedMap
@@ -239,6 +245,9 @@ class Document:
         tree = self._tree()
         step, offset = self._style(tree)
         node = self._node(tree, keys)
+        if node is None and keys and self._present(tree, keys):
+            self._replace_empty(tree, keys, {key: value})  # `key:` with no value yet
+            return
         if node is None and keys:
             self._add(keys[:-1], keys[-1], {key: value})
             return
