@@ -122,3 +122,17 @@ def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto) -> Non
     assert doc["params"] == {"prepare.split": 0.25, "prepare.seed": 20170428, "featurize.max_features": 40,
                              "featurize.ngrams": 2, "train.seed": 20170428, "train.n_est": 50, "train.min_split": 0.01}
     assert doc["code"]["command"] == "python src/train.py data/features model.pkl"
+
+
+def test_verify_mixes_gto_versions_and_records(trained: Project, gto_cli: Gto) -> None:
+    """In a registry with both, a GTO version is a note and a moved mlver tag
+    (one that promises a record its commit does not hold) is still a failure."""
+    first = trained.git("rev-list", "--max-parents=0", "HEAD").strip()
+    gto_cli.write(trained.root, "register", "churn", first, "--version", "v0.0.5")  # before mlver: no record
+    checked = trained.ok("verify", "--all", "--offline", "--json").json()
+    assert checked["ok"] and any("churn@v0.0.5" in n and "no lineage record" in n for n in checked["notes"])
+    message = trained.git("tag", "-l", "--format=%(contents)", "churn@v0.1.0")
+    trained.git("tag", "-f", "-a", "churn@v0.1.0", "-m", message, first)
+    failed = trained.mlver("verify", "--all", "--offline", "--json")
+    assert failed.exit_code == 1
+    assert any(f["ref"] == "churn@v0.1.0" and "no record of churn" in f["problem"] for f in failed.json()["findings"])
