@@ -207,6 +207,18 @@ class ArtifactMissing(MlverError):
         )
 
 
+class PulledArtifact(MlverError):
+    """The model file in the workspace is an earlier version's (a pull), not one trained on HEAD's inputs."""
+
+    def __init__(self, model: str, path: str, version: str, differs: list[str], back: str) -> None:
+        self.model, self.path, self.version, self.differs = model, path, version, differs
+        super().__init__(
+            f"{path} is {model}@{version}'s model (pulled?), but HEAD's {' and '.join(differs)} differ from its "
+            "record: recording it would claim it was trained on them; nothing was recorded",
+            f"train on HEAD with `mlver run {model}`, or put HEAD's model back: {back}",
+        )
+
+
 class PipelineError(ConfigError):
     """A stage model's declaration that its DVC pipeline (dvc.yaml, dvc.lock) contradicts."""
 

@@ -150,6 +150,10 @@ class PullResult:
     fetched: int
     bytes: int
     derived: bool = False  # the version has no mlver record: what was pulled is what its commit names
+    # Set when the pull left the workspace holding another model than HEAD's
+    # record names: that record's label and the command that puts its model back.
+    head_record: str | None = None
+    back: str | None = None
 
 
 @dataclass(frozen=True)

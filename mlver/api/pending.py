@@ -15,7 +15,7 @@ from mlver.api._common import load_registry, models_at, read_record, record_from
 from mlver.domain import record as rec
 from mlver.domain import tags
 from mlver.domain.registry import ModelState, Registry
-from mlver.errors import MlverError
+from mlver.errors import MlverError, PulledArtifact
 from mlver.models import ModelStatus, Pending, Record, StatusResult
 from mlver.project import ModelSpec, PathLike, Project
 
@@ -44,6 +44,48 @@ def version_with_artifact(released: dict[str, Record], md5: str) -> str | None:
     """The newest version whose recorded artifact is exactly ``md5``."""
     hits = [v for v, r in released.items() if (r.doc.get("artifact") or {}).get("md5") == md5]
     return hits[-1] if hits else None
+
+
+def way_back(model: str, path: str, head_version: str | None) -> str:
+    """The command that puts HEAD's model back in the workspace."""
+    return f"`mlver pull {model}@{head_version}`" if head_version else f"`dvc checkout {path}`"
+
+
+def check_not_pulled(project: Project, model: str, path: str, md5: str, params: dict[str, Any],
+                     data: dict[str, str], head_record: Record | None) -> None:
+    """Refuse to record as trained an artifact that is exactly a released
+    version's while the params or data it would be recorded with are not
+    that version's: a pulled model is not trained on HEAD's inputs.
+
+    An identical artifact from identical params and data (a deterministic
+    retraining) is what that version was trained on, and is let through."""
+    released = released_records(project, model, load_registry(project, model).model(model))
+    version = version_with_artifact(released, md5)
+    if version is None:
+        return
+    doc = released[version].doc
+    differs = []
+    if dict(doc.get("params") or {}) != dict(params):
+        differs.append("params")
+    if {d.get("path"): d.get("md5") for d in doc.get("data") or [] if isinstance(d, dict)} != data:
+        differs.append("data")
+    if differs:
+        head_version = None
+        if head_record is not None:
+            hits = [v for v, r in released.items() if r.digest == head_record.digest]
+            head_version = hits[-1] if hits else None
+        raise PulledArtifact(model, path, version, differs, way_back(model, path, head_version))
+
+
+def head_version(project: Project, model: str) -> tuple[Record | None, str | None]:
+    """HEAD's record of ``model`` and the version it is released as."""
+    head = git.head(project.root)
+    record = read_record(project, model, head) if head else None
+    if record is None:
+        return None, None
+    released = released_records(project, model, load_registry(project, model).model(model))
+    hits = [v for v, r in released.items() if r.digest == record.digest]
+    return record, hits[-1] if hits else None
 
 
 def _short(value: Any) -> str:
@@ -110,7 +152,7 @@ class _Model:
             return
         if md5 == recorded:
             return
-        back = (f"`mlver pull {name}@{self.version}`" if self.version else f"`dvc checkout {path}`")
+        back = way_back(name, path, self.version)
         pulled = version_with_artifact(self.released, md5 or "")
         if pulled is not None:
             self.add("pulled", f"the workspace holds {name}@{pulled}'s model ({path}), not {self.head_label()}'s",

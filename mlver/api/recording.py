@@ -288,6 +288,10 @@ def write_record(
             parent = read_record(project, spec.name, old_head)
         except UntrustedInput:
             parent = None  # a record no command will read is replaced, not linked to
+        from mlver.api.pending import check_not_pulled
+
+        check_not_pulled(project, spec.name, spec.path, artifact.md5, dict(params),
+                         {o.path: o.md5 for o in data_outs if o is not None}, parent)
         parent_ref = None
         if parent is not None:
             history = git.log_path(root, rec.record_path(spec.name))

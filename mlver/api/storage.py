@@ -347,5 +347,13 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
     files, fetched = restore(project, wanted, remote, start, progress)
     total = sum(f.size for f in files)
+    head_record = back = None
+    if not out:
+        from mlver.api.pending import head_version, way_back
+
+        current, head_v = head_version(project, parsed.model)
+        if current is not None and (current.doc.get("artifact") or {}).get("md5") != artifact["md5"]:
+            head_record = f"{parsed.model}@{head_v}" if head_v else f"HEAD's record of {parsed.model}"
+            back = way_back(parsed.model, artifact["path"], head_v)
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
-                      derived=record.derived)
+                      derived=record.derived, head_record=head_record, back=back)

@@ -66,6 +66,10 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url
                       progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
     progress.finish()
     render(result, as_json)
+    if result.back:
+        what = f"{result.model}@{result.version}" if result.version else result.ref
+        warn(f"the workspace now holds {what}, not {result.head_record}: `mlver record {result.model}` refuses it; "
+             f"go back with {result.back}")
 
 
 COMMANDS = [push, pull]

@@ -115,3 +115,32 @@ def test_status_of_a_stage_model(pipeline: Project) -> None:
     p.commit_all("fewer stumps")
     p.ok("run", PIPELINE_MODEL)
     assert kinds() == ["unreleased"]
+
+
+def test_a_pulled_model_is_never_recorded_as_trained(trained: Project) -> None:
+    """The issue's sequence: v0.1.0, new params, v0.2.0, pull v0.1.0, record -> refused."""
+    p = trained
+    p.set_params(lr=0.2)
+    p.commit_all("lr 0.2")
+    p.ok("run", "churn")
+    p.ok("release", "churn")
+    p.ok("push")
+    head = p.git("rev-parse", "HEAD").strip()
+    pulled = p.ok("pull", "churn@v0.1.0")
+    assert ("warning: the workspace now holds churn@v0.1.0, not churn@v0.2.0: `mlver record churn` refuses it; "
+            "go back with `mlver pull churn@v0.2.0`") in pulled.stderr
+    assert p.mlver("pull", "churn@v0.1.0", "--json").json()["back"] == "`mlver pull churn@v0.2.0`"
+    [held] = _pending(p, "--offline")["churn"]["pending"]
+    assert held["kind"] == "pulled" and "holds churn@v0.1.0's model" in held["detail"] and "v0.2.0" in held["fix"]
+    refused = p.fails("record", "churn")
+    assert "models/churn.pkl is churn@v0.1.0's model (pulled?), but HEAD's params differ" in refused.stderr
+    assert "`mlver run churn`" in refused.stderr and "`mlver pull churn@v0.2.0`" in refused.stderr
+    assert p.git("rev-parse", "HEAD").strip() == head
+    # Going back as told: the workspace is HEAD's again, pull says nothing more,
+    # and the same artifact on the same inputs records fine.
+    back = p.ok("pull", "churn@v0.2.0")
+    assert "workspace now holds" not in back.stderr
+    assert _kinds(p, "churn", "--offline") == []
+    p.ok("record", "churn")
+    # -o elsewhere leaves the workspace alone: no warning.
+    assert "workspace now holds" not in p.ok("pull", "churn@v0.1.0", "-o", "old.pkl").stderr
