@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from pathlib import Path
 from typing import Any
 
 from mlver.adapters import dvc, git
@@ -129,22 +130,30 @@ def _metric_files(dvc_doc: Any, folder: str, mlver_entry: dict[str, Any]) -> lis
 def derive_record(project: Project, model: str, commit: str) -> Record | None:
     """The lineage of ``model`` derivable from ``commit``; None when the commit
     does not even say where the model's artifact is."""
+    return derive_at(project.root, model, commit, project)
+
+
+def derive_at(root: Path, model: str, commit: str, project: Project | None = None) -> Record | None:
+    """``derive_record`` reading the git repository at ``root`` (a bare one
+    fetched for ``pull --repo`` too). Without ``project`` (no working tree),
+    the commit alone says where the artifact is: no fallback to the
+    workspace's declarations."""
     from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
 
     folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
     dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
-    first = git.read_blobs(project.root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
+    first = git.read_blobs(root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
     dvc_text, lock_text, config_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG))
     try:
         declared = artifacts_in(dvc_text, dvcfile).get(model) if dvc_text else None
     except MlverError:
         declared = None
-    declared = declared or project.artifacts.get(model)
+    declared = declared or (project.artifacts.get(model) if project else None)
     config = _yaml(config_text)
     entry = ((config.get("models") or {}).get(model) if isinstance(config, dict) and isinstance(config.get("models"), dict) else None)
     entry = entry if isinstance(entry, dict) else {}
     path = _safe_path(entry.get("path")) or (declared and _safe_path(declared.path))
-    if not path:
+    if not path and project:
         current = project.declared_models().get(model)
         path = current and _safe_path(current.path)
     url = declared.path if declared and "://" in declared.path else None
@@ -159,7 +168,7 @@ def derive_record(project: Project, model: str, commit: str) -> Record | None:
     deps = list({d["path"]: d for n in chain for d in stages[n]["deps"]}.values())
     metric_files = _metric_files(_yaml(dvc_text), folder, entry)
     specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
-    blobs = git.read_blobs(project.root, specs)
+    blobs = git.read_blobs(root, specs)
 
     artifact: dict[str, Any] = {"path": path, "md5": None, "size": None, "nfiles": None, "remote": None}
     source = "none"
@@ -196,7 +205,7 @@ def derive_record(project: Project, model: str, commit: str) -> Record | None:
             metrics.update(metrics_from_tree(parse_tree(content.decode(errors="replace"), file, "metrics"), file))
         except MlverError:
             continue  # a malformed metrics file at an old commit: no metrics from it
-    who = git.run(project.root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
+    who = git.run(root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
     name, email, stamp = (who + ["", "", ""])[:3]
     when = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
     doc = {

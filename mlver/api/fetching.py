@@ -4,7 +4,9 @@ The registry is folded from ``git ls-remote --tags`` (names and commits, no
 objects); only stage tags' objects are fetched (their time orders stage
 events, as in GTO), then the one commit holding the record, one deep, into a
 temporary bare repository. The record names the remote; that remote's
-settings come from ``.dvc/config`` at the same commit.
+settings come from ``.dvc/config`` at the same commit. A version GTO made
+(no record) gets the lineage derived from that commit (mlver/api/derived.py)
+and the default remote there. Lightweight tags are not events, as in GTO.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from mlver.adapters import dvc, git, gitremote
 from mlver.adapters.atomic import temp_beside
 from mlver.api import trust
 from mlver.api._common import record_from_bytes
+from mlver.api.derived import derive_at
 from mlver.api.storage import Start, _each, _locked, store_for
 from mlver.adapters.storage import Progress
 from mlver.domain import record as rec
@@ -25,8 +28,8 @@ from mlver.domain import tags, validate
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
-from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, RecordNotFound,
-                          RecordTampered, RemoteAccessError, RemoteError, StageNotFound, StorageError, VersionNotFound)
+from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, NoArtifactHash,
+                          RecordNotFound, RecordTampered, RemoteAccessError, RemoteError, StageNotFound, StorageError, VersionNotFound)
 from mlver.models import PulledFile, PullResult, Record
 from mlver.project import Project
 
@@ -40,8 +43,8 @@ def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str
     known = set()
     for name, obj, commit in gitremote.ls_remote_tags(bare, url):
         parsed = tags.parse(name)
-        if parsed is None:
-            continue
+        if parsed is None or obj == commit:
+            continue  # a lightweight tag (no peeled ^{} line): GTO reads only annotated tags, as load_registry does
         known.add(parsed.model)
         if parsed.model == ref.model:
             entries.append((parsed, name, obj, commit))
@@ -142,18 +145,26 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
             gitremote.fetch_tags(bare, git_url, [tag])
         record_spec, config_spec = f"{commit}:{rec.record_path(model)}", f"{commit}:.dvc/config"
         blobs = git.read_blobs(bare, [record_spec, config_spec])
+        # Every commit _resolve answers is a registry entry: one GTO made has
+        # no record, and gets the lineage its commit says, as a local pull does.
+        derived = derive_at(bare, model, commit) if blobs[record_spec] is None else None
     label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"
-    if blobs[record_spec] is None:
+    if derived is not None:
+        record = derived
+    elif blobs[record_spec] is None:
         raise RecordNotFound(model, label)
-    record = record_from_bytes(model, commit, blobs[record_spec])
+    else:
+        record = record_from_bytes(model, commit, blobs[record_spec])
     if not record.intact:
         raise RecordTampered(model, label)
     artifact = record.doc.get("artifact") or {}
+    if record.derived and not artifact.get("md5"):
+        raise NoArtifactHash(label, artifact.get("path") or model, commit)
     remotes, default = dvc.remotes_in_text((blobs[config_spec] or b"").decode(errors="replace"))
     name = artifact.get("remote") or default
     if not name or name not in remotes:
         raise RemoteError(
-            f"the record of {label} names remote {name!r}, which {git_url} does not share in .dvc/config"
+            f"{'the commit' if record.derived else 'the record'} of {label} names remote {name!r}, which {git_url} does not share in .dvc/config"
             + (f" (it has: {', '.join(sorted(remotes))})" if remotes else ""),
             "add a shared remote there (`mlver remote add NAME s3://... --default`), push, and release again",
         )
@@ -184,7 +195,8 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
         files = [PulledFile(str(dest), md5, size)]
     else:
         files = _pull_dir(store, name, md5, dest, where, start, progress)
-    return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files))
+    return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files),
+                      derived=record.derived)
 
 
 def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, start: Start | None,

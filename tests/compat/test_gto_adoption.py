@@ -3,10 +3,12 @@ lineage for versions with no record, GTO's stage and deprecation semantics."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
-from conftest import Project
-from fixtures.gto_registry import Gto, GtoRegistry
+from conftest import S3, Project
+from fixtures.gto_registry import Gto, GtoRegistry, churn_model
 
 
 def _stages(gto_show: dict) -> dict:
@@ -136,3 +138,46 @@ def test_verify_mixes_gto_versions_and_records(trained: Project, gto_cli: Gto) -
     failed = trained.mlver("verify", "--all", "--offline", "--json")
     assert failed.exit_code == 1
     assert any(f["ref"] == "churn@v0.1.0" and "no record of churn" in f["problem"] for f in failed.json()["findings"])
+
+
+def test_pull_repo_of_a_gto_version(gto_registry: tuple[Project, GtoRegistry], gto_cli: Gto, s3: S3,
+                                    isolate: Path) -> None:
+    """`pull --repo` on versions GTO registered: the hash comes from the commit's .dvc
+    file, the remote from its .dvc/config; lightweight tags are not versions."""
+    p, reg = gto_registry
+    run = lambda *a: subprocess.run(a, cwd=p.root, check=True, capture_output=True)  # noqa: E731
+    run(sys.executable, "-m", "dvc", "remote", "add", "-d", "shared", s3.url())
+    run(sys.executable, "-m", "dvc", "remote", "modify", "shared", "endpointurl", s3.endpoint)
+    p.write("models/churn.pkl", churn_model(4))
+    run(sys.executable, "-m", "dvc", "add", "-q", "models/churn.pkl")
+    p.commit_all("Share the remote, update the model")
+    for obj in (p.root / ".dvc" / "cache" / "files" / "md5").rglob("*"):  # what `dvc push` would have sent
+        if obj.is_file():
+            s3.client.put_object(Bucket=s3.bucket, Key=f"team/files/md5/{obj.parent.name}/{obj.name}", Body=obj.read_bytes())
+    gto_cli.write(p.root, "register", "churn", "HEAD", "--version", "v0.2.0")
+    gto_cli.write(p.root, "assign", "churn", "--version", "v0.2.0", "--stage", "qa")
+    p.git("tag", "churn@v9.0.0", reg.commits[0])  # lightweight: gto ignores it, so must mlver
+    p.git("tag", "churn#qa#9", reg.commits[0])
+    v4 = hashlib.md5(churn_model(4)).hexdigest()
+
+    serving = Project(isolate / "serving")  # no project here: only the git URL
+    serving.root.mkdir()
+    url, out = p.root.as_uri(), isolate / "serving" / "model.pkl"
+    # The endpoint is the repository's choice: the user's credentials go there only when told.
+    denied = serving.fails("pull", "churn@v0.2.0", "--repo", url, "-o", str(out)).stderr
+    assert "access denied" in denied and "asked without your credentials" in denied and not out.exists()
+    pull = lambda *a: serving.ok("pull", *a, "--repo", url, "-o", str(out), "--trust-endpoint")  # noqa: E731
+    pulled = pull("churn@v0.2.0", "--json").json()
+    assert (pulled["derived"], pulled["version"]) == (True, "v0.2.0")
+    assert hashlib.md5(out.read_bytes()).hexdigest() == v4 == pulled["files"][0]["md5"]
+    out.unlink()
+    assert "pulled churn@v0.2.0 (no mlver record: hash derived from commit" in pull("churn#qa").stdout
+    assert hashlib.md5(out.read_bytes()).hexdigest() == v4
+    assert pull("churn", "--json").json()["version"] == "v0.2.0"
+    missing = serving.fails("pull", "churn@v9.0.0", "--repo", url, "-o", str(out), "--trust-endpoint").stderr
+    assert "churn has no version v9.0.0" in missing
+    # c1 shares no remote in its .dvc/config; segment's artifact has no DVC hash at all.
+    no_remote = serving.fails("pull", "churn#prod", "--repo", url, "-o", str(out)).stderr
+    assert "the commit of churn@v0.0.1 names remote None" in no_remote
+    assert "no DVC hash for s3://mycorp" in serving.fails("pull", "segment@v0.4.1", "--repo", url, "-o", str(out)).stderr
+    assert hashlib.md5(out.read_bytes()).hexdigest() == v4  # failures left the last pull alone
