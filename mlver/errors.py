@@ -305,6 +305,14 @@ class StorageError(MlverError):
     pass
 
 
+class OutputNotWritable(StorageError):
+    """A file the user asked for (-o) cannot go where they said."""
+
+    def __init__(self, path: str, why: str, hint: str) -> None:
+        self.path = path
+        super().__init__(f"cannot write {path}: {why}", hint)
+
+
 class IntegrityError(MlverError):
     """Stored content does not hash to what the record says."""
 

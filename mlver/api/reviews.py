@@ -283,6 +283,13 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
              for d in diffs_of(project, names, found, merge_base, head_commit, old_label, head, threshold)]
     declared = set(_declared(base_side)) | set(_declared(head_side))
     results = _gates(project, config, names, found, diffs, merge_base, head_commit, model, base_side, declared)
+    if plots:  # created when missing, even when no model changed: CI uploads the folder either way
+        try:
+            Path(plots).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from mlver.errors import OutputNotWritable
+
+            raise OutputNotWritable(plots, exc.strerror or str(exc), "give --plots a folder path where a folder can be made") from exc
     written = _plots(project, Path(plots), diffs, found, merge_base, head_commit) if plots else []
     return ReviewResult(
         base=base, base_commit=merge_base, head=head, head_commit=head_commit, diffs=tuple(diffs),

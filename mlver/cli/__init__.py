@@ -33,6 +33,14 @@ class MlverGroup(click.Group):
         except KeyboardInterrupt:
             render.error("interrupted; nothing was recorded or tagged")
             ctx.exit(int(ExitCode.INTERRUPTED))
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
+            # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # the boundary: anything else is our bug

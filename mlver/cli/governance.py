@@ -93,8 +93,9 @@ def card(ref: str, out: str | None, html: bool) -> None:
     Example: mlver card churn@v1.2.0 -o card.md
     """
     from mlver import api
-    from mlver.cli.render import write_text
+    from mlver.cli.render import check_output, write_text
 
+    check_output(out)
     write_text(api.card(ref, html=html).text, out)
 
 

@@ -22,9 +22,11 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
     Example: mlver release churn --bump minor
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import publish, render
 
-    render(api.release(name, bump=bump, version=version, rev=rev), as_json)
+    result = api.release(name, bump=bump, version=version, rev=rev)
+    render(result, as_json)
+    publish(result.tag)
 
 
 @click.command("ls")
@@ -98,9 +100,11 @@ def promote(ref: str, stage: str, force: bool, as_json: bool) -> None:
     Example: mlver promote churn@v1.2.0 prod
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import publish, render
 
-    render(api.promote(ref, stage, force=force), as_json)
+    result = api.promote(ref, stage, force=force)
+    render(result, as_json)
+    publish(result.tag)
 
 
 @click.command()
@@ -116,9 +120,11 @@ def rollback(name: str, stage: str, as_json: bool) -> None:
     Example: mlver rollback churn prod
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import publish, render
 
-    render(api.rollback(name, stage), as_json)
+    result = api.rollback(name, stage)
+    render(result, as_json)
+    publish(result.tag)
 
 
 @click.command()
@@ -131,9 +137,11 @@ def deprecate(ref: str, as_json: bool) -> None:
     Example: mlver deprecate churn@v1.0.0
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import publish, render
 
-    render(api.deprecate(ref), as_json)
+    result = api.deprecate(ref)
+    render(result, as_json)
+    publish(result.tag)
 
 
 @click.command()

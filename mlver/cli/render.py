@@ -436,12 +436,38 @@ def render(result: Any, as_json: bool = False, kind: type | None = None) -> None
     click.echo(human(_RENDERERS[type(result)](result)))
 
 
+def check_output(out: str | None) -> None:
+    """Refuse, before any work, a -o file whose folder is missing or that is a folder."""
+    if not out:
+        return
+    from pathlib import Path
+
+    from mlver.errors import OutputNotWritable
+
+    target = Path(out)
+    if target.is_dir():
+        raise OutputNotWritable(out, "it is a folder", f"name a file, e.g. -o {Path(out) / 'report.md'}")
+    if not target.parent.is_dir():
+        raise OutputNotWritable(out, f"the folder {target.parent} does not exist", f"create it first: `mkdir -p {target.parent}`")
+
+
+def publish(tag: str) -> None:
+    """What GTO says after a registry write: the tag is local until pushed."""
+    note(f"to publish it: git push origin {tag}")
+
+
 def write_text(text: str, out: str | None = None) -> None:
     """A document (a card, a report) to a file or to stdout."""
     if out:
         from pathlib import Path
 
-        Path(out).write_text(text)
+        from mlver.errors import OutputNotWritable
+
+        check_output(out)
+        try:
+            Path(out).write_text(text)
+        except OSError as exc:
+            raise OutputNotWritable(out, exc.strerror or str(exc), "check the folder's permissions and free space") from exc
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(human(text), nl=not text.endswith("\n"))

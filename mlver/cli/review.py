@@ -38,9 +38,10 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
       mlver review --base origin/main -o report.md --plots plots
     """
     from mlver import api
-    from mlver.cli.render import render, write_text
+    from mlver.cli.render import check_output, render, write_text
     from mlver.report import review_markdown
 
+    check_output(out)
     result = api.review(base=base, head=head, model=model, plots=plots, plots_url=plots_url, threshold=threshold)
     if as_json:
         if out:
