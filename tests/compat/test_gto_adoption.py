@@ -105,12 +105,19 @@ def test_pull_verify_promote_rollback_a_gto_registry(gto_registry: tuple[Project
 
 
 
-def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto) -> None:
+def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto, isolate: Path) -> None:
     """A DVC pipeline version registered by GTO: the artifact's hash from the
     stage that outputs it in dvc.lock, the raw data upstream of it, every
-    upstream stage's params; no record, so marked derived."""
+    upstream stage's params; no record, so marked derived. `pull --repo`
+    derives the same hash and fetches it from the remote the commit shares."""
+    import shutil
+
     import yaml
 
+    shared = isolate / "shared-storage"
+    shutil.copytree(pipeline.root / ".dvc" / "cache", shared)  # what `dvc push` would have sent
+    pipeline.write(".dvc/config", f"[core]\n    remote = shared\n['remote \"shared\"']\n    url = {shared}\n")
+    pipeline.commit_all("share the remote")
     gto_cli.write(pipeline.root, "register", "text-classifier", "HEAD")
     doc = pipeline.ok("show", "text-classifier@v0.0.1", "--json").json()["record"]["doc"]
     lock = yaml.safe_load((pipeline.root / "dvc.lock").read_text())["stages"]
@@ -124,6 +131,9 @@ def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto) -> Non
     assert doc["params"] == {"prepare.split": 0.25, "prepare.seed": 20170428, "featurize.max_features": 40,
                              "featurize.ngrams": 2, "train.seed": 20170428, "train.n_est": 50, "train.min_split": 0.01}
     assert doc["code"]["command"] == "python src/train.py data/features model.pkl"
+    out = isolate / "serving.pkl"
+    pulled = pipeline.ok("pull", "text-classifier@v0.0.1", "--repo", pipeline.root.as_uri(), "-o", str(out), "--json").json()
+    assert pulled["derived"] and hashlib.md5(out.read_bytes()).hexdigest() == model_out["md5"] == pulled["files"][0]["md5"]
 
 
 def test_verify_mixes_gto_versions_and_records(trained: Project, gto_cli: Gto) -> None:
