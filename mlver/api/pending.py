@@ -46,6 +46,12 @@ def version_with_artifact(released: dict[str, Record], md5: str) -> str | None:
     return hits[-1] if hits else None
 
 
+def released_as(released: dict[str, Record], record: Record | None) -> str | None:
+    """The newest version whose record is exactly ``record`` (same digest)."""
+    hits = [v for v, r in released.items() if record is not None and r.digest == record.digest]
+    return hits[-1] if hits else None
+
+
 def way_back(model: str, path: str, head_version: str | None) -> str:
     """The command that puts HEAD's model back in the workspace."""
     return f"`mlver pull {model}@{head_version}`" if head_version else f"`dvc checkout {path}`"
@@ -73,11 +79,7 @@ def check_not_pulled(project: Project, model: str, path: str, md5: str, params: 
     if {d.get("path"): d.get("md5") for d in doc.get("data") or [] if isinstance(d, dict)} != data:
         differs.append("data")
     if differs:
-        head_version = None
-        if head_record is not None:
-            hits = [v for v, r in released.items() if r.digest == head_record.digest]
-            head_version = hits[-1] if hits else None
-        raise PulledArtifact(model, path, version, differs, way_back(model, path, head_version))
+        raise PulledArtifact(model, path, version, differs, way_back(model, path, released_as(released, head_record)))
 
 
 def head_version(project: Project, model: str) -> tuple[Record | None, str | None]:
@@ -86,9 +88,7 @@ def head_version(project: Project, model: str) -> tuple[Record | None, str | Non
     record = read_record(project, model, head) if head else None
     if record is None:
         return None, None
-    released = released_records(project, model, load_registry(project, model).model(model))
-    hits = [v for v, r in released.items() if r.digest == record.digest]
-    return record, hits[-1] if hits else None
+    return record, released_as(released_records(project, model, load_registry(project, model).model(model)), record)
 
 
 def _short(value: Any) -> str:
@@ -112,10 +112,7 @@ class _Model:
                  state: ModelState | None, dirty: set[str]) -> None:
         self.project, self.name, self.spec, self.record = project, name, spec, record
         self.released = released_records(project, name, state)
-        self.version = None
-        if record is not None:
-            hits = [v for v, r in self.released.items() if r.digest == record.digest]
-            self.version = hits[-1] if hits else None
+        self.version = released_as(self.released, record)
         self.dirty = dirty
         self.pending: list[Pending] = []
         self.notes: list[str] = []
