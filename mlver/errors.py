@@ -536,6 +536,10 @@ class InputTooLarge(UntrustedInput):
     """A document deeper or larger than any mlver writes."""
 
 
+class RecordShapeError(UntrustedInput):
+    """A record field of the wrong JSON type (a string where an object belongs)."""
+
+
 class NameTooLong(InvalidName):
     def __init__(self, kind: str, name: str, limit: int) -> None:
         MlverError.__init__(

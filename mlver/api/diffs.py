@@ -144,10 +144,15 @@ def load_record(model: str, commit: str | None, content: bytes, where: str) -> t
         return record_from_bytes(model, commit, content), []
     except RecordSchemaError:
         doc = json.loads(content)  # loads() got this far, so it is a JSON object
-    writer = ((doc.get("env") or {}).get("packages") or {}).get("mlver") if isinstance(doc.get("env"), dict) else None
+    env = doc.get("env")
+    packages = env.get("packages") if isinstance(env, dict) else None
+    writer = packages.get("mlver") if isinstance(packages, dict) else None
     schema = doc.get("schema")
     if not _readable(doc):
         raise RecordVersionError(model, where, writer, schema, __version__, rec.SCHEMA)
+    from mlver.domain import validate
+
+    validate.check_record(doc, where)  # another schema is no reason to skip the checks
     note = (f"the record of {model} at {where} was written by mlver {writer or '(unknown)'} (record schema {schema}); "
             f"this is mlver {__version__} (schema {rec.SCHEMA}): shown as far as it is understood")
     return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc)), [note]

@@ -485,7 +485,7 @@ def warn(message: str) -> None:
 
 def note(message: str) -> None:
     """A line of what is happening, on stderr (stdout is the result's)."""
-    click.echo(message, err=True)
+    click.echo(human(message), err=True)
 
 
 class Progress:

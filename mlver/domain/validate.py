@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from mlver.errors import BadHash, InputTooLarge, NameTooLong, UnsafePath
+from mlver.errors import BadHash, InputTooLarge, NameTooLong, RecordShapeError, UnsafePath
 
 MD5 = re.compile(r"[0-9a-f]{32}(\.dir)?")
 FILE_MD5 = re.compile(r"[0-9a-f]{32}")
@@ -139,8 +139,69 @@ def check_size(content: bytes, where: str, limit: int = MAX_RECORD_BYTES) -> Non
         raise InputTooLarge("size", f"{len(content)} bytes", where, f"mlver reads at most {limit} bytes here")
 
 
+_NUMBER = (int, float)
+# The JSON type of every record field a command reads (absent or null is
+# fine, unknown fields pass): a re-sealed record whose "params" is a string
+# is refused here, not met as a crash in whichever renderer reads it first.
+_RECORD_SHAPE: dict[str, Any] = {
+    "model": str, "created": str, "digest": str, "params": dict, "metrics": dict, "data": list,
+    "framework": dict, "signature": dict,
+    "artifact": {"path": str, "md5": str, "size": int, "nfiles": int, "remote": str},
+    "code": {"commit": str, "clean": bool, "dirty_files": list, "diff_sha256": str, "command": str,
+             "exit_code": int, "started": str, "duration_s": _NUMBER, "outputs": list},
+    "env": {"packages": dict, "platform": str, "python": str},
+    "author": {"name": str, "email": str},
+    "parent": {"commit": str, "digest": str},
+}
+_DATA_SHAPE: dict[str, Any] = {"path": str, "md5": str, "size": int, "nfiles": int, "profile": dict, "profile_error": str}
+_PROFILE_SHAPE: dict[str, Any] = {"format": str, "rows": int, "columns": list}
+_COLUMN_SHAPE: dict[str, Any] = {
+    "name": str, "dtype": str, "kind": str, "nulls": int, "unique": int, "other": int, "top": list,
+    "quantiles": dict, "histogram": {"edges": list, "counts": list},
+    "min": (int, float, str), "max": (int, float, str), "mean": _NUMBER, "std": _NUMBER,
+}
+
+
+def _check_shape(obj: dict[str, Any], shape: dict[str, Any], where: str, what: str) -> None:
+    for key, kind in shape.items():
+        value = obj.get(key)
+        if value is None:
+            continue
+        label = f"{what}.{key}" if what else key
+        expected = dict if isinstance(kind, dict) else kind
+        if not isinstance(value, expected) or (expected in (int, _NUMBER) and isinstance(value, bool)):
+            names = expected if isinstance(expected, tuple) else (expected,)
+            raise RecordShapeError(label, value, where, f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
+        if isinstance(kind, dict):
+            _check_shape(value, kind, where, label)
+
+
+_JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object", list: "a list"}
+
+
+def _check_record_shape(doc: dict[str, Any], where: str) -> None:
+    _check_shape(doc, _RECORD_SHAPE, where, "")
+    for i, entry in enumerate(doc.get("data") or []):
+        if not isinstance(entry, dict):
+            raise RecordShapeError(f"data[{i}]", entry, where, "it is not an object")
+        if not isinstance(entry.get("path"), str):
+            raise RecordShapeError(f"data[{i}].path", entry.get("path"), where, "every data input has a path")
+        _check_shape(entry, _DATA_SHAPE, where, f"data[{i}]")
+        profile = entry.get("profile")
+        if profile is None:
+            continue
+        _check_shape(profile, _PROFILE_SHAPE, where, f"data[{i}].profile")
+        for j, column in enumerate(profile.get("columns") or []):
+            if not isinstance(column, dict):
+                raise RecordShapeError(f"data[{i}].profile.columns[{j}]", column, where, "it is not an object")
+            _check_shape(column, _COLUMN_SHAPE, where, f"data[{i}].profile.columns[{j}]")
+    if isinstance(doc.get("artifact"), dict) and not isinstance(doc["artifact"].get("path"), str):
+        raise RecordShapeError("artifact.path", doc["artifact"].get("path"), where, "an artifact has a path")
+
+
 def check_record(doc: dict[str, Any], where: str) -> None:
-    """The fields of a lineage record that become paths, object keys or git arguments."""
+    """The fields of a lineage record that become paths, object keys or git
+    arguments, and the JSON type of every field a command reads."""
     check_depth(doc, where)
     artifact = doc.get("artifact")
     if artifact is not None:
@@ -157,6 +218,7 @@ def check_record(doc: dict[str, Any], where: str) -> None:
         part = doc.get(key)
         if isinstance(part, dict) and part.get("commit") is not None:
             check_commit(part["commit"], where, f"{key}.commit")
+    _check_record_shape(doc, where)
 
 
 def _check_entry(entry: dict[str, Any], where: str, what: str) -> None:

@@ -1,0 +1,83 @@
+"""A crafted record (re-sealed, so its digest passes) whose fields have the
+wrong JSON type is refused where it is read, by every command, never met as
+an internal error in whichever renderer reads it first; what reproduce
+shows before it runs cannot rewrite the terminal line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from conftest import Project
+from mlver.domain import record as rec
+
+RECORD = ".mlver/records/churn.json"
+
+
+def _write(p: Project, doc: dict[str, Any], seal: bool = True, message: str = "crafted") -> None:
+    (p.root / RECORD).write_text(rec.dumps(rec.seal(doc)) if seal else json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    p.commit_all(message)
+
+
+def _column(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        for column in doc["data"][0]["profile"]["columns"]:
+            column[field] = value
+    return change
+
+
+CRAFTED: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("params", lambda d: d.update(params="lr=0.1")),
+    ("metrics", lambda d: d.update(metrics=[0.9])),
+    ("code", lambda d: d.update(code="python train.py")),
+    ("env.packages", lambda d: d["env"].update(packages="sklearn")),
+    ("author", lambda d: d.update(author="Mallory")),
+    ("parent", lambda d: d.update(parent="HEAD~1")),
+    ("artifact.size", lambda d: d["artifact"].update(size="big")),
+    ("data[0].path", lambda d: d["data"][0].pop("path")),
+    ("data[0].profile.columns", lambda d: d["data"][0]["profile"].update(columns="age,income")),
+    ("data[0].profile.columns[0].histogram", _column("histogram", "x")),
+    ("data[0].profile.columns[0].name", _column("name", 5)),
+]
+
+
+def test_a_resealed_record_with_fields_of_the_wrong_type_is_refused_never_a_crash(trained: Project) -> None:
+    trained.ok("push")
+    trained.write("new.csv", (trained.root / "data/train.csv").read_text())
+    good = trained.commit_all("new data to compare")
+    base = json.loads((trained.root / RECORD).read_text())
+    for field, change in CRAFTED:
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        _write(trained, doc, message=f"crafted {field}")
+        for args in (("show", "churn@HEAD"), ("diff", "churn@v0.1.0", "churn@HEAD"), ("card", "churn@HEAD"),
+                     ("pull", "churn@HEAD", "--with-data"), ("drift", "churn@HEAD", "new.csv"),
+                     ("review", "--base", good), ("release", "churn")):
+            run = trained.mlver(*args)
+            assert run.exit_code == 2, (field, args, run.stdout, run.stderr)
+            assert f"{field} " in run.stderr and "is refused" in run.stderr and "internal error" not in run.stderr, (field, args, run.stderr)
+        findings = trained.mlver("verify", "--json")
+        assert findings.exit_code == 1 and any(field in f["problem"] for f in findings.json()["findings"]), (field, findings.stdout)
+        trained.ok("log", "churn")
+        trained.ok("ls")
+    # A record of another schema is read "as far as it is understood", and checked like one of this schema.
+    doc = json.loads(json.dumps(base))
+    doc["schema"] = 2
+    doc["env"]["packages"] = "sklearn"
+    _write(trained, doc, message="another mlver's record")
+    run = trained.mlver("diff", "churn@v0.1.0", "churn@HEAD")
+    assert run.exit_code == 2 and "env.packages" in run.stderr and "internal error" not in run.stderr, run.stderr
+
+
+def test_reproduce_shows_a_command_with_control_characters_escaped(project: Project, isolate: Path) -> None:
+    config = yaml.safe_load((project.root / "mlver.yaml").read_text())
+    # A carriage return (or a cursor move) would print an innocent command over the one that runs.
+    config["models"]["churn"]["command"] = "python train.py; true \rpython train.py"
+    project.write("mlver.yaml", yaml.safe_dump(config))
+    project.commit_all("a command that hides itself")
+    project.ok("run", "churn")
+    run = project.mlver("reproduce", "churn@HEAD")
+    assert "reproduce: running `python train.py; true \\x0dpython train.py`" in run.stderr, repr(run.stderr)
+    assert "\r" not in run.stderr
