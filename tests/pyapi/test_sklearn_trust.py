@@ -124,3 +124,8 @@ def test_skops_loads_only_the_types_recorded_at_save(project: Project) -> None:
     with pytest.raises(UntrustedModel, match="no skops allow-list"):
         mlver.sklearn.load("neg@HEAD", repo=project.root)
     assert mlver.sklearn.load("neg@HEAD", repo=project.root, trusted=True).predict(X[:1]).shape == (1,)
+    # The adapter is a second lock, not a formality: it hands skops exactly the allow-list it is given.
+    from mlver.adapters import sklearn as sk
+
+    with pytest.raises(UntrustedModel, match="outside the allow-list"):
+        sk.load(project.root / "models/neg.skops", "skops", [])
