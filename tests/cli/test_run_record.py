@@ -145,6 +145,8 @@ def test_ctrl_c_during_training_leaves_nothing(project: Project) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlver", "run", "churn", "--", "sh", "-c", f"touch {started}; sleep 30"],
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        # As from a shell: SIGINT not ignored, whatever an earlier in-process `dvc repro` left in this worker.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60  # a loaded machine can take a while to start mlver
     while not started.exists() and time.time() < deadline and proc.poll() is None:
