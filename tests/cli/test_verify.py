@@ -34,6 +34,12 @@ def test_clean_repository_verifies(pushed: Project) -> None:
     assert _verify(pushed, "--offline", code=0)["remote"] is None
 
 
+def test_verify_says_what_it_cannot_prove_without_signing(pushed: Project) -> None:
+    # The digest is unkeyed: an OK without signing must not read as proof of who made a tag.
+    for out in (pushed.ok("verify").stdout, " ".join(_verify(pushed, code=0)["notes"])):
+        assert "unkeyed checksum" in out and "only signed tags bind registry events to people" in out
+
+
 def test_record_edited_after_release(pushed: Project) -> None:
     path = pushed.root / ".mlver/records/churn.json"
     doc = json.loads(path.read_text())
