@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import git
-from mlver.api.diffs import Found, collect_records, commit_of, diffs_of
+from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_record
 from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory
@@ -203,11 +203,10 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
         if content is None:
             continue  # the commit deleted the record
         try:
-            import json
-
-            doc = json.loads(content)
-        except ValueError:
-            continue
+            # Past records are untrusted like any other: the one checked reader.
+            doc = load_record(model, c.commit, content, f"the record of {model} at {c.commit[:12]}")[0].doc
+        except MlverError:
+            continue  # a record no command can read has no point on the chart
         version = state.version_at(c.commit) if state else None
         out.append((version or c.commit[:7], doc))
     return out

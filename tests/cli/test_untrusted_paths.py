@@ -286,6 +286,23 @@ def test_record_nested_100000_deep_is_a_clear_error(trained: Project) -> None:
     assert "nested" in trained.mlver("verify").stdout
 
 
+def test_record_nested_100000_deep_in_the_history_is_a_clear_error(trained: Project, tmp_path: Path) -> None:
+    # Not at HEAD: a parent verify follows (it was exit 4); review --plots of the branch must not crash either.
+    base = trained.git("rev-parse", "HEAD").strip()
+    good = _doc(trained)
+    (trained.root / RECORD).write_text('{"schema": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    trained.commit_all("deep")
+    deep = trained.git("rev-parse", "HEAD").strip()
+    (trained.root / RECORD).write_text(rec.dumps(good))
+    trained.commit_all("back")
+    _reseal(trained, lambda d: d.update(parent={"commit": deep, "digest": "sha256:" + "0" * 64}), "a deep parent")
+    run = trained.mlver("verify", "--offline", "--json")
+    assert run.exit_code == 1, run.stderr
+    assert any("parent record" in f["problem"] for f in run.json()["findings"])
+    run = trained.mlver("review", "--base", base, "--plots", str(tmp_path / "plots"))
+    assert run.exit_code in (0, 1) and "internal error" not in run.stderr, run.stderr
+
+
 def test_model_name_of_300_characters_is_a_clear_error(project: Project) -> None:
     name = "a" * 300
     for args in (("model", "add", name, "--path", "models/x.pkl"), ("show", name), ("pull", f"{name}@v0.1.0")):
