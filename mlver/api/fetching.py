@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mlver.adapters import dvc, git, gitremote
-from mlver.adapters.atomic import temp_beside
 from mlver.api import trust
 from mlver.api._common import record_from_bytes
 from mlver.api.derived import derive_at
-from mlver.api.storage import Start, _each, _locked, store_for
+from mlver.api.storage import Start, _each, _locked, store_for, verified_copy
 from mlver.adapters.storage import Progress
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
@@ -89,22 +88,6 @@ def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str
             raise ModelNotInRepository(ref.model, url, sorted(known))
         version = latest
     return ref.model, state.versions[version].commit, version, register[version]
-
-
-def _download(store: object, md5: str, dest: Path, where: str, progress: Progress | None) -> int:
-    """Fetch one object to ``dest`` through a temporary file, md5-checked first."""
-    fd, tmp = temp_beside(dest)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        got = store.get(md5, tmp_path, progress)  # type: ignore[attr-defined]
-        if got != md5:
-            raise IntegrityError(f"{where}: the object in the remote is corrupt (md5 {got}, recorded {md5})",
-                                 "push a good copy again with `mlver push` from a machine that has it")
-        os.replace(tmp_path, dest)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-    return dest.stat().st_size
 
 
 def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None) -> Any:
@@ -191,7 +174,7 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
             raise StorageError(f"{where} ({md5}) is not in remote {name}", "push it from the machine that recorded it: `mlver push`")
         if start:
             start(1, store.size(md5) or 0)
-        size = _download(store, md5, dest, where, _locked(progress))
+        size = verified_copy(store, md5, dest, where, _locked(progress))
         files = [PulledFile(str(dest), md5, size)]
     else:
         files = _pull_dir(store, name, md5, dest, where, start, progress)
@@ -223,7 +206,7 @@ def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, star
             relpath, file_md5 = entry
             target = validate.check_inside(staging, staging / relpath, f"{where}/{relpath}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            size = _download(store, file_md5, target, f"{where}/{relpath}", update)
+            size = verified_copy(store, file_md5, target, f"{where}/{relpath}", update)
             return PulledFile(str(dest / relpath), file_md5, size)
 
         files = _each(getattr(store, "jobs", 1), one, entries)

@@ -226,8 +226,10 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress:
     return True
 
 
-def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
-    """Copy a cached object to ``dest`` through a temporary file, checking its md5."""
+def verified_copy(store: Store, md5: str, dest: Path, where: str, progress: Progress | None = None,
+                  from_cache: bool = False) -> int:
+    """Copy an object of ``store`` (the cache or a remote) to ``dest`` through a
+    temporary file beside it; nothing replaces ``dest`` before its md5 matches."""
     try:
         fd, tmp = temp_beside(dest)
     except (FileExistsError, NotADirectoryError) as exc:
@@ -236,13 +238,16 @@ def _materialise(cache: LocalStore, md5: str, dest: Path, where: str) -> int:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        got = cache.get(md5, tmp_path)
-        if got != md5:
-            cache.remove(md5)  # a bad cache entry would poison every later pull
+        got = store.get(md5, tmp_path, progress)
+        if got != md5 and from_cache:
+            store.remove(md5)  # a bad cache entry would poison every later pull
             raise IntegrityError(
                 f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
                 "run the pull again: it will fetch a fresh copy from the remote",
             )
+        if got != md5:
+            raise IntegrityError(f"{where}: the object in the remote is corrupt (md5 {got}, recorded {md5})",
+                                 "push a good copy again with `mlver push` from a machine that has it")
         try:
             os.replace(tmp_path, dest)
         except IsADirectoryError as exc:
@@ -291,7 +296,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update), missing))
     files = []
     for obj, path, _ in plan:
-        size = _materialise(cache, obj.md5, path, obj.where)
+        size = verified_copy(cache, obj.md5, path, obj.where, from_cache=True)
         files.append(PulledFile(str(path), obj.md5, size))
     return files, fetched
 
