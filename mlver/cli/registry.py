@@ -42,9 +42,7 @@ def ls_(deprecated: bool, as_json: bool) -> None:
     from mlver import api
     from mlver.cli.render import render
 
-    from mlver.models import ModelSummary
-
-    render(api.ls(deprecated=deprecated), as_json, kind=ModelSummary)
+    render(api.ls(deprecated=deprecated), as_json, kind="ModelSummary")
 
 
 @click.command()
@@ -58,9 +56,7 @@ def log(name: str, as_json: bool) -> None:
     from mlver import api
     from mlver.cli.render import render
 
-    from mlver.models import LogEvent
-
-    render(api.log(name), as_json, kind=LogEvent)
+    render(api.log(name), as_json, kind="LogEvent")
 
 
 @click.command()
@@ -172,8 +168,6 @@ def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: fl
     from mlver import api
     from mlver.cli.render import render, write_text
 
-    from mlver.models import ModelDiff
-
     if md and as_json:
         raise click.UsageError("pass --md or --json, not both")
     diffs = api.diff(a, b, name, threshold=threshold)
@@ -182,7 +176,7 @@ def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: fl
 
         write_text(diff_markdown(diffs))
         return
-    render(diffs, as_json, kind=ModelDiff)
+    render(diffs, as_json, kind="ModelDiff")
 
 
 COMMANDS = [release, promote, rollback, deprecate, ls_, log, show, diff]

@@ -45,9 +45,8 @@ def remote_list(as_json: bool) -> None:
     """
     from mlver import api
     from mlver.cli.render import render
-    from mlver.models import RemoteInfo
 
-    render(api.remote_list(), as_json, kind=RemoteInfo)
+    render(api.remote_list(), as_json, kind="RemoteInfo")
 
 
 @remote.command("check")

@@ -20,6 +20,19 @@ def test_import_is_cheap() -> None:
     assert out.strip() == "[]"
 
 
+def test_models_load_per_module_and_every_renderer_names_a_model() -> None:
+    """`from mlver.models import X` builds only X's module; the CLI's renderers
+    are keyed by class name, so a renamed class must fail here, not in a user's run."""
+    code = ("import sys; from mlver.models import ModelSummary; import mlver.models as m; "
+            "from mlver.cli import render as r; "
+            "loaded = sorted(k for k in sys.modules if k.startswith('mlver.models.')); "
+            "keys = [k for k in [*r._RENDERERS, *r._LIST_RENDERERS] if k not in m.__all__]; "
+            "every = all(getattr(m, n).__name__ == n for n in m.__all__); "
+            "print(loaded, keys, every, ModelSummary.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["['mlver.models.registry']", "[]", "True", "mlver.models.registry"]
+
+
 def test_verbs_return_the_cli_dataclasses(trained: Project) -> None:
     [summary] = mlver.ls(repo=trained.root)
     assert isinstance(summary, mlver.models.ModelSummary) and summary.latest == "v0.1.0"

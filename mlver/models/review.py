@@ -1,0 +1,78 @@
+"""Results of diff, review, ci and drift."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelDiff:
+    model: str
+    old_ref: str
+    new_ref: str
+    old_commit: str | None
+    new_commit: str | None
+    status: str  # changed | unchanged | added | removed
+    params: list[dict[str, Any]] = field(default_factory=list)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    data: list[dict[str, Any]] = field(default_factory=list)
+    code: dict[str, Any] = field(default_factory=dict)
+    artifact: dict[str, Any] = field(default_factory=dict)
+    env: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. a record read from a newer mlver
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """One check of a review gate (mlver.yaml ``review.gates``) on one model."""
+
+    model: str
+    gate: str  # metric:<name>:min | max | max_drop | max_rise, max_drift, in_remote, intact
+    passed: bool
+    detail: str  # what was measured against what, e.g. "accuracy 0.53 >= min 0.5"
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    base: str  # the base revision as given, e.g. main
+    base_commit: str  # the merge base of base and head: what the pull request changes
+    head: str
+    head_commit: str
+    diffs: tuple[ModelDiff, ...]
+    gates: tuple[GateResult, ...]
+    ok: bool  # every gate passed
+    drift_threshold: float
+    plots: tuple[str, ...] = ()  # PNG files written with --plots
+    report: str | None = None  # the markdown file written with -o
+    plots_url: str | None = None  # where the report links the plots from
+    # What the pull request changes in the code: `git diff --numstat` of
+    # base_commit..head_commit without mlver's own outputs (never a record's word).
+    code: dict[str, Any] = field(default_factory=dict)
+    # Review settings (gates, policy, signing, remotes) head changes: the
+    # review ran with the base's, and these apply once merged.
+    config_changes: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    ref: str
+    model: str
+    commit: str  # the commit holding the record
+    version: str | None
+    data: str  # the new file compared
+    input: str  # the recorded training input it was compared with
+    input_md5: str
+    threshold: float
+    rows: dict[str, Any]
+    columns: list[dict[str, Any]]  # per column: psi, drifted, null_rate, mean/std or top
+    drifted_columns: list[str]
+    type_changed: list[dict[str, Any]]
+    extra_columns: list[str]
+    ok: bool
+
+
+@dataclass(frozen=True)
+class CiWorkflow:
+    forge: str  # github | gitlab
+    path: str  # where the file goes in the repository
+    text: str

@@ -1,0 +1,45 @@
+"""Results of init, data add, model add, run and record."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InitResult:
+    root: str
+    created_git: bool
+    created_dvc: bool
+    remote_name: str
+    remote_url: str
+
+
+@dataclass(frozen=True)
+class DataAddResult:
+    path: str
+    md5: str
+    size: int | None
+    nfiles: int | None
+    profiled: bool
+
+
+@dataclass(frozen=True)
+class ModelAddResult:
+    name: str
+    path: str
+    data: tuple[str, ...]
+    params: str | None
+    metrics: str | None
+    command: str | None
+    stage: str | None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    model: str
+    commit: str
+    digest: str
+    path: str
+    artifact_md5: str
+    metrics: dict[str, Any]
+    dirty: bool
