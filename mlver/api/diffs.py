@@ -113,6 +113,7 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
         params or artifact["changed"] or code.get("files")
         or any(d["status"] != "unchanged" for d in data)
         or any(m["old"] != m["new"] for m in metrics)
+        or env  # another library version can change the model as much as the code
     )
     return ModelDiff(
         model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,

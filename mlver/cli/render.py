@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 import time
 from typing import Any, Callable, Iterable, Sequence
@@ -28,12 +29,26 @@ def _plain(obj: Any) -> Any:
 
 
 def color_enabled(stream: Any = None) -> bool:
+    """Colour on a terminal only, and never with NO_COLOR set to a value
+    (no-color.org: an empty NO_COLOR does not count)."""
     stream = stream or sys.stdout
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
 
 
-def _style(text: str, **kw: Any) -> str:
-    return click.style(text, **kw) if color_enabled() else text
+# `human` shows every control character of the text as an escape, so that
+# data (a tagger name, a column) cannot drive the terminal; mlver's own
+# styles must survive it. They travel as placeholders carrying a nonce that
+# data cannot know, and become escape sequences only after the escaping.
+_NONCE = os.urandom(8).hex()
+_STYLE_MARK = re.compile("\ue000" + _NONCE + r"(\[[0-9;]*m)\ue001")
+
+
+def _style(text: str, stream: Any = None, **kw: Any) -> str:
+    if not color_enabled(stream):
+        return text
+    start, end = click.style("\0", **kw).split("\0")
+    mark = "\ue000" + _NONCE + "{}\ue001"
+    return mark.format(start[1:]) + text + mark.format(end[1:])
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -423,7 +438,7 @@ def human(text: str) -> str:
     """Every string mlver writes for people passes here: control characters
     (a tagger name's ``\\x1b[2J``) are shown as escapes, not obeyed, and the
     secrets in URLs are masked."""
-    return formats.printable(formats.redact(text))
+    return _STYLE_MARK.sub(lambda m: "\x1b" + m.group(1), formats.printable(formats.redact(text)))
 
 
 def render(result: Any, as_json: bool = False, kind: str | None = None) -> None:
@@ -478,7 +493,7 @@ def write_text(text: str, out: str | None = None) -> None:
 
 
 def error(message: str, hint: str = "") -> None:
-    click.echo(_style("error: ", fg="red") + human(message), err=True)
+    click.echo(human(_style("error: ", sys.stderr, fg="red") + message), err=True)
     if hint:
         click.echo(f"hint: {human(hint)}", err=True)
 
