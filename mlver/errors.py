@@ -54,6 +54,44 @@ class ConfigError(MlverError):
     """mlver.yaml, params or metrics files that cannot be read."""
 
 
+class ConfigInvalid(ConfigError):
+    """mlver.yaml breaks its schema at one key: ``where`` is the file (and
+    the commit it was read at), ``key`` the dotted path (``policy.gates``)."""
+
+    def __init__(self, where: str, key: str, problem: str, hint: str = "") -> None:
+        self.where = where
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{where}: {key} {problem}" if key else f"{where}: {problem}",
+                         hint or f"fix {key or 'it'} in {where} (the README shows every setting)")
+
+
+class ConfigUnknownKey(ConfigInvalid):
+    """A key the schema does not have: a typo would otherwise switch a safeguard off."""
+
+    def __init__(self, where: str, key: str, known: list[str], problem: str = "is not a setting mlver knows") -> None:
+        import difflib
+
+        self.known = known
+        name = key.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        suggestion = f"did you mean {close[0]!r}? " if close else ""
+        super().__init__(where, key, problem, f"{suggestion}known here: {', '.join(known)}")
+
+
+class ConfigTooNew(ConfigError):
+    """mlver.yaml written for a newer mlver: its settings may mean what this one cannot enforce."""
+
+    def __init__(self, where: str, version: int, supported: int, running: str) -> None:
+        self.where = where
+        self.version = version
+        self.supported = supported
+        super().__init__(
+            f"{where} is version {version}; this mlver ({running}) reads versions up to {supported}",
+            "upgrade mlver (the version the project's CI installs: see `mlver ci github`)",
+        )
+
+
 class InvalidName(MlverError):
     def __init__(self, kind: str, name: str) -> None:
         shown = repr(name) if name else "an empty name"
@@ -518,6 +556,7 @@ class UntrustedInput(MlverError):
         self.what = what
         self.value = value
         self.where = where
+        self.why = why
         shown = repr(value)
         if len(shown) > 80:
             shown = shown[:60] + "..." + shown[-12:]

@@ -1,60 +1,29 @@
 """The project: where its root is, what mlver.yaml declares."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from mlver.adapters import git
+from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
 from mlver.domain.tags import DIR_SEPARATOR, check_artifact
 from mlver.errors import ConfigError, MlverError, NotInitialised, UnknownModel
 
-CONFIG = "mlver.yaml"
+__all__ = ["CONFIG", "CONFIG_VERSION", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
+           "parse_config"]
+
 PathLike = str | Path | None  # where to look for the project; None: the current directory
-CONFIG_VERSION = 1
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    path: str
-    data: tuple[str, ...] = ()
-    params: str | None = None
-    metrics: str | None = None
-    command: str | None = None
-    stage: str | None = None
-    desc: str = ""
-    labels: tuple[str, ...] = field(default_factory=tuple)
-
-
-def spec_from(name: str, raw: Any) -> ModelSpec:
-    if not isinstance(raw, dict) or not raw.get("path"):
-        raise ConfigError(f"model {name} in {CONFIG} needs a 'path'", f"fix {CONFIG} or re-add it with `mlver model add`")
-    data = raw.get("data") or []
-    if isinstance(data, str):
-        data = [data]
-    return ModelSpec(
-        name=name,
-        path=str(raw["path"]),
-        data=tuple(str(d) for d in data),
-        params=raw.get("params"),
-        metrics=raw.get("metrics"),
-        command=raw.get("command"),
-        stage=raw.get("stage"),
-        desc=str(raw.get("desc") or ""),
-        labels=tuple(raw.get("labels") or ()),
-    )
-
-
-def parse_config(content: bytes | str, where: str = CONFIG) -> dict[str, Any]:
-    """mlver.yaml's content (of the work tree or of any commit) as a mapping."""
+def parse_config(content: bytes | str | None, where: str = CONFIG) -> Config:
+    """mlver.yaml's content (of the work tree or of any commit) through the
+    one schema; None (no such file there): the defaults."""
+    if content is None:
+        return Config()
     from mlver.adapters.yamlfile import safe_load
 
-    doc = safe_load(content, where) or {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{where} must be a mapping", f"fix {CONFIG}")
-    return doc
+    return Config.from_doc(safe_load(content, where), where)
 
 
 @dataclass(frozen=True)
@@ -117,11 +86,10 @@ class Project:
         return project
 
     @cached_property
-    def config(self) -> dict[str, Any]:
+    def config(self) -> Config:
+        """The work tree's mlver.yaml (the defaults when there is none)."""
         path = self.root / CONFIG
-        if not path.exists():
-            return {}
-        return parse_config(path.read_bytes())
+        return parse_config(path.read_bytes() if path.exists() else None)
 
     @cached_property
     def artifacts(self) -> dict[str, ArtifactDecl]:
@@ -138,10 +106,7 @@ class Project:
 
     def models(self) -> dict[str, ModelSpec]:
         """Models declared in mlver.yaml (how each is trained)."""
-        raw = self.config.get("models") or {}
-        if not isinstance(raw, dict):
-            raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
-        return {name: spec_from(name, spec) for name, spec in raw.items()}
+        return dict(self.config.models)
 
     def declared_models(self) -> dict[str, ModelSpec]:
         """Every model the project knows: mlver.yaml's, and the ``type: model``

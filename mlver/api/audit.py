@@ -120,7 +120,7 @@ def _signers_file_notes(project: Project, events: list[Event], results: dict[str
     """The in-repo allowed-signers list is a proposal, not the trust root: say
     when it changed since the last signed release, so a key added by a commit
     is reviewed before anyone copies it into their own trust root."""
-    path = str(project.config.get("allowed_signers") or IN_REPO_SIGNERS)  # read from git only: never outside the tree
+    path = project.config.allowed_signers or IN_REPO_SIGNERS  # read from git only: never outside the tree
     signed = [e for e in events if e.tag.action is Action.REGISTER and results[e.name].ok]
     now = git.read_blob(project.root, "HEAD", path) if signed else None
     if now is None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from mlver.adapters import git
-from mlver.adapters.yamlfile import safe_load
 from mlver.api._common import iso, load_registry, resolve_record
 from mlver.api.trust import signers
 from mlver.domain.tags import Action
 from mlver.models import Card
-from mlver.project import CONFIG, PathLike, Project
+from mlver.errors import ConfigError
+from mlver.project import CONFIG, PathLike, Project, artifacts_in, parse_config
 from mlver.report import render_template
 
 
@@ -19,11 +19,17 @@ def _declaration(project: Project, model: str, commits: list[str]) -> dict[str, 
     release, so the newest commit that has each field wins."""
     found: dict[str, Any] = {}
     for commit in commits:
-        for path, key in (("dvc.yaml", "artifacts"), (CONFIG, "models")):
-            content = git.read_blob(project.root, commit, path)
-            entry = ((safe_load(content, f"{path} at {commit[:12]}") or {}).get(key) or {}).get(model) if content else None
-            for field, value in (entry or {}).items():
-                found.setdefault(field, value)
+        blobs = git.read_blobs(project.root, [f"{commit}:dvc.yaml", f"{commit}:{CONFIG}"])
+        dvc_text, config_text = blobs.get(f"{commit}:dvc.yaml"), blobs.get(f"{commit}:{CONFIG}")
+        artifact = artifacts_in(dvc_text, f"dvc.yaml at {commit[:12]}").get(model) if dvc_text else None
+        try:
+            spec = parse_config(config_text, f"{CONFIG} at {commit[:12]}").models.get(model)
+        except ConfigError:
+            spec = None  # a card is documentation: an unreadable old declaration only leaves its fields out
+        for source in (artifact, spec):
+            for field in ("desc", "labels", "intended_use", "limitations"):
+                if value := getattr(source, field, None):
+                    found.setdefault(field, value)
     return found
 
 

@@ -23,9 +23,9 @@ from mlver.adapters import dvc, git
 from mlver.domain import record as rec
 from mlver.domain.tags import DIR_SEPARATOR
 from mlver.domain.validate import check_md5, check_project_path
-from mlver.errors import MlverError
+from mlver.errors import ConfigError, MlverError
 from mlver.models import Record
-from mlver.project import CONFIG, Project, artifacts_in
+from mlver.project import CONFIG, Project, artifacts_in, parse_config
 
 MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
 
@@ -112,7 +112,7 @@ def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:
     return order
 
 
-def _metric_files(dvc_doc: Any, folder: str, mlver_entry: dict[str, Any]) -> list[str]:
+def _metric_files(dvc_doc: Any, folder: str, declared: str | None) -> list[str]:
     files: list[Any] = []
     if isinstance(dvc_doc, dict):
         top = dvc_doc.get("metrics")
@@ -122,8 +122,8 @@ def _metric_files(dvc_doc: Any, folder: str, mlver_entry: dict[str, Any]) -> lis
                 name = next(iter(item), None) if isinstance(item, dict) else item
                 if isinstance(name, str):
                     files.append(posixpath.join(folder, name))
-    if isinstance(mlver_entry.get("metrics"), str):
-        files.append(mlver_entry["metrics"])
+    if declared:  # the metrics file mlver.yaml declares for the model
+        files.append(declared)
     return list(dict.fromkeys(p for p in map(_safe_path, files) if p))
 
 
@@ -149,10 +149,11 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     except MlverError:
         declared = None
     declared = declared or (project.artifacts.get(model) if project else None)
-    config = _yaml(config_text)
-    entry = ((config.get("models") or {}).get(model) if isinstance(config, dict) and isinstance(config.get("models"), dict) else None)
-    entry = entry if isinstance(entry, dict) else {}
-    path = _safe_path(entry.get("path")) or (declared and _safe_path(declared.path))
+    try:
+        entry = parse_config(config_text, f"{CONFIG} at {commit[:12]}").models.get(model)
+    except ConfigError:
+        entry = None  # that commit's declaration is unreadable: derive from dvc.yaml alone
+    path = (entry and _safe_path(entry.path)) or (declared and _safe_path(declared.path))
     if not path and project:
         current = project.declared_models().get(model)
         path = current and _safe_path(current.path)
@@ -166,7 +167,7 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
     chain = _upstream(stages, producing) if producing else []
     deps = list({d["path"]: d for n in chain for d in stages[n]["deps"]}.values())
-    metric_files = _metric_files(_yaml(dvc_text), folder, entry)
+    metric_files = _metric_files(_yaml(dvc_text), folder, entry.metrics if entry else None)
     specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
     blobs = git.read_blobs(root, specs)
 

@@ -9,7 +9,6 @@ from mlver.adapters import git
 from mlver.api._common import declared, load_registry, models_at, record_from_bytes, resolve, version_record
 from mlver.domain import compare
 from mlver.domain import record as rec
-from mlver.domain.gates import parse_review
 from mlver.domain.refs import parse_ref
 from mlver.errors import (
     ConfigError,
@@ -90,7 +89,7 @@ def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str
 
 
 def _threshold(project: Project, threshold: float | None) -> float:
-    return parse_review(project.config.get("review")).drift_threshold if threshold is None else threshold
+    return project.config.review.drift_threshold if threshold is None else threshold
 
 
 def compare_records(project: Project, model: str, old: Record | None, new: Record | None, old_ref: str, new_ref: str,

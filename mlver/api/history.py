@@ -14,7 +14,7 @@ from mlver.api.stages import FORCED_MARK, ROLLBACK_MARK, digest_in
 from mlver.domain import audit
 from mlver.domain import record as rec
 from mlver.domain import tags
-from mlver.domain.policy import Policy, parse_policy
+from mlver.domain.policy import Policy
 from mlver.domain.registry import Event, Registry
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
@@ -95,12 +95,12 @@ def _policy_history(project: Project) -> Callable[[int], Policy]:
     for c in reversed(commits):
         content = blobs.get(f"{c.commit}:{CONFIG}")
         try:
-            policy = parse_policy(parse_config(content, f"{CONFIG} at {c.commit[:12]}").get("policy")) if content else Policy()
+            policy = parse_config(content, f"{CONFIG} at {c.commit[:12]}").policy
         except MlverError:
             continue  # a broken policy then was not enforced by promote either
         timeline.append((c.timestamp, policy))
     if not timeline:
-        current = parse_policy(project.config.get("policy"))
+        current = project.config.policy
         return lambda _: current
 
     def at(moment: int) -> Policy:

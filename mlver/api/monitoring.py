@@ -14,7 +14,6 @@ from mlver.adapters import git
 from mlver.api.trust import resolve_trusted
 from mlver.api.diffs import load_record
 from mlver.domain import record as rec
-from mlver.domain.gates import parse_review
 from mlver.domain.refs import parse_ref
 from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound, RecordTampered
 from mlver.models import DriftResult
@@ -53,7 +52,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
 
     project = Project.find(repo)
     if threshold is None:
-        threshold = parse_review(project.config.get("review")).drift_threshold
+        threshold = project.config.review.drift_threshold
     parsed = parse_ref(ref)
     parsed, commit, version = resolve_trusted(project, parsed)
     label = f"{parsed.model}@{version}" if version and not parsed.rev else str(parsed)

@@ -26,7 +26,7 @@ from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
 from mlver.errors import CodeNotFound, ConfigError, RecordTampered, TrainingFailed
 from mlver.models import ReproduceResult
-from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config, spec_from
+from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
 Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
 
@@ -34,10 +34,7 @@ Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
 def _spec_at(project: Project, model: str, commit: str, label: str) -> ModelSpec:
     """The model's declaration as it was at the code commit (it may have changed since)."""
     content = git.read_blob(project.root, commit, CONFIG)
-    doc = parse_config(content, f"{CONFIG} at {commit[:12]}") if content is not None else None
-    models = doc.get("models") if isinstance(doc, dict) else None
-    raw = models.get(model) if isinstance(models, dict) else None
-    spec = spec_from(model, raw) if raw else None
+    spec = parse_config(content, f"{CONFIG} at {commit[:12]}").models.get(model)
     if spec is None or not (spec.command or spec.stage):
         raise ConfigError(
             f"{CONFIG} at the code commit {commit[:12]} of {label} declares no command or stage for {model}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from mlver.adapters import git
 from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_record
@@ -23,7 +23,7 @@ from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
-from mlver.project import CONFIG, PathLike, Project, parse_config
+from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
 SHIFTED = 3  # distribution charts per model: the columns with the highest PSI
@@ -37,7 +37,7 @@ _SECRET = re.compile(r"secret|password|token|key_id", re.I)
 class _Side:
     """What one revision says about how to review: its mlver.yaml and .dvc/config."""
 
-    doc: dict[str, Any]
+    config: Config
     dvc_config: str | None
     problem: str | None = None  # head's mlver.yaml could not be read
 
@@ -47,16 +47,15 @@ def _side(project: Project, commit: str, label: str, strict: bool) -> _Side:
     content, dvc_config = blobs.get(f"{commit}:{CONFIG}"), blobs.get(f"{commit}:{DVC_CONFIG}")
     text = dvc_config.decode(errors="replace") if dvc_config is not None else None
     try:
-        return _Side(parse_config(content, f"{CONFIG} at {label}") if content else {}, text)
+        return _Side(parse_config(content, f"{CONFIG} at {label}"), text)
     except ConfigError as exc:
         if strict:
             raise
-        return _Side({}, text, exc.message)
+        return _Side(Config(), text, exc.message)
 
 
-def _declared(side: _Side) -> dict[str, dict[str, Any]]:
-    models = side.doc.get("models")
-    return {str(k): v for k, v in models.items() if isinstance(v, dict)} if isinstance(models, dict) else {}
+def _declared(side: _Side) -> Mapping[str, ModelSpec]:
+    return side.config.models
 
 
 def _settings(side: _Side) -> dict[str, Any]:
@@ -64,9 +63,10 @@ def _settings(side: _Side) -> dict[str, Any]:
     from mlver.adapters import dvc
 
     flat: dict[str, Any] = {}
+    doc = side.config.to_doc()
     for key in SETTINGS:
-        if key in side.doc:
-            flat.update(rec.flatten({key: side.doc[key]}))
+        if key in doc:
+            flat.update(rec.flatten({key: doc[key]}))
     if side.problem:
         flat[CONFIG] = f"unreadable: {side.problem}"
     if side.dvc_config is not None:
@@ -96,9 +96,8 @@ def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_sid
     skip: set[str] = set()
     for side in (base, head_side):
         for spec in _declared(side).values():
-            if isinstance(spec.get("path"), str):
-                skip.add(spec["path"].rstrip("/") + ".dvc")  # DVC's metadata, never code
-    skip |= {spec["metrics"] for spec in _declared(base).values() if isinstance(spec.get("metrics"), str)}
+            skip.add(spec.path.rstrip("/") + ".dvc")  # DVC's metadata, never code
+    skip |= {spec.metrics for spec in _declared(base).values() if spec.metrics}
     files = [
         {"path": path, "added": added, "removed": removed}
         for path, added, removed in git.numstat(project.root, merge_base, head)
@@ -274,7 +273,7 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
         head = git.run(project.root, "symbolic-ref", "-q", "--short", "HEAD", check=False).strip() or head
     base_side = _side(project, merge_base, f"the merge base {merge_base[:12]}", strict=True)
     head_side = _side(project, head_commit, head, strict=False)
-    config = g.parse_review(base_side.doc.get("review"))
+    config = base_side.config.review
     threshold = config.drift_threshold if threshold is None else threshold
     names, found = collect_records(project, merge_base, head_commit, old_label, head, model)
     code = _pr_code(project, merge_base, head_commit, base_side, head_side)

@@ -10,7 +10,7 @@ from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, ModelExists, MlverError
 from mlver.models import DataAddResult, InitResult, ModelAddResult
-from mlver.project import PathLike, CONFIG, CONFIG_VERSION, Project
+from mlver.project import CONFIG, CONFIG_VERSION, PathLike, Project, parse_config
 
 DEFAULT_REMOTE = "mlver-local"
 
@@ -151,8 +151,7 @@ def model_add(
     """
     project = Project.find(repo)
     check_name(name)
-    declared = project.config.get("models") or {}
-    if isinstance(declared, dict) and name in declared:
+    if name in project.config.models:  # reading it checks the whole file first: no edit of a broken one
         raise ModelExists(name)
     if command and stage:
         raise ConfigError("a model is trained by --command or by --stage, not both", "pass only one of them")
@@ -185,9 +184,8 @@ def model_add(
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
     config = yamledit.load(config_path)
-    if config.get(("models",)) is not None and not isinstance(config.get(("models",)), dict):
-        raise ConfigError(f"'models' in {CONFIG} must be a mapping", f"fix {CONFIG}")
     config.set(("models",), name, entry)
+    parse_config(config.text)  # what is written reads back through the schema
     dvc_doc = yamledit.load(dvc_yaml)
     _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, tuple(labels))
 

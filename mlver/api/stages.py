@@ -4,7 +4,7 @@ from __future__ import annotations
 from mlver.adapters import git
 from mlver.api import trust
 from mlver.api._common import intact_record, iso, load_registry, resolve
-from mlver.domain.policy import breaches, parse_policy
+from mlver.domain.policy import breaches
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, ModelState
 from mlver.domain.tags import Action, TagName, check_artifact, check_name
@@ -68,7 +68,7 @@ def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) ->
         raise InvalidReference(ref, "only a released version can hold a stage; release it first with `mlver release`")
     label = f"{parsed.model}@{version}"
     record = intact_record(project, parsed.model, commit, label, derived_ok=True)
-    policy = parse_policy(project.config.get("policy"))
+    policy = project.config.policy
     if policy.stages and stage not in policy.stages:
         raise StageNotAllowed(stage, policy.stages)
     if state.stages.get(stage) == version:

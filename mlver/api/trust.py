@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 from mlver.adapters import git
 from mlver.api._common import load_registry, resolve, resolve_record
@@ -30,7 +30,7 @@ from mlver.domain.registry import Event, Registry, fold
 from mlver.domain.tags import Action
 from mlver.errors import StageNotFound, TagNotTrusted, UnknownModel, VersionNotFound
 from mlver.models import Record
-from mlver.project import CONFIG, Project, parse_config
+from mlver.project import CONFIG, Config, Project, parse_config
 
 REQUIRE_ENV = "MLVER_REQUIRE_SIGNATURES"
 SIGNERS_ENV = "MLVER_ALLOWED_SIGNERS"
@@ -47,7 +47,7 @@ class Trust:
     tree_off: bool = False  # mlver.yaml says `signing: false` although something else requires signing
 
 
-def settings(root: Path, tree: Mapping[str, Any] | None = None, base: tuple[str, Mapping[str, Any]] | None = None,
+def settings(root: Path, tree: Config | None = None, base: tuple[str, Config] | None = None,
              require: bool = False, allowed_signers: str | None = None) -> Trust:
     """The signing settings; ``tree`` is mlver.yaml of the checkout, ``base``
     (branch, mlver.yaml there) that of the default branch."""
@@ -59,11 +59,11 @@ def settings(root: Path, tree: Mapping[str, Any] | None = None, base: tuple[str,
     setting = git.config_value(root, "mlver.requireSignatures")
     if setting is not None and setting.strip().lower() not in _FALSE:  # a typo requires signing: fail closed
         why.append("git config mlver.requireSignatures")
-    if tree and tree.get("signing") is True:
+    if tree and tree.signing is True:
         why.append(f"signing: true in {CONFIG}")
-    elif base and base[1].get("signing") is True:
+    elif base and base[1].signing is True:
         why.append(f"signing: true in {CONFIG} on {base[0]}")
-    tree_off = bool(why) and tree is not None and "signing" in tree and not tree.get("signing")
+    tree_off = bool(why) and tree is not None and tree.signing is False
     signers, source = allowed_signers, "--allowed-signers" if allowed_signers else None
     if not signers and os.environ.get(SIGNERS_ENV):
         signers, source = os.environ[SIGNERS_ENV], f"${SIGNERS_ENV}"
@@ -74,7 +74,7 @@ def settings(root: Path, tree: Mapping[str, Any] | None = None, base: tuple[str,
     return Trust(bool(why), tuple(why), signers, source, tree_off)
 
 
-def base_config(project: Project) -> tuple[str, Mapping[str, Any]] | None:
+def base_config(project: Project) -> tuple[str, Config] | None:
     """mlver.yaml on the default branch: what a branch under review cannot change."""
     branch = git.default_branch(project.root)
     content = git.read_blob(project.root, branch, CONFIG) if branch else None

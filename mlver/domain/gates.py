@@ -12,6 +12,7 @@
           in_remote: true           # artifact and data objects are in the default remote
           intact: true              # digest valid, code commit an ancestor of head
 
+mlver/domain/config.py parses the section (one schema for the whole file).
 The api gathers the facts (records, remote sizes, ancestry); these functions
 only compare them with the limits, so every verdict is a plain function of
 its inputs.
@@ -27,15 +28,14 @@ from mlver.errors import ConfigError
 from mlver.models import GateResult
 
 ALL = "*"
-_BOUNDS = ("min", "max", "max_drop", "max_rise")
-_KEYS = {"metrics", "max_drift", "in_remote", "intact"}
+BOUNDS = ("min", "max", "max_drop", "max_rise")
 _HINT = "fix review.gates in mlver.yaml (see the README's review section)"
 
 
 @dataclass(frozen=True)
 class MetricRule:
     metric: str
-    bound: str  # one of _BOUNDS
+    bound: str  # one of BOUNDS
     limit: float
     relative: bool = False  # max_drop/max_rise given as "2%": a share of the base value
 
@@ -73,59 +73,6 @@ class ReviewConfig:
             in_remote=own.in_remote or base.in_remote,
             intact=own.intact or base.intact,
         )
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{where} must be a number, not {value!r}", _HINT)
-    return float(value)
-
-
-def _rule(metric: str, bound: str, value: Any, where: str) -> MetricRule:
-    if bound in ("max_drop", "max_rise") and isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return MetricRule(metric, bound, _number(float(value.strip()[:-1]), where), relative=True)
-        except ValueError as exc:
-            raise ConfigError(f"{where} must be a number or a percentage like '2%', not {value!r}", _HINT) from exc
-    return MetricRule(metric, bound, _number(value, where))
-
-
-def _model_gates(name: str, raw: Any) -> ModelGates:
-    where = f"review.gates.{name}"
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where} must be a mapping", _HINT)
-    if unknown := sorted(set(map(str, raw)) - _KEYS):
-        raise ConfigError(f"{where} has unknown keys {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})", _HINT)
-    rules: list[MetricRule] = []
-    for metric, bounds in (raw.get("metrics") or {}).items():
-        at = f"{where}.metrics.{metric}"
-        if not isinstance(bounds, Mapping) or not bounds or not set(map(str, bounds)) <= set(_BOUNDS):
-            raise ConfigError(f"{at} must map some of {', '.join(_BOUNDS)} to numbers, e.g. {{min: 0.8}}", _HINT)
-        rules += [_rule(str(metric), str(b), v, f"{at}.{b}") for b, v in bounds.items()]
-    drift = raw.get("max_drift")
-    for key in ("in_remote", "intact"):
-        if not isinstance(raw.get(key, False), bool):
-            raise ConfigError(f"{where}.{key} must be true or false", _HINT)
-    return ModelGates(
-        metrics=tuple(rules),
-        max_drift=None if drift is None else _number(drift, f"{where}.max_drift"),
-        in_remote=bool(raw.get("in_remote", False)),
-        intact=bool(raw.get("intact", False)),
-    )
-
-
-def parse_review(raw: Any) -> ReviewConfig:
-    """The ``review`` section of mlver.yaml (None: defaults, no gates)."""
-    if raw is None:
-        return ReviewConfig()
-    if not isinstance(raw, Mapping):
-        raise ConfigError("'review' in mlver.yaml must be a mapping", _HINT)
-    threshold = raw.get("drift_threshold")
-    threshold = DEFAULT_THRESHOLD if threshold is None else _number(threshold, "review.drift_threshold")
-    gates = raw.get("gates") or {}
-    if not isinstance(gates, Mapping):
-        raise ConfigError("review.gates must map model names (or \"*\") to gates", _HINT)
-    return ReviewConfig(threshold, {str(k): _model_gates(str(k), v) for k, v in gates.items()})
 
 
 def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, set[str]], only: str | None = None) -> None:

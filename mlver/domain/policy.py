@@ -5,14 +5,14 @@ metric gates a version must meet to enter each.
       stages: [dev, staging, prod]      # a version must have held the one before
       gates:
         prod: {accuracy: {min: 0.9}, latency_ms: {max: 50}}
+
+Parsed with the rest of the file in mlver/domain/config.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from mlver.domain.tags import check_name
-from mlver.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -39,28 +39,6 @@ class Policy:
             return None
         i = self.stages.index(stage)
         return self.stages[i - 1] if i else None
-
-
-def parse_policy(raw: Any) -> Policy:
-    if raw is None:
-        return Policy()
-    if not isinstance(raw, Mapping):
-        raise ConfigError("'policy' in mlver.yaml must be a mapping", "see the README for the policy format")
-    stages = tuple(check_name(str(s), "stage") for s in raw.get("stages") or ())
-    gates: dict[str, tuple[Gate, ...]] = {}
-    for stage, rules in (raw.get("gates") or {}).items():
-        if stages and stage not in stages:
-            raise ConfigError(f"policy gates name stage {stage!r}, which is not in policy.stages", "fix mlver.yaml")
-        parsed = []
-        for metric, bounds in (rules or {}).items():
-            if not isinstance(bounds, Mapping) or not set(bounds) <= {"min", "max"} or not bounds:
-                raise ConfigError(f"gate {stage}.{metric} must be {{min: x}} and/or {{max: y}}", "fix mlver.yaml")
-            try:
-                parsed.append(Gate(str(metric), *(None if bounds.get(k) is None else float(bounds[k]) for k in ("min", "max"))))
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"gate {stage}.{metric} needs numbers", "fix mlver.yaml") from exc
-        gates[str(stage)] = tuple(parsed)
-    return Policy(stages, gates)
 
 
 @dataclass(frozen=True)

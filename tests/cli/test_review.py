@@ -168,7 +168,7 @@ def test_bad_input(pr: Project) -> None:
     set_base_review(pr, {"gates": {"nope": {"intact": True}}})
     assert "names model 'nope'" in pr.fails("review", "--base", "main").stderr
     set_base_review(pr, {"gates": {"churn": {"metrics": {"accuracy": {"minimum": 0.5}}}}})
-    assert "must map some of min, max, max_drop, max_rise" in pr.fails("review", "--base", "main").stderr
+    assert "review.gates.churn.metrics.accuracy.minimum is not a setting mlver knows" in pr.fails("review", "--base", "main").stderr
     set_base_review(pr, {"gates": {"churn": {"max_drift": "high"}}})
     assert "review.gates.churn.max_drift must be a number" in pr.fails("review", "--base", "main").stderr
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mlver.domain import audit, tags
 from mlver.domain.audit import Assignment, _out_of_order, policy_findings
-from mlver.domain.policy import parse_policy
+from mlver.domain.config import Config
 from mlver.domain.registry import Event
 
 
@@ -64,7 +64,7 @@ def test_release_order_and_tag_before_commit() -> None:
 
 
 def test_policy_replay() -> None:
-    policy = parse_policy({"stages": ["dev", "prod"], "gates": {"prod": {"acc": {"min": 0.9}}}})
+    policy = Config.from_doc({"policy": {"stages": ["dev", "prod"], "gates": {"prod": {"acc": {"min": 0.9}}}}}).policy
 
     def assign(tag: str, stage: str, version: str, acc: float | None = 0.95, forced: bool = False,
                rollback: bool = False) -> Assignment:
@@ -87,4 +87,4 @@ def test_policy_replay() -> None:
     assert "(skipped dev)" in found["m#prod#3"]
     assert "(gate acc 0.5 < min 0.9)" in found["m#prod#5"]
     assert "(skipped dev)" in found["m#prod#8"] and "stage qa is not in the policy" in found["m#qa#10"]
-    assert policy_findings(lambda _: parse_policy(None), history) == []
+    assert policy_findings(lambda _: Config().policy, history) == []

@@ -1,36 +1,15 @@
-"""Review gates: parsing mlver.yaml's review section and the verdicts, as pure functions."""
+"""Review gates: the verdicts, as pure functions (parsing is tests/domain/test_config.py's)."""
 from __future__ import annotations
 
 import pytest
 
 from mlver.domain import gates as g
+from mlver.domain.config import Config
 from mlver.errors import ConfigError
 
 
-def test_parse_and_merge_with_defaults() -> None:
-    config = g.parse_review({"drift_threshold": 0.1, "gates": {
-        "*": {"intact": True, "metrics": {"accuracy": {"min": 0.5}, "loss": {"max_rise": "5%"}}},
-        "churn": {"metrics": {"accuracy": {"min": 0.8, "max_drop": 0.01}}, "max_drift": 0.25}}})
-    assert config.drift_threshold == 0.1
-    churn = config.for_model("churn")
-    assert churn.intact and churn.max_drift == 0.25 and not churn.in_remote
-    assert [(r.metric, r.bound, r.limit, r.relative) for r in churn.metrics] == [
-        ("loss", "max_rise", 5.0, True), ("accuracy", "min", 0.8, False), ("accuracy", "max_drop", 0.01, False)]
-    assert config.for_model("other").metrics[0].limit == 0.5
-    assert g.parse_review(None).gates == {} and g.parse_review(None).drift_threshold == 0.2
-
-
-@pytest.mark.parametrize("raw, message", [
-    ([], "'review' in mlver.yaml must be a mapping"),
-    ({"drift_threshold": "x"}, "review.drift_threshold must be a number"),
-    ({"gates": {"m": {"metric": {}}}}, "unknown keys metric"),
-    ({"gates": {"m": {"metrics": {"acc": {"min": True}}}}}, "review.gates.m.metrics.acc.min must be a number"),
-    ({"gates": {"m": {"metrics": {"acc": {"max_drop": "lots%"}}}}}, "or a percentage like '2%'"),
-    ({"gates": {"m": {"intact": "yes"}}}, "review.gates.m.intact must be true or false"),
-])
-def test_bad_config(raw: object, message: str) -> None:
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        g.parse_review(raw)
+def _review(raw: object) -> g.ReviewConfig:
+    return Config.from_doc({"review": raw}).review
 
 
 def test_metric_verdicts() -> None:
@@ -46,12 +25,12 @@ def test_metric_verdicts() -> None:
 
 
 def test_names_are_checked() -> None:
-    config = g.parse_review({"gates": {"churn": {"metrics": {"acc": {"min": 0.5}}}}})
+    config = _review({"gates": {"churn": {"metrics": {"acc": {"min": 0.5}}}}})
     with pytest.raises(ConfigError, match="names 'acc', which churn does not record"):
         g.check_names(config, {"churn"}, {"churn": {"accuracy"}})
     with pytest.raises(ConfigError, match="names model 'churn'"):
         g.check_names(config, {"fraud"}, {"fraud": set()})
-    star = g.parse_review({"gates": {"*": {"metrics": {"f1": {"min": 0.5}}}}})
+    star = _review({"gates": {"*": {"metrics": {"f1": {"min": 0.5}}}}})
     g.check_names(star, {"a", "b"}, {"a": {"f1"}, "b": {"auc"}})  # one model has it: fine
     with pytest.raises(ConfigError, match="which no model records"):
         g.check_names(star, {"a"}, {"a": {"auc"}})
