@@ -1,4 +1,4 @@
-"""Review gates: the verdicts, as pure functions (parsing is tests/domain/test_config.py's)."""
+"""Review gates: the verdicts, as pure functions (parsing is tests/domain/test_config_schema.py's)."""
 from __future__ import annotations
 
 import pytest
