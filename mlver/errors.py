@@ -318,8 +318,50 @@ class GitError(MlverError):
     pass
 
 
+class IndexLocked(GitError):
+    """Another git process holds the index: writing around it would let the
+    user's next `git commit` undo ours."""
+
+    def __init__(self, lock: str) -> None:
+        super().__init__(
+            f"another git process is using the index ({lock} exists); nothing was changed",
+            f"wait for it (an IDE or another terminal) and run again; if no git is running, remove {lock}",
+        )
+
+
+class TagExists(GitError):
+    """A tag mlver was about to write appeared first (a race with another process)."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(
+            f"tag {tag} was written by someone else first; nothing was changed",
+            f"run the command again: it reads the registry anew (a lightweight tag is not in the registry: "
+            f"`git tag -d {tag}`)",
+        )
+
+
+class RegistryBusy(GitError):
+    def __init__(self, lock: str) -> None:
+        super().__init__(
+            "another mlver registry write (release, promote, rollback, deprecate) is running in this clone",
+            f"wait for it to finish and run again (the lock is {lock}; it is free once that process ends)",
+        )
+
+
 class DvcError(MlverError):
     pass
+
+
+class DvcLockCorrupt(DvcError):
+    """DVC's `.dvc/tmp/rwlock` is unreadable (a DVC command was killed while
+    writing it) and a live process may still depend on it."""
+
+    def __init__(self, lock: str, pids: list[int]) -> None:
+        who = ", ".join(str(p) for p in pids)
+        super().__init__(
+            f"DVC's lock file {lock} is corrupt (a dvc or mlver command was killed while writing it)",
+            f"once process {who} has finished, remove {lock} and run again",
+        )
 
 
 class RemoteError(MlverError):

@@ -10,11 +10,12 @@ import os
 import re
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from mlver.errors import GitError, NotARepository
+from mlver.errors import GitError, IndexLocked, NotARepository, RegistryBusy, TagExists
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -49,6 +50,8 @@ def run(
         text = proc.stderr.decode(errors="replace")
         detail = text.strip().splitlines()
         hint = "see `git status`; run with --traceback for details"
+        if "index.lock" in text and "File exists" in text:
+            raise IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
         if "tell me who you are" in text or "empty ident" in text:
             hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
         raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}", hint)
@@ -135,12 +138,110 @@ def user(root: Path) -> tuple[str, str]:
     return found["user.name"], found["user.email"]
 
 
+_LOCK_MARK = "mlver-index-lock"
+_LOCK_WAIT_S = 1.0  # an IDE's `git status` holds the lock for milliseconds: wait that out, not a real git
+
+
+def _index_path(root: Path) -> Path:
+    return Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
+
+
+def _take_index_lock(index: Path) -> Path:
+    """``index.lock`` by git's own protocol (create-exclusive), so no git
+    process writes the index while we do. Its content marks it as ours: one
+    left by a killed mlver whose process is gone is taken over; any other
+    holder is an IndexLocked error."""
+    import time
+
+    lock = index.with_name(index.name + ".lock")
+    mark = f"{_LOCK_MARK} {_host()} {os.getpid()}\n"
+    deadline = time.monotonic() + _LOCK_WAIT_S
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _stale_mlver_lock(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            if time.monotonic() > deadline:
+                raise IndexLocked(os.path.relpath(lock, index.parent.parent)) from None
+            time.sleep(0.05)
+            continue
+        with os.fdopen(fd, "w") as out:
+            out.write(mark)
+        return lock
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _stale_mlver_lock(lock: Path) -> bool:
+    try:
+        fields = lock.read_text(errors="replace").split()
+    except OSError:
+        return False
+    if len(fields) != 3 or fields[0] != _LOCK_MARK or fields[1] != _host() or not fields[2].isdigit():
+        return False
+    try:
+        os.kill(int(fields[2]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def check_index_free(root: Path) -> None:
+    """Refuse early, before anything is written, when another git holds the index."""
+    index = _index_path(root)
+    lock = index.with_name(index.name + ".lock")
+    if lock.exists() and not _stale_mlver_lock(lock):
+        raise IndexLocked(os.path.relpath(lock, root))
+
+
+def _locked_index_update(root: Path, rev: str, paths: Sequence[str], index: Path) -> Path:
+    """A copy of the real index with ``paths`` as they are at ``rev``, written
+    beside it (same filesystem: it replaces the index by one rename)."""
+    staged = _index_copy(index)
+    run(root, "reset", "-q", rev, "--", *paths, env={"GIT_INDEX_FILE": str(staged)})
+    return staged
+
+
+def _index_copy(index: Path) -> Path:
+    import shutil
+
+    staged = index.with_name(f"{index.name}.mlver-{os.getpid()}")
+    if index.exists():
+        shutil.copyfile(index, staged)
+    return staged
+
+
+def _sweep_index_copies(index: Path) -> None:
+    """Copies of the index left by a killed mlver (pid gone)."""
+    for left in index.parent.glob(f"{index.name}.mlver-*"):
+        pid = left.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                left.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+
 def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
     """Commit exactly ``paths`` (as they are in the work tree) on top of HEAD.
 
-    Uses a throw-away index so whatever the user has staged stays staged and
-    out of this commit, and moves HEAD with a compare-and-swap so a racing
-    commit cannot be lost. Returns the new commit.
+    The tree is built in a throw-away index, so whatever the user has staged
+    stays staged and out of this commit. Then, holding git's ``index.lock``
+    the whole time, the branch moves by compare-and-swap (a racing commit is
+    never lost) and the real index takes the new entries of ``paths`` by one
+    rename: the user's next `git commit` keeps the record instead of
+    reverting it. A held lock is an IndexLocked error before the branch moves.
+    Returns the new commit.
     """
     parent = head(root)
     with tempfile.TemporaryDirectory(prefix="mlver-index-") as tmp:
@@ -159,27 +260,50 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
         commit_args[2:2] = ["-p", parent]
     commit = run(root, *commit_args).strip()
     ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
-    run(root, "update-ref", "-m", f"commit: {message.splitlines()[0]}", ref, commit, parent or "0" * 40)
-    # Bring the real index in line for these paths only.
-    run(root, "reset", "-q", "--", *paths, check=False)
+    _move_ref(root, ref, commit, parent, paths, f"commit: {message.splitlines()[0]}")
     return commit
+
+
+def _move_ref(root: Path, ref: str, new: str | None, old: str | None, paths: Sequence[str], reason: str) -> None:
+    """``ref`` from ``old`` to ``new`` (None: delete it) by compare-and-swap, and
+    the real index's entries of ``paths`` to match, under git's index lock."""
+    index = _index_path(root)
+    lock = _take_index_lock(index)
+    staged: Path | None = None
+    try:
+        _sweep_index_copies(index)
+        if new is not None:
+            staged = _locked_index_update(root, new, paths, index)
+            run(root, "update-ref", "-m", reason, ref, new, old or "0" * 40)
+        else:
+            staged = _index_copy(index)
+            run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, env={"GIT_INDEX_FILE": str(staged)})
+            run(root, "update-ref", "-d", ref, *([old] if old else []))
+        os.replace(staged, index)
+        staged = None
+    finally:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        lock.unlink(missing_ok=True)
 
 
 def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None:
     """Undo a commit of ours: HEAD back to ``previous``, index entries of ``paths`` too."""
-    if head(root) == previous:
+    current = head(root)
+    if current == previous:
         return
     ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
-    if previous:
-        run(root, "update-ref", ref, previous, check=False)
-        run(root, "reset", "-q", "--", *paths, check=False)
-    else:
-        run(root, "update-ref", "-d", ref, check=False)
-        run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, check=False)
+    _move_ref(root, ref, previous, current, paths, "mlver: undo an interrupted record")
 
 
 def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = False) -> None:
-    run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
+    """An annotated (or signed) tag; TagExists when another process wrote that name first."""
+    try:
+        run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
+    except GitError:
+        if tag_exists(root, name):
+            raise TagExists(name) from None
+        raise
 
 
 def delete_tag(root: Path, name: str) -> None:
@@ -389,6 +513,46 @@ def is_shallow(root: Path) -> bool:
 def private_path(root: Path, name: str) -> Path:
     """A file inside this clone's .git (never part of the tree, never pushed)."""
     return Path(root) / run(root, "rev-parse", "--git-path", name).strip()
+
+
+@contextmanager
+def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
+    """One registry write at a time in this clone: each reads the tags, decides
+    (the next version, the next counter) and tags under it, so two racing
+    releases cannot both pick one commit or one version. An OS lock
+    (flock): a killed holder releases it with its last breath."""
+    import time
+
+    path = private_path(root, "mlver/registry.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while not _try_lock(fd):
+            if time.monotonic() > deadline:
+                raise RegistryBusy(os.path.relpath(path, root))
+            time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:

@@ -258,6 +258,7 @@ def write_record(
     root = project.root
     if not (root / spec.path).exists():
         raise ArtifactMissing(spec.path)
+    git.check_index_free(root)  # before anything is written; commit_paths takes the lock itself
     if not spec.stage and git.tracked(root, spec.path):
         raise ConfigError(
             f"model file {spec.path} is tracked by git, so DVC cannot track it",

@@ -28,6 +28,11 @@ _BEFORE_FIRST = Version(0, 0, 0)
 def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD", repo: PathLike = None) -> ReleaseResult:
     """Tag the record of ``name`` at ``rev`` as a new version (GTO format)."""
     project = Project.find(repo)
+    with git.registry_lock(project.root):  # a racing release reads the registry after this one's tag
+        return _release(project, name, bump, version, rev)
+
+
+def _release(project: Project, name: str, bump: str | None, version: str | None, rev: str) -> ReleaseResult:
     check_artifact(name)
     if bump and version:
         raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")

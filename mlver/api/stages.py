@@ -59,6 +59,11 @@ def _ever_held(state: ModelState, version: str, stage: str) -> bool:
 def promote(ref: str, stage: str, force: bool = False, repo: PathLike = None) -> RegistryWrite:
     """Assign ``stage`` to a version, checking the policy's order and gates."""
     project = Project.find(repo)
+    with git.registry_lock(project.root):
+        return _promote(project, ref, stage, force)
+
+
+def _promote(project: Project, ref: str, stage: str, force: bool) -> RegistryWrite:
     parsed = parse_ref(ref)
     check_name(stage, "stage")
     registry = load_registry(project, parsed.model, detail=True)
@@ -138,6 +143,11 @@ def holders(state: ModelState, stage: str) -> list[str]:
 def rollback(name: str, stage: str, repo: PathLike = None) -> RegistryWrite:
     """Give ``stage`` back to the version that held it before, as a new event."""
     project = Project.find(repo)
+    with git.registry_lock(project.root):
+        return _rollback(project, name, stage)
+
+
+def _rollback(project: Project, name: str, stage: str) -> RegistryWrite:
     check_artifact(name)
     check_name(stage, "stage")
     state = load_registry(project, name, detail=True).model(name)
@@ -167,6 +177,11 @@ def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
     """``NAME@vX.Y.Z``: deregister a version; ``NAME#stage``: un-assign the
     stage; ``NAME``: deprecate the whole model. GTO's formats for each."""
     project = Project.find(repo)
+    with git.registry_lock(project.root):
+        return _deprecate(project, ref)
+
+
+def _deprecate(project: Project, ref: str) -> RegistryWrite:
     parsed = parse_ref(ref)
     state = load_registry(project, parsed.model).model(parsed.model)
     if state is None:

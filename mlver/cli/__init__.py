@@ -88,8 +88,20 @@ _register()
 
 
 def main() -> None:
+    # Not standalone: click would turn a Ctrl-C while it parses into
+    # `Aborted!` and exit 1; here it is exit 130 like any other interruption.
+    from mlver.__main__ import interrupted
+
     try:
-        cli.main(prog_name="mlver")
-    except KeyboardInterrupt:  # raised while click itself was parsing
-        sys.stderr.write("error: interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
+        code = cli.main(prog_name="mlver", standalone_mode=False)
+    except KeyboardInterrupt:
+        interrupted()
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            interrupted()
+        sys.stderr.write("Aborted!\n")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
