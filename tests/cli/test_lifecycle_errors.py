@@ -36,7 +36,7 @@ def test_missing_output_folders(trained: Project) -> None:
 
 def test_a_closed_pipe_exits_quietly(trained: Project) -> None:
     """`mlver ls --json | head -c 10`: the reader is gone before mlver writes."""
-    proc = subprocess.Popen([sys.executable, "-m", "mlver", "ls", "--json"], cwd=project.root,
+    proc = subprocess.Popen([sys.executable, "-m", "mlver", "ls", "--json"], cwd=trained.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     err = proc.stderr.read().decode()
