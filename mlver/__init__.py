@@ -50,6 +50,7 @@ _VERBS = {
     "remote_list": "mlver.api.remotes",
     "remote_check": "mlver.api.remotes",
     "url": "mlver.api.remotes",
+    "gc": "mlver.api.collection",
 }
 _MODULES = ("sklearn", "models", "errors")
 
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.audit import verify
     from mlver.api.cards import card
+    from mlver.api.collection import gc
     from mlver.api.reproduction import reproduce
     from mlver.api.registry import log, ls, release, show
     from mlver.api.setup import data_add, init, model_add

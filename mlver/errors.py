@@ -628,3 +628,25 @@ class NameTooLong(InvalidName):
             f"invalid {kind} name {name[:40]!r}...: it has {len(name)} characters, at most {limit} are allowed",
             f"pick a shorter name (e.g. `{name[:20].rstrip('-')}`)",
         )
+
+
+class ManifestInvalid(UntrustedInput):
+    """A gc manifest in a remote that is not what ``mlver push`` writes: gc
+    cannot tell which objects it protects, so it deletes nothing there."""
+
+    def __init__(self, where: str, why: str) -> None:
+        self.what, self.value, self.where = "manifest", None, where
+        MlverError.__init__(
+            self,
+            f"{where} is refused: {why}; gc deletes nothing from this remote while it is there",
+            "inspect it; if no project's `mlver push` wrote it, delete it, then run gc again",
+        )
+
+
+class GcRefused(StorageError):
+    """gc cannot tell safely what a store's objects belong to (a cache or a
+    remote other projects use without manifests)."""
+
+    def __init__(self, where: str, why: str, hint: str) -> None:
+        self.where = where
+        super().__init__(f"gc leaves {where} alone: {why}", hint)

@@ -228,7 +228,7 @@ def project(template: Path, isolate: Path) -> Project:
     root = isolate / "project"
     shutil.copytree(template, root, symlinks=True)
     # Each test gets its own storage: the remote lives in this test's XDG dir.
-    storage = Path(os.environ["XDG_DATA_HOME"]) / "mlver" / "storage"
+    storage = Path(os.environ["XDG_DATA_HOME"]) / "mlver" / "projects" / "project"
     storage.mkdir(parents=True)
     (root / ".dvc" / "config.local").write_text(
         f"[core]\n    remote = mlver-local\n['remote \"mlver-local\"']\n    url = {storage}\n"

@@ -279,6 +279,57 @@ class S3Store:
             raise self._fail(exc, f"delete {md5}") from exc
         self._sizes.pop(md5, None)
 
+    def objects(self) -> dict[str, tuple[int, float]]:
+        """Every object in the bucket -> (size, last modified); other keys are left out."""
+        from mlver.domain.validate import MD5
+
+        root, found = self._root(), {}
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root):
+                for item in page.get("Contents", ()):
+                    rel = item["Key"][len(root):]
+                    name = rel[:2] + rel[3:]
+                    if rel[2:3] == "/" and MD5.fullmatch(name):
+                        found[name] = (item["Size"], item["LastModified"].timestamp())
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
+        return found
+
+    # mlver's own small files beside the objects (gc manifests), outside files/md5 so DVC leaves them be.
+
+    def _meta(self, relpath: str) -> str:
+        from mlver.adapters.storage import check_meta_path
+
+        return (f"{self.prefix}/" if self.prefix else "") + check_meta_path(relpath)
+
+    def meta_names(self, folder: str) -> list[str]:
+        root = self._meta(folder) + "/"
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/")
+            return sorted(item["Key"][len(root):] for page in pages for item in page.get("Contents", ()))
+        except Exception as exc:
+            raise self._fail(exc, f"list {folder}") from exc
+
+    def meta_read(self, relpath: str, limit: int) -> bytes | None:
+        """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._meta(relpath))["Body"]
+            return body.read(limit + 1)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self._fail(exc, f"read {relpath}") from exc
+        except Exception as exc:
+            raise self._fail(exc, f"read {relpath}") from exc
+
+    def meta_write(self, relpath: str, data: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._meta(relpath), Body=data)
+        except Exception as exc:
+            raise self._fail(exc, f"write {relpath}") from exc
+
     def md5_of(self, md5: str) -> str | None:
         """The md5 of the object's content as stored (a deep check), None when absent."""
         if not self.has(md5):

@@ -13,8 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from mlver.adapters.atomic import default_mode, temp_beside
+from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.dvc import object_relpath
+from mlver.domain.validate import MD5, check_relpath
 from mlver.errors import RemoteError, StorageError
 
 CHUNK = 1024 * 1024
@@ -49,6 +50,13 @@ def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
             pass
         raise
     return digest.hexdigest()
+
+
+def check_meta_path(relpath: str) -> str:
+    """A path under the store's ``mlver/`` folder, never one of DVC's."""
+    if not relpath.startswith("mlver/") and relpath != "mlver":
+        raise ValueError(f"not an mlver path: {relpath!r}")
+    return check_relpath(relpath, "a path in a remote")
 
 
 def _object_md5(md5: str) -> str:
@@ -118,6 +126,47 @@ class LocalStore:
 
     def remove(self, md5: str) -> None:
         self.path(md5).unlink(missing_ok=True)
+
+    def objects(self) -> dict[str, tuple[int, float]]:
+        """Every object stored -> (size, mtime); anything else (a temporary file) is left out."""
+        found: dict[str, tuple[int, float]] = {}
+        try:
+            prefixes = list(os.scandir(self.objects_dir))
+        except (FileNotFoundError, NotADirectoryError):
+            return found
+        for prefix in prefixes:
+            if len(prefix.name) != 2 or not prefix.is_dir(follow_symlinks=False):
+                continue
+            with os.scandir(prefix.path) as entries:
+                for entry in entries:
+                    name = prefix.name + entry.name
+                    if MD5.fullmatch(name) and entry.is_file(follow_symlinks=False):
+                        info = entry.stat(follow_symlinks=False)
+                        found[name] = (info.st_size, info.st_mtime)
+        return found
+
+    # mlver's own small files beside the objects (gc manifests), outside files/md5 so DVC leaves them be.
+
+    def _meta(self, relpath: str) -> Path:
+        return self.objects_dir.parent.parent / check_meta_path(relpath)
+
+    def meta_names(self, folder: str) -> list[str]:
+        try:
+            return sorted(e.name for e in os.scandir(self._meta(folder)) if e.is_file(follow_symlinks=False)
+                          and not e.name.startswith("."))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def meta_read(self, relpath: str, limit: int) -> bytes | None:
+        """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
+        try:
+            with open(self._meta(relpath), "rb") as fh:
+                return fh.read(limit + 1)
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def meta_write(self, relpath: str, data: bytes) -> None:
+        write_bytes(self._meta(relpath), data)
 
 
 def readonly(path: Path) -> None:

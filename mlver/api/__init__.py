@@ -17,7 +17,7 @@ _VERBS = {
     "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
     "review": "reviews", "ci": "reviews", "drift": "monitoring",
-    "status": "pending",
+    "status": "pending", "gc": "collection",
     "remote_add": "remotes", "remote_list": "remotes", "remote_check": "remotes", "url": "remotes",
 }
 __all__ = sorted(_VERBS)

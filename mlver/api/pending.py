@@ -330,7 +330,10 @@ def status(offline: bool = False, repo: PathLike = None) -> StatusResult:
         for path in dvc.changed(root, sorted(folders)):
             for name in folders.get(path, []):
                 checks[name].modified_data(path)
-    notes: list[str] = []
+    from mlver.api.setup import shared_storage_note
+
+    shared = shared_storage_note(root)
+    notes: list[str] = [shared] if shared else []
     git_remote = remote = None
     if offline:
         notes.append("offline: the git remote's tags and the storage remote were not checked")

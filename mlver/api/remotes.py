@@ -79,7 +79,11 @@ def remote_check(name: str | None = None, repo: PathLike = None) -> RemoteCheck:
     else:
         store.check_writable()  # a directory: creating and deleting a probe file proves it
         can = ["list", "write", "read"]
-    return RemoteCheck(name, remotes[name].url, tuple(can), remotes[name].options.get("endpointurl"))
+    from mlver.api.setup import is_legacy_shared, shared_storage_note
+
+    note = shared_storage_note(project.root) if is_legacy_shared(remotes[name].url, project.root / ".dvc") else None
+    return RemoteCheck(name, remotes[name].url, tuple(can), remotes[name].options.get("endpointurl"),
+                       (note,) if note else ())
 
 
 def parse_expiry(text: str) -> int:

@@ -21,15 +21,58 @@ _CONFIG_HEADER = """\
 """
 
 
-def default_storage_dir() -> Path:
-    """Per-user storage shared by all projects: objects are content addressed."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "mlver" / "storage"
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"))
 
 
-def init(path: Path | None = None, remote: str | None = None) -> InitResult:
-    """Make ``path`` (default: cwd) an mlver project; safe to run twice."""
+def legacy_storage_dir() -> Path:
+    """The one folder earlier mlver versions gave every project of a user: a
+    `dvc gc -c` in any of them deleted the others' objects."""
+    return _data_home() / "mlver" / "storage"
+
+
+def project_storage_dir(root: Path) -> Path:
+    """A new default storage folder that belongs to the project at ``root`` alone."""
+    import re
+    import secrets
+
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", root.name).strip("-.")[:40] or "project"
+    return _data_home() / "mlver" / "projects" / f"{slug}-{secrets.token_hex(4)}"
+
+
+def is_legacy_shared(url: str, base: Path | None = None) -> bool:
+    """Whether a remote's URL (relative ones start at ``base``) is the old shared folder."""
+    if "://" in url and not url.startswith("file://"):
+        return False
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path.resolve() == legacy_storage_dir().resolve()
+
+
+def shared_storage_note(root: Path) -> str | None:
+    """What to tell a project whose default remote is the old shared folder
+    (read from the config files themselves: no dvc import, status stays cheap)."""
+    name = dvc.default_remote_name(root)
+    for level in ("config.local", "config"):
+        path = root / ".dvc" / level
+        found = dvc.remotes_in_text(path.read_text())[0] if name and path.is_file() else {}
+        if name in found:
+            if not is_legacy_shared(found[name].url, root / ".dvc"):
+                return None
+            return (f"the default remote {name} ({found[name].url}) is the folder earlier mlver versions "
+                    "shared between all your projects: `dvc gc -c` in any of them deletes the others' objects; "
+                    "give this project its own with `mlver init --own-storage`")
+    return None
+
+
+def init(path: Path | None = None, remote: str | None = None, own_storage: bool = False) -> InitResult:
+    """Make ``path`` (default: cwd) an mlver project; safe to run twice.
+    ``own_storage``: move a project off the old shared storage folder."""
     cwd = (path or Path.cwd()).resolve()
+    if remote and own_storage:
+        raise ConfigError("--own-storage makes a new local folder the default remote, --remote names one",
+                          "pass only one of them")
     if remote:
         from mlver.api.remotes import refuse_credentials
 
@@ -60,17 +103,45 @@ def init(path: Path | None = None, remote: str | None = None) -> InitResult:
         shared = "://" in remote  # a team remote belongs in the tracked config
         dvc.set_remote(root, "storage" if shared else DEFAULT_REMOTE, url, "repo" if shared else "local", True)
         name = "storage" if shared else DEFAULT_REMOTE
+    elif default and own_storage:
+        name, url = default, _move_to_own_storage(root, default, remotes)
     elif default:
         name, url = default, remotes[default].url if default in remotes else ""
     else:
-        url = str(default_storage_dir())
+        url = str(project_storage_dir(root))
         Path(url).mkdir(parents=True, exist_ok=True)
         # Machine-specific, so it lives in config.local, which DVC git-ignores.
         dvc.set_remote(root, DEFAULT_REMOTE, url, "local", True)
         name = DEFAULT_REMOTE
     to_stage = [p for p in (CONFIG, ".dvc/config", ".dvc/.gitignore", ".dvcignore") if (root / p).exists()]
     git.run(root, "add", "--", *to_stage)
-    return InitResult(str(root), created_git, created_dvc, name, url)
+    note = shared_storage_note(root)
+    return InitResult(str(root), created_git, created_dvc, name, url, (note,) if note else ())
+
+
+def _move_to_own_storage(root: Path, name: str, remotes: dict[str, dvc.Remote]) -> str:
+    """Copy every object gc would keep from the shared folder (or the cache)
+    into a new folder of this project's own and make it the default remote;
+    the shared folder keeps its objects (other projects may need them)."""
+    from mlver.adapters.storage import LocalStore
+    from mlver.api.collection import keep_set
+    from mlver.api.storage import _cache, store_for
+
+    url = remotes[name].url if name in remotes else ""
+    if not is_legacy_shared(url, root / ".dvc"):
+        return url  # already its own, or a team remote: nothing to move
+    project = Project.find(root)
+    old = store_for(remotes[name], root / ".dvc")
+    cache = _cache(project)
+    target = project_storage_dir(root)
+    new = LocalStore(target / "files" / "md5", f"{name} ({target})")
+    new.check_writable()
+    for md5 in sorted(keep_set(project, [cache, old]), key=lambda m: m.endswith(".dir")):
+        source = next((s for s in (cache, old) if s.has(md5)), None)
+        if source is not None:
+            new.put(source.path(md5), md5)
+    dvc.set_remote(root, name, str(target), "local", True)
+    return str(target)
 
 
 def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:

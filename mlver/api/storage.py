@@ -166,6 +166,10 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     for label, record in _records_to_push(project, refs or []):
         for obj in _expand_dirs(_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
+    from mlver.api.collection import publish_manifest
+
+    # Claimed before sent: another project's gc never takes what this push needs.
+    publish_manifest(project, store, set(objects))
     there = store.existing(objects)
     todo, present, missing = [], 0, []
     for obj in objects.values():

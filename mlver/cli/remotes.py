@@ -62,9 +62,12 @@ def remote_check(name: str | None, as_json: bool) -> None:
     Example: mlver remote check storage
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import render, warn
 
-    render(api.remote_check(name), as_json)
+    result = api.remote_check(name)
+    render(result, as_json)
+    for note in result.notes:
+        warn(note)
 
 
 @click.command()

@@ -324,6 +324,21 @@ def _transfer(r: m.TransferResult) -> str:
             f"{r.present} already there, {r.objects} referenced")
 
 
+def _gc(r: m.GcResult) -> str:
+    verb = "would free" if r.dry_run else "freed"
+    lines = [f"kept what {len(r.kept_refs)} references name (releases, stages ever held, branch heads)"]
+    for s in r.stores:
+        lines.append(f"{s.name} ({s.url}): {verb} {s.freed_objects} of {s.objects} objects, {_size(s.freed_bytes)}")
+        for f in s.freed:
+            lines.append(f"  {f.model or '(no record)'}: {f.objects} objects, {_size(f.bytes)}")
+        kept = [f"{s.kept} kept"] + ([f"{s.protected} named by other projects' manifests"] if s.protected else []) \
+            + ([f"{s.young} written within --min-age"] if s.young else [])
+        lines.append(f"  {', '.join(kept)}")
+    if r.dry_run and any(s.freed_objects for s in r.stores):
+        lines.append("dry run: nothing was deleted; run again with --force to delete")
+    return "\n".join(lines)
+
+
 def _pull(r: m.PullResult) -> str:
     what = f"{r.model}@{r.version}" if r.version else r.ref
     source = f"no mlver record: hash derived from commit {r.commit[:12]}" if r.derived else f"record at {r.commit[:12]}"
@@ -417,6 +432,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "Shown": _shown,
     "TransferResult": _transfer,
     "PullResult": _pull,
+    "GcResult": _gc,
     "RemoteInfo": _remote,
     "RemoteCheck": _remote_check,
     "PresignedUrl": _presigned,

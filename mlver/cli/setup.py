@@ -8,21 +8,27 @@ from mlver.cli.options import output_options
 
 @click.command()
 @click.option("--remote", metavar="URL", help="Default remote (a directory, or s3://bucket/prefix). "
-              "Default: a per-user directory under $XDG_DATA_HOME/mlver/storage.")
+              "Default: a folder of this project's own under $XDG_DATA_HOME/mlver/projects.")
+@click.option("--own-storage", is_flag=True,
+              help="Move a project off the storage folder older mlver shared between projects: copies the "
+                   "objects gc keeps into a folder of its own and makes that the default remote.")
 @output_options
-def init(remote: str | None, as_json: bool) -> None:
+def init(remote: str | None, own_storage: bool, as_json: bool) -> None:
     """Make this folder an mlver project.
 
     Runs `git init` and `dvc init` where missing, writes mlver.yaml, and sets
-    up a default local remote in .dvc/config.local (per machine, untracked).
-    Safe to run twice.
+    up a default local remote in .dvc/config.local (per machine, untracked),
+    a folder that belongs to this project alone. Safe to run twice.
 
     Example: mlver init
     """
     from mlver import api
-    from mlver.cli.render import render
+    from mlver.cli.render import render, warn
 
-    render(api.init(remote=remote), as_json)
+    result = api.init(remote=remote, own_storage=own_storage)
+    render(result, as_json)
+    for note in result.notes:
+        warn(note)
 
 
 @click.group()

@@ -72,4 +72,47 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url
              f"go back with {result.back}")
 
 
-COMMANDS = [push, pull]
+def _age(text: str) -> int:
+    from mlver.errors import ConfigError
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
+    if not number.isdigit():
+        raise ConfigError(f"cannot read the age {text!r}", "use e.g. 0, 30m, 24h or 7d")
+    return int(number) * units[unit]
+
+
+@click.command()
+@click.option("--cloud", is_flag=True, help="Also collect the default remote (with -r: that remote).")
+@click.option("-r", "--remote", help="The remote to collect (implies --cloud).")
+@click.option("--keep-last", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Also keep each model's last N records on every branch, released or not.")
+@click.option("--min-age", default="24h", show_default=True, metavar="AGE",
+              help="Keep objects written less than AGE ago (0, 30m, 24h, 7d): a push under way is not yet in git.")
+@click.option("-f", "--force", is_flag=True, help="Delete; without it gc only says what it would free.")
+@output_options
+def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: bool, as_json: bool) -> None:
+    """Free storage: objects no release, stage or branch needs (dry run by default).
+
+    Kept: every object of any release, of any version a stage ever held
+    (rollback targets), of the records at every local and remote-tracking
+    branch head, the DVC-tracked files (.dvc, dvc.lock) at those heads and
+    in the workspace, and with --keep-last N each model's last N records.
+    In a remote, objects another project's manifest names (each
+    `mlver push` writes one) are never deleted. Says per model what it
+    frees; --force deletes.
+
+    \b
+    Example: mlver gc --cloud            # what it would free
+             mlver gc --cloud --force    # free it
+    """
+    from mlver import api
+    from mlver.cli.render import render, warn
+
+    result = api.gc(cloud=cloud, keep_last=keep_last, force=force, remote=remote, min_age=_age(min_age))
+    render(result, as_json)
+    for note in result.notes:
+        warn(note)
+
+
+COMMANDS = [push, pull, gc]

@@ -36,6 +36,9 @@ _WHERE = {
     "RemoteInfo": "transfer",
     "RemoteCheck": "transfer",
     "PresignedUrl": "transfer",
+    "GcFreed": "transfer",
+    "GcStore": "transfer",
+    "GcResult": "transfer",
     "Pending": "governance",
     "ModelStatus": "governance",
     "StatusResult": "governance",
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from mlver.models.registry import Record, ModelSummary, LogEvent, Shown, ReleaseResult
     from mlver.models.setup import InitResult, DataAddResult, ModelAddResult, RecordResult
     from mlver.models.transfer import TransferResult, PulledFile, PullResult, RemoteInfo, RemoteCheck, PresignedUrl
+    from mlver.models.transfer import GcFreed, GcStore, GcResult
     from mlver.models.governance import RegistryWrite, Finding, VerifyResult, ReproduceResult, Card, Pending, ModelStatus, StatusResult
     from mlver.models.review import ModelDiff, GateResult, ReviewResult, DriftResult, CiWorkflow
 

@@ -12,6 +12,7 @@ class InitResult:
     created_dvc: bool
     remote_name: str
     remote_url: str
+    notes: tuple[str, ...] = ()  # e.g. the default remote is the folder older mlver shared between projects
 
 
 @dataclass(frozen=True)

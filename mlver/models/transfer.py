@@ -53,6 +53,7 @@ class RemoteCheck:
     url: str
     can: tuple[str, ...]  # what the check proved: "list", "write", "read"
     endpoint_url: str | None = None
+    notes: tuple[str, ...] = ()  # e.g. the remote is the folder older mlver shared between projects
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,36 @@ class PresignedUrl:
     url: str
     expires_in: int  # seconds
     expires_at: str  # UTC ISO time
+
+
+@dataclass(frozen=True)
+class GcFreed:
+    """What gc frees (or would) in one store for one model."""
+
+    model: str | None  # None: objects no record ever named (data never recorded, old runs)
+    objects: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class GcStore:
+    """One store gc went through: the local cache or a remote."""
+
+    name: str  # "cache" or the remote's name
+    url: str
+    objects: int  # objects it held
+    kept: int  # named by something gc keeps
+    protected: int  # kept only because another project's manifest names them
+    young: int  # kept because they are newer than the grace period
+    freed: tuple[GcFreed, ...]
+    freed_objects: int
+    freed_bytes: int
+
+
+@dataclass(frozen=True)
+class GcResult:
+    dry_run: bool  # nothing was deleted
+    project: str | None  # the project id manifests are written under (the root commit)
+    kept_refs: tuple[str, ...]  # what the keep set was built from ("churn@v0.1.0", "main: churn", ...)
+    stores: tuple[GcStore, ...]
+    notes: tuple[str, ...] = ()

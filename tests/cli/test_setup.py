@@ -18,8 +18,10 @@ def test_init_in_empty_folder(isolate: Path) -> None:
     info = run.json()
     assert info["created_git"] and info["created_dvc"]
     assert (root / ".git").is_dir() and (root / ".dvc").is_dir() and (root / "mlver.yaml").exists()
-    storage = Path(os.environ["XDG_DATA_HOME"]) / "mlver" / "storage"
-    assert info["remote_url"] == str(storage) and storage.is_dir()
+    # A storage folder of this project's own (a `dvc gc -c` here cannot reach another project's objects).
+    storage = Path(info["remote_url"])
+    assert storage.parent == Path(os.environ["XDG_DATA_HOME"]) / "mlver" / "projects" and storage.is_dir()
+    assert storage.name.startswith("fresh-") and info["notes"] == []
     # The machine-specific remote is in the untracked config.local only.
     assert str(storage) in (root / ".dvc" / "config.local").read_text()
     assert str(storage) not in (root / ".dvc" / "config").read_text()
@@ -29,7 +31,7 @@ def test_init_in_empty_folder(isolate: Path) -> None:
     assert run.stderr == ""
     # Twice is harmless.
     again = p.ok("init", "--json").json()
-    assert not again["created_git"] and not again["created_dvc"]
+    assert not again["created_git"] and not again["created_dvc"] and again["remote_url"] == str(storage)
 
 
 def test_data_add_tracks_and_stages(project: Project) -> None:
