@@ -386,7 +386,7 @@ def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per tag: 100,000 at a time
 class TagInfo:
     tagger: str
     email: str
@@ -453,11 +453,76 @@ def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
     return result
 
 
+def stream_blobs(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, bytes | None]]:
+    """``git cat-file --batch`` of ``specs`` (``rev:path``), one object at a
+    time: (spec, blob id, content), (spec, None, None) when missing. Nothing
+    is held but the object being read, so 100,000 records stay in bounded
+    memory; ask in history order (git's delta cache then hits: ~8x faster)."""
+    for spec, oid, otype, body in stream_objects(root, specs):
+        yield (spec, oid, body) if otype == "blob" else (spec, None, None)
+
+
+def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, str, bytes | None]]:
+    """(spec, object id, type, content) of each spec, one at a time
+    (type "missing" and no content for one that is not there)."""
+    if not specs:
+        return
+    with tempfile.TemporaryFile() as request:
+        request.write("".join(s + "\n" for s in specs).encode())
+        request.seek(0)
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"], cwd=root, stdin=request,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env(), bufsize=1 << 20,
+        )
+        assert proc.stdout is not None
+        out = proc.stdout
+        try:
+            import fcntl  # a 1 MiB pipe: git writes ahead instead of waiting on every 64 KiB
+
+            fcntl.fcntl(out.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except (ImportError, OSError):
+            pass
+        try:
+            for spec in specs:
+                header = out.readline().decode(errors="replace").rstrip("\n")
+                if not header:
+                    raise GitError("git cat-file stopped early", "check the repository with `git fsck`")
+                if header.endswith(" missing") or header.endswith(" ambiguous"):
+                    yield spec, None, "missing", None
+                    continue
+                oid, otype, size = header.rsplit(" ", 2)
+                yield spec, oid, otype, out.read(int(size) + 1)[:-1]
+        finally:
+            out.close()
+            proc.kill()
+            proc.wait()
+
+
+def history_context(root: Path) -> str:
+    """What, besides object ids, decides what a commit's history is: the
+    shallow boundary, grafts and replace refs. A cache of facts derived from
+    history (not from one object) is only valid under the same context."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    names = ("shallow", "info/grafts")
+    paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
+    for name, file in zip(names, paths):
+        try:
+            digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
+        except OSError:
+            pass
+    digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
+    digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
+    return digest.hexdigest()
+
+
 def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
-    """Committer time of each commit that exists, in one cat-file process."""
+    """Committer time of each commit that exists, in one cat-file process
+    (streamed: 100,000 commits never sit in memory at once)."""
     commits = list(dict.fromkeys(commits))
     times = {}
-    for commit, (otype, body) in (_batch(root, commits) if commits else {}).items():
+    for commit, _, otype, body in stream_objects(root, commits):
         if otype != "commit" or body is None:
             continue
         for line in body.split(b"\n\n", 1)[0].split(b"\n"):
@@ -499,6 +564,11 @@ def blobs_on_branches(root: Path, path: str) -> dict[tuple[str, str], int]:
             if line.startswith(":") and len(fields) >= 4 and name:
                 first.setdefault((name, fields[3]), when)
     return first
+
+
+def branch_tips(root: Path) -> list[str]:
+    """The commits every local and remote branch points at."""
+    return run(root, "for-each-ref", "--format=%(objectname)", "refs/heads/", "refs/remotes/", check=False).split()
 
 
 def on_branches(root: Path) -> set[str]:
@@ -576,11 +646,13 @@ class RawCommit:
     subject: str
 
 
-def log_path(root: Path, path: str, rev: str = "HEAD") -> list[RawCommit]:
-    """Commits that changed ``path``, newest first."""
+def log_path(root: Path, path: str, rev: str = "HEAD", max_count: int | None = None) -> list[RawCommit]:
+    """Commits that changed ``path``, newest first (``max_count``: only the
+    newest ones; git stops walking there). ``rev`` may be a range (A..B)."""
     if head(root) is None:
         return []
-    out = run(root, "log", "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
+    limit = [f"--max-count={max_count}"] if max_count is not None else []
+    out = run(root, "log", *limit, "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
     commits = []
     for chunk in out.split("\x1e"):
         chunk = chunk.strip("\n")
@@ -588,6 +660,22 @@ def log_path(root: Path, path: str, rev: str = "HEAD") -> list[RawCommit]:
             sha, name, email, ts, subject = chunk.split("\x1f", 4)
             commits.append(RawCommit(sha, name, email, int(ts), subject))
     return commits
+
+
+def linear_since(root: Path, old: str, new: str) -> list[str] | None:
+    """The commits from ``new`` back to ``old`` (excluded), newest first, when
+    ``new`` extends ``old`` by commits of one parent each; None otherwise
+    (a merge on the way, or ``old`` not an ancestor). Walks only those commits."""
+    out = run(root, "rev-list", "--parents", new, f"^{old}", "--", check=False) if old != new else ""
+    chain = []
+    expected = new
+    for line in out.splitlines():
+        ids = line.split()
+        if len(ids) != 2 or ids[0] != expected:
+            return None
+        chain.append(ids[0])
+        expected = ids[1]
+    return chain if expected == old else None
 
 
 def numstat(root: Path, old: str, new: str) -> list[tuple[str, int | None, int | None]]:

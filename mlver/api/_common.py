@@ -34,14 +34,17 @@ def now_iso() -> str:
 
 
 def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None,
-                  refs: list[tuple[str, str, str]] | None = None) -> Registry:
+                  refs: list[tuple[str, str, str]] | None = None,
+                  tag_infos: Callable[[list[str]], dict[str, git.TagInfo]] | None = None) -> Registry:
     """The registry from every tag, in two git calls.
 
     Tag objects (who, when, message) are read for stage, deregistration and
     deprecation events, for each model's latest version, and, with
     ``detail`` (or ``until``), for every event. ``until`` (a unix time)
     folds only the events tagged up to then: the registry as it was.
+    ``tag_infos`` reads tag objects instead of git (verify's cache).
     """
+    read_infos = tag_infos or (lambda objects: git.tag_infos(project.root, objects))
     detail = detail or until is not None
     entries = []
     for name, obj, commit in refs if refs is not None else git.tag_refs(project.root):
@@ -55,7 +58,7 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     deprecated = {parsed.model for parsed, _, _, _ in entries if parsed.action is Action.DEPRECATE}
     needed = [obj for parsed, _, obj, _ in entries
               if detail or parsed.action is not Action.REGISTER or parsed.model in deprecated]
-    infos = git.tag_infos(project.root, needed)
+    infos = read_infos(needed)
     objects = {}
     events = []
     for parsed, name, obj, commit in entries:
@@ -67,7 +70,7 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     registry = fold(events)
     if not detail:
         latest = [s.versions[v] for s in registry.models.values() if (v := s.latest())]
-        more = git.tag_infos(project.root, [objects[id(e)] for e in latest])
+        more = read_infos([objects[id(e)] for e in latest])
         for event in latest:
             event.info = more.get(objects[id(event)])
     return registry
@@ -77,6 +80,12 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
     """A record read from git, checked before any of it becomes a path, an
     object key or a git argument (UntrustedInput otherwise): whoever could
     push to the repository could have written it."""
+    doc = checked_record_doc(model, commit, content)
+    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
+
+
+def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
+    """The document of ``record_from_bytes``, checked, its digest not computed."""
     where = f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
     validate.check_size(content, where)
     try:
@@ -85,7 +94,7 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
         raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
                             "no mlver document is nested that deep") from None
     validate.check_record(doc, where)
-    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
+    return doc
 
 
 def read_record(project: Project, model: str, commit: str) -> Record | None:

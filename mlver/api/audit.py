@@ -8,16 +8,21 @@ history replayed (mlver.api.history).
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import time
 from dataclasses import dataclass
+from typing import Mapping
 
 from mlver.adapters import git
 from mlver.api import trust
-from mlver.api._common import load_registry, models_at, record_from_bytes, resolve
-from mlver.api.history import history_findings, seen_versions
+from mlver.api._common import load_registry, models_at, resolve
+from mlver.api.facts import FactCache, RecordFacts, entries_of
+from mlver.api import verdicts
+from mlver.api.history import SEEN_VERSIONS, history_findings, seen_versions
 from mlver.api.stages import digest_in
 from mlver.api.storage import remote_store
+from mlver.domain import audit
 from mlver.domain import record as rec
+from mlver.domain import validate
 from mlver.domain.refs import parse_ref
 from mlver.domain import tags
 from mlver.domain.registry import Event, Registry
@@ -30,7 +35,7 @@ from mlver.project import CONFIG, PathLike, Project
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
 
 
-@dataclass
+@dataclass(slots=True)  # one per registry tag
 class _Subject:
     label: str  # how findings name it
     model: str
@@ -39,10 +44,10 @@ class _Subject:
     tag_digest: str | None = None  # what the tag message promises
 
 
-def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
+def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]], cache: FactCache
               ) -> tuple[list[_Subject], list[Event], Registry]:
     model = parse_ref(ref).model if ref else None
-    registry = load_registry(project, model, detail=True, refs=refs)
+    registry = load_registry(project, model, detail=True, refs=refs, tag_infos=cache.tag_infos)
     subjects: list[_Subject] = []
     if ref:
         parsed, commit, version = resolve(project, ref, registry)
@@ -60,18 +65,6 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message)))
     return subjects, events, registry
-
-
-def _likely_specs(refs: list[tuple[str, str, str]], ref: str | None) -> list[str]:
-    """Records a full verify will read, known from tag names and peeled commits only."""
-    if ref:
-        return []
-    specs = []
-    for name, _, commit in refs:
-        parsed = tags.parse(name)
-        if parsed is not None and parsed.action in (Action.REGISTER, Action.ASSIGN):
-            specs.append(f"{commit}:{rec.record_path(parsed.model)}")
-    return specs
 
 
 def _signature_findings(project: Project, events: list[Event], signing: trust.Trust) -> tuple[int, list[Finding], list[str]]:
@@ -104,16 +97,22 @@ def _signature_findings(project: Project, events: list[Event], signing: trust.Tr
     return len(events), findings, notes
 
 
-def _escaping_paths(project: Project, label: str, record: Record) -> list[Finding]:
+def _escaping_paths(project: Project, label: str, paths: list[str | None], inside: dict[str, bool]) -> list[Finding]:
     """Record paths that a pull would write outside the project, through a
-    symlink in the working tree (the record's own paths are checked on load)."""
+    symlink in the working tree (the record's own paths are checked on load).
+    The work tree is not content-addressed: asked every run, once per path."""
     from mlver.domain import validate
 
-    entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
-    return [Finding(f"{label} {e['path']}", "the path goes through a symlink that leads out of the project: "
-                    "a pull would write there", "remove the symlink (`git rm` it) or re-record the model")
-            for e in entries if e.get("path") and not validate.inside(project.root, project.root / e["path"])]
-
+    found = []
+    for path in paths:
+        if not path:
+            continue
+        if path not in inside:
+            inside[path] = validate.inside(project.root, project.root / path)
+        if not inside[path]:
+            found.append(Finding(f"{label} {path}", "the path goes through a symlink that leads out of the project: "
+                                 "a pull would write there", "remove the symlink (`git rm` it) or re-record the model"))
+    return found
 
 
 def _signers_file_notes(project: Project, events: list[Event], results: dict[str, git.TagSignature]) -> list[str]:
@@ -166,126 +165,191 @@ def _derived_lineage(project: Project, model: str, commit: str, labels: list[str
                     f"{commit[:12]}, lineage derived from it: {what}")
 
 
+def _history_order(by_spec: dict[str, list[_Subject]], events: list[Event]) -> list[str]:
+    """Record specs oldest tag first, HEAD's last: close to the order the
+    records were written, which is the order git's pack reads fastest."""
+    when = {e.name: e.order for e in events}
+    last = (1 << 62, 0)
+    return sorted(by_spec, key=lambda spec: min(when.get(s.tag or "", last) for s in by_spec[spec]))
+
+
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
            repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
     """``require_signatures`` and ``allowed_signers`` come from the caller,
     never from the tree: see mlver.api.trust."""
     project = Project.find(repo, require_config=False)
-    # Reading the records and reading the tag objects are two independent git
-    # processes: start the first from the tag names alone, so both run at once.
     refs = git.tag_refs(project.root)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        early = pool.submit(git.read_blobs, project.root, _likely_specs(refs, ref))
-        subjects, events, registry = _subjects(project, ref, refs)
-        blobs = early.result()
+    signing = trust.project_trust(project, require_signatures, allowed_signers)
+    wanted = verdicts.key(project, refs) if ref is None and offline and not signing.required else None
+    kept = verdicts.load(project, wanted) if wanted else None
+    result = _from_kept(project, refs, kept, signing) if kept else None
+    return result or _checked(project, ref, refs, deep, offline, remote, signing, wanted)
+
+
+def _from_kept(project: Project, refs: list[tuple[str, str, str]], kept: verdicts.Kept, signing: trust.Trust
+               ) -> VerifyResult | None:
+    """The kept verdict, with what is not in git objects checked again; None
+    when that is not enough (a path now escapes, the clock went back)."""
+    now = int(time.time())
+    if now < kept.now or not all(validate.inside(project.root, project.root / p) for p in kept.paths):
+        return None
+    journal = git.private_path(project.root, SEEN_VERSIONS)
+    seen = kept.seen if verdicts.journal_digest(journal) == kept.journal else seen_versions(project, refs)
+    findings = kept.records + audit.future_names(kept.dated, now) + kept.history + seen + kept.parents
+    return VerifyResult(ok=not findings, records=kept.counts[0], tags=kept.counts[1], objects=0, signatures=0,
+                        findings=tuple(findings), remote=None, notes=tuple(_limits(signing)))
+
+
+def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]], deep: bool, offline: bool,
+             remote: str | None, signing: trust.Trust, keep: str | None) -> VerifyResult:
+    """Every check, through the fact cache; ``keep``: the verdict's key, to keep it under."""
+    cache = FactCache(project.root)
+    subjects, events, registry = _subjects(project, ref, refs, cache)
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
         by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
-    late = [spec for spec in by_spec if spec not in blobs]
-    blobs.update(git.read_blobs(project.root, late))
-    findings: list[Finding] = []
-    records: dict[str, Record] = {}
-    derived: dict[str, Record] = {}  # versions made by GTO or by hand: their objects are checked too
+    need_metrics = {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects
+                    if s.tag and (t := tags.parse(s.tag)) is not None and t.action is Action.ASSIGN}
+    by_spec_findings: dict[str, list[Finding]] = {}
+    # Only what later checks read is kept of each record, the rest let go.
+    digests: dict[str, str] = {}  # spec -> the digest of the record there (its content's)
+    metrics: dict[str, Mapping[str, object]] = {}  # of the records stages were assigned to
+    named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
+    parents = _Parents()
     gto_notes: list[str] = []
-    for spec, group in by_spec.items():
+    inside: dict[str, bool] = {}
+    order = _history_order(by_spec, events)
+    for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order]):
+        group = by_spec[spec]
         first = group[0]
-        content = blobs.get(spec)
-        if content is None:
+        found: list[Finding] = []
+        if facts is None:
             # A tag that promises an mlver record but finds none was moved; one
             # that promises nothing (GTO, Studio, by hand) is a note, not a failure.
             unpromised = [s for s in group if s.tag and not s.tag_digest]
-            findings += [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
-                                 "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
-                         for s in group if s.tag_digest or (not s.tag and not unpromised)]
+            found += [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
+                              "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
+                      for s in group if s.tag_digest or (not s.tag and not unpromised)]
             if unpromised:
-                found = _derived_lineage(project, first.model, first.commit, [s.label for s in unpromised])
-                gto_notes.append(found[1])
-                if found[0] is not None:
-                    derived[spec] = found[0]
+                lineage, note = _derived_lineage(project, first.model, first.commit, [s.label for s in unpromised])
+                gto_notes.append(note)
+                if lineage is not None and not offline:
+                    named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too
+            by_spec_findings[spec] = found
             continue
-        try:
-            record = record_from_bytes(first.model, first.commit, content)
-        except MlverError as exc:
-            findings.append(Finding(first.label, exc.message, exc.hint))
+        if isinstance(facts, MlverError):
+            by_spec_findings[spec] = [Finding(first.label, facts.message, facts.hint)]
             continue
-        records[spec] = record
-        findings += _escaping_paths(project, first.label, record)
-        if not record.intact:
-            findings.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
-                                    f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
+        digests[spec] = facts.computed
+        if spec in need_metrics:
+            metrics[spec] = facts.metrics
+        if not offline:
+            named[spec] = facts.entries
+        parents.check(spec, first, facts, digests)
+        found += _escaping_paths(project, first.label, [path for path, _, _ in facts.entries], inside)
+        if not facts.intact:
+            found.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
+                                 f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
         for subject in group:
             if not subject.tag:
                 continue
             if not subject.tag_digest and not subject.tag.partition("@")[2]:
                 continue  # a stage tag made by GTO or by hand: its version's tag carries the digest
             if not subject.tag_digest:
-                findings.append(Finding(subject.tag, "the tag carries no record digest (not made by mlver)",
-                                        "re-release with `mlver release` to bind a version to its record"))
-            elif subject.tag_digest != record.digest:
-                findings.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
-                                        f"but its commit holds {record.digest[:19]}: it was moved or re-made",
-                                        "restore the tag to the commit it was made on, or investigate who moved it"))
-
-    findings += history_findings(project, registry, records, {e.name for e in events} if ref else None)
-    if not ref:
-        findings += seen_versions(project, refs)
-
-    # Parent links: the record each one replaced, by commit and digest.
-    parents = []
-    for record in {r.digest: r for r in records.values()}.values():
-        parent = record.doc.get("parent")
-        if parent:
-            parents.append((f"{parent['commit']}:{rec.record_path(record.model)}", record, parent["digest"]))
-    # Most parents are records already read (the previous version's).
-    known = {spec: r.doc.get("digest") for spec, r in records.items() if r.intact}
-    parent_blobs = git.read_blobs(project.root, [spec for spec, _, _ in parents if spec not in known])
-    for spec, record, digest in parents:
-        if spec in known:
-            found = known[spec]
-        else:
-            content = parent_blobs.get(spec)
-            try:
-                found = rec.compute_digest(record_from_bytes(record.model, None, content).doc) if content else None
-            except MlverError:  # a crafted parent (too deep, wrong shape) is no parent this record had
-                found = None
-        if found != digest:
-            findings.append(Finding(f"{record.model}@{record.commit[:12]}", "the parent record is missing or differs from the one recorded",
-                                    "the history of the record was rewritten: compare `git log` with the parent commit"))
+                found.append(Finding(subject.tag, "the tag carries no record digest (not made by mlver)",
+                                     "re-release with `mlver release` to bind a version to its record"))
+            elif subject.tag_digest != facts.digest:
+                found.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
+                                     f"but its commit holds {facts.digest[:19]}: it was moved or re-made",
+                                     "restore the tag to the commit it was made on, or investigate who moved it"))
+        if found:
+            by_spec_findings[spec] = found
+    findings = [f for spec in by_spec for f in by_spec_findings.get(spec, ())]
+    record_findings = findings
+    future, history = history_findings(project, registry, metrics, {e.name for e in events} if ref else None, cache)
+    seen = seen_versions(project, refs) if not ref else []
+    parent_findings = parents.rest(digests, cache)
+    findings = record_findings + future + history + seen + parent_findings
 
     objects = 0
     remote_name = None
     if not offline:
         remote_name, store = remote_store(project, remote)
-        seen: set[str] = set()
-        for spec, record in {**records, **derived}.items():
+        asked: set[str] = set()
+        for spec in by_spec:
             label = by_spec[spec][0].label
-            entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
-            for entry in entries:
-                md5 = entry.get("md5")
-                if not md5 or md5 in seen:
+            for path, md5, recorded_size in named.get(spec, ()):
+                if not md5 or md5 in asked:
                     continue
-                seen.add(md5)
+                asked.add(md5)
                 objects += 1
                 size = store.size(md5)
-                where = f"{label} {entry.get('path')}"
+                where = f"{label} {path}"
                 if size is None:
                     findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
                                             "push it from a machine that has it: `mlver push`"))
-                elif entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]:
-                    findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {entry['size']}",
+                elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
+                    findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {recorded_size}",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
                 elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
                     findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
                                             "it is corrupt: delete it from the remote and `mlver push` a good copy"))
                 elif md5.endswith(".dir"):
                     findings += _manifest_findings(store, md5, where)
+    cache.save()
+    if keep and not gto_notes and all(inside.values()):
+        now = int(time.time())
+        verdicts.save(project, keep, verdicts.Kept(
+            record_findings, history, parent_findings, seen, verdicts.journal_digest(git.private_path(project.root, SEEN_VERSIONS)),
+            [(e.name, e.timestamp) for e in events if e.info and e.timestamp > now], now, sorted(inside),
+            (len(digests), sum(1 for s in subjects if s.tag)),
+        ))
     signatures, notes = 0, []
-    signing = trust.project_trust(project, require_signatures, allowed_signers)
     if signing.required:
         signatures, found, notes = _signature_findings(project, events, signing)
         findings += found
     notes = gto_notes + notes + _limits(signing)
     return VerifyResult(
-        ok=not findings, records=len(records), tags=sum(1 for s in subjects if s.tag),
+        ok=not findings, records=len(digests), tags=sum(1 for s in subjects if s.tag),
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )
+
+
+class _Parents:
+    """Parent links: the record each one replaced, by commit and digest, one
+    check per distinct record. Records arrive in history order, so a parent
+    has nearly always been read already and is checked on the spot; the
+    others wait for the end (then read, when no tag names them)."""
+
+    def __init__(self) -> None:
+        self.done: set[str] = set()  # record digests whose parent link was checked
+        self.found: list[Finding] = []
+        self.waiting: list[tuple[str, str, str, str]] = []  # (parent spec, model, commit, promised digest)
+
+    def check(self, spec: str, subject: _Subject, facts: RecordFacts, digests: Mapping[str, str]) -> None:
+        if not facts.parent or facts.digest in self.done:
+            return
+        self.done.add(facts.computed if facts.intact else facts.digest)  # (equal when intact: one string kept, not two)
+        link = (f"{facts.parent[0]}:{rec.record_path(subject.model)}", subject.model, subject.commit, facts.parent[1])
+        if link[0] in digests:
+            self._judge(link, digests[link[0]])
+        else:
+            self.waiting.append(link)
+
+    def _judge(self, link: tuple[str, str, str, str], found: str | None) -> None:
+        _, model, commit, promised = link
+        if found != promised:
+            self.found.append(Finding(f"{model}@{commit[:12]}", "the parent record is missing or differs from the one recorded",
+                                      "the history of the record was rewritten: compare `git log` with the parent commit"))
+
+    def rest(self, digests: Mapping[str, str], cache: FactCache) -> list[Finding]:
+        unknown = [link for link in self.waiting if link[0] not in digests]
+        read = dict(cache.records([(spec, model, spec.partition(":")[0]) for spec, model, _, _ in unknown]))
+        for link in self.waiting:
+            if link[0] in digests:
+                self._judge(link, digests[link[0]])
+            else:
+                other = read.get(link[0])
+                # A crafted parent (too deep, wrong shape) is no parent this record had.
+                self._judge(link, other.computed if isinstance(other, RecordFacts) else None)
+        return self.found

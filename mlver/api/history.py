@@ -5,11 +5,13 @@ Without signatures these catch a hand-made or hastily moved tag, not a
 careful forger; mlver.api.trust is what binds tags to people."""
 from __future__ import annotations
 
+import hashlib
 import time
 from bisect import bisect_right
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Mapping
 
 from mlver.adapters import git
+from mlver.api import pathlog
 from mlver.api.stages import FORCED_MARK, ROLLBACK_MARK, digest_in
 from mlver.domain import audit
 from mlver.domain import record as rec
@@ -18,8 +20,11 @@ from mlver.domain.policy import Policy
 from mlver.domain.registry import Event, Registry
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
-from mlver.models import Finding, Record
+from mlver.models import Finding
 from mlver.project import CONFIG, Project, parse_config
+
+if TYPE_CHECKING:
+    from mlver.api.facts import FactCache
 
 SEEN_VERSIONS = "mlver/seen-versions"  # in .git: the version tags this clone has verified
 
@@ -63,14 +68,23 @@ def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Fi
     return findings
 
 
-def _unborn_records(project: Project, events: list[Event]) -> list[Finding]:
+def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> list[Finding]:
     """A version tag made by mlver names a record some branch held: one whose
     record no branch ever had was put on a commit made just for the tag."""
     released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
     if not released or git.is_shallow(project.root):
         return []  # a shallow clone does not have the history to look in
-    reachable = git.on_branches(project.root)
-    released = [e for e in released if e.commit not in reachable]  # the rest were on a branch, with their record
+    # Which released commits no branch reaches is decided by the branch tips
+    # and those commits alone: remembered under exactly that key.
+    key = hashlib.sha256(" ".join(sorted(git.branch_tips(project.root)) + ["|"] +
+                                  sorted({e.commit for e in released})).encode()).hexdigest()
+    off = cache.memo(f"unreached:{key}")
+    if not isinstance(off, list):
+        reachable = git.on_branches(project.root)
+        off = sorted({e.commit for e in released if e.commit not in reachable})
+        cache.remember(f"unreached:{key}", off)
+    unreached = set(off)
+    released = [e for e in released if e.commit in unreached]  # the rest were on a branch, with their record
     if not released:
         return []
     specs = {e.name: f"{e.commit}:{rec.record_path(e.tag.model)}" for e in released}
@@ -89,7 +103,7 @@ def _policy_history(project: Project) -> Callable[[int], Policy]:
     """The policy as mlver.yaml on the default branch stated it at any moment
     (a branch cannot rewrite it; a commit's time says since when it held)."""
     branch = git.default_branch(project.root)
-    commits = git.log_path(project.root, CONFIG, branch) if branch else []
+    commits = pathlog.history(project.root, CONFIG, branch) if branch else []
     blobs = git.read_blobs(project.root, [f"{c.commit}:{CONFIG}" for c in commits])
     timeline: list[tuple[int, Policy]] = []
     for c in reversed(commits):
@@ -110,26 +124,28 @@ def _policy_history(project: Project) -> Callable[[int], Policy]:
     return at
 
 
-def history_findings(project: Project, registry: Registry, records: dict[str, Record], only: set[str] | None) -> list[Finding]:
+def history_findings(project: Project, registry: Registry, metrics: Mapping[str, Mapping[str, object]],
+                     only: set[str] | None, cache: FactCache) -> tuple[list[Finding], list[Finding]]:
     """Dates, counters, release order and the policy, replayed over every
-    model's whole history (``only``: report just these tags)."""
+    model's whole history (``only``: report just these tags). ``metrics``:
+    of each record read, by ``commit:record`` spec. Returns (tags dated in
+    the future, the rest): only the first depends on the clock."""
     every = [e for state in registry.models.values() for e in state.events]
-    findings = audit.future_dated(every, int(time.time()))
-    findings += audit.counter_order(every)
+    future = [f for f in audit.future_dated(every, int(time.time())) if only is None or f.ref in only]
+    findings = audit.counter_order(every)
     findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
-    findings += audit.tagged_before_commit(every, git.commit_times(project.root, [e.commit for e in every]))
-    findings += _unborn_records(project, every)
+    findings += audit.tagged_before_commit(every, cache.commit_times(e.commit for e in every))
+    findings += _unborn_records(project, every, cache)
     assignments = []
     for state in registry.models.values():
         for e in state.events:
             if e.tag.action is not Action.ASSIGN:
                 continue
-            record = records.get(f"{e.commit}:{rec.record_path(state.name)}")
             message = e.info.message if e.info else ""
             assignments.append(audit.Assignment(
                 e.name, state.name, e.tag.stage, state.version_of(e.commit) or e.commit,
-                (record.doc.get("metrics") or {}) if record else None, FORCED_MARK in message, ROLLBACK_MARK in message,
+                metrics.get(f"{e.commit}:{rec.record_path(state.name)}"), FORCED_MARK in message, ROLLBACK_MARK in message,
                 e.timestamp,
             ))
     findings += audit.policy_findings(_policy_history(project), assignments) if assignments else []
-    return [f for f in findings if only is None or f.ref in only]
+    return future, [f for f in findings if only is None or f.ref in only]

@@ -342,7 +342,7 @@ def status(offline: bool = False, repo: PathLike = None) -> StatusResult:
         remote = _remote_objects(project, checks, notes)
     models = []
     for name, check in checks.items():
-        history = git.log_path(root, rec.record_path(name)) if check.record is not None else []
+        history = git.log_path(root, rec.record_path(name), max_count=1) if check.record is not None else []
         models.append(ModelStatus(name, history[0].commit if history else None, check.version,
                                   tuple(check.pending), tuple(check.notes)))
     return StatusResult(not any(m.pending for m in models), head, tuple(models), git_remote, remote, tuple(notes))

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from mlver.adapters import git
 from mlver.api._common import intact_record, iso, load_registry, parse_moment, resolve_record
-from mlver.api import trust
+from mlver.api import pathlog, trust
 from mlver.api.trust import signs
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -117,7 +117,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     project = Project.find(repo, require_config=False)
     check_artifact(name)
     state = load_registry(project, name, detail=True).model(name)
-    history = git.log_path(project.root, rec.record_path(name))
+    history = pathlog.history(project.root, rec.record_path(name))
     if state is None and not history:
         project.model(name)  # UnknownModel unless it is declared
     events: list[tuple[tuple[int, int], LogEvent]] = []

@@ -57,11 +57,16 @@ def _out_of_order(items: Sequence[T], key: Callable[[T], tuple], strict: bool = 
 
 def future_dated(events: Iterable[Event], now: int, skew: int = SKEW) -> list[Finding]:
     """A tag dated ahead of now wins every stage decision until that date."""
+    return future_names([(e.name, e.timestamp) for e in events if e.info], now, skew)
+
+
+def future_names(dated: Iterable[tuple[str, int]], now: int, skew: int = SKEW) -> list[Finding]:
+    """``future_dated`` of (tag, date) pairs."""
     return [
-        Finding(e.name, f"the tag is dated {_when(e.timestamp)}, in the future: until then it outranks every later event",
-                f"check who made it (`git tag -v {e.name}`); if it is bogus, delete it (`git tag -d {e.name}`, "
-                f"`git push --delete origin {e.name}`)")
-        for e in events if e.info and e.timestamp > now + skew
+        Finding(name, f"the tag is dated {_when(when)}, in the future: until then it outranks every later event",
+                f"check who made it (`git tag -v {name}`); if it is bogus, delete it (`git tag -d {name}`, "
+                f"`git push --delete origin {name}`)")
+        for name, when in dated if when > now + skew
     ]
 
 

@@ -122,16 +122,24 @@ def check_name_length(name: str, kind: str = "model") -> str:
 
 
 def check_depth(doc: Any, where: str, limit: int = MAX_DEPTH) -> None:
-    """Refuse a JSON document nested deeper than ``limit`` (without recursing ourselves)."""
-    stack = [(doc, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Refuse a JSON document nested deeper than ``limit`` (without recursing
+    ourselves: one level at a time, so a record costs one pass over its containers)."""
+    level = [doc]
+    depth = 1
+    while level:
         if depth > limit:
             raise InputTooLarge("nesting", f"over {limit} levels", where, "no mlver document is nested that deep")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                below += [v for v in node.values() if isinstance(v, _CONTAINERS)]
+            elif isinstance(node, list):
+                below += [v for v in node if isinstance(v, _CONTAINERS)]
+        level = below
+        depth += 1
+
+
+_CONTAINERS = (dict, list)
 
 
 def check_size(content: bytes, where: str, limit: int = MAX_RECORD_BYTES) -> None:
@@ -162,39 +170,52 @@ _COLUMN_SHAPE: dict[str, Any] = {
 }
 
 
-def _check_shape(obj: dict[str, Any], shape: dict[str, Any], where: str, what: str) -> None:
+def _compiled(shape: dict[str, Any]) -> tuple[tuple[str, Any, Any, bool], ...]:
+    """A shape as (key, expected type(s), sub-shape, integer?) rows, worked out
+    once: a registry verify checks 100,000 records against it."""
+    rows = []
     for key, kind in shape.items():
+        expected = dict if isinstance(kind, dict) else kind
+        rows.append((key, expected, _compiled(kind) if isinstance(kind, dict) else None, expected in (int, _NUMBER)))
+    return tuple(rows)
+
+
+def _check_shape(obj: dict[str, Any], shape: tuple[tuple[str, Any, Any, bool], ...], where: str, what: str) -> None:
+    for key, expected, sub, integer in shape:
         value = obj.get(key)
         if value is None:
             continue
-        label = f"{what}.{key}" if what else key
-        expected = dict if isinstance(kind, dict) else kind
-        if not isinstance(value, expected) or (expected in (int, _NUMBER) and isinstance(value, bool)):
+        if not isinstance(value, expected) or (integer and isinstance(value, bool)):
             names = expected if isinstance(expected, tuple) else (expected,)
-            raise RecordShapeError(label, value, where, f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
-        if isinstance(kind, dict):
-            _check_shape(value, kind, where, label)
+            raise RecordShapeError(f"{what}.{key}" if what else key, value, where,
+                                   f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
+        if sub is not None:
+            _check_shape(value, sub, where, f"{what}.{key}" if what else key)
 
 
 _JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object", list: "a list"}
 
 
+_RECORD_ROWS, _DATA_ROWS, _PROFILE_ROWS, _COLUMN_ROWS = (
+    _compiled(_RECORD_SHAPE), _compiled(_DATA_SHAPE), _compiled(_PROFILE_SHAPE), _compiled(_COLUMN_SHAPE))
+
+
 def _check_record_shape(doc: dict[str, Any], where: str) -> None:
-    _check_shape(doc, _RECORD_SHAPE, where, "")
+    _check_shape(doc, _RECORD_ROWS, where, "")
     for i, entry in enumerate(doc.get("data") or []):
         if not isinstance(entry, dict):
             raise RecordShapeError(f"data[{i}]", entry, where, "it is not an object")
         if not isinstance(entry.get("path"), str):
             raise RecordShapeError(f"data[{i}].path", entry.get("path"), where, "every data input has a path")
-        _check_shape(entry, _DATA_SHAPE, where, f"data[{i}]")
+        _check_shape(entry, _DATA_ROWS, where, f"data[{i}]")
         profile = entry.get("profile")
         if profile is None:
             continue
-        _check_shape(profile, _PROFILE_SHAPE, where, f"data[{i}].profile")
+        _check_shape(profile, _PROFILE_ROWS, where, f"data[{i}].profile")
         for j, column in enumerate(profile.get("columns") or []):
             if not isinstance(column, dict):
                 raise RecordShapeError(f"data[{i}].profile.columns[{j}]", column, where, "it is not an object")
-            _check_shape(column, _COLUMN_SHAPE, where, f"data[{i}].profile.columns[{j}]")
+            _check_shape(column, _COLUMN_ROWS, where, f"data[{i}].profile.columns[{j}]")
     if isinstance(doc.get("artifact"), dict) and not isinstance(doc["artifact"].get("path"), str):
         raise RecordShapeError("artifact.path", doc["artifact"].get("path"), where, "an artifact has a path")
 

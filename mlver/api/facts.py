@@ -1,0 +1,208 @@
+"""What verify needs from git objects, read once per object id and cached.
+
+A record blob is parsed, checked and hashed once: its facts (intact, the
+digest it declares and the one it has, its parent, metrics and the objects
+it names) are kept under its blob id in ``.git/mlver/cache/facts.json``,
+as are the blob at each ``commit:record`` spec, each tag object's tagger,
+date and message, and each commit's time. Every key is an object id (a
+spec names a commit, which names its tree), so a fact cannot go stale and
+whoever can push cannot make one lie; the file is stamped with the history
+context (replace refs could swap an object's content) and the code that
+checks records, and starts afresh when either differs. A record that fails
+its checks is never cached as such: it is read again, so its finding names
+the commit it was found at.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+
+from mlver.adapters import git, gitcache
+from mlver.errors import MlverError
+
+_FILE = "facts"
+_CHUNK = 8192  # tag objects read at a time: their messages are let go chunk by chunk
+_FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole cache in memory
+# Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
+_PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isalnum() else None,
+                          "c": lambda v: int(v) if v.isdigit() else None}
+_MARKS = "mlver-"  # every line of a tag message verify reads has one (digest, forced, rollback)
+
+
+class RecordFacts(NamedTuple):
+    intact: bool
+    digest: str  # the digest the record declares
+    computed: str  # the digest of its content
+    parent: tuple[str, str] | None  # (commit, digest) of the record it replaced
+    metrics: dict[str, Any]
+    entries: list[tuple[str | None, str | None, int | None]]  # (path, md5, size): artifact first, then data
+
+
+def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | None]]:
+    """The artifact and data objects a record (or derived lineage) names."""
+    out = []
+    for entry in [doc.get("artifact") or {}] + list(doc.get("data") or []):
+        out.append((entry.get("path"), entry.get("md5"), entry.get("size")))
+    return out
+
+
+def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
+    from mlver.api._common import checked_record_doc
+    from mlver.domain import record as rec
+
+    doc = checked_record_doc(model, commit, content)
+    computed = rec.compute_digest(doc)
+    declared = doc.get("digest") or ""
+    parent = doc.get("parent")
+    return RecordFacts(
+        declared == computed, declared, computed,
+        (parent["commit"], parent["digest"]) if isinstance(parent, dict) and parent.get("commit") else None,
+        doc.get("metrics") or {}, entries_of(doc),
+    )
+
+
+def _stamp(root: Any) -> str:
+    from mlver.api import _common
+    from mlver.domain import record, validate
+
+    return git.history_context(root) + ":" + gitcache.code_stamp(__file__, _common.__file__, record.__file__, validate.__file__)
+
+
+class FactCache:
+    """The cache as one verify sees it: an append-only file of
+    ``TABLE<TAB>KEY<TAB>JSON`` lines under a stamp line, read at the start
+    (values parsed only when asked for) and appended to as facts are learnt.
+    A damaged line is skipped; a line two runs both append is the same fact."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.file = gitcache.path(root, _FILE)
+        self.stamp = _stamp(root)
+        self.raw: dict[str, dict[str, str]] = {t: {} for t in "sbtcm"}
+        self.fresh = True  # the file must be started anew before appending
+        self.pending: list[str] = []
+        self.learnt: set[str] = set()  # blobs appended by this run
+        try:
+            text = self.file.read_text(errors="replace")
+        except OSError:
+            return
+        head, _, body = text.partition("\n")
+        if head != f"mlver-facts {self.stamp}":
+            return
+        self.fresh = False
+        for line in body.split("\n"):
+            table, _, rest = line.partition("\t")
+            key, tab, value = rest.partition("\t")
+            if tab and table in self.raw:
+                self.raw[table][key] = value
+
+    def _get(self, table: str, key: str) -> Any:
+        value = self.raw[table].get(key)
+        if value is None:
+            return None
+        if table in _PLAIN:
+            return _PLAIN[table](value)
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+
+    def _put(self, table: str, key: str, value: Any) -> None:
+        text = str(value) if table in _PLAIN else json.dumps(value, separators=(",", ":"))
+        if table == "m":
+            self.raw[table][key] = text  # the others are not asked twice in one run
+        self.pending.append(f"{table}\t{key}\t{text}\n")
+        if len(self.pending) >= _FLUSH:
+            self.save()
+
+    def save(self) -> None:
+        """Append what was learnt (a clone we cannot write to is only slower)."""
+        if not self.pending:
+            return
+        lines, self.pending = self.pending, []
+        try:
+            if self.fresh:
+                from mlver.adapters.atomic import write_text
+
+                write_text(self.file, f"mlver-facts {self.stamp}\n")
+                self.fresh = False
+            with open(self.file, "a") as out:
+                out.write("".join(lines))
+        except OSError:
+            pass
+
+    def tag_infos(self, objects: Iterable[str]) -> dict[str, git.TagInfo]:
+        """Tagger, date and the lines of the message verify reads (those with
+        an ``mlver-`` mark), by tag object."""
+        wanted = list(dict.fromkeys(objects))
+        found: dict[str, git.TagInfo] = {}
+        missing = []
+        names: dict[str, str] = {}
+        for obj in wanted:
+            row = self._get("t", obj)
+            if isinstance(row, list) and len(row) == 4:
+                found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
+            else:
+                missing.append(obj)
+        names: dict[str, str] = {}  # one string per tagger, not one per tag
+        for start in range(0, len(missing), _CHUNK):
+            for obj, info in git.tag_infos(self.root, missing[start:start + _CHUNK]).items():
+                marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
+                who = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
+                found[obj] = git.TagInfo(*who, info.timestamp, marks)
+                self._put("t", obj, [*who, info.timestamp, marks])
+        return found
+
+    def commit_times(self, commits: Iterable[str]) -> dict[str, int]:
+        wanted = list(dict.fromkeys(commits))
+        found = {}
+        missing = []
+        for commit in wanted:
+            when = self._get("c", commit)
+            if isinstance(when, int):
+                found[commit] = when
+            else:
+                missing.append(commit)
+        for commit, when in git.commit_times(self.root, missing).items():
+            found[commit] = when
+            self._put("c", commit, when)
+        return found
+
+    def memo(self, key: str) -> Any:
+        """A derived result under ``key`` (the caller puts every input in the key)."""
+        return self._get("m", key)
+
+    def remember(self, key: str, value: Any) -> None:
+        self._put("m", key, value)
+
+    def records(self, wanted: Sequence[tuple[str, str, str]]) -> Iterator[tuple[str, RecordFacts | MlverError | None]]:
+        """``(spec, model, commit)`` -> (spec, the record's facts, the error
+        that refuses it, or None when there is no record there), cached ones
+        first, then the rest read in the order given (pass history order:
+        git's delta cache). Nothing is kept: the caller keeps what it needs."""
+        unread: dict[str, tuple[str, str]] = {}
+        for spec, model, commit in wanted:
+            oid = self._get("s", spec)
+            row = self._get("b", oid) if oid else None
+            if isinstance(row, list) and len(row) == len(RecordFacts._fields):
+                yield spec, RecordFacts(*row)
+            elif spec not in unread:
+                unread[spec] = (model, commit)
+        for spec, blob, content in git.stream_blobs(self.root, list(unread)):
+            if blob is None or content is None:
+                yield spec, None  # not cached: the commit may only be missing from this clone yet
+                continue
+            self._put("s", spec, blob)
+            row = self._get("b", blob)
+            if isinstance(row, list) and len(row) == len(RecordFacts._fields):
+                yield spec, RecordFacts(*row)
+                continue
+            try:
+                facts = _facts(*unread[spec], content)
+            except MlverError as exc:
+                yield spec, exc  # never cached: read again, so the finding names the commit it is at
+                continue
+            if blob not in self.learnt:
+                self.learnt.add(blob)
+                self._put("b", blob, list(facts))
+            yield spec, facts

@@ -1,0 +1,128 @@
+"""verify's caches (facts by object id, the kept verdict) are never stale:
+after a tag is added, moved or deleted, a record rewritten, a branch rewound
+or an object replaced, a warm verify says what a cold one says. GIT_TRACE
+shows the warm runs really skip the record reads."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Project
+
+
+def _verify(p: Project, trace: Path | None = None, monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[dict[str, str], list[str]]:
+    """(findings by ref, the git commands it ran), with the caches as they are."""
+    if trace is not None and monkeypatch is not None:
+        trace.unlink(missing_ok=True)
+        monkeypatch.setenv("GIT_TRACE", str(trace))
+    run = p.mlver("verify", "--offline", "--json")
+    if monkeypatch is not None:
+        monkeypatch.delenv("GIT_TRACE", raising=False)
+    assert run.exit_code in (0, 1), run.stdout + run.stderr
+    found: dict[str, str] = {}
+    for f in run.json()["findings"]:
+        found[f["ref"]] = (found[f["ref"]] + " | " if f["ref"] in found else "") + f["problem"]
+    commands = [line.split("trace: built-in: ", 1)[1] for line in trace.read_text().splitlines()
+                if "trace: built-in: " in line] if trace is not None and trace.exists() else []
+    return found, commands
+
+
+def _same_cold(p: Project) -> dict[str, str]:
+    """The findings of a verify that keeps only the facts cache (the kept
+    verdict removed), checked equal to one with every cache removed."""
+    (p.root / ".git/mlver/cache/verdict.json").unlink(missing_ok=True)
+    facts = _verify(p)[0]
+    subprocess.run(["rm", "-rf", str(p.root / ".git/mlver/cache")], check=True)
+    cold = _verify(p)[0]
+    assert facts == cold
+    return cold
+
+
+def _tag(p: Project, name: str, target: str, message: str) -> None:
+    subprocess.run(["git", "tag", "-f", "-a", name, "-m", message, target], cwd=p.root, check=True, capture_output=True)
+
+
+@pytest.fixture
+def two(trained: Project) -> Project:
+    trained.set_params(lr=0.2)
+    trained.commit_all("lr 0.2")
+    trained.ok("run", "churn")
+    trained.ok("release", "churn")
+    trained.ok("promote", "churn@v0.2.0", "prod")
+    return trained
+
+
+def test_warm_verify_is_never_stale(two: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = tmp_path / "trace"
+    found, cold = _verify(two, trace, monkeypatch)
+    assert found == {}
+    found, warm = _verify(two, trace, monkeypatch)
+    assert found == {}
+    # The kept verdict: no tag, record or commit is read (one blob is: the
+    # signing settings of the default branch), no history walked.
+    batches = [c for c in warm if c.startswith("git cat-file --batch")]
+    assert len(batches) == 1 < len([c for c in cold if c.startswith("git cat-file --batch")]), (cold, warm)
+    assert not [c for c in warm if c.startswith(("git log", "git rev-list"))], warm
+    assert (two.root / ".git/mlver/cache/facts.json").is_file()
+    digest2 = json.loads(two.git("show", "churn@v0.2.0:.mlver/records/churn.json"))["digest"]
+    v1 = two.git("rev-parse", "churn@v0.1.0^{}").strip()
+
+    # A tag added: a stage tag promising v0.2.0's record on v0.1.0's commit.
+    _tag(two, "churn#prod#7", v1, f"Assigning stage prod\n\nmlver-digest: {digest2}")
+    found = _verify(two)[0]
+    assert list(found) == ["churn#prod#7"] and "it was moved or re-made" in found["churn#prod#7"]
+    assert found == _same_cold(two)
+    # Deleted again: clean, warm and cold.
+    two.git("tag", "-d", "churn#prod#7")
+    assert _verify(two)[0] == {} == _same_cold(two)
+
+    # A version tag moved to another commit with its old message.
+    original = two.git("rev-parse", "refs/tags/churn@v0.2.0").strip()
+    _tag(two, "churn@v0.2.0", v1, two.git("tag", "-l", "--format=%(contents)", "churn@v0.2.0"))
+    found = _verify(two)[0]
+    assert "it was moved or re-made" in found["churn@v0.2.0"] and "changed since this clone" in found["churn@v0.2.0"]
+    two.git("update-ref", "refs/tags/churn@v0.2.0", original)
+    assert _verify(two)[0] == {}
+
+    # The record rewritten by a new commit (re-sealed with a parent that never was), then rewound.
+    from mlver.domain import record as rec
+
+    path = two.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["parent"]["digest"] = "sha256:" + "0" * 64
+    path.write_text(rec.dumps(rec.seal(doc)))
+    two.commit_all("rewrite the record")
+    found, commands = _verify(two, trace, monkeypatch)
+    assert any("parent record is missing or differs" in problem for problem in found.values())
+    assert found == _same_cold(two)
+    two.git("reset", "-q", "--hard", "HEAD~1")
+    assert _verify(two)[0] == {}
+
+    # An object replaced (git replace): what every commit holds changes without
+    # any id changing, so nothing cached before may answer.
+    v2 = two.git("rev-parse", "churn@v0.2.0^{}").strip()
+    two.git("replace", v2, v1)
+    found = _verify(two)[0]
+    assert "it was moved or re-made" in found.get("churn@v0.2.0", ""), found
+    assert found == _same_cold(two)
+    two.git("replace", "-d", v2)
+    assert _verify(two)[0] == {}
+
+
+def test_a_crafted_record_is_read_again_every_time(two: Project) -> None:
+    """A record that fails its checks is never kept as a fact: each verify
+    reads it and names the commit it is at, wherever it is reached from."""
+    path = two.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["params"] = "not an object"
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    two.commit_all("crafted")
+    for _ in range(2):
+        head = two.git("rev-parse", "HEAD").strip()
+        found = _verify(two)[0]
+        assert any(f"at {head[:12]}" in problem for problem in found.get("churn (HEAD)", "").split(" | ")), found
+        two.write("notes.txt", head)  # the same record blob, now at another commit
+        two.commit_all("another commit")
