@@ -18,7 +18,6 @@ lineage is derived partly from the work tree) is never kept.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +52,7 @@ def key(project: Project, refs: list[tuple[str, str, str]]) -> str:
     for part in (_source_stamp(), git.history_context(project.root), git.head(project.root) or "",
                  " ".join(sorted(git.branch_tips(project.root))), branch or "",
                  (git.resolve_commit(project.root, branch) or "") if branch else "",
-                 json.dumps(project.config.get("policy"), sort_keys=True, default=str)):
+                 repr(project.config.policy)):  # (a frozen dataclass: its repr is its value)
         digest.update(part.encode() + b"\0")
     for name, obj, commit in refs:
         digest.update(f"{name} {obj} {commit}\n".encode())
