@@ -1,13 +1,17 @@
 """Reading tabular data files (CSV, TSV, Parquet) to profile them.
 
-The only module that reads tables with pandas; pandas and pyarrow are
-imported inside functions so that importing mlver stays cheap.
+The only module that reads tables; pandas and pyarrow are imported inside
+functions so that importing mlver stays cheap.
 
-CSV is read with pandas' C engine. The pyarrow engine was measured with
-bench/bench_profile.py (1,000,000 x 20) on a 2-core machine: 1.3-1.5 times
-slower (0.64-0.68 s vs 0.49 s), and it infers some types differently (ISO
-date columns become object columns of dates, the C engine keeps them as
-str), so a profile would depend on the engine that read the file.
+Profiles and drift stream the file in batches (``scan``): pyarrow's CSV
+streaming reader and ``ParquetFile.iter_batches``, so memory does not grow
+with the file. The batches are read as pandas' C engine reads the whole
+file (``read_frame``, kept for callers that want a frame): the same null
+markers and booleans, dates kept as text, an all-empty column float64,
+duplicated names mangled ``a.1``. pyarrow fixes a CSV column's type from
+the first block; a later value that does not fit (text in a number column)
+widens that column (int -> float -> text) and the scan starts again, so a
+column's type is that of all its values, as in memory.
 """
 from __future__ import annotations
 
@@ -15,9 +19,8 @@ import contextlib
 import csv
 import os
 import pathlib
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from mlver.domain.profile import profile_frame
 from mlver.errors import DataError
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
@@ -80,6 +83,10 @@ def _reading(path: pathlib.Path, what: str) -> Iterator[None]:
         raise _fail(path, what, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except pd.errors.EmptyDataError:
         raise _fail(path, what, "the file is empty") from None
+    except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _fail(path, what, "not UTF-8 text") from exc
+        raise _fail(path, what, exc) from exc
     except (ValueError, OSError, csv.Error, pd.errors.ParserError, pa.ArrowException) as exc:
         raise _fail(path, what, exc) from exc
 
@@ -101,7 +108,7 @@ def read_columns(path: pathlib.Path) -> list[str]:
             return next(csv.reader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ","), [])
 
 
-def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
+def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:  # the in-memory reference
     """The file (only ``columns``, when given) as a pandas DataFrame; DataError if it cannot be read."""
     import warnings
 
@@ -121,7 +128,272 @@ def read_frame(path: pathlib.Path, columns: list[str] | None = None) -> Any:
                                usecols=None if columns is None else (lambda name, wanted=set(columns): name in wanted))
 
 
-def profile_file(path: pathlib.Path) -> dict:
-    """The profile (see mlver.domain.profile) of a tabular file."""
+# pandas' default null markers (read_csv's na_values), so a streamed CSV has the nulls it had in memory.
+_NA = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+       "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+_BLOCK = 8 << 20  # bytes of CSV per batch
+_ROWS = 1 << 16  # rows of Parquet per batch
+_SPILL_BUDGET = 128 << 20  # bytes of numbers kept in memory before they go to temporary files
+_RETRIES = 64  # re-reads of a CSV whose columns widen (each widens a column one step)
+
+
+def _mangle(names: list[str]) -> list[str]:
+    """Column names as pandas makes them: "Unnamed: i" for an empty one, "a.1" for a second "a"."""
+    out: list[str] = []
+    counts: dict[str, int] = {}
+    for i, name in enumerate(names):
+        col = name if name != "" else f"Unnamed: {i}"
+        cur = counts.get(col, 0)
+        while cur > 0:
+            counts[col] = cur + 1
+            col = f"{col}.{cur}"
+            cur = counts.get(col, 0)
+        out.append(col)
+        counts[col] = cur + 1
+    return out
+
+
+class _Widen(Exception):
+    """A CSV column held a value its type from the first block cannot: read again."""
+
+
+def _csv_type(t: Any, has_rows: bool) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_null(t):  # nothing in the first block: pandas' all-NaN column
+        return pa.float64() if has_rows else t
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) or pa.types.is_string(t):
+        return t
+    return pa.string()  # dates, times, timestamps, binary: text, as pandas keeps them
+
+
+def _widen(t: Any, was_null: bool) -> Any:
+    """The next type to try for a CSV column that held a value `t` cannot: ints
+    become floats, then text; a column empty in the first block is tried as
+    floats, then booleans, then text (pandas' NaN and True is an object column)."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(t):
+        return pa.float64()
+    if was_null and pa.types.is_floating(t):
+        return pa.bool_()
+    return pa.string()
+
+
+def _csv_batches(path: pathlib.Path, columns: list[str] | None, types: dict[str, Any], nulls: set[str]) -> Iterator[Any]:
+    """(declared columns, then pandas Series lists per batch); _Widen(types,
+    nulls) with a column widened. `nulls`: the columns empty in the first block."""
+    import re
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        names = _mangle(next(csv.reader(f, delimiter=delimiter), []))
+    include = names if columns is None else [n for n in names if n in set(columns)]
+
+    def open_reader(fixed: dict[str, Any]) -> Any:
+        return pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(block_size=_BLOCK, column_names=names, skip_rows=1),
+            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),  # as pandas: quoted newlines
+            convert_options=pcsv.ConvertOptions(
+                column_types=fixed, include_columns=include, null_values=_NA, strings_can_be_null=True,
+                true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),
+        )
+
+    reader = open_reader(types)
+    first = None
+    try:
+        first = reader.read_next_batch()
+    except StopIteration:
+        pass
+    if first is not None:
+        nulls |= {f.name for f in reader.schema if pa.types.is_null(f.type) and f.name not in types}
+    fixed = {f.name: _csv_type(types.get(f.name, f.type), first is not None) for f in reader.schema}
+    if any(fixed[f.name] != f.type for f in reader.schema):
+        reader, first = open_reader(fixed), None
+    schema = pa.schema([(n, fixed[n]) for n in include])
+    empty = schema.empty_table().to_pandas()
+    yield [(n, empty.dtypes.iloc[i]) for i, n in enumerate(include)]
+    try:
+        while True:
+            batch = first if first is not None else reader.read_next_batch()
+            first = None
+            if batch.num_rows:
+                yield batch.num_rows, [batch.column(i).to_pandas() for i in range(batch.num_columns)]
+    except StopIteration:
+        return
+    except pa.ArrowInvalid as exc:
+        found = re.search(r"In CSV column #(\d+): CSV conversion error to (\w+)", str(exc))
+        if not found or int(found.group(1)) >= len(names):
+            raise
+        name = names[int(found.group(1))]
+        was = fixed[name]
+        if (widened := _widen(was, name in nulls)) == was:
+            raise
+        raise _Widen(fixed | {name: widened}, nulls) from None
+
+
+def _parquet_batches(path: pathlib.Path, columns: list[str] | None) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    schema = pf.schema_arrow
+    # What pandas makes the index is not a column (pd.read_parquet's frame, column for column).
+    index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+    kept = [n for n in schema.names if n not in index and not n.startswith("__index_level_")]
+    dtypes = dict(zip(kept, schema.empty_table().to_pandas().dtypes))
+    names = [n for n in kept if columns is None or n in set(columns)]
+    yield [(n, dtypes[n]) for n in names]
+    for batch in pf.iter_batches(batch_size=_ROWS, columns=names):
+        if batch.num_rows:
+            yield batch.num_rows, [batch.column(i).to_pandas() for i in range(batch.num_columns)]
+
+
+def scan(path: pathlib.Path, consumer: Callable[[list[tuple[str, Any]], str], Any],
+         columns: list[str] | None = None) -> Any:
+    """Stream the table at ``path`` (only ``columns``, when given) into
+    ``consumer(declared, fmt)``, an object with ``add(rows, series)``;
+    returns it. A CSV read again from the start gets a fresh consumer."""
     path = pathlib.Path(path)
-    return profile_frame(read_frame(path), _format(path))
+    fmt = _format(path)
+    what = _what(path, fmt)
+    types: dict[str, Any] = {}
+    nulls: set[str] = set()
+    with _reading(path, what):
+        if fmt == "csv":
+            _check_text(path, what)
+            if path.stat().st_size == 0:
+                raise _fail(path, what, "the file is empty")
+        for _ in range(_RETRIES):
+            batches = _parquet_batches(path, columns) if fmt == "parquet" else _csv_batches(path, columns, types, nulls)
+            try:
+                sink = consumer(next(batches), fmt)
+                for rows, series in batches:
+                    sink.add(rows, series)
+                return sink
+            except _Widen as exc:
+                types, nulls = exc.args
+        raise _fail(path, what, f"its column types kept changing after {_RETRIES} reads")
+
+
+class _Spill:
+    """Numbers of each column until the table ends: in memory up to a
+    budget, then appended to temporary files, read back a chunk at a time
+    (not mapped: mapped pages would count as the process's memory)."""
+
+    def __init__(self, budget: int = _SPILL_BUDGET) -> None:
+        self.budget, self.used = budget, 0
+        self.memory: dict[int, list[Any]] = {}
+        self.files: dict[tuple[int, str], int] = {}  # (key, dtype) -> values written
+        self.ints: dict[int, bool] = {}
+        self.dir: str | None = None
+
+    def __enter__(self) -> _Spill:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.dir is not None:
+            import shutil
+
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _path(self, key: int, dtype: str) -> str:
+        return os.path.join(self.dir or "", f"{key}-{dtype}.bin")
+
+    def append(self, key: int, values: Any) -> None:
+        import numpy as np
+
+        if not len(values):
+            return
+        self.ints[key] = self.ints.get(key, True) and values.dtype.kind in "iu"
+        self.memory.setdefault(key, []).append(np.array(values, copy=True))
+        self.used += values.nbytes
+        if self.used > self.budget:
+            self._flush()
+
+    def _flush(self) -> None:
+        import tempfile
+
+        if self.dir is None:
+            self.dir = tempfile.mkdtemp(prefix="mlver-profile-")
+        try:
+            for key, arrays in self.memory.items():
+                for a in arrays:
+                    with open(self._path(key, a.dtype.str), "ab") as f:
+                        a.tofile(f)
+                    self.files[(key, a.dtype.str)] = self.files.get((key, a.dtype.str), 0) + len(a)
+        except OSError as exc:
+            raise DataError(f"cannot keep a column's numbers in {self.dir} while profiling: {exc.strerror or exc}",
+                            "free space there, or point TMPDIR at a disk with room") from exc
+        self.memory, self.used = {}, 0
+
+    def reset(self) -> None:
+        for key in {k for k, _ in self.files} | set(self.memory):
+            self.drop(key)
+        self.ints, self.used = {}, 0
+
+    def integers(self, key: int) -> bool:
+        return self.ints.get(key, False)
+
+    def chunks(self, key: int) -> Any:
+        return _Chunks(self, key)
+
+    def drop(self, key: int) -> None:
+        self.memory.pop(key, None)
+        for k, dtype in [k for k in self.files if k[0] == key]:
+            os.unlink(self._path(k, dtype))
+            del self.files[(k, dtype)]
+
+
+class _Chunks:
+    """A spilled column: iterable any number of times, CHUNK values at a time."""
+
+    def __init__(self, spill: _Spill, key: int) -> None:
+        self.spill, self.key = spill, key
+
+    def __iter__(self) -> Iterator[Any]:
+        import numpy as np
+
+        from mlver.domain.profile import _CHUNK
+
+        for (key, dtype), count in list(self.spill.files.items()):
+            if key != self.key:
+                continue
+            with open(self.spill._path(key, dtype), "rb") as f:
+                for start in range(0, count, _CHUNK):
+                    yield np.fromfile(f, dtype=np.dtype(dtype), count=min(_CHUNK, count - start))
+        for a in self.spill.memory.get(self.key, []):
+            for start in range(0, len(a), _CHUNK):
+                yield a[start : start + _CHUNK]
+
+
+def profile_file(path: pathlib.Path) -> dict:
+    """The profile (see mlver.domain.profile_stream) of a tabular file, in bounded memory."""
+    from mlver.domain.profile_stream import StreamProfile
+
+    path = pathlib.Path(path)
+    with _Spill() as spill:
+        def start(declared: list[tuple[str, Any]], fmt: str) -> StreamProfile:
+            spill.reset()  # a CSV read again starts from nothing
+            return StreamProfile(declared, fmt, spill)
+
+        profile = scan(path, start)
+        with _reading(path, _what(path, _format(path))):
+            return profile.finish()
+
+
+def drift_file(profile: dict, path: pathlib.Path, columns: list[str], threshold: float) -> dict:
+    """mlver.domain.drift.drift_frame's report for the file at ``path``
+    (its ``columns``), streamed: the new values are counted into the
+    stored bins batch by batch."""
+    from mlver.domain.drift import drift_stream, drift_targets
+    from mlver.domain.profile_stream import StreamProfile
+
+    def start(declared: list[tuple[str, Any]], fmt: str) -> StreamProfile:
+        edges, names = drift_targets(profile, declared)
+        return StreamProfile(declared, profile.get("format", ""), None, edges, names)
+
+    return drift_stream(profile, scan(pathlib.Path(path), start, columns), threshold)

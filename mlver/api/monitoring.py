@@ -48,7 +48,6 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     profile in the record of ``ref``; ``ok`` is False when a column's PSI
     reaches ``threshold`` (default: review.drift_threshold in mlver.yaml, 0.2)."""
     from mlver.adapters import tabular
-    from mlver.domain.drift import drift_frame
 
     project = Project.find(repo)
     if threshold is None:
@@ -81,7 +80,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     extra = [c for c in named if c not in known]
     if missing := [c for c in trained if c not in named]:
         raise ColumnsMismatch(data, label, missing, extra)
-    report = drift_frame(profile, tabular.read_frame(path, columns=[named[c] for c in trained]), threshold)
+    report = tabular.drift_file(profile, path, [named[c] for c in trained], threshold)
     report["extra_columns"] = extra
     # A column whose values changed kind (numbers arriving as text) has no
     # PSI, but it is the worst drift there is: flag it, do not pass it.

@@ -17,7 +17,10 @@ def profile_for(project: Project, out: Out) -> tuple[dict[str, Any] | None, str 
 
     if out.is_dir or not tabular.is_tabular(out.path):
         return None, None
-    cache = project.root / dvc.PROFILE_CACHE / f"{out.md5}.json"
+    from mlver.domain.profile_stream import SCHEMA
+
+    # By schema too: a profile cached by an older mlver is computed again, not mixed in.
+    cache = project.root / dvc.PROFILE_CACHE / f"{out.md5}.v{SCHEMA}.json"
     if cache.exists():
         try:
             return json.loads(cache.read_text()), None

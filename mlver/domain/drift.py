@@ -103,12 +103,23 @@ def _categorical_bins(old: dict, new_counts: dict[str, int], new_total: int, nam
     return [old_top.get(k, 0) for k in names] + [old["other"]], actual + [new_total - sum(actual)]
 
 
-def _column_psi(old: dict, new: dict, rows: dict, s: Any = None) -> float | None:
+def _column_psi(old: dict, new: dict, rows: dict, s: Any = None, binned: Any = None) -> float | None:
     """PSI of a column against its stored profile `old`: of its new profile
-    `new` (re-binned), or, given its data `s`, of the data binned exactly."""
+    `new` (re-binned), or, given its data `s`, of the data binned exactly,
+    or of `binned`, its counts already binned exactly (a streamed table)."""
     if old["kind"] != new["kind"]:
         return None
-    if old["kind"] in ("numeric", "datetime"):
+    if binned is not None:
+        if old["kind"] in ("numeric", "datetime"):
+            if old["histogram"] is None or new["histogram"] is None:
+                expected, actual = [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]]
+            else:
+                counts = old["histogram"]["counts"]
+                expected, actual = ([0, counts[0], 0] if len(counts) == 1 else counts), list(binned)
+        else:
+            total = sum(c for _, c in new["top"]) + new["other"]
+            expected, actual = _categorical_bins(old, binned, total, [k for k, _ in old["top"]])
+    elif old["kind"] in ("numeric", "datetime"):
         v = None
         if s is not None:  # numpy only with data: comparing two profiles needs none
             import numpy as np
@@ -194,5 +205,41 @@ def drift_frame(profile: dict, df: Any, threshold: float = DEFAULT_THRESHOLD) ->
         return _column_psi(a, b, rows, df.iloc[:, position[a["name"]]])
 
     report = _compare(profile, profile_frame(df, profile.get("format", "")), threshold, exact)
+    added, removed = report.pop("added"), report.pop("removed")
+    return report | {"missing_columns": removed, "extra_columns": added}
+
+
+def drift_targets(profile: dict, declared: list[tuple[str, Any]]) -> tuple[dict[int, list[float]], dict[int, list[str]]]:
+    """What to count exactly in a streamed table of columns ``declared``:
+    (column index -> the stored histogram's edges, column index -> the
+    stored top values), for the first column of each stored name."""
+    old: dict[str, dict] = {}
+    for c in profile.get("columns") or []:
+        old.setdefault(c["name"], c)
+    edges: dict[int, list[float]] = {}
+    names: dict[int, list[str]] = {}
+    seen = set()
+    for i, (name, _) in enumerate(declared):
+        if (key := cap(str(name))) in seen or (o := old.get(key)) is None:
+            continue
+        seen.add(key)
+        if o["kind"] in ("numeric", "datetime") and o.get("histogram"):
+            edges[i] = [float(e) for e in o["histogram"]["edges"]]
+        elif o["kind"] in ("categorical", "boolean"):
+            names[i] = [str(k) for k, _ in o.get("top") or []]
+    return edges, names
+
+
+def drift_stream(profile: dict, new: Any, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """drift_frame's report for a table streamed into ``new`` (a
+    mlver.domain.profile_stream.StreamProfile built with drift_targets)."""
+    binned, position = new.binned, {}
+    for i, name in enumerate(new.names):
+        position.setdefault(name, i)
+
+    def exact(a: dict, b: dict, rows: dict) -> float | None:
+        return _column_psi(a, b, rows, binned=binned.get(position[a["name"]]))
+
+    report = _compare(profile, new.finish(), threshold, exact)
     added, removed = report.pop("added"), report.pop("removed")
     return report | {"missing_columns": removed, "extra_columns": added}

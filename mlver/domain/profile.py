@@ -94,7 +94,16 @@ def _as_numbers(s: Any, kind: str) -> Any:
 
 
 def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
-    """nulls, min/max/mean/std, histogram and quantiles of a numeric array.
+    """nulls, min/max/mean/std, histogram and quantiles of a numeric array
+    (of its chunks: _chunked_summary)."""
+    return _chunked_summary(_chunks(a), a.dtype, quantiles)
+
+
+def _chunked_summary(chunks: list, dtype: Any, quantiles: bool, nulls: int = 0, n_neg: int = 0, n_pos: int = 0,
+                     max_pick: int | None = None) -> dict[str, Any]:
+    """nulls, min/max/mean/std, histogram and quantiles of numbers given as
+    arrays of `dtype`, plus `nulls`, `n_neg` -inf and `n_pos` +inf counted
+    elsewhere (a streamed column keeps only its finite values).
 
     Profiling's time goes here, CPU bound at a nanosecond or two per element
     and numpy call: so few calls, on cache-sized chunks, in up to three
@@ -102,26 +111,31 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     (shifting by a data value x0 keeps the one-pass variance accurate)
     (2) the fine histogram (3) the values in the few fine bins holding a
     quantile. Integers over a small range (ints read as floats because of
-    NaN, too) are counted value by value instead: one sweep.
+    NaN, too) are counted value by value instead: one sweep. With
+    `max_pick`, the bin numbers are recomputed instead of kept, and no more
+    than that many values are gathered for (3): past it the quantiles are
+    interpolated within their fine bin, and the summary says so.
     """
     import numpy as np
 
-    if a.dtype.kind in "iu" and len(a):
-        if (high := int(a.max())) - (low := int(a.min())) < _DENSE and max(-low, high) < 2**53:
-            return _dense_summary(_dense_counts(_chunks(a), low, high - low + 1), low, 0, 0, 0)
+    chunks = [c for c in chunks if len(c)]
+    if dtype.kind in "iu" and chunks:
+        high, low = max(int(c.max()) for c in chunks), min(int(c.min()) for c in chunks)
+        if high - low < _DENSE and max(-low, high) < 2**53:
+            return _dense_summary(_dense_counts(chunks, low, high - low + 1), low, nulls, n_neg, n_pos)
     x0 = 0.0
-    for head in _chunks(a):
+    for head in chunks:
         if len(head := head[np.isfinite(head)]):
             x0 = float(head[0])
             break
-    kept, n, nulls, n_neg, n_pos = [], 0, 0, 0, 0
+    kept, n = [], 0
     lo, hi, sums, squares, clean = math.inf, -math.inf, [], 0.0, True
-    buf = np.empty(min(len(a), _CHUNK))  # reused: allocating costs more than computing
-    for raw in _chunks(a):
+    buf = np.empty(max([len(c) for c in chunks] + [0]))  # reused: allocating costs more than computing
+    for raw in chunks:
         c = raw
         if clean:  # a finite sum tells a clean chunk without an isfinite pass
             t = np.subtract(c, x0, out=buf[: len(c)], dtype=np.float64)
-            clean = math.isfinite(total := float(t.sum())) or a.dtype.kind != "f"
+            clean = math.isfinite(total := float(t.sum())) or dtype.kind != "f"
         if not clean:
             c = raw[np.isfinite(raw)]
             c_lo, c_hi = float(np.fmin.reduce(raw)), float(np.fmax.reduce(raw))  # skip NaN, see inf
@@ -145,12 +159,13 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     dense = lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53
     if dense and (counts := _dense_counts(kept, int(lo), int(hi - lo) + 1)) is not None:
         return _dense_summary(counts, int(lo), nulls, n_neg, n_pos)
-    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles)
+    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles and max_pick is None)
     counts = fine.reshape(BINS, -1).sum(axis=1)
     counts[0] += n_neg
     counts[-1] += n_pos
-    qs = _exact_quantiles(kept, bins, fine) if quantiles else None
-    return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+    qs, note = _exact_quantiles(kept, None if max_pick else bins, fine, lo, hi, max_pick) if quantiles else (None, None)
+    out = _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+    return out | {"approximate": note} if note else out
 
 
 def _chunks(a: Any) -> list:
@@ -259,19 +274,38 @@ def _edges(lo: float, hi: float) -> list[float]:
     return [float(lo)] + [float(f"{lo + (hi - lo) / BINS * k:.{digits}g}") for k in range(1, BINS)] + [float(hi)]
 
 
-def _exact_quantiles(chunks: list, bins: Any, fine: Any) -> list[float]:
+def _exact_quantiles(chunks: list, bins: Any, fine: Any, lo: float = 0.0, hi: float = 0.0,
+                     max_pick: int | None = None) -> tuple[list[float], str | None]:
     """The fine histogram tells which bin holds each order statistic needed;
-    only the values of those few bins are gathered and partitioned."""
+    only the values of those few bins are gathered and partitioned. `bins`
+    None: recompute each value's bin. (quantiles, None), or, when the bins
+    hold more than `max_pick` values, (quantiles interpolated within their
+    fine bin, a note saying how far off they can be)."""
     import numpy as np
 
     n, cum = int(fine.sum()), np.cumsum(fine)
     ranks = sorted({r for _, q in QUANTILES for r in (math.floor(q * (n - 1)), math.ceil(q * (n - 1)))})
     home = {r: int(np.searchsorted(cum, r, side="right")) for r in ranks}
     wanted = sorted(set(home.values()))
+    if max_pick is not None and sum(int(fine[b]) for b in wanted) > max_pick:
+        width = (hi - lo) / _FINE
+
+        def at(r: int) -> float:  # uniform within the fine bin
+            b = home[r]
+            return lo + width * (b + (r - int(cum[b] - fine[b]) + 0.5) / int(fine[b]))
+
+        note = f"quantiles interpolated within bins of 1/{_FINE} of the range: off by at most {_sig(width)}"
+        return [min(hi, max(lo, q)) for q in _interpolate(at, n)], note
     compare = wanted + [_FINE] if wanted[-1] == _FINE - 1 else wanted  # x == hi is in bin _FINE
     picked, where, start = [], [], 0
+    buf, ibuf = np.empty(_CHUNK), np.empty(_CHUNK, dtype=np.intp)
     for c in chunks:
-        idx, start = bins[start : start + len(c)], start + len(c)
+        if bins is None:
+            if len(c) > len(buf):
+                buf, ibuf = np.empty(len(c)), np.empty(len(c), dtype=np.intp)
+            idx = _fine_index(c, lo, hi - lo, out=buf[: len(c)], index=ibuf[: len(c)])
+        else:
+            idx, start = bins[start : start + len(c)], start + len(c)
         m = idx == compare[0]
         for b in compare[1:]:  # a few compares beat a table lookup
             m |= idx == b
@@ -284,7 +318,7 @@ def _exact_quantiles(chunks: list, bins: Any, fine: Any) -> list[float]:
         local = [r - before for r in ranks if home[r] == b]
         part = vals if vals.min() == vals.max() else np.partition(vals, local)  # integers: often all equal
         value.update((r + before, float(part[r])) for r in local)
-    return _interpolate(value.__getitem__, n)
+    return _interpolate(value.__getitem__, n), None
 
 
 def _category_counts(s: Any) -> tuple[Any, Any, int]:

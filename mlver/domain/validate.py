@@ -162,11 +162,12 @@ _RECORD_SHAPE: dict[str, Any] = {
     "parent": {"commit": str, "digest": str},
 }
 _DATA_SHAPE: dict[str, Any] = {"path": str, "md5": str, "size": int, "nfiles": int, "profile": dict, "profile_error": str}
-_PROFILE_SHAPE: dict[str, Any] = {"format": str, "rows": int, "columns": list}
+_PROFILE_SHAPE: dict[str, Any] = {"schema": int, "format": str, "rows": int, "columns": list}
 _COLUMN_SHAPE: dict[str, Any] = {
     "name": str, "dtype": str, "kind": str, "nulls": int, "unique": int, "other": int, "top": list,
     "quantiles": dict, "histogram": {"edges": list, "counts": list},
     "min": (int, float, str), "max": (int, float, str), "mean": _NUMBER, "std": _NUMBER,
+    "approximate": dict, "top_error": int,
 }
 
 

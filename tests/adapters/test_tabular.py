@@ -118,8 +118,7 @@ def assert_data_error(exc: DataError, path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "cause"),
     [
-        (b"a,b\n1,2\n3,4,5\n", "Expected 2 fields"),
-        (b'a,b\n1,"unclosed\n', "EOF inside string"),
+        (b"a,b\n1,2\n3,4,5\n", "Expected 2 columns"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
         (b"\xff\xfe\xfd\xfc,\xfb\n\xfa,\xf9\n", "not UTF-8"),
         (b"", "empty"),
@@ -160,3 +159,11 @@ def test_missing_file_directory_and_unknown_suffix(tmp_path: Path) -> None:
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(DataError, match="unknown suffix"):
         profile_file(tmp_path / "x.json")
+
+
+def test_a_quote_left_open_runs_to_the_end_of_the_file(tmp_path: Path) -> None:
+    # pandas refused this ("EOF inside string"); pyarrow's streaming reader,
+    # which profiles now use, reads the rest of the file as the value.
+    path = tmp_path / "open.csv"
+    path.write_bytes(b'a,b\n1,"unclosed\n')
+    assert profile_file(path)["columns"][1]["top"] == [["unclosed\n", 1]]

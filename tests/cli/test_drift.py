@@ -90,3 +90,28 @@ def test_ci_workflows(project: Project, forge: str, path: str) -> None:
         assert any("MLVER_GITLAB_TOKEN" in line for line in job["script"])
     assert project.ok("ci", forge, "--json").json()["path"] == path
     assert project.mlver("ci", "bitbucket").exit_code == 2
+
+
+def test_streamed_profiles_of_csv_and_parquet_through_data_add_run_and_drift(trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import mlver.adapters.tabular as tabular
+
+    monkeypatch.setattr(tabular, "_BLOCK", 512)  # many batches, numbers spilled to temporary files
+    monkeypatch.setattr(tabular, "_ROWS", 7)
+    monkeypatch.setattr(tabular, "_SPILL_BUDGET", 256)
+    record = json.loads((trained.root / ".mlver/records/churn.json").read_text())
+    trained_on = record["data"][0]["profile"]  # run's profile of data/train.csv
+    assert trained_on["schema"] == 2 and trained_on["rows"] == 200
+    pd.read_csv(trained.root / "data/train.csv").to_parquet(trained.root / "data/train.parquet")
+    trained.ok("data", "add", "data/train.parquet")
+    cached = {json.loads(p.read_text())["format"]: json.loads(p.read_text())
+              for p in (trained.root / ".dvc/tmp/mlver/profiles").glob("*.v2.json")}
+    assert set(cached) == {"csv", "parquet"}
+    assert cached["parquet"]["columns"] == cached["csv"]["columns"] == trained_on["columns"]
+    result = drift(trained, "churn@v0.1.0", "data/train.parquet", code=0)
+    assert result["rows"] == {"old": 200, "new": 200, "delta": 0} and result["type_changed"] == []
+    assert [c["psi"] for c in result["columns"]] == [0.0] * len(trained_on["columns"])
+    moved = pd.read_parquet(trained.root / "data/train.parquet").assign(age=lambda f: f["age"] + 30)
+    moved.to_parquet(trained.root / "data/moved.parquet")
+    assert drift(trained, "churn", "data/moved.parquet", code=1)["drifted_columns"] == ["age"]
