@@ -196,7 +196,7 @@ def _csv_batches(path: pathlib.Path, columns: list[str] | None, types: dict[str,
     def open_reader(fixed: dict[str, Any]) -> Any:
         return pcsv.open_csv(
             path,
-            read_options=pcsv.ReadOptions(block_size=_BLOCK, column_names=names, skip_rows=1),
+            read_options=pcsv.ReadOptions(block_size=_BLOCK, column_names=names, skip_rows_after_names=1),  # a row, quotes and all
             parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),  # as pandas: quoted newlines
             convert_options=pcsv.ConvertOptions(
                 column_types=fixed, include_columns=include, null_values=_NA, strings_can_be_null=True,
