@@ -220,6 +220,14 @@ class DataChanged(MlverError):
         )
 
 
+class DataNotPulled(MlverError):
+    def __init__(self, path: str, model: str) -> None:
+        super().__init__(
+            f"data {path} is not pulled yet (its .dvc file is committed; the data is not in the workspace or the cache)",
+            f"fetch it with `dvc pull {path}`, or `mlver pull {model} --with-data` for the data of {model}'s record",
+        )
+
+
 class DataNotTracked(MlverError):
     def __init__(self, path: str) -> None:
         super().__init__(

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 
 from mlver.domain import validate
-from mlver.errors import DvcError
+from mlver.errors import DvcError, DvcLockCorrupt
 
 LOCK_FILE = "dvc.lock"
 PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
@@ -47,10 +47,72 @@ def _dvc_errors(action: str, hint: str = "see `dvc doctor`; run with --traceback
         raise DvcError(f"dvc could not {action}: {msg}", hint) from exc
 
 
+RWLOCK = ".dvc/tmp/rwlock"
+
+
+def _rwlock_readable(content: bytes) -> bool:
+    import json
+
+    try:
+        return isinstance(json.loads(content), dict)
+    except ValueError:
+        return False
+
+
+def heal_rwlock(root: Path) -> None:
+    """Clear DVC's ``.dvc/tmp/rwlock`` when a killed DVC (or mlver) left it
+    empty or half written: DVC truncates it, then writes it, and from then on
+    refuses every command ("Unable to read RWLock-file").
+
+    Safe only when nobody depends on it: under DVC's own guard
+    (``rwlock.lock``, so no DVC is editing it), and with no other dvc or mlver
+    process working in this project (whose entries the lost content may have
+    held); else DvcLockCorrupt names the file and the processes.
+    """
+    path = root / RWLOCK
+    try:
+        if _rwlock_readable(path.read_bytes()):
+            return
+    except OSError:
+        return  # no lock file: nothing to heal
+    import zc.lockfile
+
+    try:
+        guard = zc.lockfile.LockFile(str(root / ".dvc" / "tmp" / "rwlock.lock"))
+    except zc.lockfile.LockError:
+        return  # a live DVC is rewriting it right now: it writes it whole
+    try:
+        if _rwlock_readable(path.read_bytes()):
+            return
+        others = _processes_in(root)
+        if others:
+            raise DvcLockCorrupt(RWLOCK, others)
+        path.unlink()  # an absent rwlock is DVC's empty one
+    finally:
+        guard.close()
+
+
+def _processes_in(root: Path) -> list[int]:
+    """Other dvc or mlver processes whose working directory is in the project."""
+    import psutil
+
+    here = os.path.realpath(root)
+    found = []
+    for proc in psutil.process_iter(["pid", "cwd", "cmdline"]):
+        info = proc.info
+        cwd, cmdline = info.get("cwd"), info.get("cmdline") or []
+        if info["pid"] == os.getpid() or not cwd or not (cwd == here or cwd.startswith(here + os.sep)):
+            continue
+        if any(os.path.basename(arg) in ("dvc", "mlver") for arg in cmdline):
+            found.append(info["pid"])
+    return sorted(found)
+
+
 @contextmanager
 def _repo(root: Path) -> Iterator[Any]:
     # DVC would otherwise phone home and print INFO lines on stdout.
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    heal_rwlock(root)
     from dvc.repo import Repo
 
     logging.getLogger("dvc").setLevel(logging.WARNING)
@@ -185,6 +247,22 @@ def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
     entry = outs[0]
     md5 = validate.check_md5(entry["md5"], dvcfile_for(path), "outs[0].md5")
     return Out(path=path, md5=md5, size=entry.get("size"), nfiles=entry.get("nfiles"))
+
+
+def same_hashes(committed: bytes, current: bytes, where: str) -> bool:
+    """Whether two versions of a ``.dvc`` file name the same data: each out's
+    path and hash, read as YAML. Never raw bytes: a checkout with
+    ``core.autocrlf=true`` (Git for Windows) has CRLF where the blob has LF."""
+
+    def hashes(text: bytes) -> list[tuple[str, ...]]:
+        doc = _yaml(text, where) or {}
+        outs = doc.get("outs") if isinstance(doc, dict) else None
+        return sorted(
+            tuple(str(o.get(k)) for k in ("path", "md5", "hash", "etag", "checksum"))
+            for o in (outs if isinstance(outs, list) else []) if isinstance(o, dict)
+        )
+
+    return committed == current or hashes(committed) == hashes(current)
 
 
 def read_dvcfile_out(root: Path, path: str) -> Out | None:

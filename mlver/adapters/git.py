@@ -202,12 +202,15 @@ def check_index_free(root: Path) -> None:
         raise IndexLocked(os.path.relpath(lock, root))
 
 
-def _locked_index_update(root: Path, rev: str, paths: Sequence[str], index: Path) -> Path:
-    """A copy of the real index with ``paths`` as they are at ``rev``, written
-    beside it (same filesystem: it replaces the index by one rename)."""
-    staged = _index_copy(index)
-    run(root, "reset", "-q", rev, "--", *paths, env={"GIT_INDEX_FILE": str(staged)})
-    return staged
+def _stage_worktree(root: Path, paths: Sequence[str], env: dict[str, str]) -> None:
+    """``paths`` into the index ``env`` names as they are in the work tree
+    (hashed through git's filters, with fresh stat data)."""
+    present = [p for p in paths if (Path(root) / p).exists()]
+    gone = [p for p in paths if not (Path(root) / p).exists()]
+    if present:
+        run(root, "update-index", "--add", "--", *present, env=env)
+    if gone:
+        run(root, "update-index", "--force-remove", "--", *gone, env=env)
 
 
 def _index_copy(index: Path) -> Path:
@@ -248,36 +251,40 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         if parent:
             run(root, "read-tree", parent, env=env)
-        present = [p for p in paths if (root / p).exists()]
-        gone = [p for p in paths if not (root / p).exists()]
-        if present:
-            run(root, "update-index", "--add", "--", *present, env=env)
-        if gone:
-            run(root, "update-index", "--force-remove", "--", *gone, env=env)
+        _stage_worktree(root, paths, env)
         tree = run(root, "write-tree", env=env).strip()
     commit_args = ["commit-tree", tree, "-m", message]
     if parent:
         commit_args[2:2] = ["-p", parent]
     commit = run(root, *commit_args).strip()
     ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
-    _move_ref(root, ref, commit, parent, paths, f"commit: {message.splitlines()[0]}")
+    _move_ref(root, ref, commit, parent, paths, f"commit: {message.splitlines()[0]}", from_worktree=True)
     return commit
 
 
-def _move_ref(root: Path, ref: str, new: str | None, old: str | None, paths: Sequence[str], reason: str) -> None:
+def _move_ref(root: Path, ref: str, new: str | None, old: str | None, paths: Sequence[str], reason: str,
+              from_worktree: bool = False) -> None:
     """``ref`` from ``old`` to ``new`` (None: delete it) by compare-and-swap, and
-    the real index's entries of ``paths`` to match, under git's index lock."""
+    the real index's entries of ``paths`` to match (``from_worktree``: as the
+    work tree has them, which is what ``new`` was built from; else as ``new``
+    has them), under git's index lock. The new index is a copy written beside
+    the real one (same filesystem) and takes its place by one rename."""
     index = _index_path(root)
     lock = _take_index_lock(index)
     staged: Path | None = None
     try:
         _sweep_index_copies(index)
+        staged = _index_copy(index)
+        env = {"GIT_INDEX_FILE": str(staged)}
+        if from_worktree:
+            _stage_worktree(root, paths, env)
+        elif new is not None:
+            run(root, "reset", "-q", new, "--", *paths, env=env)
+        else:
+            run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, env=env)
         if new is not None:
-            staged = _locked_index_update(root, new, paths, index)
             run(root, "update-ref", "-m", reason, ref, new, old or "0" * 40)
         else:
-            staged = _index_copy(index)
-            run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, env={"GIT_INDEX_FILE": str(staged)})
             run(root, "update-ref", "-d", ref, *([old] if old else []))
         os.replace(staged, index)
         staged = None

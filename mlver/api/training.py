@@ -11,7 +11,7 @@ from mlver.api._common import iso
 from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
 from mlver.domain import pipeline as pl
 from mlver.errors import (
-    ConfigError, DataChanged, DataNotTracked, DirtyTree, GitError, LockOutOfDate, OutputInGit, TrainingFailed,
+    ConfigError, DataChanged, DataNotPulled, DataNotTracked, DirtyTree, GitError, LockOutOfDate, OutputInGit, TrainingFailed,
 )
 from mlver.models import RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
@@ -49,15 +49,28 @@ def check_data(project: Project, spec: ModelSpec) -> None:
     for path in spec.data:
         if dvc.read_dvcfile_out(project.root, path) is None:
             raise DataNotTracked(path)
-        committed = git.read_blob(project.root, "HEAD", dvc.dvcfile_for(path))
-        if committed is None:
-            raise DataChanged(path, f"is tracked, but {dvc.dvcfile_for(path)} is not committed")
-        if committed != (project.root / dvc.dvcfile_for(path)).read_bytes():
-            raise DataChanged(path, f"has a new hash in {dvc.dvcfile_for(path)} that is not committed")
-    changed = dvc.changed(project.root, list(spec.data))
+        name = dvc.dvcfile_for(path)
+        _check_committed(project, path, name, git.read_blob(project.root, "HEAD", name))
+    _check_workspace(project, spec, dvc.changed(project.root, list(spec.data)))
+
+
+def _check_committed(project: Project, path: str, name: str, committed: bytes | None) -> None:
+    """The .dvc file ``name`` of ``path`` says what HEAD's says (by hashes, not bytes)."""
+    if committed is None:
+        raise DataChanged(path, f"is tracked, but {name} is not committed")
+    if not dvc.same_hashes(committed, (project.root / name).read_bytes(), name):
+        raise DataChanged(path, f"has a new hash in {name} that is not committed")
+
+
+def _check_workspace(project: Project, spec: ModelSpec, changed: dict[str, str]) -> None:
+    """Data whose workspace copy is not its .dvc file's: not pulled yet (a fresh
+    clone), deleted, or changed."""
     for path, state in sorted(changed.items()):
-        why = "is missing from the workspace" if state == "deleted" else f"has changed since it was committed ({state})"
-        raise DataChanged(path, why)
+        if not (project.root / path).exists() and state in ("not in cache", "deleted"):
+            if state == "not in cache":
+                raise DataNotPulled(path, spec.name)
+            raise DataChanged(path, "is missing from the workspace")
+        raise DataChanged(path, f"has changed since it was committed ({state})")
 
 
 def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) -> StageRun:
@@ -68,7 +81,7 @@ def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) 
     return StageRun(pipeline, plan)
 
 
-def check_sources(project: Project, session: dvc.PipelineSession, stage_run: StageRun) -> None:
+def check_sources(project: Project, spec: ModelSpec, session: dvc.PipelineSession, stage_run: StageRun) -> None:
     """The data upstream of a stage model: committed .dvc files, unchanged workspace
     copies; and no output DVC caches held in git too (an older mlver committed them).
 
@@ -86,14 +99,8 @@ def check_sources(project: Project, session: dvc.PipelineSession, stage_run: Sta
     blobs = git.read_blobs(root, [f"HEAD:{n}" for n in names])
     for name in names:
         path = pipeline.stages[name].outs[0] if pipeline.stages[name].outs else name
-        committed = blobs[f"HEAD:{name}"]
-        if committed is None:
-            raise DataChanged(path, f"is tracked, but {name} is not committed")
-        if committed != (root / name).read_bytes():
-            raise DataChanged(path, f"has a new hash in {name} that is not committed")
-    for path, state in sorted(session.changed_sources(names).items()):
-        why = "is missing from the workspace" if state == "deleted" else f"has changed since it was committed ({state})"
-        raise DataChanged(path, why)
+        _check_committed(project, path, name, blobs[f"HEAD:{name}"])
+    _check_workspace(project, spec, session.changed_sources(names))
 
 
 def _run_command(project: Project, command: str) -> Execution:
@@ -112,7 +119,7 @@ def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: st
     with dvc.pipeline_session(project.root) as session:
         stage_run = plan_stage(project, spec, session)
         code = check_code(project, spec, allow_dirty, stage_run=stage_run)
-        check_sources(project, session, stage_run)
+        check_sources(project, spec, session, stage_run)
         if command:
             execution = _run_command(project, command)
         else:
@@ -150,7 +157,7 @@ def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> Recor
         with dvc.pipeline_session(project.root) as session:
             stage_run = plan_stage(project, spec, session)
             code = check_code(project, spec, allow_dirty, stage_run=stage_run)
-            check_sources(project, session, stage_run)
+            check_sources(project, spec, session, stage_run)
             stale = session.outdated(list(stage_run.plan.targets))
             if stale:
                 raise LockOutOfDate(name, stale)

@@ -1,6 +1,7 @@
 """Faults real machines have: a git holding the index, racing registry writes."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +85,49 @@ def test_a_tag_written_first_by_someone_else(trained: Project) -> None:
     run = p.fails("promote", "churn@v0.1.0", "prod")
     assert "error: tag churn#prod#1 was written by someone else first; nothing was changed" in run.stderr
     assert "`git tag -d churn#prod#1`" in run.stderr
+
+
+def test_a_fresh_clone_with_autocrlf(project: Project, isolate) -> None:
+    """Git for Windows' default, core.autocrlf=true: the checkout's .dvc files
+    have CRLF where the blobs have LF; they are compared by their hashes. Before
+    the data is pulled, run says so instead of "has changed"."""
+    p = project
+    p.ok("run", "churn")
+    p.ok("push")
+    root = isolate / "clone"
+    subprocess.run(["git", "clone", "-q", "-c", "core.autocrlf=true", str(p.root), str(root)], check=True)
+    (root / ".dvc/config.local").write_text((p.root / ".dvc/config.local").read_text())
+    clone = Project(root)
+    assert b"\r\n" in (root / "data/train.csv.dvc").read_bytes()  # what makes this an autocrlf checkout
+    run = clone.fails("run", "churn")
+    assert "error: data data/train.csv is not pulled yet" in run.stderr
+    assert "hint: fetch it with `dvc pull data/train.csv`, or `mlver pull churn --with-data`" in run.stderr
+    clone.ok("pull", "churn", "--with-data")
+    clone.set_params(lr=0.3)
+    clone.commit_all("lr 0.3")
+    clone.ok("run", "churn")
+    clone.ok("record", "churn")
+    assert clone.git("status", "--porcelain") == ""
+    assert json.loads((root / ".mlver/records/churn.json").read_text())["params"]["train.lr"] == 0.3
+
+
+def test_a_dvc_rwlock_left_corrupt_by_a_kill(project: Project) -> None:
+    """A killed DVC can leave .dvc/tmp/rwlock empty: every later command used to
+    fail with "Unable to read RWLock-file" and a `dvc doctor` hint. It is cleared
+    when nothing can depend on it, else named with who might."""
+    p = project
+    rwlock = p.root / ".dvc/tmp/rwlock"
+    rwlock.parent.mkdir(parents=True, exist_ok=True)
+    rwlock.write_text('{"write": {"')  # cut off mid-write
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "dvc"], cwd=p.root)
+    try:
+        run = p.fails("run", "churn")
+        assert "error: DVC's lock file .dvc/tmp/rwlock is corrupt" in run.stderr
+        assert f"hint: once process {bystander.pid} has finished, remove .dvc/tmp/rwlock" in run.stderr
+    finally:
+        bystander.kill()
+        bystander.wait()
+    rwlock.write_text("")
+    p.ok("run", "churn")
+    assert not rwlock.exists() or json.loads(rwlock.read_text()) is not None
+    subprocess.run([sys.executable, "-m", "dvc", "status"], cwd=p.root, check=True, capture_output=True)
