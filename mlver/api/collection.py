@@ -30,7 +30,7 @@ from mlver.api.storage import Store, _cache, remote_store
 from mlver.domain import record as rec
 from mlver.domain import retention
 from mlver.domain.tags import Action
-from mlver.errors import GcRefused, MlverError
+from mlver.errors import GcRefused, InputTooLarge, MlverError
 from mlver.models import GcFreed, GcResult, GcStore
 from mlver.project import PathLike, Project
 
@@ -256,6 +256,10 @@ def _other_manifests(store: Store, pid: str | None) -> tuple[set[str], int]:
     there are; ManifestInvalid when one cannot be read exactly."""
     protected: set[str] = set()
     names = store.meta_names(retention.MANIFEST_DIR)
+    if len(names) > retention.MAX_MANIFESTS:
+        raise InputTooLarge("manifests", f"{len(names)} files", f"{retention.MANIFEST_DIR} in {store.label}",
+                            f"gc reads at most {retention.MAX_MANIFESTS} projects' manifests",
+                            "inspect the folder: no team shares one remote between that many projects")
     count = 0
     for name in names:
         if pid is not None and name == retention.manifest_name(pid):

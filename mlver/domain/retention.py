@@ -25,6 +25,7 @@ MANIFEST_SCHEMA = 1
 PROJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # the project's root commit
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_MANIFEST_OBJECTS = 1_500_000  # 35 bytes each in the file: about 52 MB
+MAX_MANIFESTS = 10_000  # projects sharing one remote
 
 
 def manifest_name(project: str) -> str:

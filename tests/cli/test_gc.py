@@ -305,3 +305,31 @@ def test_gc_cloud_waits_for_what_origin_has_and_this_clone_lacks(trained: Projec
     assert "refs/tags/churn@v0.5.0" in run.stderr and "git fetch origin --tags" in run.stderr
     p.git("fetch", "-q", "origin", "--tags")
     assert _gc(p, "--cloud")["dry_run"]
+
+
+def test_gc_keeps_the_files_of_kept_directories(project: Project) -> None:
+    p = project
+
+    def version(files: dict[str, str]) -> set[str]:
+        shutil.rmtree(p.root / "images", ignore_errors=True)
+        for name, text in files.items():
+            p.write(f"images/{name}", text)
+        p.ok("data", "add", "images")
+        p.commit_all("images")
+        assert _dvc(p, "push", "-q").returncode == 0
+        return {hashlib.md5(t.encode()).hexdigest() for t in files.values()}
+
+    old = version({"a.txt": "shared\n", "b.txt": "only in the old version\n"})
+    new = version({"a.txt": "shared\n", "c.txt": "only in the new version\n"})
+    gone = old - new
+    remote_before = _objects(p.remote)
+    assert new <= remote_before and gone <= remote_before
+    result = _gc(p, "--cloud", "--force")
+    for store in ("cache", "mlver-local"):  # the old .dir manifest and its own file; the shared file stays
+        assert _store(result, store)["freed_objects"] == 2, result
+    assert new <= _cache(p) and new <= _objects(p.remote) and not gone & _objects(p.remote)
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    shutil.rmtree(p.root / "images")
+    pulled = _dvc(p, "pull", "-q")
+    assert pulled.returncode == 0, pulled.stderr
+    assert sorted(f.name for f in (p.root / "images").iterdir()) == ["a.txt", "c.txt"]
