@@ -49,6 +49,18 @@ def _second_project(template: Path, isolate: Path, remote: str) -> Project:
     return other
 
 
+def _pushed_runs(a: Project) -> tuple[str, str]:
+    """Three more trainings of A (lr 0.2, 0.25, 0.3), each pushed: the artifacts of the first two."""
+    a.ok("push")
+    first = _train(a, 0.2)
+    a.ok("push")
+    second = _train(a, 0.25)
+    a.ok("push")
+    _train(a, 0.3)
+    a.ok("push")
+    return first, second
+
+
 def _gc(p: Project, *args: str) -> dict:
     return p.ok("gc", "--min-age", "0", "--json", *args).json()
 
@@ -122,13 +134,7 @@ def test_gc_keeps_releases_stages_branches_and_gto_versions(trained: Project) ->
 def test_two_projects_on_one_remote(trained: Project, template: Path, isolate: Path) -> None:
     a = trained
     remote = a.remote
-    a.ok("push")
-    shared = _train(a, 0.2)
-    a.ok("push")
-    garbage = _train(a, 0.25)
-    a.ok("push")
-    _train(a, 0.3)
-    a.ok("push")
+    shared, garbage = _pushed_runs(a)
     b = _second_project(template, isolate, str(remote))
     b.set_params(lr=0.2)  # trains the very model A threw away: one object, two projects
     b.commit_all("lr 0.2")
@@ -264,13 +270,7 @@ def test_gc_on_s3_keeps_the_other_projects_objects(trained: Project, template: P
     a = trained
     a.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
     a.commit_all("team storage")
-    a.ok("push")
-    shared = _train(a, 0.2)
-    a.ok("push")
-    garbage = _train(a, 0.25)
-    a.ok("push")
-    _train(a, 0.3)
-    a.ok("push")
+    shared, garbage = _pushed_runs(a)
     b = _second_project(template, isolate, "unused")
     b.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
     b.commit_all("team storage")
