@@ -45,9 +45,10 @@ def _stamp(versions: int, loose: bool) -> dict[str, object]:
             "generator": hashlib.sha256(source).hexdigest()}
 
 
-def ensure_repo(versions: int, loose: bool, regenerate: bool) -> Path:
-    """The cached repository for ``versions``, regenerated when stale."""
-    repo = bl.OUT / f"registry-{versions}{'-loose' if loose else ''}"
+def ensure_repo(versions: int, loose: bool, regenerate: bool, base: Path | None = None) -> Path:
+    """The cached repository for ``versions`` (under ``base``, else bench/out),
+    regenerated when stale."""
+    repo = (base or bl.OUT) / f"registry-{versions}{'-loose' if loose else ''}"
     stamp_file = repo / ".git" / STAMP
     want = _stamp(versions, loose)
     if not regenerate and stamp_file.exists():

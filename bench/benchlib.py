@@ -111,6 +111,20 @@ def run_timed(argv: Sequence[str], cwd: Path, env: dict[str, str],
     return elapsed, cpu
 
 
+def run_rusage(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall s, cpu s, peak RSS KiB) of one run of ``argv`` and the processes it waited for."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise CommandFailed(f"{' '.join(argv)} exited {proc.returncode} in {cwd}:\n  " + err.decode(errors="replace")[-500:])
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
 @dataclass
 class Timing:
     label: str

@@ -244,6 +244,17 @@ def trained(project: Project) -> Project:
     return project
 
 
+@pytest.fixture
+def released_twice(trained: Project) -> Project:
+    """churn v0.1.0 and v0.2.0 (lr 0.2, its record's parent is v0.1.0's), prod on v0.2.0."""
+    trained.set_params(lr=0.2)
+    trained.commit_all("lr 0.2")
+    trained.ok("run", "churn")
+    trained.ok("release", "churn")
+    trained.ok("promote", "churn@v0.2.0", "prod")
+    return trained
+
+
 # -- a real S3-compatible endpoint: moto's server on loopback ----------------
 
 

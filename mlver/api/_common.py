@@ -47,7 +47,9 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     read_infos = tag_infos or (lambda objects: git.tag_infos(project.root, objects))
     detail = detail or until is not None
     entries = []
-    for name, obj, commit in refs if refs is not None else git.tag_refs(project.root):
+    if refs is None:  # one model: its own tags only, whatever the repository holds
+        refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
+    for name, obj, commit in refs:
         if obj == commit:
             continue  # a lightweight tag: GTO reads only annotated tags as events
         parsed = tags.parse(name)

@@ -180,10 +180,11 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     project = Project.find(repo, require_config=False)
     refs = git.tag_refs(project.root)
     signing = trust.project_trust(project, require_signatures, allowed_signers)
-    wanted = verdicts.key(project, refs) if ref is None and offline and not signing.required else None
+    shallow = git.is_shallow(project.root)
+    wanted = verdicts.key(project, refs) if ref is None and offline and not signing.required and not shallow else None
     kept = verdicts.load(project, wanted) if wanted else None
     result = _from_kept(project, refs, kept, signing) if kept else None
-    return result or _checked(project, ref, refs, deep, offline, remote, signing, wanted)
+    return result or _checked(project, ref, refs, deep, offline, remote, signing, wanted, shallow)
 
 
 def _from_kept(project: Project, refs: list[tuple[str, str, str]], kept: verdicts.Kept, signing: trust.Trust
@@ -201,10 +202,14 @@ def _from_kept(project: Project, refs: list[tuple[str, str, str]], kept: verdict
 
 
 def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]], deep: bool, offline: bool,
-             remote: str | None, signing: trust.Trust, keep: str | None) -> VerifyResult:
-    """Every check, through the fact cache; ``keep``: the verdict's key, to keep it under."""
+             remote: str | None, signing: trust.Trust, keep: str | None, shallow: bool = False) -> VerifyResult:
+    """Every check, through the fact cache; ``keep``: the verdict's key, to keep it under.
+    ``shallow``: a shallow clone (CI's default) lacks the commits past its
+    boundary; what they would prove is counted and said, not failed."""
     cache = FactCache(project.root)
     subjects, events, registry = _subjects(project, ref, refs, cache)
+    present = set(cache.commit_times({s.commit for s in subjects})) if shallow else None
+    beyond: list[str] = []  # tags whose commit this shallow clone does not have
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
         by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
@@ -215,7 +220,7 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     digests: dict[str, str] = {}  # spec -> the digest of the record there (its content's)
     metrics: dict[str, Mapping[str, object]] = {}  # of the records stages were assigned to
     named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
-    parents = _Parents()
+    parents = _Parents(shallow)
     gto_notes: list[str] = []
     inside: dict[str, bool] = {}
     order = _history_order(by_spec, events)
@@ -223,6 +228,9 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
         group = by_spec[spec]
         first = group[0]
         found: list[Finding] = []
+        if facts is None and present is not None and first.commit not in present:
+            beyond += [s.label for s in group]
+            continue
         if facts is None:
             # A tag that promises an mlver record but finds none was moved; one
             # that promises nothing (GTO, Studio, by hand) is a note, not a failure.
@@ -308,11 +316,21 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     if signing.required:
         signatures, found, notes = _signature_findings(project, events, signing)
         findings += found
-    notes = gto_notes + notes + _limits(signing)
+    notes = gto_notes + _shallow_notes(shallow, beyond, parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(digests), tags=sum(1 for s in subjects if s.tag),
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )
+
+
+def _shallow_notes(shallow: bool, beyond: list[str], parents: int) -> list[str]:
+    if not shallow:
+        return []
+    missing = (f"{len(beyond)} tag(s) name commits past its boundary ({', '.join(beyond[:3])}"
+               f"{', ...' if len(beyond) > 3 else ''}) and {parents} parent link(s) lead past it: not checked"
+               if beyond or parents else "every record and parent link it names is inside it")
+    return [f"this clone is shallow: {missing}; whether each version's record was ever on a branch, and the policy "
+            "before its oldest commit, were not checked either. `git fetch --unshallow --tags` gives verify the whole history"]
 
 
 class _Parents:
@@ -321,7 +339,9 @@ class _Parents:
     has nearly always been read already and is checked on the spot; the
     others wait for the end (then read, when no tag names them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shallow: bool = False) -> None:
+        self.shallow = shallow
+        self.unchecked = 0  # links to a commit a shallow clone does not have
         self.done: set[str] = set()  # record digests whose parent link was checked
         self.found: list[Finding] = []
         self.waiting: list[tuple[str, str, str, str]] = []  # (parent spec, model, commit, promised digest)
@@ -345,9 +365,13 @@ class _Parents:
     def rest(self, digests: Mapping[str, str], cache: FactCache) -> list[Finding]:
         unknown = [link for link in self.waiting if link[0] not in digests]
         read = dict(cache.records([(spec, model, spec.partition(":")[0]) for spec, model, _, _ in unknown]))
+        commits = {spec.partition(":")[0] for spec, _, _, _ in unknown}
+        present = set(cache.commit_times(commits)) if self.shallow else commits
         for link in self.waiting:
             if link[0] in digests:
                 self._judge(link, digests[link[0]])
+            elif link[0].partition(":")[0] not in present:
+                self.unchecked += 1  # past a shallow clone's boundary: nothing to compare with
             else:
                 other = read.get(link[0])
                 # A crafted parent (too deep, wrong shape) is no parent this record had.

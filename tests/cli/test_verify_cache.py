@@ -45,17 +45,8 @@ def _tag(p: Project, name: str, target: str, message: str) -> None:
     subprocess.run(["git", "tag", "-f", "-a", name, "-m", message, target], cwd=p.root, check=True, capture_output=True)
 
 
-@pytest.fixture
-def two(trained: Project) -> Project:
-    trained.set_params(lr=0.2)
-    trained.commit_all("lr 0.2")
-    trained.ok("run", "churn")
-    trained.ok("release", "churn")
-    trained.ok("promote", "churn@v0.2.0", "prod")
-    return trained
-
-
-def test_warm_verify_is_never_stale(two: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_warm_verify_is_never_stale(released_twice: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    two = released_twice
     trace = tmp_path / "trace"
     found, cold = _verify(two, trace, monkeypatch)
     assert found == {}
@@ -112,7 +103,8 @@ def test_warm_verify_is_never_stale(two: Project, tmp_path: Path, monkeypatch: p
     assert _verify(two)[0] == {}
 
 
-def test_a_crafted_record_is_read_again_every_time(two: Project) -> None:
+def test_a_crafted_record_is_read_again_every_time(released_twice: Project) -> None:
+    two = released_twice
     """A record that fails its checks is never kept as a fact: each verify
     reads it and names the commit it is at, wherever it is reached from."""
     path = two.root / ".mlver/records/churn.json"
