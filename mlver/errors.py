@@ -562,6 +562,9 @@ class RemoteAccessError(RemoteError):
                           "ask for s3:ListBucket, s3:GetObject and s3:PutObject on {bucket}, or use other credentials"),
         "unreachable": ("the endpoint cannot be reached",
                         "check the network and the endpoint URL{endpoint}; then run `mlver remote check {name}`"),
+        "timeout": ("the endpoint accepted the connection but did not answer",
+                    "check that the endpoint URL{endpoint} is an S3 server; for a slow one raise "
+                    "`dvc remote modify {name} read_timeout SECONDS`"),
         "wrong-region": ("the bucket is in another region",
                          "set the bucket's region: AWS_DEFAULT_REGION=... or `dvc remote modify {name} region REGION`"),
         "other": ("the request failed", "run `mlver remote check {name}`; add --traceback for details"),
@@ -576,6 +579,40 @@ class RemoteAccessError(RemoteError):
             f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
             hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""),
         )
+
+
+class RemoteFsError(RemoteError):
+    """A remote reached through DVC's filesystem layer (ssh, azure, http, ...)
+    refused or could not be reached; ``kind`` says why."""
+
+    KINDS = {
+        "credentials": ("the credentials were rejected",
+                        "set them as DVC reads them: `dvc remote modify --local {name} user|keyfile|password|"
+                        "connection_string ...`, then `mlver remote check {name}`"),
+        "access-denied": ("access denied", "ask for read and write access to {url}, or use other credentials"),
+        "unreachable": ("the server cannot be reached",
+                        "check the host and port in {url} and the network; then run `mlver remote check {name}`"),
+        "timeout": ("the server did not answer in time",
+                    "check that {url} is the right server; a slow one can be given more time with "
+                    "`dvc remote modify {name} timeout SECONDS` (ssh) or read_timeout (http, webdav)"),
+        "not-found": ("the container or folder does not exist", "create it, or fix the URL with `mlver remote add -f {name} URL`"),
+        "other": ("the request failed", "run `mlver remote check {name}`; add --traceback for details"),
+    }
+
+    def __init__(self, name: str, url: str, scheme: str, action: str, kind: str, detail: str = "") -> None:
+        what, hint = self.KINDS.get(kind, self.KINDS["other"])
+        self.name, self.url, self.scheme, self.action, self.kind = name, url, scheme, action, kind
+        super().__init__(f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
+                         hint.format(name=name, url=url))
+
+
+class RemotePluginMissing(RemoteError):
+    """A remote type whose DVC plugin is not installed with this mlver."""
+
+    def __init__(self, name: str, scheme: str, package: str) -> None:
+        self.name, self.scheme, self.package = name, scheme, package
+        super().__init__(f"remote {name} uses {scheme}://, and DVC's plugin for it ({package}) is not installed",
+                         f"install it next to mlver (`pip install {package}`), or use another remote")
 
 
 class NotAGitRepository(MlverError):

@@ -360,3 +360,5 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 # A registry written by the real gto CLI (tests/fixtures/gto_registry.py).
 from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401
+# Real ssh, http and Azure servers on loopback (tests/fixtures/servers.py).
+from fixtures.servers import azurite, http_server, sshd  # noqa: E402,F401

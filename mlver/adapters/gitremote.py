@@ -50,3 +50,17 @@ def fetch_tags(bare: Path, url: str, names: list[str]) -> None:
 
 def has_commit(bare: Path, commit: str) -> bool:
     return git.ok(bare, "cat-file", "-e", f"{commit}^{{commit}}")
+
+
+def fetch_default_tip(bare: Path, url: str) -> str | None:
+    """Fetch the default branch's tip (one commit deep) into ``bare``; its
+    commit, or None when the repository has no default branch to fetch."""
+    source = url
+    if "://" not in url and ":" not in url.split("/", 1)[0] and Path(url).exists():
+        source = Path(url).resolve().as_uri()
+    try:
+        _git(bare, "fetch", "-q", "--depth=1", "--no-tags", "--no-write-fetch-head", "--", source,
+             "+HEAD:refs/mlver/tip", url=url)
+    except NotAGitRepository:
+        return None  # an empty repository, or HEAD names no branch: there is no tip to ask
+    return git.run(bare, "rev-parse", "refs/mlver/tip").strip() or None

@@ -25,6 +25,14 @@ MULTIPART = 8 * 1024 * 1024  # boto3's default part size
 PART = 8 * 1024 * 1024  # boto3's default part size
 CHUNK = 1024 * 1024
 MAX_EXPIRY = 7 * 24 * 3600  # S3's limit for a presigned URL (SigV4)
+# Seconds to connect, and to wait for each answer, unless the remote sets
+# connect_timeout/read_timeout (DVC's options): an endpoint that accepts the
+# connection and never answers fails in ATTEMPTS x READ_TIMEOUT, not minutes.
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 15
+ATTEMPTS = 3
+# A multipart upload older than this under our objects is an interrupted push's, whoever made it.
+STALE_UPLOAD = 24 * 3600
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -56,8 +64,9 @@ def _why(exc: BaseException) -> tuple[str, str]:
         return _why(cause)
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return "no-credentials", str(exc)
-    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError,
-                        bx.ReadTimeoutError)):
+    if isinstance(exc, bx.ReadTimeoutError):
+        return "timeout", str(exc)
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ConnectionClosedError)):
         return "unreachable", str(exc)
     if isinstance(exc, bx.ClientError):
         err = exc.response.get("Error", {})
@@ -86,7 +95,8 @@ class S3Store:
 
     def __init__(self, name: str, url: str, endpoint_url: str | None = None, region: str | None = None,
                  access_key_id: str | None = None, secret_access_key: str | None = None,
-                 session_token: str | None = None, profile: str | None = None, anonymous: bool = False) -> None:
+                 session_token: str | None = None, profile: str | None = None, anonymous: bool = False,
+                 connect_timeout: float | None = None, read_timeout: float | None = None) -> None:
         self.name = name
         self.url = url
         self.bucket, self.prefix = parse_url(url)
@@ -99,6 +109,8 @@ class S3Store:
         ) if v}
         # Unsigned requests: nothing of the user's credentials reaches an endpoint they did not choose.
         self.anonymous = anonymous
+        self.connect_timeout = float(connect_timeout or CONNECT_TIMEOUT)
+        self.read_timeout = float(read_timeout or READ_TIMEOUT)
         self._client: Any = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
@@ -116,8 +128,8 @@ class S3Store:
                 session = boto3.session.Session(**self._session_args)
                 config = Config(
                     max_pool_connections=max(self.jobs, 10) + 10,
-                    connect_timeout=10, read_timeout=60,
-                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+                    retries={"max_attempts": ATTEMPTS, "mode": "standard"},
                     **({"signature_version": UNSIGNED} if self.anonymous else {}),
                 )
                 self._client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
@@ -131,6 +143,8 @@ class S3Store:
 
     def _fail(self, exc: BaseException, action: str) -> RemoteError:
         kind, detail = _why(exc)
+        if kind == "timeout":
+            detail = f"no answer in {self.read_timeout:g} s, {ATTEMPTS} tries"
         return RemoteAccessError(self.name, self.url, kind, action, detail, self.endpoint_url)
 
     # -- the store interface ---------------------------------------------
@@ -191,6 +205,33 @@ class S3Store:
             self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
         except Exception as exc:
             raise self._fail(exc, "reach the bucket") from exc
+
+    def abort_stale_uploads(self, md5s: Iterable[str]) -> int:
+        """Abort the multipart uploads an interrupted push left under our
+        objects (S3 keeps, and bills, their parts until then): those of the
+        objects ``md5s`` (this push sends or already has them, so none is
+        anyone's upload in progress worth keeping) and any older than a day.
+        Returns how many were aborted; a failure to list them is no reason
+        to fail the push."""
+        import datetime as dt
+
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        root = self._root()
+        ours = {self.key(m) for m in md5s}
+        cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=STALE_UPLOAD)
+        aborted = 0
+        try:
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=root)
+            for page in pages:
+                for upload in page.get("Uploads", ()):
+                    key, started = upload["Key"], upload.get("Initiated")
+                    if key in ours or (started is not None and started < cutoff):
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
+                        aborted += 1
+        except (BotoCoreError, ClientError):
+            pass  # e.g. no s3:ListBucketMultipartUploads permission: the push itself may still work
+        return aborted
 
     def _transfer_config(self) -> Any:
         from boto3.s3.transfer import TransferConfig

@@ -28,7 +28,7 @@ from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
 from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, NoArtifactHash,
-                          RecordNotFound, RecordTampered, RemoteAccessError, RemoteError, StageNotFound, StorageError, VersionNotFound)
+                          RecordNotFound, RecordTampered, RemoteAccessError, StageNotFound, StorageError, VersionNotFound)
 from mlver.models import PulledFile, PullResult, Record
 from mlver.project import Project
 
@@ -98,6 +98,9 @@ def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Calla
     endpoint themselves or passed ``trust_endpoint``; otherwise requests are
     unsigned, which is enough for a bucket that allows public reads."""
     options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
+    if remote.url.startswith("azure://") and not trust_endpoint:
+        # Else DVC asks Azure for a token of the user's (DefaultAzureCredential) to send to that account.
+        options.setdefault("allow_anonymous_login", True)
     remote = dvc.Remote(remote.name, remote.url, options)
     endpoint = str(options.get("endpointurl") or "").rstrip("/")
     anonymous = False
@@ -118,8 +121,12 @@ def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Calla
 
 def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start | None = None,
                    progress: Progress | None = None, trust_endpoint: bool = False,
-                   notice: Callable[[str], None] | None = None) -> PullResult:
-    """Resolve ``ref`` in the repository at ``git_url`` and download its artifact, verified."""
+                   notice: Callable[[str], None] | None = None, remote: str | None = None,
+                   overrides: dict[str, str] | None = None) -> PullResult:
+    """Resolve ``ref`` in the repository at ``git_url`` and download its artifact, verified,
+    from the first remote that has it (mlver/api/sources.py)."""
+    from mlver.api.sources import repo_store
+
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
         bare = Path(tmp) / "repo.git"
         gitremote.init_bare(bare)
@@ -131,27 +138,20 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
         # Every commit _resolve answers is a registry entry: one GTO made has
         # no record, and gets the lineage its commit says, as a local pull does.
         derived = derive_at(bare, model, commit) if blobs[record_spec] is None else None
-    label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"
-    if derived is not None:
-        record = derived
-    elif blobs[record_spec] is None:
-        raise RecordNotFound(model, label)
-    else:
-        record = record_from_bytes(model, commit, blobs[record_spec])
-    if not record.intact:
-        raise RecordTampered(model, label)
-    artifact = record.doc.get("artifact") or {}
-    if record.derived and not artifact.get("md5"):
-        raise NoArtifactHash(label, artifact.get("path") or model, commit)
-    remotes, default = dvc.remotes_in_text((blobs[config_spec] or b"").decode(errors="replace"))
-    name = artifact.get("remote") or default
-    if not name or name not in remotes:
-        raise RemoteError(
-            f"{'the commit' if record.derived else 'the record'} of {label} names remote {name!r}, which {git_url} does not share in .dvc/config"
-            + (f" (it has: {', '.join(sorted(remotes))})" if remotes else ""),
-            "add a shared remote there (`mlver remote add NAME s3://... --default`), push, and release again",
-        )
-    store = _store(remotes[name], git_url, trust_endpoint, notice)
+        label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"
+        if derived is not None:
+            record = derived
+        elif blobs[record_spec] is None:
+            raise RecordNotFound(model, label)
+        else:
+            record = record_from_bytes(model, commit, blobs[record_spec])
+        if not record.intact:
+            raise RecordTampered(model, label)
+        artifact = record.doc.get("artifact") or {}
+        if record.derived and not artifact.get("md5"):
+            raise NoArtifactHash(label, artifact.get("path") or model, commit)
+        name, store = repo_store(bare, git_url, record, label, (blobs[config_spec] or b"").decode(errors="replace"),
+                                 remote, overrides or {}, lambda r: _store(r, git_url, trust_endpoint, notice))
     try:
         return _pull(store, name, record, ref, model, version, commit, label, out, start, progress)
     except RemoteAccessError as exc:

@@ -21,31 +21,50 @@ def _info(name: str, remote: dvc.Remote, level: str, default: str | None) -> Rem
 
 
 def refuse_credentials(name: str, what: str, url: str | None) -> None:
-    """CredentialsInUrl for a URL with userinfo (``user:password@``): remotes
-    are shared in .dvc/config, and credentials belong to one machine."""
+    """CredentialsInUrl for a URL with a secret in its userinfo
+    (``user:password@``, or an http(s) token as user): remotes are shared in
+    .dvc/config, and credentials belong to one machine. A bare user name
+    (``ssh://deploy@host``) is no secret."""
     if url and "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        raise CredentialsInUrl(name, what)
+        userinfo = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[0]
+        if ":" in userinfo or url.lower().startswith(("http://", "https://", "webdav", "webhdfs")):
+            raise CredentialsInUrl(name, what)
 
 
-def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bool = False,
-               local: bool = False, force: bool = False, repo: PathLike = None) -> RemoteInfo:
-    """Add a DVC remote. An S3 remote goes to ``.dvc/config`` (shared through
-    git); a directory goes to ``.dvc/config.local`` (it is this machine's path).
-    Credentials are never written: they come from the environment, ~/.aws or
-    ``dvc remote modify --local``."""
-    project = Project.find(repo)
-    if not _NAME.fullmatch(name):
-        raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
-    for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
-        refuse_credentials(name, what, value)  # first, so no later message can repeat the secret
+def check_url(name: str, url: str) -> str:
+    """``url`` as it goes into DVC's config (a directory made absolute); a
+    RemoteError, before anything is written, for one mlver cannot use."""
     if url.startswith("s3://"):
         from mlver.adapters.s3 import parse_url
 
         parse_url(url)  # a malformed URL fails here, before anything is written
-    elif "://" in url and not url.startswith("file://"):
-        raise RemoteError(f"unsupported remote URL {url!r}", "use s3://BUCKET[/PREFIX] or a local directory")
-    else:
-        url = str(Path(url.removeprefix("file://")).expanduser().resolve())
+        return url
+    if "://" in url and not url.startswith("file://"):
+        from mlver.adapters.dvcfs import check_supported
+
+        check_supported(name, url)  # a type whose DVC plugin is missing says which one
+        return url
+    return str(Path(url.removeprefix("file://")).expanduser().resolve())
+
+
+def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bool = False,
+               local: bool = False, force: bool = False, repo: PathLike = None, shared: bool = False) -> RemoteInfo:
+    """Add a DVC remote. A network remote (s3, ssh, azure, http, ...) goes to
+    ``.dvc/config`` (shared through git); a directory goes to
+    ``.dvc/config.local`` (it is this machine's path), unless ``shared``
+    (a mount every clone has, e.g. NFS). Credentials are never written: they
+    come from the environment, ~/.aws or ``dvc remote modify --local``."""
+    project = Project.find(repo)
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+    if shared and local:
+        raise ConfigError("--shared and --local contradict each other",
+                          "--shared writes .dvc/config (in git), --local writes .dvc/config.local: pick one")
+    for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
+        refuse_credentials(name, what, value)  # first, so no later message can repeat the secret
+    is_dir = "://" not in url or url.startswith("file://")
+    url = check_url(name, url)
+    if is_dir and not shared:
         local = True
     if endpoint_url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", endpoint_url):
         raise RemoteError(f"malformed endpoint URL {endpoint_url!r}", "use e.g. --endpoint-url https://minio.example.com:9000")
@@ -75,7 +94,7 @@ def remote_check(name: str | None = None, repo: PathLike = None) -> RemoteCheck:
     name, store = remote_store(project, name)
     remotes, _ = dvc.remotes(project.root)
     if hasattr(store, "check"):
-        can = store.check()
+        can = store.check()  # S3 and the DVC-filesystem types prove each step
     else:
         store.check_writable()  # a directory: creating and deleting a probe file proves it
         can = ["list", "write", "read"]
@@ -126,7 +145,8 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
         remote = s3[0] if s3 else default
     name, store = remote_store(project, remote)
     if not hasattr(store, "presign"):
-        raise RemoteError(f"remote {name} is a directory, not S3, so it cannot sign an HTTPS URL",
+        kind = f"on {store.kind}://" if hasattr(store, "kind") else "a directory"
+        raise RemoteError(f"remote {name} is {kind}, not S3, so it cannot sign an HTTPS URL",
                           f"push to an S3 remote (`mlver push -r NAME`) and ask for its URL with `mlver url {label} -r NAME`")
     if not store.has(md5):
         raise StorageError(f"{label} {artifact.get('path')} ({md5}) is not in remote {name}",

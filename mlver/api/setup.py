@@ -77,14 +77,10 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
         from mlver.api.remotes import refuse_credentials
 
         refuse_credentials("storage", "URL", remote)
-    if remote and remote.startswith("s3://"):
-        from mlver.adapters.s3 import parse_url
+    if remote and "://" in remote and not remote.startswith("file://"):
+        from mlver.api.remotes import check_url
 
-        parse_url(remote)  # a malformed URL fails before anything is created
-    elif remote and "://" in remote and not remote.startswith("file://"):
-        from mlver.errors import RemoteError
-
-        raise RemoteError(f"unsupported remote URL {remote!r}", "use s3://BUCKET[/PREFIX] or a local directory")
+        check_url("storage", remote)  # a malformed or unsupported URL fails before anything is created
     created_git = False
     try:
         root = git.toplevel(cwd)
@@ -98,6 +94,7 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
     if not config.exists():
         config.write_text(_CONFIG_HEADER + f"version: {CONFIG_VERSION}\nmodels: {{}}\n")
     remotes, default = dvc.remotes(root)
+    note = None
     if remote:
         url = remote if "://" in remote else str(Path(remote).expanduser().resolve())
         shared = "://" in remote  # a team remote belongs in the tracked config
@@ -107,6 +104,7 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
         name, url = default, _move_to_own_storage(root, default, remotes)
     elif default:
         name, url = default, remotes[default].url if default in remotes else ""
+        note = _kept_default(name, url)
     else:
         url = str(project_storage_dir(root))
         Path(url).mkdir(parents=True, exist_ok=True)
@@ -115,8 +113,8 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
         name = DEFAULT_REMOTE
     to_stage = [p for p in (CONFIG, ".dvc/config", ".dvc/.gitignore", ".dvcignore") if (root / p).exists()]
     git.run(root, "add", "--", *to_stage)
-    note = shared_storage_note(root)
-    return InitResult(str(root), created_git, created_dvc, name, url, (note,) if note else ())
+    notes = tuple(n for n in (note, shared_storage_note(root)) if n)
+    return InitResult(str(root), created_git, created_dvc, name, url, notes)
 
 
 def _move_to_own_storage(root: Path, name: str, remotes: dict[str, dvc.Remote]) -> str:
@@ -142,6 +140,20 @@ def _move_to_own_storage(root: Path, name: str, remotes: dict[str, dvc.Remote]) 
             new.put(source.path(md5), md5)
     dvc.set_remote(root, name, str(target), "local", True)
     return str(target)
+
+
+def _kept_default(name: str, url: str) -> str | None:
+    """What init says about a network default remote it found and kept (a
+    directory, e.g. its own from a first init, goes without saying)."""
+    from mlver.api.remotes import check_url
+
+    if "://" not in url or url.startswith("file://"):
+        return None
+    try:
+        check_url(name, url)
+    except MlverError as exc:
+        return f"kept the existing default remote {name}, which mlver cannot use: {exc.message} ({exc.hint})"
+    return f"kept the existing default remote {name}"
 
 
 def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:

@@ -69,13 +69,13 @@ def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = Fal
         opts = remote.options
         return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
                        access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
-                       session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous)
+                       session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous,
+                       connect_timeout=opts.get("connect_timeout"), read_timeout=opts.get("read_timeout"))
     if "://" in url and not url.startswith("file://"):
-        scheme = url.split("://", 1)[0]
-        raise RemoteError(
-            f"remote {remote.name} uses {scheme}://, which this mlver cannot reach yet",
-            "use an S3 or local directory remote, or `dvc push`/`dvc pull` for this remote",
-        )
+        # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
+        from mlver.adapters.dvcfs import DvcFsStore
+
+        return DvcFsStore(remote.name, url, remote.options)
     path = Path(url.removeprefix("file://")).expanduser()
     if not path.is_absolute():
         if config_dir is None:
@@ -171,6 +171,8 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     # Claimed before sent: another project's gc never takes what this push needs.
     publish_manifest(project, store, set(objects))
     there = store.existing(objects)
+    if hasattr(store, "abort_stale_uploads"):
+        store.abort_stale_uploads(objects)  # parts an interrupted push left behind (S3 bills them)
     todo, present, missing = [], 0, []
     for obj in objects.values():
         if obj.md5 in there:
@@ -221,6 +223,7 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress:
     target = cache.path(obj.md5)
     got = store.get(obj.md5, target, progress)
     if got != expected:
+        remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
         target.unlink(missing_ok=True)
         raise IntegrityError(
             f"{obj.where}: the object in remote {remote} is corrupt (md5 {got}, recorded {expected})",
@@ -267,15 +270,16 @@ Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, dest
 
 def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
             start: Start | None = None, progress: Progress | None = None,
-            within: Path | None = None) -> tuple[list[PulledFile], int]:
+            within: Path | None = None, source: tuple[str, Store] | None = None) -> tuple[list[PulledFile], int]:
     """Put objects (md5, label, destination) in place, fetching what the cache
     lacks; everything is fetched and checked before any destination is written.
     Every destination (each file of a directory too), with symlinks resolved,
     must stay inside its folder (the entry's fourth item, else ``within``,
     else the project), or nothing is written.
+    ``source`` is the (name, store) to read from instead of ``remote``.
     Returns the files written and how many objects were downloaded."""
     cache = _cache(project)
-    name, store = remote_store(project, remote)
+    name, store = source or remote_store(project, remote)
     plan: list[tuple[_Object, Path, Path]] = []
     for md5, where, path, *base in wanted:
         root = base[0] if base else within or project.root
@@ -308,7 +312,8 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
          start: Start | None = None, progress: Progress | None = None, repo: PathLike = None,
          git_url: str | None = None, trust_endpoint: bool = False,
-         notice: Callable[[str], None] | None = None, allow_tampered: bool = False) -> PullResult:
+         notice: Callable[[str], None] | None = None, allow_tampered: bool = False,
+         remote_config: list[str] | None = None) -> PullResult:
     """Restore the artifact (and data) of a version, verified against the record.
 
     With ``git_url``, no project is needed: the version is resolved in that
@@ -319,13 +324,16 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     digest fails is refused unless ``allow_tampered`` (the Python API's
     explicit override, e.g. ``mlver.sklearn.load(..., trusted=True)``).
     """
+    from mlver.api.sources import local_store, parse_overrides
+
+    overrides = parse_overrides(remote_config)
     if git_url:
-        if with_data or remote:
-            raise ConfigError("--repo pulls a model's artifact from the remote its record names",
-                              "drop --with-data/--remote, or clone the repository and pull there")
+        if with_data:
+            raise ConfigError("--repo pulls a model's artifact, not its data",
+                              "drop --with-data, or clone the repository and pull there")
         from mlver.api.fetching import pull_from_repo
 
-        return pull_from_repo(ref, git_url, out, start, progress, trust_endpoint, notice)
+        return pull_from_repo(ref, git_url, out, start, progress, trust_endpoint, notice, remote, overrides)
     if trust_endpoint:
         raise ConfigError("--trust-endpoint is for --repo: a project's own remotes are the ones you configured",
                           "drop --trust-endpoint, or add --repo GIT_URL")
@@ -354,7 +362,8 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         wanted = [(artifact["md5"], where, project.root / artifact["path"])]
     if with_data:
         wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
-    files, fetched = restore(project, wanted, remote, start, progress)
+    files, fetched = restore(project, wanted, remote, start, progress,
+                             source=local_store(project, record, remote, overrides))
     total = sum(f.size for f in files)
     head_record = back = None
     if not out:

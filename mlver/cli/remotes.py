@@ -8,7 +8,7 @@ from mlver.cli.options import output_options
 
 @click.group()
 def remote() -> None:
-    """Configure and check remote storage (DVC remotes: S3 or a directory)."""
+    """Configure and check remote storage (DVC remotes: S3, ssh, azure, http, ... or a directory)."""
 
 
 @remote.command("add")
@@ -17,23 +17,30 @@ def remote() -> None:
 @click.option("--endpoint-url", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
 @click.option("-d", "--default", "default", is_flag=True, help="Make it the default remote for push and pull.")
 @click.option("--local", is_flag=True, help="Write to .dvc/config.local (this machine only) instead of .dvc/config.")
+@click.option("--shared", is_flag=True,
+              help="A directory remote every clone reaches (a mount): write it to .dvc/config, not config.local.")
 @click.option("-f", "--force", is_flag=True, help="Replace a remote of the same name.")
 @output_options
-def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, local: bool, force: bool,
-               as_json: bool) -> None:
-    """Add a remote: s3://BUCKET[/PREFIX] or a directory.
+def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, local: bool, shared: bool,
+               force: bool, as_json: bool) -> None:
+    """Add a remote: s3://BUCKET[/PREFIX], any other DVC remote URL
+    (ssh://, azure://, gs://, https://, webdav://, hdfs://, ...) or a directory.
 
-    An S3 remote is written to .dvc/config, shared through git (commit it).
-    Credentials are never written: they come from the environment
-    (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...), ~/.aws, or
-    `dvc remote modify --local NAME access_key_id ...`.
+    A network remote is written to .dvc/config, shared through git (commit
+    it); a directory to .dvc/config.local unless --shared. Credentials are
+    never written: they come from the environment (AWS_ACCESS_KEY_ID, ...),
+    ~/.aws, ~/.ssh, or `dvc remote modify --local NAME password|keyfile|... VALUE`.
 
+    \b
     Example: mlver remote add storage s3://ml-team/churn --default
+             mlver remote add team ssh://deploy@nas/srv/dvc --default
+             mlver remote add nfs /mnt/team/dvc --shared
     """
     from mlver import api
     from mlver.cli.render import render
 
-    render(api.remote_add(name, url, endpoint_url=endpoint_url, default=default, local=local, force=force), as_json)
+    render(api.remote_add(name, url, endpoint_url=endpoint_url, default=default, local=local, force=force,
+                          shared=shared), as_json)
 
 
 @remote.command("list")

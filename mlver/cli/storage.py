@@ -32,15 +32,19 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 @click.argument("ref")
 @click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
 @click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
-@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("-r", "--remote", help="Remote name (default: the default remote, then the record's, then the default "
+                                          "at the version's commit and on the default branch: the first holding it).")
+@click.option("--remote-config", "remote_config", multiple=True, metavar="KEY=VALUE",
+              help="Merge a setting into the remote's config for this pull, as `dvc artifacts get` does "
+                   "(e.g. endpointurl=https://minio:9000, url=s3://bucket/path); repeatable.")
 @click.option("--repo", "git_url", metavar="GIT_URL",
               help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed.")
 @click.option("--trust-endpoint", is_flag=True,
               help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
                    "(by default only to an endpoint you configured yourself; others are asked without them).")
 @output_options
-def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url: str | None,
-         trust_endpoint: bool, as_json: bool) -> None:
+def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_config: tuple[str, ...],
+         git_url: str | None, trust_endpoint: bool, as_json: bool) -> None:
     """Restore a version's artifact (and data) from storage, md5-verified.
 
     Nothing is written outside the project (or the -o destination): a record
@@ -51,8 +55,9 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url
     With --repo, works anywhere: REF (churn, churn@v1.2.0, churn#prod) is
     resolved from that repository's tags, fetching only the one commit that
     holds the record, and the artifact comes from the remote the record
-    names (default output: its file name in the current directory). The
-    endpoint is named on stderr before it is contacted.
+    names, else the default remote at that commit or on the default branch
+    (default output: its file name in the current directory). The endpoint
+    is named on stderr before it is contacted.
 
     \b
     Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
@@ -62,7 +67,8 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, git_url
     from mlver.cli.render import Progress, render, warn
 
     progress = Progress("pull")
-    result = api.pull(ref, out=out, with_data=with_data, remote=remote, start=progress.start,
+    result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
+                      start=progress.start,
                       progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
     progress.finish()
     render(result, as_json)

@@ -1,0 +1,335 @@
+"""A DVC-layout object store on any remote DVC can reach (ssh, azure, gs,
+http(s), webdav, hdfs, ...), through DVC's own filesystem layer
+(``dvc.fs.get_cloud_fs`` and the dvc-ssh, dvc-azure, ... plugins).
+
+mlver moves objects to local directories and S3 itself (storage.py, s3.py);
+every other type goes through here, so the remote's settings (user, port,
+keyfile, connection string, ...) mean exactly what they mean to ``dvc push``,
+credentials from ``.dvc/config.local`` included. Nothing here prints or
+reports an option's value: only the URL (with its userinfo masked upstream).
+
+An upload goes to a temporary name beside the object, hashed as it is sent,
+and is moved to the object's name only when its md5 is the name: an
+interrupted push leaves no object that lies, and the next push sends what is
+still absent.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters.atomic import default_mode, temp_beside
+from mlver.adapters.dvc import object_relpath
+from mlver.errors import RemoteError, RemoteFsError, RemotePluginMissing, StorageError
+
+Progress = Callable[[int], None]
+CHUNK = 1024 * 1024
+# Connect/read timeouts (seconds) when the remote's config sets none: a host
+# that accepts connections and never answers fails in about this, not minutes.
+TIMEOUT = 30
+_PLUGINS = {"ssh": "dvc-ssh", "azure": "dvc-azure", "gs": "dvc-gs", "gdrive": "dvc-gdrive", "oss": "dvc-oss",
+            "hdfs": "dvc-hdfs", "webhdfs": "dvc-webhdfs", "webdav": "dvc-webdav", "webdavs": "dvc-webdav",
+            "http": "dvc-http", "https": "dvc-http"}
+# The timeout options of each type in DVC's config schema.
+_TIMEOUTS = {"http": ("connect_timeout", "read_timeout"), "https": ("connect_timeout", "read_timeout"),
+             "webdav": ("timeout",), "webdavs": ("timeout",), "ssh": ("timeout",),
+             "azure": ("connection_timeout", "read_timeout")}
+
+
+def scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
+def check_supported(name: str, url: str) -> None:
+    """RemotePluginMissing when no installed DVC plugin handles ``url``'s scheme."""
+    _fs_class(name, {"url": url})
+
+
+def _fs_class(name: str, options: dict[str, Any]) -> Any:
+    from dvc_objects.fs import get_fs_cls, known_implementations
+    from dvc_objects.fs.errors import RemoteMissingDepsError
+
+    kind = scheme(str(options.get("url", "")))
+    if kind not in known_implementations or kind in ("local", "memory", "s3"):
+        # DVC reads an unknown scheme as a local path; mlver says what it is.
+        raise RemoteError(f"unsupported remote URL {options.get('url')!r}: DVC has no {kind}:// remote type",
+                          "use a URL of a DVC remote type (s3, ssh, azure, gs, http(s), webdav, hdfs, ...) or a directory")
+    try:
+        cls = get_fs_cls(options)
+        missing = cls.get_missing_deps()
+    except (ValueError, KeyError, ImportError, RemoteMissingDepsError):
+        cls, missing = None, ["?"]
+    if cls is None or missing:
+        raise RemotePluginMissing(name, kind, _PLUGINS.get(kind, f"dvc-{kind}"))
+    return cls
+
+
+class DvcFsStore:
+    """The same interface as ``LocalStore`` and ``S3Store``, over a DVC filesystem."""
+
+    def __init__(self, name: str, url: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.url = url
+        self.kind = scheme(url)
+        self.label = f"{name} ({url})"
+        self.endpoint_url: str | None = None
+        self._options = dict(options, url=url)
+        self._fs: Any = None
+        self._root = ""
+        self.jobs = min(16, 4 * (os.cpu_count() or 1))
+
+    # -- plumbing ---------------------------------------------------------
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            from dvc.config import ConfigError as DvcConfigError
+            from dvc.fs import get_cloud_fs
+
+            _fs_class(self.name, self._options)
+            options = dict(self._options)
+            for key in _TIMEOUTS.get(self.kind, ()):
+                options.setdefault(key, TIMEOUT)
+            options.pop("name", None)
+            try:
+                cls, config, path = get_cloud_fs({}, **options)
+                self._fs = cls(**config)
+            except DvcConfigError as exc:
+                raise RemoteError(f"remote {self.name} ({self.url}) has an invalid setting: {_first_line(exc)}",
+                                  f"fix it with `dvc remote modify {self.name} ...` (see `dvc remote modify --help`)") from exc
+            except Exception as exc:
+                raise self._fail(exc, "connect") from exc
+            self._root = self._fs.join(path, "files", "md5") if path else "files/md5"
+            self.jobs = min(self.jobs, getattr(self._fs, "jobs", self.jobs) or self.jobs)
+        return self._fs
+
+    def path(self, md5: str) -> str:
+        fs = self.fs
+        rel = object_relpath(md5)
+        return str(fs.join(self._root, *rel.split("/")))
+
+    def _fail(self, exc: BaseException, action: str) -> RemoteError:
+        return RemoteFsError(self.name, self.url, self.kind, action, _kind(exc), _first_line(exc))
+
+    # -- the store interface ---------------------------------------------
+
+    def size(self, md5: str) -> int | None:
+        path = self.path(md5)
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError as exc:
+            if exc.__cause__ is not None and _kind(exc.__cause__) in ("timeout", "unreachable"):
+                raise self._fail(exc.__cause__, f"look up {md5}") from exc  # fsspec's HTTP says "not found" for any failure
+            return None
+        except Exception as exc:
+            raise self._fail(exc, f"look up {md5}") from exc
+        if info.get("type") == "directory":
+            return None
+        size = info.get("size")
+        return int(size) if size is not None else 0
+
+    def has(self, md5: str) -> bool:
+        return self.size(md5) is not None
+
+    def existing(self, md5s: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(md5s))
+        if len(wanted) <= 1:
+            return {m for m in wanted if self.has(m)}
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(self.jobs, len(wanted))) as pool:
+            found = list(pool.map(self.has, wanted))
+        return {m for m, ok in zip(wanted, found) if ok}
+
+    def check_writable(self) -> None:
+        try:
+            self.fs.makedirs(self._root, exist_ok=True)
+        except Exception as exc:
+            raise self._fail(exc, "create its folder") from exc
+
+    def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
+        """Upload ``src`` as object ``md5`` through a temporary name, hashing
+        the very bytes sent; only an object whose content is its name is kept."""
+        final = self.path(md5)
+        tmp = f"{final}.mlver-tmp-{uuid.uuid4().hex[:12]}"
+        fs = self.fs
+        expected = md5.removesuffix(".dir")
+        try:
+            fs.makedirs(fs.parent(final), exist_ok=True)
+            with open(src, "rb") as fh:
+                stream = _HashingReader(fh, progress)
+                fs.upload_fobj(stream, tmp, size=src.stat().st_size)
+            if stream.digest.hexdigest() != expected:
+                _quietly(fs.rm_file, tmp)
+                raise StorageError(
+                    f"{src} does not hash to its name (md5 {stream.digest.hexdigest()}, expected {md5}); "
+                    "nothing was kept in the remote",
+                    "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
+            fs.mv(tmp, final)
+        except StorageError:
+            raise
+        except BaseException as exc:
+            _quietly(fs.rm_file, tmp)
+            if isinstance(exc, Exception):
+                raise self._fail(exc, f"write {md5}") from exc
+            raise
+
+    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
+        """Download an object to ``dst`` atomically; returns the md5 of what was written."""
+        path = self.path(md5)
+        fd, tmp = temp_beside(dst)
+        digest = hashlib.md5()
+        try:
+            with os.fdopen(fd, "wb") as out, self.fs.open(path, "rb") as body:
+                while chunk := body.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+            os.chmod(tmp, default_mode())
+            os.replace(tmp, dst)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
+                raise
+            if isinstance(exc, FileNotFoundError):
+                raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`") from exc
+            if isinstance(exc, Exception) and not isinstance(exc, (StorageError, RemoteError)) \
+                    and not _local_os_error(exc):
+                raise self._fail(exc, f"read {md5}") from exc
+            raise
+        return digest.hexdigest()
+
+    def read(self, md5: str) -> bytes | None:
+        try:
+            with self.fs.open(self.path(md5), "rb") as body:
+                return bytes(body.read())
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise self._fail(exc, f"read {md5}") from exc
+
+    def md5_of(self, md5: str) -> str | None:
+        digest = hashlib.md5()
+        try:
+            with self.fs.open(self.path(md5), "rb") as body:
+                while chunk := body.read(CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise self._fail(exc, f"read {md5}") from exc
+        return digest.hexdigest()
+
+    def remove(self, md5: str) -> None:
+        try:
+            self.fs.rm_file(self.path(md5))
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            raise self._fail(exc, f"delete {md5}") from exc
+
+    # -- beyond the store interface ---------------------------------------
+
+    def check(self) -> list[str]:
+        """Prove access step by step: list, write, read back (and clean up).
+        An http(s) remote is read over plain HTTP: listing proves it, and a
+        server that refuses the upload is reported read-only, not broken."""
+        fs = self.fs
+        base = fs.parent(self._root)
+        try:
+            try:
+                if fs.exists(base):
+                    fs.ls(base)
+                done = ["list"]
+            except NotImplementedError:  # plain HTTP has no listing: reaching the server is what it proves
+                done = ["reach"]
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
+        probe = fs.join(base, f".mlver-check-{uuid.uuid4().hex}")
+        payload = b"mlver remote check\n"
+        try:
+            fs.makedirs(base, exist_ok=True)
+            fs.pipe_file(probe, payload)
+        except Exception as exc:
+            if self.kind in ("http", "https"):
+                return done + ["read-only (the server refused a write)"]
+            raise self._fail(exc, "write a test object") from exc
+        done.append("write")
+        try:
+            got = fs.cat_file(probe)
+        except Exception as exc:
+            raise self._fail(exc, "read the test object back") from exc
+        finally:
+            _quietly(fs.rm_file, probe)
+        if got != payload:
+            raise StorageError(f"remote {self.name} returned different bytes than were written",
+                               "check the server: something between mlver and it rewrites files")
+        done.append("read")
+        return done
+
+
+class _HashingReader:
+    """A read-only view of a file that hashes (and reports) what is read through it."""
+
+    def __init__(self, fh: Any, progress: Progress | None) -> None:
+        self._fh = fh
+        self._progress = progress
+        self.digest = hashlib.md5()
+
+    def read(self, n: int = -1) -> bytes:
+        chunk: bytes = self._fh.read(n)
+        self.digest.update(chunk)
+        if chunk and self._progress:
+            self._progress(len(chunk))
+        return chunk
+
+
+def _quietly(fn: Callable[[str], Any], path: str) -> None:
+    try:
+        fn(path)
+    except Exception:
+        pass  # cleanup of a temporary name: the error that led here matters more
+
+
+def _local_os_error(exc: BaseException) -> bool:
+    # A full disk or a missing folder on this machine is not the remote's fault.
+    return isinstance(exc, OSError) and exc.errno is not None and type(exc).__module__ == "builtins" \
+        and not isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _kind(exc: BaseException) -> str:
+    """What went wrong, as a key of RemoteFsError.KINDS (the class names of
+    asyncssh, aiohttp and azure are read by name: they may not be installed)."""
+    import asyncio
+
+    seen: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in seen:
+        seen.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    names = {c.__name__ for e in seen for c in type(e).__mro__}
+    if any(isinstance(e, (asyncio.TimeoutError, TimeoutError)) for e in seen) or \
+            names & {"ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError", "ServiceResponseTimeoutError"}:
+        return "timeout"
+    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"}:
+        return "credentials"
+    if any(isinstance(e, PermissionError) for e in seen) or names & {"HttpResponseError"} and \
+            any(getattr(e, "status_code", None) == 403 for e in seen):
+        return "access-denied"
+    if any(isinstance(e, (ConnectionError, OSError)) and getattr(e, "errno", None) in (111, 113, 101, 99)
+           for e in seen) or names & {"ClientConnectorError", "ServiceRequestError", "ConnectionLost",
+                                      "DisconnectError", "ServerDisconnectedError", "gaierror"}:
+        return "unreachable"
+    if names & {"ResourceNotFoundError"}:
+        return "not-found"
+    return "other"

@@ -1,0 +1,163 @@
+"""Where a version is pulled from, and S3's failure modes: versions released
+before the team remote existed, -r/--remote-config with --repo, shared
+directory remotes, init with a default it finds, an endpoint that never
+answers, and multipart uploads an interrupted push left behind."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import S3, Project
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _artifact(p: Project, ref: str = "churn@v0.1.0") -> dict:
+    return p.ok("show", ref, "--json").json()["record"]["doc"]["artifact"]
+
+
+def test_versions_released_before_the_team_remote_are_pullable(trained: Project, s3: S3, tmp_path: Path) -> None:
+    # The README's way: local default remote, release, promote; then team storage.
+    trained.ok("promote", "churn@v0.1.0", "prod")
+    md5 = _artifact(trained)["md5"]
+    assert _artifact(trained)["remote"] == "mlver-local"
+    trained.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    trained.commit_all("team storage")
+    trained.ok("push")
+    trained.ok("push", "-r", "mlver-local")
+    url = trained.root.as_uri()
+    out = tmp_path / "prod.pkl"
+    # The record names mlver-local, which the version's commit does not share:
+    # the default branch's default (team) holds the objects.
+    pulled = trained.ok("pull", "churn#prod", "--repo", url, "-o", str(out), "--json").json()
+    assert pulled["version"] == "v0.1.0" and _md5(out) == md5
+    out.unlink()
+    trained.ok("pull", "churn#prod", "--repo", url, "-r", "team", "-o", str(out))
+    assert _md5(out) == md5
+    # --remote-config merges settings into the remote (here: a prefix that holds nothing).
+    empty = trained.fails("pull", "churn#prod", "--repo", url, "-r", "team", "-o", str(tmp_path / "x.pkl"),
+                          "--remote-config", f"url={s3.url('elsewhere')}").stderr
+    assert "not in remote team" in empty
+    # ... or names a remote the repository does not share at all.
+    mirror = trained.ok("pull", "churn@v0.1.0", "--repo", url, "-r", "mirror", "-o", str(tmp_path / "m.pkl"),
+                        "--remote-config", f"url={s3.url()}", "--remote-config", f"endpointurl={s3.endpoint}")
+    assert _md5(tmp_path / "m.pkl") == md5 and mirror.exit_code == 0
+    unknown = trained.fails("pull", "churn@v0.1.0", "--repo", url, "-r", "nope", "-o", str(out)).stderr
+    assert "shares no remote 'nope'" in unknown and "team" in unknown
+    assert "KEY=VALUE" in trained.fails("pull", "churn@v0.1.0", "--remote-config", "endpointurl").stderr
+
+    # In the project: the default (team) serves; an object only the record's
+    # remote still has comes from there; one nowhere is an error naming both.
+    shutil.rmtree(trained.root / ".dvc" / "cache")
+    (trained.root / "models/churn.pkl").unlink()
+    s3.client.delete_object(Bucket=s3.bucket, Key=f"team/files/md5/{md5[:2]}/{md5[2:]}")
+    trained.ok("pull", "churn@v0.1.0")
+    assert _md5(trained.root / "models/churn.pkl") == md5
+    shutil.rmtree(trained.root / ".dvc" / "cache")
+    shutil.rmtree(trained.remote)
+    failed = trained.fails("pull", "churn@v0.1.0", "-o", str(tmp_path / "y.pkl")).stderr
+    assert "team or mlver-local" in failed
+
+
+def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path: Path) -> None:
+    for url in ("ssh://deploy@nas.example/srv/dvc", "azure://models/churn", "https://models.example/dvc",
+                "webdav://dav.example/dvc"):
+        added = project.ok("remote", "add", url.split(":")[0], url, "--json").json()
+        assert added["level"] == "repo" and added["url"] == url
+    missing = project.fails("remote", "add", "g", "gs://bucket/x").stderr
+    assert "dvc-gs" in missing and "pip install dvc-gs" in missing
+    assert "unsupported remote URL" in project.fails("remote", "add", "x", "ftp://host/x").stderr
+    assert "credentials" in project.fails("remote", "add", "x", "https://token@models.example/dvc").stderr
+    # A directory stays this machine's (config.local) unless it is a shared mount.
+    mine = project.ok("remote", "add", "mine", str(tmp_path / "a"), "--json").json()
+    assert mine["level"] == "local"
+    nfs = project.ok("remote", "add", "nfs", str(tmp_path / "nfs"), "--shared", "--json").json()
+    assert nfs["level"] == "repo" and str(tmp_path / "nfs") in (project.root / ".dvc/config").read_text()
+    assert "contradict" in project.fails("remote", "add", "z", str(tmp_path / "z"), "--shared", "--local").stderr
+
+    # init keeps a default remote it finds, and says whether mlver can use it.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=fresh, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=fresh, check=True)
+    for url, says in (("https://models.example/dvc", "kept the existing default remote web\n"),
+                      ("gs://bucket/x", "mlver cannot use: remote web uses gs://")):
+        (fresh / ".dvc/config").write_text(f"[core]\n    remote = web\n['remote \"web\"']\n    url = {url}\n")
+        init = Project(fresh).ok("init")
+        assert "default remote: web -> " + url in init.stdout and f"warning: {says}" in init.stderr, init.stderr
+
+
+@pytest.fixture
+def mute_endpoint() -> Iterator[str]:
+    """A TCP server on loopback that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_an_endpoint_that_never_answers_fails_fast_and_says_so(trained: Project, mute_endpoint: str) -> None:
+    trained.ok("remote", "add", "mute", "s3://bucket/x", "--endpoint-url", mute_endpoint)
+    subprocess.run(["dvc", "remote", "modify", "mute", "read_timeout", "1"], cwd=trained.root, check=True)
+    started = time.monotonic()
+    failed = trained.fails("push", "-r", "mute").stderr
+    assert time.monotonic() - started < 20
+    assert "did not answer" in failed and "no answer in 1 s, 3 tries" in failed and "read_timeout" in failed
+    # The same through DVC's filesystems (ssh here: a mute server is no SSH server).
+    trained.ok("remote", "add", "box", mute_endpoint.replace("http://", "ssh://") + "/srv/dvc")
+    subprocess.run(["dvc", "remote", "modify", "box", "timeout", "1"], cwd=trained.root, check=True)
+    shutil.rmtree(trained.root / ".dvc" / "cache")
+    started = time.monotonic()
+    failed = trained.fails("pull", "churn@v0.1.0", "-r", "box", "-o", "elsewhere.pkl").stderr
+    assert time.monotonic() - started < 20
+    assert "remote box" in failed and "did not answer in time" in failed and "timeout SECONDS" in failed
+
+
+def test_push_aborts_multipart_uploads_an_interrupted_push_left(trained: Project, s3: S3) -> None:
+    trained.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    md5 = _artifact(trained)["md5"]
+    data_md5 = trained.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["data"][0]["md5"]
+    # What a push killed mid-upload leaves: started uploads with parts, of
+    # an object not sent yet and of one already there; and someone else's.
+    ours = f"team/files/md5/{md5[:2]}/{md5[2:]}"
+    trained.ok("push", "churn@v0.1.0")
+    s3.client.delete_object(Bucket=s3.bucket, Key=ours)
+    present = f"team/files/md5/{data_md5[:2]}/{data_md5[2:]}"
+    foreign = "other-tool/upload.bin"
+    for key in (ours, present, foreign):
+        upload = s3.client.create_multipart_upload(Bucket=s3.bucket, Key=key)["UploadId"]
+        s3.client.upload_part(Bucket=s3.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x" * 1024)
+    assert len(s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])) == 3
+    pushed = trained.ok("push", "--json").json()
+    assert pushed["transferred"] == 1
+    left = [u["Key"] for u in s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])]
+    assert left == [foreign]  # ours aborted, another tool's left alone

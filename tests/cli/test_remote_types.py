@@ -1,0 +1,144 @@
+"""Remote types mlver reaches through DVC's filesystems, against real servers
+on 127.0.0.1 (tests/fixtures/servers.py): push, a fresh clone, pull, verify
+and remote check for ssh:// (OpenSSH), http:// (reads) and azure:// (Azurite)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import Project, make_csv
+from fixtures.servers import Azurite, HttpServer, Sshd
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _dvc(p: Project, *args: str) -> None:
+    # DVC's own CLI writes the settings, as a user following DVC's docs would.
+    subprocess.run(["dvc", *args], cwd=p.root, check=True, capture_output=True)
+
+
+def _clone(p: Project, where: Path) -> Project:
+    subprocess.run(["git", "clone", "-q", str(p.root), str(where)], check=True)
+    return Project(where)
+
+
+def _artifact(p: Project, ref: str = "churn@v0.1.0") -> dict:
+    return p.ok("show", ref, "--json").json()["record"]["doc"]["artifact"]
+
+
+def _share_and_push(p: Project, name: str, url: str, *local_settings: tuple[str, str]) -> dict:
+    p.ok("remote", "add", name, url, "--default")
+    for key, value in local_settings:
+        _dvc(p, "remote", "modify", "--local", name, key, value)
+    p.commit_all(f"share remote {name}")
+    pushed = p.ok("push", "--json").json()
+    assert pushed["remote"] == name and pushed["transferred"] == 2, pushed
+    again = p.ok("push", "--json").json()  # resumable: what is there is not sent again
+    assert again["transferred"] == 0 and again["present"] == 2
+    return pushed
+
+
+def _pull_in_fresh_clone(p: Project, where: Path, *local_settings: tuple[str, str]) -> Project:
+    clone = _clone(p, where)
+    for key, value in local_settings:
+        _dvc(clone, "remote", "modify", "--local", _default(clone), key, value)
+    pulled = clone.ok("pull", "churn@v0.1.0", "--with-data", "--json").json()
+    assert pulled["fetched"] == 2
+    assert _md5(clone.root / "models/churn.pkl") == _artifact(p)["md5"]
+    assert (clone.root / "data/train.csv").read_text() == make_csv(200)
+    verified = clone.ok("verify", "--json").json()
+    assert verified["ok"] and verified["remote"] == _default(clone)
+    return clone
+
+
+def _default(p: Project) -> str:
+    return p.ok("remote", "list", "--json").json()[0]["name"]
+
+
+def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, tmp_path: Path) -> None:
+    sshd.trust(Path(os.environ["HOME"]))  # host key verification stays on
+    url = sshd.url()
+    # A user name is no secret: ssh://user@host is accepted; a password in the URL is not.
+    assert "credentials" in trained.fails("remote", "add", "x", url.replace("@", ":pw@", 1)).stderr
+    key = ("keyfile", sshd.keyfile)
+    _share_and_push(trained, "team", url, key)
+    md5 = _artifact(trained)["md5"]
+    stored = Path(url.split(f":{sshd.port}", 1)[1]) / "files" / "md5" / md5[:2] / md5[2:]
+    assert _md5(stored) == md5  # DVC's layout on the server
+    assert not list(stored.parent.parent.rglob("*.mlver-tmp*"))  # no temporary left behind
+    assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
+    assert "keyfile" not in trained.ok("remote", "list", "--json").stdout  # settings are never shown
+
+    clone = _pull_in_fresh_clone(trained, tmp_path / "clone", key)
+    # dvc pull reads what mlver pushed.
+    (clone.root / "models/churn.pkl").unlink()
+    shutil.rmtree(clone.root / ".dvc" / "cache")
+    _dvc(clone, "pull", "models/churn.pkl.dvc")
+    assert _md5(clone.root / "models/churn.pkl") == md5
+
+    # A corrupt object on the server: the pull refuses it and the workspace file stays.
+    os.chmod(stored, 0o644)
+    stored.write_bytes(b"not the model")
+    shutil.rmtree(clone.root / ".dvc" / "cache")
+    clone.write("models/churn.pkl", b"mine")
+    assert "corrupt" in clone.fails("pull", "churn@v0.1.0", outputs=("models",)).stderr
+    assert (clone.root / "models/churn.pkl").read_bytes() == b"mine"
+    assert clone.mlver("verify", "--deep").exit_code == 1
+
+    # Rejected credentials: a clean error naming the remote, no traceback, nothing printed of the key.
+    other = tmp_path / "otherkey"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    _dvc(clone, "remote", "modify", "--local", "team", "keyfile", str(other))
+    failed = clone.fails("remote", "check").stderr
+    assert "remote team" in failed and "credentials were rejected" in failed and str(other) not in failed
+
+
+def test_http_remote_pulls_verify_check_and_repo(trained: Project, http_server: HttpServer, tmp_path: Path) -> None:
+    folder = http_server.root / trained.root.name / os.urandom(4).hex()
+    # The server's folder is a directory remote every clone could mount: --shared puts it in .dvc/config.
+    added = trained.ok("remote", "add", "site", str(folder), "--shared", "--json").json()
+    assert added["level"] == "repo" and str(folder) in (trained.root / ".dvc/config").read_text()
+    trained.ok("push", "-r", "site")
+    web = f"{http_server.url}/{folder.relative_to(http_server.root)}"
+    trained.ok("remote", "add", "web", web, "--default")
+    trained.commit_all("read the models over http")
+
+    clone = _pull_in_fresh_clone(trained, tmp_path / "clone")
+    assert _default(clone) == "web"
+    can = clone.ok("remote", "check", "--json").json()["can"]
+    assert can == ["reach", "read-only (the server refused a write)"]
+    md5 = _artifact(trained)["md5"]
+    served = folder / "files" / "md5" / md5[:2] / md5[2:]
+    served.unlink()
+    failed = clone.fails("push", "-r", "web").stderr  # http.server takes no uploads
+    assert "remote web" in failed and f"could not write {md5}" in failed
+    assert not served.exists()
+    trained.ok("push", "-r", "site")
+
+    # pull --repo reads the artifact over http too, with no clone.
+    out = tmp_path / "served.pkl"
+    pulled = clone.ok("pull", "churn@v0.1.0", "--repo", str(trained.root), "-o", str(out), "--json").json()
+    assert pulled["version"] == "v0.1.0" and _md5(out) == _artifact(trained)["md5"]
+
+
+def test_azure_remote_push_clone_pull_verify_check(trained: Project, azurite: Azurite, tmp_path: Path) -> None:
+    container = azurite.container()
+    secret = ("connection_string", azurite.connection_string)
+    _share_and_push(trained, "team", f"azure://{container}/churn", secret)
+    md5 = _artifact(trained)["md5"]
+    assert f"churn/files/md5/{md5[:2]}/{md5[2:]}" in azurite.blobs(container)
+    assert not [b for b in azurite.blobs(container) if "mlver-tmp" in b]
+    assert "AccountKey" not in (trained.root / ".dvc/config").read_text()  # the secret stays in config.local
+    assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
+    _pull_in_fresh_clone(trained, tmp_path / "clone", secret)
+
+    # pull --repo: a foreign config's credentials are never used; the user passes their own.
+    out = tmp_path / "served.pkl"
+    trained.ok("pull", "churn@v0.1.0", "--repo", str(trained.root), "-o", str(out),
+               "--remote-config", f"connection_string={azurite.connection_string}")
+    assert _md5(out) == md5
