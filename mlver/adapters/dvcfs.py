@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters.atomic import default_mode, temp_beside
 from mlver.adapters.dvc import object_relpath
+from mlver.adapters.storage import stream_hashing
 from mlver.errors import RemoteError, RemoteFsError, RemotePluginMissing, StorageError
 
 Progress = Callable[[int], None]
@@ -79,6 +80,7 @@ class DvcFsStore:
         self.endpoint_url: str | None = None
         self._options = dict(options, url=url)
         self._fs: Any = None
+        self._lock = threading.Lock()
         self._root = ""
         self.jobs = min(16, 4 * (os.cpu_count() or 1))
 
@@ -86,6 +88,10 @@ class DvcFsStore:
 
     @property
     def fs(self) -> Any:
+        with self._lock:  # transfer threads ask for it at once: one connection pool, not one each
+            return self._fs if self._fs is not None else self._connect()
+
+    def _connect(self) -> Any:
         if self._fs is None:
             from dvc.config import ConfigError as DvcConfigError
             from dvc.fs import get_cloud_fs
@@ -181,19 +187,10 @@ class DvcFsStore:
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
         """Download an object to ``dst`` atomically; returns the md5 of what was written."""
         path = self.path(md5)
-        fd, tmp = temp_beside(dst)
-        digest = hashlib.md5()
         try:
-            with os.fdopen(fd, "wb") as out, self.fs.open(path, "rb") as body:
-                while chunk := body.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if progress:
-                        progress(len(chunk))
-            os.chmod(tmp, default_mode())
-            os.replace(tmp, dst)
+            with self.fs.open(path, "rb") as body:
+                return stream_hashing(body, dst, progress)
         except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
                 raise
             if isinstance(exc, FileNotFoundError):
@@ -202,7 +199,6 @@ class DvcFsStore:
                     and not _local_os_error(exc):
                 raise self._fail(exc, f"read {md5}") from exc
             raise
-        return digest.hexdigest()
 
     def read(self, md5: str) -> bytes | None:
         try:

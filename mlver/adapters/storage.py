@@ -11,7 +11,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.dvc import object_relpath
@@ -32,10 +32,17 @@ def md5_file(path: Path) -> str:
 
 def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
     """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written."""
+    with open(src, "rb") as fin:
+        return stream_hashing(fin, dst, progress)
+
+
+def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None) -> str:
+    """Write what ``fin`` reads to ``dst`` atomically (a temporary file beside
+    it, renamed when complete); returns the md5 of the bytes written."""
     digest = hashlib.md5()
     fd, tmp = temp_beside(dst)
     try:
-        with open(src, "rb") as fin, os.fdopen(fd, "wb") as fout:
+        with os.fdopen(fd, "wb") as fout:
             while chunk := fin.read(CHUNK):
                 digest.update(chunk)
                 fout.write(chunk)

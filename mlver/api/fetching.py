@@ -116,6 +116,9 @@ def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Calla
                    "with your AWS credentials (you configured this endpoint)" if trusted else
                    "without your AWS credentials: pass --trust-endpoint to send them")
             notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
+    elif notice and "://" in remote.url and not remote.url.startswith(("s3://", "file://")):
+        notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
+               "credentials from that repository's config (pass yours with --remote-config)")
     return store_for(remote, None, anonymous=anonymous)
 
 

@@ -139,6 +139,8 @@ def test_azure_remote_push_clone_pull_verify_check(trained: Project, azurite: Az
 
     # pull --repo: a foreign config's credentials are never used; the user passes their own.
     out = tmp_path / "served.pkl"
-    trained.ok("pull", "churn@v0.1.0", "--repo", str(trained.root), "-o", str(out),
-               "--remote-config", f"connection_string={azurite.connection_string}")
+    pulled = trained.ok("pull", "churn@v0.1.0", "--repo", str(trained.root), "-o", str(out),
+                        "--remote-config", f"connection_string={azurite.connection_string}")
     assert _md5(out) == md5
+    assert f"artifacts at azure://{container}/churn (remote team)" in pulled.stderr
+    assert "AccountKey" not in pulled.stderr + pulled.stdout
