@@ -176,9 +176,10 @@ def test_interrupted_push_resumes_and_sends_only_whats_missing(project: Project,
     key = f"team/files/md5/{md5[:2]}/{md5[2:]}"
     proc = subprocess.Popen([sys.executable, "-m", "mlver", "push"], cwd=project.root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    # Kill it once the small data object is in and the large upload has begun.
+    # Kill it once the small data object is in and the large (multipart) upload has begun.
+    uploads = lambda: s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])  # noqa: E731
     deadline = time.time() + 30
-    while time.time() < deadline and len(s3.keys("team/")) < 1:
+    while time.time() < deadline and (len(s3.keys("team/")) < 1 or not uploads()):
         time.sleep(0.02)
     time.sleep(0.3)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -186,10 +187,12 @@ def test_interrupted_push_resumes_and_sends_only_whats_missing(project: Project,
     if key in s3.keys("team/"):
         pytest.skip("the push finished before it could be killed")
     assert proc.returncode == -signal.SIGKILL
+    assert [u["Key"] for u in uploads()] == [key]  # the killed push's parts, which S3 bills until aborted
     result = project.ok("push", "--json").json()
     assert result["transferred"] == 1 and result["present"] == 1  # only the model was missing
     body = s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read()
     assert hashlib.md5(body).hexdigest() == md5
+    assert uploads() == []  # the next push aborted them
 
 
 def _big_model(p: Project, mib: int) -> str:
