@@ -32,6 +32,8 @@ CHUNK = 1024 * 1024
 # Connect/read timeouts (seconds) when the remote's config sets none: a host
 # that accepts connections and never answers fails in about this, not minutes.
 TIMEOUT = 30
+TMP_DIR = ".mlver-tmp"  # beside files/, where uploads are written before their md5 is checked
+STALE_UPLOAD = 3600  # seconds after which an upload there is a killed push's, not one in progress
 _PLUGINS = {"ssh": "dvc-ssh", "azure": "dvc-azure", "gs": "dvc-gs", "gdrive": "dvc-gdrive", "oss": "dvc-oss",
             "hdfs": "dvc-hdfs", "webhdfs": "dvc-webhdfs", "webdav": "dvc-webdav", "webdavs": "dvc-webdav",
             "http": "dvc-http", "https": "dvc-http"}
@@ -81,7 +83,7 @@ class DvcFsStore:
         self._options = dict(options, url=url)
         self._fs: Any = None
         self._lock = threading.Lock()
-        self._root = ""
+        self._root = self._tmp = ""
         self.jobs = min(16, 4 * (os.cpu_count() or 1))
 
     # -- plumbing ---------------------------------------------------------
@@ -110,6 +112,7 @@ class DvcFsStore:
             except Exception as exc:
                 raise self._fail(exc, "connect") from exc
             self._root = self._fs.join(path, "files", "md5") if path else "files/md5"
+            self._tmp = self._fs.join(path, TMP_DIR) if path else TMP_DIR
             self.jobs = min(self.jobs, getattr(self._fs, "jobs", self.jobs) or self.jobs)
         return self._fs
 
@@ -161,10 +164,14 @@ class DvcFsStore:
         """Upload ``src`` as object ``md5`` through a temporary name, hashing
         the very bytes sent; only an object whose content is its name is kept."""
         final = self.path(md5)
-        tmp = f"{final}.mlver-tmp-{uuid.uuid4().hex[:12]}"
         fs = self.fs
+        # One folder for every upload in flight, outside DVC's files/: a
+        # killed push's leftovers are found there (clean_interrupted), and
+        # no listing of files/md5 ever sees a half-written object.
+        tmp = fs.join(self._tmp, f"{md5}.{uuid.uuid4().hex[:12]}")
         expected = md5.removesuffix(".dir")
         try:
+            fs.makedirs(self._tmp, exist_ok=True)
             fs.makedirs(fs.parent(final), exist_ok=True)
             with open(src, "rb") as fh:
                 stream = _HashingReader(fh, progress)
@@ -229,6 +236,28 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"delete {md5}") from exc
 
+    def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
+        """Delete what killed pushes left in the upload folder: anything there
+        older than STALE_UPLOAD (a push in progress elsewhere keeps its
+        fresh files). Returns how many; a remote that cannot list (plain
+        HTTP) or a failure to clean is no reason to fail the push."""
+        import time
+
+        fs = self.fs
+        try:
+            entries = fs.ls(self._tmp, detail=True)
+        except (FileNotFoundError, NotImplementedError):
+            return 0
+        except Exception:
+            return 0  # the push itself will say what is wrong with the remote
+        removed = 0
+        for entry in entries:
+            age = time.time() - _mtime(entry)
+            if entry.get("type") != "directory" and age > STALE_UPLOAD:
+                _quietly(fs.rm_file, entry["name"])
+                removed += 1
+        return removed
+
     # -- beyond the store interface ---------------------------------------
 
     def check(self) -> list[str]:
@@ -283,6 +312,19 @@ class _HashingReader:
         if chunk and self._progress:
             self._progress(len(chunk))
         return chunk
+
+
+def _mtime(entry: dict[str, Any]) -> float:
+    """A listing entry's modification time (seconds since the epoch), or now when it has none."""
+    import datetime as dt
+    import time
+
+    value = entry.get("mtime", entry.get("last_modified", entry.get("modified", entry.get("created"))))
+    if isinstance(value, dt.datetime):
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.timezone.utc).timestamp()
+    if isinstance(value, (int, float)):
+        return float(value)
+    return time.time()  # unknown: never old enough to delete
 
 
 def _quietly(fn: Callable[[str], Any], path: str) -> None:

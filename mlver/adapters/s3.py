@@ -206,7 +206,7 @@ class S3Store:
         except Exception as exc:
             raise self._fail(exc, "reach the bucket") from exc
 
-    def abort_stale_uploads(self, md5s: Iterable[str]) -> int:
+    def clean_interrupted(self, md5s: Iterable[str]) -> int:
         """Abort the multipart uploads an interrupted push left under our
         objects (S3 keeps, and bills, their parts until then): those of the
         objects ``md5s`` (this push sends or already has them, so none is

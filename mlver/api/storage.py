@@ -171,8 +171,8 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     # Claimed before sent: another project's gc never takes what this push needs.
     publish_manifest(project, store, set(objects))
     there = store.existing(objects)
-    if hasattr(store, "abort_stale_uploads"):
-        store.abort_stale_uploads(objects)  # parts an interrupted push left behind (S3 bills them)
+    if hasattr(store, "clean_interrupted"):
+        store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
     todo, present, missing = [], 0, []
     for obj in objects.values():
         if obj.md5 in there:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from conftest import Project, make_csv
@@ -70,7 +71,16 @@ def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, t
     md5 = _artifact(trained)["md5"]
     stored = Path(url.split(f":{sshd.port}", 1)[1]) / "files" / "md5" / md5[:2] / md5[2:]
     assert _md5(stored) == md5  # DVC's layout on the server
-    assert not list(stored.parent.parent.rglob("*.mlver-tmp*"))  # no temporary left behind
+    uploads = stored.parents[3] / ".mlver-tmp"  # where uploads wait for their md5 check, outside files/
+    assert uploads.is_dir() and not list(uploads.iterdir())  # no temporary left behind
+    # What a killed push left there is deleted by the next one; a fresh upload (another push's) is not.
+    stale, fresh = uploads / f"{md5}.killed", uploads / f"{md5}.in-flight"
+    stale.write_bytes(b"half an object")
+    fresh.write_bytes(b"half an object")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    trained.ok("push")
+    assert not stale.exists() and fresh.exists()
+    fresh.unlink()
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
     assert "keyfile" not in trained.ok("remote", "list", "--json").stdout  # settings are never shown
 
