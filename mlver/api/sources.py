@@ -67,8 +67,12 @@ class ChainStore:
     """Several remotes as one read-only store: each object comes from the
     first that has it. ``name`` lists them, for messages."""
 
-    def __init__(self, stores: list[tuple[str, Any]]) -> None:
+    def __init__(self, stores: list[tuple[str, Any]],
+                 more: Callable[[], list[tuple[str, Any]]] | None = None) -> None:
+        """``more``: the remotes to try after ``stores``, found (reading
+        history) only when an object is in none of them."""
         self._stores = stores
+        self._more = more
         self.name = stores[0][0] if len(stores) == 1 else " or ".join(n for n, _ in stores)
         self.label = self.name
         self.jobs = max(getattr(s, "jobs", 1) for _, s in stores)
@@ -87,9 +91,10 @@ class ChainStore:
         when none does."""
         found: dict[str, Any] = {}
         failed: list[RemoteError] = []
-        for _, store in self._stores:
-            if not wanted - set(found):
+        for i in range(1 << 16):
+            if not wanted - set(found) or (i == len(self._stores) and not self._extend()):
                 break
+            store = self._stores[i][1]
             try:
                 there = ask(store)
             except RemoteError as exc:
@@ -100,6 +105,14 @@ class ChainStore:
         if failed and wanted - set(found):
             raise failed[0]
         return found
+
+    def _extend(self) -> bool:
+        more, self._more = self._more, None
+        if more is None:
+            return False
+        extra = more()
+        self._stores = self._stores + extra
+        return bool(extra)
 
     def has(self, md5: str) -> bool:
         return self._holder(md5) is not None
@@ -150,10 +163,11 @@ class ChainStore:
         return store.md5_of(md5) if store is not None else None
 
 
-def _chain(stores: list[tuple[str, Any]]) -> tuple[str, Any]:
-    if len(stores) == 1:
+def _chain(stores: list[tuple[str, Any]],
+           more: Callable[[], list[tuple[str, Any]]] | None = None) -> tuple[str, Any]:
+    if len(stores) == 1 and more is None:
         return stores[0]
-    chain = ChainStore(stores)
+    chain = ChainStore(stores, more)
     return chain.name, chain
 
 
@@ -175,7 +189,6 @@ def _ordered(candidates: list[tuple[str | None, dict[str, dvc.Remote]]]) -> list
 def local_store(project: Project, record: Record, remote: str | None = None,
                 overrides: dict[str, str] | None = None) -> tuple[str, Any]:
     """The store a pull of ``record`` in ``project`` reads (see the module's docstring)."""
-    from mlver.api.fetching import _store as foreign_store
     from mlver.api.storage import store_for
 
     overrides = overrides or {}
@@ -186,45 +199,59 @@ def local_store(project: Project, record: Record, remote: str | None = None,
             known = f" (configured: {', '.join(sorted(remotes))})" if remotes else ""
             raise RemoteError(f"unknown remote {remote!r}{known}", "see `mlver remote list`")
         return remote, store_for(with_overrides(remotes[remote], overrides), config_dir)
-    candidates: list[tuple[str | None, dict[str, dvc.Remote]]] = [
-        (default, remotes), ((record.doc.get("artifact") or {}).get("remote"), remotes)]
-    history: list[tuple[str | None, dict[str, dvc.Remote]]] = []
-    foreign: set[str] = set()
+    primary = _ordered([(default, remotes), ((record.doc.get("artifact") or {}).get("remote"), remotes)])
+    if not primary and overrides.get("url"):
+        primary = [dvc.Remote("remote-config", overrides["url"], {})]
+
+    def make(chosen: dvc.Remote, foreign: bool = False) -> Any:
+        chosen = with_overrides(chosen, overrides)
+        if foreign:
+            from mlver.api.fetching import _store as foreign_store
+
+            # A remote only history names: its endpoint gets none of the user's credentials.
+            return foreign_store(chosen, "this repository's history", False, None)
+        return store_for(chosen, config_dir)
+
+    def from_history() -> list[tuple[str, Any]]:
+        seen = {(r.url.rstrip("/"), str(r.options.get("endpointurl") or "")) for r in primary}
+        out = []
+        for found, foreign in _history_defaults(project, record, remotes):
+            key = (found.url.rstrip("/"), str(found.options.get("endpointurl") or ""))
+            if key not in seen:
+                seen.add(key)
+                out.append((found.name, make(found, foreign)))
+        return out
+
+    stores = [(r.name, make(r)) for r in primary] or from_history()
+    if not stores:
+        raise RemoteError("no default remote is configured",
+                          "set one with `mlver init` or `mlver remote add NAME URL --default`, or pass -r NAME")
+    return _chain(stores, from_history if primary else None)
+
+
+def _history_defaults(project: Project, record: Record,
+                      remotes: dict[str, dvc.Remote]) -> list[tuple[dvc.Remote, bool]]:
+    """(remote, foreign) for the default remote ``.dvc/config`` names at the
+    record's commit and at the default branch's tip; foreign when this
+    machine does not configure it by that name and URL (then only the shared
+    settings count, less those that pick credentials)."""
     local = not git.tracked(project.root, ".dvc/config.local")
-    tip = git.default_branch(project.root)
-    for rev in (record.commit, tip):
-        if not rev:
-            continue
+    found = []
+    for rev in dict.fromkeys(r for r in (record.commit, git.default_branch(project.root)) if r):
         text = git.read_blobs(project.root, [f"{rev}:.dvc/config"]).get(f"{rev}:.dvc/config")
         if text is None:
             continue
-        # That commit's shared remotes, with this machine's settings over them.
-        shared, shared_default = dvc.remotes_in_text(text.decode(errors="replace"))
-        merged, _ = dvc.remotes_over(project.root, text.decode(errors="replace"), local=local)
-        name = shared_default
-        if name in merged:
-            own = remotes.get(name)
-            if own is not None and own.url == merged[name].url:
-                history.append((name, {name: merged[name]}))
-            else:
-                foreign.add(name)
-                history.append((name, {name: untrusted(shared[name])}))
-    ordered = _ordered(candidates + history)
-    if not ordered:
-        if overrides.get("url"):
-            ordered = [dvc.Remote("remote-config", overrides["url"], {})]
+        shared, name = dvc.remotes_in_text(text.decode(errors="replace"))
+        if not name or name not in shared:
+            continue
+        own = remotes.get(name)
+        if own is not None and own.url == shared[name].url:
+            # That commit's shared remote, with this machine's settings over it.
+            merged, _ = dvc.remotes_over(project.root, text.decode(errors="replace"), local=local)
+            found.append((merged[name], False))
         else:
-            raise RemoteError("no default remote is configured",
-                              "set one with `mlver init` or `mlver remote add NAME URL --default`, or pass -r NAME")
-
-    def make(remote: dvc.Remote) -> Any:
-        remote = with_overrides(remote, overrides)
-        if remote.name in foreign and remote.name not in remotes:
-            # A remote only history names: its endpoint gets none of the user's credentials.
-            return foreign_store(remote, "this repository's history", False, None)
-        return store_for(remote, config_dir)
-
-    return _chain([(r.name, make(r)) for r in ordered])
+            found.append((untrusted(shared[name]), True))
+    return found
 
 
 def repo_store(bare: Path, git_url: str, record: Record, label: str, config_text: str, remote: str | None,

@@ -63,9 +63,24 @@ def test_versions_released_before_the_team_remote_are_pullable(trained: Project,
     trained.ok("pull", "churn@v0.1.0")
     assert _md5(trained.root / "models/churn.pkl") == md5
     shutil.rmtree(trained.root / ".dvc" / "cache")
-    shutil.rmtree(trained.remote)
+    local_storage = trained.remote
+    shutil.rmtree(local_storage)
     failed = trained.fails("pull", "churn@v0.1.0", "-o", str(tmp_path / "y.pkl")).stderr
     assert "team or mlver-local" in failed
+
+    # A remote only history names: the default in .dvc/config at the version's commit.
+    s3.client.put_object(Bucket=s3.bucket, Key=f"team/files/md5/{md5[:2]}/{md5[2:]}",
+                         Body=(trained.root / "models/churn.pkl").read_bytes())
+    trained.ok("pull", "churn@v0.1.0", "--with-data")
+    trained.ok("remote", "add", "old", str(tmp_path / "old"), "--shared", "--default")
+    then = trained.commit_all("the team's NFS share")
+    trained.ok("push", "-r", "old", "churn@v0.1.0")
+    subprocess.run(["dvc", "remote", "remove", "old"], cwd=trained.root, check=True, capture_output=True)
+    trained.ok("remote", "add", "team", s3.url("fresh"), "--endpoint-url", s3.endpoint, "--default", "--force")
+    trained.commit_all("a new, empty team remote")
+    shutil.rmtree(trained.root / ".dvc" / "cache")
+    pulled = trained.ok("pull", f"churn@{then}", "-o", str(tmp_path / "z.pkl"), "--json").json()
+    assert pulled["fetched"] == 1 and _md5(tmp_path / "z.pkl") == md5
 
 
 def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path: Path) -> None:
