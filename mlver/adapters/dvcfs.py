@@ -83,7 +83,7 @@ class DvcFsStore:
         self._options = dict(options, url=url)
         self._fs: Any = None
         self._lock = threading.Lock()
-        self._root = self._tmp = ""
+        self._base = self._root = self._tmp = ""
         self.jobs = min(16, 4 * (os.cpu_count() or 1))
 
     # -- plumbing ---------------------------------------------------------
@@ -111,6 +111,7 @@ class DvcFsStore:
                                   f"fix it with `dvc remote modify {self.name} ...` (see `dvc remote modify --help`)") from exc
             except Exception as exc:
                 raise self._fail(exc, "connect") from exc
+            self._base = path
             self._root = self._fs.join(path, "files", "md5") if path else "files/md5"
             self._tmp = self._fs.join(path, TMP_DIR) if path else TMP_DIR
             self.jobs = min(self.jobs, getattr(self._fs, "jobs", self.jobs) or self.jobs)
@@ -235,6 +236,74 @@ class DvcFsStore:
             pass
         except Exception as exc:
             raise self._fail(exc, f"delete {md5}") from exc
+
+    def objects(self) -> dict[str, tuple[int, float]]:
+        """Every object stored -> (size, mtime); anything else is left out."""
+        from mlver.domain.validate import MD5
+
+        fs = self.fs
+        found: dict[str, tuple[int, float]] = {}
+        try:
+            listing = fs.fs.find(self._root, detail=True)  # fsspec's own: sizes and times in one walk
+        except FileNotFoundError:
+            return found
+        except NotImplementedError as exc:
+            raise RemoteError(f"remote {self.label} cannot be listed ({self.kind}:// has no listing)",
+                              "collect it where it is served from (e.g. its directory), not over this remote") from exc
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
+        for path, entry in listing.items():
+            parts = str(path).rstrip("/").rsplit("/", 2)
+            name = "".join(parts[-2:]) if len(parts) == 3 else ""
+            if len(parts[-2]) == 2 and MD5.fullmatch(name) and entry.get("type") != "directory":
+                found[name] = (int(entry.get("size") or 0), _mtime(entry))
+        return found
+
+    # mlver's own small files beside the objects (gc manifests), outside files/md5 so DVC leaves them be.
+
+    def _meta(self, relpath: str) -> str:
+        from mlver.adapters.storage import check_meta_path
+
+        fs = self.fs
+        return str(fs.join(self._base, *check_meta_path(relpath).split("/")) if self._base
+                   else check_meta_path(relpath))
+
+    def meta_names(self, folder: str) -> list[str]:
+        fs = self.fs
+        try:
+            entries = fs.ls(self._meta(folder), detail=True)
+        except FileNotFoundError:
+            return []
+        except Exception as exc:
+            raise self._fail(exc, f"list {folder}") from exc
+        names = (str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") != "directory")
+        return sorted(n for n in names if not n.startswith("."))
+
+    def meta_read(self, relpath: str, limit: int) -> bytes | None:
+        """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
+        try:
+            with self.fs.open(self._meta(relpath), "rb") as body:
+                return bytes(body.read(limit + 1))
+        except FileNotFoundError:
+            return None
+        except Exception as exc:
+            raise self._fail(exc, f"read {relpath}") from exc
+
+    def meta_write(self, relpath: str, data: bytes) -> None:
+        """Write through the upload folder and one rename, so a reader never sees half a file."""
+        fs = self.fs
+        final = self._meta(relpath)
+        tmp = fs.join(self._tmp, f"meta.{uuid.uuid4().hex[:12]}")
+        try:
+            fs.makedirs(self._tmp, exist_ok=True)
+            fs.makedirs(fs.parent(final), exist_ok=True)
+            fs.pipe_file(tmp, data)
+            fs.mv(tmp, final)
+        except BaseException as exc:
+            _quietly(fs.rm_file, tmp)
+            if isinstance(exc, Exception):
+                raise self._fail(exc, f"write {relpath}") from exc
+            raise
 
     def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
         """Delete what killed pushes left in the upload folder: anything there

@@ -83,6 +83,13 @@ def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, t
     fresh.unlink()
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
     assert "keyfile" not in trained.ok("remote", "list", "--json").stdout  # settings are never shown
+    # The push left this project's manifest beside the objects, and gc lists the remote over ssh.
+    assert [p for p in (stored.parents[3] / "mlver").rglob("*") if p.is_file()]
+    junk = stored.parents[1] / "00" / ("0" * 30)  # an object nothing names
+    junk.parent.mkdir(exist_ok=True)
+    junk.write_bytes(b"unreferenced")
+    trained.ok("gc", "--cloud", "--force", "--min-age", "0")
+    assert _md5(stored) == md5 and not junk.exists()  # a released version's object is kept, the junk freed
 
     clone = _pull_in_fresh_clone(trained, tmp_path / "clone", key)
     # dvc pull reads what mlver pushed.
