@@ -70,6 +70,13 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
         objects[id(event)] = obj
         events.append(event)
     registry = fold(events)
+    tied = {name for name, state in registry.models.items() if state.ties}
+    if tied and not detail:  # rare: a tie within one second is broken by when the versions were created
+        late = [e for e in events if e.info is None and e.tag.model in tied]
+        more = git.tag_infos(project.root, [objects[id(e)] for e in late])
+        for event in late:
+            event.info = more.get(objects[id(event)])
+        registry = fold(events)
     if not detail:
         latest = [s.versions[v] for s in registry.models.values() if (v := s.latest())]
         more = read_infos([objects[id(e)] for e in latest])

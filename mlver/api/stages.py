@@ -35,7 +35,23 @@ def digest_in(message: str) -> str | None:
     return None
 
 
-def _tag(project: Project, tag: TagName, commit: str, message: str) -> str:
+def _tag(project: Project, tag: TagName, commit: str, message: str, state: ModelState | None) -> str:
+    """Write a registry event, in a second of its own: within one second GTO
+    orders events by kind and version, not in the order they were made, so
+    a promote right after another would not win in `gto show` (nor in mlver,
+    which reads ties as GTO does). Waits at most a second."""
+    import time
+
+    if tag.action is Action.DEPRECATE:  # loses a tie with any other event
+        rivals = [e for e in state.events if e.tag.action is not Action.DEPRECATE] if state else []
+    elif tag.action in (Action.ASSIGN, Action.UNASSIGN):  # ties with the stage's other events
+        rivals = _stage_events(state, tag.stage) if state else []
+    else:
+        rivals = []
+    last = max((e.timestamp for e in rivals), default=0)
+    wait = last + 1 - time.time()
+    if 0 < wait <= 1:  # a tag dated further ahead is _confirm's to report
+        time.sleep(wait)
     name = tag.format()
     git.create_tag(project.root, name, commit, message, sign=trust.signs(project))
     return name
@@ -100,7 +116,7 @@ def _promote(project: Project, ref: str, stage: str, force: bool) -> RegistryWri
     message += f"{DIGEST_MARK} {record.digest}\n" if record.digest else ""
     if forced:
         message += f"{FORCED_MARK} {'; '.join(forced)}\n"
-    tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message)
+    tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message, state)
     _confirm(project, parsed.model, stage, version, tag, holds=True)
     return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced), derived=record.derived)
 
@@ -168,7 +184,7 @@ def _rollback(project: Project, name: str, stage: str) -> RegistryWrite:
         f"Assigning stage {stage} to artifact {name} version {target}\n\n"
         f"{ROLLBACK_MARK} {current}\n" + (f"{DIGEST_MARK} {record.digest}\n" if record.digest else "")
     )
-    tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message)
+    tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message, state)
     _confirm(project, name, stage, target, tag, holds=True)
     return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current, derived=record.derived)
 
@@ -183,7 +199,7 @@ def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
 
 def _deprecate(project: Project, ref: str) -> RegistryWrite:
     parsed = parse_ref(ref)
-    state = load_registry(project, parsed.model).model(parsed.model)
+    state = load_registry(project, parsed.model, detail=True).model(parsed.model)  # detail: every event's time
     if state is None:
         if parsed.model not in project.declared_models():
             raise UnknownModel(parsed.model, sorted(project.declared_models()))
@@ -196,13 +212,13 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
             raise StageNotFound(model, parsed.stage)
         commit = state.versions[held].commit if held in state.versions else held
         message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
-        tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message)
+        tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message, state)
         _confirm(project, model, parsed.stage, held, tag, holds=False)
         return RegistryWrite("unassign", model, tag, commit, held, parsed.stage)
     if parsed.version:
         _, commit, version = resolve(project, parsed)
         message = f"Deregistering artifact {model} version {version}\n"
-        tag = _tag(project, TagName(Action.DEREGISTER, model, version=version or "", number=_next(state)), commit, message)
+        tag = _tag(project, TagName(Action.DEREGISTER, model, version=version or "", number=_next(state)), commit, message, state)
         return RegistryWrite("deregister", model, tag, commit, version)
     if state is not None and state.deprecated:
         raise PolicyViolation(f"{model} is already deprecated", f"see `mlver log {model}`")
@@ -210,5 +226,5 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
     commit = state.versions[latest].commit if latest else git.head(project.root)
     if commit is None:
         raise RecordNotFound(model, "HEAD")
-    tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), commit, f"Deprecating artifact {model}\n")
+    tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), commit, f"Deprecating artifact {model}\n", state)
     return RegistryWrite("deprecate", model, tag, commit, latest)

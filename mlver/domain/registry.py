@@ -19,9 +19,17 @@ tests/compat/test_gto_differential.py):
   version registered or a stage assigned afterwards brings it back;
 * lightweight tags are not events (the loader drops them, as GTO does).
 
-One deliberate difference: within one second GTO breaks ties by event kind
-(an un-assignment beats an assignment whatever their counters say); mlver
-breaks them by the counter, which records the order the tags were made in.
+Within one second, GTO's order, not the tag counter (GTO's objects keep
+their events sorted by tag time only, stably, and read the newest first):
+
+* an un-assignment beats an assignment of the same version and stage;
+* of two versions assigned to one stage in one second, the one created
+  first holds it (its registration, or a bare commit's latest stage event),
+  then the one whose first tag comes first by (time, name);
+* any other event of the model beats a deprecation.
+
+mlver's own writes never tie: a registry write waits for the next second
+when the model's last event is in this one (mlver/api/stages.py).
 """
 from __future__ import annotations
 
@@ -65,6 +73,7 @@ class ModelState:
     deprecated: bool = False
     events: list[Event] = field(default_factory=list)
     max_number: int = 0
+    ties: bool = False  # two versions tied for a stage within one second (registration times decide)
     by_commit: dict[str, list[str]] = field(default_factory=dict)  # every version ever registered there
 
     def active_versions(self) -> list[str]:
@@ -112,23 +121,43 @@ def fold(events: Iterable[Event]) -> Registry:
             state.deregistered.add(tag.version)
         elif tag.action is not Action.DEPRECATE:
             staged.append(event)
-    staged.sort(key=lambda e: e.order)
-    # (model, stage) -> key (version or bare commit) -> (order of its latest event, assigned?)
-    latest: dict[tuple[str, str], dict[str, tuple[tuple[int, int], bool]]] = {}
+    # Within a second an un-assignment comes after an assignment: the last one wins.
+    staged.sort(key=lambda e: (e.timestamp, e.tag.action is Action.UNASSIGN, e.tag.number or 0))
+    # (model, stage) -> key (version or bare commit) -> (time of its latest event, assigned?)
+    latest: dict[tuple[str, str], dict[str, tuple[int, bool]]] = {}
+    touched: dict[tuple[str, str], int] = {}  # (model, bare commit) -> its latest stage event
     for event in staged:
         state = models[event.tag.model]
         key = state.version_of(event.commit) or event.commit
         latest.setdefault((event.tag.model, event.tag.stage), {})[key] = (
-            event.order, event.tag.action is Action.ASSIGN,
+            event.timestamp, event.tag.action is Action.ASSIGN,
         )
+        if key == event.commit:
+            touched[(event.tag.model, key)] = max(touched.get((event.tag.model, key), 0), event.timestamp)
     for (name, stage), per_key in latest.items():
         state = models[name]
-        held = [(order, k) for k, (order, assigned) in per_key.items() if assigned and k not in state.deregistered]
-        if held:
-            state.stages[stage] = max(held)[1]
+        held = [(when, k) for k, (when, assigned) in per_key.items() if assigned and k not in state.deregistered]
+        if not held:
+            continue
+        newest = max(when for when, _ in held)
+        tied = [k for when, k in held if when == newest]
+        if len(tied) > 1:
+            state.ties = True
+        state.stages[stage] = min(tied, key=lambda k: _created(state, touched, k))
     for state in models.values():
         state.events.sort(key=lambda e: e.order)
-        deprecations = [e.order for e in state.events if e.tag.action is Action.DEPRECATE]
-        others = [e.order for e in state.events if e.tag.action is not Action.DEPRECATE]
+        deprecations = [e.timestamp for e in state.events if e.tag.action is Action.DEPRECATE]
+        others = [e.timestamp for e in state.events if e.tag.action is not Action.DEPRECATE]
         state.deprecated = bool(deprecations) and (not others or max(deprecations) > max(others))
     return Registry(models)
+
+
+def _created(state: ModelState, touched: dict[tuple[str, str], int], key: str) -> tuple[int, int, str]:
+    """GTO's tie-break between versions assigned to one stage in one second:
+    the version created first (registration time; a bare commit: its latest
+    stage event), then the one whose first tag GTO read first (time, name)."""
+    event = state.versions.get(key)
+    created = event.timestamp if event is not None else touched.get((state.name, key), 0)
+    mine = [e for e in state.events if (state.version_of(e.commit) or e.commit) == key]
+    first = min(((e.timestamp, e.name) for e in mine), default=(0, ""))
+    return (created, first[0], first[1])

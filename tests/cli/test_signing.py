@@ -4,6 +4,7 @@ versions and stages through verified tags only. One test per attack."""
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,7 @@ def test_in_repo_allowed_signers_is_not_the_trust_root(signed: tuple[Project, Ke
     p.write(".mlver/allowed_signers", f'mallory@example.com namespaces="git" {keys.mallory_pub}\n')
     _config(p, allowed_signers=".mlver/allowed_signers")
     p.commit_all("add a key")
+    time.sleep(1)  # in the second of the team's promote, GTO (and mlver) would keep prod with the older version
     _signed_by(p, keys.mallory, "churn#prod#7", "churn@v0.2.0^{}")
     findings = _findings(p)
     assert [f["ref"] for f in findings] == ["churn#prod#7"]
@@ -159,6 +161,7 @@ def test_consumers_resolve_only_through_verified_tags(signed: tuple[Project, Key
     assert "(signed by alice@example.com)" in card and "| Release signed by | alice@example.com |" in card
     # The attack: an unsigned stage tag gives prod to v0.2.0, an unsigned version tag
     # names a third version, an unsigned deregistration hides v0.1.0.
+    time.sleep(1)  # in the second of the signed promote, GTO (and mlver) would keep prod with the older version
     _unsigned(p, "churn#prod#7", "churn@v0.2.0^{}")
     _unsigned(p, "churn@v0.3.0", "churn@v0.2.0^{}")
     assert p.ok("ls", "--json").json()[0]["stages"] == {"prod": "v0.3.0"}  # the unverified view

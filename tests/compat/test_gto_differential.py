@@ -6,9 +6,8 @@ GTO writes the tags; after each write ``mlver ls --json`` (and ``--deprecated``)
 must say what ``gto show --json`` (``-d``) says (latest versions, stage
 holders, deprecation), and ``mlver log NAME --json`` what ``gto history
 --json`` says (every event, its version, stage, commit, tag and time, in
-GTO's order). Each write gets a second of its own: GTO orders events by tag
-time and breaks ties within a second by event kind, where mlver uses the
-counter (mlver/domain/registry.py says why).
+GTO's order). Each write gets a second of its own; ties within one second
+are tests/compat/test_gto_same_second.py's.
 
 gto runs in one long-lived process (tests/compat/gto_driver.py); what bounds
 the run is that second per write. ``derandomize`` fixes the examples, so CI
