@@ -11,7 +11,15 @@ Wall and CPU time (user+sys of this process, both profiling threads) are
 both reported: the machine is shared, and other sessions' load moves wall
 time far more than CPU time. The script waits for a quiet machine first.
 
+With --gb G[,G...]: bounded memory. For each size a CSV of the same columns
+is generated under --tmp, a block at a time (never whole in memory), then
+`mlver data add` (streamed profile included) and `dvc add` of the same file
+in fresh repositories, interleaved --repeat times: peak RSS and CPU of the
+child (os.wait4), wall. Targets: peak < 1 GiB, CPU <= 2x `dvc add`. Each
+file and the caches are deleted afterwards; the free disk is checked first.
+
     .venv/bin/python bench/bench_profile.py [--rows N] [--repeat K]
+    .venv/bin/python bench/bench_profile.py --gb 2,10 [--repeat K] [--tmp DIR]
 """
 from __future__ import annotations
 
@@ -25,13 +33,13 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 
-def make_csv(path: pathlib.Path, rows: int) -> None:
+def make_csv(path: pathlib.Path, rows: int, seed: int = 0, offset: int = 0, append: bool = False) -> None:
     import numpy as np
     import pandas as pd
 
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     cols: dict[str, object] = {
-        "id": rng.permutation(rows),  # unique ints
+        "id": offset + rng.permutation(rows),  # unique ints
         "amount_cents": rng.integers(0, 10**9, rows),  # wide range
         "age": rng.integers(18, 90, rows),
         "visits": rng.poisson(3, rows),
@@ -48,7 +56,92 @@ def make_csv(path: pathlib.Path, rows: int) -> None:
         cols[f"s{i}"] = values
     cols["flag"] = rng.random(rows) < 0.3
     cols["rating"] = np.where(rng.random(rows) < 0.1, np.nan, rng.integers(1, 6, rows))  # ints with nulls
-    pd.DataFrame(cols).to_csv(path, index=False)
+    pd.DataFrame(cols).to_csv(path, index=False, mode="a" if append else "w", header=not append)
+
+
+def make_big_csv(path: pathlib.Path, size: int, block: int = 1_000_000) -> int:
+    """A CSV of at least `size` bytes, a block of rows at a time; its row count."""
+    rows = 0
+    while not path.exists() or path.stat().st_size < size:
+        make_csv(path, block, seed=rows // block, offset=rows, append=rows > 0)
+        rows += block
+    return rows
+
+
+def _child(argv: list[str], cwd: pathlib.Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall s, cpu s, peak RSS MiB) of one command and the children it waited for."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err[-500:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def big(sizes: list[float], repeat: int, tmp: pathlib.Path) -> None:
+    import shutil
+    import subprocess
+
+    import benchlib as bl
+
+    results = []
+    for gb in sizes:
+        size = int(gb * 1e9)
+        free = shutil.disk_usage(tmp).free
+        if free < 2.6 * size + 10e9:  # the file, one cache copy, spilled numbers, and room for others
+            print(f"skip {gb} GB: {free / 1e9:.0f} GB free in {tmp}", file=sys.stderr)
+            continue
+        work = pathlib.Path(tempfile.mkdtemp(prefix="mlver-bench-big-", dir=tmp))
+        try:
+            data = work / "big.csv"
+            # In a child: this process stays small, and the children forked from it start small
+            # (a forked child's peak RSS counts what it inherited before exec).
+            rows = int(subprocess.run([bl.PYTHON, __file__, "--make", str(data), str(size)], check=True,
+                                      capture_output=True, text=True).stdout)
+            home = work / "home"
+            env = bl.isolated_env(home)
+            env["TMPDIR"] = str(work)  # spilled numbers go next to the file
+            runs: dict[str, list[tuple[float, float, float]]] = {"dvc add": [], "mlver data add": []}
+            header = bl.machine()
+            for _ in range(repeat):  # interleaved: anchor, mlver, anchor, mlver ...
+                for name in runs:
+                    repo = work / "repo"
+                    repo.mkdir()
+                    subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
+                    if name == "dvc add":
+                        subprocess.run([f"{bl.VENV_BIN}/dvc", "init", "-q"], cwd=repo, env=env, check=True)
+                    else:
+                        subprocess.run([f"{bl.VENV_BIN}/mlver", "init"], cwd=repo, env=env, check=True,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    (repo / "big.csv").hardlink_to(data)
+                    argv = [f"{bl.VENV_BIN}/dvc", "add", "-q", "big.csv"] if name == "dvc add" else \
+                        [f"{bl.VENV_BIN}/mlver", "data", "add", "big.csv"]
+                    runs[name].append(_child(argv, repo, env))
+                    shutil.rmtree(repo)
+                    shutil.rmtree(home / ".local", ignore_errors=True)  # mlver's default local remote
+            results.append((gb, data.stat().st_size, rows, header, runs))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    lines = ["## Tabular profiles in bounded memory (bench_profile.py --gb)", ""]
+    for gb, size, rows, header, runs in results:
+        med = {name: [statistics.median(x[i] for x in xs) for i in range(3)] for name, xs in runs.items()}
+        d, m = med["dvc add"], med["mlver data add"]
+        lines += [
+            f"{size / 1e9:.2f} GB CSV, {rows:,} rows x 20 columns. Machine: {header}. Median of {repeat} interleaved runs "
+            "(measured under load from the other sessions); peak RSS and CPU (user+sys) of the child via os.wait4.", "",
+            bl.table(["command", "wall s", "cpu s", "peak RSS MiB"],
+                     [[f"`{name}`", f"{v[0]:.1f}", f"{v[1]:.1f}", f"{v[2]:.0f}"] for name, v in med.items()]), "",
+            "| target | result |", "|---|---|",
+            f"| peak RSS < 1 GiB ({m[2]:.0f} MiB) | {bl.verdict(m[2] < 1024)} |",
+            f"| CPU <= 2x `dvc add` ({m[1] / d[1]:.2f}x; wall {m[0] / d[0]:.2f}x) | {bl.verdict(m[1] <= 2 * d[1])} |", "",
+        ]
+    bl.report("profile_big", "\n".join(lines))
 
 
 def _cpu() -> float:
@@ -62,7 +155,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--gb", help="sizes in GB (comma-separated) for the bounded-memory bench against dvc add")
+    parser.add_argument("--tmp", default="/tmp", help="where the big CSVs are generated (deleted afterwards)")
+    parser.add_argument("--make", nargs=2, metavar=("PATH", "BYTES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.make:
+        print(make_big_csv(pathlib.Path(args.make[0]), int(args.make[1])))
+        return
+    if args.gb:
+        big([float(x) for x in args.gb.split(",")], args.repeat, pathlib.Path(args.tmp))
+        return
 
     import pandas as pd
 

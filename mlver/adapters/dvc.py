@@ -138,11 +138,27 @@ def init(root: Path) -> None:
 
 
 def add(root: Path, paths: list[str]) -> list[Out]:
-    """Track ``paths`` (files or directories) with DVC; returns their outs."""
-    with _repo(root) as repo, _dvc_errors(f"track {', '.join(paths)}", "check the path; see `dvc status`"):
-        repo.add([str(root / p) for p in paths])
+    """Track ``paths`` (files or directories) with DVC; returns their outs.
+
+    A plain file DVC's machinery is not needed for is hashed while it is
+    copied into the cache (_add_file_fast: one read, where `dvc add` reads
+    it twice); the rest goes through DVC's own add."""
+    fast: dict[str, list[str] | None] = {}
+    for p in paths:
+        if _fast_add_possible(root, p, directories=True):
+            fast[p] = _dir_files(root / p) if (root / p).is_dir() else None
+            if (root / p).is_dir() and fast[p] is None:
+                del fast[p]
+    slow = [p for p in paths if p not in fast]
+    if slow:
+        with _repo(root) as repo, _dvc_errors(f"track {', '.join(slow)}", "check the path; see `dvc status`"):
+            repo.add([str(root / p) for p in slow])
     outs = []
     for p in paths:
+        if p in fast:
+            files = fast[p]
+            outs.append(_add_file_fast(root, p) if files is None else _add_dir_fast(root, p, files))
+            continue
         out = read_dvcfile_out(root, p)
         if out is None:
             raise DvcError(f"dvc did not write {p}.dvc", "run `dvc add` by hand to see why")
@@ -153,7 +169,7 @@ def add(root: Path, paths: list[str]) -> list[Out]:
 _STANDARD_OUT_KEYS = {"md5", "size", "hash", "path", "nfiles"}
 
 
-def _fast_add_possible(root: Path, path: str) -> bool:
+def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool:
     """Whether a plain file can be tracked without DVC's machinery.
 
     Only the common case: one regular file, the default cache, no dvc.yaml
@@ -161,7 +177,13 @@ def _fast_add_possible(root: Path, path: str) -> bool:
     .dvc file that we would have to carry over.
     """
     target = root / path
-    if not target.is_file() or target.is_symlink():
+    if target.is_symlink() or not (target.is_file() or (directories and target.is_dir())):
+        return False
+    # Inside a tracked directory, or with .dvcignore patterns: DVC decides (and may refuse).
+    if any((root / dvcfile_for(d.as_posix())).exists() for d in Path(path).parents if d != Path(".")):
+        return False
+    ignore = root / ".dvcignore"
+    if ignore.exists() and any(line.strip() and not line.lstrip().startswith("#") for line in ignore.read_text().splitlines()):
         return False
     configs = [root / ".dvc" / "config", root / ".dvc" / "config.local"]
     if any("[cache]" in c.read_text() for c in configs if c.exists()):
@@ -213,6 +235,98 @@ def _add_file_fast(root: Path, path: str) -> Out:
     if f"/{name}" not in lines:
         write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
     return Out(path=path, md5=md5, size=size, nfiles=None)
+
+
+# Names DVC treats specially inside a tracked directory (its own and git's).
+_DVC_SKIPS = {".git", ".hg", ".dvc", ".dvcignore"}
+_SMALL = 1 << 24  # files up to this size are read in one call
+
+
+def _dir_files(target: Path) -> list[str] | None:
+    """The relative paths of every regular file under ``target``, or None if
+    there is anything DVC treats specially (a symlink, a special file, a
+    name it skips): then DVC's own add decides."""
+    files: list[str] = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(target / rel if rel else target) as entries:
+            for entry in entries:
+                if entry.name in _DVC_SKIPS or entry.name.endswith(".dvc") or entry.is_symlink():
+                    return None
+                sub = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(sub)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(sub)
+                else:
+                    return None
+    return files
+
+
+def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
+    """What ``dvc add DIR`` writes, without DVC's machinery: every file
+    hashed and copied into the cache in one read (objects already there are
+    not written again), the ``.dir`` manifest (DVC's JSON: entries sorted by
+    relpath, keys sorted), the .dvc file and the .gitignore line."""
+    import hashlib
+    import json
+
+    from mlver.adapters.atomic import write_text
+
+    from mlver.adapters.storage import copy_hashing, readonly
+
+    target, cache = root / path, cache_dir(root)
+    made: set[str] = set()
+    entries, size = [], 0
+    mode = 0o444  # DVC keeps cache objects read-only
+    for rel in files:
+        with open(target / rel, "rb") as f:
+            data = f.read(_SMALL + 1)
+            if len(data) > _SMALL:  # a large file: streamed, never whole in memory
+                data = b""
+        if data or os.path.getsize(target / rel) == 0:
+            md5 = hashlib.md5(data).hexdigest()
+            _put(cache, md5, data, made, mode)
+            size += len(data)
+        else:
+            staging = cache / f".mlver-add-{os.getpid()}.tmp"
+            md5 = copy_hashing(target / rel, staging)
+            size += staging.stat().st_size
+            (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
+            if (cache / md5[:2] / md5[2:]).exists():
+                staging.unlink()
+            else:
+                readonly(staging)
+                os.replace(staging, cache / md5[:2] / md5[2:])
+        entries.append({"md5": md5, "relpath": rel})
+    entries.sort(key=lambda e: e["relpath"])
+    manifest = json.dumps(entries, sort_keys=True).encode("utf-8")
+    dir_md5 = hashlib.md5(manifest).hexdigest() + ".dir"
+    _put(cache, dir_md5, manifest, made, mode)
+    name = os.path.basename(path.rstrip("/"))
+    write_text(root / dvcfile_for(path),
+               f"outs:\n- md5: {dir_md5}\n  size: {size}\n  nfiles: {len(files)}\n  hash: md5\n  path: {name}\n")
+    gitignore = root / (os.path.dirname(path) or ".") / ".gitignore"
+    lines = gitignore.read_text().splitlines() if gitignore.exists() else []
+    if f"/{name}" not in lines:
+        write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
+    return Out(path=path, md5=dir_md5, size=size, nfiles=len(files))
+
+
+def _put(cache: Path, md5: str, data: bytes, made: set[str], mode: int) -> None:
+    """One object into the cache, read-only, by a rename: a crash leaves no half object."""
+    folder = cache / md5[:2]
+    if md5[:2] not in made:
+        folder.mkdir(parents=True, exist_ok=True)
+        made.add(md5[:2])
+    final = folder / md5[2:]
+    if os.path.exists(final):  # content addressed: already there is already right
+        return
+    tmp = folder / f".{md5[2:]}.{os.getpid()}.mlver-tmp"
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as f:
+        f.write(data)
+    os.replace(tmp, final)
 
 
 def track_file(root: Path, path: str) -> Out:

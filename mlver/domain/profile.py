@@ -94,16 +94,7 @@ def _as_numbers(s: Any, kind: str) -> Any:
 
 
 def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
-    """nulls, min/max/mean/std, histogram and quantiles of a numeric array
-    (of its chunks: _chunked_summary)."""
-    return _chunked_summary(_chunks(a), a.dtype, quantiles)
-
-
-def _chunked_summary(chunks: list, dtype: Any, quantiles: bool, nulls: int = 0, n_neg: int = 0, n_pos: int = 0,
-                     max_pick: int | None = None) -> dict[str, Any]:
-    """nulls, min/max/mean/std, histogram and quantiles of numbers given as
-    arrays of `dtype`, plus `nulls`, `n_neg` -inf and `n_pos` +inf counted
-    elsewhere (a streamed column keeps only its finite values).
+    """nulls, min/max/mean/std, histogram and quantiles of a numeric array.
 
     Profiling's time goes here, CPU bound at a nanosecond or two per element
     and numpy call: so few calls, on cache-sized chunks, in up to three
@@ -111,31 +102,26 @@ def _chunked_summary(chunks: list, dtype: Any, quantiles: bool, nulls: int = 0, 
     (shifting by a data value x0 keeps the one-pass variance accurate)
     (2) the fine histogram (3) the values in the few fine bins holding a
     quantile. Integers over a small range (ints read as floats because of
-    NaN, too) are counted value by value instead: one sweep. With
-    `max_pick`, the bin numbers are recomputed instead of kept, and no more
-    than that many values are gathered for (3): past it the quantiles are
-    interpolated within their fine bin, and the summary says so.
+    NaN, too) are counted value by value instead: one sweep.
     """
     import numpy as np
 
-    chunks = [c for c in chunks if len(c)]
-    if dtype.kind in "iu" and chunks:
-        high, low = max(int(c.max()) for c in chunks), min(int(c.min()) for c in chunks)
-        if high - low < _DENSE and max(-low, high) < 2**53:
-            return _dense_summary(_dense_counts(chunks, low, high - low + 1), low, nulls, n_neg, n_pos)
+    if a.dtype.kind in "iu" and len(a):
+        if (high := int(a.max())) - (low := int(a.min())) < _DENSE and max(-low, high) < 2**53:
+            return _dense_summary(_dense_counts(_chunks(a), low, high - low + 1), low, 0, 0, 0)
     x0 = 0.0
-    for head in chunks:
+    for head in _chunks(a):
         if len(head := head[np.isfinite(head)]):
             x0 = float(head[0])
             break
-    kept, n = [], 0
+    kept, n, nulls, n_neg, n_pos = [], 0, 0, 0, 0
     lo, hi, sums, squares, clean = math.inf, -math.inf, [], 0.0, True
-    buf = np.empty(max([len(c) for c in chunks] + [0]))  # reused: allocating costs more than computing
-    for raw in chunks:
+    buf = np.empty(min(len(a), _CHUNK))  # reused: allocating costs more than computing
+    for raw in _chunks(a):
         c = raw
         if clean:  # a finite sum tells a clean chunk without an isfinite pass
             t = np.subtract(c, x0, out=buf[: len(c)], dtype=np.float64)
-            clean = math.isfinite(total := float(t.sum())) or dtype.kind != "f"
+            clean = math.isfinite(total := float(t.sum())) or a.dtype.kind != "f"
         if not clean:
             c = raw[np.isfinite(raw)]
             c_lo, c_hi = float(np.fmin.reduce(raw)), float(np.fmax.reduce(raw))  # skip NaN, see inf
@@ -159,12 +145,33 @@ def _chunked_summary(chunks: list, dtype: Any, quantiles: bool, nulls: int = 0, 
     dense = lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53
     if dense and (counts := _dense_counts(kept, int(lo), int(hi - lo) + 1)) is not None:
         return _dense_summary(counts, int(lo), nulls, n_neg, n_pos)
-    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles and max_pick is None)
+    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles)
     counts = fine.reshape(BINS, -1).sum(axis=1)
     counts[0] += n_neg
     counts[-1] += n_pos
-    qs, note = _exact_quantiles(kept, None if max_pick else bins, fine, lo, hi, max_pick) if quantiles else (None, None)
-    out = _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+    qs = _exact_quantiles(kept, bins, fine, lo, hi)[0] if quantiles else None
+    return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+
+
+def spilled_summary(chunks: Any, n: int, lo: float, hi: float, nulls: int, n_neg: int, n_pos: int,
+                    quantiles: bool, max_pick: int) -> dict[str, Any]:
+    """_numbers_summary of a streamed column whose count, finite min and max
+    and infinities are known and whose finite values `chunks` yields, any
+    number of times, without keeping them: two sweeps, the fine histogram
+    and the values around the quantiles (at most `max_pick` of them, else
+    interpolated; the summary then says so). mean and std are left to the
+    caller, who merged them batch by batch."""
+    import numpy as np
+
+    if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
+        return _summary(nulls, n + n_neg + n_pos, lo, hi, None, None, None, None)
+    with np.errstate(all="ignore"):
+        fine, _ = _fine_histogram(chunks, lo, hi, keep=False)
+        counts = fine.reshape(BINS, -1).sum(axis=1)
+        counts[0] += n_neg
+        counts[-1] += n_pos
+        qs, note = _exact_quantiles(chunks, None, fine, lo, hi, max_pick) if quantiles else (None, None)
+    out = _summary(nulls, n + n_neg + n_pos, lo, hi, None, None, counts, qs)
     return out | {"approximate": note} if note else out
 
 
@@ -298,14 +305,14 @@ def _exact_quantiles(chunks: list, bins: Any, fine: Any, lo: float = 0.0, hi: fl
         return [min(hi, max(lo, q)) for q in _interpolate(at, n)], note
     compare = wanted + [_FINE] if wanted[-1] == _FINE - 1 else wanted  # x == hi is in bin _FINE
     picked, where, start = [], [], 0
-    buf, ibuf = np.empty(_CHUNK), np.empty(_CHUNK, dtype=np.intp)
+    bounds = _bounds(wanted, lo, hi) if bins is None else None
     for c in chunks:
-        if bins is None:
-            if len(c) > len(buf):
-                buf, ibuf = np.empty(len(c)), np.empty(len(c), dtype=np.intp)
-            idx = _fine_index(c, lo, hi - lo, out=buf[: len(c)], index=ibuf[: len(c)])
-        else:
+        if bins is not None:
             idx, start = bins[start : start + len(c)], start + len(c)
+        else:
+            if bounds is not None:  # a value's range first (one pass), its exact bin only for the few inside
+                c = c[np.searchsorted(bounds, c, side="right") & 1 == 1]
+            idx = _fine_index(c, lo, hi - lo)
         m = idx == compare[0]
         for b in compare[1:]:  # a few compares beat a table lookup
             m |= idx == b
@@ -319,6 +326,26 @@ def _exact_quantiles(chunks: list, bins: Any, fine: Any, lo: float = 0.0, hi: fl
         part = vals if vals.min() == vals.max() else np.partition(vals, local)  # integers: often all equal
         value.update((r + before, float(part[r])) for r in local)
     return _interpolate(value.__getitem__, n), None
+
+
+def _bounds(wanted: list[int], lo: float, hi: float) -> Any:
+    """None, or sorted [start, end) value ranges a little wider than the runs of
+    fine bins `wanted`: every value of those bins falls inside one (the
+    margin covers the rounding of lo + b * width), so a value's exact bin
+    need only be computed for the values inside."""
+    import numpy as np
+
+    width = (hi - lo) / _FINE
+    slack = width / 64 + 8 * math.ulp(max(abs(lo), abs(hi)))
+    if not slack < width / 8:  # a range of a few floats: no margin is safe, every value gets its bin
+        return None
+    runs: list[list[int]] = []
+    for b in wanted:
+        if runs and b <= runs[-1][1] + 2:  # bins this close would give overlapping ranges
+            runs[-1][1] = b
+        else:
+            runs.append([b, b])
+    return np.array([x for b0, b1 in runs for x in (lo + b0 * width - slack, lo + (b1 + 1) * width + slack)])
 
 
 def _category_counts(s: Any) -> tuple[Any, Any, int]:

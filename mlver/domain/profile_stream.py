@@ -28,13 +28,15 @@ from __future__ import annotations
 import math
 
 from mlver.domain.profile import (
+    _DENSE,
     _as_numbers,
     _category_counts,
-    _chunked_summary,
+    _dense_summary,
     _kind,
     _sig,
     _top,
     cap,
+    spilled_summary,
 )
 
 TYPE_CHECKING = False
@@ -48,9 +50,6 @@ if TYPE_CHECKING:
 
         def chunks(self, key: int) -> Any:
             """An iterable (any number of times) of arrays of at most 32768 numbers."""
-
-        def integers(self, key: int) -> bool:
-            """Whether every array appended was of integers."""
 
         def drop(self, key: int) -> None: ...
 
@@ -108,7 +107,11 @@ class Moments:
 
 
 class _Numbers:
-    """A numeric or datetime column: counts and moments now, the rest at the end."""
+    """A numeric or datetime column: counts and moments now, the rest at the end.
+
+    Integers over a small range (_DENSE values) are counted value by value as
+    they come, as in memory, and never spilled; the first batch that breaks
+    that moves the counts so far into the spill."""
 
     def __init__(self, key: int, spill: Spill | None, edges: list[float] | None = None) -> None:
         self.key, self.spill, self.edges = key, spill, edges
@@ -118,14 +121,15 @@ class _Numbers:
         self.moments = Moments()
         self.first: Any = None  # datetimes: the column's own min and max, for exact ISO text
         self.last: Any = None
-        self.ints = True  # every batch came as integers (none had a null)
+        self.dense: Any = None  # counts of lo, lo+1, ... while every value is an integer of a small range
+        self.dense_lo = 0
+        self.countable = spill is not None
 
     def add(self, s: Any, kind: str) -> None:
         import numpy as np
 
         a = _as_numbers(s, kind)
         if a.dtype.kind == "f":
-            self.ints = False
             finite = np.isfinite(a)
             v = a if finite.all() else a[finite]
             if len(v) < len(a):
@@ -139,28 +143,51 @@ class _Numbers:
                 lo, hi = s.min(), s.max()
                 self.first = lo if self.first is None else min(self.first, lo)
                 self.last = hi if self.last is None else max(self.last, hi)
-        self.moments.add(v)
-        if self.spill is not None:
-            self.spill.append(self.key, v)
+            self.moments.add(v)
+            if self.spill is not None and not (self.countable and self._count(v)):
+                self.spill.append(self.key, v)
         if self.edges is not None:
             from mlver.domain.drift import _bin_exact
 
             counts = _bin_exact(a[~np.isnan(a)] if a.dtype.kind == "f" else a.astype(np.float64), self.edges)
             self.binned = counts if self.binned is None else [x + y for x, y in zip(self.binned, counts)]
 
-    def finish(self, col: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _count(self, v: Any) -> bool:
+        """Count `v` value by value if the column is still dense; False (and
+        its counts so far spilled) once it is not."""
         import numpy as np
 
+        lo, hi = self.lo, self.hi
+        if lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53:
+            low, size = int(lo), int(hi - lo) + 1
+            t = np.subtract(v, low, dtype=np.float64 if v.dtype.kind == "f" else np.intp, casting="unsafe")
+            idx = t.astype(np.intp, copy=False)
+            if v.dtype.kind != "f" or np.equal(idx, t).all():
+                if self.dense is None:
+                    self.dense, self.dense_lo = np.zeros(size, dtype=np.int64), low
+                elif low != self.dense_lo or size != len(self.dense):  # the range grew: re-base
+                    grown = np.zeros(size, dtype=np.int64)
+                    grown[self.dense_lo - low : self.dense_lo - low + len(self.dense)] = self.dense
+                    self.dense, self.dense_lo = grown, low
+                self.dense += np.bincount(idx, minlength=size)
+                return True
+        self.countable = False
+        if self.dense is not None and self.spill is not None:  # the values so far, in any order: a multiset is all that counts
+            self.spill.append(self.key, np.repeat(np.arange(self.dense_lo, self.dense_lo + len(self.dense)), self.dense))
+            self.dense = None
+        return False
+
+    def finish(self, col: dict[str, Any], kind: str) -> dict[str, Any]:
         m = self.moments
         if self.spill is None:
             values = m.n + self.n_neg + self.n_pos
             summary = {"nulls": self.nulls, "min": self.lo if m.n else None, "max": self.hi if m.n else None,
                        "quantiles": None, "histogram": {"edges": [self.lo, self.hi], "counts": [values]} if m.n else None}
+        elif self.dense is not None and self.countable:
+            summary = _dense_summary(self.dense, self.dense_lo, self.nulls, self.n_neg, self.n_pos)
         else:
-            chunks = self.spill.chunks(self.key)
-            dtype = np.dtype(np.int64) if self.ints and self.spill.integers(self.key) else np.dtype(np.float64)
-            with np.errstate(all="ignore"):
-                summary = _chunked_summary(chunks, dtype, kind == "numeric", self.nulls, self.n_neg, self.n_pos, MAX_PICK)
+            summary = spilled_summary(self.spill.chunks(self.key), m.n, self.lo, self.hi, self.nulls, self.n_neg,
+                                      self.n_pos, kind == "numeric", MAX_PICK)
             self.spill.drop(self.key)
         col["nulls"] = summary["nulls"]
         if kind == "numeric":
@@ -314,9 +341,13 @@ class StreamProfile:
         ]
 
     def add(self, rows: int, series: list[Any]) -> None:
+        """A batch of `rows` rows: a Series per column, or None for a column known to be all null."""
         self.rows += rows
         for s, kind, acc in zip(series, self.kinds, self.columns):
-            acc.add(s, kind)
+            if s is None:
+                acc.nulls += rows
+            else:
+                acc.add(s, kind)
 
     @property
     def binned(self) -> dict[int, Any]:

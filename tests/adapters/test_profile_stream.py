@@ -165,3 +165,31 @@ def test_streamed_drift_of_a_new_file_against_an_old_in_memory_profile(tiny: Non
         assert s["psi"] == m["psi"] and s["null_rate"] == m["null_rate"] and s.get("top") == m.get("top")
     assert streamed["drifted_columns"] == expected["drifted_columns"] == ["x", "c"]
     assert streamed["type_changed"] == expected["type_changed"] == [{"name": "t", "old": "str", "new": "int64"}]
+
+
+def test_parquet_columns_the_statistics_say_are_empty_are_not_read(tiny: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    df = pd.DataFrame({"x": [1.5, 2.5, None, 4.0], "none": [None] * 4, "s": [None] * 4, "y": ["a", None, "b", "a"]})
+    df.astype({"none": "float64", "s": "str"}).to_parquet(path, row_group_size=2)
+    read: list = []
+    real = pq.ParquetFile.iter_batches
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", lambda self, **kw: read.append(kw["columns"]) or real(self, **kw))
+    assert_same(tabular.profile_file(path), in_memory(path))
+    assert read == [["x", "y"]]
+    pd.DataFrame({"none": [None, None]}, dtype="float64").to_parquet(path)
+    read.clear()
+    assert_same(tabular.profile_file(path), in_memory(path))
+    assert read == []
+
+
+@pytest.mark.parametrize("base, step", [(1e9, 1e-3), (0.0, 1.0), (-5e15, 1.0), (1.0, 2.0**-40)])
+def test_spilled_quantiles_are_exact_far_from_zero_and_over_a_few_floats(base: float, step: float, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tabular, "_SPILL_BUDGET", 1024)
+    rng = np.random.default_rng(7)
+    x = base + step * rng.integers(0, 5000, 3000) + step * rng.random(3000)  # not dense: fractions
+    path = tmp_path / "x.parquet"
+    pd.DataFrame({"x": x}).to_parquet(path)
+    assert_same(tabular.profile_file(path), in_memory(path))
