@@ -12,7 +12,8 @@ both reported: the machine is shared, and other sessions' load moves wall
 time far more than CPU time. The script waits for a quiet machine first.
 
 With --gb G[,G...]: bounded memory. For each size a CSV of the same columns
-is generated under --tmp, a block at a time (never whole in memory), then
+is generated under --tmp, a block at a time (never whole in memory; past
+1 GB its rows are repeated), then
 `mlver data add` (streamed profile included) and `dvc add` of the same file
 in fresh repositories, interleaved --repeat times: peak RSS and CPU of the
 child (os.wait4), wall. Targets: peak < 1 GiB, CPU <= 2x `dvc add`. Each
@@ -59,29 +60,32 @@ def make_csv(path: pathlib.Path, rows: int, seed: int = 0, offset: int = 0, appe
     pd.DataFrame(cols).to_csv(path, index=False, mode="a" if append else "w", header=not append)
 
 
-def make_big_csv(path: pathlib.Path, size: int, block: int = 1_000_000) -> int:
-    """A CSV of at least `size` bytes, a block of rows at a time; its row count."""
+def make_big_csv(path: pathlib.Path, size: int, block: int = 1_000_000, base: int = 1_000_000_000) -> int:
+    """A CSV of at least `size` bytes, a block of rows at a time; its row count.
+    Past `base` bytes the rows generated so far are appended again (by
+    plain copying: pandas writes 5 MB/s on a loaded machine), so ids repeat
+    but every column keeps its kind and distribution."""
+    import shutil
+
     rows = 0
-    while not path.exists() or path.stat().st_size < size:
+    while not path.exists() or path.stat().st_size < min(size, base):
         make_csv(path, block, seed=rows // block, offset=rows, append=rows > 0)
         rows += block
+    first = rows
+    with open(path, "rb") as f:
+        header = len(f.readline())
+    copy = path.with_suffix(".rows")
+    with open(path, "rb") as src, open(copy, "wb") as dst:
+        src.seek(header)
+        shutil.copyfileobj(src, dst, 1 << 24)
+    try:
+        while path.stat().st_size < size:
+            with open(copy, "rb") as src, open(path, "ab") as dst:
+                shutil.copyfileobj(src, dst, 1 << 24)
+            rows += first
+    finally:
+        copy.unlink()
     return rows
-
-
-def _child(argv: list[str], cwd: pathlib.Path, env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall s, cpu s, peak RSS MiB) of one command and the children it waited for."""
-    import os
-    import subprocess
-
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err[-500:]}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def big(sizes: list[float], repeat: int, tmp: pathlib.Path) -> None:
@@ -94,7 +98,7 @@ def big(sizes: list[float], repeat: int, tmp: pathlib.Path) -> None:
     for gb in sizes:
         size = int(gb * 1e9)
         free = shutil.disk_usage(tmp).free
-        if free < 2.6 * size + 10e9:  # the file, one cache copy, spilled numbers, and room for others
+        if free < 2.8 * size + 10e9:  # the file, one cache copy, spilled numbers, and room for others
             print(f"skip {gb} GB: {free / 1e9:.0f} GB free in {tmp}", file=sys.stderr)
             continue
         work = pathlib.Path(tempfile.mkdtemp(prefix="mlver-bench-big-", dir=tmp))
@@ -122,7 +126,8 @@ def big(sizes: list[float], repeat: int, tmp: pathlib.Path) -> None:
                     (repo / "big.csv").hardlink_to(data)
                     argv = [f"{bl.VENV_BIN}/dvc", "add", "-q", "big.csv"] if name == "dvc add" else \
                         [f"{bl.VENV_BIN}/mlver", "data", "add", "big.csv"]
-                    runs[name].append(_child(argv, repo, env))
+                    wall, cpu, peak = bl.run_rusage(argv, repo, env)
+                    runs[name].append((wall, cpu, peak / 1024))
                     shutil.rmtree(repo)
                     shutil.rmtree(home / ".local", ignore_errors=True)  # mlver's default local remote
             results.append((gb, data.stat().st_size, rows, header, runs))
