@@ -1,0 +1,187 @@
+"""The kill campaign: `record`, `push` and `pull` killed (kill -9) or
+interrupted (SIGINT) at random moments, again and again.
+
+After each blow the state is exactly before or after where it can be: HEAD
+is the old commit or the record commit on top of it, the real index matches
+HEAD (the user's next `git commit` reverts nothing), every object in the
+cache and the remote hashes to its name, a workspace file is the old one or
+the complete new one, never a part; and the next command works. The
+delays are seeded, spread over one uninterrupted run of the same command.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from conftest import Project
+from mlver.domain import record as rec
+
+SEED = 20261201
+BLOWS = (signal.SIGKILL, signal.SIGINT)
+MODEL = "models/churn.pkl"
+MANAGED = {".mlver/records/churn.json", "models/churn.pkl.dvc", "models/.gitignore", "metrics.json"}
+
+
+def _spawn(p: Project, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "mlver", *args], cwd=p.root, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def _duration(p: Project, *args: str) -> float:
+    started = time.monotonic()
+    proc = _spawn(p, *args)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return time.monotonic() - started
+
+
+def _blow(p: Project, args: tuple[str, ...], sig: int, delay: float = 0.0,
+          at: Callable[[], bool] | None = None) -> tuple[int, str, bool]:
+    """Run ``args`` and hit it with ``sig`` after ``delay``, or the moment
+    ``at()`` is true (stopped first, so it cannot move on between the two).
+    Returns the exit code, stderr and whether the blow landed while it ran."""
+    proc = _spawn(p, *args)
+    if at is None:
+        time.sleep(delay)
+    else:
+        while proc.poll() is None and not at():
+            time.sleep(0.0005)
+    landed = proc.poll() is None
+    if landed:
+        os.kill(proc.pid, signal.SIGSTOP)
+        os.kill(proc.pid, sig)
+        os.kill(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err or "Fatal Python error" in err, err  # the interpreter's own start-up aside
+    if sig == signal.SIGINT and proc.returncode not in (0, -signal.SIGINT) and "Fatal Python error" not in err:
+        assert proc.returncode == 130 and "error: interrupted" in err, (proc.returncode, err)
+    return proc.returncode, err, landed and proc.returncode != 0
+
+
+def _appears(folder: Path, pattern: str) -> Callable[[], bool]:
+    return lambda: next(folder.rglob(pattern), None) is not None
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _objects_intact(folder: Path) -> int:
+    """Every object under its final name (``ab/cdef…``) hashes to that name."""
+    count = 0
+    for obj in folder.rglob("*"):
+        if not obj.is_file() or len(obj.parent.name) != 2 or obj.name.startswith(".") or "tmp" in obj.name:
+            continue
+        name = obj.parent.name + obj.name
+        assert _md5(obj) == name.removesuffix(".dir"), f"{obj} does not hash to its name"
+        count += 1
+    return count
+
+
+def _git_state(p: Project) -> tuple[str, str, str]:
+    return p.git("rev-parse", "HEAD").strip(), p.git("ls-files", "-s"), p.git("tag", "-l")
+
+
+def _index_matches_head(p: Project) -> None:
+    assert p.git("diff", "--cached", "--name-only", "HEAD") == "", "the real index differs from HEAD"
+    lock = p.root / ".git/index.lock"
+    assert not lock.exists() or lock.read_text().startswith("mlver-index-lock"), "a lock that is not ours"
+
+
+def _fresh_model(p: Project, rng: random.Random) -> str:
+    """A trained model big enough (16 MB) that the blow can land mid-copy."""
+    model = p.root / MODEL
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_bytes(rng.randbytes(16 << 20))
+    (p.root / "metrics.json").write_text(json.dumps({"accuracy": rng.random()}))
+    return _md5(model)
+
+
+def test_record_survives_kill_and_interrupt(project: Project) -> None:
+    p = project
+    rng = random.Random(SEED)
+    p.ok("run", "churn")
+    _fresh_model(p, rng)
+    span = _duration(p, "record", "churn")
+    moments = {  # where the damage would be: mid-copy into the cache, holding git's index lock
+        "random": None,
+        "cache copy": lambda: any(n.startswith(".mlver-add-") for n in os.listdir(p.root / ".dvc/cache/files/md5")),
+        "index lock": lambda: (p.root / ".git/index.lock").exists(),
+    }
+    hits: set[str] = set()
+    for trial in range(6):
+        p.set_params(lr=round(0.2 + trial / 100, 2))
+        p.commit_all(f"trial {trial}")
+        md5 = _fresh_model(p, rng)
+        head, index, tags = _git_state(p)
+        old_record = (p.root / ".mlver/records/churn.json").read_bytes()
+        moment = list(moments)[trial % 3]
+        code, err, landed = _blow(p, ("record", "churn"), BLOWS[trial % 2], rng.uniform(0.3, 1.0) * span, moments[moment])
+        hits |= {moment} if landed else set()
+        now, now_index, now_tags = _git_state(p)
+        assert now_tags == tags
+        if now == head:  # before: nothing committed
+            assert now_index == index, f"trial {trial}: the index changed though HEAD did not"
+            if code == 130:  # interrupted cleanly: every file mlver wrote is put back
+                assert (p.root / ".mlver/records/churn.json").read_bytes() == old_record
+        else:  # after: one record commit on top, touching only mlver's outputs, the index in line
+            assert p.git("rev-parse", "HEAD~1").strip() == head
+            assert set(p.git("diff", "--name-only", head, now).split()) <= MANAGED
+            committed = json.loads(p.git("show", f"{now}:.mlver/records/churn.json"))
+            assert rec.is_intact(committed) and committed["artifact"]["md5"] == md5
+        _index_matches_head(p)
+        assert _md5(p.root / MODEL) == md5  # the workspace model is never touched
+        _objects_intact(p.root / ".dvc/cache")
+        # The next command works, and ends in the full "after".
+        p.ok("record", "churn")
+        _index_matches_head(p)
+        assert p.git("status", "--porcelain", "--untracked-files=no") == ""
+        assert json.loads((p.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"] == md5
+    assert p.ok("verify", "--offline").stdout.startswith("OK")
+    assert hits >= {"cache copy", "index lock"}, f"the blows never landed there: {hits}"
+
+
+def test_push_and_pull_survive_kill_and_interrupt(project: Project) -> None:
+    p = project
+    rng = random.Random(SEED + 1)
+    p.ok("run", "churn")
+    md5 = _fresh_model(p, rng)
+    p.ok("record", "churn")
+    remote = p.remote
+    span = _duration(p, "push")
+    hits = 0
+    for trial in range(5):
+        shutil.rmtree(remote)
+        remote.mkdir()
+        at = _appears(remote, "*tmp*") if trial % 2 else None  # an upload half written
+        hits += _blow(p, ("push",), BLOWS[trial % 2], rng.uniform(0.3, 1.0) * span, at)[2] and at is not None
+        _objects_intact(remote)
+        p.ok("push")
+        assert _objects_intact(remote) >= 2  # the model and the data, whole
+    cache = p.root / ".dvc/cache"
+    shutil.rmtree(cache)
+    (p.root / MODEL).unlink()
+    span = _duration(p, "pull", "churn")
+    for trial in range(5):
+        shutil.rmtree(cache)
+        (p.root / MODEL).unlink()
+        at = _appears(p.root, "*.mlver-tmp*") if trial % 2 else None  # a download half written
+        hits += _blow(p, ("pull", "churn"), BLOWS[trial % 2], rng.uniform(0.3, 1.0) * span, at)[2] and at is not None
+        model = p.root / MODEL
+        assert not model.exists() or _md5(model) == md5, "a pulled file is the whole version or absent"
+        _objects_intact(cache) if cache.exists() else None
+        _objects_intact(remote)
+        p.ok("pull", "churn")
+        assert _md5(model) == md5
+    _index_matches_head(p)
+    assert hits >= 2, "too few blows landed mid-transfer to prove anything"
