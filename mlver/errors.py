@@ -401,6 +401,15 @@ class OutputNotWritable(StorageError):
         super().__init__(f"cannot write {path}: {why}", hint)
 
 
+class DiskFull(StorageError):
+    """A write into the cache or a destination ran out of space (or hit a file-size limit)."""
+
+    def __init__(self, path: str, where: str, why: str) -> None:
+        self.path, self.where = path, where
+        super().__init__(f"{where}: cannot write {path}: {why}; nothing was replaced",
+                         "free some space there (or choose another place with -o / `dvc cache dir`) and run it again")
+
+
 class IntegrityError(MlverError):
     """Stored content does not hash to what the record says."""
 

@@ -210,22 +210,24 @@ def _add_file_fast(root: Path, path: str) -> Out:
     difference.
     """
     from mlver.adapters.atomic import write_text
-    from mlver.adapters.storage import copy_hashing, readonly
+    from mlver.adapters.hashcache import Known
+    from mlver.adapters.storage import LocalStore, copy_hashing, readonly
 
     source = root / path
-    cache = cache_dir(root)
-    cache.mkdir(parents=True, exist_ok=True)
-    staging = cache / f".mlver-add-{os.getpid()}.tmp"
+    cache = LocalStore(cache_dir(root), "the local cache")
+    staging = cache.temp_path()
     try:
         md5 = copy_hashing(source, staging)
         size = staging.stat().st_size
-        final = cache / md5[:2] / md5[2:]
-        if final.exists():
-            staging.unlink()
-        else:
+        final = cache.path(md5)
+        if not final.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
+            readonly(staging)
             os.replace(staging, final)
-            readonly(final)
+            # Hashed on its way into the cache: push and pull need not hash it again.
+            known = Known(root)
+            known.remember(final, md5)
+            known.save()
     finally:
         staging.unlink(missing_ok=True)
     name = os.path.basename(path)

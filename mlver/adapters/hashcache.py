@@ -1,9 +1,13 @@
-"""md5 of workspace files, re-hashed only when their stat changed.
+"""md5 of workspace files and cache objects, re-hashed only when their stat changed.
 
 Like git's index and DVC's state database: an entry is (size, mtime_ns,
-inode) -> md5, kept in DVC's untracked tmp folder. A file modified within
-the mtime granularity of its last hash could keep its stat, so entries
-younger than a few seconds are not trusted (git's "racy" rule).
+inode, ctime_ns) -> md5, kept in DVC's untracked tmp folder. A file
+modified within the mtime granularity of its last hash could keep its stat,
+so entries younger than a few seconds are not trusted (git's "racy" rule);
+files mlver places itself get an mtime in the past, so a later write always
+changes it. The ctime cannot be set back by a user (``touch -d`` moves it
+forward), so restoring an edited file's mtime does not fool the cache.
+Keys are paths relative to the project, or absolute for a cache outside it.
 """
 from __future__ import annotations
 
@@ -24,14 +28,75 @@ def _load(root: Path) -> dict[str, list]:
     return doc if isinstance(doc, dict) else {}
 
 
+def _key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+def _save(root: Path, cache: dict[str, list]) -> None:
+    from mlver.adapters.atomic import write_text
+
+    if (root / ".dvc").is_dir():  # never create a .dvc folder in a plain git repository
+        try:
+            write_text(root / CACHE_FILE, json.dumps(cache, sort_keys=True, separators=(",", ":")))
+        except OSError:
+            pass  # a read-only checkout or a full disk: correct, only slower next time
+
+
+def _name(root: Path, path: str | Path) -> str:
+    path = Path(path)
+    if not path.is_absolute():
+        return path.as_posix()
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class Known:
+    """The entries of one run: look up many files, remember what was written, save once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache = _load(root)
+        self.changed = False
+
+    def md5(self, path: str | Path, st: os.stat_result | None = None) -> str | None:
+        """The md5 recorded for ``path`` if its stat still matches, else None (hash it)."""
+        try:
+            st = st or os.lstat(self.root / path)
+        except OSError:
+            return None
+        entry = self.cache.get(_name(self.root, path))
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == _key(st) and isinstance(entry[4], str):
+            return entry[4]
+        return None
+
+    def remember(self, path: str | Path, md5: str, st: os.stat_result | None = None) -> None:
+        try:
+            st = st or os.lstat(self.root / path)
+        except OSError:
+            return
+        entry, name = [*_key(st), md5], _name(self.root, path)
+        if self.cache.get(name) != entry:
+            self.cache[name] = entry
+            self.changed = True
+
+    def forget(self, path: str | Path) -> None:
+        if self.cache.pop(_name(self.root, path), None) is not None:
+            self.changed = True
+
+    def save(self) -> None:
+        if self.changed:
+            _save(self.root, self.cache)
+            self.changed = False
+
+
 def md5s(root: Path, paths: list[str]) -> dict[str, str | None]:
     """Each path's md5, None for a path that is not a regular file."""
-    from mlver.adapters.atomic import write_text
     from mlver.adapters.storage import md5_file
 
-    cache = _load(root)
+    known = Known(root)
     found: dict[str, str | None] = {}
-    changed = False
     now = time.time()
     for path in dict.fromkeys(paths):
         target = root / path
@@ -43,18 +108,12 @@ def md5s(root: Path, paths: list[str]) -> dict[str, str | None]:
         if not target.is_file():
             found[path] = None
             continue
-        key = [st.st_size, st.st_mtime_ns, st.st_ino]
-        entry = cache.get(path)
-        if isinstance(entry, list) and len(entry) == 4 and entry[:3] == key and isinstance(entry[3], str):
-            found[path] = entry[3]
+        hit = known.md5(path, st)
+        if hit is not None:
+            found[path] = hit
             continue
         found[path] = md5_file(target)
         if now - st.st_mtime > _RACY_S:
-            cache[path] = [*key, found[path]]
-            changed = True
-    if changed and (root / ".dvc").is_dir():  # never create a .dvc folder in a plain git repository
-        try:
-            write_text(root / CACHE_FILE, json.dumps(cache, sort_keys=True))
-        except OSError:
-            pass  # a read-only checkout: correct, only slower next time
+            known.remember(path, found[path] or "", st)
+    known.save()
     return found

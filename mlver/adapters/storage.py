@@ -8,8 +8,10 @@ place, so an interrupted transfer never leaves a truncated object behind.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
@@ -78,6 +80,31 @@ class LocalStore:
     def __init__(self, objects_dir: Path, label: str) -> None:
         self.objects_dir = objects_dir
         self.label = label
+        # Objects are written in one folder of their own and renamed into
+        # place: what a killed run leaves is in one place, swept by the next.
+        top = objects_dir.parent.parent if objects_dir.parts[-2:] == ("files", "md5") else objects_dir
+        self.tmp_dir = top / "mlver-tmp"
+        self._token = f"mlver-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._count = itertools.count()
+        self._swept: set[Path] = set()
+
+    def temp_path(self) -> Path:
+        """A new name in the store's temporary folder (same filesystem as its objects)."""
+        from mlver.adapters.placement import sweep_folder
+
+        if self.tmp_dir not in self._swept:
+            self.tmp_dir.mkdir(parents=True, exist_ok=True)
+            sweep_folder(self.tmp_dir)
+            self._swept.add(self.tmp_dir)
+        return self.tmp_dir / f"{self._token}-{next(self._count)}"
+
+    def _sweep_beside(self, path: Path) -> None:
+        """Once per object folder: the ``.NAME.XXXX.mlver-tmp`` files older versions left there."""
+        if path.parent not in self._swept:
+            from mlver.adapters.placement import sweep_old_temps
+
+            sweep_old_temps(path.parent)
+            self._swept.add(path.parent)
 
     def path(self, md5: str) -> Path:
         return self.objects_dir / object_relpath(md5)
@@ -109,10 +136,29 @@ class LocalStore:
                 "check the directory's permissions, or set another remote with `dvc remote add -d --local NAME PATH`",
             ) from exc
 
-    def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
-        written = copy_hashing(src, self.path(md5), progress)
+    def put(self, src: Path, md5: str, progress: Progress | None = None, trusted: bool = False) -> None:
+        """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:
+        ``src`` is a cache object whose hash is known, copied in the kernel)."""
+        final = self.path(md5)
+        self._sweep_beside(final)
+        staged = self.temp_path()
+        try:
+            if trusted:
+                from mlver.adapters.placement import copy_file
+
+                copy_file(src, staged)
+                if progress:
+                    progress(staged.stat().st_size)
+                written = _object_md5(md5)
+            else:
+                written = copy_hashing(src, staged, progress)
+            if written == _object_md5(md5):
+                os.chmod(staged, default_mode())
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staged, final)
+        finally:
+            staged.unlink(missing_ok=True)
         if written != _object_md5(md5):
-            self.path(md5).unlink(missing_ok=True)
             raise StorageError(
                 f"{src} changed while it was being sent (md5 {written}, expected {md5})",
                 "run `dvc status` and try again",

@@ -10,8 +10,6 @@ and the default remote there. Lightweight tags are not events, as in GTO.
 """
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +18,8 @@ from mlver.adapters import dvc, git, gitremote
 from mlver.api import trust
 from mlver.api._common import record_from_bytes
 from mlver.api.derived import derive_at
-from mlver.api.storage import Start, _each, _locked, store_for, verified_copy
+from mlver.api import placing
+from mlver.api.storage import Start, _each, _locked, store_fill, store_for
 from mlver.adapters.storage import Progress
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
@@ -29,7 +28,7 @@ from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
 from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, NoArtifactHash,
                           RecordNotFound, RecordTampered, RemoteAccessError, StageNotFound, StorageError, VersionNotFound)
-from mlver.models import PulledFile, PullResult, Record
+from mlver.models import PullResult, Record
 from mlver.project import Project
 
 
@@ -166,60 +165,37 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
 
 def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: str | None, commit: str,
           label: str, out: str | None, start: Start | None, progress: Progress | None) -> PullResult:
+    import hashlib
+
     artifact = record.doc.get("artifact") or {}
     md5, where = artifact["md5"], f"{label} {artifact.get('path')}"
     name_in_repo = Path(artifact.get("path") or model).name
     dest = Path(out).resolve() if out else Path.cwd() / name_in_repo
+    missing = StorageError(f"{where} ({md5}) is not in remote {name}", "push it from the machine that recorded it: `mlver push`")
     if not md5.endswith(".dir"):
         if dest.is_dir():
             dest = dest / name_in_repo  # like cp: into an existing folder
         if not store.has(md5):
-            raise StorageError(f"{where} ({md5}) is not in remote {name}", "push it from the machine that recorded it: `mlver push`")
+            raise missing
         if start:
             start(1, store.size(md5) or 0)
-        size = verified_copy(store, md5, dest, where, _locked(progress))
-        files = [PulledFile(str(dest), md5, size)]
+        target = placing.Dest(md5, where, dest)
     else:
-        files = _pull_dir(store, name, md5, dest, where, start, progress)
-    return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files),
-                      derived=record.derived)
-
-
-def _pull_dir(store: object, remote: str, md5: str, dest: Path, where: str, start: Start | None,
-              progress: Progress | None) -> list[PulledFile]:
-    """A directory artifact: every file downloaded and checked in a staging
-    folder beside ``dest``, which then replaces ``dest`` in one rename."""
-    import hashlib
-
-    manifest = store.read(md5)  # type: ignore[attr-defined]
-    if manifest is None:
-        raise StorageError(f"{where} ({md5}) is not in remote {remote}", "push it from the machine that recorded it: `mlver push`")
-    if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
-        raise IntegrityError(f"{where}: the directory manifest in remote {remote} is corrupt",
-                             "push a good copy again with `mlver push` from a machine that has it")
-    entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".mlver-tmp", dir=dest.parent))
-    try:
+        manifest = store.read(md5)
+        if manifest is None:
+            raise missing
+        if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
+            raise IntegrityError(f"{where}: the directory manifest in remote {name} is corrupt",
+                                 "push a good copy again with `mlver push` from a machine that has it")
+        entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
+        for relpath, _ in entries:
+            validate.check_inside(dest, dest / relpath, f"{where}/{relpath}")
         if start:
-            start(len(entries), sum(store.size(m) or 0 for _, m in entries))  # type: ignore[attr-defined]
-        update = _locked(progress)
-
-        def one(entry: tuple[str, str]) -> PulledFile:
-            relpath, file_md5 = entry
-            target = validate.check_inside(staging, staging / relpath, f"{where}/{relpath}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            size = verified_copy(store, file_md5, target, f"{where}/{relpath}", update)
-            return PulledFile(str(dest / relpath), file_md5, size)
-
-        files = _each(getattr(store, "jobs", 1), one, entries)
-        backup = None
-        if dest.exists():
-            backup = dest.with_name(f".{dest.name}.mlver-old")
-            os.replace(dest, backup)
-        os.replace(staging, dest)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True) if backup.is_dir() else backup.unlink()
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return files
+            start(len(entries), sum(store.size(m) or 0 for _, m in entries))
+        target = placing.Dest(md5, where, dest, entries)
+    jobs = getattr(store, "jobs", 1)
+    placed = placing.place(None, [target], store_fill(store, _locked(progress)),
+                           each=lambda fn, items: _each(jobs, fn, items))
+    files = placed.files
+    return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files),
+                      derived=record.derived, written=placed.written, kept=placed.kept, removed=placed.removed)

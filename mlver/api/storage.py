@@ -3,18 +3,31 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from mlver.adapters import dvc, git
-from mlver.adapters.atomic import temp_beside
-from mlver.adapters.storage import LocalStore, Progress, readonly
-from mlver.api._common import load_registry, models_at, record_from_bytes, resolve_record
+from mlver.adapters import dvc, git, placement
+from mlver.adapters.hashcache import Known
+from mlver.adapters.storage import LocalStore, Progress, copy_hashing, readonly
+from mlver.api import placing
+from mlver.api._common import (
+    load_registry,
+    models_at,
+    record_from_bytes,
+    resolve_record,
+)
 from mlver.domain import record as rec
 from mlver.domain import validate
-from mlver.errors import ConfigError, IntegrityError, RecordTampered, RemoteError, StorageError
-from mlver.models import PulledFile, PullResult, Record, TransferResult
+from mlver.errors import (
+    ConfigError,
+    IntegrityError,
+    RecordTampered,
+    RemoteError,
+    StorageError,
+)
+from mlver.models import PullResult, Record, TransferResult
 from mlver.project import PathLike, Project
 
 # Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
@@ -186,9 +199,19 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
         start(len(todo), total)
     update = _locked(progress)
 
+    known = placing.known_in(project.root)
+
     def send(obj: _Object) -> int:
+        src = cache.path(obj.md5)
         try:
-            store.put(cache.path(obj.md5), obj.md5, update)
+            if isinstance(store, LocalStore):
+                # A cache object hashed on its way in is not hashed again.
+                trusted = known is not None and known.md5(src) == obj.md5
+                store.put(src, obj.md5, update, trusted=trusted)
+                if known is not None and not trusted:
+                    known.remember(src, obj.md5)  # put hashed it: it matched its name
+            else:
+                store.put(src, obj.md5, update)
         except OSError as exc:
             raise RemoteError(
                 f"could not write {obj.where} to remote {name}: {exc.strerror or exc}",
@@ -199,7 +222,11 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     # Directory manifests go last: a .dir object in the remote promises its files.
     files = [o for o in todo if not o.md5.endswith(".dir")]
     dirs = [o for o in todo if o.md5.endswith(".dir")]
-    sent_bytes = sum(_each(store.jobs, send, files)) + sum(_each(store.jobs, send, dirs))
+    try:
+        sent_bytes = sum(_each(store.jobs, send, files)) + sum(_each(store.jobs, send, dirs))
+    finally:
+        if known is not None:
+            known.save()
     if missing:
         shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
         raise StorageError(
@@ -210,8 +237,10 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     return TransferResult(name, len(objects), len(todo), sent_bytes, present)
 
 
-def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress: Progress | None) -> bool:
-    """Make sure ``obj`` is in the cache and intact; True when it was downloaded."""
+def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress: Progress | None,
+           known: Known | None = None) -> bool:
+    """Make sure ``obj`` is in the cache and intact; True when it was downloaded.
+    The object is hashed on its way in (and its stat remembered), never again after."""
     expected = obj.md5.removesuffix(".dir")
     if cache.has(obj.md5):
         return False
@@ -221,48 +250,66 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress:
             "push it from a machine that has it with `mlver push`",
         )
     target = cache.path(obj.md5)
-    got = store.get(obj.md5, target, progress)
-    if got != expected:
-        remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
-        target.unlink(missing_ok=True)
-        raise IntegrityError(
-            f"{obj.where}: the object in remote {remote} is corrupt (md5 {got}, recorded {expected})",
-            "push a good copy again with `mlver push` from a machine that has it",
-        )
-    readonly(target)
+    staged = cache.temp_path()
+    try:
+        try:
+            got = store.get(obj.md5, staged, progress)
+        except OSError as exc:
+            full = placement.disk_full(exc, cache.objects_dir, obj.where)
+            if full is not None:
+                raise full from exc
+            raise
+        if got != expected:
+            remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
+            raise IntegrityError(
+                f"{obj.where}: the object in remote {remote} is corrupt (md5 {got}, recorded {expected})",
+                "push a good copy again with `mlver push` from a machine that has it",
+            )
+        readonly(staged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+    finally:
+        staged.unlink(missing_ok=True)
+    if known is not None:
+        known.remember(target, obj.md5)
     return True
 
 
-def verified_copy(store: Store, md5: str, dest: Path, where: str, progress: Progress | None = None,
-                  from_cache: bool = False) -> int:
-    """Copy an object of ``store`` (the cache or a remote) to ``dest`` through a
-    temporary file beside it; nothing replaces ``dest`` before its md5 matches."""
-    try:
-        fd, tmp = temp_beside(dest)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise StorageError(f"{where}: cannot write {dest}: a file is in the way of its folder",
-                           "move that file away, or pull with -o to another place") from exc
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        got = store.get(md5, tmp_path, progress)
-        if got != md5 and from_cache:
-            store.remove(md5)  # a bad cache entry would poison every later pull
-            raise IntegrityError(
-                f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
-                "run the pull again: it will fetch a fresh copy from the remote",
-            )
+def cache_fill(cache: LocalStore, known: Known | None) -> placing.Fill:
+    """Copies cache objects out: in the kernel when the object's stat says it was
+    hashed before (by mlver, on its way in), else hashed while copied, once."""
+
+    def fill(md5: str, target: Path, where: str) -> int:
+        src = cache.path(md5)
+        if known is not None and known.md5(src) == md5:
+            return placement.copy_file(src, target)
+        if not src.is_file():
+            raise StorageError(f"{where} ({md5}) is not in the local cache", "run the pull again")
+        got = copy_hashing(src, target)
         if got != md5:
+            target.unlink(missing_ok=True)
+            cache.remove(md5)  # a bad cache entry would poison every later pull
+            raise IntegrityError(f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
+                                 "run the pull again: it will fetch a fresh copy from the remote")
+        if known is not None:
+            known.remember(src, md5)
+        return target.stat().st_size
+
+    return fill
+
+
+def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
+    """Downloads objects of a remote straight to their staged place, md5-checked."""
+
+    def fill(md5: str, target: Path, where: str) -> int:
+        got = store.get(md5, target, progress)
+        if got != md5:
+            target.unlink(missing_ok=True)
             raise IntegrityError(f"{where}: the object in the remote is corrupt (md5 {got}, recorded {md5})",
                                  "push a good copy again with `mlver push` from a machine that has it")
-        try:
-            os.replace(tmp_path, dest)
-        except IsADirectoryError as exc:
-            raise StorageError(f"{where}: {dest} is a folder, the record says a file goes there",
-                               "move the folder away, or pull with -o to another place") from exc
-    finally:
-        tmp_path.unlink(missing_ok=True)
-    return dest.stat().st_size
+        return target.stat().st_size
+
+    return fill
 
 
 Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, destination[, folder it must stay in]
@@ -270,30 +317,35 @@ Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, dest
 
 def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
             start: Start | None = None, progress: Progress | None = None,
-            within: Path | None = None, source: tuple[str, Store] | None = None) -> tuple[list[PulledFile], int]:
+            within: Path | None = None, source: tuple[str, Store] | None = None) -> tuple[placing.Placed, int]:
     """Put objects (md5, label, destination) in place, fetching what the cache
-    lacks; everything is fetched and checked before any destination is written.
-    Every destination (each file of a directory too), with symlinks resolved,
-    must stay inside its folder (the entry's fourth item, else ``within``,
-    else the project), or nothing is written.
+    lacks; everything is fetched and checked before any destination is written
+    (mlver/api/placing.py). Every destination (each file of a directory too),
+    with symlinks resolved, must stay inside its folder (the entry's fourth
+    item, else ``within``, else the project), or nothing is written.
     ``source`` is the (name, store) to read from instead of ``remote``.
-    Returns the files written and how many objects were downloaded."""
+    Returns what was placed and how many objects were downloaded."""
     cache = _cache(project)
     name, store = source or remote_store(project, remote)
+    known = placing.known_in(project.root)
     plan: list[tuple[_Object, Path, Path]] = []
+    dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
         root = base[0] if base else within or project.root
         obj = _Object(md5, where)
+        plan.append((obj, path, root))
         if md5.endswith(".dir"):
-            _fetch(cache, store, name, obj, None)
+            _fetch(cache, store, name, obj, None, known)
             manifest = cache.read(md5) or b"[]"
-            for relpath, file_md5 in dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})"):
+            entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
+            for relpath, file_md5 in entries:
                 # Inside the directory itself, not just the project: a symlink
                 # in it must not redirect one of its files elsewhere.
                 file = _Object(file_md5, f"{where}/{relpath}")
                 plan.append((file, validate.check_inside(path, path / relpath, file.where), root))
+            dests.append(placing.Dest(md5, where, path, entries))
         else:
-            plan.append((obj, path, root))
+            dests.append(placing.Dest(md5, where, path))
     for obj, path, root in plan:
         validate.check_inside(root, path, obj.where)
     missing = list({o.md5: o for o, _, _ in plan if not cache.has(o.md5)}.values())
@@ -301,12 +353,9 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = _locked(progress)
-    fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update), missing))
-    files = []
-    for obj, path, _ in plan:
-        size = verified_copy(cache, obj.md5, path, obj.where, from_cache=True)
-        files.append(PulledFile(str(path), obj.md5, size))
-    return files, fetched
+    fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known), missing))
+    placed = placing.place(project.root, dests, cache_fill(cache, known), known=known)
+    return placed, fetched
 
 
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,
@@ -362,8 +411,9 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         wanted = [(artifact["md5"], where, project.root / artifact["path"])]
     if with_data:
         wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
-    files, fetched = restore(project, wanted, remote, start, progress,
-                             source=local_store(project, record, remote, overrides))
+    placed, fetched = restore(project, wanted, remote, start, progress,
+                              source=local_store(project, record, remote, overrides))
+    files = placed.files
     total = sum(f.size for f in files)
     head_record = back = None
     if not out:
@@ -374,4 +424,5 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
             head_record = f"{parsed.model}@{head_v}" if head_v else f"HEAD's record of {parsed.model}"
             back = way_back(parsed.model, artifact["path"], head_v)
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
-                      derived=record.derived, head_record=head_record, back=back)
+                      derived=record.derived, head_record=head_record, back=back,
+                      written=placed.written, kept=placed.kept, removed=placed.removed)

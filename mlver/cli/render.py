@@ -342,9 +342,14 @@ def _gc(r: m.GcResult) -> str:
 def _pull(r: m.PullResult) -> str:
     what = f"{r.model}@{r.version}" if r.version else r.ref
     source = f"no mlver record: hash derived from commit {r.commit[:12]}" if r.derived else f"record at {r.commit[:12]}"
-    lines = [f"pulled {what} ({source}): {r.fetched} fetched, {_size(r.bytes)} written, md5 verified"]
-    lines += [f"  {f.path}  md5 {f.md5}" for f in r.files]
-    return "\n".join(lines)
+    placed = f"{len(r.files)} files, {_size(r.bytes)}: {r.written} written, {r.kept} already in place"
+    if r.removed:
+        placed += f", {r.removed} removed"
+    return f"pulled {what} ({source}): {r.fetched} fetched; {placed}; md5 verified"
+
+
+def _pulled_files(rows: list[m.PulledFile]) -> str:
+    return "\n".join(f"  {f.path}  md5 {f.md5}" for f in rows)
 
 
 def _verify(r: m.VerifyResult) -> str:
@@ -443,6 +448,7 @@ _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelDiff": _diffs,
     "DataAddResult": lambda rows: "\n".join(_data_add(r) for r in rows),
     "RemoteInfo": _remotes,
+    "PulledFile": _pulled_files,
 }
 
 

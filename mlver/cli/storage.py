@@ -42,9 +42,10 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 @click.option("--trust-endpoint", is_flag=True,
               help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
                    "(by default only to an endpoint you configured yourself; others are asked without them).")
+@click.option("-v", "--verbose", is_flag=True, help="List every file pulled (by default: a summary).")
 @output_options
 def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_config: tuple[str, ...],
-         git_url: str | None, trust_endpoint: bool, as_json: bool) -> None:
+         git_url: str | None, trust_endpoint: bool, verbose: bool, as_json: bool) -> None:
     """Restore a version's artifact (and data) from storage, md5-verified.
 
     Nothing is written outside the project (or the -o destination): a record
@@ -72,6 +73,8 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
                       progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
     progress.finish()
     render(result, as_json)
+    if verbose and not as_json:
+        render(list(result.files), kind="PulledFile")
     if result.back:
         what = f"{result.model}@{result.version}" if result.version else result.ref
         warn(f"the workspace now holds {what}, not {result.head_record}: `mlver record {result.model}` refuses it; "

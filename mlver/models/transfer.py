@@ -34,6 +34,9 @@ class PullResult:
     # record names: that record's label and the command that puts its model back.
     head_record: str | None = None
     back: str | None = None
+    written: int = 0  # files written
+    kept: int = 0  # files already in place (their stat matches what mlver placed or hashed)
+    removed: int = 0  # files a pulled directory had that the version does not
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ def test_interrupted_push_leaves_no_partial_object_and_resumes(project: Project)
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     objects = project.remote / "files" / "md5"
     deadline = time.time() + 20
-    while time.time() < deadline and not any(p.name.endswith(".mlver-tmp") for p in objects.rglob("*")):
+    # Objects are written in the remote's own temporary folder, then renamed into files/md5.
+    while time.time() < deadline and not any((project.remote / "mlver-tmp").glob("mlver-*")):
         time.sleep(0.01)
     # Stopped the moment the temporary object appears, the push gets its SIGINT
     # as it resumes: mid-copy however loaded the machine is (no race, no skip).
@@ -120,7 +121,7 @@ def test_interrupted_push_leaves_no_partial_object_and_resumes(project: Project)
     os.killpg(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert not [p for p in objects.rglob("*") if p.name.endswith(".mlver-tmp")]
+    assert not [p for p in project.remote.rglob("*") if p.is_file() and not p.is_relative_to(objects)]
     result = project.ok("push", "--json").json()
     assert result["transferred"] >= 1
     md5 = project.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]

@@ -1,0 +1,258 @@
+"""Putting verified files and directories in place: the filesystem mechanics.
+
+Temporary files never live inside a folder the user tracks: a run stages
+what it writes in one scratch folder of its own, under ``.dvc/tmp/mlver/``
+when that is on the destination's filesystem (so the final rename is
+atomic), else in a hidden folder beside the destination. A scratch folder is
+named after its process, so a later run removes those a killed run left
+(and the ``.NAME.XXXX.mlver-tmp`` files older mlver versions left beside
+destinations). A directory is staged whole and switched with one
+``renameat2(RENAME_EXCHANGE)``, so a reader sees the old tree or the new
+one, never a mix.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mlver.errors import DiskFull
+
+SCRATCH_ROOT = ".dvc/tmp/mlver/place"
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _owner(name: str) -> int | None:
+    """The pid a scratch name carries (``mlver-<pid>-<token>``), None for other names."""
+    parts = name.split("mlver-", 1)[-1].split("-")
+    return int(parts[0]) if len(parts) >= 2 and parts[0].isdigit() else None
+
+
+def _remove(path: Path) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # a sweep is best effort: the next run tries again
+
+
+def sweep_folder(folder: Path) -> None:
+    """Remove what dead runs left in a scratch root (entries named ``mlver-<pid>-...``)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = _owner(name)
+        if pid is not None and not _alive(pid):
+            _remove(folder / name)
+
+
+def sweep_beside(dest: Path) -> None:
+    """Remove temporary files and folders a dead run left next to ``dest``:
+    this version's ``.NAME.mlver-<pid>-...`` and older versions' ``.NAME.*.mlver-tmp``
+    and ``.NAME.mlver-old`` (those carry no pid; they are only ever a crash's leftovers)."""
+    parent, prefix = dest.parent, f".{dest.name}."
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith(prefix)]
+    except OSError:
+        return
+    for name in names:
+        rest = name[len(prefix):]
+        if name.endswith(".mlver-tmp") or rest == "mlver-old":
+            _remove(parent / name)
+        elif rest.startswith("mlver-"):
+            pid = _owner(rest)
+            if pid is not None and not _alive(pid):
+                _remove(parent / name)
+
+
+def sweep_old_temps(folder: Path) -> None:
+    """Remove the ``.NAME.XXXX.mlver-tmp`` files older versions wrote beside
+    objects (they carry no pid, and a current run never writes one there)."""
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(".") and n.endswith(".mlver-tmp")]
+    except OSError:
+        return
+    for name in names:
+        _remove(folder / name)
+
+
+def _device(path: Path) -> int | None:
+    while True:
+        try:
+            return os.stat(path).st_dev
+        except FileNotFoundError:
+            if path.parent == path:
+                return None
+            path = path.parent
+        except OSError:
+            return None
+
+
+class Scratch:
+    """One run's staging area: a folder per filesystem, each removed at the end."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.token = f"mlver-{os.getpid()}-{secrets.token_hex(4)}"
+        self._folders: dict[int | None, Path] = {}
+        self._beside: list[Path] = []
+        self._lock = threading.Lock()
+        self._n = 0
+        self._home_dev: int | None = None
+        if root is not None and (root / ".dvc").is_dir():
+            home = root / SCRATCH_ROOT
+            try:
+                home.mkdir(parents=True, exist_ok=True)
+                sweep_folder(home)
+                self._home_dev = os.stat(home).st_dev
+            except OSError:
+                self._home_dev = None
+
+    def folder_for(self, dest: Path) -> Path:
+        """A folder on ``dest``'s filesystem for staging it (created on first use)."""
+        dev = _device(dest.parent)
+        with self._lock:
+            if dev in self._folders:
+                return self._folders[dev]
+            if self.root is not None and dev is not None and dev == self._home_dev:
+                folder = self.root / SCRATCH_ROOT / self.token
+            else:
+                folder = dest.parent / f".{dest.name}.{self.token}"
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders[dev] = folder
+            return folder
+
+    def new_path(self, dest: Path) -> Path:
+        """A fresh name in the scratch folder for ``dest``'s filesystem."""
+        folder = self.folder_for(dest)
+        with self._lock:
+            self._n += 1
+            return folder / f"{self._n}-{dest.name[:100]}"
+
+    def close(self) -> None:
+        for folder in self._folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self._folders.clear()
+
+
+@contextmanager
+def scratch(root: Path | None) -> Iterator[Scratch]:
+    area = Scratch(root)
+    try:
+        yield area
+    finally:
+        area.close()
+
+
+def copy_file(src: Path, dst: Path) -> int:
+    """Copy bytes in the kernel (``copy_file_range``: a reflink where the
+    filesystem shares extents); returns the size. ``dst`` is new."""
+    with open(src, "rb") as fin, open(dst, "xb") as fout:
+        size = os.fstat(fin.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                if n == 0:
+                    break
+                done += n
+        except OSError as exc:
+            if exc.errno in _FULL:
+                raise
+            fin.seek(done)
+            fout.seek(done)
+            shutil.copyfileobj(fin, fout, 1024 * 1024)
+            done = fout.tell()
+    return done
+
+
+_RENAMEAT2: list[Any] = []  # [the libc function or None], looked up once
+
+
+def _renameat2() -> Any:
+    if not _RENAMEAT2:
+        try:
+            import ctypes
+
+            fn = ctypes.CDLL(None, use_errno=True).renameat2
+            fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            _RENAMEAT2.append(fn)
+        except (OSError, AttributeError):
+            _RENAMEAT2.append(None)  # not glibc 2.28+: two renames instead
+    return _RENAMEAT2[0]
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically; False where the system cannot (then nothing changed)."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    import ctypes
+
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def switch(staged: Path, dest: Path) -> Path | None:
+    """Put ``staged`` at ``dest``; returns where the old ``dest`` went (inside
+    the scratch folder, removed with it), None when there was none."""
+    if not os.path.lexists(dest):
+        os.rename(staged, dest)
+        return None
+    if exchange(staged, dest):
+        return staged
+    # No atomic exchange here: two renames, the gap between them is a few microseconds.
+    old = staged.with_name(staged.name + ".old")
+    os.rename(dest, old)
+    os.rename(staged, dest)
+    return old
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM for a few renames, so a Ctrl-C cannot land between
+    the switch of one destination and the next (delivered right after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def disk_full(exc: OSError, path: Path, where: str) -> DiskFull | None:
+    """The clean error for a full disk (or a file-size limit), None for other errors."""
+    if exc.errno not in _FULL:
+        return None
+    return DiskFull(str(path), where, exc.strerror or str(exc))

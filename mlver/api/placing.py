@@ -1,0 +1,219 @@
+"""Materialising verified objects at their destinations: the one implementation
+for ``pull``, ``pull --with-data``, ``pull --repo`` and ``reproduce``.
+
+Everything is staged first (mlver/adapters/placement.py: a scratch folder on
+the destination's filesystem, outside any tracked folder), then switched in
+with one rename per destination while SIGINT waits, so Ctrl-C or kill -9
+leaves each destination exactly as before or exactly as after. A directory
+becomes exactly the version's tree: files it never had are gone. A file
+already in place is kept when its stat still matches what mlver recorded
+when it placed (or hashed) it; anything else is written again.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters import placement
+from mlver.adapters.atomic import default_mode
+from mlver.adapters.hashcache import Known
+from mlver.errors import StorageError
+from mlver.models import PulledFile
+
+# (md5, new file to create, what to call it in errors) -> bytes written; the bytes must hash to md5.
+Fill = Callable[[str, Path, str], int]
+# Files mlver writes get an mtime this far in the past: any later write moves it,
+# however coarse the filesystem's clock (the "racy" case of git's index).
+_PAST_NS = 3_000_000_000
+
+
+@dataclass
+class Dest:
+    md5: str
+    where: str  # "churn@v0.1.0 models/churn.pkl"
+    path: Path
+    entries: list[tuple[str, str]] | None = None  # a directory's (relpath, md5), from its checked manifest
+
+
+@dataclass
+class Placed:
+    files: list[PulledFile]
+    written: int  # files written
+    kept: int  # files already in place and left alone
+    removed: int  # files a directory had that the version does not
+
+
+def _in_the_way(dest: Path, where: str, exc: OSError) -> StorageError:
+    return StorageError(f"{where}: cannot write {dest}: a file is in the way of its folder",
+                        "move that file away, or pull with -o to another place")
+
+
+def _rel(root: Path | None, path: Path) -> str | None:
+    if root is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _age(path: Path) -> None:
+    os.chmod(path, default_mode())
+    past = time.time_ns() - _PAST_NS
+    os.utime(path, ns=(past, past))
+
+
+class _Run:
+    def __init__(self, root: Path | None, fill: Fill, each: Callable[[Callable[[Any], Any], list[Any]], list[Any]],
+                 known: Known | None) -> None:
+        self.root = root
+        self.fill = fill
+        self.each = each
+        self.known = known
+
+    def matches(self, path: Path, md5: str) -> bool:
+        rel = _rel(self.root, path)
+        if self.known is None or rel is None:
+            return False
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        import stat
+
+        return stat.S_ISREG(st.st_mode) and self.known.md5(rel, st) == md5
+
+    def write(self, md5: str, target: Path, where: str) -> int:
+        size = self.fill(md5, target, where)
+        _age(target)
+        return size
+
+
+def _existing_tree(dest: Path) -> tuple[set[str], set[str]] | None:
+    """(files, folders) of the directory at ``dest`` as relpaths; None when it is not a plain directory."""
+    if dest.is_symlink() or not dest.is_dir():
+        return None
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for top, subdirs, names in os.walk(dest):
+        rel = os.path.relpath(top, dest)
+        base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for d in subdirs:
+            (files if os.path.islink(os.path.join(top, d)) else dirs).add(base + d)
+        files.update(base + n for n in names)
+    return files, dirs
+
+
+def _parents(relpaths: list[str]) -> set[str]:
+    out = set()
+    for rel in relpaths:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            out.add("/".join(parts[:i]))
+    return out
+
+
+def known_in(root: Path | None) -> Known | None:
+    """The stat cache of a project (None outside one, or in a plain git repository)."""
+    return Known(root) if root is not None and (root / ".dvc").is_dir() else None
+
+
+def place(root: Path | None, dests: list[Dest], fill: Fill,
+          each: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
+          known: Known | None = None) -> Placed:
+    """Stage every destination, then switch them all in; see the module docstring.
+    ``root``: the project (where scratch space lives), None outside one;
+    ``known``: its stat cache, which says what is already in place."""
+    run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known)
+    files: list[PulledFile] = []
+    written = kept = removed = 0
+    switches: list[tuple[Path, Path]] = []
+    where = ""
+    path = Path(".")
+    try:
+        with placement.scratch(root) as area:
+            for dest in dests:
+                where, path = dest.where, dest.path
+                try:
+                    dest.path.parent.mkdir(parents=True, exist_ok=True)
+                except (FileExistsError, NotADirectoryError) as exc:
+                    raise _in_the_way(dest.path, dest.where, exc) from exc
+                placement.sweep_beside(dest.path)  # what a killed run (of any version) left next to it
+                if dest.entries is None:
+                    if dest.path.is_dir() and not dest.path.is_symlink():
+                        raise StorageError(f"{dest.where}: {dest.path} is a folder, the record says a file goes there",
+                                           "move the folder away, or pull with -o to another place")
+                    if run.matches(dest.path, dest.md5):
+                        kept += 1
+                        size = dest.path.stat().st_size
+                    else:
+                        staged = area.new_path(dest.path)
+                        size = run.write(dest.md5, staged, dest.where)
+                        switches.append((staged, dest.path))
+                        written += 1
+                    files.append(PulledFile(str(dest.path), dest.md5, size))
+                    continue
+                n_written, n_kept, n_removed, dir_files, staged_dir = _stage_dir(run, area, dest)
+                written, kept, removed = written + n_written, kept + n_kept, removed + n_removed
+                files += dir_files
+                if staged_dir is not None:
+                    switches.append((staged_dir, dest.path))
+            with placement.uninterrupted():
+                for staged, target in switches:
+                    where, path = str(target), target
+                    placement.switch(staged, target)
+        # The old trees went with the scratch folder; their unlinks changed the
+        # ctime of files kept by a hard link, so stats are recorded only now.
+        if run.known is not None:
+            for f in files:
+                rel = _rel(root, Path(f.path))
+                if rel is not None:
+                    run.known.remember(rel, f.md5)
+            run.known.save()
+    except OSError as exc:
+        full = placement.disk_full(exc, path, where)
+        if full is not None:
+            raise full from exc
+        raise
+    return Placed(files, written, kept, removed)
+
+
+def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int, int, list[PulledFile], Path | None]:
+    entries = dest.entries or []
+    existing = _existing_tree(dest.path)
+    if dest.path.exists() and existing is None and not dest.path.is_dir():
+        raise StorageError(f"{dest.where}: {dest.path} is a file, the record says a folder goes there",
+                           "move the file away, or pull with -o to another place")
+    have_files, have_dirs = existing or (set(), set())
+    keep = {rel for rel, md5 in entries if rel in have_files and run.matches(dest.path / rel, md5)}
+    wanted = {rel for rel, _ in entries}
+    extra = (have_files - wanted) | (have_dirs - _parents(sorted(wanted)))
+    removed = len(have_files - wanted)
+    if existing is not None and len(keep) == len(entries) and not extra:
+        files = [PulledFile(str(dest.path / rel), md5, os.lstat(dest.path / rel).st_size) for rel, md5 in entries]
+        return 0, len(files), 0, files, None  # exactly in place: nothing to write, nothing to switch
+    staged = area.new_path(dest.path)
+    staged.mkdir()
+    for folder in sorted(_parents(sorted(wanted))):
+        (staged / folder).mkdir(exist_ok=True)
+
+    def one(entry: tuple[str, str]) -> PulledFile:
+        rel, md5 = entry
+        target = staged / rel
+        if rel in keep:
+            try:
+                os.link(dest.path / rel, target, follow_symlinks=False)
+                return PulledFile(str(dest.path / rel), md5, os.lstat(target).st_size)
+            except OSError as exc:
+                if placement.disk_full(exc, target, dest.where):
+                    raise
+                # no hard links on this filesystem: write it again
+        size = run.write(md5, target, f"{dest.where}/{rel}")
+        return PulledFile(str(dest.path / rel), md5, size)
+
+    files = run.each(one, entries)
+    return len(entries) - len(keep), len(keep), removed, files, staged
