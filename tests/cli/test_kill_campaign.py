@@ -115,7 +115,8 @@ def test_record_survives_kill_and_interrupt(project: Project) -> None:
     span = _duration(p, "record", "churn")
     moments = {  # where the damage would be: mid-copy into the cache, holding git's index lock
         "random": None,
-        "cache copy": lambda: any(n.startswith(".mlver-add-") for n in os.listdir(p.root / ".dvc/cache/files/md5")),
+        # the cache's own temporary folder (mlver/adapters/storage.py LocalStore.temp_path)
+        "cache copy": lambda: (p.root / ".dvc/cache/mlver-tmp").is_dir() and any(os.scandir(p.root / ".dvc/cache/mlver-tmp")),
         "index lock": lambda: (p.root / ".git/index.lock").exists(),
     }
     hits: set[str] = set()
