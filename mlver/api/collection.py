@@ -230,6 +230,20 @@ class _KeepSet:
             for md5 in _hashes(doc):
                 self.owners.setdefault(md5, specs[spec])
 
+    def named_in_history(self) -> set[str]:
+        """Every hash any version of a ``.dvc`` file or ``dvc.lock`` in this
+        project's history names: what its own ``dvc push`` may have sent."""
+        root = self.project.root
+        out = git.run(root, "log", "--all", "--format=", "--raw", "--no-abbrev", "--no-renames",
+                      "--", "*.dvc", dvc.LOCK_FILE, f"*/{dvc.LOCK_FILE}", check=False)
+        blobs = {fields[3] for line in out.splitlines() if line.startswith(":")
+                 and len(fields := line.split("\t", 1)[0].split()) >= 4 and fields[3].strip("0")}
+        found: set[str] = set()
+        for oid, content in git.read_blobs(root, sorted(blobs)).items():
+            if content is not None:
+                found |= _dvc_hashes(content, f"blob {oid[:12]}")
+        return found
+
     def expanded(self, stores: list[Store]) -> set[str]:
         """The keep set with the files of every kept directory (its manifest
         read from the first of ``stores`` that has it)."""
@@ -251,26 +265,31 @@ def keep_set(project: Project, stores: list[Store], keep_last: int = 0) -> set[s
     return _KeepSet(project, keep_last, []).expanded(stores)
 
 
-def _other_manifests(store: Store, pid: str | None) -> tuple[set[str], int]:
-    """Every object another project's manifest names, and how many manifests
-    there are; ManifestInvalid when one cannot be read exactly."""
+def _manifests(store: Store, pid: str | None) -> tuple[set[str], set[str]]:
+    """Every object another project's manifest names, and those this
+    project's own names; ManifestInvalid when one cannot be read exactly."""
     protected: set[str] = set()
+    own: set[str] = set()
     names = store.meta_names(retention.MANIFEST_DIR)
     if len(names) > retention.MAX_MANIFESTS:
         raise InputTooLarge("manifests", f"{len(names)} files", f"{retention.MANIFEST_DIR} in {store.label}",
                             f"gc reads at most {retention.MAX_MANIFESTS} projects' manifests",
                             "inspect the folder: no team shares one remote between that many projects")
-    count = 0
     for name in names:
-        if pid is not None and name == retention.manifest_name(pid):
-            continue  # ours: this gc writes it anew from the keep set
         path = _manifest_path(name)
         content = store.meta_read(path, retention.MAX_MANIFEST_BYTES)
         if content is None:
             continue  # removed since it was listed
+        if pid is not None and name == retention.manifest_name(pid):
+            # Ours protects nothing (this gc writes it anew from the keep set): it
+            # says which objects this project's pushes claimed, and so may free.
+            try:
+                own |= retention.parse_manifest(content, name, path)
+            except MlverError:
+                pass
+            continue
         protected |= retention.parse_manifest(content, name, f"manifest {path} in {store.label}")
-        count += 1
-    return protected, count
+    return protected, own
 
 
 def _freed(plan: retention.Plan) -> tuple[GcFreed, ...]:
@@ -279,14 +298,14 @@ def _freed(plan: retention.Plan) -> tuple[GcFreed, ...]:
 
 
 def _collect(name: str, url: str, store: Store, keep: set[str], protected: set[str], owners: dict[str, str],
-             cutoff: float, force: bool, stored: dict[str, tuple[int, float]]) -> GcStore:
+             cutoff: float, force: bool, stored: dict[str, tuple[int, float]], ours: set[str] | None = None) -> GcStore:
     listed = {m: retention.Stored(size, mtime) for m, (size, mtime) in stored.items()}
-    plan = retention.plan(listed, keep, protected, owners, cutoff)
+    plan = retention.plan(listed, keep, protected, owners, cutoff, ours)
     if force:
         for md5 in plan.delete:
             store.remove(md5)
     return GcStore(name, url, len(listed), plan.kept, plan.protected, plan.young, _freed(plan),
-                   len(plan.delete), plan.freed_bytes)
+                   len(plan.delete), plan.freed_bytes, plan.foreign)
 
 
 def gc(cloud: bool = False, keep_last: int = 0, force: bool = False, remote: str | None = None,
@@ -326,11 +345,18 @@ def gc(cloud: bool = False, keep_last: int = 0, force: bool = False, remote: str
     # manifest before its objects, so every object listed is claimed by then.
     if store is not None and remote_name is not None:
         stored = store.objects()
-        protected, _ = _other_manifests(store, pid)
+        protected, own = _manifests(store, pid)
+        own |= kept.named_in_history()
+        for md5 in sorted(m for m in own if m.endswith(".dir") and m in stored):
+            content = store.read(md5)  # a directory this project claims claims its files
+            try:
+                own.update(f for _, f in dvc.parse_dir_manifest(content or b"[]", f"directory manifest {md5}"))
+            except MlverError as exc:
+                notes.append(exc.message)
         keep = kept.expanded([cache, store])
         remotes, _ = dvc.remotes(project.root)
         stores.append(_collect(remote_name, remotes[remote_name].url, store, keep, protected, kept.owners,
-                               cutoff, force, stored))
+                               cutoff, force, stored, own))
         if force and pid is not None and hasattr(store, "meta_write"):
             store.meta_write(_manifest_path(retention.manifest_name(pid)),
                              retention.format_manifest(pid, keep & set(stored), now_iso()))

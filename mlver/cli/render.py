@@ -332,7 +332,8 @@ def _gc(r: m.GcResult) -> str:
         for f in s.freed:
             lines.append(f"  {f.model or '(no record)'}: {f.objects} objects, {_size(f.bytes)}")
         kept = [f"{s.kept} kept"] + ([f"{s.protected} named by other projects' manifests"] if s.protected else []) \
-            + ([f"{s.young} written within --min-age"] if s.young else [])
+            + ([f"{s.young} written within --min-age"] if s.young else []) \
+            + ([f"{s.foreign} this project never pushed or recorded"] if s.foreign else [])
         lines.append(f"  {', '.join(kept)}")
     if r.dry_run and any(s.freed_objects for s in r.stores):
         lines.append("dry run: nothing was deleted; run again with --force to delete")

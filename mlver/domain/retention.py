@@ -89,21 +89,27 @@ class Plan:
     freed: dict[str, tuple[int, int]] = field(default_factory=dict)  # model ("" for none) -> (objects, bytes)
     kept: int = 0  # objects the keep set names
     protected: int = 0  # objects only another project's manifest keeps
+    foreign: int = 0  # objects this project never pushed nor named: someone else's
     young: int = 0  # objects younger than the grace period
     freed_bytes: int = 0
 
 
 def plan(stored: Mapping[str, Stored], keep: set[str], protected: set[str], owners: Mapping[str, str],
-         cutoff: float) -> Plan:
+         cutoff: float, ours: set[str] | None = None) -> Plan:
     """Which of ``stored`` may go: not kept, not another project's, and written
     before ``cutoff`` (a push running right now has not published its
-    manifest or git refs yet; git's own gc keeps recent objects the same way)."""
+    manifest or git refs yet; git's own gc keeps recent objects the same way).
+    With ``ours`` (a shared remote), only those objects may go at all: what
+    this project's pushes claimed or its records named, never what a project
+    without a manifest (plain ``dvc push``) put there."""
     result = Plan()
     for md5, info in stored.items():
         if md5 in keep:
             result.kept += 1
         elif md5 in protected:
             result.protected += 1
+        elif ours is not None and md5 not in ours and md5 not in owners:
+            result.foreign += 1
         elif info.mtime > cutoff:
             result.young += 1
         else:

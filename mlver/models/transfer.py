@@ -93,6 +93,7 @@ class GcStore:
     freed: tuple[GcFreed, ...]
     freed_objects: int
     freed_bytes: int
+    foreign: int = 0  # in a remote: never pushed by nor named in this project (another project's, without a manifest)
 
 
 @dataclass(frozen=True)

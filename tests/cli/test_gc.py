@@ -38,12 +38,12 @@ def _dvc(p: Project, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=p.root, capture_output=True, text=True, check=False)
 
 
-def _second_project(template: Path, isolate: Path, remote: str) -> Project:
+def _second_project(template: Path, isolate: Path, remote: str, name: str = "other") -> Project:
     """Another project (its own root commit) from the same files, on ``remote``."""
-    root = isolate / "other"
+    root = isolate / name
     shutil.copytree(template, root, symlinks=True)
     other = Project(root)
-    other.git("commit", "-q", "--amend", "-m", "the other project")
+    other.git("commit", "-q", "--amend", "-m", f"the {name} project")
     (root / ".dvc" / "config.local").write_text(
         f"[core]\n    remote = mlver-local\n['remote \"mlver-local\"']\n    url = {remote}\n")
     return other
@@ -148,12 +148,20 @@ def test_two_projects_on_one_remote(trained: Project, template: Path, isolate: P
                              .read_text())["objects"])
     assert shared in b_needs and garbage not in b_needs
 
+    # A third project pushes with plain `dvc push`: no manifest, and nothing of it is A's to judge.
+    c = _second_project(template, isolate, str(remote), "third")
+    c.write("notes.txt", "the third project's own file\n")
+    assert _dvc(c, "add", "-q", "notes.txt").returncode == 0
+    c.commit_all("notes")
+    assert _dvc(c, "push", "-q").returncode == 0
+    c_object = hashlib.md5(b"the third project's own file\n").hexdigest()
     dry = _gc(a, "--cloud")
     there = _store(dry, "mlver-local")
     assert there["freed_objects"] == 1 and there["protected"] >= 1 and there["freed"][0]["model"] == "churn"
+    assert there["foreign"] == 1 and "never pushed or recorded" in a.ok("gc", "--cloud", "--min-age", "0").stdout
     assert _objects(remote) >= {shared, garbage}
     a.ok("gc", "--cloud", "--force", "--min-age", "0")
-    assert garbage not in _objects(remote) and b_needs <= _objects(remote)
+    assert garbage not in _objects(remote) and b_needs | {c_object} <= _objects(remote)
     # A's own manifest now says what A keeps, and no more.
     own = json.loads((remote / "mlver" / "manifests" / f"{a.git('rev-list', '--max-parents=0', 'HEAD').strip()}.json").read_text())
     assert garbage not in own["objects"] and shared not in own["objects"] and _artifact(a, "churn@v0.1.0") in own["objects"]

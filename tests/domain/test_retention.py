@@ -31,13 +31,17 @@ def test_manifest_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @given(st.dictionaries(md5s, st.tuples(st.integers(0, 10**6), st.floats(0, 2000)), max_size=40),
-       st.sets(md5s, max_size=20), st.sets(md5s, max_size=20))
-def test_plan_deletes_only_what_no_rule_keeps(stored: dict, keep: set[str], protected: set[str]) -> None:
+       st.sets(md5s, max_size=20), st.sets(md5s, max_size=20), st.none() | st.sets(md5s, max_size=30))
+def test_plan_deletes_only_what_no_rule_keeps(stored: dict, keep: set[str], protected: set[str],
+                                              ours: set[str] | None) -> None:
     listed = {m: retention.Stored(size, mtime) for m, (size, mtime) in stored.items()}
-    plan = retention.plan(listed, keep, protected, {}, cutoff=1000)
+    owners = {m: "churn" for m in list(listed)[::3]}
+    plan = retention.plan(listed, keep, protected, owners, cutoff=1000, ours=ours)
     gone = set(plan.delete)
-    assert gone == {m for m, s in listed.items() if m not in keep and m not in protected and s.mtime <= 1000}
-    assert plan.kept + plan.protected + plan.young + len(gone) == len(listed)
+    claimed = set(listed) if ours is None else ours | set(owners)
+    assert gone == {m for m, s in listed.items()
+                    if m not in keep and m not in protected and m in claimed and s.mtime <= 1000}
+    assert plan.kept + plan.protected + plan.foreign + plan.young + len(gone) == len(listed)
     assert plan.freed_bytes == sum(listed[m].size for m in gone)
     dirs = [i for i, m in enumerate(plan.delete) if m.endswith(".dir")]
     assert dirs == list(range(len(dirs)))  # directory manifests go before any file
