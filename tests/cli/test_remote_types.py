@@ -4,6 +4,7 @@ and remote check for ssh:// (OpenSSH), http:// (reads) and azure:// (Azurite).""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -88,6 +89,10 @@ def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, t
     junk = stored.parents[1] / "00" / ("0" * 30)  # an object nothing names
     junk.parent.mkdir(exist_ok=True)
     junk.write_bytes(b"unreferenced")
+    # gc frees from a remote only what this project claimed: say a push of ours sent the junk.
+    manifest = next((stored.parents[3] / "mlver" / "manifests").iterdir())
+    claimed = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**claimed, "objects": [*claimed["objects"], "0" * 32]}))
     trained.ok("gc", "--cloud", "--force", "--min-age", "0")
     assert _md5(stored) == md5 and not junk.exists()  # a released version's object is kept, the junk freed
 
