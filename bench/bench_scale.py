@@ -65,6 +65,14 @@ def _med(samples: list[tuple[float, float, int]], i: int) -> float:
     return statistics.median(s[i] for s in samples)
 
 
+def _verdicts(wall: float, cpu: float, limit: float) -> str:
+    """The wall-clock verdict, and the CPU one beside it when they differ: on
+    a loaded 2-core machine wall time is mostly other people's work."""
+    if (wall < limit) == (cpu < limit):
+        return bl.verdict(wall < limit)
+    return f"{bl.verdict(wall < limit)} (wall); {bl.verdict(cpu < limit)} (cpu)"
+
+
 def _sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
 
@@ -102,7 +110,8 @@ def verify_rows(sizes: list[int], runs: int, cache: Path, env: dict[str, str], m
                           f"{bl.fmt_ratio(_med(c, 1), _med(got['anchor'], 1))} cpu) | {bl.verdict(_med(c, 0) <= 2 * a)} |")
             peak = max(x[2] for x in c) / 1024
             checks.append(f"| first run peak RSS < 300 MiB ({peak:.0f} MiB) | {bl.verdict(peak < 300)} |")
-            checks.append(f"| second run < 1 s ({bl.fmt_s(_med(w, 0))} s) | {bl.verdict(_med(w, 0) < 1)} |")
+            checks.append(f"| second run < 1 s ({bl.fmt_s(_med(w, 0))} s wall, {bl.fmt_s(_med(w, 1))} s cpu) "
+                          f"| {_verdicts(_med(w, 0), _med(w, 1), 1.0)} |")
     low, high = min(sizes), max(sizes)
     growth = per_version[high] / per_version[low]
     checks.append(f"| linear: cpu s per version at {high:,} / at {low:,} = {growth:.2f} (<= 1.5) | {bl.verdict(growth <= 1.5)} |")
@@ -187,8 +196,8 @@ def model_rows(size: int, runs: int, cache: Path, env: dict[str, str], mlver: st
             rows.append([f"`{label}`", f"{size:,} {kind}", bl.fmt_s(_med(samples, 0)), bl.fmt_s(_med(samples, 1)),
                          bl.fmt_ratio(_med(samples, 0), anchor)])
             if label.startswith("mlver"):
-                checks.append(f"| `{label}` < {limit} s with {kind} ({bl.fmt_s(_med(samples, 0))} s) "
-                              f"| {bl.verdict(_med(samples, 0) < limit)} |")
+                checks.append(f"| `{label}` < {limit} s with {kind} ({bl.fmt_s(_med(samples, 0))} s wall, "
+                              f"{bl.fmt_s(_med(samples, 1))} s cpu) | {_verdicts(_med(samples, 0), _med(samples, 1), limit)} |")
     return rows, checks
 
 

@@ -373,7 +373,12 @@ def tag_refs(root: Path) -> list[tuple[str, str, str]]:
     ``show-ref -d`` takes the peeled commit from packed-refs when it is
     there, so no tag object is read: 10,000 tags in ~10 ms.
     """
-    return parse_tag_listing(run(root, "show-ref", "-d", "--tags", check=False))
+    return parse_tag_listing(tag_listing(root))
+
+
+def tag_listing(root: Path) -> str:
+    """What ``tag_refs`` parses, as git printed it (hashing it is cheaper than parsing it)."""
+    return run(root, "show-ref", "-d", "--tags", check=False)
 
 
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:

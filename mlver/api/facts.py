@@ -61,6 +61,18 @@ def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
     )
 
 
+def _row(facts: RecordFacts) -> list[Any]:
+    """The line kept for a blob: its content's digest only when it is not the one declared."""
+    return list(facts._replace(computed="" if facts.intact else facts.computed))
+
+
+def _unrow(row: Any) -> RecordFacts | None:
+    if not isinstance(row, list) or len(row) != len(RecordFacts._fields):
+        return None
+    facts = RecordFacts(*row)
+    return facts._replace(computed=facts.digest) if facts.intact and not facts.computed else facts
+
+
 def _stamp(root: Any) -> str:
     from mlver.api import _common
     from mlver.domain import record, validate
@@ -83,18 +95,18 @@ class FactCache:
         self.pending: list[str] = []
         self.learnt: set[str] = set()  # blobs appended by this run
         try:
-            text = self.file.read_text(errors="replace")
+            lines = open(self.file, errors="replace")
         except OSError:
             return
-        head, _, body = text.partition("\n")
-        if head != f"mlver-facts {self.stamp}":
-            return
-        self.fresh = False
-        for line in body.split("\n"):
-            table, _, rest = line.partition("\t")
-            key, tab, value = rest.partition("\t")
-            if tab and table in self.raw:
-                self.raw[table][key] = value
+        with lines:  # line by line: the file is ~90 MB at 100,000 versions
+            if lines.readline().rstrip("\n") != f"mlver-facts {self.stamp}":
+                return
+            self.fresh = False
+            for line in lines:
+                table, _, rest = line.partition("\t")
+                key, tab, value = rest.partition("\t")
+                if tab and table in self.raw and value.endswith("\n"):  # (a line cut short by a crash is dropped)
+                    self.raw[table][key] = value[:-1]
 
     def _get(self, table: str, key: str) -> Any:
         value = self.raw[table].get(key)
@@ -183,9 +195,9 @@ class FactCache:
         unread: dict[str, tuple[str, str]] = {}
         for spec, model, commit in wanted:
             oid = self._get("s", spec)
-            row = self._get("b", oid) if oid else None
-            if isinstance(row, list) and len(row) == len(RecordFacts._fields):
-                yield spec, RecordFacts(*row)
+            facts = _unrow(self._get("b", oid)) if oid else None
+            if facts is not None:
+                yield spec, facts
             elif spec not in unread:
                 unread[spec] = (model, commit)
         for spec, blob, content in git.stream_blobs(self.root, list(unread)):
@@ -193,9 +205,9 @@ class FactCache:
                 yield spec, None  # not cached: the commit may only be missing from this clone yet
                 continue
             self._put("s", spec, blob)
-            row = self._get("b", blob)
-            if isinstance(row, list) and len(row) == len(RecordFacts._fields):
-                yield spec, RecordFacts(*row)
+            facts = _unrow(self._get("b", blob))
+            if facts is not None:
+                yield spec, facts
                 continue
             try:
                 facts = _facts(*unread[spec], content)
@@ -204,5 +216,5 @@ class FactCache:
                 continue
             if blob not in self.learnt:
                 self.learnt.add(blob)
-                self._put("b", blob, list(facts))
+                self._put("b", blob, _row(facts))
             yield spec, facts

@@ -46,7 +46,8 @@ def _source_stamp() -> str:
     return gitcache.code_stamp(*sorted(Path(str(mlver.__file__)).parent.rglob("*.py")))
 
 
-def key(project: Project, refs: list[tuple[str, str, str]]) -> str:
+def key(project: Project, listing: str) -> str:
+    """``listing``: every tag ref with its object and peeled commit, as ``git.tag_listing`` gives it."""
     digest = hashlib.sha256()
     branch = git.default_branch(project.root)
     for part in (_source_stamp(), git.history_context(project.root), git.head(project.root) or "",
@@ -54,8 +55,7 @@ def key(project: Project, refs: list[tuple[str, str, str]]) -> str:
                  (git.resolve_commit(project.root, branch) or "") if branch else "",
                  repr(project.config.policy)):  # (a frozen dataclass: its repr is its value)
         digest.update(part.encode() + b"\0")
-    for name, obj, commit in refs:
-        digest.update(f"{name} {obj} {commit}\n".encode())
+    digest.update(listing.encode())
     return digest.hexdigest()
 
 
