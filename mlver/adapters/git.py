@@ -454,8 +454,8 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
         if _OID.fullmatch(content):
             loose[tag] = content
     ask -= set(loose)
-    peeled = _objects(root, [f"{obj}^{{}}" for obj in loose.values()])
-    refs += [(tag, obj, commit) for (tag, obj), commit in zip(loose.items(), peeled) if commit]
+    targets = _objects(root, [f"{oid}^{{}}" for oid in loose.values()])
+    refs += [(name_, oid, target) for (name_, oid), target in zip(loose.items(), targets) if target]
     return sorted(refs + _resolve_tags(root, sorted(ask)))
 
 

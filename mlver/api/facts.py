@@ -149,14 +149,13 @@ class FactCache:
         wanted = list(dict.fromkeys(objects))
         found: dict[str, git.TagInfo] = {}
         missing = []
-        names: dict[str, str] = {}
+        names: dict[str, str] = {}  # one string per tagger, not one per tag
         for obj in wanted:
             row = self._get("t", obj)
             if isinstance(row, list) and len(row) == 4:
                 found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
             else:
                 missing.append(obj)
-        names: dict[str, str] = {}  # one string per tagger, not one per tag
         for start in range(0, len(missing), _CHUNK):
             for obj, info in git.tag_infos(self.root, missing[start:start + _CHUNK]).items():
                 marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
