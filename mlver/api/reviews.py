@@ -299,13 +299,20 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
 FORGES = {"github": ".github/workflows/mlver-review.yml", "gitlab": ".gitlab-ci.yml"}
 
 
-def ci(forge: str, python: str = "3.11", install: str = "pip install mlver") -> CiWorkflow:
+def ci(forge: str, python: str = "3.11", install: str | None = None) -> CiWorkflow:
     """A ready CI workflow that runs ``mlver review`` on every pull (merge)
     request, keeps one comment with the report up to date and keeps the
-    plots as job artifacts."""
+    plots as job artifacts. ``install`` None: the pip line of exactly the
+    mlver that runs this (an index version, a git URL at a commit, a path)."""
     from mlver.report import ci_workflow
 
     if forge not in FORGES:
         raise ConfigError(f"unknown forge {forge!r}", f"use one of: {', '.join(FORGES)}")
+    note = ""
+    if install is None:
+        from mlver.adapters import installed
+
+        line = installed.current()
+        install, note = line.command, line.note
     text = ci_workflow(forge, python=python, install=install, report="mlver-review.md", plots="mlver-plots")
-    return CiWorkflow(forge=forge, path=FORGES[forge], text=text)
+    return CiWorkflow(forge=forge, path=FORGES[forge], text=text, install=install, install_note=note)

@@ -34,7 +34,7 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
     checked against keys from outside the repository, bind a registry event
     to a person.
 
-    \\b
+    \b
     Examples:
       mlver verify
       mlver verify churn@v1.2.0 --deep

@@ -88,10 +88,11 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
 @click.command()
 @click.argument("forge", type=click.Choice(["github", "gitlab"]))
 @click.option("--python", "python", default="3.11", show_default=True, help="Python version of the CI job.")
-@click.option("--install", default="pip install mlver", show_default=True, metavar="CMD",
-              help="How the job installs mlver (and your project), e.g. 'pip install -r requirements.txt'.")
+@click.option("--install", metavar="CMD",
+              help="How the job installs mlver (and your project), e.g. 'pip install -r requirements.txt' "
+                   "(default: a pip line pinned to this very mlver: its index version, git commit or path).")
 @output_options
-def ci(forge: str, python: str, install: str, as_json: bool) -> None:
+def ci(forge: str, python: str, install: str | None, as_json: bool) -> None:
     """Print a CI workflow that reviews every pull (merge) request.
 
     It installs mlver, runs `mlver review` against the target branch, posts
@@ -104,10 +105,13 @@ def ci(forge: str, python: str, install: str, as_json: bool) -> None:
       mlver ci github > .github/workflows/mlver-review.yml
       mlver ci gitlab > .gitlab-ci.yml
     """
-    from mlver import api
-    from mlver.cli.render import render
+    from mlver.api.reviews import ci as make_workflow
+    from mlver.cli.render import render, warn
 
-    render(api.ci(forge, python=python, install=install), as_json)
+    workflow = make_workflow(forge, python=python, install=install)
+    render(workflow, as_json)
+    if workflow.install_note:
+        warn(f"the job installs mlver with `{workflow.install}`: {workflow.install_note}")
 
 
 COMMANDS = [review, drift, ci]

@@ -76,3 +76,5 @@ class CiWorkflow:
     forge: str  # github | gitlab
     path: str  # where the file goes in the repository
     text: str
+    install: str = ""  # the job's install line
+    install_note: str = ""  # what must still hold for the job to run it (a commit pushed...)

@@ -100,8 +100,13 @@ def test_help_on_every_command() -> None:
             if hasattr(cmd, "commands"):
                 yield from walk(cmd, prefix + (name,))
 
+    from click.testing import CliRunner
+
     for path, cmd in walk(cli):
         assert cmd.help or cmd.short_help, f"mlver {' '.join(path)} has no help"
+        shown = CliRunner().invoke(cli, [*path, "--help"]).output
+        # click's no-rewrap marker is a backspace alone on its line; a literal "\\b" is printed as it is
+        assert "\\b" not in shown and "\b" not in shown, f"mlver {' '.join(path)} --help shows click's \\b marker"
         for param in cmd.params:
             if param.param_type_name == "option":
                 assert param.help, f"mlver {' '.join(path)} {param.opts} has no help"
