@@ -59,18 +59,18 @@ __all__ = [*_VERBS, *_MODULES]
 if TYPE_CHECKING:
     from mlver import errors, models, sklearn
     from mlver._public import record
-    from mlver.api.diffs import diff
-    from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.audit import verify
     from mlver.api.cards import card
     from mlver.api.collection import gc
-    from mlver.api.reproduction import reproduce
-    from mlver.api.registry import log, ls, release, show
-    from mlver.api.setup import data_add, init, model_add
-    from mlver.api.storage import pull, push
-    from mlver.api.remotes import remote_add, remote_check, remote_list, url
+    from mlver.api.diffs import diff
     from mlver.api.monitoring import drift
+    from mlver.api.registry import log, ls, release, show
+    from mlver.api.remotes import remote_add, remote_check, remote_list, url
+    from mlver.api.reproduction import reproduce
     from mlver.api.reviews import ci, review
+    from mlver.api.setup import data_add, init, model_add
+    from mlver.api.stages import deprecate, promote, rollback
+    from mlver.api.storage import pull, push
     from mlver.api.training import run
 
 

@@ -78,7 +78,7 @@ class Project:
         self.root = root
 
     @classmethod
-    def find(cls, cwd: PathLike = None, require_config: bool = True) -> "Project":
+    def find(cls, cwd: PathLike = None, require_config: bool = True) -> Project:
         root = git.toplevel(Path(cwd) if cwd else Path.cwd())
         project = cls(root)
         if require_config and not (root / CONFIG).exists():

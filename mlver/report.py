@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from mlver import formats
-
 from mlver.models import ModelDiff, ReviewResult
 
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
@@ -69,8 +69,9 @@ def link(url: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _environment() -> Any:
-    import jinja2
     from importlib import resources
+
+    import jinja2
 
     def load(name: str) -> str | None:
         try:

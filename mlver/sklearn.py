@@ -17,8 +17,9 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from mlver.adapters import git
 from mlver.adapters import sklearn as sk
@@ -51,10 +52,10 @@ def _check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float | int]:
 
 def _caller_file(root: Path) -> str | None:
     """The script or notebook doing the recording, when it lives in the project."""
-    candidates = []
+    candidates: list[str] = []
     main = sys.modules.get("__main__")
-    if main is not None and getattr(main, "__file__", None):
-        candidates.append(main.__file__)
+    if main is not None and (script := getattr(main, "__file__", None)):
+        candidates.append(script)
     for var in ("JPY_SESSION_NAME", "__vsc_ipynb_file__"):
         if os.environ.get(var):
             candidates.append(os.environ[var])
@@ -121,7 +122,7 @@ def record(
         check_data(project, spec)
         trusted_types = sk.save(estimator, project.root / spec.path, format)
         all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
-        framework = {
+        framework: dict[str, Any] = {
             "name": "scikit-learn", "version": sk.version(),
             "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "format": format,
         }
@@ -201,11 +202,12 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
         types = None
         if fmt == "skops":
             found = sk.skops_types(target)
-            if not trusted and found != sorted(allowed):
-                extra = sorted(set(found) - set(allowed))
+            permitted = sorted(allowed or ())  # without trusted=True, _refusal has refused a record without them
+            if not trusted and found != permitted:
+                extra = sorted(set(found) - set(permitted))
                 raise UntrustedModel(ref, "its skops file needs types its record does not allow: "
-                                     + (", ".join(extra) if extra else f"{found} instead of {sorted(allowed)}"))
-            types = found if trusted else sorted(allowed)
+                                     + (", ".join(extra) if extra else f"{found} instead of {permitted}"))
+            types = found if trusted else permitted
         estimator = sk.load(target, fmt, types)
     installed = sk.version()
     if recorded and recorded != installed:

@@ -284,7 +284,7 @@ def moto_server(logdir: Path, extra_env: dict[str, str] | None = None, port: int
         except OSError:
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
-                raise RuntimeError(f"moto server did not start on port {port}")
+                raise RuntimeError(f"moto server did not start on port {port}") from None
             time.sleep(0.1)
     try:
         yield url
@@ -357,8 +357,9 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 
 
 # The DVC tutorial-style pipeline project (tests/fixtures/pipeline.py).
-from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 # A registry written by the real gto CLI (tests/fixtures/gto_registry.py).
 from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401
+from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
+
 # Real ssh, http and Azure servers on loopback (tests/fixtures/servers.py).
 from fixtures.servers import azurite, http_server, sshd  # noqa: E402,F401

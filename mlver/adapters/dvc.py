@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
-
+from typing import Any
 
 from mlver.domain import validate
 from mlver.errors import DvcError, DvcLockCorrupt
@@ -275,7 +275,6 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
     import json
 
     from mlver.adapters.atomic import write_text
-
     from mlver.adapters.storage import copy_hashing, readonly
 
     target, cache = root / path, cache_dir(root)

@@ -153,7 +153,7 @@ class DvcFsStore:
 
         with ThreadPoolExecutor(min(self.jobs, len(wanted))) as pool:
             found = list(pool.map(self.has, wanted))
-        return {m for m, ok in zip(wanted, found) if ok}
+        return {m for m, ok in zip(wanted, found, strict=False) if ok}
 
     def check_writable(self) -> None:
         try:
@@ -390,7 +390,7 @@ def _mtime(entry: dict[str, Any]) -> float:
 
     value = entry.get("mtime", entry.get("last_modified", entry.get("modified", entry.get("created"))))
     if isinstance(value, dt.datetime):
-        return value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.timezone.utc).timestamp()
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=dt.UTC).timestamp()
     if isinstance(value, (int, float)):
         return float(value)
     return time.time()  # unknown: never old enough to delete

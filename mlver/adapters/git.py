@@ -10,10 +10,10 @@ import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from mlver.errors import GitError, IndexLocked, NotARepository, RegistryBusy, TagExists
 
@@ -360,7 +360,7 @@ def verify_tags(root: Path, names: Iterable[str], allowed_signers: str | None = 
         return {}
     with ThreadPoolExecutor(max_workers=min(4, len(names))) as pool:
         results = pool.map(lambda n: _verify_tag(root, n, allowed_signers), names)
-        return dict(zip(names, results))
+        return dict(zip(names, results, strict=False))
 
 
 def tag_exists(root: Path, name: str) -> bool:
@@ -455,7 +455,7 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
             loose[tag] = content
     ask -= set(loose)
     targets = _objects(root, [f"{oid}^{{}}" for oid in loose.values()])
-    refs += [(name_, oid, target) for (name_, oid), target in zip(loose.items(), targets) if target]
+    refs += [(name_, oid, target) for (name_, oid), target in zip(loose.items(), targets, strict=False) if target]
     return sorted(refs + _resolve_tags(root, sorted(ask)))
 
 
@@ -468,7 +468,7 @@ def _resolve_tags(root: Path, names: list[str]) -> list[tuple[str, str, str]]:
     if not names:
         return []
     found = _objects(root, [spec for n in names for spec in (f"refs/tags/{n}", f"refs/tags/{n}^{{}}")])
-    return [(name, obj, commit) for name, obj, commit in zip(names, found[::2], found[1::2]) if obj and commit]
+    return [(name, obj, commit) for name, obj, commit in zip(names, found[::2], found[1::2], strict=False) if obj and commit]
 
 
 def _objects(root: Path, specs: list[str]) -> list[str | None]:
@@ -619,7 +619,7 @@ def history_context(root: Path) -> str:
     digest = hashlib.sha256()
     names = ("shallow", "info/grafts")
     paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
-    for name, file in zip(names, paths):
+    for name, file in zip(names, paths, strict=False):
         try:
             digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
         except OSError:
@@ -652,7 +652,7 @@ def object_ids(root: Path, specs: Iterable[str]) -> dict[str, str | None]:
         return {}
     out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(s + "\n" for s in specs).encode())
     ids: dict[str, str | None] = {}
-    for spec, line in zip(specs, out.splitlines()):
+    for spec, line in zip(specs, out.splitlines(), strict=False):
         oid, _, kind = line.partition(" ")
         ids[spec] = oid if kind == "blob" else None
     return ids

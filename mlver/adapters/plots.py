@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from mlver.errors import StorageError
 
@@ -52,9 +53,9 @@ def metric_history(path: Path, title: str, labels: Sequence[str], series: Mappin
     _margins(fig, bottom_in=0.9)
     axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
     xs = list(range(len(labels)))
-    for ax, name in zip(axes, names):
+    for ax, name in zip(axes, names, strict=False):
         values = series[name]
-        pts = [(x, v) for x, v in zip(xs, values) if v is not None]
+        pts = [(x, v) for x, v in zip(xs, values, strict=False) if v is not None]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color="#444444", linewidth=1, markersize=3)
         for idx, color, label in ((base, _BASE, "base"), (head, _HEAD, "head")):

@@ -12,8 +12,9 @@ import hashlib
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from mlver.adapters.atomic import default_mode, temp_beside
 from mlver.adapters.dvc import object_relpath
@@ -219,7 +220,7 @@ class S3Store:
 
         root = self._root()
         ours = {self.key(m) for m in md5s}
-        cutoff = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=STALE_UPLOAD)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_UPLOAD)
         aborted = 0
         try:
             pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=root)

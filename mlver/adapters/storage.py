@@ -12,8 +12,9 @@ import itertools
 import os
 import tempfile
 import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.dvc import object_relpath

@@ -19,7 +19,8 @@ import contextlib
 import csv
 import os
 import pathlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from mlver.errors import DataError
 
@@ -249,7 +250,7 @@ def _parquet_batches(path: pathlib.Path, columns: list[str] | None) -> Iterator[
     # What pandas makes the index is not a column (pd.read_parquet's frame, column for column).
     index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
     kept = [n for n in schema.names if n not in index and not n.startswith("__index_level_")]
-    dtypes = dict(zip(kept, schema.empty_table().to_pandas().dtypes))
+    dtypes = dict(zip(kept, schema.empty_table().to_pandas().dtypes, strict=False))
     names = [n for n in kept if columns is None or n in set(columns)]
     yield [(n, dtypes[n]) for n in names]
     empty = _all_null(pf, names)

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
 from mlver.adapters import git
 from mlver.domain import record as rec
-from mlver.domain import validate
+from mlver.domain import tags, validate
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain import tags
 from mlver.domain.registry import Event, Registry, fold
 from mlver.domain.tags import Action
 from mlver.errors import (
@@ -26,11 +25,11 @@ from mlver.project import Project
 
 
 def iso(timestamp: int | float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None,
@@ -154,11 +153,11 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
             if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise StageNotFound(ref.model, ref.stage)
-        if held in state.versions:
+        if state and held in state.versions:
             return ref, state.versions[held].commit, held
         return ref, held, None  # a stage assigned to a bare commit, as GTO allows
     latest = state.latest() if state else None
-    if latest:
+    if state and latest:
         return ref, state.versions[latest].commit, latest
     if not declared(project, ref.model):
         raise UnknownModel(ref.model, known_models(project, registry))
@@ -195,13 +194,13 @@ def parse_moment(text: str) -> int:
     """``2026-01-31`` (the end of that day, UTC) or an ISO time -> unix time."""
     try:
         if len(text) == 10:
-            day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
+            day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
             return int(day.timestamp()) + 86399
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ConfigError(f"cannot read the time {text!r}", "use a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp())
 
 

@@ -9,22 +9,19 @@ history replayed (mlver.api.history).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from mlver.adapters import git
-from mlver.api import trust
+from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
-from mlver.api import verdicts
 from mlver.api.history import SEEN_VERSIONS, history_findings, seen_versions
 from mlver.api.stages import digest_in
 from mlver.api.storage import remote_store
-from mlver.domain import audit
+from mlver.domain import audit, tags, validate
 from mlver.domain import record as rec
-from mlver.domain import validate
 from mlver.domain.refs import parse_ref
-from mlver.domain import tags
 from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
@@ -57,8 +54,8 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
     else:
         events = [e for s in registry.models.values() for e in s.events]
         head = git.head(project.root)
-        for name in models_at(project, head) if head else []:
-            subjects.append(_Subject(f"{name} (HEAD)", name, head))
+        if head:
+            subjects += [_Subject(f"{name} (HEAD)", name, head) for name in models_at(project, head)]
     for event in events:
         if event.tag.action not in (Action.REGISTER, Action.ASSIGN):
             continue  # un-assignments and deprecations carry no record
@@ -329,10 +326,10 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
             [(e.name, e.timestamp) for e in events if e.info and e.timestamp > now], now, sorted(inside),
             (len(digests), sum(1 for s in subjects if s.tag)),
         ))
-    signatures, notes = 0, []
+    signatures, notes = 0, list[str]()
     if signing.required:
-        signatures, found, notes = _signature_findings(project, events, signing)
-        findings += found
+        signatures, unsigned, notes = _signature_findings(project, events, signing)
+        findings += unsigned
     notes = gto_notes + _shallow_notes(shallow, beyond, parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(digests), tags=sum(1 for s in subjects if s.tag),

@@ -7,8 +7,8 @@ from mlver.adapters import git
 from mlver.api._common import iso, load_registry, resolve_record
 from mlver.api.trust import signers
 from mlver.domain.tags import Action
-from mlver.models import Card
 from mlver.errors import ConfigError
+from mlver.models import Card
 from mlver.project import CONFIG, PathLike, Project, artifacts_in, parse_config
 from mlver.report import render_template
 

@@ -198,7 +198,7 @@ class _KeepSet:
                 self.owners.setdefault(md5, model)
             self.refs.append(label)
         # DVC's own files at every branch head and in the workspace.
-        for branch, commit in sorted(heads.items()):
+        for _branch, commit in sorted(heads.items()):
             names = _dvc_files(git.run(root, "ls-tree", "-r", "-z", "--name-only", commit).split("\0"))
             for spec, content in git.read_blobs(root, [f"{commit}:{n}" for n in names]).items():
                 if content is not None:

@@ -87,7 +87,7 @@ def _dvcfile_out(content: bytes | None, path: str) -> dict[str, Any] | None:
 
 def _stages(lock: Any, folder: str) -> dict[str, dict[str, Any]]:
     stages = lock.get("stages") if isinstance(lock, dict) else None
-    found = {}
+    found: dict[str, dict[str, Any]] = {}
     for name, entry in list((stages or {}).items())[:MAX_STAGES] if isinstance(stages, dict) else ():
         if isinstance(entry, dict):
             found[str(name)] = {
@@ -102,7 +102,8 @@ def _stages(lock: Any, folder: str) -> dict[str, dict[str, Any]]:
 def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:
     """``first`` and every stage it depends on through outputs, nearest first."""
     producer = {o["path"]: name for name, s in stages.items() for o in s["outs"]}
-    order, todo = [], [first]
+    order: list[str] = []
+    todo = [first]
     while todo and len(order) < MAX_STAGES:
         name = todo.pop(0)
         if name in order:
@@ -153,15 +154,14 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
         entry = parse_config(config_text, f"{CONFIG} at {commit[:12]}").models.get(model)
     except ConfigError:
         entry = None  # that commit's declaration is unreadable: derive from dvc.yaml alone
-    path = (entry and _safe_path(entry.path)) or (declared and _safe_path(declared.path))
+    path = (_safe_path(entry.path) if entry else None) or (_safe_path(declared.path) if declared else None)
     if not path and project:
         current = project.declared_models().get(model)
-        path = current and _safe_path(current.path)
+        path = _safe_path(current.path) if current else None
     url = declared.path if declared and "://" in declared.path else None
-    if not path and not url:
+    path = path or url  # a URL: an artifact that lives outside the repository (example-gto's s3:// models), no hash to derive
+    if not path:
         return None
-    if not path:  # an artifact that lives outside the repository (example-gto's s3:// models): no hash to derive
-        path = url
 
     stages = _stages(_yaml(lock_text), folder)
     producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
@@ -208,7 +208,7 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
             continue  # a malformed metrics file at an old commit: no metrics from it
     who = git.run(root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
     name, email, stamp = (who + ["", "", ""])[:3]
-    when = dt.datetime.fromtimestamp(int(stamp), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
+    when = dt.datetime.fromtimestamp(int(stamp), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
     doc = {
         "schema": rec.SCHEMA,
         "model": model,

@@ -12,8 +12,8 @@ from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.errors import (
     ConfigError,
-    MlverError,
     InvalidReference,
+    MlverError,
     RecordNotFound,
     RecordSchemaError,
     RecordVersionError,
@@ -98,7 +98,7 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
     if old is None or new is None:
         return ModelDiff(
             model=model, old_ref=old_ref, new_ref=new_ref,
-            old_commit=old and old.commit, new_commit=new and new.commit,
+            old_commit=old.commit if old else None, new_commit=new.commit if new else None,
             status="added" if old is None else "removed", notes=notes,
         )
     a, b = old.doc, new.doc

@@ -15,7 +15,8 @@ the commit it was found at.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, NamedTuple, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
 from mlver.errors import MlverError
@@ -149,7 +150,7 @@ class FactCache:
         wanted = list(dict.fromkeys(objects))
         found: dict[str, git.TagInfo] = {}
         missing = []
-        names: dict[str, str] = {}  # one string per tagger, not one per tag
+        # one string per tagger, not one per tag: ``names`` from above
         for obj in wanted:
             row = self._get("t", obj)
             if isinstance(row, list) and len(row) == 4:

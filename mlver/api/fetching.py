@@ -11,23 +11,34 @@ and the default remote there. Lightweight tags are not events, as in GTO.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from mlver.adapters import dvc, git, gitremote
-from mlver.api import trust
+from mlver.adapters.storage import Progress
+from mlver.api import placing, trust
 from mlver.api._common import record_from_bytes
 from mlver.api.derived import derive_at
-from mlver.api import placing
 from mlver.api.storage import Start, _each, _locked, store_fill, store_for
-from mlver.adapters.storage import Progress
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
-from mlver.errors import (IntegrityError, InvalidReference, MlverError, ModelNotInRepository, NoArtifactHash,
-                          RecordNotFound, RecordTampered, RemoteAccessError, StageNotFound, StorageError, VersionNotFound)
+from mlver.errors import (
+    IntegrityError,
+    InvalidReference,
+    MlverError,
+    ModelNotInRepository,
+    NoArtifactHash,
+    RecordNotFound,
+    RecordTampered,
+    RemoteAccessError,
+    StageNotFound,
+    StorageError,
+    VersionNotFound,
+)
 from mlver.models import PullResult, Record
 from mlver.project import Project
 
@@ -143,10 +154,10 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
         label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"
         if derived is not None:
             record = derived
-        elif blobs[record_spec] is None:
+        elif (content := blobs[record_spec]) is None:
             raise RecordNotFound(model, label)
         else:
-            record = record_from_bytes(model, commit, blobs[record_spec])
+            record = record_from_bytes(model, commit, content)
         if not record.intact:
             raise RecordTampered(model, label)
         artifact = record.doc.get("artifact") or {}

@@ -8,14 +8,14 @@ from __future__ import annotations
 import hashlib
 import time
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from mlver.adapters import git
 from mlver.api import pathlog
 from mlver.api.stages import FORCED_MARK, ROLLBACK_MARK, digest_in
-from mlver.domain import audit
+from mlver.domain import audit, tags
 from mlver.domain import record as rec
-from mlver.domain import tags
 from mlver.domain.policy import Policy
 from mlver.domain.registry import Event, Registry
 from mlver.domain.tags import Action

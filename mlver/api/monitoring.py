@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import git
-from mlver.api.trust import resolve_trusted
 from mlver.api.diffs import load_record
+from mlver.api.trust import resolve_trusted
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound, RecordTampered
@@ -72,7 +72,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     # million of them, a 50 MB cell) cost their names and nothing else.
     from mlver.domain.profile import cap
 
-    named = {}  # a profile keeps names capped (a 50 MB name is 256 characters and a hash)
+    named: dict[str, str] = {}  # a profile keeps names capped (a 50 MB name is 256 characters and a hash)
     for name in tabular.read_columns(path):
         named.setdefault(cap(name), name)
     trained = list(dict.fromkeys(c["name"] for c in profile.get("columns") or []))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import platform
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from mlver.adapters import dvc, git
 from mlver.adapters.atomic import write_text
@@ -268,7 +269,7 @@ def write_record(
         params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
     if spec.stage and stage_run is None:
         raise ConfigError(f"model {spec.name} is trained by stage {spec.stage}", f"record it with `mlver run {spec.name}`")
-    if spec.stage:
+    if spec.stage and stage_run is not None:  # None was refused above
         artifact, data_outs, stage_params, entries = _stage_lineage(project, spec, stage_run)
         _check_stage_metrics(project, spec, stage_run, entries, artifact)
         params = {**stage_params, **params}

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mlver.adapters import git
-from mlver.api._common import intact_record, iso, load_registry, parse_moment, resolve_record
 from mlver.api import pathlog, trust
+from mlver.api._common import intact_record, iso, load_registry, parse_moment, resolve_record
 from mlver.api.trust import signs
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -13,9 +13,9 @@ from mlver.domain.registry import ModelState
 from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
-    RecordNotFound,
     AlreadyReleased,
     ConfigError,
+    RecordNotFound,
     VersionExists,
     VersionNotNewer,
 )
@@ -130,7 +130,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
         tag, info = event.tag, event.info
         version = tag.version or None
         if tag.action in (Action.ASSIGN, Action.UNASSIGN):
-            version = state.version_of(event.commit)
+            version = state.version_of(event.commit) if state else None
         message = info.message if info else ""
         kind, note = _KIND[tag.action], ""
         if "mlver-rollback-from:" in message:

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from mlver.adapters import dvc
-from mlver.api.trust import resolve_record_trusted
 from mlver.api.storage import remote_store, store_for
+from mlver.api.trust import resolve_record_trusted
 from mlver.errors import ConfigError, CredentialsInUrl, RecordTampered, RemoteError, StorageError
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
 from mlver.project import PathLike, Project
@@ -152,7 +152,7 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
         raise StorageError(f"{label} {artifact.get('path')} ({md5}) is not in remote {name}",
                            f"push it first with `mlver push {label} -r {name}`")
     link = store.presign(md5, seconds, Path(artifact.get("path") or "artifact").name)
-    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     return PresignedUrl(str(parsed), parsed.model, version, md5, name, link, seconds,
                         until.strftime("%Y-%m-%dT%H:%M:%SZ"))
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from mlver.adapters import dvc, git
 from mlver.adapters.paramfiles import read_metrics, read_params

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from mlver.adapters import git
 from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_record
@@ -157,7 +158,10 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
     by_model = {d.model: d for d in diffs}
     subjects = sorted(set(names) | ({n for n in config.gates if n != g.ALL} if model is None else {model} & set(config.gates)))
     results: list[GateResult] = []
-    store, remote, ancestry, sizes = None, "", {}, {}
+    store: Any = None
+    remote = ""
+    ancestry: dict[str, bool] = {}
+    sizes: dict[str, int | None] = {}
     for name in subjects:
         gates = config.for_model(name)
         old, new = records.get(name, (None, None))
@@ -221,6 +225,8 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         if d.status not in ("changed", "added"):
             continue
         old, new = found[(d.model, old_commit)][0], found[(d.model, new_commit)][0]
+        if new is None:  # "changed" and "added" have a head record; the check is for the type checker
+            continue
         history = _history(project, d.model, new_commit, registry)
         numeric = [k for k, v in sorted((new.doc.get("metrics") or {}).items())
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]

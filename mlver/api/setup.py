@@ -8,7 +8,7 @@ from mlver.adapters import dvc, git, yamledit
 from mlver.adapters.paramfiles import read_params
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
-from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, ModelExists, MlverError
+from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, MlverError, ModelExists
 from mlver.models import DataAddResult, InitResult, ModelAddResult
 from mlver.project import CONFIG, CONFIG_VERSION, PathLike, Project, parse_config
 
@@ -250,7 +250,7 @@ def model_add(
         from mlver.domain.pipeline import plan
 
         with dvc.pipeline_session(project.root) as session:
-            metrics_in_git = bool(metrics) and git.tracked(project.root, metrics)
+            metrics_in_git = bool(metrics and git.tracked(project.root, metrics))
             plan(session.pipeline(), name, stage, model_path, metrics, tuple(data_paths), metrics_in_git)
     else:
         for d in data_paths:

@@ -142,7 +142,7 @@ class ChainStore:
             raise StorageError(f"object {md5} is in none of {self.name}", "push it first with `mlver push`")
         got: str = store.get(md5, dst, progress)
         expected = md5.removesuffix(".dir")
-        for name, other in self._stores:
+        for _name, other in self._stores:
             if got == expected:
                 break
             if other is not store and other.has(md5):

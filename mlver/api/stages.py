@@ -15,8 +15,8 @@ from mlver.errors import (
     PolicyViolation,
     RecordNotFound,
     StageNotAllowed,
-    StagePinned,
     StageNotFound,
+    StagePinned,
     UnknownModel,
 )
 from mlver.models import RegistryWrite
@@ -210,7 +210,7 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
         held = state.stages.get(parsed.stage) if state else None
         if held is None:
             raise StageNotFound(model, parsed.stage)
-        commit = state.versions[held].commit if held in state.versions else held
+        commit = state.versions[held].commit if state and held in state.versions else held
         message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
         tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message, state)
         _confirm(project, model, parsed.stage, held, tag, holds=False)
@@ -223,8 +223,8 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
     if state is not None and state.deprecated:
         raise PolicyViolation(f"{model} is already deprecated", f"see `mlver log {model}`")
     latest = state.latest() if state else None
-    commit = state.versions[latest].commit if latest else git.head(project.root)
-    if commit is None:
+    target = state.versions[latest].commit if state and latest else git.head(project.root)
+    if target is None:
         raise RecordNotFound(model, "HEAD")
-    tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), commit, f"Deprecating artifact {model}\n", state)
-    return RegistryWrite("deprecate", model, tag, commit, latest)
+    tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), target, f"Deprecating artifact {model}\n", state)
+    return RegistryWrite("deprecate", model, tag, target, latest)

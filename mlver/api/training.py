@@ -11,7 +11,15 @@ from mlver.api._common import iso
 from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
 from mlver.domain import pipeline as pl
 from mlver.errors import (
-    ConfigError, DataChanged, DataNotPulled, DataNotTracked, DirtyTree, GitError, LockOutOfDate, OutputInGit, TrainingFailed,
+    ConfigError,
+    DataChanged,
+    DataNotPulled,
+    DataNotTracked,
+    DirtyTree,
+    GitError,
+    LockOutOfDate,
+    OutputInGit,
+    TrainingFailed,
 )
 from mlver.models import RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
@@ -76,7 +84,7 @@ def _check_workspace(project: Project, spec: ModelSpec, changed: dict[str, str])
 def plan_stage(project: Project, spec: ModelSpec, session: dvc.PipelineSession) -> StageRun:
     """A stage model's declaration checked against its pipeline (dvc.yaml as it is now)."""
     pipeline = session.pipeline()
-    metrics_in_git = bool(spec.metrics) and pipeline.producer(spec.metrics) is None and git.tracked(project.root, spec.metrics)
+    metrics_in_git = bool(spec.metrics and pipeline.producer(spec.metrics) is None and git.tracked(project.root, spec.metrics))
     plan = pl.plan(pipeline, spec.name, spec.stage or "", spec.path, spec.metrics, spec.data, metrics_in_git)
     return StageRun(pipeline, plan)
 

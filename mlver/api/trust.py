@@ -19,9 +19,9 @@ with signing required it folds the registry from verified tags only.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from mlver.adapters import git
 from mlver.api._common import load_registry, resolve, resolve_record
@@ -78,7 +78,7 @@ def base_config(project: Project) -> tuple[str, Config] | None:
     """mlver.yaml on the default branch: what a branch under review cannot change."""
     branch = git.default_branch(project.root)
     content = git.read_blob(project.root, branch, CONFIG) if branch else None
-    if not content:
+    if not branch or not content:
         return None
     return branch, parse_config(content, f"{CONFIG} on {branch}")
 

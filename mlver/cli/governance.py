@@ -39,7 +39,7 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
       mlver verify
       mlver verify churn@v1.2.0 --deep
     """
-    from mlver import api
+    from mlver.api import audit as api
     from mlver.cli.render import render
 
     if ref and all_:
@@ -69,7 +69,7 @@ def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> 
 
     Example: mlver reproduce churn@v1.2.0 --tolerance 0.02
     """
-    from mlver import api
+    from mlver.api import reproduction as api
     from mlver.cli.render import note, render
 
     result = api.reproduce(ref, tolerance=tolerance, remote=remote,
@@ -92,7 +92,7 @@ def card(ref: str, out: str | None, html: bool) -> None:
 
     Example: mlver card churn@v1.2.0 -o card.md
     """
-    from mlver import api
+    from mlver.api import cards as api
     from mlver.cli.render import check_output, write_text
 
     check_output(out)

@@ -1,7 +1,8 @@
 """Options shared by every command."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 

@@ -21,7 +21,7 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
 
     Example: mlver release churn --bump minor
     """
-    from mlver import api
+    from mlver.api import registry as api
     from mlver.cli.render import publish, render
 
     result = api.release(name, bump=bump, version=version, rev=rev)
@@ -39,7 +39,7 @@ def ls_(deprecated: bool, as_json: bool) -> None:
 
     Example: mlver ls --json | jq '.[].latest'
     """
-    from mlver import api
+    from mlver.api import registry as api
     from mlver.cli.render import render
 
     render(api.ls(deprecated=deprecated), as_json, kind="ModelSummary")
@@ -53,7 +53,7 @@ def log(name: str, as_json: bool) -> None:
 
     Example: mlver log churn
     """
-    from mlver import api
+    from mlver.api import registry as api
     from mlver.cli.render import render
 
     render(api.log(name), as_json, kind="LogEvent")
@@ -76,7 +76,7 @@ def show(ref: str, at: str | None, as_json: bool) -> None:
       mlver show churn@v0.1.0
       mlver show churn#prod --at 2026-01-31
     """
-    from mlver import api
+    from mlver.api import registry as api
     from mlver.cli.render import render
 
     render(api.show(ref, at=at), as_json)
@@ -95,7 +95,7 @@ def promote(ref: str, stage: str, force: bool, as_json: bool) -> None:
 
     Example: mlver promote churn@v1.2.0 prod
     """
-    from mlver import api
+    from mlver.api import stages as api
     from mlver.cli.render import publish, render
 
     result = api.promote(ref, stage, force=force)
@@ -115,7 +115,7 @@ def rollback(name: str, stage: str, as_json: bool) -> None:
 
     Example: mlver rollback churn prod
     """
-    from mlver import api
+    from mlver.api import stages as api
     from mlver.cli.render import publish, render
 
     result = api.rollback(name, stage)
@@ -132,7 +132,7 @@ def deprecate(ref: str, as_json: bool) -> None:
 
     Example: mlver deprecate churn@v1.0.0
     """
-    from mlver import api
+    from mlver.api import stages as api
     from mlver.cli.render import publish, render
 
     result = api.deprecate(ref)
@@ -165,7 +165,7 @@ def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: fl
       mlver diff churn@v0.1.0 churn@v0.2.0
       mlver diff main HEAD churn --md
     """
-    from mlver import api
+    from mlver.api import diffs as api
     from mlver.cli.render import render, write_text
 
     if md and as_json:

@@ -36,7 +36,7 @@ def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, loc
              mlver remote add team ssh://deploy@nas/srv/dvc --default
              mlver remote add nfs /mnt/team/dvc --shared
     """
-    from mlver import api
+    from mlver.api import remotes as api
     from mlver.cli.render import render
 
     render(api.remote_add(name, url, endpoint_url=endpoint_url, default=default, local=local, force=force,
@@ -50,7 +50,7 @@ def remote_list(as_json: bool) -> None:
 
     Example: mlver remote list
     """
-    from mlver import api
+    from mlver.api import remotes as api
     from mlver.cli.render import render
 
     render(api.remote_list(), as_json, kind="RemoteInfo")
@@ -68,7 +68,7 @@ def remote_check(name: str | None, as_json: bool) -> None:
 
     Example: mlver remote check storage
     """
-    from mlver import api
+    from mlver.api import remotes as api
     from mlver.cli.render import render, warn
 
     result = api.remote_check(name)
@@ -90,7 +90,7 @@ def url(ref: str, expires: str, remote: str | None, as_json: bool) -> None:
 
     Example: curl -o churn.pkl "$(mlver url churn#prod --expires 30m)"
     """
-    from mlver import api
+    from mlver.api import remotes as api
     from mlver.cli.render import render
 
     render(api.url(ref, expires=expires, remote=remote), as_json)

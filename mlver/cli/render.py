@@ -7,7 +7,8 @@ import os
 import re
 import sys
 import time
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -55,7 +56,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [["-" if c is None or c == "" else str(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [_style(fmt.format(*headers).rstrip(), bold=True)]
     lines += [fmt.format(*row).rstrip() for row in rows]
@@ -175,7 +176,8 @@ def _shown(s: m.Shown) -> str:
         f"created   {doc.get('created')} by {(doc.get('author') or {}).get('name', '')}",
         f"artifact  {art.get('path')}  md5 {art.get('md5')}  {_size(art.get('size'))}  remote {art.get('remote')}",
         f"code      {code.get('commit')}  {'clean' if code.get('clean') else 'DIRTY: ' + ', '.join(code.get('dirty_files') or [])}",
-        f"command   {code.get('command') or '-'}" + (f"  (exit {code.get('exit_code')}, {code.get('duration_s')} s)" if code.get("exit_code") is not None else ""),
+        f"command   {code.get('command') or '-'}"
+        + (f"  (exit {code.get('exit_code')}, {code.get('duration_s')} s)" if code.get("exit_code") is not None else ""),
     ]
     for d in doc.get("data") or []:
         prof = d.get("profile")
@@ -290,7 +292,7 @@ def _review(r: m.ReviewResult) -> str:
     for g in r.gates:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
     if r.config_changes:
-        lines.append(f"  review configuration changed in this pull request (the merge base's was used): "
+        lines.append("  review configuration changed in this pull request (the merge base's was used): "
                      + "; ".join(f"{c['setting']}: {_num(c['base'])} -> {_num(c['head'])}" for c in r.config_changes))
     lines += [f"  plot: {p}" for p in r.plots]
     return "\n".join(lines)

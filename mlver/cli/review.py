@@ -37,7 +37,7 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
       mlver review --base main
       mlver review --base origin/main -o report.md --plots plots
     """
-    from mlver import api
+    from mlver.api import reviews as api
     from mlver.cli.render import check_output, render, write_text
     from mlver.report import review_markdown
 
@@ -59,7 +59,8 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
 @click.command()
 @click.argument("ref")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--threshold", type=float, metavar="PSI", help="Drift when a column's PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
+@click.option("--threshold", type=float, metavar="PSI",
+              help="Drift when a column's PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @click.option("--input", "input_", metavar="PATH", help="The recorded training input to compare with, when the record has several.")
 @output_options
 def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_json: bool) -> None:
@@ -76,7 +77,7 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
       mlver drift churn#prod data/last_week.csv
       mlver drift churn@v1.2.0 inputs.parquet --threshold 0.1 --json
     """
-    from mlver import api
+    from mlver.api import monitoring as api
     from mlver.cli.render import render
 
     result = api.drift(ref, data, input=input_, threshold=threshold)
@@ -105,10 +106,10 @@ def ci(forge: str, python: str, install: str | None, as_json: bool) -> None:
       mlver ci github > .github/workflows/mlver-review.yml
       mlver ci gitlab > .gitlab-ci.yml
     """
-    from mlver.api.reviews import ci as make_workflow
+    from mlver.api import reviews as api
     from mlver.cli.render import render, warn
 
-    workflow = make_workflow(forge, python=python, install=install)
+    workflow = api.ci(forge, python=python, install=install)
     render(workflow, as_json)
     if workflow.install_note:
         warn(f"the job installs mlver with `{workflow.install}`: {workflow.install_note}")

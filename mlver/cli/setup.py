@@ -22,7 +22,7 @@ def init(remote: str | None, own_storage: bool, as_json: bool) -> None:
 
     Example: mlver init
     """
-    from mlver import api
+    from mlver.api import setup as api
     from mlver.cli.render import render, warn
 
     result = api.init(remote=remote, own_storage=own_storage)
@@ -47,7 +47,7 @@ def data_add(paths: tuple[str, ...], as_json: bool) -> None:
 
     Example: mlver data add data/train.csv
     """
-    from mlver import api
+    from mlver.api import setup as api
     from mlver.cli.render import render
 
     render(api.data_add(list(paths)), as_json)
@@ -76,7 +76,7 @@ def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | N
     Example: mlver model add churn --path models/churn.pkl --data data/train.csv
     --params params.yaml --metrics metrics.json --command "python train.py"
     """
-    from mlver import api
+    from mlver.api import setup as api
     from mlver.cli.render import render
 
     render(api.model_add(name, path, data_paths, params, metrics, command, stage, desc, labels), as_json)

@@ -21,7 +21,7 @@ def status(offline: bool, as_json: bool) -> None:
 
     Example: mlver status   (in CI or a pre-push hook: fails when something is pending)
     """
-    from mlver import api
+    from mlver.api import pending as api
     from mlver.cli.render import render
 
     result = api.status(offline=offline)

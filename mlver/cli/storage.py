@@ -19,7 +19,7 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 
     Example: mlver push
     """
-    from mlver import api
+    from mlver.api import storage as api
     from mlver.cli.render import Progress, render
 
     progress = Progress("push")
@@ -64,7 +64,7 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
     Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
              mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
-    from mlver import api
+    from mlver.api import storage as api
     from mlver.cli.render import Progress, render, warn
 
     progress = Progress("pull")
@@ -115,7 +115,7 @@ def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: boo
     Example: mlver gc --cloud            # what it would free
              mlver gc --cloud --force    # free it
     """
-    from mlver import api
+    from mlver.api import collection as api
     from mlver.cli.render import render, warn
 
     result = api.gc(cloud=cloud, keep_last=keep_last, force=force, remote=remote, min_age=_age(min_age))

@@ -23,7 +23,7 @@ def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -
     """
     import shlex
 
-    from mlver import api
+    from mlver.api import training as api
     from mlver.cli.render import render
 
     cmd = shlex.join(command) if command else None
@@ -39,7 +39,7 @@ def record(name: str, allow_dirty: bool, as_json: bool) -> None:
 
     Example: python train.py && mlver record churn
     """
-    from mlver import api
+    from mlver.api import training as api
     from mlver.cli.render import render
 
     render(api.record(name, allow_dirty=allow_dirty), as_json)

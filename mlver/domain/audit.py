@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from mlver.domain.policy import Policy, breaches
 from mlver.domain.registry import Event
@@ -26,7 +27,7 @@ T = TypeVar("T")
 
 
 def _when(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _out_of_order(items: Sequence[T], key: Callable[[T], tuple], strict: bool = False) -> list[T]:

@@ -1,7 +1,8 @@
 """Comparing two lineage records: params, metrics, data, artifact, env."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 _MISSING = object()
 
@@ -44,7 +45,7 @@ def higher_is_better(metric: str) -> bool | None:
     return None
 
 
-def _number(x: Any) -> bool:
+def _number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 

@@ -25,8 +25,9 @@ Pure: the caller reads the file (``mlver.project.parse_config``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from mlver.domain.gates import ALL, BOUNDS, MetricRule, ModelGates, ReviewConfig
 from mlver.domain.policy import Gate, Policy

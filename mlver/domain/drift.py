@@ -15,9 +15,9 @@ from mlver.domain.profile import (
     PSI_EPSILON,
     _as_numbers,
     _category_counts,
-    cap,
     _fine_index,
     _sig,
+    cap,
     profile_frame,
 )
 
@@ -43,7 +43,7 @@ def psi(expected_counts: list[float], actual_counts: list[float]) -> float:
             return 0.0
         raise ValueError("psi of an empty distribution")
     total = 0.0
-    for e, a in zip(expected_counts, actual_counts):
+    for e, a in zip(expected_counts, actual_counts, strict=False):
         pe, pa = max(e / te, PSI_EPSILON), max(a / ta, PSI_EPSILON)
         total += (pa - pe) * math.log(pa / pe)
     return total
@@ -79,7 +79,7 @@ def _rebin(hist: dict, edges: list[float]) -> list[float]:
         at = below(math.nextafter(edges[0], math.inf)) - under
         return [under, at, total - under - at]
     marks = [0.0] + [below(float(e)) for e in edges[1:-1]] + [total]
-    return [b - a for a, b in zip(marks, marks[1:])]
+    return [b - a for a, b in zip(marks, marks[1:], strict=False)]
 
 
 def _bin_exact(v: Any, edges: list[float]) -> list[int]:
@@ -141,7 +141,7 @@ def _column_psi(old: dict, new: dict, rows: dict, s: Any = None, binned: Any = N
 
         keys, counts, _ = _category_counts(s)
         names, found = [k for k, _ in old["top"]], np.isin(keys, [k for k, _ in old["top"]])
-        expected, actual = _categorical_bins(old, dict(zip(keys[found], counts[found].tolist())), int(counts.sum()), names)
+        expected, actual = _categorical_bins(old, dict(zip(keys[found], counts[found].tolist(), strict=False)), int(counts.sum()), names)
     try:  # missing values are one more bin: a column that starts to be empty drifts
         return _sig(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
     except ValueError:  # one side has no rows
@@ -157,7 +157,7 @@ def _pair(old: Any, new: Any, delta: bool = False) -> dict[str, Any]:
 def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) -> dict[str, Any]:
     """What compare_profiles and drift_frame share; psi_of(old_col, new_col, rows)."""
     cols: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
-    for by_name, side in zip(cols, (old, new)):
+    for by_name, side in zip(cols, (old, new), strict=False):
         for c in (side or {}).get("columns", []):
             by_name.setdefault(c["name"], c)  # a duplicated name: its first column
     (o, n), (old_cols, new_cols) = ((old or {}).get("rows"), (new or {}).get("rows")), cols
@@ -233,7 +233,7 @@ def drift_targets(profile: dict, declared: list[tuple[str, Any]]) -> tuple[dict[
 def drift_stream(profile: dict, new: Any, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """drift_frame's report for a table streamed into ``new`` (a
     mlver.domain.profile_stream.StreamProfile built with drift_targets)."""
-    binned, position = new.binned, {}
+    binned, position = new.binned, dict[str, int]()
     for i, name in enumerate(new.names):
         position.setdefault(name, i)
 

@@ -20,8 +20,9 @@ its inputs.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, TypeGuard
 
 from mlver.domain.profile import DEFAULT_THRESHOLD
 from mlver.errors import ConfigError
@@ -112,7 +113,7 @@ def _fmt(x: Any) -> str:
     return f"{x:.6g}" if isinstance(x, float) else str(x)
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
@@ -143,7 +144,7 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
     return GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
 
 
-def check_drift(model: str, limit: float, data: list[Mapping[str, Any]], new_model: bool) -> GateResult:
+def check_drift(model: str, limit: float, data: Sequence[Mapping[str, Any]], new_model: bool) -> GateResult:
     """The highest column PSI of every data input that changed, against ``limit``."""
     if new_model:
         return GateResult(model, "max_drift", True, "new model: no base data to compare")
@@ -178,4 +179,4 @@ def check_intact(model: str, digest_ok: bool, code_commit: str | None, ancestor:
         problems.append(f"its code commit {code_commit[:12]} is not an ancestor of head (trained on other code)")
     if problems:
         return GateResult(model, "intact", False, "; ".join(problems))
-    return GateResult(model, "intact", True, f"digest valid, code {code_commit[:12]} is in head's history")
+    return GateResult(model, "intact", True, f"digest valid, code {(code_commit or '')[:12]} is in head's history")

@@ -10,9 +10,9 @@ Parsed with the rest of the file in mlver/domain/config.py.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def breaches(policy: Policy, stage: str, held_previous: bool, metrics: Mapping[s
     if previous and not held_previous:
         found.append(Breach("order", f"skipped {previous}"))
     for gate in policy.gates.get(stage, ()) if metrics is not None else ():
-        value = metrics.get(gate.metric)
+        value = (metrics or {}).get(gate.metric)
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             found.append(Breach("metric", f"gate metric {gate.metric} not recorded", gate.metric))
         elif (failure := gate.failure(value)):

@@ -222,7 +222,7 @@ def _summary(nulls: int, values: int, lo: float, hi: float, mean: Any, var: Any,
     return {
         "nulls": nulls, "min": lo if values else None, "max": hi if values else None, "mean": mean,
         "std": math.sqrt(var) if var is not None else None, "histogram": hist,
-        "quantiles": {k: _sig(q) for (k, _), q in zip(QUANTILES, qs or [None] * len(QUANTILES))},
+        "quantiles": {k: _sig(q) for (k, _), q in zip(QUANTILES, qs or [None] * len(QUANTILES), strict=False)},
     }
 
 
@@ -382,7 +382,7 @@ def _top(keys: Any, counts: Any) -> list[list[Any]]:
 
         table = pa.table({"v": pa.array(keys[pick]), "c": counts[pick]})
         best = table.take(pc.select_k_unstable(table, TOP, [("c", "descending"), ("v", "ascending")]))
-        return [list(row) for row in zip(best["v"].to_pylist(), best["c"].to_pylist())]
+        return [list(row) for row in zip(best["v"].to_pylist(), best["c"].to_pylist(), strict=False)]
     pairs = sorted(((str(keys[i]), int(counts[i])) for i in pick), key=lambda kv: (-kv[1], kv[0]))
     return [list(kv) for kv in pairs[:TOP]]
 
@@ -423,7 +423,7 @@ def profile_frame(df: Any, fmt: str) -> dict[str, Any]:
         # threads, categorical columns first, overlap the two kinds of work.
         order = sorted(range(len(jobs)), key=lambda i: _kind(jobs[i][1].dtype) not in ("categorical", "boolean"))
         with ThreadPoolExecutor(2) as pool:
-            done = dict(zip(order, pool.map(lambda i: _profile_column(*jobs[i]), order)))
+            done = dict(zip(order, pool.map(lambda i: _profile_column(*jobs[i]), order), strict=False))
         columns = [done[i] for i in range(len(jobs))]
     return {"format": fmt, "rows": int(len(df)), "columns": columns}
 

@@ -150,7 +150,7 @@ class _Numbers:
             from mlver.domain.drift import _bin_exact
 
             counts = _bin_exact(a[~np.isnan(a)] if a.dtype.kind == "f" else a.astype(np.float64), self.edges)
-            self.binned = counts if self.binned is None else [x + y for x, y in zip(self.binned, counts)]
+            self.binned = counts if self.binned is None else [x + y for x, y in zip(self.binned, counts, strict=False)]
 
     def _count(self, v: Any) -> bool:
         """Count `v` value by value if the column is still dense; False (and
@@ -223,7 +223,7 @@ class _Counts:
             import pyarrow.compute as pc
 
             hit = pc.is_in(keys, value_set=pa.array(self.names, pa.large_string())).to_numpy(zero_copy_only=False)
-            for k, c in zip(keys.filter(pa.array(hit)).to_pylist(), counts[hit].tolist()):
+            for k, c in zip(keys.filter(pa.array(hit)).to_pylist(), counts[hit].tolist(), strict=False):
                 self.binned[k] += c
         self.nulls += nulls
         self.total += int(counts.sum())
@@ -343,7 +343,7 @@ class StreamProfile:
     def add(self, rows: int, series: list[Any]) -> None:
         """A batch of `rows` rows: a Series per column, or None for a column known to be all null."""
         self.rows += rows
-        for s, kind, acc in zip(series, self.kinds, self.columns):
+        for s, kind, acc in zip(series, self.kinds, self.columns, strict=False):
             if s is None:
                 acc.nulls += rows
             else:
@@ -355,7 +355,7 @@ class StreamProfile:
 
     def finish(self) -> dict[str, Any]:
         columns = []
-        for name, declared, kind, acc in zip(self.names, self.dtypes, self.kinds, self.columns):
+        for name, declared, kind, acc in zip(self.names, self.dtypes, self.kinds, self.columns, strict=False):
             dtype = _common_dtype(declared, acc.nulls > 0)
             # A numpy bool column with a null is pandas' object column of True/False: categorical.
             final = "categorical" if kind == "boolean" and dtype == "object" else kind

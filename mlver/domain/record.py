@@ -7,7 +7,8 @@ with sorted keys so it diffs well; its digest is the sha256 of the canonical
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from mlver.errors import ConfigError, RecordSchemaError
 

@@ -33,18 +33,25 @@ when the model's last event is in this one (mlver/api/stages.py).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action, TagName
 
 
 class TagInfo(Protocol):
-    tagger: str
-    email: str
-    timestamp: int
-    message: str
+    """What the fold reads of a tag object (adapters/git.py's frozen TagInfo): read-only."""
+
+    @property
+    def tagger(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 
 @dataclass

@@ -29,7 +29,7 @@ class Version:
     build: str = ""
 
     @classmethod
-    def parse(cls, text: str) -> "Version":
+    def parse(cls, text: str) -> Version:
         match = _VERSION_RE.match(text)
         if not match:
             raise InvalidVersion(text)
@@ -53,7 +53,7 @@ class Version:
             text += f"+{self.build}"
         return text
 
-    def bump(self, part: str) -> "Version":
+    def bump(self, part: str) -> Version:
         if part == "major":
             return Version(self.major + 1, 0, 0)
         if part == "minor":

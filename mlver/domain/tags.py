@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from enum import Enum
+from functools import cache
 
 from mlver.domain.semver import SEMVER_PATTERN, Version
 from mlver.domain.validate import check_name_length
@@ -114,7 +114,7 @@ def check_stage(name: str) -> str:
     raise InvalidName("stage", name if isinstance(name, str) else repr(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(tag: str) -> TagName | None:
     """Parse a tag name; None when it is not a registry tag (cached: a
     registry read parses every tag of the repository)."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from mlver.errors import BadHash, InputTooLarge, NameTooLong, RecordShapeError, UnsafePath
 

@@ -46,12 +46,30 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 if TYPE_CHECKING:
-    from mlver.models.registry import Record, ModelSummary, LogEvent, Shown, ReleaseResult
-    from mlver.models.setup import InitResult, DataAddResult, ModelAddResult, RecordResult
-    from mlver.models.transfer import TransferResult, PulledFile, PullResult, RemoteInfo, RemoteCheck, PresignedUrl
-    from mlver.models.transfer import GcFreed, GcStore, GcResult
-    from mlver.models.governance import RegistryWrite, Finding, VerifyResult, ReproduceResult, Card, Pending, ModelStatus, StatusResult
-    from mlver.models.review import ModelDiff, GateResult, ReviewResult, DriftResult, CiWorkflow
+    from mlver.models.governance import (
+        Card,
+        Finding,
+        ModelStatus,
+        Pending,
+        RegistryWrite,
+        ReproduceResult,
+        StatusResult,
+        VerifyResult,
+    )
+    from mlver.models.registry import LogEvent, ModelSummary, Record, ReleaseResult, Shown
+    from mlver.models.review import CiWorkflow, DriftResult, GateResult, ModelDiff, ReviewResult
+    from mlver.models.setup import DataAddResult, InitResult, ModelAddResult, RecordResult
+    from mlver.models.transfer import (
+        GcFreed,
+        GcResult,
+        GcStore,
+        PresignedUrl,
+        PulledFile,
+        PullResult,
+        RemoteCheck,
+        RemoteInfo,
+        TransferResult,
+    )
 
 
 def __getattr__(name: str) -> object:

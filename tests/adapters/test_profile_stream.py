@@ -33,7 +33,7 @@ def assert_same(streamed: dict, memory: dict) -> None:
     """Equal but for the schema number, and mean/std to rounding (merged moments, not one sum)."""
     assert streamed.pop("schema") == ps.SCHEMA
     assert [c["name"] for c in streamed["columns"]] == [c["name"] for c in memory["columns"]]
-    for s, m in zip(streamed["columns"], memory["columns"]):
+    for s, m in zip(streamed["columns"], memory["columns"], strict=False):
         for key in ("mean", "std"):
             if m.get(key) is None or s.get(key) is None:
                 assert s.get(key) == m.get(key), (key, s, m)
@@ -161,7 +161,7 @@ def test_streamed_drift_of_a_new_file_against_an_old_in_memory_profile(tiny: Non
     new.to_csv(path, index=False)
     streamed = tabular.drift_file(old_profile, path, ["x", "c", "t"], 0.2)
     expected = drift_frame(old_profile, tabular.read_frame(path), 0.2)
-    for s, m in zip(streamed["columns"], expected["columns"]):
+    for s, m in zip(streamed["columns"], expected["columns"], strict=False):
         assert s["psi"] == m["psi"] and s["null_rate"] == m["null_rate"] and s.get("top") == m.get("top")
     assert streamed["drifted_columns"] == expected["drifted_columns"] == ["x", "c"]
     assert streamed["type_changed"] == expected["type_changed"] == [{"name": "t", "old": "str", "new": "int64"}]

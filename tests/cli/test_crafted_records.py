@@ -5,8 +5,9 @@ shows before it runs cannot rewrite the terminal line."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import S3, Project, make_csv
 
 
@@ -286,7 +287,9 @@ def test_gc_on_s3_keeps_the_other_projects_objects(trained: Project, template: P
     b.commit_all("lr 0.2")
     b.ok("run", "churn")
     b.ok("push")
-    keys = lambda: {k.rsplit("/", 2)[-2] + k.rsplit("/", 1)[-1] for k in s3.keys("team/files/md5/")}
+    def keys() -> set[str]:
+        return {k.rsplit("/", 2)[-2] + k.rsplit("/", 1)[-1] for k in s3.keys("team/files/md5/")}
+
     assert {shared, garbage} <= keys() and len(s3.keys("team/mlver/manifests/")) == 2
     dry = _store(_gc(a, "--cloud"), "storage")
     assert dry["freed_objects"] == 1 and dry["protected"] >= 1 and garbage in keys()

@@ -10,9 +10,9 @@ import difflib
 import json
 
 import yaml
+from fixtures.pipeline import PIPELINE_DATASET, PIPELINE_MODEL, declare, dvc
 
 from conftest import Project
-from fixtures.pipeline import PIPELINE_DATASET, PIPELINE_MODEL, declare, dvc
 
 RECORD = f".mlver/records/{PIPELINE_MODEL}.json"
 

@@ -11,8 +11,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import Project, make_csv
 from fixtures.servers import Azurite, HttpServer, Sshd
+
+from conftest import Project, make_csv
 
 
 def _md5(path: Path) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 
+from fixtures.pipeline import PIPELINE_MODEL, declare, dvc, questions_csv
+
 from conftest import Project
 from mlver.domain import record as rec
-from fixtures.pipeline import PIPELINE_MODEL, declare, dvc, questions_csv
 
 
 def test_pipeline_version_reproduces_with_upstream_data_from_the_remote(pipeline: Project) -> None:

@@ -80,6 +80,6 @@ def test_data_is_restored_only_inside_the_worktree(trained: Project, isolate: Pa
     assert "resolves outside" in run.stderr
     assert list(outside.iterdir()) == []
     for path in ("../outside/train.csv", str(outside / "train.csv")):
-        _reseal(trained, lambda d: d["data"][0].update(path=path))
+        _reseal(trained, lambda d, path=path: d["data"][0].update(path=path))
         run = trained.fails("reproduce", "churn@HEAD")
         assert "is refused" in run.stderr and list(outside.iterdir()) == []

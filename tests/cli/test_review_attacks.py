@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import yaml
+from test_review import set_review
 
 from conftest import Project, make_csv
-from test_review import set_review
 from mlver.domain.record import seal
 
 STRICT = {"churn": {"metrics": {"accuracy": {"min": 0.6}}, "max_drift": 0.25, "intact": True}}

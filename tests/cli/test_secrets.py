@@ -49,7 +49,7 @@ def test_pull_repo_error_redacts_the_token_in_the_url(project: Project) -> None:
 
 BOMB = "".join(
     [f"a: &a [{', '.join(['lol'] * 9)}]\n"]
-    + [f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")]
+    + [f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=False)]
 )
 
 

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 
-from conftest import Project, make_csv
 from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+from conftest import Project, make_csv
 
 
 def _pending(p: Project, *args: str) -> dict[str, list[dict]]:

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from conftest import Project, make_csv
 
 

@@ -17,7 +17,6 @@ import sys
 
 def main() -> None:
     from click.exceptions import Exit
-
     from gto.cli import app
 
     for line in sys.stdin:

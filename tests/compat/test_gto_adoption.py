@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import S3, Project
 from fixtures.gto_registry import Gto, GtoRegistry, churn_model
+
+from conftest import S3, Project
 
 
 def _stages(gto_show: dict) -> dict:

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fixtures.gto_registry import Gto
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import Project
-from fixtures.gto_registry import Gto
 
 MODELS = ("churn", "sub/proj:nested", "seg")
 STAGES = ("dev", "staging", "prod")

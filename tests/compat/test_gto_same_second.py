@@ -10,8 +10,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import Project
 from fixtures.gto_registry import Gto
+
+from conftest import Project
 
 T0 = 1_767_000_000  # a fixed second, long past
 

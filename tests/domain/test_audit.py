@@ -40,7 +40,7 @@ def _longest(xs: list[int]) -> int:
 def test_out_of_order_blames_the_fewest(xs: list[int]) -> None:
     items = list(enumerate(xs))  # distinct items with possibly equal keys
     blamed = _out_of_order(items, lambda item: (item[1],))
-    kept = [x for item, x in zip(items, xs) if item not in blamed]
+    kept = [x for item, x in zip(items, xs, strict=False) if item not in blamed]
     assert kept == sorted(kept)  # the rest is in order
     assert len(blamed) == len(xs) - _longest(xs)  # and no fewer could be blamed
 
