@@ -11,6 +11,7 @@ TYPE_CHECKING = False  # typing costs start-up time; type checkers know this idi
 if TYPE_CHECKING:
     from mlver.api.audit import verify
     from mlver.api.cards import card
+    from mlver.api.collection import gc
     from mlver.api.diffs import diff
     from mlver.api.monitoring import drift
     from mlver.api.pending import status
