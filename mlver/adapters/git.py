@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -142,7 +143,7 @@ _LOCK_MARK = "mlver-index-lock"
 _LOCK_WAIT_S = 1.0  # an IDE's `git status` holds the lock for milliseconds: wait that out, not a real git
 
 
-def _index_path(root: Path) -> Path:
+def _index_path(root: Path | str) -> Path:
     return Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
 
 
@@ -720,9 +721,7 @@ def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
 
 
 def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":  # no fcntl there (the check type checkers understand)
         import msvcrt
 
         try:
@@ -730,6 +729,8 @@ def _try_lock(fd: int) -> bool:
             return True
         except OSError:
             return False
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True

@@ -12,6 +12,7 @@ Keys are paths relative to the project, or absolute for a cache outside it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 

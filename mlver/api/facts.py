@@ -150,7 +150,7 @@ class FactCache:
         wanted = list(dict.fromkeys(objects))
         found: dict[str, git.TagInfo] = {}
         missing = []
-        # one string per tagger, not one per tag: ``names`` from above
+        names: dict[str, str] = {}  # one string per tagger, not one per tag
         for obj in wanted:
             row = self._get("t", obj)
             if isinstance(row, list) and len(row) == 4:
