@@ -137,7 +137,10 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
             n, lo, hi = n + len(c), min(lo, c_lo), max(hi, c_hi)
             sums.append(total)
             squares += float(np.einsum("i,i->", t, t))  # not np.dot: BLAS threads stall on a busy machine
-    shift = math.fsum(sums) / n if n else math.nan
+    try:
+        shift = math.fsum(sums) / n if n else math.nan
+    except OverflowError:  # values near the float limit: the total is not a float, the mean is
+        shift = math.fsum(s / n for s in sums)
     var = max(0.0, (squares - shift * shift * n) / (n - 1)) if n > 1 and math.isfinite(squares) else None
     mean = x0 + shift if n else None
     if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats

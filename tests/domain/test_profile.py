@@ -353,3 +353,13 @@ def test_drift_frame_on_empty_data() -> None:
     report = drift_frame(p, sample().iloc[:0])
     assert report["rows"]["new"] == 0 and all(c["psi"] is None for c in report["columns"])
     dumps(report)
+
+
+def test_values_near_the_float_limit_have_a_mean(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Chunk totals that are floats but whose exact sum is not: fsum raised
+    # OverflowError (an internal error in data add) instead of giving the mean.
+    from mlver.domain import profile
+
+    monkeypatch.setattr(profile, "_CHUNK", 1)
+    s = profile._numbers_summary(np.array([0.0, 1.5e308, 1.5e308]), True)
+    assert s["mean"] == pytest.approx(1e308) and s["min"] == 0.0 and s["max"] == 1.5e308
