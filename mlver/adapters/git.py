@@ -157,20 +157,29 @@ def _take_index_lock(index: Path) -> Path:
     lock = index.with_name(index.name + ".lock")
     mark = f"{_LOCK_MARK} {_host()} {os.getpid()}\n"
     deadline = time.monotonic() + _LOCK_WAIT_S
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if _stale_mlver_lock(lock):
-                lock.unlink(missing_ok=True)
+    # The mark is written first and linked into place (link, like O_EXCL,
+    # fails when the name exists): a kill between creating the lock and
+    # writing it would leave an empty lock nobody can tell from git's own.
+    for left in lock.parent.glob(f"{lock.name}.mlver-*"):
+        if _stale_mlver_lock(left):
+            left.unlink(missing_ok=True)
+    staged = lock.with_name(f"{lock.name}.mlver-{os.getpid()}")
+    staged.write_text(mark)
+    try:
+        while True:
+            try:
+                os.link(staged, lock)
+            except FileExistsError:
+                if _stale_mlver_lock(lock):
+                    lock.unlink(missing_ok=True)
+                    continue
+                if time.monotonic() > deadline:
+                    raise IndexLocked(os.path.relpath(lock, index.parent.parent)) from None
+                time.sleep(0.05)
                 continue
-            if time.monotonic() > deadline:
-                raise IndexLocked(os.path.relpath(lock, index.parent.parent)) from None
-            time.sleep(0.05)
-            continue
-        with os.fdopen(fd, "w") as out:
-            out.write(mark)
-        return lock
+            return lock
+    finally:
+        staged.unlink(missing_ok=True)
 
 
 def _host() -> str:
