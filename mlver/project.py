@@ -99,10 +99,21 @@ class Project:
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
         files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})
-        found: dict[str, ArtifactDecl] = {}
-        for dvcfile in files:
-            found.update(artifacts_in((self.root / dvcfile).read_bytes(), dvcfile))
-        return found
+        from mlver.adapters import statcache
+
+        def rows(dvcfile: str) -> list[list[object]]:
+            found = artifacts_in((self.root / dvcfile).read_bytes(), dvcfile).values()
+            return [[a.name, a.type, a.path, a.desc, list(a.labels)] for a in found]
+
+        def valid(row: object) -> bool:
+            return (isinstance(row, list) and len(row) == 5 and all(isinstance(x, str) for x in row[:4])
+                    and isinstance(row[4], list) and all(isinstance(x, str) for x in row[4]))
+
+        # Cached by each file's stat: parsing YAML (and importing PyYAML) was
+        # most of a read-only command's start-up in a GTO repository.
+        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-1", files, rows, valid)
+        return {n: ArtifactDecl(name=n, type=t, path=p, dvcfile=dvcfile, desc=d, labels=tuple(ls))
+                for dvcfile in files for n, t, p, d, ls in cached[dvcfile]}
 
     def models(self) -> dict[str, ModelSpec]:
         """Models declared in mlver.yaml (how each is trained)."""

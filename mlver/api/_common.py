@@ -8,7 +8,8 @@ from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain.registry import Event, Registry, fold
+from mlver.domain import tags
+from mlver.domain.registry import Event, Registry, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
     ConfigError,
@@ -59,6 +60,10 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     deprecated = {parsed.model for parsed, _, _, _ in entries if parsed.action is Action.DEPRECATE}
     needed = [obj for parsed, _, obj, _ in entries
               if detail or parsed.action is not Action.REGISTER or parsed.model in deprecated]
+    if not detail:
+        # Each model's latest version (when it was released) follows from the
+        # tag names alone: its tag object comes in the same cat-file call.
+        needed += latest_registrations((parsed, obj) for parsed, _, obj, _ in entries).values()
     infos = read_infos(needed)
     objects = {}
     events = []
@@ -78,7 +83,8 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
         registry = fold(events)
     if not detail:
         latest = [s.versions[v] for s in registry.models.values() if (v := s.latest())]
-        more = read_infos([objects[id(e)] for e in latest])
+        missing = [objects[id(e)] for e in latest if objects[id(e)] not in infos]
+        more = {**infos, **read_infos(missing)} if missing else infos
         for event in latest:
             event.info = more.get(objects[id(event)])
     return registry

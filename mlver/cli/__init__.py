@@ -1,14 +1,25 @@
-"""The command line: the one error boundary that turns exceptions into exit codes."""
+"""The command line: the one error boundary that turns exceptions into exit codes.
+
+The click application is mlver/cli/app.py. ``mlver ls`` with no other
+arguments than its flags skips it: importing click is a fifth of that
+command's start-up, and ``ls`` is the read people (and scripts polling a
+registry) run most. Anything else (``ls --help``, an unknown option,
+``--traceback``) goes through click, which parses and answers as always.
+"""
 from __future__ import annotations
 
 import sys
-from typing import Any
-
-import click
+from typing import Any, Callable
 
 from mlver.errors import ExitCode, MlverError
 
 _SHOW_TRACEBACK = False
+_LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
+
+
+def show_tracebacks(on: bool) -> None:
+    global _SHOW_TRACEBACK
+    _SHOW_TRACEBACK = on
 
 
 def _traceback() -> None:
@@ -18,79 +29,69 @@ def _traceback() -> None:
         traceback.print_exc()
 
 
-class MlverGroup(click.Group):
-    """Runs a subcommand and maps what escapes it to an exit code and one message."""
+def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], ...] = ()) -> int:
+    """Run a command; what escapes it becomes one message and an exit code (0: none escaped)."""
+    from mlver.cli import render
 
-    def invoke(self, ctx: click.Context) -> Any:
-        from mlver.cli import render
+    try:
+        call()
+    except MlverError as exc:
+        _traceback()
+        render.error(exc.message, exc.hint)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        render.error("interrupted; nothing was recorded or tagged")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
+        # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
+        import os
 
-        try:
-            return super().invoke(ctx)
-        except MlverError as exc:
-            _traceback()
-            render.error(exc.message, exc.hint)
-            ctx.exit(int(exc.exit_code))
-        except KeyboardInterrupt:
-            render.error("interrupted; nothing was recorded or tagged")
-            ctx.exit(int(ExitCode.INTERRUPTED))
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
-            # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
-            import os
-
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            ctx.exit(141)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception as exc:  # the boundary: anything else is our bug
-            _traceback()
-            render.error(
-                f"internal error: {type(exc).__name__}: {exc}",
-                "this is a bug in mlver; rerun with --traceback and report it",
-            )
-            ctx.exit(int(ExitCode.BUG))
-
-
-@click.group(cls=MlverGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mlver", message="mlver %(version)s")
-@click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
-def cli(traceback: bool) -> None:
-    """Git-native data and model versioning.
-
-    Every trained model is tied to its exact data, code commit and params in
-    a lineage record kept in git; large files live in DVC remote storage;
-    versions and stages are git tags in GTO's format.
-
-    \b
-    Quick start:
-      mlver init
-      mlver data add data/train.csv
-      mlver model add churn --path models/churn.pkl --data data/train.csv \\
-          --params params.yaml --metrics metrics.json --command "python train.py"
-      git commit -m "declare churn"
-      mlver run churn
-      mlver release churn
-    """
-    global _SHOW_TRACEBACK
-    _SHOW_TRACEBACK = traceback
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except passthrough:
+        raise
+    except Exception as exc:  # the boundary: anything else is our bug
+        _traceback()
+        render.error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in mlver; rerun with --traceback and report it",
+        )
+        return int(ExitCode.BUG)
+    return 0
 
 
-def _register() -> None:
-    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train
+def ls(deprecated: bool, as_json: bool) -> None:
+    """`mlver ls`: the one implementation, for click's command and the lean path."""
+    from mlver import api
+    from mlver.cli.render import render
 
-    for module in (setup, train, registry, storage, governance, review, remotes, status):
-        for command in module.COMMANDS:
-            cli.add_command(command)
+    render(api.ls(deprecated=deprecated), as_json, kind="ModelSummary")
 
 
-_register()
+def _lean(argv: list[str]) -> int | None:
+    """The exit code of a plain `mlver ls [--json] [-d]`; None for anything else."""
+    if not argv or argv[0] != "ls" or not set(argv[1:]) <= set(_LS_FLAGS) or len(set(argv)) != len(argv):
+        return None
+    flags = {_LS_FLAGS[a] for a in argv[1:]}
+    return guarded(lambda: ls("deprecated" in flags, "as_json" in flags))
 
 
 def main() -> None:
     # Not standalone: click would turn a Ctrl-C while it parses into
     # `Aborted!` and exit 1; here it is exit 130 like any other interruption.
     from mlver.__main__ import interrupted
+
+    try:
+        lean = _lean(sys.argv[1:])
+    except KeyboardInterrupt:
+        interrupted()
+    if lean is not None:
+        sys.exit(lean)
+    import click
+
+    from mlver.cli.app import cli
 
     try:
         code = cli.main(prog_name="mlver", standalone_mode=False)
@@ -105,3 +106,12 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def __getattr__(name: str) -> Any:
+    # `from mlver.cli import cli` (tests, plugins) still finds the click group.
+    if name in ("cli", "MlverGroup"):
+        from mlver.cli import app
+
+        return getattr(app, name)
+    raise AttributeError(f"module 'mlver.cli' has no attribute {name!r}")

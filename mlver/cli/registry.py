@@ -39,10 +39,9 @@ def ls_(deprecated: bool, as_json: bool) -> None:
 
     Example: mlver ls --json | jq '.[].latest'
     """
-    from mlver.api import registry as api
-    from mlver.cli.render import render
+    from mlver.cli import ls
 
-    render(api.ls(deprecated=deprecated), as_json, kind="ModelSummary")
+    ls(deprecated, as_json)
 
 
 @click.command()

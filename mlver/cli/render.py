@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import click
-
 from mlver import formats
 
 TYPE_CHECKING = False  # typing costs ~5 ms of every start-up
@@ -47,9 +45,20 @@ _STYLE_MARK = re.compile("\ue000" + _NONCE + r"(\[[0-9;]*m)\ue001")
 def _style(text: str, stream: Any = None, **kw: Any) -> str:
     if not color_enabled(stream):
         return text
+    import click  # only on a terminal: `mlver ls` starts without click (mlver/cli/__init__.py)
+
     start, end = click.style("\0", **kw).split("\0")
     mark = "\ue000" + _NONCE + "{}\ue001"
     return mark.format(start[1:]) + text + mark.format(end[1:])
+
+
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
+    """Write text to stdout (or stderr) as click.echo does, without importing
+    click: `mlver ls` starts without it (see mlver/cli/__init__.py). No ANSI
+    code reaches a stream that is not a terminal (see _style and human)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n" if nl else text)
+    stream.flush()
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -470,14 +479,14 @@ def render(result: Any, as_json: bool = False, kind: str | None = None) -> None:
     """Write a result to stdout: one JSON document, or the human form."""
     if as_json:
         # Exact values (JSON escapes control characters itself), but never a secret.
-        click.echo(formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False)))
+        echo(formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False)))
         return
     if isinstance(result, list):
         item_type = kind or (type(result[0]).__name__ if result else None)
         renderer = _LIST_RENDERERS.get(item_type) if item_type else None
-        click.echo(human(renderer(result) if renderer else json.dumps(_plain(result), indent=2)))
+        echo(human(renderer(result) if renderer else json.dumps(_plain(result), indent=2)))
         return
-    click.echo(human(_RENDERERS[type(result).__name__](result)))
+    echo(human(_RENDERERS[type(result).__name__](result)))
 
 
 def check_output(out: str | None) -> None:
@@ -512,24 +521,24 @@ def write_text(text: str, out: str | None = None) -> None:
             Path(out).write_text(text)
         except OSError as exc:
             raise OutputNotWritable(out, exc.strerror or str(exc), "check the folder's permissions and free space") from exc
-        click.echo(f"wrote {out}", err=True)
+        echo(f"wrote {out}", err=True)
     else:
-        click.echo(human(text), nl=not text.endswith("\n"))
+        echo(human(text), nl=not text.endswith("\n"))
 
 
 def error(message: str, hint: str = "") -> None:
-    click.echo(human(_style("error: ", sys.stderr, fg="red") + message), err=True)
+    echo(human(_style("error: ", sys.stderr, fg="red") + message), err=True)
     if hint:
-        click.echo(f"hint: {human(hint)}", err=True)
+        echo(f"hint: {human(hint)}", err=True)
 
 
 def warn(message: str) -> None:
-    click.echo(f"warning: {human(message)}", err=True)
+    echo(f"warning: {human(message)}", err=True)
 
 
 def note(message: str) -> None:
     """A line of what is happening, on stderr (stdout is the result's)."""
-    click.echo(human(message), err=True)
+    echo(human(message), err=True)
 
 
 class Progress:
@@ -558,8 +567,8 @@ class Progress:
         rate = self.done / max(now - self.started, 1e-6)
         line = (f"{self.verb}: {_size(self.done)} / {_size(self.total_bytes)} "
                 f"({self.objects} objects, {_size(int(rate))}/s)")
-        click.echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
+        echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
 
     def finish(self) -> None:
         if self.tty and self.last > self.started:
-            click.echo("", err=True)
+            echo("", err=True)

@@ -35,10 +35,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action, TagName
+
+T = TypeVar("T")
 
 
 class TagInfo(Protocol):
@@ -109,6 +111,24 @@ class Registry:
 
     def model(self, name: str) -> ModelState | None:
         return self.models.get(name)
+
+
+def latest_registrations(tags: Iterable[tuple[TagName, T]]) -> dict[str, T]:
+    """Per model, what goes with its latest registration still in force (as
+    ``ModelState.latest`` says after the fold), from the tag names alone."""
+    registered: dict[str, dict[str, T]] = {}
+    gone: set[tuple[str, str]] = set()
+    for tag, payload in tags:
+        if tag.action is Action.REGISTER:
+            registered.setdefault(tag.model, {}).setdefault(tag.version, payload)
+        elif tag.action is Action.DEREGISTER:
+            gone.add((tag.model, tag.version))
+    out: dict[str, T] = {}
+    for model, versions in registered.items():
+        live = [v for v in versions if (model, v) not in gone]
+        if live:
+            out[model] = versions[max(live, key=lambda v: Version.parse(v).sort_key())]
+    return out
 
 
 def fold(events: Iterable[Event]) -> Registry:

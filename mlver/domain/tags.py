@@ -123,7 +123,9 @@ def parse(tag: str) -> TagName | None:
         return None
     number = int(match["number"]) if match["number"] else None
     model = match["model"].replace(DIR_SEPARATOR_IN_TAG, DIR_SEPARATOR)
-    if not _safe_segments(model.replace(DIR_SEPARATOR, "/", 1)):
+    flat = model.replace(DIR_SEPARATOR, "/", 1)
+    # The pattern admits an empty segment only as "//", "." and ".." only with a dot.
+    if "//" in flat or ("." in flat and not _safe_segments(flat)):
         return None
     if match["deprecated"]:
         return TagName(Action.DEPRECATE, model, number=number)

@@ -1,0 +1,106 @@
+"""Small caches of what mlver derives from files, kept in this clone's git
+directory (``.git/mlver/cache/``: never part of the tree, never pushed).
+
+An entry is only ever used for the exact input it was derived from: it is
+keyed by the input's (size, mtime_ns, ctime_ns, inode, device), or by the
+input itself. A file changed within the last ``RACY_S`` seconds is not
+cached, because a second write in the same clock tick may leave size and
+times unchanged (git's "racily clean" problem). Losing the cache, or not
+being able to write it, only makes the next command slower.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+RACY_S = 2
+FORMAT = 1
+
+
+def git_dir(root: Path) -> Path | None:
+    """The repository's git directory without running git: ``.git`` itself,
+    or the folder a ``.git`` file (a worktree, a submodule) names."""
+    dot = Path(root) / ".git"
+    try:
+        if dot.is_dir():
+            return dot
+        text = dot.read_text(errors="replace").strip()
+    except OSError:
+        return None
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text[len("gitdir:"):].strip())
+    target = target if target.is_absolute() else Path(root) / target
+    return target if target.is_dir() else None
+
+
+def stat_key(path: Path) -> list[int] | None:
+    """What a file's cached derivation is keyed by; None when it is missing or
+    too recently changed to be told apart from its next change."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_S * 1_000_000_000:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _file(root: Path, name: str) -> Path | None:
+    base = git_dir(root)
+    return base / "mlver" / "cache" / f"{name}.json" if base else None
+
+
+def read(root: Path, name: str) -> Any:
+    """The cached document ``name``, or None (missing, unreadable, another format)."""
+    path = _file(root, name)
+    if path is None:
+        return None
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return doc.get("data") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
+
+
+def write(root: Path, name: str, data: Any) -> None:
+    """Replace the cached document ``name`` atomically; a read-only or full
+    git directory just goes without."""
+    path = _file(root, name)
+    if path is None:
+        return
+    from mlver.adapters.atomic import write_bytes
+
+    try:
+        write_bytes(path, json.dumps({"format": FORMAT, "data": data}, separators=(",", ":")).encode())
+    except OSError:
+        pass
+
+
+def per_file(root: Path, name: str, files: list[str], derive: Callable[[str], list[Any]],
+             valid: Callable[[Any], bool] = lambda row: True) -> dict[str, list[Any]]:
+    """``derive(file)`` (JSON rows) for each repo-relative file, reusing the
+    rows cached under ``name`` for every file whose stat key is unchanged
+    (and whose cached rows are each ``valid``: the cache is a file anyone
+    with the clone can edit)."""
+    cached = read(root, name)
+    cached = cached if isinstance(cached, dict) else {}
+    rows: dict[str, list[Any]] = {}
+    kept: dict[str, Any] = {}
+    for file in files:
+        key = stat_key(Path(root) / file)
+        entry = cached.get(file)
+        if (key is not None and isinstance(entry, dict) and entry.get("key") == key
+                and isinstance(entry.get("rows"), list) and all(valid(row) for row in entry["rows"])):
+            rows[file] = entry["rows"]
+            kept[file] = entry
+            continue
+        rows[file] = derive(file)
+        if key is not None:
+            kept[file] = {"key": key, "rows": rows[file]}
+    if kept != cached:
+        write(root, name, kept)
+    return rows

@@ -1,0 +1,103 @@
+"""`mlver ls` as a user runs it (the installed command, not click's test
+runner): the lean start-up path says exactly what click's path says, imports
+nothing it does not need, and the dvc.yaml declarations it caches are never stale."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import Project
+from fixtures.gto_registry import GtoRegistry
+
+CACHE = Path(".git/mlver/cache/dvc-yaml-artifacts-1.json")
+
+
+def _mlver(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mlver", *args], cwd=cwd, capture_output=True, text=True)
+
+
+# The entry point as installed, with what it imported written to stderr at exit
+# (-X importtime misses importlib.import_module, which the lazy facades use).
+MODULES = ("import sys, atexit; atexit.register(lambda: sys.stderr.write(' '.join(sorted(sys.modules)))); "
+           "sys.argv = ['mlver', 'ls']; from mlver.cli import main; main()")
+
+
+def _age(path: Path) -> None:
+    """Wait out the racy window: a file changed in the last 2 s is never cached."""
+    while time.time() - max(path.stat().st_mtime, path.stat().st_ctime) < 2.1:
+        time.sleep(0.1)
+
+
+def test_lean_ls_says_what_click_says_and_imports_little(gto_registry: tuple[Project, GtoRegistry]) -> None:
+    p, _ = gto_registry
+    _age(p.root / "sub/proj/dvc.yaml")
+    _age(p.root / "dvc.yaml")
+    for args in (["ls"], ["ls", "--json"], ["ls", "-d", "--json"], ["ls", "--deprecated"]):
+        lean = _mlver(p.root, *args)
+        assert lean.returncode == 0 and lean.stderr == ""
+        assert lean.stdout == p.ok(*args).stdout, args  # click's path (CliRunner)
+    assert (p.root / CACHE).is_file()
+    # Warm: neither click nor PyYAML, and no model class ls does not return.
+    warm = subprocess.run([sys.executable, "-c", MODULES], cwd=p.root, capture_output=True, text=True)
+    assert warm.returncode == 0 and warm.stdout == p.ok("ls").stdout
+    loaded = set(warm.stderr.split())
+    assert "mlver.api.registry" in loaded and "mlver.models.registry" in loaded
+    heavy = {m for m in loaded if m.split(".")[0] in ("click", "yaml", "ruamel", "jinja2", "pandas", "dvc", "gto",
+                                                      "numpy", "boto3", "tempfile")}
+    assert heavy == set() and not {m for m in loaded if m.startswith("mlver.models.") and m != "mlver.models.registry"}
+
+    # Anything else is click's: help, a usage error, --traceback.
+    assert "List models and datasets" in _mlver(p.root, "ls", "--help").stdout
+    bad = _mlver(p.root, "ls", "--bogus")
+    assert bad.returncode == 2 and "No such option" in bad.stderr
+    assert _mlver(p.root, "--traceback", "ls").stdout == p.ok("ls").stdout
+    # The lean path's errors are the boundary's: one line, a hint, exit 2.
+    outside = _mlver(p.root.parent.parent, "ls")
+    assert outside.returncode == 2 and outside.stderr.startswith("error: ") and "\nhint: " in outside.stderr
+    assert "Traceback" not in outside.stderr
+
+
+def test_cached_declarations_follow_every_change(gto_registry: tuple[Project, GtoRegistry]) -> None:
+    p, _ = gto_registry
+    dvc_yaml = p.root / "dvc.yaml"
+    _age(dvc_yaml)
+    _age(p.root / "sub/proj/dvc.yaml")
+    assert _mlver(p.root, "ls").returncode == 0
+    cached = json.loads((p.root / CACHE).read_text())["data"]
+    assert set(cached) == {"dvc.yaml", "sub/proj/dvc.yaml"}
+
+    def types() -> dict[str, str]:
+        out = _mlver(p.root, "ls", "--json")
+        assert out.returncode == 0, out.stderr
+        return {m["model"]: m["type"] for m in json.loads(out.stdout)}
+
+    assert types()["customers"] == "dataset"
+    # Same size, same mtime, other content: the cache must not answer.
+    before = dvc_yaml.stat()
+    text = dvc_yaml.read_text()
+    swapped = text.replace("    type: dataset\n", "    type: model  \n", 1)
+    assert len(swapped) == len(text)
+    dvc_yaml.write_text(swapped)
+    os.utime(dvc_yaml, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert types()["customers"] == "model"
+    _age(dvc_yaml)
+    assert types()["customers"] == "model"  # now from the cache, rewritten with the change
+
+    # A nested dvc.yaml removed, one added; a broken cache file is ignored, not believed.
+    (p.root / "sub/proj/dvc.yaml").unlink()
+    (p.root / "other").mkdir()
+    (p.root / "other/dvc.yaml").write_text("artifacts:\n  thing:\n    path: thing.bin\n    type: model\n")
+    assert "sub/proj:nested" in types()  # still in the registry's tags, no longer declared
+    assert types()["other:thing"] == "model"
+    (p.root / CACHE).write_text('{"format": 1, "data": {"dvc.yaml": {"key": "x", "rows": 3}}')
+    assert types()["customers"] == "model"
+    (p.root / CACHE).write_text("not json")
+    assert types()["customers"] == "model"
+    # A dvc.yaml made invalid is an error, not the cached declarations.
+    dvc_yaml.write_text("artifacts: [unclosed\n")
+    broken = _mlver(p.root, "ls")
+    assert broken.returncode == 2 and "dvc.yaml is not valid YAML" in broken.stderr
