@@ -188,9 +188,11 @@ class NoArtifactHash(MlverError):
 
 class RecordTampered(MlverError):
     def __init__(self, model: str, rev: str) -> None:
+        from mlver.domain.record import record_path
+
         super().__init__(
             f"the record of {model} at {rev} does not match its digest: it was edited by hand",
-            f"restore it with `git checkout {rev} -- .mlver/records/{model}.json` or re-record",
+            f"restore it with `git checkout {rev} -- {record_path(model)}` or re-record",
         )
 
 

@@ -119,8 +119,9 @@ def read_record(project: Project, model: str, commit: str) -> Record | None:
 
 
 def models_at(project: Project, commit: str) -> list[str]:
-    out = git.run(project.root, "ls-tree", "--name-only", f"{commit}:{rec.RECORDS_DIR}", check=False)
-    return sorted(n[: -len(".json")] for n in out.split() if n.endswith(".json"))
+    """The models with a record at ``commit`` (a monorepo model's is in a folder)."""
+    out = git.run(project.root, "ls-tree", "-r", "-z", "--name-only", commit, "--", rec.RECORDS_DIR, check=False)
+    return sorted(m for m in map(rec.record_model, out.split("\0")) if m)
 
 
 def known_models(project: Project, registry: Registry) -> list[str]:

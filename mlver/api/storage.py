@@ -121,7 +121,9 @@ def _cache(project: Project) -> LocalStore:
 
 
 def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Record]]:
-    """(label, record) for the given refs, or for HEAD and every released version."""
+    """(label, record) for the given refs, or for HEAD and every released
+    version. A version with no mlver record (GTO's, Studio's, a hand-made
+    tag) gets its lineage derived from its commit, as every read does."""
     if refs:
         out = []
         for ref in refs:
@@ -129,21 +131,27 @@ def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Recor
             out.append((f"{parsed.model}@{version}" if version else str(parsed), record))
         return out
     registry = load_registry(project)
-    wanted: dict[str, str] = {}
+    wanted: dict[str, tuple[str, str, str, bool]] = {}  # spec -> (label, model, commit, released)
     head = git.head(project.root)
     if head:
         for model in models_at(project, head):
-            wanted[f"{head}:{rec.record_path(model)}"] = f"{model} (HEAD)"
+            wanted[f"{head}:{rec.record_path(model)}"] = (f"{model} (HEAD)", model, head, False)
     for name, state in registry.models.items():
         for version in state.active_versions():
             commit = state.versions[version].commit
-            wanted.setdefault(f"{commit}:{rec.record_path(name)}", f"{name}@{version}")
+            wanted.setdefault(f"{commit}:{rec.record_path(name)}", (f"{name}@{version}", name, commit, True))
     blobs = git.read_blobs(project.root, wanted)
     records = []
     for spec, content in blobs.items():
+        label, model, commit, released = wanted[spec]
         if content is not None:
-            model = spec.rsplit("/", 1)[1][: -len(".json")]
-            records.append((wanted[spec], record_from_bytes(model, spec.split(":", 1)[0], content)))
+            records.append((label, record_from_bytes(model, commit, content)))
+        elif released:
+            from mlver.api.derived import derive_record
+
+            derived = derive_record(project, model, commit)  # the record's absence is known: no second read
+            if derived is not None:
+                records.append((label, derived))
     return records
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mlver.domain.policy import Policy, breaches
+from mlver.domain.record import record_path
 from mlver.domain.registry import Event
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
@@ -104,7 +105,7 @@ def release_order(events: Iterable[Event], made_by_mlver: Callable[[Event], bool
             findings.append(Finding(
                 e.name, f"it is dated {_when(e.timestamp)}, after a higher version was released: "
                 "mlver never releases below an existing version, so this tag was re-made or moved",
-                f"find its first target (`git log --all -- .mlver/records/{e.tag.model}.json`) and restore the tag there",
+                f"find its first target (`git log --all -- {record_path(e.tag.model)}`) and restore the tag there",
             ))
     return findings
 

@@ -10,14 +10,35 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from mlver.errors import ConfigError, RecordSchemaError
+from mlver.domain.tags import DIR_SEPARATOR, DIR_SEPARATOR_IN_TAG, check_artifact, name_in_tag
+from mlver.errors import ConfigError, MlverError, RecordSchemaError
 
 SCHEMA = 1
 RECORDS_DIR = ".mlver/records"
 
 
 def record_path(model: str) -> str:
-    return f"{RECORDS_DIR}/{model}.json"
+    """Where ``model``'s record is in the tree. A monorepo name ``sub/proj:nested``
+    is stored as GTO writes it in tags, ``sub/proj=nested``: ':' cannot be in a
+    file name on Windows (and '=' cannot be in a name, so the map is one to one)."""
+    return f"{RECORDS_DIR}/{name_in_tag(model)}.json"
+
+
+def record_model(path: str) -> str | None:
+    """The model whose record is at ``path`` (record_path's inverse); None for
+    any other path, or a file name no model can have (a tree is untrusted)."""
+    prefix = RECORDS_DIR + "/"
+    if not path.startswith(prefix) or not path.endswith(".json"):
+        return None
+    stem = path[len(prefix):-len(".json")]
+    if stem.count(DIR_SEPARATOR_IN_TAG) > 1:
+        return None
+    model = stem.replace(DIR_SEPARATOR_IN_TAG, DIR_SEPARATOR)
+    try:
+        check_artifact(model)
+    except MlverError:
+        return None
+    return model if record_path(model) == path else None
 
 
 def canonical(record: Mapping[str, Any]) -> bytes:

@@ -194,3 +194,66 @@ def test_pull_repo_of_a_gto_version(gto_registry: tuple[Project, GtoRegistry], g
     assert prod["version"] == "v0.0.1" and kept == prod["files"][0]["md5"] != v4
     assert "no DVC hash for s3://mycorp" in serving.fails("pull", "segment@v0.4.1", "--repo", url, "-o", str(out)).stderr
     assert hashlib.md5(out.read_bytes()).hexdigest() == kept  # failures left the last pull alone
+
+
+def test_push_sends_gto_versions_and_dvc_pull_reads_them(gto_registry: tuple[Project, GtoRegistry], isolate: Path) -> None:
+    """`mlver push` of a registry GTO made: every released version's objects,
+    though none has a record; `dvc pull` in a fresh clone reads them."""
+    p, reg = gto_registry
+    remote = isolate / "team-remote"
+    remote.mkdir()
+    (p.root / ".dvc" / "config.local").write_text(f"[core]\n    remote = team\n['remote \"team\"']\n    url = {remote}\n")
+    p.ok("init")
+    p.commit_all("mlver init")
+
+    def stored() -> set[str]:
+        return {f.parent.name + f.name for f in (remote / "files" / "md5").glob("*/*")}
+
+    one = p.ok("push", "churn@v0.0.1", "--json").json()
+    assert (one["objects"], one["transferred"]) == (1, 1) and stored() == {reg.md5["churn@v0.0.1"]}
+    every = p.ok("push", "--json").json()
+    # v0.1.1 was deregistered: not a released version any more, so not pushed.
+    expected = {reg.md5[v] for v in ("churn@v0.0.1", "churn@v0.1.0", "customers@v1.0.0", "sub/proj:nested@v0.0.1")}
+    assert (every["objects"], every["transferred"], every["present"]) == (4, 3, 1)
+    assert stored() == expected and reg.md5["churn@v0.1.1"] not in stored()
+
+    clone = isolate / "clone"
+    subprocess.run(["git", "clone", "-q", str(p.root), str(clone)], check=True)
+    subprocess.run(["git", "checkout", "-q", reg.commits[1]], cwd=clone, check=True)  # churn@v0.1.0
+    (clone / ".dvc" / "config.local").write_text((p.root / ".dvc" / "config.local").read_text())
+    pulled = subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=clone, capture_output=True, text=True)
+    assert pulled.returncode == 0, pulled.stderr
+    assert (clone / "models/churn.pkl").read_bytes() == churn_model(2)
+    assert (clone / "data/customers.csv").read_text() == "id,plan\n1,a\n2,b\n"
+    assert hashlib.md5((clone / "sub/proj/model.bin").read_bytes()).hexdigest() == reg.md5["sub/proj:nested@v0.0.1"]
+
+
+def test_a_monorepo_model_never_puts_a_colon_in_a_path(gto_registry: tuple[Project, GtoRegistry], isolate: Path) -> None:
+    """`sub/proj:nested` recorded, released, shown, pushed, pulled, verified:
+    every file mlver writes is named without ':' (not allowed on Windows)."""
+    p, reg = gto_registry
+    p.ok("init")
+    p.commit_all("mlver init")
+    (p.root / "sub/proj/model.bin").write_bytes(b"retrained nested model\n" * 40)
+    subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "sub/proj/model.bin"], cwd=p.root, check=True)
+    p.commit_all("retrain nested")
+    recorded = p.ok("record", "sub/proj:nested", "--json").json()
+    assert recorded["path"] == ".mlver/records/sub/proj=nested.json"
+    released = p.ok("release", "sub/proj:nested", "--json").json()
+    assert released["tag"] == "sub/proj=nested@v0.1.0"  # GTO's tag form, after GTO's v0.0.1
+    assert p.ok("show", "sub/proj:nested@v0.1.0", "--json").json()["record"]["derived"] is False
+    assert [e["kind"] for e in p.ok("log", "sub/proj:nested", "--json").json()][:2] == ["release", "record"]
+    status = p.mlver("status", "--offline", "--json")
+    assert status.exit_code == 1 and "sub/proj:nested" in [m["model"] for m in status.json()["models"]]
+    pushed = p.ok("push", "--json").json()
+    assert pushed["objects"] >= 5
+    verified = p.ok("verify", "--all", "--json").json()
+    assert verified["ok"] and verified["findings"] == []
+    p.ok("pull", "sub/proj:nested@v0.0.1")  # the default destination: the artifact's own path
+    assert hashlib.md5((p.root / "sub/proj/model.bin").read_bytes()).hexdigest() == reg.md5["sub/proj:nested@v0.0.1"]
+    p.ok("card", "sub/proj:nested@v0.1.0", "-o", str(isolate / "card.md"))
+    p.ok("review", "--base", "HEAD~2", "-o", str(isolate / "review.md"), "--plots", str(isolate / "plots"))
+    tree = p.git("ls-tree", "-r", "--name-only", "HEAD").splitlines()
+    written = [str(f.relative_to(p.root)) for f in p.root.rglob("*") if ".git" not in f.parts]
+    written += [f.name for f in (isolate / "plots").glob("*")]
+    assert [f for f in tree + written if ":" in f] == [] and ".mlver/records/sub/proj=nested.json" in tree
