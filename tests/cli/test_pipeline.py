@@ -221,3 +221,88 @@ def test_imported_data_upstream_is_recorded(pipeline: Project, tmp_path) -> None
     assert set(data) == {"data/questions.csv", "data/stopwords.csv"}
     assert data["data/stopwords.csv"]["md5"] == imported and data["data/stopwords.csv"]["profile"]["rows"] == 3
     _dvc_still_works(p)
+
+
+SUB_DVC_YAML = """\
+# A second project in a folder of its own, as DVC allows (wdir: sub/).
+stages:
+  train:
+    cmd: python train.py ../data/questions.csv model.bin
+    deps:
+    - ../data/questions.csv
+    - train.py
+    params:
+    - train.scale
+    outs:
+    - model.bin
+  evaluate:
+    cmd: python evaluate.py model.bin
+    deps:
+    - model.bin
+    - evaluate.py
+    outs:
+    - results
+"""
+SUB_TRAIN = """\
+import sys, yaml, hashlib
+scale = yaml.safe_load(open("params.yaml"))["train"]["scale"]
+rows = open(sys.argv[1]).read().splitlines()
+open(sys.argv[2], "w").write(f"{scale} {len(rows)} {hashlib.md5(chr(10).join(rows).encode()).hexdigest()}\\n")
+"""
+SUB_EVALUATE = """\
+import json, os, sys
+scale, rows, _ = open(sys.argv[1]).read().split()
+os.makedirs("results", exist_ok=True)
+json.dump({"score": float(scale) * 0.1, "rows": int(rows)}, open("results/metrics.json", "w"))
+"""
+
+
+def test_a_stage_model_in_a_nested_dvc_yaml(pipeline: Project, isolate) -> None:
+    """DVC's dvc.yaml in a subfolder: `model add --stage sub/dvc.yaml:train`, run,
+    show and pull, and DVC (repro, status) works afterwards."""
+    p = pipeline
+    for path, text in {"sub/dvc.yaml": SUB_DVC_YAML, "sub/params.yaml": "train:\n  scale: 3\n",
+                       "sub/train.py": SUB_TRAIN, "sub/evaluate.py": SUB_EVALUATE}.items():
+        p.write(path, text)
+    dvc(p.root, "repro", "-q", "sub/dvc.yaml")
+    p.commit_all("a sub-project with its own pipeline")
+    sub_before, root_before = (p.root / "sub/dvc.yaml").read_text(), (p.root / "dvc.yaml").read_text()
+    missing = p.fails("model", "add", "sub-model", "--path", "sub/model.bin", "--stage", "sub/dvc.yaml:fit")
+    assert "sub/dvc.yaml:fit" in missing.stderr and "sub/dvc.yaml:train" in missing.stderr  # names the real stages
+    wrong = p.fails("model", "add", "sub-model", "--path", "sub/model.bin", "--stage", "sub/dvc.yaml:evaluate")
+    assert "does not output sub/model.bin" in wrong.stderr
+    p.ok("model", "add", "sub-model", "--path", "sub/model.bin", "--stage", "sub/dvc.yaml:train",
+         "--metrics", "sub/results/metrics.json")
+    # Declared in the root dvc.yaml, so GTO's name is the model's (in sub/dvc.yaml it
+    # would be sub:sub-model), by adding lines; DVC's metrics commands see the file.
+    added = _added_lines_only(root_before, (p.root / "dvc.yaml").read_text())
+    assert "- sub/results/metrics.json" in added and "    path: sub/model.bin" in added
+    assert (p.root / "sub/dvc.yaml").read_text() == sub_before
+    p.commit_all("declare sub-model")
+    assert "sub/results/metrics.json" in dvc(p.root, "metrics", "show")
+
+    p.write("sub/params.yaml", "train:\n  scale: 5\n")
+    code = p.commit_all("scale 5")
+    result = p.ok("run", "sub-model", "--json").json()
+    record = json.loads((p.root / ".mlver/records/sub-model.json").read_text())
+    assert record["code"]["commit"] == code
+    assert record["metrics"] == result["metrics"] == {"score": 0.5, "rows": 241}
+    assert record["params"] == {"train.scale": 5}
+    assert [d["path"] for d in record["data"]] == ["data/questions.csv"]
+    lock = yaml.safe_load((p.root / "sub/dvc.lock").read_text())["stages"]
+    assert record["artifact"]["path"] == "sub/model.bin" and record["artifact"]["md5"] == lock["train"]["outs"][0]["md5"]
+    assert set(p.git("show", "--name-only", "--format=", "HEAD").split()) == {".mlver/records/sub-model.json", "sub/dvc.lock"}
+    _dvc_still_works(p)
+    assert "up to date" in dvc(p.root, "status", "sub/dvc.yaml")
+
+    p.ok("release", "sub-model")
+    shown = p.ok("show", "sub-model@v0.1.0", "--json").json()
+    assert shown["record"]["doc"]["code"]["command"] == "dvc repro sub/dvc.yaml:train sub/dvc.yaml:evaluate"
+    p.ok("push")
+    model = (p.root / "sub/model.bin").read_bytes()
+    (p.root / "sub/model.bin").unlink()
+    p.ok("pull", "sub-model@v0.1.0")  # to its own path, sub/model.bin
+    assert (p.root / "sub/model.bin").read_bytes() == model
+    p.ok("pull", "sub-model@v0.1.0", "-o", str(isolate / "copy.bin"))
+    assert (isolate / "copy.bin").read_bytes() == model
+    _dvc_still_works(p)
