@@ -26,7 +26,11 @@ from typing import Any, TypeGuard
 
 from mlver.domain.profile import DEFAULT_THRESHOLD
 from mlver.errors import ConfigError
-from mlver.models import GateResult
+from mlver import models  # the lazy facade: GateResult's module loads when a gate is checked, not with mlver.yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models import GateResult
 
 ALL = "*"
 BOUNDS = ("min", "max", "max_drop", "max_rise")
@@ -121,14 +125,14 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
     gate = f"metric:{rule.metric}:{rule.bound}"
     value = new.get(rule.metric)
     if not _is_number(value):
-        return GateResult(model, gate, False, f"{rule.metric} is {'missing' if value is None else repr(value)} in head's record")
+        return models.GateResult(model, gate, False, f"{rule.metric} is {'missing' if value is None else repr(value)} in head's record")
     if rule.bound in ("min", "max"):
         ok = value >= rule.limit if rule.bound == "min" else value <= rule.limit
         sign = (">=" if ok else "<") if rule.bound == "min" else ("<=" if ok else ">")
-        return GateResult(model, gate, ok, f"{rule.metric} {_fmt(value)} {sign} {rule.bound} {rule.limit:g}")
+        return models.GateResult(model, gate, ok, f"{rule.metric} {_fmt(value)} {sign} {rule.bound} {rule.limit:g}")
     before = (old or {}).get(rule.metric)
     if old is None or not _is_number(before):
-        return GateResult(model, gate, True, f"{rule.metric}: no base value to compare ({'new model' if old is None else 'not in base'})")
+        return models.GateResult(model, gate, True, f"{rule.metric}: no base value to compare ({'new model' if old is None else 'not in base'})")
     change = (before - value) if rule.bound == "max_drop" else (value - before)
     verb = "dropped" if rule.bound == "max_drop" else "rose"
     if rule.relative:
@@ -139,15 +143,15 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
         ok = change <= rule.limit + 1e-12 * max(1.0, abs(before))  # 0.85 - 0.84 is not quite 0.01 in floats
         shown = _fmt(max(change, 0.0))
     if change <= 0:
-        return GateResult(model, gate, ok, f"{rule.metric} did not {'rise' if rule.bound == 'max_rise' else 'drop'}"
+        return models.GateResult(model, gate, ok, f"{rule.metric} did not {'rise' if rule.bound == 'max_rise' else 'drop'}"
                           f" ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
-    return GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
+    return models.GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
 
 
 def check_drift(model: str, limit: float, data: Sequence[Mapping[str, Any]], new_model: bool) -> GateResult:
     """The highest column PSI of every data input that changed, against ``limit``."""
     if new_model:
-        return GateResult(model, "max_drift", True, "new model: no base data to compare")
+        return models.GateResult(model, "max_drift", True, "new model: no base data to compare")
     worst: tuple[float, str] | None = None
     for entry in data:
         for col in ((entry.get("profile") or {}).get("columns") or []):
@@ -156,17 +160,17 @@ def check_drift(model: str, limit: float, data: Sequence[Mapping[str, Any]], new
     if worst is None:
         changed = [d["path"] for d in data if d.get("status") == "changed"]
         why = "no tabular data changed" if not changed else f"no profile to compare for {', '.join(changed)} (hash-only)"
-        return GateResult(model, "max_drift", True, why)
+        return models.GateResult(model, "max_drift", True, why)
     ok = worst[0] <= limit
-    return GateResult(model, "max_drift", ok, f"max PSI {worst[0]:.4g} ({worst[1]}) {'<=' if ok else '>'} {limit:g}")
+    return models.GateResult(model, "max_drift", ok, f"max PSI {worst[0]:.4g} ({worst[1]}) {'<=' if ok else '>'} {limit:g}")
 
 
 def check_remote(model: str, remote: str, checked: int, missing: list[str]) -> GateResult:
     """``missing``: "path (md5…)" of every object not in the remote or of the wrong size."""
     if missing:
         shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        return GateResult(model, "in_remote", False, f"not in remote {remote}: {shown}; run `mlver push`")
-    return GateResult(model, "in_remote", True, f"{checked} objects in remote {remote}")
+        return models.GateResult(model, "in_remote", False, f"not in remote {remote}: {shown}; run `mlver push`")
+    return models.GateResult(model, "in_remote", True, f"{checked} objects in remote {remote}")
 
 
 def check_intact(model: str, digest_ok: bool, code_commit: str | None, ancestor: bool) -> GateResult:
@@ -178,5 +182,5 @@ def check_intact(model: str, digest_ok: bool, code_commit: str | None, ancestor:
     elif not ancestor:
         problems.append(f"its code commit {code_commit[:12]} is not an ancestor of head (trained on other code)")
     if problems:
-        return GateResult(model, "intact", False, "; ".join(problems))
-    return GateResult(model, "intact", True, f"digest valid, code {(code_commit or '')[:12]} is in head's history")
+        return models.GateResult(model, "intact", False, "; ".join(problems))
+    return models.GateResult(model, "intact", True, f"digest valid, code {(code_commit or '')[:12]} is in head's history")
