@@ -104,3 +104,44 @@ def per_file(root: Path, name: str, files: list[str], derive: Callable[[str], li
     if kept != cached:
         write(root, name, kept)
     return rows
+
+
+_KEYED_MAGIC = b"mlver-keyed-cache 1\n"
+
+
+def read_keyed(root: Path, name: str, key: bytes) -> Any:
+    """The document cached under ``name`` for exactly ``key`` (compared byte
+    for byte, so no hash can collide), or None."""
+    path = _file(root, name)
+    if path is None:
+        return None
+    try:
+        raw = path.with_suffix(".bin").read_bytes()
+    except OSError:
+        return None
+    head = len(_KEYED_MAGIC)
+    size_end = raw.find(b"\n", head)
+    if not raw.startswith(_KEYED_MAGIC) or size_end < 0 or not raw[head:size_end].isdigit():
+        return None
+    start = size_end + 1
+    end = start + int(raw[head:size_end])
+    if raw[start:end] != key:
+        return None
+    try:
+        return json.loads(raw[end:])
+    except ValueError:
+        return None
+
+
+def write_keyed(root: Path, name: str, key: bytes, data: Any) -> None:
+    """Replace what ``name`` caches with ``data``, valid for ``key`` only."""
+    path = _file(root, name)
+    if path is None:
+        return
+    from mlver.adapters.atomic import write_bytes
+
+    body = json.dumps(data, separators=(",", ":")).encode()
+    try:
+        write_bytes(path.with_suffix(".bin"), _KEYED_MAGIC + str(len(key)).encode() + b"\n" + key + body)
+    except OSError:
+        pass

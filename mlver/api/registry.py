@@ -71,23 +71,52 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
     return ReleaseResult(name, str(wanted), tag, commit, record.digest)
 
 
-def _summary(name: str, state: ModelState | None, declared: bool, kind: str) -> ModelSummary:
-    if state is None:
-        return ModelSummary(name, None, None, None, 0, {}, False, declared, kind)
+# What ls shows of a model in the tags: latest version, its commit, when it
+# was released, how many versions are active, stage holders, deprecated.
+_Row = tuple[str | None, str | None, str | None, int, dict[str, str], bool]
+_LS_CACHE = "ls-registry-1"  # bump when what a row holds, or the fold, changes
+
+
+def _row(state: ModelState) -> _Row:
     active = state.active_versions()
     latest = active[-1] if active else None
     event = state.versions[latest] if latest else None
-    return ModelSummary(
-        model=name,
-        latest=latest,
-        latest_commit=event.commit if event else None,
-        released=iso(event.timestamp) if event and event.info else None,
-        versions=len(active),
-        stages=dict(sorted(state.stages.items())),
-        deprecated=state.deprecated,
-        declared=declared,
-        type=kind,
-    )
+    return (latest, event.commit if event else None, iso(event.timestamp) if event and event.info else None,
+            len(active), dict(sorted(state.stages.items())), state.deprecated)
+
+
+def _valid_row(row: object) -> bool:
+    return (isinstance(row, list) and len(row) == 6 and all(x is None or isinstance(x, str) for x in row[:3])
+            and type(row[3]) is int and isinstance(row[4], dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in row[4].items()) and isinstance(row[5], bool))
+
+
+def _registry_rows(project: Project) -> dict[str, _Row]:
+    """Every model in the tags -> its row. The rows are a function of the tag
+    listing alone (names, objects, peeled commits; tag objects never change),
+    so they are cached under that exact listing in .git/mlver/cache: any tag
+    added, deleted, moved or fetched changes the listing, and the cache misses."""
+    from mlver.adapters import statcache
+
+    listing = git.tag_listing(project.root)
+    key = listing.encode()
+    cached = statcache.read_keyed(project.root, _LS_CACHE, key)
+    if isinstance(cached, dict) and all(isinstance(k, str) and _valid_row(v) for k, v in cached.items()):
+        return {k: tuple(v) for k, v in cached.items()}  # type: ignore[misc]
+    import gc
+
+    # A cold read of 100,000 tags makes ~10 objects per tag and no cycle: the
+    # collector's passes over them were a third of the time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        registry = load_registry(project, refs=git.parse_tag_listing(listing))
+        rows = {name: _row(state) for name, state in registry.models.items()}
+    finally:
+        if collecting:
+            gc.enable()
+    statcache.write_keyed(project.root, _LS_CACHE, key, rows)
+    return rows
 
 
 def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
@@ -95,12 +124,19 @@ def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
     registry's tags. Deprecated ones are left out unless ``deprecated``, as
     ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``."""
     project = Project.find(repo, require_config=False)
-    registry = load_registry(project)
+    registry = _registry_rows(project)
     models, datasets = project.declared_models(), project.datasets()
-    names = sorted(set(registry.models) | set(models) | set(datasets))
-    rows = [_summary(n, registry.model(n), n in models or n in datasets,
-                     "dataset" if n in datasets and n not in models else "model") for n in names]
-    return [r for r in rows if deprecated or not r.deprecated]
+    out = []
+    for name in sorted(set(registry) | set(models) | set(datasets)):
+        declared, kind = name in models or name in datasets, "dataset" if name in datasets and name not in models else "model"
+        row = registry.get(name)
+        if row is None:
+            out.append(ModelSummary(name, None, None, None, 0, {}, False, declared, kind))
+            continue
+        latest, commit, released, versions, stages, is_deprecated = row
+        if deprecated or not is_deprecated:
+            out.append(ModelSummary(name, latest, commit, released, versions, dict(stages), is_deprecated, declared, kind))
+    return out
 
 
 _KIND = {

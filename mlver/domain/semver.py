@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 
 from mlver.errors import InvalidVersion
 
@@ -17,6 +17,13 @@ SEMVER_PATTERN = (
 _VERSION_RE = re.compile(rf"^v{SEMVER_PATTERN}$")
 
 BUMP_PARTS = ("major", "minor", "patch")
+
+
+@lru_cache(maxsize=1 << 16)
+def precedence(text: str) -> tuple:
+    """``Version.parse(text).sort_key()``, once per distinct string: a registry
+    of 100,000 versions has a few thousand (every model has its v0.1.0)."""
+    return Version.parse(text).sort_key()
 
 
 @total_ordering

@@ -101,3 +101,51 @@ def test_cached_declarations_follow_every_change(gto_registry: tuple[Project, Gt
     dvc_yaml.write_text("artifacts: [unclosed\n")
     broken = _mlver(p.root, "ls")
     assert broken.returncode == 2 and "dvc.yaml is not valid YAML" in broken.stderr
+
+
+def test_the_ls_cache_follows_every_tag_operation(gto_registry: tuple[Project, GtoRegistry], isolate: Path) -> None:
+    """The registry rows are cached under the exact tag listing: adding,
+    deleting, moving, fetching and packing tags can never show stale rows."""
+    p, reg = gto_registry
+    c1, c2, _ = reg.commits
+    cache = p.root / ".git/mlver/cache/ls-registry-1.bin"
+
+    def ls() -> dict[str, dict]:
+        out = _mlver(p.root, "ls", "--json", "-d")
+        assert out.returncode == 0, out.stderr
+        return {m["model"]: m for m in json.loads(out.stdout)}
+
+    def cold() -> dict[str, dict]:
+        cache.unlink(missing_ok=True)
+        return ls()
+
+    def tag(*args: str) -> None:
+        p.git("tag", *args)
+
+    first = ls()
+    assert cache.is_file() and ls() == first == cold()
+    tag("-a", "churn@v0.2.0", "-m", "Registering artifact churn version v0.2.0", c2)  # added
+    added = ls()
+    assert added["churn"]["latest"] == "v0.2.0" and added["churn"]["latest_commit"] == c2 and added == cold()
+    tag("-f", "-a", "churn@v0.2.0", "-m", "Registering artifact churn version v0.2.0", c1)  # moved
+    moved = ls()
+    assert moved["churn"]["latest_commit"] == c1 and moved == cold()
+    tag("-f", "-a", "churn#prod#9", "-m", "Assigning stage prod to artifact churn version v0.2.0", c1)
+    assert ls()["churn"]["stages"]["prod"] == "v0.2.0"
+    p.git("tag", "-d", "churn#prod#9", "churn@v0.2.0")  # deleted
+    assert ls() == first
+    p.git("pack-refs", "--all")  # the same tags, stored another way
+    assert ls() == first == cold()
+
+    other = isolate / "other"
+    subprocess.run(["git", "clone", "-q", str(p.root), str(other)], check=True)
+    subprocess.run(["git", "tag", "-a", "customers@v1.1.0", "-m", "Registering artifact customers version v1.1.0", c2],
+                   cwd=other, check=True)
+    ls()
+    p.git("fetch", "-q", str(other), "refs/tags/*:refs/tags/*")  # fetched
+    fetched = ls()
+    assert fetched["customers"]["latest"] == "v1.1.0" and fetched["customers"]["versions"] == 2 and fetched == cold()
+    # A cache file edited by hand for this very listing is checked, then ignored.
+    key_end = cache.read_bytes().rindex(b"{")
+    cache.write_bytes(cache.read_bytes()[:key_end] + b'{"churn": [1, 2, 3]}')
+    assert ls() == fetched

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlver.domain import tags
@@ -156,3 +156,36 @@ def test_no_api_module_shadows_a_verb() -> None:
     assert not modules & set(mlver.api._VERBS)
     top = {m.name for m in pkgutil.iter_modules(mlver.__path__)}
     assert not top & set(mlver._VERBS)
+
+
+def _regex_only(tag: str):
+    """tags.parse as it was before its fast path for registrations: _TAG_RE alone."""
+    m = tags._TAG_RE.match(tag)
+    if not m:
+        return None
+    number = int(m["number"]) if m["number"] else None
+    model = m["model"].replace("=", ":")
+    if not tags._safe_segments(model.replace(":", "/", 1)):
+        return None
+    if m["deprecated"]:
+        return tags.TagName(tags.Action.DEPRECATE, model, number=number)
+    cancel = m["cancel"] == "!"
+    if m["version"]:
+        action = tags.Action.DEREGISTER if cancel else tags.Action.REGISTER
+        return tags.TagName(action, model, version=m["version"], number=number)
+    return tags.TagName(tags.Action.UNASSIGN if cancel else tags.Action.ASSIGN, model, stage=m["stage"], number=number)
+
+
+_MODELS = ["m", "churn", "a/b", "sub/p=n", "s.x/y=n", "a..b=c", "..=c", "x//y", "A_b", "-x", "x-", "a=b=c",
+           "=n", "d/=n", "m\n", "b.c", "", "./x=n", "a/../b=n"]
+_VERSIONS = ["v1.2.3", "v1.2.3-rc.1", "v01.2.3", "v1.2", "deprecated", "v1.0.0+b.1", "v1.0.0-", "1.0.0",
+             "v1.0.0\n", "V1.0.0", "v1.0.0-0a.b", "v1.0.0@v2.0.0", "", "prod"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_MODELS), st.sampled_from(["@", "#", "@@"]), st.sampled_from(_VERSIONS),
+       st.sampled_from(["", "!", "#3", "!#2", "#", "#x", "\n", "#03", "!\n"]))
+def test_the_registration_fast_path_parses_as_the_pattern_does(model: str, sep: str, rest: str, suffix: str) -> None:
+    tag = model + sep + rest + suffix
+    tags.parse.cache_clear()
+    assert tags.parse(tag) == _regex_only(tag)
