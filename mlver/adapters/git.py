@@ -390,9 +390,19 @@ def tag_listing(root: Path) -> str:
     so what is derived from it can be cached under it.
 
     ``show-ref -d`` takes the peeled commit from packed-refs when it is
-    there, so no tag object is read: 10,000 tags in ~10 ms.
+    there, so no tag object is read: 10,000 tags in ~10 ms. Its output is
+    read in one go: run()'s communicate() polls 32 KiB at a time, which at
+    110,000 tags (6.6 MB) cost more than git itself.
     """
-    return run(root, "show-ref", "-d", "--tags", check=False)
+    try:
+        proc = subprocess.Popen(["git", "show-ref", "-d", "--tags"], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=_env())
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH", "install git") from exc
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.wait()  # exit 1 when there is no tag at all: an empty listing
+    return out.decode(errors="replace")
 
 
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
@@ -500,15 +510,16 @@ def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     (name, object, peeled commit)."""
     objects: dict[str, str] = {}
     peeled: dict[str, str] = {}
-    for line in out.splitlines():
-        sha, _, ref = line.replace("\t", " ", 1).partition(" ")
-        if not ref.startswith("refs/tags/"):
+    for line in out.split("\n"):  # 110,000 lines at 100,000 versions: each step counts
+        sha, sep, ref = line.partition(" ")
+        if not sep:
+            sha, sep, ref = line.partition("\t")
+        if ref[:10] != "refs/tags/":
             continue
-        name = ref[len("refs/tags/"):]
-        if name.endswith("^{}"):
-            peeled[name[:-3]] = sha
+        if ref[-3:] == "^{}":
+            peeled[ref[10:-3]] = sha
         else:
-            objects[name] = sha
+            objects[ref[10:]] = sha
     return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
 
 
