@@ -64,10 +64,10 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
 
 def ls(deprecated: bool, as_json: bool) -> None:
     """`mlver ls`: the one implementation, for click's command and the lean path."""
-    from mlver import api
+    from mlver.api.registry import ls as list_models
     from mlver.cli.render import render
 
-    render(api.ls(deprecated=deprecated), as_json, kind="ModelSummary")
+    render(list_models(deprecated=deprecated), as_json, kind="ModelSummary")
 
 
 def _lean(argv: list[str]) -> int | None:

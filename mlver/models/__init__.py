@@ -43,7 +43,13 @@ _WHERE = {
     "ModelStatus": "governance",
     "StatusResult": "governance",
 }
-__all__ = sorted(_WHERE)
+__all__ = [
+    "Card", "CiWorkflow", "DataAddResult", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
+    "GcStore", "InitResult", "LogEvent", "ModelAddResult", "ModelDiff", "ModelStatus", "ModelSummary",
+    "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record", "RecordResult", "RegistryWrite",
+    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "StatusResult",
+    "TransferResult", "VerifyResult",
+]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
 if TYPE_CHECKING:
     from mlver.models.governance import (

@@ -28,7 +28,7 @@ def test_models_load_per_module_and_every_renderer_names_a_model() -> None:
             "loaded = sorted(k for k in sys.modules if k.startswith('mlver.models.')); "
             "keys = [k for k in [*r._RENDERERS, *r._LIST_RENDERERS] if k not in m.__all__]; "
             "every = all(getattr(m, n).__name__ == n for n in m.__all__); "
-            "print(loaded, keys, every, ModelSummary.__module__)")
+            "print(loaded, keys, every and m.__all__ == sorted(m._WHERE), ModelSummary.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["['mlver.models.registry']", "[]", "True", "mlver.models.registry"]
 
