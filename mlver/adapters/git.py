@@ -620,6 +620,8 @@ def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str 
     (type "missing" and no content for one that is not there)."""
     if not specs:
         return
+    import tempfile  # not at the top: `mlver ls` starts without it
+
     with tempfile.TemporaryFile() as request:
         request.write("".join(s + "\n" for s in specs).encode())
         request.seek(0)
