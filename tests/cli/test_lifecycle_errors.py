@@ -55,11 +55,13 @@ def test_ctrl_c_while_starting_exits_130(project: Project) -> None:
 
     rng = random.Random(11)
     ours = 0
-    for _ in range(10):
-        proc = subprocess.Popen([sys.executable, "-m", "mlver", "ls"], cwd=project.root,
+    for _ in range(14):
+        # Through click (`--traceback`): a plain `mlver ls` skips click and is
+        # often done before the signal comes.
+        proc = subprocess.Popen([sys.executable, "-m", "mlver", "--traceback", "ls"], cwd=project.root,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        time.sleep(rng.uniform(0.03, 0.25))
+        time.sleep(rng.uniform(0.02, 0.15))
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate()
         assert "Aborted!" not in err, err
