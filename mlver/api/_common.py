@@ -8,7 +8,6 @@ from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain import tags
 from mlver.domain.registry import Event, Registry, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (

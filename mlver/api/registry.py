@@ -102,7 +102,7 @@ def _registry_rows(project: Project) -> dict[str, _Row]:
     key = listing.encode()
     cached = statcache.read_keyed(project.root, _LS_CACHE, key)
     if isinstance(cached, dict) and all(isinstance(k, str) and _valid_row(v) for k, v in cached.items()):
-        return {k: tuple(v) for k, v in cached.items()}  # type: ignore[misc]
+        return {k: tuple(v) for k, v in cached.items()}
     import gc
 
     # A cold read of 100,000 tags makes ~10 objects per tag and no cycle: the

@@ -9,7 +9,8 @@ registry) run most. Anything else (``ls --help``, an unknown option,
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from mlver.errors import ExitCode, MlverError
 

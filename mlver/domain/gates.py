@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
+from mlver import models  # the lazy facade: GateResult's module loads when a gate is checked, not with mlver.yaml
 from mlver.domain.profile import DEFAULT_THRESHOLD
 from mlver.errors import ConfigError
-from mlver import models  # the lazy facade: GateResult's module loads when a gate is checked, not with mlver.yaml
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

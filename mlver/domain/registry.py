@@ -166,15 +166,15 @@ def fold(events: Iterable[Event]) -> Registry:
         if key == event.commit:
             touched[(event.tag.model, key)] = max(touched.get((event.tag.model, key), 0), event.timestamp)
     for (name, stage), per_key in latest.items():
-        state = models[name]
-        held = [(when, k) for k, (when, assigned) in per_key.items() if assigned and k not in state.deregistered]
+        owner = models[name]
+        held = [(when, k) for k, (when, assigned) in per_key.items() if assigned and k not in owner.deregistered]
         if not held:
             continue
         newest = max(when for when, _ in held)
         tied = [k for when, k in held if when == newest]
         if len(tied) > 1:
-            state.ties = True
-        state.stages[stage] = min(tied, key=lambda k: _created(state, touched, k))
+            owner.ties = True
+        owner.stages[stage] = min(tied, key=lambda k: _created(owner, touched, k))
     for state in models.values():
         state.events.sort(key=lambda e: e.order)
         deprecations = [e.timestamp for e in state.events if e.tag.action is Action.DEPRECATE]

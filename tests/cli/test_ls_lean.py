@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import Project
 from fixtures.gto_registry import GtoRegistry
+
+from conftest import Project
 
 CACHE = Path(".git/mlver/cache/dvc-yaml-artifacts-1.json")
 
