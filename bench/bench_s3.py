@@ -64,6 +64,11 @@ if op == "up":
     c.upload_file(path, bucket, prefix + "/big")
 elif op == "down":
     c.download_file(bucket, prefix + "/big", path)
+elif op == "stream":  # one streaming GET: the floor for a pull of one large object
+    body = c.get_object(Bucket=bucket, Key=prefix + "/big")["Body"]
+    with open(path, "wb") as fh:
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            fh.write(chunk)
 elif op == "up-many":
     for name in sorted(os.listdir(path)):
         with open(os.path.join(path, name), "rb") as fh:
@@ -142,10 +147,15 @@ def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp
                     times.setdefault(f"pull {case} boto3", []).append(
                         timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
                     shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
+                    if case == "large":
+                        times.setdefault("pull large stream", []).append(
+                            timed([bl.PYTHON, "-c", BOTO, endpoint, "stream", BUCKET, name, str(dst)], root, env))
+                        dst.unlink(missing_ok=True)
                     continue
                 add_remote(root, env, name, endpoint)
                 push = [mlver, "push", "-r", name, *refs] if tool == "mlver" else [dvc, "push", "-r", name, *targets]
                 times.setdefault(f"push {case} {tool}", []).append(timed(push, root, env))
+                times.setdefault(f"again {case} {tool}", []).append(timed(push, root, env))  # nothing to send
                 drop_local(root, paths)
                 pull = [mlver, "pull", pull_ref, "-r", name, "--with-data"] if tool == "mlver" else [dvc, "pull", "-r", name, *targets]
                 times.setdefault(f"pull {case} {tool}", []).append(timed(pull, root, env))
@@ -236,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([f"{op} {label}", bl.fmt_s(m), bl.fmt_s(d), bl.fmt_s(b), bl.fmt_ratio(m, d),
                          f"{(b / m):.2f}x" if m and b else "-",
                          f"{mb / m:.0f} MB/s" if case == "large" and m else "-"])
+    for case, label in (("large", f"1 file of {args.large_mb} MiB"), ("many", f"{args.files} files of {args.file_kb} KiB")):
+        m, d = med.get(f"again {case} mlver"), med.get(f"again {case} dvc")
+        rows.append([f"push again, nothing to send ({label})", bl.fmt_s(m), bl.fmt_s(d), "-", bl.fmt_ratio(m, d), "-", "-"])
+    stream, pulled = med.get("pull large stream"), med.get("pull large mlver")
+    rows.append([f"one streaming get_object of {args.large_mb} MiB (boto3 column)", "-", "-", bl.fmt_s(stream),
+                 "-", f"mlver pull / stream: {bl.fmt_ratio(pulled, stream)}", "-"])
     table = bl.table(["transfer", "mlver s", "dvc s", "boto3 s", "mlver/dvc time", "mlver/boto3 throughput", "mlver rate"], rows)
     m, d = med["mlver pull --repo"], med["dvc artifacts get"]
     repo_table = bl.table(["command", "median s", "runs"],
@@ -248,6 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         ("mlver >= 0.8x boto3 throughput on the large file (push and pull)",
          all(b and med.get(f"{o} large boto3") and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big))),
         (f"`mlver pull --repo` >= 3x faster than `dvc artifacts get` ({d / m:.1f}x)", d / m >= 3),
+        ("pull of the large object within 1.3x of one streaming get_object",
+         bool(pulled and stream and pulled <= 1.3 * stream)),
+        ("push with nothing to send at or below dvc push (both cases)",
+         all(med.get(f"again {c} mlver", 1e9) <= med.get(f"again {c} dvc", 0) for c in ("large", "many"))),
+        ("mlver push >= 0.9x boto3 upload_file throughput on the large file",
+         bool(big[0] and med.get("push large boto3") and med["push large boto3"] / big[0] >= 0.9)),
     ]
     text = "\n".join([
         "## S3 transfers (moto server on loopback)", "", header, "",

@@ -171,19 +171,21 @@ class S3Store:
         return self.size(md5) is not None
 
     def existing(self, md5s: Iterable[str]) -> set[str]:
-        """Which of ``md5s`` are in the bucket: one listing when there are many,
-        else a HEAD each in parallel (what DVC decides between, too)."""
+        """Which of ``md5s`` are in the bucket: a HEAD each when there are few,
+        else a listing of just the two-hex-digit folders they fall in; both in
+        parallel (one listing paged request after request waits on every page)."""
+        md5s = list(md5s)
         wanted = set(md5s) - set(self._sizes)
         if len(wanted) > 256:
-            self._list_all()
+            self._parallel(self._list_folder, sorted({m[:2] for m in wanted}))
         else:
             self._parallel(self.size, wanted)
         return {m for m in md5s if m in self._sizes}
 
-    def _list_all(self) -> None:
+    def _list_folder(self, folder: str) -> None:
         root = self._root()
         try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root)
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{root}{folder}/")
             for page in pages:
                 for item in page.get("Contents", ()):
                     rel = item["Key"][len(root):]
