@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -256,8 +255,9 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
     reverting it. A held lock is an IndexLocked error before the branch moves.
     Returns the new commit.
     """
-    parent = head(root)
+    import tempfile  # not at the top: `mlver ls` never needs it
 
+    parent = head(root)
     with tempfile.TemporaryDirectory(prefix="mlver-index-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         if parent:
@@ -619,6 +619,7 @@ def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str 
     (type "missing" and no content for one that is not there)."""
     if not specs:
         return
+    import tempfile
 
     with tempfile.TemporaryFile() as request:
         request.write("".join(s + "\n" for s in specs).encode())
