@@ -403,6 +403,16 @@ class OutputNotWritable(StorageError):
         super().__init__(f"cannot write {path}: {why}", hint)
 
 
+class FolderNotEmpty(StorageError):
+    """A directory pulled into a folder the user named would delete their files."""
+
+    def __init__(self, where: str, path: str, count: int, example: str) -> None:
+        self.where, self.path, self.count, self.example = where, path, count, example
+        super().__init__(
+            f"{where}: {path} holds {count} file(s) this version does not have (e.g. {example}); nothing was changed",
+            "pull into a new or empty folder with -o, or move those files away first")
+
+
 class DiskFull(StorageError):
     """A write into the cache or a destination ran out of space (or hit a file-size limit)."""
 

@@ -203,7 +203,7 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
             validate.check_inside(dest, dest / relpath, f"{where}/{relpath}")
         if start:
             start(len(entries), sum(store.size(m) or 0 for _, m in entries))
-        target = placing.Dest(md5, where, dest, entries)
+        target = placing.Dest(md5, where, dest, entries, own_folder=True)
     jobs = getattr(store, "jobs", 1)
     placed = placing.place(None, [target], store_fill(store, _locked(progress)),
                            each=lambda fn, items: _each(jobs, fn, items))

@@ -21,7 +21,7 @@ from typing import Any
 from mlver.adapters import placement
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.errors import StorageError
+from mlver.errors import FolderNotEmpty, StorageError
 from mlver.models import PulledFile
 
 # (md5, new file to create, what to call it in errors) -> bytes written; the bytes must hash to md5.
@@ -37,6 +37,9 @@ class Dest:
     where: str  # "churn@v0.1.0 models/churn.pkl"
     path: Path
     entries: list[tuple[str, str]] | None = None  # a directory's (relpath, md5), from its checked manifest
+    # A folder the user named (-o) may hold their own files: a directory
+    # pulled there never deletes what it did not put there.
+    own_folder: bool = False
 
 
 @dataclass
@@ -193,6 +196,9 @@ def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int
     wanted = {rel for rel, _ in entries}
     extra = (have_files - wanted) | (have_dirs - _parents(sorted(wanted)))
     removed = len(have_files - wanted)
+    if dest.own_folder and have_files - wanted:
+        others = sorted(have_files - wanted)
+        raise FolderNotEmpty(dest.where, str(dest.path), len(others), others[0])
     if existing is not None and len(keep) == len(entries) and not extra:
         files = [PulledFile(str(dest.path / rel), md5, os.lstat(dest.path / rel).st_size) for rel, md5 in entries]
         return 0, len(files), 0, files, None  # exactly in place: nothing to write, nothing to switch

@@ -340,6 +340,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
         root = base[0] if base else within or project.root
+        own = bool(base)  # a place the caller chose (-o), not the workspace's tracked path
         obj = _Object(md5, where)
         plan.append((obj, path, root))
         if md5.endswith(".dir"):
@@ -351,7 +352,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
                 # in it must not redirect one of its files elsewhere.
                 file = _Object(file_md5, f"{where}/{relpath}")
                 plan.append((file, validate.check_inside(path, path / relpath, file.where), root))
-            dests.append(placing.Dest(md5, where, path, entries))
+            dests.append(placing.Dest(md5, where, path, entries, own_folder=own))
         else:
             dests.append(placing.Dest(md5, where, path))
     for obj, path, root in plan:
@@ -413,8 +414,9 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         dest = Path(out).resolve()
         if dest.is_dir() and not artifact["md5"].endswith(".dir"):
             dest = dest / Path(artifact["path"]).name
-        wanted: list[Wanted] = [(artifact["md5"], where, dest,
-                                 dest if artifact["md5"].endswith(".dir") else dest.parent)]
+        # Checked inside the folder that holds it (a directory's own files are
+        # checked inside the directory as well): the place itself is the user's.
+        wanted: list[Wanted] = [(artifact["md5"], where, dest, dest.parent)]
     else:
         wanted = [(artifact["md5"], where, project.root / artifact["path"])]
     if with_data:

@@ -191,3 +191,26 @@ def test_full_disk_under_destination_or_cache_is_a_clean_error(imgs) -> None:
         _umount(cache)
     p.ok("pull", "imgs@v0.1.0", "--with-data")  # with space again, it works
     assert _tree(p.root / "data/images") == t1
+
+
+def test_a_directory_pulled_into_a_folder_the_user_named_never_deletes_their_files(project: Project, tmp_path: Path) -> None:
+    p = project
+    p.ok("model", "add", "vision", "--path", "models/vision")
+    p.commit_all("declare vision")
+    for i in range(3):
+        p.write(f"models/vision/part-{i}.bin", f"weights {i}\n")
+    p.ok("record", "vision")
+    p.ok("release", "vision")
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("the user's own file")
+    run = p.fails("pull", "vision@v0.1.0", "-o", str(out))
+    assert "holds 1 file(s) this version does not have (e.g. notes.txt); nothing was changed" in run.stderr
+    assert sorted(x.name for x in out.iterdir()) == ["notes.txt"]
+    (out / "notes.txt").unlink()
+    p.ok("pull", "vision@v0.1.0", "-o", str(out))
+    assert sorted(x.name for x in out.iterdir()) == [f"part-{i}.bin" for i in range(3)]
+    # The workspace's own tracked folder is the version's exact tree.
+    p.write("models/vision/stray.bin", "not in the version")
+    p.ok("pull", "vision@v0.1.0")
+    assert sorted(x.name for x in (p.root / "models/vision").iterdir()) == [f"part-{i}.bin" for i in range(3)]

@@ -341,7 +341,12 @@ def test_pull_repo_directory_artifact(project: Project, s3: S3, tmp_path: Path) 
     project.ok("push")
     out = tmp_path / "vision"
     out.mkdir()
-    (out / "stale.bin").write_text("from an older version")
+    (out / "notes.txt").write_text("the user's own file")
+    # A folder the user named keeps what mlver did not put there: refused, nothing changed.
+    refused = project.fails("pull", "vision@v0.1.0", "--repo", project.root.as_uri(), "-o", str(out))
+    assert "holds 1 file(s) this version does not have (e.g. notes.txt)" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    (out / "notes.txt").unlink()
     pulled = project.ok("pull", "vision@v0.1.0", "--repo", project.root.as_uri(), "-o", str(out), "--json").json()
     assert len(pulled["files"]) == 5
     assert sorted(p.name for p in out.iterdir()) == [f"part-{i}.bin" for i in range(5)]
