@@ -228,7 +228,8 @@ def test_push_sends_gto_versions_and_dvc_pull_reads_them(gto_registry: tuple[Pro
     assert hashlib.md5((clone / "sub/proj/model.bin").read_bytes()).hexdigest() == reg.md5["sub/proj:nested@v0.0.1"]
 
 
-def test_a_monorepo_model_never_puts_a_colon_in_a_path(gto_registry: tuple[Project, GtoRegistry], isolate: Path) -> None:
+def test_a_monorepo_model_never_puts_a_colon_in_a_path(gto_registry: tuple[Project, GtoRegistry], isolate: Path,
+                                                       gto_cli: Gto) -> None:
     """`sub/proj:nested` recorded, released, shown, pushed, pulled, verified:
     every file mlver writes is named without ':' (not allowed on Windows)."""
     p, reg = gto_registry
@@ -252,6 +253,15 @@ def test_a_monorepo_model_never_puts_a_colon_in_a_path(gto_registry: tuple[Proje
     p.ok("pull", "sub/proj:nested@v0.0.1")  # the default destination: the artifact's own path
     assert hashlib.md5((p.root / "sub/proj/model.bin").read_bytes()).hexdigest() == reg.md5["sub/proj:nested@v0.0.1"]
     p.ok("card", "sub/proj:nested@v0.1.0", "-o", str(isolate / "card.md"))
+    # Stages and diffs take the monorepo name too, and GTO reads the tags they write.
+    p.ok("promote", "sub/proj:nested@v0.0.1", "staging")
+    p.ok("promote", "sub/proj:nested@v0.1.0", "staging")
+    p.ok("rollback", "sub/proj:nested", "staging")
+    ours = {m["model"]: m for m in p.ok("ls", "--json").json()}
+    assert ours["sub/proj:nested"]["stages"]["staging"] == "v0.0.1"
+    assert _stages(gto_cli.json(p.root, "show"))["sub/proj:nested"] == ours["sub/proj:nested"]["stages"]
+    diffed = p.ok("diff", "sub/proj:nested@v0.0.1", "sub/proj:nested@v0.1.0", "--json").json()
+    assert [d["model"] for d in diffed] == ["sub/proj:nested"] and diffed[0]["artifact"]["changed"]
     p.ok("review", "--base", "HEAD~2", "-o", str(isolate / "review.md"), "--plots", str(isolate / "plots"))
     tree = p.git("ls-tree", "-r", "--name-only", "HEAD").splitlines()
     written = [str(f.relative_to(p.root)) for f in p.root.rglob("*") if ".git" not in f.parts]
