@@ -44,11 +44,7 @@ def start_moto(port: int, logdir: Path) -> subprocess.Popen:
     raise RuntimeError("moto server did not start")
 
 
-def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise bl.CommandFailed(f"{' '.join(argv)}: {proc.stderr.strip()[-800:]}")
-    return proc.stdout
+sh = bl.sh
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -81,26 +77,6 @@ elif op == "down-many":
                 fh.write(c.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
 """
 
-
-def make_project(root: Path, env: dict[str, str], endpoint: str, large_mb: int, files: int, kb: int) -> None:
-    root.mkdir(parents=True)
-    mlver = [bl.tool("mlver") or "mlver"]
-    sh(mlver + ["init"], root, env)
-    (root / "models").mkdir()
-    with open(root / "models" / "big.bin", "wb") as fh:
-        for _ in range(large_mb):
-            fh.write(os.urandom(1024 * 1024))
-    many = root / "data" / "many"
-    many.mkdir(parents=True)
-    for i in range(files):
-        (many / f"{i:05d}.bin").write_bytes(os.urandom(kb * 1024))
-    (root / "models" / "tiny.bin").write_bytes(b"tiny")
-    sh(mlver + ["data", "add", "data/many"], root, env)
-    sh(mlver + ["model", "add", "big", "--path", "models/big.bin"], root, env)
-    sh(mlver + ["model", "add", "many", "--path", "models/tiny.bin", "--data", "data/many"], root, env)
-    sh(["git", "commit", "-qm", "declare"], root, env)
-    sh(mlver + ["record", "big"], root, env)
-    sh(mlver + ["record", "many"], root, env)
 
 
 def add_remote(root: Path, env: dict[str, str], name: str, endpoint: str) -> None:
@@ -218,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
                      aws_secret_access_key="bench").create_bucket(Bucket=BUCKET)
         print(f"  project: {args.large_mb} MB file, {args.files} x {args.file_kb} KB ...", file=sys.stderr, flush=True)
-        make_project(home / "project", env, endpoint, args.large_mb, args.files, args.file_kb)
+        bl.transfer_project(home / "project", env, args.large_mb, args.files, args.file_kb)
         times = transfer_rows(home / "project", env, endpoint, args.runs, home)
         shutil.rmtree(home / "project", ignore_errors=True)
         print(f"  registry repo with {args.commits} commits ...", file=sys.stderr, flush=True)

@@ -20,42 +20,18 @@ whole process, interpreter start-up included.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 import benchlib as bl
 
 
-def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise bl.CommandFailed(f"{' '.join(argv)}: {proc.stderr.strip()[-800:]}")
-    return proc.stdout
+sh = bl.sh
 
 
-def make_project(root: Path, env: dict[str, str], large_mb: int, files: int, kb: int) -> None:
-    mlver = bl.tool("mlver") or "mlver"
-    root.mkdir(parents=True)
-    sh([mlver, "init"], root, env)
-    (root / "models").mkdir()
-    with open(root / "models" / "big.bin", "wb") as fh:
-        for _ in range(large_mb):
-            fh.write(os.urandom(1024 * 1024))
-    many = root / "data" / "many"
-    many.mkdir(parents=True)
-    for i in range(files):
-        (many / f"{i:05d}.bin").write_bytes(os.urandom(kb * 1024))
-    (root / "models" / "tiny.bin").write_bytes(b"tiny")
-    sh([mlver, "data", "add", "data/many"], root, env)
-    sh([mlver, "model", "add", "big", "--path", "models/big.bin"], root, env)
-    sh([mlver, "model", "add", "many", "--path", "models/tiny.bin", "--data", "data/many"], root, env)
-    sh(["git", "commit", "-qm", "declare"], root, env)
-    sh([mlver, "record", "big"], root, env)
-    sh([mlver, "record", "many"], root, env)
+make_project = bl.transfer_project
 
 
 def remote(root: Path, env: dict[str, str], name: str, path: Path) -> None:

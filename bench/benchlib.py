@@ -272,3 +272,33 @@ def report(name: str, text: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.md").write_text(text.rstrip() + "\n")
     print(text.rstrip() + "\n", flush=True)
+
+
+def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CommandFailed(f"{' '.join(argv)}: {proc.stderr.strip()[-800:]}")
+    return proc.stdout
+
+
+def transfer_project(root: Path, env: dict[str, str], large_mb: int, files: int, kb: int) -> None:
+    """A project with one large model and a folder of many small files, both recorded:
+    what the transfer benchmarks (local and S3) push and pull."""
+    mlver = tool("mlver") or "mlver"
+    root.mkdir(parents=True)
+    sh([mlver, "init"], root, env)
+    (root / "models").mkdir()
+    with open(root / "models" / "big.bin", "wb") as fh:
+        for _ in range(large_mb):
+            fh.write(os.urandom(1024 * 1024))
+    many = root / "data" / "many"
+    many.mkdir(parents=True)
+    for i in range(files):
+        (many / f"{i:05d}.bin").write_bytes(os.urandom(kb * 1024))
+    (root / "models" / "tiny.bin").write_bytes(b"tiny")
+    sh([mlver, "data", "add", "data/many"], root, env)
+    sh([mlver, "model", "add", "big", "--path", "models/big.bin"], root, env)
+    sh([mlver, "model", "add", "many", "--path", "models/tiny.bin", "--data", "data/many"], root, env)
+    sh(["git", "commit", "-qm", "declare"], root, env)
+    sh([mlver, "record", "big"], root, env)
+    sh([mlver, "record", "many"], root, env)
