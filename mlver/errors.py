@@ -475,6 +475,16 @@ class InvalidMetric(MlverError):
         )
 
 
+class UnknownMetric(MlverError):
+    """A metric asked for by name (``ls NAME --sort-by``) that no version of the model recorded."""
+
+    def __init__(self, model: str, metric: str, known: tuple[str, ...] | list[str]) -> None:
+        self.model, self.metric, self.known = model, metric, tuple(known)
+        names = ", ".join(self.known) if self.known else "none"
+        super().__init__(f"no version of {model} recorded a metric {metric!r} (its metrics: {names})",
+                         f"sort by one of its metrics, e.g. `mlver ls {model} --sort-by {self.known[0] if self.known else 'METRIC'}`")
+
+
 class StageNotAllowed(MlverError):
     def __init__(self, stage: str, allowed: tuple[str, ...]) -> None:
         super().__init__(

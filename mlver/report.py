@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlver import formats
-from mlver.models import ModelDiff, ReviewResult
+from mlver.models import ModelDiff, ReviewResult, VersionsTable
 
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
 COLUMNS_SHOWN = 12  # per data input; the rest are summarised in one line
@@ -204,6 +204,10 @@ def summary(d: ModelDiff, markdown: bool = True) -> Any:
 
 def diff_markdown(diffs: list[ModelDiff]) -> str:
     return render_template("diff.md.j2", diffs=diffs)
+
+
+def versions_markdown(table: VersionsTable) -> str:
+    return render_template("versions.md.j2", t=table)
 
 
 def review_markdown(result: ReviewResult) -> str:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.storage import pull, push
     from mlver.api.training import record, run
+    from mlver.api.views import versions
 
 _VERBS = {
     "init": "setup", "data_add": "setup", "model_add": "setup",
@@ -34,7 +35,7 @@ _VERBS = {
     "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
     "review": "reviews", "ci": "reviews", "drift": "monitoring",
-    "status": "pending", "gc": "collection",
+    "status": "pending", "gc": "collection", "versions": "views",
     "remote_add": "remotes", "remote_list": "remotes", "remote_check": "remotes", "url": "remotes",
 }
 __all__ = sorted(_VERBS)

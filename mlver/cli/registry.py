@@ -30,28 +30,76 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
 
 
 @click.command("ls")
+@click.argument("name", required=False)
 @click.option("-d", "--deprecated", is_flag=True, help="Include deprecated models (hidden by default, as in `gto show`).")
+@click.option("--against", metavar="STAGE", help="With NAME: also compare every metric with the version holding STAGE now.")
+@click.option("--sort-by", metavar="METRIC", help="With NAME: best first by METRIC (lowest first for loss, error, latency...).")
+@click.option("--md", is_flag=True, help="With NAME: a markdown table (for a pull request or a wiki).")
+@click.option("--csv", "as_csv", is_flag=True, help="With NAME: CSV, one row per version, a column per metric and delta.")
+@click.option("--repo", "git_url", metavar="GIT_URL", help="With NAME: read the versions of this git repository (URL or path); no clone needed.")
 @output_options
-def ls_(deprecated: bool, as_json: bool) -> None:
-    """List models and datasets with their latest version and stages.
+def ls_(name: str | None, deprecated: bool, against: str | None, sort_by: str | None, md: bool, as_csv: bool,
+        git_url: str | None, as_json: bool) -> None:
+    """List models and datasets with their latest version and stages; with
+    NAME, every released version of that model side by side.
 
-    Works in any git repository with GTO tags, before `mlver init`.
+    Works in any git repository with GTO tags, before `mlver init`. With
+    NAME, one row per version, newest first: the stages it holds (and held
+    before), who released it and when, its data (hash, rows), the params
+    that changed against the version before it, and every metric with its
+    delta against that version (and, with --against, against the stage's
+    version). Read from the records alone: nothing is downloaded.
 
-    Example: mlver ls --json | jq '.[].latest'
+    \b
+    Examples:
+      mlver ls --json | jq '.[].latest'
+      mlver ls churn --against prod
+      mlver ls churn --sort-by accuracy --md
+      mlver ls churn --csv --repo https://github.com/acme/churn.git
     """
-    from mlver.cli import ls
+    if name is None:
+        if against or sort_by or md or as_csv or git_url:
+            raise click.UsageError("--against, --sort-by, --md, --csv and --repo need a model NAME: `mlver ls NAME ...`")
+        from mlver.cli import ls
 
-    ls(deprecated, as_json)
+        ls(deprecated, as_json)
+        return
+    _versions(name, against, sort_by, md, as_csv, git_url, as_json)
+
+
+def _versions(name: str, against: str | None, sort_by: str | None, md: bool, as_csv: bool, git_url: str | None,
+              as_json: bool) -> None:
+    from mlver.api import views as api
+    from mlver.cli.render import render, versions_csv, write_text
+
+    if sum((md, as_csv, as_json)) > 1:
+        raise click.UsageError("pass one of --md, --csv or --json")
+    table = api.versions(name, against=against, sort_by=sort_by, git_url=git_url)
+    if md:
+        from mlver.report import versions_markdown
+
+        write_text(versions_markdown(table))
+    elif as_csv:
+        write_text(versions_csv(table))
+    else:
+        render(table, as_json)
 
 
 @click.command()
 @click.argument("name")
+@click.option("--versions", "by_version", is_flag=True, help="One row per released version with its metrics (as `mlver ls NAME`).")
 @output_options
-def log(name: str, as_json: bool) -> None:
+def log(name: str, by_version: bool, as_json: bool) -> None:
     """The audit trail of a model: recorded trainings and registry events, newest first.
 
-    Example: mlver log churn
+    \b
+    Examples:
+      mlver log churn
+      mlver log churn --versions
     """
+    if by_version:
+        _versions(name, None, None, False, False, None, as_json)
+        return
     from mlver.api import registry as api
     from mlver.cli.render import render
 

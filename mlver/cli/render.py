@@ -453,6 +453,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "RemoteInfo": _remote,
     "RemoteCheck": _remote_check,
     "PresignedUrl": _presigned,
+    "VersionsTable": lambda t: _views().versions_text(t),
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,
@@ -462,6 +463,16 @@ _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "RemoteInfo": _remotes,
     "PulledFile": _pulled_files,
 }
+
+
+def _views() -> Any:
+    from mlver.cli import viewtext  # only `ls NAME` needs it
+
+    return viewtext
+
+
+def versions_csv(t: m.VersionsTable) -> str:
+    return str(_views().versions_csv(t))
 
 
 def _indent(text: str, by: str = "  ") -> str:

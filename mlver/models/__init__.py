@@ -42,13 +42,18 @@ _WHERE = {
     "Pending": "governance",
     "ModelStatus": "governance",
     "StatusResult": "governance",
+    "MetricCell": "views",
+    "DataInput": "views",
+    "ParamChange": "views",
+    "VersionRow": "views",
+    "VersionsTable": "views",
 }
 __all__ = [
-    "Card", "CiWorkflow", "DataAddResult", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
-    "GcStore", "InitResult", "LogEvent", "ModelAddResult", "ModelDiff", "ModelStatus", "ModelSummary",
+    "Card", "CiWorkflow", "DataAddResult", "DataInput", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
+    "GcStore", "InitResult", "LogEvent", "MetricCell", "ModelAddResult", "ModelDiff", "ModelStatus", "ModelSummary", "ParamChange",
     "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record", "RecordResult", "RegistryWrite",
     "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "StatusResult",
-    "TransferResult", "VerifyResult",
+    "TransferResult", "VerifyResult", "VersionRow", "VersionsTable",
 ]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
 if TYPE_CHECKING:
@@ -76,6 +81,7 @@ if TYPE_CHECKING:
         RemoteInfo,
         TransferResult,
     )
+    from mlver.models.views import DataInput, MetricCell, ParamChange, VersionRow, VersionsTable
 
 
 def __getattr__(name: str) -> object:

@@ -1,0 +1,107 @@
+"""``ls NAME``: every released version of a model side by side, from the
+records alone (two ``cat-file`` calls: the model's tag objects and its
+records; nothing is downloaded). With ``git_url``, the model's tags are
+fetched one commit deep into a temporary bare repository, as ``pull
+--repo`` fetches one, and read the same way."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from mlver.adapters import git, gitremote
+from mlver.api._common import iso, load_registry, record_from_bytes, version_record
+from mlver.api.derived import derive_at
+from mlver.domain import record as rec
+from mlver.domain import tags
+from mlver.domain.registry import ModelState
+from mlver.domain.versions import Released, versions_table
+from mlver.errors import MlverError, ModelNotInRepository, StageNotFound
+from mlver.models import Record, VersionsTable
+from mlver.project import PathLike, Project
+
+
+def version_records(project: Project, name: str, commits: list[str], workspace: bool = True) -> dict[str, Record | None]:
+    """The record at each commit (one ``cat-file``), else the lineage derived
+    from it; None for a commit that has neither, or a record that cannot be
+    read (a view shows that version without its numbers, it does not fail)."""
+    path = rec.record_path(name)
+    blobs = git.read_blobs(project.root, [f"{c}:{path}" for c in commits])
+    out: dict[str, Record | None] = {}
+    for commit in dict.fromkeys(commits):
+        content = blobs.get(f"{commit}:{path}")
+        try:
+            if content is not None:
+                out[commit] = record_from_bytes(name, commit, content)
+            else:
+                out[commit] = derive_at(project.root, name, commit, project if workspace else None)
+        except MlverError:
+            out[commit] = None
+    return out
+
+
+def released(project: Project, name: str, state: ModelState, workspace: bool = True) -> list[Released]:
+    """Every active version of ``state`` with its tag's who and when and its record."""
+    active = state.active_versions()
+    records = version_records(project, name, [state.versions[v].commit for v in active], workspace)
+    out = []
+    for version in active:
+        event = state.versions[version]
+        record = records.get(event.commit)
+        info = event.info
+        out.append(Released(
+            version=version, commit=event.commit, time=iso(event.timestamp) if info else "",
+            by=info.tagger if info else "", email=info.email if info else "",
+            doc=record.doc if record else None, derived=bool(record and record.derived),
+            intact=record.intact if record else False,
+        ))
+    return out
+
+
+def _table(project: Project, name: str, against: str | None, sort_by: str | None, workspace: bool,
+           url: str | None) -> VersionsTable:
+    state = load_registry(project, name, detail=True).model(name)
+    if state is None:
+        if workspace:
+            project.model(name)  # UnknownModel unless it is declared: then it has no versions yet
+        return versions_table(name, [], None, repo=url)  # declared, never released
+    items = released(project, name, state, workspace)
+    holder, doc = None, None
+    if against:
+        holder = state.stages.get(against)
+        if holder is None:
+            raise StageNotFound(name, against)
+        commit = state.versions[holder].commit if holder in state.versions else holder
+        found = next((r for r in items if r.commit == commit), None)
+        if found is not None:
+            doc = found.doc
+        else:  # a stage on a bare commit, as GTO allows
+            record = version_record(project, name, commit)
+            doc = record.doc if record else None
+    return versions_table(name, items, state, against=against, against_version=holder, against_doc=doc,
+                          sort_by=sort_by, repo=url)
+
+
+def versions(name: str, against: str | None = None, sort_by: str | None = None, repo: PathLike = None,
+             git_url: str | None = None) -> VersionsTable:
+    """One row per released version of ``name``, newest first (``sort_by``: a
+    metric, best first): stages now and before, who released it and when,
+    data, the params that changed and every metric with its delta against
+    the previous version and against the holder of stage ``against``."""
+    tags.check_artifact(name)
+    if git_url is None:
+        return _table(Project.find(repo, require_config=False), name, against, sort_by, True, None)
+    with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
+        bare = Path(tmp) / "repo.git"
+        gitremote.init_bare(bare)
+        known, mine = set(), []
+        for tag, obj, commit in gitremote.ls_remote_tags(bare, git_url):
+            parsed = tags.parse(tag)
+            if parsed is None or obj == commit:
+                continue  # a lightweight tag is not an event, as load_registry reads them
+            known.add(parsed.model)
+            if parsed.model == name:
+                mine.append(tag)
+        if not mine:
+            raise ModelNotInRepository(name, git_url, sorted(known))
+        gitremote.fetch_tags(bare, git_url, mine)
+        return _table(Project(bare), name, against, sort_by, False, git_url)
