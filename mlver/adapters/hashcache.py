@@ -42,14 +42,26 @@ def _save(root: Path, cache: dict[str, list]) -> None:
             pass  # a read-only checkout or a full disk: correct, only slower next time
 
 
+def _normal(rel: str) -> bool:
+    """A relative POSIX path pathlib would spell the same (no empty or '.' parts)."""
+    parts = rel.split("/")
+    return os.sep == "/" and bool(rel) and "" not in parts and "." not in parts
+
+
 def _name(root: Path, path: str | Path) -> str:
-    path = Path(path)
-    if not path.is_absolute():
-        return path.as_posix()
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        return text if _normal(text) else Path(text).as_posix()
+    top = os.fspath(root)
+    top = top if top.endswith(os.sep) else top + os.sep
+    if text.startswith(top):  # the common case, without pathlib per file
+        rest = text[len(top):]
+        if _normal(rest):
+            return rest
     try:
-        return path.relative_to(root).as_posix()
+        return Path(text).relative_to(root).as_posix()
     except ValueError:
-        return str(path)
+        return text
 
 
 class Known:
@@ -63,17 +75,22 @@ class Known:
     def md5(self, path: str | Path, st: os.stat_result | None = None) -> str | None:
         """The md5 recorded for ``path`` if its stat still matches, else None (hash it)."""
         try:
-            st = st or os.lstat(self.root / path)
+            st = st or os.lstat(os.path.join(self.root, path))
         except OSError:
             return None
-        entry = self.cache.get(_name(self.root, path))
-        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == _key(st) and isinstance(entry[4], str):
+        return self.lookup(_name(self.root, path), st)
+
+    def lookup(self, name: str, st: os.stat_result) -> str | None:
+        """The md5 recorded under ``name`` (a key as ``_name`` makes it) if ``st`` still matches."""
+        entry = self.cache.get(name)
+        if (isinstance(entry, list) and len(entry) == 5 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
+                and entry[2] == st.st_ino and entry[3] == st.st_ctime_ns and isinstance(entry[4], str)):
             return entry[4]
         return None
 
     def remember(self, path: str | Path, md5: str, st: os.stat_result | None = None) -> None:
         try:
-            st = st or os.lstat(self.root / path)
+            st = st or os.lstat(os.path.join(self.root, path))
         except OSError:
             return
         entry, name = [*_key(st), md5], _name(self.root, path)

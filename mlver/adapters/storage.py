@@ -120,7 +120,25 @@ class LocalStore:
             return None
 
     def existing(self, md5s: Iterable[str]) -> set[str]:
-        return {m for m in md5s if self.has(m)}
+        """The ones of ``md5s`` stored here. Many are answered by listing
+        each two-digit folder once instead of a stat per object."""
+        wanted = set(md5s)
+        if len(wanted) < 64:
+            return {m for m in wanted if self.has(m)}
+        by_prefix: dict[str, list[str]] = {}
+        for md5 in wanted:
+            object_relpath(md5)  # refuses what is not a hash before it becomes a path
+            by_prefix.setdefault(md5[:2], []).append(md5)
+        found: set[str] = set()
+        for prefix, md5s_there in by_prefix.items():
+            try:
+                with os.scandir(self.objects_dir / prefix) as entries:
+                    # is_file() follows a symlink, as has() does (d_type answers the rest without a stat).
+                    names = {e.name for e in entries if e.is_file()}
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            found.update(m for m in md5s_there if m[2:] in names)
+        return found
 
     def md5_of(self, md5: str) -> str | None:
         return md5_file(self.path(md5)) if self.has(md5) else None

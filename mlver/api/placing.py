@@ -12,6 +12,7 @@ when it placed (or hashed) it; anything else is written again.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,17 +79,17 @@ class _Run:
         self.each = each
         self.known = known
 
-    def matches(self, path: Path, md5: str) -> bool:
+    def matches(self, path: Path, md5: str, st: os.stat_result | None = None) -> bool:
+        """Whether ``path`` (a regular file, of stat ``st`` when known) is what mlver
+        recorded for ``md5``: same size, mtime, inode and ctime."""
         rel = _rel(self.root, path)
         if self.known is None or rel is None:
             return False
         try:
-            st = os.lstat(path)
+            st = st or os.lstat(path)
         except OSError:
             return False
-        import stat
-
-        return stat.S_ISREG(st.st_mode) and self.known.md5(rel, st) == md5
+        return stat.S_ISREG(st.st_mode) and self.known.lookup(rel, st) == md5
 
     def write(self, md5: str, target: Path, where: str) -> int:
         size = self.fill(md5, target, where)
@@ -96,18 +97,24 @@ class _Run:
         return size
 
 
-def _existing_tree(dest: Path) -> tuple[set[str], set[str]] | None:
-    """(files, folders) of the directory at ``dest`` as relpaths; None when it is not a plain directory."""
+def _existing_tree(dest: Path) -> tuple[dict[str, os.stat_result], set[str]] | None:
+    """(files -> lstat, folders) of the directory at ``dest``, as relpaths; None
+    when it is not a plain directory. A symlink counts as a file (never followed)."""
     if dest.is_symlink() or not dest.is_dir():
         return None
-    files: set[str] = set()
+    files: dict[str, os.stat_result] = {}
     dirs: set[str] = set()
-    for top, subdirs, names in os.walk(dest):
-        rel = os.path.relpath(top, dest)
-        base = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        for d in subdirs:
-            (files if os.path.islink(os.path.join(top, d)) else dirs).add(base + d)
-        files.update(base + n for n in names)
+    todo = [("", os.fspath(dest))]
+    while todo:
+        base, top = todo.pop()
+        with os.scandir(top) as entries:
+            for entry in entries:
+                rel = base + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.add(rel)
+                    todo.append((rel + "/", entry.path))
+                else:
+                    files[rel] = entry.stat(follow_symlinks=False)
     return files, dirs
 
 
@@ -135,6 +142,7 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
     files: list[PulledFile] = []
     written = kept = removed = 0
     switches: list[tuple[Path, Path]] = []
+    touched: list[tuple[str, str]] = []  # (project-relative path, md5) of what this run wrote
     where = ""
     path = Path(".")
     try:
@@ -158,6 +166,8 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
                         size = run.write(dest.md5, staged, dest.where)
                         switches.append((staged, dest.path))
                         written += 1
+                        if (rel := _rel(root, dest.path)) is not None:
+                            touched.append((rel, dest.md5))
                     files.append(PulledFile(str(dest.path), dest.md5, size))
                     continue
                 n_written, n_kept, n_removed, dir_files, staged_dir = _stage_dir(run, area, dest)
@@ -165,17 +175,18 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
                 files += dir_files
                 if staged_dir is not None:
                     switches.append((staged_dir, dest.path))
+                    if (rel := _rel(root, dest.path)) is not None:
+                        touched += [(f"{rel}/{file}", md5) for file, md5 in dest.entries]
             with placement.uninterrupted():
                 for staged, target in switches:
                     where, path = str(target), target
                     placement.switch(staged, target)
         # The old trees went with the scratch folder; their unlinks changed the
-        # ctime of files kept by a hard link, so stats are recorded only now.
+        # ctime of files kept by a hard link, so stats are recorded only now
+        # (only for what was written or relinked: a kept file's entry still holds).
         if run.known is not None:
-            for f in files:
-                rel = _rel(root, Path(f.path))
-                if rel is not None:
-                    run.known.remember(rel, f.md5)
+            for rel, md5 in touched:
+                run.known.remember(rel, md5)
             run.known.save()
     except OSError as exc:
         full = placement.disk_full(exc, path, where)
@@ -191,20 +202,29 @@ def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int
     if dest.path.exists() and existing is None and not dest.path.is_dir():
         raise StorageError(f"{dest.where}: {dest.path} is a file, the record says a folder goes there",
                            "move the file away, or pull with -o to another place")
-    have_files, have_dirs = existing or (set(), set())
-    keep = {rel for rel, md5 in entries if rel in have_files and run.matches(dest.path / rel, md5)}
+    have_files, have_dirs = existing or ({}, set())
+    keep: set[str] = set()
+    base = _rel(run.root, dest.path)
+    if run.known is not None and base is not None:
+        lookup, prefix = run.known.lookup, base + "/"
+        for rel, md5 in entries:
+            st = have_files.get(rel)
+            if st is not None and stat.S_ISREG(st.st_mode) and lookup(prefix + rel, st) == md5:
+                keep.add(rel)
     wanted = {rel for rel, _ in entries}
-    extra = (have_files - wanted) | (have_dirs - _parents(sorted(wanted)))
-    removed = len(have_files - wanted)
-    if dest.own_folder and have_files - wanted:
-        others = sorted(have_files - wanted)
+    have = set(have_files)
+    extra = (have - wanted) | (have_dirs - _parents(list(wanted)))
+    removed = len(have - wanted)
+    if dest.own_folder and have - wanted:
+        others = sorted(have - wanted)
         raise FolderNotEmpty(dest.where, str(dest.path), len(others), others[0])
     if existing is not None and len(keep) == len(entries) and not extra:
-        files = [PulledFile(str(dest.path / rel), md5, os.lstat(dest.path / rel).st_size) for rel, md5 in entries]
+        top = os.path.join(dest.path, "")
+        files = [PulledFile(top + rel, md5, have_files[rel].st_size) for rel, md5 in entries]
         return 0, len(files), 0, files, None  # exactly in place: nothing to write, nothing to switch
     staged = area.new_path(dest.path)
     staged.mkdir()
-    for folder in sorted(_parents(sorted(wanted))):
+    for folder in sorted(_parents(list(wanted))):
         (staged / folder).mkdir(exist_ok=True)
 
     def one(entry: tuple[str, str]) -> PulledFile:

@@ -336,28 +336,31 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     cache = _cache(project)
     name, store = source or remote_store(project, remote)
     known = placing.known_in(project.root)
-    plan: list[tuple[_Object, Path, Path]] = []
+    needed: dict[str, _Object] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
         root = base[0] if base else within or project.root
         own = bool(base)  # a place the caller chose (-o), not the workspace's tracked path
         obj = _Object(md5, where)
-        plan.append((obj, path, root))
+        needed.setdefault(md5, obj)
+        validate.check_inside(root, path, obj.where)
         if md5.endswith(".dir"):
             _fetch(cache, store, name, obj, None, known)
             manifest = cache.read(md5) or b"[]"
             entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
+            relpaths = [relpath for relpath, _ in entries]
+            # Inside the directory itself, not just the project: a symlink
+            # in it must not redirect one of its files elsewhere.
+            validate.check_all_inside(path, path, relpaths, where)
+            validate.check_all_inside(root, path, relpaths, where)
             for relpath, file_md5 in entries:
-                # Inside the directory itself, not just the project: a symlink
-                # in it must not redirect one of its files elsewhere.
-                file = _Object(file_md5, f"{where}/{relpath}")
-                plan.append((file, validate.check_inside(path, path / relpath, file.where), root))
+                if file_md5 not in needed:
+                    needed[file_md5] = _Object(file_md5, f"{where}/{relpath}")
             dests.append(placing.Dest(md5, where, path, entries, own_folder=own))
         else:
             dests.append(placing.Dest(md5, where, path))
-    for obj, path, root in plan:
-        validate.check_inside(root, path, obj.where)
-    missing = list({o.md5: o for o, _, _ in plan if not cache.has(o.md5)}.values())
+    in_cache = cache.existing(needed)
+    missing = [o for md5, o in needed.items() if md5 not in in_cache]
     there = store.existing(o.md5 for o in missing)
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
