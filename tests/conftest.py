@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from mlver.cli import cli
 
@@ -48,6 +49,15 @@ def make_csv(rows: int, shift: float = 0.0, extra_column: bool = False) -> str:
             line += f",{i % 12}"
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+# Under scripts/mutate (MLVER_MUTATION=1) every mutant meets the same examples, so a
+# kill does not depend on luck, and a slow machine never counts as a kill.
+settings.register_profile(
+    "mutation", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+if os.environ.get("MLVER_MUTATION"):
+    settings.load_profile("mutation")
 
 
 def _git(cwd: Path, *args: str) -> str:
