@@ -25,7 +25,14 @@ from mlver.adapters import git
 from mlver.adapters import sklearn as sk
 from mlver.domain.record import flatten
 from mlver.domain.tags import check_name
-from mlver.errors import ConfigError, InvalidMetric, UntrustedModel
+from mlver.errors import (
+    ArgumentsTogether,
+    DeclarationMismatch,
+    FormatNotLoadable,
+    InvalidMetric,
+    UnknownChoice,
+    UntrustedModel,
+)
 from mlver.models import Record, RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
 
@@ -92,21 +99,18 @@ def record(
     check_name(name)
     sk.check_estimator(estimator)
     if format not in sk.FORMATS:
-        raise ConfigError(f"unknown model format {format!r}", f"use one of: {', '.join(sk.FORMATS)}")
+        raise UnknownChoice("model format", format, list(sk.FORMATS))
     user_metrics = _check_metrics(metrics)
     if (X is None) != (y is None):
-        raise ConfigError("pass both X and y (a held-out set) to compute metrics, or neither", "e.g. X=X_test, y=y_test")
+        raise ArgumentsTogether(["X", "y"], "(a held-out set) to compute metrics", "X=X_test, y=y_test")
     project = Project.find(repo)
     declared = project.models().get(name)
     data_paths = tuple(project.rel(d) for d in data or ())
     if declared is not None:
         if data is not None and set(data_paths) != set(declared.data):
-            raise ConfigError(
-                f"model {name} is declared with data {list(declared.data)}, not {list(data_paths)}",
-                f"pass the same data, or change it in {CONFIG}",
-            )
+            raise DeclarationMismatch(name, "data", str(list(declared.data)), str(list(data_paths)), CONFIG)
         if path is not None and project.rel(path) != declared.path:
-            raise ConfigError(f"model {name} is declared with path {declared.path}", f"drop path=, or change it in {CONFIG}")
+            raise DeclarationMismatch(name, "path", declared.path, project.rel(path), CONFIG)
         spec = declared
     else:
         spec = ModelSpec(name=name, path=project.rel(path or f"models/{name}.joblib"), data=data_paths)
@@ -187,7 +191,7 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
     framework = record.doc.get("framework") or {}
     fmt = framework.get("format", "joblib")
     if fmt not in sk.FORMATS:
-        raise ConfigError(f"{ref} was saved as {fmt!r}, which mlver cannot load", f"use one of: {', '.join(sk.FORMATS)}")
+        raise FormatNotLoadable(ref, fmt, list(sk.FORMATS))
     allowed = framework.get("trusted_types")
     if not trusted:
         reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed, ref)

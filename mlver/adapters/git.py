@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlver.errors import GitError, IndexLocked, NotARepository, RegistryBusy, TagExists
+from mlver.errors import GitError, GitFailed, GitMissing, IndexLocked, NotARepository, RegistryBusy, TagExists
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -45,7 +45,7 @@ def run(
             env=_env(env),
         )
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     if check and proc.returncode != 0:
         text = proc.stderr.decode(errors="replace")
         detail = text.strip().splitlines()
@@ -54,7 +54,7 @@ def run(
             raise IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
         if "tell me who you are" in text or "empty ident" in text:
             hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}", hint)
+        raise GitFailed(args[0], detail[-1] if detail else f"exit {proc.returncode}", hint)
     return proc.stdout.decode(errors="replace")
 
 
@@ -397,7 +397,7 @@ def tag_listing(root: Path) -> str:
         proc = subprocess.Popen(["git", "show-ref", "-d", "--tags"], cwd=root, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=_env())
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     assert proc.stdout is not None
     out = proc.stdout.read()
     proc.wait()  # exit 1 when there is no tag at all: an empty listing
@@ -588,7 +588,7 @@ def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
     assert proc.stdout is not None
     out = proc.stdout.read()
     if proc.wait() != 0:
-        raise GitError("git cat-file failed", "check the repository with `git fsck`")
+        raise GitFailed("cat-file", "", "check the repository with `git fsck`")
     result: dict[str, tuple[str, bytes | None]] = {}
     pos = 0
     for spec in specs:
@@ -640,7 +640,7 @@ def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str 
             for spec in specs:
                 header = out.readline().decode(errors="replace").rstrip("\n")
                 if not header:
-                    raise GitError("git cat-file stopped early", "check the repository with `git fsck`")
+                    raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
                 if header.endswith(" missing") or header.endswith(" ambiguous"):
                     yield spec, None, "missing", None
                     continue
@@ -860,7 +860,7 @@ def ignored(root: Path, paths: Sequence[str]) -> set[str]:
     proc = subprocess.run(["git", "check-ignore", "--no-index", "-z", "--stdin"], cwd=root,
                           input="\0".join(paths).encode() + b"\0", capture_output=True, env=_env())
     if proc.returncode not in (0, 1):  # 1: none of them is ignored
-        raise GitError(f"git check-ignore failed: {proc.stderr.decode(errors='replace').strip()}", "see `git status`")
+        raise GitFailed("check-ignore", proc.stderr.decode(errors="replace").strip(), "see `git status`")
     return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
 
 

@@ -10,14 +10,14 @@ import subprocess
 from pathlib import Path
 
 from mlver.adapters import git
-from mlver.errors import GitError, NotAGitRepository
+from mlver.errors import GitMissing, NotAGitRepository
 
 
 def _git(cwd: Path, *args: str, url: str) -> str:
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=git._env({"GIT_ASKPASS": "true"}))
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
         detail = next((ln for ln in lines if ln.startswith("fatal:")), lines[-1] if lines else f"exit {proc.returncode}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters.atomic import default_mode, temp_beside
-from mlver.errors import ConfigError, NotAnEstimator, NotFitted, UntrustedModel
+from mlver.errors import NotAnEstimator, NotFitted, PackageMissing, UnknownChoice, UntrustedModel
 
 FORMATS = ("joblib", "skops")
 
@@ -129,7 +129,7 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> list[str] | None:
     returns the types the file needs trusted (skops' own word), so the record
     can carry the allow-list its loader will use."""
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown model format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
+        raise UnknownChoice("model format", fmt, list(FORMATS))
     fd, tmp = temp_beside(path)
     os.close(fd)
     types = None
@@ -174,5 +174,5 @@ def _skops() -> Any:
     try:
         import skops.io as sio
     except ImportError as exc:
-        raise ConfigError("saving with skops needs the skops package", "pip install skops, or use format='joblib'") from exc
+        raise PackageMissing("skops", "saving with skops", "use format='joblib'") from exc
     return sio

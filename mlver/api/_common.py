@@ -11,13 +11,13 @@ from mlver.domain.refs import Ref, parse_ref
 from mlver.domain.registry import Event, Registry, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
-    ConfigError,
     InputTooLarge,
     InvalidReference,
     RecordNotFound,
     RecordTampered,
     StageNotFound,
     UnknownModel,
+    UnreadableValue,
     VersionNotFound,
 )
 from mlver.models import Record
@@ -204,7 +204,7 @@ def parse_moment(text: str) -> int:
             return int(day.timestamp()) + 86399
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"cannot read the time {text!r}", "use a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
+        raise UnreadableValue("the time", text, "a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp())

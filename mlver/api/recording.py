@@ -23,7 +23,16 @@ from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.domain.pipeline import Pipeline, Plan, covers
-from mlver.errors import ArtifactMissing, ConfigError, LockOutOfDate, MetricsNotProduced, StorageError, UntrustedInput
+from mlver.errors import (
+    ArtifactMissing,
+    LockOutOfDate,
+    MetricsNotProduced,
+    RecordIgnored,
+    StorageError,
+    TrackedByGit,
+    TrainedByStage,
+    UntrustedInput,
+)
 from mlver.models import RecordResult
 from mlver.project import ModelSpec, Project
 
@@ -80,8 +89,7 @@ def committable(root: Path, paths: list[str], record_path: str, stage_run: Stage
     ("output 'eval' is already tracked by SCM")."""
     ignored = git.ignored(root, paths)
     if record_path in ignored:
-        raise ConfigError(f"{record_path} is gitignored, so its record cannot be committed",
-                          f"remove the pattern that matches it from .gitignore (`git check-ignore -v {record_path}`)")
+        raise RecordIgnored(record_path)
     cached = stage_run.plan.cached(stage_run.pipeline) if stage_run else []
     return [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
 
@@ -261,14 +269,11 @@ def write_record(
         raise ArtifactMissing(spec.path)
     git.check_index_free(root)  # before anything is written; commit_paths takes the lock itself
     if not spec.stage and git.tracked(root, spec.path):
-        raise ConfigError(
-            f"model file {spec.path} is tracked by git, so DVC cannot track it",
-            f"stop tracking it in git: `git rm --cached {spec.path}` and commit",
-        )
+        raise TrackedByGit("model file", spec.path)
     if params is None:
         params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
     if spec.stage and stage_run is None:
-        raise ConfigError(f"model {spec.name} is trained by stage {spec.stage}", f"record it with `mlver run {spec.name}`")
+        raise TrainedByStage(spec.name, spec.stage)
     if spec.stage and stage_run is not None:  # None was refused above
         artifact, data_outs, stage_params, entries = _stage_lineage(project, spec, stage_run)
         _check_stage_metrics(project, spec, stage_run, entries, artifact)

@@ -14,8 +14,10 @@ from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
     AlreadyReleased,
-    ConfigError,
+    NotARevision,
+    OptionsExclusive,
     RecordNotFound,
+    UnknownChoice,
     VersionExists,
     VersionNotNewer,
 )
@@ -35,13 +37,13 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
 def _release(project: Project, name: str, bump: str | None, version: str | None, rev: str) -> ReleaseResult:
     check_artifact(name)
     if bump and version:
-        raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")
+        raise OptionsExclusive("--bump", "--version", "e.g. `mlver release churn --bump minor`")
     if bump and bump not in BUMP_PARTS:
-        raise ConfigError(f"unknown bump {bump!r}", "use --bump major, minor or patch")
+        raise UnknownChoice("bump", bump, list(BUMP_PARTS))
     wanted = Version.parse(version) if version else None
     commit = git.resolve_commit(project.root, rev)
     if commit is None:
-        raise ConfigError(f"{rev!r} is not a git revision", "pass a branch, tag or commit, e.g. HEAD")
+        raise NotARevision(rev)
     state = load_registry(project, name).model(name)
     if state is not None and wanted is not None and str(wanted) in state.versions:
         raise VersionExists(name, str(wanted))

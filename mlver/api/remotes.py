@@ -8,7 +8,16 @@ from pathlib import Path
 from mlver.adapters import dvc
 from mlver.api.storage import remote_store, store_for
 from mlver.api.trust import resolve_record_trusted
-from mlver.errors import ConfigError, CredentialsInUrl, RecordTampered, RemoteError, StorageError
+from mlver.errors import (
+    CredentialsInUrl,
+    InvalidRemoteName,
+    OptionsContradict,
+    RecordTampered,
+    RemoteError,
+    StorageError,
+    UnreadableValue,
+    ValueOutOfRange,
+)
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
 from mlver.project import PathLike, Project
 
@@ -56,10 +65,10 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     come from the environment, ~/.aws or ``dvc remote modify --local``."""
     project = Project.find(repo)
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+        raise InvalidRemoteName(name)
     if shared and local:
-        raise ConfigError("--shared and --local contradict each other",
-                          "--shared writes .dvc/config (in git), --local writes .dvc/config.local: pick one")
+        raise OptionsContradict("--shared", "--local",
+                                "--shared writes .dvc/config (in git), --local writes .dvc/config.local: pick one")
     for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
         refuse_credentials(name, what, value)  # first, so no later message can repeat the secret
     is_dir = "://" not in url or url.startswith("file://")
@@ -115,10 +124,9 @@ def parse_expiry(text: str) -> int:
     elif re.fullmatch(r"(\d+[smhd])+", text):
         seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
     else:
-        raise ConfigError(f"cannot read the expiry {text!r}", "use e.g. 1h, 30m, 7d or a number of seconds")
+        raise UnreadableValue("the expiry", text, "e.g. 1h, 30m, 7d or a number of seconds")
     if not 1 <= seconds <= MAX_EXPIRY:
-        raise ConfigError(f"expiry {text} is out of range: S3 signs URLs for 1 second to 7 days",
-                          "pass e.g. --expires 7d at most")
+        raise ValueOutOfRange("expiry", text, "S3 signs URLs for 1 second to 7 days", "pass e.g. --expires 7d at most")
     return seconds
 
 

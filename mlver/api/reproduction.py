@@ -24,7 +24,7 @@ from mlver.adapters.storage import md5_file
 from mlver.api._common import resolve_record
 from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
-from mlver.errors import CodeNotFound, ConfigError, RecordTampered, TrainingFailed
+from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
 from mlver.models import ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
@@ -36,11 +36,7 @@ def _spec_at(project: Project, model: str, commit: str, label: str) -> ModelSpec
     content = git.read_blob(project.root, commit, CONFIG)
     spec = parse_config(content, f"{CONFIG} at {commit[:12]}").models.get(model)
     if spec is None or not (spec.command or spec.stage):
-        raise ConfigError(
-            f"{CONFIG} at the code commit {commit[:12]} of {label} declares no command or stage for {model}",
-            f"reproduce runs only what is committed with the code: declare it (`mlver model add {model} --command ...` "
-            f"or `--stage ...`), commit, and `mlver run {model}`",
-        )
+        raise NothingToReproduce(model, label, commit, CONFIG)
     return spec
 
 

@@ -22,7 +22,7 @@ from mlver.adapters import git
 from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_record
 from mlver.domain import gates as g
 from mlver.domain import record as rec
-from mlver.errors import ConfigError, MlverError, NoCommonHistory
+from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
@@ -125,8 +125,7 @@ def _base_rev(project: Project, base: str | None) -> str:
         return base
     branch = git.default_branch(project.root)
     if branch is None:
-        raise ConfigError("there is no default branch (no origin/HEAD, main or master) to review against",
-                          "name it: `mlver review --base main`")
+        raise NoDefaultBranch("review against", "name it: `mlver review --base main`")
     return branch
 
 
@@ -313,7 +312,7 @@ def ci(forge: str, python: str = "3.11", install: str | None = None) -> CiWorkfl
     from mlver.report import ci_workflow
 
     if forge not in FORGES:
-        raise ConfigError(f"unknown forge {forge!r}", f"use one of: {', '.join(FORGES)}")
+        raise UnknownChoice("forge", forge, list(FORGES))
     note = ""
     if install is None:
         from mlver.adapters import installed

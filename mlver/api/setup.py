@@ -8,7 +8,15 @@ from mlver.adapters import dvc, git, yamledit
 from mlver.adapters.paramfiles import read_params
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
-from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, MlverError, ModelExists
+from mlver.errors import (
+    ArtifactConflict,
+    DataNotFound,
+    DataNotTracked,
+    MlverError,
+    ModelExists,
+    OptionsExclusive,
+    TrackedByGit,
+)
 from mlver.models import DataAddResult, InitResult, ModelAddResult
 from mlver.project import CONFIG, CONFIG_VERSION, PathLike, Project, parse_config
 
@@ -71,8 +79,8 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
     ``own_storage``: move a project off the old shared storage folder."""
     cwd = (path or Path.cwd()).resolve()
     if remote and own_storage:
-        raise ConfigError("--own-storage makes a new local folder the default remote, --remote names one",
-                          "pass only one of them")
+        raise OptionsExclusive("--own-storage", "--remote",
+                               "--own-storage makes a new local folder the default remote, --remote names one: pass one")
     if remote:
         from mlver.api.remotes import refuse_credentials
 
@@ -162,12 +170,9 @@ def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
     rels = [project.rel(p) for p in paths]
     for rel in rels:
         if not (project.root / rel).exists():
-            raise ConfigError(f"data {rel} does not exist", "check the path")
+            raise DataNotFound(rel)
         if git.tracked(project.root, rel):
-            raise ConfigError(
-                f"data {rel} is tracked by git, so DVC cannot track it",
-                f"stop tracking it in git first: `git rm -r --cached {rel}`",
-            )
+            raise TrackedByGit("data", rel)
     outs = dvc.add(project.root, rels)
     staged = [f for rel in rels for f in dvc.tracked_side_files(rel) if (project.root / f).exists()]
     git.run(project.root, "add", "--", *staged)
@@ -237,7 +242,7 @@ def model_add(
     if name in project.config.models:  # reading it checks the whole file first: no edit of a broken one
         raise ModelExists(name)
     if command and stage:
-        raise ConfigError("a model is trained by --command or by --stage, not both", "pass only one of them")
+        raise OptionsExclusive("--command", "--stage", "a model is trained by one of them: pass only one")
     model_path = project.rel(path)
     data_paths = [project.rel(d) for d in data]
     if params:

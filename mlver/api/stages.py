@@ -9,13 +9,16 @@ from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, ModelState
 from mlver.domain.tags import Action, TagName, check_artifact, check_name
 from mlver.errors import (
-    GateFailed,
+    AlreadyDeprecated,
+    AlreadyInStage,
+    GateMetricMissing,
+    GateNotMet,
     InvalidReference,
     NothingToRollBack,
-    PolicyViolation,
     RecordNotFound,
     StageNotAllowed,
     StageNotFound,
+    StageOrderViolated,
     StagePinned,
     UnknownModel,
 )
@@ -93,24 +96,17 @@ def _promote(project: Project, ref: str, stage: str, force: bool) -> RegistryWri
     if policy.stages and stage not in policy.stages:
         raise StageNotAllowed(stage, policy.stages)
     if state.stages.get(stage) == version:
-        raise PolicyViolation(f"{label} already holds stage {stage}", f"see `mlver log {parsed.model}`")
+        raise AlreadyInStage(label, stage, parsed.model)
     forced: list[str] = []
     metrics = record.doc.get("metrics") or {}
     for breach in breaches(policy, stage, _ever_held(state, version, policy.previous(stage) or ""), metrics):
         if breach.kind == "metric":
-            raise PolicyViolation(
-                f"the {stage} gate names metric {breach.metric!r}, which {label} does not record",
-                f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(metrics)) or 'none'})",
-            )
+            raise GateMetricMissing(stage, breach.metric, label, sorted(metrics))
         if breach.kind == "order" and not force:
             previous = policy.previous(stage)
-            raise PolicyViolation(
-                f"{label} never held stage {previous}, which comes before {stage} in the policy",
-                f"promote it to {previous} first (`mlver promote {label} {previous}`), or pass --force",
-            )
+            raise StageOrderViolated(label, stage, previous or "")
         if breach.kind == "gate" and not force:
-            raise GateFailed(f"{label} fails the {stage} gate: {breach.text.removeprefix('gate ')}",
-                             "improve the model, or pass --force to override")
+            raise GateNotMet(label, stage, breach.text.removeprefix("gate "))
         forced.append(breach.text)
     message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n"
     message += f"{DIGEST_MARK} {record.digest}\n" if record.digest else ""
@@ -221,7 +217,7 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
         tag = _tag(project, TagName(Action.DEREGISTER, model, version=version or "", number=_next(state)), commit, message, state)
         return RegistryWrite("deregister", model, tag, commit, version)
     if state is not None and state.deprecated:
-        raise PolicyViolation(f"{model} is already deprecated", f"see `mlver log {model}`")
+        raise AlreadyDeprecated(model)
     latest = state.latest() if state else None
     target = state.versions[latest].commit if state and latest else git.head(project.root)
     if target is None:

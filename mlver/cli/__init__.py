@@ -15,12 +15,18 @@ from typing import Any
 from mlver.errors import ExitCode, MlverError
 
 _SHOW_TRACEBACK = False
+_JSON_ERRORS = False  # the command was given --json: its error is a JSON document on stdout too
 _LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
 
 
 def show_tracebacks(on: bool) -> None:
     global _SHOW_TRACEBACK
     _SHOW_TRACEBACK = on
+
+
+def json_errors(on: bool) -> None:
+    global _JSON_ERRORS
+    _JSON_ERRORS = on
 
 
 def _traceback() -> None:
@@ -39,6 +45,8 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
     except MlverError as exc:
         _traceback()
         render.error(exc.message, exc.hint)
+        if _JSON_ERRORS:
+            render.render({"error": exc.to_doc()}, as_json=True)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         render.error("interrupted; nothing was recorded or tagged")
@@ -79,6 +87,7 @@ def _lean(argv: list[str]) -> int | None:
     import gc
 
     gc.disable()  # a read that ends in a moment: the collector's passes over its imports were ~5% of it
+    json_errors("as_json" in flags)
     return guarded(lambda: ls("deprecated" in flags, "as_json" in flags))
 
 

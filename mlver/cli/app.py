@@ -13,6 +13,7 @@ class MlverGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         result: list[Any] = []
+        _entry.json_errors(False)  # until the command's --json is parsed (one process may run several commands)
         code = _entry.guarded(lambda: result.append(super(MlverGroup, self).invoke(ctx)),
                               passthrough=(click.exceptions.Exit, click.ClickException, click.Abort))
         if code:

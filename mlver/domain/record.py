@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlver.domain.tags import DIR_SEPARATOR, DIR_SEPARATOR_IN_TAG, check_artifact, name_in_tag
-from mlver.errors import ConfigError, MlverError, RecordSchemaError
+from mlver.errors import MlverError, RecordSchemaError, RecordUnreadable
 
 SCHEMA = 1
 RECORDS_DIR = ".mlver/records"
@@ -74,12 +74,9 @@ def loads(text: str | bytes, model: str) -> dict[str, Any]:
     try:
         record = json.loads(text)
     except ValueError as exc:
-        raise ConfigError(
-            f"the record of {model} is not valid JSON: {exc}",
-            f"restore it from git: `git checkout HEAD -- {record_path(model)}`",
-        ) from exc
+        raise RecordUnreadable(model, f"is not valid JSON: {exc}", record_path(model)) from exc
     if not isinstance(record, dict):
-        raise ConfigError(f"the record of {model} is not a JSON object", "re-record the model")
+        raise RecordUnreadable(model, "is not a JSON object", record_path(model))
     schema = record.get("schema")
     if schema != SCHEMA:
         # Records of a newer mlver may carry fields we would drop on rewrite.
