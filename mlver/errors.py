@@ -271,13 +271,11 @@ class NoArtifactHash(NotFoundError):
 
 
 class RecordTampered(IntegrityError):
-    def __init__(self, model: str, rev: str) -> None:
-        self.model, self.rev = model, rev
-        from mlver.domain.record import record_path
-
+    def __init__(self, model: str, rev: str, path: str) -> None:
+        self.model, self.rev, self.path = model, rev, path  # path: where the record is (domain.record.record_path)
         super().__init__(
             f"the record of {model} at {rev} does not match its digest: it was edited by hand",
-            f"restore it with `git checkout {rev} -- {record_path(model)}` or re-record",
+            f"restore it with `git checkout {rev} -- {path}` or re-record",
         )
 
 
@@ -1190,3 +1188,224 @@ class NotARevision(NotFoundError):
     def __init__(self, rev: str) -> None:
         self.rev = rev
         super().__init__(f"{rev!r} is not a git revision", "pass a branch, tag or commit, e.g. HEAD")
+
+
+class WriteFailed(StorageError):
+    """A file mlver writes (a record, a plot) could not be written where it belongs."""
+
+    def __init__(self, path: str, why: str, hint: str) -> None:
+        self.path, self.why = path, why
+        super().__init__(f"could not write {path}: {why}", hint)
+
+
+class RemoteAltersData(StorageError):
+    """`remote check` read back other bytes than it wrote."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name = name
+        super().__init__(f"remote {name} returned different bytes than were written", hint)
+
+
+class UnknownRemote(RemoteError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name, self.known = name, known
+        listed = f" (configured: {', '.join(sorted(known))})" if known else ""
+        super().__init__(f"unknown remote {name!r}{listed}", "see `mlver remote list`")
+
+
+class NoDefaultRemote(RemoteError):
+    def __init__(self, hint: str) -> None:
+        super().__init__("no default remote is configured", hint)
+
+
+class RemoteOutsideProject(RemoteError):
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        super().__init__(f"remote {name} is a relative path ({url}) outside its project",
+                         "give the remote an absolute path or an s3:// URL")
+
+
+class RemoteNotWritable(RemoteError):
+    def __init__(self, label: str, why: str) -> None:
+        self.label, self.why = label, why
+        super().__init__(f"remote {label} is not writable: {why}",
+                         "check the directory's permissions, or set another remote with "
+                         "`dvc remote add -d --local NAME PATH`")
+
+
+class RemoteWriteFailed(RemoteError):
+    def __init__(self, what: str, name: str, why: str) -> None:
+        self.what, self.name, self.why = what, name, why
+        super().__init__(f"could not write {what} to remote {name}: {why}",
+                         "check the remote's free space and permissions, then run `mlver push` again")
+
+
+class RemoteSettingInvalid(RemoteError):
+    def __init__(self, name: str, url: str, detail: str) -> None:
+        self.name, self.url, self.detail = name, url, detail
+        super().__init__(f"remote {name} ({url}) has an invalid setting: {detail}",
+                         f"fix it with `dvc remote modify {name} ...` (see `dvc remote modify --help`)")
+
+
+class RemoteCannotList(RemoteError):
+    def __init__(self, label: str, kind: str) -> None:
+        self.label, self.kind = label, kind
+        super().__init__(f"remote {label} cannot be listed ({kind}:// has no listing)",
+                         "collect it where it is served from (e.g. its directory), not over this remote")
+
+
+class UnsupportedRemote(RemoteError):
+    def __init__(self, url: str, kind: str) -> None:
+        self.url, self.kind = url, kind
+        super().__init__(f"unsupported remote URL {url!r}: DVC has no {kind}:// remote type",
+                         "use a URL of a DVC remote type (s3, ssh, azure, gs, http(s), webdav, hdfs, ...) or a directory")
+
+
+class MalformedUrl(RemoteError):
+    """A remote or endpoint URL that cannot be what it says (not s3://, a bucket name S3 forbids)."""
+
+    def __init__(self, what: str, url: str, why: str, example: str) -> None:
+        self.what, self.url, self.why, self.example = what, url, why, example
+        super().__init__(f"malformed {what} {url!r}" + (f": {why}" if why else ""), f"use {example}")
+
+
+class RemoteNotShared(RemoteError):
+    """A repository pulled from with --repo that does not share the remote asked for in its .dvc/config."""
+
+    def __init__(self, git_url: str, remote: str, shared: list[str]) -> None:
+        self.git_url, self.remote, self.shared = git_url, remote, shared
+        super().__init__(f"{git_url} shares no remote {remote!r} in .dvc/config"
+                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         "pick one of its remotes with -r, or give one with --remote-config url=...")
+
+
+class NoSharedDefault(RemoteError):
+    """--repo without -r: neither the record's remote nor a default is in that repository's .dvc/config."""
+
+    def __init__(self, git_url: str, label: str, what: str, remote: str, shared: list[str]) -> None:
+        self.git_url, self.label, self.what, self.remote, self.shared = git_url, label, what, remote, shared
+        super().__init__(f"{what} of {label} names remote {remote!r}, and {git_url} shares no default remote in "
+                         ".dvc/config, at that commit or on its default branch"
+                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         "pull from one of its remotes with -r NAME, or give one with --remote-config url=...")
+
+
+class RemoteCannotSign(RemoteError):
+    def __init__(self, name: str, kind: str, label: str) -> None:
+        self.name, self.kind, self.label = name, kind, label
+        super().__init__(f"remote {name} is {kind}, not S3, so it cannot sign an HTTPS URL",
+                         f"push to an S3 remote (`mlver push -r NAME`) and ask for its URL with `mlver url {label} -r NAME`")
+
+
+class DvcFailed(DvcError):
+    def __init__(self, action: str, detail: str, hint: str) -> None:
+        self.action, self.detail = action, detail
+        super().__init__(f"dvc could not {action}" + (f": {detail}" if detail else ""), hint)
+
+
+class DvcCommandFailed(DvcError):
+    def __init__(self, command: str, detail: str) -> None:
+        self.command, self.detail = command, detail
+        super().__init__(f"{command} failed: {detail}",
+                         "run it by hand to see the problem; `dvc status` shows what changed")
+
+
+class DvcRefusedRemote(DvcError):
+    def __init__(self, name: str, detail: str) -> None:
+        self.name, self.detail = name, detail
+        super().__init__(f"DVC refused the remote {name}: {detail}", "check the URL and options; see `dvc remote add --help`")
+
+
+# -- not found: objects ----------------------------------------------------
+
+
+class ObjectNotInRemote(NotFoundError):
+    """A content-addressed object a store was asked for and does not hold."""
+
+    def __init__(self, md5: str, store: str) -> None:
+        self.md5, self.store = md5, store
+        super().__init__(f"object {md5} is not in {store}", "push it first with `mlver push`")
+
+
+class ObjectMissing(NotFoundError):
+    """An object a record or .dvc file names that is in none of the places looked in."""
+
+    def __init__(self, what: str, md5: str, places: list[str], hint: str) -> None:
+        self.what, self.md5, self.places = what, md5, places
+        where = f"neither in {places[0]} nor in {places[1]}" if len(places) == 2 else f"not in {' or '.join(places)}"
+        super().__init__(f"{what} ({md5}) is {where}", hint)
+
+
+class ObjectsMissing(NotFoundError):
+    def __init__(self, sent: int, missing: list[str], remote: str) -> None:
+        self.sent, self.missing, self.remote = sent, missing, remote
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        super().__init__(f"sent {sent} objects, but {len(missing)} referenced objects are neither in the "
+                         f"local cache nor in remote {remote}: {shown}",
+                         "push them from the machine that recorded them with `mlver push`")
+
+
+class RecordHasNoArtifact(NotFoundError):
+    def __init__(self, label: str, model: str) -> None:
+        self.label, self.model = label, model
+        super().__init__(f"the record of {label} has no artifact hash", f"re-record it with `mlver record {model}`")
+
+
+# -- usage: what a URL can name --------------------------------------------
+
+
+class UrlOfDirectory(UsageError):
+    def __init__(self, label: str, path: str) -> None:
+        self.label, self.path = label, path
+        super().__init__(f"{label} is a directory ({path}); a URL names one file", f"pull it with `mlver pull {label}` instead")
+
+
+# -- conflict: what is in the way ------------------------------------------
+
+
+class RemoteExists(ConflictError):
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        super().__init__(f"remote {name!r} already exists ({url})", "pass --force to replace it, or pick another name")
+
+
+class WrongKindInTheWay(ConflictError):
+    """A pull whose destination holds a file where a folder goes, or a folder where a file goes."""
+
+    def __init__(self, where: str, path: str, found: str, expected: str) -> None:
+        self.where, self.path, self.found, self.expected = where, path, found, expected
+        super().__init__(f"{where}: {path} is a {found}, the record says a {expected} goes there",
+                         f"move the {found} away, or pull with -o to another place")
+
+
+class FileInTheWay(ConflictError):
+    def __init__(self, where: str, path: str) -> None:
+        self.where, self.path = where, path
+        super().__init__(f"{where}: cannot write {path}: a file is in the way of its folder",
+                         "move that file away, or pull with -o to another place")
+
+
+# -- integrity: objects ----------------------------------------------------
+
+
+PUSH_AGAIN = "push a good copy again with `mlver push` from a machine that has it"
+
+
+class ObjectCorrupt(IntegrityError):
+    """Content read from the cache or a remote that does not hash to what names it."""
+
+    def __init__(self, where: str, copy: str, got: str, expected: str, hint: str) -> None:
+        self.where, self.copy, self.got, self.expected = where, copy, got, expected
+        super().__init__(f"{where}: the {copy} is corrupt" + (f" (md5 {got}, recorded {expected})" if got else ""), hint)
+
+
+CHANGED_HINT = "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again"
+
+
+class ObjectChanged(IntegrityError):
+    """A file being sent that does not hash to its name (it is corrupt in the cache, or changed meanwhile)."""
+
+    def __init__(self, path: str, got: str, expected: str, hint: str) -> None:
+        self.path, self.got, self.expected = path, got, expected
+        super().__init__(f"{path} does not hash to its name (md5 {got}, expected {expected}); "
+                         "nothing was kept in the remote", hint)

@@ -23,9 +23,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters.dvc import object_relpath
-from mlver.adapters.storage import stream_hashing
-from mlver.errors import RemoteError, RemoteFsError, RemotePluginMissing, StorageError
+from mlver.adapters.storage import object_relpath, stream_hashing
+from mlver.errors import (
+    CHANGED_HINT,
+    MlverError,
+    ObjectChanged,
+    ObjectNotInRemote,
+    RemoteAltersData,
+    RemoteCannotList,
+    RemoteError,
+    RemoteFsError,
+    RemotePluginMissing,
+    RemoteSettingInvalid,
+    UnsupportedRemote,
+)
 
 Progress = Callable[[int], None]
 CHUNK = 1024 * 1024
@@ -59,8 +70,7 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     kind = scheme(str(options.get("url", "")))
     if kind not in known_implementations or kind in ("local", "memory", "s3"):
         # DVC reads an unknown scheme as a local path; mlver says what it is.
-        raise RemoteError(f"unsupported remote URL {options.get('url')!r}: DVC has no {kind}:// remote type",
-                          "use a URL of a DVC remote type (s3, ssh, azure, gs, http(s), webdav, hdfs, ...) or a directory")
+        raise UnsupportedRemote(str(options.get("url")), kind)
     try:
         cls = get_fs_cls(options)
         missing = cls.get_missing_deps()
@@ -107,8 +117,7 @@ class DvcFsStore:
                 cls, config, path = get_cloud_fs({}, **options)
                 self._fs = cls(**config)
             except DvcConfigError as exc:
-                raise RemoteError(f"remote {self.name} ({self.url}) has an invalid setting: {_first_line(exc)}",
-                                  f"fix it with `dvc remote modify {self.name} ...` (see `dvc remote modify --help`)") from exc
+                raise RemoteSettingInvalid(self.name, self.url, _first_line(exc)) from exc
             except Exception as exc:
                 raise self._fail(exc, "connect") from exc
             self._base = path
@@ -179,12 +188,9 @@ class DvcFsStore:
                 fs.upload_fobj(stream, tmp, size=src.stat().st_size)
             if stream.digest.hexdigest() != expected:
                 _quietly(fs.rm_file, tmp)
-                raise StorageError(
-                    f"{src} does not hash to its name (md5 {stream.digest.hexdigest()}, expected {md5}); "
-                    "nothing was kept in the remote",
-                    "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
+                raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
             fs.mv(tmp, final)
-        except StorageError:
+        except MlverError:
             raise
         except BaseException as exc:
             _quietly(fs.rm_file, tmp)
@@ -202,8 +208,8 @@ class DvcFsStore:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
                 raise
             if isinstance(exc, FileNotFoundError):
-                raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`") from exc
-            if isinstance(exc, Exception) and not isinstance(exc, (StorageError, RemoteError)) \
+                raise ObjectNotInRemote(md5, self.label) from exc
+            if isinstance(exc, Exception) and not isinstance(exc, MlverError) \
                     and not _local_os_error(exc):
                 raise self._fail(exc, f"read {md5}") from exc
             raise
@@ -248,8 +254,7 @@ class DvcFsStore:
         except FileNotFoundError:
             return found
         except NotImplementedError as exc:
-            raise RemoteError(f"remote {self.label} cannot be listed ({self.kind}:// has no listing)",
-                              "collect it where it is served from (e.g. its directory), not over this remote") from exc
+            raise RemoteCannotList(self.label, self.kind) from exc
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
         for path, entry in listing.items():
@@ -361,8 +366,7 @@ class DvcFsStore:
         finally:
             _quietly(fs.rm_file, probe)
         if got != payload:
-            raise StorageError(f"remote {self.name} returned different bytes than were written",
-                               "check the server: something between mlver and it rewrites files")
+            raise RemoteAltersData(self.name, "check the server: something between mlver and it rewrites files")
         done.append("read")
         return done
 

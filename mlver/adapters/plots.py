@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlver.errors import StorageError
+from mlver.errors import WriteFailed
 
 _BASE, _HEAD = "#7f7f7f", "#1f77b4"  # grey for base, blue for head, in every chart
 _MAX_METRICS = 6  # panels per history chart
@@ -36,7 +36,7 @@ def _save(fig: Any, path: Path) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise StorageError(f"could not write {path}: {exc.strerror or exc}", "check that the --plots folder is writable") from exc
+        raise WriteFailed(str(path), str(exc.strerror or exc), "check that the --plots folder is writable") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

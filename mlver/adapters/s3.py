@@ -17,8 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters.atomic import default_mode, temp_beside
-from mlver.adapters.dvc import object_relpath
-from mlver.errors import RemoteAccessError, RemoteError, StorageError
+from mlver.adapters.storage import object_relpath
+from mlver.errors import (
+    CHANGED_HINT,
+    MalformedUrl,
+    MlverError,
+    ObjectChanged,
+    ObjectNotInRemote,
+    RemoteAccessError,
+    RemoteAltersData,
+    RemoteError,
+    StorageError,
+)
 
 Progress = Callable[[int], None]
 # Above this an object goes up in parallel parts; below it in one request.
@@ -41,14 +51,12 @@ def parse_url(url: str) -> tuple[str, str]:
     import re
 
     if not url.startswith("s3://"):
-        raise RemoteError(f"{url!r} is not an S3 URL", "use s3://BUCKET[/PREFIX]")
+        raise MalformedUrl("S3 URL", url, "it does not start with s3://", "s3://BUCKET[/PREFIX]")
     bucket, _, prefix = url[len("s3://"):].partition("/")
     # S3's bucket naming rules: 3-63 of lowercase letters, digits, '.', '-'.
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket:
-        raise RemoteError(
-            f"malformed S3 URL {url!r}: {bucket!r} is not a valid bucket name",
-            "use s3://BUCKET[/PREFIX] with a bucket of 3-63 lowercase letters, digits, '.' or '-'",
-        )
+        raise MalformedUrl("S3 URL", url, f"{bucket!r} is not a valid bucket name",
+                           "s3://BUCKET[/PREFIX] with a bucket of 3-63 lowercase letters, digits, '.' or '-'")
     return bucket, prefix.strip("/")
 
 
@@ -269,7 +277,7 @@ class S3Store:
                     self.client.delete_object(Bucket=self.bucket, Key=key)
                     raise _changed(src, stream.digest.hexdigest(), md5)
                 size = stream.size
-        except StorageError:
+        except MlverError:
             raise
         except OSError as exc:
             if not _is_botocore(exc):
@@ -283,7 +291,7 @@ class S3Store:
         """Download an object to ``dst`` atomically; returns the md5 of what was written."""
         size = self.size(md5)
         if size is None:
-            raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`")
+            raise ObjectNotInRemote(md5, self.label)
         fd, tmp = temp_beside(dst)
         try:
             # One streaming GET, hashed as it arrives: measured against moto, the
@@ -411,8 +419,7 @@ class S3Store:
             except Exception:
                 pass  # a leftover probe is harmless; the check's verdict matters more
         if got != payload:
-            raise StorageError(f"remote {self.name} returned different bytes than were written",
-                               "check the endpoint: a proxy or gateway may be rewriting objects")
+            raise RemoteAltersData(self.name, "check the endpoint: a proxy or gateway may be rewriting objects")
         done.append("read")
         return done
 
@@ -441,9 +448,8 @@ class _HashingReader:
         return chunk
 
 
-def _changed(src: Path, got: str, md5: str) -> StorageError:
-    return StorageError(f"{src} does not hash to its name (md5 {got}, expected {md5}); nothing was kept in the remote",
-                        "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
+def _changed(src: Path, got: str, md5: str) -> ObjectChanged:
+    return ObjectChanged(str(src), got, md5, CHANGED_HINT)
 
 
 def _is_botocore(exc: BaseException) -> bool:

@@ -17,12 +17,20 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
-from mlver.adapters.dvc import object_relpath
-from mlver.domain.validate import MD5, check_relpath
-from mlver.errors import RemoteError, StorageError
+from mlver.domain.validate import MD5, check_md5, check_relpath
+from mlver.errors import CHANGED_HINT, ObjectChanged, ObjectNotInRemote, RemoteNotWritable
 
 CHUNK = 1024 * 1024
 Progress = Callable[[int], None]
+
+
+def object_relpath(md5: str) -> str:
+    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``.
+
+    The last line of defence: every store builds its paths and keys here, so
+    a hash that is not one never becomes a path (``//etc/x``, ``../..``)."""
+    check_md5(md5, "an object name")
+    return f"{md5[:2]}/{md5[2:]}"
 
 
 def md5_file(path: Path) -> str:
@@ -150,10 +158,7 @@ class LocalStore:
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
-            raise RemoteError(
-                f"remote {self.label} is not writable: {exc.strerror or exc}",
-                "check the directory's permissions, or set another remote with `dvc remote add -d --local NAME PATH`",
-            ) from exc
+            raise RemoteNotWritable(self.label, str(exc.strerror or exc)) from exc
 
     def put(self, src: Path, md5: str, progress: Progress | None = None, trusted: bool = False) -> None:
         """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:
@@ -178,16 +183,13 @@ class LocalStore:
         finally:
             staged.unlink(missing_ok=True)
         if written != _object_md5(md5):
-            raise StorageError(
-                f"{src} changed while it was being sent (md5 {written}, expected {md5})",
-                "run `dvc status` and try again",
-            )
+            raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
         """Copy an object to ``dst`` atomically; returns the md5 of what was written."""
         src = self.path(md5)
         if not src.is_file():
-            raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`")
+            raise ObjectNotInRemote(md5, self.label)
         return copy_hashing(src, dst, progress)
 
     def read(self, md5: str) -> bytes | None:

@@ -371,17 +371,17 @@ class _Chunks:
     def __iter__(self) -> Iterator[Any]:
         import numpy as np
 
-        from mlver.domain.profile import _CHUNK
+        from mlver.domain.profile import CHUNK
 
         for (key, dtype), count in list(self.spill.files.items()):
             if key != self.key:
                 continue
             with open(self.spill._path(key, dtype), "rb") as f:
-                for start in range(0, count, _CHUNK):
-                    yield np.fromfile(f, dtype=np.dtype(dtype), count=min(_CHUNK, count - start))
+                for start in range(0, count, CHUNK):
+                    yield np.fromfile(f, dtype=np.dtype(dtype), count=min(CHUNK, count - start))
         for a in self.spill.memory.get(self.key, []):
-            for start in range(0, len(a), _CHUNK):
-                yield a[start : start + _CHUNK]
+            for start in range(0, len(a), CHUNK):
+                yield a[start : start + CHUNK]
 
 
 def profile_file(path: pathlib.Path) -> dict:

@@ -219,5 +219,5 @@ def intact_record(project: Project, model: str, commit: str, label: str, derived
     if record is None:
         raise RecordNotFound(model, label)
     if not record.intact:
-        raise RecordTampered(model, label)
+        raise RecordTampered(model, label, rec.record_path(model))
     return record

@@ -17,8 +17,8 @@ from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
 from mlver.api.history import SEEN_VERSIONS, history_findings, seen_versions
+from mlver.api.objects import remote_store
 from mlver.api.stages import digest_in
-from mlver.api.storage import remote_store
 from mlver.domain import audit, tags, validate
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref

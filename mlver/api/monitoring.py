@@ -64,7 +64,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
         raise RecordNotFound(parsed.model, label)
     record, _ = load_record(parsed.model, commit, content, label)
     if not record.intact:  # an edited profile would tell whatever drift its editor wanted
-        raise RecordTampered(parsed.model, label)
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     path = Path(data)
     entry = _pick_input(list(record.doc.get("data") or []), path, input, f"the record of {label}")
     profile = entry.get("profile")

@@ -18,6 +18,7 @@ from typing import Any
 from mlver.adapters import dvc, git
 from mlver.adapters.atomic import write_text
 from mlver.adapters.paramfiles import read_metrics, read_params
+from mlver.adapters.storage import object_relpath
 from mlver.api._common import now_iso, read_record
 from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
@@ -28,10 +29,10 @@ from mlver.errors import (
     LockOutOfDate,
     MetricsNotProduced,
     RecordIgnored,
-    StorageError,
     TrackedByGit,
     TrainedByStage,
     UntrustedInput,
+    WriteFailed,
 )
 from mlver.models import RecordResult
 from mlver.project import ModelSpec, Project
@@ -214,7 +215,7 @@ def _check_stage_metrics(project: Project, spec: ModelSpec, run: StageRun, entri
         md5 = str(raw[covering].get("md5") or "")
         if covering == spec.metrics:
             expected = md5
-        elif md5.endswith(".dir") and (manifest := dvc.cache_dir(root) / dvc.object_relpath(md5)).is_file():
+        elif md5.endswith(".dir") and (manifest := dvc.cache_dir(root) / object_relpath(md5)).is_file():
             rel = posixpath.relpath(spec.metrics, covering)
             expected = dict(dvc.parse_dir_manifest(manifest.read_bytes())).get(rel)
     if expected is not None and md5_file(target) != expected:
@@ -339,10 +340,8 @@ def write_record(
         try:
             write_text(root / rec.record_path(spec.name), rec.dumps(doc))
         except OSError as exc:
-            raise StorageError(
-                f"could not write {rec.record_path(spec.name)}: {exc.strerror or exc}",
-                "check that .mlver/records is a writable folder",
-            ) from exc
+            raise WriteFailed(rec.record_path(spec.name), str(exc.strerror or exc),
+                              "check that .mlver/records is a writable folder") from exc
         to_commit = [p for p in outputs if (root / p).exists() or git.tracked(root, p)]
         summary = ", ".join(f"{k}={v:.4g}" for k, v in list(metrics.items())[:3])
         message = (

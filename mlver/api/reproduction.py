@@ -24,6 +24,7 @@ from mlver.adapters.storage import md5_file
 from mlver.api._common import resolve_record
 from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
+from mlver.domain import record as rec
 from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
 from mlver.models import ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
@@ -127,7 +128,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     parsed, record, version = resolve_record(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact:
-        raise RecordTampered(parsed.model, label)
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     doc = record.doc
     code = doc.get("code") or {}
     commit = code.get("commit") or ""

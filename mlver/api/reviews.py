@@ -113,7 +113,7 @@ def _base_store(project: Project, base: _Side) -> tuple[str, Any]:
     machine's own settings (credentials, a local default) over it; a
     config.local committed by the pull request is not this machine's."""
     from mlver.adapters import dvc
-    from mlver.api.storage import store_among
+    from mlver.api.objects import store_among
 
     local = not git.tracked(project.root, ".dvc/config.local")
     remotes, default = dvc.remotes_over(project.root, base.dvc_config, local=local)

@@ -1,11 +1,11 @@
 """Setting a project up: init, data add, model add."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from mlver.adapters import dvc, git, yamledit
 from mlver.adapters.paramfiles import read_params
+from mlver.api.objects import data_home, is_legacy_shared, shared_storage_note
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import (
@@ -29,49 +29,13 @@ _CONFIG_HEADER = """\
 """
 
 
-def _data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"))
-
-
-def legacy_storage_dir() -> Path:
-    """The one folder earlier mlver versions gave every project of a user: a
-    `dvc gc -c` in any of them deleted the others' objects."""
-    return _data_home() / "mlver" / "storage"
-
-
 def project_storage_dir(root: Path) -> Path:
     """A new default storage folder that belongs to the project at ``root`` alone."""
     import re
     import secrets
 
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", root.name).strip("-.")[:40] or "project"
-    return _data_home() / "mlver" / "projects" / f"{slug}-{secrets.token_hex(4)}"
-
-
-def is_legacy_shared(url: str, base: Path | None = None) -> bool:
-    """Whether a remote's URL (relative ones start at ``base``) is the old shared folder."""
-    if "://" in url and not url.startswith("file://"):
-        return False
-    path = Path(url.removeprefix("file://")).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return path.resolve() == legacy_storage_dir().resolve()
-
-
-def shared_storage_note(root: Path) -> str | None:
-    """What to tell a project whose default remote is the old shared folder
-    (read from the config files themselves: no dvc import, status stays cheap)."""
-    name = dvc.default_remote_name(root)
-    for level in ("config.local", "config"):
-        path = root / ".dvc" / level
-        found = dvc.remotes_in_text(path.read_text())[0] if name and path.is_file() else {}
-        if name in found:
-            if not is_legacy_shared(found[name].url, root / ".dvc"):
-                return None
-            return (f"the default remote {name} ({found[name].url}) is the folder earlier mlver versions "
-                    "shared between all your projects: `dvc gc -c` in any of them deletes the others' objects; "
-                    "give this project its own with `mlver init --own-storage`")
-    return None
+    return data_home() / "mlver" / "projects" / f"{slug}-{secrets.token_hex(4)}"
 
 
 def init(path: Path | None = None, remote: str | None = None, own_storage: bool = False) -> InitResult:
@@ -131,14 +95,14 @@ def _move_to_own_storage(root: Path, name: str, remotes: dict[str, dvc.Remote]) 
     the shared folder keeps its objects (other projects may need them)."""
     from mlver.adapters.storage import LocalStore
     from mlver.api.collection import keep_set
-    from mlver.api.storage import _cache, store_for
+    from mlver.api.objects import local_cache, store_for
 
     url = remotes[name].url if name in remotes else ""
     if not is_legacy_shared(url, root / ".dvc"):
         return url  # already its own, or a team remote: nothing to move
     project = Project.find(root)
     old = store_for(remotes[name], root / ".dvc")
-    cache = _cache(project)
+    cache = local_cache(project)
     target = project_storage_dir(root)
     new = LocalStore(target / "files" / "md5", f"{name} ({target})")
     new.check_writable()

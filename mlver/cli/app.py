@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from mlver import cli as _entry
+from mlver.cli import boundary as _entry
 
 
 class MlverGroup(click.Group):

@@ -8,7 +8,7 @@ import click
 
 
 def _json_errors(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
-    from mlver.cli import json_errors
+    from mlver.cli.boundary import json_errors
 
     json_errors(value)
     return value

@@ -563,6 +563,7 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self.last = 0.0
         self.started = time.monotonic()
+        self.width = 0  # of the live line on a terminal, which the summary overwrites
 
     def start(self, objects: int, total_bytes: int) -> None:
         self.objects, self.total_bytes = objects, total_bytes
@@ -578,8 +579,14 @@ class Progress:
         rate = self.done / max(now - self.started, 1e-6)
         line = (f"{self.verb}: {_size(self.done)} / {_size(self.total_bytes)} "
                 f"({self.objects} objects, {_size(int(rate))}/s)")
+        self.width = len(line)
         echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
 
     def finish(self) -> None:
-        if self.tty and self.last > self.started:
-            echo("", err=True)
+        """One last line, on a terminal and in a log alike, when anything was moved: how much, how fast."""
+        if not self.objects and not self.done:
+            return  # nothing to send or fetch: the result's line says so
+        took = max(time.monotonic() - self.started, 1e-6)
+        line = (f"{self.verb}: {_size(self.done)} in {self.objects} objects, {took:.1f} s "
+                f"({_size(int(self.done / took))}/s)")
+        echo(("\r" + line.ljust(self.width)) if self.tty else line, err=True)
