@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters.atomic import default_mode, temp_beside
+from mlver.adapters.atomic import replacing
 from mlver.errors import NotAnEstimator, NotFitted, PackageMissing, UnknownChoice, UntrustedModel
 
 FORMATS = ("joblib", "skops")
@@ -130,23 +129,16 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> list[str] | None:
     can carry the allow-list its loader will use."""
     if fmt not in FORMATS:
         raise UnknownChoice("model format", fmt, list(FORMATS))
-    fd, tmp = temp_beside(path)
-    os.close(fd)
     types = None
-    try:
+    with replacing(path) as tmp:
         if fmt == "joblib":
             import joblib
 
-            joblib.dump(estimator, tmp)
+            joblib.dump(estimator, str(tmp))
         else:
             sio = _skops()
-            sio.dump(estimator, tmp)
-            types = sorted(sio.get_untrusted_types(file=tmp))
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            sio.dump(estimator, str(tmp))
+            types = sorted(sio.get_untrusted_types(file=str(tmp)))
     return types
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlver.adapters import dvc, git, yamledit
+from mlver.adapters.atomic import Snapshot
 from mlver.adapters.paramfiles import read_params
 from mlver.api.objects import data_home, is_legacy_shared, shared_storage_note
 from mlver.api.profiles import profile_for
@@ -215,6 +216,20 @@ def model_add(
         read_params(project.root, params)  # a missing or malformed file fails now, not at run time
     if metrics:
         metrics = project.rel(metrics)
+    _check_inputs(project, name, model_path, data_paths, metrics, stage)
+    entry: dict[str, object] = {"path": model_path}
+    if data_paths:
+        entry["data"] = data_paths
+    for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
+        if value:
+            entry[key] = value
+    _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
+    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)
+
+
+def _check_inputs(project: Project, name: str, model_path: str, data_paths: list[str], metrics: str | None,
+                  stage: str | None) -> None:
+    """A stage model's declaration must agree with its pipeline; a command model's data must be DVC-tracked."""
     if stage:
         from mlver.domain.pipeline import plan
 
@@ -226,32 +241,24 @@ def model_add(
             if dvc.read_dvcfile_out(project.root, d) is None:
                 raise DataNotTracked(d)
 
-    entry: dict[str, object] = {"path": model_path}
-    if data_paths:
-        entry["data"] = data_paths
-    for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
-        if value:
-            entry[key] = value
 
+def _write_declaration(project: Project, name: str, entry: dict[str, object], model_path: str, metrics: str | None,
+                       desc: str, labels: tuple[str, ...]) -> None:
+    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were."""
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
     config = yamledit.load(config_path)
     config.set(("models",), name, entry)
     parse_config(config.text)  # what is written reads back through the schema
     dvc_doc = yamledit.load(dvc_yaml)
-    _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, tuple(labels))
+    _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, labels)
 
-    before = {p: p.read_bytes() if p.exists() else None for p in (config_path, dvc_yaml)}
+    snapshot = Snapshot(project.root, [CONFIG, "dvc.yaml"])
     try:
         yamledit.save(config_path, config)
-        if dvc_doc.text != (before[dvc_yaml] or b"").decode():
+        if dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode():
             yamledit.save(dvc_yaml, dvc_doc)
         git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if dvc_yaml.exists() else []))
     except BaseException:
-        for p, content in before.items():
-            if content is None:
-                p.unlink(missing_ok=True)
-            else:
-                p.write_bytes(content)
+        snapshot.restore()
         raise
-    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)
