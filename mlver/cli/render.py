@@ -453,7 +453,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "RemoteInfo": _remote,
     "RemoteCheck": _remote_check,
     "PresignedUrl": _presigned,
-    "VersionsTable": lambda t: _views().versions_text(t),
+    "VersionsTable": lambda t: _views().versions_text(t, table),
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from mlver.models import MetricCell, VersionRow, VersionsTable
@@ -46,9 +47,8 @@ def _cell(cell: MetricCell | None, against: str | None) -> str:
     return f"{text} ({', '.join(moved)})" if moved else text
 
 
-def versions_text(t: VersionsTable) -> str:
-    from mlver.cli.render import table
-
+def versions_text(t: VersionsTable, table: Callable[[list[str], list[list[str]]], str]) -> str:
+    """``table`` is render's (its styles): render imports this module, not the other way round."""
     if not t.rows:
         return f"{t.model} has no released versions: release one with `mlver release {t.model}`"
     against = t.against
