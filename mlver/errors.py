@@ -763,7 +763,20 @@ class NotAGitRepository(GitError):
         )
 
 
+class RepositoryNotAnswering(NotAGitRepository):
+    """A git server that accepted the connection and then sent nothing for ``seconds``."""
+
+    def __init__(self, url: str, seconds: int) -> None:
+        self.url, self.seconds = url, seconds
+        MlverError.__init__(
+            self, f"{url} did not answer: no data for {seconds} s",
+            "check that the URL is a git server (`git ls-remote URL`); give a slow one more time with "
+            "GIT_HTTP_LOW_SPEED_TIME=SECONDS",
+        )
+
+
 class ModelNotInRepository(NotFoundError):
+
     def __init__(self, model: str, url: str, known: list[str]) -> None:
         self.model, self.url, self.known = model, url, known
         listed = f" (it has: {', '.join(known)})" if known else " (it has no mlver/GTO tags)"

@@ -372,4 +372,4 @@ from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 
 # Real ssh, http and Azure servers on loopback (tests/fixtures/servers.py).
-from fixtures.servers import azurite, http_server, sshd  # noqa: E402,F401
+from fixtures.servers import azurite, http_server, mute_endpoint, sshd  # noqa: E402,F401

@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mlver.adapters.storage import object_relpath, stream_hashing
 from mlver.errors import (
@@ -39,6 +39,7 @@ from mlver.errors import (
 )
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 CHUNK = 1024 * 1024
 # Connect/read timeouts (seconds) when the remote's config sets none: a host
 # that accepts connections and never answers fails in about this, not minutes.
@@ -81,6 +82,20 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     return cls
 
 
+def _watched(method: Callable[..., T]) -> Callable[..., T]:
+    """The method talks to the remote: a long wait for it is reported (mlver/waiting.py)."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: DvcFsStore, *args: Any, **kwargs: Any) -> T:
+        from mlver import waiting
+
+        with waiting.waiting(f"remote {self.name} at {self.url}"):
+            return method(self, *args, **kwargs)
+
+    return call
+
+
 class DvcFsStore:
     """The same interface as ``LocalStore`` and ``S3Store``, over a DVC filesystem."""
 
@@ -103,6 +118,7 @@ class DvcFsStore:
         with self._lock:  # transfer threads ask for it at once: one connection pool, not one each
             return self._fs if self._fs is not None else self._connect()
 
+    @_watched
     def _connect(self) -> Any:
         if self._fs is None:
             from dvc.config import ConfigError as DvcConfigError
@@ -136,6 +152,7 @@ class DvcFsStore:
 
     # -- the store interface ---------------------------------------------
 
+    @_watched
     def size(self, md5: str) -> int | None:
         path = self.path(md5)
         try:
@@ -164,12 +181,14 @@ class DvcFsStore:
             found = list(pool.map(self.has, wanted))
         return {m for m, ok in zip(wanted, found, strict=False) if ok}
 
+    @_watched
     def check_writable(self) -> None:
         try:
             self.fs.makedirs(self._root, exist_ok=True)
         except Exception as exc:
             raise self._fail(exc, "create its folder") from exc
 
+    @_watched
     def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
         """Upload ``src`` as object ``md5`` through a temporary name, hashing
         the very bytes sent; only an object whose content is its name is kept."""
@@ -198,6 +217,7 @@ class DvcFsStore:
                 raise self._fail(exc, f"write {md5}") from exc
             raise
 
+    @_watched
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
         """Download an object to ``dst`` atomically; returns the md5 of what was written."""
         path = self.path(md5)
@@ -214,6 +234,7 @@ class DvcFsStore:
                 raise self._fail(exc, f"read {md5}") from exc
             raise
 
+    @_watched
     def read(self, md5: str) -> bytes | None:
         try:
             with self.fs.open(self.path(md5), "rb") as body:
@@ -223,18 +244,23 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
 
+    @_watched
     def md5_of(self, md5: str) -> str | None:
+        from mlver import waiting
+
         digest = hashlib.md5()
         try:
             with self.fs.open(self.path(md5), "rb") as body:
                 while chunk := body.read(CHUNK):
                     digest.update(chunk)
+                    waiting.moved()
         except FileNotFoundError:
             return None
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
         return digest.hexdigest()
 
+    @_watched
     def remove(self, md5: str) -> None:
         try:
             self.fs.rm_file(self.path(md5))
@@ -243,6 +269,7 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"delete {md5}") from exc
 
+    @_watched
     def objects(self) -> dict[str, tuple[int, float]]:
         """Every object stored -> (size, mtime); anything else is left out."""
         from mlver.domain.validate import MD5
@@ -273,6 +300,7 @@ class DvcFsStore:
         return str(fs.join(self._base, *check_meta_path(relpath).split("/")) if self._base
                    else check_meta_path(relpath))
 
+    @_watched
     def meta_names(self, folder: str) -> list[str]:
         fs = self.fs
         try:
@@ -284,6 +312,7 @@ class DvcFsStore:
         names = (str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") != "directory")
         return sorted(n for n in names if not n.startswith("."))
 
+    @_watched
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
         try:
@@ -294,6 +323,7 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"read {relpath}") from exc
 
+    @_watched
     def meta_write(self, relpath: str, data: bytes) -> None:
         """Write through the upload folder and one rename, so a reader never sees half a file."""
         fs = self.fs
@@ -310,6 +340,7 @@ class DvcFsStore:
                 raise self._fail(exc, f"write {relpath}") from exc
             raise
 
+    @_watched
     def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
         """Delete what killed pushes left in the upload folder: anything there
         older than STALE_UPLOAD (a push in progress elsewhere keeps its
@@ -334,6 +365,7 @@ class DvcFsStore:
 
     # -- beyond the store interface ---------------------------------------
 
+    @_watched
     def check(self) -> list[str]:
         """Prove access step by step: list, write, read back (and clean up).
         An http(s) remote is read over plain HTTP: listing proves it, and a
@@ -380,8 +412,11 @@ class _HashingReader:
         self.digest = hashlib.md5()
 
     def read(self, n: int = -1) -> bytes:
+        from mlver import waiting
+
         chunk: bytes = self._fh.read(n)
         self.digest.update(chunk)
+        waiting.moved()  # the upload flows, whether or not anyone watches its progress
         if chunk and self._progress:
             self._progress(len(chunk))
         return chunk

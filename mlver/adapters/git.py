@@ -314,14 +314,34 @@ def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None
     _move_ref(root, ref, previous, current, paths, "mlver: undo an interrupted record")
 
 
+# The tags each registry write in progress made (registry_lock): taken back if Ctrl-C ends it.
+_WRITTEN: list[list[tuple[str, str]]] = []
+
+
 def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = False) -> None:
     """An annotated (or signed) tag; TagExists when another process wrote that name first."""
+    written = _WRITTEN[-1] if _WRITTEN else []
+    written.append((name, commit))  # before git runs: it may write the tag and then be stopped
     try:
         run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
     except GitError:
+        written.remove((name, commit))  # not ours: another process wrote that name
         if tag_exists(root, name):
             raise TagExists(name) from None
         raise
+
+
+def _take_back(root: Path, written: list[tuple[str, str]]) -> None:
+    """Delete the tags of an interrupted registry write that point where it put them."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave half of it
+    try:
+        for name, commit in written:
+            if run(root, "rev-parse", "-q", "--verify", f"refs/tags/{name}^{{commit}}", check=False).strip() == commit:
+                delete_tag(root, name)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def delete_tag(root: Path, name: str) -> None:
@@ -744,12 +764,15 @@ def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
     """One registry write at a time in this clone: each reads the tags, decides
     (the next version, the next counter) and tags under it, so two racing
     releases cannot both pick one commit or one version. An OS lock
-    (flock): a killed holder releases it with its last breath."""
+    (flock): a killed holder releases it with its last breath. A write that
+    Ctrl-C ends takes back the tags it made: an interrupted write tags nothing."""
     import time
 
     path = private_path(root, "mlver/registry.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    written: list[tuple[str, str]] = []
+    _WRITTEN.append(written)
     try:
         deadline = time.monotonic() + wait_s
         while not _try_lock(fd):
@@ -757,7 +780,11 @@ def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
                 raise RegistryBusy(os.path.relpath(path, root))
             time.sleep(0.05)
         yield
+    except KeyboardInterrupt:
+        _take_back(root, written)
+        raise
     finally:
+        _WRITTEN.remove(written)
         os.close(fd)  # closing the descriptor releases the lock
 
 

@@ -142,6 +142,7 @@ class S3Store:
                     **({"signature_version": UNSIGNED} if self.anonymous else {}),
                 )
                 self._client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+                _watch_calls(self._client, f"remote {self.name} at {self.endpoint_url or self.url}")
             return self._client
 
     def key(self, md5: str) -> str:
@@ -431,6 +432,22 @@ class S3Store:
             return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
         except Exception as exc:
             raise self._fail(exc, "sign a URL") from exc
+
+
+def _watch_calls(client: Any, endpoint: str) -> None:
+    """Each request, its retries included, is a call the user hears of when
+    it waits long (mlver/waiting.py); botocore's own events bracket it."""
+    from mlver import waiting
+
+    def before(context: dict[str, Any], **_: Any) -> None:
+        context["mlver.wait"] = waiting.begin(endpoint)
+
+    def after(context: dict[str, Any], **_: Any) -> None:
+        waiting.end(context.pop("mlver.wait", None))
+
+    client.meta.events.register("before-call.s3", before)
+    client.meta.events.register("after-call.s3", after)
+    client.meta.events.register("after-call-error.s3", after)
 
 
 class _HashingReader:

@@ -260,19 +260,21 @@ def write_record(
         doc = _new_record(project, spec, code, execution, artifact, data_outs, params, metrics, outputs, extra,
                           extra_packages)
         commit = _commit_record(root, spec, code, doc, outputs, metrics)
+        # Built inside: a Ctrl-C up to here undoes the commit (the CLI says "nothing was recorded").
+        result = RecordResult(
+            model=spec.name,
+            commit=commit,
+            digest=doc["digest"],
+            path=rec.record_path(spec.name),
+            artifact_md5=artifact.md5,
+            metrics=dict(metrics),
+            dirty=not code.clean,
+        )
     except BaseException:
         git.restore_head(root, old_head, touched)
         snapshot.restore()
         raise
-    return RecordResult(
-        model=spec.name,
-        commit=commit,
-        digest=doc["digest"],
-        path=rec.record_path(spec.name),
-        artifact_md5=artifact.md5,
-        metrics=dict(metrics),
-        dirty=not code.clean,
-    )
+    return result
 
 
 def _inputs(project: Project, spec: ModelSpec, stage_run: StageRun | None, params: Mapping[str, Any] | None,

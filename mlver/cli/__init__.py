@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mlver.cli.boundary import guarded, json_errors, ls
+from mlver.cli.boundary import guarded, json_errors, ls, running
 
 _LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
 
@@ -26,7 +26,8 @@ def _lean(argv: list[str]) -> int | None:
 
     gc.disable()  # a read that ends in a moment: the collector's passes over its imports were ~5% of it
     json_errors("as_json" in flags)
-    return guarded(lambda: ls("deprecated" in flags, "as_json" in flags))
+    running("ls", {})
+    return guarded(lambda: ls("deprecated" in flags, "as_json" in flags), network=False)
 
 
 def main() -> None:

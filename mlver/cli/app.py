@@ -1,6 +1,7 @@
 """The click application: the group every command registers on."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
@@ -44,12 +45,32 @@ def cli(traceback: bool) -> None:
     _entry.show_tracebacks(traceback)
 
 
+def _named(command: click.Command, path: str) -> None:
+    """Say which verb runs (``remote add``), with its parameters, before it
+    runs: what an interrupt leaves depends on it (mlver/cli/interrupts.py)."""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            _named(sub, f"{path} {name}")
+        return
+    callback = command.callback
+    if callback is None:
+        return
+
+    @functools.wraps(callback)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        _entry.running(path, kwargs)
+        return callback(*args, **kwargs)
+
+    command.callback = call
+
+
 def _register() -> None:
     from mlver.cli import governance, registry, remotes, review, setup, status, storage, train
 
     for module in (setup, train, registry, storage, governance, review, remotes, status):
         for command in module.COMMANDS:
             cli.add_command(command)
+            _named(command, command.name or "")
 
 
 _register()

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from mlver.errors import ExitCode, MlverError
 
 _SHOW_TRACEBACK = False
 _JSON_ERRORS = False  # the command was given --json: its error is a JSON document on stdout too
+_RUNNING: tuple[str, dict[str, Any]] = ("", {})  # the verb being run and its parameters, for the interrupt message
 
 
 def show_tracebacks(on: bool) -> None:
@@ -23,6 +25,11 @@ def json_errors(on: bool) -> None:
     _JSON_ERRORS = on
 
 
+def running(verb: str, params: dict[str, Any]) -> None:
+    global _RUNNING
+    _RUNNING = (verb, params)
+
+
 def _traceback() -> None:
     if _SHOW_TRACEBACK:
         import traceback
@@ -30,20 +37,30 @@ def _traceback() -> None:
         traceback.print_exc()
 
 
-def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], ...] = ()) -> int:
-    """Run a command; what escapes it becomes one message and an exit code (0: none escaped)."""
+def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], ...] = (),
+            network: bool = True) -> int:
+    """Run a command; what escapes it becomes one message and an exit code (0: none escaped).
+    ``network``: say on stderr when a network call keeps it waiting (mlver/waiting.py)."""
     from mlver.cli import render
 
     try:
-        call()
+        if network:
+            from mlver import waiting
+
+            with waiting.report_to(render.Waiting()):
+                call()
+        else:
+            call()
     except MlverError as exc:
         _traceback()
         render.error(exc.message, exc.hint)
         if _JSON_ERRORS:
             render.render({"error": exc.to_doc()}, as_json=True)
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        render.error("interrupted; nothing was recorded or tagged")
+    except KeyboardInterrupt as exc:
+        from mlver.cli.interrupts import message
+
+        render.error(message(*_RUNNING, exc))
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);

@@ -570,6 +570,9 @@ class Progress:
         self.started = self.last = time.monotonic()
 
     def update(self, nbytes: int) -> None:
+        from mlver import waiting
+
+        waiting.moved()  # bytes flow: the calls in flight are answered, not waited on
         self.done += nbytes
         now = time.monotonic()
         interval = 0.2 if self.tty else 5.0
@@ -590,3 +593,31 @@ class Progress:
         line = (f"{self.verb}: {_size(self.done)} in {self.objects} objects, {took:.1f} s "
                 f"({_size(int(self.done / took))}/s)")
         echo(("\r" + line.ljust(self.width)) if self.tty else line, err=True)
+
+
+class Waiting:
+    """A network call with no answer (mlver/waiting.py), on stderr: one
+    updating line on a terminal, else a line at first and every SPARSE
+    seconds, so a CI log shows that mlver waits and on whom."""
+
+    SPARSE = 10.0
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.said: dict[str, float] = {}  # endpoint -> seconds waited when last written (not a TTY)
+        self.open = False
+
+    def __call__(self, endpoint: str, waited: float | None) -> None:
+        if waited is None:  # it answered, or the command ends: the next line starts clean
+            if self.tty and self.open:
+                echo("\r\x1b[K", err=True, nl=False)
+            self.open = False
+            self.said.pop(endpoint, None)
+            return
+        line = human(f"waiting for {endpoint}: no answer for {waited:.0f} s")
+        if self.tty:
+            echo("\r\x1b[K" + line, err=True, nl=False)
+            self.open = True
+        elif waited - self.said.get(endpoint, -self.SPARSE) >= self.SPARSE:
+            echo(line, err=True)
+            self.said[endpoint] = waited
