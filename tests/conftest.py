@@ -371,5 +371,5 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 
-# Real ssh, http and Azure servers on loopback (tests/fixtures/servers.py).
-from fixtures.servers import azurite, http_server, mute_endpoint, sshd  # noqa: E402,F401
+# Real ssh, http, WebDAV, GCS and Azure servers on loopback (tests/fixtures/servers.py).
+from fixtures.servers import azurite, gcs, http_server, mute_endpoint, sshd, webdav  # noqa: E402,F401

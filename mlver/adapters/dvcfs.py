@@ -122,16 +122,10 @@ class DvcFsStore:
     def _connect(self) -> Any:
         if self._fs is None:
             from dvc.config import ConfigError as DvcConfigError
-            from dvc.fs import get_cloud_fs
 
             _fs_class(self.name, self._options)
-            options = dict(self._options)
-            for key in _TIMEOUTS.get(self.kind, ()):
-                options.setdefault(key, TIMEOUT)
-            options.pop("name", None)
             try:
-                cls, config, path = get_cloud_fs({}, **options)
-                self._fs = cls(**config)
+                self._fs, path = self._open(self._options)
             except DvcConfigError as exc:
                 raise RemoteSettingInvalid(self.name, self.url, _first_line(exc)) from exc
             except Exception as exc:
@@ -141,6 +135,44 @@ class DvcFsStore:
             self._tmp = self._fs.join(path, TMP_DIR) if path else TMP_DIR
             self.jobs = min(self.jobs, getattr(self._fs, "jobs", self.jobs) or self.jobs)
         return self._fs
+
+    def _open(self, settings: dict[str, Any]) -> tuple[Any, str]:
+        """A DVC filesystem for ``settings`` (the timeouts set where the remote sets none), and its root path."""
+        from dvc.fs import get_cloud_fs
+
+        options = dict(settings)
+        for key in _TIMEOUTS.get(self.kind, ()):
+            options.setdefault(key, TIMEOUT)
+        options.pop("name", None)
+        cls, config, path = get_cloud_fs({}, **options)
+        return cls(**config), path
+
+    def _makedirs(self, path: str) -> None:
+        fs = self.fs
+        try:
+            fs.makedirs(path, exist_ok=True)
+        except FileNotFoundError:
+            if self.kind not in ("webdav", "webdavs"):
+                raise
+            # DVC's WebDAV filesystem is rooted at the URL's folder and cannot
+            # create that folder itself (`dvc push` fails there too): make it
+            # from the server's root, with the same settings, then go on.
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.url)
+            top, _ = self._open(dict(self._options, url=f"{parts.scheme}://{parts.netloc}"))
+            top.makedirs(parts.path.strip("/"), exist_ok=True)
+            fs.makedirs(path, exist_ok=True)
+
+    def _rename(self, tmp: str, final: str) -> None:
+        if self.kind == "gs":
+            # An object store renames by copying: gcsfs first tries GCS's newer
+            # moveTo call and retries it for ~30 s where a server lacks it (its
+            # emulators do); copy-then-delete is its own fallback, done directly.
+            self.fs.copy(tmp, final)
+            _quietly(self.fs.rm_file, tmp)
+        else:
+            self.fs.mv(tmp, final)
 
     def path(self, md5: str) -> str:
         fs = self.fs
@@ -184,7 +216,8 @@ class DvcFsStore:
     @_watched
     def check_writable(self) -> None:
         try:
-            self.fs.makedirs(self._root, exist_ok=True)
+            self.fs  # noqa: B018 -- connects, which sets _root
+            self._makedirs(self._root)
         except Exception as exc:
             raise self._fail(exc, "create its folder") from exc
 
@@ -208,7 +241,7 @@ class DvcFsStore:
             if stream.digest.hexdigest() != expected:
                 _quietly(fs.rm_file, tmp)
                 raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
-            fs.mv(tmp, final)
+            self._rename(tmp, final)
         except MlverError:
             raise
         except BaseException as exc:
@@ -333,7 +366,7 @@ class DvcFsStore:
             fs.makedirs(self._tmp, exist_ok=True)
             fs.makedirs(fs.parent(final), exist_ok=True)
             fs.pipe_file(tmp, data)
-            fs.mv(tmp, final)
+            self._rename(tmp, final)
         except BaseException as exc:
             _quietly(fs.rm_file, tmp)
             if isinstance(exc, Exception):
@@ -384,7 +417,7 @@ class DvcFsStore:
         probe = fs.join(base, f".mlver-check-{uuid.uuid4().hex}")
         payload = b"mlver remote check\n"
         try:
-            fs.makedirs(base, exist_ok=True)
+            self._makedirs(base)
             fs.pipe_file(probe, payload)
         except Exception as exc:
             if self.kind in ("http", "https"):
@@ -467,10 +500,12 @@ def _kind(exc: BaseException) -> str:
     if any(isinstance(e, (asyncio.TimeoutError, TimeoutError)) for e in seen) or \
             names & {"ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError", "ServiceResponseTimeoutError"}:
         return "timeout"
-    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"}:
+    # An HTTP status on the exception: webdav4's and azure's status_code, aiohttp's status.
+    statuses = {getattr(e, "status_code", None) or getattr(e, "status", None) for e in seen}
+    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"} or \
+            401 in statuses:
         return "credentials"
-    if any(isinstance(e, PermissionError) for e in seen) or names & {"HttpResponseError"} and \
-            any(getattr(e, "status_code", None) == 403 for e in seen):
+    if any(isinstance(e, PermissionError) for e in seen) or 403 in statuses:
         return "access-denied"
     if any(isinstance(e, (ConnectionError, OSError)) and getattr(e, "errno", None) in (111, 113, 101, 99)
            for e in seen) or names & {"ClientConnectorError", "ServiceRequestError", "ConnectionLost",

@@ -87,8 +87,8 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
                 "webdav://dav.example/dvc"):
         added = project.ok("remote", "add", url.split(":")[0], url, "--json").json()
         assert added["level"] == "repo" and added["url"] == url
-    missing = project.fails("remote", "add", "g", "gs://bucket/x").stderr
-    assert "dvc-gs" in missing and "pip install dvc-gs" in missing
+    missing = project.fails("remote", "add", "h", "hdfs://namenode/x").stderr
+    assert "dvc-hdfs" in missing and "pip install dvc-hdfs" in missing
     assert "unsupported remote URL" in project.fails("remote", "add", "x", "ftp://host/x").stderr
     assert "credentials" in project.fails("remote", "add", "x", "https://token@models.example/dvc").stderr
     # A directory stays this machine's (config.local) unless it is a shared mount.
@@ -104,7 +104,7 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
     subprocess.run(["git", "init", "-q"], cwd=fresh, check=True)
     subprocess.run(["dvc", "init", "-q"], cwd=fresh, check=True)
     for url, says in (("https://models.example/dvc", "kept the existing default remote web\n"),
-                      ("gs://bucket/x", "mlver cannot use: remote web uses gs://")):
+                      ("hdfs://namenode/x", "mlver cannot use: remote web uses hdfs://")):
         (fresh / ".dvc/config").write_text(f"[core]\n    remote = web\n['remote \"web\"']\n    url = {url}\n")
         init = Project(fresh).ok("init")
         assert "default remote: web -> " + url in init.stdout and says in init.stderr and init.stderr.startswith("warning: "), init.stderr
