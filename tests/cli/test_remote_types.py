@@ -61,6 +61,14 @@ def _pull_in_fresh_clone(p: Project, where: Path, *local_settings: tuple[str, st
     return clone
 
 
+def _dvc_pull_reads(clone: Project, md5: str) -> None:
+    """`dvc pull` in the clone, from nothing, gets the model mlver pushed."""
+    (clone.root / "models/churn.pkl").unlink()
+    shutil.rmtree(clone.root / ".dvc" / "cache")
+    _dvc(clone, "pull", "models/churn.pkl.dvc")
+    assert _md5(clone.root / "models/churn.pkl") == md5
+
+
 def _default(p: Project) -> str:
     return p.ok("remote", "list", "--json").json()[0]["name"]
 
@@ -100,11 +108,7 @@ def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, t
     assert _md5(stored) == md5 and not junk.exists()  # a released version's object is kept, the junk freed
 
     clone = _pull_in_fresh_clone(trained, tmp_path / "clone", key)
-    # dvc pull reads what mlver pushed.
-    (clone.root / "models/churn.pkl").unlink()
-    shutil.rmtree(clone.root / ".dvc" / "cache")
-    _dvc(clone, "pull", "models/churn.pkl.dvc")
-    assert _md5(clone.root / "models/churn.pkl") == md5
+    _dvc_pull_reads(clone, md5)
 
     # A corrupt object on the server: the pull refuses it and the workspace file stays.
     os.chmod(stored, 0o644)
@@ -185,11 +189,7 @@ def test_webdav_remote_push_clone_pull_verify_check(trained: Project, webdav: We
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
 
     clone = _pull_in_fresh_clone(trained, tmp_path / "clone", *login)
-    # dvc pull reads what mlver pushed.
-    (clone.root / "models/churn.pkl").unlink()
-    shutil.rmtree(clone.root / ".dvc" / "cache")
-    _dvc(clone, "pull", "models/churn.pkl.dvc")
-    assert _md5(clone.root / "models/churn.pkl") == md5
+    _dvc_pull_reads(clone, md5)
 
     # A corrupt object on the server: verify --deep says so, and the pull refuses it.
     stored.write_bytes(b"not the model")
@@ -214,10 +214,6 @@ def test_gs_remote_push_clone_pull_verify_check(trained: Project, gcs: GcsEmulat
     md5 = _artifact(trained)["md5"]
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
     clone = _pull_in_fresh_clone(trained, tmp_path / "clone", *settings)
-    # dvc pull reads what mlver pushed.
-    (clone.root / "models/churn.pkl").unlink()
-    shutil.rmtree(clone.root / ".dvc" / "cache")
-    _dvc(clone, "pull", "models/churn.pkl.dvc")
-    assert _md5(clone.root / "models/churn.pkl") == md5
+    _dvc_pull_reads(clone, md5)
     # gc lists the bucket: a released version's object is kept.
     assert clone.ok("gc", "--cloud", "--json").json()["stores"][1]["kept"] >= 2
