@@ -526,10 +526,38 @@ def _objects(root: Path, specs: list[str]) -> list[str | None]:
 
 def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     """``<sha> refs/tags/<name>[^{}]`` lines (show-ref -d, ls-remote --tags) ->
-    (name, object, peeled commit)."""
+    (name, object, peeled commit), the object itself for a lightweight tag.
+
+    Both commands print a tag's peeled line right after the tag's own, so
+    one pass pairs them (110,000 tags at 100,000 versions: each step
+    counts); output that ever breaks that order is read by name instead."""
+    refs: list[tuple[str, str, str]] = []
+    add = refs.append
+    name = obj = ""
+    for line in out.split("\n"):
+        sha, sep, ref = line.partition(" ")
+        if not sep:
+            sha, sep, ref = line.partition("\t")
+        if ref[:10] != "refs/tags/":
+            continue
+        if ref[-3:] == "^{}":
+            if ref[10:-3] != name:
+                return _tag_listing_by_name(out)
+            add((name, obj, sha))
+            name = ""
+            continue
+        if name:
+            add((name, obj, obj))
+        name, obj = ref[10:], sha
+    if name:
+        add((name, obj, obj))
+    return refs
+
+
+def _tag_listing_by_name(out: str) -> list[tuple[str, str, str]]:
     objects: dict[str, str] = {}
     peeled: dict[str, str] = {}
-    for line in out.split("\n"):  # 110,000 lines at 100,000 versions: each step counts
+    for line in out.split("\n"):
         sha, sep, ref = line.partition(" ")
         if not sep:
             sha, sep, ref = line.partition("\t")
@@ -561,11 +589,12 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
         if body is None:
             continue
         head, _, message = body.partition(b"\n\n")
-        fields: dict[bytes, bytes] = {}
-        for line in head.split(b"\n"):
-            key, _, value = line.partition(b" ")
-            fields.setdefault(key, value)
-        who = fields.get(b"tagger" if otype == "tag" else b"committer", b"")
+        # The first header line of that key (a continuation line starts with a space).
+        key = b"\ntagger " if otype == "tag" else b"\ncommitter "
+        head = b"\n" + head
+        at = head.find(key)
+        end = head.find(b"\n", at + 1)
+        who = b"" if at < 0 else head[at + len(key):end if end >= 0 else None]
         name, _, rest = who.partition(b" <")
         email, _, when = rest.partition(b"> ")
         stamp = when.split(b" ")[0] if when else b"0"

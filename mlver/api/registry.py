@@ -80,11 +80,10 @@ _LS_CACHE = "ls-registry-1"  # bump when what a row holds, or the fold, changes
 
 
 def _row(state: ModelState) -> _Row:
-    active = state.active_versions()
-    latest = active[-1] if active else None
+    latest = state.latest()
     event = state.versions[latest] if latest else None
     return (latest, event.commit if event else None, iso(event.timestamp) if event and event.info else None,
-            len(active), dict(sorted(state.stages.items())), state.deprecated)
+            state.active_count(), dict(sorted(state.stages.items())), state.deprecated)
 
 
 def _valid_row(row: object) -> bool:
