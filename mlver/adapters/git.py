@@ -424,6 +424,69 @@ def tag_listing(root: Path) -> str:
     return out.decode(errors="replace")
 
 
+def tag_refs_state(root: Path) -> bytes | None:
+    """What the tag refs are stored as, without asking git: the stat (inode,
+    size, mtime, ctime) of packed-refs and of every loose file and folder
+    under refs/tags. Any tag added, deleted, moved, fetched or packed
+    changes one of them: git replaces a ref file or packed-refs by renaming
+    a lock file over it (a new inode, the folder's times move), and a file
+    written in place gets a new ctime, which no tool can set back.
+
+    None when the refs may be elsewhere (reftable, GIT_DIR, a namespace) or
+    something changed in the last 2 s: a second change in the same clock
+    tick could leave every stat as it was (git's "racily clean" problem).
+    Taken before the refs are read, so a change made meanwhile shows in the
+    next state, never hidden under this one."""
+    import time
+
+    from mlver.adapters import statcache
+
+    if any(os.environ.get(v) for v in ("GIT_DIR", "GIT_COMMON_DIR", "GIT_NAMESPACE")):
+        return None
+    gitdir = statcache.git_dir(root)
+    if gitdir is None:
+        return None
+    common = gitdir
+    try:  # a worktree's refs are the main repository's
+        common = gitdir / (gitdir / "commondir").read_text().strip()
+    except OSError:
+        pass
+    if os.path.lexists(common / "reftable"):
+        return None
+    parts: list[str] = []
+    newest = 0
+
+    def add(label: str, st: os.stat_result) -> None:
+        nonlocal newest
+        parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+
+    for label in ("packed-refs", "refs", "refs/tags"):
+        try:
+            add(label, os.stat(common / label))
+        except FileNotFoundError:
+            parts.append(f"{label}\0-")
+        except OSError:
+            return None
+    folders = [str(common / "refs" / "tags")]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    add(entry.path, st)
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    if time.time_ns() - newest < statcache.RACY_S * 1_000_000_000:
+        return None
+    return "\n".join(sorted(parts)).encode(errors="surrogateescape")
+
+
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     """``tag_refs`` of one model's tags only (``NAME@...``, ``NAME#...``,
     with the model's name as tags write it), in time proportional to them.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from mlver.adapters import git
 from mlver.api import pathlog, trust
@@ -76,7 +77,10 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
 # What ls shows of a model in the tags: latest version, its commit, when it
 # was released, how many versions are active, stage holders, deprecated.
 _Row = tuple[str | None, str | None, str | None, int, dict[str, str], bool]
-_LS_CACHE = "ls-registry-1"  # bump when what a row holds, or the fold, changes
+_LS_CACHE = "ls-registry-2"
+# The code rows are computed by: a changed fold never answers from rows the old one cached.
+_ROW_CODE = tuple(Path(__file__).parents[1] / f"{m}.py"
+                  for m in ("api/registry", "api/_common", "domain/registry", "domain/tags", "domain/semver"))
 
 
 def _row(state: ModelState) -> _Row:
@@ -94,24 +98,33 @@ def _valid_row(row: object) -> bool:
 
 def _registry_rows(project: Project) -> dict[str, _Row]:
     """Every model in the tags -> its row. The rows are a function of the tag
-    listing alone (names, objects, peeled commits; tag objects never change),
-    so they are cached under that exact listing in .git/mlver/cache: any tag
-    added, deleted, moved or fetched changes the listing, and the cache misses."""
-    from mlver.adapters import statcache
+    refs alone (names, objects, peeled commits; tag objects never change),
+    so they are cached in .git/mlver/cache under the refs' state: the stat of
+    packed-refs and the loose tag files (``git.tag_refs_state``, no git run),
+    else the exact tag listing. Any tag added, deleted, moved, fetched or
+    packed changes the key, and the cache misses."""
+    import hashlib
 
-    listing = git.tag_listing(project.root)
-    key = listing.encode()
+    from mlver.adapters import gitcache, statcache
+
+    refs_state = git.tag_refs_state(project.root)  # before the refs are read: a change meanwhile misses next time
+    listing = None
+    if refs_state is None:
+        listing = git.tag_listing(project.root)
+        refs_state = b"listing\0" + listing.encode()
+    key = hashlib.blake2b(refs_state + gitcache.code_stamp(*_ROW_CODE).encode(), digest_size=32).hexdigest().encode()
     cached = statcache.read_keyed(project.root, _LS_CACHE, key)
     if isinstance(cached, dict) and all(isinstance(k, str) and _valid_row(v) for k, v in cached.items()):
         return {k: tuple(v) for k, v in cached.items()}
     import gc
 
-    # A cold read of 100,000 tags makes ~10 objects per tag and no cycle: the
+    # A cold read of 100,000 tags makes ~5 objects per tag and no cycle: the
     # collector's passes over them were a third of the time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        registry = load_registry(project, refs=git.parse_tag_listing(listing))
+        refs = git.parse_tag_listing(listing if listing is not None else git.tag_listing(project.root))
+        registry = load_registry(project, refs=refs)
         rows = {name: _row(state) for name, state in registry.models.items()}
     finally:
         if collecting:
