@@ -351,11 +351,28 @@ def delete_tag(root: Path, name: str) -> None:
 def config_value(root: Path, key: str) -> str | None:
     """A setting from git's own config (system, global, the clone's .git/config):
     never from a file in the tree, so the tree cannot change it."""
-    args = ["config", "--get", key]
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, env=_env())
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode(errors="replace").strip() or None
+    return config_values(root, key)[key]
+
+
+def config_values(root: Path, *keys: str) -> dict[str, str | None]:
+    """``config_value`` of each key, in one git call: as ``git config --get``
+    says, the last value set wins, and an empty or valueless setting is None.
+    Git prints names with the section and variable lowercased, a subsection
+    as written."""
+    def canonical(key: str) -> str:
+        section, _, rest = key.partition(".")
+        middle, _, variable = rest.rpartition(".")
+        return f"{section.lower()}.{middle + '.' if middle else ''}{variable.lower()}"
+
+    wanted = {canonical(key): key for key in keys}
+    pattern = "^(" + "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", k) for k in wanted) + ")$"
+    proc = subprocess.run(["git", "config", "-z", "--get-regexp", pattern], cwd=root, capture_output=True, env=_env())
+    found: dict[str, str | None] = dict.fromkeys(keys)
+    for item in proc.stdout.decode(errors="replace").split("\0") if proc.returncode == 0 else []:
+        name, _, value = item.partition("\n")
+        if name in wanted:
+            found[wanted[name]] = value.strip() or None
+    return found
 
 
 @dataclass(frozen=True)
@@ -441,16 +458,10 @@ def tag_refs_state(root: Path) -> bytes | None:
 
     from mlver.adapters import statcache
 
-    if any(os.environ.get(v) for v in ("GIT_DIR", "GIT_COMMON_DIR", "GIT_NAMESPACE")):
+    dirs = _dirs(root)
+    if dirs is None or os.environ.get("GIT_NAMESPACE"):
         return None
-    gitdir = statcache.git_dir(root)
-    if gitdir is None:
-        return None
-    common = gitdir
-    try:  # a worktree's refs are the main repository's
-        common = gitdir / (gitdir / "commondir").read_text().strip()
-    except OSError:
-        pass
+    common = dirs[1]  # a worktree's refs are the main repository's
     if os.path.lexists(common / "reftable"):
         return None
     parts: list[str] = []
@@ -501,7 +512,7 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     is a filter, never the proof that a tag belongs to the model.
     """
     prefixes = (f"{name}@", f"{name}#")
-    common = Path(root) / run(root, "rev-parse", "--git-common-dir").strip()
+    common = common_dir(root)
     if (common / "reftable").exists() or os.environ.get("GIT_NAMESPACE"):
         patterns = [f"refs/tags/{p}{tail}" for p in prefixes for tail in ("*", "*/**")]  # '*' stops at '/'
         listed = run(root, "for-each-ref", "--format=%(refname)", *patterns, check=False).split("\n")
@@ -509,18 +520,18 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     tags_dir = common / "refs" / "tags"
     folder, _, base = name.rpartition("/")
     names: set[str] = set()  # loose ones: git reads them before packed-refs
-    try:
-        entries = list(os.scandir(tags_dir / folder))
+    try:  # names only (no DirEntry each): the folder may hold every tag of the registry
+        entries = os.listdir(tags_dir / folder)
     except OSError:
         entries = []
-    for entry in entries:
-        if not entry.name.startswith((f"{base}@", f"{base}#")):
-            continue
-        if entry.is_dir(follow_symlinks=False):  # a stage with '/' in it
-            for top, _, files in os.walk(entry.path):
+    here = f"{folder}/" if folder else ""
+    for entry in [e for e in entries if e.startswith((f"{base}@", f"{base}#"))]:
+        path = os.path.join(tags_dir, here + entry)
+        if os.path.isdir(path) and not os.path.islink(path):  # a stage with '/' in it
+            for top, _, files in os.walk(path):
                 names.update(Path(os.path.relpath(os.path.join(top, f), tags_dir)).as_posix() for f in files)
         else:
-            names.add(Path(os.path.relpath(entry.path, tags_dir)).as_posix())
+            names.add(here + entry)
     try:
         packed = (common / "packed-refs").read_bytes()
     except OSError:
@@ -772,15 +783,38 @@ def history_context(root: Path) -> str:
 
     digest = hashlib.sha256()
     names = ("shallow", "info/grafts")
-    paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
+    dirs = None if any(os.environ.get(v) for v in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_NAMESPACE")) \
+        else _dirs(root)
+    if dirs is not None:  # both are the common directory's, as `git rev-parse --git-path` puts them
+        paths = [str(dirs[1] / name) for name in names]
+    else:
+        paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
     for name, file in zip(names, paths, strict=False):
         try:
             digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
         except OSError:
             pass
-    digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
+    if dirs is None or _may_have_replace_refs(dirs[1]):
+        digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
     digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
     return digest.hexdigest()
+
+
+def _may_have_replace_refs(common: Path) -> bool:
+    """False only when git would list no replace ref: no file under
+    refs/replace/ and no such line in packed-refs (a git call each time
+    otherwise, in every command that reads history)."""
+    if os.path.lexists(common / "reftable"):
+        return True
+    for _, _, files in os.walk(common / "refs" / "replace"):
+        if files:
+            return True
+    try:
+        return b" refs/replace/" in (common / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
@@ -846,9 +880,40 @@ def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 
 
+_GIT_DIR_ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE")
+
+
+def _dirs(root: Path) -> tuple[Path, Path] | None:
+    """(this worktree's git directory, the common one) read from ``.git``
+    and its ``commondir`` file, as git finds them, without running git:
+    a one-model command asked git for them three times (a process each).
+    None where the environment may point git elsewhere."""
+    if any(os.environ.get(v) for v in _GIT_DIR_ENV):
+        return None
+    from mlver.adapters import statcache
+
+    gitdir = statcache.git_dir(root)
+    if gitdir is None:
+        return None
+    try:
+        common = gitdir / (gitdir / "commondir").read_text().strip()
+    except OSError:
+        common = gitdir
+    return gitdir, common
+
+
+def common_dir(root: Path) -> Path:
+    """Where the refs, objects and packed-refs of ``root``'s repository are."""
+    dirs = _dirs(root)
+    return dirs[1] if dirs else Path(root) / run(root, "rev-parse", "--git-common-dir").strip()
+
+
 def private_path(root: Path, name: str) -> Path:
-    """A file inside this clone's .git (never part of the tree, never pushed)."""
-    return Path(root) / run(root, "rev-parse", "--git-path", name).strip()
+    """A file inside this clone's .git (never part of the tree, never pushed).
+    mlver's own files (``mlver/...``) are this worktree's, as ``git rev-parse
+    --git-path`` puts them; anything else is git's to place."""
+    dirs = _dirs(root) if name.startswith("mlver/") else None
+    return dirs[0] / name if dirs else Path(root) / run(root, "rev-parse", "--git-path", name).strip()
 
 
 @contextmanager
@@ -1000,6 +1065,51 @@ def tracked_at(root: Path, commit: str, paths: Sequence[str]) -> set[str]:
     return {p for p in out.split("\0") if p}
 
 
+def _default_branch_from_files(common: Path) -> str | None:
+    """``default_branch`` read from the ref files as git reads them (a
+    symbolic ref is never packed; a branch is a loose file or a packed-refs
+    line); "" for none, None when only git can settle it (a loose ref that
+    is not an object id, a short name another ref could also mean)."""
+    try:
+        packed = (common / "packed-refs").read_text(errors="replace")
+    except FileNotFoundError:
+        packed = ""
+    except OSError:
+        return None
+
+    def exists(ref: str) -> bool | None:
+        try:
+            loose = (common / ref).read_text(errors="replace").strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return f" {ref}\n" in packed
+        except OSError:
+            return None
+        return True if _OID.fullmatch(loose) else None
+
+    try:
+        head = (common / "refs/remotes/origin/HEAD").read_text(errors="replace").strip()
+    except FileNotFoundError:
+        head = ""
+    except OSError:
+        return None
+    if head:
+        target = head.removeprefix("ref: ").strip()
+        short = target.removeprefix("refs/remotes/")
+        if not head.startswith("ref: ") or short == target:
+            return None
+        # `symbolic-ref --short` says "origin/main" unless another ref is also "origin/main".
+        if any(exists(ref) is not False for ref in (short, f"refs/{short}", f"refs/tags/{short}", f"refs/heads/{short}")):
+            return None
+        return short
+    for name in ("main", "master"):
+        found = exists(f"refs/heads/{name}")
+        if found is None:
+            return None
+        if found:
+            return name
+    return ""
+
+
 def merge_base(root: Path, a: str, b: str) -> str | None:
     """The best common ancestor of two commits (what a pull request is compared with)."""
     out = subprocess.run(["git", "merge-base", a, b], cwd=root, capture_output=True, env=_env())
@@ -1009,6 +1119,11 @@ def merge_base(root: Path, a: str, b: str) -> str | None:
 def default_branch(root: Path) -> str | None:
     """The branch pull requests go into: origin's HEAD when a clone knows it,
     else a local main or master."""
+    dirs = _dirs(root)
+    if dirs is not None and not os.environ.get("GIT_NAMESPACE") and not os.path.lexists(dirs[1] / "reftable"):
+        found = _default_branch_from_files(dirs[1])
+        if found is not None:
+            return found or None
     out = subprocess.run(
         ["git", "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
         cwd=root, capture_output=True, env=_env(),

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain.registry import Event, Registry, fold
+from mlver.domain.registry import Event, Registry, TagInfo, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
     InputTooLarge,
@@ -34,7 +34,7 @@ def now_iso() -> str:
 
 def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None,
                   refs: Iterable[tuple[str, str, str]] | None = None,
-                  tag_infos: Callable[[list[str]], dict[str, git.TagInfo]] | None = None) -> Registry:
+                  tag_infos: Callable[[list[str]], Mapping[str, TagInfo]] | None = None) -> Registry:
     """The registry from every tag: one pass over the tag listing, one
     ``cat-file`` for the tag objects the fold orders by, one for each
     model's latest version.
@@ -68,6 +68,8 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
         deprecated = {e.tag.model for e in timed if e.tag.action is Action.DEPRECATE}
         if deprecated:
             timed += [e for e in events if e.tag.action is register and e.tag.model in deprecated]
+        if model is not None:  # a few events: the latest version's tag object comes in the same call
+            timed += [e for name, e in latest_registrations(events).items() if name not in deprecated]
     _read_into(timed, read_infos)
     if until is not None:
         events = [e for e in events if e.timestamp <= until]
@@ -84,7 +86,7 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     return registry
 
 
-def _read_into(events: list[Event], read_infos: Callable[[list[str]], dict[str, git.TagInfo]]) -> None:
+def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> None:
     if events:
         infos = read_infos([e.obj for e in events])
         for event in events:

@@ -134,6 +134,25 @@ class Registry:
         return self.models.get(name)
 
 
+def latest_registrations(events: Iterable[Event]) -> dict[str, Event]:
+    """Per model, the registration of its latest version still in force (as
+    ``ModelState.latest`` says after the fold), from the tag names alone."""
+    registered: dict[str, dict[str, Event]] = {}
+    gone: set[tuple[str, str]] = set()
+    for event in events:
+        tag = event.tag
+        if tag.action is Action.REGISTER:
+            registered.setdefault(tag.model, {}).setdefault(tag.version, event)
+        elif tag.action is Action.DEREGISTER:
+            gone.add((tag.model, tag.version))
+    out: dict[str, Event] = {}
+    for model, versions in registered.items():
+        live = [v for v in versions if (model, v) not in gone]
+        if live:
+            out[model] = versions[max(live, key=precedence)]
+    return out
+
+
 def fold(events: Iterable[Event]) -> Registry:
     models: dict[str, ModelState] = {}
     staged: list[Event] = []
