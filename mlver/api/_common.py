@@ -98,7 +98,7 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
     object key or a git argument (UntrustedInput otherwise): whoever could
     push to the repository could have written it."""
     doc = checked_record_doc(model, commit, content)
-    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
+    return Record(model=model, commit=commit, doc=doc, intact=doc.get("digest") == rec.content_digest(content, doc))
 
 
 def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
@@ -110,7 +110,8 @@ def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
     except RecursionError:
         raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
                             "no mlver document is nested that deep") from None
-    validate.check_record(doc, where)
+    # No deeper than it has containers: most records need no walk for their depth.
+    validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
     return doc
 
 
