@@ -608,40 +608,30 @@ def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     refs: list[tuple[str, str, str]] = []
     add = refs.append
     name = obj = ""
-    for line in out.split("\n"):
-        sha, sep, ref = line.partition(" ")
-        if not sep:
-            sha, sep, ref = line.partition("\t")
-        if ref[:10] != "refs/tags/":
-            continue
+    for sha, ref in _tag_lines(out):
         if ref[-3:] == "^{}":
-            if ref[10:-3] != name:
-                return _tag_listing_by_name(out)
+            if ref[:-3] != name:
+                peeled = {r[:-3]: s for s, r in _tag_lines(out) if r[-3:] == "^{}"}
+                return [(n, o, peeled.get(n, o)) for o, n in _tag_lines(out) if n[-3:] != "^{}"]
             add((name, obj, sha))
             name = ""
             continue
         if name:
             add((name, obj, obj))
-        name, obj = ref[10:], sha
+        name, obj = ref, sha
     if name:
         add((name, obj, obj))
     return refs
 
 
-def _tag_listing_by_name(out: str) -> list[tuple[str, str, str]]:
-    objects: dict[str, str] = {}
-    peeled: dict[str, str] = {}
+def _tag_lines(out: str) -> Iterator[tuple[str, str]]:
+    """(sha, name after refs/tags/) of each tag line, space or tab separated."""
     for line in out.split("\n"):
         sha, sep, ref = line.partition(" ")
         if not sep:
             sha, sep, ref = line.partition("\t")
-        if ref[:10] != "refs/tags/":
-            continue
-        if ref[-3:] == "^{}":
-            peeled[ref[10:-3]] = sha
-        else:
-            objects[ref[10:]] = sha
-    return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
+        if ref[:10] == "refs/tags/":
+            yield sha, ref[10:]
 
 
 @dataclass(frozen=True, slots=True)  # one per tag: 100,000 at a time
