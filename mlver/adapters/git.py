@@ -605,33 +605,33 @@ def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     Both commands print a tag's peeled line right after the tag's own, so
     one pass pairs them (110,000 tags at 100,000 versions: each step
     counts); output that ever breaks that order is read by name instead."""
+    out = out.replace("\t", " ")  # ls-remote's separator (a ref name cannot hold a tab)
     refs: list[tuple[str, str, str]] = []
     add = refs.append
     name = obj = ""
-    for sha, ref in _tag_lines(out):
+    for line in out.split("\n"):
+        sha, _, ref = line.partition(" ")
+        if ref[:10] != "refs/tags/":
+            continue
         if ref[-3:] == "^{}":
-            if ref[:-3] != name:
-                peeled = {r[:-3]: s for s, r in _tag_lines(out) if r[-3:] == "^{}"}
-                return [(n, o, peeled.get(n, o)) for o, n in _tag_lines(out) if n[-3:] != "^{}"]
+            if ref[10:-3] != name:
+                return _tag_listing_by_name(out)
             add((name, obj, sha))
             name = ""
-            continue
-        if name:
-            add((name, obj, obj))
-        name, obj = ref, sha
+        else:
+            if name:
+                add((name, obj, obj))
+            name, obj = ref[10:], sha
     if name:
         add((name, obj, obj))
     return refs
 
 
-def _tag_lines(out: str) -> Iterator[tuple[str, str]]:
-    """(sha, name after refs/tags/) of each tag line, space or tab separated."""
-    for line in out.split("\n"):
-        sha, sep, ref = line.partition(" ")
-        if not sep:
-            sha, sep, ref = line.partition("\t")
-        if ref[:10] == "refs/tags/":
-            yield sha, ref[10:]
+def _tag_listing_by_name(out: str) -> list[tuple[str, str, str]]:
+    lines = [(sha, ref[10:]) for sha, _, ref in (line.partition(" ") for line in out.split("\n"))
+             if ref[:10] == "refs/tags/"]
+    peeled = {ref[:-3]: sha for sha, ref in lines if ref[-3:] == "^{}"}
+    return [(ref, sha, peeled.get(ref, sha)) for sha, ref in lines if ref[-3:] != "^{}"]
 
 
 @dataclass(frozen=True, slots=True)  # one per tag: 100,000 at a time

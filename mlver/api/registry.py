@@ -18,6 +18,7 @@ from mlver.errors import (
     NotARevision,
     OptionsExclusive,
     RecordNotFound,
+    TagExists,
     UnknownChoice,
     VersionExists,
     VersionNotNewer,
@@ -63,14 +64,15 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
     elif highest is not None and wanted < highest:
         raise VersionNotNewer(name, str(wanted), str(highest))
     tag = version_tag(name, wanted)
-    if git.tag_exists(project.root, tag):
-        raise VersionExists(name, str(wanted))
     message = (
         f"Registering artifact {name} version {wanted}\n\n"
         f"mlver-record: {rec.record_path(name)}\n"
         f"mlver-digest: {record.digest}\n"
     )
-    git.create_tag(project.root, tag, commit, message, sign=signs(project))
+    try:  # a tag of that name the registry does not read (lightweight, say): git refuses it
+        git.create_tag(project.root, tag, commit, message, sign=signs(project))
+    except TagExists:
+        raise VersionExists(name, str(wanted)) from None
     return ReleaseResult(name, str(wanted), tag, commit, record.digest)
 
 
