@@ -1,13 +1,15 @@
 """``push`` and ``pull``: moving recorded artifacts and data by content hash."""
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from mlver.adapters import dvc, git, placement
+from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import LocalStore, Progress, copy_hashing, readonly
+from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, readonly, write_new
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -95,35 +97,37 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     there = store.existing(objects)
     if hasattr(store, "clean_interrupted"):
         store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+    in_cache = cache.existing(o.md5 for o in objects.values() if o.md5 not in there)
     todo, present, missing = [], 0, []
     for obj in objects.values():
         if obj.md5 in there:
             present += 1
-        elif cache.has(obj.md5):
+        elif obj.md5 in in_cache:
             todo.append(obj)
         else:
             missing.append(obj.where)
-    total = sum(cache.size(o.md5) or 0 for o in todo)
+    sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
     if start:
-        start(len(todo), total)
+        start(len(todo), sum(sizes.values()))
     update = locked(progress)
 
     known = placing.known_in(project.root)
 
     def send(obj: ObjectRef) -> int:
         src = cache.path(obj.md5)
+        big = sizes[obj.md5] > SMALL  # a small one is hashed as it is read: cheaper than asking the stat cache
         try:
             if isinstance(store, LocalStore):
-                # A cache object hashed on its way in is not hashed again.
-                trusted = known is not None and known.md5(src) == obj.md5
+                # A large cache object hashed on its way in is not hashed again.
+                trusted = big and known is not None and known.md5(src) == obj.md5
                 store.put(src, obj.md5, update, trusted=trusted)
-                if known is not None and not trusted:
+                if big and known is not None and not trusted:
                     known.remember(src, obj.md5)  # put hashed it: it matched its name
             else:
                 store.put(src, obj.md5, update)
         except OSError as exc:
             raise RemoteWriteFailed(obj.where, name, str(exc.strerror or exc)) from exc
-        return cache.size(obj.md5) or 0
+        return sizes[obj.md5]
 
     # Directory manifests go last: a .dir object in the remote promises its files.
     files = [o for o in todo if not o.md5.endswith(".dir")]
@@ -139,15 +143,31 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
 
 
 def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progress: Progress | None,
-           known: Known | None = None) -> bool:
+           known: Known | None = None, missing: bool = False) -> bool:
     """Make sure ``obj`` is in the cache and intact; True when it was downloaded.
-    The object is hashed on its way in (and its stat remembered), never again after."""
+    The object is hashed on its way in (and a large one's stat remembered), never
+    again after. ``missing``: the caller already knows the cache lacks it and the store has it."""
     expected = obj.md5.removesuffix(".dir")
-    if cache.has(obj.md5):
+    if not missing and cache.has(obj.md5):
         return False
-    if not store.has(obj.md5):
-        raise ObjectMissing(obj.where, obj.md5, ["the local cache", f"remote {remote}"],
-                            "push it from a machine that has it with `mlver push`")
+    if isinstance(store, LocalStore):
+        # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
+        try:
+            got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise _not_there(obj, remote) from None
+        except OSError as exc:
+            full = placement.disk_full(exc, cache.objects_dir, obj.where)
+            if full is not None:
+                raise full from exc
+            raise
+        if got != expected:
+            raise _corrupt(obj, remote, got, expected)
+        if known is not None and size > SMALL:
+            known.remember(cache.path(obj.md5), obj.md5)
+        return True
+    if not missing and not store.has(obj.md5):
+        raise _not_there(obj, remote)
     target = cache.path(obj.md5)
     staged = cache.temp_path()
     try:
@@ -160,7 +180,7 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
             raise
         if got != expected:
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
-            raise ObjectCorrupt(obj.where, f"object in remote {remote}", got, expected, PUSH_AGAIN)
+            raise _corrupt(obj, remote, got, expected)
         readonly(staged)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
@@ -171,23 +191,46 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
     return True
 
 
+def _not_there(obj: ObjectRef, remote: str) -> ObjectMissing:
+    return ObjectMissing(obj.where, obj.md5, ["the local cache", f"remote {remote}"],
+                         "push it from a machine that has it with `mlver push`")
+
+
+def _corrupt(obj: ObjectRef, remote: str, got: str, expected: str) -> ObjectCorrupt:
+    return ObjectCorrupt(obj.where, f"object in remote {remote}", got, expected, PUSH_AGAIN)
+
+
 def cache_fill(cache: LocalStore, known: Known | None) -> placing.Fill:
     """Copies cache objects out: in the kernel when the object's stat says it was
     hashed before (by mlver, on its way in), else hashed while copied, once."""
 
+    mode = default_mode()
+
     def fill(md5: str, target: Path, where: str) -> int:
-        src = cache.path(md5)
-        if known is not None and known.md5(src) == md5:
-            return placement.copy_file(src, target)
-        if not src.is_file():
-            raise ObjectMissing(where, md5, ["the local cache"], "run the pull again")
-        got = copy_hashing(src, target)
+        src = cache.final(md5)
+        try:
+            fin = open(src, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
+        with fin:
+            st = os.fstat(fin.fileno())
+            data = fin.read() if st.st_size <= SMALL else None
+        if data is not None:
+            # Small: hashed as it is read (cheaper than a stat lookup and a kernel copy).
+            got = hashlib.md5(data).hexdigest()
+            if got == md5:
+                write_new(str(target), data, mode)
+                return len(data)
+        elif known is not None and known.md5(src, st) == md5:
+            return placement.copy_file(Path(src), target)
+        else:
+            got = copy_checked(src, target)
         if got != md5:
             target.unlink(missing_ok=True)
             cache.remove(md5)  # a bad cache entry would poison every later pull
             raise ObjectCorrupt(where, "local cache copy", got, md5,
                                 "run the pull again: it will fetch a fresh copy from the remote")
-        if known is not None:
+        if known is not None and data is None:
             known.remember(src, md5)
         return target.stat().st_size
 
@@ -239,7 +282,8 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = locked(progress)
-    fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known), missing))
+    fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there),
+                        missing))
     placed = placing.place(project.root, dests, cache_fill(cache, known), known=known)
     return placed, fetched
 
