@@ -87,15 +87,6 @@ def _make_repos(work: pathlib.Path, data: pathlib.Path, env: dict[str, str], tag
     return repos
 
 
-def _warm(*paths: pathlib.Path) -> None:
-    for path in paths:
-        for top, _, names in os.walk(path):
-            for name in names:
-                with open(os.path.join(top, name), "rb") as fh:
-                    fh.read()
-    os.sync()
-
-
 def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], kind: str, repeat: int,
                remote_url: Callable[[str], str], remote_opts: list[list[str]]) -> tuple[dict[str, list[float]], bool, str]:
     """Interleaved push and pull of images/ by each tool; returns the timings, whether
@@ -118,7 +109,7 @@ def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], kind: str, r
             cache = repo / ".dvc" / "cache"
             if not cache.exists():
                 shutil.copytree(keep[tool], cache, copy_function=os.link)
-            _warm(cache)
+            bl.warm(cache)
             push = [dvc, "push", "-q", "-r", name, "images.dvc"] if tool == "dvc" else [mlver, "push", "-r", name, "m@HEAD"]
             print(f"  {kind} push {tool} ...", file=sys.stderr, flush=True)
             wall, _ = bl.run_timed(push, repo, env, timeout=7200)

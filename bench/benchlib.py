@@ -16,9 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -274,6 +274,19 @@ def report(name: str, text: str) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.md").write_text(text.rstrip() + "\n")
     print(text.rstrip() + "\n", flush=True)
+
+
+def warm(*paths: Path) -> None:
+    """Read every file under ``paths`` into the page cache, then write back dirty pages:
+    the command timed next reads from memory, as its rival did, and pays for no
+    earlier command's writes."""
+    for path in paths:
+        files = [path] if path.is_file() else [Path(top) / n for top, _, names in os.walk(path) for n in names]
+        for file in files:
+            with open(file, "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+    os.sync()
 
 
 def sh(argv: list[str], cwd: Path, env: dict[str, str]) -> str:

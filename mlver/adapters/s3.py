@@ -271,10 +271,15 @@ class S3Store:
                 # A stream without seek makes the transfer manager read it in
                 # order (parts still go up in parallel), so it can be hashed as sent.
                 with open(src, "rb") as fh:
-                    stream = _HashingReader(fh)
-                    self.client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
-                                               Callback=progress)
-                if stream.digest.hexdigest() != expected:
+                    stream = _HashingReader(fh, expected)
+                    try:
+                        self.client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
+                                                   Callback=progress)
+                    except _Mismatch:
+                        # Raised by the last read, before the upload was completed: the
+                        # transfer manager aborted it and no object ever had that name.
+                        raise _changed(src, stream.digest.hexdigest(), md5) from None
+                if stream.digest.hexdigest() != expected:  # (a stream that ended without a short read)
                     self.client.delete_object(Bucket=self.bucket, Key=key)
                     raise _changed(src, stream.digest.hexdigest(), md5)
                 size = stream.size
@@ -450,11 +455,19 @@ def _watch_calls(client: Any, endpoint: str) -> None:
     client.meta.events.register("after-call-error.s3", after)
 
 
-class _HashingReader:
-    """A read-only, unseekable view of a file that hashes what is read through it."""
+class _Mismatch(Exception):
+    """What was read does not hash to the object's name."""
 
-    def __init__(self, fh: Any) -> None:
+
+class _HashingReader:
+    """A read-only, unseekable view of a file that hashes what is read through
+    it; the read that reaches the end raises ``_Mismatch`` when the whole does
+    not hash to ``expected``, so the transfer manager never completes the
+    multipart upload (the last part is read before anything is completed)."""
+
+    def __init__(self, fh: Any, expected: str) -> None:
         self._fh = fh
+        self._expected = expected
         self.digest = hashlib.md5()
         self.size = 0
 
@@ -462,6 +475,8 @@ class _HashingReader:
         chunk = self._fh.read(n)
         self.digest.update(chunk)
         self.size += len(chunk)
+        if (n is None or n < 0 or len(chunk) < n) and self.digest.hexdigest() != self._expected:
+            raise _Mismatch()
         return chunk
 
 

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from conftest import Project
+from conftest import S3, Project
 
 SIZE = 40 * 1024 * 1024  # past the small-file path and over one 32 MiB slice of the kernel copy
 
@@ -96,3 +96,33 @@ def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Proj
         assert p.ok("pull", "churn@HEAD", "--with-data", "--json").json()["fetched"] == 1
         assert _md5(p.root / path) == md5
     assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
+
+
+def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(project: Project, s3: S3) -> None:
+    p = project
+    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
+            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
+            f"open('models/churn.pkl', 'wb').write(bytes(range(256)) * {SIZE // 256})\n")
+    p.commit_all("a 40 MiB model")
+    p.ok("run", "churn")
+    p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    doc = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]
+    big, small = doc["artifact"]["md5"], doc["data"][0]["md5"]
+    cache = p.root / ".dvc" / "cache"
+    # Versioning keeps every object ever completed, even one deleted right after.
+    s3.client.put_bucket_versioning(Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def versions(md5: str) -> list:
+        listed = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=f"team/files/md5/{md5[:2]}/{md5[2:]}")
+        return listed.get("Versions", []) + listed.get("DeleteMarkers", [])
+
+    _flip(_object(cache, big), SIZE - 1)  # the very last byte: only the last part's read can tell
+    _flip(_object(cache, small), 1)
+    assert "does not hash to its name" in p.fails("push").stderr  # both sent at once, on the push's threads
+    assert versions(big) == [] and versions(small) == []  # never completed (not: completed, then deleted)
+    assert not s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads")  # aborted
+    _replace(p.root / "models/churn.pkl", _object(cache, big))
+    _replace(p.root / "data/train.csv", _object(cache, small))
+    p.ok("push")
+    body = s3.client.get_object(Bucket=s3.bucket, Key=f"team/files/md5/{big[:2]}/{big[2:]}")["Body"].read()
+    assert hashlib.md5(body).hexdigest() == big
