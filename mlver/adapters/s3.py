@@ -186,20 +186,38 @@ class S3Store:
         md5s = list(md5s)
         wanted = set(md5s) - set(self._sizes)
         if len(wanted) > 256:
+            # One page first: an empty or small remote (a first push) is answered
+            # by it, where 256 folder listings would each cost the server a request.
+            if self._list_page() is None:
+                wanted.clear()
+        if len(wanted) > 256:
             self._parallel(self._list_folder, sorted({m[:2] for m in wanted}))
-        else:
+        elif wanted:
             self._parallel(self.size, wanted)
         return {m for m in md5s if m in self._sizes}
+
+    def _list_page(self) -> str | None:
+        """Note the first 1,000 objects; the continuation token when there are more, else None."""
+        root = self._root()
+        try:
+            page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root)
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
+        self._note(page, root)
+        return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+
+    def _note(self, page: dict[str, Any], root: str) -> None:
+        for item in page.get("Contents", ()):
+            rel = item["Key"][len(root):]
+            if len(rel) > 3 and rel[2] == "/":
+                self._sizes[rel[:2] + rel[3:]] = item["Size"]
 
     def _list_folder(self, folder: str) -> None:
         root = self._root()
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{root}{folder}/")
             for page in pages:
-                for item in page.get("Contents", ()):
-                    rel = item["Key"][len(root):]
-                    if len(rel) > 3 and rel[2] == "/":
-                        self._sizes[rel[:2] + rel[3:]] = item["Size"]
+                self._note(page, root)
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
 
