@@ -42,6 +42,8 @@ MAX_EXPIRY = 7 * 24 * 3600  # S3's limit for a presigned URL (SigV4)
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 15
 ATTEMPTS = 3
+# The answer to a multipart upload's completion waits for the whole object to be assembled (DVC's read_timeout: 60).
+COMPLETE_TIMEOUT = 60
 # A multipart upload older than this under our objects is an interrupted push's, whoever made it.
 STALE_UPLOAD = 24 * 3600
 
@@ -121,6 +123,7 @@ class S3Store:
         self.connect_timeout = float(connect_timeout or CONNECT_TIMEOUT)
         self.read_timeout = float(read_timeout or READ_TIMEOUT)
         self._client: Any = None
+        self._upload_client: Any = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
 
@@ -130,20 +133,36 @@ class S3Store:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                import boto3
-                from botocore import UNSIGNED
-                from botocore.config import Config
-
-                session = boto3.session.Session(**self._session_args)
-                config = Config(
-                    max_pool_connections=max(self.jobs, 10) + 10,
-                    connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-                    retries={"max_attempts": ATTEMPTS, "mode": "standard"},
-                    **({"signature_version": UNSIGNED} if self.anonymous else {}),
-                )
-                self._client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
-                _watch_calls(self._client, f"remote {self.name} at {self.endpoint_url or self.url}")
+                self._client = self._make_client(self.read_timeout)
             return self._client
+
+    @property
+    def upload_client(self) -> Any:
+        """The client for multipart uploads: completing one makes the server
+        assemble the whole object before it answers (minutes on a slow endpoint,
+        where real S3 keeps the connection alive with whitespace). With the short
+        read timeout the completion was retried while the first one was still
+        at work, and the retry failed for an upload already completed."""
+        with self._lock:
+            if self._upload_client is None:
+                self._upload_client = self._make_client(max(self.read_timeout, COMPLETE_TIMEOUT))
+            return self._upload_client
+
+    def _make_client(self, read_timeout: float) -> Any:
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = boto3.session.Session(**self._session_args)
+        config = Config(
+            max_pool_connections=max(self.jobs, 10) + 10,
+            connect_timeout=self.connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+            **({"signature_version": UNSIGNED} if self.anonymous else {}),
+        )
+        client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        _watch_calls(client, f"remote {self.name} at {self.endpoint_url or self.url}")
+        return client
 
     def key(self, md5: str) -> str:
         return self._root() + object_relpath(md5)
@@ -291,8 +310,8 @@ class S3Store:
                 with open(src, "rb") as fh:
                     stream = _HashingReader(fh, expected)
                     try:
-                        self.client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
-                                                   Callback=progress)
+                        self.upload_client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
+                                                          Callback=progress)
                     except _Mismatch:
                         # Raised by the last read, before the upload was completed: the
                         # transfer manager aborted it and no object ever had that name.

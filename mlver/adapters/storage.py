@@ -78,6 +78,14 @@ def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None) -
     return digest.hexdigest()
 
 
+def read_small(path: Path | str) -> tuple[bytes | None, os.stat_result]:
+    """(the whole content of ``path`` when it is at most ``SMALL`` bytes, else
+    None; its stat): one open, one fstat, one read."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        return (fh.read() if st.st_size <= SMALL else None), st
+
+
 def write_new(path: str, data: bytes, mode: int, umasked: int = 0o777) -> None:
     """Create ``path`` (it must not exist) holding ``data``, with permissions
     ``mode`` (set exactly when the umask, ``umasked`` being what it lets
@@ -269,9 +277,8 @@ class LocalStore:
         self._sweep_beside(final)
         expected = _object_md5(md5)
         mode = self._mode if mode is None else mode
-        with open(src, "rb") as fin:
-            size = os.fstat(fin.fileno()).st_size
-            data = fin.read() if size <= SMALL else None
+        data, st = read_small(src)
+        size = st.st_size
         if data is not None:
             written, size = hashlib.md5(data).hexdigest(), len(data)
             if written == expected:
@@ -329,13 +336,11 @@ class LocalStore:
         """Copy an object to ``dst`` atomically; returns the md5 of what was written."""
         src = self.final(md5)
         try:
-            fin = open(src, "rb")
+            data, _ = read_small(src)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotInRemote(md5, self.label) from None
-        with fin:
-            if os.fstat(fin.fileno()).st_size > SMALL:
-                return stream_hashing(fin, dst, progress)
-            data = fin.read()
+        if data is None:
+            return copy_hashing(Path(src), dst, progress)
         staged = f"{dst}.{self._token}-{next(self._count)}"
         try:
             write_new(staged, data, self._mode)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mlver.adapters import dvc, git, placement
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, readonly, write_new
+from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, read_small, readonly, write_new
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -152,15 +153,11 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         return False
     if isinstance(store, LocalStore):
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
-        try:
-            got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise _not_there(obj, remote) from None
-        except OSError as exc:
-            full = placement.disk_full(exc, cache.objects_dir, obj.where)
-            if full is not None:
-                raise full from exc
-            raise
+        with _full_disk_is_clean(cache, obj):
+            try:
+                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise _not_there(obj, remote) from None
         if got != expected:
             raise _corrupt(obj, remote, got, expected)
         if known is not None and size > SMALL:
@@ -171,13 +168,8 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
     target = cache.path(obj.md5)
     staged = cache.temp_path()
     try:
-        try:
+        with _full_disk_is_clean(cache, obj):
             got = store.get(obj.md5, staged, progress)
-        except OSError as exc:
-            full = placement.disk_full(exc, cache.objects_dir, obj.where)
-            if full is not None:
-                raise full from exc
-            raise
         if got != expected:
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
             raise _corrupt(obj, remote, got, expected)
@@ -189,6 +181,17 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
     if known is not None:
         known.remember(target, obj.md5)
     return True
+
+
+@contextmanager
+def _full_disk_is_clean(cache: LocalStore, obj: ObjectRef) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        full = placement.disk_full(exc, cache.objects_dir, obj.where)
+        if full is not None:
+            raise full from exc
+        raise
 
 
 def _not_there(obj: ObjectRef, remote: str) -> ObjectMissing:
@@ -209,12 +212,9 @@ def cache_fill(cache: LocalStore, known: Known | None) -> placing.Fill:
     def fill(md5: str, target: Path, where: str) -> int:
         src = cache.final(md5)
         try:
-            fin = open(src, "rb")
+            data, st = read_small(src)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
-        with fin:
-            st = os.fstat(fin.fileno())
-            data = fin.read() if st.st_size <= SMALL else None
         if data is not None:
             # Small: hashed as it is read (cheaper than a stat lookup and a kernel copy).
             got = hashlib.md5(data).hexdigest()

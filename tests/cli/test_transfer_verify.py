@@ -35,6 +35,14 @@ def _flip(path: Path, offset: int) -> None:
     os.chmod(path, st.st_mode)
 
 
+def _train_big(p: Project) -> None:
+    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
+            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
+            f"open('models/churn.pkl', 'wb').write(bytes(range(256)) * {SIZE // 256})\n")
+    p.commit_all("a 40 MiB model")
+    p.ok("run", "churn")
+
+
 def _replace(src: Path, dst: Path) -> None:
     dst.unlink()
     shutil.copy(src, dst)
@@ -46,11 +54,7 @@ def _leftovers(store: Path) -> list[Path]:
 
 def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Project) -> None:
     p = project
-    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
-            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
-            f"open('models/churn.pkl', 'wb').write(bytes(range(256)) * {SIZE // 256})\n")
-    p.commit_all("a 40 MiB model")
-    p.ok("run", "churn")
+    _train_big(p)
     doc = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]
     big, small = doc["artifact"]["md5"], doc["data"][0]["md5"]
     cache, remote = p.root / ".dvc" / "cache", p.remote
@@ -100,11 +104,7 @@ def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Proj
 
 def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(project: Project, s3: S3) -> None:
     p = project
-    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
-            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
-            f"open('models/churn.pkl', 'wb').write(bytes(range(256)) * {SIZE // 256})\n")
-    p.commit_all("a 40 MiB model")
-    p.ok("run", "churn")
+    _train_big(p)
     p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
     doc = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]
     big, small = doc["artifact"]["md5"], doc["data"][0]["md5"]
