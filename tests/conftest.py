@@ -373,3 +373,6 @@ from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 
 # Real ssh, http, WebDAV, GCS and Azure servers on loopback (tests/fixtures/servers.py).
 from fixtures.servers import azurite, gcs, http_server, mute_endpoint, sshd, webdav  # noqa: E402,F401
+
+# A model with three versions and two stages (tests/fixtures/views.py).
+from fixtures.views import three_versions  # noqa: E402,F401

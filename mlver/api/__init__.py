@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mlver.api.cards import card
     from mlver.api.collection import gc
     from mlver.api.diffs import diff
+    from mlver.api.lineages import lineage
     from mlver.api.monitoring import drift
     from mlver.api.pending import status
     from mlver.api.registry import log, ls, release, show
@@ -35,7 +36,7 @@ _VERBS = {
     "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
     "review": "reviews", "ci": "reviews", "drift": "monitoring",
-    "status": "pending", "gc": "collection", "versions": "views",
+    "status": "pending", "gc": "collection", "versions": "views", "lineage": "lineages",
     "remote_add": "remotes", "remote_list": "remotes", "remote_check": "remotes", "url": "remotes",
 }
 __all__ = sorted(_VERBS)

@@ -70,5 +70,8 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
         # None: signing is off, nothing was checked; "": the release tag does not verify
         "release_signer": principals.get(released.name, "") if principals is not None and released else None,
     }
+    from mlver.api.lineages import record_lineage
+
+    context["lineage"] = record_lineage(project, str(parsed), record, version, state)
     name = "card.html.j2" if html else "card.md.j2"
     return Card(ref=str(parsed), format="html" if html else "md", text=render_template(name, **context))

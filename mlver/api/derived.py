@@ -113,6 +113,23 @@ def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:
     return order
 
 
+def pipelines_at(root: Path, model: str, artifacts: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Per commit, the dvc.lock stages there that led to the artifact path
+    ``artifacts`` names for it, the one writing it first, each {name, cmd,
+    deps, outs, params} with checked paths and hashes ([] where no stage
+    writes it). One ``cat-file`` for every commit; lineage graphs read a
+    stage model's sources through this, as derived records do."""
+    folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
+    lockfile = posixpath.join(folder, dvc.LOCK_FILE)
+    blobs = git.read_blobs(root, [f"{c}:{lockfile}" for c in artifacts])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for commit, path in artifacts.items():
+        stages = _stages(_yaml(blobs.get(f"{commit}:{lockfile}"), f"{lockfile} at {commit[:12]}"), folder)
+        producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
+        out[commit] = [{"name": n, **stages[n]} for n in _upstream(stages, producing)] if producing else []
+    return out
+
+
 def _metric_files(dvc_doc: Any, folder: str, declared: str | None) -> list[str]:
     files: list[Any] = []
     if isinstance(dvc_doc, dict):

@@ -214,6 +214,25 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
     return out
 
 
+def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Any]:
+    """The lineage graph of each changed model's head record (the report draws it in mermaid)."""
+    from mlver.api._common import load_registry
+    from mlver.api.lineages import record_lineage
+
+    changed = [d for d in diffs if d.status in ("changed", "added") and found[(d.model, head_commit)][0] is not None]
+    if not changed:
+        return []
+    registry = load_registry(project)
+    graphs = []
+    for d in changed:
+        record = found[(d.model, head_commit)][0]
+        state = registry.model(d.model)
+        if record is not None:
+            version = state.version_at(record.commit) if state and record.commit else None
+            graphs.append(record_lineage(project, d.new_ref, record, version, state))
+    return graphs
+
+
 def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
     from mlver.adapters import plots
     from mlver.api._common import load_registry
@@ -294,10 +313,12 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
 
             raise OutputNotWritable(plots, exc.strerror or str(exc), "give --plots a folder path where a folder can be made") from exc
     written = _plots(project, Path(plots), diffs, found, merge_base, head_commit) if plots else []
+    graphs = _lineage(project, diffs, found, head_commit)
     return ReviewResult(
         base=base, base_commit=merge_base, head=head, head_commit=head_commit, diffs=tuple(diffs),
         gates=tuple(results), ok=all(r.passed for r in results), drift_threshold=threshold,
         plots=tuple(written), plots_url=plots_url, code=code, config_changes=tuple(config_changes(base_side, head_side)),
+        lineage=tuple(graphs),
     )
 
 

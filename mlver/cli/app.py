@@ -65,9 +65,9 @@ def _named(command: click.Command, path: str) -> None:
 
 
 def _register() -> None:
-    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train
+    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train, views
 
-    for module in (setup, train, registry, storage, governance, review, remotes, status):
+    for module in (setup, train, registry, storage, governance, review, remotes, status, views):
         for command in module.COMMANDS:
             cli.add_command(command)
             _named(command, command.name or "")

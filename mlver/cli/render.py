@@ -454,6 +454,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "RemoteCheck": _remote_check,
     "PresignedUrl": _presigned,
     "VersionsTable": lambda t: _views().versions_text(t, table),
+    "Lineage": lambda g: _views().lineage_text(g),
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,
