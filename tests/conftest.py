@@ -368,6 +368,8 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 
 # The DVC tutorial-style pipeline project (tests/fixtures/pipeline.py).
 # A registry written by the real gto CLI (tests/fixtures/gto_registry.py).
+# A real headless Chromium and a static file server (tests/fixtures/browser.py).
+from fixtures.browser import browser, static_server  # noqa: E402,F401
 from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 

@@ -73,3 +73,31 @@ class Snapshot:
                     pass  # never created: nothing to undo
             else:
                 target.write_bytes(content)  # in place: the file keeps its mode
+
+
+def temp_folder_beside(path: Path) -> Path:
+    """A new private folder beside ``path`` (same filesystem), to build a
+    folder's new content in before ``replace_folder`` puts it in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".mlver-tmp", dir=path.parent))
+
+
+def replace_folder(built: Path, path: Path) -> None:
+    """Put the folder ``built`` (from ``temp_folder_beside``) where ``path`` is:
+    one rename when ``path`` is absent or empty; else the old folder is
+    renamed aside first and removed after, so a reader sees the old
+    content or the new, never a mix (at worst, after a crash between the
+    two renames, no folder and the old one beside it)."""
+    import shutil
+
+    os.chmod(built, 0o777 & ~_umask())  # mkdtemp's folder is the owner's only
+    try:
+        os.rename(built, path)  # replaces an empty folder too
+        return
+    except OSError:
+        if not path.is_dir():
+            raise
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".mlver-old", dir=path.parent))
+    os.rename(path, aside / "old")
+    os.rename(built, path)
+    shutil.rmtree(aside, ignore_errors=True)

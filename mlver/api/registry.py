@@ -164,6 +164,31 @@ _KIND = {
 }
 
 
+def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int], LogEvent]]:
+    """Every registry event of a model (releases, stage assignments, rollbacks,
+    deprecations) as ``log`` shows it, with its order key."""
+    events: list[tuple[tuple[int, int], LogEvent]] = []
+    for event in state.events:
+        tag, info = event.tag, event.info
+        version = tag.version or None
+        if tag.action in (Action.ASSIGN, Action.UNASSIGN):
+            version = state.version_of(event.commit)
+        message = info.message if info else ""
+        kind, note = _KIND[tag.action], ""
+        if "mlver-rollback-from:" in message:
+            kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
+        if "mlver-forced:" in message:
+            note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
+        events.append((event.order, LogEvent(
+            kind=kind, model=name, commit=event.commit, note=note,
+            author=info.tagger if info else "", email=info.email if info else "",
+            time=iso(event.timestamp),
+            message=info.message.splitlines()[0] if info and info.message else "",
+            version=version, stage=tag.stage or None, tag=event.name,
+        )))
+    return events
+
+
 def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     """The audit trail of a model, newest first: trainings and registry events."""
     project = Project.find(repo, require_config=False)
@@ -178,24 +203,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
             kind="record", model=name, commit=commit.commit, author=commit.author,
             email=commit.email, time=iso(commit.timestamp), message=commit.subject,
         )))
-    for event in state.events if state else []:
-        tag, info = event.tag, event.info
-        version = tag.version or None
-        if tag.action in (Action.ASSIGN, Action.UNASSIGN):
-            version = state.version_of(event.commit) if state else None
-        message = info.message if info else ""
-        kind, note = _KIND[tag.action], ""
-        if "mlver-rollback-from:" in message:
-            kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
-        if "mlver-forced:" in message:
-            note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
-        events.append((event.order, LogEvent(
-            kind=kind, model=name, commit=event.commit, note=note,
-            author=info.tagger if info else "", email=info.email if info else "",
-            time=iso(event.timestamp),
-            message=info.message.splitlines()[0] if info and info.message else "",
-            version=version, stage=tag.stage or None, tag=event.name,
-        )))
+    events += registry_events(name, state) if state else []
     principals = trust.signers(project, state.events) if state else None
     if principals is not None:
         events = [(order, replace(e, signer=principals.get(e.tag or "", ""))) if e.tag else (order, e) for order, e in events]

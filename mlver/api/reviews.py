@@ -259,6 +259,16 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             path = out / f"{_slug(d.model)}-metrics.png"
             plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
             written.append(str(path))
+            # The site's own SVG charts too, one per metric, base and head marked.
+            from mlver.adapters.atomic import write_text
+            from mlver.charts import metric_history
+
+            marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
+            for key in keys:
+                svg = out / f"{_slug(d.model)}-metric-{_slug(key)}.svg"
+                write_text(svg, metric_history(f"{d.model}: {key} by training", [label for label, _ in history],
+                                               series[key], marks))
+                written.append(str(svg))
         if old is None:
             continue
         shifted = []
@@ -323,13 +333,17 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
 
 
 FORGES = {"github": ".github/workflows/mlver-review.yml", "gitlab": ".gitlab-ci.yml"}
+PAGES = {"github": ".github/workflows/mlver-pages.yml", "gitlab": ".gitlab-ci.yml"}  # GitLab: one file, both jobs
 
 
-def ci(forge: str, python: str = "3.11", install: str | None = None) -> CiWorkflow:
+def ci(forge: str, python: str = "3.11", install: str | None = None, pages: bool = False) -> CiWorkflow:
     """A ready CI workflow that runs ``mlver review`` on every pull (merge)
     request, keeps one comment with the report up to date and keeps the
     plots as job artifacts. ``install`` None: the pip line of exactly the
-    mlver that runs this (an index version, a git URL at a commit, a path)."""
+    mlver that runs this (an index version, a git URL at a commit, a path).
+    ``pages``: the workflow that publishes ``mlver site`` with the forge's
+    Pages on every release or promotion tag (GitHub: its own file; GitLab:
+    a ``pages`` job beside the review's)."""
     from mlver.report import ci_workflow
 
     if forge not in FORGES:
@@ -340,5 +354,8 @@ def ci(forge: str, python: str = "3.11", install: str | None = None) -> CiWorkfl
 
         line = installed.current()
         install, note = line.command, line.note
-    text = ci_workflow(forge, python=python, install=install, report="mlver-review.md", plots="mlver-plots")
-    return CiWorkflow(forge=forge, path=FORGES[forge], text=text, install=install, install_note=note)
+    template = "github-pages" if pages and forge == "github" else forge
+    site = "_site" if forge == "github" else "public"  # where each forge's Pages takes the files from
+    text = ci_workflow(template, python=python, install=install, report="mlver-review.md", plots="mlver-plots",
+                       pages=pages, site=site)
+    return CiWorkflow(forge=forge, path=(PAGES if pages else FORGES)[forge], text=text, install=install, install_note=note)

@@ -42,4 +42,29 @@ def lineage(ref: str, form: str | None, last: int, as_json: bool) -> None:
         render(graph, as_json)
 
 
-COMMANDS = [lineage]
+@click.command()
+@click.option("-o", "--out", required=True, metavar="DIR",
+              help="The folder to write: new, empty, or one an earlier `mlver site` wrote (it is replaced whole).")
+@click.option("--title", default="Model registry", show_default=True, help="The site's name, on every page.")
+@output_options
+def site(out: str, title: str, as_json: bool) -> None:
+    """Write the registry as a static site: an index of models, a page per
+    model (versions x metrics, metric history charts, the stage timeline,
+    the lineage graph, data profiles and drift between versions) and a page
+    per version (its card).
+
+    Plain HTML and CSS with SVG charts mlver draws: no script, nothing
+    fetched from elsewhere, readable offline. Built from the tags and the
+    records alone (nothing is downloaded), in a folder beside DIR that then
+    replaces DIR whole. `mlver ci github --pages` publishes it with the
+    forge's Pages on every release or promotion.
+
+    Example: mlver site -o public && python -m http.server -d public
+    """
+    from mlver.api import sites as api
+    from mlver.cli.render import render
+
+    render(api.site(out, title=title), as_json)
+
+
+COMMANDS = [lineage, site]

@@ -42,7 +42,9 @@ def as_map(value: Any) -> Mapping[str, Any]:
 
 
 def _text(value: Any) -> str:
-    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    text = str(value)
+    if not text.isprintable():  # rare: most labels need no pass over their characters
+        text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= LABEL_MAX else text[:LABEL_MAX - 1] + "…"
 
 

@@ -50,13 +50,14 @@ _WHERE = {
     "Lineage": "views",
     "LineageNode": "views",
     "LineageEdge": "views",
+    "SiteResult": "views",
 }
 __all__ = [
     "Card", "CiWorkflow", "DataAddResult", "DataInput", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
     "GcStore", "InitResult", "Lineage", "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "ModelAddResult",
     "ModelDiff", "ModelStatus", "ModelSummary", "ParamChange",
     "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record", "RecordResult", "RegistryWrite",
-    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "StatusResult",
+    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "SiteResult", "StatusResult",
     "TransferResult", "VerifyResult", "VersionRow", "VersionsTable",
 ]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
         LineageNode,
         MetricCell,
         ParamChange,
+        SiteResult,
         VersionRow,
         VersionsTable,
     )

@@ -90,3 +90,12 @@ class Lineage:
     versions: tuple[str, ...]  # the versions drawn, newest first ("" for an unreleased record)
     nodes: tuple[LineageNode, ...]
     edges: tuple[LineageEdge, ...]
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    out: str  # the folder written
+    models: int
+    versions: int
+    pages: int  # HTML pages
+    files: int  # every file, pictures and the stylesheet included
