@@ -5,13 +5,11 @@ fetched one commit deep into a temporary bare repository, as ``pull
 --repo`` fetches one, and read the same way."""
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from mlver.adapters import git, gitremote
+from mlver.adapters import git
 from mlver.api._common import iso, load_registry, record_from_bytes, version_record
-from mlver.api.derived import derive_at
 from mlver.domain import record as rec
 from mlver.domain import tags
 from mlver.domain.registry import ModelState
@@ -35,6 +33,8 @@ def records_at(project: Project, wanted: Iterable[tuple[str, str]], workspace: b
             if content is not None:
                 out[(name, commit)] = record_from_bytes(name, commit, content)
             else:
+                from mlver.api.derived import derive_at  # rare (a version GTO made): dvc.yaml's reader
+
                 out[(name, commit)] = derive_at(project.root, name, commit, project if workspace else None)
         except MlverError:
             out[(name, commit)] = None
@@ -95,6 +95,10 @@ def versions(name: str, against: str | None = None, sort_by: str | None = None, 
     tags.check_artifact(name)
     if git_url is None:
         return _table(Project.find(repo, require_config=False), name, against, sort_by, True, None)
+    import tempfile
+
+    from mlver.adapters import gitremote
+
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
         bare = Path(tmp) / "repo.git"
         gitremote.init_bare(bare)

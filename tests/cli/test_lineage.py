@@ -1,8 +1,12 @@
 """`mlver lineage`: the graph's edges against the records, its text forms against hostile records."""
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from pathlib import Path
 
+from fixtures.browser import Browser, StaticServer
 from fixtures.pipeline import PIPELINE_MODEL, declare
 
 from conftest import Project
@@ -82,7 +86,29 @@ _DOT = re.compile(r'  [dfstvg]\d+ \[label="(?:[^"\\]|\\.)*", shape=\w+(, style="
                   r'|  [dfstvg]\d+ -> [dfstvg]\d+( \[label="(?:[^"\\]|\\.)*"(, style=dashed)?\])?;')
 
 
-def test_hostile_record_values_cannot_break_out_of_a_label(project: Project) -> None:
+MERMAID = Path(__file__).resolve().parents[2] / ".cache" / "npm" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+# Parse and draw each text with the real mermaid (strict security, as GitHub's), then look at what it drew.
+RENDER = """(async () => {
+  mermaid.initialize({startOnLoad: false, securityLevel: 'strict'});
+  const out = [];
+  for (const [i, text] of JSON.parse(document.getElementById('texts').textContent).entries()) {
+    try {
+      const {svg} = await mermaid.render('graph' + i, text);
+      const doc = document.createElement('div');  // into the page, as a forge shows it: an <img onerror> would fire
+      doc.innerHTML = svg;
+      document.body.append(doc);
+      doc.querySelectorAll('style').forEach(e => e.remove());
+      out.push({ok: true, nodes: doc.querySelectorAll('g.node').length, edges: doc.querySelectorAll('.edgePaths path').length,
+                elements: [...doc.querySelectorAll('script, img, iframe, a, [onerror], [onload]')].map(e => e.outerHTML),
+                text: doc.textContent});
+    } catch (e) { out.push({ok: false, error: String(e)}); }
+  }
+  return out;
+})()"""
+
+
+def test_hostile_record_values_cannot_break_out_of_a_label(project: Project, browser: Browser,
+                                                           static_server: StaticServer) -> None:
     p = project
     hostile = 'x"]) --> evil[("pwned")] %% `` ```\n</script><script>alert(1)</script> |x| \\" #quot;'
     p.set_params(lr=0.1, note=hostile)
@@ -102,3 +128,20 @@ def test_hostile_record_values_cannot_break_out_of_a_label(project: Project) -> 
     card = p.ok("card", "churn").stdout
     block = card.split("```mermaid\n", 1)[1].split("\n```\n", 1)[0]  # the fence closes where mlver closes it
     assert block == mermaid.rstrip("\n")
+
+    # The real mermaid draws it: every node and edge mlver wrote, no element from the value, the value as text.
+    g = p.ok("lineage", "churn", "--json").json()
+    assert MERMAID.is_file(), f"{MERMAID} is missing: ./scripts/setup installs mermaid with npm"
+    shutil.copyfile(MERMAID, static_server.root / "mermaid.min.js")
+    texts = json.dumps([mermaid]).replace("<", "\\u003c")
+    (static_server.root / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>t</title>'
+        f'<script src="mermaid.min.js"></script></head><body><script type="application/json" id="texts">{texts}'
+        f'</script></body></html>')
+    visit = browser.visit(static_server.url + "index.html", RENDER)
+    assert visit.errors == [], visit.errors
+    [drawn] = visit.probe
+    assert drawn["ok"], drawn
+    assert drawn["nodes"] == len(g["nodes"]) and drawn["edges"] == len(g["edges"])
+    assert drawn["elements"] == []
+    assert "`` ```?</script><script>alert(1)</script" in drawn["text"] and 'evil[("pwned")]' in drawn["text"]  # as text
