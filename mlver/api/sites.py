@@ -124,7 +124,8 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
     items = released(project, name, state, records=records)
     table = versions_table(name, items, state)
     folder = f"m/{_slug(name)}/"
-    hrefs = {r.version: f"{_slug(r.version)}.html" for r in table.rows}
+    # A page per version that has a record (or lineage derived from its commit): the card needs one.
+    hrefs = {i.version: f"{_slug(i.version)}.html" for i in items if records.get((name, i.commit)) is not None}
     files: dict[str, str | bytes] = {}
     charts = []
     for file, svg, alt, caption in _charts(table):
@@ -146,7 +147,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
     for item, drawn in zip(items, by_version, strict=True):
         record = records.get((name, item.commit))
         if record is None:
-            continue
+            continue  # no page: the table names it without a link
         context = card_context(f"{name}@{item.version}", record, item.version, state, declared, principals)
         one = lineage_graph(f"{name}@{item.version}", name, [drawn])
         context["lineage_svg"] = _markup(lineage_svg(one, f"Lineage of {name} {item.version}"))
@@ -216,11 +217,12 @@ def site(out: str, title: str = "Model registry", repo: PathLike = None) -> Site
         event = state.versions[latest] if latest else None
         index.append({
             "name": name, "href": folder + "index.html", "latest": latest,
-            "latest_href": folder + f"{_slug(latest)}.html" if latest else None,
+            "latest_href": folder + f"{_slug(latest)}.html" if latest and event and records.get((name, event.commit)) else None,
             "versions": len(state.active_versions()), "dataset": name in datasets, "deprecated": state.deprecated,
             "released": iso(event.info.timestamp) if event and event.info else "",
             "released_by": event.info.tagger if event and event.info else "",
-            "stages": [(stage, {"name": held, "href": folder + f"{_slug(held)}.html" if held in state.versions else None})
+            "stages": [(stage, {"name": held, "href": folder + f"{_slug(held)}.html" if held in state.versions
+                                and records.get((name, state.versions[held].commit)) else None})
                        for stage, held in sorted(state.stages.items())],
         })
     files["index.html"] = render_template("site_index.html.j2", models=index, site=site_info, root="")

@@ -74,14 +74,17 @@ def test_the_site_in_a_real_browser(three_versions: Project, browser: Browser, s
     p.ok("promote", "churn@v0.4.0", "dev")
     docs = {v: p.ok("show", f"churn@{v}", "--json").json()["record"]["doc"] for v in ("v0.1.0", "v0.2.0", "v0.3.0", "v0.4.0")}
 
+    # A version tagged by hand on a commit that says nothing of it: listed, no page to link to.
+    p.git("tag", "-a", "ghost@v1.0.0", "-m", "Registering artifact ghost version v1.0.0")
     out = static_server.root
     result = p.ok("site", "-o", str(out), "--json").json()
-    assert result["models"] == 1 and result["versions"] == 4 and result["pages"] == 6  # index, model, 4 versions
+    assert result["models"] == 2 and result["versions"] == 5 and result["pages"] == 7  # index, 2 models, 4 version pages
     assert (out / "index.html").is_file() and (out / "m/churn/index.html").is_file()
 
     seen = _crawl(browser, static_server, screenshot="m/churn/index.html")
     pages = {urlparse(u).path for u in seen}
-    assert pages == {"/index.html", "/m/churn/index.html", *{f"/m/churn/{v}.html" for v in docs}}
+    assert pages == {"/index.html", "/m/churn/index.html", "/m/ghost/index.html", *{f"/m/churn/{v}.html" for v in docs}}
+    assert "v1.0.0" in seen[static_server.url + "m/ghost/index.html"]["text"]
     assert SCREENSHOT.stat().st_size > 10_000
 
     start = static_server.url + "index.html"
