@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlver.domain import record
-from mlver.errors import ConfigError, RecordSchemaError
+from mlver.errors import RecordSchemaError, RecordUnreadable
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),
@@ -64,10 +64,11 @@ def test_dumps_is_pretty_sorted_with_a_trailing_newline_and_loads_reads_it_back(
 
 
 def test_loads_refuses_what_is_not_a_record_of_this_schema() -> None:
-    with pytest.raises(ConfigError, match="the record of m is not valid JSON") as err:
+    with pytest.raises(RecordUnreadable, match="the record of m is not valid JSON") as err:
         record.loads("{", "m")
-    assert err.value.hint == "restore it from git: `git checkout HEAD -- .mlver/records/m.json`"
-    with pytest.raises(ConfigError, match="the record of m is not a JSON object"):
+    assert err.value.hint.startswith("restore it from git: `git checkout HEAD -- .mlver/records/m.json`")
+    assert (err.value.model, err.value.path) == ("m", ".mlver/records/m.json")
+    with pytest.raises(RecordUnreadable, match="the record of m is not a JSON object"):
         record.loads("[1]", "m")
     with pytest.raises(RecordSchemaError, match="has schema 2, this mlver reads schema 1"):
         record.loads(json.dumps({"schema": 2}), "m")

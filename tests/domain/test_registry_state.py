@@ -119,18 +119,16 @@ def test_versions_without_tag_objects_fold_at_time_zero() -> None:
 
 
 def test_latest_registrations_from_names_alone() -> None:
-    def tag(name: str) -> tags.TagName:
-        parsed = tags.parse(name)
-        assert parsed is not None
-        return parsed
+    def latest(*spec: tuple[str, str]) -> dict[str, str]:
+        found = latest_registrations(_events(*((name, commit, 0) for name, commit in spec)))
+        return {model: event.commit for model, event in found.items()}
 
-    found = latest_registrations([
-        (tag("m@v1.9.0"), "p19"), (tag("m@v1.10.0"), "p110"), (tag("m@v1.10.0#4"), "again"),
-        (tag("n@v1.0.0"), "n1"), (tag("n@v1.0.0!"), None), (tag("o@v1.0.0"), "o1"), (tag("o@v2.0.0!"), None),
-        (tag("m#prod#5"), "stage"), (tag("p@v0.1.0"), "p"), (tag("p@deprecated"), "d"),
-    ])
-    assert found == {"m": "p110", "o": "o1", "p": "p"}
-    assert latest_registrations([(tag("m@v1.10.0"), 1), (tag("m@v1.10.0!"), 0), (tag("m@v1.9.0"), 2)]) == {"m": 2}
+    assert latest(
+        ("m@v1.9.0", "p19"), ("m@v1.10.0", "p110"), ("m@v1.10.0#4", "again"),
+        ("n@v1.0.0", "n1"), ("n@v1.0.0!", "x"), ("o@v1.0.0", "o1"), ("o@v2.0.0!", "x"),
+        ("m#prod#5", "stage"), ("p@v0.1.0", "p"), ("p@deprecated", "d"),
+    ) == {"m": "p110", "o": "o1", "p": "p"}
+    assert latest(("m@v1.10.0", "1"), ("m@v1.10.0!", "0"), ("m@v1.9.0", "2")) == {"m": "2"}
     assert latest_registrations([]) == {}
 
 
@@ -138,6 +136,8 @@ def test_latest_registrations_from_names_alone() -> None:
 def test_latest_registrations_agrees_with_the_fold(spec: list[tuple[int, int, bool]]) -> None:
     names = [f"m@v1.{minor}.{patch}{'!' if cancel else ''}" for minor, patch, cancel in spec]
     parsed = [tags.parse(n) for n in names]
-    state = fold(Event(p, n, "c" + n, Info(i)) for i, (p, n) in enumerate(zip(parsed, names, strict=True)) if p).models["m"]
-    latest = latest_registrations((p, p.version) for p in parsed if p)
-    assert latest.get("m") == state.latest()
+    events = [Event(p, n, "c" + n, Info(i)) for i, (p, n) in enumerate(zip(parsed, names, strict=True)) if p]
+    state = fold(events).models["m"]
+    found = latest_registrations(events).get("m")
+    latest = found.tag.version if found else None
+    assert latest == state.latest()
