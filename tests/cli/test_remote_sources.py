@@ -5,6 +5,7 @@ answers, and multipart uploads an interrupted push left behind."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pty
 import shutil
@@ -174,7 +175,8 @@ def test_an_endpoint_that_never_answers_fails_fast_and_says_so(trained: Project,
         assert code == 2 and took < 40, (kind, code, took, err)
     assert trained.state() == before  # nothing written, nothing left behind
     out, err, _, _ = done["s3"]
-    assert out == ""  # the waiting is on stderr only: --json's stdout stays clean
+    # The waiting is on stderr only: --json's stdout holds the error document and nothing else.
+    assert json.loads(out)["error"]["class"] == "RemoteAccessError" and "waiting" not in out, out
     assert "did not answer" in err and "no answer in 1 s, 3 tries" in err and "read_timeout" in err
     assert len(_waited_on(err, f"remote mute at {mute_endpoint}")) == 1  # a line per 10 s, not per tick
     err = done["http"][1]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlver.domain.profile_stream as ps
-from mlver.domain.drift import _bin_exact, drift_frame, drift_stream, drift_targets
+from mlver.domain.drift import bin_exact, drift_frame, drift_stream, drift_targets
 from mlver.domain.profile import profile_frame
 
 
@@ -156,7 +156,7 @@ def test_drift_targets_are_counted_exactly_in_the_stored_bins() -> None:
     assert edges[0] == stored["columns"][0]["histogram"]["edges"] and names[1] == [k for k, _ in stored["columns"][1]["top"]]
     streamed = stream(new, 7, None, edges=edges, names=names)
     binned = streamed.binned
-    assert binned[0] == _bin_exact(new["x"].to_numpy(), edges[0])
+    assert binned[0] == bin_exact(new["x"].to_numpy(), edges[0])
     assert binned[1] == {k: int((new["c"] == k).sum()) for k in names[1]}
     report, expected = drift_stream(stored, streamed, 0.2), drift_frame(stored, new, 0.2)
     for s, m in zip(report["columns"], expected["columns"], strict=True):
