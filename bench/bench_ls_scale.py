@@ -5,7 +5,7 @@
 The repository is bench_registry.py's (gen_registry.py: 100 models, 1,000
 versions each, a stage tag every ten versions: 110,000 tags, packed), cached
 under bench/out/registry-100000/. `mlver ls` keeps its rows in
-.git/mlver/cache/ls-registry-1.bin, valid for the exact tag listing it was
+.git/mlver/cache/ls-registry-2.bin, valid for the exact tag listing it was
 computed from. "cold" deletes that file before every run (the first `ls`
 after any tag changes); "warm" leaves it (every later `ls`). The floor is
 `git show-ref -d --tags`, the one git call both need. Runs are interleaved.
@@ -20,7 +20,7 @@ import bench_registry
 import benchlib as bl
 
 VERSIONS, MODELS = 100_000, bench_registry.MODELS
-CACHE = ".git/mlver/cache/ls-registry-1.bin"
+CACHE = ".git/mlver/cache/ls-registry-2.bin"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,15 +1,19 @@
 """S3 transfers against a local S3-compatible endpoint (moto's server on loopback).
 
-    .venv/bin/python bench/bench_s3.py [--large-mb 1024] [--files 20000] [--file-kb 4]
-                                       [--commits 1000] [--runs 3]
+    .venv/bin/python bench/bench_s3.py [--large-mb 1024] [--files 2000] [--file-kb 4]
+                                       [--commits 1000] [--runs 3] [--download-file]
 
-One run: push and pull of one large file and of a directory of many small
-files, by `mlver` and by `dvc push`/`dvc pull` on the same repository, and
-by boto3's own `upload_file`/`download_file` (a sequential `put_object`/
-`get_object` loop for the small files); then `mlver pull --repo` of a model
-by stage against `dvc artifacts get --stage` (which clones) on a repository
-with --commits commits. Every push goes to a fresh prefix; every pull starts
-with an empty cache and no workspace copy. Each figure is a whole process,
+Per run, interleaved mlver, dvc, boto3: push and pull of one large file and
+of a directory of small files, by `mlver` and by `dvc push`/`dvc pull` on the
+same repository, then the same push again with nothing to send; boto3's own
+`upload_file` and one streaming `get_object` (the floors of the large-file
+targets; `download_file`'s ranged GETs take minutes against moto, so only
+with --download-file), and a sequential `put_object`/`get_object` loop for
+the small files. Then `mlver pull --repo` of a model by stage against `dvc
+artifacts get --stage` (which clones) on a repository with --commits
+commits. Every push goes to a fresh prefix; every pull starts with an empty
+cache and no workspace copy; before each command the files it reads are
+read into the page cache and `sync` runs. Each figure is a whole process,
 interpreter start-up included. moto's server is pure Python, so absolute
 speeds are the endpoint's; the ratios are what the targets are about.
 """
@@ -94,7 +98,8 @@ def drop_local(root: Path, paths: list[str]) -> None:
             target.unlink()
 
 
-def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp: Path) -> dict[str, list[float]]:
+def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp: Path,
+                  download_file: bool = False) -> dict[str, list[float]]:
     mlver, dvc = bl.tool("mlver") or "mlver", bl.tool("dvc") or "dvc"
     cases = {
         "large": (["big@HEAD"], ["models/big.bin.dvc"], ["models/big.bin"], "big@HEAD"),
@@ -116,24 +121,31 @@ def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp
                     if not src.exists():
                         sh([dvc, "checkout", *targets], root, env)
                     op = "up" if case == "large" else "up-many"
+                    bl.warm(src)
                     times.setdefault(f"push {case} boto3", []).append(
                         timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(src)], root, env))
                     dst = tmp / f"{name}-down"
                     op = "down" if case == "large" else "down-many"
-                    times.setdefault(f"pull {case} boto3", []).append(
-                        timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
+                    if case == "many" or download_file:
+                        bl.warm()
+                        times.setdefault(f"pull {case} boto3", []).append(
+                            timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
                     shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
                     if case == "large":
+                        bl.warm()
                         times.setdefault("pull large stream", []).append(
                             timed([bl.PYTHON, "-c", BOTO, endpoint, "stream", BUCKET, name, str(dst)], root, env))
                         dst.unlink(missing_ok=True)
                     continue
                 add_remote(root, env, name, endpoint)
                 push = [mlver, "push", "-r", name, *refs] if tool == "mlver" else [dvc, "push", "-r", name, *targets]
+                bl.warm(root / ".dvc" / "cache")
                 times.setdefault(f"push {case} {tool}", []).append(timed(push, root, env))
+                bl.warm()
                 times.setdefault(f"again {case} {tool}", []).append(timed(push, root, env))  # nothing to send
                 drop_local(root, paths)
                 pull = [mlver, "pull", pull_ref, "-r", name, "--with-data"] if tool == "mlver" else [dvc, "pull", "-r", name, *targets]
+                bl.warm()
                 times.setdefault(f"pull {case} {tool}", []).append(timed(pull, root, env))
     shutil.rmtree(root / ".dvc" / "cache", ignore_errors=True)
     shutil.copytree(keep / "cache", root / ".dvc" / "cache")
@@ -169,10 +181,13 @@ def make_registry_repo(root: Path, env: dict[str, str], endpoint: str, commits: 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="S3 transfer benchmark")
     parser.add_argument("--large-mb", type=int, default=1024)
-    parser.add_argument("--files", type=int, default=20000)
+    parser.add_argument("--files", type=int, default=2000,
+                        help="small files (bench_small_files.py --s3-files measures the many-files moonshot)")
     parser.add_argument("--file-kb", type=int, default=4)
     parser.add_argument("--commits", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--download-file", action="store_true",
+                        help="also time boto3's download_file of the large object (ranged GETs: minutes against moto)")
     parser.add_argument("--repo-runs", type=int, default=5)
     args = parser.parse_args(argv)
 
@@ -195,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                      aws_secret_access_key="bench").create_bucket(Bucket=BUCKET)
         print(f"  project: {args.large_mb} MB file, {args.files} x {args.file_kb} KB ...", file=sys.stderr, flush=True)
         bl.transfer_project(home / "project", env, args.large_mb, args.files, args.file_kb)
-        times = transfer_rows(home / "project", env, endpoint, args.runs, home)
+        times = transfer_rows(home / "project", env, endpoint, args.runs, home, args.download_file)
         shutil.rmtree(home / "project", ignore_errors=True)
         print(f"  registry repo with {args.commits} commits ...", file=sys.stderr, flush=True)
         repo = home / "registry"

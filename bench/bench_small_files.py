@@ -1,4 +1,4 @@
-"""`mlver data add` of a directory of many small files against `dvc add`.
+"""Many small files: `mlver data add`, `push` and `pull` of one directory against DVC.
 
 Generates --files files of --size bytes (default 100,000 x 4 KiB, in 100
 subfolders) under --tmp, then, interleaved --repeat times, `dvc add DIR`
@@ -6,10 +6,26 @@ and `mlver data add DIR` in fresh repositories (the folder hard-linked in):
 wall, CPU (user+sys of the child via os.wait4) and peak RSS. Then checks
 that both wrote the same .dvc file, the same .dir manifest and the same
 cache objects, and that `dvc status` is clean in mlver's repository.
-Target: mlver at least 3x faster than `dvc add` (wall). Everything it
-generated is deleted afterwards.
+Target: mlver at least 3x faster than `dvc add` (wall).
 
-    .venv/bin/python bench/bench_small_files.py [--files N] [--size BYTES] [--repeat K] [--tmp DIR]
+Then push and pull of that directory (--transfer-repeat times, interleaved
+dvc, mlver, dvc, mlver), to a fresh local directory remote and, with
+--s3-files N (0: skip), to moto's S3 server on 127.0.0.1 for a directory of
+the first N files (moto is one Python process: 100,000 objects take it many
+minutes per tool). Both tools start from the same state: the same cache
+objects (checked identical above), a fresh remote for a push, an empty cache
+and no workspace copy for a pull from the remote the same tool pushed to;
+the files each command reads are read into the page cache first and `sync`
+runs before it. mlver's repository records a model on the data (`mlver
+push` sends what records name); dvc pushes and pulls `images.dvc`. Last,
+`dvc pull` in mlver's repository from the remote mlver pushed to, then
+`dvc status`, which must be clean: DVC reads what mlver wrote.
+Target: mlver at least 2x faster than DVC on each.
+
+Everything it generated is deleted afterwards.
+
+    .venv/bin/python bench/bench_small_files.py [--files N] [--size BYTES] [--repeat K]
+        [--transfer-repeat K] [--s3-files N] [--tmp DIR] [--skip-add]
 """
 from __future__ import annotations
 
@@ -21,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
@@ -40,17 +57,126 @@ def _cache(repo: pathlib.Path) -> dict[str, bytes]:
             for p in root.rglob("*") if p.is_file()}
 
 
+def _tree(folder: pathlib.Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _make_repos(work: pathlib.Path, data: pathlib.Path, env: dict[str, str], tag: str) -> dict[str, pathlib.Path]:
+    """A dvc repository and an mlver one, each with ``data`` added as images/ (the mlver
+    one with a model recorded on it), for the transfer rows."""
+    import benchlib as bl
+
+    repos = {}
+    for tool in ("dvc", "mlver"):
+        repo = work / f"xfer-{tool}-{tag}"
+        repo.mkdir()
+        bl.sh(["git", "init", "-q"], repo, env)
+        _link_tree(data, repo / "images")
+        if tool == "dvc":
+            bl.sh([f"{bl.VENV_BIN}/dvc", "init", "-q"], repo, env)
+            bl.sh([f"{bl.VENV_BIN}/dvc", "add", "-q", "images"], repo, env)
+        else:
+            mlver = f"{bl.VENV_BIN}/mlver"
+            bl.sh([mlver, "init"], repo, env)
+            bl.sh([mlver, "data", "add", "images"], repo, env)
+            (repo / "model.bin").write_bytes(b"a model trained on images\n")
+            bl.sh([mlver, "model", "add", "m", "--path", "model.bin", "--data", "images"], repo, env)
+            bl.sh(["git", "commit", "-qm", "declare m"], repo, env)
+            bl.sh([mlver, "record", "m"], repo, env)
+        repos[tool] = repo
+    return repos
+
+
+def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], kind: str, repeat: int,
+               remote_url: Callable[[str], str], remote_opts: list[list[str]]) -> tuple[dict[str, list[float]], bool, str]:
+    """Interleaved push and pull of images/ by each tool; returns the timings, whether
+    `dvc pull` + `dvc status` in mlver's repository agree with what mlver pushed, and why not."""
+    import benchlib as bl
+
+    dvc, mlver = f"{bl.VENV_BIN}/dvc", f"{bl.VENV_BIN}/mlver"
+    times: dict[str, list[float]] = {}
+    keep = {tool: repo.parent / f"{repo.name}-cache" for tool, repo in repos.items()}
+    for tool, repo in repos.items():
+        shutil.copytree(repo / ".dvc" / "cache", keep[tool], copy_function=os.link)
+    last = {}
+    for round_ in range(repeat):
+        for tool in ("dvc", "mlver"):
+            repo = repos[tool]
+            name = f"{kind}-{tool}-{round_}"
+            bl.sh([dvc, "remote", "add", "--local", "-f", name, remote_url(name)], repo, env)
+            for opt in remote_opts:
+                bl.sh([dvc, "remote", "modify", "--local", name, *opt], repo, env)
+            cache = repo / ".dvc" / "cache"
+            if not cache.exists():
+                shutil.copytree(keep[tool], cache, copy_function=os.link)
+            bl.warm(cache)
+            push = [dvc, "push", "-q", "-r", name, "images.dvc"] if tool == "dvc" else [mlver, "push", "-r", name, "m@HEAD"]
+            print(f"  {kind} push {tool} ...", file=sys.stderr, flush=True)
+            wall, _ = bl.run_timed(push, repo, env, timeout=7200)
+            times.setdefault(f"push {tool}", []).append(wall)
+            shutil.rmtree(cache)
+            shutil.rmtree(repo / "images")
+            os.sync()
+            pull = [dvc, "pull", "-q", "-r", name, "images.dvc"] if tool == "dvc" else \
+                [mlver, "pull", "m@HEAD", "--with-data", "-r", name]
+            print(f"  {kind} pull {tool} ...", file=sys.stderr, flush=True)
+            wall, _ = bl.run_timed(pull, repo, env, timeout=7200)
+            times.setdefault(f"pull {tool}", []).append(wall)
+            last[tool] = name
+    # DVC reads what mlver pushed: pull it with dvc into mlver's repository, then dvc status.
+    repo = repos["mlver"]
+    expected = _tree(repo / "images")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    shutil.rmtree(repo / "images")
+    print(f"  {kind}: dvc pull of what mlver pushed ...", file=sys.stderr, flush=True)
+    pulled = subprocess.run([dvc, "pull", "-q", "-r", last["mlver"], "images.dvc"], cwd=repo, env=env,
+                            capture_output=True, text=True)
+    status = subprocess.run([dvc, "status", "images.dvc"], cwd=repo, env=env, capture_output=True, text=True)
+    same = pulled.returncode == 0 and _tree(repo / "images") == expected
+    clean = status.returncode == 0 and "up to date" in status.stdout
+    why = "" if same and clean else f"dvc pull rc {pulled.returncode} {pulled.stderr[-300:]}; status: {status.stdout[-300:]}"
+    return times, same and clean, why
+
+
+def _moto() -> tuple[subprocess.Popen, str]:
+    import socket
+    import time
+    import urllib.request
+
+    import benchlib as bl
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([bl.PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).read()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("moto server did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--transfer-repeat", type=int, default=1)
+    parser.add_argument("--s3-files", type=int, default=20_000)
+    parser.add_argument("--skip-add", action="store_true", help="only the push/pull rows")
+    parser.add_argument("--skip-local", action="store_true", help="no local-remote push/pull rows")
     parser.add_argument("--tmp", default="/tmp")
     args = parser.parse_args()
 
     import benchlib as bl
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="mlver-bench-small-", dir=args.tmp))
+    sections: list[str] = []
+    moto = None
     try:
         data = work / "source"
         for i in range(args.files):
@@ -59,35 +185,93 @@ def main() -> None:
                 folder.mkdir(parents=True)
             (folder / f"f{i:06d}.bin").write_bytes(os.urandom(args.size))
         env = bl.isolated_env(work / "home")
-        runs: dict[str, list[tuple[float, float, float]]] = {"dvc add": [], "mlver data add": []}
-        kept: dict[str, pathlib.Path] = {}
+        env.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_EC2_METADATA_DISABLED": "true"})
         header = bl.machine()
-        for round_ in range(args.repeat):
-            for name in runs:  # interleaved: anchor, mlver, anchor, mlver ...
-                repo = work / f"repo-{name.split()[0]}-{round_}"
-                repo.mkdir()
-                subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
-                init = [f"{bl.VENV_BIN}/dvc", "init", "-q"] if name == "dvc add" else [f"{bl.VENV_BIN}/mlver", "init"]
-                subprocess.run(init, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                _link_tree(data, repo / "images")
-                argv = [f"{bl.VENV_BIN}/dvc", "add", "-q", "images"] if name == "dvc add" else \
-                    [f"{bl.VENV_BIN}/mlver", "data", "add", "images"]
-                wall, cpu, peak = bl.run_rusage(argv, repo, env)
-                runs[name].append((wall, cpu, peak / 1024))
-                if name in kept:
-                    shutil.rmtree(kept[name])
-                kept[name] = repo
-                shutil.rmtree(work / "home" / ".local", ignore_errors=True)
-        dvc_repo, mlver_repo = kept["dvc add"], kept["mlver data add"]
-        same_dvc = (dvc_repo / "images.dvc").read_text() == (mlver_repo / "images.dvc").read_text()
-        same_cache = _cache(dvc_repo) == _cache(mlver_repo)
-        status = subprocess.run([f"{bl.VENV_BIN}/dvc", "status"], cwd=mlver_repo, env=env, capture_output=True, text=True)
-        clean = status.returncode == 0 and "up to date" in status.stdout
+        if not args.skip_add:
+            sections.append(_add_rows(args, work, data, env, header))
+        rows, verdicts = [], []
+        cases = []
+        if not args.skip_local:
+            cases.append(("local", args.files, lambda name: str(work / "remotes" / name), []))
+        if args.s3_files:
+            moto, endpoint = _moto()
+            import boto3
+
+            boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                         aws_secret_access_key="bench").create_bucket(Bucket="bench")
+            cases.append(("s3", args.s3_files, lambda name: f"s3://bench/{name}", [["endpointurl", endpoint]]))
+        for kind, count, url, opts in cases:
+            subset = data if count >= args.files else _subset(data, work / f"source-{count}", count)
+            repos = _make_repos(work, subset, env, kind)
+            times, compatible, why = _transfers(repos, env, kind, args.transfer_repeat, url, opts)
+            where = "local directory remote" if kind == "local" else "S3 (moto on 127.0.0.1)"
+            for op in ("push", "pull"):
+                d, m = statistics.median(times[f"{op} dvc"]), statistics.median(times[f"{op} mlver"])
+                rows.append([f"{op} {count:,} x {args.size:,} B, {where}", f"{d:.1f}", f"{m:.1f}", f"{d / m:.2f}x"])
+                verdicts.append((f"{op} to {where} at least 2x faster than dvc ({d / m:.2f}x)", d >= 2 * m))
+            verdicts.append((f"`dvc pull` + `dvc status` clean on what mlver pushed to {where}" + (f" ({why})" if why else ""),
+                             compatible))
+            for repo in repos.values():
+                shutil.rmtree(repo, ignore_errors=True)
+        if rows:
+            sections.append("\n".join([
+                "## Many small files: push and pull of a directory (bench_small_files.py)", "",
+                f"Machine: {header}. Median of {args.transfer_repeat} interleaved run(s) (dvc, mlver, ...); "
+                "wall seconds of the whole process; same cache objects, fresh remote per push, empty cache and no "
+                "workspace copy per pull; page cache warmed and `sync` before each command.", "",
+                bl.table(["transfer", "dvc s", "mlver s", "mlver faster by"], rows), "",
+                "| target | result |", "|---|---|",
+                *[f"| {label} | {bl.verdict(ok)} |" for label, ok in verdicts],
+            ]))
     finally:
+        if moto is not None:
+            moto.terminate()
+            moto.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
+    bl.report("small_files", "\n\n".join(sections))
+
+
+def _subset(data: pathlib.Path, out: pathlib.Path, count: int) -> pathlib.Path:
+    files = sorted(p for p in data.rglob("*") if p.is_file())[:count]
+    for p in files:
+        target = out / p.relative_to(data)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(p, target)
+    return out
+
+
+def _add_rows(args: argparse.Namespace, work: pathlib.Path, data: pathlib.Path, env: dict[str, str], header: str) -> str:
+    import benchlib as bl
+
+    runs: dict[str, list[tuple[float, float, float]]] = {"dvc add": [], "mlver data add": []}
+    kept: dict[str, pathlib.Path] = {}
+    for round_ in range(args.repeat):
+        for name in runs:  # interleaved: anchor, mlver, anchor, mlver ...
+            repo = work / f"repo-{name.split()[0]}-{round_}"
+            repo.mkdir()
+            subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
+            init = [f"{bl.VENV_BIN}/dvc", "init", "-q"] if name == "dvc add" else [f"{bl.VENV_BIN}/mlver", "init"]
+            subprocess.run(init, cwd=repo, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _link_tree(data, repo / "images")
+            argv = [f"{bl.VENV_BIN}/dvc", "add", "-q", "images"] if name == "dvc add" else \
+                [f"{bl.VENV_BIN}/mlver", "data", "add", "images"]
+            wall, cpu, peak = bl.run_rusage(argv, repo, env)
+            runs[name].append((wall, cpu, peak / 1024))
+            if name in kept:
+                shutil.rmtree(kept[name])
+            kept[name] = repo
+            shutil.rmtree(work / "home" / ".local", ignore_errors=True)
+    dvc_repo, mlver_repo = kept["dvc add"], kept["mlver data add"]
+    same_dvc = (dvc_repo / "images.dvc").read_text() == (mlver_repo / "images.dvc").read_text()
+    same_cache = _cache(dvc_repo) == _cache(mlver_repo)
+    status = subprocess.run([f"{bl.VENV_BIN}/dvc", "status"], cwd=mlver_repo, env=env, capture_output=True, text=True)
+    clean = status.returncode == 0 and "up to date" in status.stdout
+    for repo in kept.values():
+        shutil.rmtree(repo, ignore_errors=True)
     med = {name: [statistics.median(x[i] for x in xs) for i in range(3)] for name, xs in runs.items()}
     d, m = med["dvc add"], med["mlver data add"]
-    text = "\n".join([
+    return "\n".join([
         "## Many small files: `data add` of a directory (bench_small_files.py)", "",
         f"{args.files:,} files x {args.size:,} bytes in 100 folders. Machine: {header}. Median of {args.repeat} interleaved "
         "runs (measured under load from the other sessions); CPU (user+sys) and peak RSS of the child via os.wait4.", "",
@@ -99,7 +283,6 @@ def main() -> None:
         f"| identical `.dir` manifest and cache objects | {bl.verdict(same_cache)} |",
         f"| `dvc status` clean in mlver's repository | {bl.verdict(clean)} |",
     ])
-    bl.report("small_files", text)
 
 
 if __name__ == "__main__":

@@ -46,17 +46,6 @@ def remote(root: Path, env: dict[str, str], name: str, path: Path) -> None:
     sh([bl.tool("dvc") or "dvc", "remote", "add", "--local", "-f", name, str(path)], root, env)
 
 
-def warm(*paths: Path) -> None:
-    """Read every file under ``paths`` into the page cache, then write back dirty pages."""
-    for path in paths:
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        for file in files:
-            with open(file, "rb") as fh:
-                while fh.read(1 << 20):
-                    pass
-    os.sync()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="local-remote push/pull benchmark")
     parser.add_argument("--large-mb", type=int, default=1024)
@@ -74,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     cpus: dict[str, list[float]] = {}
 
     def timed(key: str, cmd: list[str], reads: list[Path], record: bool) -> None:
-        warm(*reads)
+        bl.warm(*reads)
         print(f"  {key} ...", file=sys.stderr, flush=True)
         wall, cpu = bl.run_timed(cmd, root, env, timeout=3600)
         if record:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlver.errors import ConfigError
+from mlver.errors import ArgumentsNotApplicable
 from mlver.models import RecordResult
 from mlver.project import PathLike
 
@@ -19,10 +19,8 @@ def record(name: str, *, model: Any = None, allow_dirty: bool = False, repo: Pat
     """
     if model is None:
         if kwargs:
-            raise ConfigError(
-                f"{', '.join(sorted(kwargs))} only apply when recording an estimator",
-                "pass model=<fitted estimator>, or drop those arguments",
-            )
+            raise ArgumentsNotApplicable(sorted(kwargs), "recording an estimator",
+                                         "pass model=<fitted estimator>, or drop those arguments")
         from mlver.api.training import record as record_file
 
         return record_file(name, allow_dirty=allow_dirty, repo=repo)

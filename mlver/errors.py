@@ -1,11 +1,14 @@
 """Every error mlver raises on purpose, and the exit codes they map to.
 
-Each error carries a one-line message (what went wrong) and a hint (the
-command that fixes it). Only ``mlver.cli`` turns them into output.
+Each error is one of six families (usage, not found, conflict, integrity,
+storage, git), keeps the arguments it was raised with as attributes, and
+builds its one-line message and hint from them. Only ``mlver.cli`` turns
+them into output (text, or a JSON document with ``--json``).
 """
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any, ClassVar
 
 
 class ExitCode(IntEnum):
@@ -20,6 +23,7 @@ class MlverError(Exception):
     """A user-facing error: a message, a hint, and an exit code."""
 
     exit_code: ExitCode = ExitCode.ERROR
+    family: ClassVar[str] = ""  # set by the six family classes below
 
     def __init__(self, message: str, hint: str = "") -> None:
         from mlver.formats import redact
@@ -33,24 +37,92 @@ class MlverError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def fields(self) -> dict[str, Any]:
+        """The arguments this error was raised with, by name (its constructor's parameters)."""
+        import inspect
 
-class NotARepository(MlverError):
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n not in ("self", "message", "hint")]
+        return {name: getattr(self, name) for name in names}
+
+    def to_doc(self) -> dict[str, Any]:
+        """What ``--json`` prints for this error."""
+        return {"family": self.family, "class": type(self).__name__, "message": self.message, "hint": self.hint,
+                "exit_code": int(self.exit_code), "fields": {k: _plain(v) for k, v in self.fields().items()}}
+
+
+def _plain(value: Any) -> Any:
+    """A field as JSON has it (paths and other objects as their text)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in (sorted(value, key=str) if isinstance(value, (set, frozenset)) else value)]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+# The six families: every error below derives from exactly one of them.
+
+
+class UsageError(MlverError):
+    """The command, its options, mlver.yaml or an input file asks for something mlver cannot do."""
+
+    family = "usage"
+
+
+class NotFoundError(MlverError):
+    """A model, version, stage, record, revision or file that is not there."""
+
+    family = "not-found"
+
+
+class ConflictError(MlverError):
+    """The request contradicts the repository's state or its policy (exists already, dirty, forbidden)."""
+
+    family = "conflict"
+
+
+class IntegrityError(MlverError):
+    """Stored or received content that is not what it claims to be (tampered, corrupt, crafted)."""
+
+    family = "integrity"
+
+
+class StorageError(MlverError):
+    """The cache, a remote or a destination on disk failed or refused."""
+
+    family = "storage"
+
+
+class GitError(MlverError):
+    """git failed, or the repository is in a state git operations cannot proceed from."""
+
+    family = "git"
+
+
+FAMILIES: tuple[type[MlverError], ...] = (UsageError, NotFoundError, ConflictError, IntegrityError, StorageError,
+                                          GitError)
+
+
+class NotARepository(UsageError):
     def __init__(self, path: str) -> None:
+        self.path = path
         super().__init__(
             f"not a git repository (or any parent up to /): {path}",
             "run `mlver init` here, or cd into your project",
         )
 
 
-class NotInitialised(MlverError):
+class NotInitialised(UsageError):
     def __init__(self, root: str) -> None:
+        self.root = root
         super().__init__(
             f"no mlver.yaml in {root}: this repository is not an mlver project",
             "run `mlver init`",
         )
 
 
-class ConfigError(MlverError):
+class ConfigError(UsageError):
     """mlver.yaml, params or metrics files that cannot be read."""
 
 
@@ -83,6 +155,7 @@ class ConfigTooNew(ConfigError):
     """mlver.yaml written for a newer mlver: its settings may mean what this one cannot enforce."""
 
     def __init__(self, where: str, version: int, supported: int, running: str) -> None:
+        self.running = running
         self.where = where
         self.version = version
         self.supported = supported
@@ -92,8 +165,9 @@ class ConfigTooNew(ConfigError):
         )
 
 
-class InvalidName(MlverError):
+class InvalidName(UsageError):
     def __init__(self, kind: str, name: str) -> None:
+        self.kind, self.name = kind, name
         shown = repr(name) if name else "an empty name"
         super().__init__(
             f"invalid {kind} name {shown}: use lowercase letters, digits and '-' "
@@ -102,24 +176,27 @@ class InvalidName(MlverError):
         )
 
 
-class InvalidVersion(MlverError):
+class InvalidVersion(UsageError):
     def __init__(self, version: str) -> None:
+        self.version = version
         super().__init__(
             f"invalid version {version!r}: versions are semver with a 'v', like v1.2.0",
             "pass e.g. `--version v1.0.0`, or use `--bump major|minor|patch`",
         )
 
 
-class InvalidReference(MlverError):
+class InvalidReference(UsageError):
     def __init__(self, ref: str, why: str = "") -> None:
+        self.ref, self.why = ref, why
         super().__init__(
             f"cannot read model reference {ref!r}" + (f": {why}" if why else ""),
             "use NAME, NAME@v1.2.0, NAME#stage or NAME@<git-rev>",
         )
 
 
-class UnknownModel(MlverError):
+class UnknownModel(NotFoundError):
     def __init__(self, name: str, known: list[str] | None = None) -> None:
+        self.name, self.known = name, known
         listed = f" (known: {', '.join(known)})" if known else ""
         super().__init__(
             f"unknown model {name!r}{listed}",
@@ -127,58 +204,65 @@ class UnknownModel(MlverError):
         )
 
 
-class ModelExists(MlverError):
+class ModelExists(ConflictError):
     def __init__(self, name: str) -> None:
+        self.name = name
         super().__init__(
             f"model {name!r} is already declared in mlver.yaml",
             "pick another name, or edit mlver.yaml to change it",
         )
 
 
-class VersionNotFound(MlverError):
+class VersionNotFound(NotFoundError):
     def __init__(self, model: str, version: str) -> None:
+        self.model, self.version = model, version
         super().__init__(
             f"{model} has no version {version}",
             f"see its versions with `mlver log {model}`",
         )
 
 
-class StageNotFound(MlverError):
+class StageNotFound(NotFoundError):
     def __init__(self, model: str, stage: str) -> None:
+        self.model, self.stage = model, stage
         super().__init__(
             f"no version of {model} is in stage {stage!r}",
             f"see its stages with `mlver ls`, or assign one with `mlver promote {model}@vX.Y.Z {stage}`",
         )
 
 
-class VersionExists(MlverError):
+class VersionExists(ConflictError):
     def __init__(self, model: str, version: str) -> None:
+        self.model, self.version = model, version
         super().__init__(
             f"{model}@{version} already exists; a released version is never moved",
             f"release a new version with `mlver release {model} --bump patch`",
         )
 
 
-class AlreadyReleased(MlverError):
+class AlreadyReleased(ConflictError):
     def __init__(self, model: str, version: str, commit: str) -> None:
+        self.model, self.version, self.commit = model, version, commit
         super().__init__(
             f"commit {commit[:12]} is already released as {model}@{version}",
             f"record a new training with `mlver run {model}` before releasing again",
         )
 
 
-class RecordNotFound(MlverError):
+class RecordNotFound(NotFoundError):
     def __init__(self, model: str, rev: str) -> None:
+        self.model, self.rev = model, rev
         super().__init__(
             f"no record of {model} at {rev}",
             f"record a training first with `mlver run {model}` or `mlver record {model}`",
         )
 
 
-class NoArtifactHash(MlverError):
+class NoArtifactHash(NotFoundError):
     """A version with no record whose commit does not say the artifact's hash."""
 
     def __init__(self, label: str, path: str, commit: str) -> None:
+        self.label, self.path, self.commit = label, path, commit
         super().__init__(
             f"{label} has no mlver record, and its commit {commit[:12]} has no DVC hash for {path} "
             "(no .dvc file, no dvc.lock output)",
@@ -186,26 +270,27 @@ class NoArtifactHash(MlverError):
         )
 
 
-class RecordTampered(MlverError):
-    def __init__(self, model: str, rev: str) -> None:
-        from mlver.domain.record import record_path
-
+class RecordTampered(IntegrityError):
+    def __init__(self, model: str, rev: str, path: str) -> None:
+        self.model, self.rev, self.path = model, rev, path  # path: where the record is (domain.record.record_path)
         super().__init__(
             f"the record of {model} at {rev} does not match its digest: it was edited by hand",
-            f"restore it with `git checkout {rev} -- {record_path(model)}` or re-record",
+            f"restore it with `git checkout {rev} -- {path}` or re-record",
         )
 
 
-class RecordSchemaError(MlverError):
+class RecordSchemaError(UsageError):
     def __init__(self, model: str, found: object, supported: int) -> None:
+        self.model, self.found, self.supported = model, found, supported
         super().__init__(
             f"the record of {model} has schema {found}, this mlver reads schema {supported}",
             "upgrade mlver (`pip install -U mlver`)",
         )
 
 
-class DirtyTree(MlverError):
+class DirtyTree(ConflictError):
     def __init__(self, files: list[str]) -> None:
+        self.files = files
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         super().__init__(
             f"tracked files have uncommitted changes: {shown}",
@@ -213,8 +298,9 @@ class DirtyTree(MlverError):
         )
 
 
-class DataChanged(MlverError):
+class DataChanged(ConflictError):
     def __init__(self, path: str, why: str) -> None:
+        self.path, self.why = path, why
         super().__init__(
             f"data {path} {why}",
             f"track the new version with `mlver data add {path}` and commit it, "
@@ -222,24 +308,27 @@ class DataChanged(MlverError):
         )
 
 
-class DataNotPulled(MlverError):
+class DataNotPulled(NotFoundError):
     def __init__(self, path: str, model: str) -> None:
+        self.path, self.model = path, model
         super().__init__(
             f"data {path} is not pulled yet (its .dvc file is committed; the data is not in the workspace or the cache)",
             f"fetch it with `dvc pull {path}`, or `mlver pull {model} --with-data` for the data of {model}'s record",
         )
 
 
-class DataNotTracked(MlverError):
+class DataNotTracked(NotFoundError):
     def __init__(self, path: str) -> None:
+        self.path = path
         super().__init__(
             f"data {path} is not tracked by DVC",
             f"track it with `mlver data add {path}` and commit the .dvc file",
         )
 
 
-class TrainingFailed(MlverError):
+class TrainingFailed(UsageError):
     def __init__(self, command: str, code: int) -> None:
+        self.command = command
         self.code = code
         super().__init__(
             f"training command failed with exit code {code}: {command}; nothing was recorded",
@@ -247,18 +336,20 @@ class TrainingFailed(MlverError):
         )
 
 
-class ArtifactMissing(MlverError):
+class ArtifactMissing(NotFoundError):
     def __init__(self, path: str) -> None:
+        self.path = path
         super().__init__(
             f"model file {path} does not exist; nothing was recorded",
             "check that the training writes the path declared with `mlver model add --path`",
         )
 
 
-class PulledArtifact(MlverError):
+class PulledArtifact(ConflictError):
     """The model file in the workspace is an earlier version's (a pull), not one trained on HEAD's inputs."""
 
     def __init__(self, model: str, path: str, version: str, differs: list[str], back: str) -> None:
+        self.back = back
         self.model, self.path, self.version, self.differs = model, path, version, differs
         super().__init__(
             f"{path} is {model}@{version}'s model (pulled?), but HEAD's {' and '.join(differs)} differ from its "
@@ -273,11 +364,13 @@ class PipelineError(ConfigError):
 
 class PipelineInvalid(PipelineError):
     def __init__(self, file: str, detail: str) -> None:
+        self.file, self.detail = file, detail
         super().__init__(f"{file} cannot be read: {detail}", f"fix {file}; `dvc status` shows the same problem")
 
 
 class PipelineStageNotFound(PipelineError):
     def __init__(self, stage: str, known: list[str]) -> None:
+        self.stage, self.known = stage, known
         listed = f" (stages: {', '.join(known)})" if known else " (it has no stages)"
         super().__init__(f"dvc.yaml has no stage {stage!r}{listed}",
                          "pass one of its stages to --stage, or add the stage with `dvc stage add`")
@@ -285,6 +378,7 @@ class PipelineStageNotFound(PipelineError):
 
 class StageDoesNotOutput(PipelineError):
     def __init__(self, stage: str, path: str, outs: list[str]) -> None:
+        self.stage, self.path, self.outs = stage, path, outs
         listed = ", ".join(outs) if outs else "none"
         super().__init__(f"stage {stage} does not output {path} (its outputs: {listed})",
                          f"pass --path with one of its outputs, or add {path} to the stage's outs in dvc.yaml")
@@ -292,6 +386,7 @@ class StageDoesNotOutput(PipelineError):
 
 class MetricsNotProduced(PipelineError):
     def __init__(self, path: str, why: str) -> None:
+        self.path, self.why = path, why
         super().__init__(f"metrics file {path} {why}",
                          "declare the metrics file a stage downstream of the model writes (`--metrics`), "
                          "listed in its outs or metrics in dvc.yaml")
@@ -299,6 +394,7 @@ class MetricsNotProduced(PipelineError):
 
 class NotAnInput(PipelineError):
     def __init__(self, model: str, path: str, stage: str, inputs: list[str]) -> None:
+        self.model, self.path, self.stage, self.inputs = model, path, stage, inputs
         listed = ", ".join(inputs) if inputs else "none"
         super().__init__(f"model {model} (stage {stage}) does not depend on {path}; its inputs: {listed}",
                          "leave --data out (every input upstream is recorded), or pass one of its inputs")
@@ -306,6 +402,7 @@ class NotAnInput(PipelineError):
 
 class LockOutOfDate(PipelineError):
     def __init__(self, model: str, changes: list[str]) -> None:
+        self.model, self.changes = model, changes
         shown = "; ".join(changes[:3]) + (f" and {len(changes) - 3} more" if len(changes) > 3 else "")
         super().__init__(f"dvc.lock is out of date with dvc.yaml or the workspace: {shown}",
                          f"reproduce and record in one step with `mlver run {model}`")
@@ -313,6 +410,7 @@ class LockOutOfDate(PipelineError):
 
 class OutputInGit(PipelineError):
     def __init__(self, out: str, files: list[str]) -> None:
+        self.out, self.files = out, files
         shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
         super().__init__(f"git tracks {shown}, inside the DVC output {out}: `dvc repro` would refuse it",
                          f"stop tracking it in git (`git rm -r --cached {out}`) and commit; DVC keeps it")
@@ -320,12 +418,9 @@ class OutputInGit(PipelineError):
 
 class ArtifactConflict(PipelineError):
     def __init__(self, name: str, why: str) -> None:
+        self.name, self.why = name, why
         super().__init__(f"dvc.yaml already declares artifact {name!r} {why}",
                          "pick another model name, or change that artifact in dvc.yaml")
-
-
-class GitError(MlverError):
-    pass
 
 
 class IndexLocked(GitError):
@@ -333,6 +428,7 @@ class IndexLocked(GitError):
     user's next `git commit` undo ours."""
 
     def __init__(self, lock: str) -> None:
+        self.lock = lock
         super().__init__(
             f"another git process is using the index ({lock} exists); nothing was changed",
             f"wait for it (an IDE or another terminal) and run again; if no git is running, remove {lock}",
@@ -343,6 +439,7 @@ class TagExists(GitError):
     """A tag mlver was about to write appeared first (a race with another process)."""
 
     def __init__(self, tag: str) -> None:
+        self.tag = tag
         super().__init__(
             f"tag {tag} was written by someone else first; nothing was changed",
             f"run the command again: it reads the registry anew (a lightweight tag is not in the registry: "
@@ -352,13 +449,14 @@ class TagExists(GitError):
 
 class RegistryBusy(GitError):
     def __init__(self, lock: str) -> None:
+        self.lock = lock
         super().__init__(
             "another mlver registry write (release, promote, rollback, deprecate) is running in this clone",
             f"wait for it to finish and run again (the lock is {lock}; it is free once that process ends)",
         )
 
 
-class DvcError(MlverError):
+class DvcError(StorageError):
     pass
 
 
@@ -367,6 +465,7 @@ class DvcLockCorrupt(DvcError):
     writing it) and a live process may still depend on it."""
 
     def __init__(self, lock: str, pids: list[int]) -> None:
+        self.lock, self.pids = lock, pids
         who = ", ".join(str(p) for p in pids)
         super().__init__(
             f"DVC's lock file {lock} is corrupt (a dvc or mlver command was killed while writing it)",
@@ -374,7 +473,7 @@ class DvcLockCorrupt(DvcError):
         )
 
 
-class RemoteError(MlverError):
+class RemoteError(StorageError):
     pass
 
 
@@ -391,19 +490,16 @@ class CredentialsInUrl(RemoteError):
         )
 
 
-class StorageError(MlverError):
-    pass
-
-
 class OutputNotWritable(StorageError):
     """A file the user asked for (-o) cannot go where they said."""
 
     def __init__(self, path: str, why: str, hint: str) -> None:
+        self.why = why
         self.path = path
         super().__init__(f"cannot write {path}: {why}", hint)
 
 
-class FolderNotEmpty(StorageError):
+class FolderNotEmpty(ConflictError):
     """A directory pulled into a folder the user named would delete their files."""
 
     def __init__(self, where: str, path: str, count: int, example: str) -> None:
@@ -417,16 +513,13 @@ class DiskFull(StorageError):
     """A write into the cache or a destination ran out of space (or hit a file-size limit)."""
 
     def __init__(self, path: str, where: str, why: str) -> None:
+        self.why = why
         self.path, self.where = path, where
         super().__init__(f"{where}: cannot write {path}: {why}; nothing was replaced",
                          "free some space there (or choose another place with -o / `dvc cache dir`) and run it again")
 
 
-class IntegrityError(MlverError):
-    """Stored content does not hash to what the record says."""
-
-
-class UntrustedModel(MlverError):
+class UntrustedModel(IntegrityError):
     """A model file that would run code nobody vouched for when loaded."""
 
     def __init__(self, ref: str, reason: str) -> None:
@@ -439,43 +532,47 @@ class UntrustedModel(MlverError):
         )
 
 
-class VersionNotNewer(MlverError):
+class VersionNotNewer(ConflictError):
     def __init__(self, model: str, version: str, highest: str) -> None:
+        self.model, self.version, self.highest = model, version, highest
         super().__init__(
             f"{model}@{version} would be older than the highest version {highest}",
             f"pass a higher --version, or use `mlver release {model} --bump patch`",
         )
 
 
-class DataError(MlverError):
+class DataError(UsageError):
     """A data file that cannot be read or profiled (a malformed CSV, a bad Parquet)."""
 
 
-class NotAnEstimator(MlverError):
+class NotAnEstimator(UsageError):
     def __init__(self, obj: object) -> None:
+        self.obj = obj
         super().__init__(
             f"{type(obj).__name__} is not a scikit-learn estimator (it has no fit/get_params)",
             "pass a fitted estimator or Pipeline, or save the model yourself and use `mlver record`",
         )
 
 
-class NotFitted(MlverError):
+class NotFitted(UsageError):
     def __init__(self, name: str) -> None:
+        self.name = name
         super().__init__(
             f"the {name} has not been fitted yet",
             "call .fit(X, y) before recording it",
         )
 
 
-class InvalidMetric(MlverError):
+class InvalidMetric(UsageError):
     def __init__(self, key: str, value: object) -> None:
+        self.key, self.value = key, value
         super().__init__(
             f"metric {key!r} is {value!r}, not a finite number",
             "pass metrics as a mapping of names to numbers, e.g. {'accuracy': 0.91}",
         )
 
 
-class UnknownMetric(MlverError):
+class UnknownMetric(NotFoundError):
     """A metric asked for by name (``ls NAME --sort-by``) that no version of the model recorded."""
 
     def __init__(self, model: str, metric: str, known: tuple[str, ...] | list[str]) -> None:
@@ -485,19 +582,20 @@ class UnknownMetric(MlverError):
                          f"sort by one of its metrics, e.g. `mlver ls {model} --sort-by {self.known[0] if self.known else 'METRIC'}`")
 
 
-class StageNotAllowed(MlverError):
+class StageNotAllowed(UsageError):
     def __init__(self, stage: str, allowed: tuple[str, ...]) -> None:
+        self.stage, self.allowed = stage, allowed
         super().__init__(
             f"stage {stage!r} is not in the policy (allowed: {', '.join(allowed)})",
             "use one of the allowed stages, or add it to policy.stages in mlver.yaml",
         )
 
 
-class PolicyViolation(MlverError):
+class PolicyViolation(ConflictError):
     """A promotion the policy forbids (order, an unknown gate metric)."""
 
 
-class GateFailed(MlverError):
+class GateFailed(ConflictError):
     exit_code = ExitCode.CHECK_FAILED
 
 
@@ -505,6 +603,7 @@ class StagePinned(PolicyViolation):
     """A stage event that lost to another one: a tag dated in the future keeps the stage."""
 
     def __init__(self, model: str, stage: str, version: str, holder: str | None, blocker: str, when: str) -> None:
+        self.model, self.stage, self.version, self.holder, self.blocker, self.when = model, stage, version, holder, blocker, when
         super().__init__(
             f"{model}@{version} did not get stage {stage}: it stays with {holder or 'nobody'}, "
             f"because tag {blocker} is dated {when}, later than the new assignment",
@@ -513,34 +612,38 @@ class StagePinned(PolicyViolation):
         )
 
 
-class TagNotTrusted(MlverError):
+class TagNotTrusted(IntegrityError):
     """With signing required: the registry tag a reference resolves through does not verify."""
 
     def __init__(self, ref: str, tag: str, detail: str) -> None:
+        self.ref, self.tag, self.detail = ref, tag, detail
         super().__init__(
             f"{ref} resolves through tag {tag}, which is not signed by an allowed signer ({detail})",
             f"check who made it (`git tag -v {tag}`); the trust root is gpg.ssh.allowedSignersFile in your git config",
         )
 
 
-class NothingToRollBack(MlverError):
+class NothingToRollBack(NotFoundError):
     def __init__(self, model: str, stage: str) -> None:
+        self.model, self.stage = model, stage
         super().__init__(
             f"no earlier version of {model} held stage {stage!r}, so there is nothing to roll back to",
             f"assign one explicitly with `mlver promote {model}@vX.Y.Z {stage}`",
         )
 
 
-class CodeNotFound(MlverError):
+class CodeNotFound(NotFoundError):
     def __init__(self, label: str, commit: str) -> None:
+        self.label, self.commit = label, commit
         super().__init__(
             f"the code commit of {label}, {commit[:12]}, is not in this repository",
             "fetch it (`git fetch --all`) from the repository it was trained in",
         )
 
 
-class RevisionNotFound(MlverError):
+class RevisionNotFound(NotFoundError):
     def __init__(self, rev: str, what: str = "revision") -> None:
+        self.rev, self.what = rev, what
         super().__init__(
             f"{what} {rev!r} does not exist in this repository",
             f"check the name (`git branch -a`); in CI fetch it first: `git fetch origin {rev.removeprefix('origin/')}` "
@@ -548,16 +651,18 @@ class RevisionNotFound(MlverError):
         )
 
 
-class NoCommonHistory(MlverError):
+class NoCommonHistory(NotFoundError):
     def __init__(self, base: str, head: str) -> None:
+        self.base, self.head = base, head
         super().__init__(
             f"{base} and {head} have no common ancestor, so there is no pull request to review",
             f"compare them directly with `mlver diff {base} {head}`, or fetch the full history (`git fetch --unshallow`)",
         )
 
 
-class RecordVersionError(MlverError):
+class RecordVersionError(UsageError):
     def __init__(self, model: str, where: str, writer: str | None, schema: object, this: str, supported: int) -> None:
+        self.model, self.where, self.writer, self.schema, self.this, self.supported = model, where, writer, schema, this, supported
         by = f"mlver {writer}" if writer else "an unknown mlver"
         newer = isinstance(schema, int) and schema > supported
         super().__init__(
@@ -568,8 +673,9 @@ class RecordVersionError(MlverError):
         )
 
 
-class ColumnsMismatch(MlverError):
+class ColumnsMismatch(UsageError):
     def __init__(self, data: str, ref: str, missing: list[str], extra: list[str]) -> None:
+        self.data, self.ref, self.missing, self.extra = data, ref, missing, extra
         shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
         more = f" (it has {len(extra)} columns the training data did not: {', '.join(extra[:5])})" if extra else ""
         super().__init__(
@@ -603,6 +709,7 @@ class RemoteAccessError(RemoteError):
 
     def __init__(self, name: str, url: str, kind: str, action: str, detail: str = "",
                  endpoint: str | None = None) -> None:
+        self.name, self.url, self.action, self.detail, self.endpoint = name, url, action, detail, endpoint
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.kind = kind
         bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else url
@@ -631,6 +738,7 @@ class RemoteFsError(RemoteError):
     }
 
     def __init__(self, name: str, url: str, scheme: str, action: str, kind: str, detail: str = "") -> None:
+        self.detail = detail
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.name, self.url, self.scheme, self.action, self.kind = name, url, scheme, action, kind
         super().__init__(f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
@@ -646,22 +754,37 @@ class RemotePluginMissing(RemoteError):
                          f"install it next to mlver (`pip install {package}`), or use another remote")
 
 
-class NotAGitRepository(MlverError):
+class NotAGitRepository(GitError):
     def __init__(self, url: str, detail: str = "") -> None:
+        self.url, self.detail = url, detail
         super().__init__(
             f"{url} is not a git repository that can be read" + (f": {detail}" if detail else ""),
             "pass the URL you would `git clone` (a path, file://, https:// or ssh), and check access with `git ls-remote URL`",
         )
 
 
-class ModelNotInRepository(MlverError):
+class RepositoryNotAnswering(NotAGitRepository):
+    """A git server that accepted the connection and then sent nothing for ``seconds``."""
+
+    def __init__(self, url: str, seconds: int) -> None:
+        self.url, self.seconds = url, seconds
+        MlverError.__init__(
+            self, f"{url} did not answer: no data for {seconds} s",
+            "check that the URL is a git server (`git ls-remote URL`); give a slow one more time with "
+            "GIT_HTTP_LOW_SPEED_TIME=SECONDS",
+        )
+
+
+class ModelNotInRepository(NotFoundError):
+
     def __init__(self, model: str, url: str, known: list[str]) -> None:
+        self.model, self.url, self.known = model, url, known
         listed = f" (it has: {', '.join(known)})" if known else " (it has no mlver/GTO tags)"
         super().__init__(f"{url} has no released model {model!r}{listed}",
                          "check the model name and the repository URL; release it there with `mlver release`")
 
 
-class UntrustedInput(MlverError):
+class UntrustedInput(IntegrityError):
     """Something read from a record, ``.dvc`` file, ``dvc.lock``, manifest or
     remote that mlver refuses to act on (a path that would leave its place, a
     hash that is not a hash, a document nested or sized past reason).
@@ -699,6 +822,7 @@ class RecordShapeError(UntrustedInput):
 
 class NameTooLong(InvalidName):
     def __init__(self, kind: str, name: str, limit: int) -> None:
+        self.kind, self.name, self.limit = kind, name, limit
         MlverError.__init__(
             self,
             f"invalid {kind} name {name[:40]!r}...: it has {len(name)} characters, at most {limit} are allowed",
@@ -711,6 +835,7 @@ class ManifestInvalid(UntrustedInput):
     cannot tell which objects it protects, so it deletes nothing there."""
 
     def __init__(self, where: str, why: str) -> None:
+        self.why = why
         self.what, self.value, self.where = "manifest", None, where
         MlverError.__init__(
             self,
@@ -724,5 +849,576 @@ class GcRefused(StorageError):
     remote other projects use without manifests)."""
 
     def __init__(self, where: str, why: str, hint: str) -> None:
+        self.why = why
         self.where = where
         super().__init__(f"gc leaves {where} alone: {why}", hint)
+
+
+# -- usage: options, arguments and values ----------------------------------
+
+
+class OptionsExclusive(UsageError):
+    """Two options (or arguments) that each pick the same thing another way."""
+
+    def __init__(self, first: str, second: str, hint: str = "pass only one of them") -> None:
+        self.first, self.second = first, second
+        super().__init__(f"pass {first} or {second}, not both", hint)
+
+
+class OptionsContradict(UsageError):
+    def __init__(self, first: str, second: str, hint: str) -> None:
+        self.first, self.second = first, second
+        super().__init__(f"{first} and {second} contradict each other", hint)
+
+
+class OptionNeeds(UsageError):
+    """An option that means something only beside another one."""
+
+    def __init__(self, option: str, needs: str, why: str, hint: str) -> None:
+        self.option, self.needs, self.why = option, needs, why
+        super().__init__(f"{option} is for {needs}: {why}", hint)
+
+
+class ArgumentsTogether(UsageError):
+    def __init__(self, names: list[str], purpose: str, example: str) -> None:
+        self.names, self.purpose, self.example = names, purpose, example
+        super().__init__(f"pass both {' and '.join(names)} {purpose}, or neither", f"e.g. {example}")
+
+
+class ArgumentsNotApplicable(UsageError):
+    def __init__(self, names: list[str], when: str, hint: str) -> None:
+        self.names, self.when = names, when
+        super().__init__(f"{', '.join(sorted(names))} only apply when {when}", hint)
+
+
+class ArgumentMissing(UsageError):
+    def __init__(self, argument: str, purpose: str, example: str) -> None:
+        self.argument, self.purpose, self.example = argument, purpose, example
+        super().__init__(f"pass {argument} {purpose}", f"e.g. `{example}`")
+
+
+class UnknownChoice(UsageError):
+    """A value that must be one of a few words (a bump part, a forge, a model format)."""
+
+    def __init__(self, what: str, value: str, choices: list[str]) -> None:
+        self.what, self.value, self.choices = what, value, choices
+        super().__init__(f"unknown {what} {value!r}", f"use one of: {', '.join(choices)}")
+
+
+class UnreadableValue(UsageError):
+    """An option's value that does not parse (a time, an age, an expiry, KEY=VALUE)."""
+
+    def __init__(self, what: str, value: str, example: str) -> None:
+        self.what, self.value, self.example = what, value, example
+        super().__init__(f"cannot read {what} {value!r}", f"use {example}")
+
+
+class ValueOutOfRange(UsageError):
+    def __init__(self, what: str, value: str, allowed: str, hint: str) -> None:
+        self.what, self.value, self.allowed = what, value, allowed
+        super().__init__(f"{what} {value} is out of range: {allowed}", hint)
+
+
+class InvalidRemoteName(UsageError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+
+
+class PathOutsideRepository(UsageError):
+    def __init__(self, path: str, root: str) -> None:
+        self.path, self.root = path, root
+        super().__init__(f"{path} is outside the repository {root}", "use a path inside the project")
+
+
+class PackageMissing(UsageError):
+    """An optional Python package a feature needs is not installed."""
+
+    def __init__(self, package: str, purpose: str, alternative: str) -> None:
+        self.package, self.purpose, self.alternative = package, purpose, alternative
+        super().__init__(f"{purpose} needs the {package} package", f"pip install {package}, or {alternative}")
+
+
+# -- usage: what a model's declaration allows ------------------------------
+
+
+class NothingToRun(UsageError):
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(f"model {model} has no command or stage to run",
+                         f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+
+
+class NothingToReproduce(UsageError):
+    def __init__(self, model: str, label: str, commit: str, config: str) -> None:
+        self.model, self.label, self.commit, self.config = model, label, commit, config
+        super().__init__(
+            f"{config} at the code commit {commit[:12]} of {label} declares no command or stage for {model}",
+            f"reproduce runs only what is committed with the code: declare it (`mlver model add {model} --command ...` "
+            f"or `--stage ...`), commit, and `mlver run {model}`",
+        )
+
+
+class TrainedByStage(UsageError):
+    def __init__(self, model: str, stage: str) -> None:
+        self.model, self.stage = model, stage
+        super().__init__(f"model {model} is trained by stage {stage}", f"record it with `mlver run {model}`")
+
+
+class FormatNotLoadable(UsageError):
+    def __init__(self, ref: str, format: str, formats: list[str]) -> None:
+        self.ref, self.format, self.formats = ref, format, formats
+        super().__init__(f"{ref} was saved as {format!r}, which mlver cannot load", f"use one of: {', '.join(formats)}")
+
+
+class InputAmbiguous(UsageError):
+    """A record with several profiled inputs, and no --input to say which one new data stands for."""
+
+    def __init__(self, label: str, inputs: list[str], data: str) -> None:
+        self.label, self.inputs, self.data = label, inputs, data
+        super().__init__(f"{label} has several profiled inputs ({', '.join(inputs)}); which one is {data}?",
+                         "name it with --input PATH")
+
+
+class NotTabular(DataError):
+    def __init__(self, path: str, suffix: str, suffixes: list[str]) -> None:
+        self.path, self.suffix, self.suffixes = path, suffix, suffixes
+        super().__init__(f"cannot read {path} as a table: unknown suffix {suffix!r}",
+                         f"tabular files end in {', '.join(suffixes)}")
+
+
+class DataUnreadable(DataError):
+    """A data file the reader for its format refuses (a malformed CSV, a bad Parquet)."""
+
+    def __init__(self, path: str, what: str, reason: str) -> None:
+        self.path, self.what, self.reason = path, what, reason
+        super().__init__(f"cannot read {path} as {what}: {reason}",
+                         "check the file; until it can be read, mlver versions it by its hash only, with no profile")
+
+
+# -- usage: mlver.yaml and the files it names ------------------------------
+
+
+class YamlInvalid(ConfigError):
+    """A YAML file mlver reads or edits that is not YAML, or not the shape it must have."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+        super().__init__(f"{where} {problem}", f"fix {where}")
+
+
+class YamlEditRefused(ConfigError):
+    """An edit that could not be made without changing what the rest of the file means."""
+
+    def __init__(self, where: str, key: str, problem: str) -> None:
+        self.where, self.key, self.problem = where, key, problem
+        super().__init__(f"{where}: {key} {problem}" if key else f"could not edit {where} safely",
+                         f"fix {where}" if key else f"add the entry to {where} by hand")
+
+
+class ParamsFileMissing(ConfigError):
+    def __init__(self, what: str, file: str) -> None:
+        self.what, self.file = what, file
+        super().__init__(f"{what} file {file} does not exist", f"create {file} or fix the path in mlver.yaml")
+
+
+class ParamsFileInvalid(ConfigError):
+    """A params or metrics file that cannot be read, or does not hold what it must."""
+
+    def __init__(self, what: str, file: str, problem: str) -> None:
+        self.what, self.file, self.problem = what, file, problem
+        super().__init__(f"{what} file {file} {problem}", f"fix {file}")
+
+
+class ParamsKeyMissing(ConfigError):
+    def __init__(self, file: str, key: str, spec: str) -> None:
+        self.file, self.key, self.spec = file, key, spec
+        super().__init__(f"params file {file} has no key {key!r}", f"fix the params spec {spec!r} in mlver.yaml")
+
+
+class MetricNotFinite(ConfigError):
+    def __init__(self, file: str, key: str) -> None:
+        self.file, self.key = file, key
+        super().__init__(f"metric {key} in {file} is not a finite number", f"fix {file}")
+
+
+class GateNamesUnknown(ConfigError):
+    """review.gates names a model or metric nothing records: the gate could never fail."""
+
+    def __init__(self, key: str, what: str, name: str, why: str, known: list[str], known_as: str) -> None:
+        self.key, self.what, self.name, self.why, self.known, self.known_as = key, what, name, why, known, known_as
+        listed = f" ({known_as}: {', '.join(sorted(known))})" if known else ""
+        super().__init__(f"{key} names {what}{name!r}, which {why}{listed}",
+                         "fix review.gates in mlver.yaml (see the README's review section)")
+
+
+class DvcConfigInvalid(ConfigError):
+    def __init__(self, detail: str, files: str) -> None:
+        self.detail, self.files = detail, files
+        super().__init__(f"DVC config is invalid: {detail}", f"fix {files}")
+
+
+# -- not found -------------------------------------------------------------
+
+
+class NoDefaultBranch(NotFoundError):
+    def __init__(self, purpose: str, hint: str) -> None:
+        self.purpose = purpose
+        super().__init__(f"there is no default branch (no origin/HEAD, main or master) to {purpose}", hint)
+
+
+class DataNotFound(NotFoundError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"data {path} does not exist", "check the path")
+
+
+class InputNotRecorded(NotFoundError):
+    def __init__(self, label: str, wanted: str, inputs: list[str]) -> None:
+        self.label, self.wanted, self.inputs = label, wanted, inputs
+        super().__init__(f"{label} has no data input {wanted!r} (inputs: {', '.join(inputs) or 'none'})",
+                         "pass one of the recorded inputs with --input")
+
+
+class ProfileMissing(NotFoundError):
+    """A record that keeps no profile drift could compare new data with."""
+
+    def __init__(self, label: str, path: str, why: str) -> None:
+        self.label, self.path, self.why = label, path, why
+        if path:
+            message = f"the record of {label} keeps no profile of {path} ({why}), so there is nothing to compare with"
+            hint = "drift compares tabular data (CSV, TSV, Parquet) recorded with a profile"
+        else:
+            message = f"{label} keeps no profile of tabular training data ({why})"
+            hint = "drift needs a CSV/TSV/Parquet input recorded with a profile; re-record after `mlver data add`"
+        super().__init__(message, hint)
+
+
+# -- conflict --------------------------------------------------------------
+
+
+class TrackedByGit(ConflictError):
+    """A file DVC is asked to track that git tracks already."""
+
+    def __init__(self, what: str, path: str) -> None:
+        self.what, self.path = what, path
+        super().__init__(f"{what} {path} is tracked by git, so DVC cannot track it",
+                         f"stop tracking it in git: `git rm -r --cached {path}` and commit")
+
+
+class RecordIgnored(ConflictError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path} is gitignored, so its record cannot be committed",
+                         f"remove the pattern that matches it from .gitignore (`git check-ignore -v {path}`)")
+
+
+class DeclarationMismatch(ConflictError):
+    """The Python API was given other data or paths than mlver.yaml declares for the model."""
+
+    def __init__(self, model: str, what: str, declared: str, given: str, config: str) -> None:
+        self.model, self.what, self.declared, self.given, self.config = model, what, declared, given, config
+        super().__init__(f"model {model} is declared with {what} {declared}" + (f", not {given}" if given else ""),
+                         f"pass the same {what}, or change it in {config}")
+
+
+class AlreadyInStage(PolicyViolation):
+    def __init__(self, label: str, stage: str, model: str) -> None:
+        self.label, self.stage, self.model = label, stage, model
+        super().__init__(f"{label} already holds stage {stage}", f"see `mlver log {model}`")
+
+
+class AlreadyDeprecated(PolicyViolation):
+    def __init__(self, model: str) -> None:
+        self.model = model
+        super().__init__(f"{model} is already deprecated", f"see `mlver log {model}`")
+
+
+class GateMetricMissing(PolicyViolation):
+    def __init__(self, stage: str, metric: str, label: str, recorded: list[str]) -> None:
+        self.stage, self.metric, self.label, self.recorded = stage, metric, label, recorded
+        super().__init__(f"the {stage} gate names metric {metric!r}, which {label} does not record",
+                         f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(recorded)) or 'none'})")
+
+
+class StageOrderViolated(PolicyViolation):
+    def __init__(self, label: str, stage: str, previous: str) -> None:
+        self.label, self.stage, self.previous = label, stage, previous
+        super().__init__(f"{label} never held stage {previous}, which comes before {stage} in the policy",
+                         f"promote it to {previous} first (`mlver promote {label} {previous}`), or pass --force")
+
+
+class GateNotMet(GateFailed):
+    """A promotion whose record fails the stage's gate (a check: exit 1)."""
+
+    def __init__(self, label: str, stage: str, breach: str) -> None:
+        self.label, self.stage, self.breach = label, stage, breach
+        super().__init__(f"{label} fails the {stage} gate: {breach}", "improve the model, or pass --force to override")
+
+
+# -- integrity -------------------------------------------------------------
+
+
+class RecordUnreadable(IntegrityError):
+    def __init__(self, model: str, why: str, path: str) -> None:
+        self.model, self.why, self.path = model, why, path
+        super().__init__(f"the record of {model} {why}", f"restore it from git: `git checkout HEAD -- {path}`, or re-record")
+
+
+# -- git -------------------------------------------------------------------
+
+
+class GitMissing(GitError):
+    def __init__(self) -> None:
+        super().__init__("git is not installed or not on PATH", "install git")
+
+
+class GitFailed(GitError):
+    def __init__(self, command: str, detail: str, hint: str) -> None:
+        self.command, self.detail = command, detail
+        super().__init__(f"git {command} failed" + (f": {detail}" if detail else ""), hint)
+
+
+class NoCommits(GitError):
+    def __init__(self) -> None:
+        super().__init__("the repository has no commit yet",
+                         "commit your code first: `git add -A && git commit -m 'initial'`")
+
+
+# -- storage ---------------------------------------------------------------
+
+
+class ProfileSpillFailed(StorageError):
+    """Profiling a large table keeps column values in a temporary folder, and writing there failed."""
+
+    def __init__(self, folder: str, why: str) -> None:
+        self.folder, self.why = folder, why
+        super().__init__(f"cannot keep a column's numbers in {folder} while profiling: {why}",
+                         "free space there, or point TMPDIR at a disk with room")
+
+
+class NotARevision(NotFoundError):
+    def __init__(self, rev: str) -> None:
+        self.rev = rev
+        super().__init__(f"{rev!r} is not a git revision", "pass a branch, tag or commit, e.g. HEAD")
+
+
+class WriteFailed(StorageError):
+    """A file mlver writes (a record, a plot) could not be written where it belongs."""
+
+    def __init__(self, path: str, why: str, hint: str) -> None:
+        self.path, self.why = path, why
+        super().__init__(f"could not write {path}: {why}", hint)
+
+
+class RemoteAltersData(StorageError):
+    """`remote check` read back other bytes than it wrote."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name = name
+        super().__init__(f"remote {name} returned different bytes than were written", hint)
+
+
+class UnknownRemote(RemoteError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name, self.known = name, known
+        listed = f" (configured: {', '.join(sorted(known))})" if known else ""
+        super().__init__(f"unknown remote {name!r}{listed}", "see `mlver remote list`")
+
+
+class NoDefaultRemote(RemoteError):
+    def __init__(self, hint: str) -> None:
+        super().__init__("no default remote is configured", hint)
+
+
+class RemoteOutsideProject(RemoteError):
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        super().__init__(f"remote {name} is a relative path ({url}) outside its project",
+                         "give the remote an absolute path or an s3:// URL")
+
+
+class RemoteNotWritable(RemoteError):
+    def __init__(self, label: str, why: str) -> None:
+        self.label, self.why = label, why
+        super().__init__(f"remote {label} is not writable: {why}",
+                         "check the directory's permissions, or set another remote with "
+                         "`dvc remote add -d --local NAME PATH`")
+
+
+class RemoteWriteFailed(RemoteError):
+    def __init__(self, what: str, name: str, why: str) -> None:
+        self.what, self.name, self.why = what, name, why
+        super().__init__(f"could not write {what} to remote {name}: {why}",
+                         "check the remote's free space and permissions, then run `mlver push` again")
+
+
+class RemoteSettingInvalid(RemoteError):
+    def __init__(self, name: str, url: str, detail: str) -> None:
+        self.name, self.url, self.detail = name, url, detail
+        super().__init__(f"remote {name} ({url}) has an invalid setting: {detail}",
+                         f"fix it with `dvc remote modify {name} ...` (see `dvc remote modify --help`)")
+
+
+class RemoteCannotList(RemoteError):
+    def __init__(self, label: str, kind: str) -> None:
+        self.label, self.kind = label, kind
+        super().__init__(f"remote {label} cannot be listed ({kind}:// has no listing)",
+                         "collect it where it is served from (e.g. its directory), not over this remote")
+
+
+class UnsupportedRemote(RemoteError):
+    def __init__(self, url: str, kind: str) -> None:
+        self.url, self.kind = url, kind
+        super().__init__(f"unsupported remote URL {url!r}: DVC has no {kind}:// remote type",
+                         "use a URL of a DVC remote type (s3, ssh, azure, gs, http(s), webdav, hdfs, ...) or a directory")
+
+
+class MalformedUrl(RemoteError):
+    """A remote or endpoint URL that cannot be what it says (not s3://, a bucket name S3 forbids)."""
+
+    def __init__(self, what: str, url: str, why: str, example: str) -> None:
+        self.what, self.url, self.why, self.example = what, url, why, example
+        super().__init__(f"malformed {what} {url!r}" + (f": {why}" if why else ""), f"use {example}")
+
+
+class RemoteNotShared(RemoteError):
+    """A repository pulled from with --repo that does not share the remote asked for in its .dvc/config."""
+
+    def __init__(self, git_url: str, remote: str, shared: list[str]) -> None:
+        self.git_url, self.remote, self.shared = git_url, remote, shared
+        super().__init__(f"{git_url} shares no remote {remote!r} in .dvc/config"
+                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         "pick one of its remotes with -r, or give one with --remote-config url=...")
+
+
+class NoSharedDefault(RemoteError):
+    """--repo without -r: neither the record's remote nor a default is in that repository's .dvc/config."""
+
+    def __init__(self, git_url: str, label: str, what: str, remote: str, shared: list[str]) -> None:
+        self.git_url, self.label, self.what, self.remote, self.shared = git_url, label, what, remote, shared
+        super().__init__(f"{what} of {label} names remote {remote!r}, and {git_url} shares no default remote in "
+                         ".dvc/config, at that commit or on its default branch"
+                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         "pull from one of its remotes with -r NAME, or give one with --remote-config url=...")
+
+
+class RemoteCannotSign(RemoteError):
+    def __init__(self, name: str, kind: str, label: str) -> None:
+        self.name, self.kind, self.label = name, kind, label
+        super().__init__(f"remote {name} is {kind}, not S3, so it cannot sign an HTTPS URL",
+                         f"push to an S3 remote (`mlver push -r NAME`) and ask for its URL with `mlver url {label} -r NAME`")
+
+
+class DvcFailed(DvcError):
+    def __init__(self, action: str, detail: str, hint: str) -> None:
+        self.action, self.detail = action, detail
+        super().__init__(f"dvc could not {action}" + (f": {detail}" if detail else ""), hint)
+
+
+class DvcCommandFailed(DvcError):
+    def __init__(self, command: str, detail: str) -> None:
+        self.command, self.detail = command, detail
+        super().__init__(f"{command} failed: {detail}",
+                         "run it by hand to see the problem; `dvc status` shows what changed")
+
+
+class DvcRefusedRemote(DvcError):
+    def __init__(self, name: str, detail: str) -> None:
+        self.name, self.detail = name, detail
+        super().__init__(f"DVC refused the remote {name}: {detail}", "check the URL and options; see `dvc remote add --help`")
+
+
+# -- not found: objects ----------------------------------------------------
+
+
+class ObjectNotInRemote(NotFoundError):
+    """A content-addressed object a store was asked for and does not hold."""
+
+    def __init__(self, md5: str, store: str) -> None:
+        self.md5, self.store = md5, store
+        super().__init__(f"object {md5} is not in {store}", "push it first with `mlver push`")
+
+
+class ObjectMissing(NotFoundError):
+    """An object a record or .dvc file names that is in none of the places looked in."""
+
+    def __init__(self, what: str, md5: str, places: list[str], hint: str) -> None:
+        self.what, self.md5, self.places = what, md5, places
+        where = f"neither in {places[0]} nor in {places[1]}" if len(places) == 2 else f"not in {' or '.join(places)}"
+        super().__init__(f"{what} ({md5}) is {where}", hint)
+
+
+class ObjectsMissing(NotFoundError):
+    def __init__(self, sent: int, missing: list[str], remote: str) -> None:
+        self.sent, self.missing, self.remote = sent, missing, remote
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        super().__init__(f"sent {sent} objects, but {len(missing)} referenced objects are neither in the "
+                         f"local cache nor in remote {remote}: {shown}",
+                         "push them from the machine that recorded them with `mlver push`")
+
+
+class RecordHasNoArtifact(NotFoundError):
+    def __init__(self, label: str, model: str) -> None:
+        self.label, self.model = label, model
+        super().__init__(f"the record of {label} has no artifact hash", f"re-record it with `mlver record {model}`")
+
+
+# -- usage: what a URL can name --------------------------------------------
+
+
+class UrlOfDirectory(UsageError):
+    def __init__(self, label: str, path: str) -> None:
+        self.label, self.path = label, path
+        super().__init__(f"{label} is a directory ({path}); a URL names one file", f"pull it with `mlver pull {label}` instead")
+
+
+# -- conflict: what is in the way ------------------------------------------
+
+
+class RemoteExists(ConflictError):
+    def __init__(self, name: str, url: str) -> None:
+        self.name, self.url = name, url
+        super().__init__(f"remote {name!r} already exists ({url})", "pass --force to replace it, or pick another name")
+
+
+class WrongKindInTheWay(ConflictError):
+    """A pull whose destination holds a file where a folder goes, or a folder where a file goes."""
+
+    def __init__(self, where: str, path: str, found: str, expected: str) -> None:
+        self.where, self.path, self.found, self.expected = where, path, found, expected
+        super().__init__(f"{where}: {path} is a {found}, the record says a {expected} goes there",
+                         f"move the {found} away, or pull with -o to another place")
+
+
+class FileInTheWay(ConflictError):
+    def __init__(self, where: str, path: str) -> None:
+        self.where, self.path = where, path
+        super().__init__(f"{where}: cannot write {path}: a file is in the way of its folder",
+                         "move that file away, or pull with -o to another place")
+
+
+# -- integrity: objects ----------------------------------------------------
+
+
+PUSH_AGAIN = "push a good copy again with `mlver push` from a machine that has it"
+
+
+class ObjectCorrupt(IntegrityError):
+    """Content read from the cache or a remote that does not hash to what names it."""
+
+    def __init__(self, where: str, copy: str, got: str, expected: str, hint: str) -> None:
+        self.where, self.copy, self.got, self.expected = where, copy, got, expected
+        super().__init__(f"{where}: the {copy} is corrupt" + (f" (md5 {got}, recorded {expected})" if got else ""), hint)
+
+
+CHANGED_HINT = "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again"
+
+
+class ObjectChanged(IntegrityError):
+    """A file being sent that does not hash to its name (it is corrupt in the cache, or changed meanwhile)."""
+
+    def __init__(self, path: str, got: str, expected: str, hint: str) -> None:
+        self.path, self.got, self.expected = path, got, expected
+        super().__init__(f"{path} does not hash to its name (md5 {got}, expected {expected}); "
+                         "nothing was kept in the remote", hint)

@@ -8,7 +8,7 @@ from pathlib import Path
 from mlver.adapters import git
 from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
 from mlver.domain.tags import DIR_SEPARATOR, check_artifact
-from mlver.errors import ConfigError, MlverError, NotInitialised, UnknownModel
+from mlver.errors import MlverError, NotInitialised, PathOutsideRepository, UnknownModel
 
 __all__ = ["CONFIG", "CONFIG_VERSION", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
            "parse_config"]
@@ -154,4 +154,4 @@ class Project:
         try:
             return absolute.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError as exc:
-            raise ConfigError(f"{path} is outside the repository {self.root}", "use a path inside the project") from exc
+            raise PathOutsideRepository(str(path), str(self.root)) from exc

@@ -60,6 +60,14 @@ def prose(value: Any) -> Any:
     return _safe(text.replace("&", "&amp;").replace("<", "&lt;"))
 
 
+def mermaid(graph: Any) -> Any:
+    """A lineage graph as a fenced mermaid block; its labels are escaped by
+    mlver.domain.lineage (entity codes), so it is markup, not text to escape."""
+    from mlver.domain.lineage import to_mermaid
+
+    return _safe("```mermaid\n" + to_mermaid(graph) + "```")
+
+
 def link(url: Any) -> Any:
     """A URL as a link destination: nothing in it can close the link."""
     from urllib.parse import quote
@@ -83,7 +91,7 @@ def _environment() -> Any:
         env = jinja2.Environment(loader=jinja2.FunctionLoader(load), trim_blocks=True, lstrip_blocks=True,
                                  keep_trailing_newline=True, **kw)
         env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta, psi=psi,
-                           code=code, prose=prose, link=link)
+                           code=code, prose=prose, link=link, mermaid=mermaid)
         env.globals.update(summary=summary, arrow=arrow, columns_shown=columns_shown, marker=_safe(MARKER))
         return env
 

@@ -23,9 +23,17 @@ from typing import Any
 
 from mlver.adapters import git
 from mlver.adapters import sklearn as sk
+from mlver.adapters.atomic import Snapshot
 from mlver.domain.record import flatten
 from mlver.domain.tags import check_name
-from mlver.errors import ConfigError, InvalidMetric, UntrustedModel
+from mlver.errors import (
+    ArgumentsTogether,
+    DeclarationMismatch,
+    FormatNotLoadable,
+    InvalidMetric,
+    UnknownChoice,
+    UntrustedModel,
+)
 from mlver.models import Record, RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
 
@@ -92,29 +100,17 @@ def record(
     check_name(name)
     sk.check_estimator(estimator)
     if format not in sk.FORMATS:
-        raise ConfigError(f"unknown model format {format!r}", f"use one of: {', '.join(sk.FORMATS)}")
+        raise UnknownChoice("model format", format, list(sk.FORMATS))
     user_metrics = _check_metrics(metrics)
     if (X is None) != (y is None):
-        raise ConfigError("pass both X and y (a held-out set) to compute metrics, or neither", "e.g. X=X_test, y=y_test")
+        raise ArgumentsTogether(["X", "y"], "(a held-out set) to compute metrics", "X=X_test, y=y_test")
     project = Project.find(repo)
     declared = project.models().get(name)
-    data_paths = tuple(project.rel(d) for d in data or ())
-    if declared is not None:
-        if data is not None and set(data_paths) != set(declared.data):
-            raise ConfigError(
-                f"model {name} is declared with data {list(declared.data)}, not {list(data_paths)}",
-                f"pass the same data, or change it in {CONFIG}",
-            )
-        if path is not None and project.rel(path) != declared.path:
-            raise ConfigError(f"model {name} is declared with path {declared.path}", f"drop path=, or change it in {CONFIG}")
-        spec = declared
-    else:
-        spec = ModelSpec(name=name, path=project.rel(path or f"models/{name}.joblib"), data=data_paths)
-
+    spec = _spec(project, name, declared, data, path)
     caller = _caller_file(project.root)
     code = check_code(project, spec, allow_dirty, also=(caller,) if caller else ())
     declaration = (CONFIG, "dvc.yaml")
-    saved = {p: (project.root / p).read_bytes() if (project.root / p).exists() else None for p in declaration}
+    snapshot = Snapshot(project.root, declaration)
     try:
         if declared is None:
             model_add(name, spec.path, data=list(spec.data), repo=project.root)
@@ -122,13 +118,7 @@ def record(
         check_data(project, spec)
         trusted_types = sk.save(estimator, project.root / spec.path, format)
         all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
-        framework: dict[str, Any] = {
-            "name": "scikit-learn", "version": sk.version(),
-            "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "format": format,
-        }
-        if trusted_types is not None:
-            framework["trusted_types"] = trusted_types  # the allow-list `load` will use, and nothing more
-        extra = {"signature": sk.signature(estimator, X), "framework": framework}
+        extra = {"signature": sk.signature(estimator, X), "framework": _framework(estimator, format, trusted_types)}
         return write_record(
             project, spec, code, Execution(None, None, None, None),
             params=sk.params_of(estimator), metrics=all_metrics, extra=extra,
@@ -137,13 +127,32 @@ def record(
         )
     except BaseException:
         if declared is None:  # take our declaration back, in the files and the index
-            for p, content in saved.items():
-                if content is None:
-                    (project.root / p).unlink(missing_ok=True)
-                else:
-                    (project.root / p).write_bytes(content)
+            snapshot.restore()
             git.run(project.root, "reset", "-q", "--", *declaration, check=False)
         raise
+
+
+def _spec(project: Project, name: str, declared: ModelSpec | None, data: Sequence[str] | None,
+          path: str | None) -> ModelSpec:
+    """The model's declaration: mlver.yaml's, which the arguments must agree with, or a new one from them."""
+    data_paths = tuple(project.rel(d) for d in data or ())
+    if declared is None:
+        return ModelSpec(name=name, path=project.rel(path or f"models/{name}.joblib"), data=data_paths)
+    if data is not None and set(data_paths) != set(declared.data):
+        raise DeclarationMismatch(name, "data", str(list(declared.data)), str(list(data_paths)), CONFIG)
+    if path is not None and project.rel(path) != declared.path:
+        raise DeclarationMismatch(name, "path", declared.path, project.rel(path), CONFIG)
+    return declared
+
+
+def _framework(estimator: Any, format: str, trusted_types: list[str] | None) -> dict[str, Any]:
+    framework: dict[str, Any] = {
+        "name": "scikit-learn", "version": sk.version(),
+        "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "format": format,
+    }
+    if trusted_types is not None:
+        framework["trusted_types"] = trusted_types  # the allow-list `load` will use, and nothing more
+    return framework
 
 
 def _refusal(project: Project, record: Record, tag: str | None, fmt: str, allowed: Any, ref: str) -> str | None:
@@ -187,7 +196,7 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
     framework = record.doc.get("framework") or {}
     fmt = framework.get("format", "joblib")
     if fmt not in sk.FORMATS:
-        raise ConfigError(f"{ref} was saved as {fmt!r}, which mlver cannot load", f"use one of: {', '.join(sk.FORMATS)}")
+        raise FormatNotLoadable(ref, fmt, list(sk.FORMATS))
     allowed = framework.get("trusted_types")
     if not trusted:
         reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed, ref)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from mlver.cli import cli
 
@@ -48,6 +49,16 @@ def make_csv(rows: int, shift: float = 0.0, extra_column: bool = False) -> str:
             line += f",{i % 12}"
         lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+# Under scripts/mutate (MLVER_MUTATION=1) every mutant meets the same examples, so a
+# kill does not depend on luck, and a slow machine never counts as a kill.
+settings.register_profile(
+    "mutation", derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+# The suite runs on two shared cores beside other work: slowness is never a failure.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mutation" if os.environ.get("MLVER_MUTATION") else "suite")
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -358,8 +369,13 @@ def s3(moto_endpoint: str, isolate: Path, monkeypatch: pytest.MonkeyPatch) -> S3
 
 # The DVC tutorial-style pipeline project (tests/fixtures/pipeline.py).
 # A registry written by the real gto CLI (tests/fixtures/gto_registry.py).
+# A real headless Chromium and a static file server (tests/fixtures/browser.py).
+from fixtures.browser import browser, static_server  # noqa: E402,F401
 from fixtures.gto_registry import gto_cli, gto_registry, gto_registry_template  # noqa: E402,F401
 from fixtures.pipeline import pipeline, pipeline_template  # noqa: E402,F401
 
-# Real ssh, http and Azure servers on loopback (tests/fixtures/servers.py).
-from fixtures.servers import azurite, http_server, sshd  # noqa: E402,F401
+# Real ssh, http, WebDAV, GCS and Azure servers on loopback (tests/fixtures/servers.py).
+from fixtures.servers import azurite, gcs, http_server, mute_endpoint, sshd, webdav  # noqa: E402,F401
+
+# A model with three versions and two stages (tests/fixtures/views.py).
+from fixtures.views import three_versions  # noqa: E402,F401

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -26,11 +28,15 @@ def temp_beside(path: Path) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlver-tmp", dir=path.parent)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` for a writer that wants a file name
+    (matplotlib, joblib, skops): what it holds when the block ends replaces
+    ``path`` in one rename, with open()'s mode; after an error, nothing does."""
     fd, tmp = temp_beside(path)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        yield Path(tmp)
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except BaseException:
@@ -38,5 +44,60 @@ def write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    with replacing(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode())
+
+
+class Snapshot:
+    """The bytes of files (paths relative to ``root``) before a command writes
+    them, put back if it fails; a file that did not exist is removed again.
+    The one way mlver undoes what a failed command wrote (git's refs are
+    put back by ``git.restore_head``)."""
+
+    def __init__(self, root: Path, paths: Iterable[str]) -> None:
+        self.root = root
+        self.saved = {p: (root / p).read_bytes() if (root / p).is_file() else None for p in paths}
+
+    def restore(self) -> None:
+        for path, content in self.saved.items():
+            target = self.root / path
+            if content is None:
+                try:
+                    target.unlink()
+                except (FileNotFoundError, NotADirectoryError):
+                    pass  # never created: nothing to undo
+            else:
+                target.write_bytes(content)  # in place: the file keeps its mode
+
+
+def temp_folder_beside(path: Path) -> Path:
+    """A new private folder beside ``path`` (same filesystem), to build a
+    folder's new content in before ``replace_folder`` puts it in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".mlver-tmp", dir=path.parent))
+
+
+def replace_folder(built: Path, path: Path) -> None:
+    """Put the folder ``built`` (from ``temp_folder_beside``) where ``path`` is:
+    one rename when ``path`` is absent or empty; else the old folder is
+    renamed aside first and removed after, so a reader sees the old
+    content or the new, never a mix (at worst, after a crash between the
+    two renames, no folder and the old one beside it)."""
+    import shutil
+
+    os.chmod(built, 0o777 & ~_umask())  # mkdtemp's folder is the owner's only
+    try:
+        os.rename(built, path)  # replaces an empty folder too
+        return
+    except OSError:
+        if not path.is_dir():
+            raise
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".mlver-old", dir=path.parent))
+    os.rename(path, aside / "old")
+    os.rename(built, path)
+    shutil.rmtree(aside, ignore_errors=True)

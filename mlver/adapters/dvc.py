@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from mlver.domain import validate
-from mlver.errors import DvcError, DvcLockCorrupt
+from mlver.errors import (
+    DvcCommandFailed,
+    DvcConfigInvalid,
+    DvcError,
+    DvcFailed,
+    DvcLockCorrupt,
+    DvcRefusedRemote,
+    ObjectCorrupt,
+)
 
 LOCK_FILE = "dvc.lock"
 PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
@@ -44,7 +52,7 @@ def _dvc_errors(action: str, hint: str = "see `dvc doctor`; run with --traceback
         yield
     except DvcException as exc:
         msg = " ".join(str(exc).split())
-        raise DvcError(f"dvc could not {action}: {msg}", hint) from exc
+        raise DvcFailed(action, msg, hint) from exc
 
 
 RWLOCK = ".dvc/tmp/rwlock"
@@ -161,7 +169,7 @@ def add(root: Path, paths: list[str]) -> list[Out]:
             continue
         out = read_dvcfile_out(root, p)
         if out is None:
-            raise DvcError(f"dvc did not write {p}.dvc", "run `dvc add` by hand to see why")
+            raise DvcFailed(f"write {p}.dvc", "", "run `dvc add` by hand to see why")
         outs.append(out)
     return outs
 
@@ -556,8 +564,7 @@ class PipelineSession:
                 raise KeyboardInterrupt from exc  # the stage was stopped with Ctrl-C
             raise TrainingFailed(command, code) from exc
         except DvcException as exc:
-            raise DvcError(f"{command} failed: {' '.join(str(exc).split())[:200]}",
-                           "run it by hand to see the problem; `dvc status` shows what changed") from exc
+            raise DvcCommandFailed(command, " ".join(str(exc).split())[:200]) from exc
 
 
 @contextmanager
@@ -608,7 +615,7 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
     try:
         config = Config(dvc_dir=str(root / ".dvc"))
     except ConfigError as exc:
-        raise DvcError(f"DVC config is invalid: {exc}", "fix .dvc/config or .dvc/config.local") from exc
+        raise DvcConfigInvalid(str(exc), ".dvc/config or .dvc/config.local") from exc
     found = {
         name: Remote(name, str(opts.get("url", "")), dict(opts))
         for name, opts in config.get("remote", {}).items()
@@ -651,7 +658,7 @@ def set_remote(root: Path, name: str, url: str, level: str, default: bool,
             with config.edit("local") as conf:
                 conf["core"]["remote"] = name
     except ConfigError as exc:
-        raise DvcError(f"DVC refused the remote {name}: {exc}", "check the URL and options; see `dvc remote add --help`") from exc
+        raise DvcRefusedRemote(name, str(exc)) from exc
 
 
 def remote_levels(root: Path) -> dict[str, str]:
@@ -666,7 +673,7 @@ def remote_levels(root: Path) -> dict[str, str]:
             for name in config.load_one(level).get("remote", {}):
                 found[name] = level
     except ConfigError as exc:
-        raise DvcError(f"DVC config is invalid: {exc}", "fix .dvc/config or .dvc/config.local") from exc
+        raise DvcConfigInvalid(str(exc), ".dvc/config or .dvc/config.local") from exc
     return found
 
 
@@ -692,7 +699,7 @@ def remotes_in_text(text: str) -> tuple[dict[str, Remote], str | None]:
     try:
         parser.read_string(text)
     except configparser.Error as exc:
-        raise DvcError(f"DVC config is not valid INI: {exc}", "fix .dvc/config in that repository") from exc
+        raise DvcConfigInvalid(f"not valid INI: {exc}", ".dvc/config in that repository") from exc
     found = {}
     for section in parser.sections():
         match = re.fullmatch(r"""'?remote\s+"([^"]+)"'?""", section.strip())
@@ -715,7 +722,7 @@ def remotes_over(root: Path, repo_text: str | None, local: bool = True) -> tuple
         if local:
             levels.append(config.load_one("local"))
     except ConfigError as exc:
-        raise DvcError(f"DVC config is invalid: {exc}", "fix ~/.config/dvc/config or .dvc/config.local") from exc
+        raise DvcConfigInvalid(str(exc), "~/.config/dvc/config or .dvc/config.local") from exc
     repo, repo_default = remotes_in_text(repo_text) if repo_text else ({}, None)
     sources = [(dict(level.get("remote", {})), level.get("core", {}).get("remote")) for level in levels]
     sources.insert(2, ({n: r.options for n, r in repo.items()}, repo_default))
@@ -739,15 +746,6 @@ def cache_dir(root: Path) -> Path:
         return Path(repo.cache.local.path)
 
 
-def object_relpath(md5: str) -> str:
-    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``.
-
-    The last line of defence: every store builds its paths and keys here, so
-    a hash that is not one never becomes a path (``//etc/x``, ``../..``)."""
-    validate.check_md5(md5, "an object name")
-    return f"{md5[:2]}/{md5[2:]}"
-
-
 
 def parse_dir_manifest(content: bytes, where: str = "a directory manifest") -> list[tuple[str, str]]:
     """(relpath, md5) for every file of a ``.dir`` object, each relpath safe
@@ -758,5 +756,5 @@ def parse_dir_manifest(content: bytes, where: str = "a directory manifest") -> l
         entries = json.loads(content)
         pairs = [(e["relpath"], e["md5"]) for e in entries]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise DvcError(f"{where} (.dir object) is corrupt", "re-add the directory with `mlver data add`") from exc
+        raise ObjectCorrupt(where, ".dir object", "", "", "re-add the directory with `mlver data add`") from exc
     return validate.check_manifest(pairs, where)

@@ -21,13 +21,25 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from mlver.adapters.dvc import object_relpath
-from mlver.adapters.storage import stream_hashing
-from mlver.errors import RemoteError, RemoteFsError, RemotePluginMissing, StorageError
+from mlver.adapters.storage import object_relpath, stream_hashing
+from mlver.errors import (
+    CHANGED_HINT,
+    MlverError,
+    ObjectChanged,
+    ObjectNotInRemote,
+    RemoteAltersData,
+    RemoteCannotList,
+    RemoteError,
+    RemoteFsError,
+    RemotePluginMissing,
+    RemoteSettingInvalid,
+    UnsupportedRemote,
+)
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 CHUNK = 1024 * 1024
 # Connect/read timeouts (seconds) when the remote's config sets none: a host
 # that accepts connections and never answers fails in about this, not minutes.
@@ -59,8 +71,7 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     kind = scheme(str(options.get("url", "")))
     if kind not in known_implementations or kind in ("local", "memory", "s3"):
         # DVC reads an unknown scheme as a local path; mlver says what it is.
-        raise RemoteError(f"unsupported remote URL {options.get('url')!r}: DVC has no {kind}:// remote type",
-                          "use a URL of a DVC remote type (s3, ssh, azure, gs, http(s), webdav, hdfs, ...) or a directory")
+        raise UnsupportedRemote(str(options.get("url")), kind)
     try:
         cls = get_fs_cls(options)
         missing = cls.get_missing_deps()
@@ -69,6 +80,20 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     if cls is None or missing:
         raise RemotePluginMissing(name, kind, _PLUGINS.get(kind, f"dvc-{kind}"))
     return cls
+
+
+def _watched(method: Callable[..., T]) -> Callable[..., T]:
+    """The method talks to the remote: a long wait for it is reported (mlver/waiting.py)."""
+    import functools
+
+    @functools.wraps(method)
+    def call(self: DvcFsStore, *args: Any, **kwargs: Any) -> T:
+        from mlver import waiting
+
+        with waiting.waiting(f"remote {self.name} at {self.url}"):
+            return method(self, *args, **kwargs)
+
+    return call
 
 
 class DvcFsStore:
@@ -93,22 +118,16 @@ class DvcFsStore:
         with self._lock:  # transfer threads ask for it at once: one connection pool, not one each
             return self._fs if self._fs is not None else self._connect()
 
+    @_watched
     def _connect(self) -> Any:
         if self._fs is None:
             from dvc.config import ConfigError as DvcConfigError
-            from dvc.fs import get_cloud_fs
 
             _fs_class(self.name, self._options)
-            options = dict(self._options)
-            for key in _TIMEOUTS.get(self.kind, ()):
-                options.setdefault(key, TIMEOUT)
-            options.pop("name", None)
             try:
-                cls, config, path = get_cloud_fs({}, **options)
-                self._fs = cls(**config)
+                self._fs, path = self._open(self._options)
             except DvcConfigError as exc:
-                raise RemoteError(f"remote {self.name} ({self.url}) has an invalid setting: {_first_line(exc)}",
-                                  f"fix it with `dvc remote modify {self.name} ...` (see `dvc remote modify --help`)") from exc
+                raise RemoteSettingInvalid(self.name, self.url, _first_line(exc)) from exc
             except Exception as exc:
                 raise self._fail(exc, "connect") from exc
             self._base = path
@@ -116,6 +135,44 @@ class DvcFsStore:
             self._tmp = self._fs.join(path, TMP_DIR) if path else TMP_DIR
             self.jobs = min(self.jobs, getattr(self._fs, "jobs", self.jobs) or self.jobs)
         return self._fs
+
+    def _open(self, settings: dict[str, Any]) -> tuple[Any, str]:
+        """A DVC filesystem for ``settings`` (the timeouts set where the remote sets none), and its root path."""
+        from dvc.fs import get_cloud_fs
+
+        options = dict(settings)
+        for key in _TIMEOUTS.get(self.kind, ()):
+            options.setdefault(key, TIMEOUT)
+        options.pop("name", None)
+        cls, config, path = get_cloud_fs({}, **options)
+        return cls(**config), path
+
+    def _makedirs(self, path: str) -> None:
+        fs = self.fs
+        try:
+            fs.makedirs(path, exist_ok=True)
+        except FileNotFoundError:
+            if self.kind not in ("webdav", "webdavs"):
+                raise
+            # DVC's WebDAV filesystem is rooted at the URL's folder and cannot
+            # create that folder itself (`dvc push` fails there too): make it
+            # from the server's root, with the same settings, then go on.
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.url)
+            top, _ = self._open(dict(self._options, url=f"{parts.scheme}://{parts.netloc}"))
+            top.makedirs(parts.path.strip("/"), exist_ok=True)
+            fs.makedirs(path, exist_ok=True)
+
+    def _rename(self, tmp: str, final: str) -> None:
+        if self.kind == "gs":
+            # An object store renames by copying: gcsfs first tries GCS's newer
+            # moveTo call and retries it for ~30 s where a server lacks it (its
+            # emulators do); copy-then-delete is its own fallback, done directly.
+            self.fs.copy(tmp, final)
+            _quietly(self.fs.rm_file, tmp)
+        else:
+            self.fs.mv(tmp, final)
 
     def path(self, md5: str) -> str:
         fs = self.fs
@@ -127,6 +184,7 @@ class DvcFsStore:
 
     # -- the store interface ---------------------------------------------
 
+    @_watched
     def size(self, md5: str) -> int | None:
         path = self.path(md5)
         try:
@@ -155,12 +213,15 @@ class DvcFsStore:
             found = list(pool.map(self.has, wanted))
         return {m for m, ok in zip(wanted, found, strict=False) if ok}
 
+    @_watched
     def check_writable(self) -> None:
         try:
-            self.fs.makedirs(self._root, exist_ok=True)
+            self.fs  # noqa: B018 -- connects, which sets _root
+            self._makedirs(self._root)
         except Exception as exc:
             raise self._fail(exc, "create its folder") from exc
 
+    @_watched
     def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
         """Upload ``src`` as object ``md5`` through a temporary name, hashing
         the very bytes sent; only an object whose content is its name is kept."""
@@ -179,12 +240,9 @@ class DvcFsStore:
                 fs.upload_fobj(stream, tmp, size=src.stat().st_size)
             if stream.digest.hexdigest() != expected:
                 _quietly(fs.rm_file, tmp)
-                raise StorageError(
-                    f"{src} does not hash to its name (md5 {stream.digest.hexdigest()}, expected {md5}); "
-                    "nothing was kept in the remote",
-                    "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
-            fs.mv(tmp, final)
-        except StorageError:
+                raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
+            self._rename(tmp, final)
+        except MlverError:
             raise
         except BaseException as exc:
             _quietly(fs.rm_file, tmp)
@@ -192,6 +250,7 @@ class DvcFsStore:
                 raise self._fail(exc, f"write {md5}") from exc
             raise
 
+    @_watched
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
         """Download an object to ``dst`` atomically; returns the md5 of what was written."""
         path = self.path(md5)
@@ -202,12 +261,13 @@ class DvcFsStore:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
                 raise
             if isinstance(exc, FileNotFoundError):
-                raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`") from exc
-            if isinstance(exc, Exception) and not isinstance(exc, (StorageError, RemoteError)) \
+                raise ObjectNotInRemote(md5, self.label) from exc
+            if isinstance(exc, Exception) and not isinstance(exc, MlverError) \
                     and not _local_os_error(exc):
                 raise self._fail(exc, f"read {md5}") from exc
             raise
 
+    @_watched
     def read(self, md5: str) -> bytes | None:
         try:
             with self.fs.open(self.path(md5), "rb") as body:
@@ -217,18 +277,23 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
 
+    @_watched
     def md5_of(self, md5: str) -> str | None:
+        from mlver import waiting
+
         digest = hashlib.md5()
         try:
             with self.fs.open(self.path(md5), "rb") as body:
                 while chunk := body.read(CHUNK):
                     digest.update(chunk)
+                    waiting.moved()
         except FileNotFoundError:
             return None
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
         return digest.hexdigest()
 
+    @_watched
     def remove(self, md5: str) -> None:
         try:
             self.fs.rm_file(self.path(md5))
@@ -237,6 +302,7 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"delete {md5}") from exc
 
+    @_watched
     def objects(self) -> dict[str, tuple[int, float]]:
         """Every object stored -> (size, mtime); anything else is left out."""
         from mlver.domain.validate import MD5
@@ -248,8 +314,7 @@ class DvcFsStore:
         except FileNotFoundError:
             return found
         except NotImplementedError as exc:
-            raise RemoteError(f"remote {self.label} cannot be listed ({self.kind}:// has no listing)",
-                              "collect it where it is served from (e.g. its directory), not over this remote") from exc
+            raise RemoteCannotList(self.label, self.kind) from exc
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
         for path, entry in listing.items():
@@ -268,6 +333,7 @@ class DvcFsStore:
         return str(fs.join(self._base, *check_meta_path(relpath).split("/")) if self._base
                    else check_meta_path(relpath))
 
+    @_watched
     def meta_names(self, folder: str) -> list[str]:
         fs = self.fs
         try:
@@ -279,6 +345,7 @@ class DvcFsStore:
         names = (str(e["name"]).rstrip("/").rsplit("/", 1)[-1] for e in entries if e.get("type") != "directory")
         return sorted(n for n in names if not n.startswith("."))
 
+    @_watched
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
         try:
@@ -289,6 +356,7 @@ class DvcFsStore:
         except Exception as exc:
             raise self._fail(exc, f"read {relpath}") from exc
 
+    @_watched
     def meta_write(self, relpath: str, data: bytes) -> None:
         """Write through the upload folder and one rename, so a reader never sees half a file."""
         fs = self.fs
@@ -298,13 +366,14 @@ class DvcFsStore:
             fs.makedirs(self._tmp, exist_ok=True)
             fs.makedirs(fs.parent(final), exist_ok=True)
             fs.pipe_file(tmp, data)
-            fs.mv(tmp, final)
+            self._rename(tmp, final)
         except BaseException as exc:
             _quietly(fs.rm_file, tmp)
             if isinstance(exc, Exception):
                 raise self._fail(exc, f"write {relpath}") from exc
             raise
 
+    @_watched
     def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
         """Delete what killed pushes left in the upload folder: anything there
         older than STALE_UPLOAD (a push in progress elsewhere keeps its
@@ -329,6 +398,7 @@ class DvcFsStore:
 
     # -- beyond the store interface ---------------------------------------
 
+    @_watched
     def check(self) -> list[str]:
         """Prove access step by step: list, write, read back (and clean up).
         An http(s) remote is read over plain HTTP: listing proves it, and a
@@ -347,7 +417,7 @@ class DvcFsStore:
         probe = fs.join(base, f".mlver-check-{uuid.uuid4().hex}")
         payload = b"mlver remote check\n"
         try:
-            fs.makedirs(base, exist_ok=True)
+            self._makedirs(base)
             fs.pipe_file(probe, payload)
         except Exception as exc:
             if self.kind in ("http", "https"):
@@ -361,8 +431,7 @@ class DvcFsStore:
         finally:
             _quietly(fs.rm_file, probe)
         if got != payload:
-            raise StorageError(f"remote {self.name} returned different bytes than were written",
-                               "check the server: something between mlver and it rewrites files")
+            raise RemoteAltersData(self.name, "check the server: something between mlver and it rewrites files")
         done.append("read")
         return done
 
@@ -376,8 +445,11 @@ class _HashingReader:
         self.digest = hashlib.md5()
 
     def read(self, n: int = -1) -> bytes:
+        from mlver import waiting
+
         chunk: bytes = self._fh.read(n)
         self.digest.update(chunk)
+        waiting.moved()  # the upload flows, whether or not anyone watches its progress
         if chunk and self._progress:
             self._progress(len(chunk))
         return chunk
@@ -428,10 +500,12 @@ def _kind(exc: BaseException) -> str:
     if any(isinstance(e, (asyncio.TimeoutError, TimeoutError)) for e in seen) or \
             names & {"ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError", "ServiceResponseTimeoutError"}:
         return "timeout"
-    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"}:
+    # An HTTP status on the exception: webdav4's and azure's status_code, aiohttp's status.
+    statuses = {getattr(e, "status_code", None) or getattr(e, "status", None) for e in seen}
+    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"} or \
+            401 in statuses:
         return "credentials"
-    if any(isinstance(e, PermissionError) for e in seen) or names & {"HttpResponseError"} and \
-            any(getattr(e, "status_code", None) == 403 for e in seen):
+    if any(isinstance(e, PermissionError) for e in seen) or 403 in statuses:
         return "access-denied"
     if any(isinstance(e, (ConnectionError, OSError)) and getattr(e, "errno", None) in (111, 113, 101, 99)
            for e in seen) or names & {"ClientConnectorError", "ServiceRequestError", "ConnectionLost",

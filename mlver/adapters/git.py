@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlver.errors import GitError, IndexLocked, NotARepository, RegistryBusy, TagExists
+from mlver.errors import GitError, GitFailed, GitMissing, IndexLocked, NotARepository, RegistryBusy, TagExists
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -45,7 +45,7 @@ def run(
             env=_env(env),
         )
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     if check and proc.returncode != 0:
         text = proc.stderr.decode(errors="replace")
         detail = text.strip().splitlines()
@@ -54,7 +54,7 @@ def run(
             raise IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
         if "tell me who you are" in text or "empty ident" in text:
             hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}", hint)
+        raise GitFailed(args[0], detail[-1] if detail else f"exit {proc.returncode}", hint)
     return proc.stdout.decode(errors="replace")
 
 
@@ -314,14 +314,34 @@ def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None
     _move_ref(root, ref, previous, current, paths, "mlver: undo an interrupted record")
 
 
+# The tags each registry write in progress made (registry_lock): taken back if Ctrl-C ends it.
+_WRITTEN: list[list[tuple[str, str]]] = []
+
+
 def create_tag(root: Path, name: str, commit: str, message: str, sign: bool = False) -> None:
     """An annotated (or signed) tag; TagExists when another process wrote that name first."""
+    written = _WRITTEN[-1] if _WRITTEN else []
+    written.append((name, commit))  # before git runs: it may write the tag and then be stopped
     try:
         run(root, "tag", "-s" if sign else "-a", name, "-m", message, commit)
     except GitError:
+        written.remove((name, commit))  # not ours: another process wrote that name
         if tag_exists(root, name):
             raise TagExists(name) from None
         raise
+
+
+def _take_back(root: Path, written: list[tuple[str, str]]) -> None:
+    """Delete the tags of an interrupted registry write that point where it put them."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave half of it
+    try:
+        for name, commit in written:
+            if run(root, "rev-parse", "-q", "--verify", f"refs/tags/{name}^{{commit}}", check=False).strip() == commit:
+                delete_tag(root, name)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def delete_tag(root: Path, name: str) -> None:
@@ -331,11 +351,28 @@ def delete_tag(root: Path, name: str) -> None:
 def config_value(root: Path, key: str) -> str | None:
     """A setting from git's own config (system, global, the clone's .git/config):
     never from a file in the tree, so the tree cannot change it."""
-    args = ["config", "--get", key]
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, env=_env())
-    if proc.returncode != 0:
-        return None
-    return proc.stdout.decode(errors="replace").strip() or None
+    return config_values(root, key)[key]
+
+
+def config_values(root: Path, *keys: str) -> dict[str, str | None]:
+    """``config_value`` of each key, in one git call: as ``git config --get``
+    says, the last value set wins, and an empty or valueless setting is None.
+    Git prints names with the section and variable lowercased, a subsection
+    as written."""
+    def canonical(key: str) -> str:
+        section, _, rest = key.partition(".")
+        middle, _, variable = rest.rpartition(".")
+        return f"{section.lower()}.{middle + '.' if middle else ''}{variable.lower()}"
+
+    wanted = {canonical(key): key for key in keys}
+    pattern = "^(" + "|".join(re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", k) for k in wanted) + ")$"
+    proc = subprocess.run(["git", "config", "-z", "--get-regexp", pattern], cwd=root, capture_output=True, env=_env())
+    found: dict[str, str | None] = dict.fromkeys(keys)
+    for item in proc.stdout.decode(errors="replace").split("\0") if proc.returncode == 0 else []:
+        name, _, value = item.partition("\n")
+        if name in wanted:
+            found[wanted[name]] = value.strip() or None
+    return found
 
 
 @dataclass(frozen=True)
@@ -397,11 +434,68 @@ def tag_listing(root: Path) -> str:
         proc = subprocess.Popen(["git", "show-ref", "-d", "--tags"], cwd=root, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, env=_env())
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     assert proc.stdout is not None
     out = proc.stdout.read()
     proc.wait()  # exit 1 when there is no tag at all: an empty listing
     return out.decode(errors="replace")
+
+
+def tag_refs_state(root: Path) -> bytes | None:
+    """What the tag refs are stored as, without asking git: the stat (inode,
+    size, mtime, ctime) of packed-refs and of every loose file and folder
+    under refs/tags. Any tag added, deleted, moved, fetched or packed
+    changes one of them: git replaces a ref file or packed-refs by renaming
+    a lock file over it (a new inode, the folder's times move), and a file
+    written in place gets a new ctime, which no tool can set back.
+
+    None when the refs may be elsewhere (reftable, GIT_DIR, a namespace) or
+    something changed in the last 2 s: a second change in the same clock
+    tick could leave every stat as it was (git's "racily clean" problem).
+    Taken before the refs are read, so a change made meanwhile shows in the
+    next state, never hidden under this one."""
+    import time
+
+    from mlver.adapters import statcache
+
+    dirs = _dirs(root)
+    if dirs is None or os.environ.get("GIT_NAMESPACE"):
+        return None
+    common = dirs[1]  # a worktree's refs are the main repository's
+    if os.path.lexists(common / "reftable"):
+        return None
+    parts: list[str] = []
+    newest = 0
+
+    def add(label: str, st: os.stat_result) -> None:
+        nonlocal newest
+        parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
+
+    for label in ("packed-refs", "refs", "refs/tags"):
+        try:
+            add(label, os.stat(common / label))
+        except FileNotFoundError:
+            parts.append(f"{label}\0-")
+        except OSError:
+            return None
+    folders = [str(common / "refs" / "tags")]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    st = entry.stat(follow_symlinks=False)
+                    add(entry.path, st)
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    if time.time_ns() - newest < statcache.RACY_S * 1_000_000_000:
+        return None
+    return "\n".join(sorted(parts)).encode(errors="surrogateescape")
 
 
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
@@ -418,7 +512,7 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     is a filter, never the proof that a tag belongs to the model.
     """
     prefixes = (f"{name}@", f"{name}#")
-    common = Path(root) / run(root, "rev-parse", "--git-common-dir").strip()
+    common = common_dir(root)
     if (common / "reftable").exists() or os.environ.get("GIT_NAMESPACE"):
         patterns = [f"refs/tags/{p}{tail}" for p in prefixes for tail in ("*", "*/**")]  # '*' stops at '/'
         listed = run(root, "for-each-ref", "--format=%(refname)", *patterns, check=False).split("\n")
@@ -426,18 +520,18 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     tags_dir = common / "refs" / "tags"
     folder, _, base = name.rpartition("/")
     names: set[str] = set()  # loose ones: git reads them before packed-refs
-    try:
-        entries = list(os.scandir(tags_dir / folder))
+    try:  # names only (no DirEntry each): the folder may hold every tag of the registry
+        entries = os.listdir(tags_dir / folder)
     except OSError:
         entries = []
-    for entry in entries:
-        if not entry.name.startswith((f"{base}@", f"{base}#")):
-            continue
-        if entry.is_dir(follow_symlinks=False):  # a stage with '/' in it
-            for top, _, files in os.walk(entry.path):
+    here = f"{folder}/" if folder else ""
+    for entry in [e for e in entries if e.startswith((f"{base}@", f"{base}#"))]:
+        path = os.path.join(tags_dir, here + entry)
+        if os.path.isdir(path) and not os.path.islink(path):  # a stage with '/' in it
+            for top, _, files in os.walk(path):
                 names.update(Path(os.path.relpath(os.path.join(top, f), tags_dir)).as_posix() for f in files)
         else:
-            names.add(Path(os.path.relpath(entry.path, tags_dir)).as_posix())
+            names.add(here + entry)
     try:
         packed = (common / "packed-refs").read_bytes()
     except OSError:
@@ -506,20 +600,39 @@ def _objects(root: Path, specs: list[str]) -> list[str | None]:
 
 def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     """``<sha> refs/tags/<name>[^{}]`` lines (show-ref -d, ls-remote --tags) ->
-    (name, object, peeled commit)."""
-    objects: dict[str, str] = {}
-    peeled: dict[str, str] = {}
-    for line in out.split("\n"):  # 110,000 lines at 100,000 versions: each step counts
-        sha, sep, ref = line.partition(" ")
-        if not sep:
-            sha, sep, ref = line.partition("\t")
+    (name, object, peeled commit), the object itself for a lightweight tag.
+
+    Both commands print a tag's peeled line right after the tag's own, so
+    one pass pairs them (110,000 tags at 100,000 versions: each step
+    counts); output that ever breaks that order is read by name instead."""
+    if "\t" in out:  # ls-remote's separator (a ref name cannot hold a tab); not a 15 MB copy for show-ref's
+        out = out.replace("\t", " ")
+    refs: list[tuple[str, str, str]] = []
+    add = refs.append
+    name = obj = ""
+    for line in out.split("\n"):
+        sha, _, ref = line.partition(" ")
         if ref[:10] != "refs/tags/":
             continue
         if ref[-3:] == "^{}":
-            peeled[ref[10:-3]] = sha
+            if ref[10:-3] != name:
+                return _tag_listing_by_name(out)
+            add((name, obj, sha))
+            name = ""
         else:
-            objects[ref[10:]] = sha
-    return [(name, obj, peeled.get(name, obj)) for name, obj in objects.items()]
+            if name:
+                add((name, obj, obj))
+            name, obj = ref[10:], sha
+    if name:
+        add((name, obj, obj))
+    return refs
+
+
+def _tag_listing_by_name(out: str) -> list[tuple[str, str, str]]:
+    lines = [(sha, ref[10:]) for sha, _, ref in (line.partition(" ") for line in out.split("\n"))
+             if ref[:10] == "refs/tags/"]
+    peeled = {ref[:-3]: sha for sha, ref in lines if ref[-3:] == "^{}"}
+    return [(ref, sha, peeled.get(ref, sha)) for sha, ref in lines if ref[-3:] != "^{}"]
 
 
 @dataclass(frozen=True, slots=True)  # one per tag: 100,000 at a time
@@ -541,11 +654,12 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
         if body is None:
             continue
         head, _, message = body.partition(b"\n\n")
-        fields: dict[bytes, bytes] = {}
-        for line in head.split(b"\n"):
-            key, _, value = line.partition(b" ")
-            fields.setdefault(key, value)
-        who = fields.get(b"tagger" if otype == "tag" else b"committer", b"")
+        # The first header line of that key (a continuation line starts with a space).
+        key = b"\ntagger " if otype == "tag" else b"\ncommitter "
+        head = b"\n" + head
+        at = head.find(key)
+        end = head.find(b"\n", at + 1)
+        who = b"" if at < 0 else head[at + len(key):end if end >= 0 else None]
         name, _, rest = who.partition(b" <")
         email, _, when = rest.partition(b"> ")
         stamp = when.split(b" ")[0] if when else b"0"
@@ -588,7 +702,7 @@ def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
     assert proc.stdout is not None
     out = proc.stdout.read()
     if proc.wait() != 0:
-        raise GitError("git cat-file failed", "check the repository with `git fsck`")
+        raise GitFailed("cat-file", "", "check the repository with `git fsck`")
     result: dict[str, tuple[str, bytes | None]] = {}
     pos = 0
     for spec in specs:
@@ -640,7 +754,7 @@ def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str 
             for spec in specs:
                 header = out.readline().decode(errors="replace").rstrip("\n")
                 if not header:
-                    raise GitError("git cat-file stopped early", "check the repository with `git fsck`")
+                    raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
                 if header.endswith(" missing") or header.endswith(" ambiguous"):
                     yield spec, None, "missing", None
                     continue
@@ -660,15 +774,38 @@ def history_context(root: Path) -> str:
 
     digest = hashlib.sha256()
     names = ("shallow", "info/grafts")
-    paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
+    dirs = None if any(os.environ.get(v) for v in ("GIT_GRAFT_FILE", "GIT_REPLACE_REF_BASE", "GIT_NAMESPACE")) \
+        else _dirs(root)
+    if dirs is not None:  # both are the common directory's, as `git rev-parse --git-path` puts them
+        paths = [str(dirs[1] / name) for name in names]
+    else:
+        paths = run(root, "rev-parse", *(a for n in names for a in ("--git-path", n))).splitlines()
     for name, file in zip(names, paths, strict=False):
         try:
             digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
         except OSError:
             pass
-    digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
+    if dirs is None or _may_have_replace_refs(dirs[1]):
+        digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
     digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
     return digest.hexdigest()
+
+
+def _may_have_replace_refs(common: Path) -> bool:
+    """False only when git would list no replace ref: no file under
+    refs/replace/ and no such line in packed-refs (a git call each time
+    otherwise, in every command that reads history)."""
+    if os.path.lexists(common / "reftable"):
+        return True
+    for _, _, files in os.walk(common / "refs" / "replace"):
+        if files:
+            return True
+    try:
+        return b" refs/replace/" in (common / "packed-refs").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
@@ -734,9 +871,40 @@ def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 
 
+_GIT_DIR_ENV = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE")
+
+
+def _dirs(root: Path) -> tuple[Path, Path] | None:
+    """(this worktree's git directory, the common one) read from ``.git``
+    and its ``commondir`` file, as git finds them, without running git:
+    a one-model command asked git for them three times (a process each).
+    None where the environment may point git elsewhere."""
+    if any(os.environ.get(v) for v in _GIT_DIR_ENV):
+        return None
+    from mlver.adapters import statcache
+
+    gitdir = statcache.git_dir(root)
+    if gitdir is None:
+        return None
+    try:
+        common = gitdir / (gitdir / "commondir").read_text().strip()
+    except OSError:
+        common = gitdir
+    return gitdir, common
+
+
+def common_dir(root: Path) -> Path:
+    """Where the refs, objects and packed-refs of ``root``'s repository are."""
+    dirs = _dirs(root)
+    return dirs[1] if dirs else Path(root) / run(root, "rev-parse", "--git-common-dir").strip()
+
+
 def private_path(root: Path, name: str) -> Path:
-    """A file inside this clone's .git (never part of the tree, never pushed)."""
-    return Path(root) / run(root, "rev-parse", "--git-path", name).strip()
+    """A file inside this clone's .git (never part of the tree, never pushed).
+    mlver's own files (``mlver/...``) are this worktree's, as ``git rev-parse
+    --git-path`` puts them; anything else is git's to place."""
+    dirs = _dirs(root) if name.startswith("mlver/") else None
+    return dirs[0] / name if dirs else Path(root) / run(root, "rev-parse", "--git-path", name).strip()
 
 
 @contextmanager
@@ -744,12 +912,15 @@ def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
     """One registry write at a time in this clone: each reads the tags, decides
     (the next version, the next counter) and tags under it, so two racing
     releases cannot both pick one commit or one version. An OS lock
-    (flock): a killed holder releases it with its last breath."""
+    (flock): a killed holder releases it with its last breath. A write that
+    Ctrl-C ends takes back the tags it made: an interrupted write tags nothing."""
     import time
 
     path = private_path(root, "mlver/registry.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    written: list[tuple[str, str]] = []
+    _WRITTEN.append(written)
     try:
         deadline = time.monotonic() + wait_s
         while not _try_lock(fd):
@@ -757,7 +928,11 @@ def registry_lock(root: Path, wait_s: float = 30.0) -> Iterator[None]:
                 raise RegistryBusy(os.path.relpath(path, root))
             time.sleep(0.05)
         yield
+    except KeyboardInterrupt:
+        _take_back(root, written)
+        raise
     finally:
+        _WRITTEN.remove(written)
         os.close(fd)  # closing the descriptor releases the lock
 
 
@@ -860,7 +1035,7 @@ def ignored(root: Path, paths: Sequence[str]) -> set[str]:
     proc = subprocess.run(["git", "check-ignore", "--no-index", "-z", "--stdin"], cwd=root,
                           input="\0".join(paths).encode() + b"\0", capture_output=True, env=_env())
     if proc.returncode not in (0, 1):  # 1: none of them is ignored
-        raise GitError(f"git check-ignore failed: {proc.stderr.decode(errors='replace').strip()}", "see `git status`")
+        raise GitFailed("check-ignore", proc.stderr.decode(errors="replace").strip(), "see `git status`")
     return {p for p in proc.stdout.decode(errors="replace").split("\0") if p}
 
 
@@ -881,6 +1056,51 @@ def tracked_at(root: Path, commit: str, paths: Sequence[str]) -> set[str]:
     return {p for p in out.split("\0") if p}
 
 
+def _default_branch_from_files(common: Path) -> str | None:
+    """``default_branch`` read from the ref files as git reads them (a
+    symbolic ref is never packed; a branch is a loose file or a packed-refs
+    line); "" for none, None when only git can settle it (a loose ref that
+    is not an object id, a short name another ref could also mean)."""
+    try:
+        packed = (common / "packed-refs").read_text(errors="replace")
+    except FileNotFoundError:
+        packed = ""
+    except OSError:
+        return None
+
+    def exists(ref: str) -> bool | None:
+        try:
+            loose = (common / ref).read_text(errors="replace").strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return f" {ref}\n" in packed
+        except OSError:
+            return None
+        return True if _OID.fullmatch(loose) else None
+
+    try:
+        head = (common / "refs/remotes/origin/HEAD").read_text(errors="replace").strip()
+    except FileNotFoundError:
+        head = ""
+    except OSError:
+        return None
+    if head:
+        target = head.removeprefix("ref: ").strip()
+        short = target.removeprefix("refs/remotes/")
+        if not head.startswith("ref: ") or short == target:
+            return None
+        # `symbolic-ref --short` says "origin/main" unless another ref is also "origin/main".
+        if any(exists(ref) is not False for ref in (short, f"refs/{short}", f"refs/tags/{short}", f"refs/heads/{short}")):
+            return None
+        return short
+    for name in ("main", "master"):
+        found = exists(f"refs/heads/{name}")
+        if found is None:
+            return None
+        if found:
+            return name
+    return ""
+
+
 def merge_base(root: Path, a: str, b: str) -> str | None:
     """The best common ancestor of two commits (what a pull request is compared with)."""
     out = subprocess.run(["git", "merge-base", a, b], cwd=root, capture_output=True, env=_env())
@@ -890,6 +1110,11 @@ def merge_base(root: Path, a: str, b: str) -> str | None:
 def default_branch(root: Path) -> str | None:
     """The branch pull requests go into: origin's HEAD when a clone knows it,
     else a local main or master."""
+    dirs = _dirs(root)
+    if dirs is not None and not os.environ.get("GIT_NAMESPACE") and not os.path.lexists(dirs[1] / "reftable"):
+        found = _default_branch_from_files(dirs[1])
+        if found is not None:
+            return found or None
     out = subprocess.run(
         ["git", "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"],
         cwd=root, capture_output=True, env=_env(),

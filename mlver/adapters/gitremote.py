@@ -6,23 +6,55 @@ bare repository brings exactly one commit (with its tree), not the history.
 """
 from __future__ import annotations
 
+import functools
 import subprocess
 from pathlib import Path
 
 from mlver.adapters import git
-from mlver.errors import GitError, NotAGitRepository
+from mlver.errors import GitMissing, NotAGitRepository, RepositoryNotAnswering
+
+# Seconds a git server may send nothing before a fetch gives up: git's HTTP
+# has no read timeout of its own, so a server that accepts the connection
+# and never answers would hold `pull --repo` forever.
+STALL = 30
 
 
 def _git(cwd: Path, *args: str, url: str) -> str:
+    from mlver import waiting
+
+    env = git._env({"GIT_ASKPASS": "true"})
+    stall = _stall(env)
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=git._env({"GIT_ASKPASS": "true"}))
+        with waiting.waiting(f"git repository {url}"):
+            proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env)
     except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", "install git") from exc
+        raise GitMissing() from exc
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+        if stall and any("Operation too slow" in ln or "timed out" in ln.lower() for ln in lines):
+            raise RepositoryNotAnswering(url, stall)
         detail = next((ln for ln in lines if ln.startswith("fatal:")), lines[-1] if lines else f"exit {proc.returncode}")
         raise NotAGitRepository(url, detail.removeprefix("fatal: ").strip())
     return proc.stdout.decode(errors="replace")
+
+
+def _stall(env: dict[str, str]) -> int:
+    """The stall limit in force, set in ``env`` where the user chose none (in
+    the environment, or git's http.lowSpeedTime/lowSpeedLimit); 0 when off."""
+    configured = _configured_low_speed()
+    for key, setting, default in (("GIT_HTTP_LOW_SPEED_TIME", "http.lowspeedtime", STALL),
+                                  ("GIT_HTTP_LOW_SPEED_LIMIT", "http.lowspeedlimit", 1)):
+        if not env.get(key) and setting not in configured:
+            env[key] = str(default)
+    chosen = env.get("GIT_HTTP_LOW_SPEED_TIME") or configured.get("http.lowspeedtime", "")
+    return int(chosen) if chosen.isdigit() else 0
+
+
+@functools.cache
+def _configured_low_speed() -> dict[str, str]:
+    listed = subprocess.run(["git", "config", "--get-regexp", r"^http\.lowspeed"], capture_output=True,
+                            env=git._env()).stdout.decode(errors="replace")
+    return dict(line.partition(" ")[::2] for line in listed.splitlines() if line.strip())
 
 
 def ls_remote_tags(cwd: Path, url: str) -> list[tuple[str, str, str]]:

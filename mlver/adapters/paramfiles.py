@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from mlver.domain.record import flatten
-from mlver.errors import ConfigError
+from mlver.errors import MetricNotFinite, ParamsFileInvalid, ParamsFileMissing, ParamsKeyMissing
 
 
 def read_tree(path: Path, what: str) -> Any:
     if not path.exists():
-        raise ConfigError(f"{what} file {path.name} does not exist", f"create {path.name} or fix the path in mlver.yaml")
+        raise ParamsFileMissing(what, path.name)
     return parse_tree(path.read_text(), path.name, what)
 
 
@@ -30,7 +30,7 @@ def parse_tree(text: str, name: str, what: str) -> Any:
         return safe_load(text, name)  # an alias bomb or a 1,000-deep nesting is malformed too
     except Exception as exc:  # every parser has its own error type
         reason = " ".join(str(exc).split())[:160]
-        raise ConfigError(f"{what} file {name} is malformed: {reason}", f"fix {name}") from exc
+        raise ParamsFileInvalid(what, name, f"is malformed: {reason}") from exc
 
 
 def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
@@ -40,7 +40,7 @@ def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
     if tree is None:
         tree = {}
     if not isinstance(tree, dict):
-        raise ConfigError(f"params file {file} must hold a mapping of names to values", f"fix {file}")
+        raise ParamsFileInvalid("params", file, "must hold a mapping of names to values")
     flat = flatten(tree)
     if keys:
         wanted = [k.strip() for k in keys.split(",") if k.strip()]
@@ -48,7 +48,7 @@ def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
         for key in wanted:
             matched = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
             if not matched:
-                raise ConfigError(f"params file {file} has no key {key!r}", f"fix the params spec {spec!r} in mlver.yaml")
+                raise ParamsKeyMissing(file, key, spec)
             picked.update(matched)
         flat = picked
     return file, flat
@@ -60,13 +60,13 @@ def read_metrics(root: Path, file: str) -> dict[str, float | int]:
 
 def metrics_from_tree(tree: Any, file: str) -> dict[str, float | int]:
     if not isinstance(tree, dict):
-        raise ConfigError(f"metrics file {file} must hold a mapping of names to numbers", f"fix {file}")
+        raise ParamsFileInvalid("metrics", file, "must hold a mapping of names to numbers")
     flat = flatten(tree)
     metrics: dict[str, float | int] = {}
     for key, value in flat.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue  # metrics files often carry labels or timestamps beside the numbers
         if value != value or value in (float("inf"), float("-inf")):
-            raise ConfigError(f"metric {key} in {file} is not a finite number", f"fix {file}")
+            raise MetricNotFinite(file, key)
         metrics[key] = value
     return metrics

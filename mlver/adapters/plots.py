@@ -7,13 +7,11 @@ profile histograms and top values): no data is read.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from mlver.errors import StorageError
+from mlver.errors import WriteFailed
 
 _BASE, _HEAD = "#7f7f7f", "#1f77b4"  # grey for base, blue for head, in every chart
 _MAX_METRICS = 6  # panels per history chart
@@ -28,18 +26,13 @@ def _margins(fig: Any, bottom_in: float, top_in: float = 0.45) -> None:
 
 def _save(fig: Any, path: Path) -> None:
     """Write through a temporary file so a failed render leaves no half PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png", dir=path.parent)
-    os.close(fd)
+    from mlver.adapters.atomic import replacing
+
     try:
-        fig.savefig(tmp, format="png", dpi=100)
-        os.replace(tmp, path)
+        with replacing(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise StorageError(f"could not write {path}: {exc.strerror or exc}", "check that the --plots folder is writable") from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise WriteFailed(str(path), str(exc.strerror or exc), "check that the --plots folder is writable") from exc
 
 
 def metric_history(path: Path, title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]],

@@ -17,8 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters.atomic import default_mode, temp_beside
-from mlver.adapters.dvc import object_relpath
-from mlver.errors import RemoteAccessError, RemoteError, StorageError
+from mlver.adapters.storage import object_relpath
+from mlver.errors import (
+    CHANGED_HINT,
+    MalformedUrl,
+    MlverError,
+    ObjectChanged,
+    ObjectNotInRemote,
+    RemoteAccessError,
+    RemoteAltersData,
+    RemoteError,
+    StorageError,
+)
 
 Progress = Callable[[int], None]
 # Above this an object goes up in parallel parts; below it in one request.
@@ -32,6 +42,8 @@ MAX_EXPIRY = 7 * 24 * 3600  # S3's limit for a presigned URL (SigV4)
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 15
 ATTEMPTS = 3
+# The answer to a multipart upload's completion waits for the whole object to be assembled (DVC's read_timeout: 60).
+COMPLETE_TIMEOUT = 60
 # A multipart upload older than this under our objects is an interrupted push's, whoever made it.
 STALE_UPLOAD = 24 * 3600
 
@@ -41,14 +53,12 @@ def parse_url(url: str) -> tuple[str, str]:
     import re
 
     if not url.startswith("s3://"):
-        raise RemoteError(f"{url!r} is not an S3 URL", "use s3://BUCKET[/PREFIX]")
+        raise MalformedUrl("S3 URL", url, "it does not start with s3://", "s3://BUCKET[/PREFIX]")
     bucket, _, prefix = url[len("s3://"):].partition("/")
     # S3's bucket naming rules: 3-63 of lowercase letters, digits, '.', '-'.
     if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket:
-        raise RemoteError(
-            f"malformed S3 URL {url!r}: {bucket!r} is not a valid bucket name",
-            "use s3://BUCKET[/PREFIX] with a bucket of 3-63 lowercase letters, digits, '.' or '-'",
-        )
+        raise MalformedUrl("S3 URL", url, f"{bucket!r} is not a valid bucket name",
+                           "s3://BUCKET[/PREFIX] with a bucket of 3-63 lowercase letters, digits, '.' or '-'")
     return bucket, prefix.strip("/")
 
 
@@ -113,6 +123,7 @@ class S3Store:
         self.connect_timeout = float(connect_timeout or CONNECT_TIMEOUT)
         self.read_timeout = float(read_timeout or READ_TIMEOUT)
         self._client: Any = None
+        self._upload_client: Any = None
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
 
@@ -122,19 +133,36 @@ class S3Store:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                import boto3
-                from botocore import UNSIGNED
-                from botocore.config import Config
-
-                session = boto3.session.Session(**self._session_args)
-                config = Config(
-                    max_pool_connections=max(self.jobs, 10) + 10,
-                    connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
-                    retries={"max_attempts": ATTEMPTS, "mode": "standard"},
-                    **({"signature_version": UNSIGNED} if self.anonymous else {}),
-                )
-                self._client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+                self._client = self._make_client(self.read_timeout)
             return self._client
+
+    @property
+    def upload_client(self) -> Any:
+        """The client for multipart uploads: completing one makes the server
+        assemble the whole object before it answers (minutes on a slow endpoint,
+        where real S3 keeps the connection alive with whitespace). With the short
+        read timeout the completion was retried while the first one was still
+        at work, and the retry failed for an upload already completed."""
+        with self._lock:
+            if self._upload_client is None:
+                self._upload_client = self._make_client(max(self.read_timeout, COMPLETE_TIMEOUT))
+            return self._upload_client
+
+    def _make_client(self, read_timeout: float) -> Any:
+        import boto3
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        session = boto3.session.Session(**self._session_args)
+        config = Config(
+            max_pool_connections=max(self.jobs, 10) + 10,
+            connect_timeout=self.connect_timeout, read_timeout=read_timeout,
+            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+            **({"signature_version": UNSIGNED} if self.anonymous else {}),
+        )
+        client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        _watch_calls(client, f"remote {self.name} at {self.endpoint_url or self.url}")
+        return client
 
     def key(self, md5: str) -> str:
         return self._root() + object_relpath(md5)
@@ -177,20 +205,38 @@ class S3Store:
         md5s = list(md5s)
         wanted = set(md5s) - set(self._sizes)
         if len(wanted) > 256:
+            # One page first: an empty or small remote (a first push) is answered
+            # by it, where 256 folder listings would each cost the server a request.
+            if self._list_page() is None:
+                wanted.clear()
+        if len(wanted) > 256:
             self._parallel(self._list_folder, sorted({m[:2] for m in wanted}))
-        else:
+        elif wanted:
             self._parallel(self.size, wanted)
         return {m for m in md5s if m in self._sizes}
+
+    def _list_page(self) -> str | None:
+        """Note the first 1,000 objects; the continuation token when there are more, else None."""
+        root = self._root()
+        try:
+            page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root)
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
+        self._note(page, root)
+        return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+
+    def _note(self, page: dict[str, Any], root: str) -> None:
+        for item in page.get("Contents", ()):
+            rel = item["Key"][len(root):]
+            if len(rel) > 3 and rel[2] == "/":
+                self._sizes[rel[:2] + rel[3:]] = item["Size"]
 
     def _list_folder(self, folder: str) -> None:
         root = self._root()
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{root}{folder}/")
             for page in pages:
-                for item in page.get("Contents", ()):
-                    rel = item["Key"][len(root):]
-                    if len(rel) > 3 and rel[2] == "/":
-                        self._sizes[rel[:2] + rel[3:]] = item["Size"]
+                self._note(page, root)
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
 
@@ -262,14 +308,19 @@ class S3Store:
                 # A stream without seek makes the transfer manager read it in
                 # order (parts still go up in parallel), so it can be hashed as sent.
                 with open(src, "rb") as fh:
-                    stream = _HashingReader(fh)
-                    self.client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
-                                               Callback=progress)
-                if stream.digest.hexdigest() != expected:
+                    stream = _HashingReader(fh, expected)
+                    try:
+                        self.upload_client.upload_fileobj(stream, self.bucket, key, Config=self._transfer_config(),
+                                                          Callback=progress)
+                    except _Mismatch:
+                        # Raised by the last read, before the upload was completed: the
+                        # transfer manager aborted it and no object ever had that name.
+                        raise _changed(src, stream.digest.hexdigest(), md5) from None
+                if stream.digest.hexdigest() != expected:  # (a stream that ended without a short read)
                     self.client.delete_object(Bucket=self.bucket, Key=key)
                     raise _changed(src, stream.digest.hexdigest(), md5)
                 size = stream.size
-        except StorageError:
+        except MlverError:
             raise
         except OSError as exc:
             if not _is_botocore(exc):
@@ -283,7 +334,7 @@ class S3Store:
         """Download an object to ``dst`` atomically; returns the md5 of what was written."""
         size = self.size(md5)
         if size is None:
-            raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`")
+            raise ObjectNotInRemote(md5, self.label)
         fd, tmp = temp_beside(dst)
         try:
             # One streaming GET, hashed as it arrives: measured against moto, the
@@ -411,8 +462,7 @@ class S3Store:
             except Exception:
                 pass  # a leftover probe is harmless; the check's verdict matters more
         if got != payload:
-            raise StorageError(f"remote {self.name} returned different bytes than were written",
-                               "check the endpoint: a proxy or gateway may be rewriting objects")
+            raise RemoteAltersData(self.name, "check the endpoint: a proxy or gateway may be rewriting objects")
         done.append("read")
         return done
 
@@ -426,11 +476,35 @@ class S3Store:
             raise self._fail(exc, "sign a URL") from exc
 
 
-class _HashingReader:
-    """A read-only, unseekable view of a file that hashes what is read through it."""
+def _watch_calls(client: Any, endpoint: str) -> None:
+    """Each request, its retries included, is a call the user hears of when
+    it waits long (mlver/waiting.py); botocore's own events bracket it."""
+    from mlver import waiting
 
-    def __init__(self, fh: Any) -> None:
+    def before(context: dict[str, Any], **_: Any) -> None:
+        context["mlver.wait"] = waiting.begin(endpoint)
+
+    def after(context: dict[str, Any], **_: Any) -> None:
+        waiting.end(context.pop("mlver.wait", None))
+
+    client.meta.events.register("before-call.s3", before)
+    client.meta.events.register("after-call.s3", after)
+    client.meta.events.register("after-call-error.s3", after)
+
+
+class _Mismatch(Exception):
+    """What was read does not hash to the object's name."""
+
+
+class _HashingReader:
+    """A read-only, unseekable view of a file that hashes what is read through
+    it; the read that reaches the end raises ``_Mismatch`` when the whole does
+    not hash to ``expected``, so the transfer manager never completes the
+    multipart upload (the last part is read before anything is completed)."""
+
+    def __init__(self, fh: Any, expected: str) -> None:
         self._fh = fh
+        self._expected = expected
         self.digest = hashlib.md5()
         self.size = 0
 
@@ -438,12 +512,13 @@ class _HashingReader:
         chunk = self._fh.read(n)
         self.digest.update(chunk)
         self.size += len(chunk)
+        if (n is None or n < 0 or len(chunk) < n) and self.digest.hexdigest() != self._expected:
+            raise _Mismatch()
         return chunk
 
 
-def _changed(src: Path, got: str, md5: str) -> StorageError:
-    return StorageError(f"{src} does not hash to its name (md5 {got}, expected {md5}); nothing was kept in the remote",
-                        "the cache copy is corrupt or changed while it was sent: run `dvc status`, then `mlver push` again")
+def _changed(src: Path, got: str, md5: str) -> ObjectChanged:
+    return ObjectChanged(str(src), got, md5, CHANGED_HINT)
 
 
 def _is_botocore(exc: BaseException) -> bool:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters.atomic import default_mode, temp_beside
-from mlver.errors import ConfigError, NotAnEstimator, NotFitted, UntrustedModel
+from mlver.adapters.atomic import replacing
+from mlver.errors import NotAnEstimator, NotFitted, PackageMissing, UnknownChoice, UntrustedModel
 
 FORMATS = ("joblib", "skops")
 
@@ -129,24 +128,17 @@ def save(estimator: Any, path: Path, fmt: str = "joblib") -> list[str] | None:
     returns the types the file needs trusted (skops' own word), so the record
     can carry the allow-list its loader will use."""
     if fmt not in FORMATS:
-        raise ConfigError(f"unknown model format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
-    fd, tmp = temp_beside(path)
-    os.close(fd)
+        raise UnknownChoice("model format", fmt, list(FORMATS))
     types = None
-    try:
+    with replacing(path) as tmp:
         if fmt == "joblib":
             import joblib
 
-            joblib.dump(estimator, tmp)
+            joblib.dump(estimator, str(tmp))
         else:
             sio = _skops()
-            sio.dump(estimator, tmp)
-            types = sorted(sio.get_untrusted_types(file=tmp))
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            sio.dump(estimator, str(tmp))
+            types = sorted(sio.get_untrusted_types(file=str(tmp)))
     return types
 
 
@@ -174,5 +166,5 @@ def _skops() -> Any:
     try:
         import skops.io as sio
     except ImportError as exc:
-        raise ConfigError("saving with skops needs the skops package", "pip install skops, or use format='joblib'") from exc
+        raise PackageMissing("skops", "saving with skops", "use format='joblib'") from exc
     return sio

@@ -7,6 +7,7 @@ place, so an interrupted transfer never leaves a truncated object behind.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
@@ -17,12 +18,27 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
-from mlver.adapters.dvc import object_relpath
-from mlver.domain.validate import MD5, check_relpath
-from mlver.errors import RemoteError, StorageError
+from mlver.domain.validate import MD5, check_md5, check_relpath
+from mlver.errors import CHANGED_HINT, ObjectChanged, ObjectNotInRemote, RemoteNotWritable
 
 CHUNK = 1024 * 1024
+# Up to this size a file is read whole, hashed and written with one write:
+# for small files a kernel copy's setup costs more than the bytes (measured:
+# copy_file_range of a 4 KiB file ~160 us, a read and a write ~20 us).
+SMALL = 1024 * 1024
+# Large files are copied in the kernel in slices this big, each hashed (read
+# back from the page cache) while the next one is copied.
+SLICE = 32 * 1024 * 1024
 Progress = Callable[[int], None]
+
+
+def object_relpath(md5: str) -> str:
+    """Where DVC 3 keeps an object, relative to a cache or remote root's ``files/md5``.
+
+    The last line of defence: every store builds its paths and keys here, so
+    a hash that is not one never becomes a path (``//etc/x``, ``../..``)."""
+    check_md5(md5, "an object name")
+    return f"{md5[:2]}/{md5[2:]}"
 
 
 def md5_file(path: Path) -> str:
@@ -62,11 +78,98 @@ def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None) -
     return digest.hexdigest()
 
 
+def read_small(path: Path | str) -> tuple[bytes | None, os.stat_result]:
+    """(the whole content of ``path`` when it is at most ``SMALL`` bytes, else
+    None; its stat): one open, one fstat, one read."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        return (fh.read() if st.st_size <= SMALL else None), st
+
+
+def write_new(path: str, data: bytes, mode: int, umasked: int = 0o777) -> None:
+    """Create ``path`` (it must not exist) holding ``data``, with permissions
+    ``mode`` (set exactly when the umask, ``umasked`` being what it lets
+    through, would take bits of it away)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        if mode & ~umasked & 0o777:
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def copy_verified(src: Path | str, dst: Path | str, progress: Progress | None = None) -> str:
+    """Copy ``src`` to the new file ``dst`` in the kernel (``copy_file_range``:
+    a reflink where the filesystem shares extents) and return the md5 of what
+    landed in ``dst``: each slice is read back from the page cache and hashed
+    while the next one is copied (on another core), so the whole costs about
+    as long as hashing alone. OSError (EXDEV, ENOSYS, ...) where the kernel
+    cannot copy between the two files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    digest = hashlib.md5()
+    with open(src, "rb") as fin, open(dst, "xb") as fout, open(dst, "rb", buffering=0) as back:
+        size = os.fstat(fin.fileno()).st_size
+
+        def copy(offset: int) -> int:
+            n = min(SLICE, size - offset)
+            done = 0
+            while done < n:
+                step = os.copy_file_range(fin.fileno(), fout.fileno(), n - done, offset + done, offset + done)
+                if step == 0:
+                    raise OSError(errno.EIO, "the file shrank while it was copied", str(src))
+                done += step
+            return done
+
+        with ThreadPoolExecutor(1) as pool:
+            offset = 0
+            pending = pool.submit(copy, 0) if size else None
+            while pending is not None:
+                n = pending.result()
+                start, offset = offset, offset + n
+                pending = pool.submit(copy, offset) if offset < size else None
+                view = memoryview(bytearray(n))
+                got = 0
+                while got < n:
+                    step = os.preadv(back.fileno(), [view[got:]], start + got)
+                    if not step:
+                        raise OSError(errno.EIO, "a copied slice could not be read back", str(dst))
+                    got += step
+                digest.update(view)
+                if progress:
+                    progress(n)
+    return digest.hexdigest()
+
+
+_NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF)
+
+
+def copy_checked(src: Path | str, dst: Path | str, progress: Progress | None = None) -> str:
+    """``copy_verified``, or a copy through user space where the kernel cannot copy."""
+    try:
+        return copy_verified(src, dst, progress)
+    except OSError as exc:
+        if exc.errno not in _NO_KERNEL_COPY:
+            raise
+    Path(dst).unlink(missing_ok=True)  # the first slice failed: nothing was told to progress
+    return copy_hashing(Path(src), Path(dst), progress)
+
+
 def check_meta_path(relpath: str) -> str:
     """A path under the store's ``mlver/`` folder, never one of DVC's."""
     if not relpath.startswith("mlver/") and relpath != "mlver":
         raise ValueError(f"not an mlver path: {relpath!r}")
     return check_relpath(relpath, "a path in a remote")
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _object_md5(md5: str) -> str:
@@ -76,7 +179,7 @@ def _object_md5(md5: str) -> str:
 class LocalStore:
     """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
 
-    jobs = 1  # a local disk gains little from parallel copies
+    jobs = 1  # a local disk gains little from parallel copies (measured: more threads only add kernel contention)
 
     def __init__(self, objects_dir: Path, label: str) -> None:
         self.objects_dir = objects_dir
@@ -87,28 +190,38 @@ class LocalStore:
         self.tmp_dir = top / "mlver-tmp"
         self._token = f"mlver-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._count = itertools.count()
-        self._swept: set[Path] = set()
+        self._swept: set[Path | str] = set()
+        self._objects = os.fspath(objects_dir)
+        self._mode = default_mode()  # once: reading the umask sets it, which races with other threads
 
     def temp_path(self) -> Path:
         """A new name in the store's temporary folder (same filesystem as its objects)."""
-        from mlver.adapters.placement import sweep_folder
+        return Path(self._temp_name())
 
+    def _temp_name(self) -> str:
         if self.tmp_dir not in self._swept:
+            from mlver.adapters.placement import sweep_folder
+
             self.tmp_dir.mkdir(parents=True, exist_ok=True)
             sweep_folder(self.tmp_dir)
             self._swept.add(self.tmp_dir)
-        return self.tmp_dir / f"{self._token}-{next(self._count)}"
+        return f"{self.tmp_dir}/{self._token}-{next(self._count)}"
 
-    def _sweep_beside(self, path: Path) -> None:
+    def _sweep_beside(self, final: str) -> None:
         """Once per object folder: the ``.NAME.XXXX.mlver-tmp`` files older versions left there."""
-        if path.parent not in self._swept:
+        folder = os.path.dirname(final)
+        if folder not in self._swept:
             from mlver.adapters.placement import sweep_old_temps
 
-            sweep_old_temps(path.parent)
-            self._swept.add(path.parent)
+            sweep_old_temps(Path(folder))
+            self._swept.add(folder)
 
     def path(self, md5: str) -> Path:
         return self.objects_dir / object_relpath(md5)
+
+    def final(self, md5: str) -> str:
+        """``path(md5)`` as a string, without pathlib (called per object)."""
+        return f"{self._objects}/{object_relpath(md5)}"
 
     def has(self, md5: str) -> bool:
         return self.path(md5).is_file()
@@ -150,45 +263,94 @@ class LocalStore:
             os.close(fd)
             os.unlink(probe)
         except OSError as exc:
-            raise RemoteError(
-                f"remote {self.label} is not writable: {exc.strerror or exc}",
-                "check the directory's permissions, or set another remote with `dvc remote add -d --local NAME PATH`",
-            ) from exc
+            raise RemoteNotWritable(self.label, str(exc.strerror or exc)) from exc
+
+    def ingest(self, src: Path | str, md5: str, progress: Progress | None = None, trusted: bool = False,
+               mode: int | None = None) -> tuple[str, int]:
+        """Store the file ``src`` as object ``md5`` if its bytes hash to that name;
+        returns (the md5 of what was read, its size), and leaves nothing when
+        they differ. ``trusted``: ``src`` is a cache object whose hash mlver
+        knows from its stat; a large one is then copied in the kernel without
+        hashing. Small files are always hashed (it costs less than a stat
+        lookup). ``mode``: the object's permissions (default: a plain file's)."""
+        final = self.final(md5)
+        self._sweep_beside(final)
+        expected = _object_md5(md5)
+        mode = self._mode if mode is None else mode
+        data, st = read_small(src)
+        size = st.st_size
+        if data is not None:
+            written, size = hashlib.md5(data).hexdigest(), len(data)
+            if written == expected:
+                staged = self._temp_name()
+                try:
+                    write_new(staged, data, mode, self._mode | 0o111)
+                    self._install(staged, final)
+                except BaseException:
+                    _unlink(staged)
+                    raise
+        else:
+            staged = self._temp_name()
+            try:
+                written = self._copy_large(src, staged, expected if trusted else None, progress)
+                progress = None  # told as it went
+                if written == expected:
+                    os.chmod(staged, mode)
+                    self._install(staged, final)
+            finally:
+                _unlink(staged)
+        if progress:
+            progress(size)
+        return written, size
+
+    @staticmethod
+    def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None) -> str:
+        """Copy to ``staged``; the md5 of what landed there (``known`` when given: not hashed)."""
+        from mlver.adapters.placement import copy_file
+
+        if known is not None:
+            size = copy_file(Path(src), Path(staged))
+            if progress:
+                progress(size)
+            return known
+        return copy_checked(src, staged, progress)
+
+    @staticmethod
+    def _install(staged: str, final: str) -> None:
+        try:
+            os.replace(staged, final)
+        except FileNotFoundError:
+            if not os.path.exists(staged):
+                raise
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(staged, final)
 
     def put(self, src: Path, md5: str, progress: Progress | None = None, trusted: bool = False) -> None:
         """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:
         ``src`` is a cache object whose hash is known, copied in the kernel)."""
-        final = self.path(md5)
-        self._sweep_beside(final)
-        staged = self.temp_path()
-        try:
-            if trusted:
-                from mlver.adapters.placement import copy_file
-
-                copy_file(src, staged)
-                if progress:
-                    progress(staged.stat().st_size)
-                written = _object_md5(md5)
-            else:
-                written = copy_hashing(src, staged, progress)
-            if written == _object_md5(md5):
-                os.chmod(staged, default_mode())
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, final)
-        finally:
-            staged.unlink(missing_ok=True)
+        written, _ = self.ingest(src, md5, progress, trusted)
         if written != _object_md5(md5):
-            raise StorageError(
-                f"{src} changed while it was being sent (md5 {written}, expected {md5})",
-                "run `dvc status` and try again",
-            )
+            raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
         """Copy an object to ``dst`` atomically; returns the md5 of what was written."""
-        src = self.path(md5)
-        if not src.is_file():
-            raise StorageError(f"object {md5} is not in {self.label}", "push it first with `mlver push`")
-        return copy_hashing(src, dst, progress)
+        src = self.final(md5)
+        try:
+            data, _ = read_small(src)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotInRemote(md5, self.label) from None
+        if data is None:
+            return copy_hashing(Path(src), dst, progress)
+        staged = f"{dst}.{self._token}-{next(self._count)}"
+        try:
+            write_new(staged, data, self._mode)
+            os.replace(staged, dst)
+        except BaseException:
+            _unlink(staged)
+            raise
+        if progress:
+            progress(len(data))
+        return hashlib.md5(data).hexdigest()
 
     def read(self, md5: str) -> bytes | None:
         try:

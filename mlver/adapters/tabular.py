@@ -22,7 +22,7 @@ import pathlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from mlver.errors import DataError
+from mlver.errors import DataError, DataUnreadable, NotTabular, ProfileSpillFailed
 
 TABULAR_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 _SNIFF = 8192  # bytes looked at to tell a binary file from text
@@ -36,10 +36,7 @@ def is_tabular(path: str | os.PathLike[str]) -> bool:
 def _format(path: pathlib.Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in TABULAR_SUFFIXES:
-        raise DataError(
-            f"cannot read {path} as a table: unknown suffix {path.suffix!r}",
-            f"tabular files end in {', '.join(TABULAR_SUFFIXES)}",
-        )
+        raise NotTabular(str(path), path.suffix, list(TABULAR_SUFFIXES))
     return "parquet" if suffix in (".parquet", ".pq") else "csv"
 
 
@@ -47,10 +44,7 @@ def _fail(path: pathlib.Path, what: str, reason: object) -> DataError:
     text = " ".join(str(reason).split()) or type(reason).__name__  # one line
     if len(text) > 200:
         text = text[:197] + "..."
-    return DataError(
-        f"cannot read {path} as {what}: {text}",
-        "check the file; until it can be read, mlver versions it by its hash only, with no profile",
-    )
+    return DataUnreadable(str(path), what, text)
 
 
 def _what(path: pathlib.Path, fmt: str) -> str:
@@ -350,8 +344,7 @@ class _Spill:
                         a.tofile(f)
                     self.files[(key, a.dtype.str)] = self.files.get((key, a.dtype.str), 0) + len(a)
         except OSError as exc:
-            raise DataError(f"cannot keep a column's numbers in {self.dir} while profiling: {exc.strerror or exc}",
-                            "free space there, or point TMPDIR at a disk with room") from exc
+            raise ProfileSpillFailed(str(self.dir), str(exc.strerror or exc)) from exc
         self.memory, self.used = {}, 0
 
     def reset(self) -> None:
@@ -378,17 +371,17 @@ class _Chunks:
     def __iter__(self) -> Iterator[Any]:
         import numpy as np
 
-        from mlver.domain.profile import _CHUNK
+        from mlver.domain.profile import CHUNK
 
         for (key, dtype), count in list(self.spill.files.items()):
             if key != self.key:
                 continue
             with open(self.spill._path(key, dtype), "rb") as f:
-                for start in range(0, count, _CHUNK):
-                    yield np.fromfile(f, dtype=np.dtype(dtype), count=min(_CHUNK, count - start))
+                for start in range(0, count, CHUNK):
+                    yield np.fromfile(f, dtype=np.dtype(dtype), count=min(CHUNK, count - start))
         for a in self.spill.memory.get(self.key, []):
-            for start in range(0, len(a), _CHUNK):
-                yield a[start : start + _CHUNK]
+            for start in range(0, len(a), CHUNK):
+                yield a[start : start + CHUNK]
 
 
 def profile_file(path: pathlib.Path) -> dict:

@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from mlver.errors import ConfigError
+from mlver.errors import YamlEditRefused, YamlInvalid
 
 Keys = tuple[str, ...]
 
@@ -59,7 +59,7 @@ class Document:
         self.where = where
         self.data = _plain(text, where)
         if self.data is not None and not isinstance(self.data, dict):
-            raise ConfigError(f"{where} must be a mapping at the top", f"fix {where}")
+            raise YamlInvalid(where, "must be a mapping at the top")
 
     # -- reading -------------------------------------------------------------
 
@@ -77,7 +77,7 @@ class Document:
         try:
             return _ruamel().load(self.text)
         except YAMLError as exc:
-            raise ConfigError(f"{self.where} is not valid YAML: {' '.join(str(exc).split())[:160]}", f"fix {self.where}") from exc
+            raise YamlInvalid(self.where, f"is not valid YAML: {' '.join(str(exc).split())[:160]}") from exc
 
     def _style(self, tree: Any) -> tuple[int, int]:
         """(mapping indent, dash offset of a list under its key) as the file writes them."""
@@ -148,7 +148,7 @@ class Document:
             _ruamel().dump(tree, buffer)
             self.text = buffer.getvalue()
             if _plain(self.text, self.where) != expected:
-                raise ConfigError(f"could not edit {self.where} safely", f"add the entry to {self.where} by hand")
+                raise YamlEditRefused(self.where, "", "")
         self.data = expected
 
     def set(self, keys: Keys, key: str, value: Any) -> None:
@@ -162,7 +162,7 @@ class Document:
             if not isinstance(node, dict):
                 break
         if not isinstance(node, dict) or key in node:
-            raise ConfigError(f"{self.where}: {'.'.join((*keys, key))} cannot be added", f"fix {self.where}")
+            raise YamlEditRefused(self.where, ".".join((*keys, key)), "cannot be added")
         node[key] = value
 
         def fallback() -> Any:
@@ -191,7 +191,7 @@ class Document:
         if parent.get(keys[-1]) is None:
             parent[keys[-1]] = []
         if not isinstance(parent[keys[-1]], list):
-            raise ConfigError(f"{self.where}: {'.'.join(keys)} must be a list", f"fix {self.where}")
+            raise YamlEditRefused(self.where, ".".join(keys), "must be a list")
         parent[keys[-1]].append(item)
 
         def fallback() -> Any:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mlver.api.cards import card
     from mlver.api.collection import gc
     from mlver.api.diffs import diff
+    from mlver.api.lineages import lineage
     from mlver.api.monitoring import drift
     from mlver.api.pending import status
     from mlver.api.registry import log, ls, release, show
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mlver.api.reproduction import reproduce
     from mlver.api.reviews import ci, review
     from mlver.api.setup import data_add, init, model_add
+    from mlver.api.sites import site
     from mlver.api.stages import deprecate, promote, rollback
     from mlver.api.storage import pull, push
     from mlver.api.training import record, run
@@ -35,7 +37,7 @@ _VERBS = {
     "reproduce": "reproduction", "card": "cards",
     "push": "storage", "pull": "storage",
     "review": "reviews", "ci": "reviews", "drift": "monitoring",
-    "status": "pending", "gc": "collection", "versions": "views",
+    "status": "pending", "gc": "collection", "versions": "views", "lineage": "lineages", "site": "sites",
     "remote_add": "remotes", "remote_list": "remotes", "remote_check": "remotes", "url": "remotes",
 }
 __all__ = sorted(_VERBS)

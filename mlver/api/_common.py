@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import Ref, parse_ref
-from mlver.domain.registry import Event, Registry, fold, latest_registrations
+from mlver.domain.registry import Event, Registry, TagInfo, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
-    ConfigError,
     InputTooLarge,
     InvalidReference,
     RecordNotFound,
     RecordTampered,
     StageNotFound,
     UnknownModel,
+    UnreadableValue,
     VersionNotFound,
 )
 from mlver.models import Record
@@ -33,9 +33,11 @@ def now_iso() -> str:
 
 
 def load_registry(project: Project, model: str | None = None, detail: bool = False, until: int | None = None,
-                  refs: list[tuple[str, str, str]] | None = None,
-                  tag_infos: Callable[[list[str]], dict[str, git.TagInfo]] | None = None) -> Registry:
-    """The registry from every tag, in two git calls.
+                  refs: Iterable[tuple[str, str, str]] | None = None,
+                  tag_infos: Callable[[list[str]], Mapping[str, TagInfo]] | None = None) -> Registry:
+    """The registry from every tag: one pass over the tag listing, one
+    ``cat-file`` for the tag objects the fold orders by, one for each
+    model's latest version.
 
     Tag objects (who, when, message) are read for stage, deregistration and
     deprecation events, for each model's latest version, and, with
@@ -45,48 +47,50 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     """
     read_infos = tag_infos or (lambda objects: git.tag_infos(project.root, objects))
     detail = detail or until is not None
-    entries = []
     if refs is None:  # one model: its own tags only, whatever the repository holds
         refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
-    for name, obj, commit in refs:
+    parse, register, new_event = tags.parse, Action.REGISTER, Event
+    events: list[Event] = []
+    timed: list[Event] = []  # the events whose tag object the fold needs
+    for name, obj, commit in refs:  # once per tag (110,000 at 100,000 versions): each step counts
         if obj == commit:
             continue  # a lightweight tag: GTO reads only annotated tags as events
-        parsed = tags.parse(name)
-        if parsed is not None and (model is None or parsed.model == model):
-            entries.append((parsed, name, obj, commit))
-    # Whether a deprecated model is still deprecated depends on the time of
-    # every later event, registrations included (rare: read them all then).
-    deprecated = {parsed.model for parsed, _, _, _ in entries if parsed.action is Action.DEPRECATE}
-    needed = [obj for parsed, _, obj, _ in entries
-              if detail or parsed.action is not Action.REGISTER or parsed.model in deprecated]
-    if not detail:
-        # Each model's latest version (when it was released) follows from the
-        # tag names alone: its tag object comes in the same cat-file call.
-        needed += latest_registrations((parsed, obj) for parsed, _, obj, _ in entries).values()
-    infos = read_infos(needed)
-    objects = {}
-    events = []
-    for parsed, name, obj, commit in entries:
-        event = Event(parsed, name, commit, infos.get(obj))
-        if until is not None and event.timestamp > until:
+        parsed = parse(name)
+        if parsed is None or (model is not None and parsed.model != model):
             continue
-        objects[id(event)] = obj
+        event = new_event(parsed, name, commit, None, obj)
         events.append(event)
-    registry = fold(events)
-    tied = {name for name, state in registry.models.items() if state.ties}
-    if tied and not detail:  # rare: a tie within one second is broken by when the versions were created
-        late = [e for e in events if e.info is None and e.tag.model in tied]
-        more = git.tag_infos(project.root, [objects[id(e)] for e in late])
-        for event in late:
-            event.info = more.get(objects[id(event)])
-        registry = fold(events)
+        if detail or parsed.action is not register:
+            timed.append(event)
     if not detail:
-        latest = [s.versions[v] for s in registry.models.values() if (v := s.latest())]
-        missing = [objects[id(e)] for e in latest if objects[id(e)] not in infos]
-        more = {**infos, **read_infos(missing)} if missing else infos
-        for event in latest:
-            event.info = more.get(objects[id(event)])
+        # Whether a deprecated model is still deprecated depends on the time of
+        # every later event, registrations included (rare: read them all then).
+        deprecated = {e.tag.model for e in timed if e.tag.action is Action.DEPRECATE}
+        if deprecated:
+            timed += [e for e in events if e.tag.action is register and e.tag.model in deprecated]
+        if model is not None:  # a few events: the latest version's tag object comes in the same call
+            timed += [e for name, e in latest_registrations(events).items() if name not in deprecated]
+    _read_into(timed, read_infos)
+    if until is not None:
+        events = [e for e in events if e.timestamp <= until]
+    registry = fold(events)
+    if detail:
+        return registry
+    tied = {name for name, state in registry.models.items() if state.ties}
+    if tied:  # rare: a tie within one second is broken by when the versions were created
+        _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
+        registry = fold(events)
+    # Each model's latest version: when it was released.
+    _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
+               read_infos)
     return registry
+
+
+def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> None:
+    if events:
+        infos = read_infos([e.obj for e in events])
+        for event in events:
+            event.info = infos.get(event.obj)
 
 
 def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
@@ -94,7 +98,7 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
     object key or a git argument (UntrustedInput otherwise): whoever could
     push to the repository could have written it."""
     doc = checked_record_doc(model, commit, content)
-    return Record(model=model, commit=commit, doc=doc, intact=rec.is_intact(doc))
+    return Record(model=model, commit=commit, doc=doc, intact=doc.get("digest") == rec.content_digest(content, doc))
 
 
 def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
@@ -106,7 +110,8 @@ def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
     except RecursionError:
         raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
                             "no mlver document is nested that deep") from None
-    validate.check_record(doc, where)
+    # No deeper than it has containers: most records need no walk for their depth.
+    validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
     return doc
 
 
@@ -204,7 +209,7 @@ def parse_moment(text: str) -> int:
             return int(day.timestamp()) + 86399
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"cannot read the time {text!r}", "use a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
+        raise UnreadableValue("the time", text, "a date like 2026-01-31 or a time like 2026-01-31T12:00Z") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp())
@@ -219,5 +224,5 @@ def intact_record(project: Project, model: str, commit: str, label: str, derived
     if record is None:
         raise RecordNotFound(model, label)
     if not record.intact:
-        raise RecordTampered(model, label)
+        raise RecordTampered(model, label, rec.record_path(model))
     return record

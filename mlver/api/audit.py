@@ -17,8 +17,8 @@ from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
 from mlver.api.history import SEEN_VERSIONS, history_findings, seen_versions
+from mlver.api.objects import remote_store
 from mlver.api.stages import digest_in
-from mlver.api.storage import remote_store
 from mlver.domain import audit, tags, validate
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -39,6 +39,7 @@ class _Subject:
     commit: str
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
+    assigns: bool = False  # a stage assignment: its record's metrics are checked against the gates
 
 
 def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]], cache: FactCache
@@ -60,7 +61,8 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
         if event.tag.action not in (Action.REGISTER, Action.ASSIGN):
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
-        subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message)))
+        subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message),
+                                 event.tag.action is Action.ASSIGN))
     return subjects, events, registry
 
 
@@ -227,8 +229,7 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
         by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
-    need_metrics = {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects
-                    if s.tag and (t := tags.parse(s.tag)) is not None and t.action is Action.ASSIGN}
+    need_metrics = {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns}
     by_spec_findings: dict[str, list[Finding]] = {}
     # Only what later checks read is kept of each record, the rest let go.
     digests: dict[str, str] = {}  # spec -> the digest of the record there (its content's)

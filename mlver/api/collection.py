@@ -26,7 +26,7 @@ from mlver.api._common import (
     record_from_bytes,
     version_record,
 )
-from mlver.api.storage import Store, _cache, remote_store
+from mlver.api.objects import Store, local_cache, remote_store
 from mlver.domain import record as rec
 from mlver.domain import retention
 from mlver.domain.tags import Action
@@ -312,11 +312,11 @@ def gc(cloud: bool = False, keep_last: int = 0, force: bool = False, remote: str
        min_age: int = GRACE_S, repo: PathLike = None) -> GcResult:
     """Delete (with ``force``; else only say) the objects of the local cache,
     and with ``cloud`` (or ``remote``) of that remote too, that nothing keeps."""
-    from mlver.api.setup import is_legacy_shared
+    from mlver.api.objects import is_legacy_shared
 
     project = Project.find(repo)
     notes: list[str] = []
-    cache = _cache(project)
+    cache = local_cache(project)
     if not cache.objects_dir.resolve().is_relative_to((project.root / ".dvc").resolve()):
         raise GcRefused(f"the DVC cache {cache.objects_dir}", "it is outside this project (cache.dir), so other "
                         "projects may use it", "collect a shared cache with `dvc gc --projects ...`, which knows them all")

@@ -113,6 +113,23 @@ def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:
     return order
 
 
+def pipelines_at(root: Path, model: str, artifacts: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Per commit, the dvc.lock stages there that led to the artifact path
+    ``artifacts`` names for it, the one writing it first, each {name, cmd,
+    deps, outs, params} with checked paths and hashes ([] where no stage
+    writes it). One ``cat-file`` for every commit; lineage graphs read a
+    stage model's sources through this, as derived records do."""
+    folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
+    lockfile = posixpath.join(folder, dvc.LOCK_FILE)
+    blobs = git.read_blobs(root, [f"{c}:{lockfile}" for c in artifacts])
+    out: dict[str, list[dict[str, Any]]] = {}
+    for commit, path in artifacts.items():
+        stages = _stages(_yaml(blobs.get(f"{commit}:{lockfile}"), f"{lockfile} at {commit[:12]}"), folder)
+        producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
+        out[commit] = [{"name": n, **stages[n]} for n in _upstream(stages, producing)] if producing else []
+    return out
+
+
 def _metric_files(dvc_doc: Any, folder: str, declared: str | None) -> list[str]:
     files: list[Any] = []
     if isinstance(dvc_doc, dict):
@@ -139,8 +156,6 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     fetched for ``pull --repo`` too). Without ``project`` (no working tree),
     the commit alone says where the artifact is: no fallback to the
     workspace's declarations."""
-    from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
-
     folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
     dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
     first = git.read_blobs(root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
@@ -182,6 +197,33 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
         artifact.update({k: out[k] for k in ("md5", "size", "nfiles")})
         source = f"{lockfile} (stage {producing})" if out["md5"] else "none"
 
+    params: dict[str, Any] = {}
+    for name in reversed(chain):
+        for values in stages[name]["params"].values():
+            if isinstance(values, dict):
+                params.update(rec.flatten(values))
+    name, email, when = _author(root, commit)
+    doc = {
+        "schema": rec.SCHEMA,
+        "model": model,
+        "derived": True,
+        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
+        "artifact": artifact,
+        # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
+        "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
+                 "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
+        "data": _data_inputs(deps, blobs, commit),
+        "params": params,
+        "metrics": _metrics_at(metric_files, blobs, commit),
+        "env": {"python": None, "platform": None, "packages": {}},
+        "created": when,
+        "author": {"name": name, "email": email},
+    }
+    return Record(model=model, commit=commit, doc=doc, intact=True, derived=True)
+
+
+def _data_inputs(deps: list[dict[str, Any]], blobs: dict[str, bytes | None], commit: str) -> list[dict[str, Any]]:
+    """The dependencies DVC tracks (each has a .dvc file at the commit): the data the model was trained on."""
     data = []
     for dep in deps:
         content = blobs.get(f"{commit}:{dep['path']}.dvc")
@@ -192,11 +234,12 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
         if md5:
             data.append({"path": dep["path"], "md5": md5, "size": (out or dep).get("size"),
                          "nfiles": (out or dep).get("nfiles"), "profile": None})
-    params: dict[str, Any] = {}
-    for name in reversed(chain):
-        for values in stages[name]["params"].values():
-            if isinstance(values, dict):
-                params.update(rec.flatten(values))
+    return data
+
+
+def _metrics_at(metric_files: list[str], blobs: dict[str, bytes | None], commit: str) -> dict[str, Any]:
+    from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
+
     metrics: dict[str, Any] = {}
     for file in metric_files:
         content = blobs.get(f"{commit}:{file}")
@@ -206,23 +249,12 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
             metrics.update(metrics_from_tree(parse_tree(content.decode(errors="replace"), file, "metrics"), file))
         except MlverError:
             continue  # a malformed metrics file at an old commit: no metrics from it
+    return metrics
+
+
+def _author(root: Path, commit: str) -> tuple[str, str, str | None]:
+    """The commit's author and time (UTC ISO): who made the version, as far as git knows."""
     who = git.run(root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
     name, email, stamp = (who + ["", "", ""])[:3]
     when = dt.datetime.fromtimestamp(int(stamp), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
-    doc = {
-        "schema": rec.SCHEMA,
-        "model": model,
-        "derived": True,
-        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
-        "artifact": artifact,
-        # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
-        "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
-                 "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
-        "data": data,
-        "params": params,
-        "metrics": metrics,
-        "env": {"python": None, "platform": None, "packages": {}},
-        "created": when,
-        "author": {"name": name, "email": email},
-    }
-    return Record(model=model, commit=commit, doc=doc, intact=True, derived=True)
+    return name, email, when

@@ -11,9 +11,10 @@ from mlver.domain import compare
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
 from mlver.errors import (
-    ConfigError,
+    ArgumentMissing,
     InvalidReference,
     MlverError,
+    NoDefaultBranch,
     RecordNotFound,
     RecordSchemaError,
     RecordVersionError,
@@ -189,8 +190,7 @@ def default_base(project: Project, head: str = "HEAD") -> tuple[str, str]:
 
     branch = git.default_branch(project.root)
     if branch is None:
-        raise ConfigError("there is no default branch (no origin/HEAD, main or master) to compare with",
-                          "name the base: `mlver diff BASE HEAD`")
+        raise NoDefaultBranch("compare with", "name the base: `mlver diff BASE HEAD`")
     base = git.merge_base(project.root, commit_of(project, branch), commit_of(project, head))
     if base is None:
         raise NoCommonHistory(branch, head)
@@ -262,7 +262,7 @@ def diff(a: str | None = None, b: str | None = None, model: str | None = None, r
     project = Project.find(repo, require_config=False)
     if a is None:
         if b is not None:
-            raise ConfigError("pass A to compare with B", "e.g. `mlver diff main HEAD`")
+            raise ArgumentMissing("A", "to compare with B", "mlver diff main HEAD")
         branch, base = default_base(project)
         return revision_diff(project, base, commit_of(project, "HEAD"), base[:12], "HEAD", model, threshold)
     if _is_model_ref(a) or (b is None and model is None and declared(project, a)):

@@ -27,6 +27,7 @@ _FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole
 # Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
 _PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isalnum() else None,
                           "c": lambda v: int(v) if v.isdigit() else None}
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps without building an encoder per line
 _MARKS = "mlver-"  # every line of a tag message verify reads has one (digest, forced, rollback)
 
 
@@ -52,7 +53,7 @@ def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
     from mlver.domain import record as rec
 
     doc = checked_record_doc(model, commit, content)
-    computed = rec.compute_digest(doc)
+    computed = rec.content_digest(content, doc)
     declared = doc.get("digest") or ""
     parent = doc.get("parent")
     return RecordFacts(
@@ -121,7 +122,7 @@ class FactCache:
             return None
 
     def _put(self, table: str, key: str, value: Any) -> None:
-        text = str(value) if table in _PLAIN else json.dumps(value, separators=(",", ":"))
+        text = str(value) if table in _PLAIN else _ENCODE(value)
         if table == "m":
             self.raw[table][key] = text  # the others are not asked twice in one run
         self.pending.append(f"{table}\t{key}\t{text}\n")

@@ -20,27 +20,26 @@ from mlver.adapters.storage import Progress
 from mlver.api import placing, trust
 from mlver.api._common import record_from_bytes
 from mlver.api.derived import derive_at
-from mlver.api.storage import Start, _each, _locked, store_fill, store_for
+from mlver.api.objects import Start, each, foreign_store, locked, store_fill
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
 from mlver.domain.refs import parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
 from mlver.errors import (
-    IntegrityError,
+    PUSH_AGAIN,
     InvalidReference,
-    MlverError,
     ModelNotInRepository,
     NoArtifactHash,
+    ObjectCorrupt,
+    ObjectMissing,
     RecordNotFound,
     RecordTampered,
     RemoteAccessError,
     StageNotFound,
-    StorageError,
     VersionNotFound,
 )
 from mlver.models import PullResult, Record
-from mlver.project import Project
 
 
 def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str]:
@@ -100,38 +99,6 @@ def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str
     return ref.model, state.versions[version].commit, version, register[version]
 
 
-def _store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None) -> Any:
-    """The store of a remote named by a repository we do not control.
-
-    Its ``.dvc/config`` chooses the endpoint: the user's credentials (and
-    their choice of AWS profile) go there only when the user configured that
-    endpoint themselves or passed ``trust_endpoint``; otherwise requests are
-    unsigned, which is enough for a bucket that allows public reads."""
-    options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
-    if remote.url.startswith("azure://") and not trust_endpoint:
-        # Else DVC asks Azure for a token of the user's (DefaultAzureCredential) to send to that account.
-        options.setdefault("allow_anonymous_login", True)
-    remote = dvc.Remote(remote.name, remote.url, options)
-    endpoint = str(options.get("endpointurl") or "").rstrip("/")
-    anonymous = False
-    if remote.url.startswith("s3://") and endpoint:
-        try:
-            project_root = Project.find(require_config=False).root
-        except MlverError:
-            project_root = None
-        trusted = trust_endpoint or endpoint in dvc.own_endpoints(project_root)
-        anonymous = not trusted
-        if notice:
-            how = ("with your AWS credentials (--trust-endpoint)" if trust_endpoint else
-                   "with your AWS credentials (you configured this endpoint)" if trusted else
-                   "without your AWS credentials: pass --trust-endpoint to send them")
-            notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
-    elif notice and "://" in remote.url and not remote.url.startswith(("s3://", "file://")):
-        notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
-               "credentials from that repository's config (pass yours with --remote-config)")
-    return store_for(remote, None, anonymous=anonymous)
-
-
 def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start | None = None,
                    progress: Progress | None = None, trust_endpoint: bool = False,
                    notice: Callable[[str], None] | None = None, remote: str | None = None,
@@ -159,12 +126,12 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
         else:
             record = record_from_bytes(model, commit, content)
         if not record.intact:
-            raise RecordTampered(model, label)
+            raise RecordTampered(model, label, rec.record_path(model))
         artifact = record.doc.get("artifact") or {}
         if record.derived and not artifact.get("md5"):
             raise NoArtifactHash(label, artifact.get("path") or model, commit)
         name, store = repo_store(bare, git_url, record, label, (blobs[config_spec] or b"").decode(errors="replace"),
-                                 remote, overrides or {}, lambda r: _store(r, git_url, trust_endpoint, notice))
+                                 remote, overrides or {}, lambda r: foreign_store(r, git_url, trust_endpoint, notice))
     try:
         return _pull(store, name, record, ref, model, version, commit, label, out, start, progress)
     except RemoteAccessError as exc:
@@ -182,7 +149,7 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
     md5, where = artifact["md5"], f"{label} {artifact.get('path')}"
     name_in_repo = Path(artifact.get("path") or model).name
     dest = Path(out).resolve() if out else Path.cwd() / name_in_repo
-    missing = StorageError(f"{where} ({md5}) is not in remote {name}", "push it from the machine that recorded it: `mlver push`")
+    missing = ObjectMissing(where, md5, [f"remote {name}"], "push it from the machine that recorded it: `mlver push`")
     if not md5.endswith(".dir"):
         if dest.is_dir():
             dest = dest / name_in_repo  # like cp: into an existing folder
@@ -196,8 +163,7 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
         if manifest is None:
             raise missing
         if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
-            raise IntegrityError(f"{where}: the directory manifest in remote {name} is corrupt",
-                                 "push a good copy again with `mlver push` from a machine that has it")
+            raise ObjectCorrupt(where, f"directory manifest in remote {name}", "", "", PUSH_AGAIN)
         entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
         for relpath, _ in entries:
             validate.check_inside(dest, dest / relpath, f"{where}/{relpath}")
@@ -205,8 +171,8 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
             start(len(entries), sum(store.size(m) or 0 for _, m in entries))
         target = placing.Dest(md5, where, dest, entries, own_folder=True)
     jobs = getattr(store, "jobs", 1)
-    placed = placing.place(None, [target], store_fill(store, _locked(progress)),
-                           each=lambda fn, items: _each(jobs, fn, items))
+    placed = placing.place(None, [target], store_fill(store, locked(progress)),
+                           each=lambda fn, items: each(jobs, fn, items))
     files = placed.files
     return PullResult(ref, model, version, commit, tuple(files), len(files), sum(f.size for f in files),
                       derived=record.derived, written=placed.written, kept=placed.kept, removed=placed.removed)

@@ -15,7 +15,14 @@ from mlver.api.diffs import load_record
 from mlver.api.trust import resolve_trusted
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
-from mlver.errors import ColumnsMismatch, ConfigError, RecordNotFound, RecordTampered
+from mlver.errors import (
+    ColumnsMismatch,
+    InputAmbiguous,
+    InputNotRecorded,
+    ProfileMissing,
+    RecordNotFound,
+    RecordTampered,
+)
 from mlver.models import DriftResult
 from mlver.project import PathLike, Project
 
@@ -26,8 +33,7 @@ def _pick_input(entries: list[dict[str, Any]], data: Path, wanted: str | None, l
     if wanted is not None:
         match = [e for e in entries if e.get("path") == wanted.rstrip("/") or Path(e.get("path", "")).name == wanted]
         if not match:
-            raise ConfigError(f"{label} has no data input {wanted!r} (inputs: {', '.join(e['path'] for e in entries) or 'none'})",
-                              "pass one of the recorded inputs with --input")
+            raise InputNotRecorded(label, wanted, [e["path"] for e in entries])
         return match[0]
     profiled = [e for e in entries if e.get("profile")]
     if len(profiled) == 1:
@@ -37,10 +43,8 @@ def _pick_input(entries: list[dict[str, Any]], data: Path, wanted: str | None, l
         return same_name[0]
     if not profiled:
         listed = ", ".join(e["path"] for e in entries) or "none"
-        raise ConfigError(f"{label} keeps no profile of tabular training data (inputs: {listed})",
-                          "drift needs a CSV/TSV/Parquet input recorded with a profile; re-record after `mlver data add`")
-    raise ConfigError(f"{label} has several profiled inputs ({', '.join(e['path'] for e in profiled)}); which one is {data.name}?",
-                      "name it with --input PATH")
+        raise ProfileMissing(label, "", f"inputs: {listed}")
+    raise InputAmbiguous(label, [e["path"] for e in profiled], data.name)
 
 
 def drift(ref: str, data: str, input: str | None = None, threshold: float | None = None, repo: PathLike = None) -> DriftResult:
@@ -60,14 +64,13 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
         raise RecordNotFound(parsed.model, label)
     record, _ = load_record(parsed.model, commit, content, label)
     if not record.intact:  # an edited profile would tell whatever drift its editor wanted
-        raise RecordTampered(parsed.model, label)
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     path = Path(data)
     entry = _pick_input(list(record.doc.get("data") or []), path, input, f"the record of {label}")
     profile = entry.get("profile")
     if not profile:
         why = entry.get("profile_error") or "it is not tabular"
-        raise ConfigError(f"the record of {label} keeps no profile of {entry['path']} ({why}), so there is nothing to compare with",
-                          "drift compares tabular data (CSV, TSV, Parquet) recorded with a profile")
+        raise ProfileMissing(f"{label}", entry["path"], why)
     # Only the training columns are read and profiled: extra columns (a
     # million of them, a 50 MB cell) cost their names and nothing else.
     from mlver.domain.profile import cap

@@ -278,15 +278,15 @@ def _git_remote_tags(project: Project, registry: Registry, checks: dict[str, _Mo
 
 
 def _remote_objects(project: Project, checks: dict[str, _Model], notes: list[str]) -> str | None:
-    from mlver.api.storage import _cache, _expand_dirs, _Object, remote_store
+    from mlver.api.objects import ObjectRef, expand_dirs, local_cache, remote_store
 
     if dvc.default_remote_name(project.root) is None:
         notes.append("no default remote: objects were not checked (`mlver remote add NAME URL --default`)")
         return None
     try:
         name, store = remote_store(project)
-        cache = _cache(project)
-        wanted = {model: _expand_dirs([_Object(m, w) for m, w in c.objects()], [cache])
+        cache = local_cache(project)
+        wanted = {model: expand_dirs([ObjectRef(m, w) for m, w in c.objects()], [cache])
                   for model, c in checks.items()}
         there = store.existing({o.md5 for objs in wanted.values() for o in objs})
     except MlverError as exc:
@@ -330,7 +330,7 @@ def status(offline: bool = False, repo: PathLike = None) -> StatusResult:
         for path in dvc.changed(root, sorted(folders)):
             for name in folders.get(path, []):
                 checks[name].modified_data(path)
-    from mlver.api.setup import shared_storage_note
+    from mlver.api.objects import shared_storage_note
 
     shared = shared_storage_note(root)
     notes: list[str] = [shared] if shared else []

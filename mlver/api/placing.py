@@ -22,7 +22,7 @@ from typing import Any
 from mlver.adapters import placement
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.errors import FolderNotEmpty, StorageError
+from mlver.errors import FileInTheWay, FolderNotEmpty, WrongKindInTheWay
 from mlver.models import PulledFile
 
 # (md5, new file to create, what to call it in errors) -> bytes written; the bytes must hash to md5.
@@ -51,9 +51,8 @@ class Placed:
     removed: int  # files a directory had that the version does not
 
 
-def _in_the_way(dest: Path, where: str, exc: OSError) -> StorageError:
-    return StorageError(f"{where}: cannot write {dest}: a file is in the way of its folder",
-                        "move that file away, or pull with -o to another place")
+def _in_the_way(dest: Path, where: str, exc: OSError) -> FileInTheWay:
+    return FileInTheWay(where, str(dest))
 
 
 def _rel(root: Path | None, path: Path) -> str | None:
@@ -156,8 +155,7 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
                 placement.sweep_beside(dest.path)  # what a killed run (of any version) left next to it
                 if dest.entries is None:
                     if dest.path.is_dir() and not dest.path.is_symlink():
-                        raise StorageError(f"{dest.where}: {dest.path} is a folder, the record says a file goes there",
-                                           "move the folder away, or pull with -o to another place")
+                        raise WrongKindInTheWay(dest.where, str(dest.path), "folder", "file")
                     if run.matches(dest.path, dest.md5):
                         kept += 1
                         size = dest.path.stat().st_size
@@ -200,8 +198,7 @@ def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int
     entries = dest.entries or []
     existing = _existing_tree(dest.path)
     if dest.path.exists() and existing is None and not dest.path.is_dir():
-        raise StorageError(f"{dest.where}: {dest.path} is a file, the record says a folder goes there",
-                           "move the file away, or pull with -o to another place")
+        raise WrongKindInTheWay(dest.where, str(dest.path), "file", "folder")
     have_files, have_dirs = existing or ({}, set())
     keep: set[str] = set()
     base = _rel(run.root, dest.path)

@@ -16,14 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import dvc, git
-from mlver.adapters.atomic import write_text
+from mlver.adapters.atomic import Snapshot, write_text
 from mlver.adapters.paramfiles import read_metrics, read_params
+from mlver.adapters.storage import object_relpath
 from mlver.api._common import now_iso, read_record
 from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.domain.pipeline import Pipeline, Plan, covers
-from mlver.errors import ArtifactMissing, ConfigError, LockOutOfDate, MetricsNotProduced, StorageError, UntrustedInput
+from mlver.errors import (
+    ArtifactMissing,
+    LockOutOfDate,
+    MetricsNotProduced,
+    RecordIgnored,
+    TrackedByGit,
+    TrainedByStage,
+    UntrustedInput,
+    WriteFailed,
+)
 from mlver.models import RecordResult
 from mlver.project import ModelSpec, Project
 
@@ -80,8 +90,7 @@ def committable(root: Path, paths: list[str], record_path: str, stage_run: Stage
     ("output 'eval' is already tracked by SCM")."""
     ignored = git.ignored(root, paths)
     if record_path in ignored:
-        raise ConfigError(f"{record_path} is gitignored, so its record cannot be committed",
-                          f"remove the pattern that matches it from .gitignore (`git check-ignore -v {record_path}`)")
+        raise RecordIgnored(record_path)
     cached = stage_run.plan.cached(stage_run.pipeline) if stage_run else []
     return [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
 
@@ -206,7 +215,7 @@ def _check_stage_metrics(project: Project, spec: ModelSpec, run: StageRun, entri
         md5 = str(raw[covering].get("md5") or "")
         if covering == spec.metrics:
             expected = md5
-        elif md5.endswith(".dir") and (manifest := dvc.cache_dir(root) / dvc.object_relpath(md5)).is_file():
+        elif md5.endswith(".dir") and (manifest := dvc.cache_dir(root) / object_relpath(md5)).is_file():
             rel = posixpath.relpath(spec.metrics, covering)
             expected = dict(dvc.parse_dir_manifest(manifest.read_bytes())).get(rel)
     if expected is not None and md5_file(target) != expected:
@@ -215,25 +224,6 @@ def _check_stage_metrics(project: Project, spec: ModelSpec, run: StageRun, entri
         used = _lock_outs(entry, writer.wdir, "deps").get(spec.path)
         if used is not None and used.md5 != artifact.md5:
             raise MetricsNotProduced(spec.metrics, f"was computed by stage {writer.name} on another {spec.path}: it predates the model")
-
-
-class _Snapshot:
-    """Bytes of files before we touch them, to put back on failure."""
-
-    def __init__(self, root: Path, paths: list[str]) -> None:
-        self.root = root
-        self.saved = {p: (root / p).read_bytes() if (root / p).is_file() else None for p in paths}
-
-    def restore(self) -> None:
-        for path, content in self.saved.items():
-            target = self.root / path
-            if content is None:
-                try:
-                    target.unlink()
-                except (FileNotFoundError, NotADirectoryError):
-                    pass  # never created: nothing to undo
-            else:
-                target.write_bytes(content)
 
 
 def write_record(
@@ -257,105 +247,129 @@ def write_record(
     ``stage_run`` is a stage model's pipeline, where its lineage comes from.
     """
     root = project.root
-    if not (root / spec.path).exists():
-        raise ArtifactMissing(spec.path)
-    git.check_index_free(root)  # before anything is written; commit_paths takes the lock itself
-    if not spec.stage and git.tracked(root, spec.path):
-        raise ConfigError(
-            f"model file {spec.path} is tracked by git, so DVC cannot track it",
-            f"stop tracking it in git: `git rm --cached {spec.path}` and commit",
-        )
-    if params is None:
-        params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
-    if spec.stage and stage_run is None:
-        raise ConfigError(f"model {spec.name} is trained by stage {spec.stage}", f"record it with `mlver run {spec.name}`")
-    if spec.stage and stage_run is not None:  # None was refused above
-        artifact, data_outs, stage_params, entries = _stage_lineage(project, spec, stage_run)
-        _check_stage_metrics(project, spec, stage_run, entries, artifact)
-        params = {**stage_params, **params}
-    if metrics is None:
-        metrics = read_metrics(root, spec.metrics) if spec.metrics else {}
-
+    params, metrics, lineage = _inputs(project, spec, stage_run, params, metrics)
     managed = managed_paths(spec, stage_run)
     outputs = sorted(committable(root, sorted(set(managed) | set(also_commit)), rec.record_path(spec.name), stage_run))
     touched = [p for p in managed if p != spec.metrics]
-    snapshot = _Snapshot(root, touched)
+    snapshot = Snapshot(root, touched)
     old_head = code.commit
     try:
-        if not spec.stage:
-            artifact = dvc.track_file(root, spec.path)
-            data_outs = [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None]
-        default_remote = dvc.default_remote_name(root)
-        try:
-            parent = read_record(project, spec.name, old_head)
-        except UntrustedInput:
-            parent = None  # a record no command will read is replaced, not linked to
-        from mlver.api.pending import check_not_pulled
-
-        check_not_pulled(project, spec.name, spec.path, artifact.md5, dict(params),
-                         {o.path: o.md5 for o in data_outs if o is not None}, parent)
-        parent_ref = None
-        if parent is not None:
-            history = git.log_path(root, rec.record_path(spec.name), max_count=1)  # the newest only: git stops there
-            parent_ref = {"commit": history[0].commit if history else old_head, "digest": parent.digest}
-        name, email = git.user(root)
-        doc = rec.seal({
-            "schema": rec.SCHEMA,
-            "model": spec.name,
-            "artifact": {
-                "path": artifact.path,
-                "md5": artifact.md5,
-                "size": artifact.size,
-                "nfiles": artifact.nfiles if artifact.is_dir else 1,
-                "remote": default_remote,
-            },
-            "code": {
-                "commit": code.commit,
-                "clean": code.clean,
-                "dirty_files": list(code.dirty_files),
-                "diff_sha256": code.diff_sha256,
-                "command": execution.command,
-                "exit_code": execution.exit_code,
-                "started": execution.started,
-                "duration_s": execution.duration_s,
-                # What the record commit writes, so a code diff can leave it out.
-                "outputs": outputs,
-            },
-            "data": [_data_entry(project, out) for out in data_outs if out is not None],
-            "params": dict(params),
-            "metrics": dict(metrics),
-            "env": environment(extra_packages),
-            "created": now_iso(),
-            "author": {"name": name, "email": email},
-            "parent": parent_ref,
-            **(extra or {}),
-        })
-        validate.check_record(doc, f"the new record of {spec.name}")  # never write one that pull would refuse
-        try:
-            write_text(root / rec.record_path(spec.name), rec.dumps(doc))
-        except OSError as exc:
-            raise StorageError(
-                f"could not write {rec.record_path(spec.name)}: {exc.strerror or exc}",
-                "check that .mlver/records is a writable folder",
-            ) from exc
-        to_commit = [p for p in outputs if (root / p).exists() or git.tracked(root, p)]
-        summary = ", ".join(f"{k}={v:.4g}" for k, v in list(metrics.items())[:3])
-        message = (
-            f"mlver: record {spec.name}" + (f" ({summary})" if summary else "")
-            + f"\n\nTrained at {code.commit[:12]}{'' if code.clean else ' (dirty)'}."
-            + f"\nRecord digest: {doc['digest']}\n"
+        # A command model's artifact is tracked now, inside the undo; a stage's outputs DVC tracked already.
+        artifact, data_outs = lineage or (dvc.track_file(root, spec.path),
+                                          [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None])
+        doc = _new_record(project, spec, code, execution, artifact, data_outs, params, metrics, outputs, extra,
+                          extra_packages)
+        commit = _commit_record(root, spec, code, doc, outputs, metrics)
+        # Built inside: a Ctrl-C up to here undoes the commit (the CLI says "nothing was recorded").
+        result = RecordResult(
+            model=spec.name,
+            commit=commit,
+            digest=doc["digest"],
+            path=rec.record_path(spec.name),
+            artifact_md5=artifact.md5,
+            metrics=dict(metrics),
+            dirty=not code.clean,
         )
-        commit = git.commit_paths(root, to_commit, message)
     except BaseException:
         git.restore_head(root, old_head, touched)
         snapshot.restore()
         raise
-    return RecordResult(
-        model=spec.name,
-        commit=commit,
-        digest=doc["digest"],
-        path=rec.record_path(spec.name),
-        artifact_md5=artifact.md5,
-        metrics=dict(metrics),
-        dirty=not code.clean,
+    return result
+
+
+def _inputs(project: Project, spec: ModelSpec, stage_run: StageRun | None, params: Mapping[str, Any] | None,
+            metrics: Mapping[str, Any] | None) -> tuple[Mapping[str, Any], Mapping[str, Any], Any]:
+    """Refuse what cannot be recorded before anything is written; then the params and
+    metrics to record (the caller's, else the files') and, for a stage model, its lineage."""
+    root = project.root
+    if not (root / spec.path).exists():
+        raise ArtifactMissing(spec.path)
+    git.check_index_free(root)  # before anything is written; commit_paths takes the lock itself
+    if not spec.stage and git.tracked(root, spec.path):
+        raise TrackedByGit("model file", spec.path)
+    if params is None:
+        params = read_params(root, spec.params)[1] if spec.params and not spec.stage else {}
+    if spec.stage and stage_run is None:
+        raise TrainedByStage(spec.name, spec.stage)
+    lineage = None
+    if spec.stage and stage_run is not None:  # None was refused above
+        artifact, data_outs, stage_params, entries = _stage_lineage(project, spec, stage_run)
+        _check_stage_metrics(project, spec, stage_run, entries, artifact)
+        params = {**stage_params, **params}
+        lineage = (artifact, data_outs)
+    if metrics is None:
+        metrics = read_metrics(root, spec.metrics) if spec.metrics else {}
+    return params, metrics, lineage
+
+
+def _new_record(project: Project, spec: ModelSpec, code: CodeState, execution: Execution, artifact: Any,
+                data_outs: list[Any], params: Mapping[str, Any], metrics: Mapping[str, Any], outputs: list[str],
+                extra: Mapping[str, Any] | None, extra_packages: tuple[str, ...]) -> dict[str, Any]:
+    """The sealed record document, linked to the record it replaces, checked as pull will check it."""
+    root = project.root
+    old_head = code.commit
+    default_remote = dvc.default_remote_name(root)
+    try:
+        parent = read_record(project, spec.name, old_head)
+    except UntrustedInput:
+        parent = None  # a record no command will read is replaced, not linked to
+    from mlver.api.pending import check_not_pulled
+
+    check_not_pulled(project, spec.name, spec.path, artifact.md5, dict(params),
+                     {o.path: o.md5 for o in data_outs if o is not None}, parent)
+    parent_ref = None
+    if parent is not None:
+        history = git.log_path(root, rec.record_path(spec.name), max_count=1)  # the newest only: git stops there
+        parent_ref = {"commit": history[0].commit if history else old_head, "digest": parent.digest}
+    name, email = git.user(root)
+    doc = rec.seal({
+        "schema": rec.SCHEMA,
+        "model": spec.name,
+        "artifact": {
+            "path": artifact.path,
+            "md5": artifact.md5,
+            "size": artifact.size,
+            "nfiles": artifact.nfiles if artifact.is_dir else 1,
+            "remote": default_remote,
+        },
+        "code": {
+            "commit": code.commit,
+            "clean": code.clean,
+            "dirty_files": list(code.dirty_files),
+            "diff_sha256": code.diff_sha256,
+            "command": execution.command,
+            "exit_code": execution.exit_code,
+            "started": execution.started,
+            "duration_s": execution.duration_s,
+            # What the record commit writes, so a code diff can leave it out.
+            "outputs": outputs,
+        },
+        "data": [_data_entry(project, out) for out in data_outs if out is not None],
+        "params": dict(params),
+        "metrics": dict(metrics),
+        "env": environment(extra_packages),
+        "created": now_iso(),
+        "author": {"name": name, "email": email},
+        "parent": parent_ref,
+        **(extra or {}),
+    })
+    validate.check_record(doc, f"the new record of {spec.name}")  # never write one that pull would refuse
+    return doc
+
+
+def _commit_record(root: Path, spec: ModelSpec, code: CodeState, doc: dict[str, Any], outputs: list[str],
+                   metrics: Mapping[str, Any]) -> str:
+    """Write the record and commit it with what the command made (the artifact's .dvc file, ...)."""
+    try:
+        write_text(root / rec.record_path(spec.name), rec.dumps(doc))
+    except OSError as exc:
+        raise WriteFailed(rec.record_path(spec.name), str(exc.strerror or exc),
+                          "check that .mlver/records is a writable folder") from exc
+    to_commit = [p for p in outputs if (root / p).exists() or git.tracked(root, p)]
+    summary = ", ".join(f"{k}={v:.4g}" for k, v in list(metrics.items())[:3])
+    message = (
+        f"mlver: record {spec.name}" + (f" ({summary})" if summary else "")
+        + f"\n\nTrained at {code.commit[:12]}{'' if code.clean else ' (dirty)'}."
+        + f"\nRecord digest: {doc['digest']}\n"
     )
+    return git.commit_paths(root, to_commit, message)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from mlver.adapters import git
 from mlver.api import pathlog, trust
@@ -14,8 +15,11 @@ from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
     AlreadyReleased,
-    ConfigError,
+    NotARevision,
+    OptionsExclusive,
     RecordNotFound,
+    TagExists,
+    UnknownChoice,
     VersionExists,
     VersionNotNewer,
 )
@@ -35,13 +39,13 @@ def release(name: str, bump: str | None = None, version: str | None = None, rev:
 def _release(project: Project, name: str, bump: str | None, version: str | None, rev: str) -> ReleaseResult:
     check_artifact(name)
     if bump and version:
-        raise ConfigError("pass --bump or --version, not both", "e.g. `mlver release churn --bump minor`")
+        raise OptionsExclusive("--bump", "--version", "e.g. `mlver release churn --bump minor`")
     if bump and bump not in BUMP_PARTS:
-        raise ConfigError(f"unknown bump {bump!r}", "use --bump major, minor or patch")
+        raise UnknownChoice("bump", bump, list(BUMP_PARTS))
     wanted = Version.parse(version) if version else None
     commit = git.resolve_commit(project.root, rev)
     if commit is None:
-        raise ConfigError(f"{rev!r} is not a git revision", "pass a branch, tag or commit, e.g. HEAD")
+        raise NotARevision(rev)
     state = load_registry(project, name).model(name)
     if state is not None and wanted is not None and str(wanted) in state.versions:
         raise VersionExists(name, str(wanted))
@@ -60,29 +64,32 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
     elif highest is not None and wanted < highest:
         raise VersionNotNewer(name, str(wanted), str(highest))
     tag = version_tag(name, wanted)
-    if git.tag_exists(project.root, tag):
-        raise VersionExists(name, str(wanted))
     message = (
         f"Registering artifact {name} version {wanted}\n\n"
         f"mlver-record: {rec.record_path(name)}\n"
         f"mlver-digest: {record.digest}\n"
     )
-    git.create_tag(project.root, tag, commit, message, sign=signs(project))
+    try:  # a tag of that name the registry does not read (lightweight, say): git refuses it
+        git.create_tag(project.root, tag, commit, message, sign=signs(project))
+    except TagExists:
+        raise VersionExists(name, str(wanted)) from None
     return ReleaseResult(name, str(wanted), tag, commit, record.digest)
 
 
 # What ls shows of a model in the tags: latest version, its commit, when it
 # was released, how many versions are active, stage holders, deprecated.
 _Row = tuple[str | None, str | None, str | None, int, dict[str, str], bool]
-_LS_CACHE = "ls-registry-1"  # bump when what a row holds, or the fold, changes
+_LS_CACHE = "ls-registry-2"
+# The code rows are computed by: a changed fold never answers from rows the old one cached.
+_ROW_CODE = tuple(Path(__file__).parents[1] / f"{m}.py"
+                  for m in ("api/registry", "api/_common", "domain/registry", "domain/tags", "domain/semver"))
 
 
 def _row(state: ModelState) -> _Row:
-    active = state.active_versions()
-    latest = active[-1] if active else None
+    latest = state.latest()
     event = state.versions[latest] if latest else None
     return (latest, event.commit if event else None, iso(event.timestamp) if event and event.info else None,
-            len(active), dict(sorted(state.stages.items())), state.deprecated)
+            state.active_count(), dict(sorted(state.stages.items())), state.deprecated)
 
 
 def _valid_row(row: object) -> bool:
@@ -93,24 +100,33 @@ def _valid_row(row: object) -> bool:
 
 def _registry_rows(project: Project) -> dict[str, _Row]:
     """Every model in the tags -> its row. The rows are a function of the tag
-    listing alone (names, objects, peeled commits; tag objects never change),
-    so they are cached under that exact listing in .git/mlver/cache: any tag
-    added, deleted, moved or fetched changes the listing, and the cache misses."""
-    from mlver.adapters import statcache
+    refs alone (names, objects, peeled commits; tag objects never change),
+    so they are cached in .git/mlver/cache under the refs' state: the stat of
+    packed-refs and the loose tag files (``git.tag_refs_state``, no git run),
+    else the exact tag listing. Any tag added, deleted, moved, fetched or
+    packed changes the key, and the cache misses."""
+    import hashlib
 
-    listing = git.tag_listing(project.root)
-    key = listing.encode()
+    from mlver.adapters import gitcache, statcache
+
+    refs_state = git.tag_refs_state(project.root)  # before the refs are read: a change meanwhile misses next time
+    listing = None
+    if refs_state is None:
+        listing = git.tag_listing(project.root)
+        refs_state = b"listing\0" + listing.encode()
+    key = hashlib.blake2b(refs_state + gitcache.code_stamp(*_ROW_CODE).encode(), digest_size=32).hexdigest().encode()
     cached = statcache.read_keyed(project.root, _LS_CACHE, key)
     if isinstance(cached, dict) and all(isinstance(k, str) and _valid_row(v) for k, v in cached.items()):
         return {k: tuple(v) for k, v in cached.items()}
     import gc
 
-    # A cold read of 100,000 tags makes ~10 objects per tag and no cycle: the
+    # A cold read of 100,000 tags makes ~5 objects per tag and no cycle: the
     # collector's passes over them were a third of the time.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        registry = load_registry(project, refs=git.parse_tag_listing(listing))
+        refs = git.parse_tag_listing(listing if listing is not None else git.tag_listing(project.root))
+        registry = load_registry(project, refs=refs)
         rows = {name: _row(state) for name, state in registry.models.items()}
     finally:
         if collecting:
@@ -148,6 +164,31 @@ _KIND = {
 }
 
 
+def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int], LogEvent]]:
+    """Every registry event of a model (releases, stage assignments, rollbacks,
+    deprecations) as ``log`` shows it, with its order key."""
+    events: list[tuple[tuple[int, int], LogEvent]] = []
+    for event in state.events:
+        tag, info = event.tag, event.info
+        version = tag.version or None
+        if tag.action in (Action.ASSIGN, Action.UNASSIGN):
+            version = state.version_of(event.commit)
+        message = info.message if info else ""
+        kind, note = _KIND[tag.action], ""
+        if "mlver-rollback-from:" in message:
+            kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
+        if "mlver-forced:" in message:
+            note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
+        events.append((event.order, LogEvent(
+            kind=kind, model=name, commit=event.commit, note=note,
+            author=info.tagger if info else "", email=info.email if info else "",
+            time=iso(event.timestamp),
+            message=info.message.splitlines()[0] if info and info.message else "",
+            version=version, stage=tag.stage or None, tag=event.name,
+        )))
+    return events
+
+
 def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     """The audit trail of a model, newest first: trainings and registry events."""
     project = Project.find(repo, require_config=False)
@@ -162,24 +203,7 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
             kind="record", model=name, commit=commit.commit, author=commit.author,
             email=commit.email, time=iso(commit.timestamp), message=commit.subject,
         )))
-    for event in state.events if state else []:
-        tag, info = event.tag, event.info
-        version = tag.version or None
-        if tag.action in (Action.ASSIGN, Action.UNASSIGN):
-            version = state.version_of(event.commit) if state else None
-        message = info.message if info else ""
-        kind, note = _KIND[tag.action], ""
-        if "mlver-rollback-from:" in message:
-            kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
-        if "mlver-forced:" in message:
-            note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
-        events.append((event.order, LogEvent(
-            kind=kind, model=name, commit=event.commit, note=note,
-            author=info.tagger if info else "", email=info.email if info else "",
-            time=iso(event.timestamp),
-            message=info.message.splitlines()[0] if info and info.message else "",
-            version=version, stage=tag.stage or None, tag=event.name,
-        )))
+    events += registry_events(name, state) if state else []
     principals = trust.signers(project, state.events) if state else None
     if principals is not None:
         events = [(order, replace(e, signer=principals.get(e.tag or "", ""))) if e.tag else (order, e) for order, e in events]

@@ -6,9 +6,23 @@ import re
 from pathlib import Path
 
 from mlver.adapters import dvc
-from mlver.api.storage import remote_store, store_for
+from mlver.api.objects import remote_store, store_for
 from mlver.api.trust import resolve_record_trusted
-from mlver.errors import ConfigError, CredentialsInUrl, RecordTampered, RemoteError, StorageError
+from mlver.domain import record as rec
+from mlver.errors import (
+    CredentialsInUrl,
+    InvalidRemoteName,
+    MalformedUrl,
+    ObjectMissing,
+    OptionsContradict,
+    RecordHasNoArtifact,
+    RecordTampered,
+    RemoteCannotSign,
+    RemoteExists,
+    UnreadableValue,
+    UrlOfDirectory,
+    ValueOutOfRange,
+)
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
 from mlver.project import PathLike, Project
 
@@ -56,10 +70,10 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     come from the environment, ~/.aws or ``dvc remote modify --local``."""
     project = Project.find(repo)
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"invalid remote name {name!r}", "use letters, digits, '_', '.' or '-', e.g. `storage`")
+        raise InvalidRemoteName(name)
     if shared and local:
-        raise ConfigError("--shared and --local contradict each other",
-                          "--shared writes .dvc/config (in git), --local writes .dvc/config.local: pick one")
+        raise OptionsContradict("--shared", "--local",
+                                "--shared writes .dvc/config (in git), --local writes .dvc/config.local: pick one")
     for what, value in (("URL", url), ("endpoint URL", endpoint_url)):
         refuse_credentials(name, what, value)  # first, so no later message can repeat the secret
     is_dir = "://" not in url or url.startswith("file://")
@@ -67,11 +81,10 @@ def remote_add(name: str, url: str, endpoint_url: str | None = None, default: bo
     if is_dir and not shared:
         local = True
     if endpoint_url is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", endpoint_url):
-        raise RemoteError(f"malformed endpoint URL {endpoint_url!r}", "use e.g. --endpoint-url https://minio.example.com:9000")
+        raise MalformedUrl("endpoint URL", endpoint_url, "", "e.g. --endpoint-url https://minio.example.com:9000")
     remotes, _ = dvc.remotes(project.root)
     if name in remotes and not force:
-        raise RemoteError(f"remote {name!r} already exists ({remotes[name].url})",
-                          "pass --force to replace it, or pick another name")
+        raise RemoteExists(name, remotes[name].url)
     options = {"endpointurl": endpoint_url} if endpoint_url else None
     level = "local" if local else "repo"
     dvc.set_remote(project.root, name, url, level, default, options)
@@ -98,7 +111,7 @@ def remote_check(name: str | None = None, repo: PathLike = None) -> RemoteCheck:
     else:
         store.check_writable()  # a directory: creating and deleting a probe file proves it
         can = ["list", "write", "read"]
-    from mlver.api.setup import is_legacy_shared, shared_storage_note
+    from mlver.api.objects import is_legacy_shared, shared_storage_note
 
     note = shared_storage_note(project.root) if is_legacy_shared(remotes[name].url, project.root / ".dvc") else None
     return RemoteCheck(name, remotes[name].url, tuple(can), remotes[name].options.get("endpointurl"),
@@ -115,10 +128,9 @@ def parse_expiry(text: str) -> int:
     elif re.fullmatch(r"(\d+[smhd])+", text):
         seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhd])", text))
     else:
-        raise ConfigError(f"cannot read the expiry {text!r}", "use e.g. 1h, 30m, 7d or a number of seconds")
+        raise UnreadableValue("the expiry", text, "e.g. 1h, 30m, 7d or a number of seconds")
     if not 1 <= seconds <= MAX_EXPIRY:
-        raise ConfigError(f"expiry {text} is out of range: S3 signs URLs for 1 second to 7 days",
-                          "pass e.g. --expires 7d at most")
+        raise ValueOutOfRange("expiry", text, "S3 signs URLs for 1 second to 7 days", "pass e.g. --expires 7d at most")
     return seconds
 
 
@@ -131,12 +143,11 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
     md5 = artifact.get("md5")
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact:
-        raise RecordTampered(parsed.model, label)  # a link is handed on: it must be to what was recorded
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))  # a link is handed on: it must be to what was recorded
     if not md5:
-        raise StorageError(f"the record of {label} has no artifact hash", f"re-record it with `mlver record {parsed.model}`")
+        raise RecordHasNoArtifact(label, parsed.model)
     if md5.endswith(".dir"):
-        raise StorageError(f"{label} is a directory ({artifact.get('path')}); a URL names one file",
-                           f"pull it with `mlver pull {label}` instead")
+        raise UrlOfDirectory(label, str(artifact.get("path")))
     if remote is None:
         # The default remote, unless it is a directory and the remote the
         # record was pushed to is S3: only S3 can sign a URL.
@@ -146,11 +157,10 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
     name, store = remote_store(project, remote)
     if not hasattr(store, "presign"):
         kind = f"on {store.kind}://" if hasattr(store, "kind") else "a directory"
-        raise RemoteError(f"remote {name} is {kind}, not S3, so it cannot sign an HTTPS URL",
-                          f"push to an S3 remote (`mlver push -r NAME`) and ask for its URL with `mlver url {label} -r NAME`")
+        raise RemoteCannotSign(name, kind, label)
     if not store.has(md5):
-        raise StorageError(f"{label} {artifact.get('path')} ({md5}) is not in remote {name}",
-                           f"push it first with `mlver push {label} -r {name}`")
+        raise ObjectMissing(f"{label} {artifact.get('path')}", md5, [f"remote {name}"],
+                            f"push it first with `mlver push {label} -r {name}`")
     link = store.presign(md5, seconds, Path(artifact.get("path") or "artifact").name)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     return PresignedUrl(str(parsed), parsed.model, version, md5, name, link, seconds,

@@ -16,6 +16,7 @@ import contextlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mlver.adapters import dvc, git
 from mlver.adapters.paramfiles import read_metrics, read_params
@@ -24,7 +25,8 @@ from mlver.adapters.storage import md5_file
 from mlver.api._common import resolve_record
 from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
-from mlver.errors import CodeNotFound, ConfigError, RecordTampered, TrainingFailed
+from mlver.domain import record as rec
+from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
 from mlver.models import ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
@@ -36,11 +38,7 @@ def _spec_at(project: Project, model: str, commit: str, label: str) -> ModelSpec
     content = git.read_blob(project.root, commit, CONFIG)
     spec = parse_config(content, f"{CONFIG} at {commit[:12]}").models.get(model)
     if spec is None or not (spec.command or spec.stage):
-        raise ConfigError(
-            f"{CONFIG} at the code commit {commit[:12]} of {label} declares no command or stage for {model}",
-            f"reproduce runs only what is committed with the code: declare it (`mlver model add {model} --command ...` "
-            f"or `--stage ...`), commit, and `mlver run {model}`",
-        )
+        raise NothingToReproduce(model, label, commit, CONFIG)
     return spec
 
 
@@ -131,7 +129,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     parsed, record, version = resolve_record(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact:
-        raise RecordTampered(parsed.model, label)
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     doc = record.doc
     code = doc.get("code") or {}
     commit = code.get("commit") or ""
@@ -142,14 +140,8 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     artifact = validate.check_relpath(doc["artifact"]["path"], where, "artifact path")
     metrics_file = validate.check_relpath(spec.metrics, f"{CONFIG} at {commit[:12]}", "metrics") if spec.metrics else None
     inputs = _record_inputs(doc, label)
-    notes = []
-    if not spec.stage:
-        command = spec.command or ""
-        if code.get("command") and code["command"] != command:
-            notes.append(f"the record says `{code['command']}` ran; this ran `{command}`, "
-                         f"what {CONFIG} declares at the code commit")
-    if not code.get("clean", True):
-        notes.append(f"trained on a dirty tree ({', '.join(code.get('dirty_files') or [])}); reproduced from the committed code")
+    command = spec.command or ""
+    notes = _declared_notes(spec, code)
 
     with tempfile.TemporaryDirectory(prefix="mlver-reproduce-") as tmp, contextlib.ExitStack() as stack:
         worktree = Path(tmp) / "worktree"
@@ -170,14 +162,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
                 notes.append("the params file at the code commit differs from the recorded params")
         if on_command:
             on_command(command)
-        if session is not None:
-            try:
-                session.reproduce(targets, force=True)
-                rc = 0
-            except TrainingFailed as exc:
-                rc = exc.code
-        else:
-            rc = run_to_stderr(command, cwd=worktree, shell=True)
+        rc = _train(session, targets if session is not None else [], command, worktree)
         if rc != 0:
             notes.append(f"the training command exited with {rc}")
         artifact_path = worktree / artifact
@@ -188,16 +173,43 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
 
     recorded_md5 = doc["artifact"]["md5"]
     metrics = _compare_metrics(doc.get("metrics") or {}, got_metrics, tolerance)
-    if got_md5 == recorded_md5:
-        verdict = "bit-for-bit"
-    elif got_md5 and metrics and all(m["within"] for m in metrics):
-        verdict = "statistically"
-    else:
-        verdict = "not reproduced"
-        if got_md5 and not metrics:
-            notes.append("the artifact differs and there are no recorded metrics to compare")
+    verdict = _verdict(got_md5, recorded_md5, metrics, notes)
     return ReproduceResult(
         ref=str(parsed), model=parsed.model, version=version, code_commit=commit, command=command,
         verdict=verdict, artifact={"path": artifact, "recorded_md5": recorded_md5, "reproduced_md5": got_md5},
         metrics=tuple(metrics), tolerance=tolerance, notes=tuple(notes),
     )
+
+
+def _declared_notes(spec: ModelSpec, code: dict[str, Any]) -> list[str]:
+    """What differs between how the record says it was trained and what will run now."""
+    notes = []
+    if not spec.stage:
+        command = spec.command or ""
+        if code.get("command") and code["command"] != command:
+            notes.append(f"the record says `{code['command']}` ran; this ran `{command}`, "
+                         f"what {CONFIG} declares at the code commit")
+    if not code.get("clean", True):
+        notes.append(f"trained on a dirty tree ({', '.join(code.get('dirty_files') or [])}); reproduced from the committed code")
+    return notes
+
+
+def _train(session: Any, targets: list[str], command: str, worktree: Path) -> int:
+    """Run the training (the stage through DVC, else the command) in the worktree; its exit code."""
+    if session is None:
+        return run_to_stderr(command, cwd=worktree, shell=True)
+    try:
+        session.reproduce(targets, force=True)
+    except TrainingFailed as exc:
+        return exc.code
+    return 0
+
+
+def _verdict(got_md5: str | None, recorded_md5: str, metrics: list[dict[str, Any]], notes: list[str]) -> str:
+    if got_md5 == recorded_md5:
+        return "bit-for-bit"
+    if got_md5 and metrics and all(m["within"] for m in metrics):
+        return "statistically"
+    if got_md5 and not metrics:
+        notes.append("the artifact differs and there are no recorded metrics to compare")
+    return "not reproduced"

@@ -22,7 +22,7 @@ from mlver.adapters import git
 from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_record
 from mlver.domain import gates as g
 from mlver.domain import record as rec
-from mlver.errors import ConfigError, MlverError, NoCommonHistory
+from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
@@ -113,7 +113,7 @@ def _base_store(project: Project, base: _Side) -> tuple[str, Any]:
     machine's own settings (credentials, a local default) over it; a
     config.local committed by the pull request is not this machine's."""
     from mlver.adapters import dvc
-    from mlver.api.storage import store_among
+    from mlver.api.objects import store_among
 
     local = not git.tracked(project.root, ".dvc/config.local")
     remotes, default = dvc.remotes_over(project.root, base.dvc_config, local=local)
@@ -125,8 +125,7 @@ def _base_rev(project: Project, base: str | None) -> str:
         return base
     branch = git.default_branch(project.root)
     if branch is None:
-        raise ConfigError("there is no default branch (no origin/HEAD, main or master) to review against",
-                          "name it: `mlver review --base main`")
+        raise NoDefaultBranch("review against", "name it: `mlver review --base main`")
     return branch
 
 
@@ -215,6 +214,25 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
     return out
 
 
+def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Any]:
+    """The lineage graph of each changed model's head record (the report draws it in mermaid)."""
+    from mlver.api._common import load_registry
+    from mlver.api.lineages import record_lineage
+
+    changed = [d for d in diffs if d.status in ("changed", "added") and found[(d.model, head_commit)][0] is not None]
+    if not changed:
+        return []
+    registry = load_registry(project)
+    graphs = []
+    for d in changed:
+        record = found[(d.model, head_commit)][0]
+        state = registry.model(d.model)
+        if record is not None:
+            version = state.version_at(record.commit) if state and record.commit else None
+            graphs.append(record_lineage(project, d.new_ref, record, version, state))
+    return graphs
+
+
 def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
     from mlver.adapters import plots
     from mlver.api._common import load_registry
@@ -241,6 +259,16 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             path = out / f"{_slug(d.model)}-metrics.png"
             plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
             written.append(str(path))
+            # The site's own SVG charts too, one per metric, base and head marked.
+            from mlver.adapters.atomic import write_text
+            from mlver.charts import metric_history
+
+            marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
+            for key in keys:
+                svg = out / f"{_slug(d.model)}-metric-{_slug(key)}.svg"
+                write_text(svg, metric_history(f"{d.model}: {key} by training", [label for label, _ in history],
+                                               series[key], marks))
+                written.append(str(svg))
         if old is None:
             continue
         shifted = []
@@ -295,30 +323,39 @@ def review(base: str | None = None, head: str = "HEAD", model: str | None = None
 
             raise OutputNotWritable(plots, exc.strerror or str(exc), "give --plots a folder path where a folder can be made") from exc
     written = _plots(project, Path(plots), diffs, found, merge_base, head_commit) if plots else []
+    graphs = _lineage(project, diffs, found, head_commit)
     return ReviewResult(
         base=base, base_commit=merge_base, head=head, head_commit=head_commit, diffs=tuple(diffs),
         gates=tuple(results), ok=all(r.passed for r in results), drift_threshold=threshold,
         plots=tuple(written), plots_url=plots_url, code=code, config_changes=tuple(config_changes(base_side, head_side)),
+        lineage=tuple(graphs),
     )
 
 
 FORGES = {"github": ".github/workflows/mlver-review.yml", "gitlab": ".gitlab-ci.yml"}
+PAGES = {"github": ".github/workflows/mlver-pages.yml", "gitlab": ".gitlab-ci.yml"}  # GitLab: one file, both jobs
 
 
-def ci(forge: str, python: str = "3.11", install: str | None = None) -> CiWorkflow:
+def ci(forge: str, python: str = "3.11", install: str | None = None, pages: bool = False) -> CiWorkflow:
     """A ready CI workflow that runs ``mlver review`` on every pull (merge)
     request, keeps one comment with the report up to date and keeps the
     plots as job artifacts. ``install`` None: the pip line of exactly the
-    mlver that runs this (an index version, a git URL at a commit, a path)."""
+    mlver that runs this (an index version, a git URL at a commit, a path).
+    ``pages``: the workflow that publishes ``mlver site`` with the forge's
+    Pages on every release or promotion tag (GitHub: its own file; GitLab:
+    a ``pages`` job beside the review's)."""
     from mlver.report import ci_workflow
 
     if forge not in FORGES:
-        raise ConfigError(f"unknown forge {forge!r}", f"use one of: {', '.join(FORGES)}")
+        raise UnknownChoice("forge", forge, list(FORGES))
     note = ""
     if install is None:
         from mlver.adapters import installed
 
         line = installed.current()
         install, note = line.command, line.note
-    text = ci_workflow(forge, python=python, install=install, report="mlver-review.md", plots="mlver-plots")
-    return CiWorkflow(forge=forge, path=FORGES[forge], text=text, install=install, install_note=note)
+    template = "github-pages" if pages and forge == "github" else forge
+    site = "_site" if forge == "github" else "public"  # where each forge's Pages takes the files from
+    text = ci_workflow(template, python=python, install=install, report="mlver-review.md", plots="mlver-plots",
+                       pages=pages, site=site)
+    return CiWorkflow(forge=forge, path=(PAGES if pages else FORGES)[forge], text=text, install=install, install_note=note)

@@ -1,14 +1,23 @@
 """Setting a project up: init, data add, model add."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from mlver.adapters import dvc, git, yamledit
+from mlver.adapters.atomic import Snapshot
 from mlver.adapters.paramfiles import read_params
+from mlver.api.objects import data_home, is_legacy_shared, shared_storage_note
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
-from mlver.errors import ArtifactConflict, ConfigError, DataNotTracked, MlverError, ModelExists
+from mlver.errors import (
+    ArtifactConflict,
+    DataNotFound,
+    DataNotTracked,
+    MlverError,
+    ModelExists,
+    OptionsExclusive,
+    TrackedByGit,
+)
 from mlver.models import DataAddResult, InitResult, ModelAddResult
 from mlver.project import CONFIG, CONFIG_VERSION, PathLike, Project, parse_config
 
@@ -21,49 +30,13 @@ _CONFIG_HEADER = """\
 """
 
 
-def _data_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"))
-
-
-def legacy_storage_dir() -> Path:
-    """The one folder earlier mlver versions gave every project of a user: a
-    `dvc gc -c` in any of them deleted the others' objects."""
-    return _data_home() / "mlver" / "storage"
-
-
 def project_storage_dir(root: Path) -> Path:
     """A new default storage folder that belongs to the project at ``root`` alone."""
     import re
     import secrets
 
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", root.name).strip("-.")[:40] or "project"
-    return _data_home() / "mlver" / "projects" / f"{slug}-{secrets.token_hex(4)}"
-
-
-def is_legacy_shared(url: str, base: Path | None = None) -> bool:
-    """Whether a remote's URL (relative ones start at ``base``) is the old shared folder."""
-    if "://" in url and not url.startswith("file://"):
-        return False
-    path = Path(url.removeprefix("file://")).expanduser()
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return path.resolve() == legacy_storage_dir().resolve()
-
-
-def shared_storage_note(root: Path) -> str | None:
-    """What to tell a project whose default remote is the old shared folder
-    (read from the config files themselves: no dvc import, status stays cheap)."""
-    name = dvc.default_remote_name(root)
-    for level in ("config.local", "config"):
-        path = root / ".dvc" / level
-        found = dvc.remotes_in_text(path.read_text())[0] if name and path.is_file() else {}
-        if name in found:
-            if not is_legacy_shared(found[name].url, root / ".dvc"):
-                return None
-            return (f"the default remote {name} ({found[name].url}) is the folder earlier mlver versions "
-                    "shared between all your projects: `dvc gc -c` in any of them deletes the others' objects; "
-                    "give this project its own with `mlver init --own-storage`")
-    return None
+    return data_home() / "mlver" / "projects" / f"{slug}-{secrets.token_hex(4)}"
 
 
 def init(path: Path | None = None, remote: str | None = None, own_storage: bool = False) -> InitResult:
@@ -71,8 +44,8 @@ def init(path: Path | None = None, remote: str | None = None, own_storage: bool 
     ``own_storage``: move a project off the old shared storage folder."""
     cwd = (path or Path.cwd()).resolve()
     if remote and own_storage:
-        raise ConfigError("--own-storage makes a new local folder the default remote, --remote names one",
-                          "pass only one of them")
+        raise OptionsExclusive("--own-storage", "--remote",
+                               "--own-storage makes a new local folder the default remote, --remote names one: pass one")
     if remote:
         from mlver.api.remotes import refuse_credentials
 
@@ -123,14 +96,14 @@ def _move_to_own_storage(root: Path, name: str, remotes: dict[str, dvc.Remote]) 
     the shared folder keeps its objects (other projects may need them)."""
     from mlver.adapters.storage import LocalStore
     from mlver.api.collection import keep_set
-    from mlver.api.storage import _cache, store_for
+    from mlver.api.objects import local_cache, store_for
 
     url = remotes[name].url if name in remotes else ""
     if not is_legacy_shared(url, root / ".dvc"):
         return url  # already its own, or a team remote: nothing to move
     project = Project.find(root)
     old = store_for(remotes[name], root / ".dvc")
-    cache = _cache(project)
+    cache = local_cache(project)
     target = project_storage_dir(root)
     new = LocalStore(target / "files" / "md5", f"{name} ({target})")
     new.check_writable()
@@ -162,12 +135,9 @@ def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
     rels = [project.rel(p) for p in paths]
     for rel in rels:
         if not (project.root / rel).exists():
-            raise ConfigError(f"data {rel} does not exist", "check the path")
+            raise DataNotFound(rel)
         if git.tracked(project.root, rel):
-            raise ConfigError(
-                f"data {rel} is tracked by git, so DVC cannot track it",
-                f"stop tracking it in git first: `git rm -r --cached {rel}`",
-            )
+            raise TrackedByGit("data", rel)
     outs = dvc.add(project.root, rels)
     staged = [f for rel in rels for f in dvc.tracked_side_files(rel) if (project.root / f).exists()]
     git.run(project.root, "add", "--", *staged)
@@ -237,7 +207,7 @@ def model_add(
     if name in project.config.models:  # reading it checks the whole file first: no edit of a broken one
         raise ModelExists(name)
     if command and stage:
-        raise ConfigError("a model is trained by --command or by --stage, not both", "pass only one of them")
+        raise OptionsExclusive("--command", "--stage", "a model is trained by one of them: pass only one")
     model_path = project.rel(path)
     data_paths = [project.rel(d) for d in data]
     if params:
@@ -246,6 +216,20 @@ def model_add(
         read_params(project.root, params)  # a missing or malformed file fails now, not at run time
     if metrics:
         metrics = project.rel(metrics)
+    _check_inputs(project, name, model_path, data_paths, metrics, stage)
+    entry: dict[str, object] = {"path": model_path}
+    if data_paths:
+        entry["data"] = data_paths
+    for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
+        if value:
+            entry[key] = value
+    _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
+    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)
+
+
+def _check_inputs(project: Project, name: str, model_path: str, data_paths: list[str], metrics: str | None,
+                  stage: str | None) -> None:
+    """A stage model's declaration must agree with its pipeline; a command model's data must be DVC-tracked."""
     if stage:
         from mlver.domain.pipeline import plan
 
@@ -257,32 +241,24 @@ def model_add(
             if dvc.read_dvcfile_out(project.root, d) is None:
                 raise DataNotTracked(d)
 
-    entry: dict[str, object] = {"path": model_path}
-    if data_paths:
-        entry["data"] = data_paths
-    for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
-        if value:
-            entry[key] = value
 
+def _write_declaration(project: Project, name: str, entry: dict[str, object], model_path: str, metrics: str | None,
+                       desc: str, labels: tuple[str, ...]) -> None:
+    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were."""
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
     config = yamledit.load(config_path)
     config.set(("models",), name, entry)
     parse_config(config.text)  # what is written reads back through the schema
     dvc_doc = yamledit.load(dvc_yaml)
-    _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, tuple(labels))
+    _dvc_yaml_edits(dvc_doc, name, model_path, metrics, desc, labels)
 
-    before = {p: p.read_bytes() if p.exists() else None for p in (config_path, dvc_yaml)}
+    snapshot = Snapshot(project.root, [CONFIG, "dvc.yaml"])
     try:
         yamledit.save(config_path, config)
-        if dvc_doc.text != (before[dvc_yaml] or b"").decode():
+        if dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode():
             yamledit.save(dvc_yaml, dvc_doc)
         git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if dvc_yaml.exists() else []))
     except BaseException:
-        for p, content in before.items():
-            if content is None:
-                p.unlink(missing_ok=True)
-            else:
-                p.write_bytes(content)
+        snapshot.restore()
         raise
-    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)

@@ -22,7 +22,15 @@ from typing import Any
 
 from mlver.adapters import dvc, git
 from mlver.adapters.storage import Progress
-from mlver.errors import ConfigError, RemoteError, StorageError
+from mlver.errors import (
+    NoDefaultRemote,
+    NoSharedDefault,
+    ObjectNotInRemote,
+    RemoteError,
+    RemoteNotShared,
+    UnknownRemote,
+    UnreadableValue,
+)
 from mlver.models import Record
 from mlver.project import Project
 
@@ -45,8 +53,8 @@ def parse_overrides(pairs: Iterable[str] | None) -> dict[str, str]:
         key, sep, value = pair.partition("=")
         key = key.strip().lower()
         if not sep or not _KEY.fullmatch(key):
-            raise ConfigError(f"cannot read --remote-config {pair.split('=', 1)[0]!r}",
-                              "pass it as KEY=VALUE, e.g. --remote-config endpointurl=https://minio:9000")
+            raise UnreadableValue("--remote-config", pair.split("=", 1)[0],
+                                  "KEY=VALUE, e.g. --remote-config endpointurl=https://minio:9000")
         out[key] = value
     return out
 
@@ -139,7 +147,7 @@ class ChainStore:
         for another remote's (the caller checks the md5 of what it gets)."""
         store = self._holder(md5)
         if store is None:
-            raise StorageError(f"object {md5} is in none of {self.name}", "push it first with `mlver push`")
+            raise ObjectNotInRemote(md5, f"any of {self.name}")
         got: str = store.get(md5, dst, progress)
         expected = md5.removesuffix(".dir")
         for _name, other in self._stores:
@@ -189,15 +197,14 @@ def _ordered(candidates: list[tuple[str | None, dict[str, dvc.Remote]]]) -> list
 def local_store(project: Project, record: Record, remote: str | None = None,
                 overrides: dict[str, str] | None = None) -> tuple[str, Any]:
     """The store a pull of ``record`` in ``project`` reads (see the module's docstring)."""
-    from mlver.api.storage import store_for
+    from mlver.api.objects import foreign_store, store_for
 
     overrides = overrides or {}
     remotes, default = dvc.remotes(project.root)
     config_dir = project.root / ".dvc"
     if remote:
         if remote not in remotes:
-            known = f" (configured: {', '.join(sorted(remotes))})" if remotes else ""
-            raise RemoteError(f"unknown remote {remote!r}{known}", "see `mlver remote list`")
+            raise UnknownRemote(remote, sorted(remotes))
         return remote, store_for(with_overrides(remotes[remote], overrides), config_dir)
     primary = _ordered([(default, remotes), ((record.doc.get("artifact") or {}).get("remote"), remotes)])
     if not primary and overrides.get("url"):
@@ -206,8 +213,6 @@ def local_store(project: Project, record: Record, remote: str | None = None,
     def make(chosen: dvc.Remote, foreign: bool = False) -> Any:
         chosen = with_overrides(chosen, overrides)
         if foreign:
-            from mlver.api.fetching import _store as foreign_store
-
             # A remote only history names: its endpoint gets none of the user's credentials.
             return foreign_store(chosen, "this repository's history", False, None)
         return store_for(chosen, config_dir)
@@ -224,8 +229,7 @@ def local_store(project: Project, record: Record, remote: str | None = None,
 
     stores = [(r.name, make(r)) for r in primary] or from_history()
     if not stores:
-        raise RemoteError("no default remote is configured",
-                          "set one with `mlver init` or `mlver remote add NAME URL --default`, or pass -r NAME")
+        raise NoDefaultRemote("set one with `mlver init` or `mlver remote add NAME URL --default`, or pass -r NAME")
     return _chain(stores, from_history if primary else None)
 
 
@@ -276,9 +280,7 @@ def repo_store(bare: Path, git_url: str, record: Record, label: str, config_text
         found = remotes.get(remote) or tip_remotes.get(remote)
         if found is None and not overrides.get("url"):
             shared = sorted(set(remotes) | set(tip_remotes))
-            raise RemoteError(f"{git_url} shares no remote {remote!r} in .dvc/config"
-                              + (f" (it has: {', '.join(shared)})" if shared else ""),
-                              "pick one of its remotes with -r, or give one with --remote-config url=...")
+            raise RemoteNotShared(git_url, remote, shared)
         ordered = [found or dvc.Remote(remote, overrides["url"], {})]
     else:
         ordered = _ordered([(record_remote, remotes), (default, remotes), (tip_default, tip_remotes)])
@@ -286,9 +288,6 @@ def repo_store(bare: Path, git_url: str, record: Record, label: str, config_text
         ordered = [dvc.Remote("remote-config", overrides["url"], {})]
     if not ordered:
         shared = sorted(set(remotes) | set(tip_remotes))
-        raise RemoteError(
-            f"{'the commit' if record.derived else 'the record'} of {label} names remote {record_remote or default!r}, "
-            f"and {git_url} shares no default remote in .dvc/config, at that commit or on its default branch"
-            + (f" (it has: {', '.join(shared)})" if shared else ""),
-            "pull from one of its remotes with -r NAME, or give one with --remote-config url=...")
+        raise NoSharedDefault(git_url, label, "the commit" if record.derived else "the record",
+                              str(record_remote or default), shared)
     return _chain([(r.name, make(with_overrides(untrusted(r), overrides))) for r in ordered])

@@ -6,16 +6,19 @@ from mlver.api import trust
 from mlver.api._common import intact_record, iso, load_registry, resolve
 from mlver.domain.policy import breaches
 from mlver.domain.refs import parse_ref
-from mlver.domain.registry import Event, ModelState
+from mlver.domain.registry import Event, ModelState, TagInfo
 from mlver.domain.tags import Action, TagName, check_artifact, check_name
 from mlver.errors import (
-    GateFailed,
+    AlreadyDeprecated,
+    AlreadyInStage,
+    GateMetricMissing,
+    GateNotMet,
     InvalidReference,
     NothingToRollBack,
-    PolicyViolation,
     RecordNotFound,
     StageNotAllowed,
     StageNotFound,
+    StageOrderViolated,
     StagePinned,
     UnknownModel,
 )
@@ -93,40 +96,41 @@ def _promote(project: Project, ref: str, stage: str, force: bool) -> RegistryWri
     if policy.stages and stage not in policy.stages:
         raise StageNotAllowed(stage, policy.stages)
     if state.stages.get(stage) == version:
-        raise PolicyViolation(f"{label} already holds stage {stage}", f"see `mlver log {parsed.model}`")
+        raise AlreadyInStage(label, stage, parsed.model)
     forced: list[str] = []
     metrics = record.doc.get("metrics") or {}
     for breach in breaches(policy, stage, _ever_held(state, version, policy.previous(stage) or ""), metrics):
         if breach.kind == "metric":
-            raise PolicyViolation(
-                f"the {stage} gate names metric {breach.metric!r}, which {label} does not record",
-                f"fix policy.gates.{stage} in mlver.yaml (recorded metrics: {', '.join(sorted(metrics)) or 'none'})",
-            )
+            raise GateMetricMissing(stage, breach.metric, label, sorted(metrics))
         if breach.kind == "order" and not force:
             previous = policy.previous(stage)
-            raise PolicyViolation(
-                f"{label} never held stage {previous}, which comes before {stage} in the policy",
-                f"promote it to {previous} first (`mlver promote {label} {previous}`), or pass --force",
-            )
+            raise StageOrderViolated(label, stage, previous or "")
         if breach.kind == "gate" and not force:
-            raise GateFailed(f"{label} fails the {stage} gate: {breach.text.removeprefix('gate ')}",
-                             "improve the model, or pass --force to override")
+            raise GateNotMet(label, stage, breach.text.removeprefix("gate "))
         forced.append(breach.text)
     message = f"Assigning stage {stage} to artifact {parsed.model} version {version}\n\n"
     message += f"{DIGEST_MARK} {record.digest}\n" if record.digest else ""
     if forced:
         message += f"{FORCED_MARK} {'; '.join(forced)}\n"
     tag = _tag(project, TagName(Action.ASSIGN, parsed.model, stage=stage, number=_next(state)), commit, message, state)
-    _confirm(project, parsed.model, stage, version, tag, holds=True)
+    _confirm(project, parsed.model, stage, version, tag, holds=True, before=state)
     return RegistryWrite("assign", parsed.model, tag, commit, version, stage, tuple(forced), derived=record.derived)
 
 
-def _confirm(project: Project, model: str, stage: str, version: str, tag: str, holds: bool) -> None:
+def _confirm(project: Project, model: str, stage: str, version: str, tag: str, holds: bool,
+             before: ModelState | None) -> None:
     """Read the registry again after writing ``tag``: the stage must now be
     (``holds``) or no longer be with ``version``. A tag dated in the future
     outranks every event written before that date, so the write may have
-    changed nothing; then it is taken back and the culprit named."""
-    state = load_registry(project, model, detail=True).model(model)
+    changed nothing; then it is taken back and the culprit named. The tag
+    objects read ``before`` are not read again (an object id names its content)."""
+    known = {e.obj: e.info for e in before.events if e.info is not None} if before else {}
+
+    def infos(objects: list[str]) -> dict[str, TagInfo]:
+        missing = [o for o in objects if o not in known]
+        return {**known, **git.tag_infos(project.root, missing)} if missing else known
+
+    state = load_registry(project, model, detail=True, tag_infos=infos).model(model)
     if state is not None and (state.stages.get(stage) == version) == holds:
         return
     others = [e for e in _stage_events(state, stage) if e.name != tag] if state else []
@@ -185,7 +189,7 @@ def _rollback(project: Project, name: str, stage: str) -> RegistryWrite:
         f"{ROLLBACK_MARK} {current}\n" + (f"{DIGEST_MARK} {record.digest}\n" if record.digest else "")
     )
     tag = _tag(project, TagName(Action.ASSIGN, name, stage=stage, number=_next(state)), commit, message, state)
-    _confirm(project, name, stage, target, tag, holds=True)
+    _confirm(project, name, stage, target, tag, holds=True, before=state)
     return RegistryWrite("rollback", name, tag, commit, target, stage, rolled_back_from=current, derived=record.derived)
 
 
@@ -199,7 +203,8 @@ def deprecate(ref: str, repo: PathLike = None) -> RegistryWrite:
 
 def _deprecate(project: Project, ref: str) -> RegistryWrite:
     parsed = parse_ref(ref)
-    state = load_registry(project, parsed.model, detail=True).model(parsed.model)  # detail: every event's time
+    registry = load_registry(project, parsed.model, detail=True)  # detail: every event's time
+    state = registry.model(parsed.model)
     if state is None:
         if parsed.model not in project.declared_models():
             raise UnknownModel(parsed.model, sorted(project.declared_models()))
@@ -213,15 +218,15 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
         commit = state.versions[held].commit if state and held in state.versions else held
         message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
         tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message, state)
-        _confirm(project, model, parsed.stage, held, tag, holds=False)
+        _confirm(project, model, parsed.stage, held, tag, holds=False, before=state)
         return RegistryWrite("unassign", model, tag, commit, held, parsed.stage)
     if parsed.version:
-        _, commit, version = resolve(project, parsed)
+        _, commit, version = resolve(project, parsed, registry)
         message = f"Deregistering artifact {model} version {version}\n"
         tag = _tag(project, TagName(Action.DEREGISTER, model, version=version or "", number=_next(state)), commit, message, state)
         return RegistryWrite("deregister", model, tag, commit, version)
     if state is not None and state.deprecated:
-        raise PolicyViolation(f"{model} is already deprecated", f"see `mlver log {model}`")
+        raise AlreadyDeprecated(model)
     latest = state.latest() if state else None
     target = state.versions[latest].commit if state and latest else git.head(project.root)
     if target is None:

@@ -1,16 +1,16 @@
 """``push`` and ``pull``: moving recorded artifacts and data by content hash."""
 from __future__ import annotations
 
+import hashlib
 import os
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from mlver.adapters import dvc, git, placement
+from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import LocalStore, Progress, copy_hashing, readonly
+from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, read_small, readonly, write_new
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -18,106 +18,31 @@ from mlver.api._common import (
     record_from_bytes,
     resolve_record,
 )
+from mlver.api.objects import (
+    ObjectRef,
+    Start,
+    Store,
+    each,
+    expand_dirs,
+    local_cache,
+    locked,
+    record_objects,
+    remote_store,
+)
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.errors import (
-    ConfigError,
-    IntegrityError,
+    PUSH_AGAIN,
+    ObjectCorrupt,
+    ObjectMissing,
+    ObjectsMissing,
+    OptionNeeds,
+    OptionsExclusive,
     RecordTampered,
-    RemoteError,
-    StorageError,
+    RemoteWriteFailed,
 )
 from mlver.models import PullResult, Record, TransferResult
 from mlver.project import PathLike, Project
-
-# Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
-Start = Callable[[int, int], None]
-Store = Any  # LocalStore or mlver.adapters.s3.S3Store (boto3 loads only for S3)
-
-
-def _locked(progress: Progress | None) -> Progress | None:
-    """Progress callbacks arrive from transfer threads; serialise them."""
-    if progress is None:
-        return None
-    lock = threading.Lock()
-
-    def update(n: int) -> None:
-        with lock:
-            progress(n)
-
-    return update
-
-
-def _each(jobs: int, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """``fn`` over ``items``, on ``jobs`` threads when the store gains from it
-    (S3: many requests in flight); the first error stops the rest."""
-    if jobs <= 1 or len(items) <= 1:
-        return [fn(i) for i in items]
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(min(jobs, len(items)))
-    try:
-        results = list(pool.map(fn, items))
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
-
-
-@dataclass(frozen=True)
-class _Object:
-    md5: str
-    where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
-
-
-def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False) -> Store:
-    """An object store for a DVC remote's settings (``config_dir``: where
-    relative paths start, as DVC resolves them against the config file;
-    ``anonymous``: S3 requests go unsigned, with none of the user's credentials)."""
-    url = remote.url
-    if url.startswith("s3://"):
-        from mlver.adapters.s3 import S3Store
-
-        opts = remote.options
-        return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
-                       access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
-                       session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous,
-                       connect_timeout=opts.get("connect_timeout"), read_timeout=opts.get("read_timeout"))
-    if "://" in url and not url.startswith("file://"):
-        # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
-        from mlver.adapters.dvcfs import DvcFsStore
-
-        return DvcFsStore(remote.name, url, remote.options)
-    path = Path(url.removeprefix("file://")).expanduser()
-    if not path.is_absolute():
-        if config_dir is None:
-            raise RemoteError(f"remote {remote.name} is a relative path ({url}) outside its project",
-                              "give the remote an absolute path or an s3:// URL")
-        path = (config_dir / path).resolve()
-    return LocalStore(path / "files" / "md5", f"{remote.name} ({path})")
-
-
-def remote_store(project: Project, name: str | None = None) -> tuple[str, Store]:
-    """The named (or default) remote as an object store."""
-    remotes, default = dvc.remotes(project.root)
-    return store_among(project, remotes, default, name)
-
-
-def store_among(project: Project, remotes: dict[str, dvc.Remote], default: str | None,
-                name: str | None = None) -> tuple[str, Store]:
-    """The named (or default) one of ``remotes`` as an object store."""
-    name = name or default
-    if not name:
-        raise RemoteError("no default remote is configured", "set one with `mlver init` or `mlver remote add NAME URL --default`")
-    if name not in remotes:
-        known = f" (configured: {', '.join(sorted(remotes))})" if remotes else ""
-        raise RemoteError(f"unknown remote {name!r}{known}", "see `mlver remote list`")
-    return name, store_for(remotes[name], project.root / ".dvc")
-
-
-def _cache(project: Project) -> LocalStore:
-    return LocalStore(dvc.cache_dir(project.root), "the local cache")
 
 
 def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Record]]:
@@ -155,37 +80,16 @@ def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Recor
     return records
 
 
-def _objects(record: Record, label: str, with_data: bool = True) -> list[_Object]:
-    doc = record.doc
-    entries: list[dict[str, Any]] = [doc.get("artifact") or {}]
-    if with_data:
-        entries += doc.get("data") or []
-    return [_Object(e["md5"], f"{label} {e.get('path', '')}") for e in entries if e.get("md5")]
-
-
-def _expand_dirs(objects: list[_Object], stores: list[LocalStore]) -> list[_Object]:
-    """Add the files listed in each ``.dir`` manifest."""
-    expanded = []
-    for obj in objects:
-        expanded.append(obj)
-        if obj.md5.endswith(".dir"):
-            manifest = next((c for c in (s.read(obj.md5) for s in stores) if c is not None), None)
-            if manifest is not None:
-                for relpath, md5 in dvc.parse_dir_manifest(manifest):
-                    expanded.append(_Object(md5, f"{obj.where}/{relpath}"))
-    return expanded
-
-
 def push(refs: list[str] | None = None, remote: str | None = None, start: Start | None = None,
          progress: Progress | None = None, repo: PathLike = None) -> TransferResult:
     """Send every artifact and data object the records reference to the remote."""
     project = Project.find(repo)
     name, store = remote_store(project, remote)
-    cache = _cache(project)
+    cache = local_cache(project)
     store.check_writable()
-    objects: dict[str, _Object] = {}
+    objects: dict[str, ObjectRef] = {}
     for label, record in _records_to_push(project, refs or []):
-        for obj in _expand_dirs(_objects(record, label), [cache, store]):
+        for obj in expand_dirs(record_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
     from mlver.api.collection import publish_manifest
 
@@ -194,85 +98,81 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     there = store.existing(objects)
     if hasattr(store, "clean_interrupted"):
         store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+    in_cache = cache.existing(o.md5 for o in objects.values() if o.md5 not in there)
     todo, present, missing = [], 0, []
     for obj in objects.values():
         if obj.md5 in there:
             present += 1
-        elif cache.has(obj.md5):
+        elif obj.md5 in in_cache:
             todo.append(obj)
         else:
             missing.append(obj.where)
-    total = sum(cache.size(o.md5) or 0 for o in todo)
+    sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
     if start:
-        start(len(todo), total)
-    update = _locked(progress)
+        start(len(todo), sum(sizes.values()))
+    update = locked(progress)
 
     known = placing.known_in(project.root)
 
-    def send(obj: _Object) -> int:
+    def send(obj: ObjectRef) -> int:
         src = cache.path(obj.md5)
+        big = sizes[obj.md5] > SMALL  # a small one is hashed as it is read: cheaper than asking the stat cache
         try:
             if isinstance(store, LocalStore):
-                # A cache object hashed on its way in is not hashed again.
-                trusted = known is not None and known.md5(src) == obj.md5
+                # A large cache object hashed on its way in is not hashed again.
+                trusted = big and known is not None and known.md5(src) == obj.md5
                 store.put(src, obj.md5, update, trusted=trusted)
-                if known is not None and not trusted:
+                if big and known is not None and not trusted:
                     known.remember(src, obj.md5)  # put hashed it: it matched its name
             else:
                 store.put(src, obj.md5, update)
         except OSError as exc:
-            raise RemoteError(
-                f"could not write {obj.where} to remote {name}: {exc.strerror or exc}",
-                "check the remote's free space and permissions, then run `mlver push` again",
-            ) from exc
-        return cache.size(obj.md5) or 0
+            raise RemoteWriteFailed(obj.where, name, str(exc.strerror or exc)) from exc
+        return sizes[obj.md5]
 
     # Directory manifests go last: a .dir object in the remote promises its files.
     files = [o for o in todo if not o.md5.endswith(".dir")]
     dirs = [o for o in todo if o.md5.endswith(".dir")]
     try:
-        sent_bytes = sum(_each(store.jobs, send, files)) + sum(_each(store.jobs, send, dirs))
+        sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
     finally:
         if known is not None:
             known.save()
     if missing:
-        shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise StorageError(
-            f"sent {len(todo)} objects, but {len(missing)} referenced objects are neither in the "
-            f"local cache nor in remote {name}: {shown}",
-            "push them from the machine that recorded them with `mlver push`",
-        )
+        raise ObjectsMissing(len(todo), sorted(missing), name)
     return TransferResult(name, len(objects), len(todo), sent_bytes, present)
 
 
-def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress: Progress | None,
-           known: Known | None = None) -> bool:
+def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progress: Progress | None,
+           known: Known | None = None, missing: bool = False) -> bool:
     """Make sure ``obj`` is in the cache and intact; True when it was downloaded.
-    The object is hashed on its way in (and its stat remembered), never again after."""
+    The object is hashed on its way in (and a large one's stat remembered), never
+    again after. ``missing``: the caller already knows the cache lacks it and the store has it."""
     expected = obj.md5.removesuffix(".dir")
-    if cache.has(obj.md5):
+    if not missing and cache.has(obj.md5):
         return False
-    if not store.has(obj.md5):
-        raise StorageError(
-            f"{obj.where} ({obj.md5}) is neither in the local cache nor in remote {remote}",
-            "push it from a machine that has it with `mlver push`",
-        )
+    if isinstance(store, LocalStore):
+        # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
+        with _full_disk_is_clean(cache, obj):
+            try:
+                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise _not_there(obj, remote) from None
+        if got != expected:
+            raise _corrupt(obj, remote, got, expected)
+        if known is not None and size > SMALL:
+            known.remember(cache.path(obj.md5), obj.md5)
+        return True
+    if not missing and not store.has(obj.md5):
+        raise _not_there(obj, remote)
     target = cache.path(obj.md5)
     staged = cache.temp_path()
     try:
-        try:
+        with _full_disk_is_clean(cache, obj):
             got = store.get(obj.md5, staged, progress)
-        except OSError as exc:
-            full = placement.disk_full(exc, cache.objects_dir, obj.where)
-            if full is not None:
-                raise full from exc
-            raise
         if got != expected:
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
-            raise IntegrityError(
-                f"{obj.where}: the object in remote {remote} is corrupt (md5 {got}, recorded {expected})",
-                "push a good copy again with `mlver push` from a machine that has it",
-            )
+            raise _corrupt(obj, remote, got, expected)
         readonly(staged)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target)
@@ -283,38 +183,55 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: _Object, progress:
     return True
 
 
+@contextmanager
+def _full_disk_is_clean(cache: LocalStore, obj: ObjectRef) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        full = placement.disk_full(exc, cache.objects_dir, obj.where)
+        if full is not None:
+            raise full from exc
+        raise
+
+
+def _not_there(obj: ObjectRef, remote: str) -> ObjectMissing:
+    return ObjectMissing(obj.where, obj.md5, ["the local cache", f"remote {remote}"],
+                         "push it from a machine that has it with `mlver push`")
+
+
+def _corrupt(obj: ObjectRef, remote: str, got: str, expected: str) -> ObjectCorrupt:
+    return ObjectCorrupt(obj.where, f"object in remote {remote}", got, expected, PUSH_AGAIN)
+
+
 def cache_fill(cache: LocalStore, known: Known | None) -> placing.Fill:
     """Copies cache objects out: in the kernel when the object's stat says it was
     hashed before (by mlver, on its way in), else hashed while copied, once."""
 
+    mode = default_mode()
+
     def fill(md5: str, target: Path, where: str) -> int:
-        src = cache.path(md5)
-        if known is not None and known.md5(src) == md5:
-            return placement.copy_file(src, target)
-        if not src.is_file():
-            raise StorageError(f"{where} ({md5}) is not in the local cache", "run the pull again")
-        got = copy_hashing(src, target)
+        src = cache.final(md5)
+        try:
+            data, st = read_small(src)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
+        if data is not None:
+            # Small: hashed as it is read (cheaper than a stat lookup and a kernel copy).
+            got = hashlib.md5(data).hexdigest()
+            if got == md5:
+                write_new(str(target), data, mode)
+                return len(data)
+        elif known is not None and known.md5(src, st) == md5:
+            return placement.copy_file(Path(src), target)
+        else:
+            got = copy_checked(src, target)
         if got != md5:
             target.unlink(missing_ok=True)
             cache.remove(md5)  # a bad cache entry would poison every later pull
-            raise IntegrityError(f"{where}: the local cache copy is corrupt (md5 {got}, recorded {md5})",
-                                 "run the pull again: it will fetch a fresh copy from the remote")
-        if known is not None:
+            raise ObjectCorrupt(where, "local cache copy", got, md5,
+                                "run the pull again: it will fetch a fresh copy from the remote")
+        if known is not None and data is None:
             known.remember(src, md5)
-        return target.stat().st_size
-
-    return fill
-
-
-def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
-    """Downloads objects of a remote straight to their staged place, md5-checked."""
-
-    def fill(md5: str, target: Path, where: str) -> int:
-        got = store.get(md5, target, progress)
-        if got != md5:
-            target.unlink(missing_ok=True)
-            raise IntegrityError(f"{where}: the object in the remote is corrupt (md5 {got}, recorded {md5})",
-                                 "push a good copy again with `mlver push` from a machine that has it")
         return target.stat().st_size
 
     return fill
@@ -333,15 +250,15 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     item, else ``within``, else the project), or nothing is written.
     ``source`` is the (name, store) to read from instead of ``remote``.
     Returns what was placed and how many objects were downloaded."""
-    cache = _cache(project)
+    cache = local_cache(project)
     name, store = source or remote_store(project, remote)
     known = placing.known_in(project.root)
-    needed: dict[str, _Object] = {}
+    needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
         root = base[0] if base else within or project.root
         own = bool(base)  # a place the caller chose (-o), not the workspace's tracked path
-        obj = _Object(md5, where)
+        obj = ObjectRef(md5, where)
         needed.setdefault(md5, obj)
         validate.check_inside(root, path, obj.where)
         if md5.endswith(".dir"):
@@ -355,7 +272,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
             validate.check_all_inside(root, path, relpaths, where)
             for relpath, file_md5 in entries:
                 if file_md5 not in needed:
-                    needed[file_md5] = _Object(file_md5, f"{where}/{relpath}")
+                    needed[file_md5] = ObjectRef(file_md5, f"{where}/{relpath}")
             dests.append(placing.Dest(md5, where, path, entries, own_folder=own))
         else:
             dests.append(placing.Dest(md5, where, path))
@@ -364,8 +281,9 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     there = store.existing(o.md5 for o in missing)
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
-    update = _locked(progress)
-    fetched = sum(_each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known), missing))
+    update = locked(progress)
+    fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there),
+                        missing))
     placed = placing.place(project.root, dests, cache_fill(cache, known), known=known)
     return placed, fetched
 
@@ -390,13 +308,14 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     overrides = parse_overrides(remote_config)
     if git_url:
         if with_data:
-            raise ConfigError("--repo pulls a model's artifact, not its data",
-                              "drop --with-data, or clone the repository and pull there")
+            raise OptionsExclusive("--repo", "--with-data",
+                                   "--repo pulls a model's artifact, not its data: drop --with-data, "
+                                   "or clone the repository and pull there")
         from mlver.api.fetching import pull_from_repo
 
         return pull_from_repo(ref, git_url, out, start, progress, trust_endpoint, notice, remote, overrides)
     if trust_endpoint:
-        raise ConfigError("--trust-endpoint is for --repo: a project's own remotes are the ones you configured",
+        raise OptionNeeds("--trust-endpoint", "--repo", "a project's own remotes are the ones you configured",
                           "drop --trust-endpoint, or add --repo GIT_URL")
     from mlver.api.trust import resolve_record_trusted
 
@@ -404,7 +323,7 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     parsed, record, version = resolve_record_trusted(project, ref)
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact and not allow_tampered:
-        raise RecordTampered(parsed.model, label)
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     artifact = record.doc["artifact"]
     if record.derived and not artifact.get("md5"):
         from mlver.errors import NoArtifactHash

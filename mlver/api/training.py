@@ -11,13 +11,13 @@ from mlver.api._common import iso
 from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
 from mlver.domain import pipeline as pl
 from mlver.errors import (
-    ConfigError,
     DataChanged,
     DataNotPulled,
     DataNotTracked,
     DirtyTree,
-    GitError,
     LockOutOfDate,
+    NoCommits,
+    NothingToRun,
     OutputInGit,
     TrainingFailed,
 )
@@ -35,7 +35,7 @@ def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple
     root = project.root
     head = git.head(root)
     if head is None:
-        raise GitError("the repository has no commit yet", "commit your code first: `git add -A && git commit -m 'initial'`")
+        raise NoCommits()
     managed = set(managed_paths(spec, stage_run))
     dirty = [p for p in git.changed_tracked(root) if p not in managed]
     params_file = spec.params.partition(":")[0] if spec.params else None
@@ -150,10 +150,7 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
     check_data(project, spec)
     command = command or spec.command
     if not command:
-        raise ConfigError(
-            f"model {name} has no command or stage to run",
-            f"pass one: `mlver run {name} -- python train.py`, or use `mlver record {name}`",
-        )
+        raise NothingToRun(name)
     return write_record(project, spec, code, _run_command(project, command))
 
 

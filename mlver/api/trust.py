@@ -56,7 +56,8 @@ def settings(root: Path, tree: Config | None = None, base: tuple[str, Config] | 
         why.append("--require-signatures")
     if os.environ.get(REQUIRE_ENV, "").strip().lower() in _TRUE:
         why.append(f"${REQUIRE_ENV}")
-    setting = git.config_value(root, "mlver.requireSignatures")
+    config = git.config_values(root, "mlver.requireSignatures", "gpg.ssh.allowedSignersFile")
+    setting = config["mlver.requireSignatures"]
     if setting is not None and setting.strip().lower() not in _FALSE:  # a typo requires signing: fail closed
         why.append("git config mlver.requireSignatures")
     if tree and tree.signing is True:
@@ -69,7 +70,7 @@ def settings(root: Path, tree: Config | None = None, base: tuple[str, Config] | 
         signers, source = os.environ[SIGNERS_ENV], f"${SIGNERS_ENV}"
     if signers:
         signers = str(Path(signers).expanduser().resolve())
-    elif git.config_value(root, "gpg.ssh.allowedSignersFile"):
+    elif config["gpg.ssh.allowedSignersFile"]:
         source = "git config gpg.ssh.allowedSignersFile"  # git reads it itself, with its own path rules
     return Trust(bool(why), tuple(why), signers, source, tree_off)
 

@@ -5,12 +5,11 @@ fetched one commit deep into a temporary bare repository, as ``pull
 --repo`` fetches one, and read the same way."""
 from __future__ import annotations
 
-import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from mlver.adapters import git, gitremote
+from mlver.adapters import git
 from mlver.api._common import iso, load_registry, record_from_bytes, version_record
-from mlver.api.derived import derive_at
 from mlver.domain import record as rec
 from mlver.domain import tags
 from mlver.domain.registry import ModelState
@@ -20,33 +19,39 @@ from mlver.models import Record, VersionsTable
 from mlver.project import PathLike, Project
 
 
-def version_records(project: Project, name: str, commits: list[str], workspace: bool = True) -> dict[str, Record | None]:
-    """The record at each commit (one ``cat-file``), else the lineage derived
-    from it; None for a commit that has neither, or a record that cannot be
-    read (a view shows that version without its numbers, it does not fail)."""
-    path = rec.record_path(name)
-    blobs = git.read_blobs(project.root, [f"{c}:{path}" for c in commits])
-    out: dict[str, Record | None] = {}
-    for commit in dict.fromkeys(commits):
-        content = blobs.get(f"{commit}:{path}")
+def records_at(project: Project, wanted: Iterable[tuple[str, str]], workspace: bool = True) -> dict[tuple[str, str], Record | None]:
+    """The record of each (model, commit), all in one ``cat-file``, else the
+    lineage derived from the commit; None for one that has neither, or a
+    record that cannot be read (a view shows that version without its
+    numbers, it does not fail)."""
+    pairs = list(dict.fromkeys(wanted))
+    blobs = git.read_blobs(project.root, [f"{c}:{rec.record_path(n)}" for n, c in pairs])
+    out: dict[tuple[str, str], Record | None] = {}
+    for name, commit in pairs:
+        content = blobs.get(f"{commit}:{rec.record_path(name)}")
         try:
             if content is not None:
-                out[commit] = record_from_bytes(name, commit, content)
+                out[(name, commit)] = record_from_bytes(name, commit, content)
             else:
-                out[commit] = derive_at(project.root, name, commit, project if workspace else None)
+                from mlver.api.derived import derive_at  # rare (a version GTO made): dvc.yaml's reader
+
+                out[(name, commit)] = derive_at(project.root, name, commit, project if workspace else None)
         except MlverError:
-            out[commit] = None
+            out[(name, commit)] = None
     return out
 
 
-def released(project: Project, name: str, state: ModelState, workspace: bool = True) -> list[Released]:
-    """Every active version of ``state`` with its tag's who and when and its record."""
+def released(project: Project, name: str, state: ModelState, workspace: bool = True,
+             records: Mapping[tuple[str, str], Record | None] | None = None) -> list[Released]:
+    """Every active version of ``state`` (oldest first) with its tag's who and
+    when and its record (``records``: read already, by ``records_at``)."""
     active = state.active_versions()
-    records = version_records(project, name, [state.versions[v].commit for v in active], workspace)
+    if records is None:
+        records = records_at(project, [(name, state.versions[v].commit) for v in active], workspace)
     out = []
     for version in active:
         event = state.versions[version]
-        record = records.get(event.commit)
+        record = records.get((name, event.commit))
         info = event.info
         out.append(Released(
             version=version, commit=event.commit, time=iso(event.timestamp) if info else "",
@@ -90,6 +95,10 @@ def versions(name: str, against: str | None = None, sort_by: str | None = None, 
     tags.check_artifact(name)
     if git_url is None:
         return _table(Project.find(repo, require_config=False), name, against, sort_by, True, None)
+    import tempfile
+
+    from mlver.adapters import gitremote
+
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
         bare = Path(tmp) / "repo.git"
         gitremote.init_bare(bare)

@@ -1,4 +1,5 @@
-"""The command line: the one error boundary that turns exceptions into exit codes.
+"""The command line's entry point (``mlver.__main__`` calls ``main``); the
+error boundary that turns exceptions into exit codes is mlver/cli/boundary.py.
 
 The click application is mlver/cli/app.py. ``mlver ls`` with no other
 arguments than its flags skips it: importing click is a fifth of that
@@ -9,66 +10,11 @@ registry) run most. Anything else (``ls --help``, an unknown option,
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from mlver.errors import ExitCode, MlverError
+from mlver.cli.boundary import guarded, json_errors, ls, running
 
-_SHOW_TRACEBACK = False
 _LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
-
-
-def show_tracebacks(on: bool) -> None:
-    global _SHOW_TRACEBACK
-    _SHOW_TRACEBACK = on
-
-
-def _traceback() -> None:
-    if _SHOW_TRACEBACK:
-        import traceback
-
-        traceback.print_exc()
-
-
-def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], ...] = ()) -> int:
-    """Run a command; what escapes it becomes one message and an exit code (0: none escaped)."""
-    from mlver.cli import render
-
-    try:
-        call()
-    except MlverError as exc:
-        _traceback()
-        render.error(exc.message, exc.hint)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        render.error("interrupted; nothing was recorded or tagged")
-        return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
-        # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 141
-    except passthrough:
-        raise
-    except Exception as exc:  # the boundary: anything else is our bug
-        _traceback()
-        render.error(
-            f"internal error: {type(exc).__name__}: {exc}",
-            "this is a bug in mlver; rerun with --traceback and report it",
-        )
-        return int(ExitCode.BUG)
-    return 0
-
-
-def ls(deprecated: bool, as_json: bool) -> None:
-    """`mlver ls`: the one implementation, for click's command and the lean path."""
-    from mlver.api.registry import ls as list_models
-    from mlver.cli.render import render
-
-    render(list_models(deprecated=deprecated), as_json, kind="ModelSummary")
 
 
 def _lean(argv: list[str]) -> int | None:
@@ -79,18 +25,16 @@ def _lean(argv: list[str]) -> int | None:
     import gc
 
     gc.disable()  # a read that ends in a moment: the collector's passes over its imports were ~5% of it
-    return guarded(lambda: ls("deprecated" in flags, "as_json" in flags))
+    json_errors("as_json" in flags)
+    running("ls", {})
+    return guarded(lambda: ls("deprecated" in flags, "as_json" in flags), network=False)
 
 
 def main() -> None:
     # Not standalone: click would turn a Ctrl-C while it parses into
-    # `Aborted!` and exit 1; here it is exit 130 like any other interruption.
-    from mlver.__main__ import interrupted
-
-    try:
-        lean = _lean(sys.argv[1:])
-    except KeyboardInterrupt:
-        interrupted()
+    # `Aborted!` and exit 1; a KeyboardInterrupt reaches mlver.__main__, which
+    # says `error: interrupted` and exits 130 like any other interruption.
+    lean = _lean(sys.argv[1:])
     if lean is not None:
         sys.exit(lean)
     import click
@@ -99,11 +43,9 @@ def main() -> None:
 
     try:
         code = cli.main(prog_name="mlver", standalone_mode=False)
-    except KeyboardInterrupt:
-        interrupted()
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):
-            interrupted()
+            raise KeyboardInterrupt from None
         sys.stderr.write("Aborted!\n")
         sys.exit(1)
     except click.ClickException as exc:

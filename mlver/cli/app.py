@@ -1,11 +1,12 @@
 """The click application: the group every command registers on."""
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import click
 
-from mlver import cli as _entry
+from mlver.cli import boundary as _entry
 
 
 class MlverGroup(click.Group):
@@ -13,6 +14,7 @@ class MlverGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         result: list[Any] = []
+        _entry.json_errors(False)  # until the command's --json is parsed (one process may run several commands)
         code = _entry.guarded(lambda: result.append(super(MlverGroup, self).invoke(ctx)),
                               passthrough=(click.exceptions.Exit, click.ClickException, click.Abort))
         if code:
@@ -43,12 +45,32 @@ def cli(traceback: bool) -> None:
     _entry.show_tracebacks(traceback)
 
 
-def _register() -> None:
-    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train
+def _named(command: click.Command, path: str) -> None:
+    """Say which verb runs (``remote add``), with its parameters, before it
+    runs: what an interrupt leaves depends on it (mlver/cli/interrupts.py)."""
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            _named(sub, f"{path} {name}")
+        return
+    callback = command.callback
+    if callback is None:
+        return
 
-    for module in (setup, train, registry, storage, governance, review, remotes, status):
+    @functools.wraps(callback)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        _entry.running(path, kwargs)
+        return callback(*args, **kwargs)
+
+    command.callback = call
+
+
+def _register() -> None:
+    from mlver.cli import governance, registry, remotes, review, setup, status, storage, train, views
+
+    for module in (setup, train, registry, storage, governance, review, remotes, status, views):
         for command in module.COMMANDS:
             cli.add_command(command)
+            _named(command, command.name or "")
 
 
 _register()

@@ -60,7 +60,7 @@ def ls_(name: str | None, deprecated: bool, against: str | None, sort_by: str | 
     if name is None:
         if against or sort_by or md or as_csv or git_url:
             raise click.UsageError("--against, --sort-by, --md, --csv and --repo need a model NAME: `mlver ls NAME ...`")
-        from mlver.cli import ls
+        from mlver.cli.boundary import ls
 
         ls(deprecated, as_json)
         return

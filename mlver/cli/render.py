@@ -453,7 +453,9 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "RemoteInfo": _remote,
     "RemoteCheck": _remote_check,
     "PresignedUrl": _presigned,
-    "VersionsTable": lambda t: _views().versions_text(t),
+    "VersionsTable": lambda t: _views().versions_text(t, table),
+    "Lineage": lambda g: _views().lineage_text(g),
+    "SiteResult": lambda r: f"wrote {r.pages} pages ({r.models} models, {r.versions} versions) to {r.out}",
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,
@@ -563,12 +565,16 @@ class Progress:
         self.tty = sys.stderr.isatty()
         self.last = 0.0
         self.started = time.monotonic()
+        self.width = 0  # of the live line on a terminal, which the summary overwrites
 
     def start(self, objects: int, total_bytes: int) -> None:
         self.objects, self.total_bytes = objects, total_bytes
         self.started = self.last = time.monotonic()
 
     def update(self, nbytes: int) -> None:
+        from mlver import waiting
+
+        waiting.moved()  # bytes flow: the calls in flight are answered, not waited on
         self.done += nbytes
         now = time.monotonic()
         interval = 0.2 if self.tty else 5.0
@@ -578,8 +584,42 @@ class Progress:
         rate = self.done / max(now - self.started, 1e-6)
         line = (f"{self.verb}: {_size(self.done)} / {_size(self.total_bytes)} "
                 f"({self.objects} objects, {_size(int(rate))}/s)")
+        self.width = len(line)
         echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
 
     def finish(self) -> None:
-        if self.tty and self.last > self.started:
-            echo("", err=True)
+        """One last line, on a terminal and in a log alike, when anything was moved: how much, how fast."""
+        if not self.objects and not self.done:
+            return  # nothing to send or fetch: the result's line says so
+        took = max(time.monotonic() - self.started, 1e-6)
+        line = (f"{self.verb}: {_size(self.done)} in {self.objects} objects, {took:.1f} s "
+                f"({_size(int(self.done / took))}/s)")
+        echo(("\r" + line.ljust(self.width)) if self.tty else line, err=True)
+
+
+class Waiting:
+    """A network call with no answer (mlver/waiting.py), on stderr: one
+    updating line on a terminal, else a line at first and every SPARSE
+    seconds, so a CI log shows that mlver waits and on whom."""
+
+    SPARSE = 10.0
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.said: dict[str, float] = {}  # endpoint -> seconds waited when last written (not a TTY)
+        self.open = False
+
+    def __call__(self, endpoint: str, waited: float | None) -> None:
+        if waited is None:  # it answered, or the command ends: the next line starts clean
+            if self.tty and self.open:
+                echo("\r\x1b[K", err=True, nl=False)
+            self.open = False
+            self.said.pop(endpoint, None)
+            return
+        line = human(f"waiting for {endpoint}: no answer for {waited:.0f} s")
+        if self.tty:
+            echo("\r\x1b[K" + line, err=True, nl=False)
+            self.open = True
+        elif waited - self.said.get(endpoint, -self.SPARSE) >= self.SPARSE:
+            echo(line, err=True)
+            self.said[endpoint] = waited

@@ -92,24 +92,29 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
 @click.option("--install", metavar="CMD",
               help="How the job installs mlver (and your project), e.g. 'pip install -r requirements.txt' "
                    "(default: a pip line pinned to this very mlver: its index version, git commit or path).")
+@click.option("--pages", is_flag=True, help="Publish `mlver site` with the forge's Pages on every release or promotion tag "
+                                            "(GitHub: a workflow of its own; GitLab: a pages job beside the review).")
 @output_options
-def ci(forge: str, python: str, install: str | None, as_json: bool) -> None:
+def ci(forge: str, python: str, install: str | None, pages: bool, as_json: bool) -> None:
     """Print a CI workflow that reviews every pull (merge) request.
 
     It installs mlver, runs `mlver review` against the target branch, posts
     the report as one comment that later pushes update (with the forge's
     own API and token), keeps the plots as job artifacts, and fails the
-    job when a gate fails.
+    job when a gate fails. With --pages: the job that builds `mlver site`
+    and publishes it with the forge's Pages on every registry tag.
 
     \b
     Examples:
       mlver ci github > .github/workflows/mlver-review.yml
       mlver ci gitlab > .gitlab-ci.yml
+      mlver ci github --pages > .github/workflows/mlver-pages.yml
+      mlver ci gitlab --pages > .gitlab-ci.yml
     """
     from mlver.api import reviews as api
     from mlver.cli.render import render, warn
 
-    workflow = api.ci(forge, python=python, install=install)
+    workflow = api.ci(forge, python=python, install=install, pages=pages)
     render(workflow, as_json)
     if workflow.install_note:
         warn(f"the job installs mlver with `{workflow.install}`: {workflow.install_note}")

@@ -82,12 +82,12 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
 
 
 def _age(text: str) -> int:
-    from mlver.errors import ConfigError
+    from mlver.errors import UnreadableValue
 
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     number, unit = (text[:-1], text[-1]) if text[-1:] in units else (text, "s")
     if not number.isdigit():
-        raise ConfigError(f"cannot read the age {text!r}", "use e.g. 0, 30m, 24h or 7d")
+        raise UnreadableValue("the age", text, "e.g. 0, 30m, 24h or 7d")
     return int(number) * units[unit]
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
-from mlver.models import MetricCell, VersionRow, VersionsTable
+from mlver.models import Lineage, MetricCell, VersionRow, VersionsTable
 
 
 def _num(value: Any) -> str:
@@ -46,9 +47,8 @@ def _cell(cell: MetricCell | None, against: str | None) -> str:
     return f"{text} ({', '.join(moved)})" if moved else text
 
 
-def versions_text(t: VersionsTable) -> str:
-    from mlver.cli.render import table
-
+def versions_text(t: VersionsTable, table: Callable[[list[str], list[list[str]]], str]) -> str:
+    """``table`` is render's (its styles): render imports this module, not the other way round."""
     if not t.rows:
         return f"{t.model} has no released versions: release one with `mlver release {t.model}`"
     against = t.against
@@ -99,3 +99,17 @@ def versions_csv(t: VersionsTable) -> str:
             _safe("; ".join(f"{p.key}={_num(p.old)}->{_num(p.new)}" for p in r.params_changed)), *cells,
         ])
     return buffer.getvalue()
+
+
+def lineage_text(g: Lineage) -> str:
+    """One line per edge, each end as its label and first detail (a hash, a command)."""
+    by_id = {n.id: n for n in g.nodes}
+
+    def name(node_id: str) -> str:
+        n = by_id[node_id]
+        return f"{n.label} ({n.detail[0]})" if n.detail and n.kind in ("data", "file", "training", "stage") else n.label
+
+    versions = ", ".join(v for v in g.versions if v) or "an unreleased record"
+    lines = [f"{g.model}: lineage of {versions}"]
+    lines += [f"  {name(e.source)} {'-' + e.label + '->' if e.label else '->'} {name(e.target)}" for e in g.edges]
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, TypeGuard
 
 _MISSING = object()
@@ -36,6 +37,7 @@ _HIGHER = ("accuracy", "acc", "auc", "roc", "f1", "precision", "recall", "r2", "
            "iou", "dice", "bleu", "rouge", "score", "tpr", "tnr", "specificity", "sensitivity", "ap")
 
 
+@lru_cache(maxsize=4096)  # a site asks it for every metric of every version: a few names, 10,000s of times
 def higher_is_better(metric: str) -> bool | None:
     parts = [p for p in metric.lower().replace("-", "_").replace(".", "_").replace("/", "_").split("_") if p]
     if any(p in _LOWER for p in parts):

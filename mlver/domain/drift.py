@@ -1,7 +1,7 @@
 """Comparing data profiles: PSI, the diff of two profiles, drift of new data.
 
 Split from mlver.domain.profile, which computes the profiles; the binning
-arithmetic (_fine_index) is shared so that new data is binned exactly as the
+arithmetic (fine_index) is shared so that new data is binned exactly as the
 profile was. Pure logic: numpy is imported inside functions.
 """
 from __future__ import annotations
@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 
 from mlver.domain.profile import (
-    _FINE,
     BINS,
     DEFAULT_THRESHOLD,
+    FINE,
     PSI_EPSILON,
-    _as_numbers,
-    _category_counts,
-    _fine_index,
-    _sig,
+    as_numbers,
     cap,
+    category_counts,
+    fine_index,
     profile_frame,
+    significant,
 )
 
 TYPE_CHECKING = False
@@ -82,7 +82,7 @@ def _rebin(hist: dict, edges: list[float]) -> list[float]:
     return [b - a for a, b in zip(marks, marks[1:], strict=False)]
 
 
-def _bin_exact(v: Any, edges: list[float]) -> list[int]:
+def bin_exact(v: Any, edges: list[float]) -> list[int]:
     """Non-null values counted in a stored histogram's bins exactly as the
     profile counted them; out-of-range values go to the first/last bin."""
     import numpy as np
@@ -92,7 +92,7 @@ def _bin_exact(v: Any, edges: list[float]) -> list[int]:
         finite = v[np.isfinite(v)]
         under, above = int(np.count_nonzero(finite < lo)), int(np.count_nonzero(finite > lo))
         return [under, len(v) - under - above, above]
-    coarse = np.minimum(_fine_index(np.clip(v, lo, hi), lo, hi - lo), _FINE - 1) // (_FINE // BINS)
+    coarse = np.minimum(fine_index(np.clip(v, lo, hi), lo, hi - lo), FINE - 1) // (FINE // BINS)
     return np.bincount(coarse, minlength=BINS).tolist()
 
 
@@ -124,14 +124,14 @@ def _column_psi(old: dict, new: dict, rows: dict, s: Any = None, binned: Any = N
         if s is not None:  # numpy only with data: comparing two profiles needs none
             import numpy as np
 
-            v = _as_numbers(s, old["kind"]).astype(np.float64)
+            v = as_numbers(s, old["kind"]).astype(np.float64)
             v = v[~np.isnan(v)]
         if old["histogram"] is None or new["histogram"] is None:  # no finite value: one bin for all
             expected, actual = [rows["old"] - old["nulls"]], [rows["new"] - new["nulls"]]
         else:
             counts, edges = old["histogram"]["counts"], old["histogram"]["edges"]
             expected = [0, counts[0], 0] if len(counts) == 1 else counts
-            actual = _rebin(new["histogram"], edges) if v is None else _bin_exact(v, edges)
+            actual = _rebin(new["histogram"], edges) if v is None else bin_exact(v, edges)
     elif s is None:
         names = list(dict.fromkeys([k for k, _ in old["top"]] + [k for k, _ in new["top"]]))
         total = sum(c for _, c in new["top"]) + new["other"]
@@ -139,11 +139,11 @@ def _column_psi(old: dict, new: dict, rows: dict, s: Any = None, binned: Any = N
     else:
         import numpy as np
 
-        keys, counts, _ = _category_counts(s)
+        keys, counts, _ = category_counts(s)
         names, found = [k for k, _ in old["top"]], np.isin(keys, [k for k, _ in old["top"]])
         expected, actual = _categorical_bins(old, dict(zip(keys[found], counts[found].tolist(), strict=False)), int(counts.sum()), names)
     try:  # missing values are one more bin: a column that starts to be empty drifts
-        return _sig(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
+        return significant(psi(expected + [old["nulls"]], actual + [new["nulls"]]))
     except ValueError:  # one side has no rows
         return None
 
@@ -151,7 +151,7 @@ def _column_psi(old: dict, new: dict, rows: dict, s: Any = None, binned: Any = N
 def _pair(old: Any, new: Any, delta: bool = False) -> dict[str, Any]:
     if not delta:
         return {"old": old, "new": new}
-    return {"old": old, "new": new, "delta": _sig(new - old) if old is not None and new is not None else None}
+    return {"old": old, "new": new, "delta": significant(new - old) if old is not None and new is not None else None}
 
 
 def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) -> dict[str, Any]:
@@ -168,7 +168,7 @@ def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) 
         if a["dtype"] != b["dtype"]:
             report["type_changed"].append({"name": name, "old": a["dtype"], "new": b["dtype"]})
         rates = [c["nulls"] / r if r else None for c, r in ((a, o), (b, n))]
-        entry: dict[str, Any] = {"name": name, "kind": b["kind"], "null_rate": _pair(_sig(rates[0]), _sig(rates[1]))}
+        entry: dict[str, Any] = {"name": name, "kind": b["kind"], "null_rate": _pair(significant(rates[0]), significant(rates[1]))}
         if a["kind"] == b["kind"] == "numeric":
             entry.update(mean=_pair(a["mean"], b["mean"], True), std=_pair(a["std"], b["std"], True))
         elif a["kind"] == b["kind"] == "datetime":

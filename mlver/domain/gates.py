@@ -26,7 +26,7 @@ from typing import Any, TypeGuard
 
 from mlver import models  # the lazy facade: GateResult's module loads when a gate is checked, not with mlver.yaml
 from mlver.domain.profile import DEFAULT_THRESHOLD
-from mlver.errors import ConfigError
+from mlver.errors import GateNamesUnknown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 ALL = "*"
 BOUNDS = ("min", "max", "max_drop", "max_rise")
-_HINT = "fix review.gates in mlver.yaml (see the README's review section)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ class ReviewConfig:
 
 
 def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, set[str]], only: str | None = None) -> None:
-    """ConfigError for a gate naming a model or metric that does not exist.
+    """GateNamesUnknown for a gate naming a model or metric that does not exist.
 
     ``models``: every model known on either side or declared; ``metrics``:
     per model, the metrics its records have on either side. A typo in a gate
@@ -94,23 +93,20 @@ def check_names(config: ReviewConfig, models: set[str], metrics: Mapping[str, se
         if only is not None and name == ALL:
             gates = ModelGates(tuple(r for r in gates.metrics if r.metric in metrics.get(only, set())))
         if name != ALL and name not in models:
-            raise ConfigError(
-                f"review.gates names model {name!r}, which has no record and is not declared"
-                + (f" (models: {', '.join(sorted(models))})" if models else ""), _HINT)
+            raise GateNamesUnknown("review.gates", "model ", name, "has no record and is not declared",
+                                   sorted(models), "models")
         for rule in gates.metrics:
             if name == ALL:  # "*": a metric no model records is a typo; others skip it
                 every = set().union(*metrics.values()) if metrics else set()
                 if metrics and rule.metric not in every:
-                    raise ConfigError(
-                        f"review.gates.*.metrics names {rule.metric!r}, which no model records"
-                        + (f" (recorded: {', '.join(sorted(every))})" if every else ""), _HINT)
+                    raise GateNamesUnknown("review.gates.*.metrics", "", rule.metric, "no model records",
+                                           sorted(every), "recorded")
                 continue
             known = metrics.get(name)
             if known is not None and rule.metric not in known:
-                raise ConfigError(
-                    f"review.gates.{name}.metrics names {rule.metric!r}, which {name} does not record"
-                    + (f" (it records: {', '.join(sorted(known))})" if known else " (it records no metrics)"),
-                    _HINT)
+                raise GateNamesUnknown(f"review.gates.{name}.metrics", "", rule.metric,
+                                       f"{name} does not record" + ("" if known else " (it records no metrics)"),
+                                       sorted(known), "it records")
 
 
 def _fmt(x: Any) -> str:
@@ -137,7 +133,7 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
     verb = "dropped" if rule.bound == "max_drop" else "rose"
     if rule.relative:
         amount = change / abs(before) * 100 if before else (math.inf if change > 0 else 0.0)
-        ok = amount <= rule.limit
+        ok = amount <= rule.limit + 1e-9  # as below: 0.5 -> 0.49 is 2.0000000000000018% in floats
         shown = f"{max(amount, 0.0):.4g}%"
     else:
         ok = change <= rule.limit + 1e-12 * max(1.0, abs(before))  # 0.85 - 0.84 is not quite 0.01 in floats

@@ -28,15 +28,15 @@ from __future__ import annotations
 import math
 
 from mlver.domain.profile import (
-    _DENSE,
-    _as_numbers,
-    _category_counts,
-    _dense_summary,
-    _kind,
-    _sig,
-    _top,
+    DENSE,
+    as_numbers,
     cap,
+    category_counts,
+    column_kind,
+    dense_summary,
+    significant,
     spilled_summary,
+    top_values,
 )
 
 TYPE_CHECKING = False
@@ -109,7 +109,7 @@ class Moments:
 class _Numbers:
     """A numeric or datetime column: counts and moments now, the rest at the end.
 
-    Integers over a small range (_DENSE values) are counted value by value as
+    Integers over a small range (DENSE values) are counted value by value as
     they come, as in memory, and never spilled; the first batch that breaks
     that moves the counts so far into the spill."""
 
@@ -128,7 +128,7 @@ class _Numbers:
     def add(self, s: Any, kind: str) -> None:
         import numpy as np
 
-        a = _as_numbers(s, kind)
+        a = as_numbers(s, kind)
         if a.dtype.kind == "f":
             finite = np.isfinite(a)
             v = a if finite.all() else a[finite]
@@ -147,9 +147,9 @@ class _Numbers:
             if self.spill is not None and not (self.countable and self._count(v)):
                 self.spill.append(self.key, v)
         if self.edges is not None:
-            from mlver.domain.drift import _bin_exact
+            from mlver.domain.drift import bin_exact
 
-            counts = _bin_exact(a[~np.isnan(a)] if a.dtype.kind == "f" else a.astype(np.float64), self.edges)
+            counts = bin_exact(a[~np.isnan(a)] if a.dtype.kind == "f" else a.astype(np.float64), self.edges)
             self.binned = counts if self.binned is None else [x + y for x, y in zip(self.binned, counts, strict=False)]
 
     def _count(self, v: Any) -> bool:
@@ -158,7 +158,7 @@ class _Numbers:
         import numpy as np
 
         lo, hi = self.lo, self.hi
-        if lo.is_integer() and hi - lo < _DENSE and max(-lo, hi) < 2**53:
+        if lo.is_integer() and hi - lo < DENSE and max(-lo, hi) < 2**53:
             low, size = int(lo), int(hi - lo) + 1
             t = np.subtract(v, low, dtype=np.float64 if v.dtype.kind == "f" else np.intp, casting="unsafe")
             idx = t.astype(np.intp, copy=False)
@@ -184,15 +184,15 @@ class _Numbers:
             summary = {"nulls": self.nulls, "min": self.lo if m.n else None, "max": self.hi if m.n else None,
                        "quantiles": None, "histogram": {"edges": [self.lo, self.hi], "counts": [values]} if m.n else None}
         elif self.dense is not None and self.countable:
-            summary = _dense_summary(self.dense, self.dense_lo, self.nulls, self.n_neg, self.n_pos)
+            summary = dense_summary(self.dense, self.dense_lo, self.nulls, self.n_neg, self.n_pos)
         else:
             summary = spilled_summary(self.spill.chunks(self.key), m.n, self.lo, self.hi, self.nulls, self.n_neg,
                                       self.n_pos, kind == "numeric", MAX_PICK)
             self.spill.drop(self.key)
         col["nulls"] = summary["nulls"]
         if kind == "numeric":
-            col.update(min=_sig(summary["min"]), max=_sig(summary["max"]), mean=_sig(m.mean) if m.n else None,
-                       std=_sig(m.std()), quantiles=summary["quantiles"])
+            col.update(min=significant(summary["min"]), max=significant(summary["max"]), mean=significant(m.mean) if m.n else None,
+                       std=significant(m.std()), quantiles=summary["quantiles"])
             if note := summary.get("approximate"):
                 col["approximate"] = {"quantiles": note}
         else:
@@ -274,7 +274,7 @@ class _Counts:
             self._merge()
         keys = self.keys[0].to_numpy(zero_copy_only=False)
         counts = self.counts[0]
-        top = _top(keys, counts)
+        top = top_values(keys, counts)
         unique = len(keys)
         if self.hashes is not None:
             h = self.hashes
@@ -302,7 +302,7 @@ def _value_counts(s: Any) -> tuple[Any, Any, int]:
         if len(keys) and pc.max(pc.utf8_length(keys)).as_py() > 256:
             keys = pa.array([cap(k) for k in keys.to_pylist()])
         return keys.cast(pa.large_string()), counts, arr.null_count
-    keys, counts, nulls = _category_counts(s)
+    keys, counts, nulls = category_counts(s)
     return pa.array(np.asarray(keys, dtype=object), type=pa.large_string()), counts, nulls
 
 
@@ -334,7 +334,7 @@ class StreamProfile:
         self.fmt, self.rows = fmt, 0
         self.names = [cap(str(name)) for name, _ in declared]
         self.dtypes = [dtype for _, dtype in declared]
-        self.kinds = [_kind(dtype) for dtype in self.dtypes]
+        self.kinds = [column_kind(dtype) for dtype in self.dtypes]
         self.columns: list[Any] = [
             _Numbers(i, spill, (edges or {}).get(i)) if kind in ("numeric", "datetime") else _Counts((names or {}).get(i))
             for i, kind in enumerate(self.kinds)

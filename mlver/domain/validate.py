@@ -51,8 +51,20 @@ def check_commit(value: object, where: str, what: str = "commit") -> str:
     return value
 
 
+# Paths that pass every rule of check_relpath at a glance (ASCII, no component
+# starting with '.', none longer than a file name may be): a verify checks
+# 200,000 of them. Anything else takes the rules one by one.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,254})*")
+
+
 def check_relpath(value: object, where: str, what: str = "path") -> str:
     """A relative POSIX path in normal form that cannot climb out of the folder it is joined to."""
+    if isinstance(value, str) and len(value) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(value):
+        return value
+    return _relpath_rules(value, where, what)
+
+
+def _relpath_rules(value: object, where: str, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise UnsafePath(what, value, where, "it is not a path")
     why = None
@@ -203,22 +215,25 @@ _COLUMN_SHAPE: dict[str, Any] = {
 }
 
 
-def _compiled(shape: dict[str, Any]) -> tuple[tuple[str, Any, Any, bool], ...]:
-    """A shape as (key, expected type(s), sub-shape, integer?) rows, worked out
-    once: a registry verify checks 100,000 records against it."""
+def _compiled(shape: dict[str, Any]) -> tuple[tuple[str, Any, Any, bool, frozenset[type]], ...]:
+    """A shape as (key, expected type(s), sub-shape, integer?, exact types) rows,
+    worked out once: a registry verify checks 100,000 records against it."""
     rows = []
     for key, kind in shape.items():
         expected = dict if isinstance(kind, dict) else kind
-        rows.append((key, expected, _compiled(kind) if isinstance(kind, dict) else None, expected in (int, _NUMBER)))
+        exact = frozenset(expected if isinstance(expected, tuple) else (expected,))
+        rows.append((key, expected, _compiled(kind) if isinstance(kind, dict) else None, expected in (int, _NUMBER), exact))
     return tuple(rows)
 
 
-def _check_shape(obj: dict[str, Any], shape: tuple[tuple[str, Any, Any, bool], ...], where: str, what: str) -> None:
-    for key, expected, sub, integer in shape:
+def _check_shape(obj: dict[str, Any], shape: tuple[tuple[str, Any, Any, bool, frozenset[type]], ...],
+                 where: str, what: str) -> None:
+    for key, expected, sub, integer, exact in shape:
         value = obj.get(key)
         if value is None:
             continue
-        if not isinstance(value, expected) or (integer and isinstance(value, bool)):
+        # The exact type (what JSON gives) answers at once; bool is not int here.
+        if type(value) not in exact and (not isinstance(value, expected) or (integer and isinstance(value, bool))):
             names = expected if isinstance(expected, tuple) else (expected,)
             raise RecordShapeError(f"{what}.{key}" if what else key, value, where,
                                    f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
@@ -253,10 +268,13 @@ def _check_record_shape(doc: dict[str, Any], where: str) -> None:
         raise RecordShapeError("artifact.path", doc["artifact"].get("path"), where, "an artifact has a path")
 
 
-def check_record(doc: dict[str, Any], where: str) -> None:
+def check_record(doc: dict[str, Any], where: str, containers: int | None = None) -> None:
     """The fields of a lineage record that become paths, object keys or git
-    arguments, and the JSON type of every field a command reads."""
-    check_depth(doc, where)
+    arguments, and the JSON type of every field a command reads.
+    ``containers``: at most that many objects and lists in the document
+    (counted in its text): no deeper than that, so not walked for depth."""
+    if containers is None or containers > MAX_DEPTH:
+        check_depth(doc, where)
     artifact = doc.get("artifact")
     if artifact is not None:
         if not isinstance(artifact, dict):

@@ -47,12 +47,17 @@ _WHERE = {
     "ParamChange": "views",
     "VersionRow": "views",
     "VersionsTable": "views",
+    "Lineage": "views",
+    "LineageNode": "views",
+    "LineageEdge": "views",
+    "SiteResult": "views",
 }
 __all__ = [
     "Card", "CiWorkflow", "DataAddResult", "DataInput", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
-    "GcStore", "InitResult", "LogEvent", "MetricCell", "ModelAddResult", "ModelDiff", "ModelStatus", "ModelSummary", "ParamChange",
+    "GcStore", "InitResult", "Lineage", "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "ModelAddResult",
+    "ModelDiff", "ModelStatus", "ModelSummary", "ParamChange",
     "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record", "RecordResult", "RegistryWrite",
-    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "StatusResult",
+    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "SiteResult", "StatusResult",
     "TransferResult", "VerifyResult", "VersionRow", "VersionsTable",
 ]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
@@ -81,7 +86,17 @@ if TYPE_CHECKING:
         RemoteInfo,
         TransferResult,
     )
-    from mlver.models.views import DataInput, MetricCell, ParamChange, VersionRow, VersionsTable
+    from mlver.models.views import (
+        DataInput,
+        Lineage,
+        LineageEdge,
+        LineageNode,
+        MetricCell,
+        ParamChange,
+        SiteResult,
+        VersionRow,
+        VersionsTable,
+    )
 
 
 def __getattr__(name: str) -> object:

@@ -51,6 +51,7 @@ class ReviewResult:
     # Review settings (gates, policy, signing, remotes) head changes: the
     # review ran with the base's, and these apply once merged.
     config_changes: tuple[dict[str, Any], ...] = ()
+    lineage: tuple[Any, ...] = ()  # a Lineage graph of each changed model's head record (mlver.models.views)
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,38 @@ class VersionsTable:
     sort_by: str | None = None
     repo: str | None = None  # the --repo URL it was read from
     stages: dict[str, str] = field(default_factory=dict)  # stage -> version holding it now
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    id: str  # a short id of mlver's own (d1, s1, t1, v1, g1): never text from a record
+    kind: str  # data | file | stage | training | version | registry
+    label: str  # one line, as read from the records (escaped by whoever renders it)
+    detail: tuple[str, ...] = ()  # further lines: hash, rows, command, params...
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    source: str
+    target: str
+    label: str = ""  # a path between two stages; "holds" / "held" for a registry stage
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """``mlver lineage REF``: data -> (pipeline stages) -> training -> version -> stages."""
+
+    ref: str
+    model: str
+    versions: tuple[str, ...]  # the versions drawn, newest first ("" for an unreleased record)
+    nodes: tuple[LineageNode, ...]
+    edges: tuple[LineageEdge, ...]
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    out: str  # the folder written
+    models: int
+    versions: int
+    pages: int  # HTML pages
+    files: int  # every file, pictures and the stylesheet included

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from mlver.adapters import dvc
-from mlver.errors import BadHash, DvcError, UnsafePath
+from mlver.adapters.storage import object_relpath
+from mlver.errors import BadHash, ObjectCorrupt, UnsafePath
 
 GOOD = "d41d8cd98f00b204e9800998ecf8427e"
 
@@ -27,10 +28,10 @@ def test_lock_and_dvc_file_md5s_are_checked() -> None:
 
 
 def test_object_paths_refuse_what_is_not_a_hash() -> None:
-    assert dvc.object_relpath(GOOD) == f"{GOOD[:2]}/{GOOD[2:]}"
+    assert object_relpath(GOOD) == f"{GOOD[:2]}/{GOOD[2:]}"
     for bad in ("//ABS/PATH", "../../x", GOOD[:31]):
         with pytest.raises(BadHash):
-            dvc.object_relpath(bad)
+            object_relpath(bad)
 
 
 def test_manifests_are_parsed_then_checked() -> None:
@@ -39,5 +40,5 @@ def test_manifests_are_parsed_then_checked() -> None:
     with pytest.raises(UnsafePath, match="manifest x: relpath '../../../x' is refused"):
         dvc.parse_dir_manifest(json.dumps([{"md5": GOOD, "relpath": "../../../x"}]).encode(), "manifest x")
     for corrupt in (b"{", b"[1]", b'[{"relpath": "a"}]', b"[" * 100_000 + b"]" * 100_000):
-        with pytest.raises(DvcError, match="is corrupt"):
+        with pytest.raises(ObjectCorrupt, match="is corrupt"):
             dvc.parse_dir_manifest(corrupt)

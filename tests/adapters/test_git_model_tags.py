@@ -27,7 +27,8 @@ def _same_as_full_listing(root: Path) -> None:
         assert want, model  # every model has tags here: an empty answer would pass by accident
 
 
-def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
+def three_commits(tmp_path: Path) -> Path:
+    """A repository of three commits (the tag tests' playground)."""
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q")
@@ -35,6 +36,11 @@ def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
         (root / "f").write_text(str(i))
         _git(root, "add", "f")
         _git(root, "commit", "-q", "-m", f"c{i}")
+    return root
+
+
+def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
+    root = three_commits(tmp_path)
     first, second = _git(root, "rev-list", "--reverse", "HEAD").split()[:2]
     for model in MODELS:
         name = tags.name_in_tag(model)
@@ -62,3 +68,37 @@ def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
     # From a linked worktree the tags are the common directory's.
     _git(root, "worktree", "add", "-q", "--detach", str(tmp_path / "wt"), first)
     assert sorted(git.model_tag_refs(tmp_path / "wt", "churn")) == sorted(git.model_tag_refs(root, "churn"))
+
+
+def test_the_one_pass_listing_is_what_git_says_of_each_tag(tmp_path: Path) -> None:
+    """The tag listing is read in one pass that pairs each tag with its peeled
+    line: the answer equals git's own per-tag answer (rev-parse), for
+    annotated and lightweight tags interleaved, in show-ref's and
+    ls-remote's formats, and output whose peeled lines are out of place is
+    read by name."""
+    root = three_commits(tmp_path)
+    # Lightweight tags sorted between annotated ones, before the first and
+    # after the last, a tag of a tag, a name with '/' and '#'.
+    _git(root, "tag", "a-light", "HEAD~1")
+    _git(root, "tag", "-a", "-m", "x", "m@v0.1.0", "HEAD~2")
+    _git(root, "tag", "m@v0.1.1", "HEAD")
+    _git(root, "tag", "-a", "-m", "x", "m#prod#1", "HEAD")
+    _git(root, "tag", "-a", "-m", "x", "team/m@v1.0.0", "HEAD")
+    _git(root, "tag", "-a", "-m", "x", "nested", "m#prod#1")
+    _git(root, "tag", "z-light", "HEAD")
+    names = _git(root, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags").split()
+    want = sorted((name, _git(root, "rev-parse", f"refs/tags/{name}").strip(),
+                   _git(root, "rev-parse", f"refs/tags/{name}^{{}}").strip()) for name in names)
+    assert len(want) == 7 and sum(obj != peeled for _, obj, peeled in want) == 4
+    for packed in (False, True):
+        if packed:
+            _git(root, "pack-refs", "--all")
+        assert sorted(git.parse_tag_listing(git.tag_listing(root))) == want
+        remote = _git(tmp_path, "ls-remote", "--tags", str(root))
+        assert "\t" in remote and sorted(git.parse_tag_listing(remote)) == want
+        # Peeled lines moved away from their tags: read by name, the same answer.
+        lines = git.tag_listing(root).splitlines()
+        shuffled = "\n".join([line for line in lines if not line.endswith("^{}")]
+                             + [line for line in lines if line.endswith("^{}")]) + "\n"
+        assert sorted(git.parse_tag_listing(shuffled)) == want
+    assert git.parse_tag_listing("") == []

@@ -193,3 +193,18 @@ def test_spilled_quantiles_are_exact_far_from_zero_and_over_a_few_floats(base: f
     path = tmp_path / "x.parquet"
     pd.DataFrame({"x": x}).to_parquet(path)
     assert_same(tabular.profile_file(path), in_memory(path))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-8, 8, width=32), min_size=1, max_size=64),
+       st.lists(st.floats(-8, 8, width=32), min_size=1, max_size=5), st.integers(0, 3))
+def test_values_inside_the_quantile_ranges_are_found_by_compares(values: list, ends: list, on_edge: int) -> None:
+    """The pick pass of spilled quantiles tests ranges with compares; it must
+    say what the binary search into the bounds said, values on a bound included."""
+    from mlver.domain.profile import _inside
+
+    c = np.array(values, dtype=np.float64)
+    bounds = np.sort(np.array(ends + ends[:1] + list(c[:on_edge]), dtype=np.float64))
+    bounds = bounds[: len(bounds) // 2 * 2] if len(bounds) > 1 else np.repeat(bounds, 2)
+    expected = np.searchsorted(bounds, c, side="right") & 1 == 1
+    assert (_inside(c, bounds) == expected).all()

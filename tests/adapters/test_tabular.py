@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlver.adapters.tabular import TABULAR_SUFFIXES, is_tabular, profile_file, read_frame
-from mlver.domain.profile import compare_profiles
+from mlver.domain.drift import compare_profiles
 from mlver.errors import DataError, ExitCode, MlverError
 
 

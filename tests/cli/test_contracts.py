@@ -3,7 +3,8 @@
 Issue 13 planted nine such bugs (better/worse of lower-is-better metrics,
 NO_COLOR, package versions in diff, the bug exit code, the wrong-region S3
 diagnosis, `verify REF --all`, the profile cache, a metric-only change) and
-the suite caught none; every test here fails on one of them.
+the suite caught none; every test here fails on one of them, and the ninth
+(push and pull reporting what they move) is the last test.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import http.server
 import json
 import os
 import pty
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -214,3 +217,31 @@ def test_profiles_are_cached_by_content_hash(trained: Project) -> None:
     assert profile["rows"] == data["profile"]["rows"] == 200
     # The cache is what a second read uses: a changed cache entry is what drift reports.
     assert trained.ok("drift", "churn@v0.1.0", "data/train.csv", "--json").exit_code == 0
+
+
+# -- push and pull say what they move ----------------------------------------
+
+
+def test_push_and_pull_report_progress_and_a_summary(trained: Project) -> None:
+    pushed = trained.ok("push")
+    # The result on stdout, what moved on stderr: counted by the progress hooks the transfer calls,
+    # so a transfer that stops reporting shows 0 B here while the result still counts its bytes.
+    sent = re.fullmatch(r"pushed (\d+) objects \(([^)]+)\) to mlver-local; 0 already there, \d+ referenced\n", pushed.stdout)
+    assert sent and int(sent.group(1)) > 0, pushed.stdout
+    assert re.search(rf"^push: {re.escape(sent.group(2))} in {sent.group(1)} objects, ", pushed.stderr, re.M), pushed.stderr
+    again = trained.ok("push")
+    assert again.stdout.startswith("pushed 0 objects") and "push:" not in again.stderr  # nothing moved, nothing claimed
+
+    shutil.rmtree(trained.root / ".dvc" / "cache")
+    (trained.root / "models" / "churn.pkl").unlink()
+    md5 = trained.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["artifact"]["md5"]
+    pulled = trained.ok("pull", "churn@v0.1.0", "-v")
+    summary, *files = pulled.stdout.splitlines()
+    placed = re.fullmatch(r"pulled churn@v0\.1\.0 \(record at [0-9a-f]{12}\): 1 fetched; 1 files, ([^:]+): 1 written, "
+                          r"0 already in place; md5 verified", summary)
+    assert placed, summary
+    assert files == [f"  {trained.root / 'models/churn.pkl'}  md5 {md5}"]  # -v lists every file
+    assert re.search(rf"^pull: {re.escape(placed.group(1))} in 1 objects, ", pulled.stderr, re.M), pulled.stderr
+    quiet = trained.ok("pull", "churn@v0.1.0")
+    assert len(quiet.stdout.splitlines()) == 1 and "0 fetched" in quiet.stdout and "pull:" not in quiet.stderr
+    assert trained.ok("pull", "churn@v0.1.0", "--json").json()["kept"] == 1  # stdout stays one document

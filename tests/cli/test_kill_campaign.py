@@ -62,8 +62,9 @@ def _blow(p: Project, args: tuple[str, ...], sig: int, delay: float = 0.0,
         os.kill(proc.pid, sig)
         os.kill(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=120)
-    assert "Traceback" not in err or "Fatal Python error" in err, err  # the interpreter's own start-up aside
-    if sig == signal.SIGINT and proc.returncode not in (0, -signal.SIGINT) and "Fatal Python error" not in err:
+    startup = "Fatal Python error" in err or "Could not import runpy module" in err  # the interpreter's own, not ours
+    assert "Traceback" not in err or startup, err
+    if sig == signal.SIGINT and proc.returncode not in (0, -signal.SIGINT) and not startup:
         assert proc.returncode == 130 and "error: interrupted" in err, (proc.returncode, err)
     return proc.returncode, err, landed and proc.returncode != 0
 
@@ -186,3 +187,65 @@ def test_push_and_pull_survive_kill_and_interrupt(project: Project) -> None:
         assert _md5(model) == md5
     _index_matches_head(p)
     assert hits >= 2, "too few blows landed mid-transfer to prove anything"
+
+
+def _said(err: str) -> str:
+    """mlver's last line: what the interrupt left, in its words."""
+    return err.rstrip("\n").splitlines()[-1]
+
+
+def test_each_verb_says_what_an_interrupt_left(project: Project) -> None:
+    """A real SIGINT in the middle of each verb's work (stopped there first,
+    so it lands however loaded the machine): exit 130 and one line that is
+    true of what is on disk afterwards."""
+    p = project
+    rng = random.Random(SEED + 2)
+    p.ok("run", "churn")
+    md5 = _fresh_model(p, rng)
+    head, index, tags = _git_state(p)
+    record = (p.root / ".mlver/records/churn.json").read_bytes()
+    scratch = p.root / ".dvc/cache/mlver-tmp"  # mid-copy into the cache
+    code, err, landed = _blow(p, ("record", "churn"), signal.SIGINT,
+                              at=lambda: scratch.is_dir() and any(os.scandir(scratch)))
+    assert landed and code == 130, err
+    assert _said(err) == "error: interrupted; nothing was recorded: the record, the .dvc file and git are as they were"
+    assert _git_state(p) == (head, index, tags) and (p.root / ".mlver/records/churn.json").read_bytes() == record
+    _index_matches_head(p)
+    p.ok("record", "churn")
+
+    # release: git has written the tag, and is still running (its reference-transaction
+    # hook sleeps) when the interrupt comes: mlver takes the tag back.
+    hook = p.root / ".git/hooks/reference-transaction"
+    written = p.root.parent / "tag-written"
+    hook.write_text(f'#!/bin/sh\ncat >/dev/null\nif [ "$1" = committed ] && [ ! -e {written} ]; then\n'
+                    f'  touch {written}; sleep 5\nfi\n')
+    hook.chmod(0o755)
+    code, err, landed = _blow(p, ("release", "churn"), signal.SIGINT, at=written.exists)
+    hook.unlink()
+    assert landed and code == 130, err
+    assert _said(err) == "error: interrupted; nothing was tagged"
+    assert p.git("tag", "-l") == tags, "the interrupted release left its tag"
+    p.ok("release", "churn")
+
+    remote = p.remote
+    shutil.rmtree(remote)
+    remote.mkdir()
+    code, err, landed = _blow(p, ("push",), signal.SIGINT, at=_appears(remote, "*tmp*"))  # an upload half written
+    assert landed and code == 130, err
+    assert _said(err) == ("error: interrupted; what was sent stays in the remote, each object whole and checked; "
+                          "push again to send only the rest")
+    sent = _objects_intact(remote)
+    pushed = p.ok("push", "--json").json()
+    assert pushed["present"] == sent and pushed["transferred"] == 2 - sent  # only the rest was sent
+
+    shutil.rmtree(p.root / ".dvc/cache")
+    (p.root / MODEL).write_bytes(b"the user's own file")
+    code, err, landed = _blow(p, ("pull", "churn", "--with-data"), signal.SIGINT,
+                              at=_appears(p.root / ".dvc", "*mlver-tmp*"))  # a download half written
+    assert landed and code == 130, err
+    assert _said(err) == ("error: interrupted; every destination is as it was, or all of them hold the pulled "
+                          "version (they are switched in together); pull again to finish")
+    assert (p.root / MODEL).read_bytes() == b"the user's own file"  # as it was (nothing was switched in yet)
+    _objects_intact(p.root / ".dvc/cache")
+    p.ok("pull", "churn", "--with-data")
+    assert _md5(p.root / MODEL) == md5

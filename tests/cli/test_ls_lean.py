@@ -109,7 +109,7 @@ def test_the_ls_cache_follows_every_tag_operation(gto_registry: tuple[Project, G
     deleting, moving, fetching and packing tags can never show stale rows."""
     p, reg = gto_registry
     c1, c2, _ = reg.commits
-    cache = p.root / ".git/mlver/cache/ls-registry-1.bin"
+    cache = p.root / ".git/mlver/cache/ls-registry-2.bin"
 
     def ls() -> dict[str, dict]:
         out = _mlver(p.root, "ls", "--json", "-d")
@@ -150,3 +150,90 @@ def test_the_ls_cache_follows_every_tag_operation(gto_registry: tuple[Project, G
     key_end = cache.read_bytes().rindex(b"{")
     cache.write_bytes(cache.read_bytes()[:key_end] + b'{"churn": [1, 2, 3]}')
     assert ls() == fetched
+
+
+def test_the_ls_cache_keyed_by_the_refs_stat_is_never_stale(gto_registry: tuple[Project, GtoRegistry],
+                                                            isolate: Path) -> None:
+    """Once the refs are 2 s old, a warm `ls` is keyed by the stat of
+    packed-refs and the loose tag files (no git run): in a clone per
+    operation, each change of the tags (added, loose or in a folder,
+    deleted, moved packed or loose, fetched, packed, a ref file rewritten in
+    place with its size and mtime kept, packed-refs replaced by another tool) gives what a cold `ls` gives, the
+    cache then answers with no rewrite, and a damaged cache is ignored."""
+    p, reg = gto_registry
+    c1, c2, _ = reg.commits
+    base = isolate / "base"
+    subprocess.run(["git", "clone", "-q", str(p.root), str(base)], check=True)
+    subprocess.run(["git", "tag", "-a", "churn@v0.3.0", "-m", "Registering artifact churn version v0.3.0", c2],
+                   cwd=base, check=True)  # a loose tag, beside the packed ones a clone has
+    cache = Path(".git/mlver/cache/ls-registry-2.bin")
+
+    def git(root: Path, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    def ls(root: Path) -> dict[str, dict]:  # in-process (click's CliRunner): 60 runs
+        return {m["model"]: m for m in json.loads(Project(root).ok("ls", "--json", "-d").stdout)}
+
+    def cold(root: Path) -> dict[str, dict]:
+        (root / cache).unlink(missing_ok=True)
+        return ls(root)
+
+    def retag_in_place(root: Path) -> None:
+        """Point a loose tag at another tag object, keeping its file's size and mtime."""
+        ref = root / ".git/refs/tags/churn@v0.3.0"
+        other = subprocess.run(["git", "rev-parse", "refs/tags/churn@v0.0.1"], cwd=root, check=True,
+                               capture_output=True, text=True).stdout
+        before = ref.stat()
+        ref.write_text(other)
+        os.utime(ref, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    def rewrite_packed_refs(root: Path) -> None:
+        """Another tool (libgit2, JGit) replaces packed-refs alone, leaving refs/tags as it was."""
+        packed = root / ".git/packed-refs"
+        other = subprocess.run(["git", "rev-parse", "refs/tags/churn@v0.0.1"], cwd=root, check=True,
+                               capture_output=True, text=True).stdout.strip()
+        lines = packed.read_text().splitlines(keepends=True)
+        at = next(i for i, line in enumerate(lines) if line.endswith(" refs/tags/customers@v1.0.0\n"))
+        lines[at] = f"{other} refs/tags/customers@v1.0.0\n"
+        if lines[at + 1].startswith("^"):
+            lines[at + 1] = f"^{c2}\n"
+        (root / ".git/packed-refs.new").write_text("".join(lines))
+        os.replace(root / ".git/packed-refs.new", packed)
+
+    changes = {
+        "packed-refs replaced": rewrite_packed_refs,
+        "added": lambda r: git(r, "tag", "-a", "churn@v0.4.0", "-m", "Registering artifact churn version v0.4.0", c1),
+        "added in a folder": lambda r: git(r, "tag", "-a", "team/m@v1.0.0", "-m", "Registering artifact team/m", c1),
+        "deleted packed": lambda r: git(r, "tag", "-d", "customers@v1.0.0"),
+        "deleted loose": lambda r: git(r, "tag", "-d", "churn@v0.3.0"),
+        "moved packed": lambda r: git(r, "tag", "-f", "-a", "customers@v1.0.0", "-m", "Registering artifact", c2),
+        "moved loose": lambda r: git(r, "tag", "-f", "-a", "churn@v0.3.0", "-m", "Registering artifact", c1),
+        "fetched": lambda r: git(r, "fetch", "-q", str(base / "fetch-from"), "refs/tags/*:refs/tags/*"),
+        "packed": lambda r: git(r, "pack-refs", "--all"),
+        "rewritten in place": retag_in_place,
+    }
+    clones = {}
+    for label in changes:
+        clones[label] = isolate / label.replace(" ", "-")
+        subprocess.run(["cp", "-a", str(base), str(clones[label])], check=True)
+    git(base, "clone", "-q", str(base), "fetch-from")
+    git(base / "fetch-from", "tag", "-a", "segment@v0.5.0", "-m", "Registering artifact segment version v0.5.0", c2)
+    _age(base / "fetch-from/.git/refs/tags")
+    before = {}
+    for label, root in clones.items():
+        _age(root / ".git/packed-refs")
+        _age(root / ".git/refs/tags")
+        before[label] = ls(root)
+        assert (root / cache).is_file() and before[label] == next(iter(before.values())), label  # cached, under the refs' stat
+    for label, change in changes.items():
+        change(clones[label])
+    time.sleep(2.1)  # (within 2 s of a change the key is the listing: the test above)
+    for label, root in clones.items():
+        after = ls(root)  # the old rows are still cached, under the old stat: never believed
+        stamp = (root / cache).stat().st_mtime_ns
+        assert ls(root) == after and (root / cache).stat().st_mtime_ns == stamp, label  # a warm hit
+        assert after == cold(root), label
+        assert (after == before[label]) == (label == "packed"), label
+    root = clones["packed"]
+    (root / cache).write_bytes((root / cache).read_bytes()[:-3] + b"]]]")
+    assert ls(root) == before["packed"]

@@ -35,6 +35,14 @@ def test_bumps_and_explicit_versions(trained: Project) -> None:
     trained.commit_all("explicit")
     trained.ok("run", "churn")
     assert trained.ok("release", "churn", "--version", "v2.0.0-rc.1", "--json").json()["version"] == "v2.0.0-rc.1"
+    # A tag of that name the registry does not read (lightweight): refused, left as it was.
+    trained.set_params(lr=0.95)
+    trained.commit_all("again")
+    trained.ok("run", "churn")
+    trained.git("tag", "churn@v3.0.0", "HEAD~1")
+    refused = trained.fails("release", "churn", "--version", "v3.0.0")
+    assert "churn@v3.0.0 already exists" in refused.stderr and "Traceback" not in refused.stderr
+    assert trained.git("cat-file", "-t", "churn@v3.0.0").strip() == "commit"
 
 
 def test_release_bad_input(trained: Project) -> None:

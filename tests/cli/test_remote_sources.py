@@ -5,15 +5,14 @@ answers, and multipart uploads an interrupted push left behind."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pty
 import shutil
-import socket
 import subprocess
-import threading
+import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from conftest import S3, Project
 
@@ -89,8 +88,8 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
                 "webdav://dav.example/dvc"):
         added = project.ok("remote", "add", url.split(":")[0], url, "--json").json()
         assert added["level"] == "repo" and added["url"] == url
-    missing = project.fails("remote", "add", "g", "gs://bucket/x").stderr
-    assert "dvc-gs" in missing and "pip install dvc-gs" in missing
+    missing = project.fails("remote", "add", "h", "hdfs://namenode/x").stderr
+    assert "dvc-hdfs" in missing and "pip install dvc-hdfs" in missing
     assert "unsupported remote URL" in project.fails("remote", "add", "x", "ftp://host/x").stderr
     assert "credentials" in project.fails("remote", "add", "x", "https://token@models.example/dvc").stderr
     # A directory stays this machine's (config.local) unless it is a shared mount.
@@ -106,56 +105,89 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
     subprocess.run(["git", "init", "-q"], cwd=fresh, check=True)
     subprocess.run(["dvc", "init", "-q"], cwd=fresh, check=True)
     for url, says in (("https://models.example/dvc", "kept the existing default remote web\n"),
-                      ("gs://bucket/x", "mlver cannot use: remote web uses gs://")):
+                      ("hdfs://namenode/x", "mlver cannot use: remote web uses hdfs://")):
         (fresh / ".dvc/config").write_text(f"[core]\n    remote = web\n['remote \"web\"']\n    url = {url}\n")
         init = Project(fresh).ok("init")
         assert "default remote: web -> " + url in init.stdout and says in init.stderr and init.stderr.startswith("warning: "), init.stderr
 
 
-@pytest.fixture
-def mute_endpoint() -> Iterator[str]:
-    """A TCP server on loopback that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+def _waited_on(stderr: str, endpoint: str) -> list[str]:
+    """The progress lines of a wait on ``endpoint``, which come before
+    mlver's one error line and its hint, with no traceback."""
+    lines = stderr.rstrip("\n").splitlines()
+    waits = [ln for ln in lines if ln.startswith(f"waiting for {endpoint}: no answer for ")]
+    assert waits and "Traceback" not in stderr, stderr
+    assert lines[-2].startswith("error: ") and lines[-1].startswith("hint: ") and lines[:-2] == waits, stderr
+    seconds = [int(ln.rsplit(" ", 2)[-2]) for ln in waits]
+    assert seconds[0] >= 2 and seconds == sorted(seconds), waits  # told after 2 s, then the seconds grow
+    return waits
 
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
+def _read_pty(fd: int) -> bytes:
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        server.close()
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the process closed its end
+        return b""
 
 
 def test_an_endpoint_that_never_answers_fails_fast_and_says_so(trained: Project, mute_endpoint: str) -> None:
+    """S3, http and ssh remotes and a git server for --repo, all on a server
+    that accepts and never answers, each with the short timeout its
+    documented setting gives; run at once, as real processes (stderr is no
+    terminal: sparse lines)."""
+    mute_ssh = mute_endpoint.replace("http://", "ssh://") + "/srv/dvc"
     trained.ok("remote", "add", "mute", "s3://bucket/x", "--endpoint-url", mute_endpoint)
-    subprocess.run(["dvc", "remote", "modify", "mute", "read_timeout", "1"], cwd=trained.root, check=True)
-    started = time.monotonic()
-    failed = trained.fails("push", "-r", "mute").stderr
-    assert time.monotonic() - started < 20
-    assert "did not answer" in failed and "no answer in 1 s, 3 tries" in failed and "read_timeout" in failed
-    # The same through DVC's filesystems (ssh here: a mute server is no SSH server).
-    trained.ok("remote", "add", "box", mute_endpoint.replace("http://", "ssh://") + "/srv/dvc")
-    subprocess.run(["dvc", "remote", "modify", "box", "timeout", "1"], cwd=trained.root, check=True)
+    trained.ok("remote", "add", "web", f"{mute_endpoint}/dvc")
+    trained.ok("remote", "add", "box", mute_ssh)
+    for name, key, seconds in (("mute", "read_timeout", "1"), ("web", "read_timeout", "1"), ("box", "timeout", "3")):
+        subprocess.run(["dvc", "remote", "modify", name, key, seconds], cwd=trained.root, check=True)
     shutil.rmtree(trained.root / ".dvc" / "cache")
+    before = trained.state()
+    repo = f"{mute_endpoint}/churn.git"
+    runs = {
+        "s3": ("push", "-r", "mute", "--json"),
+        "http": ("pull", "churn@v0.1.0", "-r", "web", "-o", "a.pkl"),
+        "ssh": ("pull", "churn@v0.1.0", "-r", "box", "-o", "b.pkl"),
+        "git": ("pull", "churn@v0.1.0", "--repo", repo, "-o", "c.pkl"),
+    }
+    # git's HTTP has no timeout of its own: mlver gives it one, which git's variable sets.
+    env = {**os.environ, "GIT_HTTP_LOW_SPEED_TIME": "3"}
     started = time.monotonic()
-    failed = trained.fails("pull", "churn@v0.1.0", "-r", "box", "-o", "elsewhere.pkl").stderr
-    assert time.monotonic() - started < 20
-    assert "remote box" in failed and "did not answer in time" in failed and "timeout SECONDS" in failed
+    procs = {k: subprocess.Popen([sys.executable, "-m", "mlver", *args], cwd=trained.root, env=env, text=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k, args in runs.items()}
+    # The S3 push once more with stderr on a terminal: one line, rewritten in place.
+    leader, follower = pty.openpty()
+    on_tty = subprocess.Popen([sys.executable, "-m", "mlver", "push", "-r", "mute"], cwd=trained.root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    screen = b""
+    while chunk := _read_pty(leader):
+        screen += chunk
+    os.close(leader)
+    done = {k: (*proc.communicate(timeout=120), proc.returncode, time.monotonic() - started)
+            for k, proc in procs.items()}
+    assert on_tty.wait(timeout=60) == 2
+    text = screen.decode()
+    rewrites = text.count(f"\r\x1b[Kwaiting for remote mute at {mute_endpoint}: no answer for ")
+    assert rewrites >= 2 and "\n" not in text.split("\x1b[Kerror: ")[0], text  # one line, updated
+    assert text.rsplit("waiting for", 1)[1].count("\r\x1b[Kerror: ") == 1  # cleared before the error
+    for kind, (_, err, code, took) in done.items():
+        assert code == 2 and took < 40, (kind, code, took, err)
+    assert trained.state() == before  # nothing written, nothing left behind
+    out, err, _, _ = done["s3"]
+    # The waiting is on stderr only: --json's stdout holds the error document and nothing else.
+    assert json.loads(out)["error"]["class"] == "RemoteAccessError" and "waiting" not in out, out
+    assert "did not answer" in err and "no answer in 1 s, 3 tries" in err and "read_timeout" in err
+    assert len(_waited_on(err, f"remote mute at {mute_endpoint}")) == 1  # a line per 10 s, not per tick
+    err = done["http"][1]
+    assert "remote web" in err and "did not answer in time" in err and "read_timeout" in err
+    _waited_on(err, f"remote web at {mute_endpoint}/dvc")
+    err = done["ssh"][1]
+    assert "remote box" in err and "did not answer in time" in err and "timeout SECONDS" in err
+    _waited_on(err, f"remote box at {mute_ssh}")
+    err = done["git"][1]
+    assert f"{repo} did not answer: no data for 3 s" in err and "GIT_HTTP_LOW_SPEED_TIME" in err
+    _waited_on(err, f"git repository {repo}")
 
 
 def test_push_aborts_multipart_uploads_an_interrupted_push_left(trained: Project, s3: S3) -> None:

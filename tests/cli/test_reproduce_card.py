@@ -89,4 +89,4 @@ def test_card(trained: Project) -> None:
     out = trained.root.parent / "card.html"
     trained.ok("card", "churn", "--html", "-o", str(out))
     html = out.read_text()
-    assert html.startswith("<!doctype html>") and "<td>accuracy</td><td>0.5102</td>" in html
+    assert html.startswith("<!doctype html>") and "<th scope=\"row\">accuracy</th><td>0.5102</td>" in html

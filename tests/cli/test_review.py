@@ -4,6 +4,7 @@ hyperparameter and the code."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,17 @@ def test_plots_are_written(pr: Project, tmp_path: Path) -> None:
     plots = tmp_path / "plots"
     result = review(pr, "--plots", str(plots), "--json", code=0).json()
     names = sorted(Path(p).name for p in result["plots"])
-    assert names == ["churn-data_train.csv-age.png", "churn-metrics.png"]  # income and plan barely moved
+    assert names == ["churn-data_train.csv-age.png", "churn-metric-accuracy.svg", "churn-metric-rows.svg",
+                     "churn-metrics.png"]  # income and plan barely moved
+    umask = os.umask(0)
+    os.umask(umask)
     for name in names:
         data = (plots / name).read_bytes()
+        if name.endswith(".svg"):  # mlver's own SVG, as on the site: base and head marked
+            assert data.startswith(b"<svg ") and b">base<" in data and b">head<" in data
+            continue
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
+        assert (plots / name).stat().st_mode & 0o777 == 0o666 & ~umask  # as open() makes them, not mkstemp's 0600
     md = review(pr, "--plots", str(plots), "--plots-url", "https://ci.example/plots/", code=0).stdout
     assert "![churn-metrics.png](https://ci.example/plots/churn-metrics.png)" in md
 

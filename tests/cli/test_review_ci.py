@@ -96,3 +96,30 @@ def test_gitlab_job_updates_only_the_note_its_own_token_wrote(project: Project, 
         assert not any(c[0] == "PUT" for c in _GitLab.calls)
     finally:
         server.shutdown()
+
+
+def test_pages_workflows_build_the_site_on_every_registry_tag(project: Project) -> None:
+    import fnmatch
+
+    doc = yaml.safe_load(project.ok("ci", "github", "--pages").stdout)
+    tags = doc[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
+    for tag in ("churn@v1.2.0", "churn#prod#3", "sub/proj=nested@v0.1.0", "churn@v1.0.0!#2"):
+        assert any(fnmatch.fnmatch(tag, pattern.replace("**", "*")) for pattern in tags), tag
+    assert not any(fnmatch.fnmatch("release-1.0", pattern.replace("**", "*")) for pattern in tags)
+    assert doc["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    steps = doc["jobs"]["build"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    run = [s["run"] for s in steps if s.get("name") == "Build the site"][0]
+    assert run == 'mlver site -o _site --title "$TITLE"'  # the repository's name reaches it through env:, never pasted
+    assert [s["uses"] for s in steps if "upload-pages" in s.get("uses", "")] == ["actions/upload-pages-artifact@v3"]
+    assert next(s for s in steps if "upload-pages" in s.get("uses", ""))["with"]["path"] == "_site"
+    assert doc["jobs"]["deploy"]["steps"][0]["uses"] == "actions/deploy-pages@v4"
+    assert doc["jobs"]["deploy"]["environment"]["name"] == "github-pages"
+    assert project.ok("ci", "github", "--pages", "--json").json()["path"] == ".github/workflows/mlver-pages.yml"
+
+    gitlab = yaml.safe_load(project.ok("ci", "gitlab", "--pages").stdout)
+    assert set(gitlab) == {"mlver-review", "pages"}  # the review's job stays: GitLab has one file
+    job = gitlab["pages"]
+    assert job["artifacts"]["paths"] == ["public"] and job["variables"]["GIT_DEPTH"] == "0"
+    assert any(line.startswith("mlver site -o public") for line in job["script"])
+    assert "pages" not in yaml.safe_load(project.ok("ci", "gitlab").stdout)

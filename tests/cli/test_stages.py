@@ -87,6 +87,10 @@ def test_policy_order_gates_and_force(three: Project) -> None:
     three.ok("promote", "churn@v0.1.0", "staging")
     gate = three.fails("promote", "churn@v0.1.0", "prod", code=1)
     assert "fails the prod gate: accuracy 0.5102 < min 0.52" in gate.stderr
+    # A failed gate is a check (exit 1) of the conflict family; --json says which gate and why.
+    error = three.fails("promote", "churn@v0.1.0", "prod", "--json", code=1).json()["error"]
+    assert (error["family"], error["class"], error["exit_code"]) == ("conflict", "GateNotMet", 1)
+    assert error["fields"] == {"label": "churn@v0.1.0", "stage": "prod", "breach": "accuracy 0.5102 < min 0.52"}
     forced = three.ok("promote", "churn@v0.1.0", "prod", "--force", "--json").json()
     assert forced["forced"] == ["gate accuracy 0.5102 < min 0.52"]
     assert "mlver-forced: gate accuracy 0.5102 < min 0.52" in _message(three, forced["tag"])

@@ -10,21 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Project, make_csv
-
-
-@pytest.fixture
-def three_versions(released_twice: Project) -> Project:
-    """v0.1.0 (lr 0.1), v0.2.0 (lr 0.2, prod), v0.3.0 (lr 0.15, 300 rows, staging)."""
-    p = released_twice
-    p.write("data/train.csv", make_csv(300))
-    p.ok("data", "add", "data/train.csv")
-    p.set_params(lr=0.15)
-    p.commit_all("more data, lr 0.15")
-    p.ok("run", "churn")
-    p.ok("release", "churn")
-    p.ok("promote", "churn@v0.3.0", "staging")
-    return p
+from conftest import Project
 
 
 def _records(p: Project) -> dict[str, dict]:

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlver.domain.profile import PSI_EPSILON, compare_profiles, drift_frame, profile_frame, psi
+from mlver.domain.drift import PSI_EPSILON, compare_profiles, drift_frame, psi
+from mlver.domain.profile import profile_frame
 
 NUMERIC_KEYS = {"name", "dtype", "kind", "nulls", "min", "max", "mean", "std", "quantiles", "histogram"}
 CATEGORICAL_KEYS = {"name", "dtype", "kind", "nulls", "unique", "top", "other"}
@@ -360,6 +361,6 @@ def test_values_near_the_float_limit_have_a_mean(monkeypatch: pytest.MonkeyPatch
     # OverflowError (an internal error in data add) instead of giving the mean.
     from mlver.domain import profile
 
-    monkeypatch.setattr(profile, "_CHUNK", 1)
+    monkeypatch.setattr(profile, "CHUNK", 1)
     s = profile._numbers_summary(np.array([0.0, 1.5e308, 1.5e308]), True)
     assert s["mean"] == pytest.approx(1e308) and s["min"] == 0.0 and s["max"] == 1.5e308

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mlver.domain import tags
@@ -179,13 +179,20 @@ def _regex_only(tag: str):
 _MODELS = ["m", "churn", "a/b", "sub/p=n", "s.x/y=n", "a..b=c", "..=c", "x//y", "A_b", "-x", "x-", "a=b=c",
            "=n", "d/=n", "m\n", "b.c", "", "./x=n", "a/../b=n"]
 _VERSIONS = ["v1.2.3", "v1.2.3-rc.1", "v01.2.3", "v1.2", "deprecated", "v1.0.0+b.1", "v1.0.0-", "1.0.0",
-             "v1.0.0\n", "V1.0.0", "v1.0.0-0a.b", "v1.0.0@v2.0.0", "", "prod"]
+             "v1.0.0\n", "V1.0.0", "v1.0.0-0a.b", "v1.0.0@v2.0.0", "", "prod", "Pre_Prod", "a/b", "a//b", "p!x",
+             "p-", "-p", "p\n", "p#", "p!", "\u0663"]
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.sampled_from(_MODELS), st.sampled_from(["@", "#", "@@"]), st.sampled_from(_VERSIONS),
-       st.sampled_from(["", "!", "#3", "!#2", "#", "#x", "\n", "#03", "!\n"]))
-def test_the_registration_fast_path_parses_as_the_pattern_does(model: str, sep: str, rest: str, suffix: str) -> None:
-    tag = model + sep + rest + suffix
-    tags.parse.cache_clear()
-    assert tags.parse(tag) == _regex_only(tag)
+_SUFFIXES = ["", "!", "#3", "!#2", "#", "#x", "\n", "#03", "!\n", "#\u0663", "#3#4", "!!", "#3\n"]
+
+
+def test_the_fast_paths_parse_as_the_pattern_does() -> None:
+    """Registrations and stage tags are split by hand: every near miss (all
+    ~16,000 combinations) parses as the full pattern parses it (a '#' or '!'
+    left in a name, a non-ASCII digit in the counter, a trailing newline, an
+    unsafe folder)."""
+    import itertools
+
+    for model, sep, rest, suffix in itertools.product(_MODELS, ["@", "#", "@@"], _VERSIONS, _SUFFIXES):
+        tag = model + sep + rest + suffix
+        assert tags.parse(tag) == _regex_only(tag), tag

@@ -69,5 +69,5 @@ def test_api_errors_are_the_cli_errors(trained: Project) -> None:
     assert f"error: {caught.value.message}\nhint: {caught.value.hint}\n" == cli.stderr
     with pytest.raises(mlver.errors.InvalidName):
         mlver.show("a b", repo=trained.root)
-    with pytest.raises(mlver.errors.ConfigError, match="only apply when recording an estimator"):
+    with pytest.raises(mlver.errors.ArgumentsNotApplicable, match="only apply when recording an estimator"):
         mlver.record("churn", data=["x"], repo=trained.root)

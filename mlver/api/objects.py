@@ -1,0 +1,211 @@
+"""Where a project's objects are and how a record names them: the stores of
+its remotes and cache, the objects a record lists (directories expanded),
+and the threads and progress callbacks transfers share. push, pull, gc,
+status, url and pull --repo build on it; it imports none of them."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlver.adapters import dvc
+from mlver.adapters.storage import LocalStore, Progress
+from mlver.api import placing
+from mlver.errors import PUSH_AGAIN, MlverError, NoDefaultRemote, ObjectCorrupt, RemoteOutsideProject, UnknownRemote
+from mlver.models import Record
+from mlver.project import Project
+
+# Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
+Start = Callable[[int, int], None]
+Store = Any  # LocalStore or mlver.adapters.s3.S3Store (boto3 loads only for S3)
+
+
+def locked(progress: Progress | None) -> Progress | None:
+    """Progress callbacks arrive from transfer threads; serialise them."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def update(n: int) -> None:
+        with lock:
+            progress(n)
+
+    return update
+
+
+def each(jobs: int, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``fn`` over ``items``, on ``jobs`` threads when the store gains from it
+    (S3: many requests in flight); the first error stops the rest."""
+    if jobs <= 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(min(jobs, len(items)))
+    try:
+        results = list(pool.map(fn, items))
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    md5: str
+    where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
+
+
+def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False) -> Store:
+    """An object store for a DVC remote's settings (``config_dir``: where
+    relative paths start, as DVC resolves them against the config file;
+    ``anonymous``: S3 requests go unsigned, with none of the user's credentials)."""
+    url = remote.url
+    if url.startswith("s3://"):
+        from mlver.adapters.s3 import S3Store
+
+        opts = remote.options
+        return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
+                       access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
+                       session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous,
+                       connect_timeout=opts.get("connect_timeout"), read_timeout=opts.get("read_timeout"))
+    if "://" in url and not url.startswith("file://"):
+        # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
+        from mlver.adapters.dvcfs import DvcFsStore
+
+        return DvcFsStore(remote.name, url, remote.options)
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute():
+        if config_dir is None:
+            raise RemoteOutsideProject(remote.name, url)
+        path = (config_dir / path).resolve()
+    return LocalStore(path / "files" / "md5", f"{remote.name} ({path})")
+
+
+def remote_store(project: Project, name: str | None = None) -> tuple[str, Store]:
+    """The named (or default) remote as an object store."""
+    remotes, default = dvc.remotes(project.root)
+    return store_among(project, remotes, default, name)
+
+
+def store_among(project: Project, remotes: dict[str, dvc.Remote], default: str | None,
+                name: str | None = None) -> tuple[str, Store]:
+    """The named (or default) one of ``remotes`` as an object store."""
+    name = name or default
+    if not name:
+        raise NoDefaultRemote("set one with `mlver init` or `mlver remote add NAME URL --default`")
+    if name not in remotes:
+        raise UnknownRemote(name, sorted(remotes))
+    return name, store_for(remotes[name], project.root / ".dvc")
+
+
+def local_cache(project: Project) -> LocalStore:
+    return LocalStore(dvc.cache_dir(project.root), "the local cache")
+
+
+def record_objects(record: Record, label: str, with_data: bool = True) -> list[ObjectRef]:
+    doc = record.doc
+    entries: list[dict[str, Any]] = [doc.get("artifact") or {}]
+    if with_data:
+        entries += doc.get("data") or []
+    return [ObjectRef(e["md5"], f"{label} {e.get('path', '')}") for e in entries if e.get("md5")]
+
+
+def expand_dirs(objects: list[ObjectRef], stores: list[LocalStore]) -> list[ObjectRef]:
+    """Add the files listed in each ``.dir`` manifest."""
+    expanded = []
+    for obj in objects:
+        expanded.append(obj)
+        if obj.md5.endswith(".dir"):
+            manifest = next((c for c in (s.read(obj.md5) for s in stores) if c is not None), None)
+            if manifest is not None:
+                for relpath, md5 in dvc.parse_dir_manifest(manifest):
+                    expanded.append(ObjectRef(md5, f"{obj.where}/{relpath}"))
+    return expanded
+
+
+def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
+    """Downloads objects of a remote straight to their staged place, md5-checked."""
+
+    def fill(md5: str, target: Path, where: str) -> int:
+        got = store.get(md5, target, progress)
+        if got != md5:
+            target.unlink(missing_ok=True)
+            raise ObjectCorrupt(where, "object in the remote", got, md5, PUSH_AGAIN)
+        return target.stat().st_size
+
+    return fill
+
+
+def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None) -> Any:
+    """The store of a remote named by a repository we do not control.
+
+    Its ``.dvc/config`` chooses the endpoint: the user's credentials (and
+    their choice of AWS profile) go there only when the user configured that
+    endpoint themselves or passed ``trust_endpoint``; otherwise requests are
+    unsigned, which is enough for a bucket that allows public reads."""
+    options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
+    if remote.url.startswith("azure://") and not trust_endpoint:
+        # Else DVC asks Azure for a token of the user's (DefaultAzureCredential) to send to that account.
+        options.setdefault("allow_anonymous_login", True)
+    remote = dvc.Remote(remote.name, remote.url, options)
+    endpoint = str(options.get("endpointurl") or "").rstrip("/")
+    anonymous = False
+    if remote.url.startswith("s3://") and endpoint:
+        try:
+            project_root = Project.find(require_config=False).root
+        except MlverError:
+            project_root = None
+        trusted = trust_endpoint or endpoint in dvc.own_endpoints(project_root)
+        anonymous = not trusted
+        if notice:
+            how = ("with your AWS credentials (--trust-endpoint)" if trust_endpoint else
+                   "with your AWS credentials (you configured this endpoint)" if trusted else
+                   "without your AWS credentials: pass --trust-endpoint to send them")
+            notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
+    elif notice and "://" in remote.url and not remote.url.startswith(("s3://", "file://")):
+        notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
+               "credentials from that repository's config (pass yours with --remote-config)")
+    return store_for(remote, None, anonymous=anonymous)
+
+
+# -- the storage folder earlier mlver versions shared between projects ------
+
+
+def data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"))
+
+
+def legacy_storage_dir() -> Path:
+    """The one folder earlier mlver versions gave every project of a user: a
+    `dvc gc -c` in any of them deleted the others' objects."""
+    return data_home() / "mlver" / "storage"
+
+
+def is_legacy_shared(url: str, base: Path | None = None) -> bool:
+    """Whether a remote's URL (relative ones start at ``base``) is the old shared folder."""
+    if "://" in url and not url.startswith("file://"):
+        return False
+    path = Path(url.removeprefix("file://")).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return path.resolve() == legacy_storage_dir().resolve()
+
+
+def shared_storage_note(root: Path) -> str | None:
+    """What to tell a project whose default remote is the old shared folder
+    (read from the config files themselves: no dvc import, status stays cheap)."""
+    name = dvc.default_remote_name(root)
+    for level in ("config.local", "config"):
+        path = root / ".dvc" / level
+        found = dvc.remotes_in_text(path.read_text())[0] if name and path.is_file() else {}
+        if name in found:
+            if not is_legacy_shared(found[name].url, root / ".dvc"):
+                return None
+            return (f"the default remote {name} ({found[name].url}) is the folder earlier mlver versions "
+                    "shared between all your projects: `dvc gc -c` in any of them deletes the others' objects; "
+                    "give this project its own with `mlver init --own-storage`")
+    return None

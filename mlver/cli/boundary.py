@@ -1,0 +1,90 @@
+"""The one error boundary: what escapes a command becomes one message (and,
+with --json, one document) and an exit code. ``mlver.cli.app`` runs every
+click command through it, ``mlver.cli.main`` the lean ``ls``.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from mlver.errors import ExitCode, MlverError
+
+_SHOW_TRACEBACK = False
+_JSON_ERRORS = False  # the command was given --json: its error is a JSON document on stdout too
+_RUNNING: tuple[str, dict[str, Any]] = ("", {})  # the verb being run and its parameters, for the interrupt message
+
+
+def show_tracebacks(on: bool) -> None:
+    global _SHOW_TRACEBACK
+    _SHOW_TRACEBACK = on
+
+
+def json_errors(on: bool) -> None:
+    global _JSON_ERRORS
+    _JSON_ERRORS = on
+
+
+def running(verb: str, params: dict[str, Any]) -> None:
+    global _RUNNING
+    _RUNNING = (verb, params)
+
+
+def _traceback() -> None:
+    if _SHOW_TRACEBACK:
+        import traceback
+
+        traceback.print_exc()
+
+
+def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], ...] = (),
+            network: bool = True) -> int:
+    """Run a command; what escapes it becomes one message and an exit code (0: none escaped).
+    ``network``: say on stderr when a network call keeps it waiting (mlver/waiting.py)."""
+    from mlver.cli import render
+
+    try:
+        if network:
+            from mlver import waiting
+
+            with waiting.report_to(render.Waiting()):
+                call()
+        else:
+            call()
+    except MlverError as exc:
+        _traceback()
+        render.error(exc.message, exc.hint)
+        if _JSON_ERRORS:
+            render.render({"error": exc.to_doc()}, as_json=True)
+        return int(exc.exit_code)
+    except KeyboardInterrupt as exc:
+        from mlver.cli.interrupts import message
+
+        render.error(message(*_RUNNING, exc))
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
+        # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except passthrough:
+        raise
+    except Exception as exc:  # the boundary: anything else is our bug
+        _traceback()
+        render.error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in mlver; rerun with --traceback and report it",
+        )
+        return int(ExitCode.BUG)
+    return 0
+
+
+def ls(deprecated: bool, as_json: bool) -> None:
+    """`mlver ls`: the one implementation, for click's command and the lean path."""
+    from mlver.api.registry import ls as list_models
+    from mlver.cli.render import render
+
+    render(list_models(deprecated=deprecated), as_json, kind="ModelSummary")

@@ -1,0 +1,128 @@
+"""Every shortcut of push and pull still proves the bytes: an object is named in the
+remote or the cache only once what landed there hashes to its name, whether it was
+read whole (small files), copied in the kernel and read back (large ones), or taken
+as known from the stat cache (a large cache object mlver hashed on its way in)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from conftest import S3, Project
+
+SIZE = 40 * 1024 * 1024  # past the small-file path and over one 32 MiB slice of the kernel copy
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _object(store: Path, md5: str) -> Path:
+    return store / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def _flip(path: Path, offset: int) -> None:
+    """Change one byte in place, keeping size, inode and mtime."""
+    st = path.stat()
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        old = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([old[0] ^ 0xFF]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.chmod(path, st.st_mode)
+
+
+def _train_big(p: Project) -> None:
+    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
+            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
+            f"open('models/churn.pkl', 'wb').write(bytes(range(256)) * {SIZE // 256})\n")
+    p.commit_all("a 40 MiB model")
+    p.ok("run", "churn")
+
+
+def _replace(src: Path, dst: Path) -> None:
+    dst.unlink()
+    shutil.copy(src, dst)
+
+
+def _leftovers(store: Path) -> list[Path]:
+    return [p for p in store.rglob("*") if "mlver" in p.name and p.is_file()]
+
+
+def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Project) -> None:
+    p = project
+    _train_big(p)
+    doc = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]
+    big, small = doc["artifact"]["md5"], doc["data"][0]["md5"]
+    cache, remote = p.root / ".dvc" / "cache", p.remote
+
+    # A large cache object edited behind mlver's back (its stat no longer what mlver
+    # recorded: the ctime moved) is hashed as it is copied, and refused; so is a small one.
+    _flip(_object(cache, big), SIZE - 5)  # in the second slice
+    run = p.fails("push")
+    assert "does not hash to its name" in run.stderr
+    assert not _object(remote, big).exists() and not _leftovers(remote)
+    _replace(p.root / "models/churn.pkl", _object(cache, big))  # repaired (a new inode mlver never saw)
+    _flip(_object(cache, small), 10)
+    assert "does not hash to its name" in p.fails("push").stderr
+    assert not _object(remote, small).exists() and not _leftovers(remote)
+    _replace(p.root / "data/train.csv", _object(cache, small))
+    p.ok("push")
+    assert _md5(_object(remote, big)) == big and _md5(_object(remote, small)) == small
+
+    # Pull: a corrupt object in the remote never becomes a cache object, large or small.
+    for md5, offset in ((big, SIZE // 2), (small, 0)):
+        _flip(_object(remote, md5), offset)
+    shutil.rmtree(cache)
+    run = p.fails("pull", "churn@HEAD", "--with-data")
+    assert "the object in remote mlver-local is corrupt" in run.stderr
+    assert not [q for q in cache.rglob("*") if q.is_file() and "files/md5" in q.as_posix()]
+    for md5, offset in ((big, SIZE // 2), (small, 0)):
+        _flip(_object(remote, md5), offset)  # flipped back: intact again
+    (p.root / "models/churn.pkl").unlink()
+    (p.root / "data/train.csv").unlink()
+    pulled = p.ok("pull", "churn@HEAD", "--with-data", "--json").json()
+    assert pulled["fetched"] == 2 and pulled["written"] == 2
+    assert _md5(p.root / "models/churn.pkl") == big and _md5(p.root / "data/train.csv") == small
+    assert oct(_object(cache, small).stat().st_mode & 0o777) == "0o444"  # read-only, as DVC keeps its cache
+
+    # A cache object corrupted after it was fetched: the copy into the workspace hashes
+    # what it reads (small) or what landed (large, its stat no longer known), and refuses.
+    for md5, path, offset in ((big, "models/churn.pkl", SIZE - 1), (small, "data/train.csv", 3)):
+        _flip(_object(cache, md5), offset)
+        (p.root / path).unlink()
+        run = p.fails("pull", "churn@HEAD", "--with-data")
+        assert "the local cache copy is corrupt" in run.stderr
+        assert not (p.root / path).exists() and not _object(cache, md5).exists()  # the bad entry is gone
+        assert p.ok("pull", "churn@HEAD", "--with-data", "--json").json()["fetched"] == 1
+        assert _md5(p.root / path) == md5
+    assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
+
+
+def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(project: Project, s3: S3) -> None:
+    p = project
+    _train_big(p)
+    p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    doc = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]
+    big, small = doc["artifact"]["md5"], doc["data"][0]["md5"]
+    cache = p.root / ".dvc" / "cache"
+    # Versioning keeps every object ever completed, even one deleted right after.
+    s3.client.put_bucket_versioning(Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def versions(md5: str) -> list:
+        listed = s3.client.list_object_versions(Bucket=s3.bucket, Prefix=f"team/files/md5/{md5[:2]}/{md5[2:]}")
+        return listed.get("Versions", []) + listed.get("DeleteMarkers", [])
+
+    _flip(_object(cache, big), SIZE - 1)  # the very last byte: only the last part's read can tell
+    _flip(_object(cache, small), 1)
+    assert "does not hash to its name" in p.fails("push").stderr  # both sent at once, on the push's threads
+    assert versions(big) == [] and versions(small) == []  # never completed (not: completed, then deleted)
+    assert not s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads")  # aborted
+    _replace(p.root / "models/churn.pkl", _object(cache, big))
+    _replace(p.root / "data/train.csv", _object(cache, small))
+    p.ok("push")
+    body = s3.client.get_object(Bucket=s3.bucket, Key=f"team/files/md5/{big[:2]}/{big[2:]}")["Body"].read()
+    assert hashlib.md5(body).hexdigest() == big

@@ -1,0 +1,80 @@
+"""A record's digest taken from its bytes (record.content_digest) is always
+the digest of its re-encoded content: for every record mlver writes (then
+without re-encoding) and for any other JSON text that parses to a record:
+other whitespace, key order, escapes, number formats, duplicate keys, a
+nested or second "digest", and tampered strings that only a whitespace
+rule too eager would miss."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlver.domain import record as rec
+
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                    st.floats(allow_nan=False, allow_infinity=False), text)
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(text, inner, max_size=3)), max_leaves=12)
+documents = st.dictionaries(st.one_of(text, st.sampled_from(["digest", "params", "parent", "z"])), values, max_size=6)
+
+
+def _check(content: bytes) -> None:
+    doc = json.loads(content)
+    assert rec.content_digest(content, doc) == rec.compute_digest(doc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents, st.sampled_from(["sealed", "stale", "compact", "tabs", "unsorted", "ascii"]))
+def test_the_digest_from_bytes_is_the_digest_of_the_content(doc: dict[str, Any], form: str) -> None:
+    sealed = rec.seal(doc)
+    if form == "stale":
+        sealed = {**sealed, "z": "changed after sealing"}
+    content = {
+        "sealed": rec.dumps(sealed), "stale": rec.dumps(sealed),
+        "compact": json.dumps(sealed, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        "tabs": json.dumps(sealed, sort_keys=True, indent="\t", ensure_ascii=False),
+        "unsorted": json.dumps(dict(reversed(list(sealed.items()))), indent=2, ensure_ascii=False),
+        "ascii": json.dumps(sealed, sort_keys=True, indent=2),
+    }[form].encode()
+    _check(content)
+
+
+def test_tampering_that_only_a_careless_shortcut_would_miss() -> None:
+    doc = rec.seal({"schema": 1, "model": "m", "params": {"note": "a:b", "path": "x"},
+                    "parent": {"commit": "c" * 40, "digest": "sha256:" + "0" * 64}})
+    content = rec.dumps(doc).encode()
+    digest = doc["digest"].encode()
+    cases = [
+        content.replace(b'"a:b"', b'"a: b"'),  # a space added inside a string
+        content.replace(b'"a:b"', b'"a:\\nb"'),  # an escape
+        content.replace(b'"x"', b'"x\\": "'),  # a quote and a colon-space inside a string
+        content.replace(b'"path": "x"', b'"path": "x", "path": "y"'),  # a duplicate key
+        # the top-level digest moved into parent, parent's out to the top
+        content.replace(b"sha256:" + b"0" * 64, b"@@").replace(digest, b"sha256:" + b"0" * 64).replace(b"@@", digest),
+        content.replace(b'"model": "m"', b'"model": "m", "extra": {"digest": "' + digest + b'"}'),
+        content.replace(b"  ", b"   "),  # other indentation, same content
+        content.replace(b"\n", b"\r\n"),
+        content.replace(b'"schema": 1', b'"schema": 1.0'),
+        content.replace(b'"schema": 1', b'"schema": 1e0'),
+    ]
+    # A string whose escaped quote is followed by ':': one space more after it
+    # is another value, which a shortcut that ignored escapes would drop.
+    quoted = rec.dumps(rec.seal({"schema": 1, "model": "m", "params": {"note": 'a":b'}})).encode()
+    assert b'"a\\":b"' in quoted
+    cases.append(quoted.replace(b'"a\\":b"', b'"a\\": b"'))
+    for case in cases:
+        assert case != content
+        _check(case)
+    assert not rec.is_intact(json.loads(cases[0]))  # (the reference agrees it is tampered)
+
+
+def test_a_record_mlver_wrote_is_not_re_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = rec.seal({"schema": 1, "model": "m", "metrics": {"f1": 0.5, "größe": "ü"}, "data": [{"path": "d/a b"}]})
+    content = rec.dumps(doc).encode()
+    monkeypatch.setattr(rec, "compute_digest", lambda record: pytest.fail("re-encoded"))
+    assert rec.content_digest(content, json.loads(content)) == doc["digest"]

@@ -1,0 +1,232 @@
+"""StreamProfile fed batches in memory: the same profile as profile_frame of the whole table,
+the drift side's exact binning, and the approximate summaries past their bounds."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mlver.domain.profile_stream as ps
+from mlver.domain.drift import bin_exact, drift_frame, drift_stream, drift_targets
+from mlver.domain.profile import profile_frame
+
+
+class Spill:
+    """The adapter's spill without files: arrays per column, read back in chunks of at most 32768."""
+
+    def __init__(self) -> None:
+        self.memory: dict[int, list[Any]] = {}
+        self.dropped: list[int] = []
+
+    def append(self, key: int, values: Any) -> None:
+        self.memory.setdefault(key, []).append(np.array(values))
+
+    def chunks(self, key: int) -> list[Any]:
+        return [a[i : i + 32768] for a in self.memory.get(key, []) for i in range(0, len(a), 32768)]
+
+    def drop(self, key: int) -> None:
+        self.dropped.append(key)
+        self.memory.pop(key, None)
+
+
+def stream(df: pd.DataFrame, batch: int, spill: Spill | None = None, **kwargs: Any) -> ps.StreamProfile:
+    profile = ps.StreamProfile([(name, df[name].dtype) for name in df.columns], "csv",
+                               Spill() if spill is None else spill, **kwargs)
+    for start in range(0, len(df), batch):
+        part = df.iloc[start : start + batch]
+        profile.add(len(part), [part.iloc[:, i] for i in range(df.shape[1])])
+    return profile
+
+
+def assert_same(streamed: dict, memory: dict) -> None:
+    """Equal but for the schema number, and mean/std to rounding (merged moments, not one sum)."""
+    assert streamed.pop("schema") == ps.SCHEMA == 2
+    assert [c["name"] for c in streamed["columns"]] == [c["name"] for c in memory["columns"]]
+    for s, m in zip(streamed["columns"], memory["columns"], strict=True):
+        for key in ("mean", "std"):
+            if m.get(key) is None or s.get(key) is None:
+                assert s.get(key) == m.get(key), (key, s, m)
+            else:
+                assert math.isclose(s[key], m[key], rel_tol=2e-6, abs_tol=1e-12), (key, s, m)
+                s[key] = m[key]
+        assert s == m
+    assert streamed == memory
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["wide", "small", "f", "s", "b"])
+    df["wide"] = df["wide"].astype("float64")
+    df["small"] = df["small"].astype("Int64")
+    df["f"] = df["f"].astype("float64")
+    df["b"] = df["b"].astype(bool)
+    df["day"] = pd.to_datetime(["2024-01-01", "2024-02-29", "2023-12-31"] * (len(df) // 3) + ["2024-03-01"] * (len(df) % 3))
+    return df
+
+
+ROWS = st.lists(st.tuples(
+    st.one_of(st.none(), st.integers(-(2**40), 2**40)),
+    st.one_of(st.none(), st.integers(-3, 5)),
+    st.one_of(st.floats(-1e6, 1e6), st.just(math.nan), st.just(math.inf), st.just(-math.inf), st.just(0.5)),
+    st.one_of(st.none(), st.sampled_from(["a", "b", "a b", "", "é", "x" * 300])),
+    st.booleans(),
+), min_size=1, max_size=25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ROWS, st.integers(1, 7))
+def test_a_streamed_table_profiles_as_the_whole_table_does(rows: list[tuple], batch: int) -> None:
+    df = _frame(rows)
+    assert_same(stream(df, batch).finish(), profile_frame(df, "csv"))
+
+
+def test_dense_integers_that_stop_being_dense_are_spilled_and_still_exact() -> None:
+    # small integers first (counted value by value), then a range that grows, then fractions
+    x = np.concatenate([np.arange(10.0), np.arange(-5.0, 30.0), np.arange(1000.0, 1010.0), [0.25, 7.5], np.arange(5.0)])
+    df = pd.DataFrame({"x": x, "late": np.concatenate([np.arange(len(x) - 1.0), [1e6]]), "i": np.arange(len(x)) % 7})
+    spill = Spill()
+    streamed = stream(df, 10, spill).finish()
+    assert_same(streamed, profile_frame(df, "csv"))
+    assert sorted(spill.dropped) == [0, 1]  # the spilled columns are let go; "i" never spilled
+    one_batch = stream(df, len(df)).finish()
+    assert_same(one_batch, profile_frame(df, "csv"))
+
+
+def test_a_range_that_grows_downwards_and_upwards_rebases_the_counts() -> None:
+    df = pd.DataFrame({"x": [5, 6, 5, 2, 3, 9, 12, -4, 0, 5]})
+    assert_same(stream(df, 2).finish(), profile_frame(df, "csv"))
+    wide = pd.DataFrame({"x": [1, 2, 3] + [2**60, 2**61]})  # past 2**53: never dense
+    assert_same(stream(wide, 3).finish(), profile_frame(wide, "csv"))
+    span = pd.DataFrame({"x": [0, 1, 2, (1 << 16) + 5, 3]})  # past _DENSE values: spilled
+    assert_same(stream(span, 2).finish(), profile_frame(span, "csv"))
+
+
+def test_columns_known_to_be_null_and_declared_dtypes() -> None:
+    declared = [("n", np.dtype("int64")), ("b", np.dtype("bool")), ("s", pd.StringDtype("pyarrow")), ("f", np.dtype("float64"))]
+    profile = ps.StreamProfile(declared, "parquet", Spill())
+    profile.add(2, [pd.Series([1, 2]), pd.Series([True, False]), pd.Series(["a", "b"], dtype="string[pyarrow]"), None])
+    profile.add(1, [None, None, None, None])
+    out = profile.finish()
+    assert (out["format"], out["rows"], out["schema"]) == ("parquet", 3, 2)
+    n, b, s, f = out["columns"]
+    assert (n["dtype"], n["kind"], n["nulls"], n["min"], n["max"]) == ("float64", "numeric", 1, 1.0, 2.0)
+    assert (b["dtype"], b["kind"], b["nulls"], b["top"]) == ("object", "categorical", 1, [["False", 1], ["True", 1]])
+    assert (s["nulls"], s["unique"], s["top"], s["other"]) == (1, 2, [["a", 1], ["b", 1]], 0)
+    assert (f["dtype"], f["nulls"], f["histogram"], f["mean"]) == ("float64", 3, None, None)
+    assert set(f["quantiles"].values()) == {None}
+    full = ps.StreamProfile([("n", np.dtype("int64")), ("b", np.dtype("bool"))], "csv", Spill())
+    full.add(2, [pd.Series([1, 2]), pd.Series([True, True])])
+    n, b = full.finish()["columns"]
+    assert (n["dtype"], b["dtype"], b["kind"]) == ("int64", "bool", "boolean")
+
+
+def test_arrow_strings_are_counted_in_arrow_and_long_ones_capped() -> None:
+    s = pd.Series(["a", None, "b", "a", "y" * 300, "y" * 300], dtype="string[pyarrow]")
+    df = pd.DataFrame({"s": s})
+    assert_same(stream(df, 4).finish(), profile_frame(df, "csv"))
+
+
+def test_without_a_spill_numbers_get_only_whether_they_have_a_histogram() -> None:
+    df = pd.DataFrame({"x": [1.0, np.inf, 3.0, np.nan], "none": [np.nan] * 4, "c": ["a", "b", "a", None]})
+    profile = ps.StreamProfile([(n, df[n].dtype) for n in df.columns], "csv", None)
+    profile.add(2, [df.iloc[:2, i] for i in range(3)])
+    profile.add(2, [df.iloc[2:, i] for i in range(3)])
+    assert profile.binned == {}
+    x, none, c = profile.finish()["columns"]
+    assert x["histogram"] == {"edges": [1.0, 3.0], "counts": [3]} and x["quantiles"] is None
+    assert (x["min"], x["max"], x["nulls"], x["mean"]) == (1.0, 3.0, 1, 2.0)
+    assert none["histogram"] is None and none["min"] is None and none["nulls"] == 4
+    assert c["top"] == [["a", 2], ["b", 1]]
+
+
+def test_drift_targets_are_counted_exactly_in_the_stored_bins() -> None:
+    rng = np.random.default_rng(5)
+    old = pd.DataFrame({"x": rng.normal(0, 1, 300), "c": rng.choice(["a", "b", "c"], 300), "d": pd.date_range("2024", periods=300, freq="h"),
+                        "k": rng.integers(0, 3, 300).astype(bool), "x2": rng.normal(0, 1, 300)})
+    new = pd.DataFrame({"x": rng.normal(1, 1, 50), "c": rng.choice(["a", "d"], 50), "d": pd.date_range("2024-01-05", periods=50, freq="h"),
+                        "k": [True] * 50, "extra": np.arange(50)})
+    stored = profile_frame(old, "csv")
+    declared = [(n, new[n].dtype) for n in new.columns]
+    edges, names = drift_targets(stored, declared)
+    assert sorted(edges) == [0, 2] and sorted(names) == [1, 3]
+    assert edges[0] == stored["columns"][0]["histogram"]["edges"] and names[1] == [k for k, _ in stored["columns"][1]["top"]]
+    streamed = stream(new, 7, None, edges=edges, names=names)
+    binned = streamed.binned
+    assert binned[0] == bin_exact(new["x"].to_numpy(), edges[0])
+    assert binned[1] == {k: int((new["c"] == k).sum()) for k in names[1]}
+    report, expected = drift_stream(stored, streamed, 0.2), drift_frame(stored, new, 0.2)
+    for s, m in zip(report["columns"], expected["columns"], strict=True):
+        assert (s["name"], s["psi"], s["drifted"]) == (m["name"], m["psi"], m["drifted"])
+    assert report["missing_columns"] == expected["missing_columns"] == ["x2"]
+    assert report["extra_columns"] == expected["extra_columns"] == ["extra"]
+
+
+def test_drift_targets_take_the_first_of_a_repeated_name() -> None:
+    stored = profile_frame(pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "a"], "z": [1.0, 1.0, 1.0]}), "csv")
+    stored["columns"].append(dict(stored["columns"][1], name="x"))  # a second "x", categorical: ignored
+    edges, names = drift_targets(stored, [("x", None), ("x", None), ("c", None), ("nope", None), ("z", None)])
+    assert list(edges) == [0, 4] and list(names) == [2]
+    assert drift_targets({"columns": None}, [("x", None)]) == ({}, {})
+
+
+def test_moments_of_batches() -> None:
+    m = ps.Moments()
+    assert (m.n, m.mean, m.std()) == (0, 0.0, None)
+    m.add(np.array([]))
+    assert m.shift is None
+    m.add(np.array([1e9 + 1.0, 1e9 + 2.0]))
+    m.add(np.array([1e9 + 3.0]))
+    assert m.shift == 1e9 + 1.0 and m.n == 3 and m.mean == 1e9 + 2.0 and m.std() == 1.0
+    huge = ps.Moments()
+    huge.add(np.array([1e300, -1e300]))
+    huge.add(np.array([1e300]))
+    assert huge.std() is None  # the squares overflowed: no std, as in memory
+
+
+def test_many_distinct_values_are_summarised_within_their_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "EXACT_DISTINCT", 40)
+    monkeypatch.setattr(ps, "SKETCH", 64)
+    monkeypatch.setattr(ps, "_MERGE_AT", 16)
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.integers(0, 2000, 2000).astype(str), np.repeat(["hot", "warm"], [300, 150])])
+    rng.shuffle(values)
+    df = pd.DataFrame({"id": ["k" + v for v in values]})
+    col = stream(df, 50).finish()["columns"][0]
+    true = df["id"].value_counts()
+    assert col["approximate"] == {
+        "top": "Misra-Gries summary of 20 counters: each count is low by at most top_error",
+        "unique": f"KMV estimate from 64 hashes: about {100 / math.sqrt(62):.1f}% relative error",
+    }
+    assert 0 < col["top_error"] <= len(values) / 20
+    assert [k for k, _ in col["top"][:2]] == ["khot", "kwarm"]
+    for key, count in col["top"]:
+        assert true[key] - col["top_error"] <= count <= true[key]
+    assert abs(col["unique"] - true.size) <= 0.35 * true.size
+    assert col["other"] == len(values) - sum(c for _, c in col["top"]) and col["nulls"] == 0
+    few = stream(pd.DataFrame({"id": [f"v{i % 50}" for i in range(500)]}), 100).finish()["columns"][0]
+    assert few["unique"] == 50  # fewer hashes than the sketch holds: counted, not estimated
+
+
+def test_exact_below_the_distinct_bound_after_merges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "_MERGE_AT", 4)
+    df = pd.DataFrame({"c": [f"v{i % 13}" for i in range(200)] + [None] * 3})
+    streamed = stream(df, 9).finish()
+    assert "approximate" not in streamed["columns"][0]
+    assert_same(streamed, profile_frame(df, "csv"))
+
+
+def test_quantiles_past_max_pick_are_interpolated_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "MAX_PICK", 100)
+    rng = np.random.default_rng(2)
+    x = np.append(rng.normal(0, 1, 5000), 1e6)
+    df = pd.DataFrame({"x": x})
+    streamed, memory = stream(df, 700).finish()["columns"][0], profile_frame(df, "csv")["columns"][0]
+    bound = float(streamed["approximate"]["quantiles"].rsplit(" ", 1)[1])
+    assert bound == pytest.approx((x.max() - x.min()) / 1000, rel=1e-5)
+    for k, q in memory["quantiles"].items():
+        assert abs(streamed["quantiles"][k] - q) <= bound * 1.0001
+    assert streamed["histogram"] == memory["histogram"]
