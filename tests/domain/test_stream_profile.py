@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlver.domain.profile_stream as ps
-from mlver.domain.drift import bin_exact, drift_frame, drift_stream, drift_targets
+from mlver.domain.drift import bin_exact, drift_frame, drift_stream, drift_targets, psi
 from mlver.domain.profile import profile_frame
 
 
@@ -230,3 +230,19 @@ def test_quantiles_past_max_pick_are_interpolated_and_say_so(monkeypatch: pytest
     for k, q in memory["quantiles"].items():
         assert abs(streamed["quantiles"][k] - q) <= bound * 1.0001
     assert streamed["histogram"] == memory["histogram"]
+
+
+def test_streamed_drift_of_datetime_constant_and_empty_columns() -> None:
+    old = pd.DataFrame({"d": pd.date_range("2024-01-01", periods=40, freq="D"), "k": [7.0] * 40, "e": [np.nan] * 40,
+                        "c": ["a", "b"] * 20})
+    new = pd.DataFrame({"d": pd.date_range("2024-01-20", periods=30, freq="D"), "k": [7.0] * 20 + [8.0] * 10,
+                        "e": [np.nan] * 25 + [1.0] * 5, "c": ["a"] * 25 + ["z"] * 5})
+    stored = profile_frame(old, "csv")
+    edges, names = drift_targets(stored, [(n, new[n].dtype) for n in new.columns])
+    assert sorted(edges) == [0, 1] and list(names) == [3]  # e has no histogram: nothing to count exactly
+    streamed = drift_stream(stored, stream(new, 8, None, edges=edges, names=names), 0.2)
+    framed = drift_frame(stored, new, 0.2)
+    assert [c["psi"] for c in streamed["columns"]] == [c["psi"] for c in framed["columns"]]
+    assert all(c["psi"] is not None and c["psi"] > 0 for c in streamed["columns"])
+    assert streamed["drifted_columns"] == framed["drifted_columns"]
+    assert math.isclose(streamed["columns"][1]["psi"], round(psi([0, 40, 0, 0], [0, 20, 10, 0]), 6), rel_tol=1e-5)
