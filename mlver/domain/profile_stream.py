@@ -66,10 +66,13 @@ class Moments:
     merged batch by batch (Chan, Golub, LeVeque 1979): stable where summing
     x and x**2 is not (a large mean, a small spread)."""
 
-    __slots__ = ("n", "_mean", "m2", "shift")
+    __slots__ = ("n", "_mean", "m2", "squares", "shift")
 
     def __init__(self) -> None:
         self.n, self._mean, self.m2 = 0, 0.0, 0.0
+        # The sum of (x - shift)**2, only to say "overflowed" exactly when the
+        # in-memory profile (which sums those squares) does.
+        self.squares = 0.0
         # Moments of x - (the first value): a mean of 1e9 would otherwise cost
         # the merges the digits a spread of 1e-3 needs.
         self.shift: float | None = None
@@ -98,12 +101,18 @@ class Moments:
         n = self.n + k
         delta = mean - self._mean
         self._mean += delta * k / n
-        self.m2 += m2 + delta * delta * self.n * k / n
+        term = delta * delta * self.n * k / n
+        if not math.isfinite(term):  # delta * delta alone overflows near 1.3e154 where the term may not
+            weighted = delta * math.sqrt(self.n * k / n)
+            term = weighted * weighted
+        self.m2 += m2 + term
+        self.squares += m2 + k * mean * mean
         self.n = n
 
     def std(self) -> float | None:
         # Not finite: the squares overflowed (values near 1e154 and above), as in memory.
-        return math.sqrt(max(0.0, self.m2) / (self.n - 1)) if self.n > 1 and math.isfinite(self.m2) else None
+        finite = math.isfinite(self.m2) and math.isfinite(self.squares)
+        return math.sqrt(max(0.0, self.m2) / (self.n - 1)) if self.n > 1 and finite else None
 
 
 class _Numbers:

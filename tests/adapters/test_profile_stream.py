@@ -208,3 +208,23 @@ def test_values_inside_the_quantile_ranges_are_found_by_compares(values: list, e
     bounds = bounds[: len(bounds) // 2 * 2] if len(bounds) > 1 else np.repeat(bounds, 2)
     expected = np.searchsorted(bounds, c, side="right") & 1 == 1
     assert (_inside(c, bounds) == expected).all()
+
+
+def test_std_near_the_float_limit_overflows_exactly_when_in_memory_does(tiny: None, tmp_path: Path) -> None:
+    """Values near 1e154, mixed with small ones and infinities, in batches of three: the
+    streamed std is None exactly when the in-memory one is, else equal to rounding
+    (a merge once squared a difference of means alone and overflowed where the in-memory sum did not)."""
+    rng = np.random.default_rng(1)
+    cases = [[8.589617100240892e153, -np.inf, -672516.69, np.inf, -1.9516314248290834e152, 674942.84, 1.754905641327691e153],
+             [1.3733668980319207e154, -9.277643074207926e151, -np.inf, np.nan],
+             [218566.75, -4.463782916277261e152, -5531.69, -4.192691037992381e152, -7.572607358898587e153, np.inf]]
+    for _ in range(150):
+        cases.append([rng.choice([rng.uniform(-1e6, 1e6), np.nan, np.inf, -np.inf,
+                                  rng.choice([-1, 1]) * 10 ** rng.uniform(150, 155)]) for _ in range(rng.integers(2, 16))])
+    path = tmp_path / "huge.csv"
+    for values in cases:
+        path.write_text("f\n" + "".join(("" if v != v else repr(float(v))) + "\n" for v in values))
+        streamed = tabular.profile_file(path)["columns"][0].get("std")
+        memory = in_memory(path)["columns"][0].get("std")
+        assert (streamed is None) == (memory is None), (values, streamed, memory)
+        assert streamed is None or streamed == pytest.approx(memory, rel=1e-6), (values, streamed, memory)
