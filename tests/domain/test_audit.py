@@ -2,29 +2,18 @@
 order breaks, and the policy replay."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from fixtures.events import event
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlver.domain import audit, tags
+from mlver.domain import audit
 from mlver.domain.audit import Assignment, _out_of_order, policy_findings
 from mlver.domain.config import Config
 from mlver.domain.registry import Event
 
 
-@dataclass
-class Info:
-    timestamp: int
-    tagger: str = "a"
-    email: str = "a@x"
-    message: str = ""
-
-
 def _event(name: str, ts: int, commit: str = "c1") -> Event:
-    parsed = tags.parse(name)
-    assert parsed is not None
-    return Event(parsed, name, commit, Info(ts))
+    return event(name, commit, ts)
 
 
 def _longest(xs: list[int]) -> int:

@@ -1,27 +1,13 @@
 """The registry fold, on synthetic tag events."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from fixtures.events import events as tagged
 
-from mlver.domain import tags
 from mlver.domain.registry import Event, fold
 
 
-@dataclass
-class Info:
-    timestamp: int
-    tagger: str = "a"
-    email: str = "a@x"
-    message: str = ""
-
-
 def events(*spec: tuple[str, str, int]) -> list[Event]:
-    out = []
-    for name, commit, ts in spec:
-        parsed = tags.parse(name)
-        if parsed is not None:
-            out.append(Event(parsed, name, commit, Info(ts)))
-    return out
+    return tagged(*spec, skip_unparsed=True)
 
 
 def test_versions_stages_and_unassignment() -> None:

@@ -1,32 +1,17 @@
 """`mlver ls NAME`'s table as a pure function of the released versions and the folded registry."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
+from fixtures.events import events
 
-from mlver.domain import tags
-from mlver.domain.registry import Event, fold
+from mlver.domain.registry import fold
 from mlver.domain.versions import Released, stage_spans, versions_table
 from mlver.errors import UnknownMetric
 from mlver.models import DataInput, MetricCell, ParamChange
 
 
-@dataclass
-class Info:
-    timestamp: int
-    tagger: str = "a"
-    email: str = "a@x"
-    message: str = ""
-
-
 def _state(*spec: tuple[str, str, int]):  # noqa: ANN202
-    events = []
-    for name, commit, ts in spec:
-        parsed = tags.parse(name)
-        assert parsed is not None
-        events.append(Event(parsed, name, commit, Info(ts)))
-    return fold(events).models["m"]
+    return fold(events(*spec)).models["m"]
 
 
 def _doc(acc: object, loss: float, lr: float, md5: str, rows: object = 10) -> dict:
