@@ -21,6 +21,7 @@ from typing import Any
 
 from mlver import formats
 from mlver.models import ModelDiff, ReviewResult, VersionsTable
+from mlver.models.diff import MetricChange
 
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
 COLUMNS_SHOWN = 12  # per data input; the rest are summarised in one line
@@ -145,9 +146,9 @@ def cell(text: Any) -> Any:
     return md(text if hasattr(text, "__html__") else num(text))
 
 
-def arrow(row: Mapping[str, Any]) -> str:
-    mark = {"up": "▲", "down": "▼", "same": "="}.get(row.get("direction") or "", "")
-    better = row.get("better")
+def arrow(row: MetricChange) -> str:
+    mark = {"up": "▲", "down": "▼", "same": "="}.get(row.direction or "", "")
+    better = row.better
     return mark + ("" if better is None else " better" if better else " worse")
 
 
@@ -173,15 +174,15 @@ def summary(d: ModelDiff, markdown: bool = True) -> Any:
         return "no changes"
     parts = []
     for m in d.metrics:
-        if m["old"] != m["new"]:
-            change = f" ({pct(m['pct'])} {arrow(m)})" if m.get("pct") is not None else ""
-            parts.append(f"{lit(m['key'])} {lit(num(m['old']))} → {lit(num(m['new']))}{change}")
+        if m.changed:
+            change = f" ({pct(m.pct)} {arrow(m)})" if m.pct is not None else ""
+            parts.append(f"{lit(m.key)} {lit(num(m.old))} → {lit(num(m.new))}{change}")
     if d.params:
         parts.append(_count(len(d.params), "param") + " changed")
     for x in d.data:
-        if x["status"] == "unchanged":
+        if x.status == "unchanged":
             continue
-        prof, what = x.get("profile"), [f"{span(x['path'])} {x['status']}"]
+        prof, what = x.profile, [f"{span(x.path)} {x.status}"]
         if prof:
             rows = prof.get("rows") or {}
             if rows.get("delta"):
@@ -193,14 +194,13 @@ def summary(d: ModelDiff, markdown: bool = True) -> Any:
             if prof.get("drifted_columns"):
                 what.append(f"{bold} in " + ", ".join(str(span(c)) for c in prof["drifted_columns"][:3])
                             + (" …" if len(prof["drifted_columns"]) > 3 else ""))
-        elif x["status"] == "changed":
+        elif x.status == "changed":
             what.append("hash only")
         parts.append(" ".join(what[:1]) + (": " + ", ".join(what[1:]) if what[1:] else ""))
-    files = (d.code or {}).get("files")
-    if files:
-        parts.append(f"code {_count(len(files), 'file')} (+{d.code.get('added', 0)} −{d.code.get('removed', 0)})")
-    if (d.artifact or {}).get("changed"):
-        parts.append(f"artifact {size(d.artifact.get('old_size'))} → {size(d.artifact.get('new_size'))}")
+    if d.code is not None and d.code.files:
+        parts.append(f"code {_count(len(d.code.files), 'file')} (+{d.code.added or 0} −{d.code.removed or 0})")
+    if d.artifact is not None and d.artifact.changed:
+        parts.append(f"artifact {size(d.artifact.old_size)} → {size(d.artifact.new_size)}")
     if d.env:
         parts.append(_count(len(d.env), "environment change"))
     text = "; ".join(str(p) for p in parts) or "record re-made, nothing compared changed"

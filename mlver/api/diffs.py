@@ -22,6 +22,7 @@ from mlver.errors import (
     UnknownModel,
 )
 from mlver.models import ModelDiff, Record
+from mlver.models.diff import CodeChange, FileChange
 from mlver.project import PathLike, Project
 
 
@@ -65,11 +66,11 @@ def _is_output(path: str, skip: set[str]) -> bool:
             or path.rsplit("/", 1)[-1] == "dvc.lock")
 
 
-def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> dict:
+def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> CodeChange | None:
     if not old or not new:
-        return {}
+        return None
     if old == new:
-        return {"old_commit": old, "new_commit": new, "files": []}
+        return CodeChange(old, new, files=())
     cache = cache or _Cache()
     skip = skip | cache.outputs | _outputs(project)
     if (old, new) not in cache.numstat:
@@ -77,16 +78,10 @@ def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str
         cache.numstat[(old, new)] = git.numstat(project.root, old, new) if present else None
     stat = cache.numstat[(old, new)]
     if stat is None:
-        return {"old_commit": old, "new_commit": new, "files": None, "note": "a code commit is not in this repository"}
-    files = [
-        {"path": path, "added": added, "removed": removed}
-        for path, added, removed in stat
-        if not _is_output(path, skip)
-    ]
-    return {
-        "old_commit": old, "new_commit": new, "files": files,
-        "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files),
-    }
+        return CodeChange(old, new, files=None, note="a code commit is not in this repository")
+    files = tuple(FileChange(path, added, removed) for path, added, removed in stat if not _is_output(path, skip))
+    return CodeChange(old, new, files=files, added=sum(f.added or 0 for f in files),
+                      removed=sum(f.removed or 0 for f in files))
 
 
 def _threshold(project: Project, threshold: float | None) -> float:
@@ -100,7 +95,7 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
         return ModelDiff(
             model=model, old_ref=old_ref, new_ref=new_ref,
             old_commit=old.commit if old else None, new_commit=new.commit if new else None,
-            status="added" if old is None else "removed", notes=notes,
+            status="added" if old is None else "removed", notes=tuple(notes),
         )
     a, b = old.doc, new.doc
     params = compare.params_diff(a.get("params") or {}, b.get("params") or {})
@@ -110,15 +105,15 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
     env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
     code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b), cache)
     changed = (
-        params or artifact["changed"] or code.get("files")
-        or any(d["status"] != "unchanged" for d in data)
-        or any(m["old"] != m["new"] for m in metrics)
+        params or artifact.changed or (code is not None and code.files)
+        or any(d.status != "unchanged" for d in data)
+        or any(m.changed for m in metrics)
         or env  # another library version can change the model as much as the code
     )
     return ModelDiff(
         model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,
         status="changed" if changed else "unchanged",
-        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
+        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=tuple(notes),
     )
 
 

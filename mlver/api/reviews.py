@@ -24,6 +24,7 @@ from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
+from mlver.models.diff import CodeChange, FileChange
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
@@ -90,7 +91,7 @@ def config_changes(base: _Side, head: _Side) -> list[dict[str, Any]]:
             for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
-def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> dict[str, Any]:
+def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> CodeChange:
     """``git diff --numstat merge_base head`` less the files mlver writes
     itself when it records: records, dvc.lock, the models' .dvc files, and
     the metrics files the base declares (head could declare train.py one)."""
@@ -99,13 +100,13 @@ def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_sid
         for spec in _declared(side).values():
             skip.add(spec.path.rstrip("/") + ".dvc")  # DVC's metadata, never code
     skip |= {spec.metrics for spec in _declared(base).values() if spec.metrics}
-    files = [
-        {"path": path, "added": added, "removed": removed}
+    files = tuple(
+        FileChange(path, added, removed)
         for path, added, removed in git.numstat(project.root, merge_base, head)
         if not (path in skip or path.startswith(rec.RECORDS_DIR + "/") or path.rsplit("/", 1)[-1] == "dvc.lock")
-    ]
-    return {"old_commit": merge_base, "new_commit": head, "files": files,
-            "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files)}
+    )
+    return CodeChange(merge_base, head, files=files, added=sum(f.added or 0 for f in files),
+                      removed=sum(f.removed or 0 for f in files))
 
 
 def _base_store(project: Project, base: _Side) -> tuple[str, Any]:
@@ -248,7 +249,7 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         history = _history(project, d.model, new_commit, registry)
         numeric = [k for k, v in sorted((new.doc.get("metrics") or {}).items())
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        moved = {m["key"] for m in d.metrics if m["old"] != m["new"]}
+        moved = {m.key for m in d.metrics if m.changed}
         keys = sorted(numeric, key=lambda k: k not in moved)
         if history and keys:
             digests = [doc.get("digest") for _, doc in history]
@@ -273,9 +274,9 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             continue
         shifted = []
         for x in d.data:
-            for col in ((x.get("profile") or {}).get("columns") or []):
+            for col in ((x.profile or {}).get("columns") or []):
                 if (col.get("psi") or 0.0) >= MIN_PSI:
-                    shifted.append((col["psi"], x["path"], col["name"]))
+                    shifted.append((col["psi"], x.path, col["name"]))
         sides = [{e["path"]: e for e in (r.doc.get("data") or [])} for r in (old, new)]
         for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
             cols = [next((c for c in ((side.get(data_path) or {}).get("profile") or {}).get("columns", []) if c["name"] == column), None)

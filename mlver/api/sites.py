@@ -83,14 +83,14 @@ def _drift(items: list[Released], threshold: float) -> list[dict[str, Any]]:
         old_data = [d for d in (old.doc or {}).get("data") or [] if isinstance(d, Mapping)]
         new_data = [d for d in (new.doc or {}).get("data") or [] if isinstance(d, Mapping)]
         for row in data_diff(old_data, new_data, threshold):
-            profile = row.get("profile")
-            if row["status"] != "changed" or not profile:
+            profile = row.profile
+            if row.status != "changed" or not profile:
                 continue
             columns = sorted(profile.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))[:SHIFTED]
             rows = profile.get("rows") or {}
-            out.append({"old": old.version, "new": new.version, "path": row["path"], "rows_old": rows.get("old"),
+            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.get("old"),
                         "rows_new": rows.get("new"), "added": profile.get("columns_added") or [],
-                        "removed": profile.get("columns_removed") or [], "note": row.get("note") or "",
+                        "removed": profile.get("columns_removed") or [], "note": row.note or "",
                         "shifted": [{"name": c.get("name"), "psi": c.get("psi"), "drifted": bool(c.get("drifted"))}
                                     for c in columns if c.get("psi") is not None]})
     return out

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 
 def _plain(obj: Any) -> Any:
+    if hasattr(obj, "to_doc") and not isinstance(obj, type):  # a shape with a JSON contract of its own
+        return _plain(obj.to_doc())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -214,24 +216,24 @@ def _diff_one(d: m.ModelDiff) -> str:
     out += [f"  note: {n}" for n in d.notes]
     if d.params:
         out.append("params")
-        out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p["key"], _num(p["old"]), _num(p["new"])) for p in d.params])))
+        out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p.key, _num(p.old), _num(p.new)) for p in d.params])))
     if d.metrics:
         out.append("metrics")
         out.append(_indent(table(
             ["METRIC", "OLD", "NEW", "DELTA", "%", ""],
-            [(x["key"], _num(x["old"]), _num(x["new"]),
-              None if x["delta"] is None else f"{x['delta']:+.6g}",
-              None if x["pct"] is None else f"{x['pct']:+.2f}%", _direction(x)) for x in d.metrics],
+            [(x.key, _num(x.old), _num(x.new),
+              None if x.delta is None else f"{x.delta:+.6g}",
+              None if x.pct is None else f"{x.pct:+.2f}%", _direction(x)) for x in d.metrics],
         )))
-    changed_data = [x for x in d.data if x["status"] != "unchanged"]
+    changed_data = [x for x in d.data if x.status != "unchanged"]
     if changed_data:
         out.append("data")
         for x in changed_data:
-            out.append(f"  {x['path']}: {x['status']}  md5 {(x['old_md5'] or '-')[:12]} -> {(x['new_md5'] or '-')[:12]}"
-                       f"  size {_size(x['old_size'])} -> {_size(x['new_size'])}")
-            prof = x.get("profile")
-            if x.get("note"):
-                out.append(f"    {x['note']}")
+            out.append(f"  {x.path}: {x.status}  md5 {(x.old_md5 or '-')[:12]} -> {(x.new_md5 or '-')[:12]}"
+                       f"  size {_size(x.old_size)} -> {_size(x.new_size)}")
+            prof = x.profile
+            if x.note:
+                out.append(f"    {x.note}")
             if prof:
                 rows = prof.get("rows") or {}
                 if rows.get("delta") is not None:
@@ -244,24 +246,24 @@ def _diff_one(d: m.ModelDiff) -> str:
                 shifted = [c for c in prof.get("columns") or [] if c.get("psi")]
                 if shifted:
                     out.append(_indent(_columns_table(shifted), "    "))
-    code = d.code or {}
-    if code.get("files"):
-        out.append(f"code {code['old_commit'][:12]} -> {code['new_commit'][:12]}")
-        out.append(_indent(table(["FILE", "+", "-"], [(f["path"], f["added"], f["removed"]) for f in code["files"]])))
-    elif code.get("note"):
-        out.append(f"code: {code['note']}")
-    art = d.artifact or {}
-    if art.get("changed"):
-        out.append(f"artifact {art.get('path')}: md5 {(art.get('old_md5') or '-')[:12]} -> {(art.get('new_md5') or '-')[:12]}"
-                   f"  size {_size(art.get('old_size'))} -> {_size(art.get('new_size'))}")
+    code = d.code
+    if code is not None and code.files:
+        out.append(f"code {code.old_commit[:12]} -> {code.new_commit[:12]}")
+        out.append(_indent(table(["FILE", "+", "-"], [(f.path, f.added, f.removed) for f in code.files])))
+    elif code is not None and code.note:
+        out.append(f"code: {code.note}")
+    art = d.artifact
+    if art is not None and art.changed:
+        out.append(f"artifact {art.path}: md5 {(art.old_md5 or '-')[:12]} -> {(art.new_md5 or '-')[:12]}"
+                   f"  size {_size(art.old_size)} -> {_size(art.new_size)}")
     if d.env:
-        out.append("env: " + ", ".join(f"{e['key']} {e['old']} -> {e['new']}" for e in d.env))
+        out.append("env: " + ", ".join(f"{e.key} {e.old} -> {e.new}" for e in d.env))
     return "\n".join(out)
 
 
-def _direction(row: dict) -> str:
-    mark = {"up": "up", "down": "down", "same": "="}.get(row.get("direction") or "", "")
-    better = row.get("better")
+def _direction(row: m.MetricChange) -> str:
+    mark = {"up": "up", "down": "down", "same": "="}.get(row.direction or "", "")
+    better = row.better
     return mark + ("" if better is None else " (better)" if better else " (worse)")
 
 

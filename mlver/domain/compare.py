@@ -1,31 +1,28 @@
-"""Comparing two lineage records: params, metrics, data, artifact, env."""
+"""Comparing two lineage records: params, metrics, data, artifact, env (the rows of mlver/models/diff.py)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeGuard
+
+from mlver.models.diff import ArtifactChange, DataChange, EnvChange, MetricChange, ParamChange
 
 _MISSING = object()
 
 
-def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any, str]]:
     rows = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, _MISSING), new.get(key, _MISSING)
         if a == b:
             continue
         status = "added" if a is _MISSING else "removed" if b is _MISSING else "changed"
-        rows.append({
-            "key": key,
-            "old": None if a is _MISSING else a,
-            "new": None if b is _MISSING else b,
-            "status": status,
-        })
+        rows.append((key, None if a is _MISSING else a, None if b is _MISSING else b, status))
     return rows
 
 
-def params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return _changes(old, new)
+def params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[ParamChange, ...]:
+    return tuple(ParamChange(*row) for row in _changes(old, new))
 
 
 # Name parts of metrics where lower is better; anything else is taken as
@@ -51,7 +48,7 @@ def _number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[MetricChange, ...]:
     """Every metric on either side, with delta, percent change, direction
     (up/down/same) and, where the metric's name tells, whether it got better."""
     rows = []
@@ -65,11 +62,12 @@ def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[st
             goal = higher_is_better(key)
             if goal is not None and delta:
                 better = (delta > 0) == goal
-        rows.append({"key": key, "old": a, "new": b, "delta": delta, "pct": pct, "direction": direction, "better": better})
-    return rows
+        rows.append(MetricChange(key, a, b, delta, pct, direction, better))
+    return tuple(rows)
 
 
-def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], threshold: float | None = None) -> list[dict[str, Any]]:
+def data_diff(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]],
+              threshold: float | None = None) -> tuple[DataChange, ...]:
     """Per data input: hash, size, files and, for tabular data, what the
     profiles say changed (rows, columns, per-column shift and PSI, flagged
     at ``threshold``)."""
@@ -86,41 +84,34 @@ def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], thresh
             status = "removed"
         else:
             status = "unchanged" if a.get("md5") == b.get("md5") else "changed"
-        row: dict[str, Any] = {
-            "path": path,
-            "status": status,
-            "old_md5": a and a.get("md5"),
-            "new_md5": b and b.get("md5"),
-            "old_size": a and a.get("size"),
-            "new_size": b and b.get("size"),
-            "old_nfiles": a and a.get("nfiles"),
-            "new_nfiles": b and b.get("nfiles"),
-        }
+        profile, note = None, None
         pa, pb = (a or {}).get("profile"), (b or {}).get("profile")
         if status == "changed" and (pa or pb):
-            row["profile"] = compare_profiles(pa, pb, DEFAULT_THRESHOLD if threshold is None else threshold)
+            profile = compare_profiles(pa, pb, DEFAULT_THRESHOLD if threshold is None else threshold)
             if not (pa and pb):
-                row["note"] = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
-        elif status == "changed":
-            row["profile"] = None  # not tabular: the hash is all there is to compare
+                note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
+        elif status == "changed":  # not tabular: the hash is all there is to compare
             why = (a or {}).get("profile_error") or (b or {}).get("profile_error")
-            row["note"] = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
-        rows.append(row)
-    return rows
+            note = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
+        was, now = a or {}, b or {}
+        rows.append(DataChange(
+            path=path, status=status, old_md5=was.get("md5"), new_md5=now.get("md5"),
+            old_size=was.get("size"), new_size=now.get("size"), old_nfiles=was.get("nfiles"), new_nfiles=now.get("nfiles"),
+            profile=profile, note=note,
+        ))
+    return tuple(rows)
 
 
-def artifact_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "path": new.get("path") or old.get("path"),
-        "old_md5": old.get("md5"),
-        "new_md5": new.get("md5"),
-        "old_size": old.get("size"),
-        "new_size": new.get("size"),
-        "changed": old.get("md5") != new.get("md5"),
-    }
+def artifact_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> ArtifactChange:
+    return ArtifactChange(
+        path=new.get("path") or old.get("path"),
+        old_md5=old.get("md5"), new_md5=new.get("md5"),
+        old_size=old.get("size"), new_size=new.get("size"),
+        changed=old.get("md5") != new.get("md5"),
+    )
 
 
-def env_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+def env_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[EnvChange, ...]:
     flat_old = {"python": old.get("python"), "platform": old.get("platform"), **(old.get("packages") or {})}
     flat_new = {"python": new.get("python"), "platform": new.get("platform"), **(new.get("packages") or {})}
-    return _changes(flat_old, flat_new)
+    return tuple(EnvChange(*row) for row in _changes(flat_old, flat_new))
