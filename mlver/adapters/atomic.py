@@ -11,15 +11,29 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_UMASK: list[int] = []  # [the process's umask], read once
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+
+def umask() -> int:
+    """The process's umask, read once: os.umask can only read it by setting it,
+    and a file another thread creates in between would get mode 0666 (S3
+    transfers write on threads). Linux says it in /proc without setting it."""
+    if not _UMASK:
+        try:
+            with open("/proc/self/status", "rb") as fh:
+                mask = next((int(line[6:], 8) for line in fh if line.startswith(b"Umask:")), None)
+        except (OSError, ValueError):
+            mask = None
+        if mask is None:  # not Linux: the first call comes before any transfer thread
+            mask = os.umask(0o077)
+            os.umask(mask)
+        _UMASK.append(mask)
+    return _UMASK[0]
 
 
 def default_mode() -> int:
-    return 0o666 & ~_umask()
+    """The mode open() gives a new file: 0666 less the umask."""
+    return 0o666 & ~umask()
 
 
 def temp_beside(path: Path) -> tuple[int, str]:
@@ -90,7 +104,7 @@ def replace_folder(built: Path, path: Path) -> None:
     two renames, no folder and the old one beside it)."""
     import shutil
 
-    os.chmod(built, 0o777 & ~_umask())  # mkdtemp's folder is the owner's only
+    os.chmod(built, 0o777 & ~umask())  # mkdtemp's folder is the owner's only
     try:
         os.rename(built, path)  # replaces an empty folder too
         return
