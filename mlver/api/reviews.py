@@ -133,19 +133,20 @@ def _base_rev(project: Project, base: str | None) -> str:
 def _remote_missing(store: Any, record: Record, sizes: dict[str, int | None]) -> tuple[int, list[str]]:
     """(objects checked, "path (md5)" of those absent from the store or of the
     wrong size); ``sizes`` remembers answers across models sharing data."""
-    entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
+    from mlver.api.objects import named
+
     checked, missing = 0, []
-    for entry in entries:
-        md5 = entry.get("md5")
+    for entry in named(record.doc):
+        md5 = entry.md5
         if not md5:
             continue
         checked += 1
         if md5 not in sizes:
             sizes[md5] = store.size(md5)
         size = sizes[md5]
-        wrong = entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]
+        wrong = entry.size is not None and not md5.endswith(".dir") and size != entry.size
         if size is None or wrong:
-            missing.append(f"{entry.get('path')} ({md5[:8]}{', wrong size' if size is not None else ''})")
+            missing.append(f"{entry.path} ({md5[:8]}{', wrong size' if size is not None else ''})")
     return checked, missing
 
 
