@@ -23,6 +23,11 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     # Never let git open an editor or ask for credentials behind our back.
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     env["GIT_EDITOR"] = "true"
+    # `git status` and friends refresh the real index under index.lock when
+    # they may; a kill -9 of mlver in that moment left git's lock behind and
+    # every later git command of the user refused to run. mlver's reads never
+    # write the index; its writes take the lock itself (_take_index_lock).
+    env["GIT_OPTIONAL_LOCKS"] = "0"
     if extra:
         env.update(extra)
     return env
@@ -122,8 +127,10 @@ def diff_against_head(root: Path) -> bytes:
     """The full binary diff of tracked changes against HEAD (for --allow-dirty)."""
     if head(root) is None:
         return b""
+    # Plumbing: porcelain `git diff` refreshes the real index under its lock
+    # whatever GIT_OPTIONAL_LOCKS says, and reads the user's diff config.
     proc = subprocess.run(
-        ["git", "diff", "--binary", "HEAD"], cwd=root, capture_output=True, env=_env()
+        ["git", "diff-index", "-p", "--binary", "HEAD"], cwd=root, capture_output=True, env=_env()
     )
     return proc.stdout
 
