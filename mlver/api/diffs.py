@@ -98,23 +98,9 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
             status="added" if old is None else "removed", notes=tuple(notes),
         )
     a, b = old.doc, new.doc
-    params = compare.params_diff(a.get("params") or {}, b.get("params") or {})
-    metrics = compare.metrics_diff(a.get("metrics") or {}, b.get("metrics") or {})
-    data = compare.data_diff(a.get("data") or [], b.get("data") or [], _threshold(project, threshold))
-    artifact = compare.artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
-    env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
     code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b), cache)
-    changed = (
-        params or artifact.changed or (code is not None and code.files)
-        or any(d.status != "unchanged" for d in data)
-        or any(m.changed for m in metrics)
-        or env  # another library version can change the model as much as the code
-    )
-    return ModelDiff(
-        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,
-        status="changed" if changed else "unchanged",
-        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=tuple(notes),
-    )
+    return compare.model_diff(model, old_ref, new_ref, old.commit, new.commit, a, b, _threshold(project, threshold),
+                              code=code, notes=tuple(notes))
 
 
 # --- records of any mlver --------------------------------------------------------

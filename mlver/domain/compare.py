@@ -5,7 +5,11 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeGuard
 
-from mlver.models.diff import ArtifactChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.review import ModelDiff
 
 _MISSING = object()
 
@@ -115,3 +119,28 @@ def env_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[EnvChange,
     flat_old = {"python": old.get("python"), "platform": old.get("platform"), **(old.get("packages") or {})}
     flat_new = {"python": new.get("python"), "platform": new.get("platform"), **(new.get("packages") or {})}
     return tuple(EnvChange(*row) for row in _changes(flat_old, flat_new))
+
+
+def model_diff(model: str, old_ref: str, new_ref: str, old_commit: str | None, new_commit: str | None,
+               a: Mapping[str, Any], b: Mapping[str, Any], threshold: float | None = None,
+               code: CodeChange | None = None, notes: tuple[str, ...] = ()) -> ModelDiff:
+    """Two record documents of one model compared; ``code`` is what git says
+    changed between their code commits (the caller asks git)."""
+    from mlver.models.review import ModelDiff
+
+    params = params_diff(a.get("params") or {}, b.get("params") or {})
+    metrics = metrics_diff(a.get("metrics") or {}, b.get("metrics") or {})
+    data = data_diff(a.get("data") or [], b.get("data") or [], threshold)
+    artifact = artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
+    env = env_diff(a.get("env") or {}, b.get("env") or {})
+    changed = (
+        params or artifact.changed or (code is not None and code.files)
+        or any(d.status != "unchanged" for d in data)
+        or any(m.changed for m in metrics)  # a metric-only change (a re-run evaluation) is a change
+        or env  # another library version can change the model as much as the code
+    )
+    return ModelDiff(
+        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old_commit, new_commit=new_commit,
+        status="changed" if changed else "unchanged",
+        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
+    )
