@@ -174,35 +174,34 @@ def _events(rows: list[m.LogEvent]) -> str:
 
 
 def _shown(s: m.Shown) -> str:
-    doc = s.record.doc
-    art, code = doc.get("artifact") or {}, doc.get("code") or {}
+    from mlver.models.record import ArtifactRef, Author, CodeRun, Environment
+
+    t = s.record.typed
+    art, code, env, author = t.artifact or ArtifactRef(), t.code or CodeRun(), t.env or Environment(), t.author or Author()
     lines = [
         _style(f"{s.ref}", bold=True) + (f"  as of {s.at}" if s.at else "")
         + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
         + (f"  stages: {', '.join(s.stages)}" if s.stages else ""),
         (f"record    {s.record.commit}  DERIVED from the commit: no mlver record (a version made by GTO or by hand)"
          if s.record.derived else
-         f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
+         f"record    {s.record.commit or 'work tree'}  digest {t.digest or ''}"
          + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red"))),
-        f"created   {doc.get('created')} by {(doc.get('author') or {}).get('name', '')}",
-        f"artifact  {art.get('path')}  md5 {art.get('md5')}  {_size(art.get('size'))}  remote {art.get('remote')}",
-        f"code      {code.get('commit')}  {'clean' if code.get('clean') else 'DIRTY: ' + ', '.join(code.get('dirty_files') or [])}",
-        f"command   {code.get('command') or '-'}"
-        + (f"  (exit {code.get('exit_code')}, {code.get('duration_s')} s)" if code.get("exit_code") is not None else ""),
+        f"created   {t.created} by {author.name or ''}",
+        f"artifact  {art.path or None}  md5 {art.md5}  {_size(art.size)}  remote {art.remote}",
+        f"code      {code.commit}  {'clean' if code.clean else 'DIRTY: ' + ', '.join(str(f) for f in code.dirty_files or [])}",
+        f"command   {code.command or '-'}"
+        + (f"  (exit {code.exit_code}, {code.duration_s} s)" if code.exit_code is not None else ""),
     ]
-    for d in doc.get("data") or []:
-        prof = d.get("profile")
-        shape = f"  {prof['rows']} rows x {len(prof['columns'])} cols" if prof else ""
-        lines.append(f"data      {d['path']}  md5 {d['md5']}  {_size(d.get('size'))}{shape}")
-    params = doc.get("params") or {}
-    if params:
-        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    metrics = doc.get("metrics") or {}
-    if metrics:
-        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in metrics.items()))
-    env = doc.get("env") or {}
-    pkgs = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items())
-    lines.append(f"env       python {env.get('python')}  {pkgs}")
+    for d in t.data or ():
+        prof = d.profile
+        shape = f"  {prof.get('rows')} rows x {len(prof.get('columns') or [])} cols" if prof else ""
+        lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
+    if t.params:
+        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
+    if t.metrics:
+        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in t.metrics.items()))
+    pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
+    lines.append(f"env       python {env.python}  {pkgs}")
     return "\n".join(lines)
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Project
+from mlver.domain.record import compute_digest, dumps
+from mlver.models.record import RecordDoc
 
 METRICS = ("accuracy", "p95_latency_ms", "rows", "val_loss")
 
@@ -88,5 +90,10 @@ def test_terminal_markdown_and_html_show_the_same_diff(trained: Project, tmp_pat
     assert f"numpy {numpy['old']} -> 99.1.0" in text
     assert f"| numpy | {numpy['old']} | 99.1.0 |" in md
     assert f"<th scope=\"row\">numpy</th><td>{numpy['old']}</td><td>99.1.0</td>" in section
+    # The record mlver wrote, typed and back: the same document, the same bytes.
+    written = (trained.root / ".mlver" / "records" / "churn.json").read_text()
+    typed = RecordDoc.from_doc(json.loads(written))
+    assert dumps(typed.to_doc()) == written and typed.env is not None and typed.env.packages is not None
+    assert typed.env.packages["numpy"] == "99.1.0" and compute_digest(typed.to_doc()) == typed.digest
     # The first version's page has nothing to compare with.
     assert '<section class="diff"' not in (tmp_path / "site" / "m" / "churn" / "v0.1.0.html").read_text()
