@@ -33,6 +33,7 @@ from mlver.domain.registry import ModelState
 from mlver.domain.versions import Released, versions_table
 from mlver.errors import ConfigError, OutputNotWritable
 from mlver.models import ModelDiff, Record, SiteResult, VersionsTable
+from mlver.models.record import RecordDoc
 from mlver.project import PathLike, Project
 from mlver.report import render_template
 
@@ -83,13 +84,14 @@ def _diffs(name: str, items: list[Released], threshold: float) -> dict[str, Mode
     for old, new in zip(items, items[1:], strict=False):
         if isinstance(old.doc, Mapping) and isinstance(new.doc, Mapping):
             out[new.version] = model_diff(name, f"{name}@{old.version}", f"{name}@{new.version}", old.commit, new.commit,
-                                          _checked(old.doc), _checked(new.doc), threshold)
+                                          _typed(old.doc), _typed(new.doc), threshold)
     return out
 
 
-def _checked(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-    # Derived lineage and other mlvers' records may lack a part or hold a data entry that is no mapping.
-    return {**doc, "data": [d for d in doc.get("data") or [] if isinstance(d, Mapping) and isinstance(d.get("path"), str)]}
+def _typed(doc: Mapping[str, Any]) -> RecordDoc:
+    # Checked where they were read; lineage derived from a commit may hold a data entry without a path.
+    return RecordDoc.build({**doc, "data": [d for d in doc.get("data") or []
+                                           if isinstance(d, Mapping) and isinstance(d.get("path"), str)]})
 
 
 def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[str, Any]]:

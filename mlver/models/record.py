@@ -129,7 +129,7 @@ class RecordDoc(_Part):
     digest: str | None = None
     artifact: ArtifactRef | None = None
     code: CodeRun | None = None
-    data: tuple[DataRef, ...] | None = None
+    data: tuple[DataRef, ...] | None = ()
     params: Mapping[str, Any] | None = None  # flattened a.b.c keys
     metrics: Mapping[str, Any] | None = None
     env: Environment | None = None
@@ -144,7 +144,8 @@ class RecordDoc(_Part):
         return {
             **{k: doc.get(k) for k in cls.KNOWN},
             "artifact": _part(ArtifactRef, doc.get("artifact")), "code": _part(CodeRun, doc.get("code")),
-            "data": None if data is None else tuple(DataRef.build(d) for d in data),
+            # Absent is no inputs (a reader loops over them); null stays null for to_doc.
+            "data": () if "data" not in doc else None if data is None else tuple(DataRef.build(d) for d in data),
             "env": _part(Environment, doc.get("env")), "author": _part(Author, doc.get("author")),
             "parent": _part(ParentRef, doc.get("parent")),
         }
