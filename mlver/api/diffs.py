@@ -38,16 +38,17 @@ class _Cache:
     outputs: set[str] = field(default_factory=set)
 
 
-def _not_code(*docs: dict) -> set[str]:
+def _not_code(*records: Record) -> set[str]:
     """Paths whose changes the other sections report: data .dvc files, and
     the .gitignore files records' commits touched. Nothing else a record
     lists is taken on its word: a re-sealed record listing train.py among
     its outputs must not hide it."""
     paths: set[str] = set()
-    for doc in docs:
-        outputs = (doc.get("code") or {}).get("outputs") or []
+    for record in records:
+        typed = record.typed
+        outputs = (typed.code.outputs if typed.code else None) or []
         paths.update(p for p in outputs if isinstance(p, str) and p.rsplit("/", 1)[-1] == ".gitignore")
-        paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [] if isinstance(d, dict) and "path" in d)
+        paths.update(f"{d.path}.dvc" for d in typed.data or ())
     return paths
 
 
@@ -97,24 +98,10 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
             old_commit=old.commit if old else None, new_commit=new.commit if new else None,
             status="added" if old is None else "removed", notes=tuple(notes),
         )
-    a, b = old.doc, new.doc
-    params = compare.params_diff(a.get("params") or {}, b.get("params") or {})
-    metrics = compare.metrics_diff(a.get("metrics") or {}, b.get("metrics") or {})
-    data = compare.data_diff(a.get("data") or [], b.get("data") or [], _threshold(project, threshold))
-    artifact = compare.artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
-    env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
-    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b), cache)
-    changed = (
-        params or artifact.changed or (code is not None and code.files)
-        or any(d.status != "unchanged" for d in data)
-        or any(m.changed for m in metrics)
-        or env  # another library version can change the model as much as the code
-    )
-    return ModelDiff(
-        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,
-        status="changed" if changed else "unchanged",
-        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=tuple(notes),
-    )
+    a, b = old.typed, new.typed
+    code = _code_diff(project, a.code.commit if a.code else None, b.code.commit if b.code else None, _not_code(old, new), cache)
+    return compare.model_diff(model, old_ref, new_ref, old.commit, new.commit, a, b, _threshold(project, threshold),
+                              code=code, notes=tuple(notes))
 
 
 # --- records of any mlver --------------------------------------------------------
@@ -214,7 +201,7 @@ def collect_records(project: Project, old_commit: str, new_commit: str, old_labe
 def diffs_of(project: Project, names: list[str], found: Found, old_commit: str, new_commit: str,
              old_label: str, new_label: str, threshold: float | None = None) -> list[ModelDiff]:
     threshold, cache, diffs = _threshold(project, threshold), _Cache(), []
-    cache.outputs = _not_code(*(r.doc for r, _ in found.values() if r is not None))
+    cache.outputs = _not_code(*(r for r, _ in found.values() if r is not None))
     for name in names:
         (old, notes_old), (new, notes_new) = found[(name, old_commit)], found[(name, new_commit)]
         if old is None and new is None:

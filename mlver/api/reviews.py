@@ -153,7 +153,7 @@ def _remote_missing(store: Any, record: Record, sizes: dict[str, int | None]) ->
 def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Found, diffs: list[ModelDiff],
            old_commit: str, new_commit: str, model: str | None, base: _Side, declared: set[str]) -> list[GateResult]:
     records = {n: (found[(n, old_commit)][0], found[(n, new_commit)][0]) for n in names}
-    metrics = {n: set((o.doc.get("metrics") if o else None) or {}) | set((h.doc.get("metrics") if h else None) or {})
+    metrics = {n: set((o.typed.metrics if o else None) or {}) | set((h.typed.metrics if h else None) or {})
                for n, (o, h) in records.items()}
     g.check_names(config, set(names) | declared, metrics, only=model)
     by_model = {d.model: d for d in diffs}
@@ -171,12 +171,12 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
         if new is None:
             results.append(GateResult(name, "record", False, f"no record of {name} at head: record it with `mlver run {name}`"))
             continue
-        base_metrics = (old.doc.get("metrics") or {}) if old else None
+        base_metrics = (old.typed.metrics or {}) if old else None
         own = config.gates.get(name, g.ModelGates()).metrics
         for rule in gates.metrics:
             if rule not in own and rule.metric not in metrics.get(name, set()):
                 continue  # a "*" rule for a metric this model does not have
-            results.append(g.check_metric(name, rule, base_metrics, new.doc.get("metrics") or {}))
+            results.append(g.check_metric(name, rule, base_metrics, new.typed.metrics or {}))
         if gates.max_drift is not None:
             d = by_model.get(name)
             results.append(g.check_drift(name, gates.max_drift, d.data if d else [], new_model=old is None))
@@ -185,7 +185,7 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
                 remote, store = _base_store(project, base)
             results.append(g.check_remote(name, remote, *_remote_missing(store, new, sizes)))
         if gates.intact:
-            code = (new.doc.get("code") or {}).get("commit")
+            code = new.typed.code.commit if new.typed.code else None
             if code and code not in ancestry:
                 ancestry[code] = git.is_ancestor(project.root, code, new_commit)
             results.append(g.check_intact(name, new.intact, code, bool(code and ancestry[code])))
@@ -248,7 +248,7 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         if new is None:  # "changed" and "added" have a head record; the check is for the type checker
             continue
         history = _history(project, d.model, new_commit, registry)
-        numeric = [k for k, v in sorted((new.doc.get("metrics") or {}).items())
+        numeric = [k for k, v in sorted((new.typed.metrics or {}).items())
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
         moved = {m.key for m in d.metrics if m.changed}
         keys = sorted(numeric, key=lambda k: k not in moved)

@@ -5,7 +5,13 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeGuard
 
-from mlver.models.diff import ArtifactChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.record import ArtifactRef, DataRef, Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.record import RecordDoc
+    from mlver.models.review import ModelDiff
 
 _MISSING = object()
 
@@ -66,15 +72,14 @@ def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Metric
     return tuple(rows)
 
 
-def data_diff(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]],
-              threshold: float | None = None) -> tuple[DataChange, ...]:
+def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float | None = None) -> tuple[DataChange, ...]:
     """Per data input: hash, size, files and, for tabular data, what the
     profiles say changed (rows, columns, per-column shift and PSI, flagged
     at ``threshold``)."""
     from mlver.domain.drift import DEFAULT_THRESHOLD, compare_profiles
 
-    by_old = {d["path"]: d for d in old}
-    by_new = {d["path"]: d for d in new}
+    by_old = {d.path: d for d in old}
+    by_new = {d.path: d for d in new}
     rows = []
     for path in sorted(set(by_old) | set(by_new)):
         a, b = by_old.get(path), by_new.get(path)
@@ -83,35 +88,59 @@ def data_diff(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
         elif b is None:
             status = "removed"
         else:
-            status = "unchanged" if a.get("md5") == b.get("md5") else "changed"
+            status = "unchanged" if a.md5 == b.md5 else "changed"
         profile, note = None, None
-        pa, pb = (a or {}).get("profile"), (b or {}).get("profile")
+        pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
-            profile = compare_profiles(pa, pb, DEFAULT_THRESHOLD if threshold is None else threshold)
+            profile = compare_profiles(dict(pa) if pa else None, dict(pb) if pb else None,
+                                       DEFAULT_THRESHOLD if threshold is None else threshold)
             if not (pa and pb):
                 note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
         elif status == "changed":  # not tabular: the hash is all there is to compare
-            why = (a or {}).get("profile_error") or (b or {}).get("profile_error")
+            why = (a and a.profile_error) or (b and b.profile_error)
             note = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
-        was, now = a or {}, b or {}
         rows.append(DataChange(
-            path=path, status=status, old_md5=was.get("md5"), new_md5=now.get("md5"),
-            old_size=was.get("size"), new_size=now.get("size"), old_nfiles=was.get("nfiles"), new_nfiles=now.get("nfiles"),
+            path=path, status=status, old_md5=a.md5 if a else None, new_md5=b.md5 if b else None,
+            old_size=a.size if a else None, new_size=b.size if b else None,
+            old_nfiles=a.nfiles if a else None, new_nfiles=b.nfiles if b else None,
             profile=profile, note=note,
         ))
     return tuple(rows)
 
 
-def artifact_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> ArtifactChange:
-    return ArtifactChange(
-        path=new.get("path") or old.get("path"),
-        old_md5=old.get("md5"), new_md5=new.get("md5"),
-        old_size=old.get("size"), new_size=new.get("size"),
-        changed=old.get("md5") != new.get("md5"),
-    )
+def artifact_diff(old: ArtifactRef | None, new: ArtifactRef | None) -> ArtifactChange:
+    a, b = old or ArtifactRef(), new or ArtifactRef()
+    return ArtifactChange(path=b.path or a.path or None, old_md5=a.md5, new_md5=b.md5,
+                          old_size=a.size, new_size=b.size, changed=a.md5 != b.md5)
 
 
-def env_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[EnvChange, ...]:
-    flat_old = {"python": old.get("python"), "platform": old.get("platform"), **(old.get("packages") or {})}
-    flat_new = {"python": new.get("python"), "platform": new.get("platform"), **(new.get("packages") or {})}
+def env_diff(old: Environment | None, new: Environment | None) -> tuple[EnvChange, ...]:
+    a, b = old or Environment(), new or Environment()
+    flat_old = {"python": a.python, "platform": a.platform, **(a.packages or {})}
+    flat_new = {"python": b.python, "platform": b.platform, **(b.packages or {})}
     return tuple(EnvChange(*row) for row in _changes(flat_old, flat_new))
+
+
+def model_diff(model: str, old_ref: str, new_ref: str, old_commit: str | None, new_commit: str | None,
+               a: RecordDoc, b: RecordDoc, threshold: float | None = None,
+               code: CodeChange | None = None, notes: tuple[str, ...] = ()) -> ModelDiff:
+    """Two records of one model compared; ``code`` is what git says changed
+    between their code commits (the caller asks git)."""
+    from mlver.models.review import ModelDiff
+
+    params = params_diff(a.params or {}, b.params or {})
+    metrics = metrics_diff(a.metrics or {}, b.metrics or {})
+    data = data_diff(a.data or (), b.data or (), threshold)
+    artifact = artifact_diff(a.artifact, b.artifact)
+    env = env_diff(a.env, b.env)
+    changed = (
+        params or artifact.changed or (code is not None and code.files)
+        or any(d.status != "unchanged" for d in data)
+        or any(m.changed for m in metrics)  # a metric-only change (a re-run evaluation) is a change
+        or env  # another library version can change the model as much as the code
+    )
+    return ModelDiff(
+        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old_commit, new_commit=new_commit,
+        status="changed" if changed else "unchanged",
+        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
+    )

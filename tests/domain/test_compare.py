@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mlver.domain import compare
+from mlver.models.record import ArtifactRef, DataRef, Environment
 
 values = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none(), st.booleans())
 params = st.dictionaries(st.sampled_from("abcdef"), values, max_size=6)
@@ -23,16 +24,16 @@ def metrics_diff(*args: Any) -> list[dict]:
     return [r.to_doc() for r in compare.metrics_diff(*args)]
 
 
-def data_diff(*args: Any, **kw: Any) -> list[dict]:
-    return [r.to_doc() for r in compare.data_diff(*args, **kw)]
+def data_diff(old: list[dict], new: list[dict], **kw: Any) -> list[dict]:
+    return [r.to_doc() for r in compare.data_diff([DataRef.build(d) for d in old], [DataRef.build(d) for d in new], **kw)]
 
 
-def env_diff(*args: Any) -> list[dict]:
-    return [r.to_doc() for r in compare.env_diff(*args)]
+def env_diff(old: dict, new: dict) -> list[dict]:
+    return [r.to_doc() for r in compare.env_diff(Environment.build(old), Environment.build(new))]
 
 
-def artifact_diff(*args: Any) -> dict:
-    return compare.artifact_diff(*args).to_doc()
+def artifact_diff(old: dict, new: dict) -> dict:
+    return compare.artifact_diff(ArtifactRef.build(old), ArtifactRef.build(new)).to_doc()
 
 
 def test_param_changes_are_added_removed_or_changed_in_key_order() -> None:
