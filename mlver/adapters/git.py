@@ -143,7 +143,45 @@ _LOCK_WAIT_S = 1.0  # an IDE's `git status` holds the lock for milliseconds: wai
 
 
 def _index_path(root: Path | str) -> Path:
-    return Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
+    """The index file, as ``git rev-parse --git-path index`` says: this
+    worktree's git directory holds it unless GIT_INDEX_FILE (or GIT_DIR and
+    friends) moves it, and then git says where."""
+    dirs = _dirs(Path(root)) if not os.environ.get("GIT_INDEX_FILE") else None
+    return dirs[0] / "index" if dirs else Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
+
+
+def head_ref(root: Path) -> str:
+    """The branch HEAD is on (``refs/heads/...``, as ``git symbolic-ref -q
+    HEAD`` prints it), or "HEAD" when it is detached. Read from this
+    worktree's HEAD file; git is asked when it is anything else (a ref store
+    or environment git alone knows, a chain of symbolic refs)."""
+    dirs = _dirs(root)
+    if dirs is not None and not os.environ.get("GIT_NAMESPACE") and not os.path.lexists(dirs[1] / "reftable"):
+        try:
+            text = (dirs[0] / "HEAD").read_text(errors="replace")
+        except OSError:
+            text = ""
+        target = text[len("ref: "):].rstrip("\n") if text.startswith("ref: ") else ""
+        if _OID.fullmatch(text.rstrip("\n")):
+            return "HEAD"
+        if (target.startswith("refs/heads/") and text.count("\n") <= 1 and _SAFE_REF.fullmatch(target)
+                and not _symbolic(dirs[1] / target)):
+            return target
+    return run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+
+
+_SAFE_REF = re.compile(r"refs/heads/[A-Za-z0-9._/-]+")
+
+
+def _symbolic(loose: Path) -> bool:
+    """Whether a loose ref file may be a symbolic ref (git follows those), or is unreadable."""
+    try:
+        with open(loose, "rb") as file:
+            return not _OID.fullmatch(file.read(100).rstrip(b"\n").decode(errors="replace"))
+    except (FileNotFoundError, NotADirectoryError):
+        return False  # packed, or unborn: git prints the name as HEAD has it
+    except OSError:
+        return True
 
 
 def _take_index_lock(index: Path) -> Path:
@@ -268,7 +306,7 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
     if parent:
         commit_args[2:2] = ["-p", parent]
     commit = run(root, *commit_args).strip()
-    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    ref = head_ref(root)
     _move_ref(root, ref, commit, parent, paths, f"commit: {message.splitlines()[0]}", from_worktree=True)
     return commit
 
@@ -310,7 +348,7 @@ def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None
     current = head(root)
     if current == previous:
         return
-    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    ref = head_ref(root)
     _move_ref(root, ref, previous, current, paths, "mlver: undo an interrupted record")
 
 
@@ -978,7 +1016,7 @@ class RawCommit:
 def log_path(root: Path, path: str, rev: str = "HEAD", max_count: int | None = None) -> list[RawCommit]:
     """Commits that changed ``path``, newest first (``max_count``: only the
     newest ones; git stops walking there). ``rev`` may be a range (A..B)."""
-    if head(root) is None:
+    if rev == "HEAD" and head(root) is None:  # a commit or range the caller resolved needs no look
         return []
     limit = [f"--max-count={max_count}"] if max_count is not None else []
     out = run(root, "log", *limit, "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
