@@ -543,11 +543,13 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     ``for-each-ref`` with those patterns is fast over packed refs, but git
     reads every loose file in refs/tags/ first (1 s for 110,000 tags). So the
     names come from the two places git keeps tags, the loose folder (entry
-    names only) and packed-refs (a text search), and git itself resolves
-    each, loose over packed, in one ``cat-file --batch-check``: the answer
-    is git's, whatever the listing found. Other ref stores (reftable, a
-    namespace) get the patterns. Callers still parse each name: a pattern
-    is a filter, never the proof that a tag belongs to the model.
+    names only) and packed-refs (a text search); a loose ref is its file's
+    object id, peeled by the one ``cat-file --batch`` that also reads its tag
+    object (kept for ``tag_infos``), and a packed one is answered by
+    packed-refs when it holds the peeled ids; anything else git resolves.
+    Other ref stores (reftable, a namespace) get the patterns. Callers still
+    parse each name: a pattern is a filter, never the proof that a tag
+    belongs to the model.
     """
     prefixes = (f"{name}@", f"{name}#")
     common = common_dir(root)
@@ -556,30 +558,48 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
         listed = run(root, "for-each-ref", "--format=%(refname)", *patterns, check=False).split("\n")
         return _resolve_tags(root, [ref[len("refs/tags/"):] for ref in listed if ref.startswith("refs/tags/")])
     tags_dir = common / "refs" / "tags"
+    names = _loose_tag_names(tags_dir, name)
+    refs, ask = _packed_tags(common / "packed-refs", prefixes, names)
+    loose = _loose_tag_ids(tags_dir, names)
+    ask = (ask | names) - set(loose)
+    return sorted(refs + _peeled(root, loose) + _resolve_tags(root, sorted(ask)))
+
+
+def _loose_tag_names(tags_dir: Path, name: str) -> set[str]:
+    """The loose tags named ``NAME@...`` or ``NAME#...`` (a stage with '/' in
+    it is a folder), from entry names only: no DirEntry each, the folder may
+    hold every tag of the registry."""
     folder, _, base = name.rpartition("/")
-    names: set[str] = set()  # loose ones: git reads them before packed-refs
-    try:  # names only (no DirEntry each): the folder may hold every tag of the registry
+    names: set[str] = set()
+    try:
         entries = os.listdir(tags_dir / folder)
     except OSError:
         entries = []
     here = f"{folder}/" if folder else ""
     for entry in [e for e in entries if e.startswith((f"{base}@", f"{base}#"))]:
         path = os.path.join(tags_dir, here + entry)
-        if os.path.isdir(path) and not os.path.islink(path):  # a stage with '/' in it
+        if os.path.isdir(path) and not os.path.islink(path):
             for top, _, files in os.walk(path):
                 names.update(Path(os.path.relpath(os.path.join(top, f), tags_dir)).as_posix() for f in files)
         else:
             names.add(here + entry)
+    return names
+
+
+def _packed_tags(packed_refs: Path, prefixes: tuple[str, ...], loose: set[str]) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """The tags in packed-refs under ``prefixes``: (name, object, peeled) of
+    each packed-refs answers as git would, and the names git must settle (a
+    loose ref of that name wins over it, or the file does not say "fully-peeled")."""
     try:
-        packed = (common / "packed-refs").read_bytes()
+        packed = packed_refs.read_bytes()
     except OSError:
         packed = b""
     # With "fully-peeled", packed-refs holds each tag's object and the commit
     # it peels to (a "^" line), so a tag that has no loose file is answered
-    # from it as git answers it; anything else is asked of git.
+    # from it as git answers it.
     fully = b" fully-peeled " in packed[:packed.find(b"\n") + 1].replace(b"\n", b" ")
     refs: list[tuple[str, str, str]] = []
-    ask = set(names)
+    ask: set[str] = set()
     for prefix in prefixes:
         needle = f" refs/tags/{prefix}".encode()
         at = packed.find(needle)
@@ -591,27 +611,89 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
             obj = packed[packed.rfind(b"\n", 0, at) + 1:at].decode(errors="replace")
             after = packed.find(b"\n", end + 1)
             peeled = packed[end + 2:after if after >= 0 else len(packed)] if packed[end + 1:end + 2] == b"^" else b""
-            if tag in ask:
-                pass  # a loose ref of that name wins (or it is listed twice): git decides
+            if tag in loose or tag in ask:
+                ask.add(tag)  # a loose ref of that name wins (or it is listed twice): git decides
             elif fully and _OID.fullmatch(obj):
                 refs.append((tag, obj, peeled.decode(errors="replace").rstrip("\r") or obj))
             else:
                 ask.add(tag)
             at = packed.find(needle, end)
-    # A loose file that holds an object id is that tag (git reads it the same
-    # way); anything else in one (a symbolic ref) is git's to resolve.
+    return refs, ask
+
+
+def _loose_tag_ids(tags_dir: Path, names: set[str]) -> dict[str, str]:
+    """The object id in each loose tag file that holds one (git reads it the
+    same way); a file that holds anything else (a symbolic ref) or is gone
+    meanwhile is left out, for git to resolve."""
     loose: dict[str, str] = {}
     for tag in names:
         try:
             content = (tags_dir / tag).read_bytes().decode(errors="replace").strip()
         except OSError:
-            continue  # deleted meanwhile: packed-refs (or nothing) answers, through git
+            continue
         if _OID.fullmatch(content):
             loose[tag] = content
-    ask -= set(loose)
-    targets = _objects(root, [f"{oid}^{{}}" for oid in loose.values()])
-    refs += [(name_, oid, target) for (name_, oid), target in zip(loose.items(), targets, strict=False) if target]
-    return sorted(refs + _resolve_tags(root, sorted(ask)))
+    return loose
+
+
+# Tag objects a registry read has already fetched (an object id names its
+# content, so this never goes stale), for tag_infos to take instead of asking git again.
+_TAG_BODIES: dict[str, bytes] = {}
+
+
+def tag_ref(root: Path, name: str) -> tuple[str, str, str] | None:
+    """``model_tag_refs``' (name, object, peeled commit) of one tag, in one
+    ``cat-file --batch`` that also reads its tag object for ``tag_infos``
+    (a registry write reads back the tag it made); None when there is none."""
+    if not name or name.startswith("-") or "\n" in name:
+        return None
+    spec = f"refs/tags/{name}"
+    ids: dict[str, str] = {}
+    read = _batch(root, [spec], ids)[spec]
+    if spec not in ids or read[0] == "missing":
+        return None
+    found = _peeled(root, {name: ids[spec]}, {ids[spec]: read})
+    return found[0] if found else None
+
+
+def _peeled(root: Path, loose: dict[str, str],
+            found: dict[str, tuple[str, bytes | None]] | None = None) -> list[tuple[str, str, str]]:
+    """(name, object, commit it peels to) of loose tags, from one ``cat-file
+    --batch`` of their objects (or what ``found`` already read of them): an
+    annotated tag's ``object`` line names its commit; a tag of a tag (or of
+    anything else) is peeled by git."""
+    if not loose:
+        return []
+    if found is None:
+        found = _batch(root, list(dict.fromkeys(loose.values())))
+    if len(_TAG_BODIES) > 100_000:  # bounded for a long-lived process (the Python API)
+        _TAG_BODIES.clear()
+    refs, deeper = [], {}
+    for tag, oid in loose.items():
+        otype, body = found.get(oid, ("missing", None))
+        if otype == "commit":
+            refs.append((tag, oid, oid))
+        elif otype == "tag" and body is not None:
+            _TAG_BODIES[oid] = body
+            head = body[:body.find(b"\n\n") + 1 or len(body)]
+            target = _header(head, b"object")
+            if _header(head, b"type") == b"commit" and _OID.fullmatch(target.decode(errors="replace")):
+                refs.append((tag, oid, target.decode()))
+            else:
+                deeper[tag] = oid
+        elif otype != "missing":
+            deeper[tag] = oid
+    targets = _objects(root, [f"{oid}^{{}}" for oid in deeper.values()])
+    return refs + [(tag, oid, target) for (tag, oid), target in zip(deeper.items(), targets, strict=False) if target]
+
+
+def _header(head: bytes, key: bytes) -> bytes:
+    """The value of a tag object's header line ``key`` (its first one), b"" without it."""
+    at = (b"\n" + head).find(b"\n" + key + b" ")
+    if at < 0:
+        return b""
+    end = head.find(b"\n", at)
+    return head[at + len(key) + 1:end if end >= 0 else len(head)]
 
 
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -686,7 +768,9 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
     objects = list(dict.fromkeys(objects))
     if not objects:
         return {}
-    blobs = _batch(root, objects)
+    known = _TAG_BODIES
+    blobs: dict[str, tuple[str, bytes | None]] = {o: ("tag", known[o]) for o in objects if o in known}
+    blobs.update(_batch(root, [o for o in objects if o not in blobs]) if len(blobs) < len(objects) else {})
     infos: dict[str, TagInfo] = {}
     for obj, (otype, body) in blobs.items():
         if body is None:
@@ -713,8 +797,9 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
 
 
-def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
-    """``git cat-file --batch`` for many objects: spec -> (type, content)."""
+def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> dict[str, tuple[str, bytes | None]]:
+    """``git cat-file --batch`` for many objects: spec -> (type, content);
+    ``ids`` gets spec -> object id of each one found."""
     # The answer is read in one go (communicate() would poll 32 KiB at a time,
     # 10x slower on 20 MB), so the request must be in git's hands first: a
     # small one fits the pipe's buffer whole, a big one goes through a file.
@@ -750,7 +835,9 @@ def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
         if header.endswith(" missing") or header.endswith(" ambiguous"):
             result[spec] = ("missing", None)
             continue
-        _, otype, size = header.rsplit(" ", 2)
+        oid, otype, size = header.rsplit(" ", 2)
+        if ids is not None:
+            ids[spec] = oid
         size_i = int(size)
         result[spec] = (otype, out[pos:pos + size_i])
         pos += size_i + 1

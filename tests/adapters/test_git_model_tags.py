@@ -25,6 +25,11 @@ def _same_as_full_listing(root: Path) -> None:
                      if (t := tags.parse(r[0])) is not None and t.model == model)
         assert got == want, model
         assert want, model  # every model has tags here: an empty answer would pass by accident
+    # The tag objects the listing read (kept for tag_infos) say what git says of them.
+    objects = [obj for _, obj, _ in full]
+    kept = git.tag_infos(root, objects)
+    git._TAG_BODIES.clear()
+    assert kept == git.tag_infos(root, objects)
 
 
 def three_commits(tmp_path: Path) -> Path:
@@ -56,7 +61,12 @@ def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
     _git(root, "tag", "-f", "-a", "churn#prod#1", "-m", "moved", second)
     _git(root, "tag", "-d", "nested#prod#1")
     _git(root, "tag", "-a", "nested#prod#3", "-m", "again", second)
+    # Loose tags git must peel: a tag of a tag, a tag of a tree.
+    _git(root, "tag", "-a", "churn@v0.3.0", "-m", "nested", _git(root, "rev-parse", "churn@v0.2.0").strip())
+    _git(root, "tag", "-a", "churn#tree#4", "-m", "a tree", f"{second}^{{tree}}")
     _same_as_full_listing(root)
+    peeled = {r[0]: r[2] for r in git.model_tag_refs(root, "churn")}
+    assert peeled["churn@v0.3.0"] == second and peeled["churn#tree#4"] == _git(root, "rev-parse", f"{second}^{{tree}}").strip()
     moved = [r for r in git.model_tag_refs(root, "churn") if r[0] == "churn#prod#1"]
     assert moved and moved[0][2] == second
     assert not [r for r in git.model_tag_refs(root, "nested") if r[0] == "nested#prod#1"]
