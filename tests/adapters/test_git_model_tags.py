@@ -112,3 +112,23 @@ def test_the_one_pass_listing_is_what_git_says_of_each_tag(tmp_path: Path) -> No
                              + [line for line in lines if line.endswith("^{}")]) + "\n"
         assert sorted(git.parse_tag_listing(shuffled)) == want
     assert git.parse_tag_listing("") == []
+
+
+def test_git_output_through_memory_files_is_what_a_pipe_reads(tmp_path: Path) -> None:
+    """git's answers read from memory files (memfd) equal the piped ones:
+    no request, a small one (written to the pipe whole) and one larger than
+    a pipe's buffer (through a temporary file), with missing objects in it."""
+    root = three_commits(tmp_path)
+    for i in range(3):
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}", "HEAD")
+    objects = [line.split()[0] for line in git.tag_listing(root).splitlines()]
+    assert len(objects) == 6
+    small = "".join(f"{o}\n" for o in objects).encode()
+    large = small * 200 + b"0" * 40 + b"\n"
+    assert len(large) > git._PIPE_BUFFER
+    for args, request in ((["show-ref", "-d", "--tags"], b""), (["cat-file", "--batch"], small),
+                          (["cat-file", "--batch"], large), (["cat-file", "--batch-check"], b"nothing\n")):
+        status, out = git._output(root, args, request)
+        assert (status, out) == git._output_piped(root, ["git", *args], request)
+        assert status == 0 and out.count(b"\n") >= len(request.splitlines())
+    assert git._output(root, ["show-ref", "--no-such-option"])[0] != 0
