@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
-from mlver.domain.refs import Ref, parse_ref
+from mlver.domain.refs import Ref, locate, parse_ref
 from mlver.domain.registry import Event, Registry, TagInfo, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
@@ -141,7 +141,9 @@ def declared(project: Project, name: str) -> bool:
 
 
 def resolve(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, str, str | None]:
-    """A reference -> (parsed ref, commit holding the record, version or None)."""
+    """A reference -> (parsed ref, commit holding the record, version or None).
+    The registry's answer is ``refs.locate``'s; a bare name with no version
+    released is the record at HEAD."""
     ref = parse_ref(text) if isinstance(text, str) else text
     registry = registry or load_registry(project, ref.model)
     state = registry.model(ref.model)
@@ -152,24 +154,14 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
-    if ref.version:
-        if state is None or ref.version not in state.versions or ref.version in state.deregistered:
-            if state is None and not declared(project, ref.model):
-                raise UnknownModel(ref.model, known_models(project, registry))
-            raise VersionNotFound(ref.model, ref.version)
-        return ref, state.versions[ref.version].commit, ref.version
-    if ref.stage:
-        held = state.stages.get(ref.stage) if state else None
-        if held is None:
-            if state is None and not declared(project, ref.model):
-                raise UnknownModel(ref.model, known_models(project, registry))
-            raise StageNotFound(ref.model, ref.stage)
-        if state and held in state.versions:
-            return ref, state.versions[held].commit, held
-        return ref, held, None  # a stage assigned to a bare commit, as GTO allows
-    latest = state.latest() if state else None
-    if state and latest:
-        return ref, state.versions[latest].commit, latest
+    try:
+        found = locate(ref, state)
+    except (VersionNotFound, StageNotFound):
+        if state is None and not declared(project, ref.model):
+            raise UnknownModel(ref.model, known_models(project, registry)) from None
+        raise
+    if found is not None:
+        return ref, *found
     if not declared(project, ref.model):
         raise UnknownModel(ref.model, known_models(project, registry))
     head = git.head(project.root)

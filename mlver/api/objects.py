@@ -13,6 +13,7 @@ from typing import Any
 
 from mlver.adapters import dvc
 from mlver.adapters.storage import LocalStore, Progress
+from mlver.adapters.verified import expected
 from mlver.api import placing
 from mlver.errors import PUSH_AGAIN, MlverError, NoDefaultRemote, ObjectCorrupt, RemoteOutsideProject, UnknownRemote
 from mlver.models import Record
@@ -158,12 +159,12 @@ def expand_dirs(objects: list[ObjectRef], stores: list[LocalStore]) -> list[Obje
 
 
 def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
-    """Downloads objects of a remote straight to their staged place, md5-checked."""
+    """Downloads objects of a remote straight to their staged place, md5-checked
+    (a store's ``get`` places only bytes that are the object: ``verified.settle``)."""
 
     def fill(md5: str, target: Path, where: str) -> int:
         got = store.get(md5, target, progress)
-        if got != md5:
-            target.unlink(missing_ok=True)
+        if got != expected(md5):
             raise ObjectCorrupt(where, "object in the remote", got, md5, PUSH_AGAIN)
         return target.stat().st_size
 
