@@ -273,6 +273,12 @@ def _index_copy(index: Path) -> Path:
     staged = index.with_name(f"{index.name}.mlver-{os.getpid()}")
     if index.exists():
         shutil.copyfile(index, staged)
+        # The index's own mtime is how git tells a racily clean entry (a file
+        # changed within the tick the index was written in, same size) from
+        # a clean one: a copy dated now made such a file look clean, and
+        # `update-index` kept its old blob in the index the commit's tree left.
+        st = index.stat()
+        os.utime(staged, ns=(st.st_atime_ns, st.st_mtime_ns))
     return staged
 
 
