@@ -24,25 +24,20 @@ COLUMNS_SHOWN = 12  # per data input, largest PSI first; the rest are counted
 TOP_SHOWN = 3  # top values of a categorical column
 
 
-def text(x: Any) -> str | None:
-    """A recorded value as text: floats to 6 significant digits, booleans as JSON writes them."""
+def text(x: Any, sign: str = "") -> str | None:
+    """A recorded value as text: floats to 6 significant digits, booleans as
+    JSON writes them; ``sign="+"`` for a delta (``+0.1``, ``-3``)."""
     if x is None:
         return None
     if isinstance(x, bool):
         return str(x).lower()
     if isinstance(x, float):
-        return f"{x:.6g}" if math.isfinite(x) else str(x)
-    return str(x)
+        return f"{x:{sign}.6g}" if math.isfinite(x) else str(x)
+    return f"{x:{sign}d}" if sign and isinstance(x, int) else str(x)
 
 
 def delta_text(x: Any) -> str | None:
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:+.6g}"
-    return f"{x:+d}" if isinstance(x, int) else str(x)
+    return text(x, "+")
 
 
 def pct_text(x: float | None) -> str | None:

@@ -13,12 +13,12 @@ themselves is marked safe (``code``, macros, ``summary``).
 """
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from typing import Any
 
 from mlver import formats
+from mlver.diffview import delta_text, pct_text, psi_text, text
 from mlver.models import ModelDiff, ReviewResult, VersionsTable
 
 TYPE_CHECKING = False
@@ -114,26 +114,25 @@ def render_template(name: str, **context: Any) -> str:
 # --- formatting -------------------------------------------------------------------
 
 
+# One text per value for every format: mlver/diffview.py's; markdown and HTML write "–" for none.
 def num(x: Any) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:.6g}" if math.isfinite(x) else str(x)
-    return str(x)
+    return _dash(text(x))
 
 
 def delta(x: Any) -> str:
-    return "–" if x is None else (f"{x:+.6g}" if isinstance(x, float) else f"{x:+d}" if isinstance(x, int) else str(x))
+    return _dash(delta_text(x))
 
 
 def psi(x: Any) -> str:
-    return "–" if x is None else f"{x:.3f}"
+    return _dash(psi_text(x))
 
 
 def pct(x: Any) -> str:
-    return "–" if x is None else f"{x:+.2f}%"
+    return _dash(pct_text(x))
+
+
+def _dash(value: str | None) -> str:
+    return "–" if value is None else value
 
 
 def size(n: Any) -> str:

@@ -33,7 +33,6 @@ from mlver.domain.registry import ModelState
 from mlver.domain.versions import Released, versions_table
 from mlver.errors import ConfigError, OutputNotWritable
 from mlver.models import ModelDiff, Record, SiteResult, VersionsTable
-from mlver.models.record import RecordDoc
 from mlver.project import PathLike, Project
 from mlver.report import render_template
 
@@ -78,20 +77,16 @@ def _charts(table: VersionsTable) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def _diffs(name: str, items: list[Released], threshold: float) -> dict[str, ModelDiff]:
+def _diffs(name: str, items: list[Released], records: Mapping[tuple[str, str], Record | None],
+           threshold: float) -> dict[str, ModelDiff]:
     """Version -> its diff against the version before it (both with a record or derived lineage)."""
     out = {}
     for old, new in zip(items, items[1:], strict=False):
-        if isinstance(old.doc, Mapping) and isinstance(new.doc, Mapping):
+        a, b = records.get((name, old.commit)), records.get((name, new.commit))
+        if a is not None and b is not None:  # typed once each: the card reads the same Record.typed
             out[new.version] = model_diff(name, f"{name}@{old.version}", f"{name}@{new.version}", old.commit, new.commit,
-                                          _typed(old.doc), _typed(new.doc), threshold)
+                                          a.typed, b.typed, threshold)
     return out
-
-
-def _typed(doc: Mapping[str, Any]) -> RecordDoc:
-    # Checked where they were read; lineage derived from a commit may hold a data entry without a path.
-    return RecordDoc.build({**doc, "data": [d for d in doc.get("data") or []
-                                           if isinstance(d, Mapping) and isinstance(d.get("path"), str)]})
 
 
 def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[str, Any]]:
@@ -154,7 +149,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
     files[folder + "lineage.svg"] = lineage_svg(graph, title)
     lineage = {"src": "lineage.svg", "caption": title + ": data, training, version, stages held (dashed: held before)",
                "alt": f"{title}: " + "; ".join(f"{n.label}" for n in graph.nodes if n.kind in ("data", "version"))[:600]}
-    diffs = _diffs(name, items, threshold)
+    diffs = _diffs(name, items, records, threshold)
     timeline = [e for _, e in sorted(registry_events(name, state), key=lambda pair: pair[0], reverse=True)]
     common = {"site": site, "root": "../../"}
     files[folder + "index.html"] = render_template(

@@ -194,7 +194,7 @@ def _shown(s: m.Shown) -> str:
     ]
     for d in t.data or ():
         prof = d.profile
-        shape = f"  {prof.get('rows')} rows x {len(prof.get('columns') or [])} cols" if prof else ""
+        shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
         lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
     if t.params:
         lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))

@@ -92,7 +92,7 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
         profile, note = None, None
         pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
-            profile = compare_profiles(dict(pa) if pa else None, dict(pb) if pb else None,
+            profile = compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
                                        DEFAULT_THRESHOLD if threshold is None else threshold)
             if not (pa and pb):
                 note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"

@@ -256,16 +256,21 @@ def _check_record_shape(doc: dict[str, Any], where: str) -> None:
         if not isinstance(entry.get("path"), str):
             raise RecordShapeError(f"data[{i}].path", entry.get("path"), where, "every data input has a path")
         _check_shape(entry, _DATA_ROWS, where, f"data[{i}]")
-        profile = entry.get("profile")
-        if profile is None:
-            continue
-        _check_shape(profile, _PROFILE_ROWS, where, f"data[{i}].profile")
-        for j, column in enumerate(profile.get("columns") or []):
-            if not isinstance(column, dict):
-                raise RecordShapeError(f"data[{i}].profile.columns[{j}]", column, where, "it is not an object")
-            _check_shape(column, _COLUMN_ROWS, where, f"data[{i}].profile.columns[{j}]")
+        if entry.get("profile") is not None:
+            check_profile(entry["profile"], where, f"data[{i}].profile")
     if isinstance(doc.get("artifact"), dict) and not isinstance(doc["artifact"].get("path"), str):
         raise RecordShapeError("artifact.path", doc["artifact"].get("path"), where, "an artifact has a path")
+
+
+def check_profile(profile: Any, where: str, what: str = "profile") -> None:
+    """The JSON type of every field of a data profile (in a record, or cached) a command reads."""
+    if not isinstance(profile, dict):
+        raise RecordShapeError(what, profile, where, "it is not an object")
+    _check_shape(profile, _PROFILE_ROWS, where, what)
+    for j, column in enumerate(profile.get("columns") or []):
+        if not isinstance(column, dict):
+            raise RecordShapeError(f"{what}.columns[{j}]", column, where, "it is not an object")
+        _check_shape(column, _COLUMN_ROWS, where, f"{what}.columns[{j}]")
 
 
 def check_record(doc: dict[str, Any], where: str, containers: int | None = None) -> None:

@@ -7,8 +7,9 @@ before anything is typed; ``to_doc()`` gives back the very document:
 and its bytes on disk do not change. Keys this mlver does not know (a newer
 mlver's, or a user's) travel in ``extra``; which known keys the document
 had, and in what order, in ``keys`` (a key present as null stays null, an
-absent one stays absent). Profiles, params, metrics and packages stay
-mappings: their keys are the user's.
+absent one stays absent). Data profiles are typed too (ProfileDoc,
+ColumnProfile); params, metrics and packages stay mappings: their keys are
+the user's.
 """
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class _Part:
         """Typed as it is: ``doc`` was checked already (RecordDoc.from_doc checks a whole record)."""
         return cls(keys=tuple(doc), extra={k: v for k, v in doc.items() if k not in cls.KNOWN}, **cls._parts(doc))
 
+    def __bool__(self) -> bool:
+        return bool(self.keys)  # as the object it came from: an empty one is false
+
     def _value(self, key: str) -> Any:
         return getattr(self, key)
 
@@ -63,6 +67,77 @@ class ArtifactRef(_Part):
 
 
 @dataclass(frozen=True)
+class Histogram(_Part):
+    KNOWN: ClassVar[tuple[str, ...]] = ("edges", "counts")
+    edges: list[Any] | None = None  # len(counts) + 1 bin edges
+    counts: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class ColumnProfile(_Part):
+    """One column of a data profile: its kind, nulls and the summary drift compares
+    (numbers: min, max, mean, std, quantiles, histogram; categories: top values)."""
+
+    KNOWN: ClassVar[tuple[str, ...]] = ("name", "dtype", "kind", "nulls", "unique", "other", "top", "quantiles",
+                                        "histogram", "min", "max", "mean", "std", "approximate", "top_error")
+    name: str | None = None
+    dtype: str | None = None
+    kind: str | None = None  # numeric | categorical | boolean | datetime | ...
+    nulls: int | None = None
+    unique: int | None = None
+    other: int | None = None  # rows outside the top values
+    top: list[Any] | None = None  # [value, count] pairs, most frequent first
+    quantiles: Mapping[str, Any] | None = None  # p01 ... p99
+    histogram: Histogram | None = None
+    min: Any = None  # a number, or an ISO time for datetimes
+    max: Any = None
+    mean: float | None = None
+    std: float | None = None
+    approximate: Mapping[str, Any] | None = None  # field -> its error bound (a streamed profile)
+    top_error: int | None = None
+
+    @classmethod
+    def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{k: doc.get(k) for k in cls.KNOWN}, "histogram": _part(Histogram, doc.get("histogram"))}
+
+    def _value(self, key: str) -> Any:
+        return _doc(self.histogram) if key == "histogram" else getattr(self, key)
+
+
+@dataclass(frozen=True)
+class ProfileDoc(_Part):
+    """The profile of a tabular data input (domain/profile.py, profile_stream.py):
+    enough to diff data versions and check drift without the data. ``schema``
+    is absent from schema 1 profiles (the whole table in memory), 2 when streamed."""
+
+    KNOWN: ClassVar[tuple[str, ...]] = ("schema", "format", "rows", "columns")
+    schema: int | None = None
+    format: str | None = None
+    rows: int | None = None
+    columns: tuple[ColumnProfile, ...] | None = ()  # () when absent; None when null
+
+    @classmethod
+    def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
+        columns = doc.get("columns")
+        return {**{k: doc.get(k) for k in cls.KNOWN},
+                "columns": None if columns is None and "columns" in doc else tuple(ColumnProfile.build(c) for c in columns or ())}
+
+    def _value(self, key: str) -> Any:
+        if key == "columns":
+            return None if self.columns is None else [c.to_doc() for c in self.columns]
+        return getattr(self, key)
+
+    @classmethod
+    def from_doc(cls, doc: Any, where: str = "a data profile") -> ProfileDoc:
+        """A profile from outside (a record, the profile cache), checked by
+        domain/validate.py's profile shape, then typed."""
+        from mlver.domain import validate
+
+        validate.check_profile(doc, where)
+        return cls.build(doc)
+
+
+@dataclass(frozen=True)
 class DataRef(_Part):
     """One declared input: DVC's hash and, for tabular data, its profile."""
 
@@ -71,8 +146,15 @@ class DataRef(_Part):
     md5: str | None = None
     size: int | None = None
     nfiles: int | None = None
-    profile: Mapping[str, Any] | None = None  # domain/profile.py's document
+    profile: ProfileDoc | None = None
     profile_error: str | None = None  # why there is no profile
+
+    @classmethod
+    def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
+        return {**{k: doc.get(k) for k in cls.KNOWN}, "profile": _part(ProfileDoc, doc.get("profile"))}
+
+    def _value(self, key: str) -> Any:
+        return _doc(self.profile) if key == "profile" else getattr(self, key)
 
 
 @dataclass(frozen=True)

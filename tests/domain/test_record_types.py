@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlver.domain import record as rec
 from mlver.errors import MlverError, RecordSchemaError
-from mlver.models.record import RecordDoc
+from mlver.models.record import ProfileDoc, RecordDoc
 
 hexes = st.text("0123456789abcdef", min_size=32, max_size=32)
 names = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
@@ -28,12 +28,27 @@ def _maybe(draw: Any, doc: dict[str, Any], key: str, value: Any) -> None:
 
 
 @st.composite
+def columns(draw: Any, name: str) -> dict[str, Any]:
+    col: dict[str, Any] = {"name": name, "dtype": "int64", "nulls": draw(st.integers(0, 9)), **draw(unknown)}
+    if draw(st.booleans()):
+        col |= {"kind": "numeric", "mean": draw(st.floats(-1e3, 1e3)), "std": draw(st.floats(0, 1e3)),
+                "min": draw(st.integers(-9, 0)), "max": draw(st.integers(0, 9)),
+                "quantiles": {"p01": draw(st.floats(-1, 1)), "p50": None}}
+        _maybe(draw, col, "histogram", {"edges": [0.0, 1.0], "counts": [draw(st.integers(0, 9))], **draw(unknown)})
+    else:
+        top = [[v, draw(st.integers(1, 9))] for v in draw(st.lists(st.text(max_size=4), max_size=3, unique=True))]
+        col |= {"kind": "categorical", "dtype": "str", "unique": len(top), "top": top, "other": draw(st.integers(0, 9))}
+        _maybe(draw, col, "top_error", draw(st.integers(0, 3)))
+    _maybe(draw, col, "approximate", {"unique": "KMV estimate"})
+    return col
+
+
+@st.composite
 def profiles(draw: Any) -> dict[str, Any]:
-    columns = [{"name": n, "dtype": "int64", "kind": "numeric", "nulls": draw(st.integers(0, 9)),
-                "mean": draw(st.floats(-1e3, 1e3)), "std": draw(st.floats(0, 1e3)),
-                "histogram": {"edges": [0.0, 1.0], "counts": [draw(st.integers(0, 9))]}}
-               for n in draw(st.lists(names, max_size=3, unique=True))]
-    return {"schema": 1, "format": "csv", "rows": draw(st.integers(0, 10**6)), "columns": columns}
+    profile: dict[str, Any] = {"format": "csv", "rows": draw(st.integers(0, 10**6)), **draw(unknown)}
+    _maybe(draw, profile, "schema", 2)
+    _maybe(draw, profile, "columns", [draw(columns(n)) for n in draw(st.lists(names, max_size=3, unique=True))])
+    return profile
 
 
 @st.composite
@@ -68,6 +83,7 @@ def records(draw: Any) -> dict[str, Any]:
     return rec.seal(doc)
 
 
+@settings(max_examples=50)
 @given(records())
 def test_to_doc_of_from_doc_is_the_document_its_digest_and_its_bytes(doc: dict[str, Any]) -> None:
     typed = RecordDoc.from_doc(doc, "test")
@@ -82,7 +98,11 @@ def test_to_doc_of_from_doc_is_the_document_its_digest_and_its_bytes(doc: dict[s
         assert typed.artifact.md5 == doc["artifact"].get("md5")
     if doc.get("data"):
         assert typed.data is not None and [d.path for d in typed.data] == [d["path"] for d in doc["data"]]
-        assert [d.profile for d in typed.data] == [d.get("profile") for d in doc["data"]]
+        assert [d.profile and d.profile.to_doc() for d in typed.data] == [d.get("profile") for d in doc["data"]]
+        for d, entry in zip(typed.data, doc["data"], strict=True):
+            if d.profile:  # typed down to the columns
+                assert d.profile.rows == entry["profile"]["rows"] and d.profile.schema == entry["profile"].get("schema")
+                assert [c.name for c in d.profile.columns or ()] == [c["name"] for c in entry["profile"].get("columns") or []]
     if doc.get("code"):
         assert typed.code is not None and typed.code.commit == doc["code"].get("commit")
 
@@ -112,3 +132,19 @@ def test_the_parts_are_typed() -> None:
 def test_from_doc_refuses_what_validate_refuses_and_other_schemas(doc: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
         RecordDoc.from_doc(doc, "the record of churn at HEAD")
+
+
+def test_profiles_are_typed_and_checked() -> None:
+    doc = {"format": "csv", "rows": 3, "columns": [
+        {"name": "age", "dtype": "int64", "kind": "numeric", "nulls": 0, "min": 1, "max": 3, "mean": 2.0, "std": 1.0,
+         "histogram": {"edges": [1.0, 2.0, 3.0], "counts": [1, 2]}},
+        {"name": "city", "dtype": "str", "kind": "categorical", "nulls": 1, "unique": 2, "top": [["paris", 2]], "other": 0}]}
+    typed = ProfileDoc.from_doc(doc)
+    age, city = typed.columns or ()
+    assert typed.schema is None and typed.rows == 3 and age.histogram is not None and age.histogram.counts == [1, 2]
+    assert (age.kind, age.mean, city.top, city.histogram) == ("numeric", 2.0, [["paris", 2]], None)
+    assert typed.to_doc() == doc
+    for bad in ({"rows": "3"}, {"columns": [1]}, {"columns": [{"name": "x", "nulls": "0"}]}, ["rows"],
+                {"columns": [{"name": "x", "histogram": {"counts": "1"}}]}):
+        with pytest.raises(MlverError):
+            ProfileDoc.from_doc(bad, "the profile cache")
