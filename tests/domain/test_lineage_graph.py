@@ -86,6 +86,31 @@ def test_the_same_training_is_drawn_once_and_a_different_one_apart() -> None:
         ("v2", "m record at 222222222222")]
 
 
+def test_what_makes_two_things_one_node() -> None:
+    # data: its path and its md5 (the same bytes at two paths are two inputs)
+    g = lineage_graph("m", "m", [Trained("v1", C1, {"data": [{"path": "a", "md5": "1"}, {"path": "b", "md5": "1"}]})])
+    assert [n.label for n in g.nodes if n.kind == "data"] == ["a", "b"]
+    # a plain file: its path and its md5
+    def fit(md5: str, out: str = "o", name: str = "prep", out_md5: str = "9") -> tuple[dict[str, Any], ...]:
+        return ({"name": "fit", "deps": [{"path": "raw", "md5": md5}, {"path": out, "md5": out_md5}]},
+                {"name": name, "deps": [{"path": "raw", "md5": md5}], "outs": [{"path": out, "md5": out_md5}]})
+    g = lineage_graph("m", "m", [Trained("v1", C1, {}, pipeline=fit("1")), Trained("v2", C2, {}, pipeline=fit("2"))])
+    assert [(n.id, n.detail) for n in g.nodes if n.kind == "file"] == [("f1", ("md5 1",)), ("f2", ("md5 2",))]
+    assert [n.id for n in g.nodes if n.kind == "stage"] == ["s1"]  # same name, same outputs: one run
+    # a stage: its name and its outputs' paths and md5s
+    for other in (fit("1", out="p"), fit("1", name="clean"), fit("1", out_md5="8")):
+        g = lineage_graph("m", "m", [Trained("v1", C1, {}, pipeline=fit("1")), Trained("v2", C2, {}, pipeline=other)])
+        assert [n.id for n in g.nodes if n.kind == "stage"] == ["s1", "s2"], other
+    # record data that an upstream stage reads is drawn into that stage only, not into the training too
+    upstream = ({"name": "fit", "deps": [{"path": "o", "md5": "9"}]}, fit("1")[1])
+    g = lineage_graph("m", "m", [Trained("v1", C1, {"data": [{"path": "raw", "md5": "1"}]}, pipeline=upstream)])
+    assert [(e.source, e.target, e.label) for e in g.edges] == [("s1", "t1", "o"), ("d1", "s1", ""), ("t1", "v1", "")]
+    # kinds never share a node: a stage and a version both named "prod", a data file and a plain file alike
+    g = lineage_graph("m", "m", [Trained("prod", C1, {"data": [{"path": "raw", "md5": "1"}]}, stages_now=("prod",),
+                                         pipeline=({"name": "fit", "deps": [{"path": "raw", "md5": "1"}]},))])
+    assert [n.kind for n in g.nodes] == ["training", "data", "version", "registry"]
+
+
 def test_data_details_read_only_what_is_well_formed() -> None:
     def detail(entry: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
         node = lineage_graph("m", "m", [Trained("v1", C1, {"data": [entry]})]).nodes[1]
