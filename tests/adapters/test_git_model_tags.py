@@ -171,3 +171,23 @@ def test_the_running_cat_file_answers_as_a_new_one(tmp_path: Path, monkeypatch) 
     assert set(git._batch(root, big).values()) == {("blob", b"3")}
     git._CatFile.close_open()
     assert git._CatFile._open is None
+
+
+def test_tag_objects_read_ahead_are_what_tag_infos_reads(tmp_path: Path) -> None:
+    """Tag objects read by a git started ahead (a cold ls parses names
+    meanwhile) say what tag_infos says, for the objects read ahead and for
+    others asked later; asking for nothing still ends that git."""
+    root = three_commits(tmp_path)
+    for i in range(4):
+        _git(root, "tag", "-a", f"m#prod#{i}", "-m", f"prod {i}", "HEAD")
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}", "HEAD~1")
+    refs = git.tag_refs(root)
+    stage = [obj for name, obj, _ in refs if "#" in name]
+    others = [obj for name, obj, _ in refs if "#" not in name]
+    git._TAG_BODIES.clear()
+    reader = git.tag_infos_ahead(root, stage + ["0" * 40])
+    assert reader(stage[:2] + others[:1]) == git.tag_infos(root, stage[:2] + others[:1])
+    assert reader(stage + others) == git.tag_infos(root, stage + others)
+    assert {info.message for info in reader(stage).values()} == {f"prod {i}" for i in range(4)}
+    git.tag_infos_ahead(root, stage)([])
+    assert git.tag_infos_ahead(root, [])(others) == git.tag_infos(root, others)
