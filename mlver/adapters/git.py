@@ -10,7 +10,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,9 @@ def ok(root: Path | str, *args: str) -> bool:
 
 
 def toplevel(path: Path) -> Path:
+    """The work tree's root; every command starts here (Project.find), so it
+    also ends the object reads the command before it kept open (_CatFile)."""
+    _CatFile.close_open()
     try:
         proc = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, env=_env()
@@ -843,6 +847,51 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
     known = _TAG_BODIES
     blobs: dict[str, tuple[str, bytes | None]] = {o: ("tag", known[o]) for o in objects if o in known}
     blobs.update(_batch(root, [o for o in objects if o not in blobs]) if len(blobs) < len(objects) else {})
+    return _infos(blobs)
+
+
+def tag_infos_ahead(root: Path, objects: list[str]) -> Callable[[list[str]], dict[str, TagInfo]]:
+    """``tag_infos`` of ``objects``, started now: git reads them on the other
+    core while the caller goes on (a cold ``ls`` parses 110,000 tag names
+    meanwhile). Returns the reader to call when they are needed; objects it
+    is asked for that were not read ahead come from ``tag_infos``."""
+    objects = list(dict.fromkeys(objects))
+    try:
+        if not objects:
+            raise OSError("nothing to read")
+        out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
+    except (AttributeError, OSError):
+        return lambda wanted: tag_infos(root, wanted)
+    in_fd = _request_fd("".join(o + "\n" for o in objects).encode())
+    try:
+        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, stdin=in_fd, stdout=out_fd,
+                                stderr=subprocess.DEVNULL, env=_env())
+    except OSError:
+        os.close(out_fd)
+        return lambda wanted: tag_infos(root, wanted)
+    finally:
+        if in_fd is not None:
+            os.close(in_fd)
+    read: dict[str, TagInfo] = {}
+    pending = [proc]
+
+    def reader(wanted: list[str]) -> dict[str, TagInfo]:
+        if pending:
+            status = pending.pop().wait()
+            try:
+                out = os.pread(out_fd, os.fstat(out_fd).st_size, 0)
+            finally:
+                os.close(out_fd)
+            if status == 0:  # else every object is asked again, and git's failure is raised there
+                read.update(_infos(_parse_batch(out, objects, None)))
+        found = {o: read[o] for o in wanted if o in read}
+        missing = [o for o in wanted if o not in read]
+        return {**found, **tag_infos(root, missing)} if missing else found
+
+    return reader
+
+
+def _infos(blobs: Mapping[str, tuple[str, bytes | None]]) -> dict[str, TagInfo]:
     infos: dict[str, TagInfo] = {}
     for obj, (otype, body) in blobs.items():
         if body is None:
@@ -871,14 +920,26 @@ _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs o
 
 def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> dict[str, tuple[str, bytes | None]]:
     """``git cat-file --batch`` for many objects: spec -> (type, content);
-    ``ids`` gets spec -> object id of each one found."""
+    ``ids`` gets spec -> object id of each one found. A small request goes
+    to the ``cat-file`` this command already runs, if any."""
+    if sum(map(len, specs)) + len(specs) <= _PIPE_BUFFER and not any("\n" in s for s in specs):
+        found = _CatFile.ask(root, specs, ids)
+        if found is not None:
+            return found
     status, out = _output(root, ["cat-file", "--batch"], "".join(s + "\n" for s in specs).encode())
     if status != 0:
         raise GitFailed("cat-file", "", "check the repository with `git fsck`")
+    return _parse_batch(out, specs, ids)
+
+
+def _parse_batch(out: bytes, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]]:
+    """``cat-file --batch``'s answer to ``specs``: spec -> (type, content); GitFailed when it stops short."""
     result: dict[str, tuple[str, bytes | None]] = {}
     pos = 0
     for spec in specs:
-        nl = out.index(b"\n", pos)
+        nl = out.find(b"\n", pos)
+        if nl < 0:
+            raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
         header = out[pos:nl].decode(errors="replace")
         pos = nl + 1
         if header.endswith(" missing") or header.endswith(" ambiguous"):
@@ -891,6 +952,102 @@ def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> d
         result[spec] = (otype, out[pos:pos + size_i])
         pos += size_i + 1
     return result
+
+
+class _CatFile:
+    """One ``git cat-file --batch`` kept running for the small object reads
+    of a command (a one-model command made three or four, each a process
+    waiting for a core on a busy machine). It answers as a new one would:
+    git reads refs and looks objects up afresh for every request (checked by
+    a test: a commit, a moved packed tag, a repack in between). One at a
+    time, for one command (the next one's ``toplevel`` closes it), one
+    repository and environment, for a few seconds at most; closed when the
+    process exits."""
+
+    _open: _CatFile | None = None
+    _lock = threading.Lock()
+    _closing_at_exit = False
+    REUSE_S = 5.0
+
+    def __init__(self, root: Path, key: tuple[str, int]) -> None:
+        import time
+
+        self.key = key
+        self.pid = os.getpid()
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+        self.used = time.monotonic()
+
+    @classmethod
+    def ask(cls, root: Path, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
+        """``_batch``'s answer, or None when no session can give it (then git runs once)."""
+        import time
+
+        key = (str(Path(root).absolute()), hash(frozenset(os.environ.items())))
+        with cls._lock:
+            session = cls._open
+            if session is not None and session.pid != os.getpid():
+                session = cls._open = None  # a forked child's copy: the parent's process, not ours to use or stop
+            if session is not None and (session.key != key or time.monotonic() - session.used > cls.REUSE_S):
+                session.close()
+                session = None
+            if session is None:
+                try:
+                    session = cls._open = cls(root, key)
+                except OSError:
+                    return None
+                if not cls._closing_at_exit:
+                    import atexit
+
+                    atexit.register(cls.close_open)
+                    cls._closing_at_exit = True
+            try:
+                found = session.read(specs, ids)
+            except (OSError, ValueError):
+                found = None
+            if found is None:
+                session.close()
+            else:
+                session.used = time.monotonic()
+            return found
+
+    def read(self, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write("".join(s + "\n" for s in specs).encode())  # fits the pipe: never blocks
+        stdin.flush()
+        result: dict[str, tuple[str, bytes | None]] = {}
+        for spec in specs:
+            header = stdout.readline().decode(errors="replace").rstrip("\n")
+            if not header:
+                return None  # git stopped
+            if header.endswith(" missing") or header.endswith(" ambiguous"):
+                result[spec] = ("missing", None)
+                continue
+            oid, otype, size = header.rsplit(" ", 2)
+            body = stdout.read(int(size) + 1)
+            if len(body) != int(size) + 1:
+                return None
+            if ids is not None:
+                ids[spec] = oid
+            result[spec] = (otype, body[:-1])
+        return result
+
+    def close(self) -> None:
+        if _CatFile._open is self:
+            _CatFile._open = None
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.kill()
+        self.proc.wait()
+
+    @classmethod
+    def close_open(cls) -> None:
+        if cls._open is not None:
+            cls._open.close()
 
 
 def stream_blobs(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, bytes | None]]:

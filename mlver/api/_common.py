@@ -49,6 +49,13 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     detail = detail or until is not None
     if refs is None:  # one model: its own tags only, whatever the repository holds
         refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
+    ahead = model is None and not detail and tag_infos is None
+    if ahead:
+        # The fold needs the tag objects of stage, deregistration and deprecation
+        # events, nearly all named with a '#' (the others are read when asked):
+        # git reads them on the other core while the names are parsed below.
+        refs = list(refs)
+        read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
     parse, register, new_event = tags.parse, Action.REGISTER, Event
     events: list[Event] = []
     timed: list[Event] = []  # the events whose tag object the fold needs
@@ -83,6 +90,8 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     # Each model's latest version: when it was released.
     _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
                read_infos)
+    if ahead:
+        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
     return registry
 
 
