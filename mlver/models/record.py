@@ -25,8 +25,13 @@ class _Part:
     """A JSON object with known keys (the fields) and unknown ones (``extra``)."""
 
     KNOWN: ClassVar[tuple[str, ...]] = ()
+    _KNOWN: ClassVar[frozenset[str]] = frozenset()  # KNOWN as a set, for the key tests of build and to_doc
     keys: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the document's keys, in its order
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls._KNOWN = frozenset(cls.KNOWN)
 
     @classmethod
     def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,7 +41,8 @@ class _Part:
     @classmethod
     def build(cls: type[P], doc: Mapping[str, Any]) -> P:
         """Typed as it is: ``doc`` was checked already (RecordDoc.from_doc checks a whole record)."""
-        return cls(keys=tuple(doc), extra={k: v for k, v in doc.items() if k not in cls.KNOWN}, **cls._parts(doc))
+        known = cls._KNOWN
+        return cls(keys=tuple(doc), extra={k: v for k, v in doc.items() if k not in known}, **cls._parts(doc))
 
     def __bool__(self) -> bool:
         return bool(self.keys)  # as the object it came from: an empty one is false
@@ -45,7 +51,8 @@ class _Part:
         return getattr(self, key)
 
     def to_doc(self) -> dict[str, Any]:
-        return {k: self._value(k) if k in self.KNOWN else self.extra[k] for k in self.keys}
+        known = self._KNOWN
+        return {k: self._value(k) if k in known else self.extra[k] for k in self.keys}
 
 
 def _part(cls: type[P], value: Any) -> P | None:
