@@ -13,17 +13,19 @@ themselves is marked safe (``code``, macros, ``summary``).
 """
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from mlver import formats
+from mlver.diffview import delta_text, pct_text, psi_text, text
 from mlver.models import ModelDiff, ReviewResult, VersionsTable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.diffview import DiffView, Line
+
 MARKER = "<!-- mlver-review -->"  # CI finds and updates its one comment by this line
-COLUMNS_SHOWN = 12  # per data input; the rest are summarised in one line
 # What markdown (GitHub's and GitLab's) reads as markup inside a line:
 # emphasis, code, links and images, raw HTML and entities, table cells,
 # strikethrough; and an @mention, which notifies whoever it names.
@@ -92,7 +94,9 @@ def _environment() -> Any:
                                  keep_trailing_newline=True, **kw)
         env.filters.update(num=num, pct=pct, size=size, cell=cell, short=short, delta=delta, psi=psi,
                            code=code, prose=prose, link=link, mermaid=mermaid)
-        env.globals.update(summary=summary, arrow=arrow, columns_shown=columns_shown, marker=_safe(MARKER))
+        from mlver.diffview import code_view, view
+
+        env.globals.update(summary=summary, verdict=verdict, view=view, code_view=code_view, marker=_safe(MARKER))
         return env
 
     # Markdown: every printed value through md(); autoescape only so that
@@ -110,26 +114,25 @@ def render_template(name: str, **context: Any) -> str:
 # --- formatting -------------------------------------------------------------------
 
 
+# One text per value for every format: mlver/diffview.py's; markdown and HTML write "–" for none.
 def num(x: Any) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:.6g}" if math.isfinite(x) else str(x)
-    return str(x)
+    return _dash(text(x))
 
 
 def delta(x: Any) -> str:
-    return "–" if x is None else (f"{x:+.6g}" if isinstance(x, float) else f"{x:+d}" if isinstance(x, int) else str(x))
+    return _dash(delta_text(x))
 
 
 def psi(x: Any) -> str:
-    return "–" if x is None else f"{x:.3f}"
+    return _dash(psi_text(x))
 
 
 def pct(x: Any) -> str:
-    return "–" if x is None else f"{x:+.2f}%"
+    return _dash(pct_text(x))
+
+
+def _dash(value: str | None) -> str:
+    return "–" if value is None else value
 
 
 def size(n: Any) -> str:
@@ -145,64 +148,54 @@ def cell(text: Any) -> Any:
     return md(text if hasattr(text, "__html__") else num(text))
 
 
-def arrow(row: Mapping[str, Any]) -> str:
-    mark = {"up": "▲", "down": "▼", "same": "="}.get(row.get("direction") or "", "")
-    better = row.get("better")
-    return mark + ("" if better is None else " better" if better else " worse")
+_TREND = {"up": "▲", "down": "▼", "same": "="}
 
 
-def columns_shown(profile: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    """The columns worth a row: largest PSI first, at most COLUMNS_SHOWN."""
-    cols = sorted(profile.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))
-    return cols[:COLUMNS_SHOWN], max(0, len(cols) - COLUMNS_SHOWN)
+def verdict(line: Line) -> str:
+    """A metric line's trend and, where the name tells, its verdict (mlver/diffview.py decides both)."""
+    mark = _TREND.get(line.trend or "", "")
+    return mark + (f" {line.verdict}" if line.verdict in ("better", "worse") else "")
 
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def summary(d: ModelDiff, markdown: bool = True) -> Any:
-    """One line per model for the top of a report: what a reviewer looks at
-    first; markdown (its values escaped), or plain text for a terminal."""
+def summary(v: DiffView, markdown: bool = True) -> Any:
+    """One line per model for the top of a report, from its diffview: what a
+    reviewer looks at first; markdown (its values escaped), or plain text for a terminal."""
     lit, span, bold = (md, code, "**drift**") if markdown else (str, str, "drift")
-    if d.status == "added":
+    if v.status == "added":
         return "new model (no record on the base side)"
-    if d.status == "removed":
+    if v.status == "removed":
         return "model removed (no record on the head side)"
-    if d.status == "unchanged":
+    if v.status == "unchanged":
         return "no changes"
     parts = []
-    for m in d.metrics:
-        if m["old"] != m["new"]:
-            change = f" ({pct(m['pct'])} {arrow(m)})" if m.get("pct") is not None else ""
-            parts.append(f"{lit(m['key'])} {lit(num(m['old']))} → {lit(num(m['new']))}{change}")
-    if d.params:
-        parts.append(_count(len(d.params), "param") + " changed")
-    for x in d.data:
-        if x["status"] == "unchanged":
-            continue
-        prof, what = x.get("profile"), [f"{span(x['path'])} {x['status']}"]
-        if prof:
-            rows = prof.get("rows") or {}
-            if rows.get("delta"):
-                what.append(f"{rows['delta']:+d} rows")
-            if prof.get("columns_added"):
-                what.append(_count(len(prof["columns_added"]), "column") + " added")
-            if prof.get("columns_removed"):
-                what.append(_count(len(prof["columns_removed"]), "column") + " removed")
-            if prof.get("drifted_columns"):
-                what.append(f"{bold} in " + ", ".join(str(span(c)) for c in prof["drifted_columns"][:3])
-                            + (" …" if len(prof["drifted_columns"]) > 3 else ""))
-        elif x["status"] == "changed":
+    for m in v.moved:
+        change = f" ({m.pct} {verdict(m)})" if m.pct is not None else ""
+        parts.append(f"{lit(m.label)} {lit(num(m.old))} → {lit(num(m.new))}{change}")
+    if v.params:
+        parts.append(_count(len(v.params), "param") + " changed")
+    for x in v.data:
+        what = [f"{span(x.path)} {x.status}"]
+        if x.rows and x.rows_changed:
+            what.append(f"{x.rows.delta} rows")
+        if x.columns_added:
+            what.append(_count(len(x.columns_added), "column") + " added")
+        if x.columns_removed:
+            what.append(_count(len(x.columns_removed), "column") + " removed")
+        if x.drifted:
+            what.append(f"{bold} in " + ", ".join(str(span(c)) for c in x.drifted[:3]) + (" …" if len(x.drifted) > 3 else ""))
+        if x.hash_only:
             what.append("hash only")
         parts.append(" ".join(what[:1]) + (": " + ", ".join(what[1:]) if what[1:] else ""))
-    files = (d.code or {}).get("files")
-    if files:
-        parts.append(f"code {_count(len(files), 'file')} (+{d.code.get('added', 0)} −{d.code.get('removed', 0)})")
-    if (d.artifact or {}).get("changed"):
-        parts.append(f"artifact {size(d.artifact.get('old_size'))} → {size(d.artifact.get('new_size'))}")
-    if d.env:
-        parts.append(_count(len(d.env), "environment change"))
+    if v.code and v.code.files:
+        parts.append(f"code {_count(len(v.code.files), 'file')} (+{v.code.added} −{v.code.removed})")
+    if v.artifact:
+        parts.append(f"artifact {num(v.artifact.size.old)} → {num(v.artifact.size.new)}")
+    if v.env:
+        parts.append(_count(len(v.env), "environment change"))
     text = "; ".join(str(p) for p in parts) or "record re-made, nothing compared changed"
     return _safe(text) if markdown else text
 

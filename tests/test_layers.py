@@ -164,3 +164,98 @@ def test_the_cycle_finder_finds_cycles() -> None:
 def test_no_private_name_is_imported_from_another_module() -> None:
     _, private = _import_graph()
     assert not private, "a name other modules need is public (no leading '_'):\n" + "\n".join(private)
+
+
+# -- one walk over a record's object lists (api/objects.py's ``named``) -----------------------------------
+
+_ENTRY_LISTS = {"artifact", "data"}
+# Modules that read the md5 of a record's entries for another purpose than listing objects:
+# the domain compares versions (diff, versions table), the cli and the site show them.
+_NOT_LISTINGS = ("domain/", "cli/", "api/sites.py")
+
+
+def _reads_entry_list(expr: ast.AST) -> bool:
+    """``doc["data"]``, ``doc.get("artifact")``: a record's object lists."""
+    for n in ast.walk(expr):
+        if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value in _ENTRY_LISTS:
+            return True
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get" and n.args
+                and isinstance(n.args[0], ast.Constant) and n.args[0].value in _ENTRY_LISTS):
+            return True
+    return False
+
+
+def _reads_md5(nodes: list[ast.AST], names: set[str]) -> bool:
+    """``e["md5"]``, ``e.get("md5")`` or ``e.md5`` of a loop variable."""
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in names \
+                    and isinstance(n.slice, ast.Constant) and n.slice.value == "md5":
+                return True
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get" \
+                    and isinstance(n.func.value, ast.Name) and n.func.value.id in names and n.args \
+                    and isinstance(n.args[0], ast.Constant) and n.args[0].value == "md5":
+                return True
+            if isinstance(n, ast.Attribute) and n.attr == "md5" and isinstance(n.value, ast.Name) and n.value.id in names:
+                return True
+    return False
+
+
+def _object_walks(tree: ast.Module) -> list[int]:
+    """Lines of loops and comprehensions that go over a record's artifact/data
+    entries (directly, or through a name assigned from them in the same
+    function) and read each entry's md5: a listing of the record's objects."""
+    found = set()
+    for scope in ast.walk(tree):
+        if not isinstance(scope, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        assigned: dict[str, list[ast.AST]] = {}
+        for n in ast.walk(scope):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        assigned.setdefault(t.id, []).append(n.value)
+            elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
+                assigned.setdefault(n.target.id, []).append(n.value)
+
+        def from_entries(expr: ast.AST, assigned: dict[str, list[ast.AST]] = assigned) -> bool:
+            return _reads_entry_list(expr) or any(isinstance(x, ast.Name) and any(map(_reads_entry_list, assigned.get(x.id, [])))
+                                                   for x in ast.walk(expr))
+
+        for n in ast.walk(scope):
+            loops: list[tuple[ast.AST, ast.AST, list[ast.AST]]] = []
+            if isinstance(n, ast.For):
+                loops.append((n.target, n.iter, list(n.body)))
+            elif isinstance(n, ast.DictComp):
+                loops += [(g.target, g.iter, [n.key, n.value, *g.ifs]) for g in n.generators]
+            elif isinstance(n, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+                loops += [(g.target, g.iter, [n.elt, *g.ifs]) for g in n.generators]
+            for target, iterable, body in loops:
+                names = {x.id for x in ast.walk(target) if isinstance(x, ast.Name)}
+                if from_entries(iterable) and _reads_md5(body, names):
+                    found.add(n.lineno)
+    return sorted(found)
+
+
+def test_only_api_objects_lists_a_records_objects() -> None:
+    walks = [f"mlver/{path}:{line}" for path, tree in _modules().items()
+             if path != "api/objects.py" and not path.startswith(_NOT_LISTINGS) for line in _object_walks(tree)]
+    assert not walks, ("list a record's objects with mlver.api.objects.named / record_objects:\n" + "\n".join(walks))
+
+
+def test_the_object_walk_finder_finds_walks() -> None:
+    # The shapes the listings had before they moved to api/objects.py, and two that are not listings.
+    walks = _object_walks(ast.parse(
+        "def remote_missing(record):\n"
+        "    entries = [record.doc.get('artifact') or {}] + list(record.doc.get('data') or [])\n"
+        "    for entry in entries:\n"
+        "        md5 = entry.get('md5')\n"
+        "def recorded(doc):\n"
+        "    return {d.get('path'): d.get('md5') for d in doc.get('data') or [] if isinstance(d, dict)}\n"
+        "def pull(doc):\n"
+        "    return [(e['md5'], e['path']) for e in doc.get('data') or []]\n"
+        "def paths(doc):\n"
+        "    return [d['path'] for d in doc.get('data') or []]\n"
+        "def objects(refs):\n"
+        "    return [o.md5 for o in refs]\n"))
+    assert walks == [3, 6, 8]

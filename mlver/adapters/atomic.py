@@ -11,15 +11,29 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_UMASK: list[int] = []  # [the process's umask], read once
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+
+def umask() -> int:
+    """The process's umask, read once: os.umask can only read it by setting it,
+    and a file another thread creates in between would get mode 0666 (S3
+    transfers write on threads). Linux says it in /proc without setting it."""
+    if not _UMASK:
+        try:
+            with open("/proc/self/status", "rb") as fh:
+                mask = next((int(line[6:], 8) for line in fh if line.startswith(b"Umask:")), None)
+        except (OSError, ValueError):
+            mask = None
+        if mask is None:  # not Linux: the first call comes before any transfer thread
+            mask = os.umask(0o077)
+            os.umask(mask)
+        _UMASK.append(mask)
+    return _UMASK[0]
 
 
 def default_mode() -> int:
-    return 0o666 & ~_umask()
+    """The mode open() gives a new file: 0666 less the umask."""
+    return 0o666 & ~umask()
 
 
 def temp_beside(path: Path) -> tuple[int, str]:
@@ -83,21 +97,21 @@ def temp_folder_beside(path: Path) -> Path:
 
 
 def replace_folder(built: Path, path: Path) -> None:
-    """Put the folder ``built`` (from ``temp_folder_beside``) where ``path`` is:
-    one rename when ``path`` is absent or empty; else the old folder is
-    renamed aside first and removed after, so a reader sees the old
-    content or the new, never a mix (at worst, after a crash between the
-    two renames, no folder and the old one beside it)."""
+    """Put the folder ``built`` (from ``temp_folder_beside``) where ``path`` is,
+    as a pull switches a directory in (``placement.switch``: one rename, or
+    one atomic exchange with the old folder, which is then removed), so a
+    reader sees the old content or the new, never a mix. A file at ``path``
+    is refused (NotADirectoryError): only a folder is replaced by a folder."""
+    import errno
     import shutil
 
-    os.chmod(built, 0o777 & ~_umask())  # mkdtemp's folder is the owner's only
-    try:
-        os.rename(built, path)  # replaces an empty folder too
-        return
-    except OSError:
-        if not path.is_dir():
-            raise
-    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".mlver-old", dir=path.parent))
-    os.rename(path, aside / "old")
-    os.rename(built, path)
-    shutil.rmtree(aside, ignore_errors=True)
+    from mlver.adapters.placement import switch
+
+    os.chmod(built, 0o777 & ~umask())  # mkdtemp's folder is the owner's only
+    if os.path.lexists(path) and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+    old = switch(built, path)
+    if old is not None and old.is_symlink():  # ``path`` was a link to a folder: the link is replaced
+        old.unlink()
+    elif old is not None:
+        shutil.rmtree(old, ignore_errors=True)

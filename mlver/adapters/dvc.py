@@ -624,22 +624,47 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
 
 
 def default_remote_name(root: Path) -> str | None:
-    """The default remote's name without importing dvc (0.3 s): the
-    project's config.local, then config; other levels only when neither says."""
+    """The default remote's name without importing dvc (0.3 s): the first of
+    DVC's config files that sets ``core.remote``, most specific first
+    (config.local, config, global, system), as DVC's merge of the levels
+    decides it; a file that is not plain INI is left to DVC."""
     import configparser
 
-    for name in ("config.local", "config"):
-        path = root / ".dvc" / name
-        if not path.exists():
+    for path in _config_files(root):
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
             continue
+        except (OSError, UnicodeDecodeError):
+            break
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
-            parser.read_string(path.read_text())
+            parser.read_string(text)
         except configparser.Error:
             break  # not plain INI: let DVC read it
-        if parser.has_option("core", "remote"):
-            return parser.get("core", "remote").strip().strip("'\"") or None
+        # DVC lowercases section names too: `[CORE]` is core.
+        core = [s for s in parser.sections() if s.strip().strip("'\"").lower() == "core"]
+        if len(core) > 1:
+            break
+        if core and parser.has_option(core[0], "remote"):
+            return parser.get(core[0], "remote").strip().strip("'\"") or None
+    else:
+        return None  # no level names one
     return remotes(root)[1]
+
+
+def _config_files(root: Path) -> list[Path]:
+    """DVC's config files, most specific first, where dvc.config puts them
+    (dvc.dirs: the DVC_*_CONFIG_DIR variables, else platformdirs' folders)."""
+    files = [root / ".dvc" / "config.local", root / ".dvc" / "config"]
+    user = os.getenv("DVC_GLOBAL_CONFIG_DIR")
+    site = os.getenv("DVC_SYSTEM_CONFIG_DIR")
+    if not (user and site):
+        import platformdirs
+
+        user = user or platformdirs.user_config_dir("dvc", "iterative")
+        site = site or platformdirs.site_config_dir("dvc", "iterative")
+    return [*files, Path(user) / "config", Path(site) / "config"]
 
 
 def set_remote(root: Path, name: str, url: str, level: str, default: bool,

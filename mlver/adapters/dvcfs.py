@@ -252,11 +252,12 @@ class DvcFsStore:
 
     @_watched
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
-        """Download an object to ``dst`` atomically; returns the md5 of what was written."""
+        """Download an object to ``dst`` atomically, only if its bytes are that
+        object; returns the md5 of what arrived."""
         path = self.path(md5)
         try:
             with self.fs.open(path, "rb") as body:
-                return stream_hashing(body, dst, progress)
+                return stream_hashing(body, dst, progress, md5=md5)
         except BaseException as exc:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
                 raise

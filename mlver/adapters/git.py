@@ -10,7 +10,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,11 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     # Never let git open an editor or ask for credentials behind our back.
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     env["GIT_EDITOR"] = "true"
+    # `git status` and friends refresh the real index under index.lock when
+    # they may; a kill -9 of mlver in that moment left git's lock behind and
+    # every later git command of the user refused to run. mlver's reads never
+    # write the index; its writes take the lock itself (_take_index_lock).
+    env["GIT_OPTIONAL_LOCKS"] = "0"
     if extra:
         env.update(extra)
     return env
@@ -65,6 +71,9 @@ def ok(root: Path | str, *args: str) -> bool:
 
 
 def toplevel(path: Path) -> Path:
+    """The work tree's root; every command starts here (Project.find), so it
+    also ends the object reads the command before it kept open (_CatFile)."""
+    _CatFile.close_open()
     try:
         proc = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, env=_env()
@@ -122,8 +131,10 @@ def diff_against_head(root: Path) -> bytes:
     """The full binary diff of tracked changes against HEAD (for --allow-dirty)."""
     if head(root) is None:
         return b""
+    # Plumbing: porcelain `git diff` refreshes the real index under its lock
+    # whatever GIT_OPTIONAL_LOCKS says, and reads the user's diff config.
     proc = subprocess.run(
-        ["git", "diff", "--binary", "HEAD"], cwd=root, capture_output=True, env=_env()
+        ["git", "diff-index", "-p", "--binary", "HEAD"], cwd=root, capture_output=True, env=_env()
     )
     return proc.stdout
 
@@ -143,7 +154,45 @@ _LOCK_WAIT_S = 1.0  # an IDE's `git status` holds the lock for milliseconds: wai
 
 
 def _index_path(root: Path | str) -> Path:
-    return Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
+    """The index file, as ``git rev-parse --git-path index`` says: this
+    worktree's git directory holds it unless GIT_INDEX_FILE (or GIT_DIR and
+    friends) moves it, and then git says where."""
+    dirs = _dirs(Path(root)) if not os.environ.get("GIT_INDEX_FILE") else None
+    return dirs[0] / "index" if dirs else Path(root) / run(root, "rev-parse", "--git-path", "index").strip()
+
+
+def head_ref(root: Path) -> str:
+    """The branch HEAD is on (``refs/heads/...``, as ``git symbolic-ref -q
+    HEAD`` prints it), or "HEAD" when it is detached. Read from this
+    worktree's HEAD file; git is asked when it is anything else (a ref store
+    or environment git alone knows, a chain of symbolic refs)."""
+    dirs = _dirs(root)
+    if dirs is not None and not os.environ.get("GIT_NAMESPACE") and not os.path.lexists(dirs[1] / "reftable"):
+        try:
+            text = (dirs[0] / "HEAD").read_text(errors="replace")
+        except OSError:
+            text = ""
+        target = text[len("ref: "):].rstrip("\n") if text.startswith("ref: ") else ""
+        if _OID.fullmatch(text.rstrip("\n")):
+            return "HEAD"
+        if (target.startswith("refs/heads/") and text.count("\n") <= 1 and _SAFE_REF.fullmatch(target)
+                and not _symbolic(dirs[1] / target)):
+            return target
+    return run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+
+
+_SAFE_REF = re.compile(r"refs/heads/[A-Za-z0-9._/-]+")
+
+
+def _symbolic(loose: Path) -> bool:
+    """Whether a loose ref file may be a symbolic ref (git follows those), or is unreadable."""
+    try:
+        with open(loose, "rb") as file:
+            return not _OID.fullmatch(file.read(100).rstrip(b"\n").decode(errors="replace"))
+    except (FileNotFoundError, NotADirectoryError):
+        return False  # packed, or unborn: git prints the name as HEAD has it
+    except OSError:
+        return True
 
 
 def _take_index_lock(index: Path) -> Path:
@@ -228,6 +277,12 @@ def _index_copy(index: Path) -> Path:
     staged = index.with_name(f"{index.name}.mlver-{os.getpid()}")
     if index.exists():
         shutil.copyfile(index, staged)
+        # The index's own mtime is how git tells a racily clean entry (a file
+        # changed within the tick the index was written in, same size) from
+        # a clean one: a copy dated now made such a file look clean, and
+        # `update-index` kept its old blob in the index the commit's tree left.
+        st = index.stat()
+        os.utime(staged, ns=(st.st_atime_ns, st.st_mtime_ns))
     return staged
 
 
@@ -268,7 +323,7 @@ def commit_paths(root: Path, paths: Sequence[str], message: str) -> str:
     if parent:
         commit_args[2:2] = ["-p", parent]
     commit = run(root, *commit_args).strip()
-    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    ref = head_ref(root)
     _move_ref(root, ref, commit, parent, paths, f"commit: {message.splitlines()[0]}", from_worktree=True)
     return commit
 
@@ -310,7 +365,7 @@ def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None
     current = head(root)
     if current == previous:
         return
-    ref = run(root, "symbolic-ref", "-q", "HEAD", check=False).strip() or "HEAD"
+    ref = head_ref(root)
     _move_ref(root, ref, previous, current, paths, "mlver: undo an interrupted record")
 
 
@@ -426,19 +481,78 @@ def tag_listing(root: Path) -> str:
     so what is derived from it can be cached under it.
 
     ``show-ref -d`` takes the peeled commit from packed-refs when it is
-    there, so no tag object is read: 10,000 tags in ~10 ms. Its output is
-    read in one go: run()'s communicate() polls 32 KiB at a time, which at
-    110,000 tags (6.6 MB) cost more than git itself.
+    there, so no tag object is read: 10,000 tags in ~10 ms. Exit 1 when
+    there is no tag at all: an empty listing.
     """
+    return _output(root, ["show-ref", "-d", "--tags"])[1].decode(errors="replace")
+
+
+def _output(root: Path | str, args: list[str], request: bytes = b"") -> tuple[int, bytes]:
+    """(exit status, stdout) of git fed ``request``, both through memory
+    files (Linux's memfd) where there are: git never waits for us to read
+    (110,000 tags are 14 MB: ~220 turns of a 64 KiB pipe, each a wake-up
+    on a busy machine), and the answer is read in one call of its size.
+    Elsewhere pipes, read in one go: communicate() polls 32 KiB at a time,
+    which at 14 MB cost more than git itself."""
+    command = ["git", *args]
     try:
-        proc = subprocess.Popen(["git", "show-ref", "-d", "--tags"], cwd=root, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=_env())
+        out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
+    except (AttributeError, OSError):
+        return _output_piped(root, command, request)
+    try:
+        in_fd = _request_fd(request)
+        try:
+            proc = subprocess.Popen(command, cwd=root, stdin=in_fd, stdout=out_fd,
+                                    stderr=subprocess.DEVNULL, env=_env())
+        except FileNotFoundError as exc:
+            raise GitMissing() from exc
+        finally:
+            if in_fd is not None:
+                os.close(in_fd)
+        status = proc.wait()
+        size = os.fstat(out_fd).st_size
+        return status, os.pread(out_fd, size, 0) if size else b""
+    finally:
+        os.close(out_fd)
+
+
+def _request_fd(request: bytes) -> int | None:
+    if not request:
+        return os.open(os.devnull, os.O_RDONLY)
+    fd = os.memfd_create("mlver-git-in", getattr(os, "MFD_CLOEXEC", 0))
+    view = memoryview(request)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _output_piped(root: Path | str, command: list[str], request: bytes) -> tuple[int, bytes]:
+    # The request must be in git's hands before its answer is read: a small
+    # one fits the pipe's buffer whole, a big one goes through a file.
+    try:
+        if len(request) <= _PIPE_BUFFER:
+            proc = subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE if request else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+            if proc.stdin is not None:
+                try:
+                    proc.stdin.write(request)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass  # git stopped early: its exit status says so
+        else:
+            import tempfile
+
+            with tempfile.TemporaryFile() as file:
+                file.write(request)
+                file.seek(0)
+                proc = subprocess.Popen(command, cwd=root, stdin=file, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=_env())
     except FileNotFoundError as exc:
         raise GitMissing() from exc
     assert proc.stdout is not None
     out = proc.stdout.read()
-    proc.wait()  # exit 1 when there is no tag at all: an empty listing
-    return out.decode(errors="replace")
+    return proc.wait(), out
 
 
 def tag_refs_state(root: Path) -> bytes | None:
@@ -505,11 +619,13 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
     ``for-each-ref`` with those patterns is fast over packed refs, but git
     reads every loose file in refs/tags/ first (1 s for 110,000 tags). So the
     names come from the two places git keeps tags, the loose folder (entry
-    names only) and packed-refs (a text search), and git itself resolves
-    each, loose over packed, in one ``cat-file --batch-check``: the answer
-    is git's, whatever the listing found. Other ref stores (reftable, a
-    namespace) get the patterns. Callers still parse each name: a pattern
-    is a filter, never the proof that a tag belongs to the model.
+    names only) and packed-refs (a text search); a loose ref is its file's
+    object id, peeled by the one ``cat-file --batch`` that also reads its tag
+    object (kept for ``tag_infos``), and a packed one is answered by
+    packed-refs when it holds the peeled ids; anything else git resolves.
+    Other ref stores (reftable, a namespace) get the patterns. Callers still
+    parse each name: a pattern is a filter, never the proof that a tag
+    belongs to the model.
     """
     prefixes = (f"{name}@", f"{name}#")
     common = common_dir(root)
@@ -518,30 +634,48 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
         listed = run(root, "for-each-ref", "--format=%(refname)", *patterns, check=False).split("\n")
         return _resolve_tags(root, [ref[len("refs/tags/"):] for ref in listed if ref.startswith("refs/tags/")])
     tags_dir = common / "refs" / "tags"
+    names = _loose_tag_names(tags_dir, name)
+    refs, ask = _packed_tags(common / "packed-refs", prefixes, names)
+    loose = _loose_tag_ids(tags_dir, names)
+    ask = (ask | names) - set(loose)
+    return sorted(refs + _peeled(root, loose) + _resolve_tags(root, sorted(ask)))
+
+
+def _loose_tag_names(tags_dir: Path, name: str) -> set[str]:
+    """The loose tags named ``NAME@...`` or ``NAME#...`` (a stage with '/' in
+    it is a folder), from entry names only: no DirEntry each, the folder may
+    hold every tag of the registry."""
     folder, _, base = name.rpartition("/")
-    names: set[str] = set()  # loose ones: git reads them before packed-refs
-    try:  # names only (no DirEntry each): the folder may hold every tag of the registry
+    names: set[str] = set()
+    try:
         entries = os.listdir(tags_dir / folder)
     except OSError:
         entries = []
     here = f"{folder}/" if folder else ""
     for entry in [e for e in entries if e.startswith((f"{base}@", f"{base}#"))]:
         path = os.path.join(tags_dir, here + entry)
-        if os.path.isdir(path) and not os.path.islink(path):  # a stage with '/' in it
+        if os.path.isdir(path) and not os.path.islink(path):
             for top, _, files in os.walk(path):
                 names.update(Path(os.path.relpath(os.path.join(top, f), tags_dir)).as_posix() for f in files)
         else:
             names.add(here + entry)
+    return names
+
+
+def _packed_tags(packed_refs: Path, prefixes: tuple[str, ...], loose: set[str]) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """The tags in packed-refs under ``prefixes``: (name, object, peeled) of
+    each packed-refs answers as git would, and the names git must settle (a
+    loose ref of that name wins over it, or the file does not say "fully-peeled")."""
     try:
-        packed = (common / "packed-refs").read_bytes()
+        packed = packed_refs.read_bytes()
     except OSError:
         packed = b""
     # With "fully-peeled", packed-refs holds each tag's object and the commit
     # it peels to (a "^" line), so a tag that has no loose file is answered
-    # from it as git answers it; anything else is asked of git.
+    # from it as git answers it.
     fully = b" fully-peeled " in packed[:packed.find(b"\n") + 1].replace(b"\n", b" ")
     refs: list[tuple[str, str, str]] = []
-    ask = set(names)
+    ask: set[str] = set()
     for prefix in prefixes:
         needle = f" refs/tags/{prefix}".encode()
         at = packed.find(needle)
@@ -553,27 +687,89 @@ def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
             obj = packed[packed.rfind(b"\n", 0, at) + 1:at].decode(errors="replace")
             after = packed.find(b"\n", end + 1)
             peeled = packed[end + 2:after if after >= 0 else len(packed)] if packed[end + 1:end + 2] == b"^" else b""
-            if tag in ask:
-                pass  # a loose ref of that name wins (or it is listed twice): git decides
+            if tag in loose or tag in ask:
+                ask.add(tag)  # a loose ref of that name wins (or it is listed twice): git decides
             elif fully and _OID.fullmatch(obj):
                 refs.append((tag, obj, peeled.decode(errors="replace").rstrip("\r") or obj))
             else:
                 ask.add(tag)
             at = packed.find(needle, end)
-    # A loose file that holds an object id is that tag (git reads it the same
-    # way); anything else in one (a symbolic ref) is git's to resolve.
+    return refs, ask
+
+
+def _loose_tag_ids(tags_dir: Path, names: set[str]) -> dict[str, str]:
+    """The object id in each loose tag file that holds one (git reads it the
+    same way); a file that holds anything else (a symbolic ref) or is gone
+    meanwhile is left out, for git to resolve."""
     loose: dict[str, str] = {}
     for tag in names:
         try:
             content = (tags_dir / tag).read_bytes().decode(errors="replace").strip()
         except OSError:
-            continue  # deleted meanwhile: packed-refs (or nothing) answers, through git
+            continue
         if _OID.fullmatch(content):
             loose[tag] = content
-    ask -= set(loose)
-    targets = _objects(root, [f"{oid}^{{}}" for oid in loose.values()])
-    refs += [(name_, oid, target) for (name_, oid), target in zip(loose.items(), targets, strict=False) if target]
-    return sorted(refs + _resolve_tags(root, sorted(ask)))
+    return loose
+
+
+# Tag objects a registry read has already fetched (an object id names its
+# content, so this never goes stale), for tag_infos to take instead of asking git again.
+_TAG_BODIES: dict[str, bytes] = {}
+
+
+def tag_ref(root: Path, name: str) -> tuple[str, str, str] | None:
+    """``model_tag_refs``' (name, object, peeled commit) of one tag, in one
+    ``cat-file --batch`` that also reads its tag object for ``tag_infos``
+    (a registry write reads back the tag it made); None when there is none."""
+    if not name or name.startswith("-") or "\n" in name:
+        return None
+    spec = f"refs/tags/{name}"
+    ids: dict[str, str] = {}
+    read = _batch(root, [spec], ids)[spec]
+    if spec not in ids or read[0] == "missing":
+        return None
+    found = _peeled(root, {name: ids[spec]}, {ids[spec]: read})
+    return found[0] if found else None
+
+
+def _peeled(root: Path, loose: dict[str, str],
+            found: dict[str, tuple[str, bytes | None]] | None = None) -> list[tuple[str, str, str]]:
+    """(name, object, commit it peels to) of loose tags, from one ``cat-file
+    --batch`` of their objects (or what ``found`` already read of them): an
+    annotated tag's ``object`` line names its commit; a tag of a tag (or of
+    anything else) is peeled by git."""
+    if not loose:
+        return []
+    if found is None:
+        found = _batch(root, list(dict.fromkeys(loose.values())))
+    if len(_TAG_BODIES) > 100_000:  # bounded for a long-lived process (the Python API)
+        _TAG_BODIES.clear()
+    refs, deeper = [], {}
+    for tag, oid in loose.items():
+        otype, body = found.get(oid, ("missing", None))
+        if otype == "commit":
+            refs.append((tag, oid, oid))
+        elif otype == "tag" and body is not None:
+            _TAG_BODIES[oid] = body
+            head = body[:body.find(b"\n\n") + 1 or len(body)]
+            target = _header(head, b"object")
+            if _header(head, b"type") == b"commit" and _OID.fullmatch(target.decode(errors="replace")):
+                refs.append((tag, oid, target.decode()))
+            else:
+                deeper[tag] = oid
+        elif otype != "missing":
+            deeper[tag] = oid
+    targets = _objects(root, [f"{oid}^{{}}" for oid in deeper.values()])
+    return refs + [(tag, oid, target) for (tag, oid), target in zip(deeper.items(), targets, strict=False) if target]
+
+
+def _header(head: bytes, key: bytes) -> bytes:
+    """The value of a tag object's header line ``key`` (its first one), b"" without it."""
+    at = (b"\n" + head).find(b"\n" + key + b" ")
+    if at < 0:
+        return b""
+    end = head.find(b"\n", at)
+    return head[at + len(key) + 1:end if end >= 0 else len(head)]
 
 
 _OID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -648,7 +844,54 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
     objects = list(dict.fromkeys(objects))
     if not objects:
         return {}
-    blobs = _batch(root, objects)
+    known = _TAG_BODIES
+    blobs: dict[str, tuple[str, bytes | None]] = {o: ("tag", known[o]) for o in objects if o in known}
+    blobs.update(_batch(root, [o for o in objects if o not in blobs]) if len(blobs) < len(objects) else {})
+    return _infos(blobs)
+
+
+def tag_infos_ahead(root: Path, objects: list[str]) -> Callable[[list[str]], dict[str, TagInfo]]:
+    """``tag_infos`` of ``objects``, started now: git reads them on the other
+    core while the caller goes on (a cold ``ls`` parses 110,000 tag names
+    meanwhile). Returns the reader to call when they are needed; objects it
+    is asked for that were not read ahead come from ``tag_infos``."""
+    objects = list(dict.fromkeys(objects))
+    try:
+        if not objects:
+            raise OSError("nothing to read")
+        out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
+    except (AttributeError, OSError):
+        return lambda wanted: tag_infos(root, wanted)
+    in_fd = _request_fd("".join(o + "\n" for o in objects).encode())
+    try:
+        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, stdin=in_fd, stdout=out_fd,
+                                stderr=subprocess.DEVNULL, env=_env())
+    except OSError:
+        os.close(out_fd)
+        return lambda wanted: tag_infos(root, wanted)
+    finally:
+        if in_fd is not None:
+            os.close(in_fd)
+    read: dict[str, TagInfo] = {}
+    pending = [proc]
+
+    def reader(wanted: list[str]) -> dict[str, TagInfo]:
+        if pending:
+            status = pending.pop().wait()
+            try:
+                out = os.pread(out_fd, os.fstat(out_fd).st_size, 0)
+            finally:
+                os.close(out_fd)
+            if status == 0:  # else every object is asked again, and git's failure is raised there
+                read.update(_infos(_parse_batch(out, objects, None)))
+        found = {o: read[o] for o in wanted if o in read}
+        missing = [o for o in wanted if o not in read]
+        return {**found, **tag_infos(root, missing)} if missing else found
+
+    return reader
+
+
+def _infos(blobs: Mapping[str, tuple[str, bytes | None]]) -> dict[str, TagInfo]:
     infos: dict[str, TagInfo] = {}
     for obj, (otype, body) in blobs.items():
         if body is None:
@@ -675,48 +918,136 @@ def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
 
 
-def _batch(root: Path, specs: list[str]) -> dict[str, tuple[str, bytes | None]]:
-    """``git cat-file --batch`` for many objects: spec -> (type, content)."""
-    # The answer is read in one go (communicate() would poll 32 KiB at a time,
-    # 10x slower on 20 MB), so the request must be in git's hands first: a
-    # small one fits the pipe's buffer whole, a big one goes through a file.
-    request = "".join(s + "\n" for s in specs).encode()
-    command = ["git", "cat-file", "--batch"]
-    if len(request) <= _PIPE_BUFFER:
-        proc = subprocess.Popen(command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=_env())
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(request)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass  # git stopped early: its exit status below says so
-    else:
-        import tempfile
-
-        with tempfile.TemporaryFile() as file:
-            file.write(request)
-            file.seek(0)
-            proc = subprocess.Popen(command, cwd=root, stdin=file, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, env=_env())
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    if proc.wait() != 0:
+def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> dict[str, tuple[str, bytes | None]]:
+    """``git cat-file --batch`` for many objects: spec -> (type, content);
+    ``ids`` gets spec -> object id of each one found. A small request goes
+    to the ``cat-file`` this command already runs, if any."""
+    if sum(map(len, specs)) + len(specs) <= _PIPE_BUFFER and not any("\n" in s for s in specs):
+        found = _CatFile.ask(root, specs, ids)
+        if found is not None:
+            return found
+    status, out = _output(root, ["cat-file", "--batch"], "".join(s + "\n" for s in specs).encode())
+    if status != 0:
         raise GitFailed("cat-file", "", "check the repository with `git fsck`")
+    return _parse_batch(out, specs, ids)
+
+
+def _parse_batch(out: bytes, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]]:
+    """``cat-file --batch``'s answer to ``specs``: spec -> (type, content); GitFailed when it stops short."""
     result: dict[str, tuple[str, bytes | None]] = {}
     pos = 0
     for spec in specs:
-        nl = out.index(b"\n", pos)
+        nl = out.find(b"\n", pos)
+        if nl < 0:
+            raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
         header = out[pos:nl].decode(errors="replace")
         pos = nl + 1
         if header.endswith(" missing") or header.endswith(" ambiguous"):
             result[spec] = ("missing", None)
             continue
-        _, otype, size = header.rsplit(" ", 2)
+        oid, otype, size = header.rsplit(" ", 2)
+        if ids is not None:
+            ids[spec] = oid
         size_i = int(size)
         result[spec] = (otype, out[pos:pos + size_i])
         pos += size_i + 1
     return result
+
+
+class _CatFile:
+    """One ``git cat-file --batch`` kept running for the small object reads
+    of a command (a one-model command made three or four, each a process
+    waiting for a core on a busy machine). It answers as a new one would:
+    git reads refs and looks objects up afresh for every request (checked by
+    a test: a commit, a moved packed tag, a repack in between). One at a
+    time, for one command (the next one's ``toplevel`` closes it), one
+    repository and environment, for a few seconds at most; closed when the
+    process exits."""
+
+    _open: _CatFile | None = None
+    _lock = threading.Lock()
+    _closing_at_exit = False
+    REUSE_S = 5.0
+
+    def __init__(self, root: Path, key: tuple[str, int]) -> None:
+        import time
+
+        self.key = key
+        self.pid = os.getpid()
+        self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+        self.used = time.monotonic()
+
+    @classmethod
+    def ask(cls, root: Path, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
+        """``_batch``'s answer, or None when no session can give it (then git runs once)."""
+        import time
+
+        key = (str(Path(root).absolute()), hash(frozenset(os.environ.items())))
+        with cls._lock:
+            session = cls._open
+            if session is not None and session.pid != os.getpid():
+                session = cls._open = None  # a forked child's copy: the parent's process, not ours to use or stop
+            if session is not None and (session.key != key or time.monotonic() - session.used > cls.REUSE_S):
+                session.close()
+                session = None
+            if session is None:
+                try:
+                    session = cls._open = cls(root, key)
+                except OSError:
+                    return None
+                if not cls._closing_at_exit:
+                    import atexit
+
+                    atexit.register(cls.close_open)
+                    cls._closing_at_exit = True
+            try:
+                found = session.read(specs, ids)
+            except (OSError, ValueError):
+                found = None
+            if found is None:
+                session.close()
+            else:
+                session.used = time.monotonic()
+            return found
+
+    def read(self, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write("".join(s + "\n" for s in specs).encode())  # fits the pipe: never blocks
+        stdin.flush()
+        result: dict[str, tuple[str, bytes | None]] = {}
+        for spec in specs:
+            header = stdout.readline().decode(errors="replace").rstrip("\n")
+            if not header:
+                return None  # git stopped
+            if header.endswith(" missing") or header.endswith(" ambiguous"):
+                result[spec] = ("missing", None)
+                continue
+            oid, otype, size = header.rsplit(" ", 2)
+            body = stdout.read(int(size) + 1)
+            if len(body) != int(size) + 1:
+                return None
+            if ids is not None:
+                ids[spec] = oid
+            result[spec] = (otype, body[:-1])
+        return result
+
+    def close(self) -> None:
+        if _CatFile._open is self:
+            _CatFile._open = None
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        self.proc.kill()
+        self.proc.wait()
+
+    @classmethod
+    def close_open(cls) -> None:
+        if cls._open is not None:
+            cls._open.close()
 
 
 def stream_blobs(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, bytes | None]]:
@@ -978,7 +1309,7 @@ class RawCommit:
 def log_path(root: Path, path: str, rev: str = "HEAD", max_count: int | None = None) -> list[RawCommit]:
     """Commits that changed ``path``, newest first (``max_count``: only the
     newest ones; git stops walking there). ``rev`` may be a range (A..B)."""
-    if head(root) is None:
+    if rev == "HEAD" and head(root) is None:  # a commit or range the caller resolved needs no look
         return []
     limit = [f"--max-count={max_count}"] if max_count is not None else []
     out = run(root, "log", *limit, "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)

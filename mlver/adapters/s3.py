@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters.atomic import default_mode, temp_beside
+from mlver.adapters.atomic import temp_beside
 from mlver.adapters.storage import object_relpath
+from mlver.adapters.verified import settle
 from mlver.errors import (
     CHANGED_HINT,
     MalformedUrl,
@@ -348,9 +349,7 @@ class S3Store:
                     out.write(chunk)
                     if progress:
                         progress(len(chunk))
-            got = digest.hexdigest()
-            os.chmod(tmp, default_mode())
-            os.replace(tmp, dst)
+            got = settle(tmp, dst, digest.hexdigest(), md5)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
             if isinstance(exc, Exception) and not isinstance(exc, (StorageError, RemoteError)) \

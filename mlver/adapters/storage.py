@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
+from mlver.adapters.verified import settle
 from mlver.domain.validate import MD5, check_md5, check_relpath
 from mlver.errors import CHANGED_HINT, ObjectChanged, ObjectNotInRemote, RemoteNotWritable
 
@@ -49,15 +50,18 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_hashing(src: Path, dst: Path, progress: Progress | None = None) -> str:
-    """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written."""
+def copy_hashing(src: Path, dst: Path, progress: Progress | None = None, md5: str | None = None) -> str:
+    """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written
+    (``md5``: only if they are that object, see ``stream_hashing``)."""
     with open(src, "rb") as fin:
-        return stream_hashing(fin, dst, progress)
+        return stream_hashing(fin, dst, progress, md5=md5)
 
 
-def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None) -> str:
+def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None, md5: str | None = None) -> str:
     """Write what ``fin`` reads to ``dst`` atomically (a temporary file beside
-    it, renamed when complete); returns the md5 of the bytes written."""
+    it, renamed when complete); returns the md5 of the bytes read. ``md5``: a
+    download of that object, renamed onto ``dst`` only if the bytes are it
+    (``verified.settle``)."""
     digest = hashlib.md5()
     fd, tmp = temp_beside(dst)
     try:
@@ -67,8 +71,7 @@ def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None) -
                 fout.write(chunk)
                 if progress:
                     progress(len(chunk))
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, dst)
+        settle(tmp, dst, digest.hexdigest(), md5 or digest.hexdigest())
     except BaseException:
         try:
             os.unlink(tmp)
@@ -333,24 +336,26 @@ class LocalStore:
             raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 
     def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
-        """Copy an object to ``dst`` atomically; returns the md5 of what was written."""
+        """Copy an object to ``dst`` atomically, only if its bytes are that
+        object; returns the md5 of what was read."""
         src = self.final(md5)
         try:
             data, _ = read_small(src)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotInRemote(md5, self.label) from None
         if data is None:
-            return copy_hashing(Path(src), dst, progress)
+            return copy_hashing(Path(src), dst, progress, md5=md5)
         staged = f"{dst}.{self._token}-{next(self._count)}"
+        got = hashlib.md5(data).hexdigest()
         try:
             write_new(staged, data, self._mode)
-            os.replace(staged, dst)
+            settle(staged, dst, got, md5, self._mode)
         except BaseException:
             _unlink(staged)
             raise
         if progress:
             progress(len(data))
-        return hashlib.md5(data).hexdigest()
+        return got
 
     def read(self, md5: str) -> bytes | None:
         try:

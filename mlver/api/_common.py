@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from mlver.adapters import git
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
-from mlver.domain.refs import Ref, parse_ref
+from mlver.domain.refs import Ref, locate, parse_ref
 from mlver.domain.registry import Event, Registry, TagInfo, fold, latest_registrations
 from mlver.domain.tags import Action
 from mlver.errors import (
@@ -49,6 +49,13 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     detail = detail or until is not None
     if refs is None:  # one model: its own tags only, whatever the repository holds
         refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
+    ahead = model is None and not detail and tag_infos is None
+    if ahead:
+        # The fold needs the tag objects of stage, deregistration and deprecation
+        # events, nearly all named with a '#' (the others are read when asked):
+        # git reads them on the other core while the names are parsed below.
+        refs = list(refs)
+        read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
     parse, register, new_event = tags.parse, Action.REGISTER, Event
     events: list[Event] = []
     timed: list[Event] = []  # the events whose tag object the fold needs
@@ -83,6 +90,8 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     # Each model's latest version: when it was released.
     _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
                read_infos)
+    if ahead:
+        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
     return registry
 
 
@@ -141,7 +150,9 @@ def declared(project: Project, name: str) -> bool:
 
 
 def resolve(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, str, str | None]:
-    """A reference -> (parsed ref, commit holding the record, version or None)."""
+    """A reference -> (parsed ref, commit holding the record, version or None).
+    The registry's answer is ``refs.locate``'s; a bare name with no version
+    released is the record at HEAD."""
     ref = parse_ref(text) if isinstance(text, str) else text
     registry = registry or load_registry(project, ref.model)
     state = registry.model(ref.model)
@@ -152,24 +163,14 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
                 raise UnknownModel(ref.model, known_models(project, registry))
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
-    if ref.version:
-        if state is None or ref.version not in state.versions or ref.version in state.deregistered:
-            if state is None and not declared(project, ref.model):
-                raise UnknownModel(ref.model, known_models(project, registry))
-            raise VersionNotFound(ref.model, ref.version)
-        return ref, state.versions[ref.version].commit, ref.version
-    if ref.stage:
-        held = state.stages.get(ref.stage) if state else None
-        if held is None:
-            if state is None and not declared(project, ref.model):
-                raise UnknownModel(ref.model, known_models(project, registry))
-            raise StageNotFound(ref.model, ref.stage)
-        if state and held in state.versions:
-            return ref, state.versions[held].commit, held
-        return ref, held, None  # a stage assigned to a bare commit, as GTO allows
-    latest = state.latest() if state else None
-    if state and latest:
-        return ref, state.versions[latest].commit, latest
+    try:
+        found = locate(ref, state)
+    except (VersionNotFound, StageNotFound):
+        if state is None and not declared(project, ref.model):
+            raise UnknownModel(ref.model, known_models(project, registry)) from None
+        raise
+    if found is not None:
+        return ref, *found
     if not declared(project, ref.model):
         raise UnknownModel(ref.model, known_models(project, registry))
     head = git.head(project.root)

@@ -224,118 +224,153 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     boundary; what they would prove is counted and said, not failed."""
     cache = FactCache(project.root)
     subjects, events, registry = _subjects(project, ref, refs, cache)
-    present = set(cache.commit_times({s.commit for s in subjects})) if shallow else None
-    beyond: list[str] = []  # tags whose commit this shallow clone does not have
     by_spec: dict[str, list[_Subject]] = {}
     for subject in subjects:
         by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
-    need_metrics = {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns}
-    by_spec_findings: dict[str, list[Finding]] = {}
-    # Only what later checks read is kept of each record, the rest let go.
-    digests: dict[str, str] = {}  # spec -> the digest of the record there (its content's)
-    metrics: dict[str, Mapping[str, object]] = {}  # of the records stages were assigned to
-    named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
-    parents = _Parents(shallow)
-    gto_notes: list[str] = []
-    inside: dict[str, bool] = {}
-    order = _history_order(by_spec, events)
-    for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order]):
-        group = by_spec[spec]
-        first = group[0]
-        found: list[Finding] = []
-        if facts is None and present is not None and first.commit not in present:
-            beyond += [s.label for s in group]
-            continue
-        if facts is None:
-            # A tag that promises an mlver record but finds none was moved; one
-            # that promises nothing (GTO, Studio, by hand) is a note, not a failure.
-            unpromised = [s for s in group if s.tag and not s.tag_digest]
-            found += [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
-                              "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
-                      for s in group if s.tag_digest or (not s.tag and not unpromised)]
-            if unpromised:
-                lineage, note = _derived_lineage(project, first.model, first.commit, [s.label for s in unpromised])
-                gto_notes.append(note)
-                if lineage is not None and not offline:
-                    named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too
-            by_spec_findings[spec] = found
-            continue
-        if isinstance(facts, MlverError):
-            by_spec_findings[spec] = [Finding(first.label, facts.message, facts.hint)]
-            continue
-        digests[spec] = facts.computed
-        if spec in need_metrics:
-            metrics[spec] = facts.metrics
-        if not offline:
-            named[spec] = facts.entries
-        parents.check(spec, first, facts, digests)
-        found += _escaping_paths(project, first.label, [path for path, _, _ in facts.entries], inside)
-        if not facts.intact:
-            found.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
-                                 f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
-        for subject in group:
-            if not subject.tag:
-                continue
-            if not subject.tag_digest and not subject.tag.partition("@")[2]:
-                continue  # a stage tag made by GTO or by hand: its version's tag carries the digest
-            if not subject.tag_digest:
-                found.append(Finding(subject.tag, "the tag carries no record digest (not made by mlver)",
-                                     "re-release with `mlver release` to bind a version to its record"))
-            elif subject.tag_digest != facts.digest:
-                found.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
-                                     f"but its commit holds {facts.digest[:19]}: it was moved or re-made",
-                                     "restore the tag to the commit it was made on, or investigate who moved it"))
-        if found:
-            by_spec_findings[spec] = found
-    findings = [f for spec in by_spec for f in by_spec_findings.get(spec, ())]
-    record_findings = findings
-    future, history = history_findings(project, registry, metrics, {e.name for e in events} if ref else None, cache)
+    passed = _RecordPass(project, offline, shallow)
+    passed.run(cache, by_spec, _history_order(by_spec, events),
+               {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
+    record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
+    future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None, cache)
     seen = seen_versions(project, refs) if not ref else []
-    parent_findings = parents.rest(digests, cache)
+    parent_findings = passed.parents.rest(passed.digests, cache)
     findings = record_findings + future + history + seen + parent_findings
-
-    objects = 0
-    remote_name = None
+    objects, remote_name = 0, None
     if not offline:
-        remote_name, store = remote_store(project, remote)
-        asked: set[str] = set()
-        for spec in by_spec:
-            label = by_spec[spec][0].label
-            for path, md5, recorded_size in named.get(spec, ()):
-                if not md5 or md5 in asked:
-                    continue
-                asked.add(md5)
-                objects += 1
-                size = store.size(md5)
-                where = f"{label} {path}"
-                if size is None:
-                    findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
-                                            "push it from a machine that has it: `mlver push`"))
-                elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
-                    findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {recorded_size}",
-                                            "it is corrupt: delete it from the remote and `mlver push` a good copy"))
-                elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
-                    findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
-                                            "it is corrupt: delete it from the remote and `mlver push` a good copy"))
-                elif md5.endswith(".dir"):
-                    findings += _manifest_findings(store, md5, where)
+        objects, remote_name, missing = _remote_findings(project, remote, by_spec, passed.named, deep)
+        findings += missing
     cache.save()
-    if keep and not gto_notes and all(inside.values()):
-        now = int(time.time())
-        verdicts.save(project, keep, verdicts.Kept(
-            record_findings, history, parent_findings, seen, verdicts.journal_digest(git.private_path(project.root, SEEN_VERSIONS)),
-            [(e.name, e.timestamp) for e in events if e.info and e.timestamp > now], now, sorted(inside),
-            (len(digests), sum(1 for s in subjects if s.tag)),
-        ))
+    tagged = sum(1 for s in subjects if s.tag)
+    if keep and not passed.gto_notes and all(passed.inside.values()):
+        _keep_verdict(project, keep, passed, events, record_findings, history, parent_findings, seen, tagged)
     signatures, notes = 0, list[str]()
     if signing.required:
         signatures, unsigned, notes = _signature_findings(project, events, signing)
         findings += unsigned
-    notes = gto_notes + _shallow_notes(shallow, beyond, parents.unchecked) + notes + _limits(signing)
+    notes = passed.gto_notes + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
-        ok=not findings, records=len(digests), tags=sum(1 for s in subjects if s.tag),
+        ok=not findings, records=len(passed.digests), tags=tagged,
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )
+
+
+class _RecordPass:
+    """One pass over the distinct records, in history order, keeping of each
+    only what later checks read (the rest is let go)."""
+
+    def __init__(self, project: Project, offline: bool, shallow: bool) -> None:
+        self.project, self.offline, self.shallow = project, offline, shallow
+        self.findings: dict[str, list[Finding]] = {}  # spec -> what was found there
+        self.digests: dict[str, str] = {}  # spec -> the digest of the record there (its content's)
+        self.metrics: dict[str, Mapping[str, object]] = {}  # of the records stages were assigned to
+        self.named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
+        self.parents = _Parents(shallow)
+        self.gto_notes: list[str] = []
+        self.inside: dict[str, bool] = {}  # path -> whether it stays inside the project
+        self.beyond: list[str] = []  # tags whose commit this shallow clone does not have
+
+    def run(self, cache: FactCache, by_spec: dict[str, list[_Subject]], order: list[str], need_metrics: set[str]) -> None:
+        commits = {s.commit for group in by_spec.values() for s in group}
+        present = set(cache.commit_times(commits)) if self.shallow else None
+        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order]):
+            group = by_spec[spec]
+            if facts is None and present is not None and group[0].commit not in present:
+                self.beyond += [s.label for s in group]
+            elif facts is None:
+                self.findings[spec] = self._missing(spec, group)
+            elif isinstance(facts, MlverError):
+                self.findings[spec] = [Finding(group[0].label, facts.message, facts.hint)]
+            else:
+                found = self._judge(spec, group, facts, spec in need_metrics)
+                if found:
+                    self.findings[spec] = found
+
+    def _missing(self, spec: str, group: list[_Subject]) -> list[Finding]:
+        """A tag that promises an mlver record but finds none was moved; one
+        that promises nothing (GTO, Studio, by hand) is a note, not a failure."""
+        first = group[0]
+        unpromised = [s for s in group if s.tag and not s.tag_digest]
+        found = [Finding(s.label, f"no record of {s.model} at commit {s.commit[:12]}",
+                         "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
+                 for s in group if s.tag_digest or (not s.tag and not unpromised)]
+        if unpromised:
+            lineage, note = _derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised])
+            self.gto_notes.append(note)
+            if lineage is not None and not self.offline:
+                self.named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too
+        return found
+
+    def _judge(self, spec: str, group: list[_Subject], facts: RecordFacts, need_metrics: bool) -> list[Finding]:
+        first = group[0]
+        self.digests[spec] = facts.computed
+        if need_metrics:
+            self.metrics[spec] = facts.metrics
+        if not self.offline:
+            self.named[spec] = facts.entries
+        self.parents.check(spec, first, facts, self.digests)
+        found = _escaping_paths(self.project, first.label, [path for path, _, _ in facts.entries], self.inside)
+        if not facts.intact:
+            found.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
+                                 f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
+        return found + _tag_findings(group, facts)
+
+
+def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
+    """Each tag at one record against the digest its message promises."""
+    found = []
+    for subject in group:
+        if not subject.tag:
+            continue
+        if not subject.tag_digest and not subject.tag.partition("@")[2]:
+            continue  # a stage tag made by GTO or by hand: its version's tag carries the digest
+        if not subject.tag_digest:
+            found.append(Finding(subject.tag, "the tag carries no record digest (not made by mlver)",
+                                 "re-release with `mlver release` to bind a version to its record"))
+        elif subject.tag_digest != facts.digest:
+            found.append(Finding(subject.tag, f"the tag promises record {subject.tag_digest[:19]}, "
+                                 f"but its commit holds {facts.digest[:19]}: it was moved or re-made",
+                                 "restore the tag to the commit it was made on, or investigate who moved it"))
+    return found
+
+
+def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]],
+                     named: dict[str, list[tuple[str | None, str | None, int | None]]], deep: bool
+                     ) -> tuple[int, str, list[Finding]]:
+    """(objects asked, the remote's name, findings): every object named once, by size (``deep``: by hash)."""
+    remote_name, store = remote_store(project, remote)
+    findings: list[Finding] = []
+    asked: set[str] = set()
+    for spec in by_spec:
+        label = by_spec[spec][0].label
+        for path, md5, recorded_size in named.get(spec, ()):
+            if not md5 or md5 in asked:
+                continue
+            asked.add(md5)
+            size = store.size(md5)
+            where = f"{label} {path}"
+            if size is None:
+                findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
+                                        "push it from a machine that has it: `mlver push`"))
+            elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
+                findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {recorded_size}",
+                                        "it is corrupt: delete it from the remote and `mlver push` a good copy"))
+            elif deep and not md5.endswith(".dir") and store.md5_of(md5) != md5:
+                findings.append(Finding(where, f"object {md5} in remote {remote_name} does not hash to its name",
+                                        "it is corrupt: delete it from the remote and `mlver push` a good copy"))
+            elif md5.endswith(".dir"):
+                findings += _manifest_findings(store, md5, where)
+    return len(asked), remote_name, findings
+
+
+def _keep_verdict(project: Project, keep: str, passed: _RecordPass, events: list[Event], record_findings: list[Finding],
+                  history: list[Finding], parent_findings: list[Finding], seen: list[Finding], tagged: int) -> None:
+    """What an offline verify found, kept for the next run over the same refs (mlver.api.verdicts)."""
+    now = int(time.time())
+    verdicts.save(project, keep, verdicts.Kept(
+        record_findings, history, parent_findings, seen, verdicts.journal_digest(git.private_path(project.root, SEEN_VERSIONS)),
+        [(e.name, e.timestamp) for e in events if e.info and e.timestamp > now], now, sorted(passed.inside),
+        (len(passed.digests), tagged),
+    ))
 
 
 def _shallow_notes(shallow: bool, beyond: list[str], parents: int) -> list[str]:

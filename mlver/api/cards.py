@@ -92,7 +92,7 @@ def card_context(ref: str, record: Record, version: str | None, state: ModelStat
         "commit": record.commit,
         "intact": record.intact,
         "derived": record.derived,
-        "doc": record.doc,
+        "doc": record.typed,  # mlver/models/record.py's types: the templates read their fields
         "desc": declared.get("desc") or "",
         "labels": declared.get("labels") or [],
         "intended_use": declared.get("intended_use") or "",

@@ -26,7 +26,7 @@ from mlver.api._common import (
     record_from_bytes,
     version_record,
 )
-from mlver.api.objects import Store, local_cache, remote_store
+from mlver.api.objects import Store, local_cache, named, remote_store
 from mlver.domain import record as rec
 from mlver.domain import retention
 from mlver.domain.tags import Action
@@ -73,11 +73,7 @@ def _hashes(doc: Any) -> set[str]:
     record some check refuses still names what it needs."""
     from mlver.domain.validate import MD5
 
-    if not isinstance(doc, dict):
-        return set()
-    data = doc.get("data")
-    entries = [doc.get("artifact"), *(data if isinstance(data, list) else [])]
-    return {e["md5"] for e in entries if isinstance(e, dict) and isinstance(e.get("md5"), str) and MD5.fullmatch(e["md5"])}
+    return {o.md5 for o in named(doc) if o.md5 and MD5.fullmatch(o.md5)}
 
 
 def _record_hashes(model: str, commit: str, content: bytes, notes: list[str]) -> set[str]:

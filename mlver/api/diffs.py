@@ -22,6 +22,7 @@ from mlver.errors import (
     UnknownModel,
 )
 from mlver.models import ModelDiff, Record
+from mlver.models.diff import CodeChange, FileChange
 from mlver.project import PathLike, Project
 
 
@@ -37,16 +38,17 @@ class _Cache:
     outputs: set[str] = field(default_factory=set)
 
 
-def _not_code(*docs: dict) -> set[str]:
+def _not_code(*records: Record) -> set[str]:
     """Paths whose changes the other sections report: data .dvc files, and
     the .gitignore files records' commits touched. Nothing else a record
     lists is taken on its word: a re-sealed record listing train.py among
     its outputs must not hide it."""
     paths: set[str] = set()
-    for doc in docs:
-        outputs = (doc.get("code") or {}).get("outputs") or []
+    for record in records:
+        typed = record.typed
+        outputs = (typed.code.outputs if typed.code else None) or []
         paths.update(p for p in outputs if isinstance(p, str) and p.rsplit("/", 1)[-1] == ".gitignore")
-        paths.update(f"{d['path']}.dvc" for d in doc.get("data") or [] if isinstance(d, dict) and "path" in d)
+        paths.update(f"{d.path}.dvc" for d in typed.data or ())
     return paths
 
 
@@ -65,11 +67,11 @@ def _is_output(path: str, skip: set[str]) -> bool:
             or path.rsplit("/", 1)[-1] == "dvc.lock")
 
 
-def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> dict:
+def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str], cache: _Cache | None = None) -> CodeChange | None:
     if not old or not new:
-        return {}
+        return None
     if old == new:
-        return {"old_commit": old, "new_commit": new, "files": []}
+        return CodeChange(old, new, files=())
     cache = cache or _Cache()
     skip = skip | cache.outputs | _outputs(project)
     if (old, new) not in cache.numstat:
@@ -77,16 +79,10 @@ def _code_diff(project: Project, old: str | None, new: str | None, skip: set[str
         cache.numstat[(old, new)] = git.numstat(project.root, old, new) if present else None
     stat = cache.numstat[(old, new)]
     if stat is None:
-        return {"old_commit": old, "new_commit": new, "files": None, "note": "a code commit is not in this repository"}
-    files = [
-        {"path": path, "added": added, "removed": removed}
-        for path, added, removed in stat
-        if not _is_output(path, skip)
-    ]
-    return {
-        "old_commit": old, "new_commit": new, "files": files,
-        "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files),
-    }
+        return CodeChange(old, new, files=None, note="a code commit is not in this repository")
+    files = tuple(FileChange(path, added, removed) for path, added, removed in stat if not _is_output(path, skip))
+    return CodeChange(old, new, files=files, added=sum(f.added or 0 for f in files),
+                      removed=sum(f.removed or 0 for f in files))
 
 
 def _threshold(project: Project, threshold: float | None) -> float:
@@ -100,26 +96,12 @@ def compare_records(project: Project, model: str, old: Record | None, new: Recor
         return ModelDiff(
             model=model, old_ref=old_ref, new_ref=new_ref,
             old_commit=old.commit if old else None, new_commit=new.commit if new else None,
-            status="added" if old is None else "removed", notes=notes,
+            status="added" if old is None else "removed", notes=tuple(notes),
         )
-    a, b = old.doc, new.doc
-    params = compare.params_diff(a.get("params") or {}, b.get("params") or {})
-    metrics = compare.metrics_diff(a.get("metrics") or {}, b.get("metrics") or {})
-    data = compare.data_diff(a.get("data") or [], b.get("data") or [], _threshold(project, threshold))
-    artifact = compare.artifact_diff(a.get("artifact") or {}, b.get("artifact") or {})
-    env = compare.env_diff(a.get("env") or {}, b.get("env") or {})
-    code = _code_diff(project, (a.get("code") or {}).get("commit"), (b.get("code") or {}).get("commit"), _not_code(a, b), cache)
-    changed = (
-        params or artifact["changed"] or code.get("files")
-        or any(d["status"] != "unchanged" for d in data)
-        or any(m["old"] != m["new"] for m in metrics)
-        or env  # another library version can change the model as much as the code
-    )
-    return ModelDiff(
-        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old.commit, new_commit=new.commit,
-        status="changed" if changed else "unchanged",
-        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
-    )
+    a, b = old.typed, new.typed
+    code = _code_diff(project, a.code.commit if a.code else None, b.code.commit if b.code else None, _not_code(old, new), cache)
+    return compare.model_diff(model, old_ref, new_ref, old.commit, new.commit, a, b, _threshold(project, threshold),
+                              code=code, notes=tuple(notes))
 
 
 # --- records of any mlver --------------------------------------------------------
@@ -219,7 +201,7 @@ def collect_records(project: Project, old_commit: str, new_commit: str, old_labe
 def diffs_of(project: Project, names: list[str], found: Found, old_commit: str, new_commit: str,
              old_label: str, new_label: str, threshold: float | None = None) -> list[ModelDiff]:
     threshold, cache, diffs = _threshold(project, threshold), _Cache(), []
-    cache.outputs = _not_code(*(r.doc for r, _ in found.values() if r is not None))
+    cache.outputs = _not_code(*(r for r, _ in found.values() if r is not None))
     for name in names:
         (old, notes_old), (new, notes_new) = found[(name, old_commit)], found[(name, new_commit)]
         if old is None and new is None:

@@ -41,11 +41,10 @@ class RecordFacts(NamedTuple):
 
 
 def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | None]]:
-    """The artifact and data objects a record (or derived lineage) names."""
-    out = []
-    for entry in [doc.get("artifact") or {}] + list(doc.get("data") or []):
-        out.append((entry.get("path"), entry.get("md5"), entry.get("size")))
-    return out
+    """The artifact and data objects a record (or derived lineage) names, as the cache keeps them."""
+    from mlver.api.objects import named
+
+    return [(o.path, o.md5, o.size) for o in named(doc)]
 
 
 def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:

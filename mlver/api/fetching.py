@@ -23,7 +23,7 @@ from mlver.api.derived import derive_at
 from mlver.api.objects import Start, each, foreign_store, locked, store_fill
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
-from mlver.domain.refs import parse_ref
+from mlver.domain.refs import locate, parse_ref
 from mlver.domain.registry import Event, fold
 from mlver.domain.tags import Action
 from mlver.errors import (
@@ -42,8 +42,9 @@ from mlver.errors import (
 from mlver.models import PullResult, Record
 
 
-def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str]:
-    """-> (model, commit holding the record, version or None, tag to fetch it by)."""
+def resolve_remote(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str]:
+    """``resolve`` for a repository we have no clone of -> (model, commit
+    holding the record, version or None, tag to fetch it by)."""
     ref = parse_ref(text)
     if ref.rev:
         raise InvalidReference(text, "with --repo, use NAME, NAME@vX.Y.Z or NAME#stage (a git revision needs a clone)")
@@ -70,33 +71,23 @@ def _resolve(url: str, bare: Path, text: str) -> tuple[str, str, str | None, str
         gitremote.fetch_tags(bare, url, [n for _, n, _ in staged])
         infos = git.tag_infos(bare, [o for _, _, o in staged])
     events = [Event(p, n, c, infos.get(o)) for p, n, o, c in entries]
-    refusal = None
-    if signing.required:
-        full, _, signatures = trust.verified_fold(bare, events, ref, signing)
-        refusal = trust.untrusted_answer(ref, full, signatures)
-        events = [e for e in events if e.name in signatures and signatures[e.name].ok]
-    state = fold(events).model(ref.model)
-    if state is None or (refusal and not state.latest()):
-        raise refusal or ModelNotInRepository(ref.model, url, sorted(known))
-    register = {v: e.name for v, e in state.versions.items()}
-    if ref.version:
-        if ref.version not in state.versions or ref.version in state.deregistered:
-            raise refusal or VersionNotFound(ref.model, ref.version)
-        version = ref.version
-    elif ref.stage:
-        held = state.stages.get(ref.stage)
-        if held is None:
-            raise refusal or StageNotFound(ref.model, ref.stage)
-        if held not in state.versions:  # a stage on a bare commit: fetch it by the stage tag
-            tag = max((e for e in events if e.commit == held and e.tag.stage == ref.stage), key=lambda e: e.order)
-            return ref.model, held, None, tag.name
-        version = held
-    else:
-        latest = state.latest()
-        if latest is None:
-            raise ModelNotInRepository(ref.model, url, sorted(known))
-        version = latest
-    return ref.model, state.versions[version].commit, version, register[version]
+    registry, refusal = trust.verified_fold(bare, events, ref, signing) if signing.required else (fold(events), None)
+    state = registry.model(ref.model)
+    if refusal and (state is None or not state.latest()):
+        raise refusal
+    try:
+        found = locate(ref, state)
+    except (VersionNotFound, StageNotFound):
+        if refusal:
+            raise refusal from None
+        raise
+    if found is None or state is None:  # no version released (locate answers only from a state)
+        raise ModelNotInRepository(ref.model, url, sorted(known))
+    commit, version = found
+    if version is None:  # a stage on a bare commit: fetch it by the stage tag
+        tag = max((e for e in state.events if e.commit == commit and e.tag.stage == ref.stage), key=lambda e: e.order)
+        return ref.model, commit, None, tag.name
+    return ref.model, commit, version, state.versions[version].name
 
 
 def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start | None = None,
@@ -110,12 +101,12 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
         bare = Path(tmp) / "repo.git"
         gitremote.init_bare(bare)
-        model, commit, version, tag = _resolve(git_url, bare, ref)
+        model, commit, version, tag = resolve_remote(git_url, bare, ref)
         if not gitremote.has_commit(bare, commit):
             gitremote.fetch_tags(bare, git_url, [tag])
         record_spec, config_spec = f"{commit}:{rec.record_path(model)}", f"{commit}:.dvc/config"
         blobs = git.read_blobs(bare, [record_spec, config_spec])
-        # Every commit _resolve answers is a registry entry: one GTO made has
+        # Every commit resolve_remote answers is a registry entry: one GTO made has
         # no record, and gets the lineage its commit says, as a local pull does.
         derived = derive_at(bare, model, commit) if blobs[record_spec] is None else None
         label = f"{model}@{version}" if version else f"{model}@{commit[:12]}"

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mlver.adapters import dvc
 from mlver.adapters.storage import LocalStore, Progress
+from mlver.adapters.verified import expected
 from mlver.api import placing
 from mlver.errors import PUSH_AGAIN, MlverError, NoDefaultRemote, ObjectCorrupt, RemoteOutsideProject, UnknownRemote
 from mlver.models import Record
@@ -106,12 +107,42 @@ def local_cache(project: Project) -> LocalStore:
     return LocalStore(dvc.cache_dir(project.root), "the local cache")
 
 
+@dataclass(frozen=True)
+class Named:
+    """One object a record names: its artifact or one of its data files."""
+    kind: str  # "artifact" or "data"
+    path: str | None
+    md5: str | None
+    size: int | None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def named(doc: Any, artifact: bool = True, data: bool = True) -> list[Named]:
+    """The objects a record document (or derived lineage) names, its artifact
+    first, then its data, in the record's order: the one walk over a record's
+    object lists (tests/test_layers.py keeps it so). Read leniently, as gc
+    reads a record other checks refuse: an entry that is not a mapping is
+    skipped, a field of the wrong type is None."""
+    if not isinstance(doc, Mapping):
+        return []
+    entries: list[tuple[str, Any]] = [("artifact", doc.get("artifact"))] if artifact else []
+    listed = doc.get("data") if data else None
+    entries += [("data", e) for e in listed] if isinstance(listed, list) else []
+    out = []
+    for kind, entry in entries:
+        if isinstance(entry, Mapping):
+            size = entry.get("size")
+            out.append(Named(kind, _text(entry.get("path")), _text(entry.get("md5")),
+                             size if isinstance(size, int) and not isinstance(size, bool) else None))
+    return out
+
+
 def record_objects(record: Record, label: str, with_data: bool = True) -> list[ObjectRef]:
-    doc = record.doc
-    entries: list[dict[str, Any]] = [doc.get("artifact") or {}]
-    if with_data:
-        entries += doc.get("data") or []
-    return [ObjectRef(e["md5"], f"{label} {e.get('path', '')}") for e in entries if e.get("md5")]
+    """The objects a record names that have a hash, labelled for the user ("churn@v1 models/churn.pkl")."""
+    return [ObjectRef(o.md5, f"{label} {o.path or ''}") for o in named(record.doc, data=with_data) if o.md5]
 
 
 def expand_dirs(objects: list[ObjectRef], stores: list[LocalStore]) -> list[ObjectRef]:
@@ -128,12 +159,12 @@ def expand_dirs(objects: list[ObjectRef], stores: list[LocalStore]) -> list[Obje
 
 
 def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
-    """Downloads objects of a remote straight to their staged place, md5-checked."""
+    """Downloads objects of a remote straight to their staged place, md5-checked
+    (a store's ``get`` places only bytes that are the object: ``verified.settle``)."""
 
     def fill(md5: str, target: Path, where: str) -> int:
         got = store.get(md5, target, progress)
-        if got != md5:
-            target.unlink(missing_ok=True)
+        if got != expected(md5):
             raise ObjectCorrupt(where, "object in the remote", got, md5, PUSH_AGAIN)
         return target.stat().st_size
 

@@ -7,7 +7,7 @@ Cheap by design: workspace files are hashed through a stat cache
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.adapters import dvc, git, hashcache
 from mlver.adapters.paramfiles import read_metrics, read_params
@@ -18,6 +18,9 @@ from mlver.domain.registry import ModelState, Registry
 from mlver.errors import MlverError, PulledArtifact
 from mlver.models import ModelStatus, Pending, Record, StatusResult
 from mlver.project import ModelSpec, PathLike, Project
+
+if TYPE_CHECKING:
+    from mlver.api.objects import ObjectRef
 
 GIT_REMOTE = "origin"
 
@@ -76,7 +79,9 @@ def check_not_pulled(project: Project, model: str, path: str, md5: str, params: 
     differs = []
     if dict(doc.get("params") or {}) != dict(params):
         differs.append("params")
-    if {d.get("path"): d.get("md5") for d in doc.get("data") or [] if isinstance(d, dict)} != data:
+    from mlver.api.objects import named
+
+    if {d.path: d.md5 for d in named(doc, artifact=False)} != data:
         differs.append("data")
     if differs:
         raise PulledArtifact(model, path, version, differs, way_back(model, path, released_as(released, head_record)))
@@ -164,7 +169,9 @@ class _Model:
     def data(self) -> list[str]:
         """Checks the data; returns tracked directories whose workspace copy DVC must check."""
         root, name = self.project.root, self.name
-        recorded = {d.get("path"): d.get("md5") for d in self.doc.get("data") or [] if isinstance(d, dict)}
+        from mlver.api.objects import named
+
+        recorded = {d.path: d.md5 for d in named(self.doc, artifact=False)}
         if self.spec and not self.spec.stage:
             paths = list(self.spec.data)
         else:  # a stage model: the .dvc-tracked sources its record names
@@ -241,17 +248,13 @@ class _Model:
             self.add("unreleased", f"HEAD's record ({self.record.doc.get('artifact', {}).get('md5', '')[:12]}) is not released",
                      f"`mlver release {self.name}`")
 
-    def objects(self) -> list[tuple[str, str]]:
-        """(md5, label) of every object this model's records need in the remote."""
-        wanted = []
+    def objects(self) -> list[ObjectRef]:
+        """Every object this model's records need in the remote."""
+        from mlver.api.objects import record_objects
+
         records = [(f"{self.name} (HEAD)", self.record)] if self.record is not None else []
         records += [(f"{self.name}@{v}", r) for v, r in self.released.items()]
-        for label, record in records:
-            doc = record.doc
-            for entry in [doc.get("artifact") or {}, *(doc.get("data") or [])]:
-                if isinstance(entry, dict) and entry.get("md5"):
-                    wanted.append((entry["md5"], f"{label} {entry.get('path', '')}"))
-        return wanted
+        return [o for label, record in records for o in record_objects(record, label)]
 
 
 def _git_remote_tags(project: Project, registry: Registry, checks: dict[str, _Model], notes: list[str]) -> str | None:
@@ -278,7 +281,7 @@ def _git_remote_tags(project: Project, registry: Registry, checks: dict[str, _Mo
 
 
 def _remote_objects(project: Project, checks: dict[str, _Model], notes: list[str]) -> str | None:
-    from mlver.api.objects import ObjectRef, expand_dirs, local_cache, remote_store
+    from mlver.api.objects import expand_dirs, local_cache, remote_store
 
     if dvc.default_remote_name(project.root) is None:
         notes.append("no default remote: objects were not checked (`mlver remote add NAME URL --default`)")
@@ -286,7 +289,7 @@ def _remote_objects(project: Project, checks: dict[str, _Model], notes: list[str
     try:
         name, store = remote_store(project)
         cache = local_cache(project)
-        wanted = {model: expand_dirs([ObjectRef(m, w) for m, w in c.objects()], [cache])
+        wanted = {model: expand_dirs(c.objects(), [cache])
                   for model, c in checks.items()}
         there = store.existing({o.md5 for objs in wanted.values() for o in objs})
     except MlverError as exc:

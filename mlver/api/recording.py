@@ -319,7 +319,7 @@ def _new_record(project: Project, spec: ModelSpec, code: CodeState, execution: E
                      {o.path: o.md5 for o in data_outs if o is not None}, parent)
     parent_ref = None
     if parent is not None:
-        history = git.log_path(root, rec.record_path(spec.name), max_count=1)  # the newest only: git stops there
+        history = git.log_path(root, rec.record_path(spec.name), old_head, max_count=1)  # the newest only: git stops there
         parent_ref = {"commit": history[0].commit if history else old_head, "digest": parent.digest}
     name, email = git.user(root)
     doc = rec.seal({

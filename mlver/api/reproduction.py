@@ -23,6 +23,7 @@ from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.adapters.process import run_to_stderr
 from mlver.adapters.storage import md5_file
 from mlver.api._common import resolve_record
+from mlver.api.objects import named
 from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
 from mlver.domain import record as rec
@@ -44,10 +45,10 @@ def _spec_at(project: Project, model: str, commit: str, label: str) -> ModelSpec
 
 def _record_inputs(doc: dict, label: str) -> Inputs:
     found: Inputs = {}
-    for entry in doc.get("data") or []:
-        if entry.get("md5"):
-            path = validate.check_relpath(entry.get("path"), f"the record of {label}", "data path")
-            found[path] = validate.check_md5(entry["md5"], f"the record of {label}", f"md5 of {path}")
+    for entry in named(doc, artifact=False):
+        if entry.md5:
+            path = validate.check_relpath(entry.path, f"the record of {label}", "data path")
+            found[path] = validate.check_md5(entry.md5, f"the record of {label}", f"md5 of {path}")
     return found
 
 

@@ -24,6 +24,7 @@ from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
+from mlver.models.diff import CodeChange, FileChange
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
@@ -90,7 +91,7 @@ def config_changes(base: _Side, head: _Side) -> list[dict[str, Any]]:
             for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
-def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> dict[str, Any]:
+def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> CodeChange:
     """``git diff --numstat merge_base head`` less the files mlver writes
     itself when it records: records, dvc.lock, the models' .dvc files, and
     the metrics files the base declares (head could declare train.py one)."""
@@ -99,13 +100,13 @@ def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_sid
         for spec in _declared(side).values():
             skip.add(spec.path.rstrip("/") + ".dvc")  # DVC's metadata, never code
     skip |= {spec.metrics for spec in _declared(base).values() if spec.metrics}
-    files = [
-        {"path": path, "added": added, "removed": removed}
+    files = tuple(
+        FileChange(path, added, removed)
         for path, added, removed in git.numstat(project.root, merge_base, head)
         if not (path in skip or path.startswith(rec.RECORDS_DIR + "/") or path.rsplit("/", 1)[-1] == "dvc.lock")
-    ]
-    return {"old_commit": merge_base, "new_commit": head, "files": files,
-            "added": sum(f["added"] or 0 for f in files), "removed": sum(f["removed"] or 0 for f in files)}
+    )
+    return CodeChange(merge_base, head, files=files, added=sum(f.added or 0 for f in files),
+                      removed=sum(f.removed or 0 for f in files))
 
 
 def _base_store(project: Project, base: _Side) -> tuple[str, Any]:
@@ -132,26 +133,27 @@ def _base_rev(project: Project, base: str | None) -> str:
 def _remote_missing(store: Any, record: Record, sizes: dict[str, int | None]) -> tuple[int, list[str]]:
     """(objects checked, "path (md5)" of those absent from the store or of the
     wrong size); ``sizes`` remembers answers across models sharing data."""
-    entries = [record.doc.get("artifact") or {}] + list(record.doc.get("data") or [])
+    from mlver.api.objects import named
+
     checked, missing = 0, []
-    for entry in entries:
-        md5 = entry.get("md5")
+    for entry in named(record.doc):
+        md5 = entry.md5
         if not md5:
             continue
         checked += 1
         if md5 not in sizes:
             sizes[md5] = store.size(md5)
         size = sizes[md5]
-        wrong = entry.get("size") is not None and not md5.endswith(".dir") and size != entry["size"]
+        wrong = entry.size is not None and not md5.endswith(".dir") and size != entry.size
         if size is None or wrong:
-            missing.append(f"{entry.get('path')} ({md5[:8]}{', wrong size' if size is not None else ''})")
+            missing.append(f"{entry.path} ({md5[:8]}{', wrong size' if size is not None else ''})")
     return checked, missing
 
 
 def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Found, diffs: list[ModelDiff],
            old_commit: str, new_commit: str, model: str | None, base: _Side, declared: set[str]) -> list[GateResult]:
     records = {n: (found[(n, old_commit)][0], found[(n, new_commit)][0]) for n in names}
-    metrics = {n: set((o.doc.get("metrics") if o else None) or {}) | set((h.doc.get("metrics") if h else None) or {})
+    metrics = {n: set((o.typed.metrics if o else None) or {}) | set((h.typed.metrics if h else None) or {})
                for n, (o, h) in records.items()}
     g.check_names(config, set(names) | declared, metrics, only=model)
     by_model = {d.model: d for d in diffs}
@@ -169,12 +171,12 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
         if new is None:
             results.append(GateResult(name, "record", False, f"no record of {name} at head: record it with `mlver run {name}`"))
             continue
-        base_metrics = (old.doc.get("metrics") or {}) if old else None
+        base_metrics = (old.typed.metrics or {}) if old else None
         own = config.gates.get(name, g.ModelGates()).metrics
         for rule in gates.metrics:
             if rule not in own and rule.metric not in metrics.get(name, set()):
                 continue  # a "*" rule for a metric this model does not have
-            results.append(g.check_metric(name, rule, base_metrics, new.doc.get("metrics") or {}))
+            results.append(g.check_metric(name, rule, base_metrics, new.typed.metrics or {}))
         if gates.max_drift is not None:
             d = by_model.get(name)
             results.append(g.check_drift(name, gates.max_drift, d.data if d else [], new_model=old is None))
@@ -183,7 +185,7 @@ def _gates(project: Project, config: g.ReviewConfig, names: list[str], found: Fo
                 remote, store = _base_store(project, base)
             results.append(g.check_remote(name, remote, *_remote_missing(store, new, sizes)))
         if gates.intact:
-            code = (new.doc.get("code") or {}).get("commit")
+            code = new.typed.code.commit if new.typed.code else None
             if code and code not in ancestry:
                 ancestry[code] = git.is_ancestor(project.root, code, new_commit)
             results.append(g.check_intact(name, new.intact, code, bool(code and ancestry[code])))
@@ -246,9 +248,9 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         if new is None:  # "changed" and "added" have a head record; the check is for the type checker
             continue
         history = _history(project, d.model, new_commit, registry)
-        numeric = [k for k, v in sorted((new.doc.get("metrics") or {}).items())
+        numeric = [k for k, v in sorted((new.typed.metrics or {}).items())
                    if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        moved = {m["key"] for m in d.metrics if m["old"] != m["new"]}
+        moved = {m.key for m in d.metrics if m.changed}
         keys = sorted(numeric, key=lambda k: k not in moved)
         if history and keys:
             digests = [doc.get("digest") for _, doc in history]
@@ -273,9 +275,9 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             continue
         shifted = []
         for x in d.data:
-            for col in ((x.get("profile") or {}).get("columns") or []):
+            for col in ((x.profile or {}).get("columns") or []):
                 if (col.get("psi") or 0.0) >= MIN_PSI:
-                    shifted.append((col["psi"], x["path"], col["name"]))
+                    shifted.append((col["psi"], x.path, col["name"]))
         sides = [{e["path"]: e for e in (r.doc.get("data") or [])} for r in (old, new)]
         for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
             cols = [next((c for c in ((side.get(data_path) or {}).get("profile") or {}).get("columns", []) if c["name"] == column), None)

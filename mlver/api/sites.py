@@ -2,7 +2,8 @@
 
 An index of models, a page per model (versions x metrics, metric history
 charts, the stage timeline, the lineage graph, data profiles and drift
-between consecutive versions) and a page per version (its card). Plain
+between consecutive versions) and a page per version (its card, and what changed
+since the version before it, laid out from mlver/diffview.py). Plain
 HTML and CSS with SVG pictures mlver draws itself: no script, no request
 to anywhere else, readable offline and from a forge's Pages.
 
@@ -25,12 +26,13 @@ from mlver.api.lineages import LAST, trained
 from mlver.api.registry import registry_events
 from mlver.api.views import records_at, released
 from mlver.charts import lineage_svg, metric_history
-from mlver.domain.compare import data_diff
+from mlver.diffview import view
+from mlver.domain.compare import model_diff
 from mlver.domain.lineage import as_map, lineage_graph
 from mlver.domain.registry import ModelState
 from mlver.domain.versions import Released, versions_table
 from mlver.errors import ConfigError, OutputNotWritable
-from mlver.models import Record, SiteResult, VersionsTable
+from mlver.models import ModelDiff, Record, SiteResult, VersionsTable
 from mlver.project import PathLike, Project
 from mlver.report import render_template
 
@@ -75,22 +77,32 @@ def _charts(table: VersionsTable) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def _drift(items: list[Released], threshold: float) -> list[dict[str, Any]]:
+def _diffs(name: str, items: list[Released], records: Mapping[tuple[str, str], Record | None],
+           threshold: float) -> dict[str, ModelDiff]:
+    """Version -> its diff against the version before it (both with a record or derived lineage)."""
+    out = {}
+    for old, new in zip(items, items[1:], strict=False):
+        a, b = records.get((name, old.commit)), records.get((name, new.commit))
+        if a is not None and b is not None:  # typed once each: the card reads the same Record.typed
+            out[new.version] = model_diff(name, f"{name}@{old.version}", f"{name}@{new.version}", old.commit, new.commit,
+                                          a.typed, b.typed, threshold)
+    return out
+
+
+def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[str, Any]]:
     """Data that changed between consecutive versions (the newest pairs), from the profiles in the records."""
     out = []
     pairs = list(zip(items, items[1:], strict=False))[-DRIFT_PAIRS:]
     for old, new in reversed(pairs):
-        old_data = [d for d in (old.doc or {}).get("data") or [] if isinstance(d, Mapping)]
-        new_data = [d for d in (new.doc or {}).get("data") or [] if isinstance(d, Mapping)]
-        for row in data_diff(old_data, new_data, threshold):
-            profile = row.get("profile")
-            if row["status"] != "changed" or not profile:
+        for row in diffs[new.version].data if new.version in diffs else ():
+            profile = row.profile
+            if row.status != "changed" or not profile:
                 continue
             columns = sorted(profile.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))[:SHIFTED]
             rows = profile.get("rows") or {}
-            out.append({"old": old.version, "new": new.version, "path": row["path"], "rows_old": rows.get("old"),
+            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.get("old"),
                         "rows_new": rows.get("new"), "added": profile.get("columns_added") or [],
-                        "removed": profile.get("columns_removed") or [], "note": row.get("note") or "",
+                        "removed": profile.get("columns_removed") or [], "note": row.note or "",
                         "shifted": [{"name": c.get("name"), "psi": c.get("psi"), "drifted": bool(c.get("drifted"))}
                                     for c in columns if c.get("psi") is not None]})
     return out
@@ -137,12 +149,13 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
     files[folder + "lineage.svg"] = lineage_svg(graph, title)
     lineage = {"src": "lineage.svg", "caption": title + ": data, training, version, stages held (dashed: held before)",
                "alt": f"{title}: " + "; ".join(f"{n.label}" for n in graph.nodes if n.kind in ("data", "version"))[:600]}
+    diffs = _diffs(name, items, records, threshold)
     timeline = [e for _, e in sorted(registry_events(name, state), key=lambda pair: pair[0], reverse=True)]
     common = {"site": site, "root": "../../"}
     files[folder + "index.html"] = render_template(
         "site_model.html.j2", t=table, desc=declared.get("desc") or "", version_href=hrefs, charts=charts,
         lineage=lineage, timeline=timeline, profiles=_profiles(newest[0] if newest else None),
-        drift=_drift(items, threshold), threshold=threshold, **common)
+        drift=_drift(items, diffs), threshold=threshold, **common)
     for item, drawn in zip(items, by_version, strict=True):
         record = records.get((name, item.commit))
         if record is None:
@@ -150,6 +163,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
         context = card_context(f"{name}@{item.version}", record, item.version, state, declared, principals)
         one = lineage_graph(f"{name}@{item.version}", name, [drawn])
         context["lineage_svg"] = _markup(lineage_svg(one, f"Lineage of {name} {item.version}"))
+        context["diff"] = view(diffs[item.version]) if item.version in diffs else None
         files[folder + hrefs[item.version]] = render_template("site_version.html.j2", **context, **common)
     return files
 

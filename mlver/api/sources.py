@@ -22,6 +22,7 @@ from typing import Any
 
 from mlver.adapters import dvc, git
 from mlver.adapters.storage import Progress
+from mlver.adapters.verified import expected
 from mlver.errors import (
     NoDefaultRemote,
     NoSharedDefault,
@@ -149,9 +150,8 @@ class ChainStore:
         if store is None:
             raise ObjectNotInRemote(md5, f"any of {self.name}")
         got: str = store.get(md5, dst, progress)
-        expected = md5.removesuffix(".dir")
         for _name, other in self._stores:
-            if got == expected:
+            if got == expected(md5):
                 break
             if other is not store and other.has(md5):
                 got, self._where[md5] = other.get(md5, dst, progress), other

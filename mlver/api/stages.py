@@ -122,15 +122,21 @@ def _confirm(project: Project, model: str, stage: str, version: str, tag: str, h
     """Read the registry again after writing ``tag``: the stage must now be
     (``holds``) or no longer be with ``version``. A tag dated in the future
     outranks every event written before that date, so the write may have
-    changed nothing; then it is taken back and the culprit named. The tag
-    objects read ``before`` are not read again (an object id names its content)."""
+    changed nothing; then it is taken back and the culprit named. The tags
+    read ``before`` (under the registry lock) are not listed again, nor their
+    objects read (an object id names its content): only the new tag is."""
     known = {e.obj: e.info for e in before.events if e.info is not None} if before else {}
 
     def infos(objects: list[str]) -> dict[str, TagInfo]:
         missing = [o for o in objects if o not in known]
         return {**known, **git.tag_infos(project.root, missing)} if missing else known
 
-    state = load_registry(project, model, detail=True, tag_infos=infos).model(model)
+    made = git.tag_ref(project.root, tag)
+    refs = None
+    if made is not None:  # else the full read below finds it missing, and says so
+        refs = [(e.name, e.obj, e.commit) for e in before.events if e.name != tag] if before else []
+        refs.append(made)
+    state = load_registry(project, model, detail=True, refs=refs, tag_infos=infos).model(model)
     if state is not None and (state.stages.get(stage) == version) == holds:
         return
     others = [e for e in _stage_events(state, stage) if e.name != tag] if state else []

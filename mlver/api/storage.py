@@ -26,6 +26,7 @@ from mlver.api.objects import (
     expand_dirs,
     local_cache,
     locked,
+    named,
     record_objects,
     remote_store,
 )
@@ -342,7 +343,8 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     else:
         wanted = [(artifact["md5"], where, project.root / artifact["path"])]
     if with_data:
-        wanted += [(e["md5"], f"{label} {e['path']}", project.root / e["path"]) for e in record.doc.get("data") or []]
+        wanted += [(e.md5, f"{label} {e.path}", project.root / e.path)
+                   for e in named(record.doc, artifact=False) if e.md5 and e.path]  # as push: what has a hash
     placed, fetched = restore(project, wanted, remote, start, progress,
                               source=local_store(project, record, remote, overrides))
     files = placed.files

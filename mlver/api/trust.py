@@ -143,13 +143,14 @@ def _relevant(events: list[Event], ref: Ref) -> list[Event]:
     return [e for e in events if e.tag.action in (Action.REGISTER, Action.DEREGISTER)]
 
 
-def verified_fold(root: Path, events: list[Event], ref: Ref, trust: Trust
-                  ) -> tuple[Registry, Registry, dict[str, git.TagSignature]]:
-    """(the full registry, the registry folded from verified tags only, the
-    signatures) for resolving ``ref``: a version needs only its own tags checked."""
+def verified_fold(root: Path, events: list[Event], ref: Ref, trust: Trust) -> tuple[Registry, TagNotTrusted | None]:
+    """The registry folded from the verified tags that decide ``ref`` (a
+    version needs only its own tags checked), and the refusal to give when
+    it does not answer ``ref`` but the full registry does (None: nothing to
+    refuse). Local resolving and ``pull --repo`` both fold through here."""
     relevant = _relevant(events, ref)
     signatures = check(root, relevant, trust)
-    return fold(events), fold([e for e in relevant if signatures[e.name].ok]), signatures
+    return fold([e for e in relevant if signatures[e.name].ok]), untrusted_answer(ref, fold(events), signatures)
 
 
 def resolve_trusted(project: Project, text: str | Ref, registry: Registry | None = None) -> tuple[Ref, str, str | None]:
@@ -163,8 +164,7 @@ def resolve_trusted(project: Project, text: str | Ref, registry: Registry | None
     events = load_registry(project, ref.model, detail=True).model(ref.model)
     if events is None:
         return resolve(project, ref)  # no registry tags at all: NAME is the record at HEAD, as without signing
-    full, trusted, signatures = verified_fold(project.root, list(events.events), ref, trust)
-    refusal = untrusted_answer(ref, full, signatures)
+    trusted, refusal = verified_fold(project.root, list(events.events), ref, trust)
     try:
         parsed, commit, version = resolve(project, ref, trusted)
     except (StageNotFound, VersionNotFound, UnknownModel):

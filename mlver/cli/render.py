@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 
 def _plain(obj: Any) -> Any:
+    if hasattr(obj, "to_doc") and not isinstance(obj, type):  # a shape with a JSON contract of its own
+        return _plain(obj.to_doc())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
@@ -172,119 +174,117 @@ def _events(rows: list[m.LogEvent]) -> str:
 
 
 def _shown(s: m.Shown) -> str:
-    doc = s.record.doc
-    art, code = doc.get("artifact") or {}, doc.get("code") or {}
+    from mlver.models.record import ArtifactRef, Author, CodeRun, Environment
+
+    t = s.record.typed
+    art, code, env, author = t.artifact or ArtifactRef(), t.code or CodeRun(), t.env or Environment(), t.author or Author()
     lines = [
         _style(f"{s.ref}", bold=True) + (f"  as of {s.at}" if s.at else "")
         + (f"  versions: {', '.join(s.versions)}" if s.versions else "  (unreleased)")
         + (f"  stages: {', '.join(s.stages)}" if s.stages else ""),
         (f"record    {s.record.commit}  DERIVED from the commit: no mlver record (a version made by GTO or by hand)"
          if s.record.derived else
-         f"record    {s.record.commit or 'work tree'}  digest {doc.get('digest', '')}"
+         f"record    {s.record.commit or 'work tree'}  digest {t.digest or ''}"
          + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red"))),
-        f"created   {doc.get('created')} by {(doc.get('author') or {}).get('name', '')}",
-        f"artifact  {art.get('path')}  md5 {art.get('md5')}  {_size(art.get('size'))}  remote {art.get('remote')}",
-        f"code      {code.get('commit')}  {'clean' if code.get('clean') else 'DIRTY: ' + ', '.join(code.get('dirty_files') or [])}",
-        f"command   {code.get('command') or '-'}"
-        + (f"  (exit {code.get('exit_code')}, {code.get('duration_s')} s)" if code.get("exit_code") is not None else ""),
+        f"created   {t.created} by {author.name or ''}",
+        f"artifact  {art.path or None}  md5 {art.md5}  {_size(art.size)}  remote {art.remote}",
+        f"code      {code.commit}  {'clean' if code.clean else 'DIRTY: ' + ', '.join(str(f) for f in code.dirty_files or [])}",
+        f"command   {code.command or '-'}"
+        + (f"  (exit {code.exit_code}, {code.duration_s} s)" if code.exit_code is not None else ""),
     ]
-    for d in doc.get("data") or []:
-        prof = d.get("profile")
-        shape = f"  {prof['rows']} rows x {len(prof['columns'])} cols" if prof else ""
-        lines.append(f"data      {d['path']}  md5 {d['md5']}  {_size(d.get('size'))}{shape}")
-    params = doc.get("params") or {}
-    if params:
-        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in params.items()))
-    metrics = doc.get("metrics") or {}
-    if metrics:
-        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in metrics.items()))
-    env = doc.get("env") or {}
-    pkgs = ", ".join(f"{k} {v}" for k, v in (env.get("packages") or {}).items())
-    lines.append(f"env       python {env.get('python')}  {pkgs}")
+    for d in t.data or ():
+        prof = d.profile
+        shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
+        lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
+    if t.params:
+        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
+    if t.metrics:
+        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in t.metrics.items()))
+    pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
+    lines.append(f"env       python {env.python}  {pkgs}")
     return "\n".join(lines)
 
 
+def _dash(value: str | None) -> str:
+    return "-" if value is None else value
+
+
+def _shift(s: Any, sep: str = " -> ") -> str:
+    return f"{_dash(s.old)}{sep}{_dash(s.new)}"
+
+
 def _diff_one(d: m.ModelDiff) -> str:
-    head = _style(f"{d.model}: {d.old_ref} -> {d.new_ref}", bold=True)
-    if d.status in ("added", "removed"):
-        return f"{head}\n  model {d.status}"
-    if d.status == "unchanged":
-        return f"{head}\n  no changes"
+    """A terminal layout of mlver/diffview.py's view: what changed and whether it is better is decided there."""
+    from mlver.diffview import view
+
+    v = view(d)
+    head = _style(f"{v.model}: {v.old_ref} -> {v.new_ref}", bold=True)
+    if v.status in ("added", "removed"):
+        return f"{head}\n  model {v.status}"
+    if v.status == "unchanged":
+        return f"{head}\n  {v.headline}"
     out = [head]
-    out += [f"  note: {n}" for n in d.notes]
-    if d.params:
+    out += [f"  note: {n}" for n in v.notes]
+    if v.params:
         out.append("params")
-        out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p["key"], _num(p["old"]), _num(p["new"])) for p in d.params])))
-    if d.metrics:
+        out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p.label, p.old, p.new) for p in v.params])))
+    if v.metrics:
         out.append("metrics")
         out.append(_indent(table(
             ["METRIC", "OLD", "NEW", "DELTA", "%", ""],
-            [(x["key"], _num(x["old"]), _num(x["new"]),
-              None if x["delta"] is None else f"{x['delta']:+.6g}",
-              None if x["pct"] is None else f"{x['pct']:+.2f}%", _direction(x)) for x in d.metrics],
+            [(x.label, x.old, x.new, x.delta, x.pct, _verdict(x)) for x in v.metrics],
         )))
-    changed_data = [x for x in d.data if x["status"] != "unchanged"]
-    if changed_data:
+    if v.data:
         out.append("data")
-        for x in changed_data:
-            out.append(f"  {x['path']}: {x['status']}  md5 {(x['old_md5'] or '-')[:12]} -> {(x['new_md5'] or '-')[:12]}"
-                       f"  size {_size(x['old_size'])} -> {_size(x['new_size'])}")
-            prof = x.get("profile")
-            if x.get("note"):
-                out.append(f"    {x['note']}")
-            if prof:
-                rows = prof.get("rows") or {}
-                if rows.get("delta") is not None:
-                    out.append(f"    rows {rows.get('old')} -> {rows.get('new')} ({rows['delta']:+d})")
-                for key, label in (("columns_added", "columns added"), ("columns_removed", "columns removed")):
-                    if prof.get(key):
-                        out.append(f"    {label}: {', '.join(prof[key])}")
-                for t in prof.get("type_changed") or []:
-                    out.append(f"    column {t['name']} type {t['old']} -> {t['new']}")
-                shifted = [c for c in prof.get("columns") or [] if c.get("psi")]
-                if shifted:
-                    out.append(_indent(_columns_table(shifted), "    "))
-    code = d.code or {}
-    if code.get("files"):
-        out.append(f"code {code['old_commit'][:12]} -> {code['new_commit'][:12]}")
-        out.append(_indent(table(["FILE", "+", "-"], [(f["path"], f["added"], f["removed"]) for f in code["files"]])))
-    elif code.get("note"):
-        out.append(f"code: {code['note']}")
-    art = d.artifact or {}
-    if art.get("changed"):
-        out.append(f"artifact {art.get('path')}: md5 {(art.get('old_md5') or '-')[:12]} -> {(art.get('new_md5') or '-')[:12]}"
-                   f"  size {_size(art.get('old_size'))} -> {_size(art.get('new_size'))}")
-    if d.env:
-        out.append("env: " + ", ".join(f"{e['key']} {e['old']} -> {e['new']}" for e in d.env))
+        for x in v.data:
+            files = f"  files {_shift(x.files)}" if x.files else ""
+            out.append(f"  {x.path}: {x.status}  md5 {_shift(x.md5)}  size {_shift(x.size)}{files}")
+            if x.note:
+                out.append(f"    {x.note}")
+            if x.rows:
+                out.append(f"    rows {_shift(x.rows)} ({x.rows.delta})")
+            for names, label in ((x.columns_added, "columns added"), (x.columns_removed, "columns removed")):
+                if names:
+                    out.append(f"    {label}: {', '.join(names)}")
+            for name, old, new in x.type_changed:
+                out.append(f"    column {name} type {old} -> {new}")
+            if x.columns:
+                out.append(_indent(_columns_table(x.columns, x.more_columns), "    "))
+    if v.code and v.code.files:
+        out.append(f"code {v.code.old} -> {v.code.new}")
+        out.append(_indent(table(["FILE", "+", "-"], [(f.path, f.added, f.removed) for f in v.code.files])))
+    elif v.code and v.code.note:
+        out.append(f"code: {v.code.note}")
+    if v.artifact:
+        out.append(f"artifact {v.artifact.path}: md5 {_shift(v.artifact.md5)}  size {_shift(v.artifact.size)}")
+    if v.env:
+        out.append("env: " + ", ".join(f"{e.label} {_dash(e.old)} -> {_dash(e.new)}" for e in v.env))
     return "\n".join(out)
 
 
-def _direction(row: dict) -> str:
-    mark = {"up": "up", "down": "down", "same": "="}.get(row.get("direction") or "", "")
-    better = row.get("better")
-    return mark + ("" if better is None else " (better)" if better else " (worse)")
+_TREND = {"up": "up", "down": "down", "same": "="}
 
 
-def _columns_table(columns: list[dict], limit: int = 10) -> str:
-    """Per-column shift, largest PSI first: null rate, mean/std or top values, PSI."""
-    def shift(c: dict) -> str:
-        if "mean" in c:
-            return f"mean {_num(c['mean']['old'])} -> {_num(c['mean']['new'])}, std {_num(c['std']['old'])} -> {_num(c['std']['new'])}"
-        if "top" in c:
-            if not c.get("top_changed"):
-                return "same top values"
-            return (", ".join(str(v) for v, _ in c["top"]["old"][:3]) + " -> "
-                    + ", ".join(str(v) for v, _ in c["top"]["new"][:3]))
-        if "min" in c:
-            return f"{c['min']['old']}..{c['max']['old']} -> {c['min']['new']}..{c['max']['new']}"
-        return c.get("note", "")
+def _verdict(line: Any) -> str:
+    """A diffview Line's trend and, where the metric's name tells, its verdict."""
+    mark = _TREND.get(line.trend or "", "")
+    return mark + (f" ({line.verdict})" if line.verdict in ("better", "worse") else "")
 
-    ordered = sorted(columns, key=lambda c: -(c.get("psi") or 0.0))
-    rows = [(c["name"], f"{_num(c['null_rate']['old'])} -> {_num(c['null_rate']['new'])}", shift(c),
-             "-" if c.get("psi") is None else f"{c['psi']:.3f}", "DRIFT" if c.get("drifted") else "")
-            for c in ordered[:limit]]
+
+def _columns_table(columns: Sequence[Any], more: int = 0) -> str:
+    """diffview ColumnLines, largest PSI first: null rate, mean/std or top values, PSI."""
+    def shift(c: Any) -> str:
+        if c.mean is not None:
+            return f"mean {_shift(c.mean)}, std {_shift(c.std) if c.std else '-'}"
+        if c.top_changed is not None:
+            return ", ".join(c.top_old) + " -> " + ", ".join(c.top_new) if c.top_changed else "same top values"
+        if c.low is not None and c.high is not None:
+            return f"{_dash(c.low.old)}..{_dash(c.high.old)} -> {_dash(c.low.new)}..{_dash(c.high.new)}"
+        return str(c.note)
+
+    rows = [(c.name, _shift(c.null_rate), shift(c), c.psi, "DRIFT" if c.drifted else "") for c in columns]
     text = table(["COLUMN", "NULL RATE", "SHIFT", "PSI", ""], rows)
-    return text + (f"\n({len(ordered) - limit} more columns with a lower PSI)" if len(ordered) > limit else "")
+    return text + (f"\n({more} more columns with a lower PSI)" if more else "")
 
 
 def _review(r: m.ReviewResult) -> str:
@@ -294,9 +294,10 @@ def _review(r: m.ReviewResult) -> str:
                     f"(merge base {r.base_commit[:12]}): {len(changed)} of {len(r.diffs)} models changed, "
                     + (f"{len(failed)} of {len(r.gates)} gates failed" if r.gates else "no gates"), bold=True)]
     if r.diffs:
+        from mlver.diffview import view
         from mlver.report import summary
 
-        lines.append(_indent(table(["MODEL", "STATUS", "SUMMARY"], [(d.model, d.status, summary(d, markdown=False))
+        lines.append(_indent(table(["MODEL", "STATUS", "SUMMARY"], [(d.model, d.status, summary(view(d), markdown=False))
                                                                      for d in r.diffs])))
     for g in r.gates:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
@@ -318,7 +319,9 @@ def _drift(r: m.DriftResult) -> str:
         more = f" and {len(r.extra_columns) - 20} more" if len(r.extra_columns) > 20 else ""
         lines.append(f"  columns not in the training data (ignored): {', '.join(r.extra_columns[:20])}{more}")
     if r.columns:
-        lines.append(_indent(_columns_table(r.columns, limit=len(r.columns))))
+        from mlver.diffview import column_line
+
+        lines.append(_indent(_columns_table([column_line(c) for c in r.columns])))
     return "\n".join(lines)
 
 

@@ -1,31 +1,34 @@
-"""Comparing two lineage records: params, metrics, data, artifact, env."""
+"""Comparing two lineage records: params, metrics, data, artifact, env (the rows of mlver/models/diff.py)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeGuard
+
+from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.record import ArtifactRef, DataRef, Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.record import RecordDoc
+    from mlver.models.review import ModelDiff
 
 _MISSING = object()
 
 
-def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, Any, Any, str]]:
     rows = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, _MISSING), new.get(key, _MISSING)
         if a == b:
             continue
         status = "added" if a is _MISSING else "removed" if b is _MISSING else "changed"
-        rows.append({
-            "key": key,
-            "old": None if a is _MISSING else a,
-            "new": None if b is _MISSING else b,
-            "status": status,
-        })
+        rows.append((key, None if a is _MISSING else a, None if b is _MISSING else b, status))
     return rows
 
 
-def params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return _changes(old, new)
+def params_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[ParamChange, ...]:
+    return tuple(ParamChange(*row) for row in _changes(old, new))
 
 
 # Name parts of metrics where lower is better; anything else is taken as
@@ -51,7 +54,7 @@ def _number(x: Any) -> TypeGuard[float]:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
-def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[MetricChange, ...]:
     """Every metric on either side, with delta, percent change, direction
     (up/down/same) and, where the metric's name tells, whether it got better."""
     rows = []
@@ -65,18 +68,18 @@ def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[st
             goal = higher_is_better(key)
             if goal is not None and delta:
                 better = (delta > 0) == goal
-        rows.append({"key": key, "old": a, "new": b, "delta": delta, "pct": pct, "direction": direction, "better": better})
-    return rows
+        rows.append(MetricChange(key, a, b, delta, pct, direction, better))
+    return tuple(rows)
 
 
-def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], threshold: float | None = None) -> list[dict[str, Any]]:
+def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float | None = None) -> tuple[DataChange, ...]:
     """Per data input: hash, size, files and, for tabular data, what the
     profiles say changed (rows, columns, per-column shift and PSI, flagged
     at ``threshold``)."""
     from mlver.domain.drift import DEFAULT_THRESHOLD, compare_profiles
 
-    by_old = {d["path"]: d for d in old}
-    by_new = {d["path"]: d for d in new}
+    by_old = {d.path: d for d in old}
+    by_new = {d.path: d for d in new}
     rows = []
     for path in sorted(set(by_old) | set(by_new)):
         a, b = by_old.get(path), by_new.get(path)
@@ -85,42 +88,59 @@ def data_diff(old: list[Mapping[str, Any]], new: list[Mapping[str, Any]], thresh
         elif b is None:
             status = "removed"
         else:
-            status = "unchanged" if a.get("md5") == b.get("md5") else "changed"
-        row: dict[str, Any] = {
-            "path": path,
-            "status": status,
-            "old_md5": a and a.get("md5"),
-            "new_md5": b and b.get("md5"),
-            "old_size": a and a.get("size"),
-            "new_size": b and b.get("size"),
-            "old_nfiles": a and a.get("nfiles"),
-            "new_nfiles": b and b.get("nfiles"),
-        }
-        pa, pb = (a or {}).get("profile"), (b or {}).get("profile")
+            status = "unchanged" if a.md5 == b.md5 else "changed"
+        profile, note = None, None
+        pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
-            row["profile"] = compare_profiles(pa, pb, DEFAULT_THRESHOLD if threshold is None else threshold)
+            profile = compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
+                                       DEFAULT_THRESHOLD if threshold is None else threshold)
             if not (pa and pb):
-                row["note"] = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
-        elif status == "changed":
-            row["profile"] = None  # not tabular: the hash is all there is to compare
-            why = (a or {}).get("profile_error") or (b or {}).get("profile_error")
-            row["note"] = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
-        rows.append(row)
-    return rows
+                note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
+        elif status == "changed":  # not tabular: the hash is all there is to compare
+            why = (a and a.profile_error) or (b and b.profile_error)
+            note = f"no profile ({why}): hash-only comparison" if why else "not tabular: hash-only comparison"
+        rows.append(DataChange(
+            path=path, status=status, old_md5=a.md5 if a else None, new_md5=b.md5 if b else None,
+            old_size=a.size if a else None, new_size=b.size if b else None,
+            old_nfiles=a.nfiles if a else None, new_nfiles=b.nfiles if b else None,
+            profile=profile, note=note,
+        ))
+    return tuple(rows)
 
 
-def artifact_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "path": new.get("path") or old.get("path"),
-        "old_md5": old.get("md5"),
-        "new_md5": new.get("md5"),
-        "old_size": old.get("size"),
-        "new_size": new.get("size"),
-        "changed": old.get("md5") != new.get("md5"),
-    }
+def artifact_diff(old: ArtifactRef | None, new: ArtifactRef | None) -> ArtifactChange:
+    a, b = old or ArtifactRef(), new or ArtifactRef()
+    return ArtifactChange(path=b.path or a.path or None, old_md5=a.md5, new_md5=b.md5,
+                          old_size=a.size, new_size=b.size, changed=a.md5 != b.md5)
 
 
-def env_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
-    flat_old = {"python": old.get("python"), "platform": old.get("platform"), **(old.get("packages") or {})}
-    flat_new = {"python": new.get("python"), "platform": new.get("platform"), **(new.get("packages") or {})}
-    return _changes(flat_old, flat_new)
+def env_diff(old: Environment | None, new: Environment | None) -> tuple[EnvChange, ...]:
+    a, b = old or Environment(), new or Environment()
+    flat_old = {"python": a.python, "platform": a.platform, **(a.packages or {})}
+    flat_new = {"python": b.python, "platform": b.platform, **(b.packages or {})}
+    return tuple(EnvChange(*row) for row in _changes(flat_old, flat_new))
+
+
+def model_diff(model: str, old_ref: str, new_ref: str, old_commit: str | None, new_commit: str | None,
+               a: RecordDoc, b: RecordDoc, threshold: float | None = None,
+               code: CodeChange | None = None, notes: tuple[str, ...] = ()) -> ModelDiff:
+    """Two records of one model compared; ``code`` is what git says changed
+    between their code commits (the caller asks git)."""
+    from mlver.models.review import ModelDiff
+
+    params = params_diff(a.params or {}, b.params or {})
+    metrics = metrics_diff(a.metrics or {}, b.metrics or {})
+    data = data_diff(a.data or (), b.data or (), threshold)
+    artifact = artifact_diff(a.artifact, b.artifact)
+    env = env_diff(a.env, b.env)
+    changed = (
+        params or artifact.changed or (code is not None and code.files)
+        or any(d.status != "unchanged" for d in data)
+        or any(m.changed for m in metrics)  # a metric-only change (a re-run evaluation) is a change
+        or env  # another library version can change the model as much as the code
+    )
+    return ModelDiff(
+        model=model, old_ref=old_ref, new_ref=new_ref, old_commit=old_commit, new_commit=new_commit,
+        status="changed" if changed else "unchanged",
+        params=params, metrics=metrics, data=data, code=code, artifact=artifact, env=env, notes=notes,
+    )

@@ -31,6 +31,7 @@ from mlver.errors import GateNamesUnknown
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from mlver.models import GateResult
+    from mlver.models.diff import DataChange
 
 ALL = "*"
 BOUNDS = ("min", "max", "max_drop", "max_rise")
@@ -144,17 +145,17 @@ def check_metric(model: str, rule: MetricRule, old: Mapping[str, Any] | None, ne
     return models.GateResult(model, gate, ok, f"{rule.metric} {verb} {shown} ({_fmt(before)} -> {_fmt(value)}), {rule.describe()}")
 
 
-def check_drift(model: str, limit: float, data: Sequence[Mapping[str, Any]], new_model: bool) -> GateResult:
+def check_drift(model: str, limit: float, data: Sequence[DataChange], new_model: bool) -> GateResult:
     """The highest column PSI of every data input that changed, against ``limit``."""
     if new_model:
         return models.GateResult(model, "max_drift", True, "new model: no base data to compare")
     worst: tuple[float, str] | None = None
     for entry in data:
-        for col in ((entry.get("profile") or {}).get("columns") or []):
+        for col in ((entry.profile or {}).get("columns") or []):
             if col.get("psi") is not None and (worst is None or col["psi"] > worst[0]):
-                worst = (col["psi"], f"{entry['path']}: {col['name']}")
+                worst = (col["psi"], f"{entry.path}: {col['name']}")
     if worst is None:
-        changed = [d["path"] for d in data if d.get("status") == "changed"]
+        changed = [d.path for d in data if d.status == "changed"]
         why = "no tabular data changed" if not changed else f"no profile to compare for {', '.join(changed)} (hash-only)"
         return models.GateResult(model, "max_drift", True, why)
     ok = worst[0] <= limit

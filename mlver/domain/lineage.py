@@ -62,24 +62,25 @@ class _Graph:
         self.edges: dict[tuple[str, str, str], LineageEdge] = {}
         self.counts: dict[str, int] = {}
 
-    def node(self, key: tuple[Any, ...], kind: str, label: str, detail: Sequence[str] = ()) -> str:
-        found = self.nodes.get(key)
+    def node(self, kind: str, key: tuple[Any, ...], label: str, detail: Sequence[str] = ()) -> str:
+        """The node of (kind, key): one per thing however many records name it."""
+        found = self.nodes.get((kind, *key))
         if found is None:
             prefix = {"data": "d", "file": "f", "stage": "s", "training": "t", "version": "v", "registry": "g"}[kind]
             self.counts[prefix] = self.counts.get(prefix, 0) + 1
-            found = self.nodes[key] = LineageNode(f"{prefix}{self.counts[prefix]}", kind, _text(label),
+            found = self.nodes[(kind, *key)] = LineageNode(f"{prefix}{self.counts[prefix]}", kind, _text(label),
                                                   tuple(_text(d) for d in detail))
         return found.id
 
     def edge(self, source: str, target: str, label: str = "") -> None:
-        self.edges.setdefault((source, target, label), LineageEdge(source, target, _text(label) if label else ""))
+        self.edges.setdefault((source, target, label), LineageEdge(source, target, _text(label)))
 
 
 def _data_node(g: _Graph, entry: Mapping[str, Any]) -> str:
     profile = entry.get("profile") if isinstance(entry.get("profile"), Mapping) else None
     rows = profile.get("rows") if profile else None
     detail = [f"md5 {_short(entry.get('md5'), 12)}"] + ([f"{rows} rows"] if isinstance(rows, int) else [])
-    return g.node(("data", entry.get("path"), entry.get("md5")), "data", str(entry.get("path") or "?"), detail)
+    return g.node("data", (entry.get("path"), entry.get("md5")), str(entry.get("path") or "?"), detail)
 
 
 def _command(cmd: Any) -> str:
@@ -96,7 +97,7 @@ def _training(g: _Graph, item: Trained, model_stage: Mapping[str, Any] | None) -
     command = _command(code.get("command") or (model_stage or {}).get("cmd"))
     what = f"stage {model_stage.get('name')}" if model_stage else "training"
     label = f"{what} at {_short(code.get('commit'), 12)}"
-    return g.node(("training", item.commit, item.doc.get("digest")), "training", label,
+    return g.node("training", (item.commit, item.doc.get("digest")), label,
                   ([command] if command else []) + shown)
 
 
@@ -112,7 +113,7 @@ def _pipeline(g: _Graph, item: Trained, training: str) -> set[str]:
             ids[stage.get("name")] = training
         else:
             outs = tuple(sorted((str(o.get("path")), str(o.get("md5"))) for o in stage.get("outs") or []))
-            ids[stage.get("name")] = g.node(("stage", stage.get("name"), outs), "stage", f"stage {stage.get('name')}",
+            ids[stage.get("name")] = g.node("stage", (stage.get("name"), outs), f"stage {stage.get('name')}",
                                             [_command(stage.get("cmd"))] if stage.get("cmd") else [])
     reached = set()
     for stage in stages:
@@ -125,7 +126,7 @@ def _pipeline(g: _Graph, item: Trained, training: str) -> set[str]:
                 reached.add(path)
                 g.edge(_data_node(g, data[path]), target)
             else:
-                g.edge(g.node(("file", path, dep.get("md5")), "file", str(path), [f"md5 {_short(dep.get('md5'), 12)}"]), target)
+                g.edge(g.node("file", (path, dep.get("md5")), str(path), [f"md5 {_short(dep.get('md5'), 12)}"]), target)
     return reached
 
 
@@ -135,19 +136,19 @@ def lineage_graph(ref: str, model: str, items: Sequence[Trained]) -> Lineage:
     for item in items:
         model_stage = item.pipeline[0] if item.pipeline else None
         training = _training(g, item, model_stage)
-        reached = _pipeline(g, item, training) if item.pipeline else set()
+        reached = _pipeline(g, item, training)
         for entry in item.doc.get("data") or []:
             if isinstance(entry, Mapping) and entry.get("path") not in reached:
                 g.edge(_data_node(g, entry), training)
         metrics = as_map(item.doc.get("metrics"))
         shown = [f"{k}={_value(v)}" for k, v in sorted(metrics.items())[:METRICS_SHOWN]]
         label = f"{model} {item.version}" if item.version else f"{model} record at {_short(item.commit, 12)}"
-        version = g.node(("version", item.version or item.commit), "version", label, shown)
+        version = g.node("version", (item.version or item.commit,), label, shown)
         g.edge(training, version)
         for stage in item.stages_now:
-            g.edge(version, g.node(("registry", stage), "registry", stage), "holds")
+            g.edge(version, g.node("registry", (stage,), stage), "holds")
         for stage in item.stages_before:
-            g.edge(version, g.node(("registry", stage), "registry", stage), "held")
+            g.edge(version, g.node("registry", (stage,), stage), "held")
     return Lineage(ref=ref, model=model, versions=tuple(i.version for i in items),
                    nodes=tuple(g.nodes.values()), edges=tuple(g.edges.values()))
 

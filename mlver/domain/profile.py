@@ -137,12 +137,13 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
             n, lo, hi = n + len(c), min(lo, c_lo), max(hi, c_hi)
             sums.append(total)
             squares += float(np.einsum("i,i->", t, t))  # not np.dot: BLAS threads stall on a busy machine
-    try:
-        shift = math.fsum(sums) / n if n else math.nan
-    except OverflowError:  # values near the float limit: the total is not a float, the mean is
-        shift = math.fsum(s / n for s in sums)
+    shift = _over(sums, n)
     var = max(0.0, (squares - shift * shift * n) / (n - 1)) if n > 1 and math.isfinite(squares) else None
     mean = x0 + shift if n else None
+    if mean is not None and not math.isfinite(mean):
+        # Values over half the float range apart: x - x0, or a chunk's sum of it, overflowed.
+        # The mean of finite numbers is one; each x / n and their partial sums are within range.
+        mean = math.fsum(float(np.sum(np.divide(c, n, dtype=np.float64))) for c in kept)
     if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
         return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, None, None)
     dense = lo.is_integer() and hi - lo < DENSE and max(-lo, hi) < 2**53
@@ -154,6 +155,18 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     counts[-1] += n_pos
     qs = _exact_quantiles(kept, bins, fine, lo, hi)[0] if quantiles else None
     return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+
+
+def _over(sums: list[float], n: int) -> float:
+    """fsum(sums) / n; NaN when a sum is infinite (the caller then takes the mean another way)."""
+    if not n:
+        return math.nan
+    try:
+        return math.fsum(sums) / n
+    except OverflowError:  # values near the float limit: the total is not a float, the mean is
+        return math.fsum(s / n for s in sums)
+    except ValueError:  # an infinite sum each way: fsum refuses inf - inf
+        return math.nan
 
 
 def spilled_summary(chunks: Any, n: int, lo: float, hi: float, nulls: int, n_neg: int, n_pos: int,

@@ -66,7 +66,7 @@ class Moments:
     merged batch by batch (Chan, Golub, LeVeque 1979): stable where summing
     x and x**2 is not (a large mean, a small spread)."""
 
-    __slots__ = ("n", "_mean", "m2", "squares", "shift")
+    __slots__ = ("n", "_mean", "m2", "squares", "shift", "_plain")
 
     def __init__(self) -> None:
         self.n, self._mean, self.m2 = 0, 0.0, 0.0
@@ -76,10 +76,15 @@ class Moments:
         # Moments of x - (the first value): a mean of 1e9 would otherwise cost
         # the merges the digits a spread of 1e-3 needs.
         self.shift: float | None = None
+        # The mean of x itself, each batch's weighted by its share of the count: never past
+        # the largest value, so it stays a float where x - shift overflows (values over half
+        # the float range apart); read only then, as the in-memory profile does.
+        self._plain = 0.0
 
     @property
     def mean(self) -> float:
-        return (self.shift or 0.0) + self._mean
+        mean = (self.shift or 0.0) + self._mean
+        return mean if math.isfinite(mean) else self._plain
 
     def add(self, values: Any) -> None:
         """Merge a batch of finite numbers."""
@@ -90,10 +95,16 @@ class Moments:
             return
         if self.shift is None:
             self.shift = float(values[0])
-        x = np.subtract(values, self.shift, dtype=np.float64)
-        mean = float(x.mean())
-        x -= mean
-        m2 = float(np.einsum("i,i->", x, x))  # not np.dot: BLAS threads stall on a busy machine
+        with np.errstate(over="ignore", invalid="ignore"):  # overflows near the float limit are handled
+            x = np.subtract(values, self.shift, dtype=np.float64)
+            mean = float(x.mean())
+            plain = self.shift + mean
+            if not math.isfinite(plain):  # x - shift, or its sum, overflowed: each x / k does not
+                plain = float(np.sum(np.divide(values, k, dtype=np.float64)))
+            n = self.n + k
+            self._plain = self._plain * (self.n / n) + plain * (k / n)
+            x -= mean
+            m2 = float(np.einsum("i,i->", x, x))  # not np.dot: BLAS threads stall on a busy machine
         self.merge(k, mean, m2)
 
     def merge(self, k: int, mean: float, m2: float) -> None:

@@ -4,10 +4,14 @@ The name may be any GTO artifact name, e.g. the monorepo ``sub/proj:nested``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mlver.domain.semver import Version
 from mlver.domain.tags import check_artifact, check_stage
-from mlver.errors import InvalidReference
+from mlver.errors import InvalidReference, StageNotFound, VersionNotFound
+
+if TYPE_CHECKING:
+    from mlver.domain.registry import ModelState
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,29 @@ def parse_ref(text: str) -> Ref:
     if body.startswith("-") or any(c in body for c in " \t\n"):
         raise InvalidReference(text, f"{body!r} is not a version or a git revision")
     return Ref(model, rev=body)
+
+
+def locate(ref: Ref, state: ModelState | None) -> tuple[str, str | None] | None:
+    """Where a version, stage or bare name points in a model's registry state
+    (``None`` when it has none): (the commit, the version there; None for a
+    stage GTO assigned to a bare commit). None for a bare name when no
+    version is released: locally that is HEAD's record, with --repo an
+    error, so the caller decides. VersionNotFound or StageNotFound when the
+    registry does not answer it. The one reading of the registry every
+    resolver goes through (local, signed-only, ``pull --repo``); a git
+    revision (``ref.rev``) names its commit itself and is not for here."""
+    if ref.rev:
+        raise ValueError(f"{ref} names a git revision, not a registry entry")
+    if ref.version:
+        if state is None or ref.version not in state.versions or ref.version in state.deregistered:
+            raise VersionNotFound(ref.model, ref.version)
+        return state.versions[ref.version].commit, ref.version
+    if ref.stage:
+        held = state.stages.get(ref.stage) if state else None
+        if state is None or held is None:
+            raise StageNotFound(ref.model, ref.stage)
+        if held in state.versions:
+            return state.versions[held].commit, held
+        return held, None
+    latest = state.latest() if state else None
+    return (state.versions[latest].commit, latest) if state and latest else None

@@ -67,7 +67,7 @@ def check_relpath(value: object, where: str, what: str = "path") -> str:
 def _relpath_rules(value: object, where: str, what: str) -> str:
     if not isinstance(value, str) or not value:
         raise UnsafePath(what, value, where, "it is not a path")
-    why = None
+    why = ""
     if "\\" in value:
         why = "it contains a backslash (paths use '/')"
     elif value.startswith("/"):
@@ -101,8 +101,9 @@ RESERVED = (".git", ".dvc", ".mlver")
 def check_project_path(value: object, where: str, what: str = "path") -> str:
     """A path relative to the project root (a record's artifact or data path)."""
     path = check_relpath(value, where, what)
-    if path.split("/", 1)[0].casefold() in RESERVED:
-        raise UnsafePath(what, path, where, f"it writes into {path.split('/', 1)[0]}/, which belongs to git, DVC or mlver")
+    top = path.partition("/")[0]
+    if top.casefold() in RESERVED:
+        raise UnsafePath(what, path, where, f"it writes into {top}/, which belongs to git, DVC or mlver")
     return path
 
 
@@ -142,10 +143,12 @@ def outside_of(root: Path, folder: Path, relpaths: Iterable[str]) -> str | None:
         head, _, name = rel.rpartition("/")
         if name in ("", ".", ".."):
             return rel
-        ok = verdict.get(head)
+        # A cache only (without it each file's folder is resolved again, to the same
+        # answer): its mutants are equivalent, hence none on this line.
+        ok = verdict.get(head)  # pragma: no mutate
         if ok is None:
             # The file's name is one component: it stays where its folder resolves to.
-            parent = os.path.realpath(os.path.join(top, head) if head else top)
+            parent = os.path.realpath(os.path.join(top, head))
             ok = verdict[head] = parent == base or parent.startswith(prefix)
         if not ok:
             return rel
@@ -227,18 +230,21 @@ def _compiled(shape: dict[str, Any]) -> tuple[tuple[str, Any, Any, bool, frozens
 
 
 def _check_shape(obj: dict[str, Any], shape: tuple[tuple[str, Any, Any, bool, frozenset[type]], ...],
-                 where: str, what: str) -> None:
+                 where: str, prefix: str) -> None:
+    """``prefix``: the field's path so far with its dot ("data[0]."), "" at the top."""
     for key, expected, sub, integer, exact in shape:
         value = obj.get(key)
         if value is None:
             continue
-        # The exact type (what JSON gives) answers at once; bool is not int here.
-        if type(value) not in exact and (not isinstance(value, expected) or (integer and isinstance(value, bool))):
+        # The exact type (what JSON gives) answers at once; bool is not int here. The
+        # test after it gives every exact type the same answer, only slower: a mutant
+        # that drops the shortcut is equivalent, hence no mutants of this line.
+        shortcut = type(value) in exact  # pragma: no mutate
+        if not shortcut and (not isinstance(value, expected) or (integer and isinstance(value, bool))):
             names = expected if isinstance(expected, tuple) else (expected,)
-            raise RecordShapeError(f"{what}.{key}" if what else key, value, where,
-                                   f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
+            raise RecordShapeError(prefix + key, value, where, f"it is not {' or '.join(_JSON_NAMES[t] for t in names)}")
         if sub is not None:
-            _check_shape(value, sub, where, f"{what}.{key}" if what else key)
+            _check_shape(value, sub, where, f"{prefix}{key}.")
 
 
 _JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "an object", list: "a list"}
@@ -255,17 +261,23 @@ def _check_record_shape(doc: dict[str, Any], where: str) -> None:
             raise RecordShapeError(f"data[{i}]", entry, where, "it is not an object")
         if not isinstance(entry.get("path"), str):
             raise RecordShapeError(f"data[{i}].path", entry.get("path"), where, "every data input has a path")
-        _check_shape(entry, _DATA_ROWS, where, f"data[{i}]")
-        profile = entry.get("profile")
-        if profile is None:
-            continue
-        _check_shape(profile, _PROFILE_ROWS, where, f"data[{i}].profile")
-        for j, column in enumerate(profile.get("columns") or []):
-            if not isinstance(column, dict):
-                raise RecordShapeError(f"data[{i}].profile.columns[{j}]", column, where, "it is not an object")
-            _check_shape(column, _COLUMN_ROWS, where, f"data[{i}].profile.columns[{j}]")
+        _check_shape(entry, _DATA_ROWS, where, f"data[{i}].")
+        if entry.get("profile") is not None:
+            check_profile(entry["profile"], where, f"data[{i}].profile")
     if isinstance(doc.get("artifact"), dict) and not isinstance(doc["artifact"].get("path"), str):
-        raise RecordShapeError("artifact.path", doc["artifact"].get("path"), where, "an artifact has a path")
+        # absent: a path of another type was refused above (as a path, then as a string)
+        raise RecordShapeError("artifact.path", None, where, "an artifact has a path")
+
+
+def check_profile(profile: Any, where: str, what: str = "profile") -> None:
+    """The JSON type of every field of a data profile (in a record, or cached) a command reads."""
+    if not isinstance(profile, dict):
+        raise RecordShapeError(what, profile, where, "it is not an object")
+    _check_shape(profile, _PROFILE_ROWS, where, f"{what}.")
+    for j, column in enumerate(profile.get("columns") or []):
+        if not isinstance(column, dict):
+            raise RecordShapeError(f"{what}.columns[{j}]", column, where, "it is not an object")
+        _check_shape(column, _COLUMN_ROWS, where, f"{what}.columns[{j}].")
 
 
 def check_record(doc: dict[str, Any], where: str, containers: int | None = None) -> None:
@@ -314,7 +326,11 @@ def check_manifest(entries: Iterable[tuple[object, object]], where: str) -> list
         seen.add(path)
         checked.append((path, md5))  # type: ignore[arg-type]
     folders = {p.rsplit("/", 1)[0] for p in seen if "/" in p}
-    prefixes = {"/".join(f.split("/")[:i]) for f in folders for i in range(1, f.count("/") + 2)}
+    prefixes = set(folders)
+    for folder in folders:  # and every folder above each
+        while "/" in folder:
+            folder = folder.rsplit("/", 1)[0]
+            prefixes.add(folder)
     clash = sorted(seen & prefixes)
     if clash:
         raise UnsafePath("relpath", clash[0], where, "it is listed both as a file and as a folder")

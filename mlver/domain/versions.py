@@ -77,18 +77,19 @@ def _params(doc: Mapping[str, Any] | None, before: Mapping[str, Any] | None) -> 
     new, old = doc.get("params") or {}, before.get("params") or {}
     if not isinstance(new, Mapping) or not isinstance(old, Mapping):
         return ()
-    return tuple(ParamChange(c["key"], c["old"], c["new"], c["status"]) for c in params_diff(old, new))
+    return params_diff(old, new)
 
 
 def _cells(metrics: Mapping[str, Any], before: Mapping[str, Any] | None,
            against: Mapping[str, Any] | None) -> dict[str, MetricCell]:
-    prev = {r["key"]: r for r in metrics_diff(before, metrics)} if before is not None else {}
-    vs = {r["key"]: r for r in metrics_diff(against, metrics)} if against is not None else {}
+    prev = {r.key: r for r in metrics_diff(before, metrics)} if before is not None else {}
+    vs = {r.key: r for r in metrics_diff(against, metrics)} if against is not None else {}
     cells = {}
     for key in sorted(metrics):
-        p, a = prev.get(key, {}), vs.get(key, {})
-        cells[key] = MetricCell(value=metrics[key], delta=p.get("delta"), pct=p.get("pct"), better=p.get("better"),
-                                against_delta=a.get("delta"), against_better=a.get("better"))
+        p, a = prev.get(key), vs.get(key)
+        cells[key] = MetricCell(value=metrics[key], delta=p.delta if p else None, pct=p.pct if p else None,
+                                better=p.better if p else None,
+                                against_delta=a.delta if a else None, against_better=a.better if a else None)
     return cells
 
 

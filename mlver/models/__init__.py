@@ -21,6 +21,13 @@ _WHERE = {
     "LogEvent": "registry",
     "Shown": "registry",
     "ModelDiff": "review",
+    "ValueChange": "diff",
+    "EnvChange": "diff",
+    "MetricChange": "diff",
+    "DataChange": "diff",
+    "ArtifactChange": "diff",
+    "FileChange": "diff",
+    "CodeChange": "diff",
     "TransferResult": "transfer",
     "PulledFile": "transfer",
     "PullResult": "transfer",
@@ -44,7 +51,7 @@ _WHERE = {
     "StatusResult": "governance",
     "MetricCell": "views",
     "DataInput": "views",
-    "ParamChange": "views",
+    "ParamChange": "diff",
     "VersionRow": "views",
     "VersionsTable": "views",
     "Lineage": "views",
@@ -53,15 +60,26 @@ _WHERE = {
     "SiteResult": "views",
 }
 __all__ = [
-    "Card", "CiWorkflow", "DataAddResult", "DataInput", "DriftResult", "Finding", "GateResult", "GcFreed", "GcResult",
-    "GcStore", "InitResult", "Lineage", "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "ModelAddResult",
-    "ModelDiff", "ModelStatus", "ModelSummary", "ParamChange",
-    "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record", "RecordResult", "RegistryWrite",
-    "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult", "Shown", "SiteResult", "StatusResult",
-    "TransferResult", "VerifyResult", "VersionRow", "VersionsTable",
+    "ArtifactChange", "Card", "CiWorkflow", "CodeChange", "DataAddResult", "DataChange", "DataInput", "DriftResult",
+    "EnvChange", "FileChange", "Finding", "GateResult", "GcFreed", "GcResult", "GcStore", "InitResult", "Lineage",
+    "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "MetricChange", "ModelAddResult", "ModelDiff",
+    "ModelStatus", "ModelSummary", "ParamChange", "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record",
+    "RecordResult", "RegistryWrite", "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult",
+    "Shown", "SiteResult", "StatusResult", "TransferResult", "ValueChange", "VerifyResult", "VersionRow",
+    "VersionsTable",
 ]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
 if TYPE_CHECKING:
+    from mlver.models.diff import (
+        ArtifactChange,
+        CodeChange,
+        DataChange,
+        EnvChange,
+        FileChange,
+        MetricChange,
+        ParamChange,
+        ValueChange,
+    )
     from mlver.models.governance import (
         Card,
         Finding,
@@ -92,7 +110,6 @@ if TYPE_CHECKING:
         LineageEdge,
         LineageNode,
         MetricCell,
-        ParamChange,
         SiteResult,
         VersionRow,
         VersionsTable,

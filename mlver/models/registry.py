@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.record import RecordDoc
 
 
 @dataclass(frozen=True)
@@ -18,6 +23,13 @@ class Record:
     @property
     def digest(self) -> str:
         return self.doc.get("digest", "")
+
+    @cached_property
+    def typed(self) -> RecordDoc:
+        """The document as mlver/models/record.py's types (checked where it was read)."""
+        from mlver.models.record import RecordDoc
+
+        return RecordDoc.build(self.doc)
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,41 @@
 """Results of diff, review, ci and drift."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
 
 
 @dataclass(frozen=True)
 class ModelDiff:
+    """Two records of one model compared (domain/compare.py's rows); added or
+    removed models carry no rows."""
+
     model: str
     old_ref: str
     new_ref: str
     old_commit: str | None
     new_commit: str | None
     status: str  # changed | unchanged | added | removed
-    params: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    data: list[dict[str, Any]] = field(default_factory=list)
-    code: dict[str, Any] = field(default_factory=dict)
-    artifact: dict[str, Any] = field(default_factory=dict)
-    env: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. a record read from a newer mlver
+    params: tuple[ParamChange, ...] = ()
+    metrics: tuple[MetricChange, ...] = ()
+    data: tuple[DataChange, ...] = ()
+    code: CodeChange | None = None  # None: a side has no code commit (or no record)
+    artifact: ArtifactChange | None = None  # None: a side has no record
+    env: tuple[EnvChange, ...] = ()
+    notes: tuple[str, ...] = ()  # e.g. a record read from a newer mlver
+
+    def to_doc(self) -> dict[str, Any]:
+        """The ``--json`` document (tests/cli pin it): a missing code or artifact comparison is ``{}``."""
+        return {
+            "model": self.model, "old_ref": self.old_ref, "new_ref": self.new_ref,
+            "old_commit": self.old_commit, "new_commit": self.new_commit, "status": self.status,
+            "params": [p.to_doc() for p in self.params], "metrics": [m.to_doc() for m in self.metrics],
+            "data": [d.to_doc() for d in self.data], "code": self.code.to_doc() if self.code else {},
+            "artifact": self.artifact.to_doc() if self.artifact else {},
+            "env": [e.to_doc() for e in self.env], "notes": list(self.notes),
+        }
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,7 @@ class ReviewResult:
     plots_url: str | None = None  # where the report links the plots from
     # What the pull request changes in the code: `git diff --numstat` of
     # base_commit..head_commit without mlver's own outputs (never a record's word).
-    code: dict[str, Any] = field(default_factory=dict)
+    code: CodeChange | None = None
     # Review settings (gates, policy, signing, remotes) head changes: the
     # review ran with the base's, and these apply once merged.
     config_changes: tuple[dict[str, Any], ...] = ()

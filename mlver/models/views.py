@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlver.models.diff import ParamChange  # one type for a param change: a diff's and ls NAME's
+
 
 @dataclass(frozen=True)
 class MetricCell:
@@ -24,14 +26,6 @@ class DataInput:
     md5: str | None
     rows: int | None  # from the profile of a tabular input; None otherwise
     changed: bool = False  # a different hash than in the previous version
-
-
-@dataclass(frozen=True)
-class ParamChange:
-    key: str
-    old: Any
-    new: Any
-    status: str  # added | removed | changed
 
 
 @dataclass(frozen=True)

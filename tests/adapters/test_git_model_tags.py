@@ -25,6 +25,11 @@ def _same_as_full_listing(root: Path) -> None:
                      if (t := tags.parse(r[0])) is not None and t.model == model)
         assert got == want, model
         assert want, model  # every model has tags here: an empty answer would pass by accident
+    # The tag objects the listing read (kept for tag_infos) say what git says of them.
+    objects = [obj for _, obj, _ in full]
+    kept = git.tag_infos(root, objects)
+    git._TAG_BODIES.clear()
+    assert kept == git.tag_infos(root, objects)
 
 
 def three_commits(tmp_path: Path) -> Path:
@@ -56,7 +61,12 @@ def test_one_models_tags_match_the_full_listing(tmp_path: Path) -> None:
     _git(root, "tag", "-f", "-a", "churn#prod#1", "-m", "moved", second)
     _git(root, "tag", "-d", "nested#prod#1")
     _git(root, "tag", "-a", "nested#prod#3", "-m", "again", second)
+    # Loose tags git must peel: a tag of a tag, a tag of a tree.
+    _git(root, "tag", "-a", "churn@v0.3.0", "-m", "nested", _git(root, "rev-parse", "churn@v0.2.0").strip())
+    _git(root, "tag", "-a", "churn#tree#4", "-m", "a tree", f"{second}^{{tree}}")
     _same_as_full_listing(root)
+    peeled = {r[0]: r[2] for r in git.model_tag_refs(root, "churn")}
+    assert peeled["churn@v0.3.0"] == second and peeled["churn#tree#4"] == _git(root, "rev-parse", f"{second}^{{tree}}").strip()
     moved = [r for r in git.model_tag_refs(root, "churn") if r[0] == "churn#prod#1"]
     assert moved and moved[0][2] == second
     assert not [r for r in git.model_tag_refs(root, "nested") if r[0] == "nested#prod#1"]
@@ -102,3 +112,82 @@ def test_the_one_pass_listing_is_what_git_says_of_each_tag(tmp_path: Path) -> No
                              + [line for line in lines if line.endswith("^{}")]) + "\n"
         assert sorted(git.parse_tag_listing(shuffled)) == want
     assert git.parse_tag_listing("") == []
+
+
+def test_git_output_through_memory_files_is_what_a_pipe_reads(tmp_path: Path) -> None:
+    """git's answers read from memory files (memfd) equal the piped ones:
+    no request, a small one (written to the pipe whole) and one larger than
+    a pipe's buffer (through a temporary file), with missing objects in it."""
+    root = three_commits(tmp_path)
+    for i in range(3):
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}", "HEAD")
+    objects = [line.split()[0] for line in git.tag_listing(root).splitlines()]
+    assert len(objects) == 6
+    small = "".join(f"{o}\n" for o in objects).encode()
+    large = small * 200 + b"0" * 40 + b"\n"
+    assert len(large) > git._PIPE_BUFFER
+    for args, request in ((["show-ref", "-d", "--tags"], b""), (["cat-file", "--batch"], small),
+                          (["cat-file", "--batch"], large), (["cat-file", "--batch-check"], b"nothing\n")):
+        status, out = git._output(root, args, request)
+        assert (status, out) == git._output_piped(root, ["git", *args], request)
+        assert status == 0 and out.count(b"\n") >= len(request.splitlines())
+    assert git._output(root, ["show-ref", "--no-such-option"])[0] != 0
+
+
+def test_the_running_cat_file_answers_as_a_new_one(tmp_path: Path, monkeypatch) -> None:
+    """The cat-file a command keeps running for its small reads sees what a
+    new git would: a commit, a tag added, a packed tag moved, a repack, made
+    between two reads; it is one process until the environment changes or
+    it has waited too long, and a request too big for it goes to a new git."""
+    root = three_commits(tmp_path)
+    git._CatFile.close_open()
+
+    def both(specs: list[str]) -> dict:
+        kept = git._batch(root, specs)
+        assert git._CatFile._open is not None
+        for spec in specs:  # a new git, one spec at a time
+            proc = subprocess.run(["git", "cat-file", "blob", spec], cwd=root, capture_output=True)
+            assert kept[spec] == (("blob", proc.stdout) if proc.returncode == 0 else ("missing", None)), spec
+        return kept
+
+    assert both(["HEAD:f"])["HEAD:f"] == ("blob", b"2")
+    first = git._CatFile._open.proc.pid  # type: ignore[union-attr]
+    (root / "f").write_text("3")
+    _git(root, "commit", "-qam", "c3")
+    _git(root, "tag", "-a", "t", "-m", "one", "HEAD~1")
+    _git(root, "pack-refs", "--all")
+    assert both(["HEAD:f", "t^{}:f", "nothing:f"]) == {"HEAD:f": ("blob", b"3"), "t^{}:f": ("blob", b"2"),
+                                                      "nothing:f": ("missing", None)}
+    _git(root, "tag", "-f", "-a", "t", "-m", "moved", "HEAD")
+    _git(root, "repack", "-adq")
+    _git(root, "prune")
+    assert both(["t^{}:f"]) == {"t^{}:f": ("blob", b"3")}
+    assert git.tag_infos(root, [_git(root, "rev-parse", "t").strip()]).popitem()[1].message == "moved"
+    assert git._CatFile._open.proc.pid == first  # type: ignore[union-attr]
+    monkeypatch.setenv("GIT_NO_REPLACE_OBJECTS", "1")
+    both(["HEAD:f"])
+    assert git._CatFile._open.proc.pid != first  # type: ignore[union-attr]
+    big = ["HEAD:f"] * (git._PIPE_BUFFER // 7 + 1)
+    assert set(git._batch(root, big).values()) == {("blob", b"3")}
+    git._CatFile.close_open()
+    assert git._CatFile._open is None
+
+
+def test_tag_objects_read_ahead_are_what_tag_infos_reads(tmp_path: Path) -> None:
+    """Tag objects read by a git started ahead (a cold ls parses names
+    meanwhile) say what tag_infos says, for the objects read ahead and for
+    others asked later; asking for nothing still ends that git."""
+    root = three_commits(tmp_path)
+    for i in range(4):
+        _git(root, "tag", "-a", f"m#prod#{i}", "-m", f"prod {i}", "HEAD")
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}", "HEAD~1")
+    refs = git.tag_refs(root)
+    stage = [obj for name, obj, _ in refs if "#" in name]
+    others = [obj for name, obj, _ in refs if "#" not in name]
+    git._TAG_BODIES.clear()
+    reader = git.tag_infos_ahead(root, stage + ["0" * 40])
+    assert reader(stage[:2] + others[:1]) == git.tag_infos(root, stage[:2] + others[:1])
+    assert reader(stage + others) == git.tag_infos(root, stage + others)
+    assert {info.message for info in reader(stage).values()} == {f"prod {i}" for i in range(4)}
+    git.tag_infos_ahead(root, stage)([])
+    assert git.tag_infos_ahead(root, [])(others) == git.tag_infos(root, others)

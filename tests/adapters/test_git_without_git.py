@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from mlver.adapters import git
 
 
@@ -125,3 +127,41 @@ def test_the_history_context_from_files_is_what_git_says(tmp_path: Path) -> None
             assert git.history_context(root) == _context_by_git(root), (step, root)
         seen.add(git.history_context(clone))
     assert len(seen) == 3  # packing the replace ref changes nothing, the rest does
+
+
+def test_the_branch_and_index_from_files_are_what_git_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HEAD's branch (what a record commit moves) and the index file (what it
+    locks) read from .git's files, against ``git symbolic-ref -q HEAD`` and
+    ``git rev-parse --git-path index``: on a branch loose and packed, unborn,
+    detached, in a worktree, through a chain of symbolic refs, under GIT_INDEX_FILE."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    seen = []
+
+    def same(root: Path) -> None:
+        by_git = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=root, capture_output=True,
+                                text=True).stdout.strip() or "HEAD"
+        seen.append(git.head_ref(root))
+        assert seen[-1] == by_git, root
+        assert git._index_path(root).resolve() == (root / _git(root, "rev-parse", "--git-path", "index").strip()).resolve()
+
+    same(repo)  # unborn
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "c")
+    same(repo)
+    _git(repo, "pack-refs", "--all")
+    same(repo)
+    _git(repo, "checkout", "-q", "--detach")
+    same(repo)
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "symbolic-ref", "refs/heads/alias", "refs/heads/main")
+    _git(repo, "symbolic-ref", "HEAD", "refs/heads/alias")
+    same(repo)  # git follows the chain
+    _git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+    _git(repo, "worktree", "add", "-q", "-b", "side", str(tmp_path / "wt"))
+    same(tmp_path / "wt")
+    monkeypatch.setenv("GIT_INDEX_FILE", str(tmp_path / "other-index"))
+    same(repo)
+    assert git._index_path(repo) == tmp_path / "other-index"
+    assert seen == ["refs/heads/main", "refs/heads/main", "refs/heads/main", "HEAD", "refs/heads/main",
+                    "refs/heads/side", "refs/heads/main"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,7 @@ def test_diff_defaults_to_the_merge_base_and_prints_markdown(pr: Project) -> Non
     md = pr.ok("diff", "main", "feature", "churn", "--md").stdout
     assert md.startswith("## `churn`: churn@main → churn@feature") and "| `train.lr` | 0.1 | 0.3 |" in md
     text = pr.ok("diff", "churn@v0.1.0", "churn@feature").stdout
-    assert "age     0 -> 0" in text and "DRIFT" in text and "up (better)" in text
+    assert re.search(r"^ +age +0 -> 0 ", text, re.M) and "DRIFT" in text and "up (better)" in text
     [d] = pr.ok("diff", "main", "feature", "--threshold", "5", "--json").json()
     assert d["data"][0]["profile"]["drifted_columns"] == []
     assert "not both" in pr.mlver("diff", "--md", "--json").stderr

@@ -3,13 +3,22 @@ lineage for versions with no record, GTO's stage and deprecation semantics."""
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fixtures.gto_registry import Gto, GtoRegistry, churn_model
 
 from conftest import S3, Project
+from mlver.adapters import gitremote
+from mlver.api._common import resolve
+from mlver.api.fetching import resolve_remote
+from mlver.api.trust import REQUIRE_ENV, resolve_trusted
+from mlver.errors import MlverError
+from mlver.project import Project as MlverProject
 
 
 def _stages(gto_show: dict) -> dict:
@@ -267,3 +276,59 @@ def test_a_monorepo_model_never_puts_a_colon_in_a_path(gto_registry: tuple[Proje
     written = [str(f.relative_to(p.root)) for f in p.root.rglob("*") if ".git" not in f.parts]
     written += [f.name for f in (isolate / "plots").glob("*")]
     assert [f for f in tree + written if ":" in f] == [] and ".mlver/records/sub/proj=nested.json" in tree
+
+
+RESOLVED = ["churn", "churn@v0.0.1", "churn@v0.1.0", "churn@v0.1.1", "churn@v9.9.9", "churn#prod", "churn#staging",
+            "churn#canary", "churn#nope", "sub/proj:nested", "sub/proj:nested#dev", "sub/proj:nested@v0.0.1",
+            "customers@v1.0.0", "segment", "segment@v0.4.1"]
+
+
+def _answer(fn: Any, *args: Any) -> tuple[str, ...]:
+    try:
+        return tuple(str(x) for x in fn(*args)[1:3])
+    except MlverError as exc:
+        return (type(exc).__name__,)
+
+
+def _remote(url: str, bare: Path, text: str) -> tuple[str, ...]:
+    try:
+        _, commit, version, _ = resolve_remote(url, bare, text)
+    except MlverError as exc:
+        return (type(exc).__name__,)
+    return commit, str(version)
+
+
+def test_local_signed_and_remote_resolving_agree(gto_registry: tuple[Project, GtoRegistry], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """One resolver: a reference answered in a clone (``resolve``), signed-only
+    (``resolve_trusted``) and with no clone (``pull --repo``'s ``resolve_remote``,
+    from ``git ls-remote``) points at the same commit and version, or is refused
+    the same way."""
+    p, reg = gto_registry
+    root = p.root
+    # A stage GTO lets sit on a commit no version names, tagged a second after the last event.
+    p.write("notes.txt", "a commit no version names\n")
+    bare_commit = p.commit_all("no version here")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "@4000000000 +0000"}
+    subprocess.run(["git", "tag", "-a", "churn#canary#9", "-m", "Assignment of churn to canary", bare_commit],
+                   cwd=root, check=True, env=env)
+    project = MlverProject.find(root, require_config=False)
+    url = root.as_uri()
+    bare = tmp_path / "no-clone.git"  # what pull --repo fetches tags into
+    gitremote.init_bare(bare)
+
+    local = {ref: _answer(resolve, project, ref) for ref in RESOLVED}
+    assert local["churn#canary"] == (bare_commit, "None")
+    assert local["churn#prod"] == (reg.commits[0], "v0.0.1")  # v0.1.1 held it, then was deregistered
+    assert local["churn@v0.1.1"] == ("VersionNotFound",) and local["churn#nope"] == ("StageNotFound",)
+    for ref in RESOLVED:
+        assert _remote(url, bare, ref) == local[ref], ref
+        assert _answer(resolve_trusted, project, ref) == local[ref], ref  # signing not required: the same
+
+    # Signing required and no tag signed: every registry answer is refused, by both, naming the tag.
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    for ref in RESOLVED:
+        refused = _answer(resolve_trusted, project, ref)
+        assert refused == _remote(url, bare, ref), ref
+        assert refused in {("TagNotTrusted",), ("VersionNotFound",), ("StageNotFound",)}, (ref, refused)
+    assert _remote(url, bare, "churn#prod") == ("TagNotTrusted",)

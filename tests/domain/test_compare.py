@@ -1,18 +1,43 @@
 """Comparing two records: params, metrics (direction of better), data, artifact, env."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mlver.domain import compare
+from mlver.models.record import ArtifactRef, DataRef, Environment
 
 values = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.none(), st.booleans())
 params = st.dictionaries(st.sampled_from("abcdef"), values, max_size=6)
 
 
+# The rows are typed (mlver/models/diff.py); these tests read their documents,
+# the `--json` contract of `mlver diff`.
+def params_diff(*args: Any) -> list[dict]:
+    return [r.to_doc() for r in compare.params_diff(*args)]
+
+
+def metrics_diff(*args: Any) -> list[dict]:
+    return [r.to_doc() for r in compare.metrics_diff(*args)]
+
+
+def data_diff(old: list[dict], new: list[dict], **kw: Any) -> list[dict]:
+    return [r.to_doc() for r in compare.data_diff([DataRef.build(d) for d in old], [DataRef.build(d) for d in new], **kw)]
+
+
+def env_diff(old: dict, new: dict) -> list[dict]:
+    return [r.to_doc() for r in compare.env_diff(Environment.build(old), Environment.build(new))]
+
+
+def artifact_diff(old: dict, new: dict) -> dict:
+    return compare.artifact_diff(ArtifactRef.build(old), ArtifactRef.build(new)).to_doc()
+
+
 def test_param_changes_are_added_removed_or_changed_in_key_order() -> None:
-    rows = compare.params_diff({"lr": 0.1, "depth": 3, "same": 1, "gone": None}, {"lr": 0.2, "same": 1, "new": "x", "depth": 3})
+    rows = params_diff({"lr": 0.1, "depth": 3, "same": 1, "gone": None}, {"lr": 0.2, "same": 1, "new": "x", "depth": 3})
     assert rows == [
         {"key": "gone", "old": None, "new": None, "status": "removed"},
         {"key": "lr", "old": 0.1, "new": 0.2, "status": "changed"},
@@ -22,7 +47,7 @@ def test_param_changes_are_added_removed_or_changed_in_key_order() -> None:
 
 @given(params, params)
 def test_param_diff_lists_exactly_the_keys_that_differ(old: dict, new: dict) -> None:
-    rows = compare.params_diff(old, new)
+    rows = params_diff(old, new)
     keys = [r["key"] for r in rows]
     assert keys == sorted(keys)
     _missing = object()
@@ -30,7 +55,7 @@ def test_param_diff_lists_exactly_the_keys_that_differ(old: dict, new: dict) -> 
     for r in rows:
         assert r["status"] == ("added" if r["key"] not in old else "removed" if r["key"] not in new else "changed")
         assert r["old"] == old.get(r["key"]) and r["new"] == new.get(r["key"])
-    assert compare.params_diff(old, old) == []
+    assert params_diff(old, old) == []
 
 
 @pytest.mark.parametrize("metric", [
@@ -56,7 +81,7 @@ def test_no_guess_for_a_metric_whose_name_does_not_tell(metric: str) -> None:
 
 
 def test_metric_rows_say_delta_percent_direction_and_better() -> None:
-    rows = {r["key"]: r for r in compare.metrics_diff(
+    rows = {r["key"]: r for r in metrics_diff(
         {"accuracy": 0.8, "loss": 0.5, "latency_ms": 40, "rows": 100, "f1": 0.5, "zero": 0, "text": "a", "flag": True, "gone": 1},
         {"accuracy": 0.9, "loss": 0.25, "latency_ms": 50, "rows": 100, "f1": 0.4, "zero": 2, "text": "b", "flag": False, "new": 3},
     )}
@@ -80,18 +105,18 @@ def test_metric_rows_say_delta_percent_direction_and_better() -> None:
 
 
 def test_a_negative_base_gives_the_percentage_of_its_size() -> None:
-    (row,) = compare.metrics_diff({"r2": -0.5}, {"r2": -0.25})
+    (row,) = metrics_diff({"r2": -0.5}, {"r2": -0.25})
     assert row["pct"] == 50.0 and row["better"] is True
 
 
 def test_an_unchanged_known_metric_is_neither_better_nor_worse() -> None:
-    (row,) = compare.metrics_diff({"loss": 0.3}, {"loss": 0.3})
+    (row,) = metrics_diff({"loss": 0.3}, {"loss": 0.3})
     assert row["better"] is None and row["direction"] == "same"
 
 
 @given(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6), st.sampled_from(["loss", "accuracy", "rows"]))
 def test_better_follows_the_metrics_direction(a: float, b: float, metric: str) -> None:
-    (row,) = compare.metrics_diff({metric: a}, {metric: b})
+    (row,) = metrics_diff({metric: a}, {metric: b})
     goal = compare.higher_is_better(metric)
     if goal is None or a == b:
         assert row["better"] is None
@@ -113,7 +138,7 @@ def _profile(values: list[int]) -> dict:
 
 
 def test_data_rows_are_added_removed_unchanged_or_changed() -> None:
-    rows = compare.data_diff(
+    rows = data_diff(
         [_data("a.csv", "1" * 32), _data("b.bin", "2" * 32), _data("gone.bin", "3" * 32)],
         [_data("new.bin", "4" * 32, size=9, nfiles=4), _data("a.csv", "1" * 32), _data("b.bin", "5" * 32)],
     )
@@ -131,52 +156,52 @@ def test_data_rows_are_added_removed_unchanged_or_changed() -> None:
 
 
 def test_a_changed_input_without_profile_says_why() -> None:
-    (row,) = compare.data_diff([_data("a.parquet", "1" * 32, profile_error="too large")], [_data("a.parquet", "2" * 32)])
+    (row,) = data_diff([_data("a.parquet", "1" * 32, profile_error="too large")], [_data("a.parquet", "2" * 32)])
     assert row["note"] == "no profile (too large): hash-only comparison"
-    (row,) = compare.data_diff([_data("a.parquet", "1" * 32)], [_data("a.parquet", "2" * 32, profile_error="bad csv")])
+    (row,) = data_diff([_data("a.parquet", "1" * 32)], [_data("a.parquet", "2" * 32, profile_error="bad csv")])
     assert row["note"] == "no profile (bad csv): hash-only comparison"
 
 
 def test_changed_tabular_data_is_compared_by_profile_at_the_threshold() -> None:
     old, new = _profile(list(range(100))), _profile(list(range(50, 150)))
-    (row,) = compare.data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=new)])
+    (row,) = data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=new)])
     assert "note" not in row
     (col,) = row["profile"]["columns"]
     assert col["psi"] > 0.2 and col["drifted"] and row["profile"]["drifted_columns"] == ["x"]
-    (lenient,) = compare.data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=new)],
+    (lenient,) = data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=new)],
                                    threshold=col["psi"] + 1)
     assert lenient["profile"]["drifted_columns"] == []
-    (strict,) = compare.data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=old)],
+    (strict,) = data_diff([_data("d.csv", "1" * 32, profile=old)], [_data("d.csv", "2" * 32, profile=old)],
                                   threshold=0.0)
     assert strict["profile"]["drifted_columns"] == ["x"]  # psi 0 >= 0: the threshold is honoured even at zero
 
 
 def test_a_profile_on_one_side_only_is_noted() -> None:
     p = _profile([1, 2, 3])
-    (row,) = compare.data_diff([_data("d.csv", "1" * 32)], [_data("d.csv", "2" * 32, profile=p)])
+    (row,) = data_diff([_data("d.csv", "1" * 32)], [_data("d.csv", "2" * 32, profile=p)])
     assert row["note"] == "no profile on the old side: columns are compared with nothing"
     assert row["profile"]["columns_added"] == ["x"]
-    (row,) = compare.data_diff([_data("d.csv", "1" * 32, profile=p)], [_data("d.csv", "2" * 32)])
+    (row,) = data_diff([_data("d.csv", "1" * 32, profile=p)], [_data("d.csv", "2" * 32)])
     assert row["note"] == "no profile on the new side: columns are compared with nothing"
     assert row["profile"]["columns_removed"] == ["x"]
 
 
 def test_artifact_diff() -> None:
     old = {"path": "m.pkl", "md5": "a", "size": 1}
-    assert compare.artifact_diff(old, {"md5": "b", "size": 2}) == {
+    assert artifact_diff(old, {"md5": "b", "size": 2}) == {
         "path": "m.pkl", "old_md5": "a", "new_md5": "b", "old_size": 1, "new_size": 2, "changed": True}
-    assert compare.artifact_diff(old, {"path": "n.pkl", "md5": "a"})["path"] == "n.pkl"
-    assert compare.artifact_diff(old, dict(old))["changed"] is False
+    assert artifact_diff(old, {"path": "n.pkl", "md5": "a"})["path"] == "n.pkl"
+    assert artifact_diff(old, dict(old))["changed"] is False
 
 
 def test_env_diff_flattens_packages_beside_python_and_platform() -> None:
     old = {"python": "3.11", "platform": "linux", "packages": {"dvc": "3.0", "numpy": "2.0"}}
     new = {"python": "3.12", "platform": "linux", "packages": {"dvc": "3.1", "pandas": "2.2"}}
-    assert compare.env_diff(old, new) == [
+    assert env_diff(old, new) == [
         {"key": "dvc", "old": "3.0", "new": "3.1", "status": "changed"},
         {"key": "numpy", "old": "2.0", "new": None, "status": "removed"},
         {"key": "pandas", "old": None, "new": "2.2", "status": "added"},
         {"key": "python", "old": "3.11", "new": "3.12", "status": "changed"},
     ]
-    assert compare.env_diff({"platform": "mac", "packages": None}, {"platform": "linux"}) == [
+    assert env_diff({"platform": "mac", "packages": None}, {"platform": "linux"}) == [
         {"key": "platform", "old": "mac", "new": "linux", "status": "changed"}]

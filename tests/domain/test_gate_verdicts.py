@@ -9,6 +9,11 @@ from hypothesis import strategies as st
 
 from mlver.domain import gates as g
 from mlver.errors import ConfigError
+from mlver.models.diff import DataChange
+
+
+def _rows(data: list[dict]) -> list[DataChange]:
+    return [DataChange(**d) for d in data]
 
 
 def _check(bound: str, limit: float, old: dict | None, new: dict, relative: bool = False, metric: str = "acc") -> tuple[bool, str]:
@@ -145,16 +150,16 @@ def test_drift_verdicts_name_the_worst_column() -> None:
         {"path": "b.csv", "status": "changed", "profile": {"columns": [{"name": "z", "psi": 0.3}, {"name": "w", "psi": 0.3}]}},
         {"path": "c.csv", "status": "unchanged"},
     ]
-    failed = g.check_drift("m", 0.25, data, new_model=False)
+    failed = g.check_drift("m", 0.25, _rows(data), new_model=False)
     assert (failed.model, failed.gate, failed.passed) == ("m", "max_drift", False)
     assert failed.detail == "max PSI 0.3 (b.csv: z) > 0.25"
-    passed = g.check_drift("m", 0.3, data, new_model=False)
+    passed = g.check_drift("m", 0.3, _rows(data), new_model=False)
     assert passed.passed and passed.detail == "max PSI 0.3 (b.csv: z) <= 0.3"
-    assert g.check_drift("m", 0.3, data, new_model=True).detail == "new model: no base data to compare"
-    nothing = g.check_drift("m", 0.1, [{"path": "c.csv", "status": "unchanged"}], new_model=False)
+    assert g.check_drift("m", 0.3, _rows(data), new_model=True).detail == "new model: no base data to compare"
+    nothing = g.check_drift("m", 0.1, _rows([{"path": "c.csv", "status": "unchanged"}]), new_model=False)
     assert nothing.passed and nothing.detail == "no tabular data changed"
-    hashes = g.check_drift("m", 0.1, [{"path": "a.bin", "status": "changed", "profile": None},
-                                      {"path": "b.bin", "status": "changed"}], new_model=False)
+    hashes = g.check_drift("m", 0.1, _rows([{"path": "a.bin", "status": "changed", "profile": None},
+                                            {"path": "b.bin", "status": "changed"}]), new_model=False)
     assert hashes.passed and hashes.detail == "no profile to compare for a.bin, b.bin (hash-only)"
 
 

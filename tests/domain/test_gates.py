@@ -6,6 +6,11 @@ import pytest
 from mlver.domain import gates as g
 from mlver.domain.config import Config
 from mlver.errors import ConfigError
+from mlver.models.diff import DataChange
+
+
+def _rows(data: list[dict]) -> list[DataChange]:
+    return [DataChange(**d) for d in data]
 
 
 def _review(raw: object) -> g.ReviewConfig:
@@ -38,9 +43,9 @@ def test_names_are_checked() -> None:
 
 def test_drift_remote_intact_verdicts() -> None:
     data = [{"path": "d.csv", "status": "changed", "profile": {"columns": [{"name": "x", "psi": 0.3}, {"name": "y", "psi": None}]}}]
-    assert not g.check_drift("m", 0.25, data, new_model=False).passed
-    assert g.check_drift("m", 0.25, data, new_model=True).passed
-    hash_only = g.check_drift("m", 0.25, [{"path": "b.bin", "status": "changed", "profile": None}], new_model=False)
+    assert not g.check_drift("m", 0.25, _rows(data), new_model=False).passed
+    assert g.check_drift("m", 0.25, _rows(data), new_model=True).passed
+    hash_only = g.check_drift("m", 0.25, _rows([{"path": "b.bin", "status": "changed", "profile": None}]), new_model=False)
     assert hash_only.passed and "hash-only" in hash_only.detail
     assert not g.check_remote("m", "r", 2, ["model.pkl (abcd1234)"]).passed
     assert g.check_intact("m", True, "a" * 40, True).passed

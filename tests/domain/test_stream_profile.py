@@ -185,6 +185,55 @@ def test_moments_of_batches() -> None:
     huge.add(np.array([1e300, -1e300]))
     huge.add(np.array([1e300]))
     assert huge.std() is None  # the squares overflowed: no std, as in memory
+    apart = ps.Moments()  # x - shift overflows: the mean is still the mean
+    apart.add(np.array([1.7e308, -1.7e308]))
+    assert (apart.mean, apart.std()) == (0.0, None)
+    apart.add(np.array([1.2e308, 1.5e308]))
+    assert apart.mean == pytest.approx(0.675e308, rel=1e-12) and apart.std() is None
+
+
+def _true_mean(values: list[float]) -> float | None:
+    finite = [v for v in values if math.isfinite(v)]
+    return math.fsum(v / len(finite) for v in finite) if finite else None
+
+
+def _means(values: list[float], batch: int) -> tuple[Any, Any]:
+    df = pd.DataFrame({"f": np.array(values, dtype=np.float64)})
+    return stream(df, batch).finish()["columns"][0], profile_frame(df, "csv")["columns"][0]
+
+
+def test_a_mean_near_the_float_limit_is_the_mean_streamed_and_in_memory() -> None:
+    """Values over half the float range apart: x - (the first value), or a chunk's sum of it,
+    overflows. Both profiles once gave None or a float each their own way (a streamed 3.5e307
+    where in memory overflowed); the mean of finite numbers is a float, so both give it."""
+    cases = [[-460426.57, np.inf, np.inf, np.nan, 2.3516906956081837e307, 726357.84, -154625.56, np.nan,
+              1.7415353381429766e308, 1.3001475677736558e307],
+             [5.404106527103793e307, 50501.86, 881147.96, 1.149827620885763e305, -1.974950341044122e305, -np.inf],
+             [-1.6335486690305464e308, 7.16224429969957e304, 1.7424671881542742e308, 137656.29, -1.059048120807019e308],
+             [1.7e308, -1.7e308, 1.7e308], [np.inf, -np.inf, np.nan]]
+    for values in cases:
+        for batch in (1, 2, 3, len(values)):
+            streamed, memory = _means(values, batch)
+            true = _true_mean(values)
+            assert streamed["mean"] == memory["mean"] == (None if true is None else pytest.approx(true, rel=1e-5)), values
+            assert streamed["std"] is memory["std"] is None, values
+    # Two chunks in memory (1 << 15 values each) whose sums overflow each way: fsum refused inf - inf.
+    values = [0.0] + [1e308] * 32767 + [-1e308] * 32768 + [1e308] * 3
+    streamed, memory = _means(values, 20000)
+    assert streamed["mean"] == memory["mean"] == pytest.approx(2 / len(values) * 1e308, rel=1e-5)
+
+
+@settings(max_examples=50)
+@given(st.lists(st.one_of(st.floats(), st.floats(1e307, 1.7976931348623157e308), st.floats(-1.7976931348623157e308, -1e307)),
+                min_size=1, max_size=12), st.integers(1, 4))
+def test_any_floats_get_one_mean_streamed_and_in_memory(values: list[float], batch: int) -> None:
+    streamed, memory = _means(values, batch)
+    true = _true_mean(values)
+    assert (streamed["mean"] is None) == (memory["mean"] is None) == (true is None)
+    if true is not None:
+        assert streamed["mean"] == pytest.approx(true, rel=1e-5, abs=1e-300)
+        assert memory["mean"] == pytest.approx(true, rel=1e-5, abs=1e-300)
+    assert (streamed["std"] is None) == (memory["std"] is None)
 
 
 def test_many_distinct_values_are_summarised_within_their_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
