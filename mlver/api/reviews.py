@@ -25,6 +25,7 @@ from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
 from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
 from mlver.models.diff import CodeChange, FileChange
+from mlver.models.record import ColumnProfile, DataRef, RecordDoc
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
@@ -196,8 +197,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
 
 
-def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, dict]]:
-    """(label, record doc) of the model's last HISTORY trainings in head's history, oldest first."""
+def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, RecordDoc]]:
+    """(label, record) of the model's last HISTORY trainings in head's history, oldest first."""
     commits = git.log_path(project.root, rec.record_path(model), rev=head, max_count=HISTORY)
     blobs = git.read_blobs(project.root, [f"{c.commit}:{rec.record_path(model)}" for c in commits])
     state = registry.model(model)
@@ -208,7 +209,7 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
             continue  # the commit deleted the record
         try:
             # Past records are untrusted like any other: the one checked reader.
-            doc = load_record(model, c.commit, content, f"the record of {model} at {c.commit[:12]}")[0].doc
+            doc = load_record(model, c.commit, content, f"the record of {model} at {c.commit[:12]}")[0].typed
         except MlverError:
             continue  # a record no command can read has no point on the chart
         version = state.version_at(c.commit) if state else None
@@ -235,6 +236,12 @@ def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit
     return graphs
 
 
+def _column(entry: DataRef | None, name: str) -> ColumnProfile | None:
+    """The first column called ``name`` in a data input's profile."""
+    profile = entry.profile if entry else None
+    return next((c for c in (profile.columns or ()) if c.name == name), None) if profile else None
+
+
 def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
     from mlver.adapters import plots
     from mlver.api._common import load_registry
@@ -253,10 +260,10 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         moved = {m.key for m in d.metrics if m.changed}
         keys = sorted(numeric, key=lambda k: k not in moved)
         if history and keys:
-            digests = [doc.get("digest") for _, doc in history]
+            digests = [doc.digest for _, doc in history]
             base = digests.index(old.digest) if old and old.digest in digests else None
             head = len(history) - 1 if digests[-1] == new.digest else None
-            series = {k: [v if isinstance(v := (doc.get("metrics") or {}).get(k), (int, float)) else None for _, doc in history]
+            series = {k: [v if isinstance(v := (doc.metrics or {}).get(k), (int, float)) else None for _, doc in history]
                       for k in keys}
             path = out / f"{_slug(d.model)}-metrics.png"
             plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
@@ -278,14 +285,13 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             for col in ((x.profile or {}).get("columns") or []):
                 if (col.get("psi") or 0.0) >= MIN_PSI:
                     shifted.append((col["psi"], x.path, col["name"]))
-        sides = [{e["path"]: e for e in (r.doc.get("data") or [])} for r in (old, new)]
+        sides = [{e.path: e for e in r.typed.data or ()} for r in (old, new)]
         for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
-            cols = [next((c for c in ((side.get(data_path) or {}).get("profile") or {}).get("columns", []) if c["name"] == column), None)
-                    for side in sides]
+            cols = [_column(side.get(data_path), column) for side in sides]
             if cols[0] is None or cols[1] is None:
                 continue
             path = out / f"{_slug(d.model)}-{_slug(data_path)}-{_slug(column)}.png"
-            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0], cols[1])
+            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0].to_doc(), cols[1].to_doc())
             written.append(str(path))
     return written
 
