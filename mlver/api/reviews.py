@@ -23,9 +23,10 @@ from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_re
 from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
-from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
+from mlver.models import CiWorkflow, GateResult, Lineage, ModelDiff, Record, ReviewResult
 from mlver.models.diff import CodeChange, FileChange
 from mlver.models.record import ColumnProfile, DataRef, RecordDoc
+from mlver.models.review import ConfigChange
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
@@ -85,11 +86,10 @@ def _settings(side: _Side) -> dict[str, Any]:
     return {k: v for k, v in flat.items() if v is not None}
 
 
-def config_changes(base: _Side, head: _Side) -> list[dict[str, Any]]:
+def config_changes(base: _Side, head: _Side) -> list[ConfigChange]:
     """Every review setting head changes: (setting, base value, head value)."""
     old, new = _settings(base), _settings(head)
-    return [{"setting": k, "base": old.get(k), "head": new.get(k)}
-            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    return [ConfigChange(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
 def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> CodeChange:
@@ -217,7 +217,7 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
     return out
 
 
-def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Any]:
+def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Lineage]:
     """The lineage graph of each changed model's head record (the report draws it in mermaid)."""
     from mlver.api._common import load_registry
     from mlver.api.lineages import record_lineage

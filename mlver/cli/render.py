@@ -303,7 +303,7 @@ def _review(r: m.ReviewResult) -> str:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
     if r.config_changes:
         lines.append("  review configuration changed in this pull request (the merge base's was used): "
-                     + "; ".join(f"{c['setting']}: {_num(c['base'])} -> {_num(c['head'])}" for c in r.config_changes))
+                     + "; ".join(f"{c.setting}: {_num(c.base)} -> {_num(c.head)}" for c in r.config_changes))
     lines += [f"  plot: {p}" for p in r.plots]
     return "\n".join(lines)
 

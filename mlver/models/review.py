@@ -6,6 +6,10 @@ from typing import Any
 
 from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.views import Lineage
+
 
 @dataclass(frozen=True)
 class ModelDiff:
@@ -49,6 +53,18 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class ConfigChange:
+    """A review setting (gates, policy, signing, remotes) the head changes."""
+
+    setting: str  # e.g. "review.gates.churn.metrics.accuracy.min", ".dvc/config: remote.team.url"
+    base: Any  # None when head adds it
+    head: Any  # None when head removes it
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"setting": self.setting, "base": self.base, "head": self.head}
+
+
+@dataclass(frozen=True)
 class ReviewResult:
     base: str  # the base revision as given, e.g. main
     base_commit: str  # the merge base of base and head: what the pull request changes
@@ -66,8 +82,8 @@ class ReviewResult:
     code: CodeChange | None = None
     # Review settings (gates, policy, signing, remotes) head changes: the
     # review ran with the base's, and these apply once merged.
-    config_changes: tuple[dict[str, Any], ...] = ()
-    lineage: tuple[Any, ...] = ()  # a Lineage graph of each changed model's head record (mlver.models.views)
+    config_changes: tuple[ConfigChange, ...] = ()
+    lineage: tuple[Lineage, ...] = ()  # the lineage graph of each changed model's head record
 
 
 @dataclass(frozen=True)
