@@ -17,6 +17,15 @@ from typing import Any
 Verdict = str  # better | worse | same | unknown
 
 
+def verdict(moved: bool, better: bool | None) -> Verdict:
+    """The one rule, for a diff's metric rows and ``ls NAME``'s and the site's cells."""
+    if not moved:
+        return "same"
+    if better is None:
+        return "unknown"
+    return "better" if better else "worse"
+
+
 @dataclass(frozen=True)
 class ValueChange:
     """A key whose value differs between two mappings (a param, an env entry)."""
@@ -58,11 +67,7 @@ class MetricChange:
 
     @property
     def verdict(self) -> Verdict:
-        if not self.changed or self.direction == "same":
-            return "same"
-        if self.better is None:
-            return "unknown"
-        return "better" if self.better else "worse"
+        return verdict(self.changed and self.direction != "same", self.better)
 
     def to_doc(self) -> dict[str, Any]:
         return {"key": self.key, "old": self.old, "new": self.new, "delta": self.delta, "pct": self.pct,
