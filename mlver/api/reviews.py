@@ -282,9 +282,9 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             continue
         shifted = []
         for x in d.data:
-            for col in ((x.profile or {}).get("columns") or []):
-                if (col.get("psi") or 0.0) >= MIN_PSI:
-                    shifted.append((col["psi"], x.path, col["name"]))
+            for col in x.profile.columns if x.profile else ():
+                if col.psi is not None and col.psi >= MIN_PSI:
+                    shifted.append((col.psi, x.path, col.name))
         sides = [{e.path: e for e in r.typed.data or ()} for r in (old, new)]
         for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
             cols = [_column(side.get(data_path), column) for side in sides]

@@ -98,13 +98,13 @@ def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[s
             profile = row.profile
             if row.status != "changed" or not profile:
                 continue
-            columns = sorted(profile.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))[:SHIFTED]
-            rows = profile.get("rows") or {}
-            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.get("old"),
-                        "rows_new": rows.get("new"), "added": profile.get("columns_added") or [],
-                        "removed": profile.get("columns_removed") or [], "note": row.note or "",
-                        "shifted": [{"name": c.get("name"), "psi": c.get("psi"), "drifted": bool(c.get("drifted"))}
-                                    for c in columns if c.get("psi") is not None]})
+            columns = sorted(profile.columns, key=lambda c: -(c.psi or 0.0))[:SHIFTED]
+            rows = profile.rows
+            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.old if rows else None,
+                        "rows_new": rows.new if rows else None, "added": profile.columns_added or [],
+                        "removed": profile.columns_removed or [], "note": row.note or "",
+                        "shifted": [{"name": c.name, "psi": c.psi, "drifted": bool(c.drifted)}
+                                    for c in columns if c.psi is not None]})
     return out
 
 

@@ -5,7 +5,15 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeGuard
 
-from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.diff import (
+    ArtifactChange,
+    CodeChange,
+    DataChange,
+    EnvChange,
+    MetricChange,
+    ParamChange,
+    ProfileChange,
+)
 from mlver.models.record import ArtifactRef, DataRef, Environment
 
 TYPE_CHECKING = False
@@ -92,8 +100,8 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
         profile, note = None, None
         pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
-            profile = compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
-                                       DEFAULT_THRESHOLD if threshold is None else threshold)
+            profile = ProfileChange.build(compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
+                                                           DEFAULT_THRESHOLD if threshold is None else threshold))
             if not (pa and pb):
                 note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
         elif status == "changed":  # not tabular: the hash is all there is to compare

@@ -4,7 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
+from mlver.models.diff import (
+    ArtifactChange,
+    CodeChange,
+    ColumnShift,
+    DataChange,
+    EnvChange,
+    MetricChange,
+    Pair,
+    ParamChange,
+    TypeChange,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -96,10 +106,10 @@ class DriftResult:
     input: str  # the recorded training input it was compared with
     input_md5: str
     threshold: float
-    rows: dict[str, Any]
-    columns: list[dict[str, Any]]  # per column: psi, drifted, null_rate, mean/std or top
+    rows: Pair | None  # training rows (old) and new rows
+    columns: tuple[ColumnShift, ...]  # per column: psi, drifted, null_rate, mean/std or top
     drifted_columns: list[str]
-    type_changed: list[dict[str, Any]]
+    type_changed: tuple[TypeChange, ...]
     extra_columns: list[str]
     ok: bool
 
