@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlver import formats
-from mlver.models.diff import CodeChange, ColumnShift, DataChange, MetricChange, Pair, ValueChange
+from mlver.models.diff import CodeChange, DataChange, MetricChange, ValueChange
+from mlver.models.profilediff import ColumnShift, Pair
 from mlver.models.review import ModelDiff
 
 COLUMNS_SHOWN = 12  # per data input, largest PSI first; the rest are counted

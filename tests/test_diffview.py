@@ -66,7 +66,8 @@ def test_data_views_say_what_changed_and_pick_the_columns() -> None:
     profile = {"rows": {"old": 10, "new": 12, "delta": 2}, "columns": columns, "columns_added": ["n"],
                "columns_removed": [], "type_changed": [{"name": "t", "old": "int64", "new": "object"}],
                "drifted_columns": [f"c{i}" for i in range(10, 15)]}
-    from mlver.models.diff import DataChange, ProfileChange
+    from mlver.models.diff import DataChange
+    from mlver.models.profilediff import ProfileChange
 
     typed = ProfileChange.build(profile)
     assert typed.to_doc() == profile and typed.rows is not None and typed.rows.delta == 2

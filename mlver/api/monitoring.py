@@ -24,7 +24,7 @@ from mlver.errors import (
     RecordTampered,
 )
 from mlver.models import DriftResult
-from mlver.models.diff import ProfileChange
+from mlver.models.profilediff import ProfileChange
 from mlver.project import PathLike, Project
 
 

@@ -4,20 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mlver.models.diff import (
-    ArtifactChange,
-    CodeChange,
-    ColumnShift,
-    DataChange,
-    EnvChange,
-    MetricChange,
-    Pair,
-    ParamChange,
-    TypeChange,
-)
+from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from mlver.models.profilediff import ColumnShift, Pair, TypeChange
     from mlver.models.views import Lineage
 
 

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from mlver.domain import gates as g
 from mlver.errors import ConfigError
-from mlver.models.diff import DataChange, ProfileChange
+from mlver.models.diff import DataChange
+from mlver.models.profilediff import ProfileChange
 
 
 def _rows(data: list[dict]) -> list[DataChange]:

@@ -6,7 +6,8 @@ import pytest
 from mlver.domain import gates as g
 from mlver.domain.config import Config
 from mlver.errors import ConfigError
-from mlver.models.diff import DataChange, ProfileChange
+from mlver.models.diff import DataChange
+from mlver.models.profilediff import ProfileChange
 
 
 def _rows(data: list[dict]) -> list[DataChange]:
