@@ -103,6 +103,18 @@ def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Proj
         assert _md5(p.root / path) == md5
     assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
 
+    # Two remotes: the default's copy is corrupt, the record's own remote holds it intact.
+    # The staged workspace copy the first download filled is cleared before the second fills it.
+    team = p.root.parent / "team"
+    p.ok("remote", "add", "team", str(team), "--default")
+    p.ok("push", "-r", "team")
+    _flip(_object(team, big), SIZE // 3)
+    shutil.rmtree(cache)
+    (p.root / "models/churn.pkl").unlink()
+    assert p.ok("pull", "churn@HEAD", "--json").json()["fetched"] == 1
+    assert _md5(p.root / "models/churn.pkl") == big and _md5(_object(cache, big)) == big
+    assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
+
 
 def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(project: Project, s3: S3) -> None:
     p = project
