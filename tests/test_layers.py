@@ -262,10 +262,9 @@ def test_the_object_walk_finder_finds_walks() -> None:
 
 
 def test_every_module_has_its_place_in_the_layers() -> None:
-    # ARCHITECTURE.md names each module outside the four layers; a new one finds its layer
-    # (pure rendering such as the SVG charts is domain/) or is named there.
-    outside = {p.name for p in ROOT.glob("*.py")}
-    assert outside == {"__init__.py", "__main__.py", "_public.py", "errors.py", "formats.py", "project.py", "report.py",
-                       "sklearn.py", "waiting.py"}, "put the module in cli/, api/, domain/ or adapters/ (ARCHITECTURE.md)"
-    assert {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith("__")} == {
-        "adapters", "api", "cli", "domain", "models", "templates"}
+    # A module outside cli/, api/, domain/ and adapters/ is one ARCHITECTURE.md says the
+    # job of; any other finds its layer (pure rendering such as the SVG charts is domain/).
+    architecture = (ROOT.parent / "ARCHITECTURE.md").read_text()
+    unnamed = sorted(p.name for p in ROOT.glob("*.py")
+                     if not p.name.startswith("__") and f"`{p.name}`" not in architecture)
+    assert not unnamed, f"mlver/{unnamed[0]} sits outside the layers: move it into one, or say its job in ARCHITECTURE.md"
