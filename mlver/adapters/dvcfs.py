@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlver.adapters.storage import object_relpath, stream_hashing
+from mlver.adapters.verified import expected
 from mlver.errors import (
     CHANGED_HINT,
     MlverError,
@@ -230,7 +231,7 @@ class DvcFsStore:
             with open(src, "rb") as fh:
                 stream = _HashingReader(fh, progress)
                 self.fs.upload_fobj(stream, tmp, size=src.stat().st_size)
-            if stream.digest.hexdigest() != md5.removesuffix(".dir"):
+            if stream.digest.hexdigest() != expected(md5):
                 raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
 
         self._write_through(self.path(md5), md5, upload, f"write {md5}")
