@@ -270,7 +270,7 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             written.append(str(path))
             # The site's own SVG charts too, one per metric, base and head marked.
             from mlver.adapters.atomic import write_text
-            from mlver.charts import metric_history
+            from mlver.domain.charts import metric_history
 
             marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
             for key in keys:

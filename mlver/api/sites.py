@@ -25,8 +25,8 @@ from mlver.api.cards import card_context, declarations_at, declared_fields
 from mlver.api.lineages import LAST, trained
 from mlver.api.registry import registry_events
 from mlver.api.views import records_at, released
-from mlver.charts import lineage_svg, metric_history
 from mlver.diffview import view
+from mlver.domain.charts import lineage_svg, metric_history
 from mlver.domain.compare import model_diff
 from mlver.domain.lineage import as_map, lineage_graph
 from mlver.domain.registry import ModelState
@@ -171,7 +171,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
 def _markup(text: str) -> Any:
     from markupsafe import Markup
 
-    return Markup(text)  # SVG mlver drew, every text in it escaped by mlver.charts
+    return Markup(text)  # SVG mlver drew, every text in it escaped by mlver.domain.charts
 
 
 def _write(files: Mapping[str, str | bytes], target: Path, out: str) -> None:
