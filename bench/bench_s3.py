@@ -51,8 +51,16 @@ def start_moto(port: int, logdir: Path) -> subprocess.Popen:
 sh = bl.sh
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    return bl.run_timed(argv, cwd, env, timeout=3600)[0]
+CPU: dict[str, list[float]] = {}  # the same keys as the wall times: user+sys of the command and its children
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    return bl.run_timed(argv, cwd, env, timeout=3600)
+
+
+def note(times: dict[str, list[float]], key: str, sample: tuple[float, float]) -> None:
+    times.setdefault(key, []).append(sample[0])
+    CPU.setdefault(key, []).append(sample[1])
 
 
 BOTO = """
@@ -122,31 +130,28 @@ def transfer_rows(root: Path, env: dict[str, str], endpoint: str, runs: int, tmp
                         sh([dvc, "checkout", *targets], root, env)
                     op = "up" if case == "large" else "up-many"
                     bl.warm(src)
-                    times.setdefault(f"push {case} boto3", []).append(
-                        timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(src)], root, env))
+                    note(times, f"push {case} boto3", timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(src)], root, env))
                     dst = tmp / f"{name}-down"
                     op = "down" if case == "large" else "down-many"
                     if case == "many" or download_file:
                         bl.warm()
-                        times.setdefault(f"pull {case} boto3", []).append(
-                            timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
+                        note(times, f"pull {case} boto3", timed([bl.PYTHON, "-c", BOTO, endpoint, op, BUCKET, name, str(dst)], root, env))
                     shutil.rmtree(dst, ignore_errors=True) if dst.is_dir() else dst.unlink(missing_ok=True)
                     if case == "large":
                         bl.warm()
-                        times.setdefault("pull large stream", []).append(
-                            timed([bl.PYTHON, "-c", BOTO, endpoint, "stream", BUCKET, name, str(dst)], root, env))
+                        note(times, "pull large stream", timed([bl.PYTHON, "-c", BOTO, endpoint, "stream", BUCKET, name, str(dst)], root, env))
                         dst.unlink(missing_ok=True)
                     continue
                 add_remote(root, env, name, endpoint)
                 push = [mlver, "push", "-r", name, *refs] if tool == "mlver" else [dvc, "push", "-r", name, *targets]
                 bl.warm(root / ".dvc" / "cache")
-                times.setdefault(f"push {case} {tool}", []).append(timed(push, root, env))
+                note(times, f"push {case} {tool}", timed(push, root, env))
                 bl.warm()
-                times.setdefault(f"again {case} {tool}", []).append(timed(push, root, env))  # nothing to send
+                note(times, f"again {case} {tool}", timed(push, root, env))  # nothing to send
                 drop_local(root, paths)
                 pull = [mlver, "pull", pull_ref, "-r", name, "--with-data"] if tool == "mlver" else [dvc, "pull", "-r", name, *targets]
                 bl.warm()
-                times.setdefault(f"pull {case} {tool}", []).append(timed(pull, root, env))
+                note(times, f"pull {case} {tool}", timed(pull, root, env))
     shutil.rmtree(root / ".dvc" / "cache", ignore_errors=True)
     shutil.copytree(keep / "cache", root / ".dvc" / "cache")
     return times
@@ -222,13 +227,17 @@ def main(argv: list[str] | None = None) -> int:
             for tool, cmd in (("mlver pull --repo", [bl.tool("mlver") or "mlver", "pull", "churn#prod", "--repo", url, "-o", "m.pkl", "--trust-endpoint"]),
                               ("dvc artifacts get", [bl.tool("dvc") or "dvc", "artifacts", "get", url, "churn", "--stage", "prod", "-o", "m.pkl", "-f"])):
                 (work / "m.pkl").unlink(missing_ok=True)
-                times.setdefault(tool, []).append(timed(cmd, work, env))
+                note(times, tool, timed(cmd, work, env))
     finally:
         moto.terminate()
         moto.wait(timeout=30)
         shutil.rmtree(home, ignore_errors=True)
 
     med = {k: statistics.median(v) for k, v in times.items()}
+    cpu = {k: statistics.median(v) for k, v in CPU.items()}
+
+    def cpus(*keys: str) -> str:
+        return " / ".join(bl.fmt_s(cpu.get(k)) for k in keys)
     mb = args.large_mb * 1024 * 1024 / 1e6
     rows = []
     for op in ("push", "pull"):
@@ -236,14 +245,17 @@ def main(argv: list[str] | None = None) -> int:
             m, d, b = (med.get(f"{op} {case} {t}") for t in ("mlver", "dvc", "boto3"))
             rows.append([f"{op} {label}", bl.fmt_s(m), bl.fmt_s(d), bl.fmt_s(b), bl.fmt_ratio(m, d),
                          f"{(b / m):.2f}x" if m and b else "-",
-                         f"{mb / m:.0f} MB/s" if case == "large" and m else "-"])
+                         f"{mb / m:.0f} MB/s" if case == "large" and m else "-",
+                         cpus(*(f"{op} {case} {t}" for t in ("mlver", "dvc", "boto3")))])
     for case, label in (("large", f"1 file of {args.large_mb} MiB"), ("many", f"{args.files} files of {args.file_kb} KiB")):
         m, d = med.get(f"again {case} mlver"), med.get(f"again {case} dvc")
-        rows.append([f"push again, nothing to send ({label})", bl.fmt_s(m), bl.fmt_s(d), "-", bl.fmt_ratio(m, d), "-", "-"])
+        rows.append([f"push again, nothing to send ({label})", bl.fmt_s(m), bl.fmt_s(d), "-", bl.fmt_ratio(m, d), "-", "-",
+                     cpus(f"again {case} mlver", f"again {case} dvc", "-")])
     stream, pulled = med.get("pull large stream"), med.get("pull large mlver")
     rows.append([f"one streaming get_object of {args.large_mb} MiB (boto3 column)", "-", "-", bl.fmt_s(stream),
-                 "-", f"mlver pull / stream: {bl.fmt_ratio(pulled, stream)}", "-"])
-    table = bl.table(["transfer", "mlver s", "dvc s", "boto3 s", "mlver/dvc time", "mlver/boto3 throughput", "mlver rate"], rows)
+                 "-", f"mlver pull / stream: {bl.fmt_ratio(pulled, stream)}", "-", cpus("-", "-", "pull large stream")])
+    table = bl.table(["transfer", "mlver s", "dvc s", "boto3 s", "mlver/dvc time", "mlver/boto3 throughput", "mlver rate",
+                      "cpu s mlver / dvc / boto3"], rows)
     m, d = med["mlver pull --repo"], med["dvc artifacts get"]
     repo_table = bl.table(["command", "median s", "runs"],
                           [[f"`{k}` (stage prod, {args.commits} commits)", bl.fmt_s(med[k]), str(len(times[k]))]
@@ -252,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     targets = [
         ("mlver push/pull within 1.1x of dvc (every row)",
          all(med.get(f"{o} {c} mlver", 1e9) <= 1.1 * med.get(f"{o} {c} dvc", 0) for o in ("push", "pull") for c in ("large", "many"))),
-        ("mlver >= 0.8x boto3 throughput on the large file (push and pull)",
-         all(b and med.get(f"{o} large boto3") and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big))),
+        ("mlver >= 0.8x boto3 throughput on the large file (push; pull too with --download-file)",
+         all(b and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big) if f"{o} large boto3" in med)),
         (f"`mlver pull --repo` >= 3x faster than `dvc artifacts get` ({d / m:.1f}x)", d / m >= 3),
         ("pull of the large object within 1.3x of one streaming get_object",
          bool(pulled and stream and pulled <= 1.3 * stream)),

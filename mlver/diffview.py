@@ -12,12 +12,12 @@ better. A value with no text is None: each format writes its own dash.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mlver import formats
 from mlver.models.diff import CodeChange, DataChange, MetricChange, ValueChange
+from mlver.models.profilediff import ColumnShift, Pair
 from mlver.models.review import ModelDiff
 
 COLUMNS_SHOWN = 12  # per data input, largest PSI first; the rest are counted
@@ -178,44 +178,44 @@ def metric_line(row: MetricChange) -> Line:
                 row.direction, row.verdict)
 
 
-def column_line(c: Mapping[str, Any]) -> ColumnLine:
-    """One column of a profile comparison (drift.compare_profiles or a drift report)."""
-    def pair(stat: str, with_delta: bool = False) -> Shift | None:
-        v = c.get(stat)
-        if not isinstance(v, Mapping):
+def column_line(c: ColumnShift) -> ColumnLine:
+    """One column of a profile comparison (a diff's, or new data's against a profile in drift)."""
+    def pair(stat: Pair | None, with_delta: bool = False) -> Shift | None:
+        if stat is None:
             return None
-        return Shift(text(v.get("old")), text(v.get("new")), delta_text(v.get("delta")) if with_delta else None)
+        return Shift(text(stat.old), text(stat.new), delta_text(stat.delta) if with_delta else None)
 
-    top = c.get("top") if isinstance(c.get("top"), Mapping) else None
+    top = c.top
     return ColumnLine(
-        name=str(c.get("name")), null_rate=pair("null_rate") or Shift(None, None),
-        mean=pair("mean", with_delta=True), std=pair("std"),
-        top_old=tuple(str(text(v[0])) for v in (top or {}).get("old", [])[:TOP_SHOWN]),
-        top_new=tuple(str(text(v[0])) for v in (top or {}).get("new", [])[:TOP_SHOWN]),
-        top_changed=None if top is None else bool(c.get("top_changed")),
-        low=pair("min"), high=pair("max"), note=str(c.get("note") or ""),
-        psi=psi_text(c.get("psi")), drifted=bool(c.get("drifted")),
+        name=str(c.name), null_rate=pair(c.null_rate) or Shift(None, None),
+        mean=pair(c.mean, with_delta=True), std=pair(c.std),
+        top_old=tuple(str(text(v[0])) for v in ((top.old if top else None) or [])[:TOP_SHOWN]),
+        top_new=tuple(str(text(v[0])) for v in ((top.new if top else None) or [])[:TOP_SHOWN]),
+        top_changed=None if top is None else bool(c.top_changed),
+        low=pair(c.min), high=pair(c.max), note=str(c.note or ""),
+        psi=psi_text(c.psi), drifted=bool(c.drifted),
     )
 
 
 def data_view(row: DataChange) -> DataView:
-    prof = row.profile or {}
-    rows = prof.get("rows") or {}
+    prof = row.profile
+    rows = prof.rows if prof else None
     counts = None
-    if rows.get("delta") is not None:
-        counts = Shift(text(rows.get("old")), text(rows.get("new")), delta_text(rows.get("delta")))
+    if rows is not None and rows.delta is not None:
+        counts = Shift(text(rows.old), text(rows.new), delta_text(rows.delta))
     files = None
     if row.old_nfiles and row.new_nfiles and (row.old_nfiles != 1 or row.new_nfiles != 1):
         files = Shift(text(row.old_nfiles), text(row.new_nfiles))
-    columns = sorted(prof.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))
+    columns = sorted(prof.columns, key=lambda c: -(c.psi or 0.0)) if prof else []
     return DataView(
         path=row.path, status=row.status, md5=Shift(short(row.old_md5), short(row.new_md5)),
         size=Shift(size_text(row.old_size), size_text(row.new_size)), files=files, rows=counts,
-        rows_changed=bool(rows.get("delta")), note=row.note,
-        compared=bool(row.profile), hash_only=row.status == "changed" and not row.profile,
-        columns_added=tuple(prof.get("columns_added") or ()), columns_removed=tuple(prof.get("columns_removed") or ()),
-        type_changed=tuple((str(t["name"]), str(t["old"]), str(t["new"])) for t in prof.get("type_changed") or []),
-        drifted=tuple(prof.get("drifted_columns") or ()),
+        rows_changed=bool(rows and rows.delta), note=row.note,
+        compared=bool(prof), hash_only=row.status == "changed" and not prof,
+        columns_added=tuple(prof.columns_added or ()) if prof else (),
+        columns_removed=tuple(prof.columns_removed or ()) if prof else (),
+        type_changed=tuple((str(t.name), str(t.old), str(t.new)) for t in prof.type_changed) if prof else (),
+        drifted=tuple(prof.drifted_columns or ()) if prof else (),
         columns=tuple(column_line(c) for c in columns[:COLUMNS_SHOWN]), more_columns=max(0, len(columns) - COLUMNS_SHOWN),
     )
 

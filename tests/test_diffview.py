@@ -67,8 +67,12 @@ def test_data_views_say_what_changed_and_pick_the_columns() -> None:
                "columns_removed": [], "type_changed": [{"name": "t", "old": "int64", "new": "object"}],
                "drifted_columns": [f"c{i}" for i in range(10, 15)]}
     from mlver.models.diff import DataChange
+    from mlver.models.profilediff import ProfileChange
 
-    x = dv.data_view(DataChange("d.csv", "changed", "1" * 32, "2" * 32, 1, 2, 1, 1, profile=profile))
+    typed = ProfileChange.build(profile)
+    assert typed.to_doc() == profile and typed.rows is not None and typed.rows.delta == 2
+    assert typed.columns[3].mean is not None and typed.columns[3].mean.new == 2.0 and typed.type_changed[0].new == "object"
+    x = dv.data_view(DataChange("d.csv", "changed", "1" * 32, "2" * 32, 1, 2, 1, 1, profile=typed))
     assert x.compared and not x.hash_only and x.rows == dv.Shift("10", "12", "+2") and x.rows_changed
     assert [c.name for c in x.columns] == [f"c{i}" for i in range(14, 2, -1)] and x.more_columns == 3
     assert x.columns[0].psi == "0.140" and x.columns[0].drifted and x.columns[0].mean == dv.Shift("1", "2", "+1")

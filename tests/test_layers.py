@@ -259,3 +259,12 @@ def test_the_object_walk_finder_finds_walks() -> None:
         "def objects(refs):\n"
         "    return [o.md5 for o in refs]\n"))
     assert walks == [3, 6, 8]
+
+
+def test_every_module_has_its_place_in_the_layers() -> None:
+    # A module outside cli/, api/, domain/ and adapters/ is one ARCHITECTURE.md says the
+    # job of; any other finds its layer (pure rendering such as the SVG charts is domain/).
+    architecture = (ROOT.parent / "ARCHITECTURE.md").read_text()
+    unnamed = sorted(p.name for p in ROOT.glob("*.py")
+                     if not p.name.startswith("__") and f"`{p.name}`" not in architecture)
+    assert not unnamed, f"mlver/{unnamed[0]} sits outside the layers: move it into one, or say its job in ARCHITECTURE.md"

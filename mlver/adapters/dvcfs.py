@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlver.adapters.storage import object_relpath, stream_hashing
+from mlver.adapters.verified import expected
 from mlver.errors import (
     CHANGED_HINT,
     MlverError,
@@ -225,29 +226,33 @@ class DvcFsStore:
     def put(self, src: Path, md5: str, progress: Progress | None = None) -> None:
         """Upload ``src`` as object ``md5`` through a temporary name, hashing
         the very bytes sent; only an object whose content is its name is kept."""
-        final = self.path(md5)
+
+        def upload(tmp: str) -> None:
+            with open(src, "rb") as fh:
+                stream = _HashingReader(fh, progress)
+                self.fs.upload_fobj(stream, tmp, size=src.stat().st_size)
+            if stream.digest.hexdigest() != expected(md5):
+                raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
+
+        self._write_through(self.path(md5), md5, upload, f"write {md5}")
+
+    def _write_through(self, final: str, name: str, write: Callable[[str], None], action: str) -> None:
+        """Fill ``final`` through a new name in the upload folder (``write``
+        fills it, and may refuse it with an MlverError) and one rename. One
+        folder for every upload in flight, outside DVC's files/: a killed
+        push's leftovers are found there (clean_interrupted), and no listing
+        of files/md5 ever sees a half-written object."""
         fs = self.fs
-        # One folder for every upload in flight, outside DVC's files/: a
-        # killed push's leftovers are found there (clean_interrupted), and
-        # no listing of files/md5 ever sees a half-written object.
-        tmp = fs.join(self._tmp, f"{md5}.{uuid.uuid4().hex[:12]}")
-        expected = md5.removesuffix(".dir")
+        tmp = fs.join(self._tmp, f"{name}.{uuid.uuid4().hex[:12]}")
         try:
             fs.makedirs(self._tmp, exist_ok=True)
             fs.makedirs(fs.parent(final), exist_ok=True)
-            with open(src, "rb") as fh:
-                stream = _HashingReader(fh, progress)
-                fs.upload_fobj(stream, tmp, size=src.stat().st_size)
-            if stream.digest.hexdigest() != expected:
-                _quietly(fs.rm_file, tmp)
-                raise ObjectChanged(str(src), stream.digest.hexdigest(), md5, CHANGED_HINT)
+            write(tmp)
             self._rename(tmp, final)
-        except MlverError:
-            raise
         except BaseException as exc:
             _quietly(fs.rm_file, tmp)
-            if isinstance(exc, Exception):
-                raise self._fail(exc, f"write {md5}") from exc
+            if isinstance(exc, Exception) and not isinstance(exc, MlverError):
+                raise self._fail(exc, action) from exc
             raise
 
     @_watched
@@ -360,19 +365,7 @@ class DvcFsStore:
     @_watched
     def meta_write(self, relpath: str, data: bytes) -> None:
         """Write through the upload folder and one rename, so a reader never sees half a file."""
-        fs = self.fs
-        final = self._meta(relpath)
-        tmp = fs.join(self._tmp, f"meta.{uuid.uuid4().hex[:12]}")
-        try:
-            fs.makedirs(self._tmp, exist_ok=True)
-            fs.makedirs(fs.parent(final), exist_ok=True)
-            fs.pipe_file(tmp, data)
-            self._rename(tmp, final)
-        except BaseException as exc:
-            _quietly(fs.rm_file, tmp)
-            if isinstance(exc, Exception):
-                raise self._fail(exc, f"write {relpath}") from exc
-            raise
+        self._write_through(self._meta(relpath), "meta", lambda tmp: self.fs.pipe_file(tmp, data), f"write {relpath}")
 
     @_watched
     def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:

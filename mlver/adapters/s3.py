@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters.atomic import temp_beside
-from mlver.adapters.storage import object_relpath
+from mlver.adapters.storage import Tee, object_relpath
 from mlver.adapters.verified import settle
 from mlver.errors import (
     CHANGED_HINT,
@@ -331,8 +331,13 @@ class S3Store:
             raise self._fail(exc, f"write {md5}") from exc
         self._sizes[md5] = size
 
-    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
-        """Download an object to ``dst`` atomically; returns the md5 of what was written."""
+    tee = True  # get() can fill a second file in the same pass
+
+    def get(self, md5: str, dst: Path, progress: Progress | None = None, also: Path | None = None) -> str:
+        """Download an object to ``dst`` atomically; returns the md5 of what was
+        written. ``also``: a new file that gets the same bytes as they arrive
+        (a pull's staged workspace copy: written while the next bytes are on
+        the wire instead of copied after); the caller removes it on a mismatch."""
         size = self.size(md5)
         if size is None:
             raise ObjectNotInRemote(md5, self.label)
@@ -342,16 +347,31 @@ class S3Store:
             # transfer manager's parallel ranged GETs took 88 s for 1 GiB where
             # one stream took 19 s (DVC's way), and it needs a second pass to hash.
             digest = hashlib.md5()
-            with os.fdopen(fd, "wb") as out:
-                body = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
-                for chunk in iter(lambda: body.read(CHUNK), b""):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if progress:
-                        progress(len(chunk))
+            written = 0
+            with os.fdopen(fd, "wb", buffering=0) as out:
+                tee = Tee(tmp, also) if also is not None else None
+                try:
+                    body = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
+                    for chunk in iter(lambda: body.read(CHUNK), b""):
+                        digest.update(chunk)
+                        view = memoryview(chunk)
+                        while view:
+                            view = view[out.write(view):]
+                        written += len(chunk)
+                        if tee is not None:
+                            tee.upto(written)
+                        if progress:
+                            progress(len(chunk))
+                    if tee is not None:
+                        tee.finish(written)
+                finally:
+                    if tee is not None:
+                        tee.close()
             got = settle(tmp, dst, digest.hexdigest(), md5)
         except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if also is not None:
+                also.unlink(missing_ok=True)
             if isinstance(exc, Exception) and not isinstance(exc, (StorageError, RemoteError)) \
                     and (_is_botocore(exc) or not isinstance(exc, OSError)):
                 raise self._fail(exc, f"read {md5}") from exc

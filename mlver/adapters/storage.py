@@ -15,7 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.verified import settle
@@ -50,25 +50,29 @@ def md5_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_hashing(src: Path, dst: Path, progress: Progress | None = None, md5: str | None = None) -> str:
+def copy_hashing(src: Path, dst: Path, progress: Progress | None = None, md5: str | None = None,
+                 also: Path | None = None) -> str:
     """Copy ``src`` to ``dst`` atomically and return the md5 of the bytes written
     (``md5``: only if they are that object, see ``stream_hashing``)."""
     with open(src, "rb") as fin:
-        return stream_hashing(fin, dst, progress, md5=md5)
+        return stream_hashing(fin, dst, progress, md5=md5, also=also)
 
 
-def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None, md5: str | None = None) -> str:
+def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None, md5: str | None = None,
+                   also: Path | None = None) -> str:
     """Write what ``fin`` reads to ``dst`` atomically (a temporary file beside
     it, renamed when complete); returns the md5 of the bytes read. ``md5``: a
     download of that object, renamed onto ``dst`` only if the bytes are it
-    (``verified.settle``)."""
+    (``verified.settle``). ``also``: a new file that gets the same bytes
+    (whoever asked removes it when they are not the object wanted)."""
     digest = hashlib.md5()
     fd, tmp = temp_beside(dst)
     try:
-        with os.fdopen(fd, "wb") as fout:
+        with os.fdopen(fd, "wb") as fout, (open(also, "xb") if also is not None else _NoTee()) as tee:
             while chunk := fin.read(CHUNK):
                 digest.update(chunk)
                 fout.write(chunk)
+                tee.write(chunk)
                 if progress:
                     progress(len(chunk))
         settle(tmp, dst, digest.hexdigest(), md5 or digest.hexdigest())
@@ -79,6 +83,19 @@ def stream_hashing(fin: BinaryIO, dst: Path, progress: Progress | None = None, m
             pass
         raise
     return digest.hexdigest()
+
+
+class _NoTee:
+    """Where the bytes go when there is no second file to fill."""
+
+    def __enter__(self) -> _NoTee:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def write(self, data: bytes) -> int:
+        return len(data)
 
 
 def read_small(path: Path | str) -> tuple[bytes | None, os.stat_result]:
@@ -104,61 +121,135 @@ def write_new(path: str, data: bytes, mode: int, umasked: int = 0o777) -> None:
         os.close(fd)
 
 
-def copy_verified(src: Path | str, dst: Path | str, progress: Progress | None = None) -> str:
+def copy_range(fd_in: int, fd_out: int, offset: int, n: int, what: str, fallback: bool = False) -> None:
+    """Copy ``n`` bytes at ``offset`` from one file to the same place in another,
+    in the kernel. ``fallback``: through user space where the kernel cannot
+    copy between the two (else that OSError is raised)."""
+    done = 0
+    while done < n:
+        try:
+            step = os.copy_file_range(fd_in, fd_out, n - done, offset + done, offset + done)
+        except OSError as exc:
+            if not fallback or exc.errno not in _NO_KERNEL_COPY:
+                raise
+            data = os.pread(fd_in, min(n - done, CHUNK), offset + done)
+            step = os.pwrite(fd_out, data, offset + done) if data else 0
+        if step == 0:
+            raise OSError(errno.EIO, "the file shrank while it was copied", what)
+        done += step
+
+
+def copy_verified(src: Path | str, dst: Path | str, progress: Progress | None = None,
+                  also: Path | str | None = None) -> str:
     """Copy ``src`` to the new file ``dst`` in the kernel (``copy_file_range``:
     a reflink where the filesystem shares extents) and return the md5 of what
-    landed in ``dst``: each slice is read back from the page cache and hashed
-    while the next one is copied (on another core), so the whole costs about
-    as long as hashing alone. OSError (EXDEV, ENOSYS, ...) where the kernel
-    cannot copy between the two files."""
+    landed in ``dst``. A worker thread copies each slice and reads it back
+    from the page cache while this thread hashes the slice before it, so the
+    whole costs about as long as hashing alone when a core is free. ``also``:
+    a second new file that gets the same slices of ``dst``, copied in the
+    kernel as they land (a pull's staged workspace copy: no second pass over
+    the bytes after). OSError (EXDEV, ENOSYS, ...) where the kernel cannot
+    copy between the files."""
     from concurrent.futures import ThreadPoolExecutor
+    from contextlib import ExitStack
 
     digest = hashlib.md5()
-    with open(src, "rb") as fin, open(dst, "xb") as fout, open(dst, "rb", buffering=0) as back:
+    with ExitStack() as files:
+        fin, fout = files.enter_context(open(src, "rb")), files.enter_context(open(dst, "xb"))
+        back = files.enter_context(open(dst, "rb", buffering=0))
+        tee = files.enter_context(open(also, "xb", buffering=0)) if also is not None else None
         size = os.fstat(fin.fileno()).st_size
+        # Two slices' buffers: the worker fills one while this thread hashes the other
+        # (a fresh 32 MiB buffer per slice cost as much again as reading it back).
+        buffers = [memoryview(bytearray(min(SLICE, size))) for _ in range(2 if size > SLICE else 1)] if size else []
 
-        def copy(offset: int) -> int:
+        def copy(offset: int, view: memoryview) -> memoryview:
             n = min(SLICE, size - offset)
-            done = 0
-            while done < n:
-                step = os.copy_file_range(fin.fileno(), fout.fileno(), n - done, offset + done, offset + done)
-                if step == 0:
-                    raise OSError(errno.EIO, "the file shrank while it was copied", str(src))
-                done += step
-            return done
+            copy_range(fin.fileno(), fout.fileno(), offset, n, str(src))
+            if tee is not None:
+                # A kernel copy costs a third of writing the read-back bytes (measured).
+                copy_range(back.fileno(), tee.fileno(), offset, n, str(dst))
+            got = 0
+            while got < n:
+                step = os.preadv(back.fileno(), [view[got:n]], offset + got)
+                if not step:
+                    raise OSError(errno.EIO, "a copied slice could not be read back", str(dst))
+                got += step
+            return view[:n]
 
         with ThreadPoolExecutor(1) as pool:
-            offset = 0
-            pending = pool.submit(copy, 0) if size else None
+            offset, turn = 0, 0
+            pending = pool.submit(copy, 0, buffers[0]) if size else None
             while pending is not None:
-                n = pending.result()
-                start, offset = offset, offset + n
-                pending = pool.submit(copy, offset) if offset < size else None
-                view = memoryview(bytearray(n))
-                got = 0
-                while got < n:
-                    step = os.preadv(back.fileno(), [view[got:]], start + got)
-                    if not step:
-                        raise OSError(errno.EIO, "a copied slice could not be read back", str(dst))
-                    got += step
-                digest.update(view)
+                view = pending.result()
+                offset += len(view)
+                turn ^= len(buffers) - 1
+                pending = pool.submit(copy, offset, buffers[turn]) if offset < size else None
+                digest.update(view)  # (the worker fills the other buffer meanwhile)
                 if progress:
-                    progress(n)
+                    progress(len(view))
     return digest.hexdigest()
+
+
+class Tee:
+    """Copies what a download has written so far into its file on to a second
+    new file, in the kernel, on a worker thread: the second copy is made while
+    the next bytes are on the wire, not after. Use: ``upto(n)`` after each
+    write (``n``: bytes written and flushed so far), ``finish(n)`` at the end."""
+
+    def __init__(self, written: Path | str, also: Path | str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._what = str(written)
+        self._in = os.open(written, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self._out = os.open(also, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except BaseException:
+            os.close(self._in)
+            raise
+        self._pool = ThreadPoolExecutor(1)
+        self._pending: list[Any] = []
+        self._sent = 0
+
+    def upto(self, n: int, step: int = SLICE) -> None:
+        if n - self._sent >= step:
+            still = []
+            for future in self._pending:
+                if future.done():
+                    future.result()  # a failed copy fails the download now
+                else:
+                    still.append(future)
+            self._pending = still
+            self._pending.append(self._pool.submit(copy_range, self._in, self._out, self._sent, n - self._sent,
+                                                   self._what, True))
+            self._sent = n
+
+    def finish(self, n: int) -> None:
+        self.upto(n, 1)
+        for future in self._pending:
+            future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        os.close(self._in)
+        os.close(self._out)
 
 
 _NO_KERNEL_COPY = (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF)
 
 
-def copy_checked(src: Path | str, dst: Path | str, progress: Progress | None = None) -> str:
+def copy_checked(src: Path | str, dst: Path | str, progress: Progress | None = None,
+                 also: Path | str | None = None) -> str:
     """``copy_verified``, or a copy through user space where the kernel cannot copy."""
     try:
-        return copy_verified(src, dst, progress)
+        return copy_verified(src, dst, progress, also)
     except OSError as exc:
         if exc.errno not in _NO_KERNEL_COPY:
             raise
     Path(dst).unlink(missing_ok=True)  # the first slice failed: nothing was told to progress
-    return copy_hashing(Path(src), Path(dst), progress)
+    if also is not None:
+        Path(also).unlink(missing_ok=True)
+    return copy_hashing(Path(src), Path(dst), progress, also=Path(also) if also is not None else None)
 
 
 def check_meta_path(relpath: str) -> str:
@@ -183,6 +274,7 @@ class LocalStore:
     """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
 
     jobs = 1  # a local disk gains little from parallel copies (measured: more threads only add kernel contention)
+    tee = True  # get() and ingest() can fill a second file in the same pass
 
     def __init__(self, objects_dir: Path, label: str) -> None:
         self.objects_dir = objects_dir
@@ -269,54 +361,68 @@ class LocalStore:
             raise RemoteNotWritable(self.label, str(exc.strerror or exc)) from exc
 
     def ingest(self, src: Path | str, md5: str, progress: Progress | None = None, trusted: bool = False,
-               mode: int | None = None) -> tuple[str, int]:
+               mode: int | None = None, also: Path | None = None) -> tuple[str, int]:
         """Store the file ``src`` as object ``md5`` if its bytes hash to that name;
         returns (the md5 of what was read, its size), and leaves nothing when
         they differ. ``trusted``: ``src`` is a cache object whose hash mlver
         knows from its stat; a large one is then copied in the kernel without
         hashing. Small files are always hashed (it costs less than a stat
-        lookup). ``mode``: the object's permissions (default: a plain file's)."""
+        lookup). ``mode``: the object's permissions (default: a plain file's).
+        ``also``: a new file that gets the same bytes in the same pass (a
+        pull's workspace copy, staged); removed when they do not match."""
         final = self.final(md5)
         self._sweep_beside(final)
         expected = _object_md5(md5)
         mode = self._mode if mode is None else mode
         data, st = read_small(src)
         size = st.st_size
-        if data is not None:
-            written, size = hashlib.md5(data).hexdigest(), len(data)
-            if written == expected:
+        try:
+            if data is not None:
+                written, size = hashlib.md5(data).hexdigest(), len(data)
+                if written == expected:
+                    if also is not None:
+                        write_new(os.fspath(also), data, self._mode)
+                    staged = self._temp_name()
+                    try:
+                        write_new(staged, data, mode, self._mode | 0o111)
+                        self._install(staged, final)
+                    except BaseException:
+                        _unlink(staged)
+                        raise
+            else:
                 staged = self._temp_name()
                 try:
-                    write_new(staged, data, mode, self._mode | 0o111)
-                    self._install(staged, final)
-                except BaseException:
+                    written = self._copy_large(src, staged, expected if trusted else None, progress, also)
+                    progress = None  # told as it went
+                    if written == expected:
+                        os.chmod(staged, mode)
+                        self._install(staged, final)
+                finally:
                     _unlink(staged)
-                    raise
-        else:
-            staged = self._temp_name()
-            try:
-                written = self._copy_large(src, staged, expected if trusted else None, progress)
-                progress = None  # told as it went
-                if written == expected:
-                    os.chmod(staged, mode)
-                    self._install(staged, final)
-            finally:
-                _unlink(staged)
+        except BaseException:
+            if also is not None:
+                _unlink(os.fspath(also))
+            raise
+        if also is not None and written != expected:
+            _unlink(os.fspath(also))
         if progress:
             progress(size)
         return written, size
 
     @staticmethod
-    def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None) -> str:
-        """Copy to ``staged``; the md5 of what landed there (``known`` when given: not hashed)."""
+    def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,
+                    also: Path | None = None) -> str:
+        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed)."""
         from mlver.adapters.placement import copy_file
 
         if known is not None:
             size = copy_file(Path(src), Path(staged))
+            if also is not None:
+                copy_file(Path(src), also)
             if progress:
                 progress(size)
             return known
-        return copy_checked(src, staged, progress)
+        return copy_checked(src, staged, progress, also)
 
     @staticmethod
     def _install(staged: str, final: str) -> None:
@@ -335,25 +441,29 @@ class LocalStore:
         if written != _object_md5(md5):
             raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 
-    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
+    def get(self, md5: str, dst: Path, progress: Progress | None = None, also: Path | None = None) -> str:
         """Copy an object to ``dst`` atomically, only if its bytes are that
-        object; returns the md5 of what was read."""
+        object; returns the md5 of what was read. ``also``: a new file that
+        gets the same bytes (the caller removes it on a mismatch)."""
         src = self.final(md5)
         try:
             data, _ = read_small(src)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotInRemote(md5, self.label) from None
-        if data is None:
-            return copy_hashing(Path(src), dst, progress, md5=md5)
         staged = f"{dst}.{self._token}-{next(self._count)}"
-        got = hashlib.md5(data).hexdigest()
         try:
-            write_new(staged, data, self._mode)
+            if data is None:
+                got = copy_checked(src, staged, progress, also)
+            else:
+                got = hashlib.md5(data).hexdigest()
+                write_new(staged, data, self._mode)
+                if also is not None:
+                    write_new(os.fspath(also), data, self._mode)
             settle(staged, dst, got, md5, self._mode)
         except BaseException:
             _unlink(staged)
             raise
-        if progress:
+        if progress and data is not None:
             progress(len(data))
         return got
 

@@ -62,9 +62,9 @@ def card(ref: str, html: bool = False, repo: PathLike = None) -> Card:
     if html:
         from markupsafe import Markup
 
-        from mlver.charts import lineage_svg
+        from mlver.domain.charts import lineage_svg
 
-        context["lineage_svg"] = Markup(lineage_svg(graph, f"Lineage of {str(parsed)}"))  # mlver.charts escapes its text
+        context["lineage_svg"] = Markup(lineage_svg(graph, f"Lineage of {str(parsed)}"))  # mlver.domain.charts escapes its text
     name = "card.html.j2" if html else "card.md.j2"
     return Card(ref=str(parsed), format="html" if html else "md", text=render_template(name, **context))
 

@@ -25,7 +25,7 @@ from mlver.domain.tags import DIR_SEPARATOR
 from mlver.domain.validate import check_md5, check_project_path
 from mlver.errors import ConfigError, MlverError
 from mlver.models import Record
-from mlver.project import CONFIG, Project, artifacts_in, parse_config
+from mlver.project import CONFIG, ModelSpec, Project, artifacts_in, parse_config
 
 MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
 
@@ -160,6 +160,44 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
     first = git.read_blobs(root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
     dvc_text, lock_text, config_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG))
+    entry, path = _declared_path(model, commit, dvc_text, dvcfile, config_text, project)
+    if not path:
+        return None
+
+    stages = _stages(_yaml(lock_text), folder)
+    producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
+    chain = _upstream(stages, producing) if producing else []
+    deps = list({d["path"]: d for n in chain for d in stages[n]["deps"]}.values())
+    metric_files = _metric_files(_yaml(dvc_text), folder, entry.metrics if entry else None)
+    specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
+    blobs = git.read_blobs(root, specs)
+    artifact, source = _artifact_entry(path, blobs[f"{commit}:{path}.dvc"], stages, producing, lockfile)
+    name, email, when = _author(root, commit)
+    doc = {
+        "schema": rec.SCHEMA,
+        "model": model,
+        "derived": True,
+        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
+        "artifact": artifact,
+        # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
+        "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
+                 "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
+        "data": _data_inputs(deps, blobs, commit),
+        "params": _chain_params(stages, chain),
+        "metrics": _metrics_at(metric_files, blobs, commit),
+        "env": {"python": None, "platform": None, "packages": {}},
+        "created": when,
+        "author": {"name": name, "email": email},
+    }
+    return Record(model=model, commit=commit, doc=doc, intact=True, derived=True)
+
+
+def _declared_path(model: str, commit: str, dvc_text: bytes | None, dvcfile: str, config_text: bytes | None,
+                   project: Project | None) -> tuple[ModelSpec | None, str | None]:
+    """(mlver.yaml's entry for the model at ``commit``, where its artifact is):
+    that commit's mlver.yaml, else its dvc.yaml's ``artifacts:``, else (with a
+    working tree) today's declarations; a URL when the artifact lives outside
+    the repository (example-gto's s3:// models, no hash to derive)."""
     try:
         declared = artifacts_in(dvc_text, dvcfile).get(model) if dvc_text else None
     except MlverError:
@@ -174,52 +212,33 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
         current = project.declared_models().get(model)
         path = _safe_path(current.path) if current else None
     url = declared.path if declared and "://" in declared.path else None
-    path = path or url  # a URL: an artifact that lives outside the repository (example-gto's s3:// models), no hash to derive
-    if not path:
-        return None
+    return entry, path or url
 
-    stages = _stages(_yaml(lock_text), folder)
-    producing = next((n for n, s in stages.items() if any(o["path"] == path for o in s["outs"])), None)
-    chain = _upstream(stages, producing) if producing else []
-    deps = list({d["path"]: d for n in chain for d in stages[n]["deps"]}.values())
-    metric_files = _metric_files(_yaml(dvc_text), folder, entry.metrics if entry else None)
-    specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
-    blobs = git.read_blobs(root, specs)
 
+def _artifact_entry(path: str, dvcfile: bytes | None, stages: dict[str, Any], producing: str | None,
+                    lockfile: str) -> tuple[dict[str, Any], str]:
+    """(the record's artifact entry, where its hash came from): its ``.dvc``
+    file, else the dvc.lock stage that produces it, else nowhere ("none")."""
     artifact: dict[str, Any] = {"path": path, "md5": None, "size": None, "nfiles": None, "remote": None}
-    source = "none"
-    tracked = _dvcfile_out(blobs[f"{commit}:{path}.dvc"], path)
+    tracked = _dvcfile_out(dvcfile, path)
     if tracked and tracked["md5"]:
         artifact.update({k: tracked[k] for k in ("md5", "size", "nfiles")})
-        source = f"{path}.dvc"
-    elif producing:
+        return artifact, f"{path}.dvc"
+    if producing:
         out = next(o for o in stages[producing]["outs"] if o["path"] == path)
         artifact.update({k: out[k] for k in ("md5", "size", "nfiles")})
-        source = f"{lockfile} (stage {producing})" if out["md5"] else "none"
+        return artifact, f"{lockfile} (stage {producing})" if out["md5"] else "none"
+    return artifact, "none"
 
+
+def _chain_params(stages: dict[str, Any], chain: list[str]) -> dict[str, Any]:
+    """The params of every stage upstream of the model's, flattened (the model's own stage wins)."""
     params: dict[str, Any] = {}
     for name in reversed(chain):
         for values in stages[name]["params"].values():
             if isinstance(values, dict):
                 params.update(rec.flatten(values))
-    name, email, when = _author(root, commit)
-    doc = {
-        "schema": rec.SCHEMA,
-        "model": model,
-        "derived": True,
-        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
-        "artifact": artifact,
-        # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
-        "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
-                 "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
-        "data": _data_inputs(deps, blobs, commit),
-        "params": params,
-        "metrics": _metrics_at(metric_files, blobs, commit),
-        "env": {"python": None, "platform": None, "packages": {}},
-        "created": when,
-        "author": {"name": name, "email": email},
-    }
-    return Record(model=model, commit=commit, doc=doc, intact=True, derived=True)
+    return params
 
 
 def _data_inputs(deps: list[dict[str, Any]], blobs: dict[str, bytes | None], commit: str) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from mlver.adapters import dvc, git, gitremote
 from mlver.adapters.storage import Progress
+from mlver.adapters.verified import expected
 from mlver.api import placing, trust
 from mlver.api._common import record_from_bytes
 from mlver.api.derived import derive_at
@@ -153,7 +154,7 @@ def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: 
         manifest = store.read(md5)
         if manifest is None:
             raise missing
-        if hashlib.md5(manifest).hexdigest() != md5.removesuffix(".dir"):
+        if hashlib.md5(manifest).hexdigest() != expected(md5):
             raise ObjectCorrupt(where, f"directory manifest in remote {name}", "", "", PUSH_AGAIN)
         entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
         for relpath, _ in entries:

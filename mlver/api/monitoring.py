@@ -24,6 +24,7 @@ from mlver.errors import (
     RecordTampered,
 )
 from mlver.models import DriftResult
+from mlver.models.profilediff import ProfileChange
 from mlver.project import PathLike, Project
 
 
@@ -92,9 +93,10 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
         if kinds.get(col["name"]) not in (None, col["kind"]):
             col.update(drifted=True, note=f"was {kinds[col['name']]}, now {col['kind']}")
             report["drifted_columns"].append(col["name"])
+    typed = ProfileChange.build(report)
     return DriftResult(
         ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry["path"],
-        input_md5=entry.get("md5", ""), threshold=threshold, rows=report["rows"], columns=report["columns"],
-        drifted_columns=report["drifted_columns"], type_changed=report["type_changed"],
+        input_md5=entry.get("md5", ""), threshold=threshold, rows=typed.rows, columns=typed.columns,
+        drifted_columns=report["drifted_columns"], type_changed=typed.type_changed,
         extra_columns=report["extra_columns"], ok=not report["drifted_columns"],
     )

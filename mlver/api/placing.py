@@ -15,6 +15,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,22 +79,27 @@ class _Run:
         self.each = each
         self.known = known
 
-    def matches(self, path: Path, md5: str, st: os.stat_result | None = None) -> bool:
-        """Whether ``path`` (a regular file, of stat ``st`` when known) is what mlver
-        recorded for ``md5``: same size, mtime, inode and ctime."""
-        rel = _rel(self.root, path)
-        if self.known is None or rel is None:
-            return False
-        try:
-            st = st or os.lstat(path)
-        except OSError:
-            return False
-        return stat.S_ISREG(st.st_mode) and self.known.lookup(rel, st) == md5
+    def matches(self, path: Path, md5: str) -> bool:
+        return in_place(self.root, path, md5, self.known)
 
     def write(self, md5: str, target: Path, where: str) -> int:
         size = self.fill(md5, target, where)
         _age(target)
         return size
+
+
+def in_place(root: Path | None, path: Path, md5: str, known: Known | None) -> bool:
+    """Whether ``path`` is a regular file that is what mlver recorded for ``md5``
+    (``known``, the stat cache of the project at ``root``): same size, mtime,
+    inode and ctime."""
+    rel = _rel(root, path)
+    if known is None or rel is None:
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and known.lookup(rel, st) == md5
 
 
 def _existing_tree(dest: Path) -> tuple[dict[str, os.stat_result], set[str]] | None:
@@ -133,10 +139,11 @@ def known_in(root: Path | None) -> Known | None:
 
 def place(root: Path | None, dests: list[Dest], fill: Fill,
           each: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
-          known: Known | None = None) -> Placed:
+          known: Known | None = None, area: placement.Scratch | None = None) -> Placed:
     """Stage every destination, then switch them all in; see the module docstring.
     ``root``: the project (where scratch space lives), None outside one;
-    ``known``: its stat cache, which says what is already in place."""
+    ``known``: its stat cache, which says what is already in place;
+    ``area``: the caller's scratch (it staged files there already); removed here."""
     run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known)
     files: list[PulledFile] = []
     written = kept = removed = 0
@@ -145,7 +152,8 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
     where = ""
     path = Path(".")
     try:
-        with placement.scratch(root) as area:
+        # (A caller's scratch is removed here too: before the stats are recorded.)
+        with placement.scratch(root) if area is None else closing(area) as area:
             for dest in dests:
                 where, path = dest.where, dest.path
                 try:

@@ -23,8 +23,10 @@ from mlver.api.diffs import Found, collect_records, commit_of, diffs_of, load_re
 from mlver.domain import gates as g
 from mlver.domain import record as rec
 from mlver.errors import ConfigError, MlverError, NoCommonHistory, NoDefaultBranch, UnknownChoice
-from mlver.models import CiWorkflow, GateResult, ModelDiff, Record, ReviewResult
+from mlver.models import CiWorkflow, GateResult, Lineage, ModelDiff, Record, ReviewResult
 from mlver.models.diff import CodeChange, FileChange
+from mlver.models.record import ColumnProfile, DataRef, RecordDoc
+from mlver.models.review import ConfigChange
 from mlver.project import CONFIG, Config, ModelSpec, PathLike, Project, parse_config
 
 HISTORY = 20  # trainings per metric history chart
@@ -84,11 +86,10 @@ def _settings(side: _Side) -> dict[str, Any]:
     return {k: v for k, v in flat.items() if v is not None}
 
 
-def config_changes(base: _Side, head: _Side) -> list[dict[str, Any]]:
+def config_changes(base: _Side, head: _Side) -> list[ConfigChange]:
     """Every review setting head changes: (setting, base value, head value)."""
     old, new = _settings(base), _settings(head)
-    return [{"setting": k, "base": old.get(k), "head": new.get(k)}
-            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    return [ConfigChange(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
 def _pr_code(project: Project, merge_base: str, head: str, base: _Side, head_side: _Side) -> CodeChange:
@@ -196,8 +197,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "x"
 
 
-def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, dict]]:
-    """(label, record doc) of the model's last HISTORY trainings in head's history, oldest first."""
+def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, RecordDoc]]:
+    """(label, record) of the model's last HISTORY trainings in head's history, oldest first."""
     commits = git.log_path(project.root, rec.record_path(model), rev=head, max_count=HISTORY)
     blobs = git.read_blobs(project.root, [f"{c.commit}:{rec.record_path(model)}" for c in commits])
     state = registry.model(model)
@@ -208,7 +209,7 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
             continue  # the commit deleted the record
         try:
             # Past records are untrusted like any other: the one checked reader.
-            doc = load_record(model, c.commit, content, f"the record of {model} at {c.commit[:12]}")[0].doc
+            doc = load_record(model, c.commit, content, f"the record of {model} at {c.commit[:12]}")[0].typed
         except MlverError:
             continue  # a record no command can read has no point on the chart
         version = state.version_at(c.commit) if state else None
@@ -216,7 +217,7 @@ def _history(project: Project, model: str, head: str, registry: Any) -> list[tup
     return out
 
 
-def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Any]:
+def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit: str) -> list[Lineage]:
     """The lineage graph of each changed model's head record (the report draws it in mermaid)."""
     from mlver.api._common import load_registry
     from mlver.api.lineages import record_lineage
@@ -233,6 +234,12 @@ def _lineage(project: Project, diffs: list[ModelDiff], found: Found, head_commit
             version = state.version_at(record.commit) if state and record.commit else None
             graphs.append(record_lineage(project, d.new_ref, record, version, state))
     return graphs
+
+
+def _column(entry: DataRef | None, name: str) -> ColumnProfile | None:
+    """The first column called ``name`` in a data input's profile."""
+    profile = entry.profile if entry else None
+    return next((c for c in (profile.columns or ()) if c.name == name), None) if profile else None
 
 
 def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
@@ -253,17 +260,17 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         moved = {m.key for m in d.metrics if m.changed}
         keys = sorted(numeric, key=lambda k: k not in moved)
         if history and keys:
-            digests = [doc.get("digest") for _, doc in history]
+            digests = [doc.digest for _, doc in history]
             base = digests.index(old.digest) if old and old.digest in digests else None
             head = len(history) - 1 if digests[-1] == new.digest else None
-            series = {k: [v if isinstance(v := (doc.get("metrics") or {}).get(k), (int, float)) else None for _, doc in history]
+            series = {k: [v if isinstance(v := (doc.metrics or {}).get(k), (int, float)) else None for _, doc in history]
                       for k in keys}
             path = out / f"{_slug(d.model)}-metrics.png"
             plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
             written.append(str(path))
             # The site's own SVG charts too, one per metric, base and head marked.
             from mlver.adapters.atomic import write_text
-            from mlver.charts import metric_history
+            from mlver.domain.charts import metric_history
 
             marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
             for key in keys:
@@ -275,17 +282,16 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
             continue
         shifted = []
         for x in d.data:
-            for col in ((x.profile or {}).get("columns") or []):
-                if (col.get("psi") or 0.0) >= MIN_PSI:
-                    shifted.append((col["psi"], x.path, col["name"]))
-        sides = [{e["path"]: e for e in (r.doc.get("data") or [])} for r in (old, new)]
+            for col in x.profile.columns if x.profile else ():
+                if col.psi is not None and col.psi >= MIN_PSI:
+                    shifted.append((col.psi, x.path, col.name))
+        sides = [{e.path: e for e in r.typed.data or ()} for r in (old, new)]
         for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
-            cols = [next((c for c in ((side.get(data_path) or {}).get("profile") or {}).get("columns", []) if c["name"] == column), None)
-                    for side in sides]
+            cols = [_column(side.get(data_path), column) for side in sides]
             if cols[0] is None or cols[1] is None:
                 continue
             path = out / f"{_slug(d.model)}-{_slug(data_path)}-{_slug(column)}.png"
-            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0], cols[1])
+            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0].to_doc(), cols[1].to_doc())
             written.append(str(path))
     return written
 

@@ -25,8 +25,8 @@ from mlver.api.cards import card_context, declarations_at, declared_fields
 from mlver.api.lineages import LAST, trained
 from mlver.api.registry import registry_events
 from mlver.api.views import records_at, released
-from mlver.charts import lineage_svg, metric_history
 from mlver.diffview import view
+from mlver.domain.charts import lineage_svg, metric_history
 from mlver.domain.compare import model_diff
 from mlver.domain.lineage import as_map, lineage_graph
 from mlver.domain.registry import ModelState
@@ -98,13 +98,13 @@ def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[s
             profile = row.profile
             if row.status != "changed" or not profile:
                 continue
-            columns = sorted(profile.get("columns") or [], key=lambda c: -(c.get("psi") or 0.0))[:SHIFTED]
-            rows = profile.get("rows") or {}
-            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.get("old"),
-                        "rows_new": rows.get("new"), "added": profile.get("columns_added") or [],
-                        "removed": profile.get("columns_removed") or [], "note": row.note or "",
-                        "shifted": [{"name": c.get("name"), "psi": c.get("psi"), "drifted": bool(c.get("drifted"))}
-                                    for c in columns if c.get("psi") is not None]})
+            columns = sorted(profile.columns, key=lambda c: -(c.psi or 0.0))[:SHIFTED]
+            rows = profile.rows
+            out.append({"old": old.version, "new": new.version, "path": row.path, "rows_old": rows.old if rows else None,
+                        "rows_new": rows.new if rows else None, "added": profile.columns_added or [],
+                        "removed": profile.columns_removed or [], "note": row.note or "",
+                        "shifted": [{"name": c.name, "psi": c.psi, "drifted": bool(c.drifted)}
+                                    for c in columns if c.psi is not None]})
     return out
 
 
@@ -171,7 +171,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
 def _markup(text: str) -> Any:
     from markupsafe import Markup
 
-    return Markup(text)  # SVG mlver drew, every text in it escaped by mlver.charts
+    return Markup(text)  # SVG mlver drew, every text in it escaped by mlver.domain.charts
 
 
 def _write(files: Mapping[str, str | bytes], target: Path, out: str) -> None:

@@ -143,18 +143,20 @@ class ChainStore:
             self._where.setdefault(md5, store)
         return found
 
-    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
+    tee = True  # get() passes ``also`` on to the stores that can fill it
+
+    def get(self, md5: str, dst: Path, progress: Progress | None = None, also: Path | None = None) -> str:
         """The first intact copy: a corrupt one in one remote is passed over
         for another remote's (the caller checks the md5 of what it gets)."""
         store = self._holder(md5)
         if store is None:
             raise ObjectNotInRemote(md5, f"any of {self.name}")
-        got: str = store.get(md5, dst, progress)
+        got: str = _get(store, md5, dst, progress, also)
         for _name, other in self._stores:
             if got == expected(md5):
                 break
             if other is not store and other.has(md5):
-                got, self._where[md5] = other.get(md5, dst, progress), other
+                got, self._where[md5] = _get(other, md5, dst, progress, also), other
         return got
 
     def name_for(self, md5: str) -> str:
@@ -169,6 +171,15 @@ class ChainStore:
     def md5_of(self, md5: str) -> str | None:
         store = self._holder(md5)
         return store.md5_of(md5) if store is not None else None
+
+
+def _get(store: Any, md5: str, dst: Path, progress: Progress | None, also: Path | None) -> str:
+    if also is None:
+        return str(store.get(md5, dst, progress))
+    # What a remote tried before wrote there goes first: a store that cannot
+    # fill it must leave no file, or another remote's corrupt bytes would be placed.
+    also.unlink(missing_ok=True)
+    return str(store.get(md5, dst, progress, also) if getattr(store, "tee", False) else store.get(md5, dst, progress))
 
 
 def _chain(stores: list[tuple[str, Any]],

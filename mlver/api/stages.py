@@ -5,7 +5,7 @@ from mlver.adapters import git
 from mlver.api import trust
 from mlver.api._common import intact_record, iso, load_registry, resolve
 from mlver.domain.policy import breaches
-from mlver.domain.refs import parse_ref
+from mlver.domain.refs import Ref, locate, parse_ref
 from mlver.domain.registry import Event, ModelState, TagInfo
 from mlver.domain.tags import Action, TagName, check_artifact, check_name
 from mlver.errors import (
@@ -218,10 +218,8 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
     if parsed.rev:
         raise InvalidReference(ref, "deprecate takes NAME, NAME@vX.Y.Z or NAME#stage")
     if parsed.stage:
-        held = state.stages.get(parsed.stage) if state else None
-        if held is None:
-            raise StageNotFound(model, parsed.stage)
-        commit = state.versions[held].commit if state and held in state.versions else held
+        commit, version = locate(parsed, state) or ("", None)  # StageNotFound when no one holds it
+        held = version or commit  # a stage GTO put on a bare commit names that commit
         message = f"Unassigning stage {parsed.stage} from artifact {model} version {held}\n"
         tag = _tag(project, TagName(Action.UNASSIGN, model, stage=parsed.stage, number=_next(state)), commit, message, state)
         _confirm(project, model, parsed.stage, held, tag, holds=False, before=state)
@@ -233,8 +231,7 @@ def _deprecate(project: Project, ref: str) -> RegistryWrite:
         return RegistryWrite("deregister", model, tag, commit, version)
     if state is not None and state.deprecated:
         raise AlreadyDeprecated(model)
-    latest = state.latest() if state else None
-    target = state.versions[latest].commit if state and latest else git.head(project.root)
+    target, latest = locate(Ref(model), state) or (git.head(project.root), None)
     if target is None:
         raise RecordNotFound(model, "HEAD")
     tag = _tag(project, TagName(Action.DEPRECATE, model, number=_next(state)), target, f"Deprecating artifact {model}\n", state)

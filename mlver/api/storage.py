@@ -145,10 +145,12 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
 
 
 def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progress: Progress | None,
-           known: Known | None = None, missing: bool = False) -> bool:
+           known: Known | None = None, missing: bool = False, also: Path | None = None) -> bool:
     """Make sure ``obj`` is in the cache and intact; True when it was downloaded.
     The object is hashed on its way in (and a large one's stat remembered), never
-    again after. ``missing``: the caller already knows the cache lacks it and the store has it."""
+    again after. ``missing``: the caller already knows the cache lacks it and the store has it.
+    ``also``: a new file (a staged workspace copy) that gets the same bytes in the
+    same pass; it exists afterwards only when they were downloaded and matched."""
     expected = obj.md5.removesuffix(".dir")
     if not missing and cache.has(obj.md5):
         return False
@@ -156,7 +158,7 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
         with _full_disk_is_clean(cache, obj):
             try:
-                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444)
+                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise _not_there(obj, remote) from None
         if got != expected:
@@ -170,8 +172,10 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
     staged = cache.temp_path()
     try:
         with _full_disk_is_clean(cache, obj):
-            got = store.get(obj.md5, staged, progress)
+            got = store.get(obj.md5, staged, progress, also) if also is not None else store.get(obj.md5, staged, progress)
         if got != expected:
+            if also is not None:
+                also.unlink(missing_ok=True)
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
             raise _corrupt(obj, remote, got, expected)
         readonly(staged)
@@ -204,13 +208,22 @@ def _corrupt(obj: ObjectRef, remote: str, got: str, expected: str) -> ObjectCorr
     return ObjectCorrupt(obj.where, f"object in remote {remote}", got, expected, PUSH_AGAIN)
 
 
-def cache_fill(cache: LocalStore, known: Known | None) -> placing.Fill:
+def cache_fill(cache: LocalStore, known: Known | None, teed: dict[str, Path] | None = None) -> placing.Fill:
     """Copies cache objects out: in the kernel when the object's stat says it was
-    hashed before (by mlver, on its way in), else hashed while copied, once."""
+    hashed before (by mlver, on its way in), else hashed while copied, once.
+    ``teed``: md5 -> a staged copy the download wrote beside the cache object
+    (the same bytes it hashed): renamed into place instead of copied, once."""
 
     mode = default_mode()
 
     def fill(md5: str, target: Path, where: str) -> int:
+        staged = teed.pop(md5, None) if teed else None
+        if staged is not None:
+            try:
+                os.replace(staged, target)
+                return target.stat().st_size
+            except OSError:
+                staged.unlink(missing_ok=True)  # (another filesystem, or gone): copied as any other
         src = cache.final(md5)
         try:
             data, st = read_small(src)
@@ -283,10 +296,29 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = locked(progress)
-    fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there),
-                        missing))
-    placed = placing.place(project.root, dests, cache_fill(cache, known), known=known)
+    with placement.scratch(project.root) as area:
+        teed = _teed(project, store, dests, {o.md5 for o in missing if o.md5 in there}, known, area)
+        fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there,
+                                                          teed.get(obj.md5)), missing))
+        placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area)
     return placed, fetched
+
+
+def _teed(project: Project, store: Store, dests: list[placing.Dest], fetching: set[str], known: Known | None,
+          area: placement.Scratch) -> dict[str, Path]:
+    """md5 -> where its download also writes the workspace copy, staged: large
+    single files about to be fetched whose destination is not already in place
+    (then the copy out of the cache, a second pass over the bytes, is not made)."""
+    if not getattr(store, "tee", False):
+        return {}
+    teed: dict[str, Path] = {}
+    for dest in dests:
+        if dest.entries is not None or dest.md5 not in fetching or dest.md5 in teed or (store.size(dest.md5) or 0) <= SMALL:
+            continue
+        if not dest.path.parent.is_dir() or placing.in_place(project.root, dest.path, dest.md5, known):
+            continue
+        teed[dest.md5] = area.new_path(dest.path)
+    return teed
 
 
 def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str | None = None,

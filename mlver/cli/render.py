@@ -303,18 +303,18 @@ def _review(r: m.ReviewResult) -> str:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
     if r.config_changes:
         lines.append("  review configuration changed in this pull request (the merge base's was used): "
-                     + "; ".join(f"{c['setting']}: {_num(c['base'])} -> {_num(c['head'])}" for c in r.config_changes))
+                     + "; ".join(f"{c.setting}: {_num(c.base)} -> {_num(c.head)}" for c in r.config_changes))
     lines += [f"  plot: {p}" for p in r.plots]
     return "\n".join(lines)
 
 
 def _drift(r: m.DriftResult) -> str:
-    rows = r.rows or {}
+    rows = r.rows
     verdict = "OK: no drift" if r.ok else f"DRIFT in {len(r.drifted_columns)} columns: {', '.join(r.drifted_columns)}"
     lines = [_style(f"{r.data} against {r.ref} ({r.input}, md5 {r.input_md5[:12]}): {verdict} (PSI threshold {r.threshold:g})", bold=True),
-             f"  rows {rows.get('old')} (training) vs {rows.get('new')} (new)"]
+             f"  rows {rows.old if rows else None} (training) vs {rows.new if rows else None} (new)"]
     for t in r.type_changed:
-        lines.append(f"  column {t['name']} type {t['old']} -> {t['new']}")
+        lines.append(f"  column {t.name} type {t.old} -> {t.new}")
     if r.extra_columns:
         more = f" and {len(r.extra_columns) - 20} more" if len(r.extra_columns) > 20 else ""
         lines.append(f"  columns not in the training data (ignored): {', '.join(r.extra_columns[:20])}{more}")

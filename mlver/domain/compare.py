@@ -6,11 +6,10 @@ from functools import lru_cache
 from typing import Any, TypeGuard
 
 from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
-from mlver.models.record import ArtifactRef, DataRef, Environment
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # the record's types are only read here: ls NAME starts without building them
 if TYPE_CHECKING:
-    from mlver.models.record import RecordDoc
+    from mlver.models.record import ArtifactRef, DataRef, Environment, RecordDoc
     from mlver.models.review import ModelDiff
 
 _MISSING = object()
@@ -77,6 +76,7 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
     profiles say changed (rows, columns, per-column shift and PSI, flagged
     at ``threshold``)."""
     from mlver.domain.drift import DEFAULT_THRESHOLD, compare_profiles
+    from mlver.models.profilediff import ProfileChange
 
     by_old = {d.path: d for d in old}
     by_new = {d.path: d for d in new}
@@ -92,8 +92,8 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
         profile, note = None, None
         pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
-            profile = compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
-                                       DEFAULT_THRESHOLD if threshold is None else threshold)
+            profile = ProfileChange.build(compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
+                                                           DEFAULT_THRESHOLD if threshold is None else threshold))
             if not (pa and pb):
                 note = f"no profile on the {'old' if not pa else 'new'} side: columns are compared with nothing"
         elif status == "changed":  # not tabular: the hash is all there is to compare
@@ -109,15 +109,20 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
 
 
 def artifact_diff(old: ArtifactRef | None, new: ArtifactRef | None) -> ArtifactChange:
-    a, b = old or ArtifactRef(), new or ArtifactRef()
-    return ArtifactChange(path=b.path or a.path or None, old_md5=a.md5, new_md5=b.md5,
-                          old_size=a.size, new_size=b.size, changed=a.md5 != b.md5)
+    old_md5, new_md5 = old.md5 if old else None, new.md5 if new else None
+    return ArtifactChange(path=(new.path if new else None) or (old.path if old else None) or None,
+                          old_md5=old_md5, new_md5=new_md5, old_size=old.size if old else None,
+                          new_size=new.size if new else None, changed=old_md5 != new_md5)
+
+
+def _flat_env(env: Environment | None) -> dict[str, Any]:
+    if not env:
+        return {"python": None, "platform": None}
+    return {"python": env.python, "platform": env.platform, **(env.packages or {})}
 
 
 def env_diff(old: Environment | None, new: Environment | None) -> tuple[EnvChange, ...]:
-    a, b = old or Environment(), new or Environment()
-    flat_old = {"python": a.python, "platform": a.platform, **(a.packages or {})}
-    flat_new = {"python": b.python, "platform": b.platform, **(b.packages or {})}
+    flat_old, flat_new = _flat_env(old), _flat_env(new)
     return tuple(EnvChange(*row) for row in _changes(flat_old, flat_new))
 
 

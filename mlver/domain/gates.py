@@ -151,9 +151,9 @@ def check_drift(model: str, limit: float, data: Sequence[DataChange], new_model:
         return models.GateResult(model, "max_drift", True, "new model: no base data to compare")
     worst: tuple[float, str] | None = None
     for entry in data:
-        for col in ((entry.profile or {}).get("columns") or []):
-            if col.get("psi") is not None and (worst is None or col["psi"] > worst[0]):
-                worst = (col["psi"], f"{entry.path}: {col['name']}")
+        for col in entry.profile.columns if entry.profile else ():
+            if col.psi is not None and (worst is None or col.psi > worst[0]):
+                worst = (col.psi, f"{entry.path}: {col.name}")
     if worst is None:
         changed = [d.path for d in data if d.status == "changed"]
         why = "no tabular data changed" if not changed else f"no profile to compare for {', '.join(changed)} (hash-only)"

@@ -7,14 +7,26 @@ so a field added here is not in ``to_doc()`` unless the contract grows too.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.profilediff import ProfileChange
 
 # What a change means to a reviewer: better or worse where the metric's name
 # tells (loss, latency: lower is better), same when nothing moved, unknown
 # when the name does not tell or the values are not two numbers.
 Verdict = str  # better | worse | same | unknown
+
+
+def verdict(moved: bool, better: bool | None) -> Verdict:
+    """The one rule, for a diff's metric rows and ``ls NAME``'s and the site's cells."""
+    if not moved:
+        return "same"
+    if better is None:
+        return "unknown"
+    return "better" if better else "worse"
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,7 @@ class MetricChange:
 
     @property
     def verdict(self) -> Verdict:
-        if not self.changed or self.direction == "same":
-            return "same"
-        if self.better is None:
-            return "unknown"
-        return "better" if self.better else "worse"
+        return verdict(self.changed and self.direction != "same", self.better)
 
     def to_doc(self) -> dict[str, Any]:
         return {"key": self.key, "old": self.old, "new": self.new, "delta": self.delta, "pct": self.pct,
@@ -82,7 +90,7 @@ class DataChange:
     new_size: int | None = None
     old_nfiles: int | None = None
     new_nfiles: int | None = None
-    profile: Mapping[str, Any] | None = None  # only for "changed"; None: hash-only comparison
+    profile: ProfileChange | None = None  # only for "changed"; None: hash-only comparison (models/profilediff.py)
     note: str | None = None  # why the comparison is partial (no profile on a side, not tabular)
 
     def to_doc(self) -> dict[str, Any]:
@@ -91,7 +99,7 @@ class DataChange:
             "old_size": self.old_size, "new_size": self.new_size, "old_nfiles": self.old_nfiles, "new_nfiles": self.new_nfiles,
         }
         if self.status == "changed":  # the key is there exactly when a comparison was attempted
-            doc["profile"] = None if self.profile is None else dict(self.profile)
+            doc["profile"] = None if self.profile is None else self.profile.to_doc()
         if self.note is not None:
             doc["note"] = self.note
         return doc

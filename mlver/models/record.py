@@ -14,57 +14,14 @@ the user's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-P = TypeVar("P", bound="_Part")
-
-
-@dataclass(frozen=True)
-class _Part:
-    """A JSON object with known keys (the fields) and unknown ones (``extra``)."""
-
-    KNOWN: ClassVar[tuple[str, ...]] = ()
-    _KNOWN: ClassVar[frozenset[str]] = frozenset()  # KNOWN as a set, for the key tests of build and to_doc
-    keys: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the document's keys, in its order
-    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    def __init_subclass__(cls, **kw: Any) -> None:
-        super().__init_subclass__(**kw)
-        cls._KNOWN = frozenset(cls.KNOWN)
-
-    @classmethod
-    def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The fields' values from ``doc``: override to type a nested part."""
-        return {k: doc.get(k) for k in cls.KNOWN}
-
-    @classmethod
-    def build(cls: type[P], doc: Mapping[str, Any]) -> P:
-        """Typed as it is: ``doc`` was checked already (RecordDoc.from_doc checks a whole record)."""
-        known = cls._KNOWN
-        return cls(keys=tuple(doc), extra={k: v for k, v in doc.items() if k not in known}, **cls._parts(doc))
-
-    def __bool__(self) -> bool:
-        return bool(self.keys)  # as the object it came from: an empty one is false
-
-    def _value(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def to_doc(self) -> dict[str, Any]:
-        known = self._KNOWN
-        return {k: self._value(k) if k in known else self.extra[k] for k in self.keys}
-
-
-def _part(cls: type[P], value: Any) -> P | None:
-    return None if value is None else cls.build(value)
-
-
-def _doc(part: _Part | None) -> dict[str, Any] | None:
-    return None if part is None else part.to_doc()
+from mlver.models.doc import DocPart, as_doc, part
 
 
 @dataclass(frozen=True)
-class ArtifactRef(_Part):
+class ArtifactRef(DocPart):
     KNOWN: ClassVar[tuple[str, ...]] = ("path", "md5", "size", "nfiles", "remote")
     path: str = ""
     md5: str | None = None
@@ -74,14 +31,14 @@ class ArtifactRef(_Part):
 
 
 @dataclass(frozen=True)
-class Histogram(_Part):
+class Histogram(DocPart):
     KNOWN: ClassVar[tuple[str, ...]] = ("edges", "counts")
     edges: list[Any] | None = None  # len(counts) + 1 bin edges
     counts: list[Any] | None = None
 
 
 @dataclass(frozen=True)
-class ColumnProfile(_Part):
+class ColumnProfile(DocPart):
     """One column of a data profile: its kind, nulls and the summary drift compares
     (numbers: min, max, mean, std, quantiles, histogram; categories: top values)."""
 
@@ -105,14 +62,14 @@ class ColumnProfile(_Part):
 
     @classmethod
     def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
-        return {**{k: doc.get(k) for k in cls.KNOWN}, "histogram": _part(Histogram, doc.get("histogram"))}
+        return {**{k: doc.get(k) for k in cls.KNOWN}, "histogram": part(Histogram, doc.get("histogram"))}
 
     def _value(self, key: str) -> Any:
-        return _doc(self.histogram) if key == "histogram" else getattr(self, key)
+        return as_doc(self.histogram) if key == "histogram" else getattr(self, key)
 
 
 @dataclass(frozen=True)
-class ProfileDoc(_Part):
+class ProfileDoc(DocPart):
     """The profile of a tabular data input (domain/profile.py, profile_stream.py):
     enough to diff data versions and check drift without the data. ``schema``
     is absent from schema 1 profiles (the whole table in memory), 2 when streamed."""
@@ -145,7 +102,7 @@ class ProfileDoc(_Part):
 
 
 @dataclass(frozen=True)
-class DataRef(_Part):
+class DataRef(DocPart):
     """One declared input: DVC's hash and, for tabular data, its profile."""
 
     KNOWN: ClassVar[tuple[str, ...]] = ("path", "md5", "size", "nfiles", "profile", "profile_error")
@@ -158,14 +115,14 @@ class DataRef(_Part):
 
     @classmethod
     def _parts(cls, doc: Mapping[str, Any]) -> dict[str, Any]:
-        return {**{k: doc.get(k) for k in cls.KNOWN}, "profile": _part(ProfileDoc, doc.get("profile"))}
+        return {**{k: doc.get(k) for k in cls.KNOWN}, "profile": part(ProfileDoc, doc.get("profile"))}
 
     def _value(self, key: str) -> Any:
-        return _doc(self.profile) if key == "profile" else getattr(self, key)
+        return as_doc(self.profile) if key == "profile" else getattr(self, key)
 
 
 @dataclass(frozen=True)
-class CodeRun(_Part):
+class CodeRun(DocPart):
     """The code commit checked out while training and the run on it."""
 
     KNOWN: ClassVar[tuple[str, ...]] = ("commit", "clean", "dirty_files", "diff_sha256", "command", "exit_code",
@@ -182,7 +139,7 @@ class CodeRun(_Part):
 
 
 @dataclass(frozen=True)
-class Environment(_Part):
+class Environment(DocPart):
     KNOWN: ClassVar[tuple[str, ...]] = ("python", "platform", "packages")
     python: str | None = None
     platform: str | None = None
@@ -190,14 +147,14 @@ class Environment(_Part):
 
 
 @dataclass(frozen=True)
-class Author(_Part):
+class Author(DocPart):
     KNOWN: ClassVar[tuple[str, ...]] = ("name", "email")
     name: str | None = None
     email: str | None = None
 
 
 @dataclass(frozen=True)
-class ParentRef(_Part):
+class ParentRef(DocPart):
     """The record this one replaces, by the commit holding it and its digest."""
 
     KNOWN: ClassVar[tuple[str, ...]] = ("commit", "digest")
@@ -206,7 +163,7 @@ class ParentRef(_Part):
 
 
 @dataclass(frozen=True)
-class RecordDoc(_Part):
+class RecordDoc(DocPart):
     """One lineage record, checked. ``schema`` is the record format's number
     (domain/record.py's SCHEMA); a record of another is refused by from_doc."""
 
@@ -232,16 +189,16 @@ class RecordDoc(_Part):
         data = doc.get("data")
         return {
             **{k: doc.get(k) for k in cls.KNOWN},
-            "artifact": _part(ArtifactRef, doc.get("artifact")), "code": _part(CodeRun, doc.get("code")),
+            "artifact": part(ArtifactRef, doc.get("artifact")), "code": part(CodeRun, doc.get("code")),
             # Absent is no inputs (a reader loops over them); null stays null for to_doc.
             "data": () if "data" not in doc else None if data is None else tuple(DataRef.build(d) for d in data),
-            "env": _part(Environment, doc.get("env")), "author": _part(Author, doc.get("author")),
-            "parent": _part(ParentRef, doc.get("parent")),
+            "env": part(Environment, doc.get("env")), "author": part(Author, doc.get("author")),
+            "parent": part(ParentRef, doc.get("parent")),
         }
 
     def _value(self, key: str) -> Any:
         if key in ("artifact", "code", "env", "author", "parent"):
-            return _doc(getattr(self, key))
+            return as_doc(getattr(self, key))
         if key == "data":
             return None if self.data is None else [d.to_doc() for d in self.data]
         return getattr(self, key)

@@ -6,6 +6,11 @@ from typing import Any
 
 from mlver.models.diff import ArtifactChange, CodeChange, DataChange, EnvChange, MetricChange, ParamChange
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from mlver.models.profilediff import ColumnShift, Pair, TypeChange
+    from mlver.models.views import Lineage
+
 
 @dataclass(frozen=True)
 class ModelDiff:
@@ -49,6 +54,18 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class ConfigChange:
+    """A review setting (gates, policy, signing, remotes) the head changes."""
+
+    setting: str  # e.g. "review.gates.churn.metrics.accuracy.min", ".dvc/config: remote.team.url"
+    base: Any  # None when head adds it
+    head: Any  # None when head removes it
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"setting": self.setting, "base": self.base, "head": self.head}
+
+
+@dataclass(frozen=True)
 class ReviewResult:
     base: str  # the base revision as given, e.g. main
     base_commit: str  # the merge base of base and head: what the pull request changes
@@ -66,8 +83,8 @@ class ReviewResult:
     code: CodeChange | None = None
     # Review settings (gates, policy, signing, remotes) head changes: the
     # review ran with the base's, and these apply once merged.
-    config_changes: tuple[dict[str, Any], ...] = ()
-    lineage: tuple[Any, ...] = ()  # a Lineage graph of each changed model's head record (mlver.models.views)
+    config_changes: tuple[ConfigChange, ...] = ()
+    lineage: tuple[Lineage, ...] = ()  # the lineage graph of each changed model's head record
 
 
 @dataclass(frozen=True)
@@ -80,10 +97,10 @@ class DriftResult:
     input: str  # the recorded training input it was compared with
     input_md5: str
     threshold: float
-    rows: dict[str, Any]
-    columns: list[dict[str, Any]]  # per column: psi, drifted, null_rate, mean/std or top
+    rows: Pair | None  # training rows (old) and new rows
+    columns: tuple[ColumnShift, ...]  # per column: psi, drifted, null_rate, mean/std or top
     drifted_columns: list[str]
-    type_changed: list[dict[str, Any]]
+    type_changed: tuple[TypeChange, ...]
     extra_columns: list[str]
     ok: bool
 

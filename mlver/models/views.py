@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlver.models.diff import ParamChange  # one type for a param change: a diff's and ls NAME's
+from mlver.models.diff import ParamChange, verdict  # one type for a param change, one verdict: a diff's and ls NAME's
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,11 @@ class MetricCell:
     better: bool | None = None  # whether the change is an improvement, where the name tells (loss: lower)
     against_delta: float | None = None  # value - the stage holder's
     against_better: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        """better | worse | same | unknown against the previous version, as a diff says it."""
+        return verdict(self.delta != 0, self.better) if self.delta is not None else "unknown"
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,8 @@ def test_the_running_cat_file_answers_as_a_new_one(tmp_path: Path, monkeypatch) 
     """The cat-file a command keeps running for its small reads sees what a
     new git would: a commit, a tag added, a packed tag moved, a repack, made
     between two reads; it is one process until the environment changes or
-    it has waited too long, and a request too big for it goes to a new git."""
+    it has waited too long; a request larger than a pipe's buffer goes in
+    parts, and one of very many objects to a new git."""
     root = three_commits(tmp_path)
     git._CatFile.close_open()
 
@@ -167,7 +168,12 @@ def test_the_running_cat_file_answers_as_a_new_one(tmp_path: Path, monkeypatch) 
     monkeypatch.setenv("GIT_NO_REPLACE_OBJECTS", "1")
     both(["HEAD:f"])
     assert git._CatFile._open.proc.pid != first  # type: ignore[union-attr]
-    big = ["HEAD:f"] * (git._PIPE_BUFFER // 7 + 1)
+    second = git._CatFile._open.proc.pid  # type: ignore[union-attr]
+    chunked = ["HEAD:f", "HEAD~1:f"] * (git._PIPE_BUFFER // 16 + 1)  # more than a pipe's buffer: written in parts
+    assert len("\n".join(chunked)) > git._PIPE_BUFFER
+    assert git._batch(root, chunked) == {"HEAD:f": ("blob", b"3"), "HEAD~1:f": ("blob", b"2")}
+    assert git._CatFile._open.proc.pid == second  # type: ignore[union-attr]
+    big = ["HEAD:f"] * (git._CatFile.MAX_SPECS + 1)
     assert set(git._batch(root, big).values()) == {("blob", b"3")}
     git._CatFile.close_open()
     assert git._CatFile._open is None

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fixtures.servers import HttpServer
+import pytest
+from fixtures.servers import HttpServer, WebDav
 
 from conftest import S3
 from mlver.adapters import atomic
 from mlver.adapters.storage import SMALL, LocalStore, object_relpath
+from mlver.errors import ObjectChanged
 
 GOOD = b"the object as it was pushed\n"
 LARGE = b"x" * (SMALL + 4096)  # past read_small: the streaming path
@@ -74,3 +76,25 @@ def test_a_dvc_filesystem_store_never_places_a_corrupt_object(http_server: HttpS
         path.write_bytes(content)
 
     _check(store, put, tmp_path / "out", [GOOD])
+
+
+def test_a_dvc_filesystem_upload_keeps_only_what_hashes_to_its_name(webdav: WebDav, tmp_path: Path) -> None:
+    from mlver.adapters.dvcfs import DvcFsStore
+
+    name = uuid.uuid4().hex[:8]
+    store = DvcFsStore("dav", webdav.url(name), {"user": webdav.user, "password": webdav.password})
+    served = webdav.root / name
+    src = tmp_path / "model.pkl"
+    src.write_bytes(GOOD)
+    md5 = hashlib.md5(GOOD).hexdigest()
+    other = hashlib.md5(b"what the record said").hexdigest()
+    store.check_writable()  # as push does first: it makes the remote's folder
+    with pytest.raises(ObjectChanged):  # the file changed after it was hashed: nothing is kept
+        store.put(src, other)
+    assert not (served / "files" / "md5" / object_relpath(other)).exists()
+    store.put(src, md5)
+    assert (served / "files" / "md5" / object_relpath(md5)).read_bytes() == GOOD
+    store.meta_write("mlver/projects/p1", b"manifest")
+    assert (served / "mlver" / "projects" / "p1").read_bytes() == b"manifest"
+    assert list((served / ".mlver-tmp").iterdir()) == []  # no upload left half-way
+    assert store.get(md5, tmp_path / "back") == md5 and (tmp_path / "back").read_bytes() == GOOD

@@ -82,6 +82,11 @@ def test_terminal_markdown_and_html_show_the_same_diff(trained: Project, tmp_pat
     section = page[page.index('<section class="diff"'):page.index("</section>")]
     assert _terminal(text) == _markdown(md) == _html(section) == want
 
+    # The model page's versions table colours the same verdicts (v0.3.0 is its first row).
+    index = (tmp_path / "site" / "m" / "churn" / "index.html").read_text()
+    newest = index[index.index("<tbody>"):].split("</tr>")[0]
+    cells = dict(re.findall(r'data-metric="([^"]+)">.*?<span class="(better|worse|delta)">', newest))
+    assert cells == {k: v[2] or "delta" for k, v in want.items()}
     # A metric-only change is not "unchanged" in any format.
     assert "no changes" not in text.lower() and "no changes" not in md.lower() and 'data-status="changed"' in section
     # The package upgrade is in every format, old -> new.

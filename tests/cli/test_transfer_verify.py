@@ -73,16 +73,18 @@ def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Proj
     p.ok("push")
     assert _md5(_object(remote, big)) == big and _md5(_object(remote, small)) == small
 
-    # Pull: a corrupt object in the remote never becomes a cache object, large or small.
+    # Pull: a corrupt object in the remote never becomes a cache object, large or small,
+    # nor a workspace file (a large one's workspace copy is written in the same pass).
     for md5, offset in ((big, SIZE // 2), (small, 0)):
         _flip(_object(remote, md5), offset)
     shutil.rmtree(cache)
+    (p.root / "models/churn.pkl").unlink()
     run = p.fails("pull", "churn@HEAD", "--with-data")
     assert "the object in remote mlver-local is corrupt" in run.stderr
     assert not [q for q in cache.rglob("*") if q.is_file() and "files/md5" in q.as_posix()]
+    assert not (p.root / "models/churn.pkl").exists() and not list((p.root / ".dvc/tmp/mlver/place").iterdir())
     for md5, offset in ((big, SIZE // 2), (small, 0)):
         _flip(_object(remote, md5), offset)  # flipped back: intact again
-    (p.root / "models/churn.pkl").unlink()
     (p.root / "data/train.csv").unlink()
     pulled = p.ok("pull", "churn@HEAD", "--with-data", "--json").json()
     assert pulled["fetched"] == 2 and pulled["written"] == 2
@@ -99,6 +101,18 @@ def test_push_and_pull_name_nothing_that_does_not_hash_to_its_name(project: Proj
         assert not (p.root / path).exists() and not _object(cache, md5).exists()  # the bad entry is gone
         assert p.ok("pull", "churn@HEAD", "--with-data", "--json").json()["fetched"] == 1
         assert _md5(p.root / path) == md5
+    assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
+
+    # Two remotes: the default's copy is corrupt, the record's own remote holds it intact.
+    # The staged workspace copy the first download filled is cleared before the second fills it.
+    team = p.root.parent / "team"
+    p.ok("remote", "add", "team", str(team), "--default")
+    p.ok("push", "-r", "team")
+    _flip(_object(team, big), SIZE // 3)
+    shutil.rmtree(cache)
+    (p.root / "models/churn.pkl").unlink()
+    assert p.ok("pull", "churn@HEAD", "--json").json()["fetched"] == 1
+    assert _md5(p.root / "models/churn.pkl") == big and _md5(_object(cache, big)) == big
     assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
 
 
@@ -124,5 +138,18 @@ def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(p
     _replace(p.root / "models/churn.pkl", _object(cache, big))
     _replace(p.root / "data/train.csv", _object(cache, small))
     p.ok("push")
-    body = s3.client.get_object(Bucket=s3.bucket, Key=f"team/files/md5/{big[:2]}/{big[2:]}")["Body"].read()
+    key = f"team/files/md5/{big[:2]}/{big[2:]}"
+    body = s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read()
     assert hashlib.md5(body).hexdigest() == big
+
+    # Pull: the large object is streamed into the cache and the staged workspace copy
+    # at once; a corrupt one leaves neither, an intact one lands byte for byte.
+    s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body[:-1] + bytes([body[-1] ^ 1]))
+    shutil.rmtree(cache)
+    (p.root / "models/churn.pkl").unlink()
+    assert "the object in remote storage is corrupt" in p.fails("pull", "churn@HEAD").stderr
+    assert not (p.root / "models/churn.pkl").exists() and not _object(cache, big).exists()
+    assert not list((p.root / ".dvc/tmp/mlver/place").iterdir())
+    s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body)
+    assert p.ok("pull", "churn@HEAD", "--json").json()["fetched"] == 1
+    assert (p.root / "models/churn.pkl").read_bytes() == body and _md5(_object(cache, big)) == big

@@ -143,3 +143,32 @@ def test_mlver_reads_every_registry_as_gto_does(gto_cli: Gto, isolate: Path, seq
         answer = gto_cli.write(root, *argv, check=False)  # gto may refuse (e.g. a commit already has a version)
         done.append(f"{' '.join(argv)} -> {answer['code']}")
         _agree(gto_cli, root, " | ".join(done))
+    _resolve_alike(root, isolate, " | ".join(done))
+
+
+def _resolve_alike(root: Path, base: Path, after: str) -> None:
+    """Every reference into the registry GTO wrote resolves to the same commit
+    and version (or the same refusal) in the clone and with no clone, as
+    ``pull --repo`` reads it from ``git ls-remote`` (one resolver: refs.locate)."""
+    from mlver.adapters import gitremote
+    from mlver.api._common import resolve
+    from mlver.api.fetching import resolve_remote
+    from mlver.errors import MlverError
+    from mlver.project import Project as MlverProject
+
+    def answer(fn: Any, *args: Any) -> tuple[str, ...]:
+        try:
+            found = fn(*args)  # (ref or model, commit, version, ...)
+        except MlverError as exc:
+            # No version left to name: the clone says "unknown model", --repo "not in that repository".
+            return ("no such model",) if type(exc).__name__ in ("UnknownModel", "ModelNotInRepository") \
+                else (type(exc).__name__,)
+        return found[1], str(found[2])
+
+    project = MlverProject.find(root, require_config=False)
+    bare = Path(tempfile.mkdtemp(dir=base)) / "no-clone.git"
+    gitremote.init_bare(bare)
+    refs = [f"{m}{suffix}" for m in MODELS for suffix in ["", *(f"#{s}" for s in STAGES),
+                                                           *(f"@v0.0.{i}" for i in range(1, 3)), "@v0.1.0"]]
+    for ref in refs:
+        assert answer(resolve_remote, root.as_uri(), bare, ref) == answer(resolve, project, ref), f"{ref} after {after}"

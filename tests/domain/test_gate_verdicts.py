@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from mlver.domain import gates as g
 from mlver.errors import ConfigError
 from mlver.models.diff import DataChange
+from mlver.models.profilediff import ProfileChange
 
 
 def _rows(data: list[dict]) -> list[DataChange]:
-    return [DataChange(**d) for d in data]
+    return [DataChange(**{**d, "profile": d.get("profile") and ProfileChange.build(d["profile"])}) for d in data]
 
 
 def _check(bound: str, limit: float, old: dict | None, new: dict, relative: bool = False, metric: str = "acc") -> tuple[bool, str]:

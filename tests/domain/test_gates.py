@@ -7,10 +7,11 @@ from mlver.domain import gates as g
 from mlver.domain.config import Config
 from mlver.errors import ConfigError
 from mlver.models.diff import DataChange
+from mlver.models.profilediff import ProfileChange
 
 
 def _rows(data: list[dict]) -> list[DataChange]:
-    return [DataChange(**d) for d in data]
+    return [DataChange(**{**d, "profile": d.get("profile") and ProfileChange.build(d["profile"])}) for d in data]
 
 
 def _review(raw: object) -> g.ReviewConfig:
