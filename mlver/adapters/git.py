@@ -1019,20 +1019,19 @@ class _CatFile:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
         result: dict[str, tuple[str, bytes | None]] = {}
-        chunk: list[str] = []
-        size = 0
-        for i, spec in enumerate(specs):
-            chunk.append(spec)
-            size += len(spec) + 1
-            if i + 1 < len(specs) and size + len(specs[i + 1]) + 1 <= _PIPE_BUFFER:
+        lines = [(s + "\n").encode() for s in specs]
+        start = size = 0
+        for i, line in enumerate(lines):
+            size += len(line)
+            if i + 1 < len(lines) and size + len(lines[i + 1]) <= _PIPE_BUFFER:
                 continue
-            # A chunk fits the pipe's buffer, and its answers are read before the next
+            # A part fits the pipe's buffer, and its answers are read before the next
             # is written: neither side ever waits for the other to read.
-            stdin.write("".join(s + "\n" for s in chunk).encode())
+            stdin.write(b"".join(lines[start:i + 1]))
             stdin.flush()
-            if not self._answers(chunk, result, ids):
+            if not self._answers(specs[start:i + 1], result, ids):
                 return None
-            chunk, size = [], 0
+            start, size = i + 1, 0
         return result
 
     def _answers(self, specs: list[str], result: dict[str, tuple[str, bytes | None]], ids: dict[str, str] | None) -> bool:
