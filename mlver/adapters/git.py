@@ -494,11 +494,18 @@ def _output(root: Path | str, args: list[str], request: bytes = b"") -> tuple[in
     on a busy machine), and the answer is read in one call of its size.
     Elsewhere pipes, read in one go: communicate() polls 32 KiB at a time,
     which at 14 MB cost more than git itself."""
+    return _output_ahead(root, args, request)()
+
+
+def _output_ahead(root: Path | str, args: list[str], request: bytes = b"") -> Callable[[], tuple[int, bytes]]:
+    """``_output``, started now: git runs on the other core while the caller
+    goes on; the returned call waits for it and gives its answer (call it
+    once, also when the answer is not wanted: it ends that git)."""
     command = ["git", *args]
     try:
         out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
     except (AttributeError, OSError):
-        return _output_piped(root, command, request)
+        return lambda: _output_piped(root, command, request)
     try:
         in_fd = _request_fd(request)
         try:
@@ -509,11 +516,25 @@ def _output(root: Path | str, args: list[str], request: bytes = b"") -> tuple[in
         finally:
             if in_fd is not None:
                 os.close(in_fd)
-        status = proc.wait()
-        size = os.fstat(out_fd).st_size
-        return status, os.pread(out_fd, size, 0) if size else b""
-    finally:
+    except BaseException:
         os.close(out_fd)
+        raise
+
+    def answer() -> tuple[int, bytes]:
+        try:
+            status = proc.wait()
+            size = os.fstat(out_fd).st_size
+            return status, os.pread(out_fd, size, 0) if size else b""
+        finally:
+            os.close(out_fd)
+
+    return answer
+
+
+def tag_listing_ahead(root: Path) -> Callable[[], str]:
+    """``tag_listing``, started now (see ``_output_ahead``)."""
+    answer = _output_ahead(root, ["show-ref", "-d", "--tags"])
+    return lambda: answer()[1].decode(errors="replace")
 
 
 def _request_fd(request: bytes) -> int | None:
@@ -856,32 +877,14 @@ def tag_infos_ahead(root: Path, objects: list[str]) -> Callable[[list[str]], dic
     meanwhile). Returns the reader to call when they are needed; objects it
     is asked for that were not read ahead come from ``tag_infos``."""
     objects = list(dict.fromkeys(objects))
-    try:
-        if not objects:
-            raise OSError("nothing to read")
-        out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
-    except (AttributeError, OSError):
-        return lambda wanted: tag_infos(root, wanted)
-    in_fd = _request_fd("".join(o + "\n" for o in objects).encode())
-    try:
-        proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=root, stdin=in_fd, stdout=out_fd,
-                                stderr=subprocess.DEVNULL, env=_env())
-    except OSError:
-        os.close(out_fd)
-        return lambda wanted: tag_infos(root, wanted)
-    finally:
-        if in_fd is not None:
-            os.close(in_fd)
+    answer = _output_ahead(root, ["cat-file", "--batch"], "".join(o + "\n" for o in objects).encode()) if objects else None
     read: dict[str, TagInfo] = {}
-    pending = [proc]
 
     def reader(wanted: list[str]) -> dict[str, TagInfo]:
-        if pending:
-            status = pending.pop().wait()
-            try:
-                out = os.pread(out_fd, os.fstat(out_fd).st_size, 0)
-            finally:
-                os.close(out_fd)
+        nonlocal answer
+        if answer is not None:
+            status, out = answer()
+            answer = None
             if status == 0:  # else every object is asked again, and git's failure is raised there
                 read.update(_infos(_parse_batch(out, objects, None)))
         found = {o: read[o] for o in wanted if o in read}
@@ -1016,20 +1019,19 @@ class _CatFile:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
         result: dict[str, tuple[str, bytes | None]] = {}
-        chunk: list[str] = []
-        size = 0
-        for i, spec in enumerate(specs):
-            chunk.append(spec)
-            size += len(spec) + 1
-            if i + 1 < len(specs) and size + len(specs[i + 1]) + 1 <= _PIPE_BUFFER:
+        lines = [(s + "\n").encode() for s in specs]
+        start = size = 0
+        for i, line in enumerate(lines):
+            size += len(line)
+            if i + 1 < len(lines) and size + len(lines[i + 1]) <= _PIPE_BUFFER:
                 continue
-            # A chunk fits the pipe's buffer, and its answers are read before the next
+            # A part fits the pipe's buffer, and its answers are read before the next
             # is written: neither side ever waits for the other to read.
-            stdin.write("".join(s + "\n" for s in chunk).encode())
+            stdin.write(b"".join(lines[start:i + 1]))
             stdin.flush()
-            if not self._answers(chunk, result, ids):
+            if not self._answers(specs[start:i + 1], result, ids):
                 return None
-            chunk, size = [], 0
+            start, size = i + 1, 0
         return result
 
     def _answers(self, specs: list[str], result: dict[str, tuple[str, bytes | None]], ids: dict[str, str] | None) -> bool:

@@ -1,8 +1,10 @@
 """The registry: release, ls, log, show."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from mlver.adapters import git
 from mlver.api import pathlog, trust
@@ -27,6 +29,7 @@ from mlver.models import LogEvent, ModelSummary, ReleaseResult, Shown
 from mlver.project import PathLike, Project
 
 _BEFORE_FIRST = Version(0, 0, 0)
+_T = TypeVar("_T")
 
 
 def release(name: str, bump: str | None = None, version: str | None = None, rev: str = "HEAD", repo: PathLike = None) -> ReleaseResult:
@@ -98,13 +101,14 @@ def _valid_row(row: object) -> bool:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in row[4].items()) and isinstance(row[5], bool))
 
 
-def _registry_rows(project: Project) -> dict[str, _Row]:
+def _registry_rows(project: Project, meanwhile: Callable[[], _T]) -> tuple[dict[str, _Row], _T]:
     """Every model in the tags -> its row. The rows are a function of the tag
     refs alone (names, objects, peeled commits; tag objects never change),
     so they are cached in .git/mlver/cache under the refs' state: the stat of
     packed-refs and the loose tag files (``git.tag_refs_state``, no git run),
     else the exact tag listing. Any tag added, deleted, moved, fetched or
-    packed changes the key, and the cache misses."""
+    packed changes the key, and the cache misses. ``meanwhile`` runs while
+    git lists the tags (its answer comes back with the rows)."""
     import hashlib
 
     from mlver.adapters import gitcache, statcache
@@ -117,7 +121,12 @@ def _registry_rows(project: Project) -> dict[str, _Row]:
     key = hashlib.blake2b(refs_state + gitcache.code_stamp(*_ROW_CODE).encode(), digest_size=32).hexdigest().encode()
     cached = statcache.read_keyed(project.root, _LS_CACHE, key)
     if isinstance(cached, dict) and all(isinstance(k, str) and _valid_row(v) for k, v in cached.items()):
-        return {k: tuple(v) for k, v in cached.items()}
+        return {k: tuple(v) for k, v in cached.items()}, meanwhile()
+    pending = git.tag_listing_ahead(project.root) if listing is None else None
+    try:
+        done = meanwhile()  # git lists the tags on the other core meanwhile
+    finally:
+        text = pending() if pending is not None else listing  # also when meanwhile failed: that git ends
     import gc
 
     # A cold read of 100,000 tags makes ~5 objects per tag and no cycle: the
@@ -125,14 +134,14 @@ def _registry_rows(project: Project) -> dict[str, _Row]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        refs = git.parse_tag_listing(listing if listing is not None else git.tag_listing(project.root))
+        refs = git.parse_tag_listing(text or "")
         registry = load_registry(project, refs=refs)
         rows = {name: _row(state) for name, state in registry.models.items()}
     finally:
         if collecting:
             gc.enable()
     statcache.write_keyed(project.root, _LS_CACHE, key, rows)
-    return rows
+    return rows, done
 
 
 def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
@@ -140,8 +149,7 @@ def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
     registry's tags. Deprecated ones are left out unless ``deprecated``, as
     ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``."""
     project = Project.find(repo, require_config=False)
-    registry = _registry_rows(project)
-    models, datasets = project.declared_models(), project.datasets()
+    registry, (models, datasets) = _registry_rows(project, lambda: (project.declared_models(), project.datasets()))
     out = []
     for name in sorted(set(registry) | set(models) | set(datasets)):
         declared, kind = name in models or name in datasets, "dataset" if name in datasets and name not in models else "model"

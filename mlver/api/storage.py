@@ -362,6 +362,20 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         from mlver.errors import NoArtifactHash
 
         raise NoArtifactHash(label, artifact["path"], record.commit or "")
+    wanted = _pull_targets(project, record, label, out, with_data)
+    placed, fetched = restore(project, wanted, remote, start, progress,
+                              source=local_store(project, record, remote, overrides))
+    files = placed.files
+    total = sum(f.size for f in files)
+    head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)
+    return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
+                      derived=record.derived, head_record=head_record, back=back,
+                      written=placed.written, kept=placed.kept, removed=placed.removed)
+
+
+def _pull_targets(project: Project, record: Record, label: str, out: str | None, with_data: bool) -> list[Wanted]:
+    """Where a pull puts the record's artifact (and, ``with_data``, its data)."""
+    artifact = record.doc["artifact"]
     where = f"{label} {artifact['path']}"
     if out:
         # -o is the user's own choice of place: an existing folder takes the
@@ -377,18 +391,15 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     if with_data:
         wanted += [(e.md5, f"{label} {e.path}", project.root / e.path)
                    for e in named(record.doc, artifact=False) if e.md5 and e.path]  # as push: what has a hash
-    placed, fetched = restore(project, wanted, remote, start, progress,
-                              source=local_store(project, record, remote, overrides))
-    files = placed.files
-    total = sum(f.size for f in files)
-    head_record = back = None
-    if not out:
-        from mlver.api.pending import head_version, way_back
+    return wanted
 
-        current, head_v = head_version(project, parsed.model)
-        if current is not None and (current.doc.get("artifact") or {}).get("md5") != artifact["md5"]:
-            head_record = f"{parsed.model}@{head_v}" if head_v else f"HEAD's record of {parsed.model}"
-            back = way_back(parsed.model, artifact["path"], head_v)
-    return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
-                      derived=record.derived, head_record=head_record, back=back,
-                      written=placed.written, kept=placed.kept, removed=placed.removed)
+
+def _head_differs(project: Project, model: str, artifact: dict) -> tuple[str | None, str | None]:
+    """(HEAD's record, the command that puts it back) when the workspace now
+    holds another version's artifact than HEAD records; else (None, None)."""
+    from mlver.api.pending import head_version, way_back
+
+    current, head_v = head_version(project, model)
+    if current is None or (current.doc.get("artifact") or {}).get("md5") == artifact["md5"]:
+        return None, None
+    return (f"{model}@{head_v}" if head_v else f"HEAD's record of {model}"), way_back(model, artifact["path"], head_v)

@@ -18,7 +18,7 @@ _FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans
 
 
 def _x(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escape(str(text))  # quotes too: html.escape's default
 
 
 def _fmt(value: float) -> str:

@@ -132,6 +132,9 @@ def test_git_output_through_memory_files_is_what_a_pipe_reads(tmp_path: Path) ->
         assert (status, out) == git._output_piped(root, ["git", *args], request)
         assert status == 0 and out.count(b"\n") >= len(request.splitlines())
     assert git._output(root, ["show-ref", "--no-such-option"])[0] != 0
+    later = git.tag_listing_ahead(root)  # started now, read after another git ran
+    assert git.tag_listing(root).count("\n") == 6
+    assert later() == git.tag_listing(root)
 
 
 def test_the_running_cat_file_answers_as_a_new_one(tmp_path: Path, monkeypatch) -> None:

@@ -88,8 +88,13 @@ def test_a_lineage_graph_is_laid_out_in_columns() -> None:
     assert where["prod"] == ("796", "16", "14", "#fce8e6", "#c5221f")
     titles = [g.find(NS + "title").text for g in _all(svg, "g")]
     assert titles[0] == "data/train.csv | md5 0123 | rows 10 | dropped"  # every line in the tooltip
-    lines = [t.text for t in next(iter(_all(svg, "g"))).iter(NS + "text")]
-    assert lines == ["data/train.csv", "md5 0123", "rows 10"]  # three lines in the box
+    lines = [(t.get("y"), t.get("font-size"), t.text) for t in next(iter(_all(svg, "g"))).iter(NS + "text")]
+    assert lines == [("33", "11", "data/train.csv"), ("48", "10", "md5 0123"), ("63", "10", "rows 10")]  # three lines
+    marker = svg.find(f"{NS}defs/{NS}marker")
+    assert {k: marker.get(k) for k in ("viewBox", "refX", "refY", "markerWidth", "markerHeight", "orient")} == {
+        "viewBox": "0 0 10 10", "refX": "10", "refY": "5", "markerWidth": "7", "markerHeight": "7",
+        "orient": "auto-start-reverse"}
+    assert marker.find(NS + "path").get("d") == "M0,0 L10,5 L0,10 z"  # SVG's path commands are case-sensitive
     assert "x" * 29 + "…" in [t.text for t in _all(svg, "text")]  # clipped at 30 characters
     paths = [p for p in _all(svg, "path") if p.get("marker-end")]
     assert paths[0].get("d") == "M216,45 C246,45 246,45 276,45"
@@ -104,3 +109,40 @@ def test_a_lineage_graph_is_laid_out_in_columns() -> None:
 def test_an_empty_lineage_is_still_a_picture() -> None:
     svg = _svg(lineage_svg(Lineage(ref="m", model="m", versions=(), nodes=(), edges=()), "nothing"))
     assert (svg.get("width"), svg.get("height")) == ("232", "90")
+
+
+def test_nothing_but_elements_and_their_text() -> None:
+    # Between the elements of a picture there is nothing (no stray text a join or a tag would leave).
+    pictures = [metric_history('say "hi"', ["v1", "v2"], [1.0, 2.0], marks={1: "prod"}),
+                metric_history("none", ["v1"], [None]),
+                lineage_svg(Lineage(ref="m", model="m", versions=(), nodes=(LineageNode("a", "data", "a"),), edges=()), "t")]
+    for text in pictures:
+        for element in _svg(text).iter():
+            assert not (element.tail or "").strip(), text
+            if element.tag in (NS + "g", NS + "svg", NS + "defs", NS + "marker", NS + "circle"):
+                assert not (element.text or "").strip(), text
+    assert "say &quot;hi&quot;" in pictures[0]  # quotes escaped too: the same text is safe in an attribute
+
+
+def test_history_edges_labels_and_dots_at_their_limits() -> None:
+    nine = _svg(metric_history("auc", [f"v{i}" for i in range(9)], [float(i) for i in range(9)]))
+    assert [t.text for t in _all(nine, "text") if (t.text or "").startswith("v")] == ["v0", "v2", "v4", "v6", "v8"]
+    assert [g.get("x2") for g in _all(nine, "line") if g.get("stroke") == "#eee"] == ["596"] * 3
+    two_hundred = _svg(metric_history("auc", [str(i) for i in range(200)], [float(i) for i in range(200)]))
+    assert len(_all(two_hundred, "circle")) == 200
+    short = _svg(metric_history("auc", ["v1"], [1.0, 2.0]))  # more values than labels: the index names the point
+    assert [c.find(NS + "title").text for c in _all(short, "circle")] == ["v1: 1", "1: 2"]
+
+
+def test_lineage_layers_follow_the_longest_path_and_texts_sit_in_their_boxes() -> None:
+    # d hangs below b, which c also feeds: b sits after c, and d after b (Kahn's order, not first reached).
+    graph = Lineage(ref="m", model="m", versions=(), edges=(
+        LineageEdge("a", "c"), LineageEdge("a", "b"), LineageEdge("c", "b"), LineageEdge("b", "d")), nodes=(
+        LineageNode("a", "data", "a" * 30), LineageNode("b", "stage", "b"), LineageNode("c", "stage", "c"),
+        LineageNode("d", "version", "d")))
+    svg = _svg(lineage_svg(graph, "Lineage of m"))
+    assert svg.find(NS + "title").text == "Lineage of m"
+    boxes = {g.find(NS + "title").text: g for g in _all(svg, "g")}
+    assert {k: g.find(NS + "rect").get("x") for k, g in boxes.items()} == {"a" * 30: "16", "c": "276", "b": "536", "d": "796"}
+    first = boxes["a" * 30].find(NS + "text")
+    assert (first.get("x"), first.get("y"), first.text) == ("24", "33", "a" * 30)  # 30 characters fit unclipped
