@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
 from mlver.domain import record as rec
 from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
-from mlver.models import ReproduceResult
+from mlver.models import ArtifactCheck, MetricCheck, ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
 Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
@@ -111,13 +111,18 @@ def _pipeline_inputs(project: Project, session: dvc.PipelineSession, spec: Model
     return list(plan.targets), found, notes
 
 
-def _compare_metrics(recorded: dict, got: dict, tolerance: float) -> list[dict]:
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _compare_metrics(recorded: Mapping[str, Any], got: Mapping[str, Any], tolerance: float) -> list[MetricCheck]:
     rows = []
     for key in sorted(recorded):
         old, new = recorded[key], got.get(key)
-        delta = None if new is None else new - old
-        rows.append({"key": key, "recorded": old, "reproduced": new, "delta": delta,
-                     "within": delta is not None and abs(delta) <= tolerance})
+        # A metric may be any JSON value (a label, a list): only two numbers have a delta.
+        delta = float(new - old) if _number(old) and _number(new) else None
+        within = abs(delta) <= tolerance if delta is not None else (new is not None and new == old)
+        rows.append(MetricCheck(key=key, recorded=old, reproduced=new, delta=delta, within=within))
     return rows
 
 
@@ -177,7 +182,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     verdict = _verdict(got_md5, recorded_md5, metrics, notes)
     return ReproduceResult(
         ref=str(parsed), model=parsed.model, version=version, code_commit=commit, command=command,
-        verdict=verdict, artifact={"path": artifact, "recorded_md5": recorded_md5, "reproduced_md5": got_md5},
+        verdict=verdict, artifact=ArtifactCheck(path=artifact, recorded_md5=recorded_md5, reproduced_md5=got_md5),
         metrics=tuple(metrics), tolerance=tolerance, notes=tuple(notes),
     )
 
@@ -206,10 +211,10 @@ def _train(session: Any, targets: list[str], command: str, worktree: Path) -> in
     return 0
 
 
-def _verdict(got_md5: str | None, recorded_md5: str, metrics: list[dict[str, Any]], notes: list[str]) -> str:
+def _verdict(got_md5: str | None, recorded_md5: str, metrics: list[MetricCheck], notes: list[str]) -> str:
     if got_md5 == recorded_md5:
         return "bit-for-bit"
-    if got_md5 and metrics and all(m["within"] for m in metrics):
+    if got_md5 and metrics and all(m.within for m in metrics):
         return "statistically"
     if got_md5 and not metrics:
         notes.append("the artifact differs and there are no recorded metrics to compare")

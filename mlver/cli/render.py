@@ -385,12 +385,12 @@ def _reproduce(r: m.ReproduceResult) -> str:
     what = f"{r.model}@{r.version}" if r.version else r.ref
     lines = [f"{what}: {r.verdict.upper()} (code {r.code_commit[:12]}, `{r.command}`)"]
     art = r.artifact
-    lines.append(f"  artifact {art['path']}: recorded {art['recorded_md5']}, reproduced {art['reproduced_md5'] or '-'}")
+    lines.append(f"  artifact {art.path}: recorded {art.recorded_md5}, reproduced {art.reproduced_md5 or '-'}")
     if r.metrics:
         lines.append(_indent(table(
             ["METRIC", "RECORDED", "REPRODUCED", "DELTA", f"WITHIN {r.tolerance:g}"],
-            [(x["key"], _num(x["recorded"]), _num(x["reproduced"]),
-              None if x["delta"] is None else f"{x['delta']:+.6g}", "yes" if x["within"] else "NO") for x in r.metrics],
+            [(x.key, _num(x.recorded), _num(x.reproduced),
+              None if x.delta is None else f"{x.delta:+.6g}", "yes" if x.within else "NO") for x in r.metrics],
         )))
     lines += [f"  note: {n}" for n in r.notes]
     return "\n".join(lines)

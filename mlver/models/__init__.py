@@ -35,6 +35,8 @@ _WHERE = {
     "Finding": "governance",
     "VerifyResult": "governance",
     "ReproduceResult": "governance",
+    "ArtifactCheck": "governance",
+    "MetricCheck": "governance",
     "Card": "governance",
     "GateResult": "review",
     "ReviewResult": "review",
@@ -60,9 +62,9 @@ _WHERE = {
     "SiteResult": "views",
 }
 __all__ = [
-    "ArtifactChange", "Card", "CiWorkflow", "CodeChange", "DataAddResult", "DataChange", "DataInput", "DriftResult",
+    "ArtifactChange", "ArtifactCheck", "Card", "CiWorkflow", "CodeChange", "DataAddResult", "DataChange", "DataInput", "DriftResult",
     "EnvChange", "FileChange", "Finding", "GateResult", "GcFreed", "GcResult", "GcStore", "InitResult", "Lineage",
-    "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "MetricChange", "ModelAddResult", "ModelDiff",
+    "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "MetricChange", "MetricCheck", "ModelAddResult", "ModelDiff",
     "ModelStatus", "ModelSummary", "ParamChange", "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record",
     "RecordResult", "RegistryWrite", "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult",
     "Shown", "SiteResult", "StatusResult", "TransferResult", "ValueChange", "VerifyResult", "VersionRow",
@@ -81,8 +83,10 @@ if TYPE_CHECKING:
         ValueChange,
     )
     from mlver.models.governance import (
+        ArtifactCheck,
         Card,
         Finding,
+        MetricCheck,
         ModelStatus,
         Pending,
         RegistryWrite,

@@ -40,6 +40,26 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class ArtifactCheck:
+    """The artifact of a reproduction: the md5 its record names and the one the rerun made."""
+
+    path: str
+    recorded_md5: str
+    reproduced_md5: str | None  # None: the rerun failed or wrote no artifact
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    """One recorded metric against the rerun's value."""
+
+    key: str
+    recorded: Any
+    reproduced: Any  # None: the rerun did not write it
+    delta: float | None  # None unless both are numbers
+    within: bool  # within the tolerance (numbers) or equal (anything else)
+
+
+@dataclass(frozen=True)
 class ReproduceResult:
     ref: str
     model: str
@@ -47,8 +67,8 @@ class ReproduceResult:
     code_commit: str
     command: str
     verdict: str  # bit-for-bit | statistically | not reproduced
-    artifact: dict[str, Any]  # path, recorded md5, reproduced md5
-    metrics: tuple[dict[str, Any], ...]  # key, recorded, reproduced, delta, within
+    artifact: ArtifactCheck
+    metrics: tuple[MetricCheck, ...]
     tolerance: float
     notes: tuple[str, ...] = ()
 

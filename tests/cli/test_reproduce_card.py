@@ -90,3 +90,27 @@ def test_card(trained: Project) -> None:
     trained.ok("card", "churn", "--html", "-o", str(out))
     html = out.read_text()
     assert html.startswith("<!doctype html>") and "<th scope=\"row\">accuracy</th><td>0.5102</td>" in html
+
+
+
+def test_reproduce_compares_a_metric_that_is_not_a_number(project: Project, monkeypatch) -> None:
+    """A record may hold any JSON value as a metric (written by hand or by another
+    tool, and sealed): against the rerun's number it has no delta and is not
+    within, which is "not reproduced" (exit 1), never a crash (exit 4)."""
+    from mlver.domain import record as rec
+
+    _with_sklearn(project)
+    monkeypatch.setenv("MLVER_TEST_RANDOM", "1")
+    project.ok("run", "churn")
+    path = project.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"] = {"accuracy": "high"}
+    path.write_text(rec.dumps(rec.seal(doc)))
+    project.commit_all("the accuracy as a word")
+    project.ok("release", "churn")
+    result = project.mlver("reproduce", "churn@v0.1.0", "--tolerance", "0.5", "--json")
+    assert result.exit_code == 1, result.stderr
+    (row,) = result.json()["metrics"]
+    assert row["key"] == "accuracy" and row["recorded"] == "high" and isinstance(row["reproduced"], float)
+    assert row["delta"] is None and row["within"] is False
+    assert result.json()["verdict"] == "not reproduced"
