@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from mlver.adapters import verified
 from mlver.adapters.atomic import temp_beside
 from mlver.adapters.storage import Tee, object_relpath
 from mlver.adapters.verified import settle
@@ -293,7 +294,7 @@ class S3Store:
         """Upload ``src`` as object ``md5``, hashing the very bytes sent: an
         object whose content is not its name never stays in the bucket."""
         key = self.key(md5)
-        expected = md5.removesuffix(".dir")
+        expected = verified.expected(md5)
         size = src.stat().st_size
         try:
             if size < MULTIPART:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
+from mlver.adapters.verified import expected as verified_md5
 from mlver.adapters.verified import settle
 from mlver.domain.validate import MD5, check_md5, check_relpath
 from mlver.errors import CHANGED_HINT, ObjectChanged, ObjectNotInRemote, RemoteNotWritable
@@ -266,10 +267,6 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _object_md5(md5: str) -> str:
-    return md5[: -len(".dir")] if md5.endswith(".dir") else md5
-
-
 class LocalStore:
     """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
 
@@ -372,7 +369,7 @@ class LocalStore:
         pull's workspace copy, staged); removed when they do not match."""
         final = self.final(md5)
         self._sweep_beside(final)
-        expected = _object_md5(md5)
+        expected = verified_md5(md5)
         mode = self._mode if mode is None else mode
         data, st = read_small(src)
         size = st.st_size
@@ -438,7 +435,7 @@ class LocalStore:
         """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:
         ``src`` is a cache object whose hash is known, copied in the kernel)."""
         written, _ = self.ingest(src, md5, progress, trusted)
-        if written != _object_md5(md5):
+        if written != verified_md5(md5):
             raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 
     def get(self, md5: str, dst: Path, progress: Progress | None = None, also: Path | None = None) -> str:

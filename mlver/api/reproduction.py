@@ -27,6 +27,7 @@ from mlver.api.objects import named
 from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
 from mlver.domain import record as rec
+from mlver.domain.compare import is_number
 from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
 from mlver.models import ArtifactCheck, MetricCheck, ReproduceResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
@@ -111,16 +112,12 @@ def _pipeline_inputs(project: Project, session: dvc.PipelineSession, spec: Model
     return list(plan.targets), found, notes
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def _compare_metrics(recorded: Mapping[str, Any], got: Mapping[str, Any], tolerance: float) -> list[MetricCheck]:
     rows = []
     for key in sorted(recorded):
         old, new = recorded[key], got.get(key)
         # A metric may be any JSON value (a label, a list): only two numbers have a delta.
-        delta = float(new - old) if _number(old) and _number(new) else None
+        delta = float(new - old) if is_number(old) and is_number(new) else None
         within = abs(delta) <= tolerance if delta is not None else (new is not None and new == old)
         rows.append(MetricCheck(key=key, recorded=old, reproduced=new, delta=delta, within=within))
     return rows

@@ -27,7 +27,7 @@ from mlver.api.registry import registry_events
 from mlver.api.views import records_at, released
 from mlver.diffview import view
 from mlver.domain.charts import lineage_svg, metric_history
-from mlver.domain.compare import model_diff
+from mlver.domain.compare import is_number, model_diff
 from mlver.domain.lineage import as_map, lineage_graph
 from mlver.domain.registry import ModelState
 from mlver.domain.versions import Released, versions_table
@@ -55,10 +55,6 @@ def _check_target(target: Path, out: str) -> None:
                                 "give -o a new or empty folder, or the folder of an earlier `mlver site`")
 
 
-def _numeric(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def _charts(table: VersionsTable) -> list[tuple[str, str, str, str]]:
     """(file, svg, alt text, caption) of each numeric metric's history, oldest version first."""
     rows = table.rows[::-1] if table.sort_by is None else sorted(table.rows, key=lambda r: r.released)
@@ -66,7 +62,7 @@ def _charts(table: VersionsTable) -> list[tuple[str, str, str, str]]:
     marks = {i: ", ".join(r.stages) for i, r in enumerate(rows) if r.stages}
     out = []
     for i, metric in enumerate(table.metrics):
-        values = [c.value if (c := r.metrics.get(metric)) is not None and _numeric(c.value) else None for r in rows]
+        values = [c.value if (c := r.metrics.get(metric)) is not None and is_number(c.value) else None for r in rows]
         numbers = [v for v in values if v is not None]
         if not numbers:
             continue

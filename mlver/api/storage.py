@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mlver.adapters import dvc, git, placement
+from mlver.adapters import dvc, git, placement, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
 from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, read_small, readonly, write_new
@@ -151,7 +151,7 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
     again after. ``missing``: the caller already knows the cache lacks it and the store has it.
     ``also``: a new file (a staged workspace copy) that gets the same bytes in the
     same pass; it exists afterwards only when they were downloaded and matched."""
-    expected = obj.md5.removesuffix(".dir")
+    expected = verified.expected(obj.md5)
     if not missing and cache.has(obj.md5):
         return False
     if isinstance(store, LocalStore):

@@ -49,7 +49,8 @@ def higher_is_better(metric: str) -> bool | None:
     return None
 
 
-def _number(x: Any) -> TypeGuard[float]:
+def is_number(x: Any) -> TypeGuard[float]:
+    """A JSON number that is a number (true and false are not)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
@@ -60,7 +61,7 @@ def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Metric
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)
         delta = pct = direction = better = None
-        if _number(a) and _number(b):
+        if is_number(a) and is_number(b):
             delta = b - a
             pct = (delta / abs(a) * 100.0) if a else None
             direction = "up" if delta > 0 else "down" if delta < 0 else "same"

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mlver.domain.compare import higher_is_better, metrics_diff, params_diff
+from mlver.domain.compare import higher_is_better, is_number, metrics_diff, params_diff
 from mlver.domain.registry import ModelState
 from mlver.domain.semver import precedence
 from mlver.domain.tags import Action
@@ -46,10 +46,6 @@ def stage_spans(state: ModelState) -> dict[str, tuple[tuple[str, ...], tuple[str
             ever.setdefault(key, set()).add(event.tag.stage)
     return {key: (tuple(sorted(now.get(key, ()))), tuple(sorted(ever.get(key, set()) - now.get(key, set()))))
             for key in set(now) | set(ever)}
-
-
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _metrics(doc: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -98,7 +94,7 @@ def _sort_key(metric: str) -> Any:
 
     def key(row: VersionRow) -> tuple[int, float]:
         cell = row.metrics.get(metric)
-        if cell is None or not _number(cell.value):
+        if cell is None or not is_number(cell.value):
             return (1, 0.0)  # no such number: last
         return (0, float(cell.value) if lower else -float(cell.value))
 
