@@ -1218,6 +1218,26 @@ def on_branches(root: Path) -> set[str]:
     return set(run(root, "rev-list", "--branches", "--remotes", check=False).split())
 
 
+def branch_commit_times_ahead(root: Path) -> Callable[[], dict[str, int]]:
+    """Every commit some local or remote branch reaches, with its committer
+    time, from one ``rev-list --timestamp`` started now (see ``_output_ahead``):
+    what ``on_branches`` and ``commit_times`` answer for those commits, in
+    one walk and without reading each commit as an object (100,000 commits:
+    ~0.5 s of git, against ~1.1 s for both). A commit git dates 0 (no date it
+    can read) is listed with 0: it is reached, but its time is not known."""
+    answer = _output_ahead(root, ["rev-list", "--branches", "--remotes", "--timestamp"])
+
+    def times() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for line in answer()[1].decode(errors="replace").splitlines():  # (as on_branches: what git listed)
+            when, _, commit = line.partition(" ")
+            if when.isdigit() and len(commit) in (40, 64):
+                found[commit] = int(when)
+        return found
+
+    return times
+
+
 def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 

@@ -15,7 +15,7 @@ the commit it was found at.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
@@ -165,12 +165,19 @@ class FactCache:
                 self._put("t", obj, [*who, info.timestamp, marks])
         return found
 
-    def commit_times(self, commits: Iterable[str]) -> dict[str, int]:
+    def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Committer time of each commit that exists; ``walked``: times git
+        listed for the commits branches reach (git.branch_commit_times_ahead),
+        taken before reading any commit as an object (0: git found no date)."""
         wanted = list(dict.fromkeys(commits))
         found = {}
         missing = []
         for commit in wanted:
             when = self._get("c", commit)
+            if not isinstance(when, int) and walked is not None:
+                when = walked.get(commit) or None
+                if when is not None:
+                    self._put("c", commit, when)
             if isinstance(when, int):
                 found[commit] = when
             else:
@@ -179,6 +186,10 @@ class FactCache:
             found[commit] = when
             self._put("c", commit, when)
         return found
+
+    def knows_times(self, commits: Iterable[str]) -> bool:
+        """Whether every one of ``commits`` has its time kept already."""
+        return all(commit in self.raw["c"] for commit in commits)
 
     def memo(self, key: str) -> Any:
         """A derived result under ``key`` (the caller puts every input in the key)."""

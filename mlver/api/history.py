@@ -68,7 +68,8 @@ def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Fi
     return findings
 
 
-def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> list[Finding]:
+def _unborn_records(project: Project, events: list[Event], cache: FactCache,
+                    walked: Callable[[], Mapping[str, int]] | None = None) -> list[Finding]:
     """A version tag made by mlver names a record some branch held: one whose
     record no branch ever had was put on a commit made just for the tag."""
     released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
@@ -80,7 +81,7 @@ def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> 
                                   sorted({e.commit for e in released})).encode()).hexdigest()
     off = cache.memo(f"unreached:{key}")
     if not isinstance(off, list):
-        reachable = git.on_branches(project.root)
+        reachable = walked() if walked is not None else git.on_branches(project.root)
         off = sorted({e.commit for e in released if e.commit not in reachable})
         cache.remember(f"unreached:{key}", off)
     unreached = set(off)
@@ -125,17 +126,21 @@ def _policy_history(project: Project) -> Callable[[int], Policy]:
 
 
 def history_findings(project: Project, registry: Registry, metrics: Mapping[str, Mapping[str, object]],
-                     only: set[str] | None, cache: FactCache) -> tuple[list[Finding], list[Finding]]:
+                     only: set[str] | None, cache: FactCache,
+                     walked: Callable[[], Mapping[str, int]] | None = None) -> tuple[list[Finding], list[Finding]]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags). ``metrics``:
     of each record read, by ``commit:record`` spec. Returns (tags dated in
-    the future, the rest): only the first depends on the clock."""
+    the future, the rest): only the first depends on the clock. ``walked``:
+    the commits branches reach with their times, when git lists them already
+    (git.branch_commit_times_ahead; called at most once)."""
     every = [e for state in registry.models.values() for e in state.events]
     future = [f for f in audit.future_dated(every, int(time.time())) if only is None or f.ref in only]
     findings = audit.counter_order(every)
     findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
-    findings += audit.tagged_before_commit(every, cache.commit_times(e.commit for e in every))
-    findings += _unborn_records(project, every, cache)
+    findings += audit.tagged_before_commit(every, cache.commit_times((e.commit for e in every),
+                                                                     walked() if walked is not None else None))
+    findings += _unborn_records(project, every, cache, walked)
     assignments = []
     for state in registry.models.values():
         for e in state.events:
