@@ -1352,7 +1352,27 @@ def log_path(root: Path, path: str, rev: str = "HEAD", max_count: int | None = N
     if rev == "HEAD" and head(root) is None:  # a commit or range the caller resolved needs no look
         return []
     limit = [f"--max-count={max_count}"] if max_count is not None else []
-    out = run(root, "log", *limit, "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
+    return _log_commits(run(root, "log", *limit, _LOG_FORMAT, rev, "--", path))
+
+
+_LOG_FORMAT = "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e"
+
+
+def log_path_ahead(root: Path, path: str, rev: str) -> Callable[[], list[RawCommit]]:
+    """``log_path(root, path, rev)`` of a resolved ``rev``, started now (see
+    ``_output_ahead``); GitFailed from the call when git failed."""
+    answer = _output_ahead(root, ["log", _LOG_FORMAT, rev, "--", path])
+
+    def commits() -> list[RawCommit]:
+        status, out = answer()
+        if status != 0:
+            raise GitFailed("log", f"exit {status}", "see `git status`; run with --traceback for details")
+        return _log_commits(out.decode(errors="replace"))
+
+    return commits
+
+
+def _log_commits(out: str) -> list[RawCommit]:
     commits = []
     for chunk in out.split("\x1e"):
         chunk = chunk.strip("\n")

@@ -157,8 +157,16 @@ class FactCache:
                 found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
             else:
                 missing.append(obj)
-        for start in range(0, len(missing), _CHUNK):
-            for obj, info in git.tag_infos(self.root, missing[start:start + _CHUNK]).items():
+        chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
+        # Many chunks (a first verify): git reads the next one while this one is parsed.
+        ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        for i, chunk in enumerate(chunks):
+            if ahead is None:
+                read = git.tag_infos(self.root, chunk)
+            else:
+                reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
+                read = reader(chunk)
+            for obj, info in read.items():
                 marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
                 who = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
                 found[obj] = git.TagInfo(*who, info.timestamp, marks)
