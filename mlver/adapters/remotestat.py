@@ -23,6 +23,10 @@ A stat is only recorded when no later change can leave it unchanged:
   a later change gets a later ctime). A filesystem that does not keep
   that mtime to the nanosecond (coarse clocks) gets no entry.
 
+The times compared are the local clock's and the file's: on a network
+filesystem whose server stamps the times with another clock, a folder
+remote's objects are better kept where DVC would hash them too.
+
 The file is local state anyone with this account can edit, and may be
 damaged: it is read only when it is a regular file owned by this user
 and writable by no one else, up to ``MAX_BYTES``; an entry that is not
