@@ -15,7 +15,9 @@ Both tools start from the same state, each with its own bookkeeping warm:
   cache) -- what a user has after `pull` or `record`. A second pair of rows
   pushes an object the *other* tool wrote into the cache (neither knows it):
   mlver then hashes it once while it copies.
-- pull of it from the seed remote with an empty cache and no workspace copy;
+- pull of it from the seed remote with an empty cache and no workspace copy
+  (mlver pushed the seed object, so its ledger of remote objects knows it);
+  a second mlver row pulls with that ledger deleted first (hashed, as before);
 - `pull --with-data` again with all the small files already in place:
   `mlver pull` vs `dvc pull`, each after its own first pull.
 
@@ -40,6 +42,9 @@ from pathlib import Path
 import benchlib as bl
 
 sh = bl.sh
+
+
+LEDGER = "adapters/remotestat.py"
 
 
 def remote(root: Path, env: dict[str, str], name: str, path: Path) -> None:
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         cache_obj = root / ".dvc/cache" / rel
         workspace = root / "models/big.bin"
         seed = home / "seed"
+        ledger = Path(env["XDG_CACHE_HOME"]) / "mlver" / "remote-objects.json"
         remote(root, env, "seed", seed)
         sh([mlver, "push", "-r", "seed", "big@HEAD"], root, env)
         pull_cmd = {"mlver": [mlver, "pull", "big@HEAD", "-r", "seed"],
@@ -99,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         empty()
                         timed(f"pull large {tool}", pull_cmd[tool], [seed / rel], keep)
+                    if tool == "mlver":
+                        # The same pull without the ledger of remote objects mlver hashed (as before it
+                        # existed): the object is hashed as it is copied (and recorded again).
+                        empty()
+                        ledger.unlink(missing_ok=True)
+                        timed("pull hashed mlver", pull_cmd[tool], [seed / rel], keep)
                 if "push" in sections:
                     for writer in ((tool, "mlver" if tool == "dvc" else "dvc") if tool != "cp" else ("cp",)):
                         target = home / f"remote-{tool}"
@@ -136,10 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     labels = (("push large", f"push 1 file of {args.large_mb} MiB, object known to the pushing tool"),
               ("push foreign", f"push 1 file of {args.large_mb} MiB, object written by the other tool"),
               ("pull large", f"pull 1 file of {args.large_mb} MiB (empty cache, no workspace copy)"),
+              ("pull hashed", f"the same pull, no ledger entry (hashed as before {LEDGER})"),
               ("again many", f"pull --with-data again, {args.files} files in place"))
     for key, label in labels:
-        m, d, c = med.get(f"{key} mlver"), med.get(f"{key} dvc"), med.get(f"{key} cp", med.get("push large cp")
-                                                                         if key == "push foreign" else None)
+        like = {"push foreign": "push large", "pull hashed": "pull large"}.get(key, key)  # what it is compared with
+        m, d, c = med.get(f"{key} mlver"), med.get(f"{key} dvc", med.get(f"{like} dvc")), med.get(f"{like} cp")
         if m is None and d is None:
             continue
         rows.append([label, bl.fmt_s(m), bl.fmt_s(d), bl.fmt_s(c), bl.fmt_ratio(m, d), bl.fmt_ratio(m, c),

@@ -1218,6 +1218,26 @@ def on_branches(root: Path) -> set[str]:
     return set(run(root, "rev-list", "--branches", "--remotes", check=False).split())
 
 
+def branch_commit_times_ahead(root: Path) -> Callable[[], dict[str, int]]:
+    """Every commit some local or remote branch reaches, with its committer
+    time, from one ``rev-list --timestamp`` started now (see ``_output_ahead``):
+    what ``on_branches`` and ``commit_times`` answer for those commits, in
+    one walk and without reading each commit as an object (100,000 commits:
+    ~0.5 s of git, against ~1.1 s for both). A commit git dates 0 (no date it
+    can read) is listed with 0: it is reached, but its time is not known."""
+    answer = _output_ahead(root, ["rev-list", "--branches", "--remotes", "--timestamp"])
+
+    def times() -> dict[str, int]:
+        found: dict[str, int] = {}
+        for line in answer()[1].decode(errors="replace").splitlines():  # (as on_branches: what git listed)
+            when, _, commit = line.partition(" ")
+            if when.isdigit() and len(commit) in (40, 64):
+                found[commit] = int(when)
+        return found
+
+    return times
+
+
 def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 
@@ -1332,7 +1352,27 @@ def log_path(root: Path, path: str, rev: str = "HEAD", max_count: int | None = N
     if rev == "HEAD" and head(root) is None:  # a commit or range the caller resolved needs no look
         return []
     limit = [f"--max-count={max_count}"] if max_count is not None else []
-    out = run(root, "log", *limit, "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", rev, "--", path)
+    return _log_commits(run(root, "log", *limit, _LOG_FORMAT, rev, "--", path))
+
+
+_LOG_FORMAT = "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e"
+
+
+def log_path_ahead(root: Path, path: str, rev: str) -> Callable[[], list[RawCommit]]:
+    """``log_path(root, path, rev)`` of a resolved ``rev``, started now (see
+    ``_output_ahead``); GitFailed from the call when git failed."""
+    answer = _output_ahead(root, ["log", _LOG_FORMAT, rev, "--", path])
+
+    def commits() -> list[RawCommit]:
+        status, out = answer()
+        if status != 0:
+            raise GitFailed("log", f"exit {status}", "see `git status`; run with --traceback for details")
+        return _log_commits(out.decode(errors="replace"))
+
+    return commits
+
+
+def _log_commits(out: str) -> list[RawCommit]:
     commits = []
     for chunk in out.split("\x1e"):
         chunk = chunk.strip("\n")

@@ -12,16 +12,20 @@ import hashlib
 import itertools
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.verified import expected as verified_md5
 from mlver.adapters.verified import settle
 from mlver.domain.validate import MD5, check_md5, check_relpath
 from mlver.errors import CHANGED_HINT, ObjectChanged, ObjectNotInRemote, RemoteNotWritable
+
+if TYPE_CHECKING:
+    from mlver.adapters.remotestat import Ledger
 
 CHUNK = 1024 * 1024
 # Up to this size a file is read whole, hashed and written with one write:
@@ -253,6 +257,39 @@ def copy_checked(src: Path | str, dst: Path | str, progress: Progress | None = N
     return copy_hashing(Path(src), Path(dst), progress, also=Path(also) if also is not None else None)
 
 
+def _copy_vouched(src: Path | str, staged: str, progress: Progress | None, also: Path | None,
+                  ledger: Ledger, name: str, md5: str) -> str:
+    """Copy a remote's object ``src`` (key ``name`` in its ledger) to ``staged``
+    (and ``also``) and return the md5 of what landed. Without hashing when the
+    ledger holds ``src``'s stat and the stat is the same after the copy (a
+    change while it was copied shows in it); else hashed as it is copied, and
+    the stat recorded (``Ledger.verified``) when the bytes are the object."""
+    from mlver.adapters import remotestat
+    from mlver.adapters.placement import copy_file
+
+    looked = time.time_ns()
+    before = os.stat(src)
+    if ledger.trusts(name, md5, before):
+        size = copy_file(Path(src), Path(staged))
+        if also is not None:
+            copy_file(Path(src), also)
+        if size == before.st_size and ledger.trusts(name, md5, os.stat(src)):
+            remotestat.counts["trusted"] += 1
+            if progress:
+                progress(size)
+            return md5
+        _unlink(staged)  # changed while copied: hashed below, from the start
+        if also is not None:
+            _unlink(os.fspath(also))
+    got = copy_checked(src, staged, progress, also)
+    remotestat.counts["hashed"] += 1
+    if got == md5:
+        ledger.verified(name, md5, before, os.stat(src), looked)
+    else:
+        ledger.forget(name)
+    return got
+
+
 def check_meta_path(relpath: str) -> str:
     """A path under the store's ``mlver/`` folder, never one of DVC's."""
     if not relpath.startswith("mlver/") and relpath != "mlver":
@@ -285,6 +322,15 @@ class LocalStore:
         self._swept: set[Path | str] = set()
         self._objects = os.fspath(objects_dir)
         self._mode = default_mode()  # once: reading the umask sets it, which races with other threads
+        # A remote's: which of its objects mlver hashed, with their stat then (adapters/remotestat.py).
+        self.ledger: Ledger | None = None
+        self._real: str | None = None
+
+    def real_final(self, md5: str) -> str:
+        """``final(md5)`` with the store's folder's symlinks resolved (a ledger's key)."""
+        if self._real is None:
+            self._real = os.path.realpath(self._objects)
+        return f"{self._real}/{object_relpath(md5)}"
 
     def temp_path(self) -> Path:
         """A new name in the store's temporary folder (same filesystem as its objects)."""
@@ -358,7 +404,8 @@ class LocalStore:
             raise RemoteNotWritable(self.label, str(exc.strerror or exc)) from exc
 
     def ingest(self, src: Path | str, md5: str, progress: Progress | None = None, trusted: bool = False,
-               mode: int | None = None, also: Path | None = None) -> tuple[str, int]:
+               mode: int | None = None, also: Path | None = None,
+               vouch: tuple[Ledger, str] | None = None) -> tuple[str, int]:
         """Store the file ``src`` as object ``md5`` if its bytes hash to that name;
         returns (the md5 of what was read, its size), and leaves nothing when
         they differ. ``trusted``: ``src`` is a cache object whose hash mlver
@@ -366,7 +413,9 @@ class LocalStore:
         hashing. Small files are always hashed (it costs less than a stat
         lookup). ``mode``: the object's permissions (default: a plain file's).
         ``also``: a new file that gets the same bytes in the same pass (a
-        pull's workspace copy, staged); removed when they do not match."""
+        pull's workspace copy, staged); removed when they do not match.
+        ``vouch``: (a remote's ledger, ``src``'s key in it): a large ``src`` whose
+        stat it holds is copied without hashing; one hashed here is recorded."""
         final = self.final(md5)
         self._sweep_beside(final)
         expected = verified_md5(md5)
@@ -389,11 +438,15 @@ class LocalStore:
             else:
                 staged = self._temp_name()
                 try:
-                    written = self._copy_large(src, staged, expected if trusted else None, progress, also)
+                    written = self._copy_large(src, staged, expected if trusted else None, progress, also,
+                                               (*vouch, expected) if vouch is not None else None)
                     progress = None  # told as it went
                     if written == expected:
                         os.chmod(staged, mode)
+                        sealed = self.ledger.backdate(staged) if self.ledger is not None else None
                         self._install(staged, final)
+                        if sealed is not None and self.ledger is not None:
+                            self.ledger.pushed(self.real_final(md5), expected, sealed)
                 finally:
                     _unlink(staged)
         except BaseException:
@@ -408,10 +461,13 @@ class LocalStore:
 
     @staticmethod
     def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,
-                    also: Path | None = None) -> str:
-        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed)."""
+                    also: Path | None = None, vouch: tuple[Ledger, str, str] | None = None) -> str:
+        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed;
+        ``vouch``: a remote's ledger, ``src``'s key in it and the md5 it should have)."""
         from mlver.adapters.placement import copy_file
 
+        if vouch is not None:
+            return _copy_vouched(src, staged, progress, also, *vouch)
         if known is not None:
             size = copy_file(Path(src), Path(staged))
             if also is not None:
@@ -450,7 +506,11 @@ class LocalStore:
         staged = f"{dst}.{self._token}-{next(self._count)}"
         try:
             if data is None:
-                got = copy_checked(src, staged, progress, also)
+                from mlver.adapters.remotestat import active
+
+                ledger = active()
+                got = (_copy_vouched(src, staged, progress, also, ledger, self.real_final(md5), verified_md5(md5))
+                       if ledger is not None else copy_checked(src, staged, progress, also))
             else:
                 got = hashlib.md5(data).hexdigest()
                 write_new(staged, data, self._mode)

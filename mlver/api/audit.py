@@ -16,7 +16,7 @@ from mlver.adapters import git
 from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
-from mlver.api.history import SEEN_VERSIONS, history_findings, seen_versions
+from mlver.api.history import SEEN_VERSIONS, Ahead, history_findings, seen_versions
 from mlver.api.objects import remote_store
 from mlver.api.stages import digest_in
 from mlver.domain import audit, tags, validate
@@ -228,10 +228,15 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     for subject in subjects:
         by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
     passed = _RecordPass(project, offline, shallow)
-    passed.run(cache, by_spec, _history_order(by_spec, events),
-               {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
-    record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
-    future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None, cache)
+    ahead = Ahead(project, registry, cache)  # the history replay's walks, in git while the records are read
+    try:
+        passed.run(cache, by_spec, _history_order(by_spec, events),
+                   {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
+        record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
+        future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
+                                           cache, ahead)
+    finally:
+        ahead.close()
     seen = seen_versions(project, refs) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
     findings = record_findings + future + history + seen + parent_findings

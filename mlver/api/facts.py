@@ -15,7 +15,7 @@ the commit it was found at.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
@@ -157,20 +157,35 @@ class FactCache:
                 found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
             else:
                 missing.append(obj)
-        for start in range(0, len(missing), _CHUNK):
-            for obj, info in git.tag_infos(self.root, missing[start:start + _CHUNK]).items():
+        chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
+        # Many chunks (a first verify): git reads the next one while this one is parsed.
+        ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        for i, chunk in enumerate(chunks):
+            if ahead is None:
+                read = git.tag_infos(self.root, chunk)
+            else:
+                reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
+                read = reader(chunk)
+            for obj, info in read.items():
                 marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
                 who = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
                 found[obj] = git.TagInfo(*who, info.timestamp, marks)
                 self._put("t", obj, [*who, info.timestamp, marks])
         return found
 
-    def commit_times(self, commits: Iterable[str]) -> dict[str, int]:
+    def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:
+        """Committer time of each commit that exists; ``walked``: times git
+        listed for the commits branches reach (git.branch_commit_times_ahead),
+        taken before reading any commit as an object (0: git found no date)."""
         wanted = list(dict.fromkeys(commits))
         found = {}
         missing = []
         for commit in wanted:
             when = self._get("c", commit)
+            if not isinstance(when, int) and walked is not None:
+                when = walked.get(commit) or None
+                if when is not None:
+                    self._put("c", commit, when)
             if isinstance(when, int):
                 found[commit] = when
             else:
@@ -179,6 +194,10 @@ class FactCache:
             found[commit] = when
             self._put("c", commit, when)
         return found
+
+    def knows_times(self, commits: Iterable[str]) -> bool:
+        """Whether every one of ``commits`` has its time kept already."""
+        return all(commit in self.raw["c"] for commit in commits)
 
     def memo(self, key: str) -> Any:
         """A derived result under ``key`` (the caller puts every input in the key)."""

@@ -68,7 +68,7 @@ def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Fi
     return findings
 
 
-def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> list[Finding]:
+def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None) -> list[Finding]:
     """A version tag made by mlver names a record some branch held: one whose
     record no branch ever had was put on a commit made just for the tag."""
     released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
@@ -80,7 +80,8 @@ def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> 
                                   sorted({e.commit for e in released})).encode()).hexdigest()
     off = cache.memo(f"unreached:{key}")
     if not isinstance(off, list):
-        reachable = git.on_branches(project.root)
+        walked = ahead.walked() if ahead is not None else None
+        reachable = set(walked) if walked is not None else git.on_branches(project.root)
         off = sorted({e.commit for e in released if e.commit not in reachable})
         cache.remember(f"unreached:{key}", off)
     unreached = set(off)
@@ -99,11 +100,51 @@ def _unborn_records(project: Project, events: list[Event], cache: FactCache) -> 
     ]
 
 
-def _policy_history(project: Project) -> Callable[[int], Policy]:
+class Ahead:
+    """The whole-history walks of the replay, started before the records are
+    read so git runs them meanwhile on the other core: the branches' commits
+    and times (when the cache lacks them) and mlver.yaml's history (when
+    stages were assigned). Each is asked for at most once; ``close`` ends
+    the ones nobody asked for."""
+
+    def __init__(self, project: Project, registry: Registry, cache: FactCache) -> None:
+        every = [e for state in registry.models.values() for e in state.events]
+        started = git.branch_commit_times_ahead(project.root) if not cache.knows_times(e.commit for e in every) else None
+        self._walk: list[Callable[[], dict[str, int]]] = [started] if started else []
+        self._walked: dict[str, int] | None = None
+        branch = git.default_branch(project.root)
+        assigned = any(e.tag.action is Action.ASSIGN for e in every)
+        self._config: list[Callable[[], list[git.RawCommit]]] = (
+            [pathlog.history_ahead(project.root, CONFIG, branch)] if branch and assigned else [])
+
+    def walked(self) -> dict[str, int] | None:
+        if self._walk:
+            self._walked = self._walk.pop()()
+        return self._walked
+
+    def config_commits(self, project: Project) -> list[git.RawCommit]:
+        if self._config:
+            return self._config.pop()()
+        branch = git.default_branch(project.root)
+        return pathlog.history(project.root, CONFIG, branch) if branch else []
+
+    def close(self) -> None:
+        self.walked()
+        if self._config:
+            try:
+                self._config.pop()()
+            except MlverError:
+                pass
+
+
+def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[int], Policy]:
     """The policy as mlver.yaml on the default branch stated it at any moment
     (a branch cannot rewrite it; a commit's time says since when it held)."""
-    branch = git.default_branch(project.root)
-    commits = pathlog.history(project.root, CONFIG, branch) if branch else []
+    if ahead is not None:
+        commits = ahead.config_commits(project)
+    else:
+        branch = git.default_branch(project.root)
+        commits = pathlog.history(project.root, CONFIG, branch) if branch else []
     blobs = git.read_blobs(project.root, [f"{c.commit}:{CONFIG}" for c in commits])
     timeline: list[tuple[int, Policy]] = []
     for c in reversed(commits):
@@ -125,17 +166,20 @@ def _policy_history(project: Project) -> Callable[[int], Policy]:
 
 
 def history_findings(project: Project, registry: Registry, metrics: Mapping[str, Mapping[str, object]],
-                     only: set[str] | None, cache: FactCache) -> tuple[list[Finding], list[Finding]]:
+                     only: set[str] | None, cache: FactCache, ahead: Ahead | None = None
+                     ) -> tuple[list[Finding], list[Finding]]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags). ``metrics``:
     of each record read, by ``commit:record`` spec. Returns (tags dated in
-    the future, the rest): only the first depends on the clock."""
+    the future, the rest): only the first depends on the clock. ``ahead``:
+    the walks started before the records were read."""
     every = [e for state in registry.models.values() for e in state.events]
     future = [f for f in audit.future_dated(every, int(time.time())) if only is None or f.ref in only]
     findings = audit.counter_order(every)
     findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
-    findings += audit.tagged_before_commit(every, cache.commit_times(e.commit for e in every))
-    findings += _unborn_records(project, every, cache)
+    findings += audit.tagged_before_commit(every, cache.commit_times((e.commit for e in every),
+                                                                     ahead.walked() if ahead is not None else None))
+    findings += _unborn_records(project, every, cache, ahead)
     assignments = []
     for state in registry.models.values():
         for e in state.events:
@@ -147,5 +191,5 @@ def history_findings(project: Project, registry: Registry, metrics: Mapping[str,
                 metrics.get(f"{e.commit}:{rec.record_path(state.name)}"), FORCED_MARK in message, ROLLBACK_MARK in message,
                 e.timestamp,
             ))
-    findings += audit.policy_findings(_policy_history(project), assignments) if assignments else []
+    findings += audit.policy_findings(_policy_history(project, ahead), assignments) if assignments else []
     return future, [f for f in findings if only is None or f.ref in only]

@@ -16,6 +16,7 @@ one, speeds up that full read; git uses it by itself.)
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from mlver.adapters import git, gitcache
@@ -27,13 +28,32 @@ def _file(root: Path, path: str) -> Path:
     return gitcache.path(root, "log/" + hashlib.sha256(path.encode()).hexdigest()[:24])
 
 
-def history(root: Path, path: str, rev: str = "HEAD") -> list[git.RawCommit]:
-    """``git log REV -- PATH``, newest first, cached per tip."""
+def _stamp(root: Path, path: str) -> str:
+    return git.history_context(root) + ":" + gitcache.code_stamp(__file__) + ":" + path
+
+
+def history_ahead(root: Path, path: str, rev: str = "HEAD") -> Callable[[], list[git.RawCommit]]:
+    """``history(root, path, rev)``, its git started now when it must read
+    the whole history (nothing kept for this file yet): git walks on the
+    other core while the caller goes on. Call the answer once."""
+    tip = git.resolve_commit(root, rev)
+    if tip is None:
+        return lambda: []
+    if gitcache.load(_file(root, path), _stamp(root, path)).get("tips"):
+        return lambda: history(root, path, tip)
+    full = git.log_path_ahead(root, path, tip)
+    return lambda: history(root, path, tip, full)
+
+
+def history(root: Path, path: str, rev: str = "HEAD",
+            full: Callable[[], list[git.RawCommit]] | None = None) -> list[git.RawCommit]:
+    """``git log REV -- PATH``, newest first, cached per tip (``full``: that
+    walk, started already by ``history_ahead``)."""
     tip = git.resolve_commit(root, rev)
     if tip is None:
         return []
     file = _file(root, path)
-    stamp = git.history_context(root) + ":" + gitcache.code_stamp(__file__) + ":" + path
+    stamp = _stamp(root, path)
     tips = gitcache.load(file, stamp).get("tips", {})
     rows = tips.get(tip)
     if not isinstance(rows, list):
@@ -44,10 +64,17 @@ def history(root: Path, path: str, rev: str = "HEAD") -> list[git.RawCommit]:
                 rows = [[c.commit, c.author, c.email, c.timestamp, c.subject] for c in new] + tips[old]
                 break
         if rows is None:
-            rows = [[c.commit, c.author, c.email, c.timestamp, c.subject] for c in git.log_path(root, path, tip)]
+            walked = full() if full is not None else git.log_path(root, path, tip)
+            full = None
+            rows = [[c.commit, c.author, c.email, c.timestamp, c.subject] for c in walked]
         tips.pop(tip, None)
         tips[tip] = rows
         for old in list(tips)[:-_KEEP_TIPS]:
             del tips[old]
         gitcache.save(file, {"tips": tips}, stamp)
+    if full is not None:  # (kept meanwhile by another command: the walk started ahead is not needed)
+        try:
+            full()
+        except git.GitFailed:
+            pass
     return [git.RawCommit(*row) for row in rows]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mlver.adapters import dvc, git, placement, verified
+from mlver.adapters import dvc, git, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
 from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, read_small, readonly, write_new
@@ -135,8 +135,13 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     files = [o for o in todo if not o.md5.endswith(".dir")]
     dirs = [o for o in todo if o.md5.endswith(".dir")]
     try:
-        sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
+        with remotestat.recording() as ledger:
+            if isinstance(store, LocalStore):
+                store.ledger = ledger  # what it writes is recorded: a pull elsewhere need not hash it
+            sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
     finally:
+        if isinstance(store, LocalStore):
+            store.ledger = None
         if known is not None:
             known.save()
     if missing:
@@ -158,7 +163,9 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
         with _full_disk_is_clean(cache, obj):
             try:
-                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also)
+                ledger = remotestat.active()
+                vouch = (ledger, store.real_final(obj.md5)) if ledger is not None else None
+                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also, vouch=vouch)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise _not_there(obj, remote) from None
         if got != expected:
@@ -296,7 +303,8 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = locked(progress)
-    with placement.scratch(project.root) as area:
+    # (Objects of folder remotes mlver hashed before, their stat unchanged, are not hashed again.)
+    with remotestat.recording(), placement.scratch(project.root) as area:
         teed = _teed(project, store, dests, {o.md5 for o in missing if o.md5 in there}, known, area)
         fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there,
                                                           teed.get(obj.md5)), missing))

@@ -74,7 +74,9 @@ def content_digest(content: bytes, record: Mapping[str, Any]) -> str:
     if isinstance(declared, str) and declared.startswith("sha256:") and b"\\" not in content:
         import hashlib
 
-        compact = b"".join([line.lstrip(b" ") for line in content.split(b"\n")]).replace(b'": ', b'":')
+        # Every line starts outside a string (a raw CR or LF cannot be in one):
+        # its leading whitespace goes (JSON's, as parsing refused any other).
+        compact = b"".join(map(bytes.lstrip, content.splitlines())).replace(b'": ', b'":')
         member = b'"digest":"' + declared.encode() + b'"'
         at = compact.find(member)
         if at > 0:

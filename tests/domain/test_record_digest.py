@@ -29,7 +29,7 @@ def _check(content: bytes) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(documents, st.sampled_from(["sealed", "stale", "compact", "tabs", "unsorted", "ascii"]))
+@given(documents, st.sampled_from(["sealed", "stale", "compact", "tabs", "unsorted", "ascii", "crlf", "cr", "mixed"]))
 def test_the_digest_from_bytes_is_the_digest_of_the_content(doc: dict[str, Any], form: str) -> None:
     sealed = rec.seal(doc)
     if form == "stale":
@@ -40,6 +40,9 @@ def test_the_digest_from_bytes_is_the_digest_of_the_content(doc: dict[str, Any],
         "tabs": json.dumps(sealed, sort_keys=True, indent="\t", ensure_ascii=False),
         "unsorted": json.dumps(dict(reversed(list(sealed.items()))), indent=2, ensure_ascii=False),
         "ascii": json.dumps(sealed, sort_keys=True, indent=2),
+        # other line ends, and tabs mixed with spaces before a line (whitespace outside strings)
+        "crlf": rec.dumps(sealed).replace("\n", "\r\n"), "cr": rec.dumps(sealed).replace("\n", "\r"),
+        "mixed": rec.dumps(sealed).replace("\n  ", "\n \t "),
     }[form].encode()
     _check(content)
 

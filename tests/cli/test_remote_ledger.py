@@ -1,0 +1,155 @@
+"""A pull from a folder remote does not hash an object mlver wrote or verified
+there while its stat is unchanged (adapters/remotestat.py); any change to the
+object, a damaged ledger entry or another remote path means it is hashed."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import Project
+from mlver.adapters import remotestat
+
+SIZE = 3 * 1024 * 1024  # past the small-file path (read whole and always hashed)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def _object(store: Path, md5: str) -> Path:
+    return store / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def _flip(path: Path, offset: int) -> None:
+    """Change one byte in place, keeping size, inode and mtime (os.utime puts it back)."""
+    st = path.stat()
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        old = fh.read(1)
+        fh.seek(offset)
+        fh.write(bytes([old[0] ^ 0xFF]))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.chmod(path, st.st_mode)
+
+
+def _pushed_big(p: Project) -> str:
+    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
+            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
+            f"open('models/churn.pkl', 'wb').write(os.urandom({SIZE}))\n")
+    p.commit_all("a 3 MiB model")
+    p.ok("run", "churn")
+    p.ok("push")
+    md5: str = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]
+    return md5
+
+
+def _drop(p: Project) -> None:
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    (p.root / "models/churn.pkl").unlink()
+
+
+def _pull(p: Project, *args: str) -> dict[str, int]:
+    """Pull churn@HEAD; how many remote objects were copied on trust and how many hashed."""
+    before = dict(remotestat.counts)
+    p.ok("pull", "churn@HEAD", *args)
+    return {k: remotestat.counts[k] - before[k] for k in before}
+
+
+def _ledger() -> Path:
+    path = remotestat.store_file()
+    assert path is not None
+    return Path(path)
+
+
+def _entries() -> dict[str, list]:
+    doc: dict[str, dict[str, list]] = json.loads(_ledger().read_text())
+    return doc["objects"]
+
+
+def _dvc(p: Project, *args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=p.root, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_pull_of_what_push_wrote_is_not_hashed_and_dvc_agrees(project: Project) -> None:
+    p = project
+    md5 = _pushed_big(p)
+    key = os.path.realpath(_object(p.remote, md5))
+    entry = _entries()[key]
+    st = os.stat(key)
+    assert entry == [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, md5]
+    _drop(p)
+    assert _pull(p, "--with-data") == {"trusted": 1, "hashed": 0}  # (the small data file: read whole, hashed)
+    assert _md5(p.root / "models/churn.pkl") == md5 == _md5(_object(p.root / ".dvc" / "cache", md5))
+    assert "up to date" in _dvc(p, "status")
+    _dvc(p, "pull")
+    assert "up to date" in _dvc(p, "status") and _md5(p.root / "models/churn.pkl") == md5
+
+
+def test_remote_object_rewritten_with_its_mtime_put_back_is_refused(project: Project) -> None:
+    p = project
+    md5 = _pushed_big(p)
+    _flip(_object(p.remote, md5), SIZE // 2)  # same size, inode and mtime; the ctime moved
+    _drop(p)
+    before = dict(remotestat.counts)
+    run = p.fails("pull", "churn@HEAD")
+    assert "the object in remote mlver-local is corrupt" in run.stderr
+    assert remotestat.counts["hashed"] == before["hashed"] + 1 and remotestat.counts["trusted"] == before["trusted"]
+    assert not (p.root / "models/churn.pkl").exists() and not _object(p.root / ".dvc" / "cache", md5).exists()
+    assert os.path.realpath(_object(p.remote, md5)) not in _entries()  # the stale entry is dropped
+
+
+def test_damaged_or_foreign_ledger_entries_are_not_trusted(project: Project) -> None:
+    p = project
+    md5 = _pushed_big(p)
+    obj = _object(p.remote, md5)
+    key = os.path.realpath(obj)
+    _flip(obj, 7)
+    st = os.stat(obj)
+    good = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, md5]
+    # Entries matching the rewritten object's stat, each damaged one way: all hashed, all refused.
+    for entry in ([*good[:5], md5.upper()], [*good[:4], str(good[4]), md5], good[:5], [*good, 1], {"a": 1}):
+        _ledger().write_text(json.dumps({"format": remotestat.FORMAT, "objects": {key: entry}}))
+        _drop_cache(p)
+        assert "is corrupt" in p.fails("pull", "churn@HEAD").stderr, entry
+    for text in ("{", json.dumps({"format": 99, "objects": {key: good}}), json.dumps([good])):
+        _ledger().write_text(text)
+        assert "is corrupt" in p.fails("pull", "churn@HEAD").stderr, text
+    # A well-formed entry in a ledger others can write is not read either.
+    _ledger().write_text(json.dumps({"format": remotestat.FORMAT, "objects": {key: good}}))
+    os.chmod(_ledger(), 0o666)
+    assert "is corrupt" in p.fails("pull", "churn@HEAD").stderr
+    # The same entry in the user's own ledger is trusted: the proof that a match skips the hash.
+    os.chmod(_ledger(), 0o600)
+    _ledger().write_text(json.dumps({"format": remotestat.FORMAT, "objects": {key: good}}))
+    assert _pull(p) == {"trusted": 1, "hashed": 0}
+
+
+def _drop_cache(p: Project) -> None:
+    shutil.rmtree(p.root / ".dvc" / "cache", ignore_errors=True)
+    (p.root / "models/churn.pkl").unlink(missing_ok=True)
+
+
+def test_another_remote_path_is_hashed_then_recorded_once_verified(project: Project) -> None:
+    p = project
+    md5 = _pushed_big(p)
+    other = p.root.parent / "other-remote"
+    shutil.copytree(p.remote, other, copy_function=shutil.copy2)  # same bytes and mtimes, another path
+    _dvc(p, "remote", "add", "--local", "other", str(other))
+    _drop(p)
+    assert _pull(p, "-r", "other") == {"trusted": 0, "hashed": 1}  # a fresh copy: hashed, not yet recorded
+    assert os.path.realpath(_object(other, md5)) not in _entries()
+    time.sleep(remotestat.RACY_S + 0.1)  # its last change is now old enough for a later one to show
+    _drop(p)
+    assert _pull(p, "-r", "other") == {"trusted": 0, "hashed": 1}
+    assert os.path.realpath(_object(other, md5)) in _entries()
+    _drop(p)
+    assert _pull(p, "-r", "other") == {"trusted": 1, "hashed": 0}
+    assert _md5(p.root / "models/churn.pkl") == md5
