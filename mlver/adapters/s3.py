@@ -8,6 +8,7 @@ interrupted upload leaves no object), so a re-run only sends what is absent.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import threading
@@ -135,7 +136,9 @@ class S3Store:
     def client(self) -> Any:
         with self._lock:
             if self._client is None:
-                self._client = self._make_client(self.read_timeout)
+                # Single-request puts carry the md5 we computed anyway as
+                # Content-MD5 (the server checks it), so no CRC on top.
+                self._client = self._make_client(self.read_timeout, request_checksum="when_required")
             return self._client
 
     @property
@@ -150,7 +153,7 @@ class S3Store:
                 self._upload_client = self._make_client(max(self.read_timeout, COMPLETE_TIMEOUT))
             return self._upload_client
 
-    def _make_client(self, read_timeout: float) -> Any:
+    def _make_client(self, read_timeout: float, request_checksum: str = "when_supported") -> Any:
         import boto3
         from botocore import UNSIGNED
         from botocore.config import Config
@@ -160,6 +163,11 @@ class S3Store:
             max_pool_connections=max(self.jobs, 10) + 10,
             connect_timeout=self.connect_timeout, read_timeout=read_timeout,
             retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+            # Every byte we read from the remote is md5-hashed and compared to
+            # the object's name (get/settle), a stronger check than a CRC over
+            # the same bytes: no second checksum on responses.
+            response_checksum_validation="when_required",
+            request_checksum_calculation=request_checksum,
             **({"signature_version": UNSIGNED} if self.anonymous else {}),
         )
         client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
@@ -300,9 +308,11 @@ class S3Store:
             if size < MULTIPART:
                 # One request; the transfer manager's thread hand-off would cost more than the upload.
                 body = src.read_bytes()
-                if hashlib.md5(body).hexdigest() != expected:
-                    raise _changed(src, hashlib.md5(body).hexdigest(), md5)
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body)
+                digest = hashlib.md5(body)
+                if digest.hexdigest() != expected:
+                    raise _changed(src, digest.hexdigest(), md5)
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                       ContentMD5=base64.b64encode(digest.digest()).decode("ascii"))
                 size = len(body)
                 if progress:
                     progress(size)

@@ -43,8 +43,6 @@ def _tag(project: Project, tag: TagName, commit: str, message: str, state: Model
     orders events by kind and version, not in the order they were made, so
     a promote right after another would not win in `gto show` (nor in mlver,
     which reads ties as GTO does). Waits at most a second."""
-    import time
-
     if tag.action is Action.DEPRECATE:  # loses a tie with any other event
         rivals = [e for e in state.events if e.tag.action is not Action.DEPRECATE] if state else []
     elif tag.action in (Action.ASSIGN, Action.UNASSIGN):  # ties with the stage's other events
@@ -52,12 +50,30 @@ def _tag(project: Project, tag: TagName, commit: str, message: str, state: Model
     else:
         rivals = []
     last = max((e.timestamp for e in rivals), default=0)
-    wait = last + 1 - time.time()
-    if 0 < wait <= 1:  # a tag dated further ahead is _confirm's to report
-        time.sleep(wait)
+    after_second(last)
     name = tag.format()
     git.create_tag(project.root, name, commit, message, sign=trust.signs(project))
     return name
+
+
+def after_second(last: int) -> None:
+    """Return once git would date a new tag after second ``last``. Git reads
+    the clock with time(2), which on Linux is the coarse clock, a tick (up to
+    10 ms) behind the one time.sleep wakes on: sleeping to the second's end
+    alone let a tag be dated in ``last`` now and then, and tie."""
+    import time
+
+    coarse = getattr(time, "CLOCK_REALTIME_COARSE", None)
+
+    def now() -> float:
+        return time.clock_gettime(coarse) if coarse is not None else time.time() - 0.02
+
+    wait = last + 1 - now()
+    if wait > 1:  # a tag dated further ahead: _confirm reports it
+        return
+    while wait > 0:
+        time.sleep(wait + 0.001)
+        wait = last + 1 - now()
 
 
 def _next(state: ModelState | None) -> int:

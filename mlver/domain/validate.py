@@ -229,9 +229,34 @@ def _compiled(shape: dict[str, Any]) -> tuple[tuple[str, Any, Any, bool, frozens
     return tuple(rows)
 
 
+def _table(shape: tuple[tuple[str, Any, Any, bool, frozenset[type]], ...]) -> dict[str, tuple[frozenset[type], Any]]:
+    """A compiled shape as key -> (exact types, sub-table or None), for ``_fits``."""
+    return {key: (exact, _table(sub) if sub is not None else None) for key, _, sub, _, exact in shape}
+
+
+def _fits(obj: dict[str, Any], table: dict[str, tuple[frozenset[type], Any]]) -> bool:
+    """Whether every field of ``obj`` the table names has one of its exact
+    types (what JSON gives), its sub-fields too: one pass over the fields
+    ``obj`` has. True means ``_check_shape`` would pass; False only sends it
+    the slow way (a subclass, a bool for an int, or a real error, raised
+    there in the shape's order)."""
+    for key, value in obj.items():
+        row = table.get(key)
+        if row is None or value is None:
+            continue
+        if type(value) not in row[0]:
+            return False
+        if row[1] is not None and not _fits(value, row[1]):
+            return False
+    return True
+
+
 def _check_shape(obj: dict[str, Any], shape: tuple[tuple[str, Any, Any, bool, frozenset[type]], ...],
                  where: str, prefix: str) -> None:
     """``prefix``: the field's path so far with its dot ("data[0]."), "" at the top."""
+    table = _TABLES.get(id(shape))
+    if table is not None and _fits(obj, table):
+        return
     for key, expected, sub, integer, exact in shape:
         value = obj.get(key)
         if value is None:
@@ -252,6 +277,8 @@ _JSON_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "tru
 
 _RECORD_ROWS, _DATA_ROWS, _PROFILE_ROWS, _COLUMN_ROWS = (
     _compiled(_RECORD_SHAPE), _compiled(_DATA_SHAPE), _compiled(_PROFILE_SHAPE), _compiled(_COLUMN_SHAPE))
+# The one-pass tables of the top-level shapes (these rows live as long as the module: ids stay theirs).
+_TABLES = {id(rows): _table(rows) for rows in (_RECORD_ROWS, _DATA_ROWS, _PROFILE_ROWS, _COLUMN_ROWS)}
 
 
 def _check_record_shape(doc: dict[str, Any], where: str) -> None:

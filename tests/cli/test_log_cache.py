@@ -54,3 +54,32 @@ def test_record_history_cache_follows_git(trained: Project, tmp_path: Path, monk
     p.git("commit", "-q", "--amend", "-m", "amended")
     assert _trained_commits(p) == _git_log(p)
     assert (p.root / ".git/mlver/cache/log").is_dir()
+
+
+def test_history_started_ahead_is_the_history(trained: Project) -> None:
+    """pathlog.history_ahead (verify's walk of mlver.yaml, started before the
+    records are read) gives what history gives, and keeps the same cache:
+    nothing kept yet, kept, after a new commit, and kept by another reader
+    between the start and the answer."""
+    from mlver.api import pathlog
+
+    p = trained
+    root = p.root
+
+    def git_log() -> list[str]:
+        return p.git("log", "--format=%H", "--", "mlver.yaml").split()
+
+    def ahead() -> list[str]:
+        return [c.commit for c in pathlog.history_ahead(root, "mlver.yaml", "HEAD")()]
+
+    kept = pathlog._file(root, "mlver.yaml")
+    kept.unlink(missing_ok=True)
+    assert ahead() == git_log() != []  # nothing kept: the whole walk, started ahead
+    assert ahead() == [c.commit for c in pathlog.history(root, "mlver.yaml")] == git_log()  # kept
+    p.write("mlver.yaml", (root / "mlver.yaml").read_text() + "# changed\n")
+    p.commit_all("policy note")
+    assert ahead() == git_log()  # a new commit on top of the kept tip
+    kept.unlink()
+    started = pathlog.history_ahead(root, "mlver.yaml", "HEAD")
+    assert [c.commit for c in pathlog.history(root, "mlver.yaml")] == git_log()  # kept meanwhile by another reader
+    assert [c.commit for c in started()] == git_log()

@@ -153,3 +153,13 @@ def test_another_remote_path_is_hashed_then_recorded_once_verified(project: Proj
     _drop(p)
     assert _pull(p, "-r", "other") == {"trusted": 1, "hashed": 0}
     assert _md5(p.root / "models/churn.pkl") == md5
+
+
+def test_what_one_clone_pushed_another_pulls_without_hashing(project: Project) -> None:
+    p = project
+    md5 = _pushed_big(p)
+    clone = Project(p.root.parent / "clone")
+    subprocess.run(["git", "clone", "-q", str(p.root), str(clone.root)], check=True)
+    (clone.root / ".dvc" / "config.local").write_text((p.root / ".dvc" / "config.local").read_text())
+    assert _pull(clone) == {"trusted": 1, "hashed": 0}
+    assert _md5(clone.root / "models/churn.pkl") == md5

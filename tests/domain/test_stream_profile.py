@@ -295,3 +295,38 @@ def test_streamed_drift_of_datetime_constant_and_empty_columns() -> None:
     assert all(c["psi"] is not None and c["psi"] > 0 for c in streamed["columns"])
     assert streamed["drifted_columns"] == framed["drifted_columns"]
     assert math.isclose(streamed["columns"][1]["psi"], round(psi([0, 40, 0, 0], [0, 20, 10, 0]), 6), rel_tol=1e-5)
+
+
+def test_small_integer_ranges_far_from_zero_are_counted_and_past_2_53_spilled() -> None:
+    # Counting value by value is exact only while every value is an integer a float holds exactly.
+    df = pd.DataFrame({
+        "far": np.arange(10**6, 10**6 + 50, dtype=np.int64),  # a small range far from zero: counted
+        "top": np.array([2.0**53 - 1, 2.0**53] * 25),  # reaches 2**53: spilled
+        "low": np.array([-(2.0**53), -(2.0**53) + 2] * 25),  # reaches -2**53: spilled
+        "under": np.array([2.0**53 - 2, 2.0**53 - 1] * 25),  # just under: counted
+    })
+    spill = Spill()
+    assert_same(stream(df, 7, spill).finish(), profile_frame(df, "csv"))
+    assert sorted(spill.dropped) == [1, 2]
+
+
+def test_past_the_distinct_bound_the_misra_gries_summary_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "EXACT_DISTINCT", 4)  # 2 counters kept
+    monkeypatch.setattr(ps, "SKETCH", 3)
+    counts = {"a": 10, "b": 8, "c": 6, "d": 5, "e": 3, "f": 2, "g": 1}
+    values = [k for k, n in counts.items() for _ in range(n)]
+    df = pd.DataFrame({"s": pd.Series(values, dtype="string[pyarrow]")})
+    col = stream(df, len(df)).finish()["columns"][0]
+    # One merge of 7 distinct values: the 3rd largest count (6) is taken from each, the positive rest kept.
+    assert (col["top"], col["top_error"], col["other"], col["nulls"]) == ([["a", 4], ["b", 2]], 6, 35 - 6, 0)
+    h = np.sort(np.unique(pd.util.hash_array(np.array(sorted(counts), dtype=object))))
+    assert col["unique"] == round((3 - 1) / (float(h[2]) / 2.0**64))  # KMV: (k - 1) / the k-th smallest hash
+    assert set(col["approximate"]) == {"top", "unique"}
+
+
+def test_exactly_the_distinct_bound_stays_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ps, "EXACT_DISTINCT", 4)
+    df = pd.DataFrame({"s": pd.Series(list("aabbbcdddd"), dtype="string[pyarrow]")})
+    col = stream(df, 3).finish()["columns"][0]
+    assert "approximate" not in col and "top_error" not in col
+    assert (col["unique"], col["top"], col["other"]) == (4, [["d", 4], ["b", 3], ["a", 2], ["c", 1]], 0)

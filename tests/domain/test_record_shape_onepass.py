@@ -1,0 +1,93 @@
+"""The one-pass shape check (validate._fits, taken before the field-by-field
+rules) changes no verdict: for records whose fields get any JSON value
+(right type, wrong type, bool for int, null, nested junk), and for
+subclasses of the JSON types, check_record raises the same error, or none,
+as the rules alone."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlver.domain import validate
+from mlver.errors import MlverError
+
+BASE: dict[str, Any] = {
+    "schema": 1, "model": "m", "created": "2026-01-01T00:00:00Z", "digest": "sha256:" + "0" * 64,
+    "params": {"lr": 0.1}, "metrics": {"acc": 0.9},
+    "artifact": {"path": "models/m.pkl", "md5": "a" * 32, "size": 10, "nfiles": 1, "remote": "r"},
+    "code": {"commit": "c" * 40, "clean": True, "dirty_files": [], "diff_sha256": None, "command": "python t.py",
+             "exit_code": 0, "started": "2026-01-01T00:00:00Z", "duration_s": 1.5},
+    "data": [{"path": "data/d.csv", "md5": "b" * 32, "size": 5, "nfiles": 1,
+              "profile": {"schema": 1, "format": "csv", "rows": 3,
+                          "columns": [{"name": "x", "dtype": "int64", "nulls": 0, "min": 1, "max": 3, "mean": 2.0}]}}],
+    "env": {"packages": {}, "platform": "Linux", "python": "3.11"},
+    "author": {"name": "A", "email": "a@x"},
+    "parent": {"commit": "d" * 40, "digest": "sha256:" + "1" * 64},
+}
+# Where a value can be swapped: (path of keys/indexes)
+SITES = [("model",), ("params",), ("data",), ("artifact",), ("artifact", "size"), ("artifact", "nfiles"),
+         ("artifact", "remote"), ("code", "clean"), ("code", "exit_code"), ("code", "duration_s"),
+         ("code", "dirty_files"), ("env", "packages"), ("author", "name"), ("parent", "digest"),
+         ("data", 0, "size"), ("data", 0, "profile"), ("data", 0, "profile", "rows"),
+         ("data", 0, "profile", "columns", 0, "min"), ("data", 0, "profile", "columns", 0, "nulls"),
+         ("data", 0, "profile", "columns", 0, "mean"), ("framework",), ("unknown",)]
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(st.text(max_size=2), inner, max_size=2)),
+    max_leaves=4)
+
+
+class Text(str):
+    pass
+
+
+class Count(int):
+    pass
+
+
+def _verdict(doc: dict[str, Any], onepass: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as m:
+        if not onepass:
+            m.setattr(validate, "_TABLES", {})
+        try:
+            validate.check_record(doc, "the record")
+        except MlverError as exc:
+            return f"{type(exc).__name__}: {exc.message}"
+    return "ok"
+
+
+def _put(doc: dict[str, Any], site: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    node: Any = doc
+    for step in site[:-1]:
+        node = node[step]
+    node[site[-1]] = value
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SITES), json_values), max_size=3))
+def test_the_one_pass_check_gives_every_verdict_the_rules_give(changes: list[tuple[tuple[Any, ...], Any]]) -> None:
+    doc = BASE
+    for site, value in changes:
+        try:
+            doc = _put(doc, site, value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change replaced the container this site is in
+    with pytest.MonkeyPatch.context() as mp:
+        assert _verdict(doc, True, mp) == _verdict(doc, False, mp)
+
+
+@pytest.mark.parametrize("site, value", [(("model",), Text("m")), (("artifact", "size"), Count(3)),
+                                         (("artifact", "size"), True), (("code", "duration_s"), False),
+                                         (("data", 0, "profile", "columns", 0, "min"), Text("a")),
+                                         (("artifact", "remote"), 3), (("author",), "not an object")])
+def test_subclasses_and_near_misses_take_the_rules(site: tuple[Any, ...], value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = _put(BASE, site, value)
+    assert _verdict(doc, True, monkeypatch) == _verdict(doc, False, monkeypatch)
+    assert _verdict(BASE, True, monkeypatch) == "ok"
