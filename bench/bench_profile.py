@@ -204,9 +204,9 @@ def main() -> None:
             [pathlib.Path(p).resolve() for p in args.csv], pathlib.Path(args.base).resolve() if args.base else None)
         return
 
+    import benchlib as bl
     import pandas as pd
 
-    import benchlib as bl
     from mlver.adapters.tabular import profile_file
     from mlver.domain.profile import profile_frame
 

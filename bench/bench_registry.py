@@ -181,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t3 = gto1.median is not None and gto1.median >= 20 * ls1.median
 
+    if gto1 is None:
+        gto_vs_ls = "gto missing"
+    elif gto1.note:
+        gto_vs_ls = gto1.note
+    else:
+        gto_vs_ls = bl.fmt_ratio(gto1.median, ls1.median if ls1 else None)
     text = "\n".join([
         "## Registry reads (100 models)",
         "",
@@ -199,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| `mlver ls` at 10,000 versions <= 5x floor "
         f"({bl.fmt_ratio(ls10.median if ls10 else None, floor10.median if floor10 else None)}) | {bl.verdict(t2)} |",
         f"| `mlver ls` >= 20x faster than `gto show` at 1,000 versions "
-        f"({bl.fmt_ratio(gto1.median if gto1 else None, ls1.median if ls1 else None) if gto1 and not gto1.note else (gto1.note if gto1 else 'gto missing')}) "
+        f"({gto_vs_ls}) "
         f"| {bl.verdict(t3)} |",
     ])
     bl.report("registry", text)

@@ -67,6 +67,7 @@ def _csvs(tmp: Path, rows: int) -> list[tuple[str, int, dict]]:
 
     sys.path.insert(0, str(bl.ROOT))
     from bench_profile import make_csv
+
     from mlver.adapters.tabular import profile_file
 
     base, head = tmp / "base.csv", tmp / "head.csv"

@@ -223,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         work = home / "serving"
         work.mkdir()
         url = repo.as_uri()
-        for i in range(args.repo_runs):
-            for tool, cmd in (("mlver pull --repo", [bl.tool("mlver") or "mlver", "pull", "churn#prod", "--repo", url, "-o", "m.pkl", "--trust-endpoint"]),
-                              ("dvc artifacts get", [bl.tool("dvc") or "dvc", "artifacts", "get", url, "churn", "--stage", "prod", "-o", "m.pkl", "-f"])):
+        mlver_get = [bl.tool("mlver") or "mlver", "pull", "churn#prod", "--repo", url, "-o", "m.pkl", "--trust-endpoint"]
+        dvc_get = [bl.tool("dvc") or "dvc", "artifacts", "get", url, "churn", "--stage", "prod", "-o", "m.pkl", "-f"]
+        for _ in range(args.repo_runs):
+            for tool, cmd in (("mlver pull --repo", mlver_get), ("dvc artifacts get", dvc_get)):
                 (work / "m.pkl").unlink(missing_ok=True)
                 note(times, tool, timed(cmd, work, env))
     finally:
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         ("mlver push/pull within 1.1x of dvc (every row)",
          all(med.get(f"{o} {c} mlver", 1e9) <= 1.1 * med.get(f"{o} {c} dvc", 0) for o in ("push", "pull") for c in ("large", "many"))),
         ("mlver >= 0.8x boto3 throughput on the large file (push; pull too with --download-file)",
-         all(b and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big) if f"{o} large boto3" in med)),
+         all(b and med[f"{o} large boto3"] / b >= 0.8 for o, b in zip(("push", "pull"), big, strict=True) if f"{o} large boto3" in med)),
         (f"`mlver pull --repo` >= 3x faster than `dvc artifacts get` ({d / m:.1f}x)", d / m >= 3),
         ("pull of the large object within 1.3x of one streaming get_object",
          bool(pulled and stream and pulled <= 1.3 * stream)),

@@ -31,8 +31,8 @@ import datetime as dt
 import hashlib
 import random
 import shutil
-import subprocess
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -75,7 +75,7 @@ def semver(k: int) -> str:
 
 
 def iso(ts: int) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _data(fh: IO[bytes], payload: bytes) -> None:
