@@ -3,7 +3,6 @@ there while its stat is unchanged (adapters/remotestat.py); any change to the
 object, a damaged ledger entry or another remote path means it is hashed."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -12,31 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+from fixtures.objects import flip_byte as _flip
+from fixtures.objects import md5_of as _md5
+from fixtures.objects import object_path as _object
+
 from conftest import Project
 from mlver.adapters import remotestat
 
 SIZE = 3 * 1024 * 1024  # past the small-file path (read whole and always hashed)
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def _object(store: Path, md5: str) -> Path:
-    return store / "files" / "md5" / md5[:2] / md5[2:]
-
-
-def _flip(path: Path, offset: int) -> None:
-    """Change one byte in place, keeping size, inode and mtime (os.utime puts it back)."""
-    st = path.stat()
-    os.chmod(path, 0o644)
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        old = fh.read(1)
-        fh.seek(offset)
-        fh.write(bytes([old[0] ^ 0xFF]))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    os.chmod(path, st.st_mode)
 
 
 def _pushed_big(p: Project) -> str:

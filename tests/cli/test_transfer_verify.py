@@ -5,34 +5,16 @@ as known from the stat cache (a large cache object mlver hashed on its way in)."
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
+
+from fixtures.objects import flip_byte as _flip
+from fixtures.objects import md5_of as _md5
+from fixtures.objects import object_path as _object
 
 from conftest import S3, Project
 
 SIZE = 40 * 1024 * 1024  # past the small-file path and over one 32 MiB slice of the kernel copy
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
-
-
-def _object(store: Path, md5: str) -> Path:
-    return store / "files" / "md5" / md5[:2] / md5[2:]
-
-
-def _flip(path: Path, offset: int) -> None:
-    """Change one byte in place, keeping size, inode and mtime."""
-    st = path.stat()
-    os.chmod(path, 0o644)
-    with open(path, "r+b") as fh:
-        fh.seek(offset)
-        old = fh.read(1)
-        fh.seek(offset)
-        fh.write(bytes([old[0] ^ 0xFF]))
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    os.chmod(path, st.st_mode)
 
 
 def _train_big(p: Project) -> None:
