@@ -609,7 +609,15 @@ class Remote:
 
 
 def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
-    """All configured remotes (every config level merged) and the default's name."""
+    """All configured remotes (every config level merged) and the default's name.
+
+    DVC's own reading of its config files, which costs importing dvc (0.15 s,
+    most of a pull's start-up): its answer is kept in ``.git/mlver/cache/``
+    for the exact files it read (``_config_key``) and reused until one changes."""
+    key = _config_key(root)
+    cached = _cached_remotes(root, key) if key is not None else None
+    if cached is not None:
+        return cached
     from dvc.config import Config, ConfigError
 
     try:
@@ -620,7 +628,78 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
         name: Remote(name, str(opts.get("url", "")), dict(opts))
         for name, opts in config.get("remote", {}).items()
     }
-    return found, config.get("core", {}).get("remote")
+    default = config.get("core", {}).get("remote")
+    if key is not None and list(config.files.values()) == key["files"]:
+        _cache_remotes(root, key, found, default)
+    return found, default
+
+
+# What decides which config files DVC reads (dvc.dirs: its variables, else
+# platformdirs' XDG folders) and what a `~` in a remote's URL becomes.
+_CONFIG_ENV = ("DVC_GLOBAL_CONFIG_DIR", "DVC_SYSTEM_CONFIG_DIR", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "HOME")
+_REMOTES_CACHE = "dvc-remotes-1"
+
+
+def _config_key(root: Path) -> dict[str, Any] | None:
+    """What ``remotes(root)`` depends on: the variables above, the stat of each
+    config file DVC reads (in its order: system, global, repo, local) and of
+    the DVC code that parses them (an upgrade may read them differently).
+    Taken before the files are read: a change after shows as another key.
+    None when a file is too recently changed to be told apart from its next
+    change (statcache's racy rule), or DVC is not where it was."""
+    import importlib.util
+
+    from mlver.adapters import statcache
+
+    spec = importlib.util.find_spec("dvc")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    code = [os.path.join(spec.submodule_search_locations[0], f) for f in ("config.py", "config_schema.py")]
+    files = [str(p) for p in reversed(_config_files(root))]
+    stats = statcache.files_key(files + code)
+    if stats is None:
+        return None
+    return {"env": {v: os.environ.get(v) for v in _CONFIG_ENV}, "files": files, "stats": stats}
+
+
+def _cached_remotes(root: Path, key: dict[str, Any]) -> tuple[dict[str, Remote], str | None] | None:
+    from mlver.adapters import statcache
+
+    doc = statcache.read(root, _REMOTES_CACHE)
+    if not isinstance(doc, dict) or doc.get("key") != key:
+        return None
+    # The cache is a file anyone with the clone can edit: only the shape remotes() writes is read.
+    found, default = doc.get("remotes"), doc.get("default")
+    if not isinstance(found, dict) or not (default is None or isinstance(default, str)):
+        return None
+    out = {}
+    for name, entry in found.items():
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], dict) and all(_plain(v) for v in entry[1].values())):
+            return None
+        out[name] = Remote(name, entry[0], entry[1])
+    return out, default
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float)) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _cache_remotes(root: Path, key: dict[str, Any], found: dict[str, Remote], default: str | None) -> None:
+    import json
+
+    from mlver.adapters import statcache
+
+    if not all(_plain(v) for r in found.values() for v in r.options.values()):
+        return
+    entries = {name: [str(r.url), r.options] for name, r in found.items()}
+    try:
+        if json.loads(json.dumps(entries)) != entries:  # only what JSON gives back exactly
+            return
+    except (TypeError, ValueError):
+        return
+    statcache.write(root, _REMOTES_CACHE, {"key": key, "remotes": entries, "default": default})
 
 
 def default_remote_name(root: Path) -> str | None:
