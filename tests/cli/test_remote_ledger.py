@@ -150,6 +150,10 @@ def test_another_remote_path_is_hashed_then_recorded_once_verified(project: Proj
     shutil.copytree(p.remote, other, copy_function=shutil.copy2)  # same bytes and mtimes, another path
     _dvc(p, "remote", "add", "--local", "other", str(other))
     _drop(p)
+    copied = _object(other, md5)
+    st = os.stat(copied)
+    # Its last change is made now (ctime; the mtime kept), not as long ago as `dvc remote add` took on a busy machine.
+    os.utime(copied, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert _pull(p, "-r", "other") == {"trusted": 0, "hashed": 1}  # a fresh copy: hashed, not yet recorded
     assert os.path.realpath(_object(other, md5)) not in _entries()
     time.sleep(remotestat.RACY_S + 0.1)  # its last change is now old enough for a later one to show
