@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -613,7 +614,8 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
 
     DVC's own reading of its config files, which costs importing dvc (0.15 s,
     most of a pull's start-up): its answer is kept in ``.git/mlver/cache/``
-    for the exact files it read (``_config_key``) and reused until one changes."""
+    for the exact content of the files it read (``_config_key``) and reused
+    while they hold that content."""
     key = _config_key(root)
     cached = _cached_remotes(root, key) if key is not None else None
     if cached is not None:
@@ -629,7 +631,8 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
         for name, opts in config.get("remote", {}).items()
     }
     default = config.get("core", {}).get("remote")
-    if key is not None and list(config.files.values()) == key["files"]:
+    # Kept only when DVC read those very files and they still hold what the key says.
+    if key is not None and list(config.files.values()) == key["files"] and _config_key(root) == key:
         _cache_remotes(root, key, found, default)
     return found, default
 
@@ -637,16 +640,18 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
 # What decides which config files DVC reads (dvc.dirs: its variables, else
 # platformdirs' XDG folders) and what a `~` in a remote's URL becomes.
 _CONFIG_ENV = ("DVC_GLOBAL_CONFIG_DIR", "DVC_SYSTEM_CONFIG_DIR", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "HOME")
-_REMOTES_CACHE = "dvc-remotes-1"
+_REMOTES_CACHE = "dvc-remotes-2"
+# Options that carry credentials: such a configuration is not copied into the cache.
+_SECRETISH = re.compile(r"key|secret|pass|token|credential|sas|connection|auth|cert", re.I)
 
 
 def _config_key(root: Path) -> dict[str, Any] | None:
-    """What ``remotes(root)`` depends on: the variables above, the stat of each
-    config file DVC reads (in its order: system, global, repo, local) and of
-    the DVC code that parses them (an upgrade may read them differently).
-    Taken before the files are read: a change after shows as another key.
-    None when a file is too recently changed to be told apart from its next
-    change (statcache's racy rule), or DVC is not where it was."""
+    """What ``remotes(root)`` depends on: the variables above, the sha256 of
+    each config file DVC reads (in its order: system, global, repo, local;
+    None for one that does not exist), and the stat of the DVC code that
+    parses them (an upgrade may read them differently). None when a file
+    cannot be read or DVC is not where it was."""
+    import hashlib
     import importlib.util
 
     from mlver.adapters import statcache
@@ -654,12 +659,21 @@ def _config_key(root: Path) -> dict[str, Any] | None:
     spec = importlib.util.find_spec("dvc")
     if spec is None or not spec.submodule_search_locations:
         return None
-    code = [os.path.join(spec.submodule_search_locations[0], f) for f in ("config.py", "config_schema.py")]
-    files = [str(p) for p in reversed(_config_files(root))]
-    stats = statcache.files_key(files + code)
-    if stats is None:
+    code = statcache.files_key([os.path.join(spec.submodule_search_locations[0], f)
+                                for f in ("config.py", "config_schema.py")])
+    if code is None:
         return None
-    return {"env": {v: os.environ.get(v) for v in _CONFIG_ENV}, "files": files, "stats": stats}
+    files = [str(p) for p in reversed(_config_files(root))]
+    digests: list[str | None] = []
+    for file in files:
+        try:
+            with open(file, "rb") as fh:
+                digests.append(hashlib.sha256(fh.read()).hexdigest())
+        except FileNotFoundError:
+            digests.append(None)
+        except OSError:
+            return None
+    return {"env": {v: os.environ.get(v) for v in _CONFIG_ENV}, "files": files, "sha256": digests, "code": code}
 
 
 def _cached_remotes(root: Path, key: dict[str, Any]) -> tuple[dict[str, Remote], str | None] | None:
@@ -691,7 +705,8 @@ def _cache_remotes(root: Path, key: dict[str, Any], found: dict[str, Remote], de
 
     from mlver.adapters import statcache
 
-    if not all(_plain(v) for r in found.values() for v in r.options.values()):
+    if not all(_plain(v) for r in found.values() for v in r.options.values()) or any(
+            _SECRETISH.search(k) for r in found.values() for k in r.options):
         return
     entries = {name: [str(r.url), r.options] for name, r in found.items()}
     try:

@@ -1,8 +1,9 @@
 """``dvc.remotes`` keeps DVC's answer in ``.git/mlver/cache/`` so a pull need
 not import dvc: it is reused only while nothing DVC's answer depends on has
 changed. After each change below it is DVC's answer again (DVC's Config,
-asked in the same process, is the oracle), and unchanged files are answered
-without importing dvc."""
+asked in the same process, is the oracle); files that hold what they held
+(a rewrite with the same text too) are answered without importing dvc, and
+a configuration with credentials is never copied into the cache."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-from mlver.adapters import statcache
 
 ASK = """
 import json, sys
@@ -67,13 +65,15 @@ def test_cached_remotes_are_dvcs_answer_after_every_change(tmp_path: Path) -> No
     projects = {name: _project(tmp_path, name) for name in [*changes, "unchanged"]}
     (tmp_path / "global-dir-moved" / "elsewhere").mkdir()
     (tmp_path / "global-dir-moved" / "elsewhere" / "config").write_text("[core]\n    remote = g\n")
-    time.sleep(statcache.RACY_S + 0.1)  # old enough to be cached
     for name, (root, env) in projects.items():
         first = _ask(root, env)
         assert first["imported"] and first["ours"] == first["theirs"], name  # computed by DVC, then cached
         assert first["ours"]["default"] == "b" and first["ours"]["remotes"]["a"][0] == str(root / "store-a")
     again = _ask(*projects["unchanged"])
     assert not again["imported"] and again["ours"] == again["theirs"]  # the cache answered
+    local = projects["unchanged"][0] / ".dvc" / "config.local"
+    local.write_text(local.read_text())  # rewritten with the same text (as `dvc remote add -f` does)
+    assert not _ask(*projects["unchanged"])["imported"]
     for name, change in changes.items():
         root, env = projects[name]
         before = _ask(root, env)
@@ -93,7 +93,17 @@ def test_cached_remotes_are_dvcs_answer_after_every_change(tmp_path: Path) -> No
 
 
 def _damage(root: Path) -> None:
-    path = root / ".git" / "mlver" / "cache" / "dvc-remotes-1.json"
+    path = root / ".git" / "mlver" / "cache" / "dvc-remotes-2.json"
     doc = json.loads(path.read_text())
     doc["data"]["remotes"]["b"] = ["/tmp/bb", {"url": {"not": "a plain value"}}]
     path.write_text(json.dumps(doc))
+
+
+def test_a_configuration_with_credentials_is_not_cached(tmp_path: Path) -> None:
+    root, env = _project(tmp_path, "secret")
+    (root / ".dvc" / "config.local").write_text(
+        "['remote \"b\"']\n    url = s3://bucket/x\n    secret_access_key = hunter2\n    access_key_id = AKIA\n")
+    for _ in range(2):
+        answer = _ask(root, env)
+        assert answer["imported"] and answer["ours"] == answer["theirs"]
+    assert not any("hunter2" in f.read_text() for f in (root / ".git").rglob("*") if f.is_file())
