@@ -119,6 +119,37 @@ def test_a_profile_that_cannot_be_compared_is_refused_by_drift_and_diff(trained:
     assert trained.ok("drift", "churn@HEAD", "new.csv", "--json").json()["ok"] is True
 
 
+# Null (or absent) where a part belongs: the record check lets it through as "nothing
+# recorded", so every reader must show nothing there, not stop (each was exit 4).
+NOTHING: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("env null", lambda d: d.update(env=None)),
+    ("env absent", lambda d: d.pop("env")),
+    ("data null", lambda d: d.update(data=None)),
+    ("columns null", lambda d: d["data"][0]["profile"].update(columns=None)),
+    ("params and metrics null", lambda d: d.update(params=None, metrics=None)),
+    ("dirty_files null", lambda d: d["code"].update(clean=False, dirty_files=None)),
+]
+
+
+def test_a_record_with_null_parts_is_shown_as_nothing_recorded(trained: Project, tmp_path: Path) -> None:
+    base = json.loads((trained.root / RECORD).read_text())
+    for field, change in NOTHING:
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        doc["created"] = f"crafted {field}"  # another record, so it can be released
+        _write(trained, doc, message=f"crafted {field}")
+        trained.ok("release", "churn")
+        for args in (("card", "churn"), ("card", "churn", "--html"), ("show", "churn"), ("site", "-o", str(tmp_path / "site"))):
+            run = trained.mlver(*args)
+            assert run.exit_code == 0, (field, args, run.stderr)
+    # An input whose hash is null: drift still compares its profile, and says it has no hash.
+    doc = json.loads(json.dumps(base))
+    doc["data"][0]["md5"] = None
+    _write(trained, doc, message="an input without its hash")
+    trained.write("new.csv", (trained.root / "data/train.csv").read_text())
+    assert trained.ok("drift", "churn@HEAD", "new.csv").stdout
+
+
 def test_reproduce_shows_a_command_with_control_characters_escaped(project: Project, isolate: Path) -> None:
     config = yaml.safe_load((project.root / "mlver.yaml").read_text())
     # A carriage return (or a cursor move) would print an innocent command over the one that runs.
