@@ -71,8 +71,8 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     inputs = record.typed.data or ()
     entry = _pick_input(inputs, path, input, f"the record of {label}")
     stored = entry.profile
-    if not stored:
-        why = entry.profile_error or "it is not tabular"
+    if not stored or not stored.columns:  # null columns too: no column to compare
+        why = entry.profile_error or ("it is not tabular" if not stored else "its profile lists no columns")
         raise ProfileMissing(f"{label}", entry.path, why)
     check_stored(stored, f"the record of {label}", f"data[{inputs.index(entry)}].profile")
     profile = stored.to_doc()  # the comparison's arithmetic reads the stored document

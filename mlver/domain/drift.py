@@ -217,7 +217,7 @@ def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) 
     """What compare_profiles and drift_frame share; psi_of(old_col, new_col, rows)."""
     cols: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
     for by_name, side in zip(cols, (old, new), strict=False):
-        for c in (side or {}).get("columns", []):
+        for c in (side or {}).get("columns") or []:  # null: none
             by_name.setdefault(c["name"], c)  # a duplicated name: its first column
     (o, n), (old_cols, new_cols) = ((old or {}).get("rows"), (new or {}).get("rows")), cols
     rows = {"old": o, "new": n, "delta": n - o if o is not None and n is not None else None}

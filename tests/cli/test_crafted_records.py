@@ -148,6 +148,12 @@ def test_a_record_with_null_parts_is_shown_as_nothing_recorded(trained: Project,
     _write(trained, doc, message="an input without its hash")
     trained.write("new.csv", (trained.root / "data/train.csv").read_text())
     assert trained.ok("drift", "churn@HEAD", "new.csv").stdout
+    # A profile whose columns are null: drift has nothing to compare with, diff compares no columns.
+    doc["data"][0].update(md5="0" * 32)
+    doc["data"][0]["profile"]["columns"] = None
+    _write(trained, doc, message="a profile without columns")
+    assert "keeps no profile of data/train.csv (its profile lists no columns)" in trained.fails("drift", "churn@HEAD", "new.csv").stderr
+    assert trained.ok("diff", "churn@v0.1.0", "churn@HEAD", "--json").json()
 
 
 def test_reproduce_shows_a_command_with_control_characters_escaped(project: Project, isolate: Path) -> None:
