@@ -70,8 +70,10 @@ def _number_problem(column: ColumnProfile) -> tuple[str, Any, str] | None:
         return "histogram.edges", edges, "it is not a list of numbers"
     if not isinstance(counts, list) or not all(_count(c) for c in counts):
         return "histogram.counts", counts, "it is not a list of counts"
-    if not counts or len(edges) != len(counts) + 1:
-        return "histogram.edges", edges, f"{len(counts)} bins have {len(counts) + 1} edges"
+    if not counts:
+        return "histogram.counts", counts, "a histogram has a bin at least"
+    if len(edges) != len(counts) + 1:
+        return "histogram.edges", edges, f"{len(counts)} counts need {len(counts) + 1} edges, one more than the bins"
     return None
 
 
