@@ -277,7 +277,8 @@ class _RecordPass:
     def run(self, cache: FactCache, by_spec: dict[str, list[_Subject]], order: list[str], need_metrics: set[str]) -> None:
         commits = {s.commit for group in by_spec.values() for s in group}
         present = set(cache.commit_times(commits)) if self.shallow else None
-        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order]):
+        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order],
+                                         need_metrics):
             group = by_spec[spec]
             if facts is None and present is not None and group[0].commit not in present:
                 self.beyond += [s.label for s in group]
@@ -309,7 +310,7 @@ class _RecordPass:
         first = group[0]
         self.digests[spec] = facts.computed
         if need_metrics:
-            self.metrics[spec] = facts.metrics
+            self.metrics[spec] = facts.metrics or {}  # (kept for these: cache.records was told)
         if not self.offline:
             self.named[spec] = facts.entries
         self.parents.check(spec, first, facts, self.digests)
