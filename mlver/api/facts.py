@@ -149,6 +149,37 @@ def _unrow(value: str) -> RecordFacts | None:
                        None if parts[3] == "-" else (parts[3], parts[4]), metrics, entries)
 
 
+_LF, _RS = "\n", "\x1e"
+_TIME = re.compile(r"-?[0-9]+")
+
+
+def _tag_row(tagger: str, email: str, timestamp: int, marks: str) -> str:
+    """A tag object's line: "TIME<TAB>TAGGER<TAB>EMAIL<TAB>MARKS" (its marked lines joined by \\x1e,
+    which splitlines() never leaves in a line), or JSON when a name holds a tab."""
+    if "\t" in tagger or "\t" in email:
+        return _ENCODE([tagger, email, timestamp, marks])
+    return f"{timestamp}\t{tagger}\t{email}\t{marks.replace(_LF, _RS)}"
+
+
+def _untag(value: str | None) -> tuple[str, str, int, str] | None:
+    """A tag object's line back; None for none or one this code did not write."""
+    if not value:
+        return None
+    if value[0] == "[":
+        try:
+            row = json.loads(value)
+        except ValueError:
+            return None
+        if (type(row) is list and len(row) == 4 and type(row[0]) is str and type(row[1]) is str
+                and type(row[2]) is int and type(row[3]) is str):
+            return row[0], row[1], row[2], row[3]
+        return None
+    parts = value.split("\t", 3)
+    if len(parts) != 4 or not _TIME.fullmatch(parts[0]):
+        return None
+    return parts[1], parts[2], int(parts[0]), parts[3].replace(_RS, _LF)
+
+
 def _stamp(root: Any) -> str:
     from mlver.api import _common
     from mlver.domain import record, validate
@@ -227,15 +258,17 @@ class FactCache:
         found: dict[str, git.TagInfo] = {}
         missing = []
         names: dict[str, str] = {}  # one string per tagger, not one per tag
+        rows = self.raw["t"]
         for obj in wanted:
-            row = self._get("t", obj)
-            if isinstance(row, list) and len(row) == 4:
+            row = _untag(rows.get(obj))
+            if row is not None:
                 found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
             else:
                 missing.append(obj)
         chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
         # Many chunks (a first verify): git reads the next one while this one is parsed.
         ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        pending = self.pending
         for i, chunk in enumerate(chunks):
             if ahead is None:
                 read = git.tag_infos(self.root, chunk)
@@ -243,10 +276,13 @@ class FactCache:
                 reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
                 read = reader(chunk)
             for obj, info in read.items():
-                marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
-                who = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
-                found[obj] = git.TagInfo(*who, info.timestamp, marks)
-                self._put("t", obj, [*who, info.timestamp, marks])
+                message = info.message
+                marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+                tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
+                found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
+                pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
+            if len(pending) >= _FLUSH:
+                self.save()
         return found
 
     def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:

@@ -61,3 +61,22 @@ def test_near_misses_of_a_plain_line_are_no_facts() -> None:
                 good + "\t[1]", good + "\t{", "0 sha256:" + "a" * 64 + " = - -", good.replace("models/m.pkl", "a\u00e9"),
                 '[true, "x", "", null, {}, [["p", "m", "s"]]]', '[true, "x", "", "p", {}, []]', "[1, 2, 3, 4, 5, 6]"]:
         assert facts._unrow(bad) is None, bad
+
+
+NAME = st.one_of(st.sampled_from(["Bench Bot", "a\tb", "[x", "", "é", "x\x1ey"]), st.text(max_size=5).filter(lambda t: "\n" not in t))
+# The marked lines of a message, as facts.tag_infos keeps them: lines that splitlines() made.
+MARKS = st.lists(st.text(max_size=6).map(lambda t: "".join(t.splitlines()) + " mlver-x"), max_size=3).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NAME, NAME, st.integers(-2, 2 ** 40), MARKS)
+def test_a_kept_tag_line_gives_back_its_tag(tagger: str, email: str, when: int, marks: str) -> None:
+    line = facts._tag_row(tagger, email, when, marks)
+    assert "\n" not in line
+    assert facts._untag(line) == (tagger, email, when, marks)
+
+
+def test_near_misses_of_a_tag_line_are_no_tags() -> None:
+    assert facts._untag("5\ta\tb\t") == ("a", "b", 5, "")
+    for bad in ["", "x\ta\tb\t", "5\ta\tb", "--5\ta\tb\tm", "1_0\ta\tb\tm", " 5\ta\tb\tm", "[1, 2]", '["a", "b", "5", "m"]', "[x"]:
+        assert facts._untag(bad) is None, bad
