@@ -309,6 +309,7 @@ class LocalStore:
 
     jobs = 1  # a local disk gains little from parallel copies (measured: more threads only add kernel contention)
     tee = True  # get() and ingest() can fill a second file in the same pass
+    trusts_known = True  # put(trusted=True): a cache object the stat cache vouches for is not hashed
 
     def __init__(self, objects_dir: Path, label: str) -> None:
         self.objects_dir = objects_dir
