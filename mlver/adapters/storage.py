@@ -306,6 +306,7 @@ class LocalStore:
 
     jobs = 1  # a local disk gains little from parallel copies (measured: more threads only add kernel contention)
     tee = True  # get() and ingest() can fill a second file in the same pass
+    trusts_known = True  # put(trusted=True): a cache object the stat cache vouches for is not hashed
 
     def __init__(self, objects_dir: Path, label: str, ledger: Ledger | None = None) -> None:
         """``ledger``: a remote's, the record of which of its objects mlver hashed, with
