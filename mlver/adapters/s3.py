@@ -11,14 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from mlver.adapters import verified
 from mlver.adapters.atomic import temp_beside
+from mlver.adapters.s3lean import LEAN_MAX
 from mlver.adapters.storage import Tee, object_relpath
 from mlver.adapters.verified import settle
 from mlver.errors import (
@@ -49,6 +51,9 @@ ATTEMPTS = 3
 COMPLETE_TIMEOUT = 60
 # A multipart upload older than this under our objects is an interrupted push's, whoever made it.
 STALE_UPLOAD = 24 * 3600
+# A listing of the whole remote this many pages long, one after another, beats a listing per folder.
+FEW_PAGES = 8
+HEX2 = re.compile(r"[0-9a-f]{2}")
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -127,6 +132,8 @@ class S3Store:
         self.read_timeout = float(read_timeout or READ_TIMEOUT)
         self._client: Any = None
         self._upload_client: Any = None
+        self._credentials: Any = None
+        self._lean: Any = False  # not built yet; then a s3lean.Lean, or None where there is no lean path
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
 
@@ -172,7 +179,23 @@ class S3Store:
         )
         client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
         _watch_calls(client, f"remote {self.name} at {self.endpoint_url or self.url}")
+        self._credentials = session.get_credentials()
         return client
+
+    def lean(self) -> Any:
+        """The small-object path (s3lean) while it serves, else None."""
+        if self._lean is False:
+            client = self.client
+            with self._lock:
+                if self._lean is False:
+                    from mlver.adapters import s3lean
+
+                    # No credentials found: the real client's request fails with its own clear error.
+                    usable = self.anonymous or self._credentials is not None
+                    self._lean = s3lean.lean(client, None if self.anonymous else self._credentials, self.bucket,
+                                             f"remote {self.name} at {self.endpoint_url or self.url}") \
+                        if usable else None
+        return self._lean if self._lean is not None and self._lean.on else None
 
     def key(self, md5: str) -> str:
         return self._root() + object_relpath(md5)
@@ -217,23 +240,47 @@ class S3Store:
         if len(wanted) > 256:
             # One page first: an empty or small remote (a first push) is answered
             # by it, where 256 folder listings would each cost the server a request.
-            if self._list_page() is None:
+            token, last = self._list_page()
+            if token is None:
                 wanted.clear()
+            else:
+                # Keys come in order: the folders the page reached tell how many
+                # pages the rest would take. A few, one after another, cost less
+                # than a listing of each folder still wanted.
+                reached = int(last, 16) if HEX2.fullmatch(last) else -1
+                if reached >= 0 and 256 / (reached + 1) <= FEW_PAGES:
+                    self._list_rest(token)
+                    wanted.clear()
+                else:
+                    wanted = {m for m in wanted if m[:2] >= last}
         if len(wanted) > 256:
             self._parallel(self._list_folder, sorted({m[:2] for m in wanted}))
         elif wanted:
             self._parallel(self.size, wanted)
         return {m for m in md5s if m in self._sizes}
 
-    def _list_page(self) -> str | None:
-        """Note the first 1,000 objects; the continuation token when there are more, else None."""
+    def _list_page(self) -> tuple[str | None, str]:
+        """Note the first 1,000 objects; the continuation token when there are
+        more (else None), and the folder of the last object noted."""
         root = self._root()
         try:
             page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root)
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
         self._note(page, root)
-        return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+        contents = page.get("Contents") or [{}]
+        last = str(contents[-1].get("Key", ""))[len(root):len(root) + 2]
+        return (page.get("NextContinuationToken") if page.get("IsTruncated") else None), last
+
+    def _list_rest(self, token: str) -> None:
+        root = self._root()
+        try:
+            while token:
+                page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root, ContinuationToken=token)
+                self._note(page, root)
+                token = page.get("NextContinuationToken") if page.get("IsTruncated") else ""
+        except Exception as exc:
+            raise self._fail(exc, "list the remote") from exc
 
     def _note(self, page: dict[str, Any], root: str) -> None:
         for item in page.get("Contents", ()):
@@ -311,8 +358,10 @@ class S3Store:
                 digest = hashlib.md5(body)
                 if digest.hexdigest() != expected:
                     raise _changed(src, digest.hexdigest(), md5)
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body,
-                                       ContentMD5=base64.b64encode(digest.digest()).decode("ascii"))
+                content_md5 = base64.b64encode(digest.digest()).decode("ascii")
+                lean = self.lean() if size <= LEAN_MAX else None
+                if lean is None or not lean.put(key, body, content_md5):
+                    self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentMD5=content_md5)
                 size = len(body)
                 if progress:
                     progress(size)
@@ -362,8 +411,7 @@ class S3Store:
             with os.fdopen(fd, "wb", buffering=0) as out:
                 tee = Tee(tmp, also) if also is not None else None
                 try:
-                    body = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
-                    for chunk in iter(lambda: body.read(CHUNK), b""):
+                    for chunk in self._chunks(md5, size):
                         digest.update(chunk)
                         view = memoryview(chunk)
                         while view:
@@ -388,6 +436,17 @@ class S3Store:
                 raise self._fail(exc, f"read {md5}") from exc
             raise
         return got
+
+    def _chunks(self, md5: str, size: int) -> Iterator[bytes]:
+        """The object's bytes as they arrive: a small one in one lean request where it serves."""
+        lean = self.lean() if size <= LEAN_MAX else None
+        body = lean.get(self.key(md5)) if lean is not None else None
+        if body is not None:
+            if body:
+                yield body
+            return
+        stream = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
+        yield from iter(lambda: stream.read(CHUNK), b"")
 
     def read(self, md5: str) -> bytes | None:
         if not self.has(md5):
