@@ -372,11 +372,15 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact and not allow_tampered:
         raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    artifact = record.doc["artifact"]
-    if record.derived and not artifact.get("md5"):
-        from mlver.errors import NoArtifactHash
+    typed = record.typed.artifact
+    # Null or absent (the record check lets both through): nothing names what to fetch.
+    if not (typed and typed.path and typed.md5):
+        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
 
-        raise NoArtifactHash(label, artifact["path"], record.commit or "")
+        if record.derived and typed and typed.path:
+            raise NoArtifactHash(label, typed.path, record.commit or "")
+        raise RecordHasNoArtifact(label, parsed.model)
+    artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
     placed, fetched = restore(project, wanted, remote, start, progress,
                               source=lambda ledger: local_store(project, record, remote, overrides, ledger))
