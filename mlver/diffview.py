@@ -11,29 +11,17 @@ better. A value with no text is None: each format writes its own dash.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from mlver import formats
+from mlver.formats import value as text  # every format's text of a value, the terminal's too
 from mlver.models.diff import CodeChange, DataChange, MetricChange, ValueChange
 from mlver.models.profilediff import ColumnShift, Pair
 from mlver.models.review import ModelDiff
 
 COLUMNS_SHOWN = 12  # per data input, largest PSI first; the rest are counted
 TOP_SHOWN = 3  # top values of a categorical column
-
-
-def text(x: Any, sign: str = "") -> str | None:
-    """A recorded value as text: floats to 6 significant digits, booleans as
-    JSON writes them; ``sign="+"`` for a delta (``+0.1``, ``-3``)."""
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        return str(x).lower()
-    if isinstance(x, float):
-        return f"{x:{sign}.6g}" if math.isfinite(x) else str(x)
-    return f"{x:{sign}d}" if sign and isinstance(x, int) else str(x)
 
 
 def delta_text(x: Any) -> str | None:

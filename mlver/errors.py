@@ -600,13 +600,14 @@ class GateFailed(ConflictError):
 
 
 class StagePinned(PolicyViolation):
-    """A stage event that lost to another one: a tag dated in the future keeps the stage."""
+    """A stage event that lost to another one: a tag dated in the future, or in
+    the same second (where GTO's tie rules may favour it), keeps the stage."""
 
     def __init__(self, model: str, stage: str, version: str, holder: str | None, blocker: str, when: str) -> None:
         self.model, self.stage, self.version, self.holder, self.blocker, self.when = model, stage, version, holder, blocker, when
         super().__init__(
             f"{model}@{version} did not get stage {stage}: it stays with {holder or 'nobody'}, "
-            f"because tag {blocker} is dated {when}, later than the new assignment",
+            f"because tag {blocker} is dated {when}, not before the new assignment",
             f"check who made {blocker} (`git tag -v {blocker}`); if it is bogus, delete it "
             f"(`git tag -d {blocker}`, and `git push --delete origin {blocker}`) and promote again",
         )

@@ -1,6 +1,7 @@
 """Numbers and text as people read them, shared by the terminal renderer and the templates."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -15,6 +16,25 @@ def size(n: Any, missing: str = "-") -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{n} B"
+
+
+def value(x: Any, sign: str = "") -> str | None:
+    """A recorded value (a param, a metric, a statistic) as text: floats to 6
+    significant digits, booleans as JSON writes them; ``sign="+"`` for a delta
+    (``+0.1``, ``-3``). None for no value: each format writes its own dash."""
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        return str(x).lower()
+    if isinstance(x, float):
+        return f"{x:{sign}.6g}" if math.isfinite(x) else str(x)
+    return f"{x:{sign}d}" if sign and isinstance(x, int) else str(x)
+
+
+def number(x: Any) -> str:
+    """``value`` on a terminal: "-" for no value."""
+    shown = value(x)
+    return "-" if shown is None else shown
 
 
 # -- text that reaches a terminal, a PR comment or a log ----------------------

@@ -193,7 +193,8 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
 
     project = Project.find(repo)
     parsed, record, version = resolve_record(project, ref)
-    framework = record.doc.get("framework") or {}
+    typed = record.typed
+    framework = typed.framework or {}
     fmt = framework.get("format", "joblib")
     if fmt not in sk.FORMATS:
         raise FormatNotLoadable(ref, fmt, list(sk.FORMATS))
@@ -202,7 +203,8 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
         reason = _refusal(project, record, f"{parsed.model}@{version}" if version else None, fmt, allowed, ref)
         if reason:
             raise UntrustedModel(ref, reason)
-    recorded = framework.get("version") or (record.doc.get("env") or {}).get("packages", {}).get("scikit-learn")
+    packages = (typed.env.packages if typed.env else None) or {}  # null as absent: the record check lets it through
+    recorded = framework.get("version") or packages.get("scikit-learn")
     with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
         target = Path(tmp) / "model"
         # Exactly the record checked above, by its commit: not ref resolved a second time.

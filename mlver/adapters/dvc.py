@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -609,7 +610,16 @@ class Remote:
 
 
 def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
-    """All configured remotes (every config level merged) and the default's name."""
+    """All configured remotes (every config level merged) and the default's name.
+
+    DVC's own reading of its config files, which costs importing dvc (0.15 s,
+    most of a pull's start-up): its answer is kept in ``.git/mlver/cache/``
+    for the exact content of the files it read (``_config_key``) and reused
+    while they hold that content."""
+    key = _config_key(root)
+    cached = _cached_remotes(root, key) if key is not None else None
+    if cached is not None:
+        return cached
     from dvc.config import Config, ConfigError
 
     try:
@@ -620,7 +630,91 @@ def remotes(root: Path) -> tuple[dict[str, Remote], str | None]:
         name: Remote(name, str(opts.get("url", "")), dict(opts))
         for name, opts in config.get("remote", {}).items()
     }
-    return found, config.get("core", {}).get("remote")
+    default = config.get("core", {}).get("remote")
+    # Kept only when DVC read those very files and they still hold what the key says.
+    if key is not None and list(config.files.values()) == key["files"] and _config_key(root) == key:
+        _cache_remotes(root, key, found, default)
+    return found, default
+
+
+# What decides which config files DVC reads (dvc.dirs: its variables, else
+# platformdirs' XDG folders) and what a `~` in a remote's URL becomes.
+_CONFIG_ENV = ("DVC_GLOBAL_CONFIG_DIR", "DVC_SYSTEM_CONFIG_DIR", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "HOME")
+_REMOTES_CACHE = "dvc-remotes-2"
+# Options that carry credentials: such a configuration is not copied into the cache.
+_SECRETISH = re.compile(r"key|secret|pass|token|credential|sas|connection|auth|cert", re.I)
+
+
+def _config_key(root: Path) -> dict[str, Any] | None:
+    """What ``remotes(root)`` depends on: the variables above, the sha256 of
+    each config file DVC reads (in its order: system, global, repo, local;
+    None for one that does not exist), and the stat of the DVC code that
+    parses them (an upgrade may read them differently). None when a file
+    cannot be read or DVC is not where it was."""
+    import hashlib
+    import importlib.util
+
+    from mlver.adapters import statcache
+
+    spec = importlib.util.find_spec("dvc")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    code = statcache.files_key([os.path.join(spec.submodule_search_locations[0], f)
+                                for f in ("config.py", "config_schema.py")])
+    if code is None:
+        return None
+    files = [str(p) for p in reversed(_config_files(root))]
+    digests: list[str | None] = []
+    for file in files:
+        try:
+            with open(file, "rb") as fh:
+                digests.append(hashlib.sha256(fh.read()).hexdigest())
+        except FileNotFoundError:
+            digests.append(None)
+        except OSError:
+            return None
+    return {"env": {v: os.environ.get(v) for v in _CONFIG_ENV}, "files": files, "sha256": digests, "code": code}
+
+
+def _cached_remotes(root: Path, key: dict[str, Any]) -> tuple[dict[str, Remote], str | None] | None:
+    from mlver.adapters import statcache
+
+    doc = statcache.read(root, _REMOTES_CACHE)
+    if not isinstance(doc, dict) or doc.get("key") != key:
+        return None
+    # The cache is a file anyone with the clone can edit: only the shape remotes() writes is read.
+    found, default = doc.get("remotes"), doc.get("default")
+    if not isinstance(found, dict) or not (default is None or isinstance(default, str)):
+        return None
+    out = {}
+    for name, entry in found.items():
+        if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                and isinstance(entry[1], dict) and all(_plain(v) for v in entry[1].values())):
+            return None
+        out[name] = Remote(name, entry[0], entry[1])
+    return out, default
+
+
+def _plain(value: object) -> bool:
+    return value is None or isinstance(value, (str, bool, int, float)) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _cache_remotes(root: Path, key: dict[str, Any], found: dict[str, Remote], default: str | None) -> None:
+    import json
+
+    from mlver.adapters import statcache
+
+    if not all(_plain(v) for r in found.values() for v in r.options.values()) or any(
+            _SECRETISH.search(k) for r in found.values() for k in r.options):
+        return
+    entries = {name: [str(r.url), r.options] for name, r in found.items()}
+    try:
+        if json.loads(json.dumps(entries)) != entries:  # only what JSON gives back exactly
+            return
+    except (TypeError, ValueError):
+        return
+    statcache.write(root, _REMOTES_CACHE, {"key": key, "remotes": entries, "default": default})
 
 
 def default_remote_name(root: Path) -> str | None:

@@ -40,8 +40,6 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 FORMAT = 1
@@ -51,8 +49,6 @@ MAX_ENTRIES = 4096
 MAX_BYTES = 2 * 1024 * 1024
 _MD5 = re.compile(r"[0-9a-f]{32}")
 
-# What pulls did with remote objects in this process: evidence for tests and benchmarks.
-counts = {"trusted": 0, "hashed": 0}
 
 
 def store_file() -> str | None:
@@ -93,13 +89,23 @@ def _load(path: str | None) -> dict[str, list]:
 
 
 class Ledger:
-    """The entries of one command: look up, remember, save once."""
+    """The entries of one command: look up, remember, save once (at the end of
+    ``with Ledger() as ledger:``). The folder remotes a command opens hold it
+    (``storage.LocalStore``): their writes are recorded in it, their reads consult it."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = store_file() if path is None else path
         self.entries = _load(self.path)
         self._set: dict[str, list | None] = {}
         self._pushed: list[tuple[str, str, os.stat_result]] = []
+        # What reads did with large objects: copied on trust, or hashed (evidence for tests and benchmarks).
+        self.counts = {"trusted": 0, "hashed": 0}
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.save()
 
     def trusts(self, name: str, md5: str, st: os.stat_result) -> bool:
         """Whether the object at real path ``name`` with stat ``st`` was hashed to ``md5`` with that stat."""
@@ -180,26 +186,3 @@ class Ledger:
             else:
                 self.forget(name)
 
-
-_ACTIVE: list[Ledger] = []
-
-
-@contextmanager
-def recording() -> Iterator[Ledger]:
-    """The ledger of the command that runs inside (one per process however
-    nested: a pull inside another verb's), saved when it ends."""
-    if _ACTIVE:
-        yield _ACTIVE[0]
-        return
-    ledger = Ledger()
-    _ACTIVE.append(ledger)
-    try:
-        yield ledger
-    finally:
-        _ACTIVE.clear()
-        ledger.save()
-
-
-def active() -> Ledger | None:
-    """The ledger a remote's reads consult (None outside ``recording``)."""
-    return _ACTIVE[0] if _ACTIVE else None

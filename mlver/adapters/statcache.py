@@ -50,6 +50,26 @@ def stat_key(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
+def files_key(paths: list[str]) -> list[list[int]] | None:
+    """``stat_key`` of each of ``paths``, ``[]`` for one that does not exist (its
+    creation changes the key); None when one cannot be told apart from its
+    next change (too recent) or cannot be looked at."""
+    keys: list[list[int]] = []
+    now = time.time_ns()
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            keys.append([])
+            continue
+        except OSError:
+            return None
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_S * 1_000_000_000:
+            return None
+        keys.append([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev])
+    return keys
+
+
 def _file(root: Path, name: str) -> Path | None:
     base = git_dir(root)
     return base / "mlver" / "cache" / f"{name}.json" if base else None

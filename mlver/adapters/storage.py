@@ -257,37 +257,34 @@ def copy_checked(src: Path | str, dst: Path | str, progress: Progress | None = N
     return copy_hashing(Path(src), Path(dst), progress, also=Path(also) if also is not None else None)
 
 
-def _copy_vouched(src: Path | str, staged: str, progress: Progress | None, also: Path | None,
-                  ledger: Ledger, name: str, md5: str) -> str:
-    """Copy a remote's object ``src`` (key ``name`` in its ledger) to ``staged``
-    (and ``also``) and return the md5 of what landed. Without hashing when the
-    ledger holds ``src``'s stat and the stat is the same after the copy (a
-    change while it was copied shows in it); else hashed as it is copied, and
-    the stat recorded (``Ledger.verified``) when the bytes are the object."""
-    from mlver.adapters import remotestat
+def _copy_twice(src: Path | str, dst: Path | str, also: Path | None) -> int:
+    """``placement.copy_file`` to ``dst`` and, on a second thread at the same
+    time, to ``also``: each kernel copy keeps one core busy (a page-cache
+    copy), so with a core free the two cost about as long as one. Returns the
+    size copied to ``dst``."""
     from mlver.adapters.placement import copy_file
 
-    looked = time.time_ns()
-    before = os.stat(src)
-    if ledger.trusts(name, md5, before):
-        size = copy_file(Path(src), Path(staged))
-        if also is not None:
+    if also is None:
+        return copy_file(Path(src), Path(dst))
+    import threading
+
+    failed: list[BaseException] = []
+
+    def second() -> None:
+        try:
             copy_file(Path(src), also)
-        if size == before.st_size and ledger.trusts(name, md5, os.stat(src)):
-            remotestat.counts["trusted"] += 1
-            if progress:
-                progress(size)
-            return md5
-        _unlink(staged)  # changed while copied: hashed below, from the start
-        if also is not None:
-            _unlink(os.fspath(also))
-    got = copy_checked(src, staged, progress, also)
-    remotestat.counts["hashed"] += 1
-    if got == md5:
-        ledger.verified(name, md5, before, os.stat(src), looked)
-    else:
-        ledger.forget(name)
-    return got
+        except BaseException as exc:  # raised in the caller's thread below
+            failed.append(exc)
+
+    worker = threading.Thread(target=second, name="mlver-copy", daemon=True)
+    worker.start()
+    try:
+        size = copy_file(Path(src), Path(dst))
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+    return size
 
 
 def check_meta_path(relpath: str) -> str:
@@ -309,8 +306,12 @@ class LocalStore:
 
     jobs = 1  # a local disk gains little from parallel copies (measured: more threads only add kernel contention)
     tee = True  # get() and ingest() can fill a second file in the same pass
+    trusts_known = True  # put(trusted=True): a cache object the stat cache vouches for is not hashed
 
-    def __init__(self, objects_dir: Path, label: str) -> None:
+    def __init__(self, objects_dir: Path, label: str, ledger: Ledger | None = None) -> None:
+        """``ledger``: a remote's, the record of which of its objects mlver hashed, with
+        their stat then (adapters/remotestat.py): what it writes is recorded there, a
+        large object it holds is copied out without hashing while its stat is the one recorded."""
         self.objects_dir = objects_dir
         self.label = label
         # Objects are written in one folder of their own and renamed into
@@ -322,8 +323,7 @@ class LocalStore:
         self._swept: set[Path | str] = set()
         self._objects = os.fspath(objects_dir)
         self._mode = default_mode()  # once: reading the umask sets it, which races with other threads
-        # A remote's: which of its objects mlver hashed, with their stat then (adapters/remotestat.py).
-        self.ledger: Ledger | None = None
+        self.ledger = ledger
         self._real: str | None = None
 
     def real_final(self, md5: str) -> str:
@@ -405,7 +405,7 @@ class LocalStore:
 
     def ingest(self, src: Path | str, md5: str, progress: Progress | None = None, trusted: bool = False,
                mode: int | None = None, also: Path | None = None,
-               vouch: tuple[Ledger, str] | None = None) -> tuple[str, int]:
+               origin: LocalStore | None = None) -> tuple[str, int]:
         """Store the file ``src`` as object ``md5`` if its bytes hash to that name;
         returns (the md5 of what was read, its size), and leaves nothing when
         they differ. ``trusted``: ``src`` is a cache object whose hash mlver
@@ -414,8 +414,8 @@ class LocalStore:
         lookup). ``mode``: the object's permissions (default: a plain file's).
         ``also``: a new file that gets the same bytes in the same pass (a
         pull's workspace copy, staged); removed when they do not match.
-        ``vouch``: (a remote's ledger, ``src``'s key in it): a large ``src`` whose
-        stat it holds is copied without hashing; one hashed here is recorded."""
+        ``origin``: the folder remote ``src`` is object ``md5`` of: a large one is
+        copied out by it (``copy_out``: without hashing where its ledger vouches for it)."""
         final = self.final(md5)
         self._sweep_beside(final)
         expected = verified_md5(md5)
@@ -438,8 +438,8 @@ class LocalStore:
             else:
                 staged = self._temp_name()
                 try:
-                    written = self._copy_large(src, staged, expected if trusted else None, progress, also,
-                                               (*vouch, expected) if vouch is not None else None)
+                    written = (origin.copy_out(md5, staged, progress, also) if origin is not None else
+                               self._copy_large(src, staged, expected if trusted else None, progress, also))
                     progress = None  # told as it went
                     if written == expected:
                         os.chmod(staged, mode)
@@ -461,21 +461,44 @@ class LocalStore:
 
     @staticmethod
     def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,
-                    also: Path | None = None, vouch: tuple[Ledger, str, str] | None = None) -> str:
-        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed;
-        ``vouch``: a remote's ledger, ``src``'s key in it and the md5 it should have)."""
-        from mlver.adapters.placement import copy_file
-
-        if vouch is not None:
-            return _copy_vouched(src, staged, progress, also, *vouch)
+                    also: Path | None = None) -> str:
+        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed)."""
         if known is not None:
-            size = copy_file(Path(src), Path(staged))
-            if also is not None:
-                copy_file(Path(src), also)
+            size = _copy_twice(src, staged, also)
             if progress:
                 progress(size)
             return known
         return copy_checked(src, staged, progress, also)
+
+    def copy_out(self, md5: str, staged: str, progress: Progress | None = None, also: Path | None = None) -> str:
+        """Copy the large object ``md5`` to the new file ``staged`` (and ``also``) and
+        return the md5 of what landed. Without hashing when this store's ledger
+        holds the object's stat and the stat is the same after the copy (a change
+        while it was copied shows in it); else hashed as it is copied, and with a
+        ledger the stat recorded (``Ledger.verified``) when the bytes are the object."""
+        src = self.final(md5)
+        if self.ledger is None:
+            return copy_checked(src, staged, progress, also)
+        ledger, name, want = self.ledger, self.real_final(md5), verified_md5(md5)
+        looked = time.time_ns()
+        before = os.stat(src)
+        if ledger.trusts(name, want, before):
+            size = _copy_twice(src, staged, also)
+            if size == before.st_size and ledger.trusts(name, want, os.stat(src)):
+                ledger.counts["trusted"] += 1
+                if progress:
+                    progress(size)
+                return want
+            _unlink(staged)  # changed while copied: hashed below, from the start
+            if also is not None:
+                _unlink(os.fspath(also))
+        got = copy_checked(src, staged, progress, also)
+        ledger.counts["hashed"] += 1
+        if got == want:
+            ledger.verified(name, want, before, os.stat(src), looked)
+        else:
+            ledger.forget(name)
+        return got
 
     @staticmethod
     def _install(staged: str, final: str) -> None:
@@ -506,11 +529,7 @@ class LocalStore:
         staged = f"{dst}.{self._token}-{next(self._count)}"
         try:
             if data is None:
-                from mlver.adapters.remotestat import active
-
-                ledger = active()
-                got = (_copy_vouched(src, staged, progress, also, ledger, self.real_final(md5), verified_md5(md5))
-                       if ledger is not None else copy_checked(src, staged, progress, also))
+                got = self.copy_out(md5, staged, progress, also)
             else:
                 got = hashlib.md5(data).hexdigest()
                 write_new(staged, data, self._mode)

@@ -56,9 +56,34 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
         # git reads them on the other core while the names are parsed below.
         refs = list(refs)
         read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
+    events, timed = _events(refs, model, detail)
+    _read_into(timed, read_infos)
+    if until is not None:
+        events = [e for e in events if e.timestamp <= until]
+    registry = fold(events)
+    if detail:
+        return registry
+    tied = {name for name, state in registry.models.items() if state.ties}
+    if tied:  # rare: a tie within one second is broken by when the versions were created
+        _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
+        registry = fold(events)
+    # Each model's latest version: when it was released.
+    _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
+               read_infos)
+    if ahead:
+        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
+    return registry
+
+
+def _events(refs: Iterable[tuple[str, str, str]], model: str | None, detail: bool) -> tuple[list[Event], list[Event]]:
+    """The registry events among the annotated tags ``refs`` (of ``model``
+    only, when given), and those of them whose tag object the fold needs:
+    all with ``detail``, else stage, deregistration and deprecation events,
+    the registrations a deprecation's time depends on and, for one model,
+    its latest version."""
     parse, register, new_event = tags.parse, Action.REGISTER, Event
     events: list[Event] = []
-    timed: list[Event] = []  # the events whose tag object the fold needs
+    timed: list[Event] = []
     for name, obj, commit in refs:  # once per tag (110,000 at 100,000 versions): each step counts
         if obj == commit:
             continue  # a lightweight tag: GTO reads only annotated tags as events
@@ -77,22 +102,7 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
             timed += [e for e in events if e.tag.action is register and e.tag.model in deprecated]
         if model is not None:  # a few events: the latest version's tag object comes in the same call
             timed += [e for name, e in latest_registrations(events).items() if name not in deprecated]
-    _read_into(timed, read_infos)
-    if until is not None:
-        events = [e for e in events if e.timestamp <= until]
-    registry = fold(events)
-    if detail:
-        return registry
-    tied = {name for name, state in registry.models.items() if state.ties}
-    if tied:  # rare: a tie within one second is broken by when the versions were created
-        _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
-        registry = fold(events)
-    # Each model's latest version: when it was released.
-    _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
-               read_infos)
-    if ahead:
-        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
-    return registry
+    return events, timed
 
 
 def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> None:

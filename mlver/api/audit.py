@@ -9,7 +9,7 @@ history replayed (mlver.api.history).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlver.adapters import git
@@ -96,7 +96,7 @@ def _signature_findings(project: Project, events: list[Event], signing: trust.Tr
     return len(events), findings, notes
 
 
-def _escaping_paths(project: Project, label: str, paths: list[str | None], inside: dict[str, bool]) -> list[Finding]:
+def _escaping_paths(project: Project, label: str, paths: Sequence[str | None], inside: dict[str, bool]) -> list[Finding]:
     """Record paths that a pull would write outside the project, through a
     symlink in the working tree (the record's own paths are checked on load).
     The work tree is not content-addressed: asked every run, once per path."""
@@ -277,7 +277,8 @@ class _RecordPass:
     def run(self, cache: FactCache, by_spec: dict[str, list[_Subject]], order: list[str], need_metrics: set[str]) -> None:
         commits = {s.commit for group in by_spec.values() for s in group}
         present = set(cache.commit_times(commits)) if self.shallow else None
-        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order]):
+        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order],
+                                         need_metrics):
             group = by_spec[spec]
             if facts is None and present is not None and group[0].commit not in present:
                 self.beyond += [s.label for s in group]
@@ -309,11 +310,15 @@ class _RecordPass:
         first = group[0]
         self.digests[spec] = facts.computed
         if need_metrics:
-            self.metrics[spec] = facts.metrics
+            self.metrics[spec] = facts.metrics or {}  # (kept for these: cache.records was told)
         if not self.offline:
             self.named[spec] = facts.entries
-        self.parents.check(spec, first, facts, self.digests)
-        found = _escaping_paths(self.project, first.label, [path for path, _, _ in facts.entries], self.inside)
+        if facts.parent:
+            self.parents.check(spec, first, facts, self.digests)
+        inside = self.inside
+        # (each path is looked at once a run: the rest of 100,000 records only find it in `inside`)
+        escaping = [path for path, _, _ in facts.entries if path and not inside.get(path, False)]
+        found = _escaping_paths(self.project, first.label, escaping, inside) if escaping else []
         if not facts.intact:
             found.append(Finding(first.label, "the record does not match its digest: it was edited after it was written",
                                  f"see what changed: `git log -p -- {rec.record_path(first.model)}`"))
@@ -323,8 +328,9 @@ class _RecordPass:
 def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
     """Each tag at one record against the digest its message promises."""
     found = []
+    digest = facts.digest
     for subject in group:
-        if not subject.tag:
+        if not subject.tag or (subject.tag_digest and subject.tag_digest == digest):
             continue
         if not subject.tag_digest and not subject.tag.partition("@")[2]:
             continue  # a stage tag made by GTO or by hand: its version's tag carries the digest
@@ -400,12 +406,14 @@ class _Parents:
         self.done: set[str] = set()  # record digests whose parent link was checked
         self.found: list[Finding] = []
         self.waiting: list[tuple[str, str, str, str]] = []  # (parent spec, model, commit, promised digest)
+        self.paths: dict[str, str] = {}  # model -> its record's path
 
     def check(self, spec: str, subject: _Subject, facts: RecordFacts, digests: Mapping[str, str]) -> None:
         if not facts.parent or facts.digest in self.done:
             return
         self.done.add(facts.computed if facts.intact else facts.digest)  # (equal when intact: one string kept, not two)
-        link = (f"{facts.parent[0]}:{rec.record_path(subject.model)}", subject.model, subject.commit, facts.parent[1])
+        path = self.paths.get(subject.model) or self.paths.setdefault(subject.model, rec.record_path(subject.model))
+        link = (f"{facts.parent[0]}:{path}", subject.model, subject.commit, facts.parent[1])
         if link[0] in digests:
             self._judge(link, digests[link[0]])
         else:

@@ -1,9 +1,10 @@
 """What verify needs from git objects, read once per object id and cached.
 
 A record blob is parsed, checked and hashed once: its facts (intact, the
-digest it declares and the one it has, its parent, metrics and the objects
-it names) are kept under its blob id in ``.git/mlver/cache/facts.json``,
-as are the blob at each ``commit:record`` spec, each tag object's tagger,
+digest it declares and the one it has, its parent, the objects it names and,
+where a stage was assigned to it, its metrics; a verify that needs them where
+they were not kept reads the record again) are kept under its blob id in
+``.git/mlver/cache/facts.json``, as are the blob at each ``commit:record`` spec, each tag object's tagger,
 date and message, and each commit's time. Every key is an object id (a
 spec names a commit, which names its tree), so a fact cannot go stale and
 whoever can push cannot make one lie; the file is stamped with the history
@@ -15,7 +16,8 @@ the commit it was found at.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
@@ -36,15 +38,15 @@ class RecordFacts(NamedTuple):
     digest: str  # the digest the record declares
     computed: str  # the digest of its content
     parent: tuple[str, str] | None  # (commit, digest) of the record it replaced
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] | None  # None: not kept in the cache (read the record when they are needed)
     entries: list[tuple[str | None, str | None, int | None]]  # (path, md5, size): artifact first, then data
 
 
 def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | None]]:
     """The artifact and data objects a record (or derived lineage) names, as the cache keeps them."""
-    from mlver.api.objects import named
+    from mlver.api.objects import named_rows
 
-    return [(o.path, o.md5, o.size) for o in named(doc)]
+    return named_rows(doc)
 
 
 def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
@@ -62,16 +64,120 @@ def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
     )
 
 
-def _row(facts: RecordFacts) -> list[Any]:
-    """The line kept for a blob: its content's digest only when it is not the one declared."""
-    return list(facts._replace(computed="" if facts.intact else facts.computed))
+# A blob's line, written 100,000 times by a first verify, without JSON when every field is plain:
+# "INTACT DECLARED COMPUTED|= PARENT_COMMIT|- PARENT_DIGEST|- (PATH MD5|- SIZE|-)...", then a tab and
+# the metrics' JSON when they are kept. Only values no marker or space can be mistaken for are
+# written so (a record's path may hold a space: that record's line is JSON).
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_HEX_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_MD5 = re.compile(r"[0-9a-f]{32}(?:\.dir)?")
+_PATH = re.compile(r"[!-~]+")  # printable ASCII, no space
+# Exactly the heads _plain_head writes, so a line read back is one this code could have written.
+_HEAD = re.compile(r"(?:1 {d} =|0 {d} {d}) (?:{h} {d}|- -)(?: [!-~]+ (?:{m}|-) (?:-?[0-9]+|-))*".format(
+    d=_DIGEST.pattern, h=f"(?:{_HEX_ID.pattern})", m=_MD5.pattern))
 
 
-def _unrow(row: Any) -> RecordFacts | None:
-    if not isinstance(row, list) or len(row) != len(RecordFacts._fields):
+def _row(facts: RecordFacts, metrics: bool) -> str:
+    """The line kept for a blob (``metrics``: with them): its content's digest
+    only when it is not the one declared."""
+    intact, declared, computed, parent, kept, entries = facts
+    kept = kept if metrics else None
+    head = _plain_head(intact, declared, computed, parent, entries)
+    if head is None:
+        return _ENCODE([intact, declared, "" if intact else computed, parent, kept, entries])
+    return head if kept is None else f"{head}\t{_ENCODE(kept)}"
+
+
+def _plain_head(intact: bool, declared: str, computed: str, parent: tuple[str, str] | None,
+                entries: list[tuple[str | None, str | None, int | None]]) -> str | None:
+    if type(declared) is not str or not _DIGEST.fullmatch(declared) or (not intact and not _DIGEST.fullmatch(computed)):
         return None
-    facts = RecordFacts(*row)
-    return facts._replace(computed=facts.digest) if facts.intact and not facts.computed else facts
+    parts = ["1" if intact else "0", declared, "=" if intact else computed]
+    if parent is None:
+        parts += ("-", "-")
+    elif type(parent[0]) is str and type(parent[1]) is str and _HEX_ID.fullmatch(parent[0]) and _DIGEST.fullmatch(parent[1]):
+        parts += parent
+    else:
+        return None
+    for path, md5, size in entries:
+        if path is None or not _PATH.fullmatch(path) or (md5 is not None and not _MD5.fullmatch(md5)):
+            return None
+        parts += (path, "-" if md5 is None else md5, "-" if size is None else str(size))
+    return " ".join(parts)
+
+
+def _json_row(row: Any) -> bool:
+    """A JSON line as ``_row`` writes it: each field of its type."""
+    def text(value: Any) -> bool:
+        return value is None or type(value) is str
+
+    return (type(row) is list and len(row) == len(RecordFacts._fields) and type(row[0]) is bool
+            and type(row[1]) is str and type(row[2]) is str
+            and (row[3] is None or (type(row[3]) is list and len(row[3]) == 2 and all(map(text, row[3]))))
+            and (row[4] is None or type(row[4]) is dict) and type(row[5]) is list
+            and all(type(e) is list and len(e) == 3 and text(e[0]) and text(e[1]) and (e[2] is None or type(e[2]) is int)
+                    for e in row[5]))
+
+
+def _unrow(value: str) -> RecordFacts | None:
+    """A kept line back as facts; None for one this code did not write (damaged: read the record again)."""
+    if value[:1] == "[":
+        try:
+            row = json.loads(value)
+        except ValueError:
+            return None
+        if not _json_row(row):
+            return None
+        facts = RecordFacts(row[0], row[1], row[2], tuple(row[3]) if row[3] else None, row[4], [tuple(e) for e in row[5]])
+        return facts._replace(computed=facts.digest) if facts.intact and not facts.computed else facts
+    head, tab, metrics_text = value.partition("\t")
+    if not _HEAD.fullmatch(head):
+        return None
+    parts = head.split(" ")
+    metrics = None
+    try:
+        entries: list[tuple[str | None, str | None, int | None]] = [
+            (parts[i], None if parts[i + 1] == "-" else parts[i + 1], None if parts[i + 2] == "-" else int(parts[i + 2]))
+            for i in range(5, len(parts), 3)]
+        if tab:
+            metrics = json.loads(metrics_text)
+    except ValueError:
+        return None
+    if tab and not isinstance(metrics, dict):
+        return None
+    return RecordFacts(parts[0] == "1", parts[1], parts[1] if parts[2] == "=" else parts[2],
+                       None if parts[3] == "-" else (parts[3], parts[4]), metrics, entries)
+
+
+_LF, _RS = "\n", "\x1e"
+_TIME = re.compile(r"-?[0-9]+")
+
+
+def _tag_row(tagger: str, email: str, timestamp: int, marks: str) -> str:
+    """A tag object's line: "TIME<TAB>TAGGER<TAB>EMAIL<TAB>MARKS" (its marked lines joined by \\x1e,
+    which splitlines() never leaves in a line), or JSON when a name holds a tab."""
+    if "\t" in tagger or "\t" in email:
+        return _ENCODE([tagger, email, timestamp, marks])
+    return f"{timestamp}\t{tagger}\t{email}\t{marks.replace(_LF, _RS)}"
+
+
+def _untag(value: str | None) -> tuple[str, str, int, str] | None:
+    """A tag object's line back; None for none or one this code did not write."""
+    if not value:
+        return None
+    if value[0] == "[":
+        try:
+            row = json.loads(value)
+        except ValueError:
+            return None
+        if (type(row) is list and len(row) == 4 and type(row[0]) is str and type(row[1]) is str
+                and type(row[2]) is int and type(row[3]) is str):
+            return row[0], row[1], row[2], row[3]
+        return None
+    parts = value.split("\t", 3)
+    if len(parts) != 4 or not _TIME.fullmatch(parts[0]):
+        return None
+    return parts[1], parts[2], int(parts[0]), parts[3].replace(_RS, _LF)
 
 
 def _stamp(root: Any) -> str:
@@ -83,7 +189,7 @@ def _stamp(root: Any) -> str:
 
 class FactCache:
     """The cache as one verify sees it: an append-only file of
-    ``TABLE<TAB>KEY<TAB>JSON`` lines under a stamp line, read at the start
+    ``TABLE<TAB>KEY<TAB>VALUE`` lines (JSON, or plain text where it is plain) under a stamp line, read at the start
     (values parsed only when asked for) and appended to as facts are learnt.
     A damaged line is skipped; a line two runs both append is the same fact."""
 
@@ -132,7 +238,8 @@ class FactCache:
         """Append what was learnt (a clone we cannot write to is only slower)."""
         if not self.pending:
             return
-        lines, self.pending = self.pending, []
+        text = "".join(self.pending)
+        self.pending.clear()  # (in place: records() appends to this list)
         try:
             if self.fresh:
                 from mlver.adapters.atomic import write_text
@@ -140,7 +247,7 @@ class FactCache:
                 write_text(self.file, f"mlver-facts {self.stamp}\n")
                 self.fresh = False
             with open(self.file, "a") as out:
-                out.write("".join(lines))
+                out.write(text)
         except OSError:
             pass
 
@@ -151,15 +258,17 @@ class FactCache:
         found: dict[str, git.TagInfo] = {}
         missing = []
         names: dict[str, str] = {}  # one string per tagger, not one per tag
+        rows = self.raw["t"]
         for obj in wanted:
-            row = self._get("t", obj)
-            if isinstance(row, list) and len(row) == 4:
+            row = _untag(rows.get(obj))
+            if row is not None:
                 found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
             else:
                 missing.append(obj)
         chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
         # Many chunks (a first verify): git reads the next one while this one is parsed.
         ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        pending = self.pending
         for i, chunk in enumerate(chunks):
             if ahead is None:
                 read = git.tag_infos(self.root, chunk)
@@ -167,10 +276,13 @@ class FactCache:
                 reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
                 read = reader(chunk)
             for obj, info in read.items():
-                marks = "\n".join(line for line in info.message.splitlines() if _MARKS in line)
-                who = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
-                found[obj] = git.TagInfo(*who, info.timestamp, marks)
-                self._put("t", obj, [*who, info.timestamp, marks])
+                message = info.message
+                marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+                tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
+                found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
+                pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
+            if len(pending) >= _FLUSH:
+                self.save()
         return found
 
     def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:
@@ -206,26 +318,33 @@ class FactCache:
     def remember(self, key: str, value: Any) -> None:
         self._put("m", key, value)
 
-    def records(self, wanted: Sequence[tuple[str, str, str]]) -> Iterator[tuple[str, RecordFacts | MlverError | None]]:
+    def records(self, wanted: Sequence[tuple[str, str, str]], metrics: Collection[str] = ()
+                ) -> Iterator[tuple[str, RecordFacts | MlverError | None]]:
         """``(spec, model, commit)`` -> (spec, the record's facts, the error
         that refuses it, or None when there is no record there), cached ones
         first, then the rest read in the order given (pass history order:
-        git's delta cache). Nothing is kept: the caller keeps what it needs."""
+        git's delta cache). ``metrics``: the specs whose facts must carry
+        their metrics (kept only for them). Nothing is kept: the caller
+        keeps what it needs."""
         unread: dict[str, tuple[str, str]] = {}
+        rows = self.raw["b"]
         for spec, model, commit in wanted:
             oid = self._get("s", spec)
-            facts = _unrow(self._get("b", oid)) if oid else None
-            if facts is not None:
+            row = rows.get(oid) if oid else None
+            facts = _unrow(row) if row else None
+            if facts is not None and (facts.metrics is not None or spec not in metrics):
                 yield spec, facts
             elif spec not in unread:
                 unread[spec] = (model, commit)
+        pending, learnt = self.pending, self.learnt
         for spec, blob, content in git.stream_blobs(self.root, list(unread)):
             if blob is None or content is None:
                 yield spec, None  # not cached: the commit may only be missing from this clone yet
                 continue
-            self._put("s", spec, blob)
-            facts = _unrow(self._get("b", blob))
-            if facts is not None:
+            pending.append(f"s\t{spec}\t{blob}\n")
+            row = rows.get(blob)
+            facts = _unrow(row) if row else None
+            if facts is not None and (facts.metrics is not None or spec not in metrics):
                 yield spec, facts
                 continue
             try:
@@ -233,7 +352,9 @@ class FactCache:
             except MlverError as exc:
                 yield spec, exc  # never cached: read again, so the finding names the commit it is at
                 continue
-            if blob not in self.learnt:
-                self.learnt.add(blob)
-                self._put("b", blob, _row(facts))
+            if blob not in learnt:
+                learnt.add(blob)
+                pending.append(f"b\t{blob}\t{_row(facts, spec in metrics)}\n")
+            if len(pending) >= _FLUSH:
+                self.save()
             yield spec, facts

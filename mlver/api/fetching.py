@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters import dvc, git, gitremote
+from mlver.adapters import dvc, git, gitremote, remotestat
 from mlver.adapters.storage import Progress
 from mlver.adapters.verified import expected
 from mlver.api import placing, trust
@@ -97,6 +97,13 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
                    overrides: dict[str, str] | None = None) -> PullResult:
     """Resolve ``ref`` in the repository at ``git_url`` and download its artifact, verified,
     from the first remote that has it (mlver/api/sources.py)."""
+    with remotestat.Ledger() as ledger:  # a folder remote's objects mlver hashed before are not hashed again
+        return _pull_from_repo(ref, git_url, out, start, progress, trust_endpoint, notice, remote, overrides, ledger)
+
+
+def _pull_from_repo(ref: str, git_url: str, out: str | None, start: Start | None, progress: Progress | None,
+                    trust_endpoint: bool, notice: Callable[[str], None] | None, remote: str | None,
+                    overrides: dict[str, str] | None, ledger: remotestat.Ledger) -> PullResult:
     from mlver.api.sources import repo_store
 
     with tempfile.TemporaryDirectory(prefix="mlver-repo-") as tmp:
@@ -123,7 +130,7 @@ def pull_from_repo(ref: str, git_url: str, out: str | None = None, start: Start 
         if record.derived and not artifact.get("md5"):
             raise NoArtifactHash(label, artifact.get("path") or model, commit)
         name, store = repo_store(bare, git_url, record, label, (blobs[config_spec] or b"").decode(errors="replace"),
-                                 remote, overrides or {}, lambda r: foreign_store(r, git_url, trust_endpoint, notice))
+                                 remote, overrides or {}, lambda r: foreign_store(r, git_url, trust_endpoint, notice, ledger))
     try:
         return _pull(store, name, record, ref, model, version, commit, label, out, start, progress)
     except RemoteAccessError as exc:

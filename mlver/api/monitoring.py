@@ -8,12 +8,12 @@ and the new file's values are counted into exactly those bins.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from mlver.adapters import git
 from mlver.api.diffs import load_record
 from mlver.api.trust import resolve_trusted
 from mlver.domain import record as rec
+from mlver.domain.drift import check_stored
 from mlver.domain.refs import parse_ref
 from mlver.errors import (
     ColumnsMismatch,
@@ -25,27 +25,28 @@ from mlver.errors import (
 )
 from mlver.models import DriftResult
 from mlver.models.profilediff import ProfileChange
+from mlver.models.record import DataRef
 from mlver.project import PathLike, Project
 
 
-def _pick_input(entries: list[dict[str, Any]], data: Path, wanted: str | None, label: str) -> dict[str, Any]:
+def _pick_input(entries: tuple[DataRef, ...], data: Path, wanted: str | None, label: str) -> DataRef:
     """The recorded input to compare with: ``wanted``, the only profiled one,
     or the one with the same file name as ``data``."""
     if wanted is not None:
-        match = [e for e in entries if e.get("path") == wanted.rstrip("/") or Path(e.get("path", "")).name == wanted]
+        match = [e for e in entries if e.path == wanted.rstrip("/") or Path(e.path).name == wanted]
         if not match:
-            raise InputNotRecorded(label, wanted, [e["path"] for e in entries])
+            raise InputNotRecorded(label, wanted, [e.path for e in entries])
         return match[0]
-    profiled = [e for e in entries if e.get("profile")]
+    profiled = [e for e in entries if e.profile]
     if len(profiled) == 1:
         return profiled[0]
-    same_name = [e for e in profiled if Path(e["path"]).name == data.name]
+    same_name = [e for e in profiled if Path(e.path).name == data.name]
     if len(same_name) == 1:
         return same_name[0]
     if not profiled:
-        listed = ", ".join(e["path"] for e in entries) or "none"
+        listed = ", ".join(e.path for e in entries) or "none"
         raise ProfileMissing(label, "", f"inputs: {listed}")
-    raise InputAmbiguous(label, [e["path"] for e in profiled], data.name)
+    raise InputAmbiguous(label, [e.path for e in profiled], data.name)
 
 
 def drift(ref: str, data: str, input: str | None = None, threshold: float | None = None, repo: PathLike = None) -> DriftResult:
@@ -67,11 +68,14 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     if not record.intact:  # an edited profile would tell whatever drift its editor wanted
         raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
     path = Path(data)
-    entry = _pick_input(list(record.doc.get("data") or []), path, input, f"the record of {label}")
-    profile = entry.get("profile")
-    if not profile:
-        why = entry.get("profile_error") or "it is not tabular"
-        raise ProfileMissing(f"{label}", entry["path"], why)
+    inputs = record.typed.data or ()
+    entry = _pick_input(inputs, path, input, f"the record of {label}")
+    stored = entry.profile
+    if not stored or not stored.columns:  # null columns too: no column to compare
+        why = entry.profile_error or ("it is not tabular" if not stored else "its profile lists no columns")
+        raise ProfileMissing(f"{label}", entry.path, why)
+    check_stored(stored, f"the record of {label}", f"data[{inputs.index(entry)}].profile")
+    profile = stored.to_doc()  # the comparison's arithmetic reads the stored document
     # Only the training columns are read and profiled: extra columns (a
     # million of them, a 50 MB cell) cost their names and nothing else.
     from mlver.domain.profile import cap
@@ -79,7 +83,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     named: dict[str, str] = {}  # a profile keeps names capped (a 50 MB name is 256 characters and a hash)
     for name in tabular.read_columns(path):
         named.setdefault(cap(name), name)
-    trained = list(dict.fromkeys(c["name"] for c in profile.get("columns") or []))
+    trained = list(dict.fromkeys(str(c.name) for c in stored.columns or ()))
     known = set(trained)
     extra = [c for c in named if c not in known]
     if missing := [c for c in trained if c not in named]:
@@ -88,15 +92,15 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     report["extra_columns"] = extra
     # A column whose values changed kind (numbers arriving as text) has no
     # PSI, but it is the worst drift there is: flag it, do not pass it.
-    kinds = {c["name"]: c["kind"] for c in profile.get("columns") or []}
+    kinds = {c.name: c.kind for c in stored.columns or ()}
     for col in report["columns"]:
         if kinds.get(col["name"]) not in (None, col["kind"]):
             col.update(drifted=True, note=f"was {kinds[col['name']]}, now {col['kind']}")
             report["drifted_columns"].append(col["name"])
     typed = ProfileChange.build(report)
     return DriftResult(
-        ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry["path"],
-        input_md5=entry.get("md5", ""), threshold=threshold, rows=typed.rows, columns=typed.columns,
+        ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry.path,
+        input_md5=entry.md5 or "", threshold=threshold, rows=typed.rows, columns=typed.columns,
         drifted_columns=report["drifted_columns"], type_changed=typed.type_changed,
         extra_columns=report["extra_columns"], ok=not report["drifted_columns"],
     )

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.adapters import dvc
 from mlver.adapters.storage import LocalStore, Progress
@@ -18,6 +18,9 @@ from mlver.api import placing
 from mlver.errors import PUSH_AGAIN, MlverError, NoDefaultRemote, ObjectCorrupt, RemoteOutsideProject, UnknownRemote
 from mlver.models import Record
 from mlver.project import Project
+
+if TYPE_CHECKING:
+    from mlver.adapters.remotestat import Ledger
 
 # Called once before a transfer with (objects, bytes) to move, then with each chunk's size.
 Start = Callable[[int, int], None]
@@ -60,10 +63,13 @@ class ObjectRef:
     where: str  # "churn@v0.1.0 models/churn.pkl": what a user can act on
 
 
-def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False) -> Store:
+def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False,
+              ledger: Ledger | None = None) -> Store:
     """An object store for a DVC remote's settings (``config_dir``: where
     relative paths start, as DVC resolves them against the config file;
-    ``anonymous``: S3 requests go unsigned, with none of the user's credentials)."""
+    ``anonymous``: S3 requests go unsigned, with none of the user's credentials;
+    ``ledger``: the command's record of folder remotes' objects, which a folder
+    remote's store holds: adapters/remotestat.py)."""
     url = remote.url
     if url.startswith("s3://"):
         from mlver.adapters.s3 import S3Store
@@ -83,24 +89,24 @@ def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = Fal
         if config_dir is None:
             raise RemoteOutsideProject(remote.name, url)
         path = (config_dir / path).resolve()
-    return LocalStore(path / "files" / "md5", f"{remote.name} ({path})")
+    return LocalStore(path / "files" / "md5", f"{remote.name} ({path})", ledger)
 
 
-def remote_store(project: Project, name: str | None = None) -> tuple[str, Store]:
-    """The named (or default) remote as an object store."""
+def remote_store(project: Project, name: str | None = None, ledger: Ledger | None = None) -> tuple[str, Store]:
+    """The named (or default) remote as an object store (``ledger``: see ``store_for``)."""
     remotes, default = dvc.remotes(project.root)
-    return store_among(project, remotes, default, name)
+    return store_among(project, remotes, default, name, ledger)
 
 
 def store_among(project: Project, remotes: dict[str, dvc.Remote], default: str | None,
-                name: str | None = None) -> tuple[str, Store]:
+                name: str | None = None, ledger: Ledger | None = None) -> tuple[str, Store]:
     """The named (or default) one of ``remotes`` as an object store."""
     name = name or default
     if not name:
         raise NoDefaultRemote("set one with `mlver init` or `mlver remote add NAME URL --default`")
     if name not in remotes:
         raise UnknownRemote(name, sorted(remotes))
-    return name, store_for(remotes[name], project.root / ".dvc")
+    return name, store_for(remotes[name], project.root / ".dvc", ledger=ledger)
 
 
 def local_cache(project: Project) -> LocalStore:
@@ -114,10 +120,6 @@ class Named:
     path: str | None
     md5: str | None
     size: int | None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def named(doc: Any, artifact: bool = True, data: bool = True) -> list[Named]:
@@ -134,10 +136,26 @@ def named(doc: Any, artifact: bool = True, data: bool = True) -> list[Named]:
     out = []
     for kind, entry in entries:
         if isinstance(entry, Mapping):
-            size = entry.get("size")
-            out.append(Named(kind, _text(entry.get("path")), _text(entry.get("md5")),
-                             size if isinstance(size, int) and not isinstance(size, bool) else None))
+            out.append(Named(kind, *_fields(entry)))
     return out
+
+
+def named_rows(doc: Any) -> list[tuple[str | None, str | None, int | None]]:
+    """``named(doc)`` as (path, md5, size) tuples: what verify keeps of each
+    of 100,000 records, without an object per entry."""
+    if not isinstance(doc, Mapping):
+        return []
+    artifact, listed = doc.get("artifact"), doc.get("data")
+    rows = [_fields(artifact)] if isinstance(artifact, Mapping) else []
+    if isinstance(listed, list):
+        rows += [_fields(entry) for entry in listed if isinstance(entry, Mapping)]
+    return rows
+
+
+def _fields(entry: Mapping[str, Any]) -> tuple[str | None, str | None, int | None]:
+    path, md5, size = entry.get("path"), entry.get("md5"), entry.get("size")
+    return (path if isinstance(path, str) else None, md5 if isinstance(md5, str) else None,
+            size if isinstance(size, int) and not isinstance(size, bool) else None)
 
 
 def record_objects(record: Record, label: str, with_data: bool = True) -> list[ObjectRef]:
@@ -171,7 +189,8 @@ def store_fill(store: Store, progress: Progress | None) -> placing.Fill:
     return fill
 
 
-def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None) -> Any:
+def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice: Callable[[str], None] | None,
+                  ledger: Ledger | None = None) -> Any:
     """The store of a remote named by a repository we do not control.
 
     Its ``.dvc/config`` chooses the endpoint: the user's credentials (and
@@ -200,7 +219,7 @@ def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice
     elif notice and "://" in remote.url and not remote.url.startswith(("s3://", "file://")):
         notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
                "credentials from that repository's config (pass yours with --remote-config)")
-    return store_for(remote, None, anonymous=anonymous)
+    return store_for(remote, None, anonymous=anonymous, ledger=ledger)
 
 
 # -- the storage folder earlier mlver versions shared between projects ------

@@ -35,26 +35,35 @@ def _stamp(root: Path, path: str) -> str:
 def history_ahead(root: Path, path: str, rev: str = "HEAD") -> Callable[[], list[git.RawCommit]]:
     """``history(root, path, rev)``, its git started now when it must read
     the whole history (nothing kept for this file yet): git walks on the
-    other core while the caller goes on. Call the answer once."""
+    other core while the caller goes on. Call the answer once. What was kept
+    is read once, here, and the answer starts from it (kept facts never go
+    stale: another command writing meanwhile only makes this one slower)."""
     tip = git.resolve_commit(root, rev)
     if tip is None:
         return lambda: []
-    if gitcache.load(_file(root, path), _stamp(root, path)).get("tips"):
-        return lambda: history(root, path, tip)
-    full = git.log_path_ahead(root, path, tip)
-    return lambda: history(root, path, tip, full)
+    stamp = _stamp(root, path)
+    tips = _kept(root, path, stamp)
+    full = None if tips else git.log_path_ahead(root, path, tip)
+    return lambda: _history(root, path, tip, stamp, tips, full)
 
 
-def history(root: Path, path: str, rev: str = "HEAD",
-            full: Callable[[], list[git.RawCommit]] | None = None) -> list[git.RawCommit]:
-    """``git log REV -- PATH``, newest first, cached per tip (``full``: that
-    walk, started already by ``history_ahead``)."""
+def history(root: Path, path: str, rev: str = "HEAD") -> list[git.RawCommit]:
+    """``git log REV -- PATH``, newest first, cached per tip."""
     tip = git.resolve_commit(root, rev)
     if tip is None:
         return []
-    file = _file(root, path)
     stamp = _stamp(root, path)
-    tips = gitcache.load(file, stamp).get("tips", {})
+    return _history(root, path, tip, stamp, _kept(root, path, stamp), None)
+
+
+def _kept(root: Path, path: str, stamp: str) -> dict:
+    tips = gitcache.load(_file(root, path), stamp).get("tips", {})
+    return tips if isinstance(tips, dict) else {}
+
+
+def _history(root: Path, path: str, tip: str, stamp: str, tips: dict,
+             full: Callable[[], list[git.RawCommit]] | None) -> list[git.RawCommit]:
+    """``full``: the whole walk, started already by ``history_ahead``."""
     rows = tips.get(tip)
     if not isinstance(rows, list):
         rows = None
@@ -64,17 +73,11 @@ def history(root: Path, path: str, rev: str = "HEAD",
                 rows = [[c.commit, c.author, c.email, c.timestamp, c.subject] for c in new] + tips[old]
                 break
         if rows is None:
-            walked = full() if full is not None else git.log_path(root, path, tip)
-            full = None
+            walked = full() if full is not None else git.log_path(root, path, tip)  # (started only when nothing was kept)
             rows = [[c.commit, c.author, c.email, c.timestamp, c.subject] for c in walked]
         tips.pop(tip, None)
         tips[tip] = rows
         for old in list(tips)[:-_KEEP_TIPS]:
             del tips[old]
-        gitcache.save(file, {"tips": tips}, stamp)
-    if full is not None:  # (kept meanwhile by another command: the walk started ahead is not needed)
-        try:
-            full()
-        except git.GitFailed:
-            pass
+        gitcache.save(_file(root, path), {"tips": tips}, stamp)
     return [git.RawCommit(*row) for row in rows]

@@ -21,6 +21,7 @@ from mlver.project import ModelSpec, PathLike, Project
 
 if TYPE_CHECKING:
     from mlver.api.objects import ObjectRef
+    from mlver.models.record import RecordDoc
 
 GIT_REMOTE = "origin"
 
@@ -45,8 +46,13 @@ def released_records(project: Project, model: str, state: ModelState | None) -> 
 
 def version_with_artifact(released: dict[str, Record], md5: str) -> str | None:
     """The newest version whose recorded artifact is exactly ``md5``."""
-    hits = [v for v, r in released.items() if (r.doc.get("artifact") or {}).get("md5") == md5]
+    hits = [v for v, r in released.items() if _artifact_md5(r) == md5]
     return hits[-1] if hits else None
+
+
+def _artifact_md5(record: Record) -> str | None:
+    artifact = record.typed.artifact
+    return artifact.md5 if artifact else None
 
 
 def released_as(released: dict[str, Record], record: Record | None) -> str | None:
@@ -69,7 +75,7 @@ def check_not_pulled(project: Project, model: str, path: str, md5: str, params: 
     An identical artifact from identical params and data (a deterministic
     retraining) is what that version was trained on, and is let through;
     so is HEAD's own model (recorded again, or an input the training ignores)."""
-    if head_record is not None and (head_record.doc.get("artifact") or {}).get("md5") == md5:
+    if head_record is not None and _artifact_md5(head_record) == md5:
         return
     released = released_records(project, model, load_registry(project, model).model(model))
     version = version_with_artifact(released, md5)
@@ -77,7 +83,7 @@ def check_not_pulled(project: Project, model: str, path: str, md5: str, params: 
         return
     doc = released[version].doc
     differs = []
-    if dict(doc.get("params") or {}) != dict(params):
+    if dict(released[version].typed.params or {}) != dict(params):
         differs.append("params")
     from mlver.api.objects import named
 
@@ -129,16 +135,21 @@ class _Model:
     def doc(self) -> dict[str, Any]:
         return self.record.doc if self.record is not None else {}
 
+    @property
+    def typed(self) -> RecordDoc | None:
+        return self.record.typed if self.record is not None else None
+
     def head_label(self) -> str:
         return f"{self.name}@{self.version}" if self.version else "HEAD's record"
 
     def artifact(self) -> None:
         root, name = self.project.root, self.name
-        path = self.spec.path if self.spec else (self.doc.get("artifact") or {}).get("path")
+        artifact = self.typed.artifact if self.typed else None
+        path = self.spec.path if self.spec else artifact.path if artifact else None
         if not path:
             return
         target = root / path
-        recorded = (self.doc.get("artifact") or {}).get("md5")
+        recorded = artifact.md5 if artifact else None
         if not target.exists():
             if recorded:
                 self.notes.append(f"{path} is not in the workspace: `mlver pull {name}` restores {self.head_label()}'s")
@@ -163,7 +174,7 @@ class _Model:
             self.add("pulled", f"the workspace holds {name}@{pulled}'s model ({path}), not {self.head_label()}'s",
                      f"go back with {back} (or `dvc checkout {path}`); recording it is refused")
         else:
-            self.add("trained", f"{path} changed since {self.head_label()} (md5 {str(recorded)[:12]} -> {str(md5)[:12]}): "
+            self.add("trained", f"{path} changed since {self.head_label()} (md5 {(recorded or '-')[:12]} -> {str(md5)[:12]}): "
                                 "trained, not recorded", f"`mlver record {name}`, or `mlver run {name}` to train and record")
 
     def data(self) -> list[str]:
@@ -207,7 +218,7 @@ class _Model:
         if self.record is None:
             return
         root, spec = self.project.root, self.spec
-        recorded = self.doc.get("params") or {}
+        recorded = dict(self.typed.params or {}) if self.typed else {}
         if spec is None:
             return
         if spec.stage:
@@ -233,7 +244,7 @@ class _Model:
         root, file = self.project.root, self.spec.metrics
         if not (root / file).is_file():
             return
-        changes = _changes(self.doc.get("metrics") or {}, read_metrics(root, file))
+        changes = _changes(dict(self.typed.metrics or {}) if self.typed else {}, read_metrics(root, file))
         if changes:
             self.add("metrics", f"{file} differs from {self.head_label()}: {_listed(changes)}",
                      f"record the model that wrote them: `mlver record {self.name}`, or `git checkout -- {file}`")
@@ -245,7 +256,7 @@ class _Model:
             self.add("tampered", "HEAD's record fails its digest (edited by hand?)",
                      f"record it again: `mlver run {self.name}`")
         elif self.version is None:
-            self.add("unreleased", f"HEAD's record ({self.record.doc.get('artifact', {}).get('md5', '')[:12]}) is not released",
+            self.add("unreleased", f"HEAD's record ({(_artifact_md5(self.record) or '')[:12]}) is not released",
                      f"`mlver release {self.name}`")
 
     def objects(self) -> list[ObjectRef]:

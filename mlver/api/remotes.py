@@ -24,6 +24,7 @@ from mlver.errors import (
     ValueOutOfRange,
 )
 from mlver.models import PresignedUrl, RemoteCheck, RemoteInfo
+from mlver.models.record import ArtifactRef
 from mlver.project import PathLike, Project
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -139,29 +140,29 @@ def url(ref: str, expires: str = "1h", remote: str | None = None, repo: PathLike
     seconds = parse_expiry(expires)
     project = Project.find(repo)
     parsed, record, version = resolve_record_trusted(project, ref)
-    artifact = record.doc.get("artifact") or {}
-    md5 = artifact.get("md5")
+    artifact = record.typed.artifact or ArtifactRef()
+    md5 = artifact.md5
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact:
         raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))  # a link is handed on: it must be to what was recorded
     if not md5:
         raise RecordHasNoArtifact(label, parsed.model)
     if md5.endswith(".dir"):
-        raise UrlOfDirectory(label, str(artifact.get("path")))
+        raise UrlOfDirectory(label, artifact.path)
     if remote is None:
         # The default remote, unless it is a directory and the remote the
         # record was pushed to is S3: only S3 can sign a URL.
         remotes, default = dvc.remotes(project.root)
-        s3 = [n for n in (default, artifact.get("remote")) if n in remotes and remotes[n].url.startswith("s3://")]
+        s3 = [n for n in (default, artifact.remote) if n in remotes and remotes[n].url.startswith("s3://")]
         remote = s3[0] if s3 else default
     name, store = remote_store(project, remote)
     if not hasattr(store, "presign"):
         kind = f"on {store.kind}://" if hasattr(store, "kind") else "a directory"
         raise RemoteCannotSign(name, kind, label)
     if not store.has(md5):
-        raise ObjectMissing(f"{label} {artifact.get('path')}", md5, [f"remote {name}"],
+        raise ObjectMissing(f"{label} {artifact.path}", md5, [f"remote {name}"],
                             f"push it first with `mlver push {label} -r {name}`")
-    link = store.presign(md5, seconds, Path(artifact.get("path") or "artifact").name)
+    link = store.presign(md5, seconds, Path(artifact.path or "artifact").name)
     until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     return PresignedUrl(str(parsed), parsed.model, version, md5, name, link, seconds,
                         until.strftime("%Y-%m-%dT%H:%M:%SZ"))

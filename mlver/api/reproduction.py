@@ -28,8 +28,9 @@ from mlver.api.storage import restore
 from mlver.domain import pipeline, validate
 from mlver.domain import record as rec
 from mlver.domain.compare import is_number
-from mlver.errors import CodeNotFound, NothingToReproduce, RecordTampered, TrainingFailed
+from mlver.errors import CodeNotFound, NothingToReproduce, RecordHasNoArtifact, RecordTampered, TrainingFailed
 from mlver.models import ArtifactCheck, MetricCheck, ReproduceResult
+from mlver.models.record import CodeRun
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
 Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
@@ -133,14 +134,19 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact:
         raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    doc = record.doc
-    code = doc.get("code") or {}
-    commit = code.get("commit") or ""
+    doc, typed = record.doc, record.typed
+    code = typed.code or CodeRun()
+    commit = code.commit or ""
     if not commit or git.resolve_commit(project.root, commit) is None:
         raise CodeNotFound(label, commit or "(none)")
     spec = _spec_at(project, parsed.model, commit, label)
     where = f"the record of {label}"
-    artifact = validate.check_relpath(doc["artifact"]["path"], where, "artifact path")
+    # Null or absent (the record check lets both through): without a hash, a
+    # training that wrote nothing would match it "bit-for-bit".
+    if not (typed.artifact and typed.artifact.path and typed.artifact.md5):
+        raise RecordHasNoArtifact(label, parsed.model)
+    recorded_md5 = typed.artifact.md5
+    artifact = validate.check_relpath(typed.artifact.path, where, "artifact path")
     metrics_file = validate.check_relpath(spec.metrics, f"{CONFIG} at {commit[:12]}", "metrics") if spec.metrics else None
     inputs = _record_inputs(doc, label)
     command = spec.command or ""
@@ -161,7 +167,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
                           if path not in in_git], remote, within=worktree)
         if spec.params and not spec.stage:
             now = read_params(worktree, spec.params)[1]
-            if now != doc.get("params"):
+            if now != typed.params:
                 notes.append("the params file at the code commit differs from the recorded params")
         if on_command:
             on_command(command)
@@ -174,8 +180,7 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
         got_metrics = (read_metrics(worktree, metrics_file) if rc == 0 and metrics_file
                        and validate.inside(worktree, worktree / metrics_file) and (worktree / metrics_file).exists() else {})
 
-    recorded_md5 = doc["artifact"]["md5"]
-    metrics = _compare_metrics(doc.get("metrics") or {}, got_metrics, tolerance)
+    metrics = _compare_metrics(typed.metrics or {}, got_metrics, tolerance)
     verdict = _verdict(got_md5, recorded_md5, metrics, notes)
     return ReproduceResult(
         ref=str(parsed), model=parsed.model, version=version, code_commit=commit, command=command,
@@ -184,16 +189,16 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     )
 
 
-def _declared_notes(spec: ModelSpec, code: dict[str, Any]) -> list[str]:
+def _declared_notes(spec: ModelSpec, code: CodeRun) -> list[str]:
     """What differs between how the record says it was trained and what will run now."""
     notes = []
     if not spec.stage:
         command = spec.command or ""
-        if code.get("command") and code["command"] != command:
-            notes.append(f"the record says `{code['command']}` ran; this ran `{command}`, "
+        if code.command and code.command != command:
+            notes.append(f"the record says `{code.command}` ran; this ran `{command}`, "
                          f"what {CONFIG} declares at the code commit")
-    if not code.get("clean", True):
-        notes.append(f"trained on a dirty tree ({', '.join(code.get('dirty_files') or [])}); reproduced from the committed code")
+    if "clean" in code.keys and not code.clean:  # absent: not known to be dirty
+        notes.append(f"trained on a dirty tree ({', '.join(map(str, code.dirty_files or []))}); reproduced from the committed code")
     return notes
 
 

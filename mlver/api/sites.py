@@ -28,7 +28,7 @@ from mlver.api.views import records_at, released
 from mlver.diffview import view
 from mlver.domain.charts import lineage_svg, metric_history
 from mlver.domain.compare import is_number, model_diff
-from mlver.domain.lineage import as_map, lineage_graph
+from mlver.domain.lineage import lineage_graph
 from mlver.domain.registry import ModelState
 from mlver.domain.versions import Released, versions_table
 from mlver.errors import ConfigError, OutputNotWritable
@@ -104,16 +104,12 @@ def _drift(items: list[Released], diffs: Mapping[str, ModelDiff]) -> list[dict[s
     return out
 
 
-def _profiles(item: Released | None) -> list[dict[str, Any]]:
-    if item is None:
+def _profiles(version: str, record: Record | None) -> list[dict[str, Any]]:
+    """The profiled inputs of the newest version's record, typed (ProfileDoc's columns)."""
+    if record is None:
         return []
-    found = []
-    for d in (item.doc or {}).get("data") or []:
-        profile = as_map(as_map(d).get("profile"))
-        if profile.get("columns"):
-            found.append({"version": item.version, "path": d.get("path"), "md5": d.get("md5"),
-                          "rows": profile.get("rows"), "columns": [as_map(c) for c in profile["columns"]]})
-    return found
+    return [{"version": version, "path": d.path, "md5": d.md5, "rows": d.profile.rows, "columns": d.profile.columns}
+            for d in record.typed.data or () if d.profile and d.profile.columns]
 
 
 def _threshold(project: Project) -> float:
@@ -150,7 +146,7 @@ def _model_pages(project: Project, name: str, state: ModelState, records: Mappin
     common = {"site": site, "root": "../../"}
     files[folder + "index.html"] = render_template(
         "site_model.html.j2", t=table, desc=declared.get("desc") or "", version_href=hrefs, charts=charts,
-        lineage=lineage, timeline=timeline, profiles=_profiles(newest[0] if newest else None),
+        lineage=lineage, timeline=timeline, profiles=_profiles(newest[0].version, records.get((name, newest[0].commit))) if newest else [],
         drift=_drift(items, diffs), threshold=threshold, **common)
     for item, drawn in zip(items, by_version, strict=True):
         record = records.get((name, item.commit))

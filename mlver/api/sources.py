@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.adapters import dvc, git
 from mlver.adapters.storage import Progress
@@ -34,6 +34,9 @@ from mlver.errors import (
 )
 from mlver.models import Record
 from mlver.project import Project
+
+if TYPE_CHECKING:
+    from mlver.adapters.remotestat import Ledger
 
 # Options of a remote that choose credentials, send secrets or run programs:
 # never taken from a config the user did not write.
@@ -206,8 +209,9 @@ def _ordered(candidates: list[tuple[str | None, dict[str, dvc.Remote]]]) -> list
 
 
 def local_store(project: Project, record: Record, remote: str | None = None,
-                overrides: dict[str, str] | None = None) -> tuple[str, Any]:
-    """The store a pull of ``record`` in ``project`` reads (see the module's docstring)."""
+                overrides: dict[str, str] | None = None, ledger: Ledger | None = None) -> tuple[str, Any]:
+    """The store a pull of ``record`` in ``project`` reads (see the module's docstring);
+    every folder remote in it holds ``ledger`` (the pull's record of their objects)."""
     from mlver.api.objects import foreign_store, store_for
 
     overrides = overrides or {}
@@ -216,7 +220,7 @@ def local_store(project: Project, record: Record, remote: str | None = None,
     if remote:
         if remote not in remotes:
             raise UnknownRemote(remote, sorted(remotes))
-        return remote, store_for(with_overrides(remotes[remote], overrides), config_dir)
+        return remote, store_for(with_overrides(remotes[remote], overrides), config_dir, ledger=ledger)
     primary = _ordered([(default, remotes), ((record.doc.get("artifact") or {}).get("remote"), remotes)])
     if not primary and overrides.get("url"):
         primary = [dvc.Remote("remote-config", overrides["url"], {})]
@@ -225,8 +229,8 @@ def local_store(project: Project, record: Record, remote: str | None = None,
         chosen = with_overrides(chosen, overrides)
         if foreign:
             # A remote only history names: its endpoint gets none of the user's credentials.
-            return foreign_store(chosen, "this repository's history", False, None)
-        return store_for(chosen, config_dir)
+            return foreign_store(chosen, "this repository's history", False, None, ledger)
+        return store_for(chosen, config_dir, ledger=ledger)
 
     def from_history() -> list[tuple[str, Any]]:
         seen = {(r.url.rstrip("/"), str(r.options.get("endpointurl") or "")) for r in primary}

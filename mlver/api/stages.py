@@ -114,7 +114,7 @@ def _promote(project: Project, ref: str, stage: str, force: bool) -> RegistryWri
     if state.stages.get(stage) == version:
         raise AlreadyInStage(label, stage, parsed.model)
     forced: list[str] = []
-    metrics = record.doc.get("metrics") or {}
+    metrics = record.typed.metrics or {}
     for breach in breaches(policy, stage, _ever_held(state, version, policy.previous(stage) or ""), metrics):
         if breach.kind == "metric":
             raise GateMetricMissing(stage, breach.metric, label, sorted(metrics))

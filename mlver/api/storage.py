@@ -85,11 +85,17 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
          progress: Progress | None = None, repo: PathLike = None) -> TransferResult:
     """Send every artifact and data object the records reference to the remote."""
     project = Project.find(repo)
-    name, store = remote_store(project, remote)
+    with remotestat.Ledger() as ledger:  # what it writes to a folder remote is recorded: a pull need not hash it
+        return _push(project, refs or [], remote, ledger, start, progress)
+
+
+def _push(project: Project, refs: list[str], remote: str | None, ledger: remotestat.Ledger,
+          start: Start | None, progress: Progress | None) -> TransferResult:
+    name, store = remote_store(project, remote, ledger)
     cache = local_cache(project)
     store.check_writable()
     objects: dict[str, ObjectRef] = {}
-    for label, record in _records_to_push(project, refs or []):
+    for label, record in _records_to_push(project, refs):
         for obj in expand_dirs(record_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
     from mlver.api.collection import publish_manifest
@@ -119,7 +125,7 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
         src = cache.path(obj.md5)
         big = sizes[obj.md5] > SMALL  # a small one is hashed as it is read: cheaper than asking the stat cache
         try:
-            if isinstance(store, LocalStore):
+            if getattr(store, "trusts_known", False):
                 # A large cache object hashed on its way in is not hashed again.
                 trusted = big and known is not None and known.md5(src) == obj.md5
                 store.put(src, obj.md5, update, trusted=trusted)
@@ -135,13 +141,8 @@ def push(refs: list[str] | None = None, remote: str | None = None, start: Start 
     files = [o for o in todo if not o.md5.endswith(".dir")]
     dirs = [o for o in todo if o.md5.endswith(".dir")]
     try:
-        with remotestat.recording() as ledger:
-            if isinstance(store, LocalStore):
-                store.ledger = ledger  # what it writes is recorded: a pull elsewhere need not hash it
-            sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
+        sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
     finally:
-        if isinstance(store, LocalStore):
-            store.ledger = None
         if known is not None:
             known.save()
     if missing:
@@ -163,9 +164,7 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
         with _full_disk_is_clean(cache, obj):
             try:
-                ledger = remotestat.active()
-                vouch = (ledger, store.real_final(obj.md5)) if ledger is not None else None
-                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also, vouch=vouch)
+                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also, origin=store)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise _not_there(obj, remote) from None
         if got != expected:
@@ -263,16 +262,25 @@ Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, dest
 
 def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
             start: Start | None = None, progress: Progress | None = None,
-            within: Path | None = None, source: tuple[str, Store] | None = None) -> tuple[placing.Placed, int]:
+            within: Path | None = None,
+            source: Callable[[remotestat.Ledger], tuple[str, Store]] | None = None) -> tuple[placing.Placed, int]:
     """Put objects (md5, label, destination) in place, fetching what the cache
     lacks; everything is fetched and checked before any destination is written
     (mlver/api/placing.py). Every destination (each file of a directory too),
     with symlinks resolved, must stay inside its folder (the entry's fourth
     item, else ``within``, else the project), or nothing is written.
-    ``source`` is the (name, store) to read from instead of ``remote``.
+    ``source`` opens the (name, store) to read from instead of ``remote``, its
+    folder remotes holding the ledger it is given: objects of theirs mlver
+    hashed before, their stat unchanged, are not hashed again.
     Returns what was placed and how many objects were downloaded."""
     cache = local_cache(project)
-    name, store = source or remote_store(project, remote)
+    with remotestat.Ledger() as ledger:
+        name, store = source(ledger) if source else remote_store(project, remote, ledger)
+        return _restore(project, cache, name, store, wanted, start, progress, within)
+
+
+def _restore(project: Project, cache: LocalStore, name: str, store: Store, wanted: list[Wanted],
+             start: Start | None, progress: Progress | None, within: Path | None) -> tuple[placing.Placed, int]:
     known = placing.known_in(project.root)
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
@@ -303,8 +311,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
     update = locked(progress)
-    # (Objects of folder remotes mlver hashed before, their stat unchanged, are not hashed again.)
-    with remotestat.recording(), placement.scratch(project.root) as area:
+    with placement.scratch(project.root) as area:
         teed = _teed(project, store, dests, {o.md5 for o in missing if o.md5 in there}, known, area)
         fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there,
                                                           teed.get(obj.md5)), missing))
@@ -365,14 +372,18 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     label = f"{parsed.model}@{version}" if version else str(parsed)
     if not record.intact and not allow_tampered:
         raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    artifact = record.doc["artifact"]
-    if record.derived and not artifact.get("md5"):
-        from mlver.errors import NoArtifactHash
+    typed = record.typed.artifact
+    # Null or absent (the record check lets both through): nothing names what to fetch.
+    if not (typed and typed.path and typed.md5):
+        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
 
-        raise NoArtifactHash(label, artifact["path"], record.commit or "")
+        if record.derived and typed and typed.path:
+            raise NoArtifactHash(label, typed.path, record.commit or "")
+        raise RecordHasNoArtifact(label, parsed.model)
+    artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
     placed, fetched = restore(project, wanted, remote, start, progress,
-                              source=local_store(project, record, remote, overrides))
+                              source=lambda ledger: local_store(project, record, remote, overrides, ledger))
     files = placed.files
     total = sum(f.size for f in files)
     head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)

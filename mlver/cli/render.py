@@ -74,12 +74,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return "-" if value is None else str(value)
-
-
 def _size(n: int | None) -> str:
     return formats.size(n)
 
@@ -110,7 +104,7 @@ def _model_add(r: m.ModelAddResult) -> str:
 
 
 def _record(r: m.RecordResult) -> str:
-    metrics = ", ".join(f"{k}={_num(v)}" for k, v in r.metrics.items())
+    metrics = ", ".join(f"{k}={formats.number(v)}" for k, v in r.metrics.items())
     dirty = " (dirty tree, recorded)" if r.dirty else ""
     return f"recorded {r.model} in {r.commit[:12]}{dirty}: {r.path}" + (f"\n  metrics: {metrics}" if metrics else "")
 
@@ -199,7 +193,7 @@ def _shown(s: m.Shown) -> str:
     if t.params:
         lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
     if t.metrics:
-        lines.append("metrics   " + ", ".join(f"{k}={_num(v)}" for k, v in t.metrics.items()))
+        lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
     pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
     lines.append(f"env       python {env.python}  {pkgs}")
     return "\n".join(lines)
@@ -303,7 +297,7 @@ def _review(r: m.ReviewResult) -> str:
         lines.append(f"  [{'PASS' if g.passed else 'FAIL'}] {g.model} {g.gate}: {g.detail}")
     if r.config_changes:
         lines.append("  review configuration changed in this pull request (the merge base's was used): "
-                     + "; ".join(f"{c.setting}: {_num(c.base)} -> {_num(c.head)}" for c in r.config_changes))
+                     + "; ".join(f"{c.setting}: {formats.number(c.base)} -> {formats.number(c.head)}" for c in r.config_changes))
     lines += [f"  plot: {p}" for p in r.plots]
     return "\n".join(lines)
 
@@ -389,7 +383,7 @@ def _reproduce(r: m.ReproduceResult) -> str:
     if r.metrics:
         lines.append(_indent(table(
             ["METRIC", "RECORDED", "REPRODUCED", "DELTA", f"WITHIN {r.tolerance:g}"],
-            [(x.key, _num(x.recorded), _num(x.reproduced),
+            [(x.key, formats.number(x.recorded), formats.number(x.reproduced),
               None if x.delta is None else f"{x.delta:+.6g}", "yes" if x.within else "NO") for x in r.metrics],
         )))
     lines += [f"  note: {n}" for n in r.notes]

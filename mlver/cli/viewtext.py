@@ -6,15 +6,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from mlver import formats
 from mlver.models import Lineage, MetricCell, VersionRow, VersionsTable
-
-
-def _num(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _delta(value: float | None) -> str:
@@ -35,13 +28,13 @@ def _data(row: VersionRow) -> str:
 
 
 def _params(row: VersionRow) -> str:
-    return ", ".join(f"{p.key} {_num(p.old)}->{_num(p.new)}" for p in row.params_changed)
+    return ", ".join(f"{p.key} {formats.number(p.old)}->{formats.number(p.new)}" for p in row.params_changed)
 
 
 def _cell(cell: MetricCell | None, against: str | None) -> str:
     if cell is None:
         return "-"
-    text = _num(cell.value)
+    text = formats.number(cell.value)
     versus = f"{against} {_delta(cell.against_delta)}" if against and cell.against_delta is not None else ""
     moved = [d for d in (_delta(cell.delta), versus) if d]
     return f"{text} ({', '.join(moved)})" if moved else text
@@ -96,7 +89,7 @@ def versions_csv(t: VersionsTable) -> str:
             r.version, r.commit, r.released, _safe(r.released_by), " ".join(r.stages), " ".join(r.stages_before),
             r.previous or "", _safe(" ".join(f"{d.path}:{d.md5 or ''}" for d in r.data)),
             " ".join("" if d.rows is None else str(d.rows) for d in r.data),
-            _safe("; ".join(f"{p.key}={_num(p.old)}->{_num(p.new)}" for p in r.params_changed)), *cells,
+            _safe("; ".join(f"{p.key}={formats.number(p.old)}->{formats.number(p.new)}" for p in r.params_changed)), *cells,
         ])
     return buffer.getvalue()
 

@@ -99,8 +99,16 @@ def release_order(events: Iterable[Event], made_by_mlver: Callable[[Event], bool
         if e.tag.action is Action.REGISTER and e.info and made_by_mlver(e):
             by_model.setdefault(e.tag.model, []).append(e)
     findings = []
+    keys: dict[str, tuple] = {}  # version -> its sort key: 100 models share "v1.2.3", parsed once
+
+    def order(e: Event) -> tuple:
+        key = keys.get(e.tag.version)
+        if key is None:
+            key = keys[e.tag.version] = Version.parse(e.tag.version).sort_key()
+        return key
+
     for versions in by_model.values():
-        versions.sort(key=lambda e: Version.parse(e.tag.version).sort_key())
+        versions.sort(key=order)
         for e in _out_of_order(versions, lambda e: (e.timestamp,)):
             findings.append(Finding(
                 e.name, f"it is dated {_when(e.timestamp)}, after a higher version was released: "

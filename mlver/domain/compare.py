@@ -72,15 +72,18 @@ def metrics_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Metric
     return tuple(rows)
 
 
-def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float | None = None) -> tuple[DataChange, ...]:
+def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float | None = None,
+              where: tuple[str, str] = ("the old record", "the new record")) -> tuple[DataChange, ...]:
     """Per data input: hash, size, files and, for tabular data, what the
     profiles say changed (rows, columns, per-column shift and PSI, flagged
-    at ``threshold``)."""
-    from mlver.domain.drift import DEFAULT_THRESHOLD, compare_profiles
+    at ``threshold``). ``where``: the two records, named in the error a
+    profile that cannot be compared raises (drift.check_stored)."""
+    from mlver.domain.drift import DEFAULT_THRESHOLD, check_stored, compare_profiles
     from mlver.models.profilediff import ProfileChange
 
     by_old = {d.path: d for d in old}
     by_new = {d.path: d for d in new}
+    index = ({id(d): i for i, d in enumerate(old)}, {id(d): i for i, d in enumerate(new)})
     rows = []
     for path in sorted(set(by_old) | set(by_new)):
         a, b = by_old.get(path), by_new.get(path)
@@ -93,6 +96,9 @@ def data_diff(old: Sequence[DataRef], new: Sequence[DataRef], threshold: float |
         profile, note = None, None
         pa, pb = a and a.profile, b and b.profile
         if status == "changed" and (pa or pb):
+            for side, (ref, stored) in enumerate(((a, pa), (b, pb))):
+                if ref is not None and stored:
+                    check_stored(stored, where[side], f"data[{index[side][id(ref)]}].profile")
             profile = ProfileChange.build(compare_profiles(pa.to_doc() if pa else None, pb.to_doc() if pb else None,
                                                            DEFAULT_THRESHOLD if threshold is None else threshold))
             if not (pa and pb):
@@ -136,7 +142,7 @@ def model_diff(model: str, old_ref: str, new_ref: str, old_commit: str | None, n
 
     params = params_diff(a.params or {}, b.params or {})
     metrics = metrics_diff(a.metrics or {}, b.metrics or {})
-    data = data_diff(a.data or (), b.data or (), threshold)
+    data = data_diff(a.data or (), b.data or (), threshold, (f"the record of {old_ref}", f"the record of {new_ref}"))
     artifact = artifact_diff(a.artifact, b.artifact)
     env = env_diff(a.env, b.env)
     changed = (

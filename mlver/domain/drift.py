@@ -25,7 +25,68 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["DEFAULT_THRESHOLD", "PSI_EPSILON", "compare_profiles", "drift_frame", "psi"]
+    from mlver.models.record import ColumnProfile, ProfileDoc
+
+__all__ = ["DEFAULT_THRESHOLD", "PSI_EPSILON", "check_stored", "compare_profiles", "drift_frame", "psi"]
+
+
+def check_stored(profile: ProfileDoc, where: str, what: str) -> None:
+    """What comparing reads of a stored profile beyond the JSON types the record
+    check gives it (which let null and absent through): each column's name,
+    kind, dtype and nulls; a number column's histogram, edges one more than its
+    counts; a category column's [value, count] pairs and its "other" count.
+    RecordShapeError names the field, where a crafted record would otherwise
+    meet the PSI arithmetic as an internal error."""
+    from mlver.errors import RecordShapeError
+
+    if profile.columns and not _count(profile.rows):
+        raise RecordShapeError(f"{what}.rows", profile.rows, where, "a profile with columns counts its rows")
+    for j, column in enumerate(profile.columns or ()):
+        at = f"{what}.columns[{j}]"
+        for key in ("name", "kind", "dtype"):
+            if getattr(column, key) is None:
+                raise RecordShapeError(f"{at}.{key}", None, where, "every profiled column has one")
+        if not _count(column.nulls):
+            raise RecordShapeError(f"{at}.nulls", column.nulls, where, "it is not a count")
+        problem = _number_problem(column) if column.kind in ("numeric", "datetime") else _category_problem(column)
+        if problem is not None:
+            field, value, why = problem
+            raise RecordShapeError(f"{at}.{field}", value, where, why)
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _number_problem(column: ColumnProfile) -> tuple[str, Any, str] | None:
+    for key in ("histogram",) + (("mean", "std") if column.kind == "numeric" else ("min", "max")):
+        if key not in column.keys:
+            return key, None, f"a {column.kind} column has one (null when no value is finite)"
+    hist = column.histogram
+    if hist is None:
+        return None
+    edges, counts = hist.edges, hist.counts
+    if not isinstance(edges, list) or not all(type(e) in (int, float) for e in edges):
+        return "histogram.edges", edges, "it is not a list of numbers"
+    if not isinstance(counts, list) or not all(_count(c) for c in counts):
+        return "histogram.counts", counts, "it is not a list of counts"
+    if not counts:
+        return "histogram.counts", counts, "a histogram has a bin at least"
+    if len(edges) != len(counts) + 1:
+        return "histogram.edges", edges, f"{len(counts)} counts need {len(counts) + 1} edges, one more than the bins"
+    return None
+
+
+def _category_problem(column: ColumnProfile) -> tuple[str, Any, str] | None:
+    top = column.top
+    if not isinstance(top, list):
+        return "top", top, f"a {column.kind} column lists its top values"
+    for k, pair in enumerate(top):
+        if not (isinstance(pair, list) and len(pair) == 2 and type(pair[0]) in (str, int, float, bool) and _count(pair[1])):
+            return f"top[{k}]", pair, "it is not a [value, count] pair"
+    if not _count(column.other):
+        return "other", column.other, "it is not a count (the rows outside the top values)"
+    return None
 
 
 def psi(expected_counts: list[float], actual_counts: list[float]) -> float:
@@ -158,7 +219,7 @@ def _compare(old: dict | None, new: dict | None, threshold: float, psi_of: Any) 
     """What compare_profiles and drift_frame share; psi_of(old_col, new_col, rows)."""
     cols: tuple[dict[str, dict], dict[str, dict]] = ({}, {})
     for by_name, side in zip(cols, (old, new), strict=False):
-        for c in (side or {}).get("columns", []):
+        for c in (side or {}).get("columns") or []:  # null: none
             by_name.setdefault(c["name"], c)  # a duplicated name: its first column
     (o, n), (old_cols, new_cols) = ((old or {}).get("rows"), (new or {}).get("rows")), cols
     rows = {"old": o, "new": n, "delta": n - o if o is not None and n is not None else None}

@@ -109,11 +109,7 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     if a.dtype.kind in "iu" and len(a):
         if (high := int(a.max())) - (low := int(a.min())) < DENSE and max(-low, high) < 2**53:
             return dense_summary(_dense_counts(_chunks(a), low, high - low + 1), low, 0, 0, 0)
-    x0 = 0.0
-    for head in _chunks(a):
-        if len(head := head[np.isfinite(head)]):
-            x0 = float(head[0])
-            break
+    x0 = _first_finite(a)
     kept, n, nulls, n_neg, n_pos = [], 0, 0, 0, 0
     lo, hi, sums, squares, clean = math.inf, -math.inf, [], 0.0, True
     buf = np.empty(min(len(a), CHUNK))  # reused: allocating costs more than computing
@@ -137,13 +133,7 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
             n, lo, hi = n + len(c), min(lo, c_lo), max(hi, c_hi)
             sums.append(total)
             squares += float(np.einsum("i,i->", t, t))  # not np.dot: BLAS threads stall on a busy machine
-    shift = _over(sums, n)
-    var = max(0.0, (squares - shift * shift * n) / (n - 1)) if n > 1 and math.isfinite(squares) else None
-    mean = x0 + shift if n else None
-    if mean is not None and not math.isfinite(mean):
-        # Values over half the float range apart: x - x0, or a chunk's sum of it, overflowed.
-        # The mean of finite numbers is one; each x / n and their partial sums are within range.
-        mean = math.fsum(float(np.sum(np.divide(c, n, dtype=np.float64))) for c in kept)
+    mean, var = _moments(kept, n, x0, sums, squares)
     if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
         return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, None, None)
     dense = lo.is_integer() and hi - lo < DENSE and max(-lo, hi) < 2**53
@@ -155,6 +145,31 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     counts[-1] += n_pos
     qs = _exact_quantiles(kept, bins, fine, lo, hi)[0] if quantiles else None
     return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+
+
+def _first_finite(a: Any) -> float:
+    """The shift of the one-pass variance: a value of the data (0.0 when none is finite)."""
+    import numpy as np
+
+    for head in _chunks(a):
+        if len(head := head[np.isfinite(head)]):
+            return float(head[0])
+    return 0.0
+
+
+def _moments(kept: list[Any], n: int, x0: float, sums: list[float], squares: float) -> tuple[float | None, float | None]:
+    """Mean and sample variance of the ``n`` finite values ``kept`` (chunks), from
+    the chunks' sums of x - x0 and the sum of its squares."""
+    import numpy as np
+
+    shift = _over(sums, n)
+    var = max(0.0, (squares - shift * shift * n) / (n - 1)) if n > 1 and math.isfinite(squares) else None
+    mean = x0 + shift if n else None
+    if mean is not None and not math.isfinite(mean):
+        # Values over half the float range apart: x - x0, or a chunk's sum of it, overflowed.
+        # The mean of finite numbers is one; each x / n and their partial sums are within range.
+        mean = math.fsum(float(np.sum(np.divide(c, n, dtype=np.float64))) for c in kept)
+    return mean, var
 
 
 def _over(sums: list[float], n: int) -> float:

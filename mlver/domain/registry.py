@@ -183,6 +183,19 @@ def fold(events: Iterable[Event]) -> Registry:
             staged.append(event)
         if tag.number and tag.number > state.max_number:
             state.max_number = tag.number
+    _hold_stages(models, staged)
+    for name in deprecated:  # the others are not deprecated, whatever their other events say
+        state = models[name]
+        deprecations = [e.timestamp for e in state.unsorted if e.tag.action is Action.DEPRECATE]
+        others = [e.timestamp for e in state.unsorted if e.tag.action is not Action.DEPRECATE]
+        state.deprecated = not others or max(deprecations) > max(others)
+    return Registry(models)
+
+
+def _hold_stages(models: dict[str, ModelState], staged: list[Event]) -> None:
+    """Each stage's holder from its assignment and un-assignment events (GTO's
+    rules, the module's docstring): the still-registered version (or bare
+    commit) whose latest event for the stage is the latest assignment."""
     # Within a second an un-assignment comes after an assignment: the last one wins.
     staged.sort(key=lambda e: (e.timestamp, e.tag.action is Action.UNASSIGN, e.tag.number or 0))
     # (model, stage) -> key (version or bare commit) -> (time of its latest event, assigned?)
@@ -208,12 +221,6 @@ def fold(events: Iterable[Event]) -> Registry:
             owner.stages[stage] = min(tied, key=lambda k: _created(owner, touched, k))
         else:
             owner.stages[stage] = tied[0]
-    for name in deprecated:  # the others are not deprecated, whatever their other events say
-        state = models[name]
-        deprecations = [e.timestamp for e in state.unsorted if e.tag.action is Action.DEPRECATE]
-        others = [e.timestamp for e in state.unsorted if e.tag.action is not Action.DEPRECATE]
-        state.deprecated = not others or max(deprecations) > max(others)
-    return Registry(models)
 
 
 def _created(state: ModelState, touched: dict[tuple[str, str], int], key: str) -> tuple[int, int, str]:

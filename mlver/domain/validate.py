@@ -314,6 +314,8 @@ def check_record(doc: dict[str, Any], where: str, containers: int | None = None)
     (counted in its text): no deeper than that, so not walked for depth."""
     if containers is None or containers > MAX_DEPTH:
         check_depth(doc, where)
+    if _plain_record(doc):
+        return
     artifact = doc.get("artifact")
     if artifact is not None:
         if not isinstance(artifact, dict):
@@ -330,6 +332,45 @@ def check_record(doc: dict[str, Any], where: str, containers: int | None = None)
         if isinstance(part, dict) and part.get("commit") is not None:
             check_commit(part["commit"], where, f"{key}.commit")
     _check_record_shape(doc, where)
+
+
+def _plain_record(doc: dict[str, Any]) -> bool:
+    """Whether the rules below (after the depth) pass ``doc`` at a glance:
+    every field of its JSON type in one pass (``_fits``), the paths plain,
+    the hashes and commits well formed. True means none of them raises;
+    False only sends ``doc`` through them one by one, which raise the error
+    they always raised (a verify checks 100,000 records: 2x faster so)."""
+    record_table, data_table = _TABLES.get(id(_RECORD_ROWS)), _TABLES.get(id(_DATA_ROWS))
+    if record_table is None or data_table is None or not _fits(doc, record_table):
+        return False
+    for key in ("code", "parent"):
+        part = doc.get(key)  # an object or null, as _fits found
+        if part is not None and (commit := part.get("commit")) is not None and not COMMIT.fullmatch(commit):
+            return False
+    artifact = doc.get("artifact")
+    if artifact is not None and not _plain_entry(artifact):
+        return False
+    for entry in doc.get("data") or ():  # a list or null, as _fits found
+        if type(entry) is not dict or not _plain_entry(entry) or not _fits(entry, data_table):
+            return False
+        if entry.get("profile") is not None and not _plain_profile(entry["profile"]):
+            return False
+    return True
+
+
+def _plain_entry(entry: dict[str, Any]) -> bool:
+    """``_check_entry`` and the path a record's artifact and data need, passing at a glance.
+    A plain path cannot start a component with '.', so it names no reserved folder."""
+    path, md5 = entry.get("path"), entry.get("md5")
+    return (type(path) is str and len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path) is not None
+            and (md5 is None or md5 == "" or (type(md5) is str and MD5.fullmatch(md5) is not None)))
+
+
+def _plain_profile(profile: Any) -> bool:
+    profile_table, column_table = _TABLES.get(id(_PROFILE_ROWS)), _TABLES.get(id(_COLUMN_ROWS))
+    if type(profile) is not dict or profile_table is None or column_table is None or not _fits(profile, profile_table):
+        return False
+    return all(type(column) is dict and _fits(column, column_table) for column in profile.get("columns") or ())
 
 
 def _check_entry(entry: dict[str, Any], where: str, what: str) -> None:

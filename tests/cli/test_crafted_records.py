@@ -72,6 +72,90 @@ def test_a_resealed_record_with_fields_of_the_wrong_type_is_refused_never_a_cras
     assert run.exit_code == 2 and "env.packages" in run.stderr and "internal error" not in run.stderr, run.stderr
 
 
+def _of(kind: str, field: str, value: Any = None, drop: bool = False) -> Callable[[dict[str, Any]], None]:
+    """Set (or drop) ``field`` of the first column of ``kind`` in the first input's profile."""
+    def change(doc: dict[str, Any]) -> None:
+        column = next(c for c in doc["data"][0]["profile"]["columns"] if c["kind"] == kind)
+        if drop:
+            column.pop(field)
+        else:
+            column[field] = value
+    return change
+
+
+# Of the right JSON type (or null, which the type check lets through), and still
+# nothing PSI can be computed from: each was an internal error in drift and diff.
+UNCOMPARABLE: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("columns[2].top[0]", _of("categorical", "top", [5, "x"])),
+    ("columns[2].top[0]", _of("categorical", "top", [["a", "many"]])),
+    ("columns[2].top", _of("categorical", "top", None)),
+    ("columns[2].other", _of("categorical", "other", None)),
+    ("columns[0].name", _of("numeric", "name", None)),
+    ("columns[0].nulls", _of("numeric", "nulls", None)),
+    ("columns[0].histogram.edges", _of("numeric", "histogram", {"edges": None, "counts": [1]})),
+    ("columns[0].histogram.counts", _of("numeric", "histogram", {"edges": [0, 1, 2], "counts": ["a", "b"]})),
+    ("columns[0].histogram.edges", _of("numeric", "histogram", {"edges": [0, 1], "counts": [1, 2, 3]})),
+    ("columns[0].histogram", _of("numeric", "histogram", drop=True)),
+    ("data[0].profile.rows", lambda d: d["data"][0]["profile"].update(rows=None)),
+]
+
+
+def test_a_profile_that_cannot_be_compared_is_refused_by_drift_and_diff(trained: Project) -> None:
+    trained.write("new.csv", (trained.root / "data/train.csv").read_text())
+    trained.commit_all("new data to compare")
+    base = json.loads((trained.root / RECORD).read_text())
+    assert [c["kind"] for c in base["data"][0]["profile"]["columns"]][:3] == ["numeric", "numeric", "categorical"]
+    for field, change in UNCOMPARABLE:
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        doc["data"][0]["md5"] = "0" * 32  # another data version, so diff compares the profiles
+        _write(trained, doc, message=f"crafted {field}")
+        for args in (("drift", "churn@HEAD", "new.csv"), ("diff", "churn@v0.1.0", "churn@HEAD"),
+                     ("diff", "churn@HEAD", "churn@v0.1.0", "--json")):
+            run = trained.mlver(*args)
+            assert run.exit_code == 2, (field, args, run.stdout, run.stderr)
+            assert "the record of churn@" in run.stderr and f"{field} " in run.stderr and "is refused" in run.stderr, (field, args, run.stderr)
+    trained.git("reset", "-q", "--hard", "HEAD~" + str(len(UNCOMPARABLE)))
+    assert trained.ok("drift", "churn@HEAD", "new.csv", "--json").json()["ok"] is True
+
+
+# Null (or absent) where a part belongs: the record check lets it through as "nothing
+# recorded", so every reader must show nothing there, not stop (each was exit 4).
+NOTHING: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+    ("env null", lambda d: d.update(env=None)),
+    ("env absent", lambda d: d.pop("env")),
+    ("data null", lambda d: d.update(data=None)),
+    ("columns null", lambda d: d["data"][0]["profile"].update(columns=None)),
+    ("params and metrics null", lambda d: d.update(params=None, metrics=None)),
+    ("dirty_files null", lambda d: d["code"].update(clean=False, dirty_files=None)),
+]
+
+
+def test_a_record_with_null_parts_is_shown_as_nothing_recorded(trained: Project, tmp_path: Path) -> None:
+    base = json.loads((trained.root / RECORD).read_text())
+    for field, change in NOTHING:
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        doc["created"] = f"crafted {field}"  # another record, so it can be released
+        _write(trained, doc, message=f"crafted {field}")
+        trained.ok("release", "churn")
+        for args in (("card", "churn"), ("card", "churn", "--html"), ("show", "churn"), ("site", "-o", str(tmp_path / "site"))):
+            run = trained.mlver(*args)
+            assert run.exit_code == 0, (field, args, run.stderr)
+    # An input whose hash is null: drift still compares its profile, and says it has no hash.
+    doc = json.loads(json.dumps(base))
+    doc["data"][0]["md5"] = None
+    _write(trained, doc, message="an input without its hash")
+    trained.write("new.csv", (trained.root / "data/train.csv").read_text())
+    assert trained.ok("drift", "churn@HEAD", "new.csv").stdout
+    # A profile whose columns are null: drift has nothing to compare with, diff compares no columns.
+    doc["data"][0].update(md5="0" * 32)
+    doc["data"][0]["profile"]["columns"] = None
+    _write(trained, doc, message="a profile without columns")
+    assert "keeps no profile of data/train.csv (its profile lists no columns)" in trained.fails("drift", "churn@HEAD", "new.csv").stderr
+    assert trained.ok("diff", "churn@v0.1.0", "churn@HEAD", "--json").json()
+
+
 def test_reproduce_shows_a_command_with_control_characters_escaped(project: Project, isolate: Path) -> None:
     config = yaml.safe_load((project.root / "mlver.yaml").read_text())
     # A carriage return (or a cursor move) would print an innocent command over the one that runs.

@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from fixtures.objects import flip_byte as _flip
 from fixtures.objects import md5_of as _md5
 from fixtures.objects import object_path as _object
@@ -37,11 +39,33 @@ def _drop(p: Project) -> None:
     (p.root / "models/churn.pkl").unlink()
 
 
+_OPENED: list[remotestat.Ledger] = []
+
+
+@pytest.fixture(autouse=True)
+def _opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every ledger the commands open, kept to read its counts afterwards (the real ledger: only its creation is watched)."""
+    real = remotestat.Ledger.__init__
+
+    def init(self: remotestat.Ledger, path: str | None = None) -> None:
+        real(self, path)
+        _OPENED.append(self)
+
+    monkeypatch.setattr(remotestat.Ledger, "__init__", init)
+    yield
+    _OPENED.clear()
+
+
+def _counts() -> dict[str, int]:
+    """What the ledgers opened so far did with large remote objects: copied on trust, or hashed."""
+    return {k: sum(ledger.counts[k] for ledger in _OPENED) for k in ("trusted", "hashed")}
+
+
 def _pull(p: Project, *args: str) -> dict[str, int]:
     """Pull churn@HEAD; how many remote objects were copied on trust and how many hashed."""
-    before = dict(remotestat.counts)
+    before = _counts()
     p.ok("pull", "churn@HEAD", *args)
-    return {k: remotestat.counts[k] - before[k] for k in before}
+    return {k: n - before[k] for k, n in _counts().items()}
 
 
 def _ledger() -> Path:
@@ -80,10 +104,10 @@ def test_remote_object_rewritten_with_its_mtime_put_back_is_refused(project: Pro
     md5 = _pushed_big(p)
     _flip(_object(p.remote, md5), SIZE // 2)  # same size, inode and mtime; the ctime moved
     _drop(p)
-    before = dict(remotestat.counts)
+    before = _counts()
     run = p.fails("pull", "churn@HEAD")
     assert "the object in remote mlver-local is corrupt" in run.stderr
-    assert remotestat.counts["hashed"] == before["hashed"] + 1 and remotestat.counts["trusted"] == before["trusted"]
+    assert _counts() == {"trusted": before["trusted"], "hashed": before["hashed"] + 1}
     assert not (p.root / "models/churn.pkl").exists() and not _object(p.root / ".dvc" / "cache", md5).exists()
     assert os.path.realpath(_object(p.remote, md5)) not in _entries()  # the stale entry is dropped
 
@@ -126,6 +150,10 @@ def test_another_remote_path_is_hashed_then_recorded_once_verified(project: Proj
     shutil.copytree(p.remote, other, copy_function=shutil.copy2)  # same bytes and mtimes, another path
     _dvc(p, "remote", "add", "--local", "other", str(other))
     _drop(p)
+    copied = _object(other, md5)
+    st = os.stat(copied)
+    # Its last change is made now (ctime; the mtime kept), not as long ago as `dvc remote add` took on a busy machine.
+    os.utime(copied, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert _pull(p, "-r", "other") == {"trusted": 0, "hashed": 1}  # a fresh copy: hashed, not yet recorded
     assert os.path.realpath(_object(other, md5)) not in _entries()
     time.sleep(remotestat.RACY_S + 0.1)  # its last change is now old enough for a later one to show
@@ -145,3 +173,22 @@ def test_what_one_clone_pushed_another_pulls_without_hashing(project: Project) -
     (clone.root / ".dvc" / "config.local").write_text((p.root / ".dvc" / "config.local").read_text())
     assert _pull(clone) == {"trusted": 1, "hashed": 0}
     assert _md5(clone.root / "models/churn.pkl") == md5
+
+
+def test_pull_repo_from_a_folder_remote_trusts_the_ledger_and_refuses_a_change(project: Project, tmp_path: Path) -> None:
+    p = project
+    team = p.root.parent / "team-remote"
+    p.ok("remote", "add", "team", str(team), "--default", "--shared")  # in .dvc/config: what --repo reads
+    md5 = _pushed_big(p)
+    p.ok("release", "churn")
+    url, out = p.root.as_uri(), tmp_path / "served.pkl"
+    before = _counts()
+    p.ok("pull", "churn", "--repo", url, "-o", str(out))
+    assert {k: n - before[k] for k, n in _counts().items()} == {"trusted": 1, "hashed": 0}
+    assert _md5(out) == md5
+    _flip(_object(team, md5), SIZE // 2)  # same size, inode and mtime; the ctime moved
+    before = _counts()
+    assert "is corrupt" in p.fails("pull", "churn", "--repo", url, "-o", str(tmp_path / "again.pkl")).stderr
+    assert _counts() == {"trusted": before["trusted"], "hashed": before["hashed"] + 1}
+    assert not (tmp_path / "again.pkl").exists()
+    assert os.path.realpath(_object(team, md5)) not in _entries()

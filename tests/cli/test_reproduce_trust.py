@@ -40,6 +40,20 @@ def test_a_tampered_record_is_refused_before_anything_runs(project: Project, iso
     assert project.git("worktree", "list").count("\n") == 1
 
 
+def test_a_record_without_an_artifact_hash_is_refused_before_anything_runs(project: Project, isolate: Path,
+                                                                           monkeypatch) -> None:
+    # A null hash read as the recorded one: a training that wrote nothing "reproduced" it
+    # bit-for-bit; a null or absent artifact was an internal error (exit 4).
+    marker = isolate / "marker"
+    _marking(project, marker, monkeypatch)
+    for change in (lambda d: d["artifact"].update(md5=None), lambda d: d.update(artifact=None), lambda d: d.pop("artifact")):
+        _reseal(project, change)
+        run = project.fails("reproduce", "churn@HEAD")
+        assert "has no artifact hash" in run.stderr and "mlver record churn" in run.stderr
+        assert not marker.exists() and "running" not in run.stderr
+        project.git("reset", "-q", "--hard", "HEAD~1")
+
+
 def test_the_command_comes_from_mlver_yaml_at_the_code_commit(project: Project, isolate: Path, monkeypatch) -> None:
     marker, planted = isolate / "marker", isolate / "planted"
     _marking(project, marker, monkeypatch)

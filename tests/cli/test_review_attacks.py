@@ -27,6 +27,17 @@ def _feature(p: Project) -> None:
     p.ok("run", "churn")
 
 
+def test_a_changed_setting_reads_the_same_on_the_terminal_as_in_markdown(trained: Project, tmp_path: Path) -> None:
+    # One text per value (mlver/formats.py's): the terminal wrote Python's True where markdown wrote true.
+    set_review(trained, {"gates": STRICT})
+    _feature(trained)
+    set_review(trained, {"gates": {"churn": {**STRICT["churn"], "intact": False}}})
+    out = tmp_path / "report.md"
+    summary = trained.mlver("review", "--base", "main", "-o", str(out)).stdout
+    assert "review.gates.churn.intact: true -> -" in summary, summary  # off is the default: no setting
+    assert "| `review.gates.churn.intact` | `true` | – |" in out.read_text()
+
+
 def test_a_pr_that_deletes_or_relaxes_its_gates_is_reviewed_with_the_base_gates(trained: Project, tmp_path: Path) -> None:
     set_review(trained, {"gates": STRICT})
     _feature(trained)

@@ -145,3 +145,21 @@ def test_a_pulled_model_is_never_recorded_as_trained(trained: Project) -> None:
     p.ok("record", "churn")
     # -o elsewhere leaves the workspace alone: no warning.
     assert "workspace now holds" not in p.ok("pull", "churn@v0.1.0", "-o", "old.pkl").stderr
+
+
+def test_a_record_whose_artifact_has_no_hash_is_pending_not_a_crash(trained: Project) -> None:
+    # The record check lets a null (or absent) field through as "nothing recorded";
+    # status read it as a string ([:12] of None was an internal error, exit 4).
+    from mlver.domain import record as rec
+
+    path = trained.root / ".mlver" / "records" / "churn.json"
+    for artifact in ({"path": "models/churn.pkl", "md5": None}, None):
+        doc = json.loads(path.read_text())
+        doc["artifact"] = artifact
+        doc["created"] = f"crafted {artifact is None}"  # a new record, so not the released one
+        path.write_text(rec.dumps(rec.seal(doc)))
+        trained.commit_all("a record without the artifact's hash")
+        pending = {x["kind"]: x["detail"] for x in _pending(trained)["churn"]["pending"]}
+        assert pending["unreleased"] == "HEAD's record () is not released", pending
+        if artifact is not None:  # the workspace's model is v0.1.0's, not what the record names
+            assert pending["pulled"].startswith("the workspace holds churn@v0.1.0's model"), pending

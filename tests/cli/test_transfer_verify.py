@@ -135,3 +135,40 @@ def test_s3_push_never_completes_an_upload_whose_bytes_do_not_hash_to_its_name(p
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=body)
     assert p.ok("pull", "churn@HEAD", "--json").json()["fetched"] == 1
     assert (p.root / "models/churn.pkl").read_bytes() == body and _md5(_object(cache, big)) == big
+
+
+def test_s3_push_of_a_cache_object_mlver_hashed_is_sent_unhashed_and_dvc_reads_it(project: Project, s3: S3) -> None:
+    import subprocess
+    import sys
+
+    from mlver.adapters import s3 as s3store
+
+    p = project
+    _train_big(p)  # the model went into the cache hashed: the stat cache vouches for it
+    p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    big = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]
+    cache = p.root / ".dvc" / "cache"
+
+    def pushed(*args: str) -> dict[str, int]:
+        before = dict(s3store.counts)
+        p.ok("push", *args)
+        return {k: s3store.counts[k] - before[k] for k in before}
+
+    def stored(prefix: str) -> str:
+        key = f"{prefix}/files/md5/{big[:2]}/{big[2:]}"
+        return hashlib.md5(s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read()).hexdigest()
+
+    assert pushed() == {"vouched": 1, "hashed": 0}
+    assert stored("team") == big
+    (p.root / "models/churn.pkl").unlink()
+    shutil.rmtree(cache)
+    subprocess.run([sys.executable, "-m", "dvc", "pull"], cwd=p.root, check=True, capture_output=True)
+    assert _md5(p.root / "models/churn.pkl") == big
+
+    # An object the stat cache does not know (dvc pull wrote it) is hashed as sent;
+    # having matched its name, it is known from then on.
+    p.ok("remote", "add", "second", s3.url("second"), "--endpoint-url", s3.endpoint)
+    assert pushed("-r", "second") == {"vouched": 0, "hashed": 1}
+    p.ok("remote", "add", "third", s3.url("third"), "--endpoint-url", s3.endpoint)
+    assert pushed("-r", "third") == {"vouched": 1, "hashed": 0}
+    assert stored("second") == stored("third") == big

@@ -118,3 +118,56 @@ def test_a_crafted_record_is_read_again_every_time(released_twice: Project) -> N
         assert any(f"at {head[:12]}" in problem for problem in found.get("churn (HEAD)", "").split(" | ")), found
         two.write("notes.txt", head)  # the same record blob, now at another commit
         two.commit_all("another commit")
+
+
+def test_metrics_a_stage_needs_are_read_when_the_cache_did_not_keep_them(released_twice: Project) -> None:
+    """A record's metrics are kept only where a stage was assigned; a stage
+    given later to another version's record reads that record again, so its
+    gate is judged on its metrics, not on none."""
+    import yaml
+
+    two = released_twice
+    assert _verify(two)[0] == {}
+    v1 = two.git("rev-parse", "churn@v0.1.0^{}").strip()
+    blob = two.git("rev-parse", f"{v1}:.mlver/records/churn.json").strip()
+    rows = [line for line in (two.root / ".git/mlver/cache/facts.json").read_text().splitlines()
+            if line.startswith(f"b\t{blob}\t")]
+    assert rows and "\t" not in rows[0].split("\t", 2)[2]  # v0.1.0's record: kept without its metrics
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = {"gates": {"prod": {"accuracy": {"min": 0.52}}}}
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("a gate")
+    _tag(two, "churn#prod#2", v1, "Assigning stage prod")
+    found = _verify(two)[0]
+    assert "gate accuracy 0.5102 < min 0.52" in found.get("churn#prod#2", ""), found
+    assert found == _same_cold(two)
+
+
+def test_damaged_fact_lines_are_read_again(released_twice: Project) -> None:
+    """A facts file cut short, or with lines this code did not write, gives
+    the verdict a cold verify gives: a record edited after it was sealed is
+    still found, whatever its line says."""
+    two = released_twice
+    path = two.root / ".mlver/records/churn.json"
+    from mlver.domain import record as rec
+
+    doc = json.loads(path.read_text())
+    doc["created"] = "2020-01-01T00:00:00Z"
+    path.write_text(rec.dumps(doc))  # (not re-sealed)
+    two.commit_all("edited by hand")
+    cold = _verify(two)[0]
+    assert "does not match its digest" in cold["churn (HEAD)"]
+    facts = two.root / ".git/mlver/cache/facts.json"
+    lines = facts.read_text().splitlines(keepends=True)
+    header, blobs = lines[0], [line.split("\t")[1] for line in lines if line.startswith("b\t")]
+    assert len(blobs) == 3
+    damaged = ["1 sha256:" + "0" * 64, "1 x = - - a - -", "0 sha256:" + "0" * 64 + " = - - a - notanumber",
+               "[1, 2", "2 sha256:" + "0" * 64 + " = - - a - -", "1 sha256:" + "0" * 64 + " = - - a - 5\t[1]"]
+    for bad in damaged:
+        facts.write_text(header + "".join(line for line in lines if not line.startswith("b\t"))
+                         + "".join(f"b\t{b}\t{bad}\n" for b in blobs))
+        (two.root / ".git/mlver/cache/verdict.json").unlink(missing_ok=True)
+        assert _verify(two)[0] == cold, bad
+    facts.write_text("".join(lines)[:-7])  # cut short in its last line
+    (two.root / ".git/mlver/cache/verdict.json").unlink(missing_ok=True)
+    assert _verify(two)[0] == cold

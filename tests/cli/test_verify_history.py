@@ -117,6 +117,18 @@ def test_future_dated_stage_tag_pins_the_stage(two: Project) -> None:
     assert "churn#prod#3 is dated 2099" in two.fails("rollback", "churn", "prod").stderr
 
 
+def test_stage_tag_in_the_same_second_is_not_called_later(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hand-made prod tag and mlver's own in one second: GTO's tie rule gives the
+    # stage to the version registered first, so the new tag loses without being earlier.
+    when = "2099-01-01T00:00:00Z"
+    _hand_tag(two, "churn#prod#1", "churn@v0.1.0^{}", "Assigning stage prod", date=when)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", when)  # dates the tag mlver writes
+    run = two.fails("promote", "churn@v0.2.0", "prod", "--force")
+    assert "it stays with v0.1.0, because tag churn#prod#1 is dated 2099-01-01T00:00:00Z, not before the new assignment" in run.stderr
+    assert "later than" not in run.stderr
+    assert two.git("tag", "-l", "churn#prod#*").split() == ["churn#prod#1"]  # its own tag taken back
+
+
 def test_stage_tag_out_of_counter_order(two: Project) -> None:
     two.ok("promote", "churn@v0.1.0", "prod")
     two.ok("promote", "churn@v0.2.0", "dev")

@@ -34,10 +34,18 @@ SITES = [("model",), ("params",), ("data",), ("artifact",), ("artifact", "size")
          ("code", "dirty_files"), ("env", "packages"), ("author", "name"), ("parent", "digest"),
          ("data", 0, "size"), ("data", 0, "profile"), ("data", 0, "profile", "rows"),
          ("data", 0, "profile", "columns", 0, "min"), ("data", 0, "profile", "columns", 0, "nulls"),
-         ("data", 0, "profile", "columns", 0, "mean"), ("framework",), ("unknown",)]
+         ("data", 0, "profile", "columns", 0, "mean"), ("framework",), ("unknown",),
+         # the paths, hashes and commits the plain-record glance (validate._plain_record) passes
+         ("artifact", "path"), ("artifact", "md5"), ("code", "commit"), ("parent", "commit"), ("data", 0),
+         ("data", 0, "path"), ("data", 0, "md5"), ("data", 0, "profile", "columns", 0), ("data", 0, "profile", "columns")]
 
+# Near misses of the values the fields hold: hashes and commits of the wrong case or length, paths that
+# climb, are absolute, hidden, reserved, too long, or not in normal form.
+NEAR = st.sampled_from(["a" * 32, "a" * 32 + ".dir", "A" * 32, "a" * 31, "a" * 32 + ".DIR", "c" * 40, "C" * 40, "c" * 64,
+                        "c" * 41, "models/m.pkl", "../m.pkl", "/abs", ".git/x", ".dvc/x", ".mlver/r.json", "a/.hidden",
+                        "a//b", "a/./b", "a/", ".", "", "x" * 256, "a\\b", "c:/x", "m\x01", "Models/.Git/x", "é/x"])
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=3)),
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False), st.text(max_size=3), NEAR),
     lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(st.text(max_size=2), inner, max_size=2)),
     max_leaves=4)
 
@@ -86,7 +94,17 @@ def test_the_one_pass_check_gives_every_verdict_the_rules_give(changes: list[tup
 @pytest.mark.parametrize("site, value", [(("model",), Text("m")), (("artifact", "size"), Count(3)),
                                          (("artifact", "size"), True), (("code", "duration_s"), False),
                                          (("data", 0, "profile", "columns", 0, "min"), Text("a")),
-                                         (("artifact", "remote"), 3), (("author",), "not an object")])
+                                         (("artifact", "remote"), 3), (("author",), "not an object"),
+                                         # what the plain-record glance must send to the rules
+                                         (("artifact", "path"), "../m.pkl"), (("artifact", "path"), ".git/hooks/x"),
+                                         (("artifact", "path"), "Models/.Git/x"), (("data", 0, "path"), "/abs"),
+                                         (("data", 0, "path"), "a//b"), (("artifact", "path"), "x" * 256),
+                                         (("artifact", "path"), "/".join(["a" * 200] * 25)),
+                                         (("code", "commit"), "C" * 40), (("parent", "commit"), "c" * 39),
+                                         (("artifact", "md5"), "A" * 32), (("data", 0, "md5"), "b" * 31),
+                                         (("data", 0, "md5"), 5), (("data", 0), "not an object"),
+                                         (("data", 0, "profile", "columns", 0), "x"),
+                                         (("data", 0, "profile", "columns", 0, "histogram"), {"edges": "x"})])
 def test_subclasses_and_near_misses_take_the_rules(site: tuple[Any, ...], value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     doc = _put(BASE, site, value)
     assert _verdict(doc, True, monkeypatch) == _verdict(doc, False, monkeypatch)

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mlver.domain.profile_stream as ps
-from mlver.domain.drift import bin_exact, drift_frame, drift_stream, drift_targets, psi
+from mlver.domain.drift import bin_exact, check_stored, drift_frame, drift_stream, drift_targets, psi
 from mlver.domain.profile import profile_frame
+from mlver.models.record import ProfileDoc
 
 
 class Spill:
@@ -82,6 +83,17 @@ ROWS = st.lists(st.tuples(
 def test_a_streamed_table_profiles_as_the_whole_table_does(rows: list[tuple], batch: int) -> None:
     df = _frame(rows)
     assert_same(stream(df, batch).finish(), profile_frame(df, "csv"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(ROWS, st.integers(1, 7))
+def test_every_profile_mlver_writes_is_one_drift_and_diff_can_compare(rows: list[tuple], batch: int) -> None:
+    # check_stored refuses crafted profiles (tests/cli/test_crafted_records.py); it must
+    # pass every profile the two profilers write: constant, all-null, inf-only columns too.
+    df = _frame(rows)
+    df["constant"], df["none"], df["inf"] = 1.5, None, math.inf
+    for written in (stream(df, batch).finish(), profile_frame(df, "csv")):
+        check_stored(ProfileDoc.from_doc(written), "a test", "profile")
 
 
 def test_dense_integers_that_stop_being_dense_are_spilled_and_still_exact() -> None:

@@ -129,3 +129,15 @@ def test_skops_loads_only_the_types_recorded_at_save(project: Project) -> None:
 
     with pytest.raises(UntrustedModel, match="outside the allow-list"):
         sk.load(project.root / "models/neg.skops", "skops", [])
+
+
+def test_a_record_with_null_packages_loads_without_a_version_check(released, isolate: Path) -> None:
+    # No recorded scikit-learn version anywhere: nothing to warn about, and no AttributeError.
+    project, X = released
+    _edit_record(project, "reg", lambda d: (d["framework"].pop("version"), d["env"].update(packages=None)), reseal=True)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert mlver.sklearn.load("reg@HEAD", repo=project.root).predict(X[:1]).shape == (1,)
+    assert not [w for w in caught if issubclass(w.category, mlver.sklearn.VersionMismatchWarning)]
