@@ -34,20 +34,20 @@ def _versions(s3: S3, store: s3store.S3Store, md5: str) -> list:
     return listed.get("Versions", []) + listed.get("DeleteMarkers", [])
 
 
-def _counts() -> dict[str, int]:
-    return dict(s3store.counts)
+def _counts(store: s3store.S3Store) -> dict[str, int]:
+    return dict(store.counts)
 
 
-def _delta(before: dict[str, int]) -> dict[str, int]:
-    return {k: s3store.counts[k] - before[k] for k in before}
+def _delta(store: s3store.S3Store, before: dict[str, int]) -> dict[str, int]:
+    return {k: store.counts[k] - before[k] for k in before}
 
 
 def test_vouched_put_sends_the_file_unhashed(s3: S3, tmp_path: Path) -> None:
     path, md5 = _file(tmp_path)
     store = _store(s3)
-    before = _counts()
+    before = _counts(store)
     store.put(path, md5, trusted=True)
-    assert _delta(before) == {"vouched": 1, "hashed": 0}
+    assert _delta(store, before) == {"vouched": 1, "hashed": 0}
     body = s3.client.get_object(Bucket=s3.bucket, Key=store.key(md5))["Body"].read()
     assert hashlib.md5(body).hexdigest() == md5 and len(body) == SIZE
     assert store.size(md5) == SIZE
@@ -67,7 +67,7 @@ def test_a_file_changed_while_sent_on_trust_is_never_completed_unhashed(s3: S3, 
             else:
                 os.chmod(path, 0o400)
 
-    before = _counts()
+    before = _counts(store)
     if change == "content":
         with pytest.raises(ObjectChanged):
             store.put(path, md5, progress, trusted=True)
@@ -78,5 +78,5 @@ def test_a_file_changed_while_sent_on_trust_is_never_completed_unhashed(s3: S3, 
         assert hashlib.md5(body).hexdigest() == md5
         assert len(_versions(s3, store, md5)) == 1  # only the hashed upload was completed
     assert changed
-    assert _delta(before) == {"vouched": 0, "hashed": 1}
+    assert _delta(store, before) == {"vouched": 0, "hashed": 1}
     assert not s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads")  # the first one aborted
