@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters import verified
+from mlver.adapters import s3lean, verified
 from mlver.adapters.atomic import temp_beside
 from mlver.adapters.s3lean import LEAN_MAX
 from mlver.adapters.storage import Tee, object_relpath
@@ -133,8 +133,7 @@ class S3Store:
         self._client: Any = None
         self._upload_client: Any = None
         self._boto_session: Any = None
-        self._credentials: Any = None
-        self._lean: Any = False  # not built yet; then a s3lean.Lean, or None where there is no lean path
+        self._lean: s3lean.Lean | None = None  # built with the client, where its layout allows one
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
         # Large puts sent on the stat cache's word / hashed as sent: what the tests see of the shortcut.
@@ -150,6 +149,11 @@ class S3Store:
                 # Single-request puts carry the md5 we computed anyway as
                 # Content-MD5 (the server checks it), so no CRC on top.
                 self._client = self._make_client(self.read_timeout, request_checksum="when_required")
+                credentials = None if self.anonymous else self._session().get_credentials()
+                # No credentials found: no lean path; the real client's request fails with its own clear error.
+                if self.anonymous or credentials is not None:
+                    self._lean = s3lean.lean(self._client, credentials, self.bucket,
+                                             f"remote {self.name} at {self.endpoint_url or self.url}")
             return self._client
 
     @property
@@ -192,7 +196,6 @@ class S3Store:
         )
         client = self._session().client("s3", endpoint_url=self.endpoint_url, config=config)
         _watch_calls(client, f"remote {self.name} at {self.endpoint_url or self.url}")
-        self._credentials = self._session().get_credentials()
         return client
 
     def _session(self) -> Any:
@@ -205,19 +208,9 @@ class S3Store:
             self._boto_session = boto3.session.Session(**self._session_args)
         return self._boto_session
 
-    def lean(self) -> Any:
+    def lean(self) -> s3lean.Lean | None:
         """The small-object path (s3lean) while it serves, else None."""
-        if self._lean is False:
-            client = self.client
-            with self._lock:
-                if self._lean is False:
-                    from mlver.adapters import s3lean
-
-                    # No credentials found: the real client's request fails with its own clear error.
-                    usable = self.anonymous or self._credentials is not None
-                    self._lean = s3lean.lean(client, None if self.anonymous else self._credentials, self.bucket,
-                                             f"remote {self.name} at {self.endpoint_url or self.url}") \
-                        if usable else None
+        self.client  # noqa: B018 -- the lean path is built with the client
         return self._lean if self._lean is not None and self._lean.on else None
 
     def key(self, md5: str) -> str:
