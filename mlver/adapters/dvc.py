@@ -544,6 +544,14 @@ class PipelineSession:
                     lines.append(f"stage {name}: {entry}")
         return lines
 
+    def stale(self, stages: list[str]) -> list[str]:
+        """Those of ``stages`` that `dvc status` would list (their own state, not their upstream's)."""
+        if not stages:
+            return []
+        with _dvc_errors("check the pipeline status"):
+            status = self.repo.status(targets=stages, with_deps=False, check_updates=False)
+        return [name for name in stages if status.get(name)]
+
     def reproduce(self, targets: list[str], force: bool = False) -> None:
         """`dvc repro TARGETS` in this process (no second DVC start-up);
         ``force`` reruns every stage upstream of them too, changed or not."""
