@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -81,9 +82,11 @@ class Known:
         return self.lookup(_name(self.root, path), st)
 
     def lookup(self, name: str, st: os.stat_result) -> str | None:
-        """The md5 recorded under ``name`` (a key as ``_name`` makes it) if ``st`` still matches."""
+        """The md5 recorded under ``name`` (a key as ``_name`` makes it) if ``st`` still matches.
+        Only a regular file's stat vouches for bytes: a symlink's lstat stays the same
+        while the file it points to changes."""
         entry = self.cache.get(name)
-        if (isinstance(entry, list) and len(entry) == 5 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
+        if (stat.S_ISREG(st.st_mode) and isinstance(entry, list) and len(entry) == 5 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
                 and entry[2] == st.st_ino and entry[3] == st.st_ctime_ns and isinstance(entry[4], str)):
             return entry[4]
         return None
@@ -93,6 +96,8 @@ class Known:
             st = st or os.lstat(os.path.join(self.root, path))
         except OSError:
             return
+        if not stat.S_ISREG(st.st_mode):
+            return  # (see lookup)
         entry, name = [*_key(st), md5], _name(self.root, path)
         if self.cache.get(name) != entry:
             self.cache[name] = entry
