@@ -22,10 +22,10 @@ _RACY_S = 2.0
 
 
 def _load(root: Path) -> dict[str, list]:
-    try:
-        doc = json.loads((root / CACHE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}  # no cache yet, or a damaged one: hash again
+    from mlver.adapters import statcache
+
+    # No cache yet, a damaged one or something else in its place (.dvc/tmp is in the tree): hash again.
+    doc = statcache.loads(statcache.read_bytes(root / CACHE_FILE))
     return doc if isinstance(doc, dict) else {}
 
 

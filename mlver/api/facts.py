@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from mlver.adapters import git, gitcache
+from mlver.adapters import git, gitcache, statcache
 from mlver.errors import MlverError
 
 _FILE = "facts"
@@ -124,7 +124,7 @@ def _unrow(value: str) -> RecordFacts | None:
     if value[:1] == "[":
         try:
             row = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # (a line nested too deep for the parser)
             return None
         if not _json_row(row):
             return None
@@ -141,7 +141,7 @@ def _unrow(value: str) -> RecordFacts | None:
             for i in range(5, len(parts), 3)]
         if tab:
             metrics = json.loads(metrics_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if tab and not isinstance(metrics, dict):
         return None
@@ -168,7 +168,7 @@ def _untag(value: str | None) -> tuple[str, str, int, str] | None:
     if value[0] == "[":
         try:
             row = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if (type(row) is list and len(row) == 4 and type(row[0]) is str and type(row[1]) is str
                 and type(row[2]) is int and type(row[3]) is str):
@@ -201,9 +201,8 @@ class FactCache:
         self.fresh = True  # the file must be started anew before appending
         self.pending: list[str] = []
         self.learnt: set[str] = set()  # blobs appended by this run
-        try:
-            lines = open(self.file, errors="replace")
-        except OSError:
+        lines = statcache.open_regular(self.file, binary=False)
+        if lines is None:
             return
         with lines:  # line by line: the file is ~90 MB at 100,000 versions
             if lines.readline().rstrip("\n") != f"mlver-facts {self.stamp}":
@@ -223,7 +222,7 @@ class FactCache:
             return _PLAIN[table](value)
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def _put(self, table: str, key: str, value: Any) -> None:

@@ -6,6 +6,8 @@ traceback."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from fixtures.objects import flip_byte as _flip
@@ -48,3 +50,54 @@ def test_a_cache_object_replaced_by_a_symlink_is_hashed_on_every_push(project: P
     assert "does not hash to its name" in p.fails("push", "-r", "second").stderr
     assert not _object(second, md5).exists()
     os.unlink(obj)
+
+
+def _cache_files(p: Project) -> list[Path]:
+    """The caches push, pull and verify read: in .git/mlver/cache, and the stat cache in .dvc/tmp (in the tree)."""
+    cache = p.root / ".git" / "mlver" / "cache"
+    return [cache / "dvc-remotes-2.json", cache / "facts.json", p.root / ".dvc" / "tmp" / "mlver" / "md5s.json"]
+
+
+def _mlver(p: Project, *args: str) -> subprocess.CompletedProcess[str]:
+    # In a process of its own: a command that blocks on a planted FIFO is killed, not the test run.
+    return subprocess.run([sys.executable, "-m", "mlver", *args], cwd=p.root, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_a_planted_fifo_or_symlink_in_place_of_a_cache_is_not_read(trained: Project, tmp_path: Path) -> None:
+    p = trained
+    p.ok("push")
+    p.ok("verify")  # every cache written once
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    files = _cache_files(p)
+    assert all(f.is_file() for f in files)
+    for file in files[:2]:
+        file.unlink()
+        os.mkfifo(file)  # (open() of a FIFO waits for a writer)
+    files[2].unlink()
+    files[2].symlink_to(fifo)  # .dvc/tmp is in the tree: `git add -f` and a checkout bring a symlink
+    p.git("add", "-f", ".dvc/tmp/mlver/md5s.json")
+    p.commit_all("a symlink where mlver keeps its stat cache")
+    for args in (("push",), ("verify",), ("pull", "churn@v0.1.0", "--with-data")):
+        try:
+            run = _mlver(p, *args)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"mlver {' '.join(args)} blocked on a planted FIFO") from None
+        assert run.returncode == 0, run.stderr
+
+
+def test_a_cache_nested_too_deep_for_the_json_parser_is_ignored(trained: Project) -> None:
+    # json.loads raises RecursionError there, which is not a ValueError: a traceback (exit 4).
+    p = trained
+    p.ok("push")
+    p.ok("verify")
+    deep = "[" * 100_000 + "]" * 100_000
+    remotes, facts, known = _cache_files(p)
+    for file in (remotes, known):
+        file.write_text('{"format": 1, "data": ' + deep + '}')
+    stamp, *lines = facts.read_text().rstrip("\n").split("\n")  # (splitlines would cut at the \x1e of a tag's line)
+    facts.write_text(stamp + "\n" + "".join("\t".join(line.split("\t")[:2] + [deep]) + "\n" for line in lines))
+    p.ok("push")
+    p.ok("verify")
+    p.ok("pull", "churn@v0.1.0", "--with-data")
