@@ -101,3 +101,17 @@ def test_a_cache_nested_too_deep_for_the_json_parser_is_ignored(trained: Project
     p.ok("push")
     p.ok("verify")
     p.ok("pull", "churn@v0.1.0", "--with-data")
+
+
+def test_a_password_in_a_remote_url_is_never_written_to_a_cache(project: Project) -> None:
+    p = project
+    local = p.root / ".dvc" / "config.local"
+    local.write_text(local.read_text() + "['remote \"web\"']\n    url = https://alice:s3cr3t-pw@example.com/store\n"
+                     "['remote \"box\"']\n    url = ssh://bob:hunter2@example.com/box\n"
+                     "['remote \"s3\"']\n    url = s3://bucket/x\n    endpointurl = https://k:v4lue@s3.example.com\n")
+    p.ok("run", "churn")
+    for _ in range(2):
+        p.ok("push")
+    leaks = [f for f in (p.root / ".git").rglob("*") if f.is_file()
+             and any(s in f.read_bytes() for s in (b"s3cr3t-pw", b"hunter2", b"v4lue"))]
+    assert leaks == []
