@@ -6,10 +6,14 @@ traceback."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fixtures.objects import flip_byte as _flip
 from fixtures.objects import md5_of as _md5
 from fixtures.objects import object_path as _object
@@ -115,3 +119,54 @@ def test_a_password_in_a_remote_url_is_never_written_to_a_cache(project: Project
     leaks = [f for f in (p.root / ".git").rglob("*") if f.is_file()
              and any(s in f.read_bytes() for s in (b"s3cr3t-pw", b"hunter2", b"v4lue"))]
     assert leaks == []
+
+
+
+def test_a_remote_folder_swapped_during_a_trusted_copy_is_not_trusted(project: Project, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ledger vouches for an object by its stat. Renaming a folder changes no stat of
+    # the files in it, so a folder swapped with one holding other bytes between the stat
+    # and the open, and back before the second stat, had its other bytes copied unhashed.
+    # A co-user of the remote races for that; here the swaps are made right at the pull's
+    # looks at the object by name (real renames, only their timing is arranged).
+    p = project
+    md5 = _big(p)
+    p.ok("push")
+    obj = _object(p.remote, md5)
+    evil = tmp_path / "evil"
+    evil.mkdir()
+    (evil / obj.name).write_bytes(obj.read_bytes())
+    _flip(evil / obj.name, SIZE // 2)
+    real = {"stat": os.stat, "open": os.open}
+    swapped, swaps = [False], [0]
+
+    def swap() -> None:
+        swaps[0] += 1
+        os.rename(obj.parent, tmp_path / ("evil" if swapped[0] else "good"))
+        os.rename(tmp_path / ("good" if swapped[0] else "evil"), obj.parent)
+        swapped[0] = not swapped[0]
+
+    def look(name: str) -> Callable[..., Any]:
+        def by_name(path: object, *args: object, **kwargs: object) -> Any:
+            if os.fspath(path) != str(obj) or not sys._getframe(1).f_code.co_filename.endswith("adapters/storage.py"):
+                return real[name](path, *args, **kwargs)
+            if swapped[0]:  # a later look: the good folder is back first
+                swap()
+                return real[name](path, *args, **kwargs)
+            found = real[name](path, *args, **kwargs)
+            swap()  # the first look saw the good folder: now the other one
+            return found
+        return by_name
+
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    (p.root / "models/churn.pkl").unlink()
+    for name in real:
+        monkeypatch.setattr(os, name, look(name))
+    run = p.mlver("pull", "churn@HEAD")
+    for name, fn in real.items():
+        monkeypatch.setattr(os, name, fn)
+    if swapped[0]:
+        os.rename(obj.parent, evil)
+        os.rename(tmp_path / "good", obj.parent)
+    assert swaps[0] >= 1 and run.exit_code == 0, run.stderr
+    assert _md5(p.root / "models/churn.pkl") == md5 == _md5(_object(p.root / ".dvc" / "cache", md5))
