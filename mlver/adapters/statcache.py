@@ -37,7 +37,8 @@ def open_regular(path: Path | str, binary: bool = True) -> IO[Any] | None:
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_BYTES:
-            return os.fdopen(fd, "rb") if binary else open(fd, encoding="utf-8", errors="replace")
+            # Text: lines end at "\n" only (universal newlines would end one at a "\r" a value holds).
+            return os.fdopen(fd, "rb") if binary else open(fd, encoding="utf-8", errors="replace", newline="\n")
     except OSError:
         pass
     os.close(fd)

@@ -204,7 +204,9 @@ class FactCache:
         lines = statcache.open_regular(self.file, binary=False)
         if lines is None:
             return
-        with lines:  # line by line: the file is ~90 MB at 100,000 versions
+        # Line by line (the file is ~90 MB at 100,000 versions), each ending at "\n" only: a
+        # "\r" in a tagger's name (git allows it) must not start a line its author wrote.
+        with lines:
             if lines.readline().rstrip("\n") != f"mlver-facts {self.stamp}":
                 return
             self.fresh = False
@@ -245,7 +247,7 @@ class FactCache:
 
                 write_text(self.file, f"mlver-facts {self.stamp}\n")
                 self.fresh = False
-            with open(self.file, "a") as out:
+            with open(self.file, "a", encoding="utf-8", newline="\n") as out:
                 out.write(text)
         except OSError:
             pass

@@ -170,3 +170,27 @@ def test_a_remote_folder_swapped_during_a_trusted_copy_is_not_trusted(project: P
         os.rename(tmp_path / "good", obj.parent)
     assert swaps[0] >= 1 and run.exit_code == 0, run.stderr
     assert _md5(p.root / "models/churn.pkl") == md5 == _md5(_object(p.root / ".dvc" / "cache", md5))
+
+
+def test_a_carriage_return_in_a_pushed_tag_cannot_write_a_fact_for_another_object(trained: Project) -> None:
+    # The facts file was read with universal newlines: a "\r" in a tagger's name (git
+    # keeps any byte but "\n" there) ended the tag's line, and what followed it became
+    # a line of its own, a fact about any object the tag's author chose (here: the
+    # record blob of churn@v0.1.0 naming another artifact).
+    p = trained
+    p.ok("push")
+    assert p.ok("verify", "--json").json()["ok"]  # every fact of the honest registry kept
+    blob = p.git("rev-parse", "churn@v0.1.0:.mlver/records/churn.json").strip()
+    facts = (p.root / ".git" / "mlver" / "cache" / "facts.json").read_text()
+    line = next(row for row in facts.split("\n") if row.startswith(f"b\t{blob}\t"))
+    artifact = p.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["artifact"]["md5"]
+    forged = line.split("\t")[2].replace(artifact, "0" * 32) + '\t{"note": "mlver-"}'  # (a marked line)
+    commit = p.git("rev-parse", "churn@v0.1.0^{commit}").strip()
+    body = (f"object {commit}\ntype commit\ntag churn@v0.2.0\ntagger Evil\rb <{blob}> 1796194088 +0000\n\n"
+            f"a tag anyone who can push can make\n\n{forged}\n")
+    tag = subprocess.run(["git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin"], cwd=p.root,
+                         input=body.encode(), capture_output=True, check=True).stdout.decode().strip()
+    p.git("update-ref", "refs/tags/churn@v0.2.0", tag)
+    for _ in range(2):  # the tag's line is written by the first, read back by the second
+        problems = [f["problem"] for f in p.mlver("verify", "--json").json()["findings"]]
+        assert not any("0" * 32 in problem for problem in problems), problems
