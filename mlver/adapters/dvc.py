@@ -28,7 +28,6 @@ from mlver.errors import (
 )
 
 LOCK_FILE = "dvc.lock"
-PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ lead to hashing, a refusal or a slower command, never to unverified bytes or a
 traceback."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -194,3 +195,21 @@ def test_a_carriage_return_in_a_pushed_tag_cannot_write_a_fact_for_another_objec
     for _ in range(2):  # the tag's line is written by the first, read back by the second
         problems = [f["problem"] for f in p.mlver("verify", "--json").json()["findings"]]
         assert not any("0" * 32 in problem for problem in problems), problems
+
+
+def test_a_profile_cache_brought_by_a_checkout_is_not_recorded(project: Project) -> None:
+    # Profiles were cached in .dvc/tmp/mlver/profiles by the data's md5: a commit can
+    # carry a file there (`git add -f`), and the next run recorded its profile as the
+    # data's (the numbers drift and review gates compare).
+    p = project
+    data_md5 = next(line.split(":", 1)[1].strip() for line in (p.root / "data/train.csv.dvc").read_text().splitlines()
+                    if line.strip().startswith("- md5:") or line.strip().startswith("md5:"))
+    from mlver.domain.profile_stream import SCHEMA
+
+    forged = {"schema": SCHEMA, "format": "csv", "rows": 7, "columns": []}
+    planted = p.write(f".dvc/tmp/mlver/profiles/{data_md5}.v{SCHEMA}.json", json.dumps(forged))
+    p.git("add", "-f", str(planted.relative_to(p.root)))
+    p.commit_all("a profile where mlver caches them")
+    p.ok("run", "churn")
+    record = json.loads((p.root / ".mlver/records/churn.json").read_text())
+    assert record["data"][0]["profile"]["rows"] == 200
