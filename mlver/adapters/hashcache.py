@@ -21,8 +21,19 @@ CACHE_FILE = ".dvc/tmp/mlver/md5s.json"
 _RACY_S = 2.0
 
 
+def _elsewhere(root: Path) -> bool:
+    """Whether the cache's folder is reached through a symlink (a commit can carry
+    one into .dvc/tmp): entries read from, and written to, a folder outside the project."""
+    from mlver.domain.validate import through_symlink
+
+    return through_symlink(root, os.path.dirname(CACHE_FILE))
+
+
 def _load(root: Path) -> dict[str, list]:
     from mlver.adapters import statcache
+
+    if _elsewhere(root):
+        return {}
 
     # No cache yet, a damaged one or something else in its place (.dvc/tmp is in the tree): hash again.
     doc = statcache.loads(statcache.read_bytes(root / CACHE_FILE))
@@ -36,7 +47,7 @@ def _key(st: os.stat_result) -> list[int]:
 def _save(root: Path, cache: dict[str, list]) -> None:
     from mlver.adapters.atomic import write_text
 
-    if (root / ".dvc").is_dir():  # never create a .dvc folder in a plain git repository
+    if (root / ".dvc").is_dir() and not _elsewhere(root):  # never create a .dvc folder in a plain git repository
         try:
             write_text(root / CACHE_FILE, json.dumps(cache, sort_keys=True, separators=(",", ":")))
         except OSError:

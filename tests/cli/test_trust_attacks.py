@@ -213,3 +213,29 @@ def test_a_profile_cache_brought_by_a_checkout_is_not_recorded(project: Project)
     p.ok("run", "churn")
     record = json.loads((p.root / ".mlver/records/churn.json").read_text())
     assert record["data"][0]["profile"]["rows"] == 200
+
+
+@pytest.mark.parametrize("link", [".dvc/tmp/mlver/place", ".dvc/tmp/mlver"])
+def test_a_folder_of_mlvers_brought_by_a_checkout_as_a_symlink_is_not_used(trained: Project, tmp_path: Path,
+                                                                          link: str) -> None:
+    # Pulls stage in .dvc/tmp/mlver/place, the stat cache is .dvc/tmp/mlver/md5s.json. A
+    # commit can carry a symlink there (to a folder a co-user controls): files were staged
+    # outside the project, leftovers swept there, and stat-cache entries read from there.
+    p = trained
+    p.ok("push")
+    outside = tmp_path / "outside"
+    leftover = outside / ("mlver-999999-theirs" if link.endswith("place") else "place/mlver-999999-theirs")
+    leftover.parent.mkdir(parents=True)
+    leftover.write_text("not mlver's")  # named as a dead run's leftover
+    shutil.rmtree(p.root / link, ignore_errors=True)
+    (p.root / link).parent.mkdir(parents=True, exist_ok=True)
+    (p.root / link).symlink_to(outside)
+    p.git("add", "-f", link)
+    p.commit_all("a symlink where mlver stages and caches")
+    (p.root / "models/churn.pkl").unlink()
+    p.ok("pull", "churn@v0.1.0", "--with-data")
+    p.ok("push")
+    assert [f.relative_to(outside).as_posix() for f in outside.rglob("*") if f.is_file()] == [
+        leftover.relative_to(outside).as_posix()]
+    md5 = p.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["artifact"]["md5"]
+    assert _md5(p.root / "models/churn.pkl") == md5
