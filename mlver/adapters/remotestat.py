@@ -161,8 +161,10 @@ class Ledger:
         kept = dict(list(entries.items())[-MAX_ENTRIES:])
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            write_bytes(Path(self.path), json.dumps({"format": FORMAT, "objects": kept}, separators=(",", ":")).encode())
-            os.chmod(self.path, 0o600)
+            # 0600 before it is in place: open()'s mode first, even for a moment, would let
+            # whoever the umask lets write (its group) open it and write entries later.
+            write_bytes(Path(self.path), json.dumps({"format": FORMAT, "objects": kept}, separators=(",", ":")).encode(),
+                        0o600)
         except OSError:
             pass  # a read-only or full disk: correct, only slower next time
         self._set.clear()

@@ -239,3 +239,28 @@ def test_a_folder_of_mlvers_brought_by_a_checkout_as_a_symlink_is_not_used(train
         leftover.relative_to(outside).as_posix()]
     md5 = p.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["artifact"]["md5"]
     assert _md5(p.root / "models/churn.pkl") == md5
+
+
+def test_the_remote_ledger_is_never_in_place_writable_by_others(project: Project,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # It was renamed into place with open()'s mode and chmod-ed 0600 after: with a umask
+    # of 002, its group could open it for writing in between and write entries later
+    # (the read checks the mode, not who holds it open).
+    from mlver.adapters import atomic, remotestat
+
+    monkeypatch.setattr(atomic, "_UMASK", [0o002])
+    ledger = remotestat.store_file()
+    assert ledger is not None
+    modes: list[int] = []
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        if os.fspath(dst) == ledger:  # (watched, not changed: the rename itself is the real one)
+            modes.append(os.stat(src).st_mode & 0o777)
+        real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    _big(p := project)
+    p.ok("push")
+    assert modes and set(modes) == {0o600}
+    assert os.stat(ledger).st_mode & 0o777 == 0o600
