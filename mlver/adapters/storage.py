@@ -468,12 +468,20 @@ class LocalStore:
     @staticmethod
     def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,
                     also: Path | None = None) -> str:
-        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed)."""
+        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given:
+        not hashed, unless ``src`` changed while it was copied)."""
         if known is not None:
+            before = os.stat(src)
             size = _copy_twice(src, staged, also)
-            if progress:
-                progress(size)
-            return known
+            after = os.stat(src)
+            if size == after.st_size and (before.st_ino, before.st_mtime_ns, before.st_ctime_ns) == (
+                    after.st_ino, after.st_mtime_ns, after.st_ctime_ns):
+                if progress:
+                    progress(size)
+                return known
+            _unlink(staged)  # written to meanwhile: hashed, from the start
+            if also is not None:
+                _unlink(os.fspath(also))
         return copy_checked(src, staged, progress, also)
 
     def copy_out(self, md5: str, staged: str, progress: Progress | None = None, also: Path | None = None) -> str:

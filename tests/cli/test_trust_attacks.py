@@ -123,54 +123,87 @@ def test_a_password_in_a_remote_url_is_never_written_to_a_cache(project: Project
 
 
 
-def test_a_remote_folder_swapped_during_a_trusted_copy_is_not_trusted(project: Project, tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    # The ledger vouches for an object by its stat. Renaming a folder changes no stat of
-    # the files in it, so a folder swapped with one holding other bytes between the stat
-    # and the open, and back before the second stat, had its other bytes copied unhashed.
-    # A co-user of the remote races for that; here the swaps are made right at the pull's
-    # looks at the object by name (real renames, only their timing is arranged).
-    p = project
-    md5 = _big(p)
-    p.ok("push")
-    obj = _object(p.remote, md5)
+class _Swapper:
+    """Swaps the folder of ``obj`` with ``evil`` (a folder holding other bytes under
+    its name) at a command's looks at ``obj`` by name: right after the first look, and
+    back right before the next. Real renames; only their timing is arranged, at the
+    looks (``os`` function, calling module) a co-user of the folder races for."""
+
+    def __init__(self, obj: Path, evil: Path, spare: Path) -> None:
+        self.obj, self.evil, self.spare = obj, evil, spare
+        self.swapped, self.swaps = False, 0
+
+    def swap(self) -> None:
+        self.swaps += 1
+        away, back = (self.evil, self.spare) if self.swapped else (self.spare, self.evil)
+        os.rename(self.obj.parent, away)
+        os.rename(back, self.obj.parent)
+        self.swapped = not self.swapped
+
+    def watch(self, monkeypatch: pytest.MonkeyPatch, looks: dict[str, str]) -> None:
+        for name, caller in looks.items():
+            monkeypatch.setattr(os, name, self._look(getattr(os, name), caller))
+
+    def _look(self, real: Callable[..., Any], caller: str) -> Callable[..., Any]:
+        def by_name(path: object, *args: object, **kwargs: object) -> Any:
+            if os.fspath(path) != str(self.obj) or not sys._getframe(1).f_code.co_filename.endswith(caller):  # type: ignore[call-overload]
+                return real(path, *args, **kwargs)
+            if self.swapped:  # a later look: the good folder is back first
+                self.swap()
+                return real(path, *args, **kwargs)
+            found = real(path, *args, **kwargs)
+            self.swap()  # the first look saw the good folder: now the other one
+            return found
+        return by_name
+
+    def restore(self) -> None:
+        if self.swapped:
+            self.swap()
+
+
+def _evil_twin(obj: Path, tmp_path: Path) -> Path:
     evil = tmp_path / "evil"
     evil.mkdir()
     (evil / obj.name).write_bytes(obj.read_bytes())
     _flip(evil / obj.name, SIZE // 2)
-    real = {"stat": os.stat, "open": os.open}
-    swapped, swaps = [False], [0]
+    return evil
 
-    def swap() -> None:
-        swaps[0] += 1
-        os.rename(obj.parent, tmp_path / ("evil" if swapped[0] else "good"))
-        os.rename(tmp_path / ("good" if swapped[0] else "evil"), obj.parent)
-        swapped[0] = not swapped[0]
 
-    def look(name: str) -> Callable[..., Any]:
-        def by_name(path: object, *args: object, **kwargs: object) -> Any:
-            if os.fspath(path) != str(obj) or not sys._getframe(1).f_code.co_filename.endswith("adapters/storage.py"):
-                return real[name](path, *args, **kwargs)
-            if swapped[0]:  # a later look: the good folder is back first
-                swap()
-                return real[name](path, *args, **kwargs)
-            found = real[name](path, *args, **kwargs)
-            swap()  # the first look saw the good folder: now the other one
-            return found
-        return by_name
-
+def test_a_remote_folder_swapped_during_a_trusted_copy_is_not_trusted(project: Project, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ledger vouches for a remote object by its stat. Renaming a folder changes no
+    # stat of the files in it: a folder swapped with one holding other bytes between the
+    # stat and the open, and back before the second stat, had its bytes copied unhashed.
+    p = project
+    md5 = _big(p)
+    p.ok("push")
+    obj = _object(p.remote, md5)
+    swapper = _Swapper(obj, _evil_twin(obj, tmp_path), tmp_path / "good")
     shutil.rmtree(p.root / ".dvc" / "cache")
     (p.root / "models/churn.pkl").unlink()
-    for name in real:
-        monkeypatch.setattr(os, name, look(name))
-    run = p.mlver("pull", "churn@HEAD")
-    for name, fn in real.items():
-        monkeypatch.setattr(os, name, fn)
-    if swapped[0]:
-        os.rename(obj.parent, evil)
-        os.rename(tmp_path / "good", obj.parent)
-    assert swaps[0] >= 1 and run.exit_code == 0, run.stderr
+    with monkeypatch.context() as watched:
+        swapper.watch(watched, {"stat": "adapters/storage.py", "open": "adapters/storage.py"})
+        run = p.mlver("pull", "churn@HEAD")
+    swapper.restore()
+    assert swapper.swaps >= 1 and run.exit_code == 0, run.stderr
     assert _md5(p.root / "models/churn.pkl") == md5 == _md5(_object(p.root / ".dvc" / "cache", md5))
+
+
+def test_a_cache_folder_swapped_during_a_trusted_push_is_not_trusted(project: Project, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same in a cache a co-user can write (DVC's shared cache): the stat cache vouched
+    # for the object it looked at, and push copied, unhashed, whatever had its name then.
+    p = project
+    md5 = _big(p)
+    obj = _object(p.root / ".dvc" / "cache", md5)
+    swapper = _Swapper(obj, _evil_twin(obj, tmp_path), tmp_path / "good")
+    with monkeypatch.context() as watched:
+        swapper.watch(watched, {"lstat": "adapters/hashcache.py", "open": "api/storage.py"})
+        run = p.mlver("push")
+    swapper.restore()
+    assert swapper.swaps >= 1, run.stderr
+    assert not _object(p.remote, md5).exists() or _md5(_object(p.remote, md5)) == md5
+    assert run.exit_code == 0, run.stderr
 
 
 def test_a_carriage_return_in_a_pushed_tag_cannot_write_a_fact_for_another_object(trained: Project) -> None:
