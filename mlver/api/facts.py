@@ -27,8 +27,9 @@ _FILE = "facts"
 _CHUNK = 8192  # tag objects read at a time: their messages are let go chunk by chunk
 _FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole cache in memory
 # Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
-_PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isalnum() else None,
-                          "c": lambda v: int(v) if v.isdigit() else None}
+# (isascii: str.isdigit() passes "²", which int() refuses, and isalnum() any script's letters.)
+_PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isascii() and v.isalnum() else None,
+                          "c": lambda v: int(v) if v.isascii() and v.isdigit() else None}
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps without building an encoder per line
 _MARKS = "mlver-"  # every line of a tag message verify reads has one (digest, forced, rollback)
 

@@ -92,8 +92,8 @@ def test_a_planted_fifo_or_symlink_in_place_of_a_cache_is_not_read(trained: Proj
         assert run.returncode == 0, run.stderr
 
 
-def test_a_cache_nested_too_deep_for_the_json_parser_is_ignored(trained: Project) -> None:
-    # json.loads raises RecursionError there, which is not a ValueError: a traceback (exit 4).
+def test_a_crafted_cache_is_a_damaged_one_not_a_crash(trained: Project) -> None:
+    # Nested too deep, json.loads raises RecursionError, not a ValueError: a traceback (exit 4).
     p = trained
     p.ok("push")
     p.ok("verify")
@@ -104,6 +104,10 @@ def test_a_cache_nested_too_deep_for_the_json_parser_is_ignored(trained: Project
     stamp, *lines = facts.read_text().rstrip("\n").split("\n")  # (splitlines would cut at the \x1e of a tag's line)
     facts.write_text(stamp + "\n" + "".join("\t".join(line.split("\t")[:2] + [deep]) + "\n" for line in lines))
     p.ok("push")
+    p.ok("verify")
+    # Plain values that str.isdigit() and isalnum() pass and int() or git refuse.
+    facts.write_text(stamp + "\n" + "".join("\t".join(line.split("\t")[:2] + ["\u00b2" if line[0] == "c" else "\u00e9" * 40])
+                                           + "\n" for line in lines))
     p.ok("verify")
     p.ok("pull", "churn@v0.1.0", "--with-data")
 
