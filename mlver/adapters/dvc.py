@@ -28,7 +28,6 @@ from mlver.errors import (
 )
 
 LOCK_FILE = "dvc.lock"
-PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
 
 
 @dataclass(frozen=True)
@@ -708,13 +707,25 @@ def _plain(value: object) -> bool:
         isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
+def _has_password(value: object) -> bool:
+    """A URL with a password in it (``https://user:token@host/``), or what might be one."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or "@" not in value:
+        return False
+    try:
+        return urlsplit(value).password is not None or ":" in value.partition("@")[0].rpartition("//")[2]
+    except ValueError:
+        return True
+
+
 def _cache_remotes(root: Path, key: dict[str, Any], found: dict[str, Remote], default: str | None) -> None:
     import json
 
     from mlver.adapters import statcache
 
     if not all(_plain(v) for r in found.values() for v in r.options.values()) or any(
-            _SECRETISH.search(k) for r in found.values() for k in r.options):
+            _SECRETISH.search(k) or _has_password(v) for r in found.values() for k, v in r.options.items()):
         return
     entries = {name: [str(r.url), r.options] for name, r in found.items()}
     try:
