@@ -43,23 +43,24 @@ def temp_beside(path: Path) -> tuple[int, str]:
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, mode: int | None = None) -> Iterator[Path]:
     """A temporary file beside ``path`` for a writer that wants a file name
     (matplotlib, joblib, skops): what it holds when the block ends replaces
-    ``path`` in one rename, with open()'s mode; after an error, nothing does."""
+    ``path`` in one rename, with open()'s mode (or ``mode``, which it has
+    from the moment it is in place); after an error, nothing does."""
     fd, tmp = temp_beside(path)
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, default_mode())
+        os.chmod(tmp, default_mode() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    with replacing(path) as tmp:
+def write_bytes(path: Path, data: bytes, mode: int | None = None) -> None:
+    with replacing(path, mode) as tmp:
         tmp.write_bytes(data)
 
 

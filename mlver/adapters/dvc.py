@@ -28,7 +28,6 @@ from mlver.errors import (
 )
 
 LOCK_FILE = "dvc.lock"
-PROFILE_CACHE = ".dvc/tmp/mlver/profiles"
 
 
 @dataclass(frozen=True)
@@ -544,6 +543,14 @@ class PipelineSession:
                     lines.append(f"stage {name}: {entry}")
         return lines
 
+    def stale(self, stages: list[str]) -> list[str]:
+        """Those of ``stages`` that `dvc status` would list (their own state, not their upstream's)."""
+        if not stages:
+            return []
+        with _dvc_errors("check the pipeline status"):
+            status = self.repo.status(targets=stages, with_deps=False, check_updates=False)
+        return [name for name in stages if status.get(name)]
+
     def reproduce(self, targets: list[str], force: bool = False) -> None:
         """`dvc repro TARGETS` in this process (no second DVC start-up);
         ``force`` reruns every stage upstream of them too, changed or not."""
@@ -700,13 +707,25 @@ def _plain(value: object) -> bool:
         isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
+def _has_password(value: object) -> bool:
+    """A URL with a password in it (``https://user:token@host/``), or what might be one."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or "@" not in value:
+        return False
+    try:
+        return urlsplit(value).password is not None or ":" in value.partition("@")[0].rpartition("//")[2]
+    except ValueError:
+        return True
+
+
 def _cache_remotes(root: Path, key: dict[str, Any], found: dict[str, Remote], default: str | None) -> None:
     import json
 
     from mlver.adapters import statcache
 
     if not all(_plain(v) for r in found.values() for v in r.options.values()) or any(
-            _SECRETISH.search(k) for r in found.values() for k in r.options):
+            _SECRETISH.search(k) or _has_password(v) for r in found.values() for k, v in r.options.items()):
         return
     entries = {name: [str(r.url), r.options] for name, r in found.items()}
     try:

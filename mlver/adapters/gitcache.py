@@ -44,10 +44,9 @@ def path(root: Path, name: str) -> Path:
 def load(file: Path, stamp: str) -> dict[str, Any]:
     """The cached tables of ``file``; empty when missing, damaged, or written
     under another ``stamp`` (code version and history context)."""
-    try:
-        doc = json.loads(file.read_bytes())
-    except (OSError, ValueError):
-        return {}
+    from mlver.adapters import statcache
+
+    doc = statcache.loads(statcache.read_bytes(file))
     if (not isinstance(doc, dict) or doc.get("format") != _FORMAT or doc.get("stamp") != stamp
             or not isinstance(doc.get("tables"), dict)):
         return {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -20,11 +21,22 @@ CACHE_FILE = ".dvc/tmp/mlver/md5s.json"
 _RACY_S = 2.0
 
 
+def _elsewhere(root: Path) -> bool:
+    """Whether the cache's folder is reached through a symlink (a commit can carry
+    one into .dvc/tmp): entries read from, and written to, a folder outside the project."""
+    from mlver.domain.validate import through_symlink
+
+    return through_symlink(root, os.path.dirname(CACHE_FILE))
+
+
 def _load(root: Path) -> dict[str, list]:
-    try:
-        doc = json.loads((root / CACHE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}  # no cache yet, or a damaged one: hash again
+    from mlver.adapters import statcache
+
+    if _elsewhere(root):
+        return {}
+
+    # No cache yet, a damaged one or something else in its place (.dvc/tmp is in the tree): hash again.
+    doc = statcache.loads(statcache.read_bytes(root / CACHE_FILE))
     return doc if isinstance(doc, dict) else {}
 
 
@@ -35,7 +47,7 @@ def _key(st: os.stat_result) -> list[int]:
 def _save(root: Path, cache: dict[str, list]) -> None:
     from mlver.adapters.atomic import write_text
 
-    if (root / ".dvc").is_dir():  # never create a .dvc folder in a plain git repository
+    if (root / ".dvc").is_dir() and not _elsewhere(root):  # never create a .dvc folder in a plain git repository
         try:
             write_text(root / CACHE_FILE, json.dumps(cache, sort_keys=True, separators=(",", ":")))
         except OSError:
@@ -81,9 +93,11 @@ class Known:
         return self.lookup(_name(self.root, path), st)
 
     def lookup(self, name: str, st: os.stat_result) -> str | None:
-        """The md5 recorded under ``name`` (a key as ``_name`` makes it) if ``st`` still matches."""
+        """The md5 recorded under ``name`` (a key as ``_name`` makes it) if ``st`` still matches.
+        Only a regular file's stat vouches for bytes: a symlink's lstat stays the same
+        while the file it points to changes."""
         entry = self.cache.get(name)
-        if (isinstance(entry, list) and len(entry) == 5 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
+        if (stat.S_ISREG(st.st_mode) and isinstance(entry, list) and len(entry) == 5 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns
                 and entry[2] == st.st_ino and entry[3] == st.st_ctime_ns and isinstance(entry[4], str)):
             return entry[4]
         return None
@@ -93,6 +107,8 @@ class Known:
             st = st or os.lstat(os.path.join(self.root, path))
         except OSError:
             return
+        if not stat.S_ISREG(st.st_mode):
+            return  # (see lookup)
         entry, name = [*_key(st), md5], _name(self.root, path)
         if self.cache.get(name) != entry:
             self.cache[name] = entry

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mlver.domain.validate import through_symlink
 from mlver.errors import DiskFull
 
 SCRATCH_ROOT = ".dvc/tmp/mlver/place"
@@ -122,7 +123,9 @@ class Scratch:
         self._lock = threading.Lock()
         self._n = 0
         self._home_dev: int | None = None
-        if root is not None and (root / ".dvc").is_dir():
+        # Not through a symlink (a commit can carry one into .dvc/tmp): the files would be
+        # staged, and dead runs' leftovers swept, in a folder outside the project.
+        if root is not None and (root / ".dvc").is_dir() and not through_symlink(root, SCRATCH_ROOT):
             home = root / SCRATCH_ROOT
             try:
                 home.mkdir(parents=True, exist_ok=True)

@@ -68,20 +68,19 @@ def _valid(entry: object) -> bool:
 def _load(path: str | None) -> dict[str, list]:
     if path is None:
         return {}
+    from mlver.adapters import statcache
+
+    fh = statcache.open_regular(path)  # (a regular file, not a symlink: a FIFO would block)
+    if fh is None:
+        return {}
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        with fh:
+            st = os.fstat(fh.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022 or st.st_size > MAX_BYTES:
+                return {}
+            doc = statcache.loads(fh.read(MAX_BYTES + 1))
     except OSError:
         return {}
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022 or st.st_size > MAX_BYTES:
-            return {}
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            doc = json.loads(fh.read(MAX_BYTES + 1))
-    except (OSError, ValueError):
-        return {}
-    finally:
-        os.close(fd)
     objects = doc.get("objects") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
     if not isinstance(objects, dict):
         return {}
@@ -162,8 +161,10 @@ class Ledger:
         kept = dict(list(entries.items())[-MAX_ENTRIES:])
         try:
             os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            write_bytes(Path(self.path), json.dumps({"format": FORMAT, "objects": kept}, separators=(",", ":")).encode())
-            os.chmod(self.path, 0o600)
+            # 0600 before it is in place: open()'s mode first, even for a moment, would let
+            # whoever the umask lets write (its group) open it and write entries later.
+            write_bytes(Path(self.path), json.dumps({"format": FORMAT, "objects": kept}, separators=(",", ":")).encode(),
+                        0o600)
         except OSError:
             pass  # a read-only or full disk: correct, only slower next time
         self._set.clear()

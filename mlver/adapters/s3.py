@@ -21,7 +21,7 @@ from typing import Any
 from mlver.adapters import s3lean, verified
 from mlver.adapters.atomic import temp_beside
 from mlver.adapters.s3lean import LEAN_MAX
-from mlver.adapters.storage import Tee, object_relpath
+from mlver.adapters.storage import MAX_READ, Tee, object_relpath
 from mlver.adapters.verified import settle
 from mlver.errors import (
     CHANGED_HINT,
@@ -507,13 +507,27 @@ class S3Store:
                 yield body
             return
         stream = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
-        yield from iter(lambda: stream.read(CHUNK), b"")
+        # At most one byte past the size the bucket gave: a body that streams on is
+        # refused by its md5, not read (and written to disk) to its end.
+        left = size + 1
+        try:
+            while left > 0:
+                chunk = stream.read(min(CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+        finally:
+            stream.close()
 
     def read(self, md5: str) -> bytes | None:
         if not self.has(md5):
             return None
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"].read()
+            # (A directory manifest, read whole: bounded, a longer one is refused by its md5.)
+            with self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"] as body:
+                data: bytes = body.read(MAX_READ + 1)
+                return data
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
 

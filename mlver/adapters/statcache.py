@@ -12,13 +12,60 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 RACY_S = 2
 FORMAT = 1
+# A cache file larger than this is not read (a first verify's facts at 100,000 versions: ~90 MB).
+MAX_BYTES = 1 << 30
+
+
+def open_regular(path: Path | str, binary: bool = True) -> IO[Any] | None:
+    """``path`` opened for reading when it is a regular file of at most
+    ``MAX_BYTES``, else None. A cache is only ever written by a rename, so
+    anything else in its place was planted (a checkout can bring a symlink
+    into ``.dvc/tmp``): a FIFO would block the command, a link to /dev/zero
+    fill its memory. O_NONBLOCK: opening a FIFO does not wait for a writer."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_BYTES:
+            # Text: lines end at "\n" only (universal newlines would end one at a "\r" a value holds).
+            return os.fdopen(fd, "rb") if binary else open(fd, encoding="utf-8", errors="replace", newline="\n")
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def read_bytes(path: Path | str) -> bytes | None:
+    """The content of the regular file ``path`` (see ``open_regular``), or None."""
+    fh = open_regular(path)
+    if fh is None:
+        return None
+    try:
+        with fh:
+            return fh.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+
+
+def loads(raw: bytes | str | None) -> Any:
+    """The JSON document ``raw``, or None when it is not one (damaged, or
+    nested too deep for the parser: RecursionError, not ValueError)."""
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
 
 
 def git_dir(root: Path) -> Path | None:
@@ -80,10 +127,7 @@ def read(root: Path, name: str) -> Any:
     path = _file(root, name)
     if path is None:
         return None
-    try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
+    doc = loads(read_bytes(path))
     return doc.get("data") if isinstance(doc, dict) and doc.get("format") == FORMAT else None
 
 
@@ -136,9 +180,8 @@ def read_keyed(root: Path, name: str, key: bytes) -> Any:
     path = _file(root, name)
     if path is None:
         return None
-    try:
-        raw = path.with_suffix(".bin").read_bytes()
-    except OSError:
+    raw = read_bytes(path.with_suffix(".bin"))
+    if raw is None:
         return None
     head = len(_KEYED_MAGIC)
     size_end = raw.find(b"\n", head)
@@ -148,10 +191,7 @@ def read_keyed(root: Path, name: str, key: bytes) -> Any:
     end = start + int(raw[head:size_end])
     if raw[start:end] != key:
         return None
-    try:
-        return json.loads(raw[end:])
-    except ValueError:
-        return None
+    return loads(raw[end:])
 
 
 def write_keyed(root: Path, name: str, key: bytes, data: Any) -> None:

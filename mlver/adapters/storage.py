@@ -35,6 +35,8 @@ SMALL = 1024 * 1024
 # Large files are copied in the kernel in slices this big, each hashed (read
 # back from the page cache) while the next one is copied.
 SLICE = 32 * 1024 * 1024
+# What a store's read() reads at most: a .dir manifest of a million files is ~90 MB.
+MAX_READ = 256 * 1024 * 1024
 Progress = Callable[[int], None]
 
 
@@ -287,6 +289,10 @@ def _copy_twice(src: Path | str, dst: Path | str, also: Path | None) -> int:
     return size
 
 
+# Where an open file can be opened anew (Linux): without it, no copy is taken on trust.
+_PINNED = "/proc/self/fd"
+
+
 def check_meta_path(relpath: str) -> str:
     """A path under the store's ``mlver/`` folder, never one of DVC's."""
     if not relpath.startswith("mlver/") and relpath != "mlver":
@@ -462,12 +468,20 @@ class LocalStore:
     @staticmethod
     def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,
                     also: Path | None = None) -> str:
-        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given: not hashed)."""
+        """Copy to ``staged`` (and ``also``); the md5 of what landed there (``known`` when given:
+        not hashed, unless ``src`` changed while it was copied)."""
         if known is not None:
+            before = os.stat(src)
             size = _copy_twice(src, staged, also)
-            if progress:
-                progress(size)
-            return known
+            after = os.stat(src)
+            if size == after.st_size and (before.st_ino, before.st_mtime_ns, before.st_ctime_ns) == (
+                    after.st_ino, after.st_mtime_ns, after.st_ctime_ns):
+                if progress:
+                    progress(size)
+                return known
+            _unlink(staged)  # written to meanwhile: hashed, from the start
+            if also is not None:
+                _unlink(os.fspath(also))
         return copy_checked(src, staged, progress, also)
 
     def copy_out(self, md5: str, staged: str, progress: Progress | None = None, also: Path | None = None) -> str:
@@ -477,28 +491,36 @@ class LocalStore:
         while it was copied shows in it); else hashed as it is copied, and with a
         ledger the stat recorded (``Ledger.verified``) when the bytes are the object."""
         src = self.final(md5)
-        if self.ledger is None:
+        if self.ledger is None or not os.path.isdir(_PINNED):
             return copy_checked(src, staged, progress, also)
         ledger, name, want = self.ledger, self.real_final(md5), verified_md5(md5)
         looked = time.time_ns()
-        before = os.stat(src)
-        if ledger.trusts(name, want, before):
-            size = _copy_twice(src, staged, also)
-            if size == before.st_size and ledger.trusts(name, want, os.stat(src)):
-                ledger.counts["trusted"] += 1
-                if progress:
-                    progress(size)
-                return want
-            _unlink(staged)  # changed while copied: hashed below, from the start
-            if also is not None:
-                _unlink(os.fspath(also))
-        got = copy_checked(src, staged, progress, also)
-        ledger.counts["hashed"] += 1
-        if got == want:
-            ledger.verified(name, want, before, os.stat(src), looked)
-        else:
-            ledger.forget(name)
-        return got
+        # One open file: the stats compared and the bytes copied are of one file. By
+        # name they could be of two: a folder renamed (swapped with another holding other
+        # bytes, and back) changes no stat of the files in it. The copies open it anew
+        # through /proc (an open file of their own: the two threads' offsets stay apart).
+        fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            pinned, before = f"{_PINNED}/{fd}", os.fstat(fd)
+            if ledger.trusts(name, want, before):
+                size = _copy_twice(pinned, staged, also)
+                if size == before.st_size and ledger.trusts(name, want, os.fstat(fd)):
+                    ledger.counts["trusted"] += 1
+                    if progress:
+                        progress(size)
+                    return want
+                _unlink(staged)  # changed while copied: hashed below, from the start
+                if also is not None:
+                    _unlink(os.fspath(also))
+            got = copy_checked(pinned, staged, progress, also)
+            ledger.counts["hashed"] += 1
+            if got == want:
+                ledger.verified(name, want, before, os.fstat(fd), looked)
+            else:
+                ledger.forget(name)
+            return got
+        finally:
+            os.close(fd)
 
     @staticmethod
     def _install(staged: str, final: str) -> None:
@@ -544,8 +566,11 @@ class LocalStore:
         return got
 
     def read(self, md5: str) -> bytes | None:
+        """A small object whole (a directory manifest): at most ``MAX_READ`` + 1
+        bytes, so a longer one (a link to /dev/zero too) is refused by its md5."""
         try:
-            return self.path(md5).read_bytes()
+            with open(self.path(md5), "rb") as fh:
+                return fh.read(MAX_READ + 1)
         except FileNotFoundError:
             return None
 

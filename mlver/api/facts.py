@@ -20,15 +20,16 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from mlver.adapters import git, gitcache
+from mlver.adapters import git, gitcache, statcache
 from mlver.errors import MlverError
 
 _FILE = "facts"
 _CHUNK = 8192  # tag objects read at a time: their messages are let go chunk by chunk
 _FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole cache in memory
 # Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
-_PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isalnum() else None,
-                          "c": lambda v: int(v) if v.isdigit() else None}
+# (isascii: str.isdigit() passes "²", which int() refuses, and isalnum() any script's letters.)
+_PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isascii() and v.isalnum() else None,
+                          "c": lambda v: int(v) if v.isascii() and v.isdigit() else None}
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps without building an encoder per line
 _MARKS = "mlver-"  # every line of a tag message verify reads has one (digest, forced, rollback)
 
@@ -124,7 +125,7 @@ def _unrow(value: str) -> RecordFacts | None:
     if value[:1] == "[":
         try:
             row = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # (a line nested too deep for the parser)
             return None
         if not _json_row(row):
             return None
@@ -141,7 +142,7 @@ def _unrow(value: str) -> RecordFacts | None:
             for i in range(5, len(parts), 3)]
         if tab:
             metrics = json.loads(metrics_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if tab and not isinstance(metrics, dict):
         return None
@@ -168,7 +169,7 @@ def _untag(value: str | None) -> tuple[str, str, int, str] | None:
     if value[0] == "[":
         try:
             row = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if (type(row) is list and len(row) == 4 and type(row[0]) is str and type(row[1]) is str
                 and type(row[2]) is int and type(row[3]) is str):
@@ -201,11 +202,12 @@ class FactCache:
         self.fresh = True  # the file must be started anew before appending
         self.pending: list[str] = []
         self.learnt: set[str] = set()  # blobs appended by this run
-        try:
-            lines = open(self.file, errors="replace")
-        except OSError:
+        lines = statcache.open_regular(self.file, binary=False)
+        if lines is None:
             return
-        with lines:  # line by line: the file is ~90 MB at 100,000 versions
+        # Line by line (the file is ~90 MB at 100,000 versions), each ending at "\n" only: a
+        # "\r" in a tagger's name (git allows it) must not start a line its author wrote.
+        with lines:
             if lines.readline().rstrip("\n") != f"mlver-facts {self.stamp}":
                 return
             self.fresh = False
@@ -223,7 +225,7 @@ class FactCache:
             return _PLAIN[table](value)
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def _put(self, table: str, key: str, value: Any) -> None:
@@ -246,7 +248,7 @@ class FactCache:
 
                 write_text(self.file, f"mlver-facts {self.stamp}\n")
                 self.fresh = False
-            with open(self.file, "a") as out:
+            with open(self.file, "a", encoding="utf-8", newline="\n") as out:
                 out.write(text)
         except OSError:
             pass

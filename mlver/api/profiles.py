@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mlver.adapters import dvc
+from mlver.adapters import git, statcache
 from mlver.adapters.atomic import write_text
 from mlver.adapters.dvc import Out
 from mlver.errors import MlverError
 from mlver.project import Project
+
+PROFILE_CACHE = "mlver/cache/profiles"  # in this clone's git directory
 
 
 def profile_for(project: Project, out: Out) -> tuple[dict[str, Any] | None, str | None]:
@@ -20,12 +22,12 @@ def profile_for(project: Project, out: Out) -> tuple[dict[str, Any] | None, str 
     from mlver.domain.profile_stream import SCHEMA
 
     # By schema too: a profile cached by an older mlver is computed again, not mixed in.
-    cache = project.root / dvc.PROFILE_CACHE / f"{out.md5}.v{SCHEMA}.json"
-    if cache.exists():
-        try:
-            return json.loads(cache.read_text()), None
-        except ValueError:
-            cache.unlink(missing_ok=True)
+    # In the git directory, never in the tree: a commit can carry a file into .dvc/tmp,
+    # and a profile found there would be recorded as the data's.
+    cache = git.private_path(project.root, f"{PROFILE_CACHE}/{out.md5}.v{SCHEMA}.json")
+    cached = statcache.loads(statcache.read_bytes(cache))
+    if isinstance(cached, dict):
+        return cached, None
     path = project.root / out.path
     if not path.exists():
         return None, "not in the workspace"

@@ -33,7 +33,9 @@ from mlver.api.objects import (
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.errors import (
+    CHANGED_HINT,
     PUSH_AGAIN,
+    ObjectChanged,
     ObjectCorrupt,
     ObjectMissing,
     ObjectsMissing,
@@ -125,12 +127,8 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
         src = cache.path(obj.md5)
         big = sizes[obj.md5] > SMALL  # a small one is hashed as it is read: cheaper than asking the stat cache
         try:
-            if getattr(store, "trusts_known", False):
-                # A large cache object hashed on its way in is not hashed again.
-                trusted = big and known is not None and known.md5(src) == obj.md5
-                store.put(src, obj.md5, update, trusted=trusted)
-                if big and known is not None and not trusted:
-                    known.remember(src, obj.md5)  # put hashed it: it matched its name
+            if getattr(store, "trusts_known", False) and big and known is not None:
+                _put_known(store, known, src, obj.md5, update)
             else:
                 store.put(src, obj.md5, update)
         except OSError as exc:
@@ -148,6 +146,38 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     if missing:
         raise ObjectsMissing(len(todo), sorted(missing), name)
     return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+
+
+_PINNED = Path("/proc/self/fd")  # where an open file can be opened anew (Linux)
+
+
+def _put_known(store: Store, known: Known, src: Path, md5: str, progress: Progress | None) -> None:
+    """Send a large cache object, not hashed again when the stat cache vouches for it
+    (mlver hashed it on its way in). The stat looked up, the bytes sent and the stat
+    remembered after a hash are all of one open file, which the store reads through
+    /proc/self/fd: by name they could be of two (in a shared cache, a co-user can
+    rename another file over an object between the look and the copy)."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        store.put(src, md5, progress)  # (a symlink, or gone: hashed, or refused, as before)
+        return
+    try:
+        st = os.fstat(fd)
+        if not _PINNED.is_dir():
+            store.put(src, md5, progress)
+            return
+        pinned, trusted = _PINNED / str(fd), known.md5(src, st) == md5
+        try:
+            store.put(pinned, md5, progress, trusted=trusted)
+        except ObjectChanged as exc:
+            raise ObjectChanged(str(src), exc.got, exc.expected, CHANGED_HINT) from None
+        after = os.fstat(fd)
+        if not trusted and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            known.remember(src, md5, after)  # put hashed it: it matched its name
+    finally:
+        os.close(fd)
 
 
 def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progress: Progress | None,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 
 from mlver.adapters import dvc, git
 from mlver.adapters.paramfiles import read_params
@@ -135,7 +136,15 @@ def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: st
             started = time.time()
             session.reproduce(targets)
             execution = Execution("dvc repro " + " ".join(targets), 0, iso(started), round(time.time() - started, 3))
-    return write_record(project, spec, code, execution, stage_run=stage_run)
+        left = session.stale(pl.downstream(stage_run.pipeline, stage_run.plan.targets))
+    result = write_record(project, spec, code, execution, stage_run=stage_run)
+    if not left:
+        return result
+    # A model declared without metrics from a later stage: that stage was not run,
+    # and `dvc status` now lists it. Said, so nobody reads its old metrics as this model's.
+    return replace(result, notes=(
+        f"not run, and now out of date: {', '.join(left)} (after {spec.stage} in the pipeline); "
+        f"`dvc repro` runs {'them' if len(left) > 1 else 'it'}",))
 
 
 def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:

@@ -24,10 +24,13 @@ def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -
     import shlex
 
     from mlver.api import training as api
-    from mlver.cli.render import render
+    from mlver.cli.render import note, render
 
     cmd = shlex.join(command) if command else None
-    render(api.run(name, command=cmd, allow_dirty=allow_dirty), as_json)
+    result = api.run(name, command=cmd, allow_dirty=allow_dirty)
+    render(result, as_json)
+    for line in result.notes:
+        note(f"note: {line}")
 
 
 @click.command()

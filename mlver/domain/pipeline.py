@@ -40,6 +40,13 @@ class Pipeline:
         return [s.name for s in self.stages.values() if not s.source]
 
 
+def downstream(pipeline: Pipeline, targets: tuple[str, ...]) -> list[str]:
+    """Pipeline stages that need one of ``targets`` but are not among them, in dvc.yaml order:
+    what `dvc repro TARGETS` leaves behind."""
+    return [s.name for s in pipeline.stages.values()
+            if not s.source and s.name not in targets and not s.upstream.isdisjoint(targets)]
+
+
 def covers(out: str, path: str) -> bool:
     return path == out or path.startswith(out.rstrip("/") + "/")
 

@@ -129,6 +129,13 @@ def check_inside(root: Path, path: Path, where: str, what: str = "destination") 
     return path
 
 
+def through_symlink(root: Path, relpath: str) -> bool:
+    """Whether the project's own folder ``relpath`` (existing or not) is reached
+    through a symlink, the last component's too (a commit can carry one into
+    ``.dvc/tmp``, pointing anywhere)."""
+    return os.path.realpath(os.path.join(root, relpath)) != os.path.join(os.path.realpath(root), relpath)
+
+
 def outside_of(root: Path, folder: Path, relpaths: Iterable[str]) -> str | None:
     """The first of ``relpaths`` (checked relative paths of files under
     ``folder``) whose destination does not stay under ``root`` as ``inside``

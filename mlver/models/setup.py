@@ -44,3 +44,4 @@ class RecordResult:
     artifact_md5: str
     metrics: dict[str, Any]
     dirty: bool
+    notes: tuple[str, ...] = ()  # what the user should know that is not the result (stderr)

@@ -210,8 +210,10 @@ def test_wrong_region_is_diagnosed(trained: Project, other_region_endpoint: str)
 def test_profiles_are_cached_by_content_hash(trained: Project) -> None:
     record = trained.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]
     (data,) = record["data"]
-    cache = trained.root / ".dvc" / "tmp" / "mlver"
+    # In the git directory: a commit cannot carry a file there, as it could into .dvc/tmp (git add -f).
+    cache = trained.root / ".git" / "mlver" / "cache" / "profiles"
     cached = [p for p in cache.rglob("*") if p.is_file() and data["md5"] in p.name]
+    assert not [p for p in (trained.root / ".dvc" / "tmp").rglob("*") if data["md5"] in p.name]
     assert cached, f"no cached profile for {data['md5']} under {cache}"
     profile = json.loads(cached[0].read_text())
     assert profile["rows"] == data["profile"]["rows"] == 200

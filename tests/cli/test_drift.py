@@ -106,7 +106,7 @@ def test_streamed_profiles_of_csv_and_parquet_through_data_add_run_and_drift(tra
     pd.read_csv(trained.root / "data/train.csv").to_parquet(trained.root / "data/train.parquet")
     trained.ok("data", "add", "data/train.parquet")
     cached = {json.loads(p.read_text())["format"]: json.loads(p.read_text())
-              for p in (trained.root / ".dvc/tmp/mlver/profiles").glob("*.v2.json")}
+              for p in (trained.root / ".git/mlver/cache/profiles").glob("*.v2.json")}
     assert set(cached) == {"csv", "parquet"}
     assert cached["parquet"]["columns"] == cached["csv"]["columns"] == trained_on["columns"]
     result = drift(trained, "churn@v0.1.0", "data/train.parquet", code=0)

@@ -74,7 +74,9 @@ def test_run_records_the_whole_pipeline_and_leaves_dvc_working(pipeline: Project
     _params(p, "tuning", budget=3)
     code_commit = p.commit_all("bigger test split")
 
-    result = p.ok("run", PIPELINE_MODEL, "--json").json()
+    run = p.ok("run", PIPELINE_MODEL, "--json")
+    result = run.json()
+    assert result["notes"] == [] and "note:" not in run.stderr  # evaluate ran: nothing left out of date
     record = _record(p)
     assert record["code"]["commit"] == code_commit and record["code"]["command"] == "dvc repro train evaluate"
     # The metrics of this run: evaluate (downstream of train) ran on the new split.
@@ -117,6 +119,28 @@ def test_record_refuses_a_stale_lock_and_run_reproduces_it(pipeline: Project) ->
     p.ok("record", PIPELINE_MODEL)
     assert _record(p)["params"]["featurize.ngrams"] == 3 and _record(p)["code"]["exit_code"] is None
     _dvc_still_works(p)
+
+
+def test_run_says_which_later_stages_it_left_out_of_date(pipeline: Project) -> None:
+    """A model declared without evaluate's metrics: `run` reproduces up to train only,
+    and says that evaluate, which `dvc status` now lists, was not run."""
+    p = pipeline
+    p.ok("model", "add", PIPELINE_MODEL, "--path", "model.pkl", "--stage", "train")
+    p.commit_all(f"declare {PIPELINE_MODEL} without metrics")
+    _params(p, "train", n_est=60)
+    p.commit_all("more trees")
+    run = p.ok("run", PIPELINE_MODEL, "--json")
+    assert run.json()["notes"] == ["not run, and now out of date: evaluate (after train in the pipeline); "
+                                   "`dvc repro` runs it"]
+    assert "note: not run, and now out of date: evaluate" in run.stderr
+    assert _record(p)["code"]["command"] == "dvc repro train"
+    status = dvc(p.root, "status")
+    assert "evaluate:" in status and "train:" not in status
+    # Once DVC has run it, nothing is left behind and nothing is said.
+    dvc(p.root, "repro")
+    p.commit_all("evaluated")
+    again = p.ok("run", PIPELINE_MODEL, "--json")
+    assert again.json()["notes"] == [] and "note:" not in again.stderr
 
 
 def test_model_add_bad_input_changes_nothing(pipeline: Project) -> None:

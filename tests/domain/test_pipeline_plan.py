@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlver.domain.pipeline import Pipeline, Plan, Stage, covers, plan
+from mlver.domain.pipeline import Pipeline, Plan, Stage, covers, downstream, plan
 from mlver.errors import MetricsNotProduced, NotAnInput, PipelineStageNotFound, StageDoesNotOutput
 
 # raw.csv.dvc -> prepare -> train -> evaluate; lookup.csv.dvc only feeds evaluate; report depends on nothing.
@@ -31,6 +31,15 @@ def test_producer_is_the_stage_whose_out_is_the_path_or_holds_it() -> None:
     assert PIPELINE.producer("data/raw.csv").name == "raw.csv.dvc"  # type: ignore[union-attr]
     assert PIPELINE.producer("train.py") is None
     assert PIPELINE.pipeline_stages() == ["prepare", "train", "evaluate", "report"]
+
+
+def test_downstream_is_what_needs_the_targets_and_is_not_among_them() -> None:
+    assert downstream(PIPELINE, ("train",)) == ["evaluate"]
+    assert downstream(PIPELINE, ("prepare",)) == ["train", "evaluate"]  # transitively, in dvc.yaml order
+    assert downstream(PIPELINE, ("train", "evaluate")) == []
+    assert downstream(PIPELINE, ("report",)) == []
+    # A data source's dependents are pipeline stages; the .dvc files themselves never are.
+    assert downstream(PIPELINE, ("lookup.csv.dvc",)) == ["evaluate"]
 
 
 def test_a_model_trained_and_evaluated_downstream() -> None:
