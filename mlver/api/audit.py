@@ -42,10 +42,10 @@ class _Subject:
     assigns: bool = False  # a stage assignment: its record's metrics are checked against the gates
 
 
-def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]], cache: FactCache
-              ) -> tuple[list[_Subject], list[Event], Registry]:
+def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]],
+              tag_infos: Callable[[list[str]], Mapping[str, git.TagInfo]]) -> tuple[list[_Subject], list[Event], Registry]:
     model = parse_ref(ref).model if ref else None
-    registry = load_registry(project, model, detail=True, refs=refs, tag_infos=cache.tag_infos)
+    registry = load_registry(project, model, detail=True, refs=refs, tag_infos=tag_infos)
     subjects: list[_Subject] = []
     if ref:
         parsed, commit, version = resolve(project, ref, registry)
@@ -223,20 +223,33 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     ``shallow``: a shallow clone (CI's default) lacks the commits past its
     boundary; what they would prove is counted and said, not failed."""
     cache = FactCache(project.root)
-    subjects, events, registry = _subjects(project, ref, refs, cache)
-    by_spec: dict[str, list[_Subject]] = {}
-    for subject in subjects:
-        by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
-    passed = _RecordPass(project, offline, shallow)
-    ahead = Ahead(project, registry, cache)  # the history replay's walks, in git while the records are read
+    # On the other core, git reads the tag objects while the tag names are
+    # parsed here, then walks the history for the replay while the tag
+    # objects are parsed and the records read.
+    walks: list[Ahead] = []
+    read_tags = cache.tag_infos_ahead((obj for _, obj, commit in refs if obj != commit),
+                                      then=lambda: walks.append(Ahead(project, refs, cache)))
     try:
+        subjects, events, registry = _subjects(project, ref, refs, read_tags)
+        if not walks:
+            walks.append(Ahead(project, refs, cache))  # (no tag object was read)
+        ahead = walks[0]
+        by_spec: dict[str, list[_Subject]] = {}
+        for subject in subjects:
+            by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
+        passed = _RecordPass(project, offline, shallow)
         passed.run(cache, by_spec, _history_order(by_spec, events),
                    {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
                                            cache, ahead)
     finally:
-        ahead.close()
+        try:
+            read_tags([])  # collects that git, also when no event asked for it
+        except MlverError:
+            pass  # (raised to whoever asked first)
+        for started in walks:
+            started.close()
     seen = seen_versions(project, refs) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
     findings = record_findings + future + history + seen + parent_findings

@@ -15,16 +15,16 @@ the commit it was found at.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
 from mlver.errors import MlverError
 
 _FILE = "facts"
-_CHUNK = 8192  # tag objects read at a time: their messages are let go chunk by chunk
 _FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole cache in memory
 # Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
 _PLAIN: dict[str, Any] = {"s": lambda v: v if len(v) in (40, 64) and v.isalnum() else None,
@@ -254,36 +254,64 @@ class FactCache:
     def tag_infos(self, objects: Iterable[str]) -> dict[str, git.TagInfo]:
         """Tagger, date and the lines of the message verify reads (those with
         an ``mlver-`` mark), by tag object."""
+        return self.tag_infos_ahead(objects)(None)
+
+    def tag_infos_ahead(self, objects: Iterable[str], then: Callable[[], None] | None = None
+                        ) -> Callable[[Iterable[str] | None], dict[str, git.TagInfo]]:
+        """``tag_infos``, with git reading the tag objects not kept started now
+        (one ``cat-file`` for all: a first verify starts it before it parses
+        110,000 tag names, which git reads meanwhile on the other core). The
+        reader gives the infos of the objects it is asked for (None: all of
+        ``objects``); what git read is taken at its first call, which calls
+        ``then`` once git is done (the next git to start, while these are parsed)."""
         wanted = list(dict.fromkeys(objects))
-        found: dict[str, git.TagInfo] = {}
-        missing = []
-        names: dict[str, str] = {}  # one string per tagger, not one per tag
         rows = self.raw["t"]
-        for obj in wanted:
-            row = _untag(rows.get(obj))
-            if row is not None:
-                found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
-            else:
-                missing.append(obj)
-        chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
-        # Many chunks (a first verify): git reads the next one while this one is parsed.
-        ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        answer: Callable[[], Iterator[tuple[str, git.TagInfo]]] | None = git.tag_infos_streamed_ahead(
+            self.root, [obj for obj in wanted if obj not in rows])
+        found: dict[str, git.TagInfo] = {}
+        names: dict[str, str] = {}  # one string per tagger, not one per tag
+
+        def reader(asked: Iterable[str] | None) -> dict[str, git.TagInfo]:
+            nonlocal answer
+            if answer is not None:
+                read, answer = answer, None
+                taken = read()
+                first = next(taken, None)  # (git is done when its first answer is there)
+                if then is not None:
+                    then()
+                if first is not None:
+                    self._take(itertools.chain((first,), taken), found, names)
+            result: dict[str, git.TagInfo] = {}
+            unread = []
+            for obj in wanted if asked is None else asked:
+                info = found.get(obj)
+                if info is None:
+                    row = _untag(rows.get(obj))
+                    if row is None:
+                        unread.append(obj)  # a line this code did not write (or none: missing): read now
+                        continue
+                    info = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
+                if info is not None:
+                    result[obj] = info
+            if unread:
+                unread = list(dict.fromkeys(unread))
+                self._take(git.tag_infos_streamed_ahead(self.root, unread)(), found, names)
+                result.update((obj, found[obj]) for obj in unread if obj in found)
+            return result
+
+        return reader
+
+    def _take(self, read: Iterator[tuple[str, git.TagInfo]], found: dict[str, git.TagInfo], names: dict[str, str]) -> None:
+        """Tag objects git read, into ``found`` (their marked lines only) and the cache."""
         pending = self.pending
-        for i, chunk in enumerate(chunks):
-            if ahead is None:
-                read = git.tag_infos(self.root, chunk)
-            else:
-                reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
-                read = reader(chunk)
-            for obj, info in read.items():
-                message = info.message
-                marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
-                tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
-                found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
-                pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
+        for obj, info in read:
+            message = info.message
+            marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+            tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
+            found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
+            pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
             if len(pending) >= _FLUSH:
                 self.save()
-        return found
 
     def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:
         """Committer time of each commit that exists; ``walked``: times git
