@@ -32,6 +32,9 @@ from mlver.project import CONFIG, PathLike, Project
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
 
 
+_LAST = (1 << 62, 0)
+
+
 @dataclass(slots=True)  # one per registry tag
 class _Subject:
     label: str  # how findings name it
@@ -40,6 +43,7 @@ class _Subject:
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
     assigns: bool = False  # a stage assignment: its record's metrics are checked against the gates
+    order: tuple[int, int] = _LAST  # its tag's place in the history (HEAD's records: last)
 
 
 def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]],
@@ -62,7 +66,7 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message),
-                                 event.tag.action is Action.ASSIGN))
+                                 event.tag.action is Action.ASSIGN, event.order))
     return subjects, events, registry
 
 
@@ -164,12 +168,11 @@ def _derived_lineage(project: Project, model: str, commit: str, labels: list[str
                     f"{commit[:12]}, lineage derived from it: {what}")
 
 
-def _history_order(by_spec: dict[str, list[_Subject]], events: list[Event]) -> list[str]:
+def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
     """Record specs oldest tag first, HEAD's last: close to the order the
     records were written, which is the order git's pack reads fastest."""
-    when = {e.name: e.order for e in events}
-    last = (1 << 62, 0)
-    return sorted(by_spec, key=lambda spec: min(when.get(s.tag or "", last) for s in by_spec[spec]))
+    first = {spec: group[0].order if len(group) == 1 else min(s.order for s in group) for spec, group in by_spec.items()}
+    return sorted(by_spec, key=first.__getitem__)
 
 
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
@@ -238,7 +241,7 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
         for subject in subjects:
             by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
         passed = _RecordPass(project, offline, shallow)
-        passed.run(cache, by_spec, _history_order(by_spec, events),
+        passed.run(cache, by_spec, _history_order(by_spec),
                    {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
@@ -288,10 +291,12 @@ class _RecordPass:
         self.beyond: list[str] = []  # tags whose commit this shallow clone does not have
 
     def run(self, cache: FactCache, by_spec: dict[str, list[_Subject]], order: list[str], need_metrics: set[str]) -> None:
-        commits = {s.commit for group in by_spec.values() for s in group}
-        present = set(cache.commit_times(commits)) if self.shallow else None
-        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order],
-                                         need_metrics):
+        present = set(cache.commit_times({s.commit for group in by_spec.values() for s in group})) if self.shallow else None
+        wanted = []
+        for spec in order:
+            first = by_spec[spec][0]
+            wanted.append((spec, first.model, first.commit))
+        for spec, facts in cache.records(wanted, need_metrics):
             group = by_spec[spec]
             if facts is None and present is not None and group[0].commit not in present:
                 self.beyond += [s.label for s in group]

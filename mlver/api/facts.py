@@ -22,6 +22,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache
+from mlver.api._common import checked_record_doc
+from mlver.api.objects import named_rows
+from mlver.domain import record as rec
 from mlver.errors import MlverError
 
 _FILE = "facts"
@@ -44,15 +47,10 @@ class RecordFacts(NamedTuple):
 
 def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | None]]:
     """The artifact and data objects a record (or derived lineage) names, as the cache keeps them."""
-    from mlver.api.objects import named_rows
-
     return named_rows(doc)
 
 
 def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
-    from mlver.api._common import checked_record_doc
-    from mlver.domain import record as rec
-
     doc = checked_record_doc(model, commit, content)
     computed = rec.content_digest(content, doc)
     declared = doc.get("digest") or ""
@@ -77,6 +75,28 @@ _HEAD = re.compile(r"(?:1 {d} =|0 {d} {d}) (?:{h} {d}|- -)(?: [!-~]+ (?:{m}|-) (
     d=_DIGEST.pattern, h=f"(?:{_HEX_ID.pattern})", m=_MD5.pattern))
 
 
+_HEX = "0123456789abcdef"
+
+
+# The regexes above as string tests, for the writer: a first verify asks them 500,000 times
+# (the reader's _HEAD keeps the regexes; tests check a written line reads back).
+def _is_digest(value: str) -> bool:
+    return len(value) == 71 and value[:7] == "sha256:" and not value[7:].strip(_HEX)
+
+
+def _is_hex_id(value: str) -> bool:
+    return (len(value) == 40 or len(value) == 64) and not value.strip(_HEX)
+
+
+def _is_md5(value: str) -> bool:
+    return ((len(value) == 32 and not value.strip(_HEX))
+            or (len(value) == 36 and value[32:] == ".dir" and not value[:32].strip(_HEX)))
+
+
+def _is_path(value: str) -> bool:
+    return value != "" and value.isascii() and value.isprintable() and " " not in value
+
+
 def _row(facts: RecordFacts, metrics: bool) -> str:
     """The line kept for a blob (``metrics``: with them): its content's digest
     only when it is not the one declared."""
@@ -90,17 +110,17 @@ def _row(facts: RecordFacts, metrics: bool) -> str:
 
 def _plain_head(intact: bool, declared: str, computed: str, parent: tuple[str, str] | None,
                 entries: list[tuple[str | None, str | None, int | None]]) -> str | None:
-    if type(declared) is not str or not _DIGEST.fullmatch(declared) or (not intact and not _DIGEST.fullmatch(computed)):
+    if type(declared) is not str or not _is_digest(declared) or (not intact and not _is_digest(computed)):
         return None
     parts = ["1" if intact else "0", declared, "=" if intact else computed]
     if parent is None:
         parts += ("-", "-")
-    elif type(parent[0]) is str and type(parent[1]) is str and _HEX_ID.fullmatch(parent[0]) and _DIGEST.fullmatch(parent[1]):
+    elif type(parent[0]) is str and type(parent[1]) is str and _is_hex_id(parent[0]) and _is_digest(parent[1]):
         parts += parent
     else:
         return None
     for path, md5, size in entries:
-        if path is None or not _PATH.fullmatch(path) or (md5 is not None and not _MD5.fullmatch(md5)):
+        if path is None or not _is_path(path) or (md5 is not None and not _is_md5(md5)):
             return None
         parts += (path, "-" if md5 is None else md5, "-" if size is None else str(size))
     return " ".join(parts)
@@ -263,7 +283,8 @@ class FactCache:
         110,000 tag names, which git reads meanwhile on the other core). The
         reader gives the infos of the objects it is asked for (None: all of
         ``objects``); what git read is taken at its first call, which calls
-        ``then`` once git is done (the next git to start, while these are parsed)."""
+        ``then`` once git is done (the next git to start, while these are
+        parsed). Meant to be called once: a later call reads again."""
         wanted = list(dict.fromkeys(objects))
         rows = self.raw["t"]
         answer: Callable[[], Iterator[tuple[str, git.TagInfo]]] | None = git.tag_infos_streamed_ahead(
@@ -297,6 +318,7 @@ class FactCache:
                 unread = list(dict.fromkeys(unread))
                 self._take(git.tag_infos_streamed_ahead(self.root, unread)(), found, names)
                 result.update((obj, found[obj]) for obj in unread if obj in found)
+            found.clear()  # (110,000 entries: the events hold what they need; a later call reads again)
             return result
 
         return reader
