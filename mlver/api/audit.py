@@ -32,9 +32,6 @@ from mlver.project import CONFIG, PathLike, Project
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
 
 
-_LAST = (1 << 62, 0)
-
-
 @dataclass(slots=True)  # one per registry tag
 class _Subject:
     label: str  # how findings name it
@@ -43,7 +40,7 @@ class _Subject:
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
     assigns: bool = False  # a stage assignment: its record's metrics are checked against the gates
-    order: tuple[int, int] = _LAST  # its tag's place in the history (HEAD's records: last)
+    event: Event | None = None  # its tag's event (None: HEAD's record)
 
 
 def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]],
@@ -66,7 +63,7 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message),
-                                 event.tag.action is Action.ASSIGN, event.order))
+                                 event.tag.action is Action.ASSIGN, event))
     return subjects, events, registry
 
 
@@ -171,7 +168,12 @@ def _derived_lineage(project: Project, model: str, commit: str, labels: list[str
 def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
     """Record specs oldest tag first, HEAD's last: close to the order the
     records were written, which is the order git's pack reads fastest."""
-    first = {spec: group[0].order if len(group) == 1 else min(s.order for s in group) for spec, group in by_spec.items()}
+    last = (1 << 62, 0)
+
+    def when(subject: _Subject) -> tuple[int, int]:
+        return subject.event.order if subject.event is not None else last
+
+    first = {spec: when(group[0]) if len(group) == 1 else min(map(when, group)) for spec, group in by_spec.items()}
     return sorted(by_spec, key=first.__getitem__)
 
 

@@ -339,19 +339,22 @@ class FactCache:
         """Committer time of each commit that exists; ``walked``: times git
         listed for the commits branches reach (git.branch_commit_times_ahead),
         taken before reading any commit as an object (0: git found no date)."""
-        wanted = list(dict.fromkeys(commits))
-        found = {}
+        found: dict[str, int] = {}
         missing = []
-        for commit in wanted:
-            when = self._get("c", commit)
-            if not isinstance(when, int) and walked is not None:
+        rows, pending = self.raw["c"], self.pending  # (_get and _put unrolled: 100,000 commits in a first verify)
+        for commit in dict.fromkeys(commits):
+            value = rows.get(commit)
+            when = int(value) if value is not None and value.isdigit() else None
+            if when is None and walked is not None:
                 when = walked.get(commit) or None
                 if when is not None:
-                    self._put("c", commit, when)
-            if isinstance(when, int):
-                found[commit] = when
-            else:
+                    pending.append(f"c\t{commit}\t{when}\n")
+                    if len(pending) >= _FLUSH:
+                        self.save()
+            if when is None:
                 missing.append(commit)
+            else:
+                found[commit] = when
         for commit, when in git.commit_times(self.root, missing).items():
             found[commit] = when
             self._put("c", commit, when)

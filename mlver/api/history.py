@@ -133,6 +133,7 @@ class Ahead:
 
     def close(self) -> None:
         self.walked()
+        self._walked = None  # (100,000 commits: let go before the journal is read)
         if self._config:
             try:
                 self._config.pop()()
