@@ -346,7 +346,7 @@ class FactCache:
         rows, pending = self.raw["c"], self.pending  # (_get and _put unrolled: 100,000 commits in a first verify)
         for commit in dict.fromkeys(commits):
             value = rows.get(commit)
-            when = int(value) if value is not None and value.isdigit() else None
+            when = int(value) if value is not None and value.isascii() and value.isdigit() else None
             if when is None and walked is not None:
                 when = walked.get(commit) or None
                 if when is not None:
