@@ -16,7 +16,11 @@ minutes per tool). Both tools start from the same state: the same cache
 objects (checked identical above), a fresh remote for a push, an empty cache
 and no workspace copy for a pull from the remote the same tool pushed to;
 the files each command reads are read into the page cache first and `sync`
-runs before it. mlver's repository records a model on the data (`mlver
+runs before it. What a command leaves behind is moved aside, not deleted,
+until the last timed command (see _Aside: on a filesystem without a journal
+the deletions would slow the next command's file creations). Reported: wall,
+CPU of the command, and for S3 the CPU moto spent meanwhile (moto is one
+Python process sharing the machine's cores: its CPU per request is a floor). mlver's repository records a model on the data (`mlver
 push` sends what records name); dvc pushes and pulls `images.dvc`. Last,
 `dvc pull` in mlver's repository from the remote mlver pushed to, then
 `dvc status`, which must be clean: DVC reads what mlver wrote.
@@ -48,6 +52,24 @@ def _link_tree(src: pathlib.Path, dst: pathlib.Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for name in files:
             os.link(os.path.join(folder, name), out / name)
+
+
+class _Aside:
+    """Trees a timed command left, moved out of the way instead of deleted, and
+    deleted after the last timed command. On this machine's ext4 (no journal),
+    every inode created within a minute of many deletions scans past the freed
+    ones (the kernel's recently_deleted()): a pull of 3,000 files timed right
+    after the previous one was removed paid ~1 ms of kernel time per file for
+    that cleanup (sys 4.5-6.8 s instead of 1.4 s), and whichever tool ran second paid it."""
+
+    def __init__(self, folder: pathlib.Path) -> None:
+        self.folder = folder
+        self._n = 0
+
+    def put(self, path: pathlib.Path) -> None:
+        self.folder.mkdir(exist_ok=True)
+        self._n += 1
+        os.rename(path, self.folder / str(self._n))
 
 
 def _cache(repo: pathlib.Path) -> dict[str, bytes]:
@@ -88,13 +110,22 @@ def _make_repos(work: pathlib.Path, data: pathlib.Path, env: dict[str, str], tag
 
 
 def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], kind: str, repeat: int,
-               remote_url: Callable[[str], str], remote_opts: list[list[str]]) -> tuple[dict[str, list[float]], bool, str]:
-    """Interleaved push and pull of images/ by each tool; returns the timings, whether
-    `dvc pull` + `dvc status` in mlver's repository agree with what mlver pushed, and why not."""
+               remote_url: Callable[[str], str], remote_opts: list[list[str]], aside: _Aside,
+               server_cpu: Callable[[], float] | None) -> tuple[dict[str, list[tuple[float, float, float]]], bool, str]:
+    """Interleaved push and pull of images/ by each tool; returns the timings
+    ("push dvc" -> [(wall, cpu, server cpu)]), whether `dvc pull` + `dvc status`
+    in mlver's repository agree with what mlver pushed, and why not."""
     import benchlib as bl
 
     dvc, mlver = f"{bl.VENV_BIN}/dvc", f"{bl.VENV_BIN}/mlver"
-    times: dict[str, list[float]] = {}
+    times: dict[str, list[tuple[float, float, float]]] = {}
+
+    def timed(label: str, argv: list[str], repo: pathlib.Path) -> None:
+        print(f"  {kind} {label} ...", file=sys.stderr, flush=True)
+        before = server_cpu() if server_cpu else 0.0
+        wall, cpu, _ = bl.run_rusage(argv, repo, env)
+        times.setdefault(label, []).append((wall, cpu, server_cpu() - before if server_cpu else 0.0))
+
     keep = {tool: repo.parent / f"{repo.name}-cache" for tool, repo in repos.items()}
     for tool, repo in repos.items():
         shutil.copytree(repo / ".dvc" / "cache", keep[tool], copy_function=os.link)
@@ -111,23 +142,19 @@ def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], kind: str, r
                 shutil.copytree(keep[tool], cache, copy_function=os.link)
             bl.warm(cache)
             push = [dvc, "push", "-q", "-r", name, "images.dvc"] if tool == "dvc" else [mlver, "push", "-r", name, "m@HEAD"]
-            print(f"  {kind} push {tool} ...", file=sys.stderr, flush=True)
-            wall, _ = bl.run_timed(push, repo, env, timeout=7200)
-            times.setdefault(f"push {tool}", []).append(wall)
-            shutil.rmtree(cache)
-            shutil.rmtree(repo / "images")
+            timed(f"push {tool}", push, repo)
+            aside.put(cache)
+            aside.put(repo / "images")
             os.sync()
             pull = [dvc, "pull", "-q", "-r", name, "images.dvc"] if tool == "dvc" else \
                 [mlver, "pull", "m@HEAD", "--with-data", "-r", name]
-            print(f"  {kind} pull {tool} ...", file=sys.stderr, flush=True)
-            wall, _ = bl.run_timed(pull, repo, env, timeout=7200)
-            times.setdefault(f"pull {tool}", []).append(wall)
+            timed(f"pull {tool}", pull, repo)
             last[tool] = name
     # DVC reads what mlver pushed: pull it with dvc into mlver's repository, then dvc status.
     repo = repos["mlver"]
     expected = _tree(repo / "images")
-    shutil.rmtree(repo / ".dvc" / "cache")
-    shutil.rmtree(repo / "images")
+    aside.put(repo / ".dvc" / "cache")
+    aside.put(repo / "images")
     print(f"  {kind}: dvc pull of what mlver pushed ...", file=sys.stderr, flush=True)
     pulled = subprocess.run([dvc, "pull", "-q", "-r", last["mlver"], "images.dvc"], cwd=repo, env=env,
                             capture_output=True, text=True)
@@ -177,6 +204,7 @@ def main() -> None:
     work = pathlib.Path(tempfile.mkdtemp(prefix="mlver-bench-small-", dir=args.tmp))
     sections: list[str] = []
     moto = None
+    aside = _Aside(work / "set-aside")
     try:
         data = work / "source"
         for i in range(args.files):
@@ -189,38 +217,45 @@ def main() -> None:
                     "AWS_EC2_METADATA_DISABLED": "true"})
         header = bl.machine()
         if not args.skip_add:
-            sections.append(_add_rows(args, work, data, env, header))
+            sections.append(_add_rows(args, work, data, env, header, aside))
         rows, verdicts = [], []
-        cases = []
+        cases: list[tuple[str, int, Callable[[str], str], list[list[str]], Callable[[], float] | None]] = []
         if not args.skip_local:
-            cases.append(("local", args.files, lambda name: str(work / "remotes" / name), []))
+            cases.append(("local", args.files, lambda name: str(work / "remotes" / name), [], None))
         if args.s3_files:
             moto, endpoint = _moto()
             import boto3
 
             boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
                          aws_secret_access_key="bench").create_bucket(Bucket="bench")
-            cases.append(("s3", args.s3_files, lambda name: f"s3://bench/{name}", [["endpointurl", endpoint]]))
-        for kind, count, url, opts in cases:
+            pid = moto.pid
+            cases.append(("s3", args.s3_files, lambda name: f"s3://bench/{name}", [["endpointurl", endpoint]],
+                          lambda: _cpu_of(pid)))
+        for kind, count, url, opts, server_cpu in cases:
             subset = data if count >= args.files else _subset(data, work / f"source-{count}", count)
             repos = _make_repos(work, subset, env, kind)
-            times, compatible, why = _transfers(repos, env, kind, args.transfer_repeat, url, opts)
+            times, compatible, why = _transfers(repos, env, kind, args.transfer_repeat, url, opts, aside, server_cpu)
             where = "local directory remote" if kind == "local" else "S3 (moto on 127.0.0.1)"
             for op in ("push", "pull"):
-                d, m = statistics.median(times[f"{op} dvc"]), statistics.median(times[f"{op} mlver"])
-                rows.append([f"{op} {count:,} x {args.size:,} B, {where}", f"{d:.1f}", f"{m:.1f}", f"{d / m:.2f}x"])
-                verdicts.append((f"{op} to {where} at least 2x faster than dvc ({d / m:.2f}x)", d >= 2 * m))
+                d, m = ([statistics.median(x[i] for x in times[f"{op} {tool}"]) for i in range(3)] for tool in ("dvc", "mlver"))
+                server = f"{d[2]:.1f} / {m[2]:.1f}" if server_cpu else "-"
+                rows.append([f"{op} {count:,} x {args.size:,} B, {where}", f"{d[0]:.1f}", f"{m[0]:.1f}", f"{d[0] / m[0]:.2f}x",
+                             f"{d[1]:.1f}", f"{m[1]:.1f}", server])
+                verdicts.append((f"{op} to {where} at least 2x faster than dvc ({d[0] / m[0]:.2f}x)", d[0] >= 2 * m[0]))
             verdicts.append((f"`dvc pull` + `dvc status` clean on what mlver pushed to {where}" + (f" ({why})" if why else ""),
                              compatible))
             for repo in repos.values():
-                shutil.rmtree(repo, ignore_errors=True)
+                aside.put(repo)
         if rows:
             sections.append("\n".join([
                 "## Many small files: push and pull of a directory (bench_small_files.py)", "",
                 f"Machine: {header}. Median of {args.transfer_repeat} interleaved run(s) (dvc, mlver, ...); "
-                "wall seconds of the whole process; same cache objects, fresh remote per push, empty cache and no "
-                "workspace copy per pull; page cache warmed and `sync` before each command.", "",
-                bl.table(["transfer", "dvc s", "mlver s", "mlver faster by"], rows), "",
+                "wall seconds of the whole process, CPU (user+sys) of the process and its children, and the CPU the S3 "
+                "server (moto: one Python process, on the same 2 cores) spent meanwhile; same cache objects, fresh "
+                "remote per push, empty cache and no workspace copy per pull (the previous ones moved aside, deleted "
+                "after the last timed command); page cache warmed and `sync` before each command.", "",
+                bl.table(["transfer", "dvc s", "mlver s", "mlver faster by", "dvc cpu s", "mlver cpu s",
+                          "server cpu s (dvc / mlver)"], rows), "",
                 "| target | result |", "|---|---|",
                 *[f"| {label} | {bl.verdict(ok)} |" for label, ok in verdicts],
             ]))
@@ -241,7 +276,15 @@ def _subset(data: pathlib.Path, out: pathlib.Path, count: int) -> pathlib.Path:
     return out
 
 
-def _add_rows(args: argparse.Namespace, work: pathlib.Path, data: pathlib.Path, env: dict[str, str], header: str) -> str:
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user+sys) a running process has used, all its threads included."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _add_rows(args: argparse.Namespace, work: pathlib.Path, data: pathlib.Path, env: dict[str, str], header: str,
+              aside: _Aside) -> str:
     import benchlib as bl
 
     runs: dict[str, list[tuple[float, float, float]]] = {"dvc add": [], "mlver data add": []}
@@ -259,7 +302,7 @@ def _add_rows(args: argparse.Namespace, work: pathlib.Path, data: pathlib.Path, 
             wall, cpu, peak = bl.run_rusage(argv, repo, env)
             runs[name].append((wall, cpu, peak / 1024))
             if name in kept:
-                shutil.rmtree(kept[name])
+                aside.put(kept[name])
             kept[name] = repo
             shutil.rmtree(work / "home" / ".local", ignore_errors=True)
     dvc_repo, mlver_repo = kept["dvc add"], kept["mlver data add"]
@@ -268,7 +311,7 @@ def _add_rows(args: argparse.Namespace, work: pathlib.Path, data: pathlib.Path, 
     status = subprocess.run([f"{bl.VENV_BIN}/dvc", "status"], cwd=mlver_repo, env=env, capture_output=True, text=True)
     clean = status.returncode == 0 and "up to date" in status.stdout
     for repo in kept.values():
-        shutil.rmtree(repo, ignore_errors=True)
+        aside.put(repo)
     med = {name: [statistics.median(x[i] for x in xs) for i in range(3)] for name, xs in runs.items()}
     d, m = med["dvc add"], med["mlver data add"]
     return "\n".join([

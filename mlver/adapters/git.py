@@ -894,28 +894,47 @@ def tag_infos_ahead(root: Path, objects: list[str]) -> Callable[[list[str]], dic
     return reader
 
 
-def _infos(blobs: Mapping[str, tuple[str, bytes | None]]) -> dict[str, TagInfo]:
-    infos: dict[str, TagInfo] = {}
-    for obj, (otype, body) in blobs.items():
-        if body is None:
-            continue
-        head, _, message = body.partition(b"\n\n")
-        # The first header line of that key (a continuation line starts with a space).
-        key = b"\ntagger " if otype == "tag" else b"\ncommitter "
-        head = b"\n" + head
-        at = head.find(key)
-        end = head.find(b"\n", at + 1)
-        who = b"" if at < 0 else head[at + len(key):end if end >= 0 else None]
-        name, _, rest = who.partition(b" <")
-        email, _, when = rest.partition(b"> ")
-        stamp = when.split(b" ")[0] if when else b"0"
-        infos[obj] = TagInfo(
-            tagger=name.decode(errors="replace"),
-            email=email.decode(errors="replace"),
-            timestamp=int(stamp or 0),
-            message=message.decode(errors="replace").rstrip("\n"),
-        )
+def tag_infos_streamed_ahead(root: Path, objects: list[str]) -> Callable[[], Iterator[tuple[str, TagInfo]]]:
+    """``tag_infos`` of ``objects`` from one ``cat-file --batch`` started now
+    (see ``_output_ahead``): the call waits for git and gives (object, info)
+    one at a time, in the order asked, so no second copy of 110,000 tag
+    objects is built. Missing ones are left out; GitFailed when git failed."""
+    answer = _output_ahead(root, ["cat-file", "--batch"], "".join(o + "\n" for o in objects).encode()) if objects else None
+
+    def infos() -> Iterator[tuple[str, TagInfo]]:
+        if answer is None:
+            return
+        status, out = answer()
+        if status != 0:
+            raise GitFailed("cat-file", "", "check the repository with `git fsck`")
+        for obj, otype, body in _iter_batch(out, objects):
+            if body is not None:
+                yield obj, _info(otype, body)
+
     return infos
+
+
+def _infos(blobs: Mapping[str, tuple[str, bytes | None]]) -> dict[str, TagInfo]:
+    return {obj: _info(otype, body) for obj, (otype, body) in blobs.items() if body is not None}
+
+
+def _info(otype: str, body: bytes) -> TagInfo:
+    head, _, message = body.partition(b"\n\n")
+    # The first header line of that key (a continuation line starts with a space).
+    key = b"\ntagger " if otype == "tag" else b"\ncommitter "
+    head = b"\n" + head
+    at = head.find(key)
+    end = head.find(b"\n", at + 1)
+    who = b"" if at < 0 else head[at + len(key):end if end >= 0 else None]
+    name, _, rest = who.partition(b" <")
+    email, _, when = rest.partition(b"> ")
+    stamp = when.split(b" ")[0] if when else b"0"
+    return TagInfo(
+        tagger=name.decode(errors="replace"),
+        email=email.decode(errors="replace"),
+        timestamp=int(stamp or 0),
+        message=message.decode(errors="replace").rstrip("\n"),
+    )
 
 
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
@@ -938,6 +957,13 @@ def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> d
 def _parse_batch(out: bytes, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]]:
     """``cat-file --batch``'s answer to ``specs``: spec -> (type, content); GitFailed when it stops short."""
     result: dict[str, tuple[str, bytes | None]] = {}
+    for spec, found, body in _iter_batch(out, specs, ids):
+        result[spec] = (found, body)
+    return result
+
+
+def _iter_batch(out: bytes, specs: list[str], ids: dict[str, str] | None = None) -> Iterator[tuple[str, str, bytes | None]]:
+    """``_parse_batch`` one object at a time: (spec, type or "missing", content)."""
     pos = 0
     for spec in specs:
         nl = out.find(b"\n", pos)
@@ -946,15 +972,14 @@ def _parse_batch(out: bytes, specs: list[str], ids: dict[str, str] | None) -> di
         header = out[pos:nl].decode(errors="replace")
         pos = nl + 1
         if header.endswith(" missing") or header.endswith(" ambiguous"):
-            result[spec] = ("missing", None)
+            yield spec, "missing", None
             continue
         oid, otype, size = header.rsplit(" ", 2)
         if ids is not None:
             ids[spec] = oid
         size_i = int(size)
-        result[spec] = (otype, out[pos:pos + size_i])
+        yield spec, otype, out[pos:pos + size_i]
         pos += size_i + 1
-    return result
 
 
 class _CatFile:

@@ -422,48 +422,60 @@ class LocalStore:
         pull's workspace copy, staged); removed when they do not match.
         ``origin``: the folder remote ``src`` is object ``md5`` of: a large one is
         copied out by it (``copy_out``: without hashing where its ledger vouches for it)."""
+        data, st = read_small(src)
+        if data is not None:
+            written = self.add(data, md5, mode, also)
+            if progress:
+                progress(len(data))
+            return written, len(data)
         final = self.final(md5)
         self._sweep_beside(final)
         expected = verified_md5(md5)
-        mode = self._mode if mode is None else mode
-        data, st = read_small(src)
-        size = st.st_size
+        staged = self._temp_name()
         try:
-            if data is not None:
-                written, size = hashlib.md5(data).hexdigest(), len(data)
-                if written == expected:
-                    if also is not None:
-                        write_new(os.fspath(also), data, self._mode)
-                    staged = self._temp_name()
-                    try:
-                        write_new(staged, data, mode, self._mode | 0o111)
-                        self._install(staged, final)
-                    except BaseException:
-                        _unlink(staged)
-                        raise
-            else:
-                staged = self._temp_name()
-                try:
-                    written = (origin.copy_out(md5, staged, progress, also) if origin is not None else
-                               self._copy_large(src, staged, expected if trusted else None, progress, also))
-                    progress = None  # told as it went
-                    if written == expected:
-                        os.chmod(staged, mode)
-                        sealed = self.ledger.backdate(staged) if self.ledger is not None else None
-                        self._install(staged, final)
-                        if sealed is not None and self.ledger is not None:
-                            self.ledger.pushed(self.real_final(md5), expected, sealed)
-                finally:
-                    _unlink(staged)
+            written = (origin.copy_out(md5, staged, progress, also) if origin is not None else
+                       self._copy_large(src, staged, expected if trusted else None, progress, also))
+            if written == expected:
+                os.chmod(staged, self._mode if mode is None else mode)
+                sealed = self.ledger.backdate(staged) if self.ledger is not None else None
+                self._install(staged, final)
+                if sealed is not None and self.ledger is not None:
+                    self.ledger.pushed(self.real_final(md5), expected, sealed)
         except BaseException:
             if also is not None:
                 _unlink(os.fspath(also))
             raise
+        finally:
+            _unlink(staged)
         if also is not None and written != expected:
             _unlink(os.fspath(also))
-        if progress:
-            progress(size)
-        return written, size
+        return written, st.st_size  # (progress was told as the bytes were copied)
+
+    def add(self, data: bytes, md5: str, mode: int | None = None, also: Path | None = None) -> str:
+        """Store ``data`` (bytes already in memory: a small file, a small download)
+        as object ``md5`` if it hashes to that name, in one create and one rename;
+        else write nothing. Returns the md5 of ``data``. ``mode``: the object's
+        permissions (default: a plain file's); ``also``: a new file that gets the
+        same bytes when they match (removed when they do not)."""
+        final = self.final(md5)
+        written = hashlib.md5(data).hexdigest()
+        if written != verified_md5(md5):
+            if also is not None:
+                _unlink(os.fspath(also))
+            return written
+        self._sweep_beside(final)
+        staged = self._temp_name()
+        try:
+            if also is not None:
+                write_new(os.fspath(also), data, self._mode)
+            write_new(staged, data, self._mode if mode is None else mode, self._mode | 0o111)
+            self._install(staged, final)
+        except BaseException:
+            _unlink(staged)
+            if also is not None:
+                _unlink(os.fspath(also))
+            raise
+        return written
 
     @staticmethod
     def _copy_large(src: Path | str, staged: str, known: str | None, progress: Progress | None,

@@ -40,12 +40,13 @@ class _Subject:
     tag: str | None = None
     tag_digest: str | None = None  # what the tag message promises
     assigns: bool = False  # a stage assignment: its record's metrics are checked against the gates
+    event: Event | None = None  # its tag's event (None: HEAD's record)
 
 
-def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]], cache: FactCache
-              ) -> tuple[list[_Subject], list[Event], Registry]:
+def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]],
+              tag_infos: Callable[[list[str]], Mapping[str, git.TagInfo]]) -> tuple[list[_Subject], list[Event], Registry]:
     model = parse_ref(ref).model if ref else None
-    registry = load_registry(project, model, detail=True, refs=refs, tag_infos=cache.tag_infos)
+    registry = load_registry(project, model, detail=True, refs=refs, tag_infos=tag_infos)
     subjects: list[_Subject] = []
     if ref:
         parsed, commit, version = resolve(project, ref, registry)
@@ -62,7 +63,7 @@ def _subjects(project: Project, ref: str | None, refs: list[tuple[str, str, str]
             continue  # un-assignments and deprecations carry no record
         message = event.info.message if event.info else ""
         subjects.append(_Subject(event.name, event.tag.model, event.commit, event.name, digest_in(message),
-                                 event.tag.action is Action.ASSIGN))
+                                 event.tag.action is Action.ASSIGN, event))
     return subjects, events, registry
 
 
@@ -164,12 +165,16 @@ def _derived_lineage(project: Project, model: str, commit: str, labels: list[str
                     f"{commit[:12]}, lineage derived from it: {what}")
 
 
-def _history_order(by_spec: dict[str, list[_Subject]], events: list[Event]) -> list[str]:
+def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
     """Record specs oldest tag first, HEAD's last: close to the order the
     records were written, which is the order git's pack reads fastest."""
-    when = {e.name: e.order for e in events}
     last = (1 << 62, 0)
-    return sorted(by_spec, key=lambda spec: min(when.get(s.tag or "", last) for s in by_spec[spec]))
+
+    def when(subject: _Subject) -> tuple[int, int]:
+        return subject.event.order if subject.event is not None else last
+
+    first = {spec: when(group[0]) if len(group) == 1 else min(map(when, group)) for spec, group in by_spec.items()}
+    return sorted(by_spec, key=first.__getitem__)
 
 
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
@@ -223,20 +228,33 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     ``shallow``: a shallow clone (CI's default) lacks the commits past its
     boundary; what they would prove is counted and said, not failed."""
     cache = FactCache(project.root)
-    subjects, events, registry = _subjects(project, ref, refs, cache)
-    by_spec: dict[str, list[_Subject]] = {}
-    for subject in subjects:
-        by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
-    passed = _RecordPass(project, offline, shallow)
-    ahead = Ahead(project, registry, cache)  # the history replay's walks, in git while the records are read
+    # On the other core, git reads the tag objects while the tag names are
+    # parsed here, then walks the history for the replay while the tag
+    # objects are parsed and the records read.
+    walks: list[Ahead] = []
+    read_tags = cache.tag_infos_ahead((obj for _, obj, commit in refs if obj != commit),
+                                      then=lambda: walks.append(Ahead(project, refs, cache)))
     try:
-        passed.run(cache, by_spec, _history_order(by_spec, events),
+        subjects, events, registry = _subjects(project, ref, refs, read_tags)
+        if not walks:
+            walks.append(Ahead(project, refs, cache))  # (no tag object was read)
+        ahead = walks[0]
+        by_spec: dict[str, list[_Subject]] = {}
+        for subject in subjects:
+            by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
+        passed = _RecordPass(project, offline, shallow)
+        passed.run(cache, by_spec, _history_order(by_spec),
                    {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
                                            cache, ahead)
     finally:
-        ahead.close()
+        try:
+            read_tags([])  # collects that git, also when no event asked for it
+        except MlverError:
+            pass  # (raised to whoever asked first)
+        for started in walks:
+            started.close()
     seen = seen_versions(project, refs) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
     findings = record_findings + future + history + seen + parent_findings
@@ -275,10 +293,12 @@ class _RecordPass:
         self.beyond: list[str] = []  # tags whose commit this shallow clone does not have
 
     def run(self, cache: FactCache, by_spec: dict[str, list[_Subject]], order: list[str], need_metrics: set[str]) -> None:
-        commits = {s.commit for group in by_spec.values() for s in group}
-        present = set(cache.commit_times(commits)) if self.shallow else None
-        for spec, facts in cache.records([(spec, by_spec[spec][0].model, by_spec[spec][0].commit) for spec in order],
-                                         need_metrics):
+        present = set(cache.commit_times({s.commit for group in by_spec.values() for s in group})) if self.shallow else None
+        wanted = []
+        for spec in order:
+            first = by_spec[spec][0]
+            wanted.append((spec, first.model, first.commit))
+        for spec, facts in cache.records(wanted, need_metrics):
             group = by_spec[spec]
             if facts is None and present is not None and group[0].commit not in present:
                 self.beyond += [s.label for s in group]

@@ -15,16 +15,19 @@ the commit it was found at.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache, statcache
+from mlver.api._common import checked_record_doc
+from mlver.api.objects import named_rows
+from mlver.domain import record as rec
 from mlver.errors import MlverError
 
 _FILE = "facts"
-_CHUNK = 8192  # tag objects read at a time: their messages are let go chunk by chunk
 _FLUSH = 4096  # lines: a first verify at 100,000 versions never holds its whole cache in memory
 # Tables of one id or number a line, written as is (a first verify writes 200,000 of them).
 # (isascii: str.isdigit() passes "²", which int() refuses, and isalnum() any script's letters.)
@@ -45,15 +48,10 @@ class RecordFacts(NamedTuple):
 
 def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | None]]:
     """The artifact and data objects a record (or derived lineage) names, as the cache keeps them."""
-    from mlver.api.objects import named_rows
-
     return named_rows(doc)
 
 
 def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
-    from mlver.api._common import checked_record_doc
-    from mlver.domain import record as rec
-
     doc = checked_record_doc(model, commit, content)
     computed = rec.content_digest(content, doc)
     declared = doc.get("digest") or ""
@@ -78,6 +76,28 @@ _HEAD = re.compile(r"(?:1 {d} =|0 {d} {d}) (?:{h} {d}|- -)(?: [!-~]+ (?:{m}|-) (
     d=_DIGEST.pattern, h=f"(?:{_HEX_ID.pattern})", m=_MD5.pattern))
 
 
+_HEX = "0123456789abcdef"
+
+
+# The regexes above as string tests, for the writer: a first verify asks them 500,000 times
+# (the reader's _HEAD keeps the regexes; tests check a written line reads back).
+def _is_digest(value: str) -> bool:
+    return len(value) == 71 and value[:7] == "sha256:" and not value[7:].strip(_HEX)
+
+
+def _is_hex_id(value: str) -> bool:
+    return (len(value) == 40 or len(value) == 64) and not value.strip(_HEX)
+
+
+def _is_md5(value: str) -> bool:
+    return ((len(value) == 32 and not value.strip(_HEX))
+            or (len(value) == 36 and value[32:] == ".dir" and not value[:32].strip(_HEX)))
+
+
+def _is_path(value: str) -> bool:
+    return value != "" and value.isascii() and value.isprintable() and " " not in value
+
+
 def _row(facts: RecordFacts, metrics: bool) -> str:
     """The line kept for a blob (``metrics``: with them): its content's digest
     only when it is not the one declared."""
@@ -91,17 +111,17 @@ def _row(facts: RecordFacts, metrics: bool) -> str:
 
 def _plain_head(intact: bool, declared: str, computed: str, parent: tuple[str, str] | None,
                 entries: list[tuple[str | None, str | None, int | None]]) -> str | None:
-    if type(declared) is not str or not _DIGEST.fullmatch(declared) or (not intact and not _DIGEST.fullmatch(computed)):
+    if type(declared) is not str or not _is_digest(declared) or (not intact and not _is_digest(computed)):
         return None
     parts = ["1" if intact else "0", declared, "=" if intact else computed]
     if parent is None:
         parts += ("-", "-")
-    elif type(parent[0]) is str and type(parent[1]) is str and _HEX_ID.fullmatch(parent[0]) and _DIGEST.fullmatch(parent[1]):
+    elif type(parent[0]) is str and type(parent[1]) is str and _is_hex_id(parent[0]) and _is_digest(parent[1]):
         parts += parent
     else:
         return None
     for path, md5, size in entries:
-        if path is None or not _PATH.fullmatch(path) or (md5 is not None and not _MD5.fullmatch(md5)):
+        if path is None or not _is_path(path) or (md5 is not None and not _is_md5(md5)):
             return None
         parts += (path, "-" if md5 is None else md5, "-" if size is None else str(size))
     return " ".join(parts)
@@ -256,54 +276,87 @@ class FactCache:
     def tag_infos(self, objects: Iterable[str]) -> dict[str, git.TagInfo]:
         """Tagger, date and the lines of the message verify reads (those with
         an ``mlver-`` mark), by tag object."""
+        return self.tag_infos_ahead(objects)(None)
+
+    def tag_infos_ahead(self, objects: Iterable[str], then: Callable[[], None] | None = None
+                        ) -> Callable[[Iterable[str] | None], dict[str, git.TagInfo]]:
+        """``tag_infos``, with git reading the tag objects not kept started now
+        (one ``cat-file`` for all: a first verify starts it before it parses
+        110,000 tag names, which git reads meanwhile on the other core). The
+        reader gives the infos of the objects it is asked for (None: all of
+        ``objects``); what git read is taken at its first call, which calls
+        ``then`` once git is done (the next git to start, while these are
+        parsed). Meant to be called once: a later call reads again."""
         wanted = list(dict.fromkeys(objects))
-        found: dict[str, git.TagInfo] = {}
-        missing = []
-        names: dict[str, str] = {}  # one string per tagger, not one per tag
         rows = self.raw["t"]
-        for obj in wanted:
-            row = _untag(rows.get(obj))
-            if row is not None:
-                found[obj] = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
-            else:
-                missing.append(obj)
-        chunks = [missing[start:start + _CHUNK] for start in range(0, len(missing), _CHUNK)]
-        # Many chunks (a first verify): git reads the next one while this one is parsed.
-        ahead = git.tag_infos_ahead(self.root, chunks[0]) if len(chunks) > 1 else None
+        answer: Callable[[], Iterator[tuple[str, git.TagInfo]]] | None = git.tag_infos_streamed_ahead(
+            self.root, [obj for obj in wanted if obj not in rows])
+        found: dict[str, git.TagInfo] = {}
+        names: dict[str, str] = {}  # one string per tagger, not one per tag
+
+        def reader(asked: Iterable[str] | None) -> dict[str, git.TagInfo]:
+            nonlocal answer
+            if answer is not None:
+                read, answer = answer, None
+                taken = read()
+                first = next(taken, None)  # (git is done when its first answer is there)
+                if then is not None:
+                    then()
+                if first is not None:
+                    self._take(itertools.chain((first,), taken), found, names)
+            result: dict[str, git.TagInfo] = {}
+            unread = []
+            for obj in wanted if asked is None else asked:
+                info = found.get(obj)
+                if info is None:
+                    row = _untag(rows.get(obj))
+                    if row is None:
+                        unread.append(obj)  # a line this code did not write (or none: missing): read now
+                        continue
+                    info = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
+                if info is not None:
+                    result[obj] = info
+            if unread:
+                unread = list(dict.fromkeys(unread))
+                self._take(git.tag_infos_streamed_ahead(self.root, unread)(), found, names)
+                result.update((obj, found[obj]) for obj in unread if obj in found)
+            found.clear()  # (110,000 entries: the events hold what they need; a later call reads again)
+            return result
+
+        return reader
+
+    def _take(self, read: Iterator[tuple[str, git.TagInfo]], found: dict[str, git.TagInfo], names: dict[str, str]) -> None:
+        """Tag objects git read, into ``found`` (their marked lines only) and the cache."""
         pending = self.pending
-        for i, chunk in enumerate(chunks):
-            if ahead is None:
-                read = git.tag_infos(self.root, chunk)
-            else:
-                reader, ahead = ahead, git.tag_infos_ahead(self.root, chunks[i + 1]) if i + 1 < len(chunks) else None
-                read = reader(chunk)
-            for obj, info in read.items():
-                message = info.message
-                marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
-                tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
-                found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
-                pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
+        for obj, info in read:
+            message = info.message
+            marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+            tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
+            found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
+            pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
             if len(pending) >= _FLUSH:
                 self.save()
-        return found
 
     def commit_times(self, commits: Iterable[str], walked: Mapping[str, int] | None = None) -> dict[str, int]:
         """Committer time of each commit that exists; ``walked``: times git
         listed for the commits branches reach (git.branch_commit_times_ahead),
         taken before reading any commit as an object (0: git found no date)."""
-        wanted = list(dict.fromkeys(commits))
-        found = {}
+        found: dict[str, int] = {}
         missing = []
-        for commit in wanted:
-            when = self._get("c", commit)
-            if not isinstance(when, int) and walked is not None:
+        rows, pending = self.raw["c"], self.pending  # (_get and _put unrolled: 100,000 commits in a first verify)
+        for commit in dict.fromkeys(commits):
+            value = rows.get(commit)
+            when = int(value) if value is not None and value.isascii() and value.isdigit() else None
+            if when is None and walked is not None:
                 when = walked.get(commit) or None
                 if when is not None:
-                    self._put("c", commit, when)
-            if isinstance(when, int):
-                found[commit] = when
-            else:
+                    pending.append(f"c\t{commit}\t{when}\n")
+                    if len(pending) >= _FLUSH:
+                        self.save()
+            if when is None:
                 missing.append(commit)
+            else:
+                found[commit] = when
         for commit, when in git.commit_times(self.root, missing).items():
             found[commit] = when
             self._put("c", commit, when)

@@ -107,13 +107,16 @@ class Ahead:
     stages were assigned). Each is asked for at most once; ``close`` ends
     the ones nobody asked for."""
 
-    def __init__(self, project: Project, registry: Registry, cache: FactCache) -> None:
-        every = [e for state in registry.models.values() for e in state.events]
-        started = git.branch_commit_times_ahead(project.root) if not cache.knows_times(e.commit for e in every) else None
+    def __init__(self, project: Project, refs: list[tuple[str, str, str]], cache: FactCache) -> None:
+        """``refs``: (name, object, commit) of the tags verify reads, before
+        they are folded: the walks start before the tag objects are read."""
+        annotated = [(name, commit) for name, obj, commit in refs if obj != commit]  # (GTO's events are among them)
+        started = git.branch_commit_times_ahead(project.root) if not cache.knows_times(c for _, c in annotated) else None
         self._walk: list[Callable[[], dict[str, int]]] = [started] if started else []
         self._walked: dict[str, int] | None = None
         branch = git.default_branch(project.root)
-        assigned = any(e.tag.action is Action.ASSIGN for e in every)
+        assigned = any("#" in name and (tag := tags.parse(name)) is not None and tag.action is Action.ASSIGN
+                       for name, _ in annotated)
         self._config: list[Callable[[], list[git.RawCommit]]] = (
             [pathlog.history_ahead(project.root, CONFIG, branch)] if branch and assigned else [])
 
@@ -130,6 +133,7 @@ class Ahead:
 
     def close(self) -> None:
         self.walked()
+        self._walked = None  # (100,000 commits: let go before the journal is read)
         if self._config:
             try:
                 self._config.pop()()

@@ -162,6 +162,15 @@ class ChainStore:
                 got, self._where[md5] = _get(other, md5, dst, progress, also), other
         return got
 
+    def read_small(self, md5: str) -> bytes | None:
+        """A small object's bytes from the first remote holding it, unverified
+        (None: read it with ``get``, which passes a corrupt copy over for another's)."""
+        store = self._holder(md5)
+        if store is None:
+            raise ObjectNotInRemote(md5, f"any of {self.name}")
+        read = getattr(store, "read_small", None)
+        return read(md5) if read is not None else None
+
     def name_for(self, md5: str) -> str:
         """The remote that served (or holds) ``md5``, for messages."""
         store = self._holder(md5)

@@ -204,6 +204,8 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         return True
     if not missing and not store.has(obj.md5):
         raise _not_there(obj, remote)
+    if also is None and _fetch_small(cache, store, obj, progress):
+        return True
     target = cache.path(obj.md5)
     staged = cache.temp_path()
     try:
@@ -221,6 +223,26 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         staged.unlink(missing_ok=True)
     if known is not None:
         known.remember(target, obj.md5)
+    return True
+
+
+def _fetch_small(cache: LocalStore, store: Store, obj: ObjectRef, progress: Progress | None) -> bool:
+    """A small object read whole in one request and written to the cache in one
+    create and one rename, read-only as DVC keeps it (not remembered by the stat
+    cache: a small file is hashed whenever it is read). False when the store
+    reads no such way or the object is large, and when the bytes are not the
+    object: then ``get`` reads it again, and passes a corrupt copy over for
+    another remote's, or says which one is corrupt."""
+    read = getattr(store, "read_small", None)
+    data = read(obj.md5) if read is not None else None
+    if data is None:
+        return False
+    with _full_disk_is_clean(cache, obj):
+        got = cache.add(data, obj.md5, mode=0o444)
+    if got != verified.expected(obj.md5):
+        return False
+    if progress:
+        progress(len(data))
     return True
 
 

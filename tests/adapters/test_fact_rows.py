@@ -80,3 +80,15 @@ def test_near_misses_of_a_tag_line_are_no_tags() -> None:
     assert facts._untag("5\ta\tb\t") == ("a", "b", 5, "")
     for bad in ["", "x\ta\tb\t", "5\ta\tb", "--5\ta\tb\tm", "1_0\ta\tb\tm", " 5\ta\tb\tm", "[1, 2]", '["a", "b", "5", "m"]', "[x"]:
         assert facts._untag(bad) is None, bad
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=80), st.sampled_from(
+    ["sha256:" + "a" * 64, "sha256:" + "A" * 64, "sha256:" + "a" * 63 + "\n", "c" * 40, "c" * 64, "c" * 41, "d" * 32,
+     "d" * 32 + ".dir", "d" * 32 + ".DIR", "d" * 31 + "é", "models/m.pkl", "a b", "a\tb", "\x7f", "~!", "٣" * 32, ""])))
+def test_the_writers_tests_are_the_readers_patterns(value: str) -> None:
+    """_plain_head tests a field with str methods, _unrow with the patterns: they agree on every text."""
+    assert facts._is_digest(value) == bool(facts._DIGEST.fullmatch(value))
+    assert facts._is_hex_id(value) == bool(facts._HEX_ID.fullmatch(value))
+    assert facts._is_md5(value) == bool(facts._MD5.fullmatch(value))
+    assert facts._is_path(value) == bool(facts._PATH.fullmatch(value))

@@ -200,3 +200,39 @@ def test_tag_objects_read_ahead_are_what_tag_infos_reads(tmp_path: Path) -> None
     assert {info.message for info in reader(stage).values()} == {f"prod {i}" for i in range(4)}
     git.tag_infos_ahead(root, stage)([])
     assert git.tag_infos_ahead(root, [])(others) == git.tag_infos(root, others)
+
+
+def test_the_fact_cache_reads_tag_objects_ahead_as_tag_infos_reads_them(tmp_path: Path) -> None:
+    """verify's reader of tag objects (FactCache.tag_infos_ahead: one git started
+    before the names are parsed) gives each tag's tagger, date and marked lines
+    as git.tag_infos reads them: read ahead, kept from an earlier run, kept
+    on a damaged line, asked for without being read ahead, or missing; its
+    ``then`` runs once, when git is done."""
+    from mlver.api.facts import FactCache
+
+    root = three_commits(tmp_path)
+    for i in range(3):
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}\n\nmlver-digest: sha256:{i}\nother", "HEAD")
+        _git(root, "tag", "-a", f"m#prod#{i}", "-m", f"prod {i}", "HEAD~1")
+    objects = [obj for _, obj, _ in git.tag_refs(root)]
+
+    def wanted(objs: list[str]) -> dict[str, tuple[str, str, int, str]]:
+        infos = git.tag_infos(root, objs)
+        marks = {o: "\n".join(line for line in i.message.splitlines() if "mlver-" in line) for o, i in infos.items()}
+        return {o: (i.tagger, i.email, i.timestamp, marks[o]) for o, i in infos.items()}
+
+    def got(infos: dict[str, git.TagInfo]) -> dict[str, tuple[str, str, int, str]]:
+        return {o: (i.tagger, i.email, i.timestamp, i.message) for o, i in infos.items()}
+
+    called = []
+    cache = FactCache(root)
+    reader = cache.tag_infos_ahead(objects[:4], then=lambda: called.append(1))
+    asked = objects[:2] + objects[4:]  # (the last two not read ahead)
+    assert got(reader(asked + ["0" * 40])) == wanted(asked)
+    assert got(reader(None)) == wanted(objects[:4]) and called == [1]
+    cache.save()
+    kept = FactCache(root)
+    assert kept.raw["t"] and got(kept.tag_infos(objects)) == wanted(objects)
+    damaged = FactCache(root)
+    damaged.raw["t"][objects[0]] = "not a line this code writes"
+    assert got(damaged.tag_infos(objects)) == wanted(objects)

@@ -5,6 +5,8 @@ local folder (small and large objects), moto's S3, DVC's HTTP filesystem."""
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +16,14 @@ import pytest
 from fixtures.servers import HttpServer, WebDav
 
 from conftest import S3
-from mlver.adapters import atomic
+from mlver.adapters import atomic, verified
+from mlver.adapters.s3lean import LEAN_MAX
 from mlver.adapters.storage import SMALL, LocalStore, object_relpath
 from mlver.errors import ObjectChanged
 
 GOOD = b"the object as it was pushed\n"
 LARGE = b"x" * (SMALL + 4096)  # past read_small: the streaming path
+assert len(LARGE) > LEAN_MAX  # and past S3's lean GET: streamed in blocks, hashed on a thread of its own
 
 
 def _check(store: Any, put: Callable[[str, bytes], None], dst_dir: Path, contents: list[bytes]) -> None:
@@ -61,7 +65,46 @@ def test_an_s3_store_never_places_a_corrupt_object(s3: S3, tmp_path: Path) -> No
 
     store = S3Store("s3", s3.url(), endpoint_url=s3.endpoint, region="us-east-1")
     _check(store, lambda md5, content: s3.client.put_object(Bucket=s3.bucket, Key=store.key(md5), Body=content),
-           tmp_path / "out", [GOOD])
+           tmp_path / "out", [GOOD, LARGE])
+    assert not _hashing_threads()
+
+
+def _hashing_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mlver-md5"]
+
+
+def test_md5_beside_is_the_md5_of_the_blocks_in_order() -> None:
+    blocks = [os.urandom(n) for n in (0, 1, 2047, 2048, 1 << 20, 3, (1 << 20) + 17)] * 3
+    beside = verified.Md5Beside()
+    for block in blocks:
+        beside.update(block)
+    assert beside.hexdigest() == hashlib.md5(b"".join(blocks)).hexdigest()
+    assert beside.hexdigest() == hashlib.md5(b"".join(blocks)).hexdigest()  # asked again: the same answer
+    assert not _hashing_threads()
+
+
+def test_an_s3_download_cut_short_leaves_no_file_and_no_thread(s3: S3, tmp_path: Path) -> None:
+    from mlver.adapters.s3 import S3Store
+
+    store = S3Store("s3", s3.url(), endpoint_url=s3.endpoint, region="us-east-1")
+    content = os.urandom(3 * LEAN_MAX + 5)  # several blocks
+    md5 = hashlib.md5(content).hexdigest()
+    s3.client.put_object(Bucket=s3.bucket, Key=store.key(md5), Body=content)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def interrupted(n: int) -> None:  # Ctrl-C after the first block arrived
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.get(md5, out / "model.pkl", interrupted, also=out / "workspace.pkl")
+    assert list(out.iterdir()) == [] and not _hashing_threads()
+    with pytest.raises(FileNotFoundError):  # the second file cannot even be made
+        store.get(md5, out / "model.pkl", also=tmp_path / "absent" / "workspace.pkl")
+    assert list(out.iterdir()) == [] and not _hashing_threads()
+    assert store.get(md5, out / "model.pkl", also=out / "workspace.pkl") == md5
+    assert (out / "model.pkl").read_bytes() == (out / "workspace.pkl").read_bytes() == content
+    assert not _hashing_threads()
 
 
 def test_a_dvc_filesystem_store_never_places_a_corrupt_object(http_server: HttpServer, tmp_path: Path) -> None:

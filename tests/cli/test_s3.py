@@ -162,6 +162,11 @@ def test_directory_data_of_many_files(project: Project, s3: S3) -> None:
     pulled = project.ok("pull", "vision@HEAD", "--with-data", "--json").json()
     assert len(pulled["files"]) == 301
     assert (project.root / "images/123.txt").read_text() == "image 123\n"
+    # Each small download went straight into the cache: read-only as DVC keeps it, no temporary left.
+    cache = project.root / ".dvc" / "cache"
+    objects = [p for p in (cache / "files" / "md5").rglob("*") if p.is_file()]
+    assert len(objects) == 302 and {p.stat().st_mode & 0o777 for p in objects} == {0o444}
+    assert [p for p in cache.rglob("*") if p.is_file() and p not in objects] == []
 
 
 def test_interrupted_push_resumes_and_sends_only_whats_missing(project: Project, s3: S3) -> None:

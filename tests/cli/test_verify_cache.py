@@ -171,3 +171,30 @@ def test_damaged_fact_lines_are_read_again(released_twice: Project) -> None:
     facts.write_text("".join(lines)[:-7])  # cut short in its last line
     (two.root / ".git/mlver/cache/verdict.json").unlink(missing_ok=True)
     assert _verify(two)[0] == cold
+
+
+def test_a_record_edited_in_the_middle_of_history_is_caught_cold_and_kept(released_twice: Project) -> None:
+    """A version whose record was edited (its digest left as it was) and then
+    buried under later good commits: found on a first run (tag objects read
+    ahead, history walks started while they are parsed), and found again on
+    a run that keeps the facts (a tag added since), never cached as intact."""
+    p = released_twice
+    path = p.root / ".mlver/records/churn.json"
+    good = path.read_text()
+    doc = json.loads(good)
+    doc["metrics"]["accuracy"] = 0.99  # (the declared digest is kept: the content no longer has it)
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    p.commit_all("better numbers")
+    message = p.git("tag", "-l", "--format=%(contents)", "churn@v0.2.0").replace("v0.2.0", "v0.3.0")
+    _tag(p, "churn@v0.3.0", "HEAD", message)
+    path.write_text(good)
+    p.commit_all("back to the recorded numbers")
+    subprocess.run(["rm", "-rf", str(p.root / ".git/mlver")], check=True)
+    first = _verify(p)[0]
+    assert "edited after it was written" in first.get("churn@v0.3.0", ""), first
+    assert "churn (HEAD)" not in first
+    _tag(p, "churn#staging#9", "churn@v0.1.0", "staging, by hand")
+    (p.root / ".git/mlver/cache/verdict.json").unlink(missing_ok=True)
+    kept = _verify(p)[0]
+    assert kept.get("churn@v0.3.0") == first["churn@v0.3.0"]
+    assert kept == _same_cold(p)
