@@ -342,3 +342,29 @@ def test_an_s3_object_streaming_more_than_its_size_is_not_read_on(trained: Proje
         assert run.exit_code == 2 and "corrupt" in run.stderr, (run.stderr, server.requests)
         assert server.sent < 16 * 1024 * 1024, server.sent
     assert not (p.root / "models/churn.pkl").exists()
+
+
+def test_a_fifo_in_place_of_a_remote_object_is_no_object(project: Project, tmp_path: Path) -> None:
+    # A co-user of a folder remote (or a repository naming a folder remote it prepared)
+    # puts a symlink to a FIFO where an object belongs. Held before this session: the
+    # store asks is_file() before it opens an object, so nothing waits for a writer.
+    p = project
+    md5 = _big(p)
+    p.ok("push")
+    obj = _object(p.remote, md5)
+    kept = tmp_path / "kept"
+    shutil.move(obj, kept)
+    os.mkfifo(tmp_path / "fifo")
+    obj.symlink_to(tmp_path / "fifo")
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    (p.root / "models/churn.pkl").unlink()
+    try:
+        run = _mlver(p, "pull", "churn@HEAD")
+    except subprocess.TimeoutExpired:
+        raise AssertionError("pull blocked on a FIFO in the remote") from None
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert not (p.root / "models/churn.pkl").exists()
+    obj.unlink()
+    shutil.move(kept, obj)
+    p.ok("pull", "churn@HEAD")
+    assert _md5(p.root / "models/churn.pkl") == md5
