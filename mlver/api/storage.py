@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from mlver.adapters import dvc, git, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
@@ -284,29 +285,51 @@ def cache_fill(cache: LocalStore, known: Known | None, teed: dict[str, Path] | N
                 staged.unlink(missing_ok=True)  # (another filesystem, or gone): copied as any other
         src = cache.final(md5)
         try:
-            data, st = read_small(src)
+            data, _ = read_small(src)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
-        if data is not None:
-            # Small: hashed as it is read (cheaper than a stat lookup and a kernel copy).
-            got = hashlib.md5(data).hexdigest()
-            if got == md5:
-                write_new(str(target), data, mode)
-                return len(data)
-        elif known is not None and known.md5(src, st) == md5:
-            return placement.copy_file(Path(src), target)
-        else:
-            got = copy_checked(src, target)
+        if data is None:
+            return _place_large(cache, known, src, md5, target, where)
+        # Small: hashed as it is read (cheaper than a stat lookup and a kernel copy).
+        got = hashlib.md5(data).hexdigest()
         if got != md5:
-            target.unlink(missing_ok=True)
-            cache.remove(md5)  # a bad cache entry would poison every later pull
-            raise ObjectCorrupt(where, "local cache copy", got, md5,
-                                "run the pull again: it will fetch a fresh copy from the remote")
-        if known is not None and data is None:
-            known.remember(src, md5)
-        return target.stat().st_size
+            _refuse_cached(cache, md5, target, where, got)
+        write_new(str(target), data, mode)
+        return len(data)
 
     return fill
+
+
+def _place_large(cache: LocalStore, known: Known | None, src: str, md5: str, target: Path, where: str) -> int:
+    """Copy the large cache object ``src`` to ``target``: in the kernel when the stat
+    cache vouches for it, else hashed as it is copied (and then remembered). The stat
+    looked up, the bytes placed and the stat remembered are all of one open file, read
+    again through /proc/self/fd: by name they could be of two (a co-user of a shared
+    cache can rename another file over the object meanwhile)."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
+    try:
+        st, pinned = os.fstat(fd), f"{_PINNED}/{fd}" if _PINNED.is_dir() else None
+        if pinned is not None and known is not None and known.md5(src, st) == md5:
+            return placement.copy_file(Path(pinned), target)
+        got = copy_checked(pinned or src, target)
+        if got != md5:
+            _refuse_cached(cache, md5, target, where, got)
+        after = os.fstat(fd)
+        if pinned is not None and known is not None and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (
+                st.st_size, st.st_mtime_ns, st.st_ctime_ns):
+            known.remember(src, md5, after)
+        return target.stat().st_size
+    finally:
+        os.close(fd)
+
+
+def _refuse_cached(cache: LocalStore, md5: str, target: Path, where: str, got: str) -> NoReturn:
+    target.unlink(missing_ok=True)
+    cache.remove(md5)  # a bad cache entry would poison every later pull
+    raise ObjectCorrupt(where, "local cache copy", got, md5, "run the pull again: it will fetch a fresh copy from the remote")
 
 
 Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, destination[, folder it must stay in]

@@ -70,7 +70,12 @@ def _blow(p: Project, args: tuple[str, ...], sig: int, delay: float = 0.0,
 
 
 def _appears(folder: Path, pattern: str) -> Callable[[], bool]:
-    return lambda: next(folder.rglob(pattern), None) is not None
+    def seen() -> bool:
+        try:
+            return next(folder.rglob(pattern), None) is not None
+        except FileNotFoundError:  # a scratch folder the command removed while rglob walked it
+            return False
+    return seen
 
 
 def _md5(path: Path) -> str:

@@ -192,3 +192,24 @@ def test_pull_repo_from_a_folder_remote_trusts_the_ledger_and_refuses_a_change(p
     assert _counts() == {"trusted": before["trusted"], "hashed": before["hashed"] + 1}
     assert not (tmp_path / "again.pkl").exists()
     assert os.path.realpath(_object(team, md5)) not in _entries()
+
+
+def test_a_remote_object_hardlinked_or_replaced_by_a_symlink_is_hashed(project: Project, tmp_path: Path) -> None:
+    # Held (session 7's review): a new link moves the object's ctime; a symlink in its
+    # place leads to another inode; either way the ledger's stat no longer matches.
+    p = project
+    md5 = _pushed_big(p)
+    obj = _object(p.remote, md5)
+    os.link(obj, tmp_path / "second-name")
+    _drop(p)
+    assert _pull(p) == {"trusted": 0, "hashed": 1}
+    assert _md5(p.root / "models/churn.pkl") == md5
+    outside = tmp_path / "outside"
+    shutil.copy(obj, outside)
+    obj.unlink()
+    obj.symlink_to(outside)
+    _drop(p)
+    assert _pull(p) == {"trusted": 0, "hashed": 1}
+    _flip(outside, SIZE // 2)  # a change behind the link: hashed, refused
+    _drop(p)
+    assert "is corrupt" in p.fails("pull", "churn@HEAD").stderr

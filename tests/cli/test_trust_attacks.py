@@ -5,6 +5,7 @@ lead to hashing, a refusal or a slower command, never to unverified bytes or a
 traceback."""
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import shutil
@@ -148,6 +149,10 @@ class _Swapper:
         for name, caller in looks.items():
             monkeypatch.setattr(os, name, self._look(getattr(os, name), caller))
 
+    def watch_open(self, monkeypatch: pytest.MonkeyPatch, module: Any) -> None:
+        """The builtin open() as ``module`` calls it (a global of its own shadows the builtin)."""
+        monkeypatch.setattr(module, "open", self._look(builtins.open, module.__file__), raising=False)
+
     def _look(self, real: Callable[..., Any], caller: str) -> Callable[..., Any]:
         def by_name(path: object, *args: object, **kwargs: object) -> Any:
             if os.fspath(path) != str(self.obj) or not sys._getframe(1).f_code.co_filename.endswith(caller):  # type: ignore[call-overload]
@@ -208,6 +213,26 @@ def test_a_cache_folder_swapped_during_a_trusted_push_is_not_trusted(project: Pr
     assert swapper.swaps >= 1, run.stderr
     assert not _object(p.remote, md5).exists() or _md5(_object(p.remote, md5)) == md5
     assert run.exit_code == 0, run.stderr
+
+
+def test_a_cache_folder_swapped_while_a_pull_places_from_it_is_not_trusted(project: Project, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Placing a large cache object the stat cache knows: its stat was read from one open
+    # (read_small) and the bytes copied from another, by name.
+    from mlver.adapters import storage
+
+    p = project
+    md5 = _big(p)
+    obj = _object(p.root / ".dvc" / "cache", md5)
+    swapper = _Swapper(obj, _evil_twin(obj, tmp_path), tmp_path / "good")
+    (p.root / "models/churn.pkl").unlink()
+    with monkeypatch.context() as watched:
+        swapper.watch(watched, {"open": "api/storage.py"})
+        swapper.watch_open(watched, storage)
+        run = p.mlver("pull", "churn@HEAD")
+    swapper.restore()
+    assert swapper.swaps >= 1 and run.exit_code == 0, run.stderr
+    assert _md5(p.root / "models/churn.pkl") == md5
 
 
 def test_a_carriage_return_in_a_pushed_tag_cannot_write_a_fact_for_another_object(trained: Project) -> None:
@@ -317,3 +342,29 @@ def test_an_s3_object_streaming_more_than_its_size_is_not_read_on(trained: Proje
         assert run.exit_code == 2 and "corrupt" in run.stderr, (run.stderr, server.requests)
         assert server.sent < 16 * 1024 * 1024, server.sent
     assert not (p.root / "models/churn.pkl").exists()
+
+
+def test_a_fifo_in_place_of_a_remote_object_is_no_object(project: Project, tmp_path: Path) -> None:
+    # A co-user of a folder remote (or a repository naming a folder remote it prepared)
+    # puts a symlink to a FIFO where an object belongs. Held before this session: the
+    # store asks is_file() before it opens an object, so nothing waits for a writer.
+    p = project
+    md5 = _big(p)
+    p.ok("push")
+    obj = _object(p.remote, md5)
+    kept = tmp_path / "kept"
+    shutil.move(obj, kept)
+    os.mkfifo(tmp_path / "fifo")
+    obj.symlink_to(tmp_path / "fifo")
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    (p.root / "models/churn.pkl").unlink()
+    try:
+        run = _mlver(p, "pull", "churn@HEAD")
+    except subprocess.TimeoutExpired:
+        raise AssertionError("pull blocked on a FIFO in the remote") from None
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert not (p.root / "models/churn.pkl").exists()
+    obj.unlink()
+    shutil.move(kept, obj)
+    p.ok("pull", "churn@HEAD")
+    assert _md5(p.root / "models/churn.pkl") == md5
