@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fixtures.objects import BIG, run_big_model
 from fixtures.objects import flip_byte as _flip
 from fixtures.objects import md5_of as _md5
 from fixtures.objects import object_path as _object
@@ -20,17 +21,10 @@ from fixtures.objects import object_path as _object
 from conftest import Project
 from mlver.adapters import remotestat
 
-SIZE = 3 * 1024 * 1024  # past the small-file path (read whole and always hashed)
-
 
 def _pushed_big(p: Project) -> str:
-    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
-            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
-            f"open('models/churn.pkl', 'wb').write(os.urandom({SIZE}))\n")
-    p.commit_all("a 3 MiB model")
-    p.ok("run", "churn")
+    md5 = run_big_model(p)
     p.ok("push")
-    md5: str = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]
     return md5
 
 
@@ -102,7 +96,7 @@ def test_pull_of_what_push_wrote_is_not_hashed_and_dvc_agrees(project: Project) 
 def test_remote_object_rewritten_with_its_mtime_put_back_is_refused(project: Project) -> None:
     p = project
     md5 = _pushed_big(p)
-    _flip(_object(p.remote, md5), SIZE // 2)  # same size, inode and mtime; the ctime moved
+    _flip(_object(p.remote, md5), BIG // 2)  # same size, inode and mtime; the ctime moved
     _drop(p)
     before = _counts()
     run = p.fails("pull", "churn@HEAD")
@@ -186,7 +180,7 @@ def test_pull_repo_from_a_folder_remote_trusts_the_ledger_and_refuses_a_change(p
     p.ok("pull", "churn", "--repo", url, "-o", str(out))
     assert {k: n - before[k] for k, n in _counts().items()} == {"trusted": 1, "hashed": 0}
     assert _md5(out) == md5
-    _flip(_object(team, md5), SIZE // 2)  # same size, inode and mtime; the ctime moved
+    _flip(_object(team, md5), BIG // 2)  # same size, inode and mtime; the ctime moved
     before = _counts()
     assert "is corrupt" in p.fails("pull", "churn", "--repo", url, "-o", str(tmp_path / "again.pkl")).stderr
     assert _counts() == {"trusted": before["trusted"], "hashed": before["hashed"] + 1}
@@ -210,6 +204,6 @@ def test_a_remote_object_hardlinked_or_replaced_by_a_symlink_is_hashed(project: 
     obj.symlink_to(outside)
     _drop(p)
     assert _pull(p) == {"trusted": 0, "hashed": 1}
-    _flip(outside, SIZE // 2)  # a change behind the link: hashed, refused
+    _flip(outside, BIG // 2)  # a change behind the link: hashed, refused
     _drop(p)
     assert "is corrupt" in p.fails("pull", "churn@HEAD").stderr

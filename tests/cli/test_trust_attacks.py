@@ -16,23 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.objects import BIG, run_big_model
 from fixtures.objects import flip_byte as _flip
 from fixtures.objects import md5_of as _md5
 from fixtures.objects import object_path as _object
 
 from conftest import Project
 
-SIZE = 3 * 1024 * 1024  # past the small-file path (small objects are always hashed)
-
-
-def _big(p: Project) -> str:
-    p.write("train.py", "import os, json\nos.makedirs('models', exist_ok=True)\n"
-            "json.dump({'accuracy': 1}, open('metrics.json', 'w'))\n"
-            f"open('models/churn.pkl', 'wb').write(os.urandom({SIZE}))\n")
-    p.commit_all("a 3 MiB model")
-    p.ok("run", "churn")
-    md5: str = p.ok("show", "churn@HEAD", "--json").json()["record"]["doc"]["artifact"]["md5"]
-    return md5
+_big = run_big_model
 
 
 def test_a_cache_object_replaced_by_a_symlink_is_hashed_on_every_push(project: Project, tmp_path: Path) -> None:
@@ -47,7 +38,7 @@ def test_a_cache_object_replaced_by_a_symlink_is_hashed_on_every_push(project: P
     obj.symlink_to(outside)
     p.ok("push")  # hashed through the link: the bytes are the object's
     assert _md5(_object(p.remote, md5)) == md5
-    _flip(outside, SIZE // 2)  # the file behind the link changes; the link does not
+    _flip(outside, BIG // 2)  # the file behind the link changes; the link does not
     _object(p.remote, md5).unlink()
     assert "does not hash to its name" in p.fails("push").stderr
     assert not _object(p.remote, md5).exists()
@@ -174,7 +165,7 @@ def _evil_twin(obj: Path, tmp_path: Path) -> Path:
     evil = tmp_path / "evil"
     evil.mkdir()
     (evil / obj.name).write_bytes(obj.read_bytes())
-    _flip(evil / obj.name, SIZE // 2)
+    _flip(evil / obj.name, BIG // 2)
     return evil
 
 
