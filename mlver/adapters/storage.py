@@ -293,6 +293,12 @@ def _copy_twice(src: Path | str, dst: Path | str, also: Path | None) -> int:
 _PINNED = "/proc/self/fd"
 
 
+def pinned(fd: int) -> str | None:
+    """A path that opens the file ``fd`` is open on, whatever has its name now (the
+    stats compared and the bytes copied are then of one file); None without /proc."""
+    return f"{_PINNED}/{fd}" if os.path.isdir(_PINNED) else None
+
+
 def check_meta_path(relpath: str) -> str:
     """A path under the store's ``mlver/`` folder, never one of DVC's."""
     if not relpath.startswith("mlver/") and relpath != "mlver":
@@ -513,9 +519,9 @@ class LocalStore:
         # through /proc (an open file of their own: the two threads' offsets stay apart).
         fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            pinned, before = f"{_PINNED}/{fd}", os.fstat(fd)
+            path, before = f"{_PINNED}/{fd}", os.fstat(fd)
             if ledger.trusts(name, want, before):
-                size = _copy_twice(pinned, staged, also)
+                size = _copy_twice(path, staged, also)
                 if size == before.st_size and ledger.trusts(name, want, os.fstat(fd)):
                     ledger.counts["trusted"] += 1
                     if progress:
@@ -524,7 +530,7 @@ class LocalStore:
                 _unlink(staged)  # changed while copied: hashed below, from the start
                 if also is not None:
                     _unlink(os.fspath(also))
-            got = copy_checked(pinned, staged, progress, also)
+            got = copy_checked(path, staged, progress, also)
             ledger.counts["hashed"] += 1
             if got == want:
                 ledger.verified(name, want, before, os.fstat(fd), looked)

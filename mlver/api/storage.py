@@ -11,7 +11,7 @@ from typing import NoReturn
 from mlver.adapters import dvc, git, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, read_small, readonly, write_new
+from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, pinned, read_small, readonly, write_new
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -149,9 +149,6 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     return TransferResult(name, len(objects), len(todo), sent_bytes, present)
 
 
-_PINNED = Path("/proc/self/fd")  # where an open file can be opened anew (Linux)
-
-
 def _put_known(store: Store, known: Known, src: Path, md5: str, progress: Progress | None) -> None:
     """Send a large cache object, not hashed again when the stat cache vouches for it
     (mlver hashed it on its way in). The stat looked up, the bytes sent and the stat
@@ -164,13 +161,13 @@ def _put_known(store: Store, known: Known, src: Path, md5: str, progress: Progre
         store.put(src, md5, progress)  # (a symlink, or gone: hashed, or refused, as before)
         return
     try:
-        st = os.fstat(fd)
-        if not _PINNED.is_dir():
+        st, path = os.fstat(fd), pinned(fd)
+        if path is None:
             store.put(src, md5, progress)
             return
-        pinned, trusted = _PINNED / str(fd), known.md5(src, st) == md5
+        trusted = known.md5(src, st) == md5
         try:
-            store.put(pinned, md5, progress, trusted=trusted)
+            store.put(Path(path), md5, progress, trusted=trusted)
         except ObjectChanged as exc:
             raise ObjectChanged(str(src), exc.got, exc.expected, CHANGED_HINT) from None
         after = os.fstat(fd)
@@ -311,14 +308,14 @@ def _place_large(cache: LocalStore, known: Known | None, src: str, md5: str, tar
     except (FileNotFoundError, NotADirectoryError):
         raise ObjectMissing(where, md5, ["the local cache"], "run the pull again") from None
     try:
-        st, pinned = os.fstat(fd), f"{_PINNED}/{fd}" if _PINNED.is_dir() else None
-        if pinned is not None and known is not None and known.md5(src, st) == md5:
-            return placement.copy_file(Path(pinned), target)
-        got = copy_checked(pinned or src, target)
+        st, path = os.fstat(fd), pinned(fd)
+        if path is not None and known is not None and known.md5(src, st) == md5:
+            return placement.copy_file(Path(path), target)
+        got = copy_checked(path or src, target)
         if got != md5:
             _refuse_cached(cache, md5, target, where, got)
         after = os.fstat(fd)
-        if pinned is not None and known is not None and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (
+        if path is not None and known is not None and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (
                 st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             known.remember(src, md5, after)
         return target.stat().st_size
