@@ -269,7 +269,7 @@ class S3Store:
                 # than a listing of each folder still wanted.
                 reached = int(last, 16) if HEX2.fullmatch(last) else -1
                 if reached >= 0 and 256 / (reached + 1) <= FEW_PAGES:
-                    self._list_rest(token)
+                    self._list(self._root(), token)
                     wanted.clear()
                 else:
                     wanted = {m for m in wanted if m[:2] >= last}
@@ -292,13 +292,18 @@ class S3Store:
         last = str(contents[-1].get("Key", ""))[len(root):len(root) + 2]
         return (page.get("NextContinuationToken") if page.get("IsTruncated") else None), last
 
-    def _list_rest(self, token: str) -> None:
+    def _list(self, prefix: str, token: str | None = None) -> None:
+        """Note every object under ``prefix``, page after page, from ``token``
+        (a continuation of a listing already begun) or from the start."""
         root = self._root()
         try:
-            while token:
-                page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root, ContinuationToken=token)
+            while True:
+                more = {"ContinuationToken": token} if token else {}
+                page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, **more)
                 self._note(page, root)
-                token = page.get("NextContinuationToken") if page.get("IsTruncated") else ""
+                token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+                if not token:
+                    return
         except Exception as exc:
             raise self._fail(exc, "list the remote") from exc
 
@@ -309,13 +314,7 @@ class S3Store:
                 self._sizes[rel[:2] + rel[3:]] = item["Size"]
 
     def _list_folder(self, folder: str) -> None:
-        root = self._root()
-        try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{root}{folder}/")
-            for page in pages:
-                self._note(page, root)
-        except Exception as exc:
-            raise self._fail(exc, "list the remote") from exc
+        self._list(f"{self._root()}{folder}/")
 
     def _parallel(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> None:
         from concurrent.futures import ThreadPoolExecutor
