@@ -4,6 +4,8 @@ Each test fails on the code before its fix; the hostile servers end every listin
 after a few thousand pages, so a regression fails instead of hanging the run."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fixtures.hostile_s3 import Looping, looping_s3
 
@@ -79,3 +81,24 @@ def test_a_listing_in_a_cycle_fails_gc_of_the_remote(trained: Project) -> None:
         run = p.fails("gc", "--cloud", "--force", "--min-age", "0")
         assert "liar" in run.stderr and "its listing does not end" in run.stderr, run.stderr
         assert server.pages < server.cap, server.pages
+
+
+def test_a_symlink_planted_at_a_predictable_cache_temp_name_is_not_written_through(project: Project,
+                                                                                   tmp_path: Path) -> None:
+    # `data add DIR` wrote each small object to `.<rest>.<pid>.mlver-tmp` beside it, opened with
+    # O_CREAT|O_TRUNC: a co-user of a shared cache who planted a symlink at that name had the
+    # object's bytes written into any file the link names that the adding user can write.
+    import hashlib
+    import os
+
+    p = project
+    p.write("images/a.txt", "image a\n")
+    md5 = hashlib.md5(b"image a\n").hexdigest()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    folder = p.root / ".dvc" / "cache" / "files" / "md5" / md5[:2]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f".{md5[2:]}.{os.getpid()}.mlver-tmp").symlink_to(victim)  # (the command runs in this process)
+    p.ok("data", "add", "images")
+    assert victim.read_text() == "precious\n"
+    assert (folder / md5[2:]).read_bytes() == b"image a\n" and not (folder / md5[2:]).is_symlink()
