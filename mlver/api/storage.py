@@ -454,14 +454,36 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         raise RecordHasNoArtifact(label, parsed.model)
     artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
-    placed, fetched = restore(project, wanted, remote, start, progress,
-                              source=lambda ledger: local_store(project, record, remote, overrides, ledger))
+    only_git = _artifact_from_git(project, record, label) and len(wanted) == 1
+
+    def source(ledger: remotestat.Ledger) -> tuple[str, Store]:
+        if only_git:  # git held it and it is in the cache now: nothing to fetch, no remote needed
+            return "git", local_cache(project)
+        return local_store(project, record, remote, overrides, ledger)
+
+    placed, fetched = restore(project, wanted, remote, start, progress, source=source)
     files = placed.files
     total = sum(f.size for f in files)
     head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
                       derived=record.derived, head_record=head_record, back=back,
                       written=placed.written, kept=placed.kept, removed=placed.removed)
+
+
+def _artifact_from_git(project: Project, record: Record, label: str) -> bool:
+    """Put the artifact of a version that git itself holds (``dvc artifacts
+    get`` reads those from the commit) into the local cache; whether it was one."""
+    from mlver.api.derived import git_artifact_bytes
+
+    if not rec.artifact_in_git(record.doc) or not record.derived:
+        return False
+    content = git_artifact_bytes(project.root, record)
+    md5 = record.doc["artifact"]["md5"]
+    if content is None:
+        raise ObjectMissing(f"{label} {record.doc['artifact']['path']}", md5, [f"git at {(record.commit or '')[:12]}"],
+                            "check out that commit and look at the file: git no longer holds what it held")
+    local_cache(project).add(content, md5, mode=0o444)
+    return True
 
 
 def _pull_targets(project: Project, record: Record, label: str, out: str | None, with_data: bool) -> list[Wanted]:
