@@ -746,6 +746,17 @@ class RemoteFsError(RemoteError):
                          hint.format(name=name, url=url))
 
 
+class ListingNeverEnds(RemoteError):
+    """A remote's listing that keeps asking to be continued: a repeated continuation
+    token, "more" without a token, or more pages than any real remote holds."""
+
+    def __init__(self, name: str, url: str, why: str) -> None:
+        self.name, self.url, self.why = name, url, why
+        super().__init__(f"remote {name} ({url}): its listing does not end: {why}",
+                         f"the endpoint of remote {name} does not page as S3 does (a broken proxy or gateway, "
+                         f"or a server not to trust): check it with `mlver remote check {name}`")
+
+
 class RemotePluginMissing(RemoteError):
     """A remote type whose DVC plugin is not installed with this mlver."""
 

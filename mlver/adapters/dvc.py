@@ -283,9 +283,10 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
     import json
 
     from mlver.adapters.atomic import write_text
-    from mlver.adapters.storage import copy_hashing, readonly
+    from mlver.adapters.storage import LocalStore, copy_hashing, readonly
 
     target, cache = root / path, cache_dir(root)
+    store = LocalStore(cache, "the local cache")
     made: set[str] = set()
     entries, size = [], 0
     mode = 0o444  # DVC keeps cache objects read-only
@@ -299,7 +300,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
             _put(cache, md5, data, made, mode)
             size += len(data)
         else:
-            staging = cache / f".mlver-add-{os.getpid()}.tmp"
+            staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
             md5 = copy_hashing(target / rel, staging)
             size += staging.stat().st_size
             (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
@@ -332,9 +333,14 @@ def _put(cache: Path, md5: str, data: bytes, made: set[str], mode: int) -> None:
     final = folder / md5[2:]
     if os.path.exists(final):  # content addressed: already there is already right
         return
-    tmp = folder / f".{md5[2:]}.{os.getpid()}.mlver-tmp"
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as f:
-        f.write(data)
+    import secrets
+
+    from mlver.adapters.storage import write_new
+
+    # A name no one can guess, created anew (O_EXCL): in a shared cache a co-user could
+    # plant a symlink at a predictable one, and the bytes went wherever it pointed.
+    tmp = folder / f".{md5[2:]}.{secrets.token_hex(8)}.mlver-tmp"
+    write_new(os.fspath(tmp), data, mode)
     os.replace(tmp, final)
 
 

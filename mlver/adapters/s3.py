@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -25,6 +26,7 @@ from mlver.adapters.storage import MAX_READ, Tee, object_relpath
 from mlver.adapters.verified import settle
 from mlver.errors import (
     CHANGED_HINT,
+    ListingNeverEnds,
     MalformedUrl,
     MlverError,
     ObjectChanged,
@@ -58,6 +60,16 @@ STALE_UPLOAD = 24 * 3600
 # A listing of the whole remote this many pages long, one after another, beats a listing per folder.
 FEW_PAGES = 8
 HEX2 = re.compile(r"[0-9a-f]{2}")
+# A listing past this many pages is a server that never ends one: S3 pages up to 1,000
+# keys, so this is a billion objects (the largest DVC remotes hold millions), or 100
+# million from a server that pages a tenth as many; at S3's ~20 ms a page it would
+# take 6 hours to list. Its tokens' digests (16 bytes each) stay under 100 MB.
+MAX_PAGES = 1_000_000
+# What a page of each listing gives to continue it -> what the next request asks with.
+_CONTINUATIONS = {
+    "list_objects_v2": (("ContinuationToken",), ("NextContinuationToken",)),
+    "list_multipart_uploads": (("KeyMarker", "UploadIdMarker"), ("NextKeyMarker", "NextUploadIdMarker")),
+}
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -260,16 +272,22 @@ class S3Store:
         if len(wanted) > 256:
             # One page first: an empty or small remote (a first push) is answered
             # by it, where 256 folder listings would each cost the server a request.
-            token, last = self._list_page()
-            if token is None:
+            root = self._root()
+            pages = self._pages("list_objects_v2", "list the remote", Prefix=root)
+            first = next(pages)
+            self._note(first, root)
+            if not first.get("IsTruncated"):
                 wanted.clear()
             else:
                 # Keys come in order: the folders the page reached tell how many
                 # pages the rest would take. A few, one after another, cost less
                 # than a listing of each folder still wanted.
+                contents = first.get("Contents") or [{}]
+                last = str(contents[-1].get("Key", ""))[len(root):len(root) + 2]
                 reached = int(last, 16) if HEX2.fullmatch(last) else -1
                 if reached >= 0 and 256 / (reached + 1) <= FEW_PAGES:
-                    self._list(self._root(), token)
+                    for page in pages:
+                        self._note(page, root)
                     wanted.clear()
                 else:
                     wanted = {m for m in wanted if m[:2] >= last}
@@ -279,33 +297,43 @@ class S3Store:
             self._parallel(self.size, wanted)
         return {m for m in md5s if m in self._sizes}
 
-    def _list_page(self) -> tuple[str | None, str]:
-        """Note the first 1,000 objects; the continuation token when there are
-        more (else None), and the folder of the last object noted."""
-        root = self._root()
-        try:
-            page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=root)
-        except Exception as exc:
-            raise self._fail(exc, "list the remote") from exc
-        self._note(page, root)
-        contents = page.get("Contents") or [{}]
-        last = str(contents[-1].get("Key", ""))[len(root):len(root) + 2]
-        return (page.get("NextContinuationToken") if page.get("IsTruncated") else None), last
+    def _pages(self, operation: str, action: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """The pages of a listing (``list_objects_v2`` or ``list_multipart_uploads``)
+        one after another, each continued from the last. The server decides when a
+        listing ends, so one that never does is refused: a continuation already
+        given (botocore's paginator only compares a token with the one before, so
+        A, B, A, B went round for ever), "more" with nothing to continue from, or
+        more pages than any remote holds."""
+        asks, gives = _CONTINUATIONS[operation]
+        seen: set[bytes] = set()
+        call = getattr(self.client, operation)
+        for count in itertools.count(1):
+            try:
+                page: dict[str, Any] = call(Bucket=self.bucket, **params)
+            except Exception as exc:
+                raise self._fail(exc, action) from exc
+            yield page
+            if not page.get("IsTruncated"):
+                return
+            token = tuple(page.get(name) for name in gives)
+            if all(t is None or t == "" for t in token):
+                raise ListingNeverEnds(self.name, self.url, f"page {count} says there is more and gives no "
+                                                            "continuation token")
+            # (Digests, not the tokens, are kept: a server picks how long its tokens are.)
+            seen_as = hashlib.blake2b(repr(token).encode("utf-8", "backslashreplace"), digest_size=16).digest()
+            if seen_as in seen:
+                raise ListingNeverEnds(self.name, self.url, f"page {count} repeats a continuation token it gave "
+                                                            "before")
+            if count >= MAX_PAGES:
+                raise ListingNeverEnds(self.name, self.url, f"it has gone on for {count:,} pages")
+            seen.add(seen_as)
+            params.update({name: value for name, value in zip(asks, token, strict=True) if value is not None})
 
-    def _list(self, prefix: str, token: str | None = None) -> None:
-        """Note every object under ``prefix``, page after page, from ``token``
-        (a continuation of a listing already begun) or from the start."""
+    def _list(self, prefix: str) -> None:
+        """Note every object under ``prefix``, page after page."""
         root = self._root()
-        try:
-            while True:
-                more = {"ContinuationToken": token} if token else {}
-                page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, **more)
-                self._note(page, root)
-                token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
-                if not token:
-                    return
-        except Exception as exc:
-            raise self._fail(exc, "list the remote") from exc
+        for page in self._pages("list_objects_v2", "list the remote", Prefix=prefix):
+            self._note(page, root)
 
     def _note(self, page: dict[str, Any], root: str) -> None:
         for item in page.get("Contents", ()):
@@ -347,14 +375,13 @@ class S3Store:
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_UPLOAD)
         aborted = 0
         try:
-            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=root)
-            for page in pages:
+            for page in self._pages("list_multipart_uploads", "list interrupted uploads", Prefix=root):
                 for upload in page.get("Uploads", ()):
                     key, started = upload["Key"], upload.get("Initiated")
                     if key in ours or (started is not None and started < cutoff):
                         self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
                         aborted += 1
-        except (BotoCoreError, ClientError):
+        except (BotoCoreError, ClientError, RemoteAccessError):
             pass  # e.g. no s3:ListBucketMultipartUploads permission: the push itself may still work
         return aborted
 
@@ -572,15 +599,12 @@ class S3Store:
         from mlver.domain.validate import MD5
 
         root, found = self._root(), {}
-        try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root):
-                for item in page.get("Contents", ()):
-                    rel = item["Key"][len(root):]
-                    name = rel[:2] + rel[3:]
-                    if rel[2:3] == "/" and MD5.fullmatch(name):
-                        found[name] = (item["Size"], item["LastModified"].timestamp())
-        except Exception as exc:
-            raise self._fail(exc, "list the remote") from exc
+        for page in self._pages("list_objects_v2", "list the remote", Prefix=root):
+            for item in page.get("Contents", ()):
+                rel = item["Key"][len(root):]
+                name = rel[:2] + rel[3:]
+                if rel[2:3] == "/" and MD5.fullmatch(name):
+                    found[name] = (item["Size"], item["LastModified"].timestamp())
         return found
 
     # mlver's own small files beside the objects (gc manifests), outside files/md5 so DVC leaves them be.
@@ -592,11 +616,8 @@ class S3Store:
 
     def meta_names(self, folder: str) -> list[str]:
         root = self._meta(folder) + "/"
-        try:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=root, Delimiter="/")
-            return sorted(item["Key"][len(root):] for page in pages for item in page.get("Contents", ()))
-        except Exception as exc:
-            raise self._fail(exc, f"list {folder}") from exc
+        pages = self._pages("list_objects_v2", f"list {folder}", Prefix=root, Delimiter="/")
+        return sorted(item["Key"][len(root):] for page in pages for item in page.get("Contents", ()))
 
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""

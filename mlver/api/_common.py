@@ -14,6 +14,7 @@ from mlver.errors import (
     InputTooLarge,
     InvalidReference,
     RecordNotFound,
+    RecordShapeError,
     RecordTampered,
     StageNotFound,
     UnknownModel,
@@ -131,6 +132,9 @@ def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
                             "no mlver document is nested that deep") from None
     # No deeper than it has containers: most records need no walk for their depth.
     validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
+    if "derived" in doc:  # what push, verify and gc skip for lineage mlver derived (domain/record.py)
+        raise RecordShapeError("derived", doc["derived"], where,
+                               "only lineage mlver derives from a commit is marked derived, never a record file")
     return doc
 
 

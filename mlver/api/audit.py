@@ -159,7 +159,9 @@ def _derived_lineage(project: Project, model: str, commit: str, labels: list[str
 
     record = derive_record(project, model, commit)
     md5 = (record.doc["artifact"].get("md5") if record else None)
-    what = ("its artifact object is checked in the remote" if md5
+    in_git = bool(record and rec.artifact_in_git(record.doc))
+    what = ("its artifact is committed to git there, so no remote holds it" if in_git
+            else "its artifact object is checked in the remote" if md5
             else "its commit names no DVC hash for the artifact, so nothing can be checked in the remote")
     return record, (f"{', '.join(labels)}: no lineage record (made by GTO or by hand); the tag points at commit "
                     f"{commit[:12]}, lineage derived from it: {what}")

@@ -28,6 +28,7 @@ from mlver.models import Record
 from mlver.project import CONFIG, ModelSpec, Project, artifacts_in, parse_config
 
 MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
+IN_GIT = rec.ARTIFACT_IN_GIT  # derived_from.artifact of an artifact committed to git, not to DVC storage
 
 
 def _safe_path(path: Any) -> str | None:
@@ -172,6 +173,8 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     specs = [f"{commit}:{path}.dvc"] + [f"{commit}:{d['path']}.dvc" for d in deps] + [f"{commit}:{m}" for m in metric_files]
     blobs = git.read_blobs(root, specs)
     artifact, source = _artifact_entry(path, blobs[f"{commit}:{path}.dvc"], stages, producing, lockfile)
+    if source == "none" and "://" not in path:
+        artifact, source = _git_artifact(root, commit, artifact)
     name, email, when = _author(root, commit)
     doc = {
         "schema": rec.SCHEMA,
@@ -229,6 +232,29 @@ def _artifact_entry(path: str, dvcfile: bytes | None, stages: dict[str, Any], pr
         artifact.update({k: out[k] for k in ("md5", "size", "nfiles")})
         return artifact, f"{lockfile} (stage {producing})" if out["md5"] else "none"
     return artifact, "none"
+
+
+def _git_artifact(root: Path, commit: str, artifact: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """An artifact committed to git itself (example-gto's ``models/churn.pkl``),
+    which ``dvc artifacts get`` reads from the commit: its hash is the blob's."""
+    content = git.read_blob(root, commit, artifact["path"])
+    if content is None:
+        return artifact, "none"
+    import hashlib
+
+    return {**artifact, "md5": hashlib.md5(content).hexdigest(), "size": len(content)}, IN_GIT
+
+
+def git_artifact_bytes(root: Path, record: Record) -> bytes | None:
+    """The content of a derived record's artifact that git holds (None when
+    git does not hold it at the record's commit, or holds other bytes)."""
+    artifact = record.doc.get("artifact") or {}
+    if not (record.derived and rec.artifact_in_git(record.doc) and record.commit and artifact.get("path")):
+        return None
+    content = git.read_blob(root, record.commit, artifact["path"])
+    import hashlib
+
+    return content if content is not None and hashlib.md5(content).hexdigest() == artifact.get("md5") else None
 
 
 def _chain_params(stages: dict[str, Any], chain: list[str]) -> dict[str, Any]:

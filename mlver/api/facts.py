@@ -15,7 +15,6 @@ the commit it was found at.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -284,13 +283,22 @@ class FactCache:
         (one ``cat-file`` for all: a first verify starts it before it parses
         110,000 tag names, which git reads meanwhile on the other core). The
         reader gives the infos of the objects it is asked for (None: all of
-        ``objects``); what git read is taken at its first call, which calls
-        ``then`` once git is done (the next git to start, while these are
-        parsed). Meant to be called once: a later call reads again."""
+        ``objects``); what git reads is taken at its first call, parsed as git
+        writes it, and ``then`` is called once git is done (the next git to
+        start, while the rest is parsed). Meant to be called once: a later
+        call reads again."""
         wanted = list(dict.fromkeys(objects))
         rows = self.raw["t"]
+        told: list[None] = []
+
+        def done() -> None:  # (once, also when no object was read ahead)
+            if not told:
+                told.append(None)
+                if then is not None:
+                    then()
+
         answer: Callable[[], Iterator[tuple[str, git.TagInfo]]] | None = git.tag_infos_streamed_ahead(
-            self.root, [obj for obj in wanted if obj not in rows])
+            self.root, [obj for obj in wanted if obj not in rows], done)
         found: dict[str, git.TagInfo] = {}
         names: dict[str, str] = {}  # one string per tagger, not one per tag
 
@@ -298,12 +306,8 @@ class FactCache:
             nonlocal answer
             if answer is not None:
                 read, answer = answer, None
-                taken = read()
-                first = next(taken, None)  # (git is done when its first answer is there)
-                if then is not None:
-                    then()
-                if first is not None:
-                    self._take(itertools.chain((first,), taken), found, names)
+                self._take(read(), found, names)  # (parsed as git writes them)
+                done()
             result: dict[str, git.TagInfo] = {}
             unread = []
             for obj in wanted if asked is None else asked:

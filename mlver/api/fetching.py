@@ -20,7 +20,7 @@ from mlver.adapters.storage import Progress
 from mlver.adapters.verified import expected
 from mlver.api import placing, trust
 from mlver.api._common import record_from_bytes
-from mlver.api.derived import derive_at
+from mlver.api.derived import derive_at, git_artifact_bytes
 from mlver.api.objects import Start, each, foreign_store, locked, store_fill
 from mlver.domain import record as rec
 from mlver.domain import tags, validate
@@ -129,6 +129,10 @@ def _pull_from_repo(ref: str, git_url: str, out: str | None, start: Start | None
         artifact = record.doc.get("artifact") or {}
         if record.derived and not artifact.get("md5"):
             raise NoArtifactHash(label, artifact.get("path") or model, commit)
+        content = git_artifact_bytes(bare, record)
+        if content is not None:  # committed to git: the commit fetched holds it, as `dvc artifacts get` reads it
+            return _pull(_Bytes(artifact["md5"], content), "git", record, ref, model, version, commit, label, out,
+                         start, progress)
         name, store = repo_store(bare, git_url, record, label, (blobs[config_spec] or b"").decode(errors="replace"),
                                  remote, overrides or {}, lambda r: foreign_store(r, git_url, trust_endpoint, notice, ledger))
     try:
@@ -138,6 +142,29 @@ def _pull_from_repo(ref: str, git_url: str, out: str | None, start: Start | None
             exc.message += " (asked without your credentials)"
             exc.hint = f"if you trust {store.endpoint_url}, pass --trust-endpoint to send it your AWS credentials"
         raise
+
+
+class _Bytes:
+    """One object already in memory, read as a store: an artifact git holds."""
+
+    jobs = 1
+
+    def __init__(self, md5: str, content: bytes) -> None:
+        self.md5, self.content = md5, content
+
+    def has(self, md5: str) -> bool:
+        return md5 == self.md5
+
+    def size(self, md5: str) -> int | None:
+        return len(self.content) if md5 == self.md5 else None
+
+    def get(self, md5: str, dst: Path, progress: Progress | None = None) -> str:
+        import hashlib
+
+        dst.write_bytes(self.content)
+        if progress:
+            progress(len(self.content))
+        return hashlib.md5(self.content).hexdigest()
 
 
 def _pull(store: Any, name: str, record: Record, ref: str, model: str, version: str | None, commit: str,

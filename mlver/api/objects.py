@@ -15,6 +15,7 @@ from mlver.adapters import dvc
 from mlver.adapters.storage import LocalStore, Progress
 from mlver.adapters.verified import expected
 from mlver.api import placing
+from mlver.domain import record as rec
 from mlver.errors import PUSH_AGAIN, MlverError, NoDefaultRemote, ObjectCorrupt, RemoteOutsideProject, UnknownRemote
 from mlver.models import Record
 from mlver.project import Project
@@ -130,7 +131,7 @@ def named(doc: Any, artifact: bool = True, data: bool = True) -> list[Named]:
     skipped, a field of the wrong type is None."""
     if not isinstance(doc, Mapping):
         return []
-    entries: list[tuple[str, Any]] = [("artifact", doc.get("artifact"))] if artifact else []
+    entries: list[tuple[str, Any]] = [("artifact", doc.get("artifact"))] if artifact and not rec.artifact_in_git(doc) else []
     listed = doc.get("data") if data else None
     entries += [("data", e) for e in listed] if isinstance(listed, list) else []
     out = []
@@ -146,7 +147,7 @@ def named_rows(doc: Any) -> list[tuple[str | None, str | None, int | None]]:
     if not isinstance(doc, Mapping):
         return []
     artifact, listed = doc.get("artifact"), doc.get("data")
-    rows = [_fields(artifact)] if isinstance(artifact, Mapping) else []
+    rows = [_fields(artifact)] if isinstance(artifact, Mapping) and not rec.artifact_in_git(doc) else []
     if isinstance(listed, list):
         rows += [_fields(entry) for entry in listed if isinstance(entry, Mapping)]
     return rows

@@ -16,7 +16,7 @@ import stat
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,12 @@ class _Run:
         self.fill = fill
         self.each = each
         self.known = known
+        # What is being placed now: what a full disk's error names.
+        self.where = ""
+        self.path = Path(".")
+
+    def at(self, where: str, path: Path) -> None:
+        self.where, self.path = where, path
 
     def matches(self, path: Path, md5: str) -> bool:
         return in_place(self.root, path, md5, self.known)
@@ -137,6 +143,18 @@ def known_in(root: Path | None) -> Known | None:
     return Known(root) if root is not None and (root / ".dvc").is_dir() else None
 
 
+@dataclass
+class _Staged:
+    """What staging the destinations made: the result so far, the (staged, target)
+    renames still to make, and the (project-relative path, md5) of every file written."""
+    files: list[PulledFile] = field(default_factory=list)
+    written: int = 0
+    kept: int = 0
+    removed: int = 0
+    switches: list[tuple[Path, Path]] = field(default_factory=list)
+    touched: list[tuple[str, str]] = field(default_factory=list)
+
+
 def place(root: Path | None, dests: list[Dest], fill: Fill,
           each: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
           known: Known | None = None, area: placement.Scratch | None = None) -> Placed:
@@ -145,96 +163,124 @@ def place(root: Path | None, dests: list[Dest], fill: Fill,
     ``known``: its stat cache, which says what is already in place;
     ``area``: the caller's scratch (it staged files there already); removed here."""
     run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known)
-    files: list[PulledFile] = []
-    written = kept = removed = 0
-    switches: list[tuple[Path, Path]] = []
-    touched: list[tuple[str, str]] = []  # (project-relative path, md5) of what this run wrote
-    where = ""
-    path = Path(".")
+    staged = _Staged()
     try:
         # (A caller's scratch is removed here too: before the stats are recorded.)
         with placement.scratch(root) if area is None else closing(area) as area:
             for dest in dests:
-                where, path = dest.where, dest.path
-                try:
-                    dest.path.parent.mkdir(parents=True, exist_ok=True)
-                except (FileExistsError, NotADirectoryError) as exc:
-                    raise _in_the_way(dest.path, dest.where, exc) from exc
-                placement.sweep_beside(dest.path)  # what a killed run (of any version) left next to it
+                run.at(dest.where, dest.path)
+                _make_room(dest)
                 if dest.entries is None:
-                    if dest.path.is_dir() and not dest.path.is_symlink():
-                        raise WrongKindInTheWay(dest.where, str(dest.path), "folder", "file")
-                    if run.matches(dest.path, dest.md5):
-                        kept += 1
-                        size = dest.path.stat().st_size
-                    else:
-                        staged = area.new_path(dest.path)
-                        size = run.write(dest.md5, staged, dest.where)
-                        switches.append((staged, dest.path))
-                        written += 1
-                        if (rel := _rel(root, dest.path)) is not None:
-                            touched.append((rel, dest.md5))
-                    files.append(PulledFile(str(dest.path), dest.md5, size))
-                    continue
-                n_written, n_kept, n_removed, dir_files, staged_dir = _stage_dir(run, area, dest)
-                written, kept, removed = written + n_written, kept + n_kept, removed + n_removed
-                files += dir_files
-                if staged_dir is not None:
-                    switches.append((staged_dir, dest.path))
-                    if (rel := _rel(root, dest.path)) is not None:
-                        touched += [(f"{rel}/{file}", md5) for file, md5 in dest.entries]
-            with placement.uninterrupted():
-                for staged, target in switches:
-                    where, path = str(target), target
-                    placement.switch(staged, target)
+                    _stage_file(run, area, dest, staged)
+                else:
+                    _stage_dir(run, area, dest, staged)
+            _switch_in(run, staged.switches)
         # The old trees went with the scratch folder; their unlinks changed the
         # ctime of files kept by a hard link, so stats are recorded only now
         # (only for what was written or relinked: a kept file's entry still holds).
         if run.known is not None:
-            for rel, md5 in touched:
+            for rel, md5 in staged.touched:
                 run.known.remember(rel, md5)
             run.known.save()
     except OSError as exc:
-        full = placement.disk_full(exc, path, where)
+        full = placement.disk_full(exc, run.path, run.where)
         if full is not None:
             raise full from exc
         raise
-    return Placed(files, written, kept, removed)
+    return Placed(staged.files, staged.written, staged.kept, staged.removed)
 
 
-def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int, int, list[PulledFile], Path | None]:
+def _make_room(dest: Dest) -> None:
+    """The destination's folder made, and what a killed run left beside it swept."""
+    try:
+        dest.path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise _in_the_way(dest.path, dest.where, exc) from exc
+    placement.sweep_beside(dest.path)  # what a killed run (of any version) left next to it
+
+
+def _stage_file(run: _Run, area: placement.Scratch, dest: Dest, staged: _Staged) -> None:
+    """Keep a single file already in place, else write it to the scratch area."""
+    if dest.path.is_dir() and not dest.path.is_symlink():
+        raise WrongKindInTheWay(dest.where, str(dest.path), "folder", "file")
+    if run.matches(dest.path, dest.md5):
+        staged.kept += 1
+        size = dest.path.stat().st_size
+    else:
+        new = area.new_path(dest.path)
+        size = run.write(dest.md5, new, dest.where)
+        staged.switches.append((new, dest.path))
+        staged.written += 1
+        if (rel := _rel(run.root, dest.path)) is not None:
+            staged.touched.append((rel, dest.md5))
+    staged.files.append(PulledFile(str(dest.path), dest.md5, size))
+
+
+def _switch_in(run: _Run, switches: list[tuple[Path, Path]]) -> None:
+    """Every staged destination renamed into place while SIGINT waits."""
+    with placement.uninterrupted():
+        for new, target in switches:
+            run.at(str(target), target)
+            placement.switch(new, target)
+
+
+def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest, staged: _Staged) -> None:
+    """Keep a directory that is exactly the version's tree, else build that tree
+    in the scratch area."""
     entries = dest.entries or []
     existing = _existing_tree(dest.path)
     if dest.path.exists() and existing is None and not dest.path.is_dir():
         raise WrongKindInTheWay(dest.where, str(dest.path), "file", "folder")
     have_files, have_dirs = existing or ({}, set())
-    keep: set[str] = set()
-    base = _rel(run.root, dest.path)
-    if run.known is not None and base is not None:
-        lookup, prefix = run.known.lookup, base + "/"
-        for rel, md5 in entries:
-            st = have_files.get(rel)
-            if st is not None and stat.S_ISREG(st.st_mode) and lookup(prefix + rel, st) == md5:
-                keep.add(rel)
+    keep = _still_in_place(run, dest, have_files)
     wanted = {rel for rel, _ in entries}
     have = set(have_files)
     extra = (have - wanted) | (have_dirs - _parents(list(wanted)))
-    removed = len(have - wanted)
     if dest.own_folder and have - wanted:
         others = sorted(have - wanted)
         raise FolderNotEmpty(dest.where, str(dest.path), len(others), others[0])
     if existing is not None and len(keep) == len(entries) and not extra:
         top = os.path.join(dest.path, "")
-        files = [PulledFile(top + rel, md5, have_files[rel].st_size) for rel, md5 in entries]
-        return 0, len(files), 0, files, None  # exactly in place: nothing to write, nothing to switch
-    staged = area.new_path(dest.path)
-    staged.mkdir()
-    for folder in sorted(_parents(list(wanted))):
-        (staged / folder).mkdir(exist_ok=True)
+        staged.files += [PulledFile(top + rel, md5, have_files[rel].st_size) for rel, md5 in entries]
+        staged.kept += len(entries)
+        return  # exactly in place: nothing to write, nothing to switch
+    tree, files = _build_tree(run, area, dest, keep)
+    staged.files += files
+    staged.written += len(entries) - len(keep)
+    staged.kept += len(keep)
+    staged.removed += len(have - wanted)
+    staged.switches.append((tree, dest.path))
+    if (rel := _rel(run.root, dest.path)) is not None:
+        staged.touched += [(f"{rel}/{file}", md5) for file, md5 in entries]
+
+
+def _still_in_place(run: _Run, dest: Dest, have_files: dict[str, os.stat_result]) -> set[str]:
+    """The directory's files (relpaths) whose stat is what mlver recorded for their md5."""
+    base = _rel(run.root, dest.path)
+    if run.known is None or base is None:
+        return set()
+    lookup, prefix = run.known.lookup, base + "/"
+    keep = set()
+    for rel, md5 in dest.entries or []:
+        st = have_files.get(rel)
+        if st is not None and stat.S_ISREG(st.st_mode) and lookup(prefix + rel, st) == md5:
+            keep.add(rel)
+    return keep
+
+
+def _build_tree(run: _Run, area: placement.Scratch, dest: Dest, keep: set[str]) -> tuple[Path, list[PulledFile]]:
+    """The version's tree staged in the scratch area: the files of ``keep``
+    hard-linked from the directory in place (written again where links fail),
+    the rest written. Returns the staged tree and its files as they will be."""
+    entries = dest.entries or []
+    tree = area.new_path(dest.path)
+    tree.mkdir()
+    for folder in sorted(_parents([rel for rel, _ in entries])):
+        (tree / folder).mkdir(exist_ok=True)
 
     def one(entry: tuple[str, str]) -> PulledFile:
         rel, md5 = entry
-        target = staged / rel
+        target = tree / rel
         if rel in keep:
             try:
                 os.link(dest.path / rel, target, follow_symlinks=False)
@@ -246,5 +292,4 @@ def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest) -> tuple[int, int
         size = run.write(md5, target, f"{dest.where}/{rel}")
         return PulledFile(str(dest.path / rel), md5, size)
 
-    files = run.each(one, entries)
-    return len(entries) - len(keep), len(keep), removed, files, staged
+    return tree, run.each(one, entries)

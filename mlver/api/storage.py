@@ -97,17 +97,52 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     name, store = remote_store(project, remote, ledger)
     cache = local_cache(project)
     store.check_writable()
+    objects = _objects_to_push(project, refs, cache, store)
+    there = _prepare_remote(project, store, objects)
+    todo, present, missing = _sort_out(objects, there, cache)
+    sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
+    if start:
+        start(len(todo), sum(sizes.values()))
+    sent_bytes = _send_all(project, cache, name, store, todo, sizes, locked(progress))
+    if missing:
+        raise ObjectsMissing(len(todo), sorted(missing), name)
+    return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+
+
+def _objects_to_push(project: Project, refs: list[str], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:
+    """md5 -> the first place that names it, of every object the records to push name
+    (a directory's files too, from its manifest in the cache or the remote)."""
     objects: dict[str, ObjectRef] = {}
     for label, record in _records_to_push(project, refs):
         for obj in expand_dirs(record_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
+    return objects
+
+
+def _prepare_remote(project: Project, store: Store, objects: dict[str, ObjectRef]) -> set[str]:
+    """Which of ``objects`` the remote has, once they are all claimed in this
+    project's manifest there and what a killed push left is cleared. The three
+    exchanges need nothing of each other, so a store that gains from threads
+    has them in flight together (S3: a manifest GET and PUT, a HEAD and an
+    uploads listing cost two round trips, not four, before the first byte)."""
     from mlver.api.collection import publish_manifest
 
-    # Claimed before sent: another project's gc never takes what this push needs.
-    publish_manifest(project, store, set(objects))
-    there = store.existing(objects)
-    if hasattr(store, "clean_interrupted"):
-        store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+    def claim() -> None:
+        # Claimed before sent: another project's gc never takes what this push needs.
+        publish_manifest(project, store, set(objects))
+
+    def clean() -> None:
+        if hasattr(store, "clean_interrupted"):
+            store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+
+    # In this order one after another where threads do not pay; the claim's error is the one told either way.
+    results = each(store.jobs, lambda task: task(), [claim, lambda: store.existing(objects), clean])
+    there: set[str] = results[1]
+    return there
+
+
+def _sort_out(objects: dict[str, ObjectRef], there: set[str], cache: LocalStore) -> tuple[list[ObjectRef], int, list[str]]:
+    """(to send, how many the remote has, where each object neither has is named)."""
     in_cache = cache.existing(o.md5 for o in objects.values() if o.md5 not in there)
     todo, present, missing = [], 0, []
     for obj in objects.values():
@@ -117,36 +152,43 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
             todo.append(obj)
         else:
             missing.append(obj.where)
-    sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
-    if start:
-        start(len(todo), sum(sizes.values()))
-    update = locked(progress)
+    return todo, present, missing
 
+
+def _send_all(project: Project, cache: LocalStore, name: str, store: Store, todo: list[ObjectRef],
+              sizes: dict[str, int], progress: Progress | None) -> int:
+    """Send ``todo`` from the cache (``sizes``: md5 -> bytes), directory manifests
+    last: a .dir object in the remote promises its files. Returns the bytes sent."""
     known = placing.known_in(project.root)
+    send = _sender(cache, name, store, sizes, known, progress)
+    files = [o for o in todo if not o.md5.endswith(".dir")]
+    dirs = [o for o in todo if o.md5.endswith(".dir")]
+    try:
+        return sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
+    finally:
+        if known is not None:
+            known.save()
+
+
+def _sender(cache: LocalStore, name: str, store: Store, sizes: dict[str, int], known: Known | None,
+            progress: Progress | None) -> Callable[[ObjectRef], int]:
+    """Sends one object to ``store``, returning its size: a large one on the stat
+    cache's word where the store trusts it."""
+    vouching = known if getattr(store, "trusts_known", False) else None
 
     def send(obj: ObjectRef) -> int:
         src = cache.path(obj.md5)
         big = sizes[obj.md5] > SMALL  # a small one is hashed as it is read: cheaper than asking the stat cache
         try:
-            if getattr(store, "trusts_known", False) and big and known is not None:
-                _put_known(store, known, src, obj.md5, update)
+            if vouching is not None and big:
+                _put_known(store, vouching, src, obj.md5, progress)
             else:
-                store.put(src, obj.md5, update)
+                store.put(src, obj.md5, progress)
         except OSError as exc:
             raise RemoteWriteFailed(obj.where, name, str(exc.strerror or exc)) from exc
         return sizes[obj.md5]
 
-    # Directory manifests go last: a .dir object in the remote promises its files.
-    files = [o for o in todo if not o.md5.endswith(".dir")]
-    dirs = [o for o in todo if o.md5.endswith(".dir")]
-    try:
-        sent_bytes = sum(each(store.jobs, send, files)) + sum(each(store.jobs, send, dirs))
-    finally:
-        if known is not None:
-            known.save()
-    if missing:
-        raise ObjectsMissing(len(todo), sorted(missing), name)
-    return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+    return send
 
 
 def _put_known(store: Store, known: Known, src: Path, md5: str, progress: Progress | None) -> None:
@@ -454,14 +496,36 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
         raise RecordHasNoArtifact(label, parsed.model)
     artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
-    placed, fetched = restore(project, wanted, remote, start, progress,
-                              source=lambda ledger: local_store(project, record, remote, overrides, ledger))
+    only_git = _artifact_from_git(project, record, label) and len(wanted) == 1
+
+    def source(ledger: remotestat.Ledger) -> tuple[str, Store]:
+        if only_git:  # git held it and it is in the cache now: nothing to fetch, no remote needed
+            return "git", local_cache(project)
+        return local_store(project, record, remote, overrides, ledger)
+
+    placed, fetched = restore(project, wanted, remote, start, progress, source=source)
     files = placed.files
     total = sum(f.size for f in files)
     head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
                       derived=record.derived, head_record=head_record, back=back,
                       written=placed.written, kept=placed.kept, removed=placed.removed)
+
+
+def _artifact_from_git(project: Project, record: Record, label: str) -> bool:
+    """Put the artifact of a version that git itself holds (``dvc artifacts
+    get`` reads those from the commit) into the local cache; whether it was one."""
+    from mlver.api.derived import git_artifact_bytes
+
+    if not rec.artifact_in_git(record.doc) or not record.derived:
+        return False
+    content = git_artifact_bytes(project.root, record)
+    md5 = record.doc["artifact"]["md5"]
+    if content is None:
+        raise ObjectMissing(f"{label} {record.doc['artifact']['path']}", md5, [f"git at {(record.commit or '')[:12]}"],
+                            "check out that commit and look at the file: git no longer holds what it held")
+    local_cache(project).add(content, md5, mode=0o444)
+    return True
 
 
 def _pull_targets(project: Project, record: Record, label: str, out: str | None, with_data: bool) -> list[Wanted]:

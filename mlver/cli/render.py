@@ -152,7 +152,7 @@ def _events(rows: list[m.LogEvent]) -> str:
         if e.kind == "record":
             return e.message
         if e.kind in ("assign", "unassign", "rollback"):
-            return f"{e.stage} {'<-' if e.kind == 'assign' else '-x'} {e.version or e.commit[:12]}"
+            return f"{e.stage} {'-x' if e.kind == 'unassign' else '<-'} {e.version or e.commit[:12]}"
         return e.version or ""
 
     if any(e.signer is not None for e in rows):  # signing is on: who signed, or that nobody did

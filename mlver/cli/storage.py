@@ -13,11 +13,15 @@ from mlver.cli.options import output_options
 def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     """Send recorded artifacts and data to remote storage.
 
-    Without REFS: everything referenced by the records at HEAD and by every
-    released version. Objects already in the remote are skipped, so an
-    interrupted push resumes where it stopped.
+    REFS name versions as every command does (churn, churn@v1.2.0,
+    churn#prod, churn@HEAD). Without REFS: everything referenced by the
+    records at HEAD and by every released version. Objects already in the
+    remote are skipped, so an interrupted push resumes where it stopped.
+    Progress goes to stderr; the summary (or --json) to stdout.
 
+    \b
     Example: mlver push
+             mlver push churn#prod -r team
     """
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render

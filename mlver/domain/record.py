@@ -16,6 +16,15 @@ from mlver.errors import MlverError, RecordSchemaError, RecordUnreadable
 
 SCHEMA = 1
 RECORDS_DIR = ".mlver/records"
+ARTIFACT_IN_GIT = "git"  # derived lineage's derived_from.artifact when git itself holds the artifact
+
+
+def artifact_in_git(doc: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` is lineage derived from a commit whose artifact git
+    holds (no DVC object to push, store or check in a remote). A record file
+    never says so: reading one refuses the ``derived`` key."""
+    source = doc.get("derived_from")
+    return doc.get("derived") is True and isinstance(source, Mapping) and source.get("artifact") == ARTIFACT_IN_GIT
 
 
 def record_path(model: str) -> str:

@@ -12,10 +12,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ASK = """
 import json, sys
 from pathlib import Path
+from typing import Any
 from mlver.adapters import dvc
 root = Path(sys.argv[1])
 found, default = dvc.remotes(root)
@@ -107,3 +109,11 @@ def test_a_configuration_with_credentials_is_not_cached(tmp_path: Path) -> None:
         answer = _ask(root, env)
         assert answer["imported"] and answer["ours"] == answer["theirs"]
     assert not any("hunter2" in f.read_text() for f in (root / ".git").rglob("*") if f.is_file())
+
+
+def test_remote_add_leaves_dvcs_answer_cached(project: Any) -> None:
+    # The next push or pull reads the remotes without importing dvc (bench_s3 adds each remote so).
+    project.ok("remote", "add", "--local", "fresh", "s3://bucket/fresh", "--endpoint-url", "http://127.0.0.1:9")
+    answer = _ask(project.root, dict(os.environ))
+    assert "fresh" in answer["ours"]["remotes"] and answer["ours"] == answer["theirs"]
+    assert not answer["imported"]

@@ -236,3 +236,23 @@ def test_the_fact_cache_reads_tag_objects_ahead_as_tag_infos_reads_them(tmp_path
     damaged = FactCache(root)
     damaged.raw["t"][objects[0]] = "not a line this code writes"
     assert got(damaged.tag_infos(objects)) == wanted(objects)
+
+
+def test_tag_objects_are_parsed_as_git_writes_them(tmp_path: Path) -> None:
+    """verify parses tag objects while git is still writing them (a memory file
+    read as it grows): an object larger than one read of it (9 MB), objects
+    after it and a missing one come out as tag_infos reads them, and ``then``
+    runs once, git being done."""
+    root = three_commits(tmp_path)
+    big = tmp_path / "big"
+    big.write_text("v0\n\n" + "x" * 9_000_000 + "\nmlver-digest: sha256:0\n")
+    _git(root, "tag", "-a", "m@v0.0.0", "-F", str(big), "HEAD")
+    for i in range(1, 4):
+        _git(root, "tag", "-a", f"m@v0.{i}.0", "-m", f"v{i}\n\nmlver-digest: sha256:{i}", "HEAD~1")
+    objects = [obj for _, obj, _ in git.tag_refs(root)]
+    asked = objects[:2] + ["0" * 40] + objects[2:]
+    called: list[int] = []
+    got = dict(git.tag_infos_streamed_ahead(root, asked, lambda: called.append(1))())
+    assert got == git.tag_infos(root, objects) and len(got) == 4 and called == [1]
+    assert len(got[_git(root, "rev-parse", "refs/tags/m@v0.0.0").strip()].message) > 9_000_000
+

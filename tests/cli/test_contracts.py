@@ -16,14 +16,13 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import Project, free_port
+from conftest import Project
 
 # -- better and worse --------------------------------------------------------
 
@@ -186,14 +185,10 @@ class _OtherRegion(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def other_region_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _OtherRegion)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    from fixtures.servers import serving_http
+
+    with serving_http(_OtherRegion) as url:
+        yield url
 
 
 def test_wrong_region_is_diagnosed(trained: Project, other_region_endpoint: str) -> None:

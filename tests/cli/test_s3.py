@@ -108,6 +108,28 @@ def test_push_pull_roundtrip_on_s3(trained: Project, s3: S3) -> None:
     assert verified["ok"] and verified["remote"] == "storage"
 
 
+def test_push_asks_the_remote_its_questions_together(trained: Project, s3: S3) -> None:
+    # Each request held 0.3 s by a relay in front of moto: asked one after
+    # another, the manifest read, the HEAD and the uploads listing would not overlap.
+    from fixtures.s3log import s3_relay
+
+    with s3_relay(s3.endpoint, delay=0.3) as relay:
+        trained.ok("remote", "add", "slow", s3.url("slow"), "--endpoint-url", relay.endpoint)
+        result = trained.ok("push", "-r", "slow", "--json").json()
+    assert result["transferred"] == 2 and result["present"] == 0
+    (read,) = relay.find("GET", "/slow/mlver/manifests/")
+    (write,) = relay.find("PUT", "/slow/mlver/manifests/")
+    (listing,) = relay.find("GET", query_part="uploads")
+    heads = relay.find("HEAD", "/slow/files/md5/")
+    puts = relay.find("PUT", "/slow/files/md5/")
+    assert len(heads) == 2 and len(puts) == 2
+    asked = [read, listing, *heads]
+    assert max(e.start for e in asked) < min(e.end for e in asked), relay.exchanges  # all in flight at once
+    assert read.end <= write.start  # the manifest is read before it is written
+    # Nothing is sent before it is claimed and the remote's answers are in.
+    assert max(e.end for e in [write, *asked]) <= min(e.start for e in puts)
+
+
 def test_dvc_pull_reads_what_mlver_pushed_to_s3(trained: Project, s3: S3) -> None:
     _use_s3(trained, s3)
     trained.ok("push")

@@ -56,6 +56,9 @@ def test_promote_rollback_and_gto_agrees(three: Project) -> None:
     log = three.ok("log", "churn", "--json").json()
     assert [e["kind"] for e in log[:2]] == ["rollback", "rollback"]
     assert log[0]["note"] == "rolled back from v0.2.0" and log[0]["version"] == "v0.1.0"
+    # A rollback gives the stage to a version: shown as an assignment, not an un-assignment.
+    human = three.ok("log", "churn").stdout.splitlines()
+    assert "prod <- v0.1.0" in human[1] and "-x" not in human[1]
 
 
 def test_deprecate_version_stage_and_model(three: Project) -> None:

@@ -332,3 +332,66 @@ def test_local_signed_and_remote_resolving_agree(gto_registry: tuple[Project, Gt
         assert refused == _remote(url, bare, ref), ref
         assert refused in {("TagNotTrusted",), ("VersionNotFound",), ("StageNotFound",)}, (ref, refused)
     assert _remote(url, bare, "churn#prod") == ("TagNotTrusted",)
+
+
+def test_an_artifact_committed_to_git(isolate: Path, gto_cli: Gto) -> None:
+    """example-gto's shape: ``models/churn.pkl`` is an ordinary git file (no
+    ``.dvc``, no pipeline) that ``dvc.yaml`` declares and GTO registered. DVC
+    reads it from the commit (``dvc artifacts get``); mlver derives its hash
+    from the blob, pulls it from git (here and with --repo), and push, verify
+    and status do not look for it in DVC storage."""
+    root = isolate / "example-gto"
+    root.mkdir()
+    p = Project(root)
+    p.git("init", "-q")
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True)
+    p.write("dvc.yaml", "artifacts:\n  churn:\n    type: model\n    path: models/churn.pkl\n")
+    p.write("models/churn.pkl", "1st version")
+    first = p.commit_all("Create models")
+    gto_cli.write(root, "register", "churn", "HEAD", "--version", "v3.0.0")
+    gto_cli.write(root, "assign", "churn", "--version", "v3.0.0", "--stage", "prod")
+    p.write("models/churn.pkl", "2nd version")
+    p.commit_all("Update model")
+    gto_cli.write(root, "register", "churn", "HEAD", "--version", "v3.1.0")
+
+    shown = p.ok("show", "churn#prod", "--json").json()["record"]
+    assert shown["commit"] == first and shown["doc"]["derived_from"]["artifact"] == "git"
+    assert shown["doc"]["artifact"]["md5"] == hashlib.md5(b"1st version").hexdigest()
+    assert shown["doc"]["artifact"]["size"] == 11
+    d = p.ok("diff", "churn@v3.0.0", "churn@v3.1.0", "--json").json()[0]
+    assert d["artifact"]["changed"]
+
+    subprocess.run([sys.executable, "-m", "dvc", "artifacts", "get", str(root), "churn", "--stage", "prod",
+                    "-o", str(isolate / "dvc.pkl")], cwd=isolate, check=True, capture_output=True)
+    pulled = p.ok("pull", "churn#prod", "-o", str(isolate / "mlver.pkl"), "--json").json()
+    assert pulled["version"] == "v3.0.0" and pulled["derived"] is True
+    assert (isolate / "mlver.pkl").read_bytes() == (isolate / "dvc.pkl").read_bytes() == b"1st version"
+    p.ok("pull", "churn", "--repo", root.as_uri(), "-o", str(isolate / "repo.pkl"))
+    assert (isolate / "repo.pkl").read_bytes() == b"2nd version"
+
+    p.ok("init")
+    p.commit_all("mlver init")
+    assert p.ok("push", "--json").json()["objects"] == 0  # git holds it: nothing for DVC storage
+    checked = p.ok("verify", "--all", "--json").json()
+    assert checked["ok"] and checked["findings"] == []
+    assert any("committed to git" in n for n in checked["notes"])
+    assert p.git("status", "--porcelain") == ""
+
+
+def test_a_record_file_cannot_claim_to_be_derived(trained: Project) -> None:
+    """push, verify and gc skip the artifact of derived lineage that git holds:
+    a committed record saying it is derived would hide its own artifact."""
+    import json
+
+    path = trained.root / ".mlver" / "records" / "churn.json"
+    doc = json.loads(path.read_text())
+    doc.update(derived=True, derived_from={"artifact": "git", "stages": [], "metrics": []})
+    from mlver.domain.record import dumps, seal
+
+    path.write_text(dumps(seal(doc)))
+    trained.commit_all("a record that says it was derived")
+    found = trained.mlver("verify", "--json")
+    assert found.exit_code == 1
+    finding = found.json()["findings"][0]  # (the rest: trained never pushed)
+    assert "derived" in finding["problem"] and "refused" in finding["problem"]
+    assert "derived" in trained.fails("push").stderr

@@ -1,0 +1,159 @@
+"""moto's S3 served by a choice of HTTP server, metered: the benches' S3 endpoint.
+
+    .venv/bin/python bench/s3server.py --server werkzeug|cheroot --port P [--threads N] [--profile FILE]
+
+``werkzeug``: what ``python -m moto.server`` runs (werkzeug's development
+server: a new thread per connection, and every answer closes its connection,
+whatever the request asked). ``cheroot``: the same WSGI application of moto
+served by cheroot's HTTP/1.1 server, keep-alive and a pool of N threads,
+as real S3 keeps connections open. Same moto, same state, same answers: only
+the connection handling differs.
+
+Metering, for the bench's "where does the server's time go": every request's
+CPU inside moto's application (``time.thread_time`` around the call and the
+iteration of its answer) is summed, with the number of requests and of
+distinct client connections (remote address and port, between two reads
+of the counters). ``GET /_stats`` (an
+underscore is never in a bucket name, so no S3 request has this path)
+answers those counters and the process's CPU as JSON; the difference between
+the process's CPU and the application's is the HTTP server's: accepting,
+parsing, thread start-up, writing, closing. ``--profile FILE``: cProfile (thread CPU time) in
+every thread from its start (the server's own threads included), merged and
+written as pstats to FILE when the process is told to stop (SIGTERM/SIGINT).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+STATS_PATH = "/_stats"
+
+
+class Meter:
+    """WSGI middleware: CPU spent inside ``app`` per request, requests, connections."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.app_cpu = 0.0
+        self.peers: set[tuple[str, str]] = set()
+        self.connections = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            body = json.dumps(self.stats()).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        start = time.thread_time()
+        # The answer is drained here, so its CPU (Flask builds some bodies lazily) is the application's.
+        chunks = self.app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        spent = time.thread_time() - start
+        with self.lock:
+            self.requests += 1
+            self.app_cpu += spent
+            self.peers.add((environ.get("REMOTE_ADDR", ""), str(environ.get("REMOTE_PORT", ""))))
+        return [body]
+
+    def stats(self) -> dict[str, Any]:
+        # Connections are counted as distinct peers between two reads of the counters (a
+        # client port is not reused that soon; over a whole run it would be).
+        with self.lock:
+            self.connections += len(self.peers)
+            self.peers.clear()
+            return {"requests": self.requests, "connections": self.connections, "app_cpu": self.app_cpu,
+                    "process_cpu": time.process_time()}
+
+
+class Profiles:
+    """One cProfile per thread, each started as its thread starts; merged at the end."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.all: list[cProfile.Profile] = []
+
+    def start(self, *_: Any) -> None:
+        sys.setprofile(None)  # this hook ran once, for this thread; cProfile takes over from here
+        # CPU, not wall: under the GIL a wall clock charges a function for every other thread's turn.
+        profile = cProfile.Profile(time.thread_time)
+        with self.lock:
+            self.all.append(profile)
+        profile.enable()
+
+    def dump(self, path: str) -> None:
+        import pstats
+
+        with self.lock:
+            profiles = list(self.all)
+        stats = None
+        for profile in profiles:
+            profile.create_stats()
+            if stats is None:
+                stats = pstats.Stats(profile)
+            else:
+                stats.add(profile)
+        if stats is not None:
+            stats.dump_stats(path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--server", choices=("werkzeug", "cheroot"), default="werkzeug")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=32, help="cheroot's pool (mlver and DVC send up to 8-32 at once)")
+    parser.add_argument("--profile", help="write a cProfile of every thread here (pstats) on SIGTERM")
+    args = parser.parse_args(argv)
+
+    import os
+
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # what moto puts in URLs it answers with
+    profiles = Profiles() if args.profile else None
+    if profiles is not None:
+        threading.setprofile(profiles.start)
+        profiles.start()
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+    app = Meter(DomainDispatcherApplication(create_backend_app))
+    def finish(*_: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    try:
+        if args.server == "werkzeug":
+            from werkzeug.serving import run_simple
+
+            # As `python -m moto.server` runs it.
+            run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+        else:
+            from cheroot import wsgi
+
+            server = wsgi.Server((args.host, args.port), app, numthreads=args.threads, request_queue_size=128)
+            try:
+                server.start()  # blocks; keep-alive is HTTP/1.1's default in cheroot
+            finally:
+                server.stop()  # its worker threads are not daemons: without this the process stays
+    except SystemExit:
+        pass
+    finally:
+        if profiles is not None and args.profile:
+            profiles.dump(args.profile)
+
+
+if __name__ == "__main__":
+    main()
