@@ -4,6 +4,7 @@ Each test fails on the code before its fix; the hostile servers end every listin
 after a few thousand pages, so a regression fails instead of hanging the run."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,124 @@ def test_a_symlink_planted_at_a_predictable_cache_temp_name_is_not_written_throu
     p.ok("data", "add", "images")
     assert victim.read_text() == "precious\n"
     assert (folder / md5[2:]).read_bytes() == b"image a\n" and not (folder / md5[2:]).is_symlink()
+
+
+@pytest.mark.parametrize("remote", ["folder", "s3"])
+def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_for(
+        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pull hashed a download, renamed it into the cache's object folder and then
+    # remembered the stat of whatever had its name: a co-user of a shared cache who
+    # renamed other bytes over it in between had the stat cache vouch for them, and
+    # the workspace copy (and later pushes) took them unhashed.
+    import os
+
+    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+
+    p = project
+    if remote == "s3":
+        s3 = request.getfixturevalue("s3")
+        p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    md5 = run_big_model(p)
+    p.ok("push")
+    obj = object_path(p.root / ".dvc" / "cache", md5)
+    evil = tmp_path / "evil"
+    evil.write_bytes(obj.read_bytes())
+    flip_byte(evil, 12345)
+    os.chmod(obj, 0o644)
+    obj.unlink()
+    (p.root / "models/churn.pkl").unlink()
+    real_replace = os.replace
+    swaps = []
+
+    def replace(src: object, dst: object, **kwargs: object) -> None:
+        real_replace(src, dst, **kwargs)  # type: ignore[arg-type]
+        if os.fspath(dst) == str(obj) and not swaps:  # (type: ignore: os.PathLike)
+            real_replace(evil, obj)  # the co-user, right after the object is in place
+            swaps.append(dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    run = p.mlver("pull", "churn@HEAD")
+    monkeypatch.undo()
+    assert swaps, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    placed = p.root / "models/churn.pkl"
+    assert not placed.exists() or md5_of(placed) == md5, "the swapped bytes were placed unhashed"
+    # The cache now holds the co-user's bytes under the object's name: the next push hashes them.
+    second = tmp_path / "second"
+    p.ok("remote", "add", "second", str(second))
+    pushed = p.mlver("push", "-r", "second")
+    sent = object_path(second, md5)
+    assert not sent.exists() or md5_of(sent) == md5, "the stat cache vouched for bytes never hashed"
+    assert pushed.exit_code == 2 and "does not hash to its name" in pushed.stderr, pushed.stderr
+
+
+@pytest.mark.parametrize("remote", ["folder", "s3"])
+def test_a_download_staged_in_a_shared_cache_cannot_be_swapped_by_a_co_user(
+        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Downloads were staged in the cache's mlver-tmp, which the users of a shared cache
+    # (DVC's `shared = group`: folders 2775) all write: between the hash and the rename
+    # into place a co-user could rename other bytes over the staged file, and they became
+    # the object, vouched for. The co-user here renames wherever the group may write.
+    import os
+    import stat
+
+    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+
+    p = project
+    if remote == "s3":
+        s3 = request.getfixturevalue("s3")
+        p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    md5 = run_big_model(p)
+    p.ok("push")
+    cache = p.root / ".dvc" / "cache"
+    obj = object_path(cache, md5)
+    evil = tmp_path / "evil"
+    evil.write_bytes(obj.read_bytes())
+    flip_byte(evil, 12345)
+    os.chmod(obj, 0o644)
+    obj.unlink()
+    (p.root / "models/churn.pkl").unlink()
+    (cache / "mlver-tmp").mkdir(exist_ok=True)
+    os.chmod(cache / "mlver-tmp", 0o2775)
+    real_chmod = os.chmod
+    swaps, looks = [], []
+
+    def chmod(path: object, mode: int, **kwargs: object) -> None:
+        real_chmod(path, mode, **kwargs)  # type: ignore[arg-type]
+        folder = os.path.dirname(os.path.realpath(os.fspath(path)))  # type: ignore[call-overload]
+        if mode == 0o444 and folder.startswith(str(cache / "mlver-tmp")):
+            looks.append(folder)  # the staged object, about to be renamed into place
+            if os.stat(folder).st_mode & stat.S_IWGRP and not swaps:
+                os.replace(evil, path)  # type: ignore[call-overload]
+                swaps.append(folder)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    run = p.mlver("pull", "churn@HEAD")
+    monkeypatch.undo()
+    assert looks and not swaps, (looks, swaps, run.stderr)  # staged where the group cannot write
+    assert run.exit_code == 0, run.stderr
+    assert md5_of(obj) == md5 == md5_of(p.root / "models/churn.pkl")
+    assert oct(os.stat(looks[0]).st_mode & 0o777) == oct(0o700)
+
+
+def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Project) -> None:
+    # Another user of a shared cache makes mlver-tmp/user-<uid> first, theirs and open to
+    # all: staging falls back to a folder of this run's own (a guard for the check above).
+    import os
+
+    p = trained
+    p.ok("push")
+    shared = p.root / ".dvc" / "cache" / "mlver-tmp"
+    planted = shared / f"user-{os.geteuid()}"
+    shutil.rmtree(planted, ignore_errors=True)  # (the training staged there)
+    planted.mkdir(parents=True)
+    os.chmod(planted, 0o777)
+    if os.geteuid() == 0:
+        os.chown(planted, 65534, 65534)  # nobody's (not root: the mode alone gives it away)
+    shutil.rmtree(p.root / ".dvc" / "cache" / "files")
+    (p.root / "models/churn.pkl").unlink()
+    p.ok("pull", "churn@v0.1.0")
+    assert list(planted.iterdir()) == []
+    assert (p.root / "models/churn.pkl").is_file()
