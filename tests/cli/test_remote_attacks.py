@@ -224,3 +224,17 @@ def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Pro
     p.ok("pull", "churn@v0.1.0")
     assert list(planted.iterdir()) == []
     assert (p.root / "models/churn.pkl").is_file()
+
+
+def test_listed_keys_that_climb_out_of_the_objects_are_never_deleted_by_gc(trained: Project) -> None:
+    # A remote whose listing names keys with '..' or of no object's shape under files/md5:
+    # gc takes only what is an object's name to delete (held before this session; a guard).
+    p = trained
+    planted = ("team/files/md5/00/../../../victim", "team/files/md5/../../etc/passwd",
+               "team/files/md5/ab/" + "c" * 29 + "/..", "team/files/md5/AB/" + "C" * 30)
+    with looping_s3("none", extra_keys=planted) as server:
+        _use(p, server)
+        p.ok("push")
+        run = p.ok("gc", "--cloud", "--force", "--min-age", "0", "--json")
+        assert not set(server.deleted) & set(planted), (server.deleted, run.stdout)
+        assert all("/files/md5/" in k and ".." not in k for k in server.deleted), server.deleted
