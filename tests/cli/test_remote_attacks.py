@@ -238,3 +238,30 @@ def test_listed_keys_that_climb_out_of_the_objects_are_never_deleted_by_gc(train
         run = p.ok("gc", "--cloud", "--force", "--min-age", "0", "--json")
         assert not set(server.deleted) & set(planted), (server.deleted, run.stdout)
         assert all("/files/md5/" in k and ".." not in k for k in server.deleted), server.deleted
+
+
+def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on(
+        trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A remote reached through DVC's filesystems (http, ssh, azure, ...) had a .dir manifest
+    # read whole, however long: a server (one a repository names) that streams on filled memory.
+    import json
+
+    from fixtures.hostile_s3 import endless_http
+
+    from mlver.adapters import dvcfs
+    from mlver.domain import record as rec
+
+    monkeypatch.setattr(dvcfs, "MAX_READ", 1024 * 1024)  # (the real bound: 256 MiB, a manifest of ~3M files)
+    p = trained
+    path = p.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["data"][0] = {"path": "images", "md5": "0" * 32 + ".dir", "size": None, "nfiles": 2}
+    doc["digest"] = rec.compute_digest(doc)
+    path.write_text(rec.dumps(doc))
+    p.commit_all("data from a directory")
+    with endless_http(cap=256 * 1024 * 1024) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        run = p.mlver("pull", "churn@HEAD", "--with-data")
+        assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+        assert server.sent < 32 * 1024 * 1024, (server.sent, server.requests)
+    assert not (p.root / "images").exists()
