@@ -300,7 +300,9 @@ class DvcFsStore:
         digest = hashlib.md5()
         try:
             with self.fs.open(self.path(md5), "rb") as body:
-                while chunk := body.read(CHUNK):
+                size = getattr(body, "size", None)  # (as get reads: at most one byte past it)
+                reader = _Capped(body, size + 1) if isinstance(size, int) and size >= 0 else body
+                while chunk := reader.read(CHUNK):
                     digest.update(chunk)
                     waiting.moved()
         except FileNotFoundError:
