@@ -205,9 +205,12 @@ def test_a_download_staged_in_a_shared_cache_cannot_be_swapped_by_a_co_user(
     assert oct(os.stat(looks[0]).st_mode & 0o777) == oct(0o700)
 
 
-def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Project) -> None:
-    # Another user of a shared cache makes mlver-tmp/user-<uid> first, theirs and open to
-    # all: staging falls back to a folder of this run's own (a guard for the check above).
+@pytest.mark.parametrize("planted_as", ["someone else's folder", "a link to a folder of ours"])
+def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Project, tmp_path: Path,
+                                                                     planted_as: str) -> None:
+    # Another user of a shared cache makes mlver-tmp/user-<uid> first: theirs and open to all,
+    # or a link to a private folder of ours elsewhere (which they could swap at will). Staging
+    # falls back to a folder of this run's own (a guard for the check above).
     import os
 
     p = trained
@@ -215,14 +218,23 @@ def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Pro
     shared = p.root / ".dvc" / "cache" / "mlver-tmp"
     planted = shared / f"user-{os.geteuid()}"
     shutil.rmtree(planted, ignore_errors=True)  # (the training staged there)
-    planted.mkdir(parents=True)
-    os.chmod(planted, 0o777)
-    if os.geteuid() == 0:
-        os.chown(planted, 65534, 65534)  # nobody's (not root: the mode alone gives it away)
+    if planted_as == "someone else's folder":
+        planted.mkdir(parents=True)
+        os.chmod(planted, 0o777)
+        if os.geteuid() == 0:
+            os.chown(planted, 65534, 65534)  # nobody's (not root: the mode alone gives it away)
+        target = planted
+    else:
+        target = tmp_path / "elsewhere"
+        target.mkdir(mode=0o700)
+        planted.symlink_to(target)
     shutil.rmtree(p.root / ".dvc" / "cache" / "files")
     (p.root / "models/churn.pkl").unlink()
     p.ok("pull", "churn@v0.1.0")
-    assert list(planted.iterdir()) == []
+    assert list(target.iterdir()) == []
+    # (Staged files are gone once placed: the run's own folder, left for a later sweep, tells.)
+    own = [d for d in shared.iterdir() if d.name.startswith("mlver-") and not d.is_symlink()]
+    assert len(own) == 1 and own[0].stat().st_mode & 0o777 == 0o700, list(shared.iterdir())
     assert (p.root / "models/churn.pkl").is_file()
 
 
