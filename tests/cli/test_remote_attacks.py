@@ -292,3 +292,22 @@ def test_a_deep_verify_of_an_s3_object_streaming_past_its_size_is_not_read_on(tr
         assert run.exit_code == 1 and "does not hash to its name" in run.stdout, (run.stdout, run.stderr)
         assert any(r.startswith("GET ") for r in server.requests), server.requests
         assert server.sent < 16 * 1024 * 1024, server.sent
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+def test_an_s3_endpoint_redirecting_elsewhere_is_not_followed(trained: Project, status: int) -> None:
+    # An endpoint (one a repository names, too) that redirects every request to another
+    # host: the request, signed with the user's keys, must not go there (held before this
+    # session: botocore and the lean path follow no redirect; a guard).
+    from fixtures.hostile_s3 import redirecting_s3
+
+    p = trained
+    with redirecting_s3(status) as (endpoint, elsewhere):
+        p.ok("remote", "add", "odd", "s3://bucket/team", "--endpoint-url", endpoint.url, "--default")
+        pushed = p.mlver("push")
+        (p.root / "models/churn.pkl").unlink()
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        pulled = p.mlver("pull", "churn@v0.1.0")
+        assert endpoint.requests and elsewhere.requests == [], elsewhere.requests
+    for run in (pushed, pulled):
+        assert run.exit_code == 2 and "Traceback" not in run.stderr and "remote odd" in run.stderr, run.stderr
