@@ -11,7 +11,17 @@ from typing import NoReturn
 from mlver.adapters import dvc, git, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, pinned, read_small, readonly, write_new
+from mlver.adapters.storage import (
+    SMALL,
+    LocalStore,
+    Progress,
+    copy_checked,
+    install,
+    pinned,
+    read_small,
+    readonly,
+    write_new,
+)
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -234,13 +244,17 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
         with _full_disk_is_clean(cache, obj):
             try:
-                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also, origin=store)
+                got, size, installed = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also,
+                                                    origin=store)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise _not_there(obj, remote) from None
         if got != expected:
             raise _corrupt(obj, remote, got, expected)
-        if known is not None and size > SMALL:
-            known.remember(cache.path(obj.md5), obj.md5)
+        if known is not None and size > SMALL and installed is not None:
+            # The stat of the file hashed and renamed in (its own descriptor's), not of
+            # whatever has its name now: in a shared cache a co-user could have renamed
+            # another file over it, and its stat would vouch for bytes never hashed.
+            known.remember(cache.path(obj.md5), obj.md5, installed)
         return True
     if not missing and not store.has(obj.md5):
         raise _not_there(obj, remote)
@@ -257,12 +271,11 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
             raise _corrupt(obj, remote, got, expected)
         readonly(staged)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
+        installed = install(staged, target)
     finally:
         staged.unlink(missing_ok=True)
     if known is not None:
-        known.remember(target, obj.md5)
+        known.remember(target, obj.md5, installed)  # (its own stat: see above)
     return True
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import sys
@@ -26,6 +27,10 @@ def _plain(obj: Any) -> Any:
         return [_plain(x) for x in obj]
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        # A record from git may hold NaN or Infinity (Python's json reads them): JSON has
+        # no such numbers, and strict readers (jq, JSON.parse) refuse the whole document.
+        return None  # (what JavaScript's JSON.stringify writes for them)
     return obj
 
 
