@@ -151,9 +151,19 @@ class _KeepSet:
         self._gather(keep_last)
 
     def _gather(self, keep_last: int) -> None:
+        heads = _branch_heads(self.project)
+        wanted, registered = self._records_kept(heads, keep_last)
+        self._add_records(wanted, registered)
+        self._add_dvc_files(heads)
+        self._attribute()
+
+    def _records_kept(self, heads: dict[str, str], keep_last: int) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+        """(model, commit) -> why its record is kept: every version, every stage
+        ever held (what a rollback may return to), each branch head's records and
+        their last ``keep_last``; and which of them the registry names."""
         project, root = self.project, self.project.root
         registry = load_registry(project)
-        wanted: dict[tuple[str, str], str] = {}  # (model, commit) -> why it is kept
+        wanted: dict[tuple[str, str], str] = {}
         registered: set[tuple[str, str]] = set()
         for name, state in registry.models.items():
             for version, event in state.versions.items():
@@ -165,7 +175,6 @@ class _KeepSet:
                     wanted.setdefault((name, event.commit),
                                       f"{name}#{event.tag.stage} ({f'{name}@{held}' if held else event.commit[:12]})")
                     registered.add((name, event.commit))
-        heads = _branch_heads(project)
         for branch, commit in sorted(heads.items()):
             for model in models_at(project, commit):
                 wanted.setdefault((model, commit), f"{branch}: {model}")
@@ -173,8 +182,14 @@ class _KeepSet:
                     out = git.run(root, "log", f"-n{keep_last}", "--format=%H", commit, "--", rec.record_path(model))
                     for old in out.split():
                         wanted.setdefault((model, old), f"{model} at {old[:12]} (last {keep_last} on {branch})")
+        return wanted, registered
+
+    def _add_records(self, wanted: dict[tuple[str, str], str], registered: set[tuple[str, str]]) -> None:
+        """Keep what each wanted record names (a registered version without one:
+        what its derived lineage names)."""
+        project = self.project
         specs = {key: f"{key[1]}:{rec.record_path(key[0])}" for key in wanted}
-        blobs = git.read_blobs(root, specs.values())
+        blobs = git.read_blobs(project.root, specs.values())
         for key, label in wanted.items():
             model, commit = key
             content = blobs.get(specs[key])
@@ -193,7 +208,10 @@ class _KeepSet:
             for md5 in found:
                 self.owners.setdefault(md5, model)
             self.refs.append(label)
-        # DVC's own files at every branch head and in the workspace.
+
+    def _add_dvc_files(self, heads: dict[str, str]) -> None:
+        """Keep what DVC's own files name, at every branch head and in the workspace."""
+        root = self.project.root
         for _branch, commit in sorted(heads.items()):
             names = _dvc_files(git.run(root, "ls-tree", "-r", "-z", "--name-only", commit).split("\0"))
             for spec, content in git.read_blobs(root, [f"{commit}:{n}" for n in names]).items():
@@ -204,7 +222,6 @@ class _KeepSet:
             path = root / name
             if path.is_file():
                 self.objects |= _dvc_hashes(path.read_bytes(), name)
-        self._attribute()
 
     def _attribute(self) -> None:
         """Which model each object belonged to, from every record in the history."""
