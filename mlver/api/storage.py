@@ -43,6 +43,7 @@ from mlver.api.objects import (
 )
 from mlver.domain import record as rec
 from mlver.domain import validate
+from mlver.domain.refs import Ref
 from mlver.errors import (
     CHANGED_HINT,
     PUSH_AGAIN,
@@ -492,21 +493,8 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     if trust_endpoint:
         raise OptionNeeds("--trust-endpoint", "--repo", "a project's own remotes are the ones you configured",
                           "drop --trust-endpoint, or add --repo GIT_URL")
-    from mlver.api.trust import resolve_record_trusted
-
     project = Project.find(repo, require_config=False)
-    parsed, record, version = resolve_record_trusted(project, ref)
-    label = f"{parsed.model}@{version}" if version else str(parsed)
-    if not record.intact and not allow_tampered:
-        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    typed = record.typed.artifact
-    # Null or absent (the record check lets both through): nothing names what to fetch.
-    if not (typed and typed.path and typed.md5):
-        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
-
-        if record.derived and typed and typed.path:
-            raise NoArtifactHash(label, typed.path, record.commit or "")
-        raise RecordHasNoArtifact(label, parsed.model)
+    parsed, record, version, label = _record_to_pull(project, ref, allow_tampered)
     artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
     only_git = _artifact_from_git(project, record, label) and len(wanted) == 1
@@ -523,6 +511,27 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
                       derived=record.derived, head_record=head_record, back=back,
                       written=placed.written, kept=placed.kept, removed=placed.removed)
+
+
+def _record_to_pull(project: Project, ref: str, allow_tampered: bool) -> tuple[Ref, Record, str | None, str]:
+    """(reference, record, version, label) of ``ref``, resolved as signed-only
+    projects require; refused when the record's digest fails (unless
+    ``allow_tampered``) or when it names no artifact with a hash to fetch."""
+    from mlver.api.trust import resolve_record_trusted
+
+    parsed, record, version = resolve_record_trusted(project, ref)
+    label = f"{parsed.model}@{version}" if version else str(parsed)
+    if not record.intact and not allow_tampered:
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
+    typed = record.typed.artifact
+    # Null or absent (the record check lets both through): nothing names what to fetch.
+    if not (typed and typed.path and typed.md5):
+        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
+
+        if record.derived and typed and typed.path:
+            raise NoArtifactHash(label, typed.path, record.commit or "")
+        raise RecordHasNoArtifact(label, parsed.model)
+    return parsed, record, version, label
 
 
 def _artifact_from_git(project: Project, record: Record, label: str) -> bool:
