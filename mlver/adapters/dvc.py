@@ -219,7 +219,7 @@ def _add_file_fast(root: Path, path: str) -> Out:
     """
     from mlver.adapters.atomic import write_text
     from mlver.adapters.hashcache import Known
-    from mlver.adapters.storage import LocalStore, copy_hashing, readonly
+    from mlver.adapters.storage import LocalStore, copy_hashing, install, readonly
 
     source = root / path
     cache = LocalStore(cache_dir(root), "the local cache")
@@ -231,10 +231,11 @@ def _add_file_fast(root: Path, path: str) -> Out:
         if not final.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
             readonly(staging)
-            os.replace(staging, final)
-            # Hashed on its way into the cache: push and pull need not hash it again.
+            installed = install(staging, final)
+            # Hashed on its way into the cache: push and pull need not hash it again
+            # (the stat of the file hashed, not of whatever has its name now).
             known = Known(root)
-            known.remember(final, md5)
+            known.remember(final, md5, installed)
             known.save()
     finally:
         staging.unlink(missing_ok=True)

@@ -21,9 +21,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
-from mlver.adapters.storage import object_relpath, stream_hashing
+from mlver.adapters.storage import MAX_READ, object_relpath, stream_hashing
 from mlver.adapters.verified import expected
 from mlver.errors import (
     CHANGED_HINT,
@@ -261,8 +261,16 @@ class DvcFsStore:
         object; returns the md5 of what arrived."""
         path = self.path(md5)
         try:
+            # At most one byte past the size the remote gives (a manifest: past what is ever
+            # read of one): a body that streams on is refused by its md5, not written to disk
+            # to its end (to a full disk for a server that never stops).
+            limit = MAX_READ if md5.endswith(".dir") else None
             with self.fs.open(path, "rb") as body:
-                return stream_hashing(body, dst, progress, md5=md5)
+                if limit is None:
+                    size = getattr(body, "size", None)
+                    limit = int(size) if isinstance(size, int) and size >= 0 else None
+                capped = cast(BinaryIO, _Capped(body, limit + 1)) if limit is not None else body  # (reads as one)
+                return stream_hashing(capped, dst, progress, md5=md5)
         except BaseException as exc:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
                 raise
@@ -277,7 +285,9 @@ class DvcFsStore:
     def read(self, md5: str) -> bytes | None:
         try:
             with self.fs.open(self.path(md5), "rb") as body:
-                return bytes(body.read())
+                # (A directory manifest, read whole: bounded, a longer one is refused by its md5;
+                # a server that streams on would have filled memory.)
+                return bytes(body.read(MAX_READ + 1))
         except FileNotFoundError:
             return None
         except Exception as exc:
@@ -290,7 +300,9 @@ class DvcFsStore:
         digest = hashlib.md5()
         try:
             with self.fs.open(self.path(md5), "rb") as body:
-                while chunk := body.read(CHUNK):
+                size = getattr(body, "size", None)  # (as get reads: at most one byte past it)
+                reader = _Capped(body, size + 1) if isinstance(size, int) and size >= 0 else body
+                while chunk := reader.read(CHUNK):
                     digest.update(chunk)
                     waiting.moved()
         except FileNotFoundError:
@@ -428,6 +440,20 @@ class DvcFsStore:
             raise RemoteAltersData(self.name, "check the server: something between mlver and it rewrites files")
         done.append("read")
         return done
+
+
+class _Capped:
+    """A read-only view of a file that ends after ``left`` bytes."""
+
+    def __init__(self, fh: Any, left: int) -> None:
+        self._fh, self._left = fh, left
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        chunk: bytes = self._fh.read(self._left if n is None or n < 0 else min(n, self._left))
+        self._left -= len(chunk)
+        return chunk
 
 
 class _HashingReader:

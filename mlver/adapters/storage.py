@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -313,6 +314,45 @@ def _unlink(path: str) -> None:
         pass
 
 
+def install(staged: str | Path, final: str | Path) -> os.stat_result:
+    """Rename ``staged`` (a file this run wrote, in a folder no one else writes) onto
+    ``final`` (a planted symlink there is replaced, not followed) and return the stat
+    of the file renamed, from a descriptor opened before the rename: by name, once in
+    a shared folder, it could be the stat of a file a co-user renamed over it
+    meanwhile, and a stat cache would then vouch for bytes never hashed. (A rename
+    changes the file's ctime, so the stat is taken after it.) A staged file that is
+    not one of ours alone (another user's, or a hard link to some file of ours: its
+    folder was swapped for another) is refused: OSError, nothing renamed."""
+    import stat
+
+    fd = os.open(staged, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_nlink != 1:
+            raise OSError(errno.EPERM, "the staged file is not the one this run wrote", os.fspath(staged))
+        try:
+            os.replace(staged, final)
+        except FileNotFoundError:
+            if not os.path.exists(staged):
+                raise
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(staged, final)
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
+
+
+def _own_folder(path: str) -> bool:
+    """Whether ``path`` is a directory (not a link to one) of this user that no one else may write or enter."""
+    import stat
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o077
+
+
 class LocalStore:
     """A directory holding objects under ``files/md5`` (a DVC remote or cache)."""
 
@@ -329,7 +369,9 @@ class LocalStore:
         # Objects are written in one folder of their own and renamed into
         # place: what a killed run leaves is in one place, swept by the next.
         top = objects_dir.parent.parent if objects_dir.parts[-2:] == ("files", "md5") else objects_dir
-        self.tmp_dir = top / "mlver-tmp"
+        self.tmp_dir = top / "mlver-tmp"  # shared by the users of a shared cache or remote
+        self._staging: str | None = None  # this user's folder in it (``_private_staging``)
+        self._staging_lock = threading.Lock()
         self._token = f"mlver-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._count = itertools.count()
         self._swept: set[Path | str] = set()
@@ -349,13 +391,36 @@ class LocalStore:
         return Path(self._temp_name())
 
     def _temp_name(self) -> str:
-        if self.tmp_dir not in self._swept:
-            from mlver.adapters.placement import sweep_folder
+        if self._staging is None:
+            with self._staging_lock:
+                if self._staging is None:
+                    self._staging = self._private_staging()
+        return f"{self._staging}/{self._token}-{next(self._count)}"
 
-            self.tmp_dir.mkdir(parents=True, exist_ok=True)
-            sweep_folder(self.tmp_dir)
-            self._swept.add(self.tmp_dir)
-        return f"{self.tmp_dir}/{self._token}-{next(self._count)}"
+    def _private_staging(self) -> str:
+        """A folder only this user can write, in the store's ``mlver-tmp``, to stage
+        objects in. In a shared cache or remote (DVC's ``shared = group``) the users
+        share ``mlver-tmp``: a staged file there could be renamed over between its
+        hash and its rename into place, and the bytes that landed, and the stat a
+        stat cache kept, were another user's. The folder is ``user-<uid>``, checked
+        (ours, a directory, not a link, open to no one else); when it is not (planted
+        by someone else), one of this run's own. (A co-user can still rename the
+        folder away and plant another: ``install`` refuses a file that is not ours.)"""
+        from mlver.adapters.placement import sweep_folder
+
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        sweep_folder(self.tmp_dir)  # (what dead runs of older versions left in the shared folder)
+        mine = f"{self.tmp_dir}/user-{os.geteuid()}"
+        try:
+            os.mkdir(mine, 0o700)
+        except FileExistsError:
+            pass
+        if not _own_folder(mine):
+            mine = tempfile.mkdtemp(prefix=f"{self._token}-", dir=self.tmp_dir)  # (swept once this run is gone)
+            if not _own_folder(mine):
+                raise RemoteNotWritable(self.label, f"its folder {mine} was taken over while it was made")
+        sweep_folder(Path(mine))
+        return mine
 
     def _sweep_beside(self, final: str) -> None:
         """Once per object folder: the ``.NAME.XXXX.mlver-tmp`` files older versions left there."""
@@ -417,9 +482,10 @@ class LocalStore:
 
     def ingest(self, src: Path | str, md5: str, progress: Progress | None = None, trusted: bool = False,
                mode: int | None = None, also: Path | None = None,
-               origin: LocalStore | None = None) -> tuple[str, int]:
+               origin: LocalStore | None = None) -> tuple[str, int, os.stat_result | None]:
         """Store the file ``src`` as object ``md5`` if its bytes hash to that name;
-        returns (the md5 of what was read, its size), and leaves nothing when
+        returns (the md5 of what was read, its size, the stat of the large object
+        installed, from its own descriptor: see ``install``), and leaves nothing when
         they differ. ``trusted``: ``src`` is a cache object whose hash mlver
         knows from its stat; a large one is then copied in the kernel without
         hashing. Small files are always hashed (it costs less than a stat
@@ -433,7 +499,8 @@ class LocalStore:
             written = self.add(data, md5, mode, also)
             if progress:
                 progress(len(data))
-            return written, len(data)
+            return written, len(data), None
+        installed = None
         final = self.final(md5)
         self._sweep_beside(final)
         expected = verified_md5(md5)
@@ -444,7 +511,7 @@ class LocalStore:
             if written == expected:
                 os.chmod(staged, self._mode if mode is None else mode)
                 sealed = self.ledger.backdate(staged) if self.ledger is not None else None
-                self._install(staged, final)
+                installed = self._install(staged, final)
                 if sealed is not None and self.ledger is not None:
                     self.ledger.pushed(self.real_final(md5), expected, sealed)
         except BaseException:
@@ -455,7 +522,7 @@ class LocalStore:
             _unlink(staged)
         if also is not None and written != expected:
             _unlink(os.fspath(also))
-        return written, st.st_size  # (progress was told as the bytes were copied)
+        return written, st.st_size, installed  # (progress was told as the bytes were copied)
 
     def add(self, data: bytes, md5: str, mode: int | None = None, also: Path | None = None) -> str:
         """Store ``data`` (bytes already in memory: a small file, a small download)
@@ -541,19 +608,13 @@ class LocalStore:
             os.close(fd)
 
     @staticmethod
-    def _install(staged: str, final: str) -> None:
-        try:
-            os.replace(staged, final)
-        except FileNotFoundError:
-            if not os.path.exists(staged):
-                raise
-            os.makedirs(os.path.dirname(final), exist_ok=True)
-            os.replace(staged, final)
+    def _install(staged: str, final: str) -> os.stat_result:
+        return install(staged, final)
 
     def put(self, src: Path, md5: str, progress: Progress | None = None, trusted: bool = False) -> None:
         """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:
         ``src`` is a cache object whose hash is known, copied in the kernel)."""
-        written, _ = self.ingest(src, md5, progress, trusted)
+        written, _, _ = self.ingest(src, md5, progress, trusted)
         if written != verified_md5(md5):
             raise ObjectChanged(str(src), written, md5, CHANGED_HINT)
 

@@ -151,9 +151,19 @@ class _KeepSet:
         self._gather(keep_last)
 
     def _gather(self, keep_last: int) -> None:
+        heads = _branch_heads(self.project)
+        wanted, registered = self._records_kept(heads, keep_last)
+        self._add_records(wanted, registered)
+        self._add_dvc_files(heads)
+        self._attribute()
+
+    def _records_kept(self, heads: dict[str, str], keep_last: int) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
+        """(model, commit) -> why its record is kept: every version, every stage
+        ever held (what a rollback may return to), each branch head's records and
+        their last ``keep_last``; and which of them the registry names."""
         project, root = self.project, self.project.root
         registry = load_registry(project)
-        wanted: dict[tuple[str, str], str] = {}  # (model, commit) -> why it is kept
+        wanted: dict[tuple[str, str], str] = {}
         registered: set[tuple[str, str]] = set()
         for name, state in registry.models.items():
             for version, event in state.versions.items():
@@ -165,7 +175,6 @@ class _KeepSet:
                     wanted.setdefault((name, event.commit),
                                       f"{name}#{event.tag.stage} ({f'{name}@{held}' if held else event.commit[:12]})")
                     registered.add((name, event.commit))
-        heads = _branch_heads(project)
         for branch, commit in sorted(heads.items()):
             for model in models_at(project, commit):
                 wanted.setdefault((model, commit), f"{branch}: {model}")
@@ -173,8 +182,14 @@ class _KeepSet:
                     out = git.run(root, "log", f"-n{keep_last}", "--format=%H", commit, "--", rec.record_path(model))
                     for old in out.split():
                         wanted.setdefault((model, old), f"{model} at {old[:12]} (last {keep_last} on {branch})")
+        return wanted, registered
+
+    def _add_records(self, wanted: dict[tuple[str, str], str], registered: set[tuple[str, str]]) -> None:
+        """Keep what each wanted record names (a registered version without one:
+        what its derived lineage names)."""
+        project = self.project
         specs = {key: f"{key[1]}:{rec.record_path(key[0])}" for key in wanted}
-        blobs = git.read_blobs(root, specs.values())
+        blobs = git.read_blobs(project.root, specs.values())
         for key, label in wanted.items():
             model, commit = key
             content = blobs.get(specs[key])
@@ -193,7 +208,10 @@ class _KeepSet:
             for md5 in found:
                 self.owners.setdefault(md5, model)
             self.refs.append(label)
-        # DVC's own files at every branch head and in the workspace.
+
+    def _add_dvc_files(self, heads: dict[str, str]) -> None:
+        """Keep what DVC's own files name, at every branch head and in the workspace."""
+        root = self.project.root
         for _branch, commit in sorted(heads.items()):
             names = _dvc_files(git.run(root, "ls-tree", "-r", "-z", "--name-only", commit).split("\0"))
             for spec, content in git.read_blobs(root, [f"{commit}:{n}" for n in names]).items():
@@ -204,7 +222,6 @@ class _KeepSet:
             path = root / name
             if path.is_file():
                 self.objects |= _dvc_hashes(path.read_bytes(), name)
-        self._attribute()
 
     def _attribute(self) -> None:
         """Which model each object belonged to, from every record in the history."""
@@ -308,58 +325,72 @@ def gc(cloud: bool = False, keep_last: int = 0, force: bool = False, remote: str
        min_age: int = GRACE_S, repo: PathLike = None) -> GcResult:
     """Delete (with ``force``; else only say) the objects of the local cache,
     and with ``cloud`` (or ``remote``) of that remote too, that nothing keeps."""
-    from mlver.api.objects import is_legacy_shared
-
     project = Project.find(repo)
     notes: list[str] = []
     cache = local_cache(project)
     if not cache.objects_dir.resolve().is_relative_to((project.root / ".dvc").resolve()):
         raise GcRefused(f"the DVC cache {cache.objects_dir}", "it is outside this project (cache.dir), so other "
                         "projects may use it", "collect a shared cache with `dvc gc --projects ...`, which knows them all")
-    remote_name = store = None
-    if cloud or remote:
-        remote_name, store = remote_store(project, remote)
-        remotes, _ = dvc.remotes(project.root)
-        if is_legacy_shared(remotes[remote_name].url, project.root / ".dvc"):
-            raise GcRefused(f"remote {remote_name} ({remotes[remote_name].url})",
-                            "it is the per-user folder earlier mlver versions gave every project, and a project "
-                            "that has not pushed since has no manifest there",
-                            "give this project its own storage first: `mlver init --own-storage`")
-        if not hasattr(store, "objects"):
-            raise GcRefused(f"remote {remote_name}", "mlver cannot list this kind of remote",
-                            "collect it with `dvc gc --cloud` from every project that uses it")
-        unfetched = _origin_unfetched(project, notes)
-        if unfetched:
-            shown = ", ".join(unfetched[:3]) + (f" and {len(unfetched) - 3} more" if len(unfetched) > 3 else "")
-            raise GcRefused(f"remote {remote_name}", f"origin has branches or tags this clone has not fetched ({shown}), "
-                            "whose objects gc would not know to keep", "`git fetch origin --tags`, then run gc again")
+    remote_name, store = _remote_to_collect(project, remote, notes) if cloud or remote else (None, None)
     kept = _KeepSet(project, keep_last, notes)
     cutoff = time.time() - max(min_age, 0)
     pid = project_id(project)
     stores: list[GcStore] = []
-    # The listing comes before the manifests are read: a push writes its
-    # manifest before its objects, so every object listed is claimed by then.
     if store is not None and remote_name is not None:
-        stored = store.objects()
-        protected, own = _manifests(store, pid)
-        own |= kept.named_in_history()
-        for md5 in sorted(m for m in own if m.endswith(".dir") and m in stored):
-            content = store.read(md5)  # a directory this project claims claims its files
-            try:
-                own.update(f for _, f in dvc.parse_dir_manifest(content or b"[]", f"directory manifest {md5}"))
-            except MlverError as exc:
-                notes.append(exc.message)
-        keep = kept.expanded([cache, store])
-        remotes, _ = dvc.remotes(project.root)
-        stores.append(_collect(remote_name, remotes[remote_name].url, store, keep, protected, kept.owners,
-                               cutoff, force, stored, own))
-        if force and pid is not None and hasattr(store, "meta_write"):
-            store.meta_write(_manifest_path(retention.manifest_name(pid)),
-                             retention.format_manifest(pid, keep & set(stored), now_iso()))
+        stores.append(_collect_remote(project, kept, remote_name, store, cache, cutoff, force, pid, notes))
     keep = kept.expanded([cache] + ([store] if store is not None else []))
     stores.insert(0, _collect("cache", str(cache.objects_dir), cache, keep, set(), kept.owners, cutoff, force,
                               cache.objects()))
     return GcResult(not force, pid, tuple(dict.fromkeys(kept.refs)), tuple(stores), tuple(dict.fromkeys(notes)))
+
+
+def _remote_to_collect(project: Project, remote: str | None, notes: list[str]) -> tuple[str, Store]:
+    """The named (or default) remote as a store gc may collect: refused when
+    other projects' objects may be there unclaimed, when mlver cannot list it,
+    or when origin holds refs this clone has not fetched."""
+    from mlver.api.objects import is_legacy_shared
+
+    remote_name, store = remote_store(project, remote)
+    remotes, _ = dvc.remotes(project.root)
+    if is_legacy_shared(remotes[remote_name].url, project.root / ".dvc"):
+        raise GcRefused(f"remote {remote_name} ({remotes[remote_name].url})",
+                        "it is the per-user folder earlier mlver versions gave every project, and a project "
+                        "that has not pushed since has no manifest there",
+                        "give this project its own storage first: `mlver init --own-storage`")
+    if not hasattr(store, "objects"):
+        raise GcRefused(f"remote {remote_name}", "mlver cannot list this kind of remote",
+                        "collect it with `dvc gc --cloud` from every project that uses it")
+    unfetched = _origin_unfetched(project, notes)
+    if unfetched:
+        shown = ", ".join(unfetched[:3]) + (f" and {len(unfetched) - 3} more" if len(unfetched) > 3 else "")
+        raise GcRefused(f"remote {remote_name}", f"origin has branches or tags this clone has not fetched ({shown}), "
+                        "whose objects gc would not know to keep", "`git fetch origin --tags`, then run gc again")
+    return remote_name, store
+
+
+def _collect_remote(project: Project, kept: _KeepSet, remote_name: str, store: Store, cache: Store,
+                    cutoff: float, force: bool, pid: str | None, notes: list[str]) -> GcStore:
+    """Collect the remote: what nothing keeps and no project's manifest claims
+    (this project's manifest rewritten, with ``force``, to what it keeps)."""
+    # The listing comes before the manifests are read: a push writes its
+    # manifest before its objects, so every object listed is claimed by then.
+    stored = store.objects()
+    protected, own = _manifests(store, pid)
+    own |= kept.named_in_history()
+    for md5 in sorted(m for m in own if m.endswith(".dir") and m in stored):
+        content = store.read(md5)  # a directory this project claims claims its files
+        try:
+            own.update(f for _, f in dvc.parse_dir_manifest(content or b"[]", f"directory manifest {md5}"))
+        except MlverError as exc:
+            notes.append(exc.message)
+    keep = kept.expanded([cache, store])
+    remotes, _ = dvc.remotes(project.root)
+    collected = _collect(remote_name, remotes[remote_name].url, store, keep, protected, kept.owners,
+                         cutoff, force, stored, own)
+    if force and pid is not None and hasattr(store, "meta_write"):
+        store.meta_write(_manifest_path(retention.manifest_name(pid)),
+                         retention.format_manifest(pid, keep & set(stored), now_iso()))
+    return collected
 
 
 __all__ = ["gc", "keep_set", "project_id", "publish_manifest"]

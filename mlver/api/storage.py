@@ -11,7 +11,17 @@ from typing import NoReturn
 from mlver.adapters import dvc, git, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.adapters.storage import SMALL, LocalStore, Progress, copy_checked, pinned, read_small, readonly, write_new
+from mlver.adapters.storage import (
+    SMALL,
+    LocalStore,
+    Progress,
+    copy_checked,
+    install,
+    pinned,
+    read_small,
+    readonly,
+    write_new,
+)
 from mlver.api import placing
 from mlver.api._common import (
     load_registry,
@@ -33,6 +43,7 @@ from mlver.api.objects import (
 )
 from mlver.domain import record as rec
 from mlver.domain import validate
+from mlver.domain.refs import Ref
 from mlver.errors import (
     CHANGED_HINT,
     PUSH_AGAIN,
@@ -234,13 +245,17 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
         # Straight from the remote's file into the cache's folder, read-only as DVC keeps it.
         with _full_disk_is_clean(cache, obj):
             try:
-                got, size = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also, origin=store)
+                got, size, installed = cache.ingest(store.final(obj.md5), obj.md5, progress, mode=0o444, also=also,
+                                                    origin=store)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise _not_there(obj, remote) from None
         if got != expected:
             raise _corrupt(obj, remote, got, expected)
-        if known is not None and size > SMALL:
-            known.remember(cache.path(obj.md5), obj.md5)
+        if known is not None and size > SMALL and installed is not None:
+            # The stat of the file hashed and renamed in (its own descriptor's), not of
+            # whatever has its name now: in a shared cache a co-user could have renamed
+            # another file over it, and its stat would vouch for bytes never hashed.
+            known.remember(cache.path(obj.md5), obj.md5, installed)
         return True
     if not missing and not store.has(obj.md5):
         raise _not_there(obj, remote)
@@ -257,12 +272,11 @@ def _fetch(cache: LocalStore, store: Store, remote: str, obj: ObjectRef, progres
             remote = store.name_for(obj.md5) if hasattr(store, "name_for") else remote  # which of several remotes
             raise _corrupt(obj, remote, got, expected)
         readonly(staged)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, target)
+        installed = install(staged, target)
     finally:
         staged.unlink(missing_ok=True)
     if known is not None:
-        known.remember(target, obj.md5)
+        known.remember(target, obj.md5, installed)  # (its own stat: see above)
     return True
 
 
@@ -479,21 +493,8 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     if trust_endpoint:
         raise OptionNeeds("--trust-endpoint", "--repo", "a project's own remotes are the ones you configured",
                           "drop --trust-endpoint, or add --repo GIT_URL")
-    from mlver.api.trust import resolve_record_trusted
-
     project = Project.find(repo, require_config=False)
-    parsed, record, version = resolve_record_trusted(project, ref)
-    label = f"{parsed.model}@{version}" if version else str(parsed)
-    if not record.intact and not allow_tampered:
-        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    typed = record.typed.artifact
-    # Null or absent (the record check lets both through): nothing names what to fetch.
-    if not (typed and typed.path and typed.md5):
-        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
-
-        if record.derived and typed and typed.path:
-            raise NoArtifactHash(label, typed.path, record.commit or "")
-        raise RecordHasNoArtifact(label, parsed.model)
+    parsed, record, version, label = _record_to_pull(project, ref, allow_tampered)
     artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
     only_git = _artifact_from_git(project, record, label) and len(wanted) == 1
@@ -510,6 +511,27 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     return PullResult(str(parsed), parsed.model, version, record.commit or "", tuple(files), fetched, total,
                       derived=record.derived, head_record=head_record, back=back,
                       written=placed.written, kept=placed.kept, removed=placed.removed)
+
+
+def _record_to_pull(project: Project, ref: str, allow_tampered: bool) -> tuple[Ref, Record, str | None, str]:
+    """(reference, record, version, label) of ``ref``, resolved as signed-only
+    projects require; refused when the record's digest fails (unless
+    ``allow_tampered``) or when it names no artifact with a hash to fetch."""
+    from mlver.api.trust import resolve_record_trusted
+
+    parsed, record, version = resolve_record_trusted(project, ref)
+    label = f"{parsed.model}@{version}" if version else str(parsed)
+    if not record.intact and not allow_tampered:
+        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
+    typed = record.typed.artifact
+    # Null or absent (the record check lets both through): nothing names what to fetch.
+    if not (typed and typed.path and typed.md5):
+        from mlver.errors import NoArtifactHash, RecordHasNoArtifact
+
+        if record.derived and typed and typed.path:
+            raise NoArtifactHash(label, typed.path, record.commit or "")
+        raise RecordHasNoArtifact(label, parsed.model)
+    return parsed, record, version, label
 
 
 def _artifact_from_git(project: Project, record: Record, label: str) -> bool:

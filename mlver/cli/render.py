@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import sys
@@ -26,6 +27,10 @@ def _plain(obj: Any) -> Any:
         return [_plain(x) for x in obj]
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        # A record from git may hold NaN or Infinity (Python's json reads them): JSON has
+        # no such numbers, and strict readers (jq, JSON.parse) refuse the whole document.
+        return None  # (what JavaScript's JSON.stringify writes for them)
     return obj
 
 
@@ -327,8 +332,12 @@ def _diffs(rows: list[m.ModelDiff]) -> str:
     return "\n\n".join(_diff_one(d) for d in rows) if rows else "no records to compare"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _transfer(r: m.TransferResult) -> str:
-    return (f"pushed {r.transferred} objects ({_size(r.bytes)}) to {r.remote}; "
+    return (f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
             f"{r.present} already there, {r.objects} referenced")
 
 
@@ -351,7 +360,7 @@ def _gc(r: m.GcResult) -> str:
 def _pull(r: m.PullResult) -> str:
     what = f"{r.model}@{r.version}" if r.version else r.ref
     source = f"no mlver record: hash derived from commit {r.commit[:12]}" if r.derived else f"record at {r.commit[:12]}"
-    placed = f"{len(r.files)} files, {_size(r.bytes)}: {r.written} written, {r.kept} already in place"
+    placed = f"{_count(len(r.files), 'file')}, {_size(r.bytes)}: {r.written} written, {r.kept} already in place"
     if r.removed:
         placed += f", {r.removed} removed"
     return f"pulled {what} ({source}): {r.fetched} fetched; {placed}; md5 verified"

@@ -234,7 +234,7 @@ def test_push_and_pull_report_progress_and_a_summary(trained: Project) -> None:
     md5 = trained.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["artifact"]["md5"]
     pulled = trained.ok("pull", "churn@v0.1.0", "-v")
     summary, *files = pulled.stdout.splitlines()
-    placed = re.fullmatch(r"pulled churn@v0\.1\.0 \(record at [0-9a-f]{12}\): 1 fetched; 1 files, ([^:]+): 1 written, "
+    placed = re.fullmatch(r"pulled churn@v0\.1\.0 \(record at [0-9a-f]{12}\): 1 fetched; 1 file, ([^:]+): 1 written, "
                           r"0 already in place; md5 verified", summary)
     assert placed, summary
     assert files == [f"  {trained.root / 'models/churn.pkl'}  md5 {md5}"]  # -v lists every file

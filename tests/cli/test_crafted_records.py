@@ -166,3 +166,26 @@ def test_reproduce_shows_a_command_with_control_characters_escaped(project: Proj
     run = project.mlver("reproduce", "churn@HEAD")
     assert "reproduce: running `python train.py; true \\x0dpython train.py`" in run.stderr, repr(run.stderr)
     assert "\r" not in run.stderr
+
+
+def test_nan_or_infinity_in_a_record_still_gives_standard_json(trained: Project) -> None:
+    # Python's json reads NaN and Infinity in a record from git, and wrote them back out
+    # under --json: not JSON, and jq or JSON.parse refused the whole document.
+    import math
+
+    p = trained
+    path = p.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"].update(accuracy=math.nan, rows=math.inf)
+    doc["digest"] = rec.compute_digest(doc)
+    path.write_text(rec.dumps(doc))
+    p.commit_all("a record with NaN and Infinity")
+
+    def strict(text: str) -> Any:
+        def refuse(constant: str) -> None:
+            raise AssertionError(f"{constant} is not JSON")
+        return json.loads(text, parse_constant=refuse)
+
+    shown = strict(p.ok("show", "churn@HEAD", "--json").stdout)
+    assert shown["record"]["doc"]["metrics"] == {"accuracy": None, "rows": None}
+    strict(p.ok("diff", "churn@v0.1.0", "churn@HEAD", "--json").stdout)

@@ -122,7 +122,7 @@ def test_record_survives_kill_and_interrupt(project: Project) -> None:
     moments = {  # where the damage would be: mid-copy into the cache, holding git's index lock
         "random": None,
         # the cache's own temporary folder (mlver/adapters/storage.py LocalStore.temp_path)
-        "cache copy": lambda: (p.root / ".dvc/cache/mlver-tmp").is_dir() and any(os.scandir(p.root / ".dvc/cache/mlver-tmp")),
+        "cache copy": lambda: any((p.root / ".dvc/cache/mlver-tmp").glob("user-*/*")),
         "index lock": lambda: (p.root / ".git/index.lock").exists(),
     }
     hits: set[str] = set()
@@ -209,9 +209,8 @@ def test_each_verb_says_what_an_interrupt_left(project: Project) -> None:
     md5 = _fresh_model(p, rng)
     head, index, tags = _git_state(p)
     record = (p.root / ".mlver/records/churn.json").read_bytes()
-    scratch = p.root / ".dvc/cache/mlver-tmp"  # mid-copy into the cache
-    code, err, landed = _blow(p, ("record", "churn"), signal.SIGINT,
-                              at=lambda: scratch.is_dir() and any(os.scandir(scratch)))
+    scratch = p.root / ".dvc/cache/mlver-tmp"  # mid-copy into the cache (this user's folder in it)
+    code, err, landed = _blow(p, ("record", "churn"), signal.SIGINT, at=lambda: any(scratch.glob("user-*/*")))
     assert landed and code == 130, err
     assert _said(err) == "error: interrupted; nothing was recorded: the record, the .dvc file and git are as they were"
     assert _git_state(p) == (head, index, tags) and (p.root / ".mlver/records/churn.json").read_bytes() == record

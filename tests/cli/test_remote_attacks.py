@@ -4,6 +4,7 @@ Each test fails on the code before its fix; the hostile servers end every listin
 after a few thousand pages, so a regression fails instead of hanging the run."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,211 @@ def test_a_symlink_planted_at_a_predictable_cache_temp_name_is_not_written_throu
     p.ok("data", "add", "images")
     assert victim.read_text() == "precious\n"
     assert (folder / md5[2:]).read_bytes() == b"image a\n" and not (folder / md5[2:]).is_symlink()
+
+
+@pytest.mark.parametrize("remote", ["folder", "s3"])
+def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_for(
+        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pull hashed a download, renamed it into the cache's object folder and then
+    # remembered the stat of whatever had its name: a co-user of a shared cache who
+    # renamed other bytes over it in between had the stat cache vouch for them, and
+    # the workspace copy (and later pushes) took them unhashed.
+    import os
+
+    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+
+    p = project
+    if remote == "s3":
+        s3 = request.getfixturevalue("s3")
+        p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    md5 = run_big_model(p)
+    p.ok("push")
+    obj = object_path(p.root / ".dvc" / "cache", md5)
+    evil = tmp_path / "evil"
+    evil.write_bytes(obj.read_bytes())
+    flip_byte(evil, 12345)
+    os.chmod(obj, 0o644)
+    obj.unlink()
+    (p.root / "models/churn.pkl").unlink()
+    real_replace = os.replace
+    swaps = []
+
+    def replace(src: object, dst: object, **kwargs: object) -> None:
+        real_replace(src, dst, **kwargs)  # type: ignore[arg-type]
+        if os.fspath(dst) == str(obj) and not swaps:  # (type: ignore: os.PathLike)
+            real_replace(evil, obj)  # the co-user, right after the object is in place
+            swaps.append(dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    run = p.mlver("pull", "churn@HEAD")
+    monkeypatch.undo()
+    assert swaps, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    placed = p.root / "models/churn.pkl"
+    assert not placed.exists() or md5_of(placed) == md5, "the swapped bytes were placed unhashed"
+    # The cache now holds the co-user's bytes under the object's name: the next push hashes them.
+    second = tmp_path / "second"
+    p.ok("remote", "add", "second", str(second))
+    pushed = p.mlver("push", "-r", "second")
+    sent = object_path(second, md5)
+    assert not sent.exists() or md5_of(sent) == md5, "the stat cache vouched for bytes never hashed"
+    assert pushed.exit_code == 2 and "does not hash to its name" in pushed.stderr, pushed.stderr
+
+
+@pytest.mark.parametrize("remote", ["folder", "s3"])
+def test_a_download_staged_in_a_shared_cache_cannot_be_swapped_by_a_co_user(
+        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Downloads were staged in the cache's mlver-tmp, which the users of a shared cache
+    # (DVC's `shared = group`: folders 2775) all write: between the hash and the rename
+    # into place a co-user could rename other bytes over the staged file, and they became
+    # the object, vouched for. The co-user here renames wherever the group may write.
+    import os
+    import stat
+
+    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+
+    p = project
+    if remote == "s3":
+        s3 = request.getfixturevalue("s3")
+        p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    md5 = run_big_model(p)
+    p.ok("push")
+    cache = p.root / ".dvc" / "cache"
+    obj = object_path(cache, md5)
+    evil = tmp_path / "evil"
+    evil.write_bytes(obj.read_bytes())
+    flip_byte(evil, 12345)
+    os.chmod(obj, 0o644)
+    obj.unlink()
+    (p.root / "models/churn.pkl").unlink()
+    (cache / "mlver-tmp").mkdir(exist_ok=True)
+    os.chmod(cache / "mlver-tmp", 0o2775)
+    real_chmod = os.chmod
+    swaps, looks = [], []
+
+    def chmod(path: object, mode: int, **kwargs: object) -> None:
+        real_chmod(path, mode, **kwargs)  # type: ignore[arg-type]
+        folder = os.path.dirname(os.path.realpath(os.fspath(path)))  # type: ignore[call-overload]
+        if mode == 0o444 and folder.startswith(str(cache / "mlver-tmp")):
+            looks.append(folder)  # the staged object, about to be renamed into place
+            if os.stat(folder).st_mode & stat.S_IWGRP and not swaps:
+                os.replace(evil, path)  # type: ignore[call-overload]
+                swaps.append(folder)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+    run = p.mlver("pull", "churn@HEAD")
+    monkeypatch.undo()
+    assert looks and not swaps, (looks, swaps, run.stderr)  # staged where the group cannot write
+    assert run.exit_code == 0, run.stderr
+    assert md5_of(obj) == md5 == md5_of(p.root / "models/churn.pkl")
+    assert oct(os.stat(looks[0]).st_mode & 0o777) == oct(0o700)
+
+
+@pytest.mark.parametrize("planted_as", ["someone else's folder", "a link to a folder of ours"])
+def test_a_staging_folder_planted_under_this_users_name_is_not_used(trained: Project, tmp_path: Path,
+                                                                     planted_as: str) -> None:
+    # Another user of a shared cache makes mlver-tmp/user-<uid> first: theirs and open to all,
+    # or a link to a private folder of ours elsewhere (which they could swap at will). Staging
+    # falls back to a folder of this run's own (a guard for the check above).
+    import os
+
+    p = trained
+    p.ok("push")
+    shared = p.root / ".dvc" / "cache" / "mlver-tmp"
+    planted = shared / f"user-{os.geteuid()}"
+    shutil.rmtree(planted, ignore_errors=True)  # (the training staged there)
+    if planted_as == "someone else's folder":
+        planted.mkdir(parents=True)
+        os.chmod(planted, 0o777)
+        if os.geteuid() == 0:
+            os.chown(planted, 65534, 65534)  # nobody's (not root: the mode alone gives it away)
+        target = planted
+    else:
+        target = tmp_path / "elsewhere"
+        target.mkdir(mode=0o700)
+        planted.symlink_to(target)
+    shutil.rmtree(p.root / ".dvc" / "cache" / "files")
+    (p.root / "models/churn.pkl").unlink()
+    p.ok("pull", "churn@v0.1.0")
+    assert list(target.iterdir()) == []
+    # (Staged files are gone once placed: the run's own folder, left for a later sweep, tells.)
+    own = [d for d in shared.iterdir() if d.name.startswith("mlver-") and not d.is_symlink()]
+    assert len(own) == 1 and own[0].stat().st_mode & 0o777 == 0o700, list(shared.iterdir())
+    assert (p.root / "models/churn.pkl").is_file()
+
+
+def test_listed_keys_that_climb_out_of_the_objects_are_never_deleted_by_gc(trained: Project) -> None:
+    # A remote whose listing names keys with '..' or of no object's shape under files/md5:
+    # gc takes only what is an object's name to delete (held before this session; a guard).
+    p = trained
+    planted = ("team/files/md5/00/../../../victim", "team/files/md5/../../etc/passwd",
+               "team/files/md5/ab/" + "c" * 29 + "/..", "team/files/md5/AB/" + "C" * 30)
+    with looping_s3("none", extra_keys=planted) as server:
+        _use(p, server)
+        p.ok("push")
+        run = p.ok("gc", "--cloud", "--force", "--min-age", "0", "--json")
+        assert not set(server.deleted) & set(planted), (server.deleted, run.stdout)
+        assert all("/files/md5/" in k and ".." not in k for k in server.deleted), server.deleted
+
+
+def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on(
+        trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A remote reached through DVC's filesystems (http, ssh, azure, ...) had a .dir manifest
+    # read whole, however long: a server (one a repository names) that streams on filled memory.
+    import json
+
+    from fixtures.hostile_s3 import endless_http
+
+    from mlver.adapters import dvcfs
+    from mlver.domain import record as rec
+
+    monkeypatch.setattr(dvcfs, "MAX_READ", 1024 * 1024)  # (the real bound: 256 MiB, a manifest of ~3M files)
+    p = trained
+    path = p.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["data"][0] = {"path": "images", "md5": "0" * 32 + ".dir", "size": None, "nfiles": 2}
+    doc["digest"] = rec.compute_digest(doc)
+    path.write_text(rec.dumps(doc))
+    p.commit_all("data from a directory")
+    with endless_http(cap=256 * 1024 * 1024) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        run = p.mlver("pull", "churn@HEAD", "--with-data")
+        assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+        assert server.sent < 32 * 1024 * 1024, (server.sent, server.requests)
+    assert not (p.root / "images").exists()
+
+
+def test_a_deep_verify_of_an_s3_object_streaming_past_its_size_is_not_read_on(trained: Project) -> None:
+    # verify --deep hashed an object's whole body, however long it streamed past the size
+    # the bucket gave (a pull already stopped one byte past it).
+    from fixtures.hostile_s3 import hostile_s3
+
+    p = trained
+    size = (p.root / "models/churn.pkl").stat().st_size  # (the size the record says: else no hash is asked for)
+    with hostile_s3(claimed=size, streamed=256 * 1024 * 1024) as server:
+        p.ok("remote", "add", "liar", "s3://bucket/team", "--endpoint-url", server.url, "--default")
+        run = p.mlver("verify", "churn@v0.1.0", "--deep")
+        assert run.exit_code == 1 and "does not hash to its name" in run.stdout, (run.stdout, run.stderr)
+        assert any(r.startswith("GET ") for r in server.requests), server.requests
+        assert server.sent < 16 * 1024 * 1024, server.sent
+
+
+@pytest.mark.parametrize("status", [301, 302, 307])
+def test_an_s3_endpoint_redirecting_elsewhere_is_not_followed(trained: Project, status: int) -> None:
+    # An endpoint (one a repository names, too) that redirects every request to another
+    # host: the request, signed with the user's keys, must not go there (held before this
+    # session: botocore and the lean path follow no redirect; a guard).
+    from fixtures.hostile_s3 import redirecting_s3
+
+    p = trained
+    with redirecting_s3(status) as (endpoint, elsewhere):
+        p.ok("remote", "add", "odd", "s3://bucket/team", "--endpoint-url", endpoint.url, "--default")
+        pushed = p.mlver("push")
+        (p.root / "models/churn.pkl").unlink()
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        pulled = p.mlver("pull", "churn@v0.1.0")
+        assert endpoint.requests and elsewhere.requests == [], elsewhere.requests
+    for run in (pushed, pulled):
+        assert run.exit_code == 2 and "Traceback" not in run.stderr and "remote odd" in run.stderr, run.stderr

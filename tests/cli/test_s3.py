@@ -109,11 +109,11 @@ def test_push_pull_roundtrip_on_s3(trained: Project, s3: S3) -> None:
 
 
 def test_push_asks_the_remote_its_questions_together(trained: Project, s3: S3) -> None:
-    # Each request held 0.3 s by a relay in front of moto: asked one after
+    # Each request held 0.5 s by a relay in front of moto: asked one after
     # another, the manifest read, the HEAD and the uploads listing would not overlap.
     from fixtures.s3log import s3_relay
 
-    with s3_relay(s3.endpoint, delay=0.3) as relay:
+    with s3_relay(s3.endpoint, delay=0.5) as relay:
         trained.ok("remote", "add", "slow", s3.url("slow"), "--endpoint-url", relay.endpoint)
         result = trained.ok("push", "-r", "slow", "--json").json()
     assert result["transferred"] == 2 and result["present"] == 0

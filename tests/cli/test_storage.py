@@ -111,7 +111,7 @@ def test_interrupted_push_leaves_no_partial_object_and_resumes(project: Project)
     objects = project.remote / "files" / "md5"
     deadline = time.time() + 20
     # Objects are written in the remote's own temporary folder, then renamed into files/md5.
-    while time.time() < deadline and not any((project.remote / "mlver-tmp").glob("mlver-*")):
+    while time.time() < deadline and not any((project.remote / "mlver-tmp").glob("user-*/mlver-*")):
         time.sleep(0.01)
     # Stopped the moment the temporary object appears, the push gets its SIGINT
     # as it resumes: mid-copy however loaded the machine is (no race, no skip).
@@ -120,7 +120,8 @@ def test_interrupted_push_leaves_no_partial_object_and_resumes(project: Project)
     os.killpg(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
-    assert not list((project.remote / "mlver-tmp").iterdir()), "the interrupted push left its temporary object"
+    assert not [q for q in (project.remote / "mlver-tmp").rglob("*") if q.is_file()], \
+        "the interrupted push left its temporary object"
     assert not [p for p in objects.rglob("*") if "mlver" in p.name]
     result = project.ok("push", "--json").json()
     assert result["transferred"] >= 1
