@@ -175,19 +175,22 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     artifact, source = _artifact_entry(path, blobs[f"{commit}:{path}.dvc"], stages, producing, lockfile)
     if source == "none" and "://" not in path:
         artifact, source = _git_artifact(root, commit, artifact)
+    contents = {m: blobs.get(f"{commit}:{m}") for m in metric_files}
+    if project is not None:  # a metrics file a stage writes into a DVC output is read where `dvc metrics show` reads it
+        contents.update(_from_cache(root, [m for m, c in contents.items() if c is None], stages))
     name, email, when = _author(root, commit)
     doc = {
         "schema": rec.SCHEMA,
         "model": model,
         "derived": True,
-        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
+        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if contents.get(m) is not None]},
         "artifact": artifact,
         # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
         "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
                  "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
         "data": _data_inputs(deps, blobs, commit),
         "params": _chain_params(stages, chain),
-        "metrics": _metrics_at(metric_files, blobs, commit),
+        "metrics": _metrics_at(metric_files, contents),
         "env": {"python": None, "platform": None, "packages": {}},
         "created": when,
         "author": {"name": name, "email": email},
@@ -282,12 +285,48 @@ def _data_inputs(deps: list[dict[str, Any]], blobs: dict[str, bytes | None], com
     return data
 
 
-def _metrics_at(metric_files: list[str], blobs: dict[str, bytes | None], commit: str) -> dict[str, Any]:
+def _from_cache(root: Path, files: list[str], stages: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+    """Metrics files that are (inside) an output of a dvc.lock stage (the
+    tutorial's ``eval/metrics.json`` in the ``eval`` folder dvclive writes),
+    read from the local DVC cache by the hashes the lock names, each object
+    md5-checked; a file whose objects the cache lacks is left out."""
+    import hashlib
+
+    from mlver.adapters.storage import LocalStore
+
+    if not files:
+        return {}
+    cache = LocalStore(dvc.cache_dir(root), "the local cache")
+
+    def read(md5: str) -> bytes | None:
+        content = cache.read(md5)
+        return content if content is not None and hashlib.md5(content).hexdigest() == md5.removesuffix(".dir") else None
+
+    outs = [o for stage in stages.values() for o in stage["outs"] if o["md5"]]
+    found: dict[str, bytes] = {}
+    for file in files:
+        for out in outs:
+            md5 = out["md5"] if out["path"] == file and not out["md5"].endswith(".dir") else None
+            if md5 is None and out["md5"].endswith(".dir") and file.startswith(out["path"] + "/"):
+                manifest = read(out["md5"])
+                try:
+                    entries = dict(dvc.parse_dir_manifest(manifest, f"{out['path']} (manifest)")) if manifest else {}
+                except MlverError:
+                    entries = {}
+                md5 = _md5(entries.get(file[len(out["path"]) + 1:]))
+            content = read(md5) if md5 else None
+            if content is not None:
+                found[file] = content
+                break
+    return found
+
+
+def _metrics_at(metric_files: list[str], contents: dict[str, bytes | None]) -> dict[str, Any]:
     from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
 
     metrics: dict[str, Any] = {}
     for file in metric_files:
-        content = blobs.get(f"{commit}:{file}")
+        content = contents.get(file)
         if content is None:
             continue
         try:

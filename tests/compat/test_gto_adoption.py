@@ -3,6 +3,7 @@ lineage for versions with no record, GTO's stage and deprecation semantics."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from mlver.adapters import gitremote
 from mlver.api._common import resolve
 from mlver.api.fetching import resolve_remote
 from mlver.api.trust import REQUIRE_ENV, resolve_trusted
+from mlver.domain import record as rec
 from mlver.errors import MlverError
 from mlver.project import Project as MlverProject
 
@@ -133,14 +135,24 @@ def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto, isolat
     lock = yaml.safe_load((pipeline.root / "dvc.lock").read_text())["stages"]
     model_out = next(o for o in lock["train"]["outs"] if o["path"] == "model.pkl")
     assert doc["derived"] and doc["artifact"]["md5"] == model_out["md5"]
+    # eval/metrics.json is in the evaluate stage's DVC output, not in the tree: read from the cache, as DVC reads it.
     assert doc["derived_from"] == {"artifact": "dvc.lock (stage train)", "stages": ["train", "featurize", "prepare"],
-                                   "metrics": []}  # eval/metrics.json is a DVC output, not in the tree
+                                   "metrics": ["eval/metrics.json"]}
+    dvc_metrics = json.loads(subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=pipeline.root,
+                                            capture_output=True, text=True, check=True).stdout)
+    assert doc["metrics"] == rec.flatten(dvc_metrics[""]["data"]["eval/metrics.json"]["data"]) != {}
     assert [d["path"] for d in doc["data"]] == ["data/questions.csv"]
     raw = yaml.safe_load((pipeline.root / "data/questions.csv.dvc").read_text())["outs"][0]
     assert doc["data"][0]["md5"] == raw["md5"]
     assert doc["params"] == {"prepare.split": 0.25, "prepare.seed": 20170428, "featurize.max_features": 40,
                              "featurize.ngrams": 2, "train.seed": 20170428, "train.n_est": 50, "train.min_split": 0.01}
     assert doc["code"]["command"] == "python src/train.py data/features model.pkl"
+    eval_dir = next(o["md5"] for o in lock["evaluate"]["outs"] if o["path"] == "eval")
+    manifest = pipeline.root / ".dvc" / "cache" / "files" / "md5" / eval_dir[:2] / eval_dir[2:]
+    manifest.rename(manifest.with_suffix(".away"))  # a cache without that output: no metrics, none guessed
+    bare = pipeline.ok("show", "text-classifier@v0.0.1", "--json").json()["record"]["doc"]
+    assert bare["metrics"] == {} and bare["derived_from"]["metrics"] == []
+    manifest.with_suffix(".away").rename(manifest)
     out = isolate / "serving.pkl"
     pulled = pipeline.ok("pull", "text-classifier@v0.0.1", "--repo", pipeline.root.as_uri(), "-o", str(out), "--json").json()
     assert pulled["derived"] and hashlib.md5(out.read_bytes()).hexdigest() == model_out["md5"] == pulled["files"][0]["md5"]
