@@ -25,7 +25,7 @@ from mlver.domain.tags import DIR_SEPARATOR
 from mlver.domain.validate import check_md5, check_project_path
 from mlver.errors import ConfigError, MlverError
 from mlver.models import Record
-from mlver.project import CONFIG, ModelSpec, Project, artifacts_in, parse_config
+from mlver.project import CONFIG, GTO_INDEX, ModelSpec, Project, artifacts_in, parse_config
 
 MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
 IN_GIT = rec.ARTIFACT_IN_GIT  # derived_from.artifact of an artifact committed to git, not to DVC storage
@@ -159,9 +159,10 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     workspace's declarations."""
     folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
     dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
-    first = git.read_blobs(root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
-    dvc_text, lock_text, config_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG))
-    entry, path = _declared_path(model, commit, dvc_text, dvcfile, config_text, project)
+    first = git.read_blobs(root, [f"{commit}:{p}" for p in (dvcfile, lockfile, CONFIG, GTO_INDEX)])
+    dvc_text, lock_text, config_text, index_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG, GTO_INDEX))
+    entry, path = _declared_path(model, commit, dvc_text, dvcfile, config_text, project,
+                                 None if folder else index_text)
     if not path:
         return None
 
@@ -199,15 +200,18 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
 
 
 def _declared_path(model: str, commit: str, dvc_text: bytes | None, dvcfile: str, config_text: bytes | None,
-                   project: Project | None) -> tuple[ModelSpec | None, str | None]:
+                   project: Project | None, index_text: bytes | None = None) -> tuple[ModelSpec | None, str | None]:
     """(mlver.yaml's entry for the model at ``commit``, where its artifact is):
-    that commit's mlver.yaml, else its dvc.yaml's ``artifacts:``, else (with a
-    working tree) today's declarations; a URL when the artifact lives outside
-    the repository (example-gto's s3:// models, no hash to derive)."""
-    try:
-        declared = artifacts_in(dvc_text, dvcfile).get(model) if dvc_text else None
-    except MlverError:
-        declared = None
+    that commit's mlver.yaml, else its dvc.yaml's ``artifacts:``, else its
+    GTO ``artifacts.yaml``, else (with a working tree) today's declarations;
+    a URL when the artifact lives outside the repository (example-gto's s3://
+    models, no hash to derive)."""
+    declared = None
+    for text, where in ((dvc_text, dvcfile), (index_text, GTO_INDEX)):
+        try:
+            declared = declared or (artifacts_in(text, f"{where} at {commit[:12]}").get(model) if text else None)
+        except MlverError:
+            continue
     declared = declared or (project.artifacts.get(model) if project else None)
     try:
         entry = parse_config(config_text, f"{CONFIG} at {commit[:12]}").models.get(model)

@@ -407,3 +407,32 @@ def test_a_record_file_cannot_claim_to_be_derived(trained: Project) -> None:
     finding = found.json()["findings"][0]  # (the rest: trained never pushed)
     assert "derived" in finding["problem"] and "refused" in finding["problem"]
     assert "derived" in trained.fails("push").stderr
+
+
+def test_artifacts_declared_in_gto_artifacts_yaml(isolate: Path, gto_cli: Gto) -> None:
+    """GTO's own index, ``artifacts.yaml`` (before DVC had ``artifacts:``; GTO
+    1.x still reads it): mlver lists what GTO lists, registered or not, and
+    derives a version's lineage from the path declared there."""
+    import yaml
+
+    root = isolate / "gto-index"
+    root.mkdir()
+    p = Project(root)
+    p.git("init", "-q")
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True)
+    p.write("models/nn.pkl", "a net")
+    subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "models/nn.pkl"], cwd=root, check=True)
+    p.write("artifacts.yaml", "nn:\n  type: model\n  path: models/nn.pkl\n  description: A net\n"
+                              "raw:\n  type: dataset\n  path: data/raw.csv\n")
+    p.commit_all("declare with GTO")
+    gto_cli.write(root, "register", "nn", "HEAD")
+    gto = gto_cli.json(root, "show")
+    ours = {m["model"]: m for m in p.ok("ls", "--json").json()}
+    assert set(ours) == set(gto) == {"nn", "raw"}
+    assert (ours["nn"]["latest"], ours["raw"]["latest"]) == (gto["nn"]["version"], gto["raw"]["version"]) == ("v0.0.1", None)
+    assert ours["raw"]["type"] == "dataset" and ours["nn"]["type"] == "model"
+    doc = p.ok("show", "nn", "--json").json()["record"]["doc"]
+    tracked = yaml.safe_load((root / "models/nn.pkl.dvc").read_text())["outs"][0]
+    assert doc["derived"] and (doc["artifact"]["path"], doc["artifact"]["md5"]) == ("models/nn.pkl", tracked["md5"])
+    (root / "artifacts.yaml").unlink()  # the commit's declaration, not the work tree's
+    assert p.ok("show", "nn@v0.0.1", "--json").json()["record"]["doc"]["artifact"]["md5"] == tracked["md5"]
