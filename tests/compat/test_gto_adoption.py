@@ -370,6 +370,8 @@ def test_an_artifact_committed_to_git(isolate: Path, gto_cli: Gto) -> None:
     assert shown["commit"] == first and shown["doc"]["derived_from"]["artifact"] == "git"
     assert shown["doc"]["artifact"]["md5"] == hashlib.md5(b"1st version").hexdigest()
     assert shown["doc"]["artifact"]["size"] == 11
+    human = p.ok("show", "churn#prod").stdout  # what a commit cannot say is a dash, not Python's None
+    assert "None" not in human and "remote -" in human and "python -" in human
     d = p.ok("diff", "churn@v3.0.0", "churn@v3.1.0", "--json").json()[0]
     assert d["artifact"]["changed"]
 
