@@ -438,3 +438,7 @@ def test_artifacts_declared_in_gto_artifacts_yaml(isolate: Path, gto_cli: Gto) -
     assert doc["derived"] and (doc["artifact"]["path"], doc["artifact"]["md5"]) == ("models/nn.pkl", tracked["md5"])
     (root / "artifacts.yaml").unlink()  # the commit's declaration, not the work tree's
     assert p.ok("show", "nn@v0.0.1", "--json").json()["record"]["doc"]["artifact"]["md5"] == tracked["md5"]
+    # No remote at all, as in a fresh GTO project: the cache `dvc add` filled serves it, as `dvc checkout` would.
+    pulled = p.ok("pull", "nn", "-o", str(isolate / "nn.pkl"), "--json").json()
+    assert pulled["fetched"] == 0 and (isolate / "nn.pkl").read_text() == "a net"
+    assert "unknown remote 'nope'" in p.fails("pull", "nn", "-r", "nope", "-o", str(isolate / "x.pkl")).stderr
