@@ -440,6 +440,8 @@ def test_artifacts_declared_in_gto_artifacts_yaml(isolate: Path, gto_cli: Gto) -
     doc = p.ok("show", "nn", "--json").json()["record"]["doc"]
     tracked = yaml.safe_load((root / "models/nn.pkl.dvc").read_text())["outs"][0]
     assert doc["derived"] and (doc["artifact"]["path"], doc["artifact"]["md5"]) == ("models/nn.pkl", tracked["md5"])
+    card = p.ok("card", "nn").stdout
+    assert "A net" in card and "None" not in card  # GTO's `description`; no Python None for an unknown environment
     (root / "artifacts.yaml").unlink()  # the commit's declaration, not the work tree's
     assert p.ok("show", "nn@v0.0.1", "--json").json()["record"]["doc"]["artifact"]["md5"] == tracked["md5"]
     # No remote at all, as in a fresh GTO project: the cache `dvc add` filled serves it, as `dvc checkout` would.
