@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_s3.py [--large-mb 1024] [--files 2000] [--file-kb 4]
                                        [--commits 1000] [--runs 3] [--download-file] [--only large,many,repo]
+                                       [--server werkzeug|cheroot]
 
 Per run, in an order that turns each run (mlver, dvc, boto3; then dvc first; then boto3): push and pull of one large file and
 of a directory of small files, by `mlver` and by `dvc push`/`dvc pull` on the
@@ -39,9 +40,11 @@ import benchlib as bl
 BUCKET = "bench"
 
 
-def start_moto(port: int, logdir: Path) -> subprocess.Popen:
+def start_moto(port: int, logdir: Path, server: str = "werkzeug") -> subprocess.Popen:
+    """moto's S3 behind ``server`` (bench/s3server.py): werkzeug as `python -m moto.server`
+    serves it, a connection per request; cheroot, keep-alive, as real S3."""
     log = open(logdir / "moto.log", "wb")
-    proc = subprocess.Popen([bl.PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([bl.PYTHON, str(bl.BENCH / "s3server.py"), "--server", server, "-p", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):
         try:
@@ -243,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--download-file", action="store_true",
                         help="also time boto3's download_file of the large object (ranged GETs: minutes against moto)")
     parser.add_argument("--repo-runs", type=int, default=5)
+    parser.add_argument("--server", choices=("werkzeug", "cheroot"), default="werkzeug",
+                        help="the HTTP server in front of moto (bench/s3server.py); cheroot keeps connections open")
     parser.add_argument("--only", default="large,many,repo",
                         help="comma-separated sections: large (one file), many (small files), repo (pull --repo)")
     args = parser.parse_args(argv)
@@ -257,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    moto = start_moto(port, home)
+    moto = start_moto(port, home, args.server)
     endpoint = f"http://127.0.0.1:{port}"
     header = bl.machine()
     try:
@@ -340,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
          bool(big[0] and med.get("push large boto3") and med["push large boto3"] / big[0] >= 0.9)),
     ]
     text = "\n".join([
-        "## S3 transfers (moto server on loopback)", "", header, "",
+        f"## S3 transfers (moto server on loopback, behind {args.server})", "", header, "",
         f"Median of {args.runs} run(s) per transfer, {args.repo_runs} per `--repo` pull; every push to a fresh "
         "prefix, every pull from an empty cache. boto3 rows: `upload_file`/`download_file` (default "
         "TransferConfig), and a sequential `put_object`/`get_object` loop for the small files. Each figure is a "

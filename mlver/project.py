@@ -10,7 +10,7 @@ from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
 from mlver.domain.tags import DIR_SEPARATOR, check_artifact
 from mlver.errors import MlverError, NotInitialised, PathOutsideRepository, UnknownModel
 
-__all__ = ["CONFIG", "CONFIG_VERSION", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
+__all__ = ["CONFIG", "CONFIG_VERSION", "GTO_INDEX", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
            "parse_config"]
 
 PathLike = str | Path | None  # where to look for the project; None: the current directory
@@ -42,15 +42,21 @@ class ArtifactDecl:
         return self.type in ("model", "")  # DVC's type is optional; untyped artifacts are models to GTO too
 
 
+GTO_INDEX = "artifacts.yaml"  # GTO's own declarations (before DVC had `artifacts:`), which GTO 1.x still reads
+
+
 def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, ArtifactDecl]:
-    """The artifacts a ``dvc.yaml`` declares. Read from the work tree or any
-    commit, so untrusted: entries that are not well-formed are skipped."""
+    """The artifacts a ``dvc.yaml`` declares (or, for ``artifacts.yaml``, GTO's
+    index: the same entries at the top level, ``description`` for ``desc``).
+    Read from the work tree or any commit, so untrusted: entries that are not
+    well-formed are skipped."""
     import posixpath
 
     from mlver.adapters.yamlfile import safe_load
 
     doc = safe_load(text, dvcfile) or {}
-    raw = doc.get("artifacts") if isinstance(doc, dict) else None
+    gto_index = posixpath.basename(dvcfile.split(" ")[0]) == GTO_INDEX
+    raw = doc if gto_index else doc.get("artifacts") if isinstance(doc, dict) else None
     folder = posixpath.dirname(dvcfile)
     found: dict[str, ArtifactDecl] = {}
     for key, entry in (raw.items() if isinstance(raw, dict) else ()):
@@ -67,7 +73,7 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
         labels = entry.get("labels") or ()
         found[name] = ArtifactDecl(
             name=name, type=str(entry.get("type") or ""), path=path, dvcfile=dvcfile,
-            desc=str(entry.get("desc") or ""),
+            desc=str(entry.get("description" if gto_index else "desc") or ""),
             labels=tuple(str(x) for x in labels) if isinstance(labels, (list, tuple)) else (),
         )
     return found
@@ -94,8 +100,9 @@ class Project:
     @cached_property
     def artifacts(self) -> dict[str, ArtifactDecl]:
         """Every artifact the work tree's dvc.yaml files declare (the root's and,
-        in a monorepo, each folder's), as DVC and GTO read them."""
-        files = ["dvc.yaml"] if (self.root / "dvc.yaml").is_file() else []
+        in a monorepo, each folder's), and GTO's artifacts.yaml, as DVC and GTO
+        read them (a name in both: dvc.yaml's)."""
+        files = [f for f in (GTO_INDEX, "dvc.yaml") if (self.root / f).is_file()]
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
         files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})

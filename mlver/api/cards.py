@@ -8,9 +8,9 @@ from mlver.api._common import iso, load_registry, resolve_record
 from mlver.api.trust import signers
 from mlver.domain.registry import ModelState
 from mlver.domain.tags import Action
-from mlver.errors import ConfigError
+from mlver.errors import ConfigError, MlverError
 from mlver.models import Card, Record
-from mlver.project import CONFIG, PathLike, Project, artifacts_in, parse_config
+from mlver.project import CONFIG, GTO_INDEX, PathLike, Project, artifacts_in, parse_config
 from mlver.report import render_template
 
 Declarations = tuple[dict[str, Any], dict[str, Any]]  # (dvc.yaml's artifacts, mlver.yaml's models) at one commit
@@ -18,9 +18,13 @@ Declarations = tuple[dict[str, Any], dict[str, Any]]  # (dvc.yaml's artifacts, m
 
 def declarations_at(project: Project, commit: str) -> Declarations:
     """dvc.yaml's artifacts and mlver.yaml's models at ``commit``, read and parsed once."""
-    blobs = git.read_blobs(project.root, [f"{commit}:dvc.yaml", f"{commit}:{CONFIG}"])
-    dvc_text, config_text = blobs.get(f"{commit}:dvc.yaml"), blobs.get(f"{commit}:{CONFIG}")
-    artifacts = artifacts_in(dvc_text, f"dvc.yaml at {commit[:12]}") if dvc_text else {}
+    blobs = git.read_blobs(project.root, [f"{commit}:dvc.yaml", f"{commit}:{CONFIG}", f"{commit}:{GTO_INDEX}"])
+    dvc_text, config_text, index_text = (blobs.get(f"{commit}:{f}") for f in ("dvc.yaml", CONFIG, GTO_INDEX))
+    try:
+        artifacts = artifacts_in(index_text, f"{GTO_INDEX} at {commit[:12]}") if index_text else {}
+    except MlverError:
+        artifacts = {}  # GTO's old index unreadable: dvc.yaml's declarations alone
+    artifacts.update(artifacts_in(dvc_text, f"dvc.yaml at {commit[:12]}") if dvc_text else {})  # dvc.yaml's wins
     try:
         specs = dict(parse_config(config_text, f"{CONFIG} at {commit[:12]}").models)
     except ConfigError:

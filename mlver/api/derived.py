@@ -25,7 +25,7 @@ from mlver.domain.tags import DIR_SEPARATOR
 from mlver.domain.validate import check_md5, check_project_path
 from mlver.errors import ConfigError, MlverError
 from mlver.models import Record
-from mlver.project import CONFIG, ModelSpec, Project, artifacts_in, parse_config
+from mlver.project import CONFIG, GTO_INDEX, ModelSpec, Project, artifacts_in, parse_config
 
 MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
 IN_GIT = rec.ARTIFACT_IN_GIT  # derived_from.artifact of an artifact committed to git, not to DVC storage
@@ -159,9 +159,10 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     workspace's declarations."""
     folder = model.split(DIR_SEPARATOR, 1)[0] if DIR_SEPARATOR in model else ""
     dvcfile, lockfile = posixpath.join(folder, "dvc.yaml"), posixpath.join(folder, dvc.LOCK_FILE)
-    first = git.read_blobs(root, [f"{commit}:{dvcfile}", f"{commit}:{lockfile}", f"{commit}:{CONFIG}"])
-    dvc_text, lock_text, config_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG))
-    entry, path = _declared_path(model, commit, dvc_text, dvcfile, config_text, project)
+    first = git.read_blobs(root, [f"{commit}:{p}" for p in (dvcfile, lockfile, CONFIG, GTO_INDEX)])
+    dvc_text, lock_text, config_text, index_text = (first[f"{commit}:{p}"] for p in (dvcfile, lockfile, CONFIG, GTO_INDEX))
+    entry, path = _declared_path(model, commit, dvc_text, dvcfile, config_text, project,
+                                 None if folder else index_text)
     if not path:
         return None
 
@@ -175,19 +176,22 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
     artifact, source = _artifact_entry(path, blobs[f"{commit}:{path}.dvc"], stages, producing, lockfile)
     if source == "none" and "://" not in path:
         artifact, source = _git_artifact(root, commit, artifact)
+    contents = {m: blobs.get(f"{commit}:{m}") for m in metric_files}
+    if project is not None:  # a metrics file a stage writes into a DVC output is read where `dvc metrics show` reads it
+        contents.update(_from_cache(root, [m for m, c in contents.items() if c is None], stages))
     name, email, when = _author(root, commit)
     doc = {
         "schema": rec.SCHEMA,
         "model": model,
         "derived": True,
-        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if blobs.get(f"{commit}:{m}") is not None]},
+        "derived_from": {"artifact": source, "stages": chain, "metrics": [m for m in metric_files if contents.get(m) is not None]},
         "artifact": artifact,
         # What a commit cannot say (the environment, how the run went) is left empty, not guessed.
         "code": {"commit": commit, "clean": True, "dirty_files": [], "exit_code": None, "duration_s": None,
                  "command": stages[producing]["cmd"] if producing and isinstance(stages[producing]["cmd"], str) else None},
         "data": _data_inputs(deps, blobs, commit),
         "params": _chain_params(stages, chain),
-        "metrics": _metrics_at(metric_files, blobs, commit),
+        "metrics": _metrics_at(metric_files, contents),
         "env": {"python": None, "platform": None, "packages": {}},
         "created": when,
         "author": {"name": name, "email": email},
@@ -196,15 +200,18 @@ def derive_at(root: Path, model: str, commit: str, project: Project | None = Non
 
 
 def _declared_path(model: str, commit: str, dvc_text: bytes | None, dvcfile: str, config_text: bytes | None,
-                   project: Project | None) -> tuple[ModelSpec | None, str | None]:
+                   project: Project | None, index_text: bytes | None = None) -> tuple[ModelSpec | None, str | None]:
     """(mlver.yaml's entry for the model at ``commit``, where its artifact is):
-    that commit's mlver.yaml, else its dvc.yaml's ``artifacts:``, else (with a
-    working tree) today's declarations; a URL when the artifact lives outside
-    the repository (example-gto's s3:// models, no hash to derive)."""
-    try:
-        declared = artifacts_in(dvc_text, dvcfile).get(model) if dvc_text else None
-    except MlverError:
-        declared = None
+    that commit's mlver.yaml, else its dvc.yaml's ``artifacts:``, else its
+    GTO ``artifacts.yaml``, else (with a working tree) today's declarations;
+    a URL when the artifact lives outside the repository (example-gto's s3://
+    models, no hash to derive)."""
+    declared = None
+    for text, where in ((dvc_text, dvcfile), (index_text, GTO_INDEX)):
+        try:
+            declared = declared or (artifacts_in(text, f"{where} at {commit[:12]}").get(model) if text else None)
+        except MlverError:
+            continue
     declared = declared or (project.artifacts.get(model) if project else None)
     try:
         entry = parse_config(config_text, f"{CONFIG} at {commit[:12]}").models.get(model)
@@ -282,12 +289,48 @@ def _data_inputs(deps: list[dict[str, Any]], blobs: dict[str, bytes | None], com
     return data
 
 
-def _metrics_at(metric_files: list[str], blobs: dict[str, bytes | None], commit: str) -> dict[str, Any]:
+def _from_cache(root: Path, files: list[str], stages: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+    """Metrics files that are (inside) an output of a dvc.lock stage (the
+    tutorial's ``eval/metrics.json`` in the ``eval`` folder dvclive writes),
+    read from the local DVC cache by the hashes the lock names, each object
+    md5-checked; a file whose objects the cache lacks is left out."""
+    import hashlib
+
+    from mlver.adapters.storage import LocalStore
+
+    if not files:
+        return {}
+    cache = LocalStore(dvc.cache_dir(root), "the local cache")
+
+    def read(md5: str) -> bytes | None:
+        content = cache.read(md5)
+        return content if content is not None and hashlib.md5(content).hexdigest() == md5.removesuffix(".dir") else None
+
+    outs = [o for stage in stages.values() for o in stage["outs"] if o["md5"]]
+    found: dict[str, bytes] = {}
+    for file in files:
+        for out in outs:
+            md5 = out["md5"] if out["path"] == file and not out["md5"].endswith(".dir") else None
+            if md5 is None and out["md5"].endswith(".dir") and file.startswith(out["path"] + "/"):
+                manifest = read(out["md5"])
+                try:
+                    entries = dict(dvc.parse_dir_manifest(manifest, f"{out['path']} (manifest)")) if manifest else {}
+                except MlverError:
+                    entries = {}
+                md5 = _md5(entries.get(file[len(out["path"]) + 1:]))
+            content = read(md5) if md5 else None
+            if content is not None:
+                found[file] = content
+                break
+    return found
+
+
+def _metrics_at(metric_files: list[str], contents: dict[str, bytes | None]) -> dict[str, Any]:
     from mlver.adapters.paramfiles import metrics_from_tree, parse_tree
 
     metrics: dict[str, Any] = {}
     for file in metric_files:
-        content = blobs.get(f"{commit}:{file}")
+        content = contents.get(file)
         if content is None:
             continue
         try:

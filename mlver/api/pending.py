@@ -123,6 +123,7 @@ class _Model:
                  state: ModelState | None, dirty: set[str]) -> None:
         self.project, self.name, self.spec, self.record = project, name, spec, record
         self.released = released_records(project, name, state)
+        self.state = state
         self.version = released_as(self.released, record)
         self.dirty = dirty
         self.pending: list[Pending] = []
@@ -141,6 +142,20 @@ class _Model:
 
     def head_label(self) -> str:
         return f"{self.name}@{self.version}" if self.version else "HEAD's record"
+
+    def _gto_latest_holding(self, md5: str | None) -> str | None:
+        """The latest version, when it has no record and its derived lineage
+        names ``md5``: an adopted GTO project's workspace holds what it
+        released, nothing was trained (only the latest is derived, so a
+        registry of any size costs one derivation)."""
+        latest = self.state.latest() if self.state else None
+        if not md5 or latest is None or latest in self.released or self.state is None:
+            return None
+        from mlver.api.derived import derive_record
+
+        derived = derive_record(self.project, self.name, self.state.versions[latest].commit)
+        artifact = derived.doc.get("artifact") if derived else None
+        return latest if isinstance(artifact, dict) and artifact.get("md5") == md5 else None
 
     def artifact(self) -> None:
         root, name = self.project.root, self.name
@@ -162,6 +177,9 @@ class _Model:
                          f"`mlver record {name}`, or `dvc checkout {path}` to go back")
             return
         md5 = hashcache.md5s(root, [path])[path]
+        if self.record is None and (made := self._gto_latest_holding(md5)):
+            self.notes.append(f"{path} is {name}@{made}'s artifact (a version with no mlver record, made by GTO or by hand)")
+            return
         if self.record is None:
             how = f"`mlver run {name}`" if self.spec and self.spec.stage else f"`mlver record {name}`"
             self.add("trained", f"{path} exists but {name} has no record at HEAD: trained, not recorded", f"record it: {how}")

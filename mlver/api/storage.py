@@ -403,12 +403,25 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     Returns what was placed and how many objects were downloaded."""
     cache = local_cache(project)
     with remotestat.Ledger() as ledger:
-        name, store = source(ledger) if source else remote_store(project, remote, ledger)
-        return _restore(project, cache, name, store, wanted, start, progress, within)
+        def open_store() -> tuple[str, Store]:
+            return source(ledger) if source else remote_store(project, remote, ledger)
+
+        # A remote named with -r is checked even when nothing is fetched: a typo is an error, not a no-op.
+        opened = open_store() if remote else None
+        return _restore(project, cache, lambda: opened or open_store(), wanted, start, progress, within)
 
 
-def _restore(project: Project, cache: LocalStore, name: str, store: Store, wanted: list[Wanted],
+def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple[str, Store]], wanted: list[Wanted],
              start: Start | None, progress: Progress | None, within: Path | None) -> tuple[placing.Placed, int]:
+    """``restore`` with the store opened only when the cache lacks an object:
+    what the cache holds (a ``dvc add``, a model git holds) needs no remote, as ``dvc checkout``."""
+    opened: list[tuple[str, Store]] = []
+
+    def store_now() -> tuple[str, Store]:
+        if not opened:
+            opened.append(open_store())
+        return opened[0]
+
     known = placing.known_in(project.root)
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
@@ -419,7 +432,9 @@ def _restore(project: Project, cache: LocalStore, name: str, store: Store, wante
         needed.setdefault(md5, obj)
         validate.check_inside(root, path, obj.where)
         if md5.endswith(".dir"):
-            _fetch(cache, store, name, obj, None, known)
+            if not cache.has(md5):
+                remote_name, remote_store_ = store_now()
+                _fetch(cache, remote_store_, remote_name, obj, None, known)
             manifest = cache.read(md5) or b"[]"
             entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
             relpaths = [relpath for relpath, _ in entries]
@@ -435,6 +450,7 @@ def _restore(project: Project, cache: LocalStore, name: str, store: Store, wante
             dests.append(placing.Dest(md5, where, path))
     in_cache = cache.existing(needed)
     missing = [o for md5, o in needed.items() if md5 not in in_cache]
+    name, store = store_now() if missing or opened else ("the local cache", cache)
     there = store.existing(o.md5 for o in missing)
     if start:
         start(len(missing), sum(store.size(o.md5) or 0 for o in missing if o.md5 in there))
@@ -497,14 +513,9 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     parsed, record, version, label = _record_to_pull(project, ref, allow_tampered)
     artifact = record.doc["artifact"]
     wanted = _pull_targets(project, record, label, out, with_data)
-    only_git = _artifact_from_git(project, record, label) and len(wanted) == 1
-
-    def source(ledger: remotestat.Ledger) -> tuple[str, Store]:
-        if only_git:  # git held it and it is in the cache now: nothing to fetch, no remote needed
-            return "git", local_cache(project)
-        return local_store(project, record, remote, overrides, ledger)
-
-    placed, fetched = restore(project, wanted, remote, start, progress, source=source)
+    _artifact_from_git(project, record, label)  # then the cache holds it: nothing to fetch for it
+    placed, fetched = restore(project, wanted, remote, start, progress,
+                              source=lambda ledger: local_store(project, record, remote, overrides, ledger))
     files = placed.files
     total = sum(f.size for f in files)
     head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)

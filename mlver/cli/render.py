@@ -186,7 +186,7 @@ def _shown(s: m.Shown) -> str:
          f"record    {s.record.commit or 'work tree'}  digest {t.digest or ''}"
          + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red"))),
         f"created   {t.created} by {author.name or ''}",
-        f"artifact  {art.path or None}  md5 {art.md5}  {_size(art.size)}  remote {art.remote}",
+        f"artifact  {art.path or '-'}  md5 {_dash(art.md5)}  {_size(art.size)}  remote {_dash(art.remote)}",
         f"code      {code.commit}  {'clean' if code.clean else 'DIRTY: ' + ', '.join(str(f) for f in code.dirty_files or [])}",
         f"command   {code.command or '-'}"
         + (f"  (exit {code.exit_code}, {code.duration_s} s)" if code.exit_code is not None else ""),
@@ -200,7 +200,7 @@ def _shown(s: m.Shown) -> str:
     if t.metrics:
         lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
     pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
-    lines.append(f"env       python {env.python}  {pkgs}")
+    lines.append(f"env       python {_dash(env.python)}  {pkgs}")
     return "\n".join(lines)
 
 

@@ -213,3 +213,36 @@ def test_a_corrupt_small_copy_in_one_remote_is_passed_over_for_anothers(s3: S3, 
     chain = ChainStore([("first", first), ("second", second)])
     assert _fetch(cache, chain, chain.name, ObjectRef(md5, "data/x.bin"), None)
     assert cache.path(md5).read_bytes() == data and cache.path(md5).stat().st_mode & 0o777 == 0o444
+
+
+def test_a_listings_timestamps_skip_dateutil_and_mean_the_same_instants(many: tuple[str, str, list[str]],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    endpoint, bucket, md5s = many
+    store = S3Store("team", f"s3://{bucket}/team", endpoint_url=endpoint, region="us-east-1")
+    page = store.client.list_objects_v2(Bucket=bucket, Prefix="team/files/md5/")
+    # The standard library's parse (dateutil's gives its own tzutc): what made a pull's listing cost.
+    assert {item["LastModified"].tzinfo for item in page["Contents"]} == {dt.UTC}
+    plain = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    reference = {o["Key"]: o["LastModified"] for o in plain.list_objects_v2(Bucket=bucket, Prefix="team/files/md5/")["Contents"]}
+    assert {o["Key"]: o["LastModified"] for o in page["Contents"]} == reference
+    found = store.objects()
+    assert sorted(found) == md5s and all(isinstance(stamp, float) for _, stamp in found.values())
+
+
+def test_timestamps_that_are_not_iso_8601_still_go_to_botocores_parser() -> None:
+    import datetime as dt
+
+    from botocore.utils import parse_timestamp
+
+    for value in ("2026-12-02T15:57:32.123Z", "2026-12-02T15:57:32+02:00", "Wed, 02 Dec 2026 15:57:32 GMT",
+                  "1764691052", 1764691052, "2026-12-02T15:57:32"):
+        got, theirs = s3mod._timestamp(value), parse_timestamp(value)
+        assert got == theirs and (got.tzinfo is None) == (theirs.tzinfo is None), value
+    assert s3mod._timestamp("2026-12-02T15:57:32Z").tzinfo is dt.UTC

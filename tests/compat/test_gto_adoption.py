@@ -3,6 +3,7 @@ lineage for versions with no record, GTO's stage and deprecation semantics."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from mlver.adapters import gitremote
 from mlver.api._common import resolve
 from mlver.api.fetching import resolve_remote
 from mlver.api.trust import REQUIRE_ENV, resolve_trusted
+from mlver.domain import record as rec
 from mlver.errors import MlverError
 from mlver.project import Project as MlverProject
 
@@ -133,14 +135,24 @@ def test_lineage_derived_from_a_pipeline(pipeline: Project, gto_cli: Gto, isolat
     lock = yaml.safe_load((pipeline.root / "dvc.lock").read_text())["stages"]
     model_out = next(o for o in lock["train"]["outs"] if o["path"] == "model.pkl")
     assert doc["derived"] and doc["artifact"]["md5"] == model_out["md5"]
+    # eval/metrics.json is in the evaluate stage's DVC output, not in the tree: read from the cache, as DVC reads it.
     assert doc["derived_from"] == {"artifact": "dvc.lock (stage train)", "stages": ["train", "featurize", "prepare"],
-                                   "metrics": []}  # eval/metrics.json is a DVC output, not in the tree
+                                   "metrics": ["eval/metrics.json"]}
+    dvc_metrics = json.loads(subprocess.run([sys.executable, "-m", "dvc", "metrics", "show", "--json"], cwd=pipeline.root,
+                                            capture_output=True, text=True, check=True).stdout)
+    assert doc["metrics"] == rec.flatten(dvc_metrics[""]["data"]["eval/metrics.json"]["data"]) != {}
     assert [d["path"] for d in doc["data"]] == ["data/questions.csv"]
     raw = yaml.safe_load((pipeline.root / "data/questions.csv.dvc").read_text())["outs"][0]
     assert doc["data"][0]["md5"] == raw["md5"]
     assert doc["params"] == {"prepare.split": 0.25, "prepare.seed": 20170428, "featurize.max_features": 40,
                              "featurize.ngrams": 2, "train.seed": 20170428, "train.n_est": 50, "train.min_split": 0.01}
     assert doc["code"]["command"] == "python src/train.py data/features model.pkl"
+    eval_dir = next(o["md5"] for o in lock["evaluate"]["outs"] if o["path"] == "eval")
+    manifest = pipeline.root / ".dvc" / "cache" / "files" / "md5" / eval_dir[:2] / eval_dir[2:]
+    manifest.rename(manifest.with_suffix(".away"))  # a cache without that output: no metrics, none guessed
+    bare = pipeline.ok("show", "text-classifier@v0.0.1", "--json").json()["record"]["doc"]
+    assert bare["metrics"] == {} and bare["derived_from"]["metrics"] == []
+    manifest.with_suffix(".away").rename(manifest)
     out = isolate / "serving.pkl"
     pulled = pipeline.ok("pull", "text-classifier@v0.0.1", "--repo", pipeline.root.as_uri(), "-o", str(out), "--json").json()
     assert pulled["derived"] and hashlib.md5(out.read_bytes()).hexdigest() == model_out["md5"] == pulled["files"][0]["md5"]
@@ -358,6 +370,8 @@ def test_an_artifact_committed_to_git(isolate: Path, gto_cli: Gto) -> None:
     assert shown["commit"] == first and shown["doc"]["derived_from"]["artifact"] == "git"
     assert shown["doc"]["artifact"]["md5"] == hashlib.md5(b"1st version").hexdigest()
     assert shown["doc"]["artifact"]["size"] == 11
+    human = p.ok("show", "churn#prod").stdout  # what a commit cannot say is a dash, not Python's None
+    assert "None" not in human and "remote -" in human and "python -" in human
     d = p.ok("diff", "churn@v3.0.0", "churn@v3.1.0", "--json").json()[0]
     assert d["artifact"]["changed"]
 
@@ -376,6 +390,10 @@ def test_an_artifact_committed_to_git(isolate: Path, gto_cli: Gto) -> None:
     assert checked["ok"] and checked["findings"] == []
     assert any("committed to git" in n for n in checked["notes"])
     assert p.git("status", "--porcelain") == ""
+    # The workspace holds what GTO released last: nothing was trained, nothing is pending.
+    assert "churn@v3.1.0's artifact" in p.ok("status").stdout
+    p.write("models/churn.pkl", "3rd version")
+    assert "trained, not recorded" in p.fails("status", code=1).stdout
 
 
 def test_a_record_file_cannot_claim_to_be_derived(trained: Project) -> None:
@@ -395,3 +413,38 @@ def test_a_record_file_cannot_claim_to_be_derived(trained: Project) -> None:
     finding = found.json()["findings"][0]  # (the rest: trained never pushed)
     assert "derived" in finding["problem"] and "refused" in finding["problem"]
     assert "derived" in trained.fails("push").stderr
+
+
+def test_artifacts_declared_in_gto_artifacts_yaml(isolate: Path, gto_cli: Gto) -> None:
+    """GTO's own index, ``artifacts.yaml`` (before DVC had ``artifacts:``; GTO
+    1.x still reads it): mlver lists what GTO lists, registered or not, and
+    derives a version's lineage from the path declared there."""
+    import yaml
+
+    root = isolate / "gto-index"
+    root.mkdir()
+    p = Project(root)
+    p.git("init", "-q")
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=root, check=True)
+    p.write("models/nn.pkl", "a net")
+    subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "models/nn.pkl"], cwd=root, check=True)
+    p.write("artifacts.yaml", "nn:\n  type: model\n  path: models/nn.pkl\n  description: A net\n"
+                              "raw:\n  type: dataset\n  path: data/raw.csv\n")
+    p.commit_all("declare with GTO")
+    gto_cli.write(root, "register", "nn", "HEAD")
+    gto = gto_cli.json(root, "show")
+    ours = {m["model"]: m for m in p.ok("ls", "--json").json()}
+    assert set(ours) == set(gto) == {"nn", "raw"}
+    assert (ours["nn"]["latest"], ours["raw"]["latest"]) == (gto["nn"]["version"], gto["raw"]["version"]) == ("v0.0.1", None)
+    assert ours["raw"]["type"] == "dataset" and ours["nn"]["type"] == "model"
+    doc = p.ok("show", "nn", "--json").json()["record"]["doc"]
+    tracked = yaml.safe_load((root / "models/nn.pkl.dvc").read_text())["outs"][0]
+    assert doc["derived"] and (doc["artifact"]["path"], doc["artifact"]["md5"]) == ("models/nn.pkl", tracked["md5"])
+    card = p.ok("card", "nn").stdout
+    assert "A net" in card and "None" not in card  # GTO's `description`; no Python None for an unknown environment
+    (root / "artifacts.yaml").unlink()  # the commit's declaration, not the work tree's
+    assert p.ok("show", "nn@v0.0.1", "--json").json()["record"]["doc"]["artifact"]["md5"] == tracked["md5"]
+    # No remote at all, as in a fresh GTO project: the cache `dvc add` filled serves it, as `dvc checkout` would.
+    pulled = p.ok("pull", "nn", "-o", str(isolate / "nn.pkl"), "--json").json()
+    assert pulled["fetched"] == 0 and (isolate / "nn.pkl").read_text() == "a net"
+    assert "unknown remote 'nope'" in p.fails("pull", "nn", "-r", "nope", "-o", str(isolate / "x.pkl")).stderr
