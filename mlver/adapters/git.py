@@ -498,19 +498,18 @@ def _output(root: Path | str, args: list[str], request: bytes = b"") -> tuple[in
     return _output_ahead(root, args, request)()
 
 
-def _output_ahead(root: Path | str, args: list[str], request: bytes = b"") -> Callable[[], tuple[int, bytes]]:
-    """``_output``, started now: git runs on the other core while the caller
-    goes on; the returned call waits for it and gives its answer (call it
-    once, also when the answer is not wanted: it ends that git)."""
-    command = ["git", *args]
+def _git_into_memfd(root: Path | str, args: list[str], request: bytes) -> tuple[subprocess.Popen[bytes], int] | None:
+    """git started now with ``request`` on stdin and its stdout in a memory
+    file (never blocked on a reader, as a pipe would block it); None where
+    there are no memory files."""
     try:
         out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
     except (AttributeError, OSError):
-        return lambda: _output_piped(root, command, request)
+        return None
     try:
         in_fd = _request_fd(request)
         try:
-            proc = subprocess.Popen(command, cwd=root, stdin=in_fd, stdout=out_fd,
+            proc = subprocess.Popen(["git", *args], cwd=root, stdin=in_fd, stdout=out_fd,
                                     stderr=subprocess.DEVNULL, env=_env())
         except FileNotFoundError as exc:
             raise GitMissing() from exc
@@ -520,6 +519,17 @@ def _output_ahead(root: Path | str, args: list[str], request: bytes = b"") -> Ca
     except BaseException:
         os.close(out_fd)
         raise
+    return proc, out_fd
+
+
+def _output_ahead(root: Path | str, args: list[str], request: bytes = b"") -> Callable[[], tuple[int, bytes]]:
+    """``_output``, started now: git runs on the other core while the caller
+    goes on; the returned call waits for it and gives its answer (call it
+    once, also when the answer is not wanted: it ends that git)."""
+    started = _git_into_memfd(root, args, request)
+    if started is None:
+        return lambda: _output_piped(root, ["git", *args], request)
+    proc, out_fd = started
 
     def answer() -> tuple[int, bytes]:
         try:
@@ -961,24 +971,10 @@ class _Growing:
 def _growing_output(root: Path | str, args: list[str], request: bytes) -> _Growing | Callable[[], tuple[int, bytes]]:
     """git started now into a memory file (``_Growing``), or, where there are
     none, ``_output_ahead``'s answer to read whole."""
-    try:
-        out_fd = os.memfd_create("mlver-git-out", getattr(os, "MFD_CLOEXEC", 0))
-    except (AttributeError, OSError):
+    started = _git_into_memfd(root, args, request)
+    if started is None:
         return _output_ahead(root, args, request)
-    try:
-        in_fd = _request_fd(request)
-        try:
-            proc = subprocess.Popen(["git", *args], cwd=root, stdin=in_fd, stdout=out_fd,
-                                    stderr=subprocess.DEVNULL, env=_env())
-        except FileNotFoundError as exc:
-            raise GitMissing() from exc
-        finally:
-            if in_fd is not None:
-                os.close(in_fd)
-    except BaseException:
-        os.close(out_fd)
-        raise
-    return _Growing(proc, out_fd)
+    return _Growing(*started)
 
 
 def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs: list[str],
