@@ -264,12 +264,8 @@ class DvcFsStore:
             # At most one byte past the size the remote gives (a manifest: past what is ever
             # read of one): a body that streams on is refused by its md5, not written to disk
             # to its end (to a full disk for a server that never stops).
-            limit = MAX_READ if md5.endswith(".dir") else None
             with self.fs.open(path, "rb") as body:
-                if limit is None:
-                    size = getattr(body, "size", None)
-                    limit = int(size) if isinstance(size, int) and size >= 0 else None
-                capped = cast(BinaryIO, _Capped(body, limit + 1)) if limit is not None else body  # (reads as one)
+                capped = cast(BinaryIO, _capped(body, MAX_READ if md5.endswith(".dir") else None))  # (reads as one)
                 return stream_hashing(capped, dst, progress, md5=md5)
         except BaseException as exc:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
@@ -300,8 +296,7 @@ class DvcFsStore:
         digest = hashlib.md5()
         try:
             with self.fs.open(self.path(md5), "rb") as body:
-                size = getattr(body, "size", None)  # (as get reads: at most one byte past it)
-                reader = _Capped(body, size + 1) if isinstance(size, int) and size >= 0 else body
+                reader = _capped(body)  # (as get reads)
                 while chunk := reader.read(CHUNK):
                     digest.update(chunk)
                     waiting.moved()
@@ -440,6 +435,15 @@ class DvcFsStore:
             raise RemoteAltersData(self.name, "check the server: something between mlver and it rewrites files")
         done.append("read")
         return done
+
+
+def _capped(body: Any, limit: int | None = None) -> Any:
+    """``body`` read to at most one byte past ``limit``, or past the size the
+    remote gives for it; ``body`` itself when it gives none."""
+    if limit is None:
+        size = getattr(body, "size", None)
+        limit = size if isinstance(size, int) and size >= 0 else None
+    return _Capped(body, limit + 1) if limit is not None else body
 
 
 class _Capped:

@@ -9,6 +9,7 @@ interrupted upload leaves no object), so a re-run only sends what is absent.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import itertools
 import os
@@ -70,6 +71,16 @@ _CONTINUATIONS = {
     "list_objects_v2": (("ContinuationToken",), ("NextContinuationToken",)),
     "list_multipart_uploads": (("KeyMarker", "UploadIdMarker"), ("NextKeyMarker", "NextUploadIdMarker")),
 }
+
+
+def _entries(page: dict[str, Any], root: str) -> Iterator[tuple[str, int, dt.datetime | None]]:
+    """(key below ``root``, size, last modified) of a listing page's entries. The
+    listing is the server's word: an entry without a key under ``root`` or a size
+    is passed over, not a KeyError."""
+    for item in page.get("Contents") or ():
+        key, size, modified = item.get("Key"), item.get("Size"), item.get("LastModified")
+        if isinstance(key, str) and key.startswith(root) and isinstance(size, int) and size >= 0:
+            yield key[len(root):], size, modified if isinstance(modified, dt.datetime) else None
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -341,10 +352,9 @@ class S3Store:
             self._note(page, root)
 
     def _note(self, page: dict[str, Any], root: str) -> None:
-        for item in page.get("Contents", ()):
-            rel = item["Key"][len(root):]
+        for rel, size, _ in _entries(page, root):
             if len(rel) > 3 and rel[2] == "/":
-                self._sizes[rel[:2] + rel[3:]] = item["Size"]
+                self._sizes[rel[:2] + rel[3:]] = size
 
     def _list_folder(self, folder: str) -> None:
         self._list(f"{self._root()}{folder}/")
@@ -371,8 +381,6 @@ class S3Store:
         anyone's upload in progress worth keeping) and any older than a day.
         Returns how many were aborted; a failure to list them is no reason
         to fail the push."""
-        import datetime as dt
-
         from botocore.exceptions import BotoCoreError, ClientError
 
         root = self._root()
@@ -605,11 +613,10 @@ class S3Store:
 
         root, found = self._root(), {}
         for page in self._pages("list_objects_v2", "list the remote", Prefix=root):
-            for item in page.get("Contents", ()):
-                rel = item["Key"][len(root):]
+            for rel, size, modified in _entries(page, root):
                 name = rel[:2] + rel[3:]
-                if rel[2:3] == "/" and MD5.fullmatch(name):
-                    found[name] = (item["Size"], item["LastModified"].timestamp())
+                if rel[2:3] == "/" and MD5.fullmatch(name) and modified is not None:
+                    found[name] = (size, modified.timestamp())
         return found
 
     # mlver's own small files beside the objects (gc manifests), outside files/md5 so DVC leaves them be.
@@ -622,7 +629,7 @@ class S3Store:
     def meta_names(self, folder: str) -> list[str]:
         root = self._meta(folder) + "/"
         pages = self._pages("list_objects_v2", f"list {folder}", Prefix=root, Delimiter="/")
-        return sorted(item["Key"][len(root):] for page in pages for item in page.get("Contents", ()))
+        return sorted(rel for page in pages for rel, _, _ in _entries(page, root))
 
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
@@ -651,12 +658,7 @@ class S3Store:
             return None
         digest = hashlib.md5()
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
-            # At most one byte past the size the bucket gave (as get reads): a body that
-            # streams on fails its hash, and is not read to its end.
-            left = size + 1
-            while left > 0 and (chunk := body.read(min(CHUNK, left))):
-                left -= len(chunk)
+            for chunk in self._chunks(md5, size):  # (bounded as get reads: a body that streams on fails its hash)
                 digest.update(chunk)
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
@@ -754,8 +756,6 @@ def _timestamp(value: Any) -> Any:
     """A timestamp of an S3 answer: the ISO 8601 form S3 writes in XML bodies
     parsed by the standard library, anything else (a header's RFC 822 date,
     epoch seconds, one without a zone) by botocore's own parser."""
-    import datetime as dt
-
     if isinstance(value, str) and value[10:11] == "T":
         try:
             parsed = dt.datetime.fromisoformat(value)

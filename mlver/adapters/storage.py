@@ -511,7 +511,7 @@ class LocalStore:
             if written == expected:
                 os.chmod(staged, self._mode if mode is None else mode)
                 sealed = self.ledger.backdate(staged) if self.ledger is not None else None
-                installed = self._install(staged, final)
+                installed = install(staged, final)
                 if sealed is not None and self.ledger is not None:
                     self.ledger.pushed(self.real_final(md5), expected, sealed)
         except BaseException:
@@ -542,7 +542,7 @@ class LocalStore:
             if also is not None:
                 write_new(os.fspath(also), data, self._mode)
             write_new(staged, data, self._mode if mode is None else mode, self._mode | 0o111)
-            self._install(staged, final)
+            install(staged, final)
         except BaseException:
             _unlink(staged)
             if also is not None:
@@ -606,10 +606,6 @@ class LocalStore:
             return got
         finally:
             os.close(fd)
-
-    @staticmethod
-    def _install(staged: str, final: str) -> os.stat_result:
-        return install(staged, final)
 
     def put(self, src: Path, md5: str, progress: Progress | None = None, trusted: bool = False) -> None:
         """Write object ``md5`` from ``src``, hashing the bytes on the way (``trusted``:

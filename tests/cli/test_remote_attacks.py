@@ -252,6 +252,20 @@ def test_listed_keys_that_climb_out_of_the_objects_are_never_deleted_by_gc(train
         assert all("/files/md5/" in k and ".." not in k for k in server.deleted), server.deleted
 
 
+def test_listing_entries_missing_their_fields_are_passed_over(trained: Project) -> None:
+    # A listing entry with no Key, no Size or no LastModified (no S3 sends one; a hostile
+    # server may) crashed push, status and gc with a KeyError: exit 4, a bug, for the server's word.
+    p = trained
+    broken = ("<Contents><Size>4</Size></Contents>"
+              "<Contents><Key>team/files/md5/ab/" + "c" * 30 + "</Key></Contents>"
+              "<Contents><Key>team/files/md5/cd/" + "e" * 30 + "</Key><Size>4</Size></Contents>")
+    with looping_s3("none", extra_xml=broken) as server:
+        _use(p, server)
+        p.ok("push")
+        p.ok("status")
+        p.ok("gc", "--cloud", "--force", "--min-age", "0")
+
+
 def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on(
         trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     # A remote reached through DVC's filesystems (http, ssh, azure, ...) had a .dir manifest
