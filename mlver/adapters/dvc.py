@@ -25,6 +25,7 @@ from mlver.errors import (
     DvcLockCorrupt,
     DvcRefusedRemote,
     ObjectCorrupt,
+    UntrustedInput,
 )
 
 LOCK_FILE = "dvc.lock"
@@ -203,8 +204,10 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
     dvcfile = root / dvcfile_for(path)
     if dvcfile.exists():
         doc = _yaml(dvcfile.read_text(), dvcfile_for(path)) or {}
-        outs = doc.get("outs") or []
-        if set(doc) != {"outs"} or len(outs) != 1 or set(outs[0]) - _STANDARD_OUT_KEYS:
+        outs = doc.get("outs") if isinstance(doc, dict) else None
+        # Anything but the one plain out `dvc add` writes: DVC decides (a malformed file it rewrites).
+        if (set(doc) != {"outs"} or not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict)
+                or set(outs[0]) - _STANDARD_OUT_KEYS):
             return False
     return True
 
@@ -369,14 +372,38 @@ def _yaml(text: bytes | str, where: str) -> Any:
 
 
 def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
-    """The out of a single-output ``.dvc`` file's content."""
-    doc = _yaml(text, dvcfile_for(path))
-    outs = (doc or {}).get("outs") or []
+    """The out of a single-output ``.dvc`` file's content; UntrustedInput
+    when the file has another shape than DVC writes (hand-edited or crafted)."""
+    where = dvcfile_for(path)
+    outs = _dvcfile_outs(_yaml(text, where), where)
     if not outs or "md5" not in outs[0]:
         return None
     entry = outs[0]
-    md5 = validate.check_md5(entry["md5"], dvcfile_for(path), "outs[0].md5")
-    return Out(path=path, md5=md5, size=entry.get("size"), nfiles=entry.get("nfiles"))
+    md5 = validate.check_md5(entry["md5"], where, "outs[0].md5")
+    if "path" in entry:  # relative to the .dvc file's folder; DVC itself fails an assertion on one outside
+        folder = os.path.dirname(path)
+        joined = os.path.normpath(os.path.join(folder, entry["path"])) if isinstance(entry["path"], str) else entry["path"]
+        validate.check_relpath(joined, where, "outs[0].path")
+    return Out(path=path, md5=md5, size=_count(entry.get("size"), where, "outs[0].size"),
+               nfiles=_count(entry.get("nfiles"), where, "outs[0].nfiles"))
+
+
+def _dvcfile_outs(doc: Any, where: str) -> list[dict[str, Any]]:
+    """The ``outs`` of a parsed ``.dvc`` file (none for an empty file), each a mapping."""
+    if doc is None:
+        return []
+    if not isinstance(doc, dict):
+        raise UntrustedInput("content", doc, where, "a .dvc file is a mapping with an outs list")
+    outs = doc.get("outs") or []
+    if not isinstance(outs, list) or not all(isinstance(o, dict) for o in outs):
+        raise UntrustedInput("outs", outs, where, "a .dvc file's outs is a list of mappings")
+    return outs
+
+
+def _count(value: Any, where: str, what: str) -> int | None:
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise UntrustedInput(what, value, where, "a size is a whole number of bytes or files")
 
 
 def same_hashes(committed: bytes, current: bytes, where: str) -> bool:

@@ -610,38 +610,53 @@ def tag_refs_state(root: Path) -> bytes | None:
     common = dirs[1]  # a worktree's refs are the main repository's
     if os.path.lexists(common / "reftable"):
         return None
-    parts: list[str] = []
-    newest = 0
-
-    def add(label: str, st: os.stat_result) -> None:
-        nonlocal newest
-        parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
-        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-
-    for label in ("packed-refs", "refs", "refs/tags"):
-        try:
-            add(label, os.stat(common / label))
-        except FileNotFoundError:
-            parts.append(f"{label}\0-")
-        except OSError:
-            return None
-    folders = [str(common / "refs" / "tags")]
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    st = entry.stat(follow_symlinks=False)
-                    add(entry.path, st)
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return None
-    if time.time_ns() - newest < statcache.RACY_S * 1_000_000_000:
+    stats = _RefsStats()
+    if not (stats.add_tops(common) and stats.add_loose(common / "refs" / "tags")):
         return None
-    return "\n".join(sorted(parts)).encode(errors="surrogateescape")
+    if time.time_ns() - stats.newest < statcache.RACY_S * 1_000_000_000:
+        return None
+    return "\n".join(sorted(stats.parts)).encode(errors="surrogateescape")
+
+
+class _RefsStats:
+    """The stat lines of ``tag_refs_state`` and the newest time among them."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.newest = 0
+
+    def add(self, label: str, st: os.stat_result) -> None:
+        self.parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+        self.newest = max(self.newest, st.st_mtime_ns, st.st_ctime_ns)
+
+    def add_tops(self, common: Path) -> bool:
+        """packed-refs, refs and refs/tags; False when one cannot be read."""
+        for label in ("packed-refs", "refs", "refs/tags"):
+            try:
+                self.add(label, os.stat(common / label))
+            except FileNotFoundError:
+                self.parts.append(f"{label}\0-")
+            except OSError:
+                return False
+        return True
+
+    def add_loose(self, tags_dir: Path) -> bool:
+        """Every file and folder below ``tags_dir``, links not followed;
+        False when a folder cannot be read."""
+        folders = [str(tags_dir)]
+        while folders:
+            folder = folders.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        self.add(entry.path, entry.stat(follow_symlinks=False))
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return False
+        return True
 
 
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:

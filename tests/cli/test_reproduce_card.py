@@ -75,6 +75,28 @@ def test_reproduce_missing_code_commit(trained: Project) -> None:
     assert "ffffffffffff, is not in this repository" in run.stderr and "git fetch" in run.stderr
 
 
+def test_reproduce_says_a_training_that_failed_and_params_that_differ(trained: Project) -> None:
+    """A record whose code commit trains with other params than it recorded,
+    and whose training exits 3: not reproduced, and the notes say both."""
+    from mlver.domain import record as rec
+
+    trained.write("train.py", "import sys\nsys.exit(3)\n")
+    trained.commit_all("a training that fails")
+    code = trained.git("rev-parse", "HEAD").strip()
+    path = trained.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["code"]["commit"] = code
+    doc["params"] = {**doc["params"], "train.lr": 0.5}
+    path.write_text(rec.dumps(rec.seal(doc)))
+    trained.commit_all("a record of that code")
+    run = trained.mlver("reproduce", "churn@HEAD", "--json")
+    assert run.exit_code == 1, run.stderr
+    result = run.json()
+    assert result["verdict"] == "not reproduced" and result["artifact"]["reproduced_md5"] is None
+    assert result["notes"] == ["the params file at the code commit differs from the recorded params",
+                               "the training command exited with 3"]
+
+
 def test_card(trained: Project) -> None:
     config = yaml.safe_load((trained.root / "mlver.yaml").read_text())
     config["models"]["churn"].update(intended_use="Rank accounts by churn risk.", limitations="Trained on 200 rows.")
