@@ -1,0 +1,59 @@
+"""What mlver shows of a DVC/GTO project it adopts agrees with GTO and DVC:
+the registry rows `gto show` lists, apart from what is only declared; params
+as a params file writes them; a model committed to git hashed once per blob."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from fixtures.gto_registry import Gto
+
+from conftest import Project
+
+
+def _dvc(root: Path, *args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def _adopted(root: Path) -> Project:
+    root.mkdir()
+    p = Project(root)
+    p.git("init", "-q")
+    _dvc(root, "init", "-q")
+    return p
+
+
+def test_ls_lists_gto_rows_apart_from_declared_only(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started's shape: a registered model and a dataset that
+    dvc.yaml declares but nobody versioned (`gto show` leaves it out), plus a
+    nested dvc.yaml and GTO's artifacts.yaml (whose unversioned entries
+    `gto show` does list)."""
+    p = _adopted(isolate / "get-started")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n"
+                        "  stackoverflow-dataset:\n    path: data/data.xml\n    type: dataset\n"
+                        "  draft:\n    path: draft.pkl\n    type: model\n")
+    p.write("sub/dvc.yaml", "artifacts:\n  images:\n    path: images\n    type: dataset\n")
+    p.write("artifacts.yaml", "legacy:\n  type: model\n  path: legacy.pkl\n")
+    p.write("model.pkl", "a model")
+    p.commit_all("declare")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.0.0")
+    gto_cli.write(p.root, "assign", "text-classification", "--version", "v1.0.0", "--stage", "prod")
+
+    gto = gto_cli.json(p.root, "show")
+    rows = {m["model"]: m for m in p.ok("ls", "--json").json()}
+    listed = {n for n, m in rows.items() if m["registry"]}
+    assert listed == set(gto) == {"text-classification", "legacy"}
+    assert {n: (rows[n]["latest"], rows[n]["stages"]) for n in listed} == {
+        n: (m["version"], {s: v for s, v in m["stage"].items() if v}) for n, m in gto.items()}
+    assert {n: rows[n]["type"] for n in set(rows) - listed} == {
+        "stackoverflow-dataset": "dataset", "draft": "model", "sub:images": "dataset"}
+
+    human = p.ok("ls").stdout
+    table, _, declared = human.partition("Declared, no version yet (not in `gto show`):")
+    assert "text-classification" in table and "legacy" in table and declared
+    for name in ("stackoverflow-dataset", "draft", "sub:images"):
+        assert name not in table and name in declared
+    assert "text-classification" not in declared
+    told = " ".join(p.ok("ls", "--help").stdout.split())
+    assert "section of their own" in told and '(`"registry": false` in --json)' in told
