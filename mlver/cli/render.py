@@ -204,7 +204,7 @@ def _shown(s: m.Shown) -> str:
         shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
         lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
     if t.params:
-        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
+        lines.append("params    " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.params.items()))
     if t.metrics:
         lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
     pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())

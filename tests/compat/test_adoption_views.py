@@ -3,6 +3,7 @@ the registry rows `gto show` lists, apart from what is only declared; params
 as a params file writes them; a model committed to git hashed once per blob."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,48 @@ def test_ls_lists_gto_rows_apart_from_declared_only(isolate: Path, gto_cli: Gto)
     assert "text-classification" not in declared
     told = " ".join(p.ok("ls", "--help").stdout.split())
     assert "section of their own" in told and '(`"registry": false` in --json)' in told
+
+
+def test_list_params_read_as_the_params_file_writes_them(project: Project, isolate: Path) -> None:
+    """example-get-started-experiments' ``test_regions: [REGION_1]``: every
+    text of a list or mapping param (show, diff, card, ls NAME, lineage) is
+    the flow form YAML and JSON both read back as the same value, never
+    Python's ``['REGION_1']``; --json keeps real lists."""
+    import yaml
+
+    old = {"train.regions": ["REGION_1"], "train.layers": [64, 32], "train.steps": [{"lr": 0.1, "warm": True}]}
+    project.set_params(regions=["REGION_1"], layers=[64, 32], steps=[{"lr": 0.1, "warm": True}])
+    project.commit_all("list params")
+    project.ok("run", "churn")
+    project.ok("release", "churn")
+    project.set_params(regions=["REGION_1", "REGION_2"], layers=[64, 32], steps=[{"lr": 0.1, "warm": True}])
+    project.commit_all("two regions")
+    project.ok("run", "churn")
+    project.ok("release", "churn")
+
+    shown = project.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["params"]
+    assert {k: shown[k] for k in old} == old
+    texts = {"show": project.ok("show", "churn@v0.1.0").stdout,
+             "diff": project.ok("diff", "churn@v0.1.0", "churn@v0.2.0").stdout,
+             "diff --md": project.ok("diff", "churn@v0.1.0", "churn@v0.2.0", "--md").stdout,
+             "card": project.ok("card", "churn@v0.1.0").stdout,
+             "ls": project.ok("ls", "churn").stdout,
+             "lineage": project.ok("lineage", "churn@v0.1.0").stdout}
+    for where, text in texts.items():
+        assert "['" not in text and "[{'" not in text and "True" not in text, where
+    assert 'train.regions=["REGION_1"]' in texts["show"] and "train.layers=[64, 32]" in texts["show"]
+    assert 'train.steps=[{"lr": 0.1, "warm": true}]' in texts["show"]
+    from mlver.formats import value
+
+    for param in old.values():
+        assert yaml.safe_load(value(param)) == json.loads(value(param)) == param
+    [row] = [line for line in texts["diff"].splitlines() if "train.regions" in line]
+    assert row.split(maxsplit=1)[1] == '["REGION_1"]  ["REGION_1", "REGION_2"]'
+    assert '| `train.regions` | \\["REGION\\_1"\\] | \\["REGION\\_1", "REGION\\_2"\\] |' in texts["diff --md"]
+    [changed] = project.ok("diff", "churn@v0.1.0", "churn@v0.2.0", "--json").json()[0]["params"]
+    assert (changed["key"], changed["old"], changed["new"]) == ("train.regions", ["REGION_1"], ["REGION_1", "REGION_2"])
+    rows = project.ok("ls", "churn", "--json").json()["rows"]
+    assert [(p["old"], p["new"]) for r in rows for p in r["params_changed"]] == [(["REGION_1"], ["REGION_1", "REGION_2"])]
+    assert 'train.regions ["REGION_1"]->["REGION_1", "REGION_2"]' in texts["ls"]
+    assert '| train.steps | \\[{"lr": 0.1, "warm": true}\\] |' in texts["card"]
+    assert "train.regions=#91;#34;REGION_1#34;#93;" in texts["card"]  # the card's lineage graph (mermaid entities)
