@@ -4,9 +4,11 @@ as a params file writes them; a model committed to git hashed once per blob."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from fixtures.gto_registry import Gto
 
@@ -103,3 +105,79 @@ def test_list_params_read_as_the_params_file_writes_them(project: Project, isola
     assert 'train.regions ["REGION_1"]->["REGION_1", "REGION_2"]' in texts["ls"]
     assert '| train.steps | \\[{"lr": 0.1, "warm": true}\\] |' in texts["card"]
     assert "train.regions=#91;#34;REGION_1#34;#93;" in texts["card"]  # the card's lineage graph (mermaid entities)
+
+
+def _git_log_wrapper(bindir: Path, log: Path) -> None:
+    """A ``git`` first on PATH that logs each command line (and what a
+    ``cat-file --batch`` is asked for, after it), then runs the real git."""
+    import shutil
+
+    real = shutil.which("git")
+    bindir.mkdir()
+    wrapper = bindir / "git"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\n'
+                       f'if [ "$*" = "cat-file --batch" ]; then tee -a "{log}" | "{real}" "$@"; exit $?; fi\n'
+                       f'exec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+
+
+def test_a_model_held_in_git_is_hashed_once_per_blob(isolate: Path, gto_cli: Gto, monkeypatch: Any) -> None:
+    """example-gto's ``models/churn.pkl`` is a git file: every command derives
+    its lineage again, but its md5 is read from .git/mlver/cache by blob id
+    after the first time. Never stale: new content is a new id; a damaged or
+    forged-looking entry is hashed again; a replace ref does not change what
+    an id's content hashes to."""
+    import hashlib
+
+    p = _adopted(isolate / "example-gto")
+    p.write("dvc.yaml", "artifacts:\n  churn:\n    type: model\n    path: models/churn.pkl\n")
+    p.write("models/churn.pkl", b"1st version" * 1000)
+    p.commit_all("Create models")
+    gto_cli.write(p.root, "register", "churn", "HEAD", "--version", "v3.0.0")
+    p.write("models/churn.pkl", b"2nd version" * 1000)  # same size, other bytes
+    p.commit_all("Update model")
+    gto_cli.write(p.root, "register", "churn", "HEAD", "--version", "v3.1.0")
+    want = {v: hashlib.md5(c * 1000).hexdigest() for v, c in (("v3.0.0", b"1st version"), ("v3.1.0", b"2nd version"))}
+
+    def md5(version: str) -> str:
+        doc = p.ok("show", f"churn@{version}", "--json").json()["record"]["doc"]
+        assert doc["artifact"]["size"] == 11000 and doc["derived_from"]["artifact"] == "git"
+        return str(doc["artifact"]["md5"])
+
+    log = isolate / "git.log"
+    _git_log_wrapper(isolate / "bin", log)
+    monkeypatch.setenv("PATH", f"{isolate / 'bin'}:{os.environ['PATH']}")
+    assert {v: md5(v) for v in want} == want
+    def reads() -> list[str]:
+        """Every git command that read the model's content: its blob hashed, or its bytes asked of cat-file."""
+        lines = log.read_text().splitlines()
+        return [line for line in lines if "cat-file blob" in line or line.endswith(":models/churn.pkl")]
+
+    assert len(reads()) == 2  # one per blob
+    log.write_text("")
+    assert {v: md5(v) for v in want} == want and reads() == []
+    assert p.ok("diff", "churn@v3.0.0", "churn@v3.1.0", "--json").json()[0]["artifact"]["changed"]
+
+    cache = Path(p.git("rev-parse", "--git-path", "mlver/cache/blob-md5.json").strip())
+    cache = cache if cache.is_absolute() else p.root / cache
+    oid = p.git("rev-parse", "churn@v3.0.0^{}:models/churn.pkl").strip()
+    doc = json.loads(cache.read_text())
+    assert doc["tables"]["md5"][oid] == [want["v3.0.0"], 11000]
+    for damage in ("not json", json.dumps({**doc, "tables": {"md5": {oid: ["NOT-AN-MD5", 11000]}}}),
+                   json.dumps({**doc, "tables": {"md5": {oid: [want["v3.0.0"], -1]}}})):
+        cache.write_text(damage)
+        assert md5("v3.0.0") == want["v3.0.0"], damage
+
+    # A replace ref makes git show other bytes for the id: the id's own content is what was hashed.
+    other = p.git("rev-parse", "churn@v3.1.0^{}:models/churn.pkl").strip()
+    cache.unlink()
+    p.git("replace", oid, other)
+    assert md5("v3.0.0") == want["v3.0.0"]
+    p.git("replace", "-d", oid)
+
+    # New content at the same path and size: a new blob, a new md5.
+    p.write("models/churn.pkl", b"3rd version" * 1000)
+    p.commit_all("Retrain")
+    gto_cli.write(p.root, "register", "churn", "HEAD", "--version", "v3.2.0")
+    assert md5("v3.2.0") == hashlib.md5(b"3rd version" * 1000).hexdigest()
+    assert {v: md5(v) for v in want} == want
