@@ -272,6 +272,8 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     if signing.required:
         signatures, unsigned, notes = _signature_findings(project, events, signing)
         findings += unsigned
+    if not offline and remote_name is None:
+        notes.append("no version names an object in DVC storage, so no remote was asked")
     notes = passed.gto_notes + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(passed.digests), tags=tagged,
@@ -368,8 +370,12 @@ def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
 
 def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]],
                      named: dict[str, list[tuple[str | None, str | None, int | None]]], deep: bool
-                     ) -> tuple[int, str, list[Finding]]:
-    """(objects asked, the remote's name, findings): every object named once, by size (``deep``: by hash)."""
+                     ) -> tuple[int, str | None, list[Finding]]:
+    """(objects asked, the remote's name, findings): every object named once, by size (``deep``: by hash).
+    No remote is needed, nor named, when no version names an object (example-gto:
+    every artifact committed to git or kept outside DVC)."""
+    if remote is None and not any(md5 for objects in named.values() for _, md5, _ in objects):
+        return 0, None, []
     remote_name, store = remote_store(project, remote)
     findings: list[Finding] = []
     asked: set[str] = set()

@@ -181,3 +181,41 @@ def test_a_model_held_in_git_is_hashed_once_per_blob(isolate: Path, gto_cli: Gto
     gto_cli.write(p.root, "register", "churn", "HEAD", "--version", "v3.2.0")
     assert md5("v3.2.0") == hashlib.md5(b"3rd version" * 1000).hexdigest()
     assert {v: md5(v) for v in want} == want
+
+
+def test_verify_a_gto_only_history_with_no_remote(isolate: Path, gto_cli: Gto) -> None:
+    """example-gto as cloned: no mlver record, no DVC remote, models committed
+    to git or kept at an s3:// URL, and a GTO history with a stage given back
+    to an older version, an un-assignment, a deprecated version and a
+    deprecated model, tags with and without messages. Nothing needs a remote,
+    so verify asks none: sound, and saying what it could not check."""
+    p = _adopted(isolate / "example-gto")
+    p.write("dvc.yaml", "artifacts:\n  churn:\n    type: model\n    path: models/churn.pkl\n"
+                        "  segment:\n    type: model\n    path: s3://mycorp/proj-ml/segm.pt\n")
+    p.write("models/churn.pkl", "1st version")
+    p.commit_all("Create models")
+    gto = lambda *a: gto_cli.write(p.root, *a)  # noqa: E731
+    gto("register", "churn", "HEAD", "--version", "v3.0.0", "-m", "")
+    gto("register", "segment", "HEAD", "--version", "v0.4.1")
+    gto("assign", "churn", "--version", "v3.0.0", "--stage", "prod")
+    p.write("models/churn.pkl", "2nd version")
+    p.commit_all("Update model")
+    gto("register", "churn", "HEAD", "--version", "v3.1.0", "-m", "the second")
+    for args in (["assign", "churn", "--version", "v3.1.0", "--stage", "prod"],
+                 ["assign", "churn", "--version", "v3.0.0", "--stage", "prod", "--force"],  # back to the older one
+                 ["assign", "churn", "--version", "v3.1.0", "--stage", "staging"],
+                 ["deprecate", "churn", "v3.1.0", "staging"],  # un-assignment
+                 ["deprecate", "churn", "v3.1.0"], ["deprecate", "segment"]):
+        gto(*args)
+    assert gto_cli.json(p.root, "show", "-d")["churn"]["stage"]["prod"] == "v3.0.0"
+
+    checked = p.mlver("verify", "--all", "--json")
+    assert checked.exit_code == 0, checked.stderr
+    doc = checked.json()
+    assert doc["ok"] and doc["findings"] == [] and doc["objects"] == 0 and doc["remote"] is None
+    notes = " ".join(doc["notes"])
+    assert "churn@v3.0.0" in notes and "committed to git" in notes and "no DVC hash" in notes
+    assert "no remote was asked" in notes
+    assert "no remote was asked" in p.ok("verify", "--all").stdout
+    # Told a remote by name, verify still asks for it (and says it does not exist).
+    assert "unknown remote 'nope'" in p.fails("verify", "--all", "-r", "nope").stderr
