@@ -219,3 +219,18 @@ def test_verify_a_gto_only_history_with_no_remote(isolate: Path, gto_cli: Gto) -
     assert "no remote was asked" in p.ok("verify", "--all").stdout
     # Told a remote by name, verify still asks for it (and says it does not exist).
     assert "unknown remote 'nope'" in p.fails("verify", "--all", "-r", "nope").stderr
+
+
+def test_deprecating_a_version_right_after_a_promote_reads_in_that_order(trained: Project, gto_cli: Gto) -> None:
+    """`mlver promote` then `mlver deprecate` of that version, at once: GTO
+    orders a deregistration before an assignment made in the same second,
+    so each write takes a second of its own and `gto history` tells them in
+    the order they were made, as `mlver log` does."""
+    p = trained
+    p.ok("promote", "churn@v0.1.0", "staging")
+    p.ok("deprecate", "churn@v0.1.0")
+    times = p.git("for-each-ref", "--format=%(creatordate:unix)", "refs/tags/churn#staging#*", "refs/tags/churn@v0.1.0!*")
+    assert len(set(times.split())) == 2
+    history = [e["ref"] for e in gto_cli.json(p.root, "history") if e["artifact"] == "churn"]
+    assert history == [e["tag"] for e in p.ok("log", "churn", "--json").json() if e["kind"] != "record"]
+    assert history[:2] == [t for t in p.git("tag", "--sort=-creatordate", "-l", "churn*").split()[:2]]
