@@ -234,3 +234,38 @@ def test_deprecating_a_version_right_after_a_promote_reads_in_that_order(trained
     history = [e["ref"] for e in gto_cli.json(p.root, "history") if e["artifact"] == "churn"]
     assert history == [e["tag"] for e in p.ok("log", "churn", "--json").json() if e["kind"] != "record"]
     assert history[:2] == [t for t in p.git("tag", "--sort=-creatordate", "-l", "churn*").split()[:2]]
+
+
+def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started: the tutorial's versions were pushed to its public
+    remote (``.dvc/config`` at their commits); a team that adopts it pushes
+    to a remote of its own. verify checks each derived version in the remote
+    asked, and one whose commit names another remote and whose objects are
+    not there is a note saying so, not a missing object; a version whose
+    commit names the remote asked is still checked in it."""
+    p = _adopted(isolate / "get-started")
+    public, team = isolate / "public-store", isolate / "team-store"
+    p.write(".dvc/config", f"[core]\n    remote = public\n['remote \"public\"']\n    url = {public}\n")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n")
+    p.write("model.pkl", "the tutorial's model")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    p.commit_all("tutorial")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.0.0")
+    _dvc(p.root, "remote", "add", "-d", "-f", "team", str(team))
+    p.write("model.pkl", "our model")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    p.commit_all("ours, in our remote")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.1.0")
+    _dvc(p.root, "push", "-q")  # DVC pushes HEAD's objects to team
+
+    doc = p.ok("verify", "--all", "--json").json()
+    assert doc["ok"] and doc["findings"] == [] and doc["remote"] == "team" and doc["objects"] == 2
+    [note] = [n for n in doc["notes"] if "remote public" in n]
+    assert "text-classification@v1.0.0" in note and str(public) in note and "not checked" in note
+    assert not any("v1.1.0" in n and "remote public" in n for n in doc["notes"])
+    ours = next(f for f in (team / "files" / "md5").rglob("*") if f.is_file())
+    ours.chmod(0o644)
+    ours.unlink()
+    failed = p.mlver("verify", "--all", "--json")
+    assert failed.exit_code == 1
+    assert [f["ref"] for f in failed.json()["findings"]] == ["text-classification@v1.1.0 model.pkl"]
