@@ -345,8 +345,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _transfer(r: m.TransferResult) -> str:
-    return (f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
-            f"{r.present} already there, {r.objects} referenced")
+    return "\n".join([f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
+                      f"{r.present} already there, {r.objects} referenced", *(f"note: {n}" for n in r.notes)])
 
 
 def _gc(r: m.GcResult) -> str:

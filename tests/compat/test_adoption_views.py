@@ -251,6 +251,10 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
     _dvc(p.root, "add", "-q", "model.pkl")
     p.commit_all("tutorial")
     gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.0.0")
+    import hashlib
+
+    theirs = hashlib.md5(b"the tutorial's model").hexdigest()
+    (p.root / ".dvc" / "cache" / "files" / "md5" / theirs[:2] / theirs[2:]).unlink()  # a clone has not pulled it
     _dvc(p.root, "remote", "add", "-d", "-f", "team", str(team))
     p.write("model.pkl", "our model")
     _dvc(p.root, "add", "-q", "model.pkl")
@@ -263,7 +267,22 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
     [note] = [n for n in doc["notes"] if "remote public" in n]
     assert "text-classification@v1.0.0" in note and str(public) in note and "not checked" in note
     assert not any("v1.1.0" in n and "remote public" in n for n in doc["notes"])
-    ours = next(f for f in (team / "files" / "md5").rglob("*") if f.is_file())
+    # mlver push sends what it has; the tutorial's objects are its public remote's, not lost: a note.
+    p.write("model.pkl", "our second model")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    p.commit_all("ours again")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.2.0")
+    p.ok("init")  # keeps the team's default remote
+    p.commit_all("mlver init")
+    pushed = p.ok("push", "--json").json()
+    assert (pushed["transferred"], pushed["present"]) == (1, 1)
+    [note] = pushed["notes"]
+    assert "text-classification@v1.0.0 model.pkl" in note and f"remote public ({public})" in note
+    assert "note: text-classification@v1.0.0 model.pkl" in p.ok("push").stdout
+    asked = p.fails("push", "text-classification@v1.0.0")  # asked by name: it cannot be sent, an error
+    assert "neither in the local cache nor in remote team" in asked.stderr
+    assert p.ok("verify", "--all", "--json").json()["objects"] == 3
+    ours = next(f for f in (team / "files" / "md5").rglob("*") if f.is_file() and f.read_bytes() == b"our model")
     ours.chmod(0o644)
     ours.unlink()
     failed = p.mlver("verify", "--all", "--json")
