@@ -288,3 +288,45 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
     failed = p.mlver("verify", "--all", "--json")
     assert failed.exit_code == 1
     assert [f["ref"] for f in failed.json()["findings"]] == ["text-classification@v1.1.0 model.pkl"]
+
+
+def test_status_after_a_dvc_experiment_gives_fixes_that_run(pipeline: Project) -> None:
+    """A recorded pipeline model, then `dvc exp run -S ...` in the workspace
+    (example-get-started's experiments): status says what the experiment
+    left, and its fix for the metrics, which a stage writes into a DVC output
+    git does not track, is one DVC runs (`git checkout` of it fails)."""
+    from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+    p = pipeline
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=5")
+    def experiments() -> list[Any]:
+        shown = json.loads(dvc(p.root, "exp", "show", "--json"))
+        return [e for row in shown if row["rev"] != "workspace" for e in row.get("experiments") or ()]
+
+    assert len(experiments()) == 1  # the experiment sits beside the recorded commit
+
+    status = p.fails("status", "--json", code=1).json()
+    [model] = status["models"]
+    found = {x["kind"]: x for x in model["pending"]}
+    assert {"trained", "params", "metrics"} <= set(found)
+    fix = found["metrics"]["fix"]
+    commands = [part.strip("` ") for part in fix.split("`")[1::2]]
+    assert commands[0] == f"mlver record {PIPELINE_MODEL}" and "git checkout -- eval/metrics.json" not in commands
+    undo = commands[-1]
+    subprocess.run(undo, shell=True, cwd=p.root, check=True, capture_output=True)  # the fix as a user types it
+    after = p.mlver("status", "--json").json()
+    assert "metrics" not in {x["kind"] for m in after["models"] for x in m["pending"]}
+    assert len(experiments()) == 1
+
+
+def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
+    """The metrics file of a `--command` model is committed with its record: git puts it back."""
+    trained.write("metrics.json", json.dumps({"accuracy": 0.99}))
+    [model] = trained.fails("status", "--json", code=1).json()["models"]
+    [fix] = [x["fix"] for x in model["pending"] if x["kind"] == "metrics"]
+    assert fix.endswith("`git checkout -- metrics.json`")
+    subprocess.run(["git", "checkout", "--", "metrics.json"], cwd=trained.root, check=True)
+    [model] = trained.fails("status", "--json", code=1).json()["models"]  # (objects not pushed: still pending)
+    assert "metrics" not in [x["kind"] for x in model["pending"]]
