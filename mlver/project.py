@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from mlver.adapters import git
 from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
@@ -102,6 +103,18 @@ class Project:
         """Every artifact the work tree's dvc.yaml files declare (the root's and,
         in a monorepo, each folder's), and GTO's artifacts.yaml, as DVC and GTO
         read them (a name in both: dvc.yaml's)."""
+        return {n: ArtifactDecl(name=n, type=t, path=p, dvcfile=dvcfile, desc=d, labels=tuple(ls))
+                for dvcfile, rows in self._declarations.items() for n, t, p, d, ls in rows}
+
+    @cached_property
+    def gto_indexed(self) -> frozenset[str]:
+        """The names GTO's artifacts.yaml declares: ``gto show`` lists them with
+        no version too, where it leaves out what only a dvc.yaml declares."""
+        return frozenset(str(row[0]) for row in self._declarations.get(GTO_INDEX, ()))
+
+    @cached_property
+    def _declarations(self) -> dict[str, list[list[Any]]]:
+        """Each declaring file -> its artifacts' rows (name, type, path, desc, labels)."""
         files = [f for f in (GTO_INDEX, "dvc.yaml") if (self.root / f).is_file()]
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
@@ -119,8 +132,7 @@ class Project:
         # Cached by each file's stat: parsing YAML (and importing PyYAML) was
         # most of a read-only command's start-up in a GTO repository.
         cached = statcache.per_file(self.root, "dvc-yaml-artifacts-1", files, rows, valid)
-        return {n: ArtifactDecl(name=n, type=t, path=p, dvcfile=dvcfile, desc=d, labels=tuple(ls))
-                for dvcfile in files for n, t, p, d, ls in cached[dvcfile]}
+        return {f: cached[f] for f in files}
 
     def models(self) -> dict[str, ModelSpec]:
         """Models declared in mlver.yaml (how each is trained)."""

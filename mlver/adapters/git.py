@@ -1489,6 +1489,32 @@ def read_blob(root: Path, rev: str, path: str) -> bytes | None:
     return read_blobs(root, [f"{rev}:{path}"])[f"{rev}:{path}"]
 
 
+_OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def blob_md5(root: Path, oid: str) -> tuple[str, int] | None:
+    """(md5, size) of the content blob ``oid`` names, read in chunks (a model
+    of gigabytes is never whole in memory); None when it is not a blob here.
+    Replace refs are not followed: the answer is the id's own content, so it
+    can be kept under the id (mlver/adapters/gitcache.py)."""
+    import hashlib
+
+    if not _OID.fullmatch(oid):
+        return None
+    try:
+        proc = subprocess.Popen(["git", "--no-replace-objects", "cat-file", "blob", oid], cwd=root,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    except FileNotFoundError as exc:
+        raise GitMissing() from exc
+    digest, size = hashlib.md5(), 0
+    with proc:
+        out = proc.stdout
+        while out is not None and (chunk := out.read(1 << 20)):
+            digest.update(chunk)
+            size += len(chunk)
+    return (digest.hexdigest(), size) if proc.returncode == 0 else None
+
+
 @dataclass(frozen=True)
 class RawCommit:
     commit: str

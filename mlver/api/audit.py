@@ -19,6 +19,7 @@ from mlver.api.facts import FactCache, RecordFacts, entries_of
 from mlver.api.history import SEEN_VERSIONS, Ahead, history_findings, seen_versions
 from mlver.api.objects import remote_store
 from mlver.api.stages import digest_in
+from mlver.api.unrecorded import commit_remote, derived_lineage, kept_elsewhere
 from mlver.domain import audit, tags, validate
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -26,7 +27,7 @@ from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
-from mlver.models import Finding, Record, VerifyResult
+from mlver.models import Finding, VerifyResult
 from mlver.project import CONFIG, PathLike, Project
 
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
@@ -153,20 +154,6 @@ def _manifest_findings(store: object, md5: str, where: str) -> list[Finding]:
     return []
 
 
-def _derived_lineage(project: Project, model: str, commit: str, labels: list[str]) -> tuple[Record | None, str]:
-    """(derived lineage or None, the note saying so) for tags with no mlver record."""
-    from mlver.api.derived import derive_record
-
-    record = derive_record(project, model, commit)
-    md5 = (record.doc["artifact"].get("md5") if record else None)
-    in_git = bool(record and rec.artifact_in_git(record.doc))
-    what = ("its artifact is committed to git there, so no remote holds it" if in_git
-            else "its artifact object is checked in the remote" if md5
-            else "its commit names no DVC hash for the artifact, so nothing can be checked in the remote")
-    return record, (f"{', '.join(labels)}: no lineage record (made by GTO or by hand); the tag points at commit "
-                    f"{commit[:12]}, lineage derived from it: {what}")
-
-
 def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
     """Record specs oldest tag first, HEAD's last: close to the order the
     records were written, which is the order git's pack reads fastest."""
@@ -260,9 +247,9 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     seen = seen_versions(project, refs) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
     findings = record_findings + future + history + seen + parent_findings
-    objects, remote_name = 0, None
+    objects, remote_name, elsewhere = 0, None, list[str]()
     if not offline:
-        objects, remote_name, missing = _remote_findings(project, remote, by_spec, passed.named, deep)
+        objects, remote_name, missing, elsewhere = _remote_findings(project, remote, by_spec, passed, deep)
         findings += missing
     cache.save()
     tagged = sum(1 for s in subjects if s.tag)
@@ -272,7 +259,9 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     if signing.required:
         signatures, unsigned, notes = _signature_findings(project, events, signing)
         findings += unsigned
-    notes = passed.gto_notes + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
+    if not offline and remote_name is None:
+        notes.append("no version names an object in DVC storage, so no remote was asked")
+    notes = passed.gto_notes + elsewhere + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(passed.digests), tags=tagged,
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
@@ -291,6 +280,7 @@ class _RecordPass:
         self.named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
         self.parents = _Parents(shallow)
         self.gto_notes: list[str] = []
+        self.shared: dict[str, tuple[str, str]] = {}  # derived lineage's spec -> (name, url) of its commit's default remote
         self.inside: dict[str, bool] = {}  # path -> whether it stays inside the project
         self.beyond: list[str] = []  # tags whose commit this shallow clone does not have
 
@@ -322,10 +312,13 @@ class _RecordPass:
                          "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
                  for s in group if s.tag_digest or (not s.tag and not unpromised)]
         if unpromised:
-            lineage, note = _derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised])
+            lineage, note = derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised])
             self.gto_notes.append(note)
             if lineage is not None and not self.offline:
                 self.named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too
+                shared = commit_remote(self.project, first.commit)
+                if shared:
+                    self.shared[spec] = shared
         return found
 
     def _judge(self, spec: str, group: list[_Subject], facts: RecordFacts, need_metrics: bool) -> list[Finding]:
@@ -366,12 +359,18 @@ def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
     return found
 
 
-def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]],
-                     named: dict[str, list[tuple[str | None, str | None, int | None]]], deep: bool
-                     ) -> tuple[int, str, list[Finding]]:
-    """(objects asked, the remote's name, findings): every object named once, by size (``deep``: by hash)."""
+def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]], passed: _RecordPass,
+                     deep: bool) -> tuple[int, str | None, list[Finding], list[str]]:
+    """(objects asked, the remote's name, findings, notes): every object named once, by size (``deep``: by hash).
+    No remote is needed, nor named, when no version names an object (example-gto:
+    every artifact committed to git or kept outside DVC)."""
+    named = passed.named
+    if remote is None and not any(md5 for objects in named.values() for _, md5, _ in objects):
+        return 0, None, [], []
     remote_name, store = remote_store(project, remote)
+    other = kept_elsewhere(project, remote_name, passed.shared)
     findings: list[Finding] = []
+    kept: dict[tuple[str, str], list[str]] = {}
     asked: set[str] = set()
     for spec in by_spec:
         label = by_spec[spec][0].label
@@ -381,7 +380,9 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
             asked.add(md5)
             size = store.size(md5)
             where = f"{label} {path}"
-            if size is None:
+            if size is None and spec in other:
+                kept.setdefault(other[spec], []).append(where)
+            elif size is None:
                 findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
                                         "push it from a machine that has it: `mlver push`"))
             elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
@@ -392,7 +393,9 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
                                         "it is corrupt: delete it from the remote and `mlver push` a good copy"))
             elif md5.endswith(".dir"):
                 findings += _manifest_findings(store, md5, where)
-    return len(asked), remote_name, findings
+    notes = [f"{', '.join(refs)}: not in remote {remote_name}; its commit keeps its objects in remote {name} ({url}), "
+             f"which verify did not ask: not checked" for (name, url), refs in kept.items()]
+    return len(asked), remote_name, findings, notes
 
 
 def _keep_verdict(project: Project, keep: str, passed: _RecordPass, events: list[Event], record_findings: list[Finding],

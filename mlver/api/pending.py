@@ -265,7 +265,16 @@ class _Model:
         changes = _changes(dict(self.typed.metrics or {}) if self.typed else {}, read_metrics(root, file))
         if changes:
             self.add("metrics", f"{file} differs from {self.head_label()}: {_listed(changes)}",
-                     f"record the model that wrote them: `mlver record {self.name}`, or `git checkout -- {file}`")
+                     f"record the model that wrote them: `mlver record {self.name}`, or `{self._undo(file)}`")
+
+    def _undo(self, file: str) -> str:
+        """The command that puts back the recorded metrics: git's for a file it
+        tracks; for one a stage writes into a DVC output (eval/, as dvclive
+        does), DVC's, from the committed dvc.lock."""
+        if git.tracked(self.project.root, file):
+            return f"git checkout -- {file}"
+        locks = sorted(f for f in self.dirty if f == "dvc.lock" or f.endswith("/dvc.lock"))
+        return " && ".join([f"git checkout -- {' '.join(locks)}"] * bool(locks) + [f"dvc checkout {file}"])
 
     def release(self) -> None:
         if self.record is None:

@@ -147,15 +147,18 @@ def _registry_rows(project: Project, meanwhile: Callable[[], _T]) -> tuple[dict[
 def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
     """Every model and dataset: declared (mlver.yaml, dvc.yaml) or in the
     registry's tags. Deprecated ones are left out unless ``deprecated``, as
-    ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``."""
+    ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``.
+    Rows ``gto show`` does not list (declared, never versioned, and not in
+    GTO's artifacts.yaml) say so: ``registry`` is False."""
     project = Project.find(repo, require_config=False)
-    registry, (models, datasets) = _registry_rows(project, lambda: (project.declared_models(), project.datasets()))
+    registry, (models, datasets, indexed) = _registry_rows(
+        project, lambda: (project.declared_models(), project.datasets(), project.gto_indexed))
     out = []
     for name in sorted(set(registry) | set(models) | set(datasets)):
         declared, kind = name in models or name in datasets, "dataset" if name in datasets and name not in models else "model"
         row = registry.get(name)
         if row is None:
-            out.append(ModelSummary(name, None, None, None, 0, {}, False, declared, kind))
+            out.append(ModelSummary(name, None, None, None, 0, {}, False, declared, kind, registry=name in indexed))
             continue
         latest, commit, released, versions, stages, is_deprecated = row
         if deprecated or not is_deprecated:

@@ -43,7 +43,9 @@ def _tag(project: Project, tag: TagName, commit: str, message: str, state: Model
     orders events by kind and version, not in the order they were made, so
     a promote right after another would not win in `gto show` (nor in mlver,
     which reads ties as GTO does). Waits at most a second."""
-    if tag.action is Action.DEPRECATE:  # loses a tie with any other event
+    if tag.action in (Action.DEPRECATE, Action.DEREGISTER):
+        # A deprecation loses a tie with any other event; GTO orders a
+        # deregistration before an assignment of the same second.
         rivals = [e for e in state.events if e.tag.action is not Action.DEPRECATE] if state else []
     elif tag.action in (Action.ASSIGN, Action.UNASSIGN):  # ties with the stage's other events
         rivals = _stage_events(state, tag.stage) if state else []

@@ -43,8 +43,11 @@ def ls_(name: str | None, deprecated: bool, against: str | None, sort_by: str | 
     """List models and datasets with their latest version and stages; with
     NAME, every released version of that model side by side.
 
-    Works in any git repository with GTO tags, before `mlver init`. With
-    NAME, one row per version, newest first: the stages it holds (and held
+    Works in any git repository with GTO tags, before `mlver init`. The
+    table lists what `gto show` lists (what has a version, and what GTO's
+    artifacts.yaml declares); models and datasets declared in dvc.yaml or
+    mlver.yaml with no version yet follow in a section of their own
+    (`"registry": false` in --json). With NAME, one row per version, newest first: the stages it holds (and held
     before), who released it and when, its data (hash, rows), the params
     that changed against the version before it, and every metric with its
     delta against that version (and, with --against, against the stage's

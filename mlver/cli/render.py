@@ -134,19 +134,27 @@ def _registry_write(r: m.RegistryWrite) -> str:
 def _summaries(rows: list[m.ModelSummary]) -> str:
     if not rows:
         return "no models yet: declare one with `mlver model add NAME --path PATH`"
-    return table(
-        ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
-        [
-            (
-                s.model + (" (dataset)" if s.type == "dataset" else "") + (" (deprecated)" if s.deprecated else ""),
-                s.latest,
-                s.versions,
-                ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
-                s.released,
-            )
-            for s in rows
-        ],
-    )
+    listed, declared = [s for s in rows if s.registry], [s for s in rows if not s.registry]
+    out = []
+    if listed:
+        out.append(table(
+            ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
+            [
+                (
+                    s.model + (" (dataset)" if s.type == "dataset" else "") + (" (deprecated)" if s.deprecated else ""),
+                    s.latest,
+                    s.versions,
+                    ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
+                    s.released,
+                )
+                for s in listed
+            ],
+        ))
+    if declared:
+        # Apart from the registry's table, so that it lists what `gto show` lists, row for row.
+        out.append(_style("Declared, no version yet (not in `gto show`):", bold=True) + "\n"
+                   + _indent(table(["NAME", "TYPE"], [(s.model, s.type) for s in declared])))
+    return "\n\n".join(out)
 
 
 def _events(rows: list[m.LogEvent]) -> str:
@@ -196,7 +204,7 @@ def _shown(s: m.Shown) -> str:
         shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
         lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
     if t.params:
-        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
+        lines.append("params    " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.params.items()))
     if t.metrics:
         lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
     pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
@@ -337,8 +345,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _transfer(r: m.TransferResult) -> str:
-    return (f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
-            f"{r.present} already there, {r.objects} referenced")
+    return "\n".join([f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
+                      f"{r.present} already there, {r.objects} referenced", *(f"note: {n}" for n in r.notes)])
 
 
 def _gc(r: m.GcResult) -> str:

@@ -11,6 +11,9 @@ class TransferResult:
     transferred: int
     bytes: int
     present: int  # already where they had to go
+    # Objects a version with no record names that neither the cache nor the remote has,
+    # where its commit shares another remote: left there, said, not a failure.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
