@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 from mlver.errors import ExitCode
 
 
@@ -53,7 +53,7 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
 
 @click.command()
 @click.argument("ref")
-@click.option("--tolerance", type=float, default=0.01, show_default=True,
+@click.option("--tolerance", type=NON_NEGATIVE, default=0.01, show_default=True,
               help="Largest absolute difference per metric that still counts as reproduced.")
 @click.option("-r", "--remote", help="Remote to fetch the recorded data from (default: the DVC default remote).")
 @output_options

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 
 
 @click.command()
@@ -192,7 +192,7 @@ def deprecate(ref: str, as_json: bool) -> None:
 @click.argument("b", required=False)
 @click.argument("name", required=False)
 @click.option("--md", is_flag=True, help="Print markdown (tables for a pull request) instead of text.")
-@click.option("--threshold", type=float, metavar="PSI",
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
               help="Flag a data column whose PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @output_options
 def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: float | None, as_json: bool) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 from mlver.errors import ExitCode
 
 
@@ -16,7 +16,8 @@ from mlver.errors import ExitCode
 @click.option("--plots", metavar="DIR", type=click.Path(file_okay=False),
               help="Write PNG charts to DIR: metric history, base vs head; the most shifted columns.")
 @click.option("--plots-url", metavar="URL", help="Embed the plots in the report from URL/<file> (e.g. where CI commits them).")
-@click.option("--threshold", type=float, metavar="PSI", help="Flag a data column whose PSI reaches this (default: review.drift_threshold, 0.2).")
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
+              help="Flag a data column whose PSI reaches this (default: review.drift_threshold, 0.2).")
 @output_options
 def review(base: str | None, head: str, model: str | None, out: str | None, plots: str | None,
            plots_url: str | None, threshold: float | None, as_json: bool) -> None:
@@ -59,7 +60,7 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
 @click.command()
 @click.argument("ref")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--threshold", type=float, metavar="PSI",
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
               help="Drift when a column's PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @click.option("--input", "input_", metavar="PATH", help="The recorded training input to compare with, when the record has several.")
 @output_options
