@@ -69,6 +69,20 @@ def cli(traceback: bool) -> None:
       git commit -m "declare churn"
       mlver run churn
       mlver release churn
+
+    stdout carries only the result (--json: one JSON document); progress,
+    warnings and errors go to stderr.
+
+    \b
+    Exit codes:
+      0    ok
+      1    the command ran and its check failed (verify, status, review,
+           drift, reproduce)
+      2    an error: `error: ...` and `hint: ...` on stderr (with --json,
+           also {"error": {family, class, message, hint, ...}} on stdout)
+      4    a bug in mlver (--traceback shows where)
+      130  interrupted (Ctrl-C): the verb says what it left
+      141  the reader of stdout went away (`mlver ls | head`)
     """
     _entry.show_tracebacks(traceback)
 

@@ -34,6 +34,9 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
     checked against keys from outside the repository, bind a registry event
     to a person.
 
+    Reads only: changes no file, commit, tag or remote object (caches and
+    the tags it last verified are kept under .git/mlver).
+
     \b
     Examples:
       mlver verify
@@ -67,6 +70,10 @@ def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> 
     shown before it runs; a record whose digest fails is refused. Says "bit-for-bit" (same artifact md5), "statistically" (every
     recorded metric within --tolerance) or "not reproduced" (exit 1).
 
+    Writes: only in a temporary worktree and folder, removed afterwards (the
+    fetched data stays in the DVC cache). Never your working tree, a
+    commit, a tag or the remote.
+
     Example: mlver reproduce churn@v1.2.0 --tolerance 0.02
     """
     from mlver.api import reproduction as api
@@ -89,6 +96,8 @@ def card(ref: str, out: str | None, html: bool) -> None:
     Intended use and limitations come from `intended_use:` and
     `limitations:` of the model in mlver.yaml; the description and the
     labels come from the artifacts section of dvc.yaml.
+
+    Writes: the card to stdout, or to the -o file. Nothing else.
 
     Example: mlver card churn@v1.2.0 -o card.md
     """

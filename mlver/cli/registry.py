@@ -19,6 +19,9 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
     the record's digest. The first release is v0.1.0; an existing version is
     never moved.
 
+    Writes: that one tag. Never a file or a commit, never the git remote
+    (`git push origin TAG` publishes it).
+
     Example: mlver release churn --bump minor
     """
     from mlver.api import registry as api
@@ -49,6 +52,8 @@ def ls_(name: str | None, deprecated: bool, against: str | None, sort_by: str | 
     that changed against the version before it, and every metric with its
     delta against that version (and, with --against, against the stage's
     version). Read from the records alone: nothing is downloaded.
+
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
 
     \b
     Examples:
@@ -92,6 +97,8 @@ def _versions(name: str, against: str | None, sort_by: str | None, md: bool, as_
 def log(name: str, by_version: bool, as_json: bool) -> None:
     """The audit trail of a model: recorded trainings and registry events, newest first.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver log churn
@@ -118,6 +125,8 @@ def show(ref: str, at: str | None, as_json: bool) -> None:
     mlver record (registered by GTO or by hand) shows the lineage derived
     from its commit, marked as derived.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver show churn@v0.1.0
@@ -140,6 +149,9 @@ def promote(ref: str, stage: str, force: bool, as_json: bool) -> None:
     With a policy in mlver.yaml, the version must have held the stage
     before this one and meet this stage's metric gates.
 
+    Writes: that one tag, on the version's commit. Never a file or a commit,
+    never the git remote (`git push origin TAG` publishes it).
+
     Example: mlver promote churn@v1.2.0 prod
     """
     from mlver.api import stages as api
@@ -160,6 +172,9 @@ def rollback(name: str, stage: str, as_json: bool) -> None:
     A new assignment event: history is kept, and rolling back again keeps
     going back.
 
+    Writes: one tag NAME#STAGE#N on the earlier version's commit. Never a
+    file or a commit, never the git remote.
+
     Example: mlver rollback churn prod
     """
     from mlver.api import stages as api
@@ -176,6 +191,9 @@ def rollback(name: str, stage: str, as_json: bool) -> None:
 def deprecate(ref: str, as_json: bool) -> None:
     """Deprecate a version (NAME@vX.Y.Z), un-assign a stage (NAME#stage), or
     deprecate a whole model (NAME), in GTO's tag formats.
+
+    Writes: one tag. Never deletes or moves a tag, never a file or a commit,
+    never the git remote.
 
     Example: mlver deprecate churn@v1.0.0
     """
@@ -205,6 +223,8 @@ def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: fl
     hash, and by profile for tabular files: rows, columns, per-column
     shift and PSI, without downloading anything. A model on one side only
     is reported as added or removed.
+
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
 
     \b
     Examples:

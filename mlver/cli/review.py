@@ -33,6 +33,9 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
     largest drop, data drift, objects in the remote, record intact) as a
     checklist. Exit 1 when a gate fails.
 
+    Writes: the report to stdout, or to the -o file; PNGs to the --plots
+    folder. Never a commit, a tag or the remote.
+
     \b
     Examples:
       mlver review --base main
@@ -73,6 +76,8 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
     recorded histogram bins or top values, and the changed statistics.
     Exit 1 when a column's PSI reaches the threshold.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver drift churn#prod data/last_week.csv
@@ -104,6 +109,8 @@ def ci(forge: str, python: str, install: str | None, pages: bool, as_json: bool)
     own API and token), keeps the plots as job artifacts, and fails the
     job when a gate fails. With --pages: the job that builds `mlver site`
     and publishes it with the forge's Pages on every registry tag.
+
+    Writes: the workflow to stdout only; save it where the example says.
 
     \b
     Examples:

@@ -20,6 +20,11 @@ def init(remote: str | None, own_storage: bool, as_json: bool) -> None:
     up a default local remote in .dvc/config.local (per machine, untracked),
     a folder that belongs to this project alone. Safe to run twice.
 
+    Writes: git init and dvc init where missing, mlver.yaml if missing, the
+    default remote in .dvc/config.local (an s3:// or other URL goes to
+    .dvc/config as `storage`), all staged. Never commits; an existing
+    mlver.yaml is kept as it is.
+
     Example: mlver init
     """
     from mlver.api import setup as api
@@ -44,6 +49,9 @@ def data_add(paths: tuple[str, ...], as_json: bool) -> None:
 
     Tabular files (CSV, TSV, Parquet) are profiled once here; the profile
     goes into every record trained on this version of the data.
+
+    Writes: PATH.dvc and PATH's .gitignore entry (staged), the data into the
+    DVC cache. Never commits, never touches the remote (`mlver push` does).
 
     Example: mlver data add data/train.csv
     """
@@ -72,6 +80,9 @@ def model() -> None:
 def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | None, metrics: str | None,
               command: str | None, stage: str | None, desc: str, labels: tuple[str, ...], as_json: bool) -> None:
     """Declare a model in mlver.yaml and in dvc.yaml's artifacts.
+
+    Writes: mlver.yaml and dvc.yaml (staged), keeping their comments and
+    order. Never commits, never runs the training (`mlver run NAME` does).
 
     Example: mlver model add churn --path models/churn.pkl --data data/train.csv
     --params params.yaml --metrics metrics.json --command "python train.py"

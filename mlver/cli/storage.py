@@ -19,9 +19,14 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     remote are skipped, so an interrupted push resumes where it stopped.
     Progress goes to stderr; the summary (or --json) to stdout.
 
+    Writes: the objects, in DVC's layout (files/md5/..), and a manifest of
+    this project's objects (mlver/manifests/) in the remote. Never a file,
+    commit or tag of the repository.
+
     \b
-    Example: mlver push
-             mlver push churn#prod -r team
+    Examples:
+      mlver push
+      mlver push churn#prod -r team
     """
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render
@@ -64,9 +69,14 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
     (default output: its file name in the current directory). The endpoint
     is named on stderr before it is contacted.
 
+    Writes: the artifact (with --with-data, the data too) at its path or -o,
+    each switched in whole after its md5 checks; the objects into the DVC
+    cache. Never a commit, a tag, a .dvc file or the remote.
+
     \b
-    Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
-             mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
+    Examples:
+      mlver pull churn@v0.1.0 -o /tmp/churn.pkl
+      mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render, warn
@@ -115,9 +125,14 @@ def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: boo
     `mlver push` writes one) are never deleted. Says per model what it
     frees; --force deletes.
 
+    Writes: nothing without --force; with it, deletes the freed objects from
+    the DVC cache (and with --cloud, the remote). Never a file, commit or tag
+    of the repository.
+
     \b
-    Example: mlver gc --cloud            # what it would free
-             mlver gc --cloud --force    # free it
+    Examples:
+      mlver gc --cloud            # what it would free
+      mlver gc --cloud --force    # free it
     """
     from mlver.api import collection as api
     from mlver.cli.render import render, warn

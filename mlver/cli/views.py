@@ -21,6 +21,8 @@ def lineage(ref: str, form: str | None, last: int, as_json: bool) -> None:
     REF is NAME (its newest versions), NAME@v1.2.0, NAME#stage or
     NAME@<git-rev>. Read from the records and dvc.lock: nothing is downloaded.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver lineage churn@v1.2.0 --mermaid
@@ -58,6 +60,8 @@ def site(out: str, title: str, as_json: bool) -> None:
     records alone (nothing is downloaded), in a folder beside DIR that then
     replaces DIR whole. `mlver ci github --pages` publishes it with the
     forge's Pages on every release or promotion.
+
+    Writes: DIR only (replaced whole). Never a commit, a tag or the remote.
 
     Example: mlver site -o public && python -m http.server -d public
     """
