@@ -43,12 +43,13 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
       mlver verify churn@v1.2.0 --deep
     """
     from mlver.api import audit as api
-    from mlver.cli.render import render
+    from mlver.cli.render import Progress, render
 
     if ref and all_:
         raise click.UsageError("pass REF or --all, not both")
-    result = api.verify(ref, deep=deep, offline=offline, remote=remote,
-                        require_signatures=require_signatures, allowed_signers=allowed_signers)
+    with Progress("verify", rate=deep) as progress:
+        result = api.verify(ref, deep=deep, offline=offline, remote=remote, require_signatures=require_signatures,
+                            allowed_signers=allowed_signers, start=progress.start, progress=progress.update)
     render(result, as_json)
     if not result.ok:
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))

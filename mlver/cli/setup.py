@@ -56,9 +56,11 @@ def data_add(paths: tuple[str, ...], as_json: bool) -> None:
     Example: mlver data add data/train.csv
     """
     from mlver.api import setup as api
-    from mlver.cli.render import render
+    from mlver.cli.render import Progress, render
 
-    render(api.data_add(list(paths)), as_json)
+    with Progress("add", unit="path") as progress:
+        added = api.data_add(list(paths), start=progress.start, progress=progress.update)
+    render(added, as_json)
 
 
 @click.group()

@@ -31,9 +31,8 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render
 
-    progress = Progress("push")
-    result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
-    progress.finish()
+    with Progress("push") as progress:
+        result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
     render(result, as_json)
 
 
@@ -81,11 +80,10 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render, warn
 
-    progress = Progress("pull")
-    result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
-                      start=progress.start,
-                      progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
-    progress.finish()
+    with Progress("pull") as progress:
+        result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
+                          start=progress.start, progress=progress.update, git_url=git_url,
+                          trust_endpoint=trust_endpoint, notice=warn)
     render(result, as_json)
     if verbose and not as_json:
         render(list(result.files), kind="PulledFile")
