@@ -143,8 +143,13 @@ def init(root: Path) -> None:
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     from dvc.repo import Repo
 
+    from mlver.adapters.placement import uninterrupted
+
     logging.getLogger("dvc").setLevel(logging.WARNING)
-    with _dvc_errors("initialise"):
+    # Ctrl-C waits the moment DVC takes: stopped half way, DVC's init leaves a .dvc
+    # folder without its .gitignore, which then passes for a DVC project, and
+    # .dvc/config.local (a machine's credentials) is no longer ignored by git.
+    with _dvc_errors("initialise"), uninterrupted():
         Repo.init(str(root))
 
 
