@@ -12,7 +12,7 @@ from mlver.errors import ExitCode
 @click.option("--all", "all_", is_flag=True, help="Check every record and registry tag (the default without REF).")
 @click.option("--deep", is_flag=True, help="Download every object and re-hash it, not just check it is there.")
 @click.option("--offline", is_flag=True, help="Check records and tags only; leave the remote alone.")
-@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the DVC default remote).")
 @click.option("--require-signatures", is_flag=True,
               help="Fail on any registry tag not signed by an allowed signer, whatever mlver.yaml says.")
 @click.option("--allowed-signers", type=click.Path(exists=True, dir_okay=False),
@@ -59,7 +59,7 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
 @click.argument("ref")
 @click.option("--tolerance", type=NON_NEGATIVE, default=0.01, show_default=True,
               help="Largest absolute difference per metric that still counts as reproduced.")
-@click.option("-r", "--remote", help="Remote to fetch the recorded data from (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote to fetch the recorded data from (default: the DVC default remote).")
 @output_options
 def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> None:
     """Retrain a version from its recorded code, data and params, and compare.

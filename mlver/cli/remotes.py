@@ -14,7 +14,7 @@ def remote() -> None:
 @remote.command("add")
 @click.argument("name")
 @click.argument("url")
-@click.option("--endpoint-url", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
+@click.option("--endpoint-url", metavar="URL", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
 @click.option("-d", "--default", "default", is_flag=True, help="Make it the default remote for push and pull.")
 @click.option("--local", is_flag=True, help="Write to .dvc/config.local (this machine only) instead of .dvc/config.")
 @click.option("--shared", is_flag=True,
@@ -88,8 +88,8 @@ def remote_check(name: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("ref")
-@click.option("--expires", default="1h", show_default=True, help="How long the URL works: 30m, 1h, 7d (at most 7d).")
-@click.option("-r", "--remote", help="Remote name (default: the one the record names, else the default).")
+@click.option("--expires", default="1h", show_default=True, metavar="DURATION", help="How long the URL works: 30m, 1h, 7d (at most 7d).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the one the record names, else the default).")
 @output_options
 def url(ref: str, expires: str, remote: str | None, as_json: bool) -> None:
     """Print a presigned HTTPS URL for a version's artifact in S3.

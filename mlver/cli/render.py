@@ -461,7 +461,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "PresignedUrl": _presigned,
     "VersionsTable": lambda t: _views().versions_text(t, table),
     "Lineage": lambda g: _views().lineage_text(g),
-    "SiteResult": lambda r: f"wrote {r.pages} pages ({r.models} models, {r.versions} versions) to {r.out}",
+    "SiteResult": lambda r: f"wrote {_count(r.pages, 'page')} ({_count(r.models, 'model')}, {_count(r.versions, 'version')}) to {r.out}",
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,

@@ -11,13 +11,13 @@ from mlver.errors import ExitCode
 @click.option("--base", metavar="REV", help="The branch the pull request goes into (default: origin's HEAD, else main or master).")
 @click.option("--head", metavar="REV", default="HEAD", show_default=True, help="The pull request's head.")
 @click.option("--model", "model", metavar="NAME", help="Review one model only.")
-@click.option("-o", "--output", "out", metavar="FILE", type=click.Path(dir_okay=False),
+@click.option("-o", "--out", "--output", "out", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the markdown report to FILE and print a short summary.")
 @click.option("--plots", metavar="DIR", type=click.Path(file_okay=False),
               help="Write PNG charts to DIR: metric history, base vs head; the most shifted columns.")
 @click.option("--plots-url", metavar="URL", help="Embed the plots in the report from URL/<file> (e.g. where CI commits them).")
 @click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
-              help="Flag a data column whose PSI reaches this (default: review.drift_threshold, 0.2).")
+              help="Flag a data column whose PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @output_options
 def review(base: str | None, head: str, model: str | None, out: str | None, plots: str | None,
            plots_url: str | None, threshold: float | None, as_json: bool) -> None:
@@ -94,7 +94,7 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
 
 @click.command()
 @click.argument("forge", type=click.Choice(["github", "gitlab"]))
-@click.option("--python", "python", default="3.11", show_default=True, help="Python version of the CI job.")
+@click.option("--python", "python", default="3.11", show_default=True, metavar="VERSION", help="Python version of the CI job.")
 @click.option("--install", metavar="CMD",
               help="How the job installs mlver (and your project), e.g. 'pip install -r requirements.txt' "
                    "(default: a pip line pinned to this very mlver: its index version, git commit or path).")

@@ -70,14 +70,14 @@ def model() -> None:
 
 @model.command("add")
 @click.argument("name")
-@click.option("--path", required=True, help="Where training writes the model file or directory.")
-@click.option("--data", "data_paths", multiple=True, help="A DVC-tracked input (repeatable).")
-@click.option("--params", help="Hyperparameters file, optionally with keys: params.yaml[:train,model].")
-@click.option("--metrics", help="Metrics file the training writes (JSON or YAML).")
-@click.option("--command", help="The training command, run from the repository root.")
-@click.option("--stage", help="A dvc.yaml stage that trains the model (run with `dvc repro`).")
+@click.option("--path", required=True, metavar="PATH", help="Where training writes the model file or directory.")
+@click.option("--data", "data_paths", multiple=True, metavar="PATH", help="A DVC-tracked input (repeatable).")
+@click.option("--params", metavar="FILE[:KEYS]", help="Hyperparameters file, optionally with keys: params.yaml[:train,model].")
+@click.option("--metrics", metavar="FILE", help="Metrics file the training writes (JSON or YAML).")
+@click.option("--command", metavar="CMD", help="The training command, run from the repository root.")
+@click.option("--stage", metavar="STAGE", help="A dvc.yaml stage that trains the model (run with `dvc repro`).")
 @click.option("--desc", default="", help="Description, written to dvc.yaml artifacts.")
-@click.option("--label", "labels", multiple=True, help="A label for dvc.yaml artifacts (repeatable).")
+@click.option("--label", "labels", multiple=True, metavar="LABEL", help="A label for dvc.yaml artifacts (repeatable).")
 @output_options
 def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | None, metrics: str | None,
               command: str | None, stage: str | None, desc: str, labels: tuple[str, ...], as_json: bool) -> None:

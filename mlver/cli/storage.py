@@ -8,7 +8,7 @@ from mlver.cli.options import output_options
 
 @click.command()
 @click.argument("refs", nargs=-1)
-@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the DVC default remote).")
 @output_options
 def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     """Send recorded artifacts and data to remote storage.
@@ -40,7 +40,7 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
 @click.argument("ref")
 @click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
 @click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
-@click.option("-r", "--remote", help="Remote name (default: the default remote, then the record's, then the default "
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the default remote, then the record's, then the default "
                                           "at the version's commit and on the default branch: the first holding it).")
 @click.option("--remote-config", "remote_config", multiple=True, metavar="KEY=VALUE",
               help="Merge a setting into the remote's config for this pull, as `dvc artifacts get` does "
@@ -105,7 +105,7 @@ def _age(text: str) -> int:
 
 @click.command()
 @click.option("--cloud", is_flag=True, help="Also collect the default remote (with -r: that remote).")
-@click.option("-r", "--remote", help="The remote to collect (implies --cloud).")
+@click.option("-r", "--remote", metavar="NAME", help="The remote to collect (implies --cloud).")
 @click.option("--keep-last", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help="Also keep each model's last N records on every branch, released or not.")
 @click.option("--min-age", default="24h", show_default=True, metavar="AGE",

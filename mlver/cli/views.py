@@ -47,7 +47,7 @@ def lineage(ref: str, form: str | None, last: int, as_json: bool) -> None:
 @click.command()
 @click.option("-o", "--out", required=True, metavar="DIR",
               help="The folder to write: new, empty, or one an earlier `mlver site` wrote (it is replaced whole).")
-@click.option("--title", default="Model registry", show_default=True, help="The site's name, on every page.")
+@click.option("--title", default="Model registry", show_default=True, metavar="TEXT", help="The site's name, on every page.")
 @output_options
 def site(out: str, title: str, as_json: bool) -> None:
     """Write the registry as a static site: an index of models, a page per

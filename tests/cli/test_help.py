@@ -60,3 +60,14 @@ def test_the_exit_codes_listed_are_the_codes_returned() -> None:
     for verb in checking:
         assert verb in named, f"mlver --help: exit 1 does not name {verb}"
         assert re.search(r"exit 1", _help(verb), re.I), f"mlver {verb} --help does not say when it exits 1"
+
+
+def test_every_value_option_names_what_it_takes() -> None:
+    # click's default TEXT says nothing; free text is the only value it fits.
+    free_text = {"--desc", "--title"}
+    for path, _command in _leaves(cli):
+        shown = _help(*path)
+        vague = set(re.findall(r"^  (?:-\w, )?(--[\w-]+)(?:, --[\w-]+)* TEXT\b", shown, re.M))
+        assert vague <= free_text, f"mlver {' '.join(path)}: {sorted(vague - free_text)} show TEXT"
+        remotes = re.findall(r"^  -r, --remote (\S+)", shown, re.M)
+        assert remotes in ([], ["NAME"]), f"mlver {' '.join(path)}: -r, --remote {remotes}"
