@@ -56,7 +56,7 @@ from mlver.errors import (
     RecordTampered,
     RemoteWriteFailed,
 )
-from mlver.models import PullResult, Record, TransferResult
+from mlver.models import PullResult, Record, SentObject, TransferResult
 from mlver.project import PathLike, Project
 
 
@@ -117,7 +117,8 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     sent_bytes = _send_all(project, cache, name, store, todo, sizes, locked(progress))
     if missing:
         raise ObjectsMissing(len(todo), sorted(missing), name)
-    return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+    return TransferResult(name, len(objects), len(todo), sent_bytes, present,
+                          tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo))
 
 
 def _objects_to_push(project: Project, refs: list[str], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:

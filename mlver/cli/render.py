@@ -366,6 +366,10 @@ def _pull(r: m.PullResult) -> str:
     return f"pulled {what} ({source}): {r.fetched} fetched; {placed}; md5 verified"
 
 
+def _sent_objects(rows: list[m.SentObject]) -> str:
+    return "\n".join(f"  {o.where}  md5 {o.md5}  {_size(o.size)}" for o in rows)
+
+
 def _pulled_files(rows: list[m.PulledFile]) -> str:
     return "\n".join(f"  {f.path}  md5 {f.md5}" for f in rows)
 
@@ -470,6 +474,7 @@ _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "DataAddResult": lambda rows: "\n".join(_data_add(r) for r in rows),
     "RemoteInfo": _remotes,
     "PulledFile": _pulled_files,
+    "SentObject": _sent_objects,
 }
 
 

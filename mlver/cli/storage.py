@@ -9,8 +9,9 @@ from mlver.cli.options import output_options
 @click.command()
 @click.argument("refs", nargs=-1)
 @click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the DVC default remote).")
+@click.option("-v", "--verbose", is_flag=True, help="List every object sent (by default: a summary).")
 @output_options
-def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool) -> None:
     """Send recorded artifacts and data to remote storage.
 
     REFS name versions as every command does (churn, churn@v1.2.0,
@@ -34,6 +35,8 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     with Progress("push") as progress:
         result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
     render(result, as_json)
+    if verbose and result.sent and not as_json:
+        render(list(result.sent), kind="SentObject")
 
 
 @click.command()

@@ -90,3 +90,14 @@ def test_a_failure_takes_the_live_line_back(monkeypatch: pytest.MonkeyPatch) -> 
         raise OSError("the disk is full")
     assert screen.getvalue().startswith("\r\x1b[Kpull: 5 B / 10 B (1 object, ")
     assert screen.getvalue().endswith("\r\x1b[K")  # the error that follows starts at the line's beginning
+
+
+def test_push_lists_what_it_sent_with_v(trained: Project) -> None:
+    md5 = {d["path"]: d["md5"] for d in trained.ok("show", "churn", "--json").json()["record"]["doc"]["data"]}
+    listed = trained.ok("push", "-v").stdout.splitlines()
+    assert listed[0].startswith("pushed 2 objects") and len(listed) == 3
+    assert f"  churn (HEAD) data/train.csv  md5 {md5['data/train.csv']}  2.8 KB" in listed[1:]
+    (trained.remote / "files").rename(trained.remote / "moved")
+    sent = trained.ok("push", "--json").json()["sent"]
+    assert {o["where"] for o in sent} == {"churn (HEAD) models/churn.pkl", "churn (HEAD) data/train.csv"}
+    assert len(trained.ok("push", "-v").stdout.splitlines()) == 1  # nothing sent: nothing listed
