@@ -579,7 +579,7 @@ class Progress:
         self.done = 0
         self.tty = sys.stderr.isatty()
         self.last = 0.0
-        self.started = time.monotonic()
+        self.started = self.until = time.monotonic()  # until: the last bytes (a profile after them is not the rate's)
         self.shown = False  # a live line is on the terminal: the summary (or an error) replaces it
 
     def __enter__(self) -> Progress:
@@ -595,7 +595,7 @@ class Progress:
 
     def start(self, objects: int, total_bytes: int) -> None:
         self.objects, self.total_bytes = objects, total_bytes
-        self.started = time.monotonic()
+        self.started = self.until = time.monotonic()
         self.last = 0.0  # the first bytes show at once that the work has begun
 
     def update(self, nbytes: int) -> None:
@@ -603,7 +603,7 @@ class Progress:
 
         waiting.moved()  # bytes flow: the calls in flight are answered, not waited on
         self.done += nbytes
-        now = time.monotonic()
+        now = self.until = time.monotonic()
         if not self.tty or now - self.last < 0.2:
             return
         self.last = now
@@ -619,10 +619,9 @@ class Progress:
         """The summary, on a terminal and in a log alike, when anything was moved."""
         if not self.objects and not self.done:
             return  # nothing to send or fetch: the result's line says so
-        now = time.monotonic()
-        line = f"{self.verb}: {_size(self.done)} in {_count(self.objects, self.unit)}, {now - self.started:.1f} s"
+        line = f"{self.verb}: {_size(self.done)} in {_count(self.objects, self.unit)}, {self.until - self.started:.1f} s"
         if self.rate:
-            line += f" ({self._rate(now)[2:]})"
+            line += f" ({self._rate(self.until)[2:]})"
         echo(("\r\x1b[K" + line) if self.shown else line, err=True)
 
 

@@ -101,3 +101,17 @@ def test_push_lists_what_it_sent_with_v(trained: Project) -> None:
     sent = trained.ok("push", "--json").json()["sent"]
     assert {o["where"] for o in sent} == {"churn (HEAD) models/churn.pkl", "churn (HEAD) data/train.csv"}
     assert len(trained.ok("push", "-v").stdout.splitlines()) == 1  # nothing sent: nothing listed
+
+
+def test_the_summary_times_the_bytes_not_what_follows_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    # data add profiles a table after hashing it: that second is not the hashing's rate.
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    progress = render.Progress("add", unit="path")
+    progress.start(1, 1000)
+    progress.update(1000)
+    import time
+
+    time.sleep(0.3)
+    progress.finish()
+    assert log.getvalue().startswith("add: 1.0 KB in 1 path, 0.0 s ("), log.getvalue()
