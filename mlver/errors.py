@@ -168,11 +168,12 @@ class ConfigTooNew(ConfigError):
 class InvalidName(UsageError):
     def __init__(self, kind: str, name: str) -> None:
         self.kind, self.name = kind, name
-        shown = repr(name) if name else "an empty name"
+        shown = repr(name) if name else "(empty)"
+        examples = "`prod`, `staging`" if kind == "stage" else "`churn`, `churn-v2`"
         super().__init__(
             f"invalid {kind} name {shown}: use lowercase letters, digits and '-' "
             "(starting and ending with a letter or digit)",
-            "e.g. `churn`, `churn-v2`; no '/', '..', '@', '#' or spaces",
+            f"e.g. {examples}; no '/', '..', '@', '#' or spaces",
         )
 
 
@@ -867,6 +868,27 @@ class GcRefused(StorageError):
 
 
 # -- usage: options, arguments and values ----------------------------------
+
+
+class BadUsage(UsageError):
+    """What the command line's parser refused (an unknown option or verb, a
+    missing argument, a value of the wrong type or range), in the words of
+    every other error: ``problem`` is the parser's, ``usage`` the verb's synopsis."""
+
+    def __init__(self, command: str, problem: str, usage: str) -> None:
+        self.command, self.problem, self.usage = command, problem, usage
+        said = " ".join(problem.split()).rstrip(".")
+        super().__init__(said[:1].lower() + said[1:], f"usage: {usage}; see `{command} --help`")
+
+
+class EmptyValue(UsageError):
+    """An option or optional argument given as the empty string: in a script
+    that is an unset variable (`-r "$REMOTE"`), never a wish for the default."""
+
+    def __init__(self, command: str, option: str) -> None:
+        self.command, self.option = command, option
+        super().__init__(f"{option} is empty",
+                         f"give {option} a value, or leave it out for the default (see `{command} --help`)")
 
 
 class OptionsExclusive(UsageError):

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.domain import validate
 from mlver.errors import (
@@ -27,6 +27,9 @@ from mlver.errors import (
     ObjectCorrupt,
     UntrustedInput,
 )
+
+if TYPE_CHECKING:
+    from mlver.adapters.storage import Progress
 
 LOCK_FILE = "dvc.lock"
 
@@ -141,17 +144,23 @@ def init(root: Path) -> None:
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     from dvc.repo import Repo
 
+    from mlver.adapters.placement import uninterrupted
+
     logging.getLogger("dvc").setLevel(logging.WARNING)
-    with _dvc_errors("initialise"):
+    # Ctrl-C waits the moment DVC takes: stopped half way, DVC's init leaves a .dvc
+    # folder without its .gitignore, which then passes for a DVC project, and
+    # .dvc/config.local (a machine's credentials) is no longer ignored by git.
+    with _dvc_errors("initialise"), uninterrupted():
         Repo.init(str(root))
 
 
-def add(root: Path, paths: list[str]) -> list[Out]:
+def add(root: Path, paths: list[str], progress: Progress | None = None) -> list[Out]:
     """Track ``paths`` (files or directories) with DVC; returns their outs.
 
     A plain file DVC's machinery is not needed for is hashed while it is
     copied into the cache (_add_file_fast: one read, where `dvc add` reads
-    it twice); the rest goes through DVC's own add."""
+    it twice); the rest goes through DVC's own add. ``progress`` hears the
+    bytes the fast path hashes."""
     fast: dict[str, list[str] | None] = {}
     for p in paths:
         if _fast_add_possible(root, p, directories=True):
@@ -166,7 +175,7 @@ def add(root: Path, paths: list[str]) -> list[Out]:
     for p in paths:
         if p in fast:
             files = fast[p]
-            outs.append(_add_file_fast(root, p) if files is None else _add_dir_fast(root, p, files))
+            outs.append(_add_file_fast(root, p, progress) if files is None else _add_dir_fast(root, p, files, progress))
             continue
         out = read_dvcfile_out(root, p)
         if out is None:
@@ -212,7 +221,7 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
     return True
 
 
-def _add_file_fast(root: Path, path: str) -> Out:
+def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> Out:
     """What ``dvc add FILE`` does for one file, in a single read.
 
     The file is hashed while it is copied into the cache (DVC hashes first,
@@ -228,7 +237,7 @@ def _add_file_fast(root: Path, path: str) -> Out:
     cache = LocalStore(cache_dir(root), "the local cache")
     staging = cache.temp_path()
     try:
-        md5 = copy_hashing(source, staging)
+        md5 = copy_hashing(source, staging, progress)
         size = staging.stat().st_size
         final = cache.path(md5)
         if not final.exists():
@@ -278,7 +287,7 @@ def _dir_files(target: Path) -> list[str] | None:
     return files
 
 
-def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
+def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | None = None) -> Out:
     """What ``dvc add DIR`` writes, without DVC's machinery: every file
     hashed and copied into the cache in one read (objects already there are
     not written again), the ``.dir`` manifest (DVC's JSON: entries sorted by
@@ -294,6 +303,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
     made: set[str] = set()
     entries, size = [], 0
     mode = 0o444  # DVC keeps cache objects read-only
+    unsaid = 0  # small files' bytes not yet reported: a call per MiB, not per file
     for rel in files:
         with open(target / rel, "rb") as f:
             data = f.read(_SMALL + 1)
@@ -303,9 +313,13 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
             md5 = hashlib.md5(data).hexdigest()
             _put(cache, md5, data, made, mode)
             size += len(data)
+            unsaid += len(data)
+            if progress and unsaid >= 1 << 20:
+                progress(unsaid)
+                unsaid = 0
         else:
             staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
-            md5 = copy_hashing(target / rel, staging)
+            md5 = copy_hashing(target / rel, staging, progress)
             size += staging.stat().st_size
             (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
             if (cache / md5[:2] / md5[2:]).exists():
@@ -314,6 +328,8 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
                 readonly(staging)
                 os.replace(staging, cache / md5[:2] / md5[2:])
         entries.append({"md5": md5, "relpath": rel})
+    if progress and unsaid:
+        progress(unsaid)
     entries.sort(key=lambda e: e["relpath"])
     manifest = json.dumps(entries, sort_keys=True).encode("utf-8")
     dir_md5 = hashlib.md5(manifest).hexdigest() + ".dir"

@@ -13,6 +13,7 @@ from mlver.domain.tags import Action
 from mlver.errors import (
     InputTooLarge,
     InvalidReference,
+    NoCommits,
     RecordNotFound,
     RecordShapeError,
     RecordTampered,
@@ -175,6 +176,8 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
         if commit is None:
             if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
+            if git.head(project.root) is None:
+                raise NoCommits()
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
     try:

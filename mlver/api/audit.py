@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlver.adapters import git
+from mlver.adapters.storage import Progress
 from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
 from mlver.api.history import SEEN_VERSIONS, Ahead, history_findings, seen_versions
-from mlver.api.objects import remote_store
+from mlver.api.objects import Start, remote_store
 from mlver.api.stages import digest_in
 from mlver.api.unrecorded import commit_remote, derived_lineage, kept_elsewhere
 from mlver.domain import audit, tags, validate
@@ -167,9 +168,12 @@ def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
 
 
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
-           repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
+           repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None,
+           start: Start | None = None, progress: Progress | None = None) -> VerifyResult:
     """``require_signatures`` and ``allowed_signers`` come from the caller,
-    never from the tree: see mlver.api.trust."""
+    never from the tree: see mlver.api.trust. ``start`` hears how many
+    objects the remote is asked for and their recorded bytes, ``progress``
+    each one's bytes once it is checked."""
     project = Project.find(repo, require_config=False)
     # One version's verify needs its model's tags only; --all, every tag
     # (parsed only when the kept verdict does not answer: 0.3 s at 110,000).
@@ -191,7 +195,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _checked(project, ref, refs, deep, offline, remote, signing, wanted, shallow)
+        return _checked(project, ref, refs, deep, offline, remote, signing, wanted, shallow, (start, progress))
     finally:
         if enabled:
             gc.enable()
@@ -212,7 +216,8 @@ def _from_kept(project: Project, refs: Callable[[], list[tuple[str, str, str]]],
 
 
 def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]], deep: bool, offline: bool,
-             remote: str | None, signing: trust.Trust, keep: str | None, shallow: bool = False) -> VerifyResult:
+             remote: str | None, signing: trust.Trust, keep: str | None, shallow: bool = False,
+             told: tuple[Start | None, Progress | None] = (None, None)) -> VerifyResult:
     """Every check, through the fact cache; ``keep``: the verdict's key, to keep it under.
     ``shallow``: a shallow clone (CI's default) lacks the commits past its
     boundary; what they would prove is counted and said, not failed."""
@@ -249,7 +254,7 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
     findings = record_findings + future + history + seen + parent_findings
     objects, remote_name, elsewhere = 0, None, list[str]()
     if not offline:
-        objects, remote_name, missing, elsewhere = _remote_findings(project, remote, by_spec, passed, deep)
+        objects, remote_name, missing, elsewhere = _remote_findings(project, remote, by_spec, passed, deep, *told)
         findings += missing
     cache.save()
     tagged = sum(1 for s in subjects if s.tag)
@@ -360,7 +365,8 @@ def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
 
 
 def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]], passed: _RecordPass,
-                     deep: bool) -> tuple[int, str | None, list[Finding], list[str]]:
+                     deep: bool, start: Start | None = None,
+                     progress: Progress | None = None) -> tuple[int, str | None, list[Finding], list[str]]:
     """(objects asked, the remote's name, findings, notes): every object named once, by size (``deep``: by hash).
     No remote is needed, nor named, when no version names an object (example-gto:
     every artifact committed to git or kept outside DVC)."""
@@ -372,6 +378,9 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
     findings: list[Finding] = []
     kept: dict[tuple[str, str], list[str]] = {}
     asked: set[str] = set()
+    if start:
+        sizes = {md5: size or 0 for spec in by_spec for _, md5, size in named.get(spec, ()) if md5}
+        start(len(sizes), sum(sizes.values()))
     for spec in by_spec:
         label = by_spec[spec][0].label
         for path, md5, recorded_size in named.get(spec, ()):
@@ -393,6 +402,8 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
                                         "it is corrupt: delete it from the remote and `mlver push` a good copy"))
             elif md5.endswith(".dir"):
                 findings += _manifest_findings(store, md5, where)
+            if progress:
+                progress(recorded_size or 0)
     notes = [f"{', '.join(refs)}: not in remote {remote_name}; its commit keeps its objects in remote {name} ({url}), "
              f"which verify did not ask: not checked" for (name, url), refs in kept.items()]
     return len(asked), remote_name, findings, notes

@@ -17,6 +17,7 @@ from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
     AlreadyReleased,
+    NoCommits,
     NotARevision,
     OptionsExclusive,
     RecordNotFound,
@@ -48,7 +49,7 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
     wanted = Version.parse(version) if version else None
     commit = git.resolve_commit(project.root, rev)
     if commit is None:
-        raise NotARevision(rev)
+        raise NoCommits() if git.head(project.root) is None else NotARevision(rev)
     state = load_registry(project, name).model(name)
     if state is not None and wanted is not None and str(wanted) in state.versions:
         raise VersionExists(name, str(wanted))

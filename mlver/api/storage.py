@@ -56,7 +56,7 @@ from mlver.errors import (
     RecordTampered,
     RemoteWriteFailed,
 )
-from mlver.models import PullResult, Record, TransferResult
+from mlver.models import PullResult, Record, SentObject, TransferResult
 from mlver.project import PathLike, Project
 
 
@@ -119,7 +119,8 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     sent_bytes = _send_all(project, cache, name, store, todo, sizes, locked(progress))
     if missing:
         raise ObjectsMissing(len(todo), sorted(missing), name)
-    return TransferResult(name, len(objects), len(todo), sent_bytes, present, tuple(notes))
+    return TransferResult(name, len(objects), len(todo), sent_bytes, present, tuple(notes),
+                          tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo))
 
 
 def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record]],

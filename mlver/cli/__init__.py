@@ -39,7 +39,7 @@ def main() -> None:
         sys.exit(lean)
     import click
 
-    from mlver.cli.app import cli
+    from mlver.cli.app import cli, usage_error
 
     try:
         code = cli.main(prog_name="mlver", standalone_mode=False)
@@ -48,10 +48,20 @@ def main() -> None:
             raise KeyboardInterrupt from None
         sys.stderr.write("Aborted!\n")
         sys.exit(1)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `mlver` alone: the help, on stderr, exit 2
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # `mlver --bogus`: refused before any verb, in the boundary's words
+        error = usage_error(exc)
+        sys.exit(guarded(lambda: _raise(error), network=False))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 def __getattr__(name: str) -> Any:
