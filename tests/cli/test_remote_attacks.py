@@ -325,3 +325,52 @@ def test_an_s3_endpoint_redirecting_elsewhere_is_not_followed(trained: Project, 
         assert endpoint.requests and elsewhere.requests == [], elsewhere.requests
     for run in (pushed, pulled):
         assert run.exit_code == 2 and "Traceback" not in run.stderr and "remote odd" in run.stderr, run.stderr
+
+
+def test_the_sweep_of_a_shared_store_removes_only_this_users_provably_abandoned_files(trained: Project) -> None:
+    # A push swept the remote's mlver-tmp (a folder remote or cache its users share) of every
+    # `mlver-<pid>-...` whose pid was not alive here, and each object folder of every
+    # `.NAME.*.mlver-tmp`, whoever wrote it and however new: this user's run on another host
+    # (a network filesystem; its pid means nothing here), a co-user's `data add` between its
+    # write and its rename.
+    import hashlib
+    import os
+    import time
+
+    from mlver.adapters.placement import run_tag
+
+    p = trained
+    md5 = hashlib.md5((p.root / "models/churn.pkl").read_bytes()).hexdigest()
+    store = p.remote
+    staging = store / "mlver-tmp" / f"user-{os.geteuid()}"
+    folder = store / "files" / "md5" / md5[:2]
+    dead = 4194999  # (past any pid_max: never alive)
+    old = time.time() - 2 * 24 * 3600
+
+    def plant(path: Path, age: float | None = None, owner: int | None = None) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700 if path.parent == staging else 0o775)
+        path.write_bytes(b"half")
+        if owner is not None:
+            os.chown(path, owner, owner)
+        if age is not None:
+            os.utime(path, (age, age))
+        return path
+
+    kept = [
+        plant(staging / f"mlver-{dead}-0123456789abcdef-0"),  # this user's run elsewhere, writing
+        plant(store / "mlver-tmp" / f"mlver-{dead}-89abcdef-x1y2" / "1"),  # an older mlver's folder, in use
+        plant(folder / f".{md5[2:]}.5a5a5a5a.mlver-tmp"),  # a `data add` between its write and its rename
+    ]
+    gone = [
+        plant(staging / f"mlver-{dead}-{run_tag()}deadbeef-0"),  # a killed run of this machine
+        plant(staging / f"mlver-{dead}-0123456789abcdef-1", age=old),  # untouched for two days
+        plant(folder / f".{md5[2:]}.6b6b6b6b.mlver-tmp", age=old),
+    ]
+    if os.geteuid() == 0:  # (only root can make a file someone else's)
+        kept.append(plant(folder / f".{md5[2:]}.7c7c7c7c.mlver-tmp", age=old, owner=65534))
+        kept.append(plant(staging.parent / f"mlver-{dead}-{run_tag()}deadbeef-0", owner=65534))
+    p.ok("push")
+    assert hashlib.md5((folder / md5[2:]).read_bytes()).hexdigest() == md5
+    assert [k for k in kept if not k.exists()] == [], "a file still being written was swept"
+    assert [g for g in gone if g.exists()] == [], "an abandoned file of this user's was left"
