@@ -758,6 +758,20 @@ class ListingNeverEnds(RemoteError):
                          f"or a server not to trust): check it with `mlver remote check {name}`")
 
 
+class TransferTooSlow(RemoteError):
+    """A download that fell under the least average rate once its grace period was
+    over: a server that trickles (a byte every few seconds never trips a read
+    timeout) would otherwise hold the command for days."""
+
+    def __init__(self, name: str, url: str, action: str, got: int, seconds: int, rate: int) -> None:
+        self.name, self.url, self.action, self.got, self.seconds, self.rate = name, url, action, got, seconds, rate
+        super().__init__(f"remote {name} ({url}): gave up trying to {action}: {got:,} bytes in {seconds} s, "
+                         f"under the least average rate of {rate:,} bytes a second",
+                         f"the network or the endpoint is this slow (or trickles on purpose): check it with "
+                         f"`mlver remote check {name}`; for a slow link, set MLVER_MIN_RATE (bytes a second, "
+                         f"0: no bound) or MLVER_RATE_GRACE (seconds before the rate counts)")
+
+
 class RemotePluginMissing(RemoteError):
     """A remote type whose DVC plugin is not installed with this mlver."""
 

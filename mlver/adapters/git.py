@@ -841,6 +841,34 @@ def _objects(root: Path, specs: list[str]) -> list[str | None]:
             for line in out[:len(specs)]]
 
 
+def non_commits_ahead(root: Path, ids: Iterable[str]) -> Callable[[], dict[str, str]]:
+    """Which of ``ids`` (object ids) name a blob or a tree -> which, in one
+    ``cat-file --batch-check`` started now (see ``_output_ahead``): an
+    annotated tag may point at one, and the tag listing only gives the id it
+    peels to. 100,000 ids take git ~0.1 s, where ``for-each-ref``'s
+    ``%(*objecttype)`` took 0.7 s (it parses every tag object). A missing
+    object (or an id that is none) is not named: reading it fails where it is
+    read. Call the result once."""
+    # (No object id holds a newline; a string that does is none, and must not become two requests.)
+    wanted = [i for i in ids if "\n" not in i]
+    if not wanted:
+        return dict
+    request = "".join(i + "\n" for i in wanted).encode()
+    answer = _output_ahead(root, ["cat-file", "--buffer", "--batch-check=%(objecttype)"], request)
+
+    def found() -> dict[str, str]:
+        status, out = answer()
+        if status != 0:
+            raise GitFailed("cat-file", f"exit {status} reading the types of {len(wanted)} tagged objects",
+                            "see `git fsck`; run with --traceback for details")
+        if b"blob" not in out and b"tree" not in out:  # (nearly always: a missing id's line is hex)
+            return {}
+        lines = out.decode(errors="replace").split("\n")
+        return {oid: kind for oid, kind in zip(wanted, lines, strict=False) if kind in ("blob", "tree")}
+
+    return found
+
+
 def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
     """``<sha> refs/tags/<name>[^{}]`` lines (show-ref -d, ls-remote --tags) ->
     (name, object, peeled commit), the object itself for a lightweight tag.

@@ -51,24 +51,30 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     detail = detail or until is not None
     if refs is None:  # one model: its own tags only, whatever the repository holds
         refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
+    refs = list(refs)
+    # An annotated tag may point at a blob or a tree: git says which on the
+    # other core while the names are parsed below.
+    not_commits = git.non_commits_ahead(project.root, [commit for _, obj, commit in refs if obj != commit])
     ahead = model is None and not detail and tag_infos is None
     if ahead:
         # The fold needs the tag objects of stage, deregistration and deprecation
         # events, nearly all named with a '#' (the others are read when asked):
-        # git reads them on the other core while the names are parsed below.
-        refs = list(refs)
+        # git reads them on the other core too.
         read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
     events, timed = _events(refs, model, detail)
+    ignored = _on_commits_only(not_commits(), events, timed)
     _read_into(timed, read_infos)
     if until is not None:
         events = [e for e in events if e.timestamp <= until]
     registry = fold(events)
+    registry.ignored = ignored
     if detail:
         return registry
     tied = {name for name, state in registry.models.items() if state.ties}
     if tied:  # rare: a tie within one second is broken by when the versions were created
         _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
         registry = fold(events)
+        registry.ignored = ignored
     # Each model's latest version: when it was released.
     _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
                read_infos)
@@ -105,6 +111,20 @@ def _events(refs: Iterable[tuple[str, str, str]], model: str | None, detail: boo
         if model is not None:  # a few events: the latest version's tag object comes in the same call
             timed += [e for name, e in latest_registrations(events).items() if name not in deprecated]
     return events, timed
+
+
+def _on_commits_only(not_commits: Mapping[str, str], events: list[Event],
+                     timed: list[Event]) -> dict[str, tuple[str, str]]:
+    """Drop from ``events`` and ``timed`` (in place) those whose tag points at
+    ``not_commits`` (id -> its kind): GTO's events are commits' (``gto show``
+    fails on a tag of a blob or tree), and no record, artifact or code is there.
+    Returns the dropped tags' names -> (kind, id) of what they point at."""
+    if not not_commits:
+        return {}
+    ignored = {e.name: (not_commits[e.commit], e.commit) for e in events if e.commit in not_commits}
+    events[:] = [e for e in events if e.commit not in not_commits]
+    timed[:] = [e for e in timed if e.commit not in not_commits]
+    return ignored
 
 
 def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> None:

@@ -249,16 +249,17 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
             pass  # (raised to whoever asked first)
         for started in walks:
             started.close()
-    seen = seen_versions(project, refs) if not ref else []
+    seen = seen_versions(project, [r for r in refs if r[0] not in registry.ignored]) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
-    findings = record_findings + future + history + seen + parent_findings
+    stray = _stray_tags(registry.ignored)
+    findings = stray + record_findings + future + history + seen + parent_findings
     objects, remote_name, elsewhere = 0, None, list[str]()
     if not offline:
         objects, remote_name, missing, elsewhere = _remote_findings(project, remote, by_spec, passed, deep, *told)
         findings += missing
     cache.save()
     tagged = sum(1 for s in subjects if s.tag)
-    if keep and not passed.gto_notes and all(passed.inside.values()):
+    if keep and not stray and not passed.gto_notes and all(passed.inside.values()):
         _keep_verdict(project, keep, passed, events, record_findings, history, parent_findings, seen, tagged)
     signatures, notes = 0, list[str]()
     if signing.required:
@@ -271,6 +272,15 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
         ok=not findings, records=len(passed.digests), tags=tagged,
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )
+
+
+def _stray_tags(ignored: Mapping[str, tuple[str, str]]) -> list[Finding]:
+    """Tags in the registry's format on a blob or a tree: no version or stage
+    (the registry skips them), and ``gto show`` fails on the repository."""
+    return [Finding(name, f"the tag points at a {kind} ({oid[:12]}), not at a commit: it is no version or stage, "
+                          "and `gto show` fails on it",
+                    f"delete it: `git tag -d {name}` (and `git push --delete origin {name}` if it was pushed)")
+            for name, (kind, oid) in sorted(ignored.items())]
 
 
 class _RecordPass:

@@ -17,7 +17,9 @@ tests/compat/test_gto_differential.py):
   the stage back to the one before it, as does un-assigning it;
 * an artifact is deprecated while its latest event is the deprecation: a
   version registered or a stage assigned afterwards brings it back;
-* lightweight tags are not events (the loader drops them, as GTO does).
+* lightweight tags are not events (the loader drops them, as GTO does);
+  nor are annotated tags on a blob or a tree (the loader drops them and
+  names them in ``Registry.ignored``; ``gto show`` fails on them).
 
 Within one second, GTO's order, not the tag counter (GTO's objects keep
 their events sorted by tag time only, stably, and read the newest first):
@@ -129,6 +131,8 @@ class ModelState:
 @dataclass
 class Registry:
     models: dict[str, ModelState]
+    # Tags in the registry's format that point at no commit: name -> (kind, id) of what they point at.
+    ignored: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def model(self, name: str) -> ModelState | None:
         return self.models.get(name)
