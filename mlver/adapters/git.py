@@ -1375,6 +1375,69 @@ def branch_commit_times_ahead(root: Path) -> Callable[[], dict[str, int]]:
     return times
 
 
+@dataclass(frozen=True)
+class BranchWalk:
+    times: dict[str, int]  # as branch_commit_times_ahead gives them
+    path_log: list[str] | None  # log_path(tip, path)'s commits, newest first; None: a merge in tip's history
+
+
+def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], BranchWalk | None]:
+    """``branch_commit_times_ahead`` and, where ``tip``'s history has no
+    merge, the commits of ``log_path(root, path, tip)``, from one walk
+    started now: every commit a local or remote branch reaches, its time, its
+    parents and whether it changed ``path`` against its parent (a root:
+    against nothing). On a history with no merge that is what ``log TIP --
+    PATH`` selects, in that order; git's simplification of merges is not
+    replayed (``path_log`` None: ask ``log_path``). 100,000 commits: ~0.95 s
+    of git, against ~1.4 s for both walks. The answer is kept (call it as
+    often as needed); None when git failed."""
+    answer = _output_ahead(root, ["log", "--branches", "--remotes", "--full-history", "--sparse", "--root",
+                                  "--no-renames", "--raw", "--no-abbrev", "--format=%x1e%ct %H %P", "--", path])
+    kept: list[BranchWalk | None] = []
+
+    def walk() -> BranchWalk | None:
+        if not kept:
+            status, out = answer()
+            kept.append(_branch_walk(out.decode(errors="replace"), tip) if status == 0 else None)
+        return kept[0]
+
+    return walk
+
+
+def _branch_walk(out: str, tip: str | None) -> BranchWalk:
+    times: dict[str, int] = {}
+    parents: dict[str, str] = {}  # commit -> its parents, as git lists them ("" for a root)
+    changed = set()
+    for chunk in out.split("\x1e"):
+        head, _, raw = chunk.partition("\n")
+        when, _, rest = head.partition(" ")
+        commit, _, above = rest.partition(" ")
+        if when.isdigit() and len(commit) in (40, 64):  # (as branch_commit_times_ahead reads rev-list)
+            times[commit] = int(when)
+            parents[commit] = above
+            if raw.strip():
+                changed.add(commit)
+    found: list[str] | None = [] if tip else None
+    commit = tip or ""
+    while commit and found is not None:
+        up = parents.get(commit)
+        if up is None or " " in up:
+            found = None  # not walked, or a merge: git's simplification decides
+        else:
+            if commit in changed:
+                found.append(commit)
+            commit = up
+    return BranchWalk(times, found)
+
+
+def log_commits(root: Path, commits: Sequence[str]) -> list[RawCommit]:
+    """``log_path``'s answer for exactly these commits, in this order."""
+    if not commits:
+        return []
+    out = run(root, "log", "--no-walk=unsorted", "--stdin", _LOG_FORMAT, input="".join(c + "\n" for c in commits).encode())
+    return _log_commits(out)
+
+
 def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 

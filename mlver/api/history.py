@@ -111,14 +111,25 @@ class Ahead:
         """``refs``: (name, object, commit) of the tags verify reads, before
         they are folded: the walks start before the tag objects are read."""
         annotated = [(name, commit) for name, obj, commit in refs if obj != commit]  # (GTO's events are among them)
-        started = git.branch_commit_times_ahead(project.root) if not cache.knows_times(c for _, c in annotated) else None
-        self._walk: list[Callable[[], dict[str, int]]] = [started] if started else []
+        need_times = not cache.knows_times(c for _, c in annotated)
         self._walked: dict[str, int] | None = None
         branch = git.default_branch(project.root)
         assigned = any("#" in name and (tag := tags.parse(name)) is not None and tag.action is Action.ASSIGN
                        for name, _ in annotated)
+        walks: list[Callable[[], git.BranchWalk | None]] = []
+
+        def one_walk(tip: str) -> Callable[[], git.BranchWalk | None]:
+            # Both answers from one walk: with two, git walked the history twice, side by side with this parse.
+            walks.append(git.branch_walk_ahead(project.root, CONFIG, tip))
+            return walks[0]
+
         self._config: list[Callable[[], list[git.RawCommit]]] = (
-            [pathlog.history_ahead(project.root, CONFIG, branch)] if branch and assigned else [])
+            [pathlog.history_ahead(project.root, CONFIG, branch, one_walk if need_times else None)] if branch and assigned else [])
+        self._walk: list[Callable[[], dict[str, int]]] = []
+        if walks:
+            self._walk.append(lambda: _times(project, walks[0]))
+        elif need_times:
+            self._walk.append(git.branch_commit_times_ahead(project.root))
 
     def walked(self) -> dict[str, int] | None:
         if self._walk:
@@ -139,6 +150,11 @@ class Ahead:
                 self._config.pop()()
             except MlverError:
                 pass
+
+
+def _times(project: Project, walk: Callable[[], git.BranchWalk | None]) -> dict[str, int]:
+    walked = walk()
+    return walked.times if walked is not None else git.branch_commit_times_ahead(project.root)()
 
 
 def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[int], Policy]:
