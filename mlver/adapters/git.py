@@ -1398,36 +1398,40 @@ def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], Br
     def walk() -> BranchWalk | None:
         if not kept:
             status, out = answer()
-            kept.append(_branch_walk(out.decode(errors="replace"), tip) if status == 0 else None)
+            text, out = out.decode(errors="replace"), b""  # (10 MB at 100,000 commits: not held while it is read)
+            kept.append(_branch_walk(text, tip) if status == 0 else None)
         return kept[0]
 
     return walk
 
 
 def _branch_walk(out: str, tip: str | None) -> BranchWalk:
+    """Read as git lists it, one commit at a time (no table of 100,000 parents:
+    verify's peak memory is here): a commit of ``tip``'s history comes after
+    its child, unless another branch reached it first with a later date;
+    then its log is git's to answer, as after a merge."""
     times: dict[str, int] = {}
-    parents: dict[str, str] = {}  # commit -> its parents, as git lists them ("" for a root)
-    changed = set()
-    for chunk in out.split("\x1e"):
+    found: list[str] | None = [] if tip else None
+    expected = tip or ""  # the next commit of tip's history
+    at = out.find("\x1e")
+    while at >= 0:
+        end = out.find("\x1e", at + 1)
+        chunk = out[at + 1:end] if end >= 0 else out[at + 1:]
+        at = end
         head, _, raw = chunk.partition("\n")
         when, _, rest = head.partition(" ")
         commit, _, above = rest.partition(" ")
-        if when.isdigit() and len(commit) in (40, 64):  # (as branch_commit_times_ahead reads rev-list)
-            times[commit] = int(when)
-            parents[commit] = above
-            if raw.strip():
-                changed.add(commit)
-    found: list[str] | None = [] if tip else None
-    commit = tip or ""
-    while commit and found is not None:
-        up = parents.get(commit)
-        if up is None or " " in up:
-            found = None  # not walked, or a merge: git's simplification decides
-        else:
-            if commit in changed:
-                found.append(commit)
-            commit = up
-    return BranchWalk(times, found)
+        if not when.isdigit() or len(commit) not in (40, 64):  # (as branch_commit_times_ahead reads rev-list)
+            continue
+        times[commit] = int(when)
+        if commit == expected and found is not None:
+            if " " in above:
+                found = None  # a merge: git's simplification decides
+            else:
+                if raw.strip():
+                    found.append(commit)
+                expected = above  # ("" past the root)
+    return BranchWalk(times, None if expected else found)
 
 
 def log_commits(root: Path, commits: Sequence[str]) -> list[RawCommit]:

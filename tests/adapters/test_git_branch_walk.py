@@ -151,3 +151,24 @@ def test_a_merge_in_the_tips_history_leaves_the_log_to_git(tmp_path: Path) -> No
     assert git.branch_walk_ahead(root, "mlver.yaml", other)().path_log is None  # type: ignore[union-attr]
     linear = _git(root, "rev-parse", "side")
     assert git.log_commits(root, git.branch_walk_ahead(root, "mlver.yaml", linear)().path_log) == _log(root, linear)  # type: ignore[union-attr, arg-type]
+
+
+def test_a_history_listed_out_of_order_leaves_the_log_to_git(tmp_path: Path) -> None:
+    """A remote branch at an older commit dated after its child: git lists that commit first,
+    so the walk cannot follow the tip's history in one pass; git log answers instead."""
+    from mlver.api import pathlog
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _change(root, "mlver.yaml", "a: 1\n", 1_700_000_000, "root")
+    late = _change(root, "mlver.yaml", "a: 2\n", 1_700_000_900, "dated later than its child")
+    _change(root, "mlver.yaml", "a: 3\n", 1_700_000_100, "the tip")
+    tip = _git(root, "rev-parse", "HEAD")
+    _git(root, "update-ref", "refs/remotes/origin/main", late)
+    walked = git.branch_walk_ahead(root, "mlver.yaml", tip)()
+    assert walked is not None and walked.path_log is None
+    assert walked.times == git.branch_commit_times_ahead(root)()
+    expected = _log(root, tip)
+    assert len(expected) == 3
+    assert pathlog.history_ahead(root, "mlver.yaml", tip, lambda at: git.branch_walk_ahead(root, "mlver.yaml", at))() == expected
