@@ -9,7 +9,8 @@ import hashlib
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from mlver.adapters import git
 from mlver.api import pathlog
@@ -35,37 +36,72 @@ def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Fi
     object or disappeared since is a finding until someone looks. The first
     sighting is kept, so the finding does not go away by itself."""
     path = git.private_path(project.root, SEEN_VERSIONS)
-    current = {}
-    for name, obj, commit in refs:
-        parsed = tags.parse(name)
-        if parsed is not None and parsed.action is Action.REGISTER:
-            current[name] = (obj, commit)
     seen: dict[str, tuple[str, str]] = {}
     if path.is_file():
         for line in path.read_text(errors="replace").splitlines():
             parts = line.split()
             if len(parts) == 3:
                 seen.setdefault(parts[0], (parts[1], parts[2]))
+    # One pass over the tags: the ones seen before are looked up, the others
+    # written down as they come (a first verify: 100,000 lines, never all held).
+    now: dict[str, tuple[str, str]] = {}
+    journal = _Journal(path)
+    parse, register = tags.parse, Action.REGISTER
+    for name, obj, commit in refs:
+        parsed = parse(name)
+        if parsed is None or parsed.action is not register:
+            continue
+        if name in seen:
+            now[name] = (obj, commit)
+        else:
+            journal.add(f"{name} {obj} {commit}\n")
+    journal.close()
     findings = []
     fix = (f"restore the tag to commit {{commit}} if nobody meant to change it; if it was meant, "
            f"delete its line from {path}")
     for name, (obj, commit) in seen.items():
-        now = current.get(name)
-        if now is None:
+        current = now.get(name)
+        if current is None:
             findings.append(Finding(name, f"the version tag disappeared since this clone last verified it (at {commit[:12]})",
                                     fix.format(commit=commit[:12])))
-        elif now[0] != obj:
+        elif current[0] != obj:
             findings.append(Finding(name, f"the version tag changed since this clone last verified it "
-                                    f"(commit {commit[:12]}, now {now[1][:12]})", fix.format(commit=commit[:12])))
-    new = [f"{name} {obj} {commit}\n" for name, (obj, commit) in current.items() if name not in seen]
-    if new:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a") as journal:
-                journal.writelines(new)
-        except OSError:
-            pass  # a read-only clone: nothing to remember with, the other checks still run
+                                    f"(commit {commit[:12]}, now {current[1][:12]})", fix.format(commit=commit[:12])))
     return findings
+
+
+class _Journal:
+    """Lines appended to the seen-versions journal a few thousand at a time
+    (a read-only clone: nothing to remember with, the other checks still run)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.lines = path, list[str]()
+        self.out: IO[str] | None = None
+        self.failed = False
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        if len(self.lines) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines and not self.failed:
+            try:
+                if self.out is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self.out = open(self.path, "a")
+                self.out.writelines(self.lines)
+            except OSError:
+                self.failed = True
+        self.lines.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self.out is not None:
+            try:
+                self.out.close()
+            except OSError:
+                pass
 
 
 def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None) -> list[Finding]:
