@@ -104,10 +104,23 @@ class _Journal:
                 pass
 
 
-def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None) -> list[Finding]:
+def _promised(known: Mapping[str, str | None]) -> Callable[[Event], str | None]:
+    """``digest_in`` of an event's message, from ``known`` where it holds the tag (one look-up, not a scan)."""
+    unknown = object()
+
+    def digest(e: Event) -> str | None:
+        found = known.get(e.name, unknown)
+        return digest_in(e.info.message if e.info else "") if found is unknown else found  # type: ignore[return-value]
+
+    return digest
+
+
+def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None,
+                    digest: Callable[[Event], str | None] | None = None) -> list[Finding]:
     """A version tag made by mlver names a record some branch held: one whose
     record no branch ever had was put on a commit made just for the tag."""
-    released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
+    digest = digest or _promised({})
+    released = [e for e in events if e.tag.action is Action.REGISTER and digest(e)]
     if not released or git.is_shallow(project.root):
         return []  # a shallow clone does not have the history to look in
     # Which released commits no branch reaches is decided by the branch tips
@@ -222,20 +235,23 @@ def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[i
 
 
 def history_findings(project: Project, registry: Registry, metrics: Mapping[str, Mapping[str, object]],
-                     only: set[str] | None, cache: FactCache, ahead: Ahead | None = None
-                     ) -> tuple[list[Finding], list[Finding]]:
+                     only: set[str] | None, cache: FactCache, ahead: Ahead | None = None,
+                     promised: Mapping[str, str | None] | None = None) -> tuple[list[Finding], list[Finding]]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags). ``metrics``:
     of each record read, by ``commit:record`` spec. Returns (tags dated in
     the future, the rest): only the first depends on the clock. ``ahead``:
-    the walks started before the records were read."""
+    the walks started before the records were read. ``promised``: the
+    digest each tag's message promises (``digest_in``), by tag, where the
+    caller has it (the others are read from their messages)."""
     every = [e for state in registry.models.values() for e in state.events]
+    digest = _promised(promised or {})
     future = [f for f in audit.future_dated(every, int(time.time())) if only is None or f.ref in only]
     findings = audit.counter_order(every)
-    findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
+    findings += audit.release_order(every, lambda e: digest(e) is not None)
     findings += audit.tagged_before_commit(every, cache.commit_times((e.commit for e in every),
                                                                      ahead.walked() if ahead is not None else None))
-    findings += _unborn_records(project, every, cache, ahead)
+    findings += _unborn_records(project, every, cache, ahead, digest)
     assignments = []
     for state in registry.models.values():
         for e in state.events:
