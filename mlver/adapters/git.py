@@ -1418,6 +1418,73 @@ def branch_commit_times_ahead(root: Path) -> Callable[[], dict[str, int]]:
     return times
 
 
+@dataclass(frozen=True)
+class BranchWalk:
+    times: dict[str, int]  # as branch_commit_times_ahead gives them
+    path_log: list[str] | None  # log_path(tip, path)'s commits, newest first; None: a merge in tip's history
+
+
+def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], BranchWalk | None]:
+    """``branch_commit_times_ahead`` and, where ``tip``'s history has no
+    merge, the commits of ``log_path(root, path, tip)``, from one walk
+    started now: every commit a local or remote branch reaches, its time, its
+    parents and whether it changed ``path`` against its parent (a root:
+    against nothing). On a history with no merge that is what ``log TIP --
+    PATH`` selects, in that order; git's simplification of merges is not
+    replayed (``path_log`` None: ask ``log_path``). 100,000 commits: ~0.95 s
+    of git, against ~1.4 s for both walks. The answer is kept (call it as
+    often as needed); None when git failed."""
+    answer = _output_ahead(root, ["log", "--branches", "--remotes", "--full-history", "--sparse", "--root",
+                                  "--no-renames", "--raw", "--no-abbrev", "--format=%x1e%ct %H %P", "--", path])
+    kept: list[BranchWalk | None] = []
+
+    def walk() -> BranchWalk | None:
+        if not kept:
+            status, out = answer()
+            text, out = out.decode(errors="replace"), b""  # (10 MB at 100,000 commits: not held while it is read)
+            kept.append(_branch_walk(text, tip) if status == 0 else None)
+        return kept[0]
+
+    return walk
+
+
+def _branch_walk(out: str, tip: str | None) -> BranchWalk:
+    """Read as git lists it, one commit at a time (no table of 100,000 parents:
+    verify's peak memory is here): a commit of ``tip``'s history comes after
+    its child, unless another branch reached it first with a later date;
+    then its log is git's to answer, as after a merge."""
+    times: dict[str, int] = {}
+    found: list[str] | None = [] if tip else None
+    expected = tip or ""  # the next commit of tip's history
+    at = out.find("\x1e")
+    while at >= 0:
+        end = out.find("\x1e", at + 1)
+        chunk = out[at + 1:end] if end >= 0 else out[at + 1:]
+        at = end
+        head, _, raw = chunk.partition("\n")
+        when, _, rest = head.partition(" ")
+        commit, _, above = rest.partition(" ")
+        if not when.isdigit() or len(commit) not in (40, 64):  # (as branch_commit_times_ahead reads rev-list)
+            continue
+        times[commit] = int(when)
+        if commit == expected and found is not None:
+            if " " in above:
+                found = None  # a merge: git's simplification decides
+            else:
+                if raw.strip():
+                    found.append(commit)
+                expected = above  # ("" past the root)
+    return BranchWalk(times, None if expected else found)
+
+
+def log_commits(root: Path, commits: Sequence[str]) -> list[RawCommit]:
+    """``log_path``'s answer for exactly these commits, in this order."""
+    if not commits:
+        return []
+    out = run(root, "log", "--no-walk=unsorted", "--stdin", _LOG_FORMAT, input="".join(c + "\n" for c in commits).encode())
+    return _log_commits(out)
+
+
 def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 

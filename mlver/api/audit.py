@@ -241,7 +241,7 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
                    {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
-                                           cache, ahead)
+                                           cache, ahead, {s.tag: s.tag_digest for s in subjects if s.tag})
     finally:
         try:
             read_tags([])  # collects that git, also when no event asked for it

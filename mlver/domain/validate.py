@@ -369,8 +369,21 @@ def _plain_entry(entry: dict[str, Any]) -> bool:
     """``_check_entry`` and the path a record's artifact and data need, passing at a glance.
     A plain path cannot start a component with '.', so it names no reserved folder."""
     path, md5 = entry.get("path"), entry.get("md5")
-    return (type(path) is str and len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path) is not None
-            and (md5 is None or md5 == "" or (type(md5) is str and MD5.fullmatch(md5) is not None)))
+    if type(path) is not str:
+        return False
+    plain = _PLAIN_PATHS.get(path)
+    if plain is None:
+        plain = len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path) is not None
+        if len(_PLAIN_PATHS) >= _KEEP_PATHS:
+            _PLAIN_PATHS.clear()
+        _PLAIN_PATHS[path] = plain
+    return plain and (md5 is None or md5 == "" or (type(md5) is str and MD5.fullmatch(md5) is not None))
+
+
+# The verdict of _PLAIN_PATH on each path met: 100,000 records of a registry name
+# the same few paths (models/m.pkl, data/train.csv), each matched once a process.
+_PLAIN_PATHS: dict[str, bool] = {}
+_KEEP_PATHS = 4096
 
 
 def _plain_profile(profile: Any) -> bool:

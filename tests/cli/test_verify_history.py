@@ -81,6 +81,29 @@ def test_hand_made_stage_tag_that_skips_the_policy(two: Project) -> None:
     assert "(gate accuracy 0.5102 < min 0.52)" in _findings(two)["churn#prod#5"]
 
 
+def test_a_policy_merged_into_the_default_branch_is_the_policy(two: Project) -> None:
+    """A first verify reads mlver.yaml's history on the default branch from its one walk of the
+    branches where that history has no merge; a policy that came in by a merge is git log's to
+    find (its simplification follows the branch that brought it, which a walk of first parents misses)."""
+    import shutil
+
+    two.git("checkout", "-q", "-b", "policy")
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = POLICY
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("policy")
+    two.git("checkout", "-q", "main")
+    two.write("notes.txt", "main moves on\n")
+    two.commit_all("main moves on")
+    two.git("merge", "-q", "--no-ff", "--no-edit", "policy")
+    two.git("branch", "-q", "-D", "policy")
+    two.ok("promote", "churn@v0.2.0", "dev")
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod to artifact churn version v0.1.0")
+    shutil.rmtree(two.root / ".git" / "mlver")  # nothing kept: the first verify's walks
+    assert _findings(two) == {"churn#prod#2": "it gives prod to v0.1.0 outside the policy (skipped staging; "
+                                              "gate accuracy 0.5102 < min 0.52) and carries no --force note"}
+
+
 def test_policy_tightened_later_does_not_condemn_older_promotions(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     config = yaml.safe_load((two.root / "mlver.yaml").read_text())
     config["policy"] = {"gates": {"prod": {"accuracy": {"min": 0.5}}}}
