@@ -279,15 +279,20 @@ class DvcFsStore:
 
     @_watched
     def read(self, md5: str) -> bytes | None:
+        # (A directory manifest, read whole: bounded, a longer one is refused by its md5;
+        # a server that streams on would have filled memory.)
+        return self._read_upto(lambda: self.path(md5), MAX_READ, f"read {md5}")
+
+    def _read_upto(self, locate: Callable[[], str], limit: int, action: str) -> bytes | None:
+        """At most ``limit`` + 1 bytes of the file ``locate()`` names (inside the
+        error wrapping, as is the opening); None when there is none."""
         try:
-            with self.fs.open(self.path(md5), "rb") as body:
-                # (A directory manifest, read whole: bounded, a longer one is refused by its md5;
-                # a server that streams on would have filled memory.)
-                return bytes(body.read(MAX_READ + 1))
+            with self.fs.open(locate(), "rb") as body:
+                return bytes(body.read(limit + 1))
         except FileNotFoundError:
             return None
         except Exception as exc:
-            raise self._fail(exc, f"read {md5}") from exc
+            raise self._fail(exc, action) from exc
 
     @_watched
     def md5_of(self, md5: str) -> str | None:
@@ -361,13 +366,7 @@ class DvcFsStore:
     @_watched
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
-        try:
-            with self.fs.open(self._meta(relpath), "rb") as body:
-                return bytes(body.read(limit + 1))
-        except FileNotFoundError:
-            return None
-        except Exception as exc:
-            raise self._fail(exc, f"read {relpath}") from exc
+        return self._read_upto(lambda: self._meta(relpath), limit, f"read {relpath}")
 
     @_watched
     def meta_write(self, relpath: str, data: bytes) -> None:

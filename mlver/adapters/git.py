@@ -54,15 +54,19 @@ def run(
     except FileNotFoundError as exc:
         raise GitMissing() from exc
     if check and proc.returncode != 0:
-        text = proc.stderr.decode(errors="replace")
-        detail = text.strip().splitlines()
-        hint = "see `git status`; run with --traceback for details"
-        if "index.lock" in text and "File exists" in text:
-            raise IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
-        if "tell me who you are" in text or "empty ident" in text:
-            hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
-        raise GitFailed(args[0], detail[-1] if detail else f"exit {proc.returncode}", hint)
+        raise _failed(root, args[0], proc.returncode, proc.stderr)
     return proc.stdout.decode(errors="replace")
+
+
+def _failed(root: Path | str, command: str, returncode: int, stderr: bytes) -> GitError:
+    text = stderr.decode(errors="replace")
+    detail = text.strip().splitlines()
+    hint = "see `git status`; run with --traceback for details"
+    if "index.lock" in text and "File exists" in text:
+        return IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
+    if "tell me who you are" in text or "empty ident" in text:
+        hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
+    return GitFailed(command, detail[-1] if detail else f"exit {returncode}", hint)
 
 
 def ok(root: Path | str, *args: str) -> bool:
@@ -349,16 +353,39 @@ def _move_ref(root: Path, ref: str, new: str | None, old: str | None, paths: Seq
             run(root, "reset", "-q", new, "--", *paths, env=env)
         else:
             run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, env=env)
-        if new is not None:
-            run(root, "update-ref", "-m", reason, ref, new, old or "0" * 40)
-        else:
-            run(root, "update-ref", "-d", ref, *([old] if old else []))
-        os.replace(staged, index)
+        moving = ["-m", reason, ref, new, old or "0" * 40] if new is not None else ["-d", ref, *([old] if old else [])]
+        _switch(root, moving, staged, index)
         staged = None
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
+
+
+_GIT_REFUSED = 97  # _switch's exit when git update-ref failed (nothing moved)
+
+
+def _switch(root: Path, update_ref: list[str], staged: Path, index: Path) -> None:
+    """``git update-ref`` and the staged index renamed over the real one, by
+    one child process and with SIGINT and SIGTERM held: a kill -9 of mlver
+    between the two steps left the index one commit behind HEAD (the user's
+    next `git commit` reverted the record). The child outlives such a kill and
+    does both; when git refuses (the branch moved meanwhile) it does neither."""
+    from mlver.adapters.placement import uninterrupted
+
+    script = f'git update-ref "$@" || exit {_GIT_REFUSED}\nexec mv -f -- "$MLVER_STAGED" "$MLVER_INDEX"'
+    with uninterrupted():  # (held in the child too: a terminal's Ctrl-C reaches the whole group)
+        try:
+            proc = subprocess.run(["sh", "-c", script, "sh", *update_ref], cwd=root, capture_output=True,
+                                  env=_env({"MLVER_STAGED": str(staged), "MLVER_INDEX": str(index)}))
+        except FileNotFoundError as exc:
+            raise GitMissing() from exc
+    if proc.returncode == _GIT_REFUSED:
+        raise _failed(root, "update-ref", proc.returncode, proc.stderr)
+    if proc.returncode != 0:
+        raise GitFailed("update-ref", "the new index could not be put in place: "
+                        + (proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"),
+                        "see `git status`; run `mlver record` again to bring the index in line")
 
 
 def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None:

@@ -12,7 +12,13 @@ from mlver.errors import MetricNotFinite, ParamsFileInvalid, ParamsFileMissing, 
 def read_tree(path: Path, what: str) -> Any:
     if not path.exists():
         raise ParamsFileMissing(what, path.name)
-    return parse_tree(path.read_text(), path.name, what)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsFileInvalid(what, path.name, f"is not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise ParamsFileInvalid(what, path.name, f"cannot be read: {exc.strerror or exc}") from exc
+    return parse_tree(text, path.name, what)
 
 
 def parse_tree(text: str, name: str, what: str) -> Any:

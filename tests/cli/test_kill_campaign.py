@@ -158,6 +158,34 @@ def test_record_survives_kill_and_interrupt(project: Project) -> None:
     assert hits >= {"cache copy", "index lock"}, f"the blows never landed there: {hits}"
 
 
+def test_a_kill_after_git_moved_the_branch_leaves_the_index_in_line(project: Project) -> None:
+    """kill -9 of `record` while git is still finishing the branch move (its
+    reference-transaction hook holds it there, the branch already moved): the
+    real index still ends up matching the new HEAD, so the user's next `git
+    commit` reverts nothing. The campaign's blows at the index lock landed in
+    that moment now and then under load (1 run of 30)."""
+    p = project
+    p.ok("run", "churn")
+    md5 = _fresh_model(p, random.Random(SEED + 4))
+    head = p.git("rev-parse", "HEAD").strip()
+    moved = p.root.parent / "branch-moved"
+    hook = p.root / ".git/hooks/reference-transaction"
+    hook.write_text(f'#!/bin/sh\ncat >/dev/null\nif [ "$1" = committed ] && [ ! -e {moved} ]; then\n'
+                    f'  touch {moved}; sleep 1\nfi\n')
+    hook.chmod(0o755)
+    code, _, landed = _blow(p, ("record", "churn"), signal.SIGKILL, at=moved.exists)
+    assert landed and code == -signal.SIGKILL
+    deadline = time.monotonic() + 30  # the orphaned git (and what it runs) finishes after mlver is gone
+    while any((p.root / ".git").glob("index.mlver-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hook.unlink()
+    assert p.git("rev-parse", "HEAD~1").strip() == head
+    assert json.loads(p.git("show", "HEAD:.mlver/records/churn.json"))["artifact"]["md5"] == md5
+    _index_matches_head(p)
+    p.ok("record", "churn")  # the lock the killed mlver left is taken over
+    _index_matches_head(p)
+
+
 def test_a_ctrl_c_while_python_shuts_down_ends_the_process_without_a_traceback(project: Project) -> None:
     """A Ctrl-C after the command is over, while the interpreter runs its exit
     handlers (mlver's closes git cat-file): the signal ends the process, no

@@ -305,6 +305,8 @@ def test_record_nested_100000_deep_is_a_clear_error(trained: Project) -> None:
         run = trained.fails(*args)
         assert "nested" in run.stderr and "internal error" not in run.stderr
     assert "nested" in trained.mlver("verify").stdout
+    trained.ok("record", "churn")  # replaces it, linked to nothing: no command reads the one it replaces
+    assert json.loads((trained.root / RECORD).read_text())["parent"] is None
 
 
 def test_record_nested_100000_deep_in_the_history_is_a_clear_error(trained: Project, tmp_path: Path) -> None:
