@@ -298,6 +298,17 @@ class DirtyTree(ConflictError):
         )
 
 
+class InsideExperiment(ConflictError):
+    def __init__(self, model: str, experiment: str) -> None:
+        self.model, self.experiment = model, experiment
+        super().__init__(
+            f"cannot record {model} inside `dvc exp run` (experiment {experiment}): DVC commits the experiment "
+            "itself and puts HEAD back, so a record's commit would be on no branch",
+            f"record outside DVC's stages, once the experiment is in the workspace (`dvc exp apply {experiment}`) "
+            f"and committed: `mlver record {model}`",
+        )
+
+
 class DataChanged(ConflictError):
     def __init__(self, path: str, why: str) -> None:
         self.path, self.why = path, why

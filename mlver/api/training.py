@@ -16,6 +16,7 @@ from mlver.errors import (
     DataNotPulled,
     DataNotTracked,
     DirtyTree,
+    InsideExperiment,
     LockOutOfDate,
     NoCommits,
     NothingToRun,
@@ -147,8 +148,19 @@ def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: st
         f"`dvc repro` runs {'them' if len(left) > 1 else 'it'}",))
 
 
+def _outside_experiment(name: str) -> None:
+    """Refuse to record from a stage of ``dvc exp run``, which DVC marks in its
+    stages' environment: DVC runs it on a detached HEAD, commits the experiment
+    on top and checks the branch out again."""
+    import os
+
+    if os.environ.get("DVC_EXP_BASELINE_REV"):
+        raise InsideExperiment(name, os.environ.get("DVC_EXP_NAME") or "NAME")
+
+
 def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Check the tree and the data, run the training, then record it."""
+    _outside_experiment(name)
     project = Project.find(repo)
     spec = project.model(name)
     if spec.params:
@@ -165,6 +177,7 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
 
 def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Record a model that was trained outside mlver."""
+    _outside_experiment(name)
     project = Project.find(repo)
     spec = project.model(name)
     if spec.stage:

@@ -330,3 +330,41 @@ def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
     subprocess.run(["git", "checkout", "--", "metrics.json"], cwd=trained.root, check=True)
     [model] = trained.fails("status", "--json", code=1).json()["models"]  # (objects not pushed: still pending)
     assert "metrics" not in [x["kind"] for x in model["pending"]]
+
+
+def test_record_inside_dvc_exp_run_is_refused(pipeline: Project) -> None:
+    """A stage that records (``mlver record`` after evaluate) run by `dvc exp
+    run`: DVC runs it on a detached HEAD and commits the experiment on top,
+    so a record commit made there is on no branch (it sat under the
+    experiment's commit, and `mlver record` said "recorded in" it). Refused
+    with the way out, which works: apply the experiment, commit, record."""
+    import yaml
+    from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+    p = pipeline
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    stages = yaml.safe_load((p.root / "dvc.yaml").read_text())
+    # --allow-dirty: `-S` leaves params.yaml changed, and a record of a dirty tree would go ahead
+    stages["stages"]["register"] = {"cmd": f"{sys.executable} -m mlver record {PIPELINE_MODEL} --allow-dirty",
+                                    "deps": ["model.pkl", "eval"]}
+    p.write("dvc.yaml", yaml.safe_dump(stages, sort_keys=False))
+    p.commit_all("record after evaluate")
+    head = p.git("rev-parse", "HEAD").strip()
+    run = subprocess.run([sys.executable, "-m", "dvc", "exp", "run", "-S", "train.n_est=5", "-n", "five"], cwd=p.root,
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "cannot record text-classifier inside `dvc exp run` (experiment five)" in run.stderr
+    assert "`dvc exp apply five`" in " ".join(run.stderr.split())
+    assert p.git("rev-parse", "HEAD").strip() == head and p.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert "mlver: record" not in p.git("log", "--all", f"{head}..", "--format=%s")
+    assert "mlver: record" not in p.git("log", "-1", "--format=%s")
+
+    del stages["stages"]["register"]
+    p.write("dvc.yaml", yaml.safe_dump(stages, sort_keys=False))
+    p.commit_all("record by hand")
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=6", "-n", "six")
+    dvc(p.root, "exp", "apply", "six")
+    p.commit_all("apply six")
+    p.ok("record", PIPELINE_MODEL)
+    assert json.loads((p.root / ".mlver/records/text-classifier.json").read_text())["params"]["train.n_est"] == 6
+    assert p.git("status", "--porcelain") == ""
