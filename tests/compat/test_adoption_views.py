@@ -264,6 +264,10 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
 
     doc = p.ok("verify", "--all", "--json").json()
     assert doc["ok"] and doc["findings"] == [] and doc["remote"] == "team" and doc["objects"] == 2
+    assert any("v1.1.0" in n and "its artifact object is checked in the remote" in n for n in doc["notes"])
+    offline = p.ok("verify", "--all", "--offline", "--json").json()["notes"]
+    assert any("v1.1.0" in n and "its artifact object is not checked (--offline)" in n for n in offline)
+    assert not any("checked in the remote" in n for n in offline)
     [note] = [n for n in doc["notes"] if "remote public" in n]
     assert "text-classification@v1.0.0" in note and str(public) in note and "not checked" in note
     assert not any("v1.1.0" in n and "remote public" in n for n in doc["notes"])
