@@ -372,3 +372,36 @@ def test_record_inside_dvc_exp_run_is_refused(pipeline: Project) -> None:
     p.ok("record", PIPELINE_MODEL)
     assert json.loads((p.root / ".mlver/records/text-classifier.json").read_text())["params"]["train.n_est"] == 6
     assert p.git("status", "--porcelain") == ""
+
+
+def test_log_tells_events_of_one_second_in_gto_historys_order(gto_cli: Gto, isolate: Path) -> None:
+    """Tags GTO or a script wrote within one second, in counter order unlike
+    GTO's: `gto history` orders a second's events by kind (deprecation,
+    registration, deregistration, assignment, un-assignment), and so does
+    `mlver log` (it told them by counter)."""
+    p = _adopted(isolate / "same-second")
+    p.write("model.pkl", "a model")
+    c1 = p.commit_all("one")
+    p.write("model.pkl", "another")
+    c2 = p.commit_all("two")
+    p.write("model.pkl", "a third")
+    c3 = p.commit_all("three")
+
+    def tag(name: str, commit: str, when: int) -> None:
+        env = {**os.environ, "GIT_COMMITTER_DATE": f"{when} +0000"}
+        subprocess.run(["git", "tag", "-a", name, "-m", name, commit], cwd=p.root, check=True, env=env)
+
+    t0 = 1_767_000_000
+    tag("churn@v0.1.0", c1, t0)
+    tag("churn@v0.2.0", c2, t0 + 1)
+    tag("churn#prod#1", c1, t0 + 2)
+    tag("churn@v0.1.0!#2", c1, t0 + 2)  # deregistered after the assignment, by counter, in its second
+    tag("churn#dev!#4", c2, t0 + 3)  # an un-assignment made before the assignment it undoes
+    tag("churn#dev#3", c2, t0 + 3)
+    tag("churn#qa#5", c2, t0 + 4)
+    tag("churn@deprecated#6", c2, t0 + 4)
+    tag("churn#staging#7", c3, t0 + 5)  # assigned in the second the version is registered, tagged first
+    tag("churn@v0.3.0", c3, t0 + 5)
+    history = [e["ref"] for e in gto_cli.json(p.root, "history") if e["artifact"] == "churn"]
+    assert history == [e["tag"] for e in p.ok("log", "churn", "--json").json()]
+    assert history[:2] == ["churn#staging#7", "churn@v0.3.0"]
