@@ -966,10 +966,12 @@ class PackageMissing(UsageError):
 
 
 class NothingToRun(UsageError):
-    def __init__(self, model: str) -> None:
-        self.model = model
-        super().__init__(f"model {model} has no command or stage to run",
-                         f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+    def __init__(self, model: str, path: str | None = None, stage: str | None = None) -> None:
+        self.model, self.path, self.stage = model, path, stage
+        hint = (f"declare the DVC stage that writes {path}: `mlver model add {model} --path {path} --stage {stage}`, "
+                f"commit, then `mlver run {model}`" if stage and path else
+                f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+        super().__init__(f"model {model} has no command or stage to run", hint)
 
 
 class NothingToReproduce(UsageError):

@@ -18,6 +18,7 @@ from mlver.errors import (
     DirtyTree,
     InsideExperiment,
     LockOutOfDate,
+    MlverError,
     NoCommits,
     NothingToRun,
     OutputInGit,
@@ -148,6 +149,16 @@ def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: st
         f"`dvc repro` runs {'them' if len(left) > 1 else 'it'}",))
 
 
+def _writer(project: Project, path: str) -> str | None:
+    """The DVC stage that writes ``path`` (a dvc.yaml model adopted as it is), if any."""
+    try:
+        with dvc.pipeline_session(project.root) as session:
+            stage = session.pipeline().producer(path)
+    except MlverError:
+        return None  # a dvc.yaml that does not parse: the plain hint
+    return stage.name if stage is not None and not stage.source else None
+
+
 def _outside_experiment(name: str) -> None:
     """Refuse to record from a stage of ``dvc exp run``, which DVC marks in its
     stages' environment: DVC runs it on a detached HEAD, commits the experiment
@@ -171,7 +182,7 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
     check_data(project, spec)
     command = command or spec.command
     if not command:
-        raise NothingToRun(name)
+        raise NothingToRun(name, spec.path, _writer(project, spec.path))
     return write_record(project, spec, code, _run_command(project, command))
 
 

@@ -405,3 +405,27 @@ def test_log_tells_events_of_one_second_in_gto_historys_order(gto_cli: Gto, isol
     history = [e["ref"] for e in gto_cli.json(p.root, "history") if e["artifact"] == "churn"]
     assert history == [e["tag"] for e in p.ok("log", "churn", "--json").json()]
     assert history[:2] == ["churn#staging#7", "churn@v0.3.0"]
+
+
+def test_run_a_dvc_yaml_model_names_the_stage_that_writes_it(pipeline: Project) -> None:
+    """example-get-started adopted as it is: text-classifier is declared only
+    in dvc.yaml's `artifacts:` and the train stage writes it. `mlver run`
+    cannot guess how to train it, and the way it names is the stage, not a
+    `python train.py` beside DVC; the named command works."""
+    import shlex
+
+    from fixtures.pipeline import PIPELINE_MODEL
+
+    failed = pipeline.fails("run", PIPELINE_MODEL)
+    assert "`python train.py`" not in failed.stderr
+    [declare] = [c for c in failed.stderr.split("`")[1::2] if c.startswith("mlver model add")]
+    assert declare == f"mlver model add {PIPELINE_MODEL} --path model.pkl --stage train"
+    pipeline.ok(*shlex.split(declare)[1:])
+    pipeline.commit_all("declare as told")
+    pipeline.ok("run", PIPELINE_MODEL)
+    # A model no stage writes (committed to git, as in example-gto): the command is the way.
+    with open(pipeline.root / "dvc.yaml", "a") as fh:
+        fh.write("  other:\n    path: other.pkl\n    type: model\n")
+    pipeline.commit_all("another model")
+    plain = pipeline.fails("run", "other").stderr
+    assert "`mlver run other -- python train.py`" in plain and "--stage" not in plain
