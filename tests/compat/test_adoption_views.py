@@ -327,9 +327,13 @@ def test_status_after_a_dvc_experiment_gives_fixes_that_run(pipeline: Project) -
 
 def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
     """The metrics file of a `--command` model is committed with its record: git puts it back."""
-    trained.write("metrics.json", json.dumps({"accuracy": 0.99}))
+    recorded = json.loads((trained.root / "metrics.json").read_text())
+    trained.write("metrics.json", json.dumps({**recorded, "accuracy": 1 / 3, "rows": recorded["rows"] + 1e-9}))
     [model] = trained.fails("status", "--json", code=1).json()["models"]
     [fix] = [x["fix"] for x in model["pending"] if x["kind"] == "metrics"]
+    [what] = [x["detail"] for x in model["pending"] if x["kind"] == "metrics"]
+    assert f"accuracy {recorded['accuracy']} -> 0.333333," in what  # as show and diff write them
+    assert f"rows {recorded['rows']!r} -> {recorded['rows'] + 1e-9!r}" in what  # in full: 6 digits would not differ
     assert fix.endswith("`git checkout -- metrics.json`")
     subprocess.run(["git", "checkout", "--", "metrics.json"], cwd=trained.root, check=True)
     [model] = trained.fails("status", "--json", code=1).json()["models"]  # (objects not pushed: still pending)
