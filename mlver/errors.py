@@ -299,6 +299,17 @@ class DirtyTree(ConflictError):
         )
 
 
+class InsideExperiment(ConflictError):
+    def __init__(self, model: str, experiment: str) -> None:
+        self.model, self.experiment = model, experiment
+        super().__init__(
+            f"cannot record {model} inside `dvc exp run` (experiment {experiment}): DVC commits the experiment "
+            "itself and puts HEAD back, so a record's commit would be on no branch",
+            f"record outside DVC's stages, once the experiment is in the workspace (`dvc exp apply {experiment}`) "
+            f"and committed: `mlver record {model}`",
+        )
+
+
 class DataChanged(ConflictError):
     def __init__(self, path: str, why: str) -> None:
         self.path, self.why = path, why
@@ -991,10 +1002,12 @@ class PackageMissing(UsageError):
 
 
 class NothingToRun(UsageError):
-    def __init__(self, model: str) -> None:
-        self.model = model
-        super().__init__(f"model {model} has no command or stage to run",
-                         f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+    def __init__(self, model: str, path: str | None = None, stage: str | None = None) -> None:
+        self.model, self.path, self.stage = model, path, stage
+        hint = (f"declare the DVC stage that writes {path}: `mlver model add {model} --path {path} --stage {stage}`, "
+                f"commit, then `mlver run {model}`" if stage and path else
+                f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+        super().__init__(f"model {model} has no command or stage to run", hint)
 
 
 class NothingToReproduce(UsageError):

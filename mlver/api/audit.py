@@ -327,7 +327,8 @@ class _RecordPass:
                          "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
                  for s in group if s.tag_digest or (not s.tag and not unpromised)]
         if unpromised:
-            lineage, note = derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised])
+            lineage, note = derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised],
+                                           self.offline)
             self.gto_notes.append(note)
             if lineage is not None and not self.offline:
                 self.named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too

@@ -12,7 +12,7 @@ from mlver.api._common import intact_record, iso, load_registry, parse_moment, r
 from mlver.api.trust import signs
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
-from mlver.domain.registry import ModelState
+from mlver.domain.registry import ModelState, history_order
 from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
@@ -176,10 +176,10 @@ _KIND = {
 }
 
 
-def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int], LogEvent]]:
+def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int, int], LogEvent]]:
     """Every registry event of a model (releases, stage assignments, rollbacks,
     deprecations) as ``log`` shows it, with its order key."""
-    events: list[tuple[tuple[int, int], LogEvent]] = []
+    events: list[tuple[tuple[int, int, int], LogEvent]] = []
     for event in state.events:
         tag, info = event.tag, event.info
         version = tag.version or None
@@ -191,7 +191,7 @@ def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int],
             kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
         if "mlver-forced:" in message:
             note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
-        events.append((event.order, LogEvent(
+        events.append((history_order(event), LogEvent(
             kind=kind, model=name, commit=event.commit, note=note,
             author=info.tagger if info else "", email=info.email if info else "",
             time=iso(event.timestamp),
@@ -209,9 +209,9 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     history = pathlog.history(project.root, rec.record_path(name))
     if state is None and not history:
         project.model(name)  # UnknownModel unless it is declared
-    events: list[tuple[tuple[int, int], LogEvent]] = []
+    events: list[tuple[tuple[int, int, int], LogEvent]] = []
     for commit in history:
-        events.append(((commit.timestamp, -1), LogEvent(
+        events.append(((commit.timestamp, -1, 0), LogEvent(
             kind="record", model=name, commit=commit.commit, author=commit.author,
             email=commit.email, time=iso(commit.timestamp), message=commit.subject,
         )))

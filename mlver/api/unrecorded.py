@@ -8,7 +8,8 @@ from mlver.models import Record
 from mlver.project import Project
 
 
-def derived_lineage(project: Project, model: str, commit: str, labels: list[str]) -> tuple[Record | None, str]:
+def derived_lineage(project: Project, model: str, commit: str, labels: list[str],
+                    offline: bool = False) -> tuple[Record | None, str]:
     """(derived lineage or None, the note saying so) for tags with no mlver record."""
     from mlver.api.derived import derive_record
 
@@ -16,7 +17,8 @@ def derived_lineage(project: Project, model: str, commit: str, labels: list[str]
     md5 = (record.doc["artifact"].get("md5") if record else None)
     in_git = bool(record and rec.artifact_in_git(record.doc))
     what = ("its artifact is committed to git there, so no remote holds it" if in_git
-            else "its artifact object is checked in the remote" if md5
+            else "its artifact object is checked in the remote" if md5 and not offline
+            else "its artifact object is not checked (--offline)" if md5
             else "its commit names no DVC hash for the artifact, so nothing can be checked in the remote")
     return record, (f"{', '.join(labels)}: no lineage record (made by GTO or by hand); the tag points at commit "
                     f"{commit[:12]}, lineage derived from it: {what}")

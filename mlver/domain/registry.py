@@ -73,6 +73,17 @@ class Event:
         return _order(self)
 
 
+# Within one second `gto history` tells events by kind, in this order (GTO's
+# event priorities); the registry's state does not depend on it, the log's order does.
+HISTORY_RANK = {Action.DEPRECATE: 2, Action.REGISTER: 3, Action.DEREGISTER: 4, Action.ASSIGN: 5, Action.UNASSIGN: 6}
+
+
+def history_order(event: Event) -> tuple[int, int, int]:
+    """Where ``event`` stands in a model's history as ``gto history`` tells it:
+    by second, then kind, then counter."""
+    return (event.info.timestamp if event.info else 0, HISTORY_RANK[event.tag.action], event.tag.number or 0)
+
+
 def _order(event: Event) -> tuple[int, int]:
     # Not through .timestamp: a fold computes this for every event.
     return (event.info.timestamp if event.info else 0, event.tag.number or 0)

@@ -264,6 +264,10 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
 
     doc = p.ok("verify", "--all", "--json").json()
     assert doc["ok"] and doc["findings"] == [] and doc["remote"] == "team" and doc["objects"] == 2
+    assert any("v1.1.0" in n and "its artifact object is checked in the remote" in n for n in doc["notes"])
+    offline = p.ok("verify", "--all", "--offline", "--json").json()["notes"]
+    assert any("v1.1.0" in n and "its artifact object is not checked (--offline)" in n for n in offline)
+    assert not any("checked in the remote" in n for n in offline)
     [note] = [n for n in doc["notes"] if "remote public" in n]
     assert "text-classification@v1.0.0" in note and str(public) in note and "not checked" in note
     assert not any("v1.1.0" in n and "remote public" in n for n in doc["notes"])
@@ -323,10 +327,109 @@ def test_status_after_a_dvc_experiment_gives_fixes_that_run(pipeline: Project) -
 
 def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
     """The metrics file of a `--command` model is committed with its record: git puts it back."""
-    trained.write("metrics.json", json.dumps({"accuracy": 0.99}))
+    recorded = json.loads((trained.root / "metrics.json").read_text())
+    trained.write("metrics.json", json.dumps({**recorded, "accuracy": 1 / 3, "rows": recorded["rows"] + 1e-9}))
     [model] = trained.fails("status", "--json", code=1).json()["models"]
     [fix] = [x["fix"] for x in model["pending"] if x["kind"] == "metrics"]
+    [what] = [x["detail"] for x in model["pending"] if x["kind"] == "metrics"]
+    assert f"accuracy {recorded['accuracy']} -> 0.333333," in what  # as show and diff write them
+    assert f"rows {recorded['rows']!r} -> {recorded['rows'] + 1e-9!r}" in what  # in full: 6 digits would not differ
     assert fix.endswith("`git checkout -- metrics.json`")
     subprocess.run(["git", "checkout", "--", "metrics.json"], cwd=trained.root, check=True)
     [model] = trained.fails("status", "--json", code=1).json()["models"]  # (objects not pushed: still pending)
     assert "metrics" not in [x["kind"] for x in model["pending"]]
+
+
+def test_record_inside_dvc_exp_run_is_refused(pipeline: Project) -> None:
+    """A stage that records (``mlver record`` after evaluate) run by `dvc exp
+    run`: DVC runs it on a detached HEAD and commits the experiment on top,
+    so a record commit made there is on no branch (it sat under the
+    experiment's commit, and `mlver record` said "recorded in" it). Refused
+    with the way out, which works: apply the experiment, commit, record."""
+    import yaml
+    from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+    p = pipeline
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    stages = yaml.safe_load((p.root / "dvc.yaml").read_text())
+    # --allow-dirty: `-S` leaves params.yaml changed, and a record of a dirty tree would go ahead
+    stages["stages"]["register"] = {"cmd": f"{sys.executable} -m mlver record {PIPELINE_MODEL} --allow-dirty",
+                                    "deps": ["model.pkl", "eval"]}
+    p.write("dvc.yaml", yaml.safe_dump(stages, sort_keys=False))
+    p.commit_all("record after evaluate")
+    head = p.git("rev-parse", "HEAD").strip()
+    run = subprocess.run([sys.executable, "-m", "dvc", "exp", "run", "-S", "train.n_est=5", "-n", "five"], cwd=p.root,
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "cannot record text-classifier inside `dvc exp run` (experiment five)" in run.stderr
+    assert "`dvc exp apply five`" in " ".join(run.stderr.split())
+    assert p.git("rev-parse", "HEAD").strip() == head and p.git("symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert "mlver: record" not in p.git("log", "--all", f"{head}..", "--format=%s")
+    assert "mlver: record" not in p.git("log", "-1", "--format=%s")
+
+    del stages["stages"]["register"]
+    p.write("dvc.yaml", yaml.safe_dump(stages, sort_keys=False))
+    p.commit_all("record by hand")
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=6", "-n", "six")
+    dvc(p.root, "exp", "apply", "six")
+    p.commit_all("apply six")
+    p.ok("record", PIPELINE_MODEL)
+    assert json.loads((p.root / ".mlver/records/text-classifier.json").read_text())["params"]["train.n_est"] == 6
+    assert p.git("status", "--porcelain") == ""
+
+
+def test_log_tells_events_of_one_second_in_gto_historys_order(gto_cli: Gto, isolate: Path) -> None:
+    """Tags GTO or a script wrote within one second, in counter order unlike
+    GTO's: `gto history` orders a second's events by kind (deprecation,
+    registration, deregistration, assignment, un-assignment), and so does
+    `mlver log` (it told them by counter)."""
+    p = _adopted(isolate / "same-second")
+    p.write("model.pkl", "a model")
+    c1 = p.commit_all("one")
+    p.write("model.pkl", "another")
+    c2 = p.commit_all("two")
+    p.write("model.pkl", "a third")
+    c3 = p.commit_all("three")
+
+    def tag(name: str, commit: str, when: int) -> None:
+        env = {**os.environ, "GIT_COMMITTER_DATE": f"{when} +0000"}
+        subprocess.run(["git", "tag", "-a", name, "-m", name, commit], cwd=p.root, check=True, env=env)
+
+    t0 = 1_767_000_000
+    tag("churn@v0.1.0", c1, t0)
+    tag("churn@v0.2.0", c2, t0 + 1)
+    tag("churn#prod#1", c1, t0 + 2)
+    tag("churn@v0.1.0!#2", c1, t0 + 2)  # deregistered after the assignment, by counter, in its second
+    tag("churn#dev!#4", c2, t0 + 3)  # an un-assignment made before the assignment it undoes
+    tag("churn#dev#3", c2, t0 + 3)
+    tag("churn#qa#5", c2, t0 + 4)
+    tag("churn@deprecated#6", c2, t0 + 4)
+    tag("churn#staging#7", c3, t0 + 5)  # assigned in the second the version is registered, tagged first
+    tag("churn@v0.3.0", c3, t0 + 5)
+    history = [e["ref"] for e in gto_cli.json(p.root, "history") if e["artifact"] == "churn"]
+    assert history == [e["tag"] for e in p.ok("log", "churn", "--json").json()]
+    assert history[:2] == ["churn#staging#7", "churn@v0.3.0"]
+
+
+def test_run_a_dvc_yaml_model_names_the_stage_that_writes_it(pipeline: Project) -> None:
+    """example-get-started adopted as it is: text-classifier is declared only
+    in dvc.yaml's `artifacts:` and the train stage writes it. `mlver run`
+    cannot guess how to train it, and the way it names is the stage, not a
+    `python train.py` beside DVC; the named command works."""
+    import shlex
+
+    from fixtures.pipeline import PIPELINE_MODEL
+
+    failed = pipeline.fails("run", PIPELINE_MODEL)
+    assert "`python train.py`" not in failed.stderr
+    [declare] = [c for c in failed.stderr.split("`")[1::2] if c.startswith("mlver model add")]
+    assert declare == f"mlver model add {PIPELINE_MODEL} --path model.pkl --stage train"
+    pipeline.ok(*shlex.split(declare)[1:])
+    pipeline.commit_all("declare as told")
+    pipeline.ok("run", PIPELINE_MODEL)
+    # A model no stage writes (committed to git, as in example-gto): the command is the way.
+    with open(pipeline.root / "dvc.yaml", "a") as fh:
+        fh.write("  other:\n    path: other.pkl\n    type: model\n")
+    pipeline.commit_all("another model")
+    plain = pipeline.fails("run", "other").stderr
+    assert "`mlver run other -- python train.py`" in plain and "--stage" not in plain
