@@ -24,11 +24,10 @@ class MlverGroup(click.Group):
     """Runs a subcommand and maps what escapes it to an exit code and one message."""
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        limit = formatter.width - 6 - max(len(name) for name in self.commands)
+        width = max(len(name) for name in self.commands)  # one column for every section
         for title, names in SECTIONS:
             with formatter.section(title):
-                width = max(len(n) for n in self.commands)  # one column for every section
-                formatter.write_dl([(n.ljust(width), self.commands[n].get_short_help_str(limit))
+                formatter.write_dl([(n.ljust(width), self.commands[n].get_short_help_str(formatter.width - 6 - width))
                                     for n in names if n in self.commands])
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -133,7 +132,7 @@ def _refuse_empty(command: click.Command, path: str, values: dict[str, Any]) -> 
     `mlver gc --cloud -r "$REMOTE" --force` with REMOTE unset must not collect the default remote.
     Required arguments are the verbs' own to judge (an empty NAME is an invalid name)."""
     for param in command.params:
-        if param.default == "" or isinstance(param, click.Argument) and (param.required or param.type is click.UNPROCESSED):
+        if param.default == "" or (isinstance(param, click.Argument) and (param.required or param.type is click.UNPROCESSED)):
             continue  # "" is what it means without the option (--desc); a training command's own arguments
         value = values.get(param.name or "")
         given = value if isinstance(value, tuple) else (value,)
