@@ -9,9 +9,26 @@ import click
 from mlver.cli import boundary as _entry
 from mlver.errors import BadUsage, EmptyValue
 
+# `mlver --help` lists the verbs by what they are for, as `git help` does; every verb is in one section.
+SECTIONS = (
+    ("Set up", ("init", "data", "model", "remote")),
+    ("Train and record", ("run", "record")),
+    ("The registry", ("release", "promote", "rollback", "deprecate", "ls", "log", "show")),
+    ("Compare and report", ("diff", "review", "drift", "lineage", "card", "site", "ci")),
+    ("Storage", ("push", "pull", "gc", "url")),
+    ("Check", ("status", "verify", "reproduce")),
+)
+
 
 class MlverGroup(click.Group):
     """Runs a subcommand and maps what escapes it to an exit code and one message."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        width = max(len(name) for name in self.commands)  # one column for every section
+        for title, names in SECTIONS:
+            with formatter.section(title):
+                formatter.write_dl([(n.ljust(width), self.commands[n].get_short_help_str(formatter.width - 6 - width))
+                                    for n in names if n in self.commands])
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["mlver.argv"] = list(args)
@@ -50,7 +67,24 @@ def usage_error(exc: click.UsageError) -> BadUsage:
     return BadUsage(command, exc.format_message(), " ".join(usage.split()))
 
 
-@click.group("mlver", cls=MlverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+_EXIT_CODES = """\
+stdout carries only the result (--json: one JSON document); progress,
+warnings and errors go to stderr.
+
+\b
+Exit codes:
+  0    ok
+  1    the command ran and its check failed (verify, status, review,
+       drift, reproduce)
+  2    an error: `error: ...` and `hint: ...` on stderr (with --json,
+       also {"error": {family, class, message, hint, ...}} on stdout)
+  4    a bug in mlver (--traceback shows where)
+  130  interrupted (Ctrl-C): the verb says what it left
+  141  the reader of stdout went away (`mlver ls | head`)
+"""
+
+
+@click.group("mlver", cls=MlverGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXIT_CODES)
 @click.version_option(package_name="mlver", message="mlver %(version)s")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback of an error.")
 def cli(traceback: bool) -> None:
@@ -69,20 +103,6 @@ def cli(traceback: bool) -> None:
       git commit -m "declare churn"
       mlver run churn
       mlver release churn
-
-    stdout carries only the result (--json: one JSON document); progress,
-    warnings and errors go to stderr.
-
-    \b
-    Exit codes:
-      0    ok
-      1    the command ran and its check failed (verify, status, review,
-           drift, reproduce)
-      2    an error: `error: ...` and `hint: ...` on stderr (with --json,
-           also {"error": {family, class, message, hint, ...}} on stdout)
-      4    a bug in mlver (--traceback shows where)
-      130  interrupted (Ctrl-C): the verb says what it left
-      141  the reader of stdout went away (`mlver ls | head`)
     """
     _entry.show_tracebacks(traceback)
 
@@ -112,7 +132,7 @@ def _refuse_empty(command: click.Command, path: str, values: dict[str, Any]) -> 
     `mlver gc --cloud -r "$REMOTE" --force` with REMOTE unset must not collect the default remote.
     Required arguments are the verbs' own to judge (an empty NAME is an invalid name)."""
     for param in command.params:
-        if param.default == "" or isinstance(param, click.Argument) and (param.required or param.type is click.UNPROCESSED):
+        if param.default == "" or (isinstance(param, click.Argument) and (param.required or param.type is click.UNPROCESSED)):
             continue  # "" is what it means without the option (--desc); a training command's own arguments
         value = values.get(param.name or "")
         given = value if isinstance(value, tuple) else (value,)

@@ -71,3 +71,15 @@ def test_every_value_option_names_what_it_takes() -> None:
         assert vague <= free_text, f"mlver {' '.join(path)}: {sorted(vague - free_text)} show TEXT"
         remotes = re.findall(r"^  -r, --remote (\S+)", shown, re.M)
         assert remotes in ([], ["NAME"]), f"mlver {' '.join(path)}: -r, --remote {remotes}"
+
+
+def test_mlver_help_lists_every_verb_once_by_what_it_is_for() -> None:
+    from mlver.cli.app import SECTIONS
+
+    placed = [name for _, names in SECTIONS for name in names]
+    assert sorted(placed) == sorted(cli.commands), "a verb missing from SECTIONS (or in two) is not in `mlver --help`"
+    shown = _help()
+    for title, names in SECTIONS:
+        section = shown.split(f"\n{title}:\n")[1].split("\n\n")[0]
+        assert [line.split()[0] for line in section.splitlines()] == list(names), title
+    assert shown.index("Check:") < shown.index("Exit codes:")  # the codes close the page, after every verb

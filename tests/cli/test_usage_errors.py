@@ -43,6 +43,9 @@ def test_a_refusal_before_any_verb(trained: Project) -> None:
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr == ("error: no such option '--bogus'\n"
                           "hint: usage: mlver [OPTIONS] COMMAND [ARGS]...; see `mlver --help`\n")
+    as_json = subprocess.run([sys.executable, "-m", "mlver", "--bogus", "ls", "--json"], cwd=trained.root,
+                             capture_output=True, text=True)
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"]["class"] == "BadUsage"
     alone = subprocess.run([sys.executable, "-m", "mlver", "remote"], cwd=trained.root, capture_output=True, text=True)
     assert alone.returncode == 2 and "Commands:" in alone.stderr  # a group alone still shows its help
 
