@@ -122,3 +122,22 @@ def test_artifacts_declared_outside_the_project_are_not_models(trained: Project,
     status = p.mlver("status", "--json")
     assert str(outside) not in status.stdout and "../outside.pkl" not in status.stdout, status.stdout
     assert "unknown model 'abs'" in p.fails("record", "abs").stderr
+
+
+def test_a_matplotlibrc_in_the_pull_request_does_not_style_the_reviews_charts(trained: Project,
+                                                                              tmp_path: Path) -> None:
+    # matplotlib reads ./matplotlibrc, and a review in CI runs in the pull request's
+    # checkout: `text.usetex: True` there made it run latex on the labels the records
+    # hold (`\input{FILE}` in a metric's name would draw that file into the chart), and
+    # without latex the review crashed (exit 4).
+    p = trained
+    p.git("checkout", "-q", "-b", "feature")
+    p.write("matplotlibrc", "text.usetex: True\n")
+    p.set_params(lr=0.3)
+    p.commit_all("charts in TeX")
+    p.ok("run", "churn")
+    plots = tmp_path / "plots"
+    run = _mlver(p, "review", "--base", "main", "--plots", str(plots), "--json")
+    assert run.returncode in (0, 1) and "Traceback" not in run.stderr, run.stderr
+    pngs = [q for q in plots.iterdir() if q.suffix == ".png"]
+    assert pngs and all(q.read_bytes().startswith(b"\x89PNG") for q in pngs), list(plots.iterdir())
