@@ -49,7 +49,7 @@ def _mlver(p: Project, *args: str, timeout: float = 60) -> subprocess.CompletedP
                           timeout=timeout)
 
 
-@pytest.mark.parametrize("file", ["params.yaml", "data/train.csv.dvc", ".dvc/config"])
+@pytest.mark.parametrize("file", ["params.yaml", "data/train.csv.dvc", ".dvc/config", "mlver.yaml"])
 @pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
 def test_a_file_of_the_repository_that_never_ends_is_refused_not_read(trained: Project, target: str,
                                                                       file: str) -> None:
