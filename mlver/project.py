@@ -9,6 +9,7 @@ from typing import Any
 from mlver.adapters import git
 from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
 from mlver.domain.tags import DIR_SEPARATOR, check_artifact
+from mlver.domain.validate import check_relpath
 from mlver.errors import MlverError, NotInitialised, PathOutsideRepository, UnknownModel
 
 __all__ = ["CONFIG", "CONFIG_VERSION", "GTO_INDEX", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
@@ -71,6 +72,10 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
         path = entry["path"]
         if "://" not in path:
             path = posixpath.normpath(posixpath.join(folder, path))
+            try:
+                check_relpath(path, dvcfile, f"{key}.path")
+            except MlverError:
+                continue  # absolute, or climbing out of the project: no file of it is this artifact
         labels = entry.get("labels") or ()
         found[name] = ArtifactDecl(
             name=name, type=str(entry.get("type") or ""), path=path, dvcfile=dvcfile,
@@ -95,8 +100,12 @@ class Project:
     @cached_property
     def config(self) -> Config:
         """The work tree's mlver.yaml (the defaults when there is none)."""
-        path = self.root / CONFIG
-        return parse_config(path.read_bytes() if path.exists() else None)
+        from mlver.adapters import repofile
+
+        try:
+            return parse_config(repofile.read(self.root, CONFIG))
+        except FileNotFoundError:
+            return parse_config(None)
 
     @cached_property
     def artifacts(self) -> dict[str, ArtifactDecl]:
@@ -119,10 +128,10 @@ class Project:
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
         files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})
-        from mlver.adapters import statcache
+        from mlver.adapters import repofile, statcache
 
         def rows(dvcfile: str) -> list[list[object]]:
-            found = artifacts_in((self.root / dvcfile).read_bytes(), dvcfile).values()
+            found = artifacts_in(repofile.read(self.root, dvcfile), dvcfile).values()
             return [[a.name, a.type, a.path, a.desc, list(a.labels)] for a in found]
 
         def valid(row: object) -> bool:

@@ -439,19 +439,23 @@ def same_hashes(committed: bytes, current: bytes, where: str) -> bool:
 
 
 def read_dvcfile_out(root: Path, path: str) -> Out | None:
-    dvcfile = root / dvcfile_for(path)
-    if not dvcfile.exists():
+    from mlver.adapters import repofile
+
+    try:
+        return out_from_dvcfile(repofile.read(root, dvcfile_for(path)), path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return out_from_dvcfile(dvcfile.read_text(), path)
 
 
 def lock_stage(root: Path, stage: str, text: bytes | str | None = None) -> dict[str, Any] | None:
     """A stage's entry of dvc.lock: deps, params, outs with their hashes."""
     if text is None:
-        lock = root / LOCK_FILE
-        if not lock.exists():
+        from mlver.adapters import repofile
+
+        try:
+            text = repofile.read(root, LOCK_FILE)
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        text = lock.read_text()
     doc = _yaml(text, LOCK_FILE) or {}
     return (doc.get("stages") or {}).get(stage)
 
@@ -647,10 +651,13 @@ def pipeline_session(root: Path) -> Iterator[PipelineSession]:
 
 def lock_entry(root: Path, lockfile: str, key: str) -> dict[str, Any] | None:
     """A stage's entry of a dvc.lock: deps, params, outs with their hashes."""
-    path = root / lockfile
-    if not path.exists():
+    from mlver.adapters import repofile
+
+    try:
+        text = repofile.read(root, lockfile)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    doc = _yaml(path.read_text(), lockfile)
+    doc = _yaml(text, lockfile)
     stages = doc.get("stages") if isinstance(doc, dict) else None
     entry = stages.get(key) if isinstance(stages, dict) else None
     return entry if isinstance(entry, dict) else None
@@ -724,8 +731,7 @@ def _config_key(root: Path) -> dict[str, Any] | None:
     digests: list[str | None] = []
     for file in files:
         try:
-            with open(file, "rb") as fh:
-                digests.append(hashlib.sha256(fh.read()).hexdigest())
+            digests.append(hashlib.sha256(_config_bytes(root, Path(file))).hexdigest())
         except FileNotFoundError:
             digests.append(None)
         except OSError:
@@ -795,7 +801,7 @@ def default_remote_name(root: Path) -> str | None:
 
     for path in _config_files(root):
         try:
-            text = path.read_text()
+            text = _config_text(root, path)
         except FileNotFoundError:
             continue
         except (OSError, UnicodeDecodeError):
@@ -814,6 +820,21 @@ def default_remote_name(root: Path) -> str | None:
     else:
         return None  # no level names one
     return remotes(root)[1]
+
+
+def _config_bytes(root: Path, path: Path) -> bytes:
+    """A DVC config file's bytes; the project's own two (a clone's: a link to
+    /dev/zero, a pipe, a file out of the project) through ``repofile``, so
+    that such a one is refused before DVC reads it (for ever)."""
+    if path.parent == root / ".dvc":
+        from mlver.adapters import repofile
+
+        return repofile.read(root, f".dvc/{path.name}")
+    return path.read_bytes()
+
+
+def _config_text(root: Path, path: Path) -> str:
+    return _config_bytes(root, path).decode()
 
 
 def _config_files(root: Path) -> list[Path]:
@@ -927,7 +948,7 @@ def cache_dir(root: Path) -> Path:
     """The local cache's ``files/md5`` folder (DVC 3 layout)."""
     config = root / ".dvc" / "config"
     # The common case needs no dvc import: no custom cache dir configured.
-    texts = [p.read_text() for p in (config, root / ".dvc" / "config.local") if p.exists()]
+    texts = [_config_text(root, p) for p in (config, root / ".dvc" / "config.local") if p.exists()]
     if not any("[cache]" in t for t in texts):
         return root / ".dvc" / "cache" / "files" / "md5"
     with _repo(root) as repo:

@@ -412,6 +412,34 @@ def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Proje
     assert not [q for q in (p.root / ".dvc").rglob("*") if q.is_file() and "mlver-tmp" in str(q)]
 
 
+def test_a_download_that_trickles_from_an_http_remote_is_given_up(trained: Project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same through DVC's filesystems: fsspec's HTTP file read a whole 5 MiB block
+    # in one wait, so no bound between reads could see the trickle.
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+    from fixtures.objects import run_big_model
+
+    p = trained
+    run_big_model(p)
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    size = (p.root / "models/churn.pkl").stat().st_size
+    with trickling_s3(size, every=0.2) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        (p.root / "models/churn.pkl").unlink()
+        started = time.monotonic()
+        run = p.mlver("pull", "churn@HEAD")
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert said[-2].startswith(f"error: remote web ({server.url}/store): gave up trying to read "), said
+    assert took < 15 and 0 < server.sent < 100, (took, server.sent)
+    assert not (p.root / "models/churn.pkl").exists()
+
+
 def test_a_least_download_rate_that_is_no_number_is_one_clear_line(trained: Project,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from fixtures.hostile_s3 import trickling_s3
