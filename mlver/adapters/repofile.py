@@ -31,8 +31,9 @@ def read(root: Path, relpath: str, where: str | None = None) -> bytes:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise UntrustedInput("file", relpath, where, "it is not a regular file (a pipe or a device: "
-                                 "its reading would not end)", f"make {relpath} a plain file")
+            what = ("it is a folder, not a file" if stat.S_ISDIR(st.st_mode)
+                    else "it is not a regular file (a pipe or a device: its reading would not end)")
+            raise UntrustedInput("file", relpath, where, what, f"make {relpath} a plain file")
         limit = MAX_BYTES
         data = _read_upto(fd, limit + 1) if st.st_size <= limit else b""
         if st.st_size > limit or len(data) > limit:

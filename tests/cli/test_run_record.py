@@ -123,7 +123,7 @@ def test_params_and_metrics_that_are_not_text_are_said_so(project: Project) -> N
     assert "metrics file metrics.json is not UTF-8 text" in project.fails("record", "churn").stderr
     (project.root / "metrics.json").unlink()
     (project.root / "metrics.json").mkdir()
-    assert "metrics file metrics.json cannot be read: Is a directory" in project.fails("record", "churn").stderr
+    assert "metrics file metrics.json: file 'metrics.json' is refused: it is a folder, not a file" in project.fails("record", "churn").stderr
 
 
 def test_unknown_model(project: Project) -> None:
