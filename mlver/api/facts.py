@@ -339,7 +339,7 @@ class FactCache:
         pending = self.pending
         for obj, info in read:
             message = info.message
-            marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+            marks = "\n".join([line for line in message.splitlines() if _MARKS in line]) if _MARKS in message else ""
             tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
             found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
             pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
