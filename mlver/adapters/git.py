@@ -1460,7 +1460,11 @@ def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], Br
     PATH`` selects, in that order; git's simplification of merges is not
     replayed (``path_log`` None: ask ``log_path``). 100,000 commits: ~0.95 s
     of git, against ~1.4 s for both walks. The answer is kept (call it as
-    often as needed); None when git failed."""
+    often as needed); None when git failed. Times are the committer dates
+    git's log shows; for a well-formed commit that is rev-list's time, for
+    one written by hand with a date only rev-list reads ("-5", "+77", no
+    zone, two '>') git itself reads two ways, and this walk takes log's
+    (0 where log reads none)."""
     answer = _output_ahead(root, ["log", "--branches", "--remotes", "--full-history", "--sparse", "--root",
                                   "--no-renames", "--raw", "--no-abbrev", "--format=%x1e%ct %H %P", "--", path])
     kept: list[BranchWalk | None] = []
@@ -1473,6 +1477,9 @@ def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], Br
         return kept[0]
 
     return walk
+
+
+_MAX_TIME = (1 << 64) - 1
 
 
 def _branch_walk(out: str, tip: str | None) -> BranchWalk:
@@ -1491,9 +1498,11 @@ def _branch_walk(out: str, tip: str | None) -> BranchWalk:
         head, _, raw = chunk.partition("\n")
         when, _, rest = head.partition(" ")
         commit, _, above = rest.partition(" ")
-        if not when.isdigit() or len(commit) not in (40, 64):  # (as branch_commit_times_ahead reads rev-list)
+        if len(commit) not in (40, 64):
             continue
-        times[commit] = int(when)
+        # A date git's log cannot read (a commit written by hand) is 0, no time known, as
+        # rev-list's 0 is: the caller reads it from the commit. Past 64 bits: rev-list's cap.
+        times[commit] = min(int(when), _MAX_TIME) if when.isascii() and when.isdigit() else 0
         if commit == expected and found is not None:
             if " " in above:
                 found = None  # a merge: git's simplification decides

@@ -144,6 +144,11 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
 
 def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
     """The document of ``record_from_bytes``, checked, its digest not computed."""
+    return checked_record(model, commit, content)[0]
+
+
+def checked_record(model: str, commit: str | None, content: bytes) -> tuple[dict, bool]:
+    """``checked_record_doc``, and whether it passed at a glance (validate.check_record's answer)."""
     where = f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
     validate.check_size(content, where)
     try:
@@ -152,11 +157,11 @@ def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
         raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
                             "no mlver document is nested that deep") from None
     # No deeper than it has containers: most records need no walk for their depth.
-    validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
+    plain = validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
     if "derived" in doc:  # what push, verify and gc skip for lineage mlver derived (domain/record.py)
         raise RecordShapeError("derived", doc["derived"], where,
                                "only lineage mlver derives from a commit is marked derived, never a record file")
-    return doc
+    return doc, plain
 
 
 def read_record(project: Project, model: str, commit: str) -> Record | None:

@@ -234,11 +234,12 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
             walks.append(Ahead(project, refs, cache))  # (no tag object was read)
         ahead = walks[0]
         by_spec: dict[str, list[_Subject]] = {}
+        paths: dict[str, str] = {}  # model -> its record's path (110,000 subjects, a few models)
         for subject in subjects:
-            by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
+            path = paths.get(subject.model) or paths.setdefault(subject.model, rec.record_path(subject.model))
+            by_spec.setdefault(f"{subject.commit}:{path}", []).append(subject)
         passed = _RecordPass(project, offline, shallow)
-        passed.run(cache, by_spec, _history_order(by_spec),
-                   {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
+        passed.run(cache, by_spec, _history_order(by_spec), {f"{s.commit}:{paths[s.model]}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
                                            cache, ahead, {s.tag: s.tag_digest for s in subjects if s.tag})

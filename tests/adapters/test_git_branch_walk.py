@@ -172,3 +172,29 @@ def test_a_history_listed_out_of_order_leaves_the_log_to_git(tmp_path: Path) -> 
     expected = _log(root, tip)
     assert len(expected) == 3
     assert pathlog.history_ahead(root, "mlver.yaml", tip, lambda at: git.branch_walk_ahead(root, "mlver.yaml", at))() == expected
+
+
+def test_the_walk_reaches_commits_whose_dates_git_cannot_read(tmp_path: Path) -> None:
+    """Commits written by hand with dates git's log cannot read ("", "-5", "+77", no zone,
+    header lines swapped) are still reached, with no time (0: read from the commit, as
+    for rev-list's 0); well-formed ones get rev-list's time."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    tree = _git(root, "write-tree")
+    parent, good = "", []
+    for i, line in enumerate(["committer A <a@x> 100 +0000", "committer A <a@x>  +0000", "committer A <a@x> -5 +0000",
+                              "committer A <a@x> +77 +0000", "committer A <a@x> 15", "committer A <a@x> 200 +0000"]):
+        raw = f"tree {tree}\n{parent}author A <a@x> 1 +0000\n{line}\n\nc{i}\n"
+        commit = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"], cwd=root,
+                                input=raw, capture_output=True, text=True, check=True).stdout.strip()
+        parent = f"parent {commit}\n"
+        if i in (0, 5):
+            good.append(commit)
+    _git(root, "update-ref", "refs/heads/main", commit)
+    walked = git.branch_walk_ahead(root, "mlver.yaml", commit)()
+    assert walked is not None
+    listed = git.branch_commit_times_ahead(root)()
+    assert set(walked.times) == set(listed) and len(listed) == 6
+    assert {c: walked.times[c] for c in good} == {c: listed[c] for c in good} == {good[0]: 100, good[1]: 200}
+    assert walked.path_log == []
