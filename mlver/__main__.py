@@ -2,7 +2,9 @@
 
 The entry point imports the CLI inside its own ``try``: a Ctrl-C while
 Python is still loading click and mlver (the first ~0.1 s) ends like one
-later on, `error: interrupted` and exit 130, never a traceback.
+later on, `error: interrupted` and exit 130, never a traceback. One that
+comes after the command is over, while Python shuts down, ends the process
+as the signal does by default.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ def main() -> None:
         cli_main()
     except KeyboardInterrupt:
         interrupted()
+    finally:
+        _exiting()
 
 
 def interrupted() -> None:
@@ -27,6 +31,18 @@ def interrupted() -> None:
     except (OSError, ValueError):
         pass
     raise SystemExit(130)
+
+
+def _exiting() -> None:
+    # The result is out and the exit code chosen; what is left is Python's
+    # shutdown (exit handlers: git cat-file is closed there). A KeyboardInterrupt
+    # raised in it has no boundary to reach and prints a traceback, so from here
+    # SIGINT kills as it does by default (the shell says 130); nothing is undone
+    # by it, since nothing is left to do.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 if __name__ == "__main__":

@@ -168,11 +168,12 @@ class ConfigTooNew(ConfigError):
 class InvalidName(UsageError):
     def __init__(self, kind: str, name: str) -> None:
         self.kind, self.name = kind, name
-        shown = repr(name) if name else "an empty name"
+        shown = repr(name) if name else "(empty)"
+        examples = "`prod`, `staging`" if kind == "stage" else "`churn`, `churn-v2`"
         super().__init__(
             f"invalid {kind} name {shown}: use lowercase letters, digits and '-' "
             "(starting and ending with a letter or digit)",
-            "e.g. `churn`, `churn-v2`; no '/', '..', '@', '#' or spaces",
+            f"e.g. {examples}; no '/', '..', '@', '#' or spaces",
         )
 
 
@@ -295,6 +296,17 @@ class DirtyTree(ConflictError):
         super().__init__(
             f"tracked files have uncommitted changes: {shown}",
             "commit them (`git commit -am ...`), or pass --allow-dirty to record the diff",
+        )
+
+
+class InsideExperiment(ConflictError):
+    def __init__(self, model: str, experiment: str) -> None:
+        self.model, self.experiment = model, experiment
+        super().__init__(
+            f"cannot record {model} inside `dvc exp run` (experiment {experiment}): DVC commits the experiment "
+            "itself and puts HEAD back, so a record's commit would be on no branch",
+            f"record outside DVC's stages, once the experiment is in the workspace (`dvc exp apply {experiment}`) "
+            f"and committed: `mlver record {model}`",
         )
 
 
@@ -757,6 +769,20 @@ class ListingNeverEnds(RemoteError):
                          f"or a server not to trust): check it with `mlver remote check {name}`")
 
 
+class TransferTooSlow(RemoteError):
+    """A download that fell under the least average rate once its grace period was
+    over: a server that trickles (a byte every few seconds never trips a read
+    timeout) would otherwise hold the command for days."""
+
+    def __init__(self, name: str, url: str, action: str, got: int, seconds: int, rate: int) -> None:
+        self.name, self.url, self.action, self.got, self.seconds, self.rate = name, url, action, got, seconds, rate
+        super().__init__(f"remote {name} ({url}): gave up trying to {action}: {got:,} bytes in {seconds} s, "
+                         f"under the least average rate of {rate:,} bytes a second",
+                         f"the network or the endpoint is this slow (or trickles on purpose): check it with "
+                         f"`mlver remote check {name}`; for a slow link, set MLVER_MIN_RATE (bytes a second, "
+                         f"0: no bound) or MLVER_RATE_GRACE (seconds before the rate counts)")
+
+
 class RemotePluginMissing(RemoteError):
     """A remote type whose DVC plugin is not installed with this mlver."""
 
@@ -869,6 +895,27 @@ class GcRefused(StorageError):
 # -- usage: options, arguments and values ----------------------------------
 
 
+class BadUsage(UsageError):
+    """What the command line's parser refused (an unknown option or verb, a
+    missing argument, a value of the wrong type or range), in the words of
+    every other error: ``problem`` is the parser's, ``usage`` the verb's synopsis."""
+
+    def __init__(self, command: str, problem: str, usage: str) -> None:
+        self.command, self.problem, self.usage = command, problem, usage
+        said = " ".join(problem.split()).rstrip(".")
+        super().__init__(said[:1].lower() + said[1:], f"usage: {usage}; see `{command} --help`")
+
+
+class EmptyValue(UsageError):
+    """An option or optional argument given as the empty string: in a script
+    that is an unset variable (`-r "$REMOTE"`), never a wish for the default."""
+
+    def __init__(self, command: str, option: str) -> None:
+        self.command, self.option = command, option
+        super().__init__(f"{option} is empty",
+                         f"give {option} a value, or leave it out for the default (see `{command} --help`)")
+
+
 class OptionsExclusive(UsageError):
     """Two options (or arguments) that each pick the same thing another way."""
 
@@ -955,10 +1002,12 @@ class PackageMissing(UsageError):
 
 
 class NothingToRun(UsageError):
-    def __init__(self, model: str) -> None:
-        self.model = model
-        super().__init__(f"model {model} has no command or stage to run",
-                         f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+    def __init__(self, model: str, path: str | None = None, stage: str | None = None) -> None:
+        self.model, self.path, self.stage = model, path, stage
+        hint = (f"declare the DVC stage that writes {path}: `mlver model add {model} --path {path} --stage {stage}`, "
+                f"commit, then `mlver run {model}`" if stage and path else
+                f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
+        super().__init__(f"model {model} has no command or stage to run", hint)
 
 
 class NothingToReproduce(UsageError):

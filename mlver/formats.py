@@ -28,6 +28,12 @@ def value(x: Any, sign: str = "") -> str | None:
         return str(x).lower()
     if isinstance(x, float):
         return f"{x:{sign}.6g}" if math.isfinite(x) else str(x)
+    if isinstance(x, (list, tuple, dict)):
+        # A params file's flow form (YAML and JSON both read it back as the
+        # same value), where str() would print Python's ['a', 'b'].
+        import json
+
+        return json.dumps(x, ensure_ascii=False, default=str)
     return f"{x:{sign}d}" if sign and isinstance(x, int) else str(x)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from mlver.adapters import git
 from mlver.domain.config import CONFIG, CONFIG_VERSION, Config, ModelSpec
 from mlver.domain.tags import DIR_SEPARATOR, check_artifact
+from mlver.domain.validate import check_relpath
 from mlver.errors import MlverError, NotInitialised, PathOutsideRepository, UnknownModel
 
 __all__ = ["CONFIG", "CONFIG_VERSION", "GTO_INDEX", "ArtifactDecl", "Config", "ModelSpec", "PathLike", "Project", "artifacts_in",
@@ -70,6 +72,10 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
         path = entry["path"]
         if "://" not in path:
             path = posixpath.normpath(posixpath.join(folder, path))
+            try:
+                check_relpath(path, dvcfile, f"{key}.path")
+            except MlverError:
+                continue  # absolute, or climbing out of the project: no file of it is this artifact
         labels = entry.get("labels") or ()
         found[name] = ArtifactDecl(
             name=name, type=str(entry.get("type") or ""), path=path, dvcfile=dvcfile,
@@ -94,22 +100,38 @@ class Project:
     @cached_property
     def config(self) -> Config:
         """The work tree's mlver.yaml (the defaults when there is none)."""
-        path = self.root / CONFIG
-        return parse_config(path.read_bytes() if path.exists() else None)
+        from mlver.adapters import repofile
+
+        try:
+            return parse_config(repofile.read(self.root, CONFIG))
+        except FileNotFoundError:
+            return parse_config(None)
 
     @cached_property
     def artifacts(self) -> dict[str, ArtifactDecl]:
         """Every artifact the work tree's dvc.yaml files declare (the root's and,
         in a monorepo, each folder's), and GTO's artifacts.yaml, as DVC and GTO
         read them (a name in both: dvc.yaml's)."""
+        return {n: ArtifactDecl(name=n, type=t, path=p, dvcfile=dvcfile, desc=d, labels=tuple(ls))
+                for dvcfile, rows in self._declarations.items() for n, t, p, d, ls in rows}
+
+    @cached_property
+    def gto_indexed(self) -> frozenset[str]:
+        """The names GTO's artifacts.yaml declares: ``gto show`` lists them with
+        no version too, where it leaves out what only a dvc.yaml declares."""
+        return frozenset(str(row[0]) for row in self._declarations.get(GTO_INDEX, ()))
+
+    @cached_property
+    def _declarations(self) -> dict[str, list[list[Any]]]:
+        """Each declaring file -> its artifacts' rows (name, type, path, desc, labels)."""
         files = [f for f in (GTO_INDEX, "dvc.yaml") if (self.root / f).is_file()]
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
         files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})
-        from mlver.adapters import statcache
+        from mlver.adapters import repofile, statcache
 
         def rows(dvcfile: str) -> list[list[object]]:
-            found = artifacts_in((self.root / dvcfile).read_bytes(), dvcfile).values()
+            found = artifacts_in(repofile.read(self.root, dvcfile), dvcfile).values()
             return [[a.name, a.type, a.path, a.desc, list(a.labels)] for a in found]
 
         def valid(row: object) -> bool:
@@ -119,8 +141,7 @@ class Project:
         # Cached by each file's stat: parsing YAML (and importing PyYAML) was
         # most of a read-only command's start-up in a GTO repository.
         cached = statcache.per_file(self.root, "dvc-yaml-artifacts-1", files, rows, valid)
-        return {n: ArtifactDecl(name=n, type=t, path=p, dvcfile=dvcfile, desc=d, labels=tuple(ls))
-                for dvcfile in files for n, t, p, d, ls in cached[dvcfile]}
+        return {f: cached[f] for f in files}
 
     def models(self) -> dict[str, ModelSpec]:
         """Models declared in mlver.yaml (how each is trained)."""

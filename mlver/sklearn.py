@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.adapters import git
 from mlver.adapters import sklearn as sk
@@ -36,6 +36,9 @@ from mlver.errors import (
 )
 from mlver.models import Record, RecordResult
 from mlver.project import CONFIG, ModelSpec, PathLike, Project
+
+if TYPE_CHECKING:
+    from mlver.api.recording import CodeState
 
 __all__ = ["record", "load", "VersionMismatchWarning"]
 
@@ -93,17 +96,10 @@ def record(
     ``models/<name>.joblib``) and the declaration is part of the record
     commit. Raises the same MlverError the CLI would print.
     """
-    from mlver.api.recording import Execution, write_record
     from mlver.api.setup import model_add
-    from mlver.api.training import check_code, check_data
+    from mlver.api.training import check_code
 
-    check_name(name)
-    sk.check_estimator(estimator)
-    if format not in sk.FORMATS:
-        raise UnknownChoice("model format", format, list(sk.FORMATS))
-    user_metrics = _check_metrics(metrics)
-    if (X is None) != (y is None):
-        raise ArgumentsTogether(["X", "y"], "(a held-out set) to compute metrics", "X=X_test, y=y_test")
+    user_metrics = _checked_arguments(estimator, name, format, metrics, X, y)
     project = Project.find(repo)
     declared = project.models().get(name)
     spec = _spec(project, name, declared, data, path)
@@ -115,21 +111,45 @@ def record(
         if declared is None:
             model_add(name, spec.path, data=list(spec.data), repo=project.root)
             project = Project(project.root)  # mlver.yaml changed under the cached config
-        check_data(project, spec)
-        trusted_types = sk.save(estimator, project.root / spec.path, format)
-        all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
-        extra = {"signature": sk.signature(estimator, X), "framework": _framework(estimator, format, trusted_types)}
-        return write_record(
-            project, spec, code, Execution(None, None, None, None),
-            params=sk.params_of(estimator), metrics=all_metrics, extra=extra,
-            also_commit=declaration if declared is None else (),
-            extra_packages=("joblib", "skops") if format == "skops" else ("joblib",),
-        )
+        return _save_and_record(project, spec, code, estimator, format, (X, y), user_metrics,
+                                also_commit=declaration if declared is None else ())
     except BaseException:
         if declared is None:  # take our declaration back, in the files and the index
             snapshot.restore()
             git.run(project.root, "reset", "-q", "--", *declaration, check=False)
         raise
+
+
+def _checked_arguments(estimator: Any, name: str, format: str, metrics: Mapping[str, Any] | None,
+                       X: Any, y: Any) -> dict[str, float | int]:
+    """``record``'s arguments checked before the project is touched; the caller's metrics."""
+    check_name(name)
+    sk.check_estimator(estimator)
+    if format not in sk.FORMATS:
+        raise UnknownChoice("model format", format, list(sk.FORMATS))
+    user_metrics = _check_metrics(metrics)
+    if (X is None) != (y is None):
+        raise ArgumentsTogether(["X", "y"], "(a held-out set) to compute metrics", "X=X_test, y=y_test")
+    return user_metrics
+
+
+def _save_and_record(project: Project, spec: ModelSpec, code: CodeState, estimator: Any, format: str,
+                     held_out: tuple[Any, Any], user_metrics: dict[str, float | int],
+                     also_commit: tuple[str, ...]) -> RecordResult:
+    """The data checked, the estimator saved at the model's path, and its record written and committed."""
+    from mlver.api.recording import Execution, write_record
+    from mlver.api.training import check_data
+
+    X, y = held_out
+    check_data(project, spec)
+    trusted_types = sk.save(estimator, project.root / spec.path, format)
+    all_metrics = {**(sk.standard_metrics(estimator, X, y) if X is not None else {}), **user_metrics}
+    extra = {"signature": sk.signature(estimator, X), "framework": _framework(estimator, format, trusted_types)}
+    return write_record(
+        project, spec, code, Execution(None, None, None, None),
+        params=sk.params_of(estimator), metrics=all_metrics, extra=extra, also_commit=also_commit,
+        extra_packages=("joblib", "skops") if format == "skops" else ("joblib",),
+    )
 
 
 def _spec(project: Project, name: str, declared: ModelSpec | None, data: Sequence[str] | None,
@@ -189,7 +209,6 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
     the version the model was recorded with.
     """
     from mlver.api._common import resolve_record
-    from mlver.api.storage import pull
 
     project = Project.find(repo)
     parsed, record, version = resolve_record(project, ref)
@@ -205,9 +224,27 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
             raise UntrustedModel(ref, reason)
     packages = (typed.env.packages if typed.env else None) or {}  # null as absent: the record check lets it through
     recorded = framework.get("version") or packages.get("scikit-learn")
+    estimator = _pull_and_load(project, record, ref, fmt, allowed, remote, trusted)
+    installed = sk.version()
+    if recorded and recorded != installed:
+        warnings.warn(
+            f"{ref} was trained with scikit-learn {recorded}; {installed} is installed: predictions may differ",
+            VersionMismatchWarning,
+            stacklevel=2,
+        )
+    return estimator
+
+
+def _pull_and_load(project: Project, record: Record, ref: str, fmt: str, allowed: Any, remote: str | None,
+                   trusted: bool) -> Any:
+    """The estimator of exactly ``record``, pulled md5-verified into a temporary
+    folder; a skops file loads with the types its record allows, and no other
+    unless ``trusted``."""
+    from mlver.api.storage import pull
+
     with tempfile.TemporaryDirectory(prefix="mlver-load-") as tmp:
         target = Path(tmp) / "model"
-        # Exactly the record checked above, by its commit: not ref resolved a second time.
+        # Exactly the record checked by the caller, by its commit: not ref resolved a second time.
         pull(f"{record.model}@{record.commit}", out=str(target), remote=remote, repo=project.root,
              allow_tampered=trusted)
         types = None
@@ -219,12 +256,4 @@ def load(ref: str, *, repo: PathLike = None, remote: str | None = None, trusted:
                 raise UntrustedModel(ref, "its skops file needs types its record does not allow: "
                                      + (", ".join(extra) if extra else f"{found} instead of {permitted}"))
             types = found if trusted else permitted
-        estimator = sk.load(target, fmt, types)
-    installed = sk.version()
-    if recorded and recorded != installed:
-        warnings.warn(
-            f"{ref} was trained with scikit-learn {recorded}; {installed} is installed: predictions may differ",
-            VersionMismatchWarning,
-            stacklevel=2,
-        )
-    return estimator
+        return sk.load(target, fmt, types)

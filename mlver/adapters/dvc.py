@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlver.domain import validate
 from mlver.errors import (
@@ -25,7 +25,11 @@ from mlver.errors import (
     DvcLockCorrupt,
     DvcRefusedRemote,
     ObjectCorrupt,
+    UntrustedInput,
 )
+
+if TYPE_CHECKING:
+    from mlver.adapters.storage import Progress
 
 LOCK_FILE = "dvc.lock"
 
@@ -140,17 +144,23 @@ def init(root: Path) -> None:
     os.environ.setdefault("DVC_NO_ANALYTICS", "1")
     from dvc.repo import Repo
 
+    from mlver.adapters.placement import uninterrupted
+
     logging.getLogger("dvc").setLevel(logging.WARNING)
-    with _dvc_errors("initialise"):
+    # Ctrl-C waits the moment DVC takes: stopped half way, DVC's init leaves a .dvc
+    # folder without its .gitignore, which then passes for a DVC project, and
+    # .dvc/config.local (a machine's credentials) is no longer ignored by git.
+    with _dvc_errors("initialise"), uninterrupted():
         Repo.init(str(root))
 
 
-def add(root: Path, paths: list[str]) -> list[Out]:
+def add(root: Path, paths: list[str], progress: Progress | None = None) -> list[Out]:
     """Track ``paths`` (files or directories) with DVC; returns their outs.
 
     A plain file DVC's machinery is not needed for is hashed while it is
     copied into the cache (_add_file_fast: one read, where `dvc add` reads
-    it twice); the rest goes through DVC's own add."""
+    it twice); the rest goes through DVC's own add. ``progress`` hears the
+    bytes the fast path hashes."""
     fast: dict[str, list[str] | None] = {}
     for p in paths:
         if _fast_add_possible(root, p, directories=True):
@@ -165,7 +175,7 @@ def add(root: Path, paths: list[str]) -> list[Out]:
     for p in paths:
         if p in fast:
             files = fast[p]
-            outs.append(_add_file_fast(root, p) if files is None else _add_dir_fast(root, p, files))
+            outs.append(_add_file_fast(root, p, progress) if files is None else _add_dir_fast(root, p, files, progress))
             continue
         out = read_dvcfile_out(root, p)
         if out is None:
@@ -203,13 +213,15 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
     dvcfile = root / dvcfile_for(path)
     if dvcfile.exists():
         doc = _yaml(dvcfile.read_text(), dvcfile_for(path)) or {}
-        outs = doc.get("outs") or []
-        if set(doc) != {"outs"} or len(outs) != 1 or set(outs[0]) - _STANDARD_OUT_KEYS:
+        outs = doc.get("outs") if isinstance(doc, dict) else None
+        # Anything but the one plain out `dvc add` writes: DVC decides (a malformed file it rewrites).
+        if (set(doc) != {"outs"} or not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict)
+                or set(outs[0]) - _STANDARD_OUT_KEYS):
             return False
     return True
 
 
-def _add_file_fast(root: Path, path: str) -> Out:
+def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> Out:
     """What ``dvc add FILE`` does for one file, in a single read.
 
     The file is hashed while it is copied into the cache (DVC hashes first,
@@ -225,7 +237,7 @@ def _add_file_fast(root: Path, path: str) -> Out:
     cache = LocalStore(cache_dir(root), "the local cache")
     staging = cache.temp_path()
     try:
-        md5 = copy_hashing(source, staging)
+        md5 = copy_hashing(source, staging, progress)
         size = staging.stat().st_size
         final = cache.path(md5)
         if not final.exists():
@@ -275,7 +287,7 @@ def _dir_files(target: Path) -> list[str] | None:
     return files
 
 
-def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
+def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | None = None) -> Out:
     """What ``dvc add DIR`` writes, without DVC's machinery: every file
     hashed and copied into the cache in one read (objects already there are
     not written again), the ``.dir`` manifest (DVC's JSON: entries sorted by
@@ -291,6 +303,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
     made: set[str] = set()
     entries, size = [], 0
     mode = 0o444  # DVC keeps cache objects read-only
+    unsaid = 0  # small files' bytes not yet reported: a call per MiB, not per file
     for rel in files:
         with open(target / rel, "rb") as f:
             data = f.read(_SMALL + 1)
@@ -300,9 +313,13 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
             md5 = hashlib.md5(data).hexdigest()
             _put(cache, md5, data, made, mode)
             size += len(data)
+            unsaid += len(data)
+            if progress and unsaid >= 1 << 20:
+                progress(unsaid)
+                unsaid = 0
         else:
             staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
-            md5 = copy_hashing(target / rel, staging)
+            md5 = copy_hashing(target / rel, staging, progress)
             size += staging.stat().st_size
             (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
             if (cache / md5[:2] / md5[2:]).exists():
@@ -311,6 +328,8 @@ def _add_dir_fast(root: Path, path: str, files: list[str]) -> Out:
                 readonly(staging)
                 os.replace(staging, cache / md5[:2] / md5[2:])
         entries.append({"md5": md5, "relpath": rel})
+    if progress and unsaid:
+        progress(unsaid)
     entries.sort(key=lambda e: e["relpath"])
     manifest = json.dumps(entries, sort_keys=True).encode("utf-8")
     dir_md5 = hashlib.md5(manifest).hexdigest() + ".dir"
@@ -369,14 +388,38 @@ def _yaml(text: bytes | str, where: str) -> Any:
 
 
 def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
-    """The out of a single-output ``.dvc`` file's content."""
-    doc = _yaml(text, dvcfile_for(path))
-    outs = (doc or {}).get("outs") or []
+    """The out of a single-output ``.dvc`` file's content; UntrustedInput
+    when the file has another shape than DVC writes (hand-edited or crafted)."""
+    where = dvcfile_for(path)
+    outs = _dvcfile_outs(_yaml(text, where), where)
     if not outs or "md5" not in outs[0]:
         return None
     entry = outs[0]
-    md5 = validate.check_md5(entry["md5"], dvcfile_for(path), "outs[0].md5")
-    return Out(path=path, md5=md5, size=entry.get("size"), nfiles=entry.get("nfiles"))
+    md5 = validate.check_md5(entry["md5"], where, "outs[0].md5")
+    if "path" in entry:  # relative to the .dvc file's folder; DVC itself fails an assertion on one outside
+        folder = os.path.dirname(path)
+        joined = os.path.normpath(os.path.join(folder, entry["path"])) if isinstance(entry["path"], str) else entry["path"]
+        validate.check_relpath(joined, where, "outs[0].path")
+    return Out(path=path, md5=md5, size=_count(entry.get("size"), where, "outs[0].size"),
+               nfiles=_count(entry.get("nfiles"), where, "outs[0].nfiles"))
+
+
+def _dvcfile_outs(doc: Any, where: str) -> list[dict[str, Any]]:
+    """The ``outs`` of a parsed ``.dvc`` file (none for an empty file), each a mapping."""
+    if doc is None:
+        return []
+    if not isinstance(doc, dict):
+        raise UntrustedInput("content", doc, where, "a .dvc file is a mapping with an outs list")
+    outs = doc.get("outs") or []
+    if not isinstance(outs, list) or not all(isinstance(o, dict) for o in outs):
+        raise UntrustedInput("outs", outs, where, "a .dvc file's outs is a list of mappings")
+    return outs
+
+
+def _count(value: Any, where: str, what: str) -> int | None:
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise UntrustedInput(what, value, where, "a size is a whole number of bytes or files")
 
 
 def same_hashes(committed: bytes, current: bytes, where: str) -> bool:
@@ -396,19 +439,23 @@ def same_hashes(committed: bytes, current: bytes, where: str) -> bool:
 
 
 def read_dvcfile_out(root: Path, path: str) -> Out | None:
-    dvcfile = root / dvcfile_for(path)
-    if not dvcfile.exists():
+    from mlver.adapters import repofile
+
+    try:
+        return out_from_dvcfile(repofile.read(root, dvcfile_for(path)), path)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return out_from_dvcfile(dvcfile.read_text(), path)
 
 
 def lock_stage(root: Path, stage: str, text: bytes | str | None = None) -> dict[str, Any] | None:
     """A stage's entry of dvc.lock: deps, params, outs with their hashes."""
     if text is None:
-        lock = root / LOCK_FILE
-        if not lock.exists():
+        from mlver.adapters import repofile
+
+        try:
+            text = repofile.read(root, LOCK_FILE)
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        text = lock.read_text()
     doc = _yaml(text, LOCK_FILE) or {}
     return (doc.get("stages") or {}).get(stage)
 
@@ -604,10 +651,13 @@ def pipeline_session(root: Path) -> Iterator[PipelineSession]:
 
 def lock_entry(root: Path, lockfile: str, key: str) -> dict[str, Any] | None:
     """A stage's entry of a dvc.lock: deps, params, outs with their hashes."""
-    path = root / lockfile
-    if not path.exists():
+    from mlver.adapters import repofile
+
+    try:
+        text = repofile.read(root, lockfile)
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    doc = _yaml(path.read_text(), lockfile)
+    doc = _yaml(text, lockfile)
     stages = doc.get("stages") if isinstance(doc, dict) else None
     entry = stages.get(key) if isinstance(stages, dict) else None
     return entry if isinstance(entry, dict) else None
@@ -681,8 +731,7 @@ def _config_key(root: Path) -> dict[str, Any] | None:
     digests: list[str | None] = []
     for file in files:
         try:
-            with open(file, "rb") as fh:
-                digests.append(hashlib.sha256(fh.read()).hexdigest())
+            digests.append(hashlib.sha256(_config_bytes(root, Path(file))).hexdigest())
         except FileNotFoundError:
             digests.append(None)
         except OSError:
@@ -752,7 +801,7 @@ def default_remote_name(root: Path) -> str | None:
 
     for path in _config_files(root):
         try:
-            text = path.read_text()
+            text = _config_text(root, path)
         except FileNotFoundError:
             continue
         except (OSError, UnicodeDecodeError):
@@ -771,6 +820,21 @@ def default_remote_name(root: Path) -> str | None:
     else:
         return None  # no level names one
     return remotes(root)[1]
+
+
+def _config_bytes(root: Path, path: Path) -> bytes:
+    """A DVC config file's bytes; the project's own two (a clone's: a link to
+    /dev/zero, a pipe, a file out of the project) through ``repofile``, so
+    that such a one is refused before DVC reads it (for ever)."""
+    if path.parent == root / ".dvc":
+        from mlver.adapters import repofile
+
+        return repofile.read(root, f".dvc/{path.name}")
+    return path.read_bytes()
+
+
+def _config_text(root: Path, path: Path) -> str:
+    return _config_bytes(root, path).decode()
 
 
 def _config_files(root: Path) -> list[Path]:
@@ -884,7 +948,7 @@ def cache_dir(root: Path) -> Path:
     """The local cache's ``files/md5`` folder (DVC 3 layout)."""
     config = root / ".dvc" / "config"
     # The common case needs no dvc import: no custom cache dir configured.
-    texts = [p.read_text() for p in (config, root / ".dvc" / "config.local") if p.exists()]
+    texts = [_config_text(root, p) for p in (config, root / ".dvc" / "config.local") if p.exists()]
     if not any("[cache]" in t for t in texts):
         return root / ".dvc" / "cache" / "files" / "md5"
     with _repo(root) as repo:

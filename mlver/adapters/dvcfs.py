@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
+from mlver.adapters.pace import Pace
 from mlver.adapters.storage import MAX_READ, object_relpath, stream_hashing
 from mlver.adapters.verified import expected
 from mlver.errors import (
@@ -264,8 +265,10 @@ class DvcFsStore:
             # At most one byte past the size the remote gives (a manifest: past what is ever
             # read of one): a body that streams on is refused by its md5, not written to disk
             # to its end (to a full disk for a server that never stops).
-            with self.fs.open(path, "rb") as body:
-                capped = cast(BinaryIO, _capped(body, MAX_READ if md5.endswith(".dir") else None))  # (reads as one)
+            opened, size = self._open_object(path)
+            with opened as body:
+                capped = cast(BinaryIO, _capped(body, MAX_READ if md5.endswith(".dir") else size,
+                                                Pace(self.name, self.url, f"read {md5}")))  # (reads as one)
                 return stream_hashing(capped, dst, progress, md5=md5)
         except BaseException as exc:
             if isinstance(exc, FileNotFoundError) and not Path(dst).parent.is_dir():
@@ -277,17 +280,31 @@ class DvcFsStore:
                 raise self._fail(exc, f"read {md5}") from exc
             raise
 
+    def _open_object(self, path: str) -> tuple[Any, int | None]:
+        """The object's file to read in order, and its size (None: not given). Over
+        http(s) a stream: fsspec's random-access file waits for a whole block in one
+        read, so a server that trickles was never seen between reads (``Pace``)."""
+        if self.kind not in ("http", "https"):
+            return self.fs.open(path, "rb"), None
+        size = self.fs.info(path).get("size")  # (FileNotFoundError when absent, as open's)
+        return self.fs.open(path, "rb", block_size=0), size if isinstance(size, int) and size > 0 else None
+
     @_watched
     def read(self, md5: str) -> bytes | None:
+        # (A directory manifest, read whole: bounded, a longer one is refused by its md5;
+        # a server that streams on would have filled memory.)
+        return self._read_upto(lambda: self.path(md5), MAX_READ, f"read {md5}")
+
+    def _read_upto(self, locate: Callable[[], str], limit: int, action: str) -> bytes | None:
+        """At most ``limit`` + 1 bytes of the file ``locate()`` names (inside the
+        error wrapping, as is the opening); None when there is none."""
         try:
-            with self.fs.open(self.path(md5), "rb") as body:
-                # (A directory manifest, read whole: bounded, a longer one is refused by its md5;
-                # a server that streams on would have filled memory.)
-                return bytes(body.read(MAX_READ + 1))
+            with self.fs.open(locate(), "rb") as body:
+                return bytes(body.read(limit + 1))
         except FileNotFoundError:
             return None
         except Exception as exc:
-            raise self._fail(exc, f"read {md5}") from exc
+            raise self._fail(exc, action) from exc
 
     @_watched
     def md5_of(self, md5: str) -> str | None:
@@ -361,13 +378,7 @@ class DvcFsStore:
     @_watched
     def meta_read(self, relpath: str, limit: int) -> bytes | None:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
-        try:
-            with self.fs.open(self._meta(relpath), "rb") as body:
-                return bytes(body.read(limit + 1))
-        except FileNotFoundError:
-            return None
-        except Exception as exc:
-            raise self._fail(exc, f"read {relpath}") from exc
+        return self._read_upto(lambda: self._meta(relpath), limit, f"read {relpath}")
 
     @_watched
     def meta_write(self, relpath: str, data: bytes) -> None:
@@ -437,26 +448,32 @@ class DvcFsStore:
         return done
 
 
-def _capped(body: Any, limit: int | None = None) -> Any:
+def _capped(body: Any, limit: int | None = None, pace: Pace | None = None) -> Any:
     """``body`` read to at most one byte past ``limit``, or past the size the
-    remote gives for it; ``body`` itself when it gives none."""
+    remote gives for it (no bound when it gives none), each read told to ``pace``."""
     if limit is None:
         size = getattr(body, "size", None)
         limit = size if isinstance(size, int) and size >= 0 else None
-    return _Capped(body, limit + 1) if limit is not None else body
+    return _Capped(body, limit + 1 if limit is not None else None, pace)
 
 
 class _Capped:
-    """A read-only view of a file that ends after ``left`` bytes."""
+    """A read-only view of a file that ends after ``left`` bytes (None: where the file does)."""
 
-    def __init__(self, fh: Any, left: int) -> None:
-        self._fh, self._left = fh, left
+    def __init__(self, fh: Any, left: int | None, pace: Pace | None = None) -> None:
+        self._fh, self._left, self._pace = fh, left, pace
 
     def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
+        if self._left is not None and self._left <= 0:
             return b""
-        chunk: bytes = self._fh.read(self._left if n is None or n < 0 else min(n, self._left))
-        self._left -= len(chunk)
+        want = -1 if n is None or n < 0 else n
+        if self._left is not None:
+            want = self._left if want < 0 else min(want, self._left)
+        chunk: bytes = self._fh.read(want)
+        if self._left is not None:
+            self._left -= len(chunk)
+        if self._pace is not None:
+            self._pace.moved(len(chunk))
         return chunk
 
 

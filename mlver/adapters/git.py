@@ -54,15 +54,19 @@ def run(
     except FileNotFoundError as exc:
         raise GitMissing() from exc
     if check and proc.returncode != 0:
-        text = proc.stderr.decode(errors="replace")
-        detail = text.strip().splitlines()
-        hint = "see `git status`; run with --traceback for details"
-        if "index.lock" in text and "File exists" in text:
-            raise IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
-        if "tell me who you are" in text or "empty ident" in text:
-            hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
-        raise GitFailed(args[0], detail[-1] if detail else f"exit {proc.returncode}", hint)
+        raise _failed(root, args[0], proc.returncode, proc.stderr)
     return proc.stdout.decode(errors="replace")
+
+
+def _failed(root: Path | str, command: str, returncode: int, stderr: bytes) -> GitError:
+    text = stderr.decode(errors="replace")
+    detail = text.strip().splitlines()
+    hint = "see `git status`; run with --traceback for details"
+    if "index.lock" in text and "File exists" in text:
+        return IndexLocked(os.path.relpath(_index_path(root), root) + ".lock")
+    if "tell me who you are" in text or "empty ident" in text:
+        hint = 'set your identity: `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`'
+    return GitFailed(command, detail[-1] if detail else f"exit {returncode}", hint)
 
 
 def ok(root: Path | str, *args: str) -> bool:
@@ -349,16 +353,39 @@ def _move_ref(root: Path, ref: str, new: str | None, old: str | None, paths: Seq
             run(root, "reset", "-q", new, "--", *paths, env=env)
         else:
             run(root, "rm", "-q", "--cached", "--ignore-unmatch", "--", *paths, env=env)
-        if new is not None:
-            run(root, "update-ref", "-m", reason, ref, new, old or "0" * 40)
-        else:
-            run(root, "update-ref", "-d", ref, *([old] if old else []))
-        os.replace(staged, index)
+        moving = ["-m", reason, ref, new, old or "0" * 40] if new is not None else ["-d", ref, *([old] if old else [])]
+        _switch(root, moving, staged, index)
         staged = None
     finally:
         if staged is not None:
             staged.unlink(missing_ok=True)
         lock.unlink(missing_ok=True)
+
+
+_GIT_REFUSED = 97  # _switch's exit when git update-ref failed (nothing moved)
+
+
+def _switch(root: Path, update_ref: list[str], staged: Path, index: Path) -> None:
+    """``git update-ref`` and the staged index renamed over the real one, by
+    one child process and with SIGINT and SIGTERM held: a kill -9 of mlver
+    between the two steps left the index one commit behind HEAD (the user's
+    next `git commit` reverted the record). The child outlives such a kill and
+    does both; when git refuses (the branch moved meanwhile) it does neither."""
+    from mlver.adapters.placement import uninterrupted
+
+    script = f'git update-ref "$@" || exit {_GIT_REFUSED}\nexec mv -f -- "$MLVER_STAGED" "$MLVER_INDEX"'
+    with uninterrupted():  # (held in the child too: a terminal's Ctrl-C reaches the whole group)
+        try:
+            proc = subprocess.run(["sh", "-c", script, "sh", *update_ref], cwd=root, capture_output=True,
+                                  env=_env({"MLVER_STAGED": str(staged), "MLVER_INDEX": str(index)}))
+        except FileNotFoundError as exc:
+            raise GitMissing() from exc
+    if proc.returncode == _GIT_REFUSED:
+        raise _failed(root, "update-ref", proc.returncode, proc.stderr)
+    if proc.returncode != 0:
+        raise GitFailed("update-ref", "the new index could not be put in place: "
+                        + (proc.stderr.decode(errors="replace").strip() or f"exit {proc.returncode}"),
+                        "see `git status`; run `mlver record` again to bring the index in line")
 
 
 def restore_head(root: Path, previous: str | None, paths: Sequence[str]) -> None:
@@ -610,38 +637,53 @@ def tag_refs_state(root: Path) -> bytes | None:
     common = dirs[1]  # a worktree's refs are the main repository's
     if os.path.lexists(common / "reftable"):
         return None
-    parts: list[str] = []
-    newest = 0
-
-    def add(label: str, st: os.stat_result) -> None:
-        nonlocal newest
-        parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
-        newest = max(newest, st.st_mtime_ns, st.st_ctime_ns)
-
-    for label in ("packed-refs", "refs", "refs/tags"):
-        try:
-            add(label, os.stat(common / label))
-        except FileNotFoundError:
-            parts.append(f"{label}\0-")
-        except OSError:
-            return None
-    folders = [str(common / "refs" / "tags")]
-    while folders:
-        folder = folders.pop()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    st = entry.stat(follow_symlinks=False)
-                    add(entry.path, st)
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-        except FileNotFoundError:
-            continue
-        except OSError:
-            return None
-    if time.time_ns() - newest < statcache.RACY_S * 1_000_000_000:
+    stats = _RefsStats()
+    if not (stats.add_tops(common) and stats.add_loose(common / "refs" / "tags")):
         return None
-    return "\n".join(sorted(parts)).encode(errors="surrogateescape")
+    if time.time_ns() - stats.newest < statcache.RACY_S * 1_000_000_000:
+        return None
+    return "\n".join(sorted(stats.parts)).encode(errors="surrogateescape")
+
+
+class _RefsStats:
+    """The stat lines of ``tag_refs_state`` and the newest time among them."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.newest = 0
+
+    def add(self, label: str, st: os.stat_result) -> None:
+        self.parts.append(f"{label}\0{st.st_mode} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}")
+        self.newest = max(self.newest, st.st_mtime_ns, st.st_ctime_ns)
+
+    def add_tops(self, common: Path) -> bool:
+        """packed-refs, refs and refs/tags; False when one cannot be read."""
+        for label in ("packed-refs", "refs", "refs/tags"):
+            try:
+                self.add(label, os.stat(common / label))
+            except FileNotFoundError:
+                self.parts.append(f"{label}\0-")
+            except OSError:
+                return False
+        return True
+
+    def add_loose(self, tags_dir: Path) -> bool:
+        """Every file and folder below ``tags_dir``, links not followed;
+        False when a folder cannot be read."""
+        folders = [str(tags_dir)]
+        while folders:
+            folder = folders.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        self.add(entry.path, entry.stat(follow_symlinks=False))
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return False
+        return True
 
 
 def model_tag_refs(root: Path, name: str) -> list[tuple[str, str, str]]:
@@ -824,6 +866,34 @@ def _objects(root: Path, specs: list[str]) -> list[str | None]:
               input="".join(s + "\n" for s in specs).encode()).split("\n")
     return [line.split(" ", 1)[0] if line and not line.endswith((" missing", " ambiguous")) else None
             for line in out[:len(specs)]]
+
+
+def non_commits_ahead(root: Path, ids: Iterable[str]) -> Callable[[], dict[str, str]]:
+    """Which of ``ids`` (object ids) name a blob or a tree -> which, in one
+    ``cat-file --batch-check`` started now (see ``_output_ahead``): an
+    annotated tag may point at one, and the tag listing only gives the id it
+    peels to. 100,000 ids take git ~0.1 s, where ``for-each-ref``'s
+    ``%(*objecttype)`` took 0.7 s (it parses every tag object). A missing
+    object (or an id that is none) is not named: reading it fails where it is
+    read. Call the result once."""
+    # (No object id holds a newline; a string that does is none, and must not become two requests.)
+    wanted = [i for i in ids if "\n" not in i]
+    if not wanted:
+        return dict
+    request = "".join(i + "\n" for i in wanted).encode()
+    answer = _output_ahead(root, ["cat-file", "--buffer", "--batch-check=%(objecttype)"], request)
+
+    def found() -> dict[str, str]:
+        status, out = answer()
+        if status != 0:
+            raise GitFailed("cat-file", f"exit {status} reading the types of {len(wanted)} tagged objects",
+                            "see `git fsck`; run with --traceback for details")
+        if b"blob" not in out and b"tree" not in out:  # (nearly always: a missing id's line is hex)
+            return {}
+        lines = out.decode(errors="replace").split("\n")
+        return {oid: kind for oid, kind in zip(wanted, lines, strict=False) if kind in ("blob", "tree")}
+
+    return found
 
 
 def parse_tag_listing(out: str) -> list[tuple[str, str, str]]:
@@ -1375,6 +1445,82 @@ def branch_commit_times_ahead(root: Path) -> Callable[[], dict[str, int]]:
     return times
 
 
+@dataclass(frozen=True)
+class BranchWalk:
+    times: dict[str, int]  # as branch_commit_times_ahead gives them
+    path_log: list[str] | None  # log_path(tip, path)'s commits, newest first; None: a merge in tip's history
+
+
+def branch_walk_ahead(root: Path, path: str, tip: str | None) -> Callable[[], BranchWalk | None]:
+    """``branch_commit_times_ahead`` and, where ``tip``'s history has no
+    merge, the commits of ``log_path(root, path, tip)``, from one walk
+    started now: every commit a local or remote branch reaches, its time, its
+    parents and whether it changed ``path`` against its parent (a root:
+    against nothing). On a history with no merge that is what ``log TIP --
+    PATH`` selects, in that order; git's simplification of merges is not
+    replayed (``path_log`` None: ask ``log_path``). 100,000 commits: ~0.95 s
+    of git, against ~1.4 s for both walks. The answer is kept (call it as
+    often as needed); None when git failed. Times are the committer dates
+    git's log shows; for a well-formed commit that is rev-list's time, for
+    one written by hand with a date only rev-list reads ("-5", "+77", no
+    zone, two '>') git itself reads two ways, and this walk takes log's
+    (0 where log reads none)."""
+    answer = _output_ahead(root, ["log", "--branches", "--remotes", "--full-history", "--sparse", "--root",
+                                  "--no-renames", "--raw", "--no-abbrev", "--format=%x1e%ct %H %P", "--", path])
+    kept: list[BranchWalk | None] = []
+
+    def walk() -> BranchWalk | None:
+        if not kept:
+            status, out = answer()
+            text, out = out.decode(errors="replace"), b""  # (10 MB at 100,000 commits: not held while it is read)
+            kept.append(_branch_walk(text, tip) if status == 0 else None)
+        return kept[0]
+
+    return walk
+
+
+_MAX_TIME = (1 << 64) - 1
+
+
+def _branch_walk(out: str, tip: str | None) -> BranchWalk:
+    """Read as git lists it, one commit at a time (no table of 100,000 parents:
+    verify's peak memory is here): a commit of ``tip``'s history comes after
+    its child, unless another branch reached it first with a later date;
+    then its log is git's to answer, as after a merge."""
+    times: dict[str, int] = {}
+    found: list[str] | None = [] if tip else None
+    expected = tip or ""  # the next commit of tip's history
+    at = out.find("\x1e")
+    while at >= 0:
+        end = out.find("\x1e", at + 1)
+        chunk = out[at + 1:end] if end >= 0 else out[at + 1:]
+        at = end
+        head, _, raw = chunk.partition("\n")
+        when, _, rest = head.partition(" ")
+        commit, _, above = rest.partition(" ")
+        if len(commit) not in (40, 64):
+            continue
+        # A date git's log cannot read (a commit written by hand) is 0, no time known, as
+        # rev-list's 0 is: the caller reads it from the commit. Past 64 bits: rev-list's cap.
+        times[commit] = min(int(when), _MAX_TIME) if when.isascii() and when.isdigit() else 0
+        if commit == expected and found is not None:
+            if " " in above:
+                found = None  # a merge: git's simplification decides
+            else:
+                if raw.strip():
+                    found.append(commit)
+                expected = above  # ("" past the root)
+    return BranchWalk(times, None if expected else found)
+
+
+def log_commits(root: Path, commits: Sequence[str]) -> list[RawCommit]:
+    """``log_path``'s answer for exactly these commits, in this order."""
+    if not commits:
+        return []
+    out = run(root, "log", "--no-walk=unsorted", "--stdin", _LOG_FORMAT, input="".join(c + "\n" for c in commits).encode())
+    return _log_commits(out)
+
+
 def is_shallow(root: Path) -> bool:
     return run(root, "rev-parse", "--is-shallow-repository", check=False).strip() == "true"
 
@@ -1472,6 +1618,32 @@ def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
 
 def read_blob(root: Path, rev: str, path: str) -> bytes | None:
     return read_blobs(root, [f"{rev}:{path}"])[f"{rev}:{path}"]
+
+
+_OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+def blob_md5(root: Path, oid: str) -> tuple[str, int] | None:
+    """(md5, size) of the content blob ``oid`` names, read in chunks (a model
+    of gigabytes is never whole in memory); None when it is not a blob here.
+    Replace refs are not followed: the answer is the id's own content, so it
+    can be kept under the id (mlver/adapters/gitcache.py)."""
+    import hashlib
+
+    if not _OID.fullmatch(oid):
+        return None
+    try:
+        proc = subprocess.Popen(["git", "--no-replace-objects", "cat-file", "blob", oid], cwd=root,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+    except FileNotFoundError as exc:
+        raise GitMissing() from exc
+    digest, size = hashlib.md5(), 0
+    with proc:
+        out = proc.stdout
+        while out is not None and (chunk := out.read(1 << 20)):
+            digest.update(chunk)
+            size += len(chunk)
+    return (digest.hexdigest(), size) if proc.returncode == 0 else None
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,20 @@ from mlver.domain.record import flatten
 from mlver.errors import MetricNotFinite, ParamsFileInvalid, ParamsFileMissing, ParamsKeyMissing
 
 
-def read_tree(path: Path, what: str) -> Any:
-    if not path.exists():
-        raise ParamsFileMissing(what, path.name)
-    return parse_tree(path.read_text(), path.name, what)
+def read_tree(root: Path, file: str, what: str) -> Any:
+    """The content of the work tree's ``file`` (a regular file of the project, of a
+    size a real one has: adapters/repofile.py)."""
+    from mlver.adapters import repofile
+
+    try:
+        text = repofile.read(root, file, f"the {what} file {file}").decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        raise ParamsFileMissing(what, Path(file).name) from None
+    except UnicodeDecodeError as exc:
+        raise ParamsFileInvalid(what, Path(file).name, f"is not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise ParamsFileInvalid(what, Path(file).name, f"cannot be read: {exc.strerror or exc}") from exc
+    return parse_tree(text, Path(file).name, what)
 
 
 def parse_tree(text: str, name: str, what: str) -> Any:
@@ -36,7 +46,7 @@ def parse_tree(text: str, name: str, what: str) -> Any:
 def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
     """``file[:key1,key2]`` -> (file, flat params restricted to the keys)."""
     file, _, keys = spec.partition(":")
-    tree = read_tree(root / file, "params")
+    tree = read_tree(root, file, "params")
     if tree is None:
         tree = {}
     if not isinstance(tree, dict):
@@ -55,7 +65,7 @@ def read_params(root: Path, spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def read_metrics(root: Path, file: str) -> dict[str, float | int]:
-    return metrics_from_tree(read_tree(root / file, "metrics"), file)
+    return metrics_from_tree(read_tree(root, file, "metrics"), file)
 
 
 def metrics_from_tree(tree: Any, file: str) -> dict[str, float | int]:

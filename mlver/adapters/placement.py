@@ -70,6 +70,79 @@ def sweep_folder(folder: Path) -> None:
             _remove(folder / name)
 
 
+# A shared store's staging entry untouched this long is abandoned, wherever its run was.
+STALE_S = 24 * 3600
+_TAG: list[str] = []
+
+
+def run_tag() -> str:
+    """8 hex digits naming this machine, its boot and its pid namespace: a pid in
+    a name that carries them can be checked here (elsewhere, it names another process)."""
+    if not _TAG:
+        import hashlib
+        import socket
+
+        parts = [socket.gethostname()]
+        for source in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
+            try:
+                parts.append(open(source).read().strip() if source.endswith("id") else os.readlink(source))
+            except OSError:
+                parts.append("")
+        _TAG.append(hashlib.blake2b("\0".join(parts).encode(), digest_size=4).hexdigest())
+    return _TAG[0]
+
+
+def shared_token() -> str:
+    """``mlver-<pid>-<run_tag><random>``: a name for what this run stages where others may stage too."""
+    return f"mlver-{os.getpid()}-{run_tag()}{secrets.token_hex(4)}"
+
+
+def _mine(path: Path) -> bool:
+    try:
+        return os.lstat(path).st_uid == os.geteuid()
+    except OSError:
+        return False
+
+
+def _untouched(path: Path, seconds: float) -> bool:
+    """Whether nothing was written to ``path`` (nor, for a folder, to what it holds) for ``seconds``."""
+    import stat
+    import time
+
+    try:
+        st = os.lstat(path)
+        newest = st.st_mtime
+        if stat.S_ISDIR(st.st_mode):
+            with os.scandir(path) as entries:
+                newest = max([newest, *(e.stat(follow_symlinks=False).st_mtime for e in entries)])
+    except OSError:
+        return False
+    return time.time() - newest > seconds
+
+
+def sweep_shared(folder: Path) -> None:
+    """Remove what dead runs left in a folder other runs may be writing in (a cache
+    or remote's ``mlver-tmp``, shared by its users, and by this user's runs on other
+    hosts over a network filesystem): only this user's entries, and only those
+    provably abandoned: named by a run of this machine whose pid is gone, or,
+    named elsewhere (another host, a container, an older mlver), untouched for
+    STALE_S. A pid from elsewhere says nothing here."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    tag = run_tag()
+    for name in names:
+        pid = _owner(name)
+        path = folder / name
+        if pid is None or not _mine(path):
+            continue
+        fields = name.split("mlver-", 1)[-1].split("-")
+        here = len(fields[1]) == 16 and fields[1][:8] == tag  # (an older mlver's name has 8 random digits there)
+        if (not _alive(pid)) if here else _untouched(path, STALE_S):
+            _remove(path)
+
+
 def sweep_beside(dest: Path) -> None:
     """Remove temporary files and folders a dead run left next to ``dest``:
     this version's ``.NAME.mlver-<pid>-...`` and older versions' ``.NAME.*.mlver-tmp``
@@ -90,14 +163,17 @@ def sweep_beside(dest: Path) -> None:
 
 
 def sweep_old_temps(folder: Path) -> None:
-    """Remove the ``.NAME.XXXX.mlver-tmp`` files older versions wrote beside
-    objects (they carry no pid, and a current run never writes one there)."""
+    """Remove the ``.NAME.XXXX.mlver-tmp`` files left beside objects in a store
+    (older versions' downloads; ``data add`` writes one there before its rename):
+    they carry no pid, so only this user's, untouched for STALE_S. Another
+    user's, or one being written, is not a leftover."""
     try:
         names = [n for n in os.listdir(folder) if n.startswith(".") and n.endswith(".mlver-tmp")]
     except OSError:
         return
     for name in names:
-        _remove(folder / name)
+        if _mine(folder / name) and _untouched(folder / name, STALE_S):
+            _remove(folder / name)
 
 
 def _device(path: Path) -> int | None:

@@ -7,7 +7,8 @@ profile histograms and top values): no data is read.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,21 @@ from mlver.errors import WriteFailed
 
 _BASE, _HEAD = "#7f7f7f", "#1f77b4"  # grey for base, blue for head, in every chart
 _MAX_METRICS = 6  # panels per history chart
+
+
+@contextmanager
+def _own_style() -> Iterator[None]:
+    """matplotlib's own defaults while a chart is drawn, its labels plain text.
+    matplotlib reads a matplotlibrc in the current folder (for a review in CI, the
+    pull request's checkout): `text.usetex: True` there had it run latex on labels
+    the records hold (TeX's \\input puts any readable file into the chart), or fail
+    the review where there is no latex; and a name with `$...$` was parsed as math."""
+    import matplotlib
+
+    with matplotlib.rc_context():  # (everything set in it is undone at its end)
+        matplotlib.rcdefaults()
+        matplotlib.rcParams["text.parse_math"] = False
+        yield
 
 
 def _margins(fig: Any, bottom_in: float, top_in: float = 0.45) -> None:
@@ -35,6 +51,7 @@ def _save(fig: Any, path: Path) -> None:
         raise WriteFailed(str(path), str(exc.strerror or exc), "check that the --plots folder is writable") from exc
 
 
+@_own_style()
 def metric_history(path: Path, title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]],
                    base: int | None, head: int | None) -> None:
     """One panel per metric: its value at every recorded training (oldest
@@ -72,6 +89,7 @@ def _proportions(counts: Sequence[float]) -> list[float]:
     return [c / total if total else 0.0 for c in counts]
 
 
+@_own_style()
 def distribution(path: Path, title: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     """A column's distribution in base and head, from their profiles: the
     histograms as step lines (share of rows per bin), or the top values'

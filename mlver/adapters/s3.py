@@ -22,6 +22,7 @@ from typing import Any
 
 from mlver.adapters import s3lean, verified
 from mlver.adapters.atomic import temp_beside
+from mlver.adapters.pace import Pace, read_paced
 from mlver.adapters.s3lean import LEAN_MAX
 from mlver.adapters.storage import MAX_READ, Tee, object_relpath
 from mlver.adapters.verified import settle
@@ -551,28 +552,35 @@ class S3Store:
             if body:
                 yield body
             return
+        pace = self._pace(f"read {md5}")
         stream = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"]
         # At most one byte past the size the bucket gave: a body that streams on is
         # refused by its md5, not read (and written to disk) to its end.
         left = size + 1
+        read = _read1(stream)
         try:
             while left > 0:
-                chunk = stream.read(min(CHUNK, left))
+                chunk = read(min(CHUNK, left))
                 if not chunk:
                     return
                 left -= len(chunk)
+                pace.moved(len(chunk))
                 yield chunk
         finally:
             stream.close()
+
+    def _pace(self, action: str) -> Pace:
+        return Pace(self.name, self.url, action)
 
     def _small_body(self, md5: str) -> bytes:
         """At most LEAN_MAX + 1 bytes of a small object, in one request: lean where it
         serves, else through the real client (an object longer than its listing said
         is cut there, and fails its hash: memory stays bounded)."""
         lean = self.lean()
-        body = lean.get(self.key(md5)) if lean is not None else None
+        body = lean.get(self.key(md5), pace=self._pace(f"read {md5}")) if lean is not None else None
         if body is None:
-            body = self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"].read(LEAN_MAX + 1)
+            pace = self._pace(f"read {md5}")
+            body = read_paced(self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"], LEAN_MAX + 1, pace)
         return body
 
     def read_small(self, md5: str) -> bytes | None:
@@ -586,6 +594,8 @@ class S3Store:
             return None
         try:
             return self._small_body(md5)
+        except MlverError:
+            raise
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
 
@@ -594,9 +604,11 @@ class S3Store:
             return None
         try:
             # (A directory manifest, read whole: bounded, a longer one is refused by its md5.)
+            pace = self._pace(f"read {md5}")
             with self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"] as body:
-                data: bytes = body.read(MAX_READ + 1)
-                return data
+                return read_paced(body, MAX_READ + 1, pace)
+        except MlverError:
+            raise
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
 
@@ -636,8 +648,10 @@ class S3Store:
         from botocore.exceptions import ClientError
 
         try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._meta(relpath))["Body"]
-            return body.read(limit + 1)
+            pace = self._pace(f"read {relpath}")
+            return read_paced(self.client.get_object(Bucket=self.bucket, Key=self._meta(relpath))["Body"], limit + 1, pace)
+        except MlverError:
+            raise
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None
@@ -660,6 +674,8 @@ class S3Store:
         try:
             for chunk in self._chunks(md5, size):  # (bounded as get reads: a body that streams on fails its hash)
                 digest.update(chunk)
+        except MlverError:
+            raise
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
         return digest.hexdigest()
@@ -741,6 +757,27 @@ class _HashingReader:
         if (n is None or n < 0 or len(chunk) < n) and self.digest.hexdigest() != self._expected:
             raise _Mismatch()
         return chunk
+
+
+def _read1(stream: Any) -> Callable[[int], bytes]:
+    """At most n bytes of a botocore body in one socket read (``pace.read1_of``),
+    its failures the ones botocore's own ``read`` raises (so ``_why`` reads them)."""
+    from botocore import exceptions as bx
+    from urllib3 import exceptions as ux
+
+    from mlver.adapters.pace import read1_of
+
+    read = read1_of(stream)
+
+    def read1(n: int) -> bytes:
+        try:
+            return read(n)
+        except ux.ReadTimeoutError as exc:
+            raise bx.ReadTimeoutError(endpoint_url=exc.url, error=exc) from exc
+        except ux.ProtocolError as exc:
+            raise bx.ResponseStreamingError(error=exc) from exc
+
+    return read1
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, ...]:

@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from mlver import waiting
+from mlver.adapters.pace import Pace, read_paced
+from mlver.errors import TransferTooSlow
 
 # Bytes a lean GET reads into memory at most; larger objects stream through the client.
 LEAN_MAX = 1024 * 1024
@@ -54,14 +56,17 @@ class Lean:
         # The client's region; a bucket elsewhere answers with a redirect, which turns this path off.
         self._region = client.meta.region_name or "us-east-1"
 
-    def get(self, key: str, limit: int = LEAN_MAX) -> bytes | None:
-        """The object's bytes, or None when this path cannot answer (then nothing was learnt)."""
+    def get(self, key: str, limit: int = LEAN_MAX, pace: Pace | None = None) -> bytes | None:
+        """The object's bytes, or None when this path cannot answer (then nothing was
+        learnt). ``pace``: the download's (a server that trickles is given up on)."""
         response = self._send("GET", key, b"", {})
         body = None
         if response is not None:
             try:
                 if response.status_code == 200:
-                    body = response.raw.read(limit + 1)
+                    body = read_paced(response.raw, limit + 1, pace) if pace else response.raw.read(limit + 1)
+            except TransferTooSlow:
+                raise  # (not a reason to turn this path off: the server is slow, whoever asks)
             except Exception:
                 body = None
             finally:

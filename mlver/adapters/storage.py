@@ -14,12 +14,12 @@ import os
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
+from mlver.adapters.placement import shared_token
 from mlver.adapters.verified import expected as verified_md5
 from mlver.adapters.verified import settle
 from mlver.domain.validate import MD5, check_md5, check_relpath
@@ -372,7 +372,7 @@ class LocalStore:
         self.tmp_dir = top / "mlver-tmp"  # shared by the users of a shared cache or remote
         self._staging: str | None = None  # this user's folder in it (``_private_staging``)
         self._staging_lock = threading.Lock()
-        self._token = f"mlver-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._token = shared_token()
         self._count = itertools.count()
         self._swept: set[Path | str] = set()
         self._objects = os.fspath(objects_dir)
@@ -406,10 +406,10 @@ class LocalStore:
         (ours, a directory, not a link, open to no one else); when it is not (planted
         by someone else), one of this run's own. (A co-user can still rename the
         folder away and plant another: ``install`` refuses a file that is not ours.)"""
-        from mlver.adapters.placement import sweep_folder
+        from mlver.adapters.placement import sweep_shared
 
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        sweep_folder(self.tmp_dir)  # (what dead runs of older versions left in the shared folder)
+        sweep_shared(self.tmp_dir)  # (what dead runs of older versions left in the shared folder)
         mine = f"{self.tmp_dir}/user-{os.geteuid()}"
         try:
             os.mkdir(mine, 0o700)
@@ -419,7 +419,7 @@ class LocalStore:
             mine = tempfile.mkdtemp(prefix=f"{self._token}-", dir=self.tmp_dir)  # (swept once this run is gone)
             if not _own_folder(mine):
                 raise RemoteNotWritable(self.label, f"its folder {mine} was taken over while it was made")
-        sweep_folder(Path(mine))
+        sweep_shared(Path(mine))  # (this user's runs on other hosts stage there too)
         return mine
 
     def _sweep_beside(self, final: str) -> None:

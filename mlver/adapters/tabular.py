@@ -178,28 +178,52 @@ def _widen(t: Any, was_null: bool) -> Any:
 def _csv_batches(path: pathlib.Path, columns: list[str] | None, types: dict[str, Any], nulls: set[str]) -> Iterator[Any]:
     """(declared columns, then pandas Series lists per batch); _Widen(types,
     nulls) with a column widened. `nulls`: the columns empty in the first block."""
-    import re
-
     import pyarrow as pa
-    import pyarrow.csv as pcsv
 
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     with open(path, newline="", encoding="utf-8-sig") as f:
         names = _mangle(next(csv.reader(f, delimiter=delimiter), []))
     include = names if columns is None else [n for n in names if n in set(columns)]
+    reader, fixed = _typed_reader(lambda given: _open_csv(path, delimiter, names, include, given), types, nulls)
+    schema = pa.schema([(n, fixed[n]) for n in include])
+    empty = schema.empty_table().to_pandas()
+    yield [(n, empty.dtypes.iloc[i]) for i, n in enumerate(include)]
+    try:
+        while True:
+            batch = reader.read_next_batch()
+            if batch.num_rows:
+                yield batch.num_rows, [batch.column(i).to_pandas() for i in range(batch.num_columns)]
+    except StopIteration:
+        return
+    except pa.ArrowInvalid as exc:
+        widen = _widening(exc, names, fixed, nulls)
+        if widen is None:
+            raise
+        raise widen from None
 
-    def open_reader(fixed: dict[str, Any]) -> Any:
-        return pcsv.open_csv(
-            path,
-            # One thread: pyarrow's parallel parse of a stream costs a third more CPU (measured: 4.4-5.1 s
-            # instead of 3.3-3.6 s for a 0.5 GB profile, most of it system time) for no gain in wall time.
-            read_options=pcsv.ReadOptions(block_size=_BLOCK, column_names=names, skip_rows_after_names=1,  # a row, quotes and all
-                                          use_threads=False),
-            parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),  # as pandas: quoted newlines
-            convert_options=pcsv.ConvertOptions(
-                column_types=fixed, include_columns=include, null_values=_NA, strings_can_be_null=True,
-                true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),
-        )
+
+def _open_csv(path: pathlib.Path, delimiter: str, names: list[str], include: list[str], types: dict[str, Any]) -> Any:
+    import pyarrow.csv as pcsv
+
+    return pcsv.open_csv(
+        path,
+        # One thread: pyarrow's parallel parse of a stream costs a third more CPU (measured: 4.4-5.1 s
+        # instead of 3.3-3.6 s for a 0.5 GB profile, most of it system time) for no gain in wall time.
+        read_options=pcsv.ReadOptions(block_size=_BLOCK, column_names=names, skip_rows_after_names=1,  # a row, quotes and all
+                                      use_threads=False),
+        parse_options=pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),  # as pandas: quoted newlines
+        convert_options=pcsv.ConvertOptions(
+            column_types=types, include_columns=include, null_values=_NA, strings_can_be_null=True,
+            true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),
+    )
+
+
+def _typed_reader(open_reader: Callable[[dict[str, Any]], Any], types: dict[str, Any],
+                  nulls: set[str]) -> tuple[Any, dict[str, Any]]:
+    """A reader of the CSV with every column's type given, and those types:
+    ``types`` where known, else what pyarrow infers from the first block (a
+    column null there is added to ``nulls``)."""
+    import pyarrow as pa
 
     reader = open_reader(types)
     first = None
@@ -214,27 +238,23 @@ def _csv_batches(path: pathlib.Path, columns: list[str] | None, types: dict[str,
         # Read again with every type given: pyarrow otherwise keeps paying for
         # inference block after block (measured: 0.9 s instead of 0.55 s of
         # CPU per 125 MB); the first block is read twice, which is nothing.
-        reader, first = open_reader(fixed), None
-    schema = pa.schema([(n, fixed[n]) for n in include])
-    empty = schema.empty_table().to_pandas()
-    yield [(n, empty.dtypes.iloc[i]) for i, n in enumerate(include)]
-    try:
-        while True:
-            batch = first if first is not None else reader.read_next_batch()
-            first = None
-            if batch.num_rows:
-                yield batch.num_rows, [batch.column(i).to_pandas() for i in range(batch.num_columns)]
-    except StopIteration:
-        return
-    except pa.ArrowInvalid as exc:
-        found = re.search(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+)", str(exc))
-        if not found or int(found.group(1)) >= len(names):
-            raise
-        name = names[int(found.group(1))]
-        was = fixed[name]
-        if (widened := _widen(was, name in nulls)) == was:
-            raise
-        raise _Widen(fixed | {name: widened}, nulls) from None
+        reader = open_reader(fixed)
+    return reader, fixed
+
+
+def _widening(exc: Exception, names: list[str], fixed: dict[str, Any], nulls: set[str]) -> _Widen | None:
+    """The _Widen a conversion error calls for (the column it names, one type
+    wider); None when it names no column or that column cannot widen."""
+    import re
+
+    found = re.search(r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+)", str(exc))
+    if not found or int(found.group(1)) >= len(names):
+        return None
+    name = names[int(found.group(1))]
+    was = fixed[name]
+    if (widened := _widen(was, name in nulls)) == was:
+        return None
+    return _Widen(fixed | {name: widened}, nulls)
 
 
 def _parquet_batches(path: pathlib.Path, columns: list[str] | None) -> Iterator[Any]:

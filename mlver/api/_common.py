@@ -13,6 +13,7 @@ from mlver.domain.tags import Action
 from mlver.errors import (
     InputTooLarge,
     InvalidReference,
+    NoCommits,
     RecordNotFound,
     RecordShapeError,
     RecordTampered,
@@ -50,24 +51,30 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     detail = detail or until is not None
     if refs is None:  # one model: its own tags only, whatever the repository holds
         refs = git.tag_refs(project.root) if model is None else git.model_tag_refs(project.root, tags.name_in_tag(model))
+    refs = list(refs)
+    # An annotated tag may point at a blob or a tree: git says which on the
+    # other core while the names are parsed below.
+    not_commits = git.non_commits_ahead(project.root, [commit for _, obj, commit in refs if obj != commit])
     ahead = model is None and not detail and tag_infos is None
     if ahead:
         # The fold needs the tag objects of stage, deregistration and deprecation
         # events, nearly all named with a '#' (the others are read when asked):
-        # git reads them on the other core while the names are parsed below.
-        refs = list(refs)
+        # git reads them on the other core too.
         read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
     events, timed = _events(refs, model, detail)
+    ignored = _on_commits_only(not_commits(), events, timed)
     _read_into(timed, read_infos)
     if until is not None:
         events = [e for e in events if e.timestamp <= until]
     registry = fold(events)
+    registry.ignored = ignored
     if detail:
         return registry
     tied = {name for name, state in registry.models.items() if state.ties}
     if tied:  # rare: a tie within one second is broken by when the versions were created
         _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
         registry = fold(events)
+        registry.ignored = ignored
     # Each model's latest version: when it was released.
     _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
                read_infos)
@@ -106,6 +113,20 @@ def _events(refs: Iterable[tuple[str, str, str]], model: str | None, detail: boo
     return events, timed
 
 
+def _on_commits_only(not_commits: Mapping[str, str], events: list[Event],
+                     timed: list[Event]) -> dict[str, tuple[str, str]]:
+    """Drop from ``events`` and ``timed`` (in place) those whose tag points at
+    ``not_commits`` (id -> its kind): GTO's events are commits' (``gto show``
+    fails on a tag of a blob or tree), and no record, artifact or code is there.
+    Returns the dropped tags' names -> (kind, id) of what they point at."""
+    if not not_commits:
+        return {}
+    ignored = {e.name: (not_commits[e.commit], e.commit) for e in events if e.commit in not_commits}
+    events[:] = [e for e in events if e.commit not in not_commits]
+    timed[:] = [e for e in timed if e.commit not in not_commits]
+    return ignored
+
+
 def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> None:
     if events:
         infos = read_infos([e.obj for e in events])
@@ -123,6 +144,11 @@ def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
 
 def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
     """The document of ``record_from_bytes``, checked, its digest not computed."""
+    return checked_record(model, commit, content)[0]
+
+
+def checked_record(model: str, commit: str | None, content: bytes) -> tuple[dict, bool]:
+    """``checked_record_doc``, and whether it passed at a glance (validate.check_record's answer)."""
     where = f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
     validate.check_size(content, where)
     try:
@@ -131,11 +157,11 @@ def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
         raise InputTooLarge("nesting", f"over {validate.MAX_DEPTH} levels", where,
                             "no mlver document is nested that deep") from None
     # No deeper than it has containers: most records need no walk for their depth.
-    validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
+    plain = validate.check_record(doc, where, containers=content.count(b"{") + content.count(b"["))
     if "derived" in doc:  # what push, verify and gc skip for lineage mlver derived (domain/record.py)
         raise RecordShapeError("derived", doc["derived"], where,
                                "only lineage mlver derives from a commit is marked derived, never a record file")
-    return doc
+    return doc, plain
 
 
 def read_record(project: Project, model: str, commit: str) -> Record | None:
@@ -175,6 +201,8 @@ def resolve(project: Project, text: str | Ref, registry: Registry | None = None)
         if commit is None:
             if state is None and not declared(project, ref.model):
                 raise UnknownModel(ref.model, known_models(project, registry))
+            if git.head(project.root) is None:
+                raise NoCommits()
             raise InvalidReference(str(ref), f"{ref.rev!r} is not a version or a git revision")
         return ref, commit, state.version_at(commit) if state else None
     try:

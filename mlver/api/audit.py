@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mlver.adapters import git
+from mlver.adapters.storage import Progress
 from mlver.api import trust, verdicts
 from mlver.api._common import load_registry, models_at, resolve
 from mlver.api.facts import FactCache, RecordFacts, entries_of
 from mlver.api.history import SEEN_VERSIONS, Ahead, history_findings, seen_versions
-from mlver.api.objects import remote_store
+from mlver.api.objects import Start, remote_store
 from mlver.api.stages import digest_in
+from mlver.api.unrecorded import commit_remote, derived_lineage, kept_elsewhere
 from mlver.domain import audit, tags, validate
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -26,7 +28,7 @@ from mlver.domain.registry import Event, Registry
 from mlver.domain.semver import Version
 from mlver.domain.tags import Action
 from mlver.errors import MlverError
-from mlver.models import Finding, Record, VerifyResult
+from mlver.models import Finding, VerifyResult
 from mlver.project import CONFIG, PathLike, Project
 
 IN_REPO_SIGNERS = ".mlver/allowed_signers"  # where a team publishes its keys; reviewed, never trusted as is
@@ -153,20 +155,6 @@ def _manifest_findings(store: object, md5: str, where: str) -> list[Finding]:
     return []
 
 
-def _derived_lineage(project: Project, model: str, commit: str, labels: list[str]) -> tuple[Record | None, str]:
-    """(derived lineage or None, the note saying so) for tags with no mlver record."""
-    from mlver.api.derived import derive_record
-
-    record = derive_record(project, model, commit)
-    md5 = (record.doc["artifact"].get("md5") if record else None)
-    in_git = bool(record and rec.artifact_in_git(record.doc))
-    what = ("its artifact is committed to git there, so no remote holds it" if in_git
-            else "its artifact object is checked in the remote" if md5
-            else "its commit names no DVC hash for the artifact, so nothing can be checked in the remote")
-    return record, (f"{', '.join(labels)}: no lineage record (made by GTO or by hand); the tag points at commit "
-                    f"{commit[:12]}, lineage derived from it: {what}")
-
-
 def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
     """Record specs oldest tag first, HEAD's last: close to the order the
     records were written, which is the order git's pack reads fastest."""
@@ -180,9 +168,12 @@ def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
 
 
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
-           repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None) -> VerifyResult:
+           repo: PathLike = None, require_signatures: bool = False, allowed_signers: str | None = None,
+           start: Start | None = None, progress: Progress | None = None) -> VerifyResult:
     """``require_signatures`` and ``allowed_signers`` come from the caller,
-    never from the tree: see mlver.api.trust."""
+    never from the tree: see mlver.api.trust. ``start`` hears how many
+    objects the remote is asked for and their recorded bytes, ``progress``
+    each one's bytes once it is checked."""
     project = Project.find(repo, require_config=False)
     # One version's verify needs its model's tags only; --all, every tag
     # (parsed only when the kept verdict does not answer: 0.3 s at 110,000).
@@ -204,7 +195,7 @@ def verify(ref: str | None = None, deep: bool = False, offline: bool = False, re
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _checked(project, ref, refs, deep, offline, remote, signing, wanted, shallow)
+        return _checked(project, ref, refs, deep, offline, remote, signing, wanted, shallow, (start, progress))
     finally:
         if enabled:
             gc.enable()
@@ -225,7 +216,8 @@ def _from_kept(project: Project, refs: Callable[[], list[tuple[str, str, str]]],
 
 
 def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]], deep: bool, offline: bool,
-             remote: str | None, signing: trust.Trust, keep: str | None, shallow: bool = False) -> VerifyResult:
+             remote: str | None, signing: trust.Trust, keep: str | None, shallow: bool = False,
+             told: tuple[Start | None, Progress | None] = (None, None)) -> VerifyResult:
     """Every check, through the fact cache; ``keep``: the verdict's key, to keep it under.
     ``shallow``: a shallow clone (CI's default) lacks the commits past its
     boundary; what they would prove is counted and said, not failed."""
@@ -242,14 +234,15 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
             walks.append(Ahead(project, refs, cache))  # (no tag object was read)
         ahead = walks[0]
         by_spec: dict[str, list[_Subject]] = {}
+        paths: dict[str, str] = {}  # model -> its record's path (110,000 subjects, a few models)
         for subject in subjects:
-            by_spec.setdefault(f"{subject.commit}:{rec.record_path(subject.model)}", []).append(subject)
+            path = paths.get(subject.model) or paths.setdefault(subject.model, rec.record_path(subject.model))
+            by_spec.setdefault(f"{subject.commit}:{path}", []).append(subject)
         passed = _RecordPass(project, offline, shallow)
-        passed.run(cache, by_spec, _history_order(by_spec),
-                   {f"{s.commit}:{rec.record_path(s.model)}" for s in subjects if s.assigns})
+        passed.run(cache, by_spec, _history_order(by_spec), {f"{s.commit}:{paths[s.model]}" for s in subjects if s.assigns})
         record_findings = [f for spec in by_spec for f in passed.findings.get(spec, ())]
         future, history = history_findings(project, registry, passed.metrics, {e.name for e in events} if ref else None,
-                                           cache, ahead)
+                                           cache, ahead, {s.tag: s.tag_digest for s in subjects if s.tag})
     finally:
         try:
             read_tags([])  # collects that git, also when no event asked for it
@@ -257,26 +250,38 @@ def _checked(project: Project, ref: str | None, refs: list[tuple[str, str, str]]
             pass  # (raised to whoever asked first)
         for started in walks:
             started.close()
-    seen = seen_versions(project, refs) if not ref else []
+    seen = seen_versions(project, [r for r in refs if r[0] not in registry.ignored]) if not ref else []
     parent_findings = passed.parents.rest(passed.digests, cache)
-    findings = record_findings + future + history + seen + parent_findings
-    objects, remote_name = 0, None
+    stray = _stray_tags(registry.ignored)
+    findings = stray + record_findings + future + history + seen + parent_findings
+    objects, remote_name, elsewhere = 0, None, list[str]()
     if not offline:
-        objects, remote_name, missing = _remote_findings(project, remote, by_spec, passed.named, deep)
+        objects, remote_name, missing, elsewhere = _remote_findings(project, remote, by_spec, passed, deep, *told)
         findings += missing
     cache.save()
     tagged = sum(1 for s in subjects if s.tag)
-    if keep and not passed.gto_notes and all(passed.inside.values()):
+    if keep and not stray and not passed.gto_notes and all(passed.inside.values()):
         _keep_verdict(project, keep, passed, events, record_findings, history, parent_findings, seen, tagged)
     signatures, notes = 0, list[str]()
     if signing.required:
         signatures, unsigned, notes = _signature_findings(project, events, signing)
         findings += unsigned
-    notes = passed.gto_notes + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
+    if not offline and remote_name is None:
+        notes.append("no version names an object in DVC storage, so no remote was asked")
+    notes = passed.gto_notes + elsewhere + _shallow_notes(shallow, passed.beyond, passed.parents.unchecked) + notes + _limits(signing)
     return VerifyResult(
         ok=not findings, records=len(passed.digests), tags=tagged,
         objects=objects, signatures=signatures, findings=tuple(findings), remote=remote_name, notes=tuple(notes),
     )
+
+
+def _stray_tags(ignored: Mapping[str, tuple[str, str]]) -> list[Finding]:
+    """Tags in the registry's format on a blob or a tree: no version or stage
+    (the registry skips them), and ``gto show`` fails on the repository."""
+    return [Finding(name, f"the tag points at a {kind} ({oid[:12]}), not at a commit: it is no version or stage, "
+                          "and `gto show` fails on it",
+                    f"delete it: `git tag -d {name}` (and `git push --delete origin {name}` if it was pushed)")
+            for name, (kind, oid) in sorted(ignored.items())]
 
 
 class _RecordPass:
@@ -291,6 +296,7 @@ class _RecordPass:
         self.named: dict[str, list[tuple[str | None, str | None, int | None]]] = {}  # objects to check in the remote
         self.parents = _Parents(shallow)
         self.gto_notes: list[str] = []
+        self.shared: dict[str, tuple[str, str]] = {}  # derived lineage's spec -> (name, url) of its commit's default remote
         self.inside: dict[str, bool] = {}  # path -> whether it stays inside the project
         self.beyond: list[str] = []  # tags whose commit this shallow clone does not have
 
@@ -322,10 +328,14 @@ class _RecordPass:
                          "the tag was moved or made by hand: compare `git show TAG` with `mlver log`")
                  for s in group if s.tag_digest or (not s.tag and not unpromised)]
         if unpromised:
-            lineage, note = _derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised])
+            lineage, note = derived_lineage(self.project, first.model, first.commit, [s.label for s in unpromised],
+                                           self.offline)
             self.gto_notes.append(note)
             if lineage is not None and not self.offline:
                 self.named[spec] = entries_of(lineage.doc)  # GTO or hand-made versions: their objects are checked too
+                shared = commit_remote(self.project, first.commit)
+                if shared:
+                    self.shared[spec] = shared
         return found
 
     def _judge(self, spec: str, group: list[_Subject], facts: RecordFacts, need_metrics: bool) -> list[Finding]:
@@ -366,13 +376,23 @@ def _tag_findings(group: list[_Subject], facts: RecordFacts) -> list[Finding]:
     return found
 
 
-def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]],
-                     named: dict[str, list[tuple[str | None, str | None, int | None]]], deep: bool
-                     ) -> tuple[int, str, list[Finding]]:
-    """(objects asked, the remote's name, findings): every object named once, by size (``deep``: by hash)."""
+def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, list[_Subject]], passed: _RecordPass,
+                     deep: bool, start: Start | None = None,
+                     progress: Progress | None = None) -> tuple[int, str | None, list[Finding], list[str]]:
+    """(objects asked, the remote's name, findings, notes): every object named once, by size (``deep``: by hash).
+    No remote is needed, nor named, when no version names an object (example-gto:
+    every artifact committed to git or kept outside DVC)."""
+    named = passed.named
+    if remote is None and not any(md5 for objects in named.values() for _, md5, _ in objects):
+        return 0, None, [], []
     remote_name, store = remote_store(project, remote)
+    other = kept_elsewhere(project, remote_name, passed.shared)
     findings: list[Finding] = []
+    kept: dict[tuple[str, str], list[str]] = {}
     asked: set[str] = set()
+    if start:
+        sizes = {md5: size or 0 for spec in by_spec for _, md5, size in named.get(spec, ()) if md5}
+        start(len(sizes), sum(sizes.values()))
     for spec in by_spec:
         label = by_spec[spec][0].label
         for path, md5, recorded_size in named.get(spec, ()):
@@ -381,7 +401,9 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
             asked.add(md5)
             size = store.size(md5)
             where = f"{label} {path}"
-            if size is None:
+            if size is None and spec in other:
+                kept.setdefault(other[spec], []).append(where)
+            elif size is None:
                 findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
                                         "push it from a machine that has it: `mlver push`"))
             elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
@@ -392,7 +414,11 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
                                         "it is corrupt: delete it from the remote and `mlver push` a good copy"))
             elif md5.endswith(".dir"):
                 findings += _manifest_findings(store, md5, where)
-    return len(asked), remote_name, findings
+            if progress:
+                progress(recorded_size or 0)
+    notes = [f"{', '.join(refs)}: not in remote {remote_name}; its commit keeps its objects in remote {name} ({url}), "
+             f"which verify did not ask: not checked" for (name, url), refs in kept.items()]
+    return len(asked), remote_name, findings, notes
 
 
 def _keep_verdict(project: Project, keep: str, passed: _RecordPass, events: list[Event], record_findings: list[Finding],

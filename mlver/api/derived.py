@@ -243,13 +243,16 @@ def _artifact_entry(path: str, dvcfile: bytes | None, stages: dict[str, Any], pr
 
 def _git_artifact(root: Path, commit: str, artifact: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """An artifact committed to git itself (example-gto's ``models/churn.pkl``),
-    which ``dvc artifacts get`` reads from the commit: its hash is the blob's."""
-    content = git.read_blob(root, commit, artifact["path"])
-    if content is None:
-        return artifact, "none"
-    import hashlib
+    which ``dvc artifacts get`` reads from the commit: its hash is the blob's,
+    hashed once per blob id (every command derives it again)."""
+    from mlver.adapters import gitcache
 
-    return {**artifact, "md5": hashlib.md5(content).hexdigest(), "size": len(content)}, IN_GIT
+    spec = f"{commit}:{artifact['path']}"
+    oid = git.object_ids(root, [spec]).get(spec)
+    found = gitcache.blob_md5(root, oid) if oid else None
+    if found is None:
+        return artifact, "none"
+    return {**artifact, "md5": found[0], "size": found[1]}, IN_GIT
 
 
 def git_artifact_bytes(root: Path, record: Record) -> bytes | None:

@@ -14,6 +14,7 @@ from mlver.errors import (
     ArgumentMissing,
     InvalidReference,
     MlverError,
+    NoCommits,
     NoDefaultBranch,
     RecordNotFound,
     RecordSchemaError,
@@ -162,7 +163,7 @@ def _is_model_ref(token: str) -> bool:
 def commit_of(project: Project, rev: str, what: str = "revision") -> str:
     commit = git.resolve_commit(project.root, rev)
     if commit is None:
-        raise RevisionNotFound(rev, what)
+        raise NoCommits() if git.head(project.root) is None else RevisionNotFound(rev, what)
     return commit
 
 

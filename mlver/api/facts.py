@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache, statcache
-from mlver.api._common import checked_record_doc
+from mlver.api._common import checked_record
 from mlver.api.objects import named_rows
 from mlver.domain import record as rec
 from mlver.errors import MlverError
@@ -50,16 +50,17 @@ def entries_of(doc: dict[str, Any]) -> list[tuple[str | None, str | None, int | 
     return named_rows(doc)
 
 
-def _facts(model: str, commit: str | None, content: bytes) -> RecordFacts:
-    doc = checked_record_doc(model, commit, content)
+def _facts(model: str, commit: str | None, content: bytes) -> tuple[RecordFacts, bool]:
+    """The facts, and whether the record passed its checks at a glance (its entries' paths and md5s plain)."""
+    doc, plain = checked_record(model, commit, content)
     computed = rec.content_digest(content, doc)
     declared = doc.get("digest") or ""
     parent = doc.get("parent")
     return RecordFacts(
         declared == computed, declared, computed,
         (parent["commit"], parent["digest"]) if isinstance(parent, dict) and parent.get("commit") else None,
-        doc.get("metrics") or {}, entries_of(doc),
-    )
+        doc.get("metrics") or {}, named_rows(doc, plain),
+    ), plain
 
 
 # A blob's line, written 100,000 times by a first verify, without JSON when every field is plain:
@@ -97,19 +98,20 @@ def _is_path(value: str) -> bool:
     return value != "" and value.isascii() and value.isprintable() and " " not in value
 
 
-def _row(facts: RecordFacts, metrics: bool) -> str:
+def _row(facts: RecordFacts, metrics: bool, plain: bool = False) -> str:
     """The line kept for a blob (``metrics``: with them): its content's digest
-    only when it is not the one declared."""
+    only when it is not the one declared. ``plain``: its entries' paths and
+    md5s are known plain (validate.check_record passed it at a glance)."""
     intact, declared, computed, parent, kept, entries = facts
     kept = kept if metrics else None
-    head = _plain_head(intact, declared, computed, parent, entries)
+    head = _plain_head(intact, declared, computed, parent, entries, plain)
     if head is None:
         return _ENCODE([intact, declared, "" if intact else computed, parent, kept, entries])
     return head if kept is None else f"{head}\t{_ENCODE(kept)}"
 
 
 def _plain_head(intact: bool, declared: str, computed: str, parent: tuple[str, str] | None,
-                entries: list[tuple[str | None, str | None, int | None]]) -> str | None:
+                entries: list[tuple[str | None, str | None, int | None]], plain: bool = False) -> str | None:
     if type(declared) is not str or not _is_digest(declared) or (not intact and not _is_digest(computed)):
         return None
     parts = ["1" if intact else "0", declared, "=" if intact else computed]
@@ -120,9 +122,12 @@ def _plain_head(intact: bool, declared: str, computed: str, parent: tuple[str, s
     else:
         return None
     for path, md5, size in entries:
-        if path is None or not _is_path(path) or (md5 is not None and not _is_md5(md5)):
+        if plain:
+            if md5 == "":  # (a plain path is one; an md5 it has is one, or "", which the line cannot hold)
+                return None
+        elif path is None or not _is_path(path) or (md5 is not None and not _is_md5(md5)):
             return None
-        parts += (path, "-" if md5 is None else md5, "-" if size is None else str(size))
+        parts += (path, "-" if md5 is None else md5, "-" if size is None else str(size))  # type: ignore[arg-type]
     return " ".join(parts)
 
 
@@ -334,7 +339,7 @@ class FactCache:
         pending = self.pending
         for obj, info in read:
             message = info.message
-            marks = "\n".join(line for line in message.splitlines() if _MARKS in line) if _MARKS in message else ""
+            marks = "\n".join([line for line in message.splitlines() if _MARKS in line]) if _MARKS in message else ""
             tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
             found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
             pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
@@ -407,13 +412,13 @@ class FactCache:
                 yield spec, facts
                 continue
             try:
-                facts = _facts(*unread[spec], content)
+                facts, plain = _facts(*unread[spec], content)
             except MlverError as exc:
                 yield spec, exc  # never cached: read again, so the finding names the commit it is at
                 continue
             if blob not in learnt:
                 learnt.add(blob)
-                pending.append(f"b\t{blob}\t{_row(facts, spec in metrics)}\n")
+                pending.append(f"b\t{blob}\t{_row(facts, spec in metrics, plain)}\n")
             if len(pending) >= _FLUSH:
                 self.save()
             yield spec, facts

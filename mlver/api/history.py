@@ -9,7 +9,8 @@ import hashlib
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from mlver.adapters import git
 from mlver.api import pathlog
@@ -35,43 +36,91 @@ def seen_versions(project: Project, refs: list[tuple[str, str, str]]) -> list[Fi
     object or disappeared since is a finding until someone looks. The first
     sighting is kept, so the finding does not go away by itself."""
     path = git.private_path(project.root, SEEN_VERSIONS)
-    current = {}
-    for name, obj, commit in refs:
-        parsed = tags.parse(name)
-        if parsed is not None and parsed.action is Action.REGISTER:
-            current[name] = (obj, commit)
     seen: dict[str, tuple[str, str]] = {}
     if path.is_file():
         for line in path.read_text(errors="replace").splitlines():
             parts = line.split()
             if len(parts) == 3:
                 seen.setdefault(parts[0], (parts[1], parts[2]))
+    # One pass over the tags: the ones seen before are looked up, the others
+    # written down as they come (a first verify: 100,000 lines, never all held).
+    now: dict[str, tuple[str, str]] = {}
+    journal = _Journal(path)
+    parse, register = tags.parse, Action.REGISTER
+    for name, obj, commit in refs:
+        parsed = parse(name)
+        if parsed is None or parsed.action is not register:
+            continue
+        if name in seen:
+            now[name] = (obj, commit)
+        else:
+            journal.add(f"{name} {obj} {commit}\n")
+    journal.close()
     findings = []
     fix = (f"restore the tag to commit {{commit}} if nobody meant to change it; if it was meant, "
            f"delete its line from {path}")
     for name, (obj, commit) in seen.items():
-        now = current.get(name)
-        if now is None:
+        current = now.get(name)
+        if current is None:
             findings.append(Finding(name, f"the version tag disappeared since this clone last verified it (at {commit[:12]})",
                                     fix.format(commit=commit[:12])))
-        elif now[0] != obj:
+        elif current[0] != obj:
             findings.append(Finding(name, f"the version tag changed since this clone last verified it "
-                                    f"(commit {commit[:12]}, now {now[1][:12]})", fix.format(commit=commit[:12])))
-    new = [f"{name} {obj} {commit}\n" for name, (obj, commit) in current.items() if name not in seen]
-    if new:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a") as journal:
-                journal.writelines(new)
-        except OSError:
-            pass  # a read-only clone: nothing to remember with, the other checks still run
+                                    f"(commit {commit[:12]}, now {current[1][:12]})", fix.format(commit=commit[:12])))
     return findings
 
 
-def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None) -> list[Finding]:
+class _Journal:
+    """Lines appended to the seen-versions journal a few thousand at a time
+    (a read-only clone: nothing to remember with, the other checks still run)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.lines = path, list[str]()
+        self.out: IO[str] | None = None
+        self.failed = False
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        if len(self.lines) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines and not self.failed:
+            try:
+                if self.out is None:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    self.out = open(self.path, "a")
+                self.out.writelines(self.lines)
+            except OSError:
+                self.failed = True
+        self.lines.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self.out is not None:
+            try:
+                self.out.close()
+            except OSError:
+                pass
+
+
+def _promised(known: Mapping[str, str | None]) -> Callable[[Event], str | None]:
+    """``digest_in`` of an event's message, from ``known`` where it holds the tag (one look-up, not a scan)."""
+    unknown = object()
+
+    def digest(e: Event) -> str | None:
+        found = known.get(e.name, unknown)
+        return digest_in(e.info.message if e.info else "") if found is unknown else found  # type: ignore[return-value]
+
+    return digest
+
+
+def _unborn_records(project: Project, events: list[Event], cache: FactCache, ahead: Ahead | None = None,
+                    digest: Callable[[Event], str | None] | None = None) -> list[Finding]:
     """A version tag made by mlver names a record some branch held: one whose
     record no branch ever had was put on a commit made just for the tag."""
-    released = [e for e in events if e.tag.action is Action.REGISTER and digest_in(e.info.message if e.info else "")]
+    digest = digest or _promised({})
+    released = [e for e in events if e.tag.action is Action.REGISTER and digest(e)]
     if not released or git.is_shallow(project.root):
         return []  # a shallow clone does not have the history to look in
     # Which released commits no branch reaches is decided by the branch tips
@@ -111,14 +160,25 @@ class Ahead:
         """``refs``: (name, object, commit) of the tags verify reads, before
         they are folded: the walks start before the tag objects are read."""
         annotated = [(name, commit) for name, obj, commit in refs if obj != commit]  # (GTO's events are among them)
-        started = git.branch_commit_times_ahead(project.root) if not cache.knows_times(c for _, c in annotated) else None
-        self._walk: list[Callable[[], dict[str, int]]] = [started] if started else []
+        need_times = not cache.knows_times(c for _, c in annotated)
         self._walked: dict[str, int] | None = None
         branch = git.default_branch(project.root)
         assigned = any("#" in name and (tag := tags.parse(name)) is not None and tag.action is Action.ASSIGN
                        for name, _ in annotated)
+        walks: list[Callable[[], git.BranchWalk | None]] = []
+
+        def one_walk(tip: str) -> Callable[[], git.BranchWalk | None]:
+            # Both answers from one walk: with two, git walked the history twice, side by side with this parse.
+            walks.append(git.branch_walk_ahead(project.root, CONFIG, tip))
+            return walks[0]
+
         self._config: list[Callable[[], list[git.RawCommit]]] = (
-            [pathlog.history_ahead(project.root, CONFIG, branch)] if branch and assigned else [])
+            [pathlog.history_ahead(project.root, CONFIG, branch, one_walk if need_times else None)] if branch and assigned else [])
+        self._walk: list[Callable[[], dict[str, int]]] = []
+        if walks:
+            self._walk.append(lambda: _times(project, walks[0]))
+        elif need_times:
+            self._walk.append(git.branch_commit_times_ahead(project.root))
 
     def walked(self) -> dict[str, int] | None:
         if self._walk:
@@ -139,6 +199,11 @@ class Ahead:
                 self._config.pop()()
             except MlverError:
                 pass
+
+
+def _times(project: Project, walk: Callable[[], git.BranchWalk | None]) -> dict[str, int]:
+    walked = walk()
+    return walked.times if walked is not None else git.branch_commit_times_ahead(project.root)()
 
 
 def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[int], Policy]:
@@ -170,20 +235,23 @@ def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[i
 
 
 def history_findings(project: Project, registry: Registry, metrics: Mapping[str, Mapping[str, object]],
-                     only: set[str] | None, cache: FactCache, ahead: Ahead | None = None
-                     ) -> tuple[list[Finding], list[Finding]]:
+                     only: set[str] | None, cache: FactCache, ahead: Ahead | None = None,
+                     promised: Mapping[str, str | None] | None = None) -> tuple[list[Finding], list[Finding]]:
     """Dates, counters, release order and the policy, replayed over every
     model's whole history (``only``: report just these tags). ``metrics``:
     of each record read, by ``commit:record`` spec. Returns (tags dated in
     the future, the rest): only the first depends on the clock. ``ahead``:
-    the walks started before the records were read."""
+    the walks started before the records were read. ``promised``: the
+    digest each tag's message promises (``digest_in``), by tag, where the
+    caller has it (the others are read from their messages)."""
     every = [e for state in registry.models.values() for e in state.events]
+    digest = _promised(promised or {})
     future = [f for f in audit.future_dated(every, int(time.time())) if only is None or f.ref in only]
     findings = audit.counter_order(every)
-    findings += audit.release_order(every, lambda e: digest_in(e.info.message if e.info else "") is not None)
+    findings += audit.release_order(every, lambda e: digest(e) is not None)
     findings += audit.tagged_before_commit(every, cache.commit_times((e.commit for e in every),
                                                                      ahead.walked() if ahead is not None else None))
-    findings += _unborn_records(project, every, cache, ahead)
+    findings += _unborn_records(project, every, cache, ahead, digest)
     assignments = []
     for state in registry.models.values():
         for e in state.events:

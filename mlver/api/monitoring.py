@@ -8,6 +8,7 @@ and the new file's values are counted into exactly those bins.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from mlver.adapters import git
 from mlver.api.diffs import load_record
@@ -25,7 +26,7 @@ from mlver.errors import (
 )
 from mlver.models import DriftResult
 from mlver.models.profilediff import ProfileChange
-from mlver.models.record import DataRef
+from mlver.models.record import DataRef, ProfileDoc
 from mlver.project import PathLike, Project
 
 
@@ -58,26 +59,46 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     project = Project.find(repo)
     if threshold is None:
         threshold = project.config.review.drift_threshold
-    parsed = parse_ref(ref)
-    parsed, commit, version = resolve_trusted(project, parsed)
+    parsed, commit, version = resolve_trusted(project, parse_ref(ref))
     label = f"{parsed.model}@{version}" if version and not parsed.rev else str(parsed)
-    content = git.read_blob(project.root, commit, rec.record_path(parsed.model))
+    entry, stored = _trained_profile(project, parsed.model, commit, label, Path(data), input)
+    read, extra = _columns_to_read(Path(data), stored, data, label)
+    report = tabular.drift_file(stored.to_doc(), Path(data), read, threshold)  # the arithmetic reads the stored document
+    report["extra_columns"] = extra
+    _flag_kind_changes(report, stored)
+    typed = ProfileChange.build(report)
+    return DriftResult(
+        ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry.path,
+        input_md5=entry.md5 or "", threshold=threshold, rows=typed.rows, columns=typed.columns,
+        drifted_columns=report["drifted_columns"], type_changed=typed.type_changed,
+        extra_columns=report["extra_columns"], ok=not report["drifted_columns"],
+    )
+
+
+def _trained_profile(project: Project, model: str, commit: str, label: str, data: Path,
+                     input: str | None) -> tuple[DataRef, ProfileDoc]:
+    """The recorded input to compare ``data`` with, and its checked profile."""
+    content = git.read_blob(project.root, commit, rec.record_path(model))
     if content is None:
-        raise RecordNotFound(parsed.model, label)
-    record, _ = load_record(parsed.model, commit, content, label)
+        raise RecordNotFound(model, label)
+    record, _ = load_record(model, commit, content, label)
     if not record.intact:  # an edited profile would tell whatever drift its editor wanted
-        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    path = Path(data)
+        raise RecordTampered(model, label, rec.record_path(model))
     inputs = record.typed.data or ()
-    entry = _pick_input(inputs, path, input, f"the record of {label}")
+    entry = _pick_input(inputs, data, input, f"the record of {label}")
     stored = entry.profile
     if not stored or not stored.columns:  # null columns too: no column to compare
         why = entry.profile_error or ("it is not tabular" if not stored else "its profile lists no columns")
         raise ProfileMissing(f"{label}", entry.path, why)
     check_stored(stored, f"the record of {label}", f"data[{inputs.index(entry)}].profile")
-    profile = stored.to_doc()  # the comparison's arithmetic reads the stored document
-    # Only the training columns are read and profiled: extra columns (a
-    # million of them, a 50 MB cell) cost their names and nothing else.
+    return entry, stored
+
+
+def _columns_to_read(path: Path, stored: ProfileDoc, data: str, label: str) -> tuple[list[str], list[str]]:
+    """The file's names of the training columns, and its extra columns.
+    Only the training columns are read and profiled: extra columns (a
+    million of them, a 50 MB cell) cost their names and nothing else."""
+    from mlver.adapters import tabular
     from mlver.domain.profile import cap
 
     named: dict[str, str] = {}  # a profile keeps names capped (a 50 MB name is 256 characters and a hash)
@@ -88,19 +109,14 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
     extra = [c for c in named if c not in known]
     if missing := [c for c in trained if c not in named]:
         raise ColumnsMismatch(data, label, missing, extra)
-    report = tabular.drift_file(profile, path, [named[c] for c in trained], threshold)
-    report["extra_columns"] = extra
-    # A column whose values changed kind (numbers arriving as text) has no
-    # PSI, but it is the worst drift there is: flag it, do not pass it.
+    return [named[c] for c in trained], extra
+
+
+def _flag_kind_changes(report: dict[str, Any], stored: ProfileDoc) -> None:
+    """A column whose values changed kind (numbers arriving as text) has no
+    PSI, but it is the worst drift there is: flag it, do not pass it."""
     kinds = {c.name: c.kind for c in stored.columns or ()}
     for col in report["columns"]:
         if kinds.get(col["name"]) not in (None, col["kind"]):
             col.update(drifted=True, note=f"was {kinds[col['name']]}, now {col['kind']}")
             report["drifted_columns"].append(col["name"])
-    typed = ProfileChange.build(report)
-    return DriftResult(
-        ref=label, model=parsed.model, commit=commit, version=version, data=data, input=entry.path,
-        input_md5=entry.md5 or "", threshold=threshold, rows=typed.rows, columns=typed.columns,
-        drifted_columns=report["drifted_columns"], type_changed=typed.type_changed,
-        extra_columns=report["extra_columns"], ok=not report["drifted_columns"],
-    )

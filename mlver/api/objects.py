@@ -141,9 +141,16 @@ def named(doc: Any, artifact: bool = True, data: bool = True) -> list[Named]:
     return out
 
 
-def named_rows(doc: Any) -> list[tuple[str | None, str | None, int | None]]:
+def named_rows(doc: Any, plain: bool = False) -> list[tuple[str | None, str | None, int | None]]:
     """``named(doc)`` as (path, md5, size) tuples: what verify keeps of each
-    of 100,000 records, without an object per entry."""
+    of 100,000 records, without an object per entry. ``plain``: a record
+    validate.check_record passed at a glance, whose entries are objects
+    with fields of their exact types (taken as they are)."""
+    if plain:
+        artifact, listed = doc.get("artifact"), doc.get("data")
+        rows = [(artifact["path"], artifact.get("md5"), artifact.get("size"))] if artifact is not None \
+            and not rec.artifact_in_git(doc) else []
+        return rows + [(entry["path"], entry.get("md5"), entry.get("size")) for entry in listed] if listed else rows
     if not isinstance(doc, Mapping):
         return []
     artifact, listed = doc.get("artifact"), doc.get("data")

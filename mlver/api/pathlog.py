@@ -32,19 +32,34 @@ def _stamp(root: Path, path: str) -> str:
     return git.history_context(root) + ":" + gitcache.code_stamp(__file__) + ":" + path
 
 
-def history_ahead(root: Path, path: str, rev: str = "HEAD") -> Callable[[], list[git.RawCommit]]:
+def history_ahead(root: Path, path: str, rev: str = "HEAD",
+                  walk: Callable[[str], Callable[[], git.BranchWalk | None]] | None = None
+                  ) -> Callable[[], list[git.RawCommit]]:
     """``history(root, path, rev)``, its git started now when it must read
     the whole history (nothing kept for this file yet): git walks on the
     other core while the caller goes on. Call the answer once. What was kept
     is read once, here, and the answer starts from it (kept facts never go
-    stale: another command writing meanwhile only makes this one slower)."""
+    stale: another command writing meanwhile only makes this one slower).
+    ``walk``: starts git.branch_walk_ahead for the tip, instead of a walk of
+    its own, when the caller needs that walk anyway (called only then)."""
     tip = git.resolve_commit(root, rev)
     if tip is None:
         return lambda: []
     stamp = _stamp(root, path)
     tips = _kept(root, path, stamp)
-    full = None if tips else git.log_path_ahead(root, path, tip)
+    full = None if tips else (_walked(root, path, tip, walk(tip)) if walk is not None else git.log_path_ahead(root, path, tip))
     return lambda: _history(root, path, tip, stamp, tips, full)
+
+
+def _walked(root: Path, path: str, tip: str, walk: Callable[[], git.BranchWalk | None]) -> Callable[[], list[git.RawCommit]]:
+    """The whole history from the branches' walk; git's own ``log`` where the tip's history has a merge."""
+    def commits() -> list[git.RawCommit]:
+        walked = walk()
+        if walked is None or walked.path_log is None:
+            return git.log_path(root, path, tip)
+        return git.log_commits(root, walked.path_log)
+
+    return commits
 
 
 def history(root: Path, path: str, rev: str = "HEAD") -> list[git.RawCommit]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mlver import formats
 from mlver.adapters import dvc, git, hashcache
 from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.api._common import load_registry, models_at, read_record, record_from_bytes
@@ -109,7 +110,16 @@ def _short(value: Any) -> str:
 
 def _changes(old: dict[str, Any], new: dict[str, Any], keys: list[str] | None = None) -> list[str]:
     keys = keys if keys is not None else sorted(set(old) | set(new))
-    return [f"{k} {_short(old.get(k, '-'))} -> {_short(new.get(k, '-'))}" for k in keys if old.get(k) != new.get(k)]
+    return [_change(k, old.get(k, "-"), new.get(k, "-")) for k in keys if old.get(k) != new.get(k)]
+
+
+def _change(key: str, old: Any, new: Any) -> str:
+    """``key old -> new`` as every other view writes values (0.333333, not
+    0.3333333333333333), in full where that would print two equal texts."""
+    a, b = formats.number(old), formats.number(new)
+    if a == b:
+        a, b = repr(old), repr(new)
+    return f"{key} {_short(a)} -> {_short(b)}"
 
 
 def _listed(items: list[str], limit: int = 3) -> str:
@@ -265,7 +275,16 @@ class _Model:
         changes = _changes(dict(self.typed.metrics or {}) if self.typed else {}, read_metrics(root, file))
         if changes:
             self.add("metrics", f"{file} differs from {self.head_label()}: {_listed(changes)}",
-                     f"record the model that wrote them: `mlver record {self.name}`, or `git checkout -- {file}`")
+                     f"record the model that wrote them: `mlver record {self.name}`, or `{self._undo(file)}`")
+
+    def _undo(self, file: str) -> str:
+        """The command that puts back the recorded metrics: git's for a file it
+        tracks; for one a stage writes into a DVC output (eval/, as dvclive
+        does), DVC's, from the committed dvc.lock."""
+        if git.tracked(self.project.root, file):
+            return f"git checkout -- {file}"
+        locks = sorted(f for f in self.dirty if f == "dvc.lock" or f.endswith("/dvc.lock"))
+        return " && ".join([f"git checkout -- {' '.join(locks)}"] * bool(locks) + [f"dvc checkout {file}"])
 
     def release(self) -> None:
         if self.record is None:

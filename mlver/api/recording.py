@@ -306,22 +306,9 @@ def _new_record(project: Project, spec: ModelSpec, code: CodeState, execution: E
                 data_outs: list[Any], params: Mapping[str, Any], metrics: Mapping[str, Any], outputs: list[str],
                 extra: Mapping[str, Any] | None, extra_packages: tuple[str, ...]) -> dict[str, Any]:
     """The sealed record document, linked to the record it replaces, checked as pull will check it."""
-    root = project.root
-    old_head = code.commit
-    default_remote = dvc.default_remote_name(root)
-    try:
-        parent = read_record(project, spec.name, old_head)
-    except UntrustedInput:
-        parent = None  # a record no command will read is replaced, not linked to
-    from mlver.api.pending import check_not_pulled
-
-    check_not_pulled(project, spec.name, spec.path, artifact.md5, dict(params),
-                     {o.path: o.md5 for o in data_outs if o is not None}, parent)
-    parent_ref = None
-    if parent is not None:
-        history = git.log_path(root, rec.record_path(spec.name), old_head, max_count=1)  # the newest only: git stops there
-        parent_ref = {"commit": history[0].commit if history else old_head, "digest": parent.digest}
-    name, email = git.user(root)
+    default_remote = dvc.default_remote_name(project.root)
+    parent_ref = _parent_ref(project, spec, code, artifact, data_outs, params)
+    name, email = git.user(project.root)
     doc = rec.seal({
         "schema": rec.SCHEMA,
         "model": spec.name,
@@ -332,18 +319,7 @@ def _new_record(project: Project, spec: ModelSpec, code: CodeState, execution: E
             "nfiles": artifact.nfiles if artifact.is_dir else 1,
             "remote": default_remote,
         },
-        "code": {
-            "commit": code.commit,
-            "clean": code.clean,
-            "dirty_files": list(code.dirty_files),
-            "diff_sha256": code.diff_sha256,
-            "command": execution.command,
-            "exit_code": execution.exit_code,
-            "started": execution.started,
-            "duration_s": execution.duration_s,
-            # What the record commit writes, so a code diff can leave it out.
-            "outputs": outputs,
-        },
+        "code": _code_doc(code, execution, outputs),
         "data": [_data_entry(project, out) for out in data_outs if out is not None],
         "params": dict(params),
         "metrics": dict(metrics),
@@ -355,6 +331,41 @@ def _new_record(project: Project, spec: ModelSpec, code: CodeState, execution: E
     })
     validate.check_record(doc, f"the new record of {spec.name}")  # never write one that pull would refuse
     return doc
+
+
+def _parent_ref(project: Project, spec: ModelSpec, code: CodeState, artifact: Any, data_outs: list[Any],
+                params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The record this one replaces (HEAD's), by commit and digest; None when
+    there is none, or none a command will read. A pulled model recorded as
+    trained on other inputs is refused first (check_not_pulled)."""
+    old_head = code.commit
+    try:
+        parent = read_record(project, spec.name, old_head)
+    except UntrustedInput:
+        parent = None  # a record no command will read is replaced, not linked to
+    from mlver.api.pending import check_not_pulled
+
+    check_not_pulled(project, spec.name, spec.path, artifact.md5, dict(params),
+                     {o.path: o.md5 for o in data_outs if o is not None}, parent)
+    if parent is None:
+        return None
+    history = git.log_path(project.root, rec.record_path(spec.name), old_head, max_count=1)  # the newest only: git stops there
+    return {"commit": history[0].commit if history else old_head, "digest": parent.digest}
+
+
+def _code_doc(code: CodeState, execution: Execution, outputs: list[str]) -> dict[str, Any]:
+    return {
+        "commit": code.commit,
+        "clean": code.clean,
+        "dirty_files": list(code.dirty_files),
+        "diff_sha256": code.diff_sha256,
+        "command": execution.command,
+        "exit_code": execution.exit_code,
+        "started": execution.started,
+        "duration_s": execution.duration_s,
+        # What the record commit writes, so a code diff can leave it out.
+        "outputs": outputs,
+    }
 
 
 def _commit_record(root: Path, spec: ModelSpec, code: CodeState, doc: dict[str, Any], outputs: list[str],

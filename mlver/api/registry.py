@@ -12,11 +12,12 @@ from mlver.api._common import intact_record, iso, load_registry, parse_moment, r
 from mlver.api.trust import signs
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
-from mlver.domain.registry import ModelState
+from mlver.domain.registry import ModelState, history_order
 from mlver.domain.semver import BUMP_PARTS, Version
 from mlver.domain.tags import Action, check_artifact, version_tag
 from mlver.errors import (
     AlreadyReleased,
+    NoCommits,
     NotARevision,
     OptionsExclusive,
     RecordNotFound,
@@ -48,7 +49,7 @@ def _release(project: Project, name: str, bump: str | None, version: str | None,
     wanted = Version.parse(version) if version else None
     commit = git.resolve_commit(project.root, rev)
     if commit is None:
-        raise NotARevision(rev)
+        raise NoCommits() if git.head(project.root) is None else NotARevision(rev)
     state = load_registry(project, name).model(name)
     if state is not None and wanted is not None and str(wanted) in state.versions:
         raise VersionExists(name, str(wanted))
@@ -147,15 +148,18 @@ def _registry_rows(project: Project, meanwhile: Callable[[], _T]) -> tuple[dict[
 def ls(deprecated: bool = False, repo: PathLike = None) -> list[ModelSummary]:
     """Every model and dataset: declared (mlver.yaml, dvc.yaml) or in the
     registry's tags. Deprecated ones are left out unless ``deprecated``, as
-    ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``."""
+    ``gto show`` leaves them out unless ``-d``. Needs no ``mlver init``.
+    Rows ``gto show`` does not list (declared, never versioned, and not in
+    GTO's artifacts.yaml) say so: ``registry`` is False."""
     project = Project.find(repo, require_config=False)
-    registry, (models, datasets) = _registry_rows(project, lambda: (project.declared_models(), project.datasets()))
+    registry, (models, datasets, indexed) = _registry_rows(
+        project, lambda: (project.declared_models(), project.datasets(), project.gto_indexed))
     out = []
     for name in sorted(set(registry) | set(models) | set(datasets)):
         declared, kind = name in models or name in datasets, "dataset" if name in datasets and name not in models else "model"
         row = registry.get(name)
         if row is None:
-            out.append(ModelSummary(name, None, None, None, 0, {}, False, declared, kind))
+            out.append(ModelSummary(name, None, None, None, 0, {}, False, declared, kind, registry=name in indexed))
             continue
         latest, commit, released, versions, stages, is_deprecated = row
         if deprecated or not is_deprecated:
@@ -172,10 +176,10 @@ _KIND = {
 }
 
 
-def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int], LogEvent]]:
+def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int, int], LogEvent]]:
     """Every registry event of a model (releases, stage assignments, rollbacks,
     deprecations) as ``log`` shows it, with its order key."""
-    events: list[tuple[tuple[int, int], LogEvent]] = []
+    events: list[tuple[tuple[int, int, int], LogEvent]] = []
     for event in state.events:
         tag, info = event.tag, event.info
         version = tag.version or None
@@ -187,7 +191,7 @@ def registry_events(name: str, state: ModelState) -> list[tuple[tuple[int, int],
             kind, note = "rollback", "rolled back from " + message.split("mlver-rollback-from:", 1)[1].split()[0]
         if "mlver-forced:" in message:
             note = "forced: " + message.split("mlver-forced:", 1)[1].strip().splitlines()[0]
-        events.append((event.order, LogEvent(
+        events.append((history_order(event), LogEvent(
             kind=kind, model=name, commit=event.commit, note=note,
             author=info.tagger if info else "", email=info.email if info else "",
             time=iso(event.timestamp),
@@ -205,9 +209,9 @@ def log(name: str, repo: PathLike = None) -> list[LogEvent]:
     history = pathlog.history(project.root, rec.record_path(name))
     if state is None and not history:
         project.model(name)  # UnknownModel unless it is declared
-    events: list[tuple[tuple[int, int], LogEvent]] = []
+    events: list[tuple[tuple[int, int, int], LogEvent]] = []
     for commit in history:
-        events.append(((commit.timestamp, -1), LogEvent(
+        events.append(((commit.timestamp, -1, 0), LogEvent(
             kind="record", model=name, commit=commit.commit, author=commit.author,
             email=commit.email, time=iso(commit.timestamp), message=commit.subject,
         )))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,8 @@ from mlver.domain import pipeline, validate
 from mlver.domain import record as rec
 from mlver.domain.compare import is_number
 from mlver.errors import CodeNotFound, NothingToReproduce, RecordHasNoArtifact, RecordTampered, TrainingFailed
-from mlver.models import ArtifactCheck, MetricCheck, ReproduceResult
-from mlver.models.record import CodeRun
+from mlver.models import ArtifactCheck, MetricCheck, Record, ReproduceResult
+from mlver.models.record import CodeRun, RecordDoc
 from mlver.project import CONFIG, ModelSpec, PathLike, Project, parse_config
 
 Inputs = dict[str, str]  # repo-relative path -> md5 to restore there
@@ -124,6 +125,29 @@ def _compare_metrics(recorded: Mapping[str, Any], got: Mapping[str, Any], tolera
     return rows
 
 
+@dataclass(frozen=True)
+class _Target:
+    """What a record says to retrain, checked before anything runs."""
+
+    label: str
+    commit: str  # the code commit
+    record_commit: str | None
+    spec: ModelSpec  # the declaration at the code commit
+    typed: RecordDoc
+    artifact: str
+    recorded_md5: str
+    metrics_file: str | None
+    inputs: Inputs
+
+
+@dataclass(frozen=True)
+class _Retrained:
+    command: str
+    md5: str | None  # of the artifact it wrote; None when it wrote none or failed
+    metrics: Mapping[str, Any]
+    notes: list[str]
+
+
 def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo: PathLike = None,
               on_command: Callable[[str], None] | None = None) -> ReproduceResult:
     """Retrain ``ref`` and say whether it reproduced bit-for-bit, within
@@ -131,62 +155,80 @@ def reproduce(ref: str, tolerance: float = 0.01, remote: str | None = None, repo
     ``on_command`` is told the command before it runs."""
     project = Project.find(repo)
     parsed, record, version = resolve_record(project, ref)
-    label = f"{parsed.model}@{version}" if version else str(parsed)
+    target = _target(project, parsed.model, record, f"{parsed.model}@{version}" if version else str(parsed))
+    done = _retrain(project, target, remote, on_command)
+    metrics = _compare_metrics(target.typed.metrics or {}, done.metrics, tolerance)
+    verdict = _verdict(done.md5, target.recorded_md5, metrics, done.notes)
+    return ReproduceResult(
+        ref=str(parsed), model=parsed.model, version=version, code_commit=target.commit, command=done.command,
+        verdict=verdict, artifact=ArtifactCheck(path=target.artifact, recorded_md5=target.recorded_md5,
+                                                reproduced_md5=done.md5),
+        metrics=tuple(metrics), tolerance=tolerance, notes=tuple(done.notes),
+    )
+
+
+def _target(project: Project, model: str, record: Record, label: str) -> _Target:
     if not record.intact:
-        raise RecordTampered(parsed.model, label, rec.record_path(parsed.model))
-    doc, typed = record.doc, record.typed
-    code = typed.code or CodeRun()
-    commit = code.commit or ""
+        raise RecordTampered(model, label, rec.record_path(model))
+    typed = record.typed
+    commit = (typed.code or CodeRun()).commit or ""
     if not commit or git.resolve_commit(project.root, commit) is None:
         raise CodeNotFound(label, commit or "(none)")
-    spec = _spec_at(project, parsed.model, commit, label)
-    where = f"the record of {label}"
+    spec = _spec_at(project, model, commit, label)
     # Null or absent (the record check lets both through): without a hash, a
     # training that wrote nothing would match it "bit-for-bit".
     if not (typed.artifact and typed.artifact.path and typed.artifact.md5):
-        raise RecordHasNoArtifact(label, parsed.model)
-    recorded_md5 = typed.artifact.md5
-    artifact = validate.check_relpath(typed.artifact.path, where, "artifact path")
+        raise RecordHasNoArtifact(label, model)
+    artifact = validate.check_relpath(typed.artifact.path, f"the record of {label}", "artifact path")
     metrics_file = validate.check_relpath(spec.metrics, f"{CONFIG} at {commit[:12]}", "metrics") if spec.metrics else None
-    inputs = _record_inputs(doc, label)
-    command = spec.command or ""
-    notes = _declared_notes(spec, code)
+    return _Target(label=label, commit=commit, record_commit=record.commit, spec=spec, typed=typed, artifact=artifact,
+                   recorded_md5=typed.artifact.md5, metrics_file=metrics_file, inputs=_record_inputs(record.doc, label))
 
+
+def _retrain(project: Project, target: _Target, remote: str | None,
+             on_command: Callable[[str], None] | None) -> _Retrained:
+    """Check out the code commit in a throw-away worktree, restore the inputs, train, and read what it wrote."""
+    notes = _declared_notes(target.spec, target.typed.code or CodeRun())
     with tempfile.TemporaryDirectory(prefix="mlver-reproduce-") as tmp, contextlib.ExitStack() as stack:
         worktree = Path(tmp) / "worktree"
-        git.worktree_add(project.root, worktree, commit)
+        git.worktree_add(project.root, worktree, target.commit)
         stack.callback(git.worktree_remove, project.root, worktree)
-        session = stack.enter_context(dvc.pipeline_session(worktree)) if spec.stage else None
-        if session is not None:
-            targets, inputs, more = _pipeline_inputs(project, session, spec, commit, record.commit, label, inputs)
-            notes += more
-            command = f"dvc repro --force {' '.join(targets)}"
-        in_git = git.tracked_at(project.root, commit, sorted(inputs))
-        # Every destination, each file of a directory too, must resolve inside the worktree.
-        restore(project, [(md5, f"{label} {path}", worktree / path) for path, md5 in sorted(inputs.items())
-                          if path not in in_git], remote, within=worktree)
-        if spec.params and not spec.stage:
-            now = read_params(worktree, spec.params)[1]
-            if now != typed.params:
-                notes.append("the params file at the code commit differs from the recorded params")
+        session = stack.enter_context(dvc.pipeline_session(worktree)) if target.spec.stage else None
+        targets, command, more = _prepare(project, target, session, worktree, remote)
+        notes += more
         if on_command:
             on_command(command)
-        rc = _train(session, targets if session is not None else [], command, worktree)
+        rc = _train(session, targets, command, worktree)
         if rc != 0:
             notes.append(f"the training command exited with {rc}")
-        artifact_path = worktree / artifact
+        artifact_path, metrics_file = worktree / target.artifact, target.metrics_file
         got_md5 = (md5_file(artifact_path) if rc == 0 and validate.inside(worktree, artifact_path)
                    and artifact_path.is_file() else None)
         got_metrics = (read_metrics(worktree, metrics_file) if rc == 0 and metrics_file
                        and validate.inside(worktree, worktree / metrics_file) and (worktree / metrics_file).exists() else {})
+    return _Retrained(command=command, md5=got_md5, metrics=got_metrics, notes=notes)
 
-    metrics = _compare_metrics(typed.metrics or {}, got_metrics, tolerance)
-    verdict = _verdict(got_md5, recorded_md5, metrics, notes)
-    return ReproduceResult(
-        ref=str(parsed), model=parsed.model, version=version, code_commit=commit, command=command,
-        verdict=verdict, artifact=ArtifactCheck(path=artifact, recorded_md5=recorded_md5, reproduced_md5=got_md5),
-        metrics=tuple(metrics), tolerance=tolerance, notes=tuple(notes),
-    )
+
+def _prepare(project: Project, target: _Target, session: dvc.PipelineSession | None, worktree: Path,
+             remote: str | None) -> tuple[list[str], str, list[str]]:
+    """Restore every input git does not hold into the worktree: the stages to
+    rerun (a stage model's), the command that trains, and notes on what differs."""
+    spec, inputs, command = target.spec, target.inputs, target.spec.command or ""
+    targets: list[str] = []
+    notes: list[str] = []
+    if session is not None:
+        targets, inputs, notes = _pipeline_inputs(project, session, spec, target.commit, target.record_commit,
+                                                  target.label, inputs)
+        command = f"dvc repro --force {' '.join(targets)}"
+    in_git = git.tracked_at(project.root, target.commit, sorted(inputs))
+    # Every destination, each file of a directory too, must resolve inside the worktree.
+    restore(project, [(md5, f"{target.label} {path}", worktree / path) for path, md5 in sorted(inputs.items())
+                      if path not in in_git], remote, within=worktree)
+    if spec.params and not spec.stage:
+        now = read_params(worktree, spec.params)[1]
+        if now != target.typed.params:
+            notes.append("the params file at the code commit differs from the recorded params")
+    return targets, command, notes
 
 
 def _declared_notes(spec: ModelSpec, code: CodeRun) -> list[str]:

@@ -243,7 +243,6 @@ def _column(entry: DataRef | None, name: str) -> ColumnProfile | None:
 
 
 def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, old_commit: str, new_commit: str) -> list[str]:
-    from mlver.adapters import plots
     from mlver.api._common import load_registry
 
     registry = load_registry(project)
@@ -254,45 +253,61 @@ def _plots(project: Project, out: Path, diffs: list[ModelDiff], found: Found, ol
         old, new = found[(d.model, old_commit)][0], found[(d.model, new_commit)][0]
         if new is None:  # "changed" and "added" have a head record; the check is for the type checker
             continue
-        history = _history(project, d.model, new_commit, registry)
-        numeric = [k for k, v in sorted((new.typed.metrics or {}).items())
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        moved = {m.key for m in d.metrics if m.changed}
-        keys = sorted(numeric, key=lambda k: k not in moved)
-        if history and keys:
-            digests = [doc.digest for _, doc in history]
-            base = digests.index(old.digest) if old and old.digest in digests else None
-            head = len(history) - 1 if digests[-1] == new.digest else None
-            series = {k: [v if isinstance(v := (doc.metrics or {}).get(k), (int, float)) else None for _, doc in history]
-                      for k in keys}
-            path = out / f"{_slug(d.model)}-metrics.png"
-            plots.metric_history(path, f"{d.model}: metrics by training", [label for label, _ in history], series, base, head)
-            written.append(str(path))
-            # The site's own SVG charts too, one per metric, base and head marked.
-            from mlver.adapters.atomic import write_text
-            from mlver.domain.charts import metric_history
+        written += _metric_plots(out, d, old, new, _history(project, d.model, new_commit, registry))
+        if old is not None:
+            written += _shift_plots(out, d, old, new)
+    return written
 
-            marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
-            for key in keys:
-                svg = out / f"{_slug(d.model)}-metric-{_slug(key)}.svg"
-                write_text(svg, metric_history(f"{d.model}: {key} by training", [label for label, _ in history],
-                                               series[key], marks))
-                written.append(str(svg))
-        if old is None:
+
+def _metric_plots(out: Path, d: ModelDiff, old: Record | None, new: Record,
+                  history: list[tuple[str, RecordDoc]]) -> list[str]:
+    """The numeric metrics by training (the moved ones first), base and head
+    marked: one PNG of them all, and the site's SVG chart of each."""
+    from mlver.adapters import plots
+    from mlver.adapters.atomic import write_text
+    from mlver.domain.charts import metric_history
+
+    numeric = [k for k, v in sorted((new.typed.metrics or {}).items())
+               if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    moved = {m.key for m in d.metrics if m.changed}
+    keys = sorted(numeric, key=lambda k: k not in moved)
+    if not (history and keys):
+        return []
+    digests = [doc.digest for _, doc in history]
+    base = digests.index(old.digest) if old and old.digest in digests else None
+    head = len(history) - 1 if digests[-1] == new.digest else None
+    series = {k: [v if isinstance(v := (doc.metrics or {}).get(k), (int, float)) else None for _, doc in history]
+              for k in keys}
+    labels = [label for label, _ in history]
+    path = out / f"{_slug(d.model)}-metrics.png"
+    plots.metric_history(path, f"{d.model}: metrics by training", labels, series, base, head)
+    written = [str(path)]
+    marks = {i: name for i, name in ((base, "base"), (head, "head")) if i is not None}
+    for key in keys:
+        svg = out / f"{_slug(d.model)}-metric-{_slug(key)}.svg"
+        write_text(svg, metric_history(f"{d.model}: {key} by training", labels, series[key], marks))
+        written.append(str(svg))
+    return written
+
+
+def _shift_plots(out: Path, d: ModelDiff, old: Record, new: Record) -> list[str]:
+    """Old and new distributions of the columns that shifted most (PSI)."""
+    from mlver.adapters import plots
+
+    shifted = []
+    for x in d.data:
+        for col in x.profile.columns if x.profile else ():
+            if col.psi is not None and col.psi >= MIN_PSI:
+                shifted.append((col.psi, x.path, col.name))
+    sides = [{e.path: e for e in r.typed.data or ()} for r in (old, new)]
+    written = []
+    for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
+        cols = [_column(side.get(data_path), column) for side in sides]
+        if cols[0] is None or cols[1] is None:
             continue
-        shifted = []
-        for x in d.data:
-            for col in x.profile.columns if x.profile else ():
-                if col.psi is not None and col.psi >= MIN_PSI:
-                    shifted.append((col.psi, x.path, col.name))
-        sides = [{e.path: e for e in r.typed.data or ()} for r in (old, new)]
-        for psi_value, data_path, column in sorted(shifted, reverse=True)[:SHIFTED]:
-            cols = [_column(side.get(data_path), column) for side in sides]
-            if cols[0] is None or cols[1] is None:
-                continue
-            path = out / f"{_slug(d.model)}-{_slug(data_path)}-{_slug(column)}.png"
-            plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0].to_doc(), cols[1].to_doc())
-            written.append(str(path))
+        path = out / f"{_slug(d.model)}-{_slug(data_path)}-{_slug(column)}.png"
+        plots.distribution(path, f"{d.model}: {data_path} {column} (PSI {psi_value:.3g})", cols[0].to_doc(), cols[1].to_doc())
+        written.append(str(path))
     return written
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from mlver.adapters import dvc, git, yamledit
 from mlver.adapters.atomic import Snapshot
 from mlver.adapters.paramfiles import read_params
-from mlver.api.objects import data_home, is_legacy_shared, shared_storage_note
+from mlver.adapters.storage import Progress
+from mlver.api.objects import Start, data_home, is_legacy_shared, shared_storage_note
 from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import (
@@ -129,8 +130,11 @@ def _kept_default(name: str, url: str) -> str | None:
     return f"kept the existing default remote {name}"
 
 
-def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
-    """Track data with DVC, stage the .dvc files, and profile tabular files."""
+def data_add(paths: list[str], repo: PathLike = None, start: Start | None = None,
+             progress: Progress | None = None) -> list[DataAddResult]:
+    """Track data with DVC, stage the .dvc files, and profile tabular files.
+    ``start`` hears how many paths and, when all are files, their bytes;
+    ``progress`` the bytes hashed as they are."""
     project = Project.find(repo)
     rels = [project.rel(p) for p in paths]
     for rel in rels:
@@ -138,7 +142,10 @@ def data_add(paths: list[str], repo: PathLike = None) -> list[DataAddResult]:
             raise DataNotFound(rel)
         if git.tracked(project.root, rel):
             raise TrackedByGit("data", rel)
-    outs = dvc.add(project.root, rels)
+    if start:
+        files = [project.root / rel for rel in rels]
+        start(len(rels), sum(f.stat().st_size for f in files) if all(f.is_file() for f in files) else 0)
+    outs = dvc.add(project.root, rels, progress)
     staged = [f for rel in rels for f in dvc.tracked_side_files(rel) if (project.root / f).exists()]
     git.run(project.root, "add", "--", *staged)
     results = []

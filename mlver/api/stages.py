@@ -32,6 +32,8 @@ DIGEST_MARK = "mlver-digest:"
 
 def digest_in(message: str) -> str | None:
     """The record digest a tag message promises (None: not a tag mlver made)."""
+    if DIGEST_MARK not in message:
+        return None  # (a stage tag: a verify asks 300,000 times, most of them of messages without it)
     for line in message.splitlines():
         if line.startswith(DIGEST_MARK):
             return line[len(DIGEST_MARK):].strip()
@@ -43,7 +45,9 @@ def _tag(project: Project, tag: TagName, commit: str, message: str, state: Model
     orders events by kind and version, not in the order they were made, so
     a promote right after another would not win in `gto show` (nor in mlver,
     which reads ties as GTO does). Waits at most a second."""
-    if tag.action is Action.DEPRECATE:  # loses a tie with any other event
+    if tag.action in (Action.DEPRECATE, Action.DEREGISTER):
+        # A deprecation loses a tie with any other event; GTO orders a
+        # deregistration before an assignment of the same second.
         rivals = [e for e in state.events if e.tag.action is not Action.DEPRECATE] if state else []
     elif tag.action in (Action.ASSIGN, Action.UNASSIGN):  # ties with the stage's other events
         rivals = _stage_events(state, tag.stage) if state else []

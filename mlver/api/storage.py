@@ -56,7 +56,7 @@ from mlver.errors import (
     RecordTampered,
     RemoteWriteFailed,
 )
-from mlver.models import PullResult, Record, TransferResult
+from mlver.models import PullResult, Record, SentObject, TransferResult
 from mlver.project import PathLike, Project
 
 
@@ -108,23 +108,48 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     name, store = remote_store(project, remote, ledger)
     cache = local_cache(project)
     store.check_writable()
-    objects = _objects_to_push(project, refs, cache, store)
+    records = _records_to_push(project, refs)
+    objects = _objects_to_push(records, cache, store)
     there = _prepare_remote(project, store, objects)
     todo, present, missing = _sort_out(objects, there, cache)
+    missing, notes = (missing, []) if refs else _kept_elsewhere(project, name, records, missing)
     sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
     if start:
         start(len(todo), sum(sizes.values()))
     sent_bytes = _send_all(project, cache, name, store, todo, sizes, locked(progress))
     if missing:
         raise ObjectsMissing(len(todo), sorted(missing), name)
-    return TransferResult(name, len(objects), len(todo), sent_bytes, present)
+    return TransferResult(name, len(objects), len(todo), sent_bytes, present, tuple(notes),
+                          tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo))
 
 
-def _objects_to_push(project: Project, refs: list[str], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:
+def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record]],
+                    missing: list[str]) -> tuple[list[str], list[str]]:
+    """(still missing, notes): what a version with no record names and nobody
+    here has, where its commit shares another default remote (the tutorial's
+    public one of an adopted example-get-started), is that remote's to keep."""
+    from mlver.api.unrecorded import commit_remote, kept_elsewhere
+
+    shared = {label: found for label, record in records
+              if record.derived and record.commit and (found := commit_remote(project, record.commit))}
+    other = kept_elsewhere(project, name, shared)
+    left: dict[tuple[str, str], list[str]] = {}
+    still = []
+    for where in missing:
+        label = where.split(" ", 1)[0]
+        if label in other:
+            left.setdefault(other[label], []).append(where)
+        else:
+            still.append(where)
+    return still, [f"{', '.join(w)}: not sent, neither here nor in remote {name}; its commit keeps it in remote "
+                   f"{r} ({url})" for (r, url), w in left.items()]
+
+
+def _objects_to_push(records: list[tuple[str, Record]], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:
     """md5 -> the first place that names it, of every object the records to push name
     (a directory's files too, from its manifest in the cache or the remote)."""
     objects: dict[str, ObjectRef] = {}
-    for label, record in _records_to_push(project, refs):
+    for label, record in records:
         for obj in expand_dirs(record_objects(record, label), [cache, store]):
             objects.setdefault(obj.md5, obj)
     return objects

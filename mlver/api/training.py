@@ -16,7 +16,9 @@ from mlver.errors import (
     DataNotPulled,
     DataNotTracked,
     DirtyTree,
+    InsideExperiment,
     LockOutOfDate,
+    MlverError,
     NoCommits,
     NothingToRun,
     OutputInGit,
@@ -147,8 +149,29 @@ def _run_stage(project: Project, spec: ModelSpec, allow_dirty: bool, command: st
         f"`dvc repro` runs {'them' if len(left) > 1 else 'it'}",))
 
 
+def _writer(project: Project, path: str) -> str | None:
+    """The DVC stage that writes ``path`` (a dvc.yaml model adopted as it is), if any."""
+    try:
+        with dvc.pipeline_session(project.root) as session:
+            stage = session.pipeline().producer(path)
+    except MlverError:
+        return None  # a dvc.yaml that does not parse: the plain hint
+    return stage.name if stage is not None and not stage.source else None
+
+
+def _outside_experiment(name: str) -> None:
+    """Refuse to record from a stage of ``dvc exp run``, which DVC marks in its
+    stages' environment: DVC runs it on a detached HEAD, commits the experiment
+    on top and checks the branch out again."""
+    import os
+
+    if os.environ.get("DVC_EXP_BASELINE_REV"):
+        raise InsideExperiment(name, os.environ.get("DVC_EXP_NAME") or "NAME")
+
+
 def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Check the tree and the data, run the training, then record it."""
+    _outside_experiment(name)
     project = Project.find(repo)
     spec = project.model(name)
     if spec.params:
@@ -159,12 +182,13 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
     check_data(project, spec)
     command = command or spec.command
     if not command:
-        raise NothingToRun(name)
+        raise NothingToRun(name, spec.path, _writer(project, spec.path))
     return write_record(project, spec, code, _run_command(project, command))
 
 
 def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> RecordResult:
     """Record a model that was trained outside mlver."""
+    _outside_experiment(name)
     project = Project.find(repo)
     spec = project.model(name)
     if spec.stage:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mlver.cli.boundary import guarded, json_errors, ls, running
+from mlver.cli.boundary import guarded, json_errors, ls, reported, running
 
 _LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
 
@@ -39,7 +39,7 @@ def main() -> None:
         sys.exit(lean)
     import click
 
-    from mlver.cli.app import cli
+    from mlver.cli.app import asks_json, cli, usage_error
 
     try:
         code = cli.main(prog_name="mlver", standalone_mode=False)
@@ -48,6 +48,12 @@ def main() -> None:
             raise KeyboardInterrupt from None
         sys.stderr.write("Aborted!\n")
         sys.exit(1)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `mlver` alone: the help, on stderr, exit 2
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # `mlver --bogus`: refused before any verb, in the boundary's words
+        json_errors(asks_json(sys.argv[1:]))
+        sys.exit(reported(usage_error(exc)))
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -52,11 +52,7 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
         else:
             call()
     except MlverError as exc:
-        _traceback()
-        render.error(exc.message, exc.hint)
-        if _JSON_ERRORS:
-            render.render({"error": exc.to_doc()}, as_json=True)
-        return int(exc.exit_code)
+        return reported(exc)
     except KeyboardInterrupt as exc:
         from mlver.cli.interrupts import message
 
@@ -80,6 +76,17 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
         )
         return int(ExitCode.BUG)
     return 0
+
+
+def reported(exc: MlverError) -> int:
+    """Say what went wrong (with --json, as a document on stdout too); the exit code it means."""
+    from mlver.cli import render
+
+    _traceback()
+    render.error(exc.message, exc.hint)
+    if _JSON_ERRORS:
+        render.render({"error": exc.to_doc()}, as_json=True)
+    return int(exc.exit_code)
 
 
 def ls(deprecated: bool, as_json: bool) -> None:

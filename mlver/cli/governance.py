@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 from mlver.errors import ExitCode
 
 
@@ -12,7 +12,7 @@ from mlver.errors import ExitCode
 @click.option("--all", "all_", is_flag=True, help="Check every record and registry tag (the default without REF).")
 @click.option("--deep", is_flag=True, help="Download every object and re-hash it, not just check it is there.")
 @click.option("--offline", is_flag=True, help="Check records and tags only; leave the remote alone.")
-@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the DVC default remote).")
 @click.option("--require-signatures", is_flag=True,
               help="Fail on any registry tag not signed by an allowed signer, whatever mlver.yaml says.")
 @click.option("--allowed-signers", type=click.Path(exists=True, dir_okay=False),
@@ -34,18 +34,22 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
     checked against keys from outside the repository, bind a registry event
     to a person.
 
+    Reads only: changes no file, commit, tag or remote object (caches and
+    the tags it last verified are kept under .git/mlver).
+
     \b
     Examples:
       mlver verify
       mlver verify churn@v1.2.0 --deep
     """
     from mlver.api import audit as api
-    from mlver.cli.render import render
+    from mlver.cli.render import Progress, render
 
     if ref and all_:
         raise click.UsageError("pass REF or --all, not both")
-    result = api.verify(ref, deep=deep, offline=offline, remote=remote,
-                        require_signatures=require_signatures, allowed_signers=allowed_signers)
+    with Progress("verify", rate=deep) as progress:
+        result = api.verify(ref, deep=deep, offline=offline, remote=remote, require_signatures=require_signatures,
+                            allowed_signers=allowed_signers, start=progress.start, progress=progress.update)
     render(result, as_json)
     if not result.ok:
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))
@@ -53,9 +57,9 @@ def verify(ref: str | None, all_: bool, deep: bool, offline: bool, remote: str |
 
 @click.command()
 @click.argument("ref")
-@click.option("--tolerance", type=float, default=0.01, show_default=True,
+@click.option("--tolerance", type=NON_NEGATIVE, default=0.01, show_default=True,
               help="Largest absolute difference per metric that still counts as reproduced.")
-@click.option("-r", "--remote", help="Remote to fetch the recorded data from (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote to fetch the recorded data from (default: the DVC default remote).")
 @output_options
 def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> None:
     """Retrain a version from its recorded code, data and params, and compare.
@@ -66,6 +70,10 @@ def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> 
     a DVC stage, `dvc repro` of it and of the stage writing its metrics),
     shown before it runs; a record whose digest fails is refused. Says "bit-for-bit" (same artifact md5), "statistically" (every
     recorded metric within --tolerance) or "not reproduced" (exit 1).
+
+    Writes: only in a temporary worktree and folder, removed afterwards (the
+    fetched data stays in the DVC cache). Never your working tree, a
+    commit, a tag or the remote.
 
     Example: mlver reproduce churn@v1.2.0 --tolerance 0.02
     """
@@ -89,6 +97,8 @@ def card(ref: str, out: str | None, html: bool) -> None:
     Intended use and limitations come from `intended_use:` and
     `limitations:` of the model in mlver.yaml; the description and the
     labels come from the artifacts section of dvc.yaml.
+
+    Writes: the card to stdout, or to the -o file. Nothing else.
 
     Example: mlver card churn@v1.2.0 -o card.md
     """

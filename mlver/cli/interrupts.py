@@ -29,6 +29,8 @@ _SAID = {
     "push": "what was sent stays in the remote, each object whole and checked; push again to send only the rest",
     "pull": "every destination is as it was, or all of them hold the pulled version (they are switched in "
             "together); pull again to finish",
+    "init": "run `mlver init` again to finish (it is safe to run twice)",
+    "data add": "run `mlver data add` again with the same paths to finish",
     **{verb: _READS for verb in ("ls", "log", "show", "diff", "status", "verify", "url", "remote list", "drift")},
 }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 
 
 @click.command()
@@ -18,6 +18,9 @@ def release(name: str, rev: str, bump: str | None, version: str | None, as_json:
     Creates the annotated tag NAME@vX.Y.Z in GTO's format; its message holds
     the record's digest. The first release is v0.1.0; an existing version is
     never moved.
+
+    Writes: that one tag. Never a file or a commit, never the git remote
+    (`git push origin TAG` publishes it).
 
     Example: mlver release churn --bump minor
     """
@@ -43,12 +46,17 @@ def ls_(name: str | None, deprecated: bool, against: str | None, sort_by: str | 
     """List models and datasets with their latest version and stages; with
     NAME, every released version of that model side by side.
 
-    Works in any git repository with GTO tags, before `mlver init`. With
-    NAME, one row per version, newest first: the stages it holds (and held
+    Works in any git repository with GTO tags, before `mlver init`. The
+    table lists what `gto show` lists (what has a version, and what GTO's
+    artifacts.yaml declares); models and datasets declared in dvc.yaml or
+    mlver.yaml with no version yet follow in a section of their own
+    (`"registry": false` in --json). With NAME, one row per version, newest first: the stages it holds (and held
     before), who released it and when, its data (hash, rows), the params
     that changed against the version before it, and every metric with its
     delta against that version (and, with --against, against the stage's
     version). Read from the records alone: nothing is downloaded.
+
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
 
     \b
     Examples:
@@ -92,6 +100,8 @@ def _versions(name: str, against: str | None, sort_by: str | None, md: bool, as_
 def log(name: str, by_version: bool, as_json: bool) -> None:
     """The audit trail of a model: recorded trainings and registry events, newest first.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver log churn
@@ -118,6 +128,8 @@ def show(ref: str, at: str | None, as_json: bool) -> None:
     mlver record (registered by GTO or by hand) shows the lineage derived
     from its commit, marked as derived.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver show churn@v0.1.0
@@ -140,6 +152,9 @@ def promote(ref: str, stage: str, force: bool, as_json: bool) -> None:
     With a policy in mlver.yaml, the version must have held the stage
     before this one and meet this stage's metric gates.
 
+    Writes: that one tag, on the version's commit. Never a file or a commit,
+    never the git remote (`git push origin TAG` publishes it).
+
     Example: mlver promote churn@v1.2.0 prod
     """
     from mlver.api import stages as api
@@ -160,6 +175,9 @@ def rollback(name: str, stage: str, as_json: bool) -> None:
     A new assignment event: history is kept, and rolling back again keeps
     going back.
 
+    Writes: one tag NAME#STAGE#N on the earlier version's commit. Never a
+    file or a commit, never the git remote.
+
     Example: mlver rollback churn prod
     """
     from mlver.api import stages as api
@@ -177,6 +195,9 @@ def deprecate(ref: str, as_json: bool) -> None:
     """Deprecate a version (NAME@vX.Y.Z), un-assign a stage (NAME#stage), or
     deprecate a whole model (NAME), in GTO's tag formats.
 
+    Writes: one tag. Never deletes or moves a tag, never a file or a commit,
+    never the git remote.
+
     Example: mlver deprecate churn@v1.0.0
     """
     from mlver.api import stages as api
@@ -192,7 +213,7 @@ def deprecate(ref: str, as_json: bool) -> None:
 @click.argument("b", required=False)
 @click.argument("name", required=False)
 @click.option("--md", is_flag=True, help="Print markdown (tables for a pull request) instead of text.")
-@click.option("--threshold", type=float, metavar="PSI",
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
               help="Flag a data column whose PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @output_options
 def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: float | None, as_json: bool) -> None:
@@ -205,6 +226,8 @@ def diff(a: str | None, b: str | None, name: str | None, md: bool, threshold: fl
     hash, and by profile for tabular files: rows, columns, per-column
     shift and PSI, without downloading anything. A model on one side only
     is reported as added or removed.
+
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
 
     \b
     Examples:

@@ -14,7 +14,7 @@ def remote() -> None:
 @remote.command("add")
 @click.argument("name")
 @click.argument("url")
-@click.option("--endpoint-url", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
+@click.option("--endpoint-url", metavar="URL", help="An S3-compatible endpoint (MinIO, Ceph, ...), e.g. https://minio:9000.")
 @click.option("-d", "--default", "default", is_flag=True, help="Make it the default remote for push and pull.")
 @click.option("--local", is_flag=True, help="Write to .dvc/config.local (this machine only) instead of .dvc/config.")
 @click.option("--shared", is_flag=True,
@@ -31,10 +31,14 @@ def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, loc
     never written: they come from the environment (AWS_ACCESS_KEY_ID, ...),
     ~/.aws, ~/.ssh, or `dvc remote modify --local NAME password|keyfile|... VALUE`.
 
+    Writes: .dvc/config or .dvc/config.local, as DVC's `dvc remote add` does.
+    Never commits, never contacts the remote (`mlver remote check` does).
+
     \b
-    Example: mlver remote add storage s3://ml-team/churn --default
-             mlver remote add team ssh://deploy@nas/srv/dvc --default
-             mlver remote add nfs /mnt/team/dvc --shared
+    Examples:
+      mlver remote add storage s3://ml-team/churn --default
+      mlver remote add team ssh://deploy@nas/srv/dvc --default
+      mlver remote add nfs /mnt/team/dvc --shared
     """
     from mlver.api import remotes as api
     from mlver.cli.render import render
@@ -47,6 +51,8 @@ def remote_add(name: str, url: str, endpoint_url: str | None, default: bool, loc
 @output_options
 def remote_list(as_json: bool) -> None:
     """List the configured remotes, the default first.
+
+    Reads only: the DVC config files; contacts no remote.
 
     Example: mlver remote list
     """
@@ -66,6 +72,9 @@ def remote_check(name: str | None, as_json: bool) -> None:
     missing credentials, a missing bucket, access denied, rejected
     credentials, an unreachable endpoint and a wrong region (exit 2).
 
+    Writes: one small test object in the remote, deleted again. Nothing in
+    the repository.
+
     Example: mlver remote check storage
     """
     from mlver.api import remotes as api
@@ -79,14 +88,17 @@ def remote_check(name: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("ref")
-@click.option("--expires", default="1h", show_default=True, help="How long the URL works: 30m, 1h, 7d (at most 7d).")
-@click.option("-r", "--remote", help="Remote name (default: the one the record names, else the default).")
+@click.option("--expires", default="1h", show_default=True, metavar="DURATION", help="How long the URL works: 30m, 1h, 7d (at most 7d).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the one the record names, else the default).")
 @output_options
 def url(ref: str, expires: str, remote: str | None, as_json: bool) -> None:
     """Print a presigned HTTPS URL for a version's artifact in S3.
 
     For deployment systems that only speak HTTP: anyone with the URL can
     download the artifact until it expires, without credentials.
+
+    Reads only: checks the object is in the remote and signs the URL on
+    this machine; nothing is written.
 
     Example: curl -o churn.pkl "$(mlver url churn#prod --expires 30m)"
     """

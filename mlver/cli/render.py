@@ -134,19 +134,27 @@ def _registry_write(r: m.RegistryWrite) -> str:
 def _summaries(rows: list[m.ModelSummary]) -> str:
     if not rows:
         return "no models yet: declare one with `mlver model add NAME --path PATH`"
-    return table(
-        ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
-        [
-            (
-                s.model + (" (dataset)" if s.type == "dataset" else "") + (" (deprecated)" if s.deprecated else ""),
-                s.latest,
-                s.versions,
-                ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
-                s.released,
-            )
-            for s in rows
-        ],
-    )
+    listed, declared = [s for s in rows if s.registry], [s for s in rows if not s.registry]
+    out = []
+    if listed:
+        out.append(table(
+            ["MODEL", "LATEST", "VERSIONS", "STAGES", "RELEASED"],
+            [
+                (
+                    s.model + (" (dataset)" if s.type == "dataset" else "") + (" (deprecated)" if s.deprecated else ""),
+                    s.latest,
+                    s.versions,
+                    ", ".join(f"{k}={v[:12]}" for k, v in s.stages.items()),
+                    s.released,
+                )
+                for s in listed
+            ],
+        ))
+    if declared:
+        # Apart from the registry's table, so that it lists what `gto show` lists, row for row.
+        out.append(_style("Declared, no version yet (not in `gto show`):", bold=True) + "\n"
+                   + _indent(table(["NAME", "TYPE"], [(s.model, s.type) for s in declared])))
+    return "\n\n".join(out)
 
 
 def _events(rows: list[m.LogEvent]) -> str:
@@ -196,7 +204,7 @@ def _shown(s: m.Shown) -> str:
         shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
         lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
     if t.params:
-        lines.append("params    " + ", ".join(f"{k}={v}" for k, v in t.params.items()))
+        lines.append("params    " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.params.items()))
     if t.metrics:
         lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
     pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
@@ -337,8 +345,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _transfer(r: m.TransferResult) -> str:
-    return (f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
-            f"{r.present} already there, {r.objects} referenced")
+    return "\n".join([f"pushed {_count(r.transferred, 'object')} ({_size(r.bytes)}) to {r.remote}; "
+                      f"{r.present} already there, {r.objects} referenced", *(f"note: {n}" for n in r.notes)])
 
 
 def _gc(r: m.GcResult) -> str:
@@ -364,6 +372,10 @@ def _pull(r: m.PullResult) -> str:
     if r.removed:
         placed += f", {r.removed} removed"
     return f"pulled {what} ({source}): {r.fetched} fetched; {placed}; md5 verified"
+
+
+def _sent_objects(rows: list[m.SentObject]) -> str:
+    return "\n".join(f"  {o.where}  md5 {o.md5}  {_size(o.size)}" for o in rows)
 
 
 def _pulled_files(rows: list[m.PulledFile]) -> str:
@@ -461,7 +473,7 @@ _RENDERERS: dict[str, Callable[[Any], str]] = {
     "PresignedUrl": _presigned,
     "VersionsTable": lambda t: _views().versions_text(t, table),
     "Lineage": lambda g: _views().lineage_text(g),
-    "SiteResult": lambda r: f"wrote {r.pages} pages ({r.models} models, {r.versions} versions) to {r.out}",
+    "SiteResult": lambda r: f"wrote {_count(r.pages, 'page')} ({_count(r.models, 'model')}, {_count(r.versions, 'version')}) to {r.out}",
 }
 _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "ModelSummary": _summaries,
@@ -470,6 +482,7 @@ _LIST_RENDERERS: dict[str, Callable[[Any], str]] = {
     "DataAddResult": lambda rows: "\n".join(_data_add(r) for r in rows),
     "RemoteInfo": _remotes,
     "PulledFile": _pulled_files,
+    "SentObject": _sent_objects,
 }
 
 
@@ -561,46 +574,63 @@ def note(message: str) -> None:
 
 
 class Progress:
-    """Transfer progress on stderr: a live line on a terminal, a line every few seconds otherwise."""
+    """Progress of long work on stderr: on a terminal a live line, then one
+    summary line of how much, how fast; elsewhere (a CI log, a pipe) the
+    summary alone. Never a line per file (the verbs' -v lists them)."""
 
-    def __init__(self, verb: str) -> None:
+    def __init__(self, verb: str, unit: str = "object", rate: bool = True) -> None:
         self.verb = verb
+        self.unit = unit
+        self.rate = rate  # bytes per second mean something: they are moved or hashed, not only looked up
         self.total_bytes = 0
         self.objects = 0
         self.done = 0
         self.tty = sys.stderr.isatty()
         self.last = 0.0
-        self.started = time.monotonic()
-        self.width = 0  # of the live line on a terminal, which the summary overwrites
+        self.started = self.until = time.monotonic()  # until: the last bytes (a profile after them is not the rate's)
+        self.shown = False  # a live line is on the terminal: the summary (or an error) replaces it
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        """The summary when the work is done; when it failed, the live line is
+        taken back so that the error starts a line of its own."""
+        if kind is None:
+            self.finish()
+        elif self.shown:
+            echo("\r\x1b[K", err=True, nl=False)
 
     def start(self, objects: int, total_bytes: int) -> None:
         self.objects, self.total_bytes = objects, total_bytes
-        self.started = self.last = time.monotonic()
+        self.started = self.until = time.monotonic()
+        self.last = 0.0  # the first bytes show at once that the work has begun
 
     def update(self, nbytes: int) -> None:
         from mlver import waiting
 
         waiting.moved()  # bytes flow: the calls in flight are answered, not waited on
         self.done += nbytes
-        now = time.monotonic()
-        interval = 0.2 if self.tty else 5.0
-        if now - self.last < interval:
+        now = self.until = time.monotonic()
+        if not self.tty or now - self.last < 0.2:
             return
         self.last = now
-        rate = self.done / max(now - self.started, 1e-6)
-        line = (f"{self.verb}: {_size(self.done)} / {_size(self.total_bytes)} "
-                f"({self.objects} objects, {_size(int(rate))}/s)")
-        self.width = len(line)
-        echo(("\r" + line) if self.tty else line, err=True, nl=not self.tty)
+        of = f" / {_size(self.total_bytes)}" if self.total_bytes else ""
+        line = f"{self.verb}: {_size(self.done)}{of} ({_count(self.objects, self.unit)}{self._rate(now)})"
+        self.shown = True
+        echo("\r\x1b[K" + line, err=True, nl=False)
+
+    def _rate(self, now: float) -> str:
+        return f", {_size(int(self.done / max(now - self.started, 1e-6)))}/s" if self.rate else ""
 
     def finish(self) -> None:
-        """One last line, on a terminal and in a log alike, when anything was moved: how much, how fast."""
+        """The summary, on a terminal and in a log alike, when anything was moved."""
         if not self.objects and not self.done:
             return  # nothing to send or fetch: the result's line says so
-        took = max(time.monotonic() - self.started, 1e-6)
-        line = (f"{self.verb}: {_size(self.done)} in {self.objects} objects, {took:.1f} s "
-                f"({_size(int(self.done / took))}/s)")
-        echo(("\r" + line.ljust(self.width)) if self.tty else line, err=True)
+        line = f"{self.verb}: {_size(self.done)} in {_count(self.objects, self.unit)}, {self.until - self.started:.1f} s"
+        if self.rate:
+            line += f" ({self._rate(self.until)[2:]})"
+        echo(("\r\x1b[K" + line) if self.shown else line, err=True)
 
 
 class Waiting:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from mlver.cli.options import output_options
+from mlver.cli.options import NON_NEGATIVE, output_options
 from mlver.errors import ExitCode
 
 
@@ -11,12 +11,13 @@ from mlver.errors import ExitCode
 @click.option("--base", metavar="REV", help="The branch the pull request goes into (default: origin's HEAD, else main or master).")
 @click.option("--head", metavar="REV", default="HEAD", show_default=True, help="The pull request's head.")
 @click.option("--model", "model", metavar="NAME", help="Review one model only.")
-@click.option("-o", "--output", "out", metavar="FILE", type=click.Path(dir_okay=False),
+@click.option("-o", "--out", "--output", "out", metavar="FILE", type=click.Path(dir_okay=False),
               help="Write the markdown report to FILE and print a short summary.")
 @click.option("--plots", metavar="DIR", type=click.Path(file_okay=False),
               help="Write PNG charts to DIR: metric history, base vs head; the most shifted columns.")
 @click.option("--plots-url", metavar="URL", help="Embed the plots in the report from URL/<file> (e.g. where CI commits them).")
-@click.option("--threshold", type=float, metavar="PSI", help="Flag a data column whose PSI reaches this (default: review.drift_threshold, 0.2).")
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
+              help="Flag a data column whose PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @output_options
 def review(base: str | None, head: str, model: str | None, out: str | None, plots: str | None,
            plots_url: str | None, threshold: float | None, as_json: bool) -> None:
@@ -31,6 +32,9 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
     Then the gates of mlver.yaml's `review.gates` (a metric's minimum, its
     largest drop, data drift, objects in the remote, record intact) as a
     checklist. Exit 1 when a gate fails.
+
+    Writes: the report to stdout, or to the -o file; PNGs to the --plots
+    folder. Never a commit, a tag or the remote.
 
     \b
     Examples:
@@ -59,7 +63,7 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
 @click.command()
 @click.argument("ref")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--threshold", type=float, metavar="PSI",
+@click.option("--threshold", type=NON_NEGATIVE, metavar="PSI",
               help="Drift when a column's PSI reaches this (default: review.drift_threshold in mlver.yaml, 0.2).")
 @click.option("--input", "input_", metavar="PATH", help="The recorded training input to compare with, when the record has several.")
 @output_options
@@ -71,6 +75,8 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
     without downloading the training data: per column the PSI over the
     recorded histogram bins or top values, and the changed statistics.
     Exit 1 when a column's PSI reaches the threshold.
+
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
 
     \b
     Examples:
@@ -88,7 +94,7 @@ def drift(ref: str, data: str, threshold: float | None, input_: str | None, as_j
 
 @click.command()
 @click.argument("forge", type=click.Choice(["github", "gitlab"]))
-@click.option("--python", "python", default="3.11", show_default=True, help="Python version of the CI job.")
+@click.option("--python", "python", default="3.11", show_default=True, metavar="VERSION", help="Python version of the CI job.")
 @click.option("--install", metavar="CMD",
               help="How the job installs mlver (and your project), e.g. 'pip install -r requirements.txt' "
                    "(default: a pip line pinned to this very mlver: its index version, git commit or path).")
@@ -103,6 +109,8 @@ def ci(forge: str, python: str, install: str | None, pages: bool, as_json: bool)
     own API and token), keeps the plots as job artifacts, and fails the
     job when a gate fails. With --pages: the job that builds `mlver site`
     and publishes it with the forge's Pages on every registry tag.
+
+    Writes: the workflow to stdout only; save it where the example says.
 
     \b
     Examples:

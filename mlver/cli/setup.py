@@ -20,6 +20,11 @@ def init(remote: str | None, own_storage: bool, as_json: bool) -> None:
     up a default local remote in .dvc/config.local (per machine, untracked),
     a folder that belongs to this project alone. Safe to run twice.
 
+    Writes: git init and dvc init where missing, mlver.yaml if missing, the
+    default remote in .dvc/config.local (an s3:// or other URL goes to
+    .dvc/config as `storage`), all staged. Never commits; an existing
+    mlver.yaml is kept as it is.
+
     Example: mlver init
     """
     from mlver.api import setup as api
@@ -45,12 +50,17 @@ def data_add(paths: tuple[str, ...], as_json: bool) -> None:
     Tabular files (CSV, TSV, Parquet) are profiled once here; the profile
     goes into every record trained on this version of the data.
 
+    Writes: PATH.dvc and PATH's .gitignore entry (staged), the data into the
+    DVC cache. Never commits, never touches the remote (`mlver push` does).
+
     Example: mlver data add data/train.csv
     """
     from mlver.api import setup as api
-    from mlver.cli.render import render
+    from mlver.cli.render import Progress, render
 
-    render(api.data_add(list(paths)), as_json)
+    with Progress("add", unit="path") as progress:
+        added = api.data_add(list(paths), start=progress.start, progress=progress.update)
+    render(added, as_json)
 
 
 @click.group()
@@ -60,18 +70,21 @@ def model() -> None:
 
 @model.command("add")
 @click.argument("name")
-@click.option("--path", required=True, help="Where training writes the model file or directory.")
-@click.option("--data", "data_paths", multiple=True, help="A DVC-tracked input (repeatable).")
-@click.option("--params", help="Hyperparameters file, optionally with keys: params.yaml[:train,model].")
-@click.option("--metrics", help="Metrics file the training writes (JSON or YAML).")
-@click.option("--command", help="The training command, run from the repository root.")
-@click.option("--stage", help="A dvc.yaml stage that trains the model (run with `dvc repro`).")
+@click.option("--path", required=True, metavar="PATH", help="Where training writes the model file or directory.")
+@click.option("--data", "data_paths", multiple=True, metavar="PATH", help="A DVC-tracked input (repeatable).")
+@click.option("--params", metavar="FILE[:KEYS]", help="Hyperparameters file, optionally with keys: params.yaml[:train,model].")
+@click.option("--metrics", metavar="FILE", help="Metrics file the training writes (JSON or YAML).")
+@click.option("--command", metavar="CMD", help="The training command, run from the repository root.")
+@click.option("--stage", metavar="STAGE", help="A dvc.yaml stage that trains the model (run with `dvc repro`).")
 @click.option("--desc", default="", help="Description, written to dvc.yaml artifacts.")
-@click.option("--label", "labels", multiple=True, help="A label for dvc.yaml artifacts (repeatable).")
+@click.option("--label", "labels", multiple=True, metavar="LABEL", help="A label for dvc.yaml artifacts (repeatable).")
 @output_options
 def model_add(name: str, path: str, data_paths: tuple[str, ...], params: str | None, metrics: str | None,
               command: str | None, stage: str | None, desc: str, labels: tuple[str, ...], as_json: bool) -> None:
     """Declare a model in mlver.yaml and in dvc.yaml's artifacts.
+
+    Writes: mlver.yaml and dvc.yaml (staged), keeping their comments and
+    order. Never commits, never runs the training (`mlver run NAME` does).
 
     Example: mlver model add churn --path models/churn.pkl --data data/train.csv
     --params params.yaml --metrics metrics.json --command "python train.py"

@@ -19,6 +19,9 @@ def status(offline: bool, as_json: bool) -> None:
     remote (origin); objects not in the default remote. Unchanged files are
     not hashed again (their size and mtime are remembered).
 
+    Reads only: changes no file, commit, tag or remote object (caches under
+    .git/mlver aside).
+
     Example: mlver status   (in CI or a pre-push hook: fails when something is pending)
     """
     from mlver.api import pending as api

@@ -8,9 +8,10 @@ from mlver.cli.options import output_options
 
 @click.command()
 @click.argument("refs", nargs=-1)
-@click.option("-r", "--remote", help="Remote name (default: the DVC default remote).")
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the DVC default remote).")
+@click.option("-v", "--verbose", is_flag=True, help="List every object sent (by default: a summary).")
 @output_options
-def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
+def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool) -> None:
     """Send recorded artifacts and data to remote storage.
 
     REFS name versions as every command does (churn, churn@v1.2.0,
@@ -19,24 +20,30 @@ def push(refs: tuple[str, ...], remote: str | None, as_json: bool) -> None:
     remote are skipped, so an interrupted push resumes where it stopped.
     Progress goes to stderr; the summary (or --json) to stdout.
 
+    Writes: the objects, in DVC's layout (files/md5/..), and a manifest of
+    this project's objects (mlver/manifests/) in the remote. Never a file,
+    commit or tag of the repository.
+
     \b
-    Example: mlver push
-             mlver push churn#prod -r team
+    Examples:
+      mlver push
+      mlver push churn#prod -r team
     """
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render
 
-    progress = Progress("push")
-    result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
-    progress.finish()
+    with Progress("push") as progress:
+        result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
     render(result, as_json)
+    if verbose and result.sent and not as_json:
+        render(list(result.sent), kind="SentObject")
 
 
 @click.command()
 @click.argument("ref")
 @click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
 @click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
-@click.option("-r", "--remote", help="Remote name (default: the default remote, then the record's, then the default "
+@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the default remote, then the record's, then the default "
                                           "at the version's commit and on the default branch: the first holding it).")
 @click.option("--remote-config", "remote_config", multiple=True, metavar="KEY=VALUE",
               help="Merge a setting into the remote's config for this pull, as `dvc artifacts get` does "
@@ -64,18 +71,22 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
     (default output: its file name in the current directory). The endpoint
     is named on stderr before it is contacted.
 
+    Writes: the artifact (with --with-data, the data too) at its path or -o,
+    each switched in whole after its md5 checks; the objects into the DVC
+    cache. Never a commit, a tag, a .dvc file or the remote.
+
     \b
-    Example: mlver pull churn@v0.1.0 -o /tmp/churn.pkl
-             mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
+    Examples:
+      mlver pull churn@v0.1.0 -o /tmp/churn.pkl
+      mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
     from mlver.api import storage as api
     from mlver.cli.render import Progress, render, warn
 
-    progress = Progress("pull")
-    result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
-                      start=progress.start,
-                      progress=progress.update, git_url=git_url, trust_endpoint=trust_endpoint, notice=warn)
-    progress.finish()
+    with Progress("pull") as progress:
+        result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
+                          start=progress.start, progress=progress.update, git_url=git_url,
+                          trust_endpoint=trust_endpoint, notice=warn)
     render(result, as_json)
     if verbose and not as_json:
         render(list(result.files), kind="PulledFile")
@@ -97,7 +108,7 @@ def _age(text: str) -> int:
 
 @click.command()
 @click.option("--cloud", is_flag=True, help="Also collect the default remote (with -r: that remote).")
-@click.option("-r", "--remote", help="The remote to collect (implies --cloud).")
+@click.option("-r", "--remote", metavar="NAME", help="The remote to collect (implies --cloud).")
 @click.option("--keep-last", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help="Also keep each model's last N records on every branch, released or not.")
 @click.option("--min-age", default="24h", show_default=True, metavar="AGE",
@@ -115,9 +126,14 @@ def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: boo
     `mlver push` writes one) are never deleted. Says per model what it
     frees; --force deletes.
 
+    Writes: nothing without --force; with it, deletes the freed objects from
+    the DVC cache (and with --cloud, the remote). Never a file, commit or tag
+    of the repository.
+
     \b
-    Example: mlver gc --cloud            # what it would free
-             mlver gc --cloud --force    # free it
+    Examples:
+      mlver gc --cloud            # what it would free
+      mlver gc --cloud --force    # free it
     """
     from mlver.api import collection as api
     from mlver.cli.render import render, warn

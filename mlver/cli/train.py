@@ -19,7 +19,15 @@ def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -
     `dvc repro` of its stage, or the command after `--`), tracks the model
     file with DVC, writes .mlver/records/NAME.json and commits only those.
 
-    Examples: mlver run churn; mlver run churn -- python train.py --fast
+    Writes: what the training writes, then one commit of the record, the
+    model's .dvc file (or dvc.lock) and the metrics file. Never a tag and
+    never the remote (`mlver release`, `mlver push`); on any failure or
+    Ctrl-C the record, the .dvc file and git are put back as they were.
+
+    \b
+    Examples:
+      mlver run churn
+      mlver run churn -- python train.py --fast
     """
     import shlex
 
@@ -39,6 +47,13 @@ def run(name: str, command: tuple[str, ...], allow_dirty: bool, as_json: bool) -
 @output_options
 def record(name: str, allow_dirty: bool, as_json: bool) -> None:
     """Record a model that was trained outside mlver.
+
+    Refuses, as `run` does, uncommitted changes and data that differs from
+    its committed .dvc hash; tracks the model file with DVC.
+
+    Writes: one commit of .mlver/records/NAME.json, the model's .dvc file
+    (or dvc.lock) and the metrics file. Never a tag and never the remote;
+    on any failure or Ctrl-C everything is put back as it was.
 
     Example: python train.py && mlver record churn
     """

@@ -21,6 +21,8 @@ def lineage(ref: str, form: str | None, last: int, as_json: bool) -> None:
     REF is NAME (its newest versions), NAME@v1.2.0, NAME#stage or
     NAME@<git-rev>. Read from the records and dvc.lock: nothing is downloaded.
 
+    Reads only: changes no file, commit or tag (caches under .git/mlver aside).
+
     \b
     Examples:
       mlver lineage churn@v1.2.0 --mermaid
@@ -45,7 +47,7 @@ def lineage(ref: str, form: str | None, last: int, as_json: bool) -> None:
 @click.command()
 @click.option("-o", "--out", required=True, metavar="DIR",
               help="The folder to write: new, empty, or one an earlier `mlver site` wrote (it is replaced whole).")
-@click.option("--title", default="Model registry", show_default=True, help="The site's name, on every page.")
+@click.option("--title", default="Model registry", show_default=True, metavar="TEXT", help="The site's name, on every page.")
 @output_options
 def site(out: str, title: str, as_json: bool) -> None:
     """Write the registry as a static site: an index of models, a page per
@@ -58,6 +60,8 @@ def site(out: str, title: str, as_json: bool) -> None:
     records alone (nothing is downloaded), in a folder beside DIR that then
     replaces DIR whole. `mlver ci github --pages` publishes it with the
     forge's Pages on every release or promotion.
+
+    Writes: DIR only (replaced whole). Never a commit, a tag or the remote.
 
     Example: mlver site -o public && python -m http.server -d public
     """

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlver import formats
 from mlver.models import Lineage, LineageEdge, LineageNode
 
 LABEL_MAX = 80  # characters of one label line; a record's value can be any length
@@ -49,7 +50,7 @@ def _text(value: Any) -> str:
 
 
 def _value(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    return formats.number(value)
 
 
 def _short(sha: Any, n: int = 8) -> str:

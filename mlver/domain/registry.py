@@ -17,7 +17,9 @@ tests/compat/test_gto_differential.py):
   the stage back to the one before it, as does un-assigning it;
 * an artifact is deprecated while its latest event is the deprecation: a
   version registered or a stage assigned afterwards brings it back;
-* lightweight tags are not events (the loader drops them, as GTO does).
+* lightweight tags are not events (the loader drops them, as GTO does);
+  nor are annotated tags on a blob or a tree (the loader drops them and
+  names them in ``Registry.ignored``; ``gto show`` fails on them).
 
 Within one second, GTO's order, not the tag counter (GTO's objects keep
 their events sorted by tag time only, stably, and read the newest first):
@@ -69,6 +71,17 @@ class Event:
     @property
     def order(self) -> tuple[int, int]:
         return _order(self)
+
+
+# Within one second `gto history` tells events by kind, in this order (GTO's
+# event priorities); the registry's state does not depend on it, the log's order does.
+HISTORY_RANK = {Action.DEPRECATE: 2, Action.REGISTER: 3, Action.DEREGISTER: 4, Action.ASSIGN: 5, Action.UNASSIGN: 6}
+
+
+def history_order(event: Event) -> tuple[int, int, int]:
+    """Where ``event`` stands in a model's history as ``gto history`` tells it:
+    by second, then kind, then counter."""
+    return (event.info.timestamp if event.info else 0, HISTORY_RANK[event.tag.action], event.tag.number or 0)
 
 
 def _order(event: Event) -> tuple[int, int]:
@@ -129,6 +142,8 @@ class ModelState:
 @dataclass
 class Registry:
     models: dict[str, ModelState]
+    # Tags in the registry's format that point at no commit: name -> (kind, id) of what they point at.
+    ignored: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def model(self, name: str) -> ModelState | None:
         return self.models.get(name)

@@ -314,15 +314,19 @@ def check_profile(profile: Any, where: str, what: str = "profile") -> None:
         _check_shape(column, _COLUMN_ROWS, where, f"{what}.columns[{j}].")
 
 
-def check_record(doc: dict[str, Any], where: str, containers: int | None = None) -> None:
+def check_record(doc: dict[str, Any], where: str, containers: int | None = None) -> bool:
     """The fields of a lineage record that become paths, object keys or git
     arguments, and the JSON type of every field a command reads.
     ``containers``: at most that many objects and lists in the document
-    (counted in its text): no deeper than that, so not walked for depth."""
+    (counted in its text): no deeper than that, so not walked for depth.
+    True when it passed at a glance (``_plain_record``: every field of its
+    exact JSON type, the artifact and each data input an object with a
+    plain path and, where they have one, an md5 or ""), which what reads
+    the record next may count on."""
     if containers is None or containers > MAX_DEPTH:
         check_depth(doc, where)
     if _plain_record(doc):
-        return
+        return True
     artifact = doc.get("artifact")
     if artifact is not None:
         if not isinstance(artifact, dict):
@@ -339,6 +343,7 @@ def check_record(doc: dict[str, Any], where: str, containers: int | None = None)
         if isinstance(part, dict) and part.get("commit") is not None:
             check_commit(part["commit"], where, f"{key}.commit")
     _check_record_shape(doc, where)
+    return False
 
 
 def _plain_record(doc: dict[str, Any]) -> bool:
@@ -369,8 +374,21 @@ def _plain_entry(entry: dict[str, Any]) -> bool:
     """``_check_entry`` and the path a record's artifact and data need, passing at a glance.
     A plain path cannot start a component with '.', so it names no reserved folder."""
     path, md5 = entry.get("path"), entry.get("md5")
-    return (type(path) is str and len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path) is not None
-            and (md5 is None or md5 == "" or (type(md5) is str and MD5.fullmatch(md5) is not None)))
+    if type(path) is not str:
+        return False
+    plain = _PLAIN_PATHS.get(path)
+    if plain is None:
+        plain = len(path) <= MAX_PATH_BYTES and _PLAIN_PATH.fullmatch(path) is not None
+        if len(_PLAIN_PATHS) >= _KEEP_PATHS:
+            _PLAIN_PATHS.clear()
+        _PLAIN_PATHS[path] = plain
+    return plain and (md5 is None or md5 == "" or (type(md5) is str and MD5.fullmatch(md5) is not None))
+
+
+# The verdict of _PLAIN_PATH on each path met: 100,000 records of a registry name
+# the same few paths (models/m.pkl, data/train.csv), each matched once a process.
+_PLAIN_PATHS: dict[str, bool] = {}
+_KEEP_PATHS = 4096
 
 
 def _plain_profile(profile: Any) -> bool:

@@ -29,6 +29,7 @@ _WHERE = {
     "FileChange": "diff",
     "CodeChange": "diff",
     "TransferResult": "transfer",
+    "SentObject": "transfer",
     "PulledFile": "transfer",
     "PullResult": "transfer",
     "RegistryWrite": "governance",
@@ -67,7 +68,7 @@ __all__ = [
     "LineageEdge", "LineageNode", "LogEvent", "MetricCell", "MetricChange", "MetricCheck", "ModelAddResult", "ModelDiff",
     "ModelStatus", "ModelSummary", "ParamChange", "Pending", "PresignedUrl", "PullResult", "PulledFile", "Record",
     "RecordResult", "RegistryWrite", "ReleaseResult", "RemoteCheck", "RemoteInfo", "ReproduceResult", "ReviewResult",
-    "Shown", "SiteResult", "StatusResult", "TransferResult", "ValueChange", "VerifyResult", "VersionRow",
+    "SentObject", "Shown", "SiteResult", "StatusResult", "TransferResult", "ValueChange", "VerifyResult", "VersionRow",
     "VersionsTable",
 ]  # a literal, for linters; equal to sorted(_WHERE) (tested)
 
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
         PullResult,
         RemoteCheck,
         RemoteInfo,
+        SentObject,
         TransferResult,
     )
     from mlver.models.views import (

@@ -43,6 +43,9 @@ class ModelSummary:
     deprecated: bool
     declared: bool
     type: str = "model"  # or "dataset" (a dvc.yaml artifact of that type), as GTO lists both
+    # A row `gto show` lists too (it has a tag, or GTO's artifacts.yaml declares it);
+    # False: only declared (dvc.yaml, mlver.yaml) with no version, which GTO leaves out.
+    registry: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,23 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class SentObject:
+    md5: str
+    where: str  # "churn@v0.1.0 models/churn.pkl"
+    size: int
+
+
+@dataclass(frozen=True)
 class TransferResult:
     remote: str
     objects: int  # objects referenced
     transferred: int
     bytes: int
     present: int  # already where they had to go
+    # Objects a version with no record names that neither the cache nor the remote has,
+    # where its commit shares another remote: left there, said, not a failure.
+    notes: tuple[str, ...] = ()
+    sent: tuple[SentObject, ...] = ()  # the transferred ones (push -v lists them)
 
 
 @dataclass(frozen=True)

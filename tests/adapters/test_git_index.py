@@ -69,3 +69,30 @@ def test_commit_stages_a_racily_clean_file(tmp_path: Path) -> None:
     assert _git(tmp_path, "show", f"{commit}:metrics.json") == '{"accuracy": 0.9}'
     assert _git(tmp_path, "diff", "--cached", "--name-only", "HEAD") == "", "the index kept the old blob"
     assert _git(tmp_path, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_a_branch_that_moved_meanwhile_is_refused_and_nothing_switches(tmp_path: Path) -> None:
+    """The compare-and-swap of the branch and the index switch go together:
+    when git refuses the move (another commit landed since ``old`` was read),
+    the real index is not replaced, and neither the lock nor the copy stays."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "config", "user.email", "t@example.com")
+    _git(tmp_path, "config", "user.name", "t")
+    (tmp_path / "a.txt").write_text("1\n")
+    _git(tmp_path, "add", "a.txt")
+    _git(tmp_path, "commit", "-qm", "first")
+    first = _git(tmp_path, "rev-parse", "HEAD").strip()
+    (tmp_path / "a.txt").write_text("2\n")
+    ours = git.commit_paths(tmp_path, ["a.txt"], "ours")
+    index = tmp_path / ".git" / "index"
+    before = index.stat()
+    (tmp_path / "a.txt").write_text("3\n")
+    try:
+        git._move_ref(tmp_path, "refs/heads/main", first, first, ["a.txt"], "stale", from_worktree=True)
+    except git.GitFailed as exc:
+        assert "update-ref" in exc.message
+    else:
+        raise AssertionError("a stale compare-and-swap moved the branch")
+    assert _git(tmp_path, "rev-parse", "HEAD").strip() == ours
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert sorted(p.name for p in (tmp_path / ".git").glob("index*")) == ["index"]

@@ -103,6 +103,17 @@ def test_one_row_header_only_and_a_column_widened_twice(tiny: None, tmp_path: Pa
     assert_same(streamed, in_memory(widened))
 
 
+def test_bytes_that_are_not_utf8_past_the_first_block_fail_as_unreadable(tiny: None, tmp_path: Path) -> None:
+    """Text cannot widen further: the conversion error pyarrow raises in a
+    later block is the file's error, named as one, not another read."""
+    from mlver.errors import DataUnreadable
+
+    bad = tmp_path / "bad.csv"  # past the first 8 KiB too, so the header read does not decode them
+    bad.write_bytes(b"name,n\n" + b"".join(b"word%d,%d\n" % (i, i) for i in range(2000)) + b"bad\xff\xfe,1\n")
+    with pytest.raises(DataUnreadable, match="as CSV: not UTF-8 text$"):
+        tabular.profile_file(bad)
+
+
 def test_moments_merge_matches_numpy_to_rounding() -> None:
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(1e9, 1e-3, 5000), rng.normal(1e9, 5.0, 3)])  # a large mean, a small spread

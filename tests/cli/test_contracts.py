@@ -238,7 +238,7 @@ def test_push_and_pull_report_progress_and_a_summary(trained: Project) -> None:
                           r"0 already in place; md5 verified", summary)
     assert placed, summary
     assert files == [f"  {trained.root / 'models/churn.pkl'}  md5 {md5}"]  # -v lists every file
-    assert re.search(rf"^pull: {re.escape(placed.group(1))} in 1 objects, ", pulled.stderr, re.M), pulled.stderr
+    assert re.search(rf"^pull: {re.escape(placed.group(1))} in 1 object, ", pulled.stderr, re.M), pulled.stderr
     quiet = trained.ok("pull", "churn@v0.1.0")
     assert len(quiet.stdout.splitlines()) == 1 and "0 fetched" in quiet.stdout and "pull:" not in quiet.stderr
     assert trained.ok("pull", "churn@v0.1.0", "--json").json()["kept"] == 1  # stdout stays one document

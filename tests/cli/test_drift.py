@@ -69,6 +69,8 @@ def test_bad_input(trained: Project, tmp_path: Path) -> None:
     assert "no such file" in trained.fails("drift", "churn", str(tmp_path / "absent.csv")).stderr
     assert "churn has no version v9.0.0" in trained.fails("drift", "churn@v9.0.0", str(tmp_path / "fewer.csv")).stderr
     assert "has no data input 'x.csv'" in trained.fails("drift", "churn", str(tmp_path / "fewer.csv"), "--input", "x.csv").stderr
+    first = trained.git("rev-list", "--max-parents=0", "HEAD").strip()[:12]  # before any training
+    assert f"no record of churn at churn@{first}" in trained.fails("drift", f"churn@{first}", str(tmp_path / "fewer.csv")).stderr
 
 
 @pytest.mark.parametrize("forge, path", [("github", ".github/workflows/mlver-review.yml"), ("gitlab", ".gitlab-ci.yml")])

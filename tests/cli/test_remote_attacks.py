@@ -296,16 +296,16 @@ def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on
 def test_a_deep_verify_of_an_s3_object_streaming_past_its_size_is_not_read_on(trained: Project) -> None:
     # verify --deep hashed an object's whole body, however long it streamed past the size
     # the bucket gave (a pull already stopped one byte past it).
-    from fixtures.hostile_s3 import hostile_s3
+    from fixtures.hostile_s3 import STREAMED, buffered_at_most, hostile_s3
 
     p = trained
     size = (p.root / "models/churn.pkl").stat().st_size  # (the size the record says: else no hash is asked for)
-    with hostile_s3(claimed=size, streamed=256 * 1024 * 1024) as server:
+    with hostile_s3(claimed=size, streamed=STREAMED) as server:
         p.ok("remote", "add", "liar", "s3://bucket/team", "--endpoint-url", server.url, "--default")
         run = p.mlver("verify", "churn@v0.1.0", "--deep")
         assert run.exit_code == 1 and "does not hash to its name" in run.stdout, (run.stdout, run.stderr)
         assert any(r.startswith("GET ") for r in server.requests), server.requests
-        assert server.sent < 16 * 1024 * 1024, server.sent
+        assert server.sent < buffered_at_most(server.requests), server.sent
 
 
 @pytest.mark.parametrize("status", [301, 302, 307])
@@ -325,3 +325,130 @@ def test_an_s3_endpoint_redirecting_elsewhere_is_not_followed(trained: Project, 
         assert endpoint.requests and elsewhere.requests == [], elsewhere.requests
     for run in (pushed, pulled):
         assert run.exit_code == 2 and "Traceback" not in run.stderr and "remote odd" in run.stderr, run.stderr
+
+
+def test_the_sweep_of_a_shared_store_removes_only_this_users_provably_abandoned_files(trained: Project) -> None:
+    # A push swept the remote's mlver-tmp (a folder remote or cache its users share) of every
+    # `mlver-<pid>-...` whose pid was not alive here, and each object folder of every
+    # `.NAME.*.mlver-tmp`, whoever wrote it and however new: this user's run on another host
+    # (a network filesystem; its pid means nothing here), a co-user's `data add` between its
+    # write and its rename.
+    import hashlib
+    import os
+    import time
+
+    from mlver.adapters.placement import run_tag
+
+    p = trained
+    md5 = hashlib.md5((p.root / "models/churn.pkl").read_bytes()).hexdigest()
+    store = p.remote
+    staging = store / "mlver-tmp" / f"user-{os.geteuid()}"
+    folder = store / "files" / "md5" / md5[:2]
+    dead = 4194999  # (past any pid_max: never alive)
+    old = time.time() - 2 * 24 * 3600
+
+    def plant(path: Path, age: float | None = None, owner: int | None = None) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700 if path.parent == staging else 0o775)
+        path.write_bytes(b"half")
+        if owner is not None:
+            os.chown(path, owner, owner)
+        if age is not None:
+            os.utime(path, (age, age))
+        return path
+
+    kept = [
+        plant(staging / f"mlver-{dead}-0123456789abcdef-0"),  # this user's run elsewhere, writing
+        plant(store / "mlver-tmp" / f"mlver-{dead}-89abcdef-x1y2" / "1"),  # an older mlver's folder, in use
+        plant(folder / f".{md5[2:]}.5a5a5a5a.mlver-tmp"),  # a `data add` between its write and its rename
+    ]
+    gone = [
+        plant(staging / f"mlver-{dead}-{run_tag()}deadbeef-0"),  # a killed run of this machine
+        plant(staging / f"mlver-{dead}-0123456789abcdef-1", age=old),  # untouched for two days
+        plant(folder / f".{md5[2:]}.6b6b6b6b.mlver-tmp", age=old),
+    ]
+    if os.geteuid() == 0:  # (only root can make a file someone else's)
+        kept.append(plant(folder / f".{md5[2:]}.7c7c7c7c.mlver-tmp", age=old, owner=65534))
+        kept.append(plant(staging.parent / f"mlver-{dead}-{run_tag()}deadbeef-0", owner=65534))
+    p.ok("push")
+    assert hashlib.md5((folder / md5[2:]).read_bytes()).hexdigest() == md5
+    assert [k for k in kept if not k.exists()] == [], "a file still being written was swept"
+    assert [g for g in gone if g.exists()] == [], "an abandoned file of this user's was left"
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small object (lean GET)", "large object (streamed)"])
+def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Project, big: bool,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # An endpoint (one a repository may name) that sends a byte every 0.2 s never trips
+    # the 15 s read timeout: a pull of a 3 MiB object waited a week. With the least
+    # average rate set low for the test (1,000 bytes a second after a 1 s grace), the
+    # pull gives up in seconds, says why and what to set, and leaves nothing behind.
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+    from fixtures.objects import run_big_model
+
+    p = trained
+    if big:
+        run_big_model(p)
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    size = (p.root / "models/churn.pkl").stat().st_size
+    with trickling_s3(size, every=0.2) as server:
+        p.ok("remote", "add", "slow", "s3://bucket/team", "--endpoint-url", server.url, "--default")
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        (p.root / "models/churn.pkl").unlink()
+        started = time.monotonic()
+        run = p.mlver("pull", "churn@HEAD")
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert said[-2].startswith("error: remote slow (s3://bucket/team): gave up trying to read "), said
+    assert "under the least average rate of 1,000 bytes a second" in said[-2], said
+    assert said[-1].startswith("hint: ") and "MLVER_MIN_RATE" in said[-1], said
+    assert took < 15 and 0 < server.sent < 100, (took, server.sent)
+    assert any(r.startswith("GET ") for r in server.requests), server.requests
+    assert not (p.root / "models/churn.pkl").exists()
+    assert not [q for q in (p.root / ".dvc").rglob("*") if q.is_file() and "mlver-tmp" in str(q)]
+
+
+def test_a_download_that_trickles_from_an_http_remote_is_given_up(trained: Project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same through DVC's filesystems: fsspec's HTTP file read a whole 5 MiB block
+    # in one wait, so no bound between reads could see the trickle.
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+    from fixtures.objects import run_big_model
+
+    p = trained
+    run_big_model(p)
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    size = (p.root / "models/churn.pkl").stat().st_size
+    with trickling_s3(size, every=0.2) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        (p.root / "models/churn.pkl").unlink()
+        started = time.monotonic()
+        run = p.mlver("pull", "churn@HEAD")
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert said[-2].startswith(f"error: remote web ({server.url}/store): gave up trying to read "), said
+    assert took < 15 and 0 < server.sent < 100, (took, server.sent)
+    assert not (p.root / "models/churn.pkl").exists()
+
+
+def test_a_least_download_rate_that_is_no_number_is_one_clear_line(trained: Project,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from fixtures.hostile_s3 import trickling_s3
+
+    p = trained
+    monkeypatch.setenv("MLVER_MIN_RATE", "fast")
+    with trickling_s3(10, every=0.01) as server:
+        p.ok("remote", "add", "slow", "s3://bucket/team", "--endpoint-url", server.url, "--default")
+        shutil.rmtree(p.root / ".dvc" / "cache")
+        (p.root / "models/churn.pkl").unlink()
+        run = p.fails("pull", "churn@HEAD")
+    assert "error: cannot read $MLVER_MIN_RATE 'fast'" in run.stderr, run.stderr

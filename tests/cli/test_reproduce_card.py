@@ -19,7 +19,8 @@ seed = None if os.environ.get("MLVER_TEST_RANDOM") else 0
 model = RandomForestClassifier(n_estimators=5, max_depth=2, random_state=seed).fit(X, y)
 os.makedirs("models", exist_ok=True)
 pickle.dump(model, open("models/churn.pkl", "wb"))
-json.dump({"accuracy": round(model.score(X, y), 4)}, open("metrics.json", "w"))
+shift = float(os.environ.get("MLVER_TEST_SHIFT", 0))  # a metric moved on purpose: surely not reproduced
+json.dump({"accuracy": round(model.score(X, y), 4) + shift}, open("metrics.json", "w"))
 '''
 
 
@@ -48,7 +49,8 @@ def test_reproduce_within_tolerance_and_not(project: Project, monkeypatch) -> No
     result = project.ok("reproduce", "churn@v0.1.0", "--tolerance", "0.5", "--json").json()
     assert result["verdict"] == "statistically"
     assert result["metrics"][0]["key"] == "accuracy" and result["metrics"][0]["within"]
-    strict = project.mlver("reproduce", "churn@v0.1.0", "--tolerance", "-1")
+    monkeypatch.setenv("MLVER_TEST_SHIFT", "1")  # (a negative --tolerance, once the way to force this, is refused)
+    strict = project.mlver("reproduce", "churn@v0.1.0", "--tolerance", "0.5")
     assert strict.exit_code == 1 and "NOT REPRODUCED" in strict.stdout
 
 

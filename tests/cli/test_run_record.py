@@ -110,6 +110,22 @@ def test_metrics_and_params_malformed(project: Project) -> None:
     assert project.git("rev-parse", "HEAD").strip() == head
 
 
+def test_params_and_metrics_that_are_not_text_are_said_so(project: Project) -> None:
+    """Bytes that are not UTF-8, or a folder where the file belongs: exit 2 naming the file, never a crash."""
+    project.ok("run", "churn")
+    project.write("params.yaml", b"\xff\xfe\x00\x01")
+    project.commit_all("params as binary")
+    assert "params file params.yaml is not UTF-8 text" in project.fails("run", "churn").stderr
+    assert "params file params.yaml is not UTF-8 text (byte 0)" in project.fails("status").stderr
+    project.set_params()
+    project.commit_all("good params")
+    project.write("metrics.json", b"\xff\xfe\x00")
+    assert "metrics file metrics.json is not UTF-8 text" in project.fails("record", "churn").stderr
+    (project.root / "metrics.json").unlink()
+    (project.root / "metrics.json").mkdir()
+    assert "metrics file metrics.json: file 'metrics.json' is refused: it is a folder, not a file" in project.fails("record", "churn").stderr
+
+
 def test_unknown_model(project: Project) -> None:
     run = project.fails("run", "nope")
     assert "unknown model 'nope' (known: churn)" in run.stderr

@@ -275,6 +275,26 @@ def test_md5_in_a_dvc_file_is_checked_too(trained: Project) -> None:
     assert "data/train.csv.dvc" in run.stderr and "is refused" in run.stderr
 
 
+@pytest.mark.parametrize("content, why", [
+    ("- 1\n", "a .dvc file is a mapping"),
+    ("outs: 5\n", "a list of mappings"),
+    ("outs:\n- train.csv\n", "a list of mappings"),
+    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: lots\n  path: train.csv\n", "a size is a whole number"),
+    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  path: ../../x\n", "climbs out"),
+])
+def test_a_dvc_file_of_another_shape_is_refused_never_a_crash(trained: Project, content: str, why: str) -> None:
+    """A hand-edited or crafted .dvc file (a list, outs that are not mappings,
+    a size that is not a number, an out outside the project, where DVC itself
+    fails an assertion): every command that reads it says so, exit 2."""
+    (trained.root / "data/train.csv.dvc").write_text(content)
+    trained.commit_all("crafted .dvc")
+    for args in (("run", "churn"), ("record", "churn"), ("status",)):
+        run = trained.fails(*args)
+        assert "data/train.csv.dvc" in run.stderr and why in run.stderr, run.stderr
+    added = trained.mlver("data", "add", "data/train.csv")  # DVC's own add decides: rewrite it, or refuse it
+    assert (added.exit_code == 0 or (added.exit_code == 2 and "data/train.csv.dvc" in added.stderr)), added.stderr
+
+
 # -- minors ---------------------------------------------------------------------
 
 
@@ -285,6 +305,8 @@ def test_record_nested_100000_deep_is_a_clear_error(trained: Project) -> None:
         run = trained.fails(*args)
         assert "nested" in run.stderr and "internal error" not in run.stderr
     assert "nested" in trained.mlver("verify").stdout
+    trained.ok("record", "churn")  # replaces it, linked to nothing: no command reads the one it replaces
+    assert json.loads((trained.root / RECORD).read_text())["parent"] is None
 
 
 def test_record_nested_100000_deep_in_the_history_is_a_clear_error(trained: Project, tmp_path: Path) -> None:

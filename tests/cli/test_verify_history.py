@@ -81,6 +81,29 @@ def test_hand_made_stage_tag_that_skips_the_policy(two: Project) -> None:
     assert "(gate accuracy 0.5102 < min 0.52)" in _findings(two)["churn#prod#5"]
 
 
+def test_a_policy_merged_into_the_default_branch_is_the_policy(two: Project) -> None:
+    """A first verify reads mlver.yaml's history on the default branch from its one walk of the
+    branches where that history has no merge; a policy that came in by a merge is git log's to
+    find (its simplification follows the branch that brought it, which a walk of first parents misses)."""
+    import shutil
+
+    two.git("checkout", "-q", "-b", "policy")
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = POLICY
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("policy")
+    two.git("checkout", "-q", "main")
+    two.write("notes.txt", "main moves on\n")
+    two.commit_all("main moves on")
+    two.git("merge", "-q", "--no-ff", "--no-edit", "policy")
+    two.git("branch", "-q", "-D", "policy")
+    two.ok("promote", "churn@v0.2.0", "dev")
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod to artifact churn version v0.1.0")
+    shutil.rmtree(two.root / ".git" / "mlver")  # nothing kept: the first verify's walks
+    assert _findings(two) == {"churn#prod#2": "it gives prod to v0.1.0 outside the policy (skipped staging; "
+                                              "gate accuracy 0.5102 < min 0.52) and carries no --force note"}
+
+
 def test_policy_tightened_later_does_not_condemn_older_promotions(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     config = yaml.safe_load((two.root / "mlver.yaml").read_text())
     config["policy"] = {"gates": {"prod": {"accuracy": {"min": 0.5}}}}
@@ -193,3 +216,43 @@ def test_version_tag_that_disappeared_or_changed(two: Project) -> None:
     # Put back as it was: nothing to report.
     two.git("update-ref", "refs/tags/churn@v0.1.0", original)
     assert two.ok("verify", "--offline").stdout.startswith("OK")
+
+
+def test_a_first_verifys_shortcuts_find_what_the_general_way_finds(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson's parse, records passed at a glance (their rows and cache lines) and the one walk of
+    the branches, against json's scanner, the field-by-field rules and rev-list with git log: the
+    same findings, word for word, on a registry with a record edited after sealing, a version tag
+    moved to another record, a stage tag outside the policy and one dated in the future."""
+    import shutil
+
+    from mlver.adapters import git
+    from mlver.domain import record as rec
+    from mlver.domain import validate
+
+    config = yaml.safe_load((two.root / "mlver.yaml").read_text())
+    config["policy"] = POLICY
+    two.write("mlver.yaml", yaml.safe_dump(config))
+    two.commit_all("policy")
+    two.ok("promote", "churn@v0.2.0", "dev")
+    _hand_tag(two, "churn#prod#2", "churn@v0.1.0^{}", "Assigning stage prod to artifact churn version v0.1.0")
+    _hand_tag(two, "churn#staging#3", "churn@v0.2.0^{}", "Assigning stage staging", date=_in(10 * 86400))
+    moved = two.git("cat-file", "-p", "churn@v0.1.0").split("\n\n", 1)[1]
+    path = two.root / ".mlver" / "records" / "churn.json"
+    doc = json.loads(path.read_text())
+    doc["metrics"] = {**doc["metrics"], "accuracy": 0.99}  # edited after it was sealed
+    path.write_text(rec.dumps(doc))
+    two.commit_all("a better number")
+    _hand_tag(two, "churn@v0.1.0", "HEAD", moved)
+
+    def first_run() -> dict[str, str]:
+        shutil.rmtree(two.root / ".git" / "mlver", ignore_errors=True)
+        return _findings(two)
+
+    fast = first_run()
+    with monkeypatch.context() as m:
+        m.setattr(rec, "_fast", [None])  # json's scanner only
+        m.setattr(validate, "_TABLES", {})  # no record passes at a glance
+        m.setattr(git, "branch_walk_ahead", lambda root, path, tip: lambda: None)  # rev-list, git log
+        general = first_run()
+    assert fast == general
+    assert {"churn#prod#2", "churn#staging#3", "churn@v0.1.0", "churn (HEAD)"} <= set(fast), fast

@@ -159,8 +159,9 @@ def test_labels_are_printable_and_cut_at_eighty_characters() -> None:
     assert ln._text("x" * 81) == "x" * 79 + "…"
     assert ln._text("a\nb\tc\x00") == "a?b?c?"
     assert ln._text(12) == "12"
-    assert (ln._value(0.123456789), ln._value(1234567), ln._value(True), ln._value(1e-7)) == (
-        "0.123457", "1234567", "True", "1e-07")
+    # The one text of a value (mlver/formats.py): booleans and lists as a params file writes them.
+    assert (ln._value(0.123456789), ln._value(1234567), ln._value(True), ln._value(1e-7), ln._value(["a", 1])) == (
+        "0.123457", "1234567", "true", "1e-07", '["a", 1]')
     assert (ln._short("abcdefghijk"), ln._short(None), ln._short(""), ln._short(123456789, 3)) == (
         "abcdefgh", "-", "-", "123")
     assert (ln._command(["a", 1]), ln._command("b"), ln._command(None), ln._command([])) == ("a && 1", "b", "", "")

@@ -95,6 +95,13 @@ def _answer(content: bytes) -> tuple[str, Any]:
     b'{"schema": 1, "a": "\xed\xa0\x80"}', b'{"schema": 1, "a": "\xff"}', b'{"schema": 1, "a": "\x01"}',
     b'{"schema": 1', b'{', b'{\x00\x00\x00', b'{"schema": 1}\xc2\xa0', b'\xef\xbb\xbf{"schema": 1}',
     '{"schema": 1}'.encode("utf-16-le"), b' {"schema": 1}', b'[1]', b'{"schema": NaN}', b'{"schema": 1, "a": 1e999}',
+    # past 64 bits (orjson would give floats), at the edges, and in a string or a float
+    b'{"schema": 1, "a": 18446744073709551616}', b'{"schema": 1, "a": -9223372036854775809}',
+    b'{"schema": 1, "a": 18446744073709551615}', b'{"schema": 1, "a": -9223372036854775808}',
+    b'{"schema": 1, "a": 1000000000000000000000}', b'{"schema": 1, "a": "1234567890123456789012"}',
+    b'{"schema": 1, "a": 0.1000000000000000055511151231257827}', b'{"schema": 1, "a": 123456789012345678901e-3}',
+    b'{"schema": 1, "a": "\\ud800"}', b'{"schema": 1, "a": "\\ud83d\\ude00"}', b'{"schema": 1, "a": -0}',
+    b'{"schema": 1, "a": 1, "a": 2}', b'{"schema": 1}\x00', b'{"schema": 1, "a": 1e-400}', b'{"schema": 1, "a": 4.9e-324}',
 ])
 def test_a_record_parses_as_json_loads_parses_it(content: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     """record._json's shortcut (bytes that open like a record, to json's scanner) answers as
@@ -110,3 +117,45 @@ def test_a_record_parses_as_json_loads_parses_it(content: bytes, monkeypatch: py
 def test_every_record_mlver_writes_parses_as_json_loads_parses_it(doc: dict[str, Any]) -> None:
     content = rec.dumps(rec.seal({**doc, "schema": 1})).encode()
     assert json.dumps(rec.loads(content, "m")) == json.dumps(json.loads(content))
+
+
+numbers = st.one_of(st.integers(), st.floats(allow_nan=False), st.decimals(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(numbers, text), max_size=4), st.sampled_from(["repr", "exp", "neg"]))
+def test_numbers_and_strings_parse_as_json_loads_parses_them(items: list[Any], form: str) -> None:
+    """orjson answers first (record._json): every number it reads is the number
+    json.loads reads, of the same type (an integer past 64 bits stays one),
+    every string the same string, every refusal json's own."""
+    parts = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append(json.dumps(item, ensure_ascii=form == "neg"))
+        else:
+            written = str(item) if not isinstance(item, float) else repr(item)
+            parts.append({"repr": written, "exp": f"{written}e3" if "e" not in written.lower() else written,
+                          "neg": f"-{written.lstrip('-')}"}[form])
+    content = ('{"schema": 1, "a": [' + ", ".join(parts) + "]}").encode()
+    got = _answer(content)
+    want = ("value", json.loads(content)) if _valid(content) else _answer_json(content)
+    assert json.dumps(got, default=repr) == json.dumps(want, default=repr)
+    if got[0] == "value":
+        assert [type(v) for v in got[1]["a"]] == [type(v) for v in want[1]["a"]]
+
+
+def _valid(content: bytes) -> bool:
+    try:
+        json.loads(content)
+    except ValueError:
+        return False
+    return True
+
+
+def _answer_json(content: bytes) -> tuple[str, Any]:
+    saved = rec._json
+    rec._json = json.loads  # type: ignore[assignment]
+    try:
+        return _answer(content)
+    finally:
+        rec._json = saved  # type: ignore[assignment]

@@ -109,3 +109,33 @@ def test_subclasses_and_near_misses_take_the_rules(site: tuple[Any, ...], value:
     doc = _put(BASE, site, value)
     assert _verdict(doc, True, monkeypatch) == _verdict(doc, False, monkeypatch)
     assert _verdict(BASE, True, monkeypatch) == "ok"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SITES + [("artifact",), ("data", 0, "md5"), ("data", 1)]), json_values), max_size=3),
+       st.booleans())
+def test_what_verify_keeps_of_a_record_passed_at_a_glance_is_what_it_keeps_of_any(
+        changes: list[tuple[tuple[Any, ...], Any]], metrics: bool) -> None:
+    """A record check_record passed at a glance (True) has its objects listed
+    (objects.named_rows) and its cache line written (facts._row) from its
+    fields as they are: the same rows and the same line as the general way."""
+    from mlver.api import facts
+    from mlver.api.objects import named_rows
+    from mlver.domain import record as rec
+
+    doc: Any = {**BASE, "data": [*BASE["data"], {"path": "d/e", "md5": ""}]}
+    for site, value in changes:
+        try:
+            doc = _put(doc, site, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        plain = validate.check_record(doc, "here")
+    except MlverError:
+        return
+    rows = named_rows(doc)
+    assert named_rows(doc, plain) == rows
+    digest = doc.get("digest") or ""
+    for computed in (digest, rec.compute_digest(doc)):
+        kept = facts.RecordFacts(digest == computed, digest, computed, None, doc.get("metrics") or {}, rows)
+        assert facts._row(kept, metrics, plain) == facts._row(kept, metrics)

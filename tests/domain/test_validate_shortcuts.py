@@ -43,3 +43,16 @@ def test_a_record_too_deep_is_refused_with_or_without_a_count() -> None:
         with pytest.raises(MlverError):
             validate.check_record(deep, "here", containers=containers)
     validate.check_record({"schema": 1, "params": {"a": [1, {"b": 2}]}}, "here", containers=3)
+
+
+def test_a_path_judged_once_is_judged_the_same_again() -> None:
+    """validate._plain_entry keeps each path's verdict (100,000 records name a few paths):
+    a path refused once is refused again, also once the kept verdicts were let go."""
+    paths = ["../x", "models/m.pkl", "a/.git/x", "data/train.csv", "x" * 256, "é/x"]
+    for _ in range(3):
+        for path in paths:
+            assert validate._plain_entry({"path": path}) == (validate._PLAIN_PATH.fullmatch(path) is not None)
+    for i in range(validate._KEEP_PATHS + 10):
+        assert validate._plain_entry({"path": f"d/{i}"})
+    assert len(validate._PLAIN_PATHS) <= validate._KEEP_PATHS
+    assert not validate._plain_entry({"path": "../x"}) and validate._plain_entry({"path": "models/m.pkl"})

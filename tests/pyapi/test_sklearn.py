@@ -121,6 +121,7 @@ def test_bad_input(project: Project) -> None:
         (lambda: mlver.sklearn.record(fitted, "m", data=["data/raw.csv"], repo=project.root), errors.DataNotTracked, "not tracked by DVC"),
         (lambda: mlver.sklearn.record(fitted, "a b", repo=project.root), errors.InvalidName, "invalid model name"),
         (lambda: mlver.record("m", model=fitted, X=X, repo=project.root), errors.ArgumentsTogether, "both X and y"),
+        (lambda: mlver.sklearn.record(fitted, "m", format="pickle", repo=project.root), errors.UnknownChoice, "'pickle'"),
     ]
     project.write("data/raw.csv", "a\n1\n")
     project.commit_all("raw")

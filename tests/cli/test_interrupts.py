@@ -1,0 +1,62 @@
+"""Ctrl-C in the verbs that set a project up: exit 130, a line that says how
+to finish, and running the verb again finishes it (DVC agrees afterwards)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import Project
+
+
+def _interrupted(cwd: Path, args: tuple[str, ...], at: Callable[[], bool]) -> tuple[int, str]:
+    """Run mlver and send SIGINT the moment ``at()`` holds (stopped first, so that it
+    cannot finish in between, however loaded the machine is)."""
+    proc = subprocess.Popen([sys.executable, "-m", "mlver", *args], cwd=cwd, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    while proc.poll() is None and not at():
+        time.sleep(0.0005)
+    assert proc.poll() is None, "it finished before the moment came"
+    os.kill(proc.pid, signal.SIGSTOP)
+    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+def _dvc_status(root: Path) -> str:
+    run = subprocess.run(["dvc", "status"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_an_interrupted_data_add_is_finished_by_running_it_again(project: Project) -> None:
+    p = project
+    p.write("data/big.bin", os.urandom(32 << 20))
+    staging = p.root / ".dvc/cache/mlver-tmp"
+    code, err = _interrupted(p.root, ("data", "add", "data/big.bin"), lambda: any(staging.glob("user-*/*")))
+    assert code == 130 and "Traceback" not in err, err
+    assert err.splitlines()[-1] == "error: interrupted; run `mlver data add` again with the same paths to finish"
+    assert not (p.root / "data/big.bin.dvc").exists()  # (stopped while hashing: nothing of it written)
+    p.ok("data", "add", "data/big.bin")
+    assert p.git("diff", "--cached", "--name-only").split() == ["data/.gitignore", "data/big.bin.dvc"]
+    assert "up to date" in _dvc_status(p.root)
+
+
+def test_an_interrupted_init_is_finished_by_running_it_again(isolate: Path) -> None:
+    root = isolate / "fresh"
+    root.mkdir()
+    code, err = _interrupted(root, ("init",), lambda: (root / ".dvc").is_dir())
+    assert code in (130, -signal.SIGINT) and "Traceback" not in err, err  # (-2: the shell's 130 too)
+    if code == 130:
+        assert err.splitlines()[-1] == "error: interrupted; run `mlver init` again to finish (it is safe to run twice)"
+    p = Project(root)
+    p.ok("init")
+    assert sorted(p.git("diff", "--cached", "--name-only").split()) == [".dvc/.gitignore", ".dvc/config", ".dvcignore",
+                                                                         "mlver.yaml"]
+    assert (root / ".dvc/config.local").is_file()
+    _dvc_status(root)
