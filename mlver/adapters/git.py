@@ -941,6 +941,22 @@ class TagInfo:
     message: str
 
 
+_INFO_SLOTS = tuple(getattr(TagInfo, name).__set__ for name in ("tagger", "email", "timestamp", "message"))
+
+
+def tag_info(tagger: str, email: str, timestamp: int, message: str) -> TagInfo:
+    """``TagInfo(tagger, email, timestamp, message)`` at half its cost (a first
+    verify makes 220,000): its slots set as its frozen ``__init__`` sets them,
+    without the four calls through ``object.__setattr__``."""
+    info = object.__new__(TagInfo)
+    set_tagger, set_email, set_time, set_message = _INFO_SLOTS
+    set_tagger(info, tagger)
+    set_email(info, email)
+    set_time(info, timestamp)
+    set_message(info, message)
+    return info
+
+
 def tag_infos(root: Path, objects: Iterable[str]) -> dict[str, TagInfo]:
     """Tagger, time and message of tag objects (a lightweight tag: its commit's)."""
     objects = list(dict.fromkeys(objects))
@@ -1111,12 +1127,8 @@ def _info(otype: str, body: bytes) -> TagInfo:
     name, _, rest = who.partition(b" <")
     email, _, when = rest.partition(b"> ")
     stamp = when.split(b" ")[0] if when else b"0"
-    return TagInfo(
-        tagger=name.decode(errors="replace"),
-        email=email.decode(errors="replace"),
-        timestamp=int(stamp or 0),
-        message=message.decode(errors="replace").rstrip("\n"),
-    )
+    return tag_info(name.decode(errors="replace"), email.decode(errors="replace"), int(stamp or 0),
+                    message.decode(errors="replace").rstrip("\n"))
 
 
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
