@@ -186,6 +186,29 @@ def test_a_kill_after_git_moved_the_branch_leaves_the_index_in_line(project: Pro
     _index_matches_head(p)
 
 
+def test_a_ctrl_c_while_git_moves_the_branch_puts_head_and_index_back(project: Project) -> None:
+    """Ctrl-C while git finishes the branch move (held in its hook, the branch
+    already moved): the move and the index switch complete together, then
+    the interrupt undoes both, metrics.json's index entry too (the training's
+    file stays in the work tree as it wrote it). Exit 130, HEAD and the index
+    exactly as before."""
+    p = project
+    p.ok("run", "churn")
+    _fresh_model(p, random.Random(SEED + 5))
+    head, index, tags = _git_state(p)
+    moved = p.root.parent / "branch-moved"
+    hook = p.root / ".git/hooks/reference-transaction"
+    hook.write_text(f'#!/bin/sh\ncat >/dev/null\nif [ "$1" = committed ] && [ ! -e {moved} ]; then\n'
+                    f'  touch {moved}; sleep 1\nfi\n')
+    hook.chmod(0o755)
+    code, err, landed = _blow(p, ("record", "churn"), signal.SIGINT, at=moved.exists)
+    hook.unlink()
+    assert landed and code == 130, err
+    assert _git_state(p) == (head, index, tags)
+    _index_matches_head(p)
+    p.ok("record", "churn")
+
+
 def test_a_ctrl_c_while_python_shuts_down_ends_the_process_without_a_traceback(project: Project) -> None:
     """A Ctrl-C after the command is over, while the interpreter runs its exit
     handlers (mlver's closes git cat-file): the signal ends the process, no
