@@ -440,8 +440,7 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
 
 
 def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple[str, Store]], wanted: list[Wanted],
-             start: Start | None, progress: Progress | None, within: Path | None,
-             force: bool = False) -> tuple[placing.Placed, int]:
+             start: Start | None, progress: Progress | None, within: Path | None, force: bool) -> tuple[placing.Placed, int]:
     """``restore`` with the store opened only when the cache lacks an object:
     what the cache holds (a ``dvc add``, a model git holds) needs no remote, as ``dvc checkout``."""
     opened: list[tuple[str, Store]] = []
@@ -452,6 +451,7 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         return opened[0]
 
     known = placing.known_in(project.root)
+    saved = None if force else lambda md5: cache.has(md5) or _stored(store_now, md5)  # (lost from the cache: not unsaved)
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
@@ -488,8 +488,7 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         teed = _teed(project, store, dests, {o.md5 for o in missing if o.md5 in there}, known, area)
         fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there,
                                                           teed.get(obj.md5)), missing))
-        placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area,
-                               saved=None if force else lambda md5: cache.has(md5) or _stored(store_now, md5))
+        placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area, saved=saved)
     return placed, fetched
 
 
