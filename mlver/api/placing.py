@@ -28,6 +28,8 @@ from mlver.models import PulledFile
 
 # (md5, new file to create, what to call it in errors) -> bytes written; the bytes must hash to md5.
 Fill = Callable[[str, Path, str], int]
+# md5s -> the ones a cache (or the remote) holds: content that is not lost when its file is replaced.
+Held = Callable[[set[str]], set[str]]
 # Files mlver writes get an mtime this far in the past: any later write moves it,
 # however coarse the filesystem's clock (the "racy" case of git's index).
 _PAST_NS = 3_000_000_000
@@ -73,12 +75,12 @@ def _age(path: Path) -> None:
 
 class _Run:
     def __init__(self, root: Path | None, fill: Fill, each: Callable[[Callable[[Any], Any], list[Any]], list[Any]],
-                 known: Known | None, saved: Callable[[str], bool] | None = None) -> None:
+                 known: Known | None, saved: Held | None = None) -> None:
         self.root = root
         self.fill = fill
         self.each = each
         self.known = known
-        self.saved = saved  # md5 -> a cache holds it; None: replace whatever is there
+        self.saved = saved  # None: replace whatever is there
         # What is being placed now: what a full disk's error names.
         self.where = ""
         self.path = Path(".")
@@ -96,7 +98,7 @@ class _Run:
             return
         from mlver.adapters.storage import md5_file
 
-        unsaved = []
+        found: dict[str, str] = {}  # relpath -> md5
         for path in paths:
             rel = _rel(self.root, path)
             try:
@@ -105,11 +107,10 @@ class _Run:
                 continue
             if rel is None or not stat.S_ISREG(st.st_mode) or _leftover(path.name):
                 continue  # outside the project (a place the caller chose), a symlink, a dead run's temporary file
-            md5 = self.known.lookup(rel, st) if self.known is not None else None
-            if not self.saved(md5 or md5_file(path)):
-                unsaved.append(rel)
-        if unsaved:
-            raise UnsavedFiles(sorted(unsaved))
+            found[rel] = (self.known.lookup(rel, st) if self.known is not None else None) or md5_file(path)
+        held = self.saved(set(found.values())) if found else set()
+        if unsaved := sorted(rel for rel, md5 in found.items() if md5 not in held):
+            raise UnsavedFiles(unsaved)
 
     def write(self, md5: str, target: Path, where: str) -> int:
         size = self.fill(md5, target, where)
@@ -186,13 +187,13 @@ class _Staged:
 def place(root: Path | None, dests: list[Dest], fill: Fill,
           each: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
           known: Known | None = None, area: placement.Scratch | None = None,
-          saved: Callable[[str], bool] | None = None) -> Placed:
+          saved: Held | None = None) -> Placed:
     """Stage every destination, then switch them all in; see the module docstring.
     ``root``: the project (where scratch space lives), None outside one;
     ``known``: its stat cache, which says what is already in place;
     ``area``: the caller's scratch (it staged files there already); removed here;
-    ``saved``: whether a cache holds an md5; given, a file of the project that
-    would be replaced or removed must be held (else UnsavedFiles, before any switch)."""
+    ``saved``: given, a file of the project that would be replaced or removed
+    must hold content it says is held (else UnsavedFiles, before any switch)."""
     run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known, saved)
     staged = _Staged()
     try:

@@ -451,7 +451,7 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         return opened[0]
 
     known = placing.known_in(project.root)
-    saved = None if force else lambda md5: cache.has(md5) or _stored(store_now, md5)  # (lost from the cache: not unsaved)
+    saved = None if force else lambda md5s: _held(cache, store_now, md5s)
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
@@ -492,10 +492,11 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
     return placed, fetched
 
 
-def _stored(store_now: Callable[[], tuple[str, Store]], md5: str) -> bool:
-    """The remote holds ``md5`` (a workspace file the cache lost is not unsaved work)."""
-    _, store = store_now()
-    return md5 in store.existing([md5])
+def _held(cache: LocalStore, store_now: Callable[[], tuple[str, Store]], md5s: set[str]) -> set[str]:
+    """The ones of ``md5s`` the cache or else the remote holds (what the cache lost is not unsaved work)."""
+    held = cache.existing(md5s)
+    rest = md5s - held
+    return held | (store_now()[1].existing(rest) if rest else set())
 
 
 def _teed(project: Project, store: Store, dests: list[placing.Dest], fetching: set[str], known: Known | None,
