@@ -332,5 +332,5 @@ def test_each_verb_says_what_an_interrupt_left(project: Project) -> None:
                           "version (they are switched in together); pull again to finish")
     assert (p.root / MODEL).read_bytes() == b"the user's own file"  # as it was (nothing was switched in yet)
     _objects_intact(p.root / ".dvc/cache")
-    p.ok("pull", "churn", "--with-data")
+    p.ok("pull", "churn", "--with-data", "--force")  # (the user's own file: replaced only when asked)
     assert _md5(p.root / MODEL) == md5
