@@ -895,6 +895,19 @@ class GcRefused(StorageError):
 # -- usage: options, arguments and values ----------------------------------
 
 
+class UnsavedFiles(ConflictError):
+    """Files in the project a pull would replace or remove whose content no
+    cache object holds: work that exists nowhere else (DVC refuses them too)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+        super().__init__(f"pull would replace or remove unsaved work: {paths[0] if paths else '?'}{more} "
+                         "holds changes no cache or record has",
+                         "save it first (`mlver record MODEL`, `mlver data add PATH`, or move it aside), "
+                         "or pass --force to replace it, as `dvc pull --force` does")
+
+
 class BadUsage(UsageError):
     """What the command line's parser refused (an unknown option or verb, a
     missing argument, a value of the wrong type or range), in the words of

@@ -72,10 +72,8 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
         path = entry["path"]
         if "://" not in path:
             path = posixpath.normpath(posixpath.join(folder, path))
-            try:
-                check_relpath(path, dvcfile, f"{key}.path")
-            except MlverError:
-                continue  # absolute, or climbing out of the project: no file of it is this artifact
+        if not _artifact_path(path):
+            continue  # absolute, or climbing out of the project: no file of it is this artifact
         labels = entry.get("labels") or ()
         found[name] = ArtifactDecl(
             name=name, type=str(entry.get("type") or ""), path=path, dvcfile=dvcfile,
@@ -83,6 +81,14 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
             labels=tuple(str(x) for x in labels) if isinstance(labels, (list, tuple)) else (),
         )
     return found
+
+
+def _artifact_path(path: str) -> bool:
+    """A URL, or a path that stays inside the project."""
+    try:
+        return "://" in path or bool(check_relpath(path, "an artifact"))
+    except MlverError:
+        return False
 
 
 class Project:
@@ -136,11 +142,13 @@ class Project:
 
         def valid(row: object) -> bool:
             return (isinstance(row, list) and len(row) == 5 and all(isinstance(x, str) for x in row[:4])
-                    and isinstance(row[4], list) and all(isinstance(x, str) for x in row[4]))
+                    and isinstance(row[4], list) and all(isinstance(x, str) for x in row[4])
+                    and _artifact_path(str(row[2])))
 
         # Cached by each file's stat: parsing YAML (and importing PyYAML) was
-        # most of a read-only command's start-up in a GTO repository.
-        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-1", files, rows, valid)
+        # most of a read-only command's start-up in a GTO repository. (-2: rows
+        # cached before paths were checked are not taken.)
+        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-2", files, rows, valid)
         return {f: cached[f] for f in files}
 
     def models(self) -> dict[str, ModelSpec]:

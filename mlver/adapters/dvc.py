@@ -287,6 +287,23 @@ def _dir_files(target: Path) -> list[str] | None:
     return files
 
 
+class _Batched:
+    """Small files' bytes told to ``progress`` once per MiB, not once per file."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.unsaid = progress, 0
+
+    def __call__(self, nbytes: int) -> None:
+        self.unsaid += nbytes
+        if self.unsaid >= 1 << 20:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.progress and self.unsaid:
+            self.progress(self.unsaid)
+        self.unsaid = 0
+
+
 def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | None = None) -> Out:
     """What ``dvc add DIR`` writes, without DVC's machinery: every file
     hashed and copied into the cache in one read (objects already there are
@@ -303,7 +320,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | 
     made: set[str] = set()
     entries, size = [], 0
     mode = 0o444  # DVC keeps cache objects read-only
-    unsaid = 0  # small files' bytes not yet reported: a call per MiB, not per file
+    small = _Batched(progress)
     for rel in files:
         with open(target / rel, "rb") as f:
             data = f.read(_SMALL + 1)
@@ -313,10 +330,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | 
             md5 = hashlib.md5(data).hexdigest()
             _put(cache, md5, data, made, mode)
             size += len(data)
-            unsaid += len(data)
-            if progress and unsaid >= 1 << 20:
-                progress(unsaid)
-                unsaid = 0
+            small(len(data))
         else:
             staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
             md5 = copy_hashing(target / rel, staging, progress)
@@ -328,8 +342,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | 
                 readonly(staging)
                 os.replace(staging, cache / md5[:2] / md5[2:])
         entries.append({"md5": md5, "relpath": rel})
-    if progress and unsaid:
-        progress(unsaid)
+    small.flush()
     entries.sort(key=lambda e: e["relpath"])
     manifest = json.dumps(entries, sort_keys=True).encode("utf-8")
     dir_md5 = hashlib.md5(manifest).hexdigest() + ".dir"

@@ -299,10 +299,14 @@ class DvcFsStore:
         """At most ``limit`` + 1 bytes of the file ``locate()`` names (inside the
         error wrapping, as is the opening); None when there is none."""
         try:
-            with self.fs.open(locate(), "rb") as body:
-                return bytes(body.read(limit + 1))
+            opened, _ = self._open_object(locate())
+            with opened as body:
+                reader = _capped(body, limit, Pace(self.name, self.url, action))
+                return b"".join(iter(lambda: reader.read(CHUNK), b""))
         except FileNotFoundError:
             return None
+        except MlverError:
+            raise
         except Exception as exc:
             raise self._fail(exc, action) from exc
 
@@ -312,13 +316,16 @@ class DvcFsStore:
 
         digest = hashlib.md5()
         try:
-            with self.fs.open(self.path(md5), "rb") as body:
-                reader = _capped(body)  # (as get reads)
+            opened, size = self._open_object(self.path(md5))
+            with opened as body:
+                reader = _capped(body, size, Pace(self.name, self.url, f"read {md5}"))  # (as get reads)
                 while chunk := reader.read(CHUNK):
                     digest.update(chunk)
                     waiting.moved()
         except FileNotFoundError:
             return None
+        except MlverError:
+            raise
         except Exception as exc:
             raise self._fail(exc, f"read {md5}") from exc
         return digest.hexdigest()

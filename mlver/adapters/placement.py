@@ -83,11 +83,15 @@ def run_tag() -> str:
         import socket
 
         parts = [socket.gethostname()]
-        for source in ("/proc/sys/kernel/random/boot_id", "/proc/self/ns/pid"):
-            try:
-                parts.append(open(source).read().strip() if source.endswith("id") else os.readlink(source))
-            except OSError:
-                parts.append("")
+        try:
+            with open("/proc/sys/kernel/random/boot_id") as fh:
+                parts.append(fh.read().strip())
+        except OSError:
+            parts.append("")
+        try:
+            parts.append(os.readlink("/proc/self/ns/pid"))
+        except OSError:
+            parts.append("")
         _TAG.append(hashlib.blake2b("\0".join(parts).encode(), digest_size=4).hexdigest())
     return _TAG[0]
 

@@ -580,7 +580,9 @@ class S3Store:
         body = lean.get(self.key(md5), pace=self._pace(f"read {md5}")) if lean is not None else None
         if body is None:
             pace = self._pace(f"read {md5}")
-            body = read_paced(self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"], LEAN_MAX + 1, pace)
+            # Closed once read: a body that streams on past the bound stops there, not when collected.
+            with self.client.get_object(Bucket=self.bucket, Key=self.key(md5))["Body"] as stream:
+                body = read_paced(stream, LEAN_MAX + 1, pace)
         return body
 
     def read_small(self, md5: str) -> bytes | None:

@@ -61,8 +61,11 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
         # events, nearly all named with a '#' (the others are read when asked):
         # git reads them on the other core too.
         read_infos = git.tag_infos_ahead(project.root, [obj for name, obj, commit in refs if obj != commit and "#" in name])
-    events, timed = _events(refs, model, detail)
-    ignored = _on_commits_only(not_commits(), events, timed)
+    try:
+        events, timed = _events(refs, model, detail)
+    finally:
+        kinds = not_commits()  # (collected also after a failure: it ends that git)
+    ignored = _on_commits_only(kinds, events, timed)
     _read_into(timed, read_infos)
     if until is not None:
         events = [e for e in events if e.timestamp <= until]

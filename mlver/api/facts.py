@@ -322,7 +322,7 @@ class FactCache:
                     if row is None:
                         unread.append(obj)  # a line this code did not write (or none: missing): read now
                         continue
-                    info = git.TagInfo(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
+                    info = git.tag_info(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
                 if info is not None:
                     result[obj] = info
             if unread:
@@ -341,7 +341,7 @@ class FactCache:
             message = info.message
             marks = "\n".join([line for line in message.splitlines() if _MARKS in line]) if _MARKS in message else ""
             tagger, email = names.setdefault(info.tagger, info.tagger), names.setdefault(info.email, info.email)
-            found[obj] = git.TagInfo(tagger, email, info.timestamp, marks)
+            found[obj] = git.tag_info(tagger, email, info.timestamp, marks)
             pending.append(f"t\t{obj}\t{_tag_row(tagger, email, info.timestamp, marks)}\n")
             if len(pending) >= _FLUSH:
                 self.save()

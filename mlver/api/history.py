@@ -203,7 +203,9 @@ class Ahead:
 
 def _times(project: Project, walk: Callable[[], git.BranchWalk | None]) -> dict[str, int]:
     walked = walk()
-    return walked.times if walked is not None else git.branch_commit_times_ahead(project.root)()
+    if walked is None or walked.odd_dates:
+        return git.branch_commit_times_ahead(project.root)()  # (rev-list reads dates log cannot)
+    return walked.times
 
 
 def _policy_history(project: Project, ahead: Ahead | None = None) -> Callable[[int], Policy]:

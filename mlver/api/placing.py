@@ -23,11 +23,13 @@ from typing import Any
 from mlver.adapters import placement
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
-from mlver.errors import FileInTheWay, FolderNotEmpty, WrongKindInTheWay
+from mlver.errors import FileInTheWay, FolderNotEmpty, UnsavedFiles, WrongKindInTheWay
 from mlver.models import PulledFile
 
 # (md5, new file to create, what to call it in errors) -> bytes written; the bytes must hash to md5.
 Fill = Callable[[str, Path, str], int]
+# md5s -> the ones a cache (or the remote) holds: content that is not lost when its file is replaced.
+Held = Callable[[set[str]], set[str]]
 # Files mlver writes get an mtime this far in the past: any later write moves it,
 # however coarse the filesystem's clock (the "racy" case of git's index).
 _PAST_NS = 3_000_000_000
@@ -73,11 +75,12 @@ def _age(path: Path) -> None:
 
 class _Run:
     def __init__(self, root: Path | None, fill: Fill, each: Callable[[Callable[[Any], Any], list[Any]], list[Any]],
-                 known: Known | None) -> None:
+                 known: Known | None, saved: Held | None = None) -> None:
         self.root = root
         self.fill = fill
         self.each = each
         self.known = known
+        self.saved = saved  # None: replace whatever is there
         # What is being placed now: what a full disk's error names.
         self.where = ""
         self.path = Path(".")
@@ -88,10 +91,36 @@ class _Run:
     def matches(self, path: Path, md5: str) -> bool:
         return in_place(self.root, path, md5, self.known)
 
+    def refuse_unsaved(self, paths: list[Path]) -> None:
+        """Refuse to replace or remove files of the project whose content no cache
+        holds (hashed only when their stat is not one mlver recorded)."""
+        if self.saved is None:
+            return
+        from mlver.adapters.storage import md5_file
+
+        found: dict[str, str] = {}  # relpath -> md5
+        for path in paths:
+            rel = _rel(self.root, path)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if rel is None or not stat.S_ISREG(st.st_mode) or _leftover(path.name):
+                continue  # outside the project (a place the caller chose), a symlink, a dead run's temporary file
+            found[rel] = (self.known.lookup(rel, st) if self.known is not None else None) or md5_file(path)
+        held = self.saved(set(found.values())) if found else set()
+        if unsaved := sorted(rel for rel, md5 in found.items() if md5 not in held):
+            raise UnsavedFiles(unsaved)
+
     def write(self, md5: str, target: Path, where: str) -> int:
         size = self.fill(md5, target, where)
         _age(target)
         return size
+
+
+def _leftover(name: str) -> bool:
+    """A temporary file a killed mlver left (``.NAME.XXXX.mlver-tmp``, ``.NAME.mlver-<pid>-...``): never the user's."""
+    return name.startswith(".") and ".mlver-" in name
 
 
 def in_place(root: Path | None, path: Path, md5: str, known: Known | None) -> bool:
@@ -157,12 +186,15 @@ class _Staged:
 
 def place(root: Path | None, dests: list[Dest], fill: Fill,
           each: Callable[[Callable[[Any], Any], list[Any]], list[Any]] | None = None,
-          known: Known | None = None, area: placement.Scratch | None = None) -> Placed:
+          known: Known | None = None, area: placement.Scratch | None = None,
+          saved: Held | None = None) -> Placed:
     """Stage every destination, then switch them all in; see the module docstring.
     ``root``: the project (where scratch space lives), None outside one;
     ``known``: its stat cache, which says what is already in place;
-    ``area``: the caller's scratch (it staged files there already); removed here."""
-    run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known)
+    ``area``: the caller's scratch (it staged files there already); removed here;
+    ``saved``: given, a file of the project that would be replaced or removed
+    must hold content it says is held (else UnsavedFiles, before any switch)."""
+    run = _Run(root, fill, each or (lambda fn, items: [fn(i) for i in items]), known, saved)
     staged = _Staged()
     try:
         # (A caller's scratch is removed here too: before the stats are recorded.)
@@ -207,6 +239,7 @@ def _stage_file(run: _Run, area: placement.Scratch, dest: Dest, staged: _Staged)
         staged.kept += 1
         size = dest.path.stat().st_size
     else:
+        run.refuse_unsaved([dest.path])
         new = area.new_path(dest.path)
         size = run.write(dest.md5, new, dest.where)
         staged.switches.append((new, dest.path))
@@ -244,6 +277,7 @@ def _stage_dir(run: _Run, area: placement.Scratch, dest: Dest, staged: _Staged) 
         staged.files += [PulledFile(top + rel, md5, have_files[rel].st_size) for rel, md5 in entries]
         staged.kept += len(entries)
         return  # exactly in place: nothing to write, nothing to switch
+    run.refuse_unsaved([dest.path / rel for rel in sorted(have - keep)])
     tree, files = _build_tree(run, area, dest, keep)
     staged.files += files
     staged.written += len(entries) - len(keep)

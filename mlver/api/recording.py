@@ -271,7 +271,9 @@ def write_record(
             dirty=not code.clean,
         )
     except BaseException:
-        git.restore_head(root, old_head, touched)
+        # Every path the commit staged goes back in the index, the metrics file too (its
+        # work-tree copy is the training's and stays): else it stayed staged under the old HEAD.
+        git.restore_head(root, old_head, outputs)
         snapshot.restore()
         raise
     return result

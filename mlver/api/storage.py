@@ -416,7 +416,8 @@ Wanted = tuple[str, str, Path] | tuple[str, str, Path, Path]  # md5, label, dest
 def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
             start: Start | None = None, progress: Progress | None = None,
             within: Path | None = None,
-            source: Callable[[remotestat.Ledger], tuple[str, Store]] | None = None) -> tuple[placing.Placed, int]:
+            source: Callable[[remotestat.Ledger], tuple[str, Store]] | None = None,
+            force: bool = False) -> tuple[placing.Placed, int]:
     """Put objects (md5, label, destination) in place, fetching what the cache
     lacks; everything is fetched and checked before any destination is written
     (mlver/api/placing.py). Every destination (each file of a directory too),
@@ -425,6 +426,8 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
     ``source`` opens the (name, store) to read from instead of ``remote``, its
     folder remotes holding the ledger it is given: objects of theirs mlver
     hashed before, their stat unchanged, are not hashed again.
+    Files of the project it would replace or remove must be held by the cache
+    (their work saved) unless ``force``.
     Returns what was placed and how many objects were downloaded."""
     cache = local_cache(project)
     with remotestat.Ledger() as ledger:
@@ -433,11 +436,11 @@ def restore(project: Project, wanted: list[Wanted], remote: str | None = None,
 
         # A remote named with -r is checked even when nothing is fetched: a typo is an error, not a no-op.
         opened = open_store() if remote else None
-        return _restore(project, cache, lambda: opened or open_store(), wanted, start, progress, within)
+        return _restore(project, cache, lambda: opened or open_store(), wanted, start, progress, within, force)
 
 
 def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple[str, Store]], wanted: list[Wanted],
-             start: Start | None, progress: Progress | None, within: Path | None) -> tuple[placing.Placed, int]:
+             start: Start | None, progress: Progress | None, within: Path | None, force: bool) -> tuple[placing.Placed, int]:
     """``restore`` with the store opened only when the cache lacks an object:
     what the cache holds (a ``dvc add``, a model git holds) needs no remote, as ``dvc checkout``."""
     opened: list[tuple[str, Store]] = []
@@ -448,6 +451,7 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         return opened[0]
 
     known = placing.known_in(project.root)
+    saved = None if force else lambda md5s: _held(cache, store_now, md5s)
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
@@ -484,8 +488,15 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         teed = _teed(project, store, dests, {o.md5 for o in missing if o.md5 in there}, known, area)
         fetched = sum(each(store.jobs, lambda obj: _fetch(cache, store, name, obj, update, known, obj.md5 in there,
                                                           teed.get(obj.md5)), missing))
-        placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area)
+        placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area, saved=saved)
     return placed, fetched
+
+
+def _held(cache: LocalStore, store_now: Callable[[], tuple[str, Store]], md5s: set[str]) -> set[str]:
+    """The ones of ``md5s`` the cache or else the remote holds (what the cache lost is not unsaved work)."""
+    held = cache.existing(md5s)
+    rest = md5s - held
+    return held | (store_now()[1].existing(rest) if rest else set())
 
 
 def _teed(project: Project, store: Store, dests: list[placing.Dest], fetching: set[str], known: Known | None,
@@ -509,7 +520,7 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
          start: Start | None = None, progress: Progress | None = None, repo: PathLike = None,
          git_url: str | None = None, trust_endpoint: bool = False,
          notice: Callable[[str], None] | None = None, allow_tampered: bool = False,
-         remote_config: list[str] | None = None) -> PullResult:
+         remote_config: list[str] | None = None, force: bool = False) -> PullResult:
     """Restore the artifact (and data) of a version, verified against the record.
 
     With ``git_url``, no project is needed: the version is resolved in that
@@ -519,6 +530,8 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     which endpoint is contacted, and how, before it is. A record whose
     digest fails is refused unless ``allow_tampered`` (the Python API's
     explicit override, e.g. ``mlver.sklearn.load(..., trusted=True)``).
+    A file of the project it would replace or remove whose content no cache
+    holds is refused (UnsavedFiles) unless ``force``.
     """
     from mlver.api.sources import local_store, parse_overrides
 
@@ -540,7 +553,7 @@ def pull(ref: str, out: str | None = None, with_data: bool = False, remote: str 
     wanted = _pull_targets(project, record, label, out, with_data)
     _artifact_from_git(project, record, label)  # then the cache holds it: nothing to fetch for it
     placed, fetched = restore(project, wanted, remote, start, progress,
-                              source=lambda ledger: local_store(project, record, remote, overrides, ledger))
+                              source=lambda ledger: local_store(project, record, remote, overrides, ledger), force=force)
     files = placed.files
     total = sum(f.size for f in files)
     head_record, back = (None, None) if out else _head_differs(project, parsed.model, artifact)

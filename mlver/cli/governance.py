@@ -91,22 +91,28 @@ def reproduce(ref: str, tolerance: float, remote: str | None, as_json: bool) -> 
 @click.argument("ref")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, writable=True), help="Write the card to this file instead of stdout.")
 @click.option("--html", is_flag=True, help="An HTML page instead of markdown.")
-def card(ref: str, out: str | None, html: bool) -> None:
+@output_options
+def card(ref: str, out: str | None, html: bool, as_json: bool) -> None:
     """A model card: description, intended use, lineage, metrics, stages and who set them.
 
     Intended use and limitations come from `intended_use:` and
     `limitations:` of the model in mlver.yaml; the description and the
     labels come from the artifacts section of dvc.yaml.
 
-    Writes: the card to stdout, or to the -o file. Nothing else.
+    Writes: the card to stdout, or to the -o file (--json: the card's text in
+    a JSON document on stdout). Nothing else.
 
     Example: mlver card churn@v1.2.0 -o card.md
     """
     from mlver.api import cards as api
-    from mlver.cli.render import check_output, write_text
+    from mlver.cli.render import check_output, render, write_text
 
     check_output(out)
-    write_text(api.card(ref, html=html).text, out)
+    made = api.card(ref, html=html)
+    if out or not as_json:
+        write_text(made.text, out)
+    if as_json:
+        render(made, True)
 
 
 COMMANDS = [verify, reproduce, card]

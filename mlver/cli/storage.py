@@ -53,10 +53,12 @@ def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool
 @click.option("--trust-endpoint", is_flag=True,
               help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
                    "(by default only to an endpoint you configured yourself; others are asked without them).")
+@click.option("-f", "--force", is_flag=True,
+              help="Replace or remove files of the project that hold changes no cache has (as `dvc pull --force`).")
 @click.option("-v", "--verbose", is_flag=True, help="List every file pulled (by default: a summary).")
 @output_options
 def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_config: tuple[str, ...],
-         git_url: str | None, trust_endpoint: bool, verbose: bool, as_json: bool) -> None:
+         git_url: str | None, trust_endpoint: bool, force: bool, verbose: bool, as_json: bool) -> None:
     """Restore a version's artifact (and data) from storage, md5-verified.
 
     Nothing is written outside the project (or the -o destination): a record
@@ -73,7 +75,9 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
 
     Writes: the artifact (with --with-data, the data too) at its path or -o,
     each switched in whole after its md5 checks; the objects into the DVC
-    cache. Never a commit, a tag, a .dvc file or the remote.
+    cache. Never a commit, a tag, a .dvc file or the remote, and never over
+    unsaved work: a file of the project it would replace or remove whose
+    content no cache holds is refused, as DVC does, unless --force.
 
     \b
     Examples:
@@ -86,7 +90,7 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
     with Progress("pull") as progress:
         result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
                           start=progress.start, progress=progress.update, git_url=git_url,
-                          trust_endpoint=trust_endpoint, notice=warn)
+                          trust_endpoint=trust_endpoint, notice=warn, force=force)
     render(result, as_json)
     if verbose and not as_json:
         render(list(result.files), kind="PulledFile")

@@ -45,7 +45,7 @@ def versions_text(t: VersionsTable, table: Callable[[list[str], list[list[str]]]
     if not t.rows:
         return f"{t.model} has no released versions: release one with `mlver release {t.model}`"
     against = t.against
-    head = [f"{t.model}: {len(t.rows)} versions, deltas against the previous version"
+    head = [f"{t.model}: {len(t.rows)} version{'' if len(t.rows) == 1 else 's'}, deltas against the previous version"
             + (f" and {t.against} ({t.against_version})" if against else "")
             + (f", best {t.sort_by} first" if t.sort_by else "")]
     headers = ["VERSION", "STAGES", "RELEASED", "BY", "DATA (* changed)", "PARAMS CHANGED", *[m.upper() for m in t.metrics]]

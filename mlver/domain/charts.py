@@ -9,8 +9,9 @@ and is XML-escaped here; ids inside a picture are mlver's own.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
+from typing import NamedTuple
 
 from mlver.models import Lineage
 
@@ -29,7 +30,6 @@ def metric_history(title: str, labels: Sequence[str], values: Sequence[float | N
                    marks: Mapping[int, str] | None = None, width: int = 640, height: int = 240) -> str:
     """A line chart of one metric over versions (oldest first); ``marks``:
     index -> a stage name drawn at that point (who holds prod now)."""
-    marks = marks or {}
     left, right, top, bottom = 56, 44, 28, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     points = [(i, v) for i, v in enumerate(values) if v is not None and math.isfinite(v)]
@@ -43,27 +43,57 @@ def metric_history(title: str, labels: Sequence[str], values: Sequence[float | N
     low, high = min(v for _, v in points), max(v for _, v in points)
     if high == low:
         low, high = low - (abs(low) * 0.05 or 1.0), high + (abs(high) * 0.05 or 1.0)
-    n = max(len(values) - 1, 1)
+    frame = _frame(left, top, plot_w, plot_h, low, high, len(values))
+    return "".join(parts + _axes(frame, labels) + _line(frame, points, labels, marks or {})) + "</svg>\n"
 
-    def px(i: int) -> float:
-        return left + (plot_w * i / n if len(values) > 1 else plot_w / 2)
+
+class _Frame(NamedTuple):
+    """A metric chart's plot area, and where a version (px) and a value (py) land on it."""
+
+    left: int
+    top: int
+    w: int
+    h: int
+    low: float
+    high: float
+    px: Callable[[int], float]
+    py: Callable[[float], float]
+
+
+def _frame(left: int, top: int, w: int, h: int, low: float, high: float, count: int) -> _Frame:
+    n = max(count - 1, 1)
+
+    def px(i: int) -> float:  # closures, not methods: a site draws thousands of points
+        return left + (w * i / n if count > 1 else w / 2)
 
     def py(v: float) -> float:
-        return top + plot_h * (1 - (v - low) / (high - low))
+        return top + h * (1 - (v - low) / (high - low))
 
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#999"/>')
-    for v in (low, (low + high) / 2, high):
+    return _Frame(left, top, w, h, low, high, px, py)
+
+
+def _axes(f: _Frame, labels: Sequence[str]) -> list[str]:
+    """The two axes, three value lines with their numbers, and at most ~8 version labels."""
+    left, top, bottom, px, py = f.left, f.top, f.top + f.h, f.px, f.py
+    parts = [f'<line x1="{left}" y1="{bottom}" x2="{left + f.w}" y2="{bottom}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="#999"/>']
+    for v in (f.low, (f.low + f.high) / 2, f.high):
         y = py(v)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#eee"/>')
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + f.w}" y2="{y:.1f}" stroke="#eee"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end" {_FONT} fill="#555">{_fmt(v)}</text>')
-    step = max(1, math.ceil(len(labels) / 8))  # at most ~8 version labels under the axis
+    step = max(1, math.ceil(len(labels) / 8))
     for i, label in enumerate(labels):
         if i % step == 0 or i == len(labels) - 1:
-            parts.append(f'<text x="{px(i):.1f}" y="{top + plot_h + 16}" font-size="10" text-anchor="middle" '
+            parts.append(f'<text x="{px(i):.1f}" y="{bottom + 16}" font-size="10" text-anchor="middle" '
                          f'{_FONT} fill="#555">{_x(label)}</text>')
+    return parts
+
+
+def _line(f: _Frame, points: list[tuple[int, float]], labels: Sequence[str], marks: Mapping[int, str]) -> list[str]:
+    """The metric's line, a dot per version, and the stages marked."""
+    px, py = f.px, f.py
     path = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in points)
-    parts.append(f'<polyline points="{path}" fill="none" stroke="#1a73e8" stroke-width="2"/>')
+    parts = [f'<polyline points="{path}" fill="none" stroke="#1a73e8" stroke-width="2"/>']
     dots = len(points) <= 200  # past that, dots are a smear: the line says it
     for i, v in points:
         stage = marks.get(i)
@@ -75,7 +105,7 @@ def metric_history(title: str, labels: Sequence[str], values: Sequence[float | N
         if stage:
             parts.append(f'<text x="{px(i):.1f}" y="{py(v) - 8:.1f}" font-size="10" text-anchor="middle" '
                          f'{_FONT} fill="#c5221f">{_x(stage)}</text>')
-    return "".join(parts) + "</svg>\n"
+    return parts
 
 
 # --- the lineage graph ----------------------------------------------------------------

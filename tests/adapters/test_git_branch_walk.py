@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 from mlver.adapters import git
+from mlver.api import history
 
 
 def _git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
@@ -175,9 +177,9 @@ def test_a_history_listed_out_of_order_leaves_the_log_to_git(tmp_path: Path) -> 
 
 
 def test_the_walk_reaches_commits_whose_dates_git_cannot_read(tmp_path: Path) -> None:
-    """Commits written by hand with dates git's log cannot read ("", "-5", "+77", no zone,
-    header lines swapped) are still reached, with no time (0: read from the commit, as
-    for rev-list's 0); well-formed ones get rev-list's time."""
+    """Commits written by hand with dates git's log cannot read ("", "-5", "+77", no zone)
+    are still reached, and the walk says their times are rev-list's to read (the replay's
+    times then come from rev-list); well-formed ones get rev-list's time."""
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
@@ -197,4 +199,8 @@ def test_the_walk_reaches_commits_whose_dates_git_cannot_read(tmp_path: Path) ->
     listed = git.branch_commit_times_ahead(root)()
     assert set(walked.times) == set(listed) and len(listed) == 6
     assert {c: walked.times[c] for c in good} == {c: listed[c] for c in good} == {good[0]: 100, good[1]: 200}
-    assert walked.path_log == []
+    assert walked.odd_dates and walked.path_log == []
+    assert history._times(SimpleNamespace(root=root), lambda: walked) == listed  # type: ignore[arg-type]
+    _git(root, "update-ref", "refs/heads/main", good[0])
+    fine = git.branch_walk_ahead(root, "mlver.yaml", good[0])()
+    assert fine is not None and not fine.odd_dates and fine.times == {good[0]: 100}

@@ -256,3 +256,18 @@ def test_tag_objects_are_parsed_as_git_writes_them(tmp_path: Path) -> None:
     assert got == git.tag_infos(root, objects) and len(got) == 4 and called == [1]
     assert len(got[_git(root, "rev-parse", "refs/tags/m@v0.0.0").strip()].message) > 9_000_000
 
+
+
+def test_a_tag_info_made_fast_is_the_tag_info() -> None:
+    """git.tag_info (verify makes 220,000) gives what TagInfo(...) gives: equal, the same
+    hash and repr, and as frozen."""
+    import dataclasses
+
+    import pytest
+
+    for fields in [("Bench Bot", "b@x", 1767225690, "mlver-digest: sha256:" + "0" * 64), ("", "", 0, ""), ("é\t", "<", -1, "\n")]:
+        fast, slow = git.tag_info(*fields), git.TagInfo(*fields)
+        assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+        assert (fast.tagger, fast.email, fast.timestamp, fast.message) == fields
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.message = "moved"  # type: ignore[misc]

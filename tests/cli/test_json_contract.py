@@ -75,6 +75,7 @@ CASES: dict[str, tuple[Setup, list[str], int, list[str]]] = {
     "reproduce": (_nothing, ["reproduce", "churn@v0.1.0"], 0, ["reproduce", "nope"]),
     "status": (_nothing, ["status"], 1, [PLAIN, "status"]),  # nothing pushed: pending, exit 1
     "lineage": (_nothing, ["lineage", "churn"], 0, ["lineage", "nope"]),
+    "card": (_nothing, ["card", "churn"], 0, ["card", "churn@v9.9.9"]),
     "site": (_nothing, ["site", "-o", "public"], 0, ["site", "-o", "docs"]),
 }
 SETUP_FOR_ERROR = {"site": _foreign_folder}

@@ -158,6 +158,17 @@ def test_record_survives_kill_and_interrupt(project: Project) -> None:
     assert hits >= {"cache copy", "index lock"}, f"the blows never landed there: {hits}"
 
 
+def _hold_after_the_branch_moved(p: Project) -> tuple[Path, Path]:
+    """A reference-transaction hook that holds git for a second once the
+    branch has moved (the first time only): (the file it touches then, the hook)."""
+    moved = p.root.parent / "branch-moved"
+    hook = p.root / ".git/hooks/reference-transaction"
+    hook.write_text(f'#!/bin/sh\ncat >/dev/null\nif [ "$1" = committed ] && [ ! -e {moved} ]; then\n'
+                    f'  touch {moved}; sleep 1\nfi\n')
+    hook.chmod(0o755)
+    return moved, hook
+
+
 def test_a_kill_after_git_moved_the_branch_leaves_the_index_in_line(project: Project) -> None:
     """kill -9 of `record` while git is still finishing the branch move (its
     reference-transaction hook holds it there, the branch already moved): the
@@ -168,11 +179,7 @@ def test_a_kill_after_git_moved_the_branch_leaves_the_index_in_line(project: Pro
     p.ok("run", "churn")
     md5 = _fresh_model(p, random.Random(SEED + 4))
     head = p.git("rev-parse", "HEAD").strip()
-    moved = p.root.parent / "branch-moved"
-    hook = p.root / ".git/hooks/reference-transaction"
-    hook.write_text(f'#!/bin/sh\ncat >/dev/null\nif [ "$1" = committed ] && [ ! -e {moved} ]; then\n'
-                    f'  touch {moved}; sleep 1\nfi\n')
-    hook.chmod(0o755)
+    moved, hook = _hold_after_the_branch_moved(p)
     code, _, landed = _blow(p, ("record", "churn"), signal.SIGKILL, at=moved.exists)
     assert landed and code == -signal.SIGKILL
     deadline = time.monotonic() + 30  # the orphaned git (and what it runs) finishes after mlver is gone
@@ -184,6 +191,25 @@ def test_a_kill_after_git_moved_the_branch_leaves_the_index_in_line(project: Pro
     _index_matches_head(p)
     p.ok("record", "churn")  # the lock the killed mlver left is taken over
     _index_matches_head(p)
+
+
+def test_a_ctrl_c_while_git_moves_the_branch_puts_head_and_index_back(project: Project) -> None:
+    """Ctrl-C while git finishes the branch move (held in its hook, the branch
+    already moved): the move and the index switch complete together, then
+    the interrupt undoes both, metrics.json's index entry too (the training's
+    file stays in the work tree as it wrote it). Exit 130, HEAD and the index
+    exactly as before."""
+    p = project
+    p.ok("run", "churn")
+    _fresh_model(p, random.Random(SEED + 5))
+    head, index, tags = _git_state(p)
+    moved, hook = _hold_after_the_branch_moved(p)
+    code, err, landed = _blow(p, ("record", "churn"), signal.SIGINT, at=moved.exists)
+    hook.unlink()
+    assert landed and code == 130, err
+    assert _git_state(p) == (head, index, tags)
+    _index_matches_head(p)
+    p.ok("record", "churn")
 
 
 def test_a_ctrl_c_while_python_shuts_down_ends_the_process_without_a_traceback(project: Project) -> None:
@@ -306,5 +332,5 @@ def test_each_verb_says_what_an_interrupt_left(project: Project) -> None:
                           "version (they are switched in together); pull again to finish")
     assert (p.root / MODEL).read_bytes() == b"the user's own file"  # as it was (nothing was switched in yet)
     _objects_intact(p.root / ".dvc/cache")
-    p.ok("pull", "churn", "--with-data")
+    p.ok("pull", "churn", "--with-data", "--force")  # (the user's own file: replaced only when asked)
     assert _md5(p.root / MODEL) == md5

@@ -14,7 +14,7 @@ from fixtures.gto_registry import GtoRegistry
 
 from conftest import Project
 
-CACHE = Path(".git/mlver/cache/dvc-yaml-artifacts-1.json")
+CACHE = Path(".git/mlver/cache/dvc-yaml-artifacts-2.json")
 
 
 def _mlver(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -78,7 +78,7 @@ def test_directory_pull_is_exact_sweeps_leftovers_and_skips_what_is_in_place(img
     (dead / "1-images/sub/b.txt").write_bytes(b"half")
     (images / "mine.txt").write_bytes(b"a file v0.1.0 never had")
 
-    out = p.ok("pull", "imgs@v0.1.0", "--with-data")
+    out = p.ok("pull", "imgs@v0.1.0", "--with-data", "--force")  # mine.txt is unsaved work: removed when asked
     assert _tree(images) == t1  # exact: added and stray files gone, changed one restored
     assert "removed" in out.stdout and "md5" not in out.stdout.replace("md5 verified", "")  # a summary, not a list
     assert not list((p.root / "models").glob("*mlver*")) and not (p.root / "data/.images.mlver-old").exists()
@@ -106,7 +106,10 @@ def test_directory_pull_is_exact_sweeps_leftovers_and_skips_what_is_in_place(img
     shutil.copy2(copy, images / "tmp")
     os.replace(images / "tmp", copy)
     assert copy.stat().st_mtime_ns == cst.st_mtime_ns
-    fixed = p.ok("pull", "imgs@v0.1.0", "--with-data", "--json").json()
+    # The edit is unsaved work (the copy is not: its bytes are a.txt's, in the cache): refused, then replaced on request.
+    refused = p.fails("pull", "imgs@v0.1.0", "--with-data", outputs=("data/",)).stderr
+    assert "data/images/sub/b.txt holds changes" in refused and "and 1 more" not in refused
+    fixed = p.ok("pull", "imgs@v0.1.0", "--with-data", "--force", "--json").json()
     assert fixed["written"] == 2 and _tree(images) == t1
     # The rewritten folder's files (kept ones relinked, so their ctime moved) are known again.
     assert p.ok("pull", "imgs@v0.1.0", "--with-data", "--json").json()["written"] == 0
@@ -215,5 +218,6 @@ def test_a_directory_pulled_into_a_folder_the_user_named_never_deletes_their_fil
     assert sorted(x.name for x in out.iterdir()) == [f"part-{i}.bin" for i in range(3)]
     # The workspace's own tracked folder is the version's exact tree.
     p.write("models/vision/stray.bin", "not in the version")
-    p.ok("pull", "vision@v0.1.0")
+    assert "models/vision/stray.bin holds changes" in p.fails("pull", "vision@v0.1.0", outputs=("models/",)).stderr
+    p.ok("pull", "vision@v0.1.0", "--force")
     assert sorted(x.name for x in (p.root / "models/vision").iterdir()) == [f"part-{i}.bin" for i in range(3)]

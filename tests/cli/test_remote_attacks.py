@@ -440,6 +440,57 @@ def test_a_download_that_trickles_from_an_http_remote_is_given_up(trained: Proje
     assert not (p.root / "models/churn.pkl").exists()
 
 
+def test_a_directory_manifest_that_trickles_from_an_http_remote_is_given_up(trained: Project,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # A .dir manifest is read whole (store.read): fsspec's HTTP file read it in one wait.
+    import json
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+
+    from mlver.domain import record as rec
+
+    p = trained
+    path = p.root / ".mlver/records/churn.json"
+    doc = json.loads(path.read_text())
+    doc["data"][0] = {"path": "images", "md5": "0" * 32 + ".dir", "size": None, "nfiles": 2}
+    doc["digest"] = rec.compute_digest(doc)
+    path.write_text(rec.dumps(doc))
+    p.commit_all("data from a directory")
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    with trickling_s3(100_000, every=0.2) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        started = time.monotonic()
+        run = p.mlver("pull", "churn@HEAD", "--with-data")
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "gave up trying to read 00000000000000000000000000000000.dir" in run.stderr, run.stderr
+    assert took < 15, took
+    assert not (p.root / "images").exists()
+
+
+def test_a_deep_verify_against_an_http_remote_that_trickles_is_given_up(trained: Project,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # verify --deep hashes each object as the remote has it (md5_of): one block read per wait.
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+
+    p = trained
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    size = (p.root / "models/churn.pkl").stat().st_size
+    with trickling_s3(size, every=0.2) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        started = time.monotonic()
+        run = p.mlver("verify", "churn@v0.1.0", "--deep")
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, (run.stdout, run.stderr)
+    assert "gave up trying to read" in run.stderr, run.stderr
+    assert took < 15, took
+
+
 def test_a_least_download_rate_that_is_no_number_is_one_clear_line(trained: Project,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from fixtures.hostile_s3 import trickling_s3

@@ -141,3 +141,24 @@ def test_a_matplotlibrc_in_the_pull_request_does_not_style_the_reviews_charts(tr
     assert run.returncode in (0, 1) and "Traceback" not in run.stderr, run.stderr
     pngs = [q for q in plots.iterdir() if q.suffix == ".png"]
     assert pngs and all(q.read_bytes().startswith(b"\x89PNG") for q in pngs), list(plots.iterdir())
+
+
+def test_an_artifact_path_edited_into_the_cache_is_not_taken(trained: Project) -> None:
+    # The parsed artifacts are cached in .git/mlver/cache by dvc.yaml's stat; whoever can
+    # edit that file (anyone with the clone) could hand back a path never checked.
+    import json
+
+    p = trained
+    p.write("dvc.yaml", "artifacts:\n  fine:\n    path: models/fine.pkl\n    type: model\n")
+    p.commit_all("an artifact")
+    import time
+
+    time.sleep(2.1)  # (a file changed in the last 2 s is not cached: its stat may not tell the next change)
+    p.ok("ls")
+    [cache] = (p.root / ".git" / "mlver" / "cache").glob("dvc-yaml-artifacts-*")
+    doc = json.loads(cache.read_text())
+    doc["data"]["dvc.yaml"]["rows"][0][2] = "/etc/passwd"
+    cache.write_text(json.dumps(doc))
+    status = p.mlver("status", "--json")
+    assert "/etc/passwd" not in status.stdout, status.stdout
+    assert "fine" in {m["model"] for m in status.json()["models"]}  # (read again from dvc.yaml)

@@ -111,3 +111,11 @@ def test_versions_refuses_what_it_cannot_answer(three_versions: Project) -> None
     assert lines[0]["released_by"] == "'=2+3"  # a spreadsheet shows it, never computes it
     assert "\x1b" not in p.ok("ls", "churn").stdout
     assert json.loads(p.ok("ls", "churn", "--json").stdout)["rows"][0]["params_changed"][0]["new"].startswith("=cmd")
+
+
+def test_one_version_is_counted_in_the_singular(trained: Project) -> None:
+    assert "churn: 1 version, deltas against the previous version" in trained.ok("ls", "churn").stdout
+
+
+def test_two_versions_are_counted_in_the_plural(released_twice: Project) -> None:
+    assert "churn: 2 versions, deltas against the previous version" in released_twice.ok("ls", "churn").stdout
