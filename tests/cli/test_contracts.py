@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.terminal import on_a_terminal
 
 from conftest import Project
 
@@ -123,23 +123,8 @@ def test_verify_ref_with_all_is_a_usage_error(trained: Project) -> None:
 
 
 def _on_a_terminal(p: Project, env: dict[str, str], *args: str) -> bytes:
-    """Run mlver with stdout on a pseudo-terminal, as a user at a shell would."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "mlver", *args], cwd=p.root, env=env,
-                            stdout=follower, stderr=subprocess.PIPE)
-    os.close(follower)
-    out = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed its end
-            break
-        if not chunk:
-            break
-        out += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
-    return out
+    """stdout on a pseudo-terminal, as a user at a shell would see it."""
+    return on_a_terminal(p.root, args, "stdout", env, timeout=60)
 
 
 def test_colour_on_a_terminal_unless_no_color(trained: Project) -> None:

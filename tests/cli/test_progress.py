@@ -6,35 +6,19 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import re
-import subprocess
 import sys
 
 import pytest
+from fixtures.terminal import on_a_terminal
 
 from conftest import Project
 from mlver.cli import render
 
 
 def _stderr_on_a_terminal(p: Project, *args: str) -> str:
-    """Run mlver with stderr on a pseudo-terminal (stdout piped), as at a shell with `> out.json`."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "mlver", *args], cwd=p.root, stdout=subprocess.PIPE,
-                            stderr=follower)
-    os.close(follower)
-    err = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed its end
-            break
-        if not chunk:
-            break
-        err += chunk
-    os.close(leader)
-    assert proc.wait(timeout=120) == 0, err
-    return err.decode()
+    """stderr on a pseudo-terminal (stdout piped), as at a shell with `> out.json`."""
+    return on_a_terminal(p.root, args, "stderr").decode()
 
 
 SUMMARY = {
