@@ -130,8 +130,9 @@ def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record
     public one of an adopted example-get-started), is that remote's to keep."""
     from mlver.api.unrecorded import commit_remote, kept_elsewhere
 
-    shared = {label: found for label, record in records
-              if record.derived and record.commit and (found := commit_remote(project, record.commit))}
+    wanted = {where.split(" ", 1)[0] for where in missing}  # (a git read per version only where one is missing)
+    shared = {label: found for label, record in records if label in wanted
+              and record.derived and record.commit and (found := commit_remote(project, record.commit))}
     other = kept_elsewhere(project, name, shared)
     left: dict[tuple[str, str], list[str]] = {}
     still = []
