@@ -16,6 +16,12 @@ def main() -> None:
         cli_main()
     except KeyboardInterrupt:
         interrupted()
+    except Exception as exc:  # a Ctrl-C while a class was being built (mlver.errors.interrupted_within)
+        from mlver.errors import interrupted_within
+
+        if interrupted_within(exc):
+            interrupted()
+        raise
     finally:
         _exiting()
 

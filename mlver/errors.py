@@ -19,6 +19,21 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
+def interrupted_within(exc: BaseException) -> bool:
+    """Whether a Ctrl-C is what ``exc`` wraps. Python 3.11 turns an exception
+    raised by ``__set_name__`` while a class is built (a dataclass's fields,
+    at import) into ``RuntimeError`` with the KeyboardInterrupt as its cause:
+    that is an interruption, not a bug."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class MlverError(Exception):
     """A user-facing error: a message, a hint, and an exit code."""
 

@@ -108,3 +108,39 @@ def test_the_module_has_no_error_outside_a_family() -> None:
     for name, value in vars(errors).items():
         if isinstance(value, type) and issubclass(value, MlverError) and value is not MlverError:
             assert value.family, name
+
+
+def _build_a_class_interrupted() -> None:
+    # What Python 3.11 does when Ctrl-C lands while a dataclass is built at
+    # import: the KeyboardInterrupt from a field's __set_name__ comes out
+    # wrapped in a RuntimeError (seen in CI: exit 4, "internal error").
+    class Interrupting:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt
+
+    type("Built", (), {"field": Interrupting()})
+
+
+def test_a_ctrl_c_wrapped_by_class_creation_is_an_interruption_not_a_bug(capsys) -> None:
+    import sys
+
+    from mlver.cli.boundary import guarded
+    from mlver.errors import ExitCode, interrupted_within
+
+    try:
+        _build_a_class_interrupted()
+    except BaseException as exc:  # noqa: BLE001 - which one Python raises is the point
+        wrapped = exc
+    assert interrupted_within(wrapped)
+    if sys.version_info < (3, 12):
+        assert isinstance(wrapped, RuntimeError)
+    assert not interrupted_within(RuntimeError("a plain bug"))
+    chained = ValueError("outer")
+    chained.__context__ = chained  # a cycle must not loop
+    assert not interrupted_within(chained)
+
+    assert guarded(_build_a_class_interrupted, network=False) == ExitCode.INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.startswith("error: interrupted"), err
+    assert "internal error" not in err and "bug" not in err
+    assert guarded(lambda: _build_a_class_interrupted() if False else 1 / 0, network=False) == ExitCode.BUG

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from mlver.errors import ExitCode, MlverError
+from mlver.errors import ExitCode, MlverError, interrupted_within
 
 _SHOW_TRACEBACK = False
 _JSON_ERRORS = False  # the command was given --json: its error is a JSON document on stdout too
@@ -54,10 +54,7 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
     except MlverError as exc:
         return reported(exc)
     except KeyboardInterrupt as exc:
-        from mlver.cli.interrupts import message
-
-        render.error(message(*_RUNNING, exc))
-        return int(ExitCode.INTERRUPTED)
+        return _interrupted(exc)
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly as DVC does (128 + SIGPIPE);
         # stdout goes to /dev/null so the interpreter's last flush cannot fail again.
@@ -69,6 +66,8 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
     except passthrough:
         raise
     except Exception as exc:  # the boundary: anything else is our bug
+        if interrupted_within(exc):
+            return _interrupted(exc)
         _traceback()
         render.error(
             f"internal error: {type(exc).__name__}: {exc}",
@@ -76,6 +75,14 @@ def guarded(call: Callable[[], object], passthrough: tuple[type[BaseException], 
         )
         return int(ExitCode.BUG)
     return 0
+
+
+def _interrupted(exc: BaseException) -> int:
+    from mlver.cli import render
+    from mlver.cli.interrupts import message
+
+    render.error(message(*_RUNNING, exc))
+    return int(ExitCode.INTERRUPTED)
 
 
 def reported(exc: MlverError) -> int:
