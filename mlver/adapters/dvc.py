@@ -868,17 +868,22 @@ def set_remote(root: Path, name: str, url: str, level: str, default: bool,
                options: dict[str, str] | None = None) -> None:
     from dvc.config import Config, ConfigError
 
+    from mlver.adapters.placement import uninterrupted
+
     config = Config(dvc_dir=str(root / ".dvc"))
+    # Ctrl-C waits for both files: stopped between them, .dvc/config named the new
+    # default while config.local's old one still won on this machine (half a remote).
     try:
-        with config.edit(level) as conf:
-            conf["remote"][name] = {"url": url, **(options or {})}
-            if default:
-                conf["core"]["remote"] = name
-        if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
-            # config.local's default (e.g. mlver init's local remote) would
-            # shadow the shared one on this machine; the user asked for this one.
-            with config.edit("local") as conf:
-                conf["core"]["remote"] = name
+        with uninterrupted():
+            with config.edit(level) as conf:
+                conf["remote"][name] = {"url": url, **(options or {})}
+                if default:
+                    conf["core"]["remote"] = name
+            if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
+                # config.local's default (e.g. mlver init's local remote) would
+                # shadow the shared one on this machine; the user asked for this one.
+                with config.edit("local") as conf:
+                    conf["core"]["remote"] = name
     except ConfigError as exc:
         raise DvcRefusedRemote(name, str(exc)) from exc
 

@@ -106,3 +106,48 @@ def test_an_interrupt_while_the_result_is_written_adds_no_second_document(projec
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and err.decode().splitlines()[-1].startswith("error: interrupted"), err
     assert whole.encode().startswith(out) and len(out) >= capacity, out[-300:]
+
+
+# Sends SIGINT to itself at the point: .dvc/config written, .dvc/config.local not yet
+# (the next time DVC opens config.local), as a Ctrl-C there would come.
+_CTRL_C_BETWEEN_THE_CONFIGS = """\
+import os, signal, sys
+from pathlib import Path
+
+state = {"written": False, "sent": False}
+
+def hook(event, args):
+    if event != "open" or not isinstance(args[0], str) or state["sent"]:
+        return
+    if args[0].endswith(".dvc/config") and "w" in (args[1] or ""):
+        state["written"] = True
+    elif state["written"] and args[0].endswith(".dvc/config.local"):
+        state["sent"] = True
+        Path("../signalled").touch()
+        os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from mlver.__main__ import main
+sys.argv = ["mlver", *sys.argv[1:]]
+main()
+"""
+
+
+def test_an_interrupted_remote_add_leaves_the_whole_remote_or_none(project: Project) -> None:
+    """`remote add --default` of a shared remote writes .dvc/config, then moves this
+    machine's default in .dvc/config.local: a Ctrl-C between the two left a default in
+    .dvc/config that config.local's old one still overrode (pushes went elsewhere)."""
+    p = project
+    before = subprocess.run(["dvc", "remote", "default"], cwd=p.root, capture_output=True, text=True).stdout.strip()
+    assert before and before != "shared"  # (mlver init's local default, in config.local)
+    run = subprocess.run([sys.executable, "-c", _CTRL_C_BETWEEN_THE_CONFIGS, "remote", "add", "shared",
+                          "s3://bucket/models", "--default"], cwd=p.root, capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert (p.root.parent / "signalled").exists(), "the signal was not sent between the two files"
+    assert run.returncode == 130 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.splitlines()[-1] == ("error: interrupted; the remote is in the config whole (both files) or not "
+                                           "at all: `mlver remote list` shows which")
+    default = subprocess.run(["dvc", "remote", "default"], cwd=p.root, capture_output=True, text=True)
+    assert default.returncode == 0 and default.stdout.strip() == "shared", default
+    listed = p.ok("remote", "list", "--json").json()
+    assert [(r["name"], r["url"]) for r in listed if r["name"] == "shared"] == [("shared", "s3://bucket/models")]
