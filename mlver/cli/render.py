@@ -17,6 +17,20 @@ TYPE_CHECKING = False  # typing costs ~5 ms of every start-up
 if TYPE_CHECKING:
     from mlver import models as m
 
+# This command's JSON document has begun on stdout: an error or a Ctrl-C after it
+# adds no second one (a script reads one document, and the exit code).
+_DOCUMENT_BEGUN = False
+
+
+def forget_documents() -> None:
+    """A new command starts: nothing of its own is on stdout yet (one process may run several)."""
+    global _DOCUMENT_BEGUN
+    _DOCUMENT_BEGUN = False
+
+
+def document_begun() -> bool:
+    return _DOCUMENT_BEGUN
+
 
 def _plain(obj: Any) -> Any:
     if hasattr(obj, "to_doc") and not isinstance(obj, type):  # a shape with a JSON contract of its own
@@ -510,8 +524,11 @@ def human(text: str) -> str:
 def render(result: Any, as_json: bool = False, kind: str | None = None) -> None:
     """Write a result to stdout: one JSON document, or the human form."""
     if as_json:
+        global _DOCUMENT_BEGUN
         # Exact values (JSON escapes control characters itself), but never a secret.
-        echo(formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False)))
+        text = formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False))
+        _DOCUMENT_BEGUN = True  # before the write: a Ctrl-C half way through it must not append another
+        echo(text)
         return
     if isinstance(result, list):
         item_type = kind or (type(result[0]).__name__ if result else None)
