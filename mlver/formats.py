@@ -51,6 +51,17 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]*)(:[^/\s@]*)?@")
 
 
+# The line breaks and tabs printable keeps, for a value that lays out no lines of its own.
+_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def oneline(text: object) -> str:
+    """A value from a record, a tag or a repository file shown on one line
+    (a newline in a param name would print a forged ``metrics`` line of its
+    own): its breaks and tabs as escapes; ``printable`` does the rest."""
+    return str(text).translate(_BREAKS)
+
+
 def printable(text: str) -> str:
     """``text`` with every control character shown as its escape (``\\x1b``),
     so a tagger name, a note or a column name cannot move the cursor, clear
