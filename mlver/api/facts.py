@@ -21,9 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache, statcache
-from mlver.api._common import checked_record
+from mlver.api._common import checked_record, record_where
 from mlver.api.objects import named_rows
 from mlver.domain import record as rec
+from mlver.domain import validate
 from mlver.errors import MlverError
 
 _FILE = "facts"
@@ -409,9 +410,12 @@ class FactCache:
             elif spec not in unread:
                 unread[spec] = (model, commit)
         pending, learnt = self.pending, self.learnt
-        for spec, blob, content in git.stream_blobs(self.root, list(unread)):
+        for spec, blob, content in git.stream_blobs(self.root, list(unread), validate.MAX_RECORD_BYTES):
             if blob is None or content is None:
                 yield spec, None  # not cached: the commit may only be missing from this clone yet
+                continue
+            if isinstance(content, git.Oversized):  # (refused by its size: a 10 GB blob is never read)
+                yield spec, validate.too_large(content.size, record_where(*unread[spec]))
                 continue
             pending.append(f"s\t{spec}\t{blob}\n")
             row = rows.get(blob)
