@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters import s3lean, verified
+from mlver.adapters import s3headers, s3lean, verified
 from mlver.adapters.atomic import temp_beside
 from mlver.adapters.pace import Pace, read_paced
 from mlver.adapters.s3lean import LEAN_MAX
@@ -230,6 +230,7 @@ class S3Store:
             **({"signature_version": UNSIGNED} if self.anonymous else {}),
         )
         client = self._session().client("s3", endpoint_url=self.endpoint_url, config=config)
+        s3headers.bound(client)
         _watch_calls(client, f"remote {self.name} at {self.endpoint_url or self.url}")
         return client
 
@@ -261,7 +262,10 @@ class S3Store:
 
     def _fail(self, exc: BaseException, action: str) -> RemoteError:
         kind, detail = _why(exc)
-        if kind == "timeout":
+        slow = s3headers.too_slow(exc)
+        if slow is not None:
+            kind, detail = "timeout", f"its answer's headers took over {slow.seconds:g} s, {ATTEMPTS} tries"
+        elif kind == "timeout":
             detail = f"no answer in {self.read_timeout:g} s, {ATTEMPTS} tries"
         return RemoteAccessError(self.name, self.url, kind, action, detail, self.endpoint_url)
 
