@@ -503,3 +503,33 @@ def test_a_least_download_rate_that_is_no_number_is_one_clear_line(trained: Proj
         (p.root / "models/churn.pkl").unlink()
         run = p.fails("pull", "churn@HEAD")
     assert "error: cannot read $MLVER_MIN_RATE 'fast'" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("verb", ["push", "pull"])
+def test_an_answer_whose_headers_trickle_is_given_up_with_one_clear_line(trained: Project, verb: str) -> None:
+    # A byte of the status line and headers every 0.2 s never trips a 1 s read timeout,
+    # and the body's least rate (pace.py) never starts: without a bound on the whole
+    # header block each request (and each retry) waited as long as the server liked.
+    # With twice the read timeout for the headers, three tries end in seconds.
+    import subprocess
+    import time
+
+    from fixtures.hostile_s3 import trickling_headers_s3
+
+    p = trained
+    with trickling_headers_s3(every=0.2) as server:
+        p.ok("remote", "add", "slow", "s3://bucket/team", "--endpoint-url", server.url, "--default")
+        subprocess.run(["dvc", "remote", "modify", "slow", "read_timeout", "1"], cwd=p.root, check=True)
+        if verb == "pull":
+            shutil.rmtree(p.root / ".dvc" / "cache")
+            (p.root / "models/churn.pkl").unlink()
+        started = time.monotonic()
+        run = p.mlver(verb, *(["churn@HEAD"] if verb == "pull" else []))
+        took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    said = run.stderr.strip().splitlines()
+    assert said[-2].startswith("error: remote slow (s3://bucket/team): "), said
+    assert "its answer's headers took over 2 s, 3 tries" in said[-2], said
+    assert said[-1].startswith("hint: ") and "read_timeout" in said[-1], said
+    assert took < 20, took
+    assert 0 < server.sent < 20 * 6 * len(server.requests), (server.sent, server.requests)
