@@ -1935,3 +1935,67 @@ def default_branch(root: Path) -> str | None:
         if ok(root, "rev-parse", "-q", "--verify", f"refs/heads/{name}"):
             return name
     return None
+
+
+MAX_TREE_DEPTH = 32  # folders deeper than this are not looked into (a crafted history can nest without end)
+
+
+def files_at(root: Path, commits: Iterable[str], wanted: Callable[[str], bool],
+             skip: frozenset[str] = frozenset()) -> dict[str, dict[str, str]]:
+    """commit -> {path: blob id} of the files whose name ``wanted`` accepts, at
+    each of ``commits``; a commit git lacks is left out. Trees are read with
+    one ``cat-file --batch`` per folder depth and each one once, however many
+    commits share it (a release commit changes a few folders, not all), so
+    100,000 versions cost their distinct trees, not a ``ls-tree`` each.
+    ``skip``: top-level folders not looked into."""
+    commits = list(dict.fromkeys(commits))
+    ids: dict[str, str] = {}
+    found = _batch(root, [f"{c}^{{tree}}" for c in commits], ids) if commits else {}
+    top = {c: ids[f"{c}^{{tree}}"] for c in commits if found.get(f"{c}^{{tree}}", ("missing", None))[0] == "tree"}
+    trees: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}  # oid -> (files, folders)
+    level, depth = set(top.values()), 0
+    width = len(next(iter(level), "")) // 2  # bytes per id in a tree: 20 (sha1) or 32 (sha256)
+    while level and depth <= MAX_TREE_DEPTH:
+        bodies = _batch(root, sorted(level))
+        following: set[str] = set()
+        for oid, (otype, body) in bodies.items():
+            files, folders = _tree_entries(body or b"", wanted, width) if otype == "tree" else ([], [])
+            if depth == 0:
+                folders = [(name, sub) for name, sub in folders if name not in skip]
+            trees[oid] = (files, folders)
+            following.update(sub for _, sub in folders if sub not in trees)
+        level, depth = following - trees.keys(), depth + 1
+    memo: dict[str, list[tuple[str, str]]] = {}
+    return {c: dict(_tree_files(tree, trees, memo, 0)) for c, tree in top.items()}
+
+
+def _tree_entries(body: bytes, wanted: Callable[[str], bool],
+                  width: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(wanted files, folders) of a raw tree object, each (name, object id)."""
+    files, folders = [], []
+    pos = 0
+    while pos < len(body):
+        space, nul = body.find(b" ", pos), body.find(b"\0", pos)
+        if space < 0 or nul < 0:
+            break
+        mode, name = body[pos:space], body[space + 1:nul].decode(errors="surrogateescape")
+        oid = body[nul + 1:nul + 1 + width].hex()
+        pos = nul + 1 + width
+        if mode == b"40000":
+            folders.append((name, oid))
+        elif mode in (b"100644", b"100755") and wanted(name):
+            files.append((name, oid))
+    return files, folders
+
+
+def _tree_files(oid: str, trees: Mapping[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+                memo: dict[str, list[tuple[str, str]]], depth: int) -> list[tuple[str, str]]:
+    if oid in memo:
+        return memo[oid]
+    files, folders = trees.get(oid, ([], []))
+    out = list(files)
+    if depth < MAX_TREE_DEPTH:
+        for name, sub in folders:
+            out += [(f"{name}/{path}", blob) for path, blob in _tree_files(sub, trees, memo, depth + 1)]
+    memo[oid] = out
+    return out
