@@ -533,4 +533,5 @@ def test_an_answer_whose_headers_trickle_is_given_up_with_one_clear_line(trained
     assert "its answer's headers took over 2 s, 3 tries" in said[-2], said
     assert said[-1].startswith("hint: ") and "read_timeout" in said[-1], said
     assert took < 20, took
+    assert len(server.requests) == 3, server.requests  # the three tries the message names, no fourth
     assert 0 < server.sent < 20 * 6 * len(server.requests), (server.sent, server.requests)
