@@ -220,7 +220,8 @@ class S3Store:
         config = Config(
             max_pool_connections=max(self.jobs, 10) + 10,
             connect_timeout=self.connect_timeout, read_timeout=read_timeout,
-            retries={"max_attempts": ATTEMPTS, "mode": "standard"},
+            # (botocore's max_attempts counts retries only: 3 gave 4 tries where messages say 3.)
+            retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
             # Every byte we read from the remote is md5-hashed and compared to
             # the object's name (get/settle), a stronger check than a CRC over
             # the same bytes: no second checksum on responses.
