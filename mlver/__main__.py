@@ -2,7 +2,8 @@
 
 The entry point imports the CLI inside its own ``try``: a Ctrl-C while
 Python is still loading click and mlver (the first ~0.1 s) ends like one
-later on, `error: interrupted` and exit 130, never a traceback. One that
+later on, `error: interrupted` (with --json, a document on stdout too) and
+exit 130, never a traceback. One that
 comes after the command is over, while Python shuts down, ends the process
 as the signal does by default.
 """
@@ -34,6 +35,9 @@ def interrupted() -> None:
     try:
         sys.stderr.write("error: interrupted\n")
         sys.stderr.flush()
+        from mlver.cli.boundary import interrupted_early
+
+        interrupted_early(sys.argv[1:])  # with --json, a document on stdout too
     except (OSError, ValueError):
         pass
     raise SystemExit(130)

@@ -34,6 +34,13 @@ def interrupted_within(exc: BaseException) -> bool:
     return False
 
 
+def interruption_doc(message: str, verb: str | None) -> dict[str, Any]:
+    """What --json prints when Ctrl-C ends a command: an error's shape (MlverError.to_doc),
+    so a script reads every ending alike, in a seventh family of its own."""
+    return {"family": "interrupted", "class": "KeyboardInterrupt", "message": message, "hint": "",
+            "exit_code": int(ExitCode.INTERRUPTED), "fields": {"verb": verb}}
+
+
 class MlverError(Exception):
     """A user-facing error: a message, a hint, and an exit code."""
 

@@ -49,6 +49,21 @@ def number(x: Any) -> str:
 # CSI), and the bidi overrides that make text read other than it is.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]*)(:[^/\s@]*)?@")
+# A URL's query parameters that carry a secret: an Azure SAS's sig, a presigned
+# S3 URL's signature, credential and session token, an http remote's token.
+_QUERY = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s?#\"'<>\\()]*\?)([^\s#\"'<>\\(),]*)")
+_SECRET_KEY = re.compile(r"(?i)sig|token|pass|pwd|secret|key|credential|auth")
+
+
+# The line breaks and tabs printable keeps, for a value that lays out no lines of its own.
+_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def oneline(text: object) -> str:
+    """A value from a record, a tag or a repository file shown on one line
+    (a newline in a param name would print a forged ``metrics`` line of its
+    own): its breaks and tabs as escapes; ``printable`` does the rest."""
+    return str(text).translate(_BREAKS)
 
 
 def printable(text: str) -> str:
@@ -61,11 +76,18 @@ def printable(text: str) -> str:
 def redact(text: str) -> str:
     """``text`` with the secrets of URLs' userinfo replaced by ``***``:
     ``https://deploy:TOKEN@host`` -> ``https://deploy:***@host``, and a bare
-    token as user of an http(s) URL -> ``https://***@host``."""
+    token as user of an http(s) URL -> ``https://***@host``; and the values of
+    a query's secret parameters: ``?sv=1&sig=SECRET`` -> ``?sv=1&sig=***``."""
     def hide(m: re.Match[str]) -> str:
         scheme, user, password = m.group(1), m.group(2), m.group(3)
         if password is not None:
             return f"{scheme}{user}:***@"
         return f"{scheme}***@" if scheme.lower().startswith("http") else m.group()
 
-    return _USERINFO.sub(hide, text)
+    def hide_query(m: re.Match[str]) -> str:
+        pairs = [(k, sep, "***" if sep and _SECRET_KEY.search(k) else v)
+                 for k, sep, v in (pair.partition("=") for pair in m.group(2).split("&"))]
+        return m.group(1) + "&".join(k + sep + v for k, sep, v in pairs)
+
+    text = _USERINFO.sub(hide, text)
+    return _QUERY.sub(hide_query, text) if "?" in text else text

@@ -29,7 +29,7 @@ from mlver.errors import (
 )
 
 if TYPE_CHECKING:
-    from mlver.adapters.storage import Progress
+    from mlver.adapters.storage import LocalStore, Progress
 
 LOCK_FILE = "dvc.lock"
 
@@ -229,7 +229,6 @@ def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> O
     DVC's own format, so `dvc status`, `dvc push` and `dvc pull` see no
     difference.
     """
-    from mlver.adapters.atomic import write_text
     from mlver.adapters.hashcache import Known
     from mlver.adapters.storage import LocalStore, copy_hashing, install, readonly
 
@@ -251,13 +250,22 @@ def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> O
             known.save()
     finally:
         staging.unlink(missing_ok=True)
-    name = os.path.basename(path)
-    write_text(root / dvcfile_for(path), f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {name}\n")
+    _write_dvcfile(root, path, md5, size, None)
+    return Out(path=path, md5=md5, size=size, nfiles=None)
+
+
+def _write_dvcfile(root: Path, path: str, md5: str, size: int, nfiles: int | None) -> None:
+    """The .dvc file ``dvc add`` writes for ``path`` (its format to the letter:
+    ``nfiles`` for a directory) and the .gitignore line beside it."""
+    from mlver.adapters.atomic import write_text
+
+    name = os.path.basename(path.rstrip("/"))
+    counted = f"  nfiles: {nfiles}\n" if nfiles is not None else ""
+    write_text(root / dvcfile_for(path), f"outs:\n- md5: {md5}\n  size: {size}\n{counted}  hash: md5\n  path: {name}\n")
     gitignore = root / (os.path.dirname(path) or ".") / ".gitignore"
     lines = gitignore.read_text().splitlines() if gitignore.exists() else []
     if f"/{name}" not in lines:
         write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
-    return Out(path=path, md5=md5, size=size, nfiles=None)
 
 
 # Names DVC treats specially inside a tracked directory (its own and git's).
@@ -312,8 +320,7 @@ def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | 
     import hashlib
     import json
 
-    from mlver.adapters.atomic import write_text
-    from mlver.adapters.storage import LocalStore, copy_hashing, readonly
+    from mlver.adapters.storage import LocalStore
 
     target, cache = root / path, cache_dir(root)
     store = LocalStore(cache, "the local cache")
@@ -332,29 +339,34 @@ def _add_dir_fast(root: Path, path: str, files: list[str], progress: Progress | 
             size += len(data)
             small(len(data))
         else:
-            staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
-            md5 = copy_hashing(target / rel, staging, progress)
-            size += staging.stat().st_size
-            (cache / md5[:2]).mkdir(parents=True, exist_ok=True)
-            if (cache / md5[:2] / md5[2:]).exists():
-                staging.unlink()
-            else:
-                readonly(staging)
-                os.replace(staging, cache / md5[:2] / md5[2:])
+            md5, length = _put_large(store, target / rel, progress)
+            size += length
         entries.append({"md5": md5, "relpath": rel})
     small.flush()
     entries.sort(key=lambda e: e["relpath"])
     manifest = json.dumps(entries, sort_keys=True).encode("utf-8")
     dir_md5 = hashlib.md5(manifest).hexdigest() + ".dir"
     _put(cache, dir_md5, manifest, made, mode)
-    name = os.path.basename(path.rstrip("/"))
-    write_text(root / dvcfile_for(path),
-               f"outs:\n- md5: {dir_md5}\n  size: {size}\n  nfiles: {len(files)}\n  hash: md5\n  path: {name}\n")
-    gitignore = root / (os.path.dirname(path) or ".") / ".gitignore"
-    lines = gitignore.read_text().splitlines() if gitignore.exists() else []
-    if f"/{name}" not in lines:
-        write_text(gitignore, "\n".join([*lines, f"/{name}"]) + "\n")
+    _write_dvcfile(root, path, dir_md5, size, len(files))
     return Out(path=path, md5=dir_md5, size=size, nfiles=len(files))
+
+
+def _put_large(store: LocalStore, source: Path, progress: Progress | None) -> tuple[str, int]:
+    """A large file into the cache, hashed while it is copied (never whole in
+    memory), through the store's staging folder: its md5 and size."""
+    from mlver.adapters.storage import copy_hashing, readonly
+
+    staging = store.temp_path()  # (the store's staging folder, not a fixed name beside the objects)
+    md5 = copy_hashing(source, staging, progress)
+    size = staging.stat().st_size
+    final = store.objects_dir / md5[:2] / md5[2:]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        staging.unlink()
+    else:
+        readonly(staging)
+        os.replace(staging, final)
+    return md5, size
 
 
 def _put(cache: Path, md5: str, data: bytes, made: set[str], mode: int) -> None:
@@ -868,17 +880,22 @@ def set_remote(root: Path, name: str, url: str, level: str, default: bool,
                options: dict[str, str] | None = None) -> None:
     from dvc.config import Config, ConfigError
 
+    from mlver.adapters.placement import uninterrupted
+
     config = Config(dvc_dir=str(root / ".dvc"))
+    # Ctrl-C waits for both files: stopped between them, .dvc/config named the new
+    # default while config.local's old one still won on this machine (half a remote).
     try:
-        with config.edit(level) as conf:
-            conf["remote"][name] = {"url": url, **(options or {})}
-            if default:
-                conf["core"]["remote"] = name
-        if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
-            # config.local's default (e.g. mlver init's local remote) would
-            # shadow the shared one on this machine; the user asked for this one.
-            with config.edit("local") as conf:
-                conf["core"]["remote"] = name
+        with uninterrupted():
+            with config.edit(level) as conf:
+                conf["remote"][name] = {"url": url, **(options or {})}
+                if default:
+                    conf["core"]["remote"] = name
+            if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
+                # config.local's default (e.g. mlver init's local remote) would
+                # shadow the shared one on this machine; the user asked for this one.
+                with config.edit("local") as conf:
+                    conf["core"]["remote"] = name
     except ConfigError as exc:
         raise DvcRefusedRemote(name, str(exc)) from exc
 

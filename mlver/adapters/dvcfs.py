@@ -16,13 +16,16 @@ still absent.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
+from mlver.adapters import placement
 from mlver.adapters.pace import Pace
 from mlver.adapters.storage import MAX_READ, object_relpath, stream_hashing
 from mlver.adapters.verified import expected
@@ -47,7 +50,10 @@ CHUNK = 1024 * 1024
 # that accepts connections and never answers fails in about this, not minutes.
 TIMEOUT = 30
 TMP_DIR = ".mlver-tmp"  # beside files/, where uploads are written before their md5 is checked
-STALE_UPLOAD = 3600  # seconds after which an upload there is a killed push's, not one in progress
+# An upload there untouched this long, by a run of another machine, is a killed push's (as placement.STALE_S).
+STALE_UPLOAD = 24 * 3600
+# How _write_through names an upload: "<md5 or meta>.<run token>-<n>"; an older mlver's: "<...>.<12 hex>".
+_UPLOAD = re.compile(r"(?:[0-9a-f]{32}(?:\.dir)?|meta)\.(?:(mlver-[0-9]+-[0-9a-f]{16})-[0-9]+|[0-9a-f]{12})")
 _PLUGINS = {"ssh": "dvc-ssh", "azure": "dvc-azure", "gs": "dvc-gs", "gdrive": "dvc-gdrive", "oss": "dvc-oss",
             "hdfs": "dvc-hdfs", "webhdfs": "dvc-webhdfs", "webdav": "dvc-webdav", "webdavs": "dvc-webdav",
             "http": "dvc-http", "https": "dvc-http"}
@@ -112,6 +118,8 @@ class DvcFsStore:
         self._lock = threading.Lock()
         self._base = self._root = self._tmp = ""
         self.jobs = min(16, 4 * (os.cpu_count() or 1))
+        self._token = placement.shared_token()  # names this run's uploads: a sweep here can ask its pid
+        self._count = itertools.count()
 
     # -- plumbing ---------------------------------------------------------
 
@@ -244,7 +252,7 @@ class DvcFsStore:
         push's leftovers are found there (clean_interrupted), and no listing
         of files/md5 ever sees a half-written object."""
         fs = self.fs
-        tmp = fs.join(self._tmp, f"{name}.{uuid.uuid4().hex[:12]}")
+        tmp = fs.join(self._tmp, f"{name}.{self._token}-{next(self._count)}")
         try:
             fs.makedirs(self._tmp, exist_ok=True)
             fs.makedirs(fs.parent(final), exist_ok=True)
@@ -394,12 +402,9 @@ class DvcFsStore:
 
     @_watched
     def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
-        """Delete what killed pushes left in the upload folder: anything there
-        older than STALE_UPLOAD (a push in progress elsewhere keeps its
-        fresh files). Returns how many; a remote that cannot list (plain
-        HTTP) or a failure to clean is no reason to fail the push."""
-        import time
-
+        """Delete what killed pushes left in the upload folder (``_abandoned``).
+        Returns how many; a remote that cannot list (plain HTTP) or a
+        failure to clean is no reason to fail the push."""
         fs = self.fs
         try:
             entries = fs.ls(self._tmp, detail=True)
@@ -409,11 +414,31 @@ class DvcFsStore:
             return 0  # the push itself will say what is wrong with the remote
         removed = 0
         for entry in entries:
-            age = time.time() - _mtime(entry)
-            if entry.get("type") != "directory" and age > STALE_UPLOAD:
+            if isinstance(entry, dict) and self._abandoned(entry):
                 _quietly(fs.rm_file, entry["name"])
                 removed += 1
         return removed
+
+    def _abandoned(self, entry: dict[str, Any]) -> bool:
+        """Whether a listed entry of the upload folder is a killed push's: a
+        file in that very folder (the server names what it lists: a name
+        elsewhere is not taken), named as mlver names an upload, and made by
+        a run of this machine whose pid is gone, or else untouched for
+        STALE_UPLOAD (another client's push may be writing it). Whatever else
+        is there was not made by mlver, or may still be in use: it stays."""
+        import time
+
+        name = entry.get("name")
+        if not isinstance(name, str) or entry.get("type") == "directory":
+            return False
+        folder, _, base = name.rstrip("/").rpartition("/")
+        ours = _UPLOAD.fullmatch(base)
+        if ours is None or folder.strip("/") != self._tmp.strip("/"):
+            return False
+        token = ours.group(1)
+        if token is not None and token.split("-")[2][:8] == placement.run_tag():
+            return not placement.alive(int(token.split("-")[1]))
+        return time.time() - _mtime(entry) > STALE_UPLOAD
 
     # -- beyond the store interface ---------------------------------------
 

@@ -17,7 +17,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlver.errors import GitError, GitFailed, GitMissing, IndexLocked, NotARepository, RegistryBusy, TagExists
+from mlver.errors import (
+    GitError,
+    GitFailed,
+    GitMissing,
+    IndexLocked,
+    InputTooLarge,
+    NotARepository,
+    RegistryBusy,
+    TagExists,
+)
 
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -1134,6 +1143,28 @@ def _info(otype: str, body: bytes) -> TagInfo:
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
 
 
+# What mlver reads of a blob from git at most, as of a record (domain/validate.py):
+# a larger one in history (a record, a .dvc/config, a dvc.lock) is refused unread.
+MAX_BLOB_BYTES = 64 * 1024 * 1024
+
+
+class Oversized(Exception):
+    """An object larger than its reader takes: its size, never its content
+    (``refused``: the error for a command that needs it). Raised by a
+    session, it carries what that session ``answered`` before it."""
+
+    def __init__(self, spec: str, oid: str, otype: str, size: int) -> None:
+        super().__init__(spec, oid, otype, size)
+        self.spec, self.oid, self.otype, self.size = spec, oid, otype, size
+        self.answered: dict[str, tuple[str, bytes | None]] = {}
+
+    def refused(self, limit: int) -> InputTooLarge:
+        rev, _, path = self.spec.partition(":")
+        where = f"{path} at {rev[:12]}" if path else f"git object {self.oid}"
+        return InputTooLarge("size", f"{self.size:,} bytes", where, f"mlver reads at most {limit:,} bytes of it",
+                             "it was committed by hand or crafted: inspect it (`git log --stat`) before trusting it")
+
+
 def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> dict[str, tuple[str, bytes | None]]:
     """``git cat-file --batch`` for many objects: spec -> (type, content);
     ``ids`` gets spec -> object id of each one found. A small request goes
@@ -1202,8 +1233,10 @@ class _CatFile:
         self.used = time.monotonic()
 
     @classmethod
-    def ask(cls, root: Path, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
-        """``_batch``'s answer, or None when no session can give it (then git runs once)."""
+    def ask(cls, root: Path, specs: list[str], ids: dict[str, str] | None,
+            limit: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
+        """``_batch``'s answer, or None when no session can give it (then git runs once);
+        ``limit``: an object larger is refused (Oversized) before its content is read."""
         import time
 
         key = (str(Path(root).absolute()), hash(frozenset(os.environ.items())))
@@ -1225,16 +1258,20 @@ class _CatFile:
                     atexit.register(cls.close_open)
                     cls._closing_at_exit = True
             try:
-                found = session.read(specs, ids)
+                found = session.read(specs, ids, limit)
             except (OSError, ValueError):
                 found = None
+            except Oversized:
+                session.close()  # git is writing that object's content, which is never read
+                raise
             if found is None:
                 session.close()
             else:
                 session.used = time.monotonic()
             return found
 
-    def read(self, specs: list[str], ids: dict[str, str] | None) -> dict[str, tuple[str, bytes | None]] | None:
+    def read(self, specs: list[str], ids: dict[str, str] | None,
+             limit: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
         result: dict[str, tuple[str, bytes | None]] = {}
@@ -1248,12 +1285,17 @@ class _CatFile:
             # is written: neither side ever waits for the other to read.
             stdin.write(b"".join(lines[start:i + 1]))
             stdin.flush()
-            if not self._answers(specs[start:i + 1], result, ids):
-                return None
+            try:
+                if not self._answers(specs[start:i + 1], result, ids, limit):
+                    return None
+            except Oversized as big:
+                big.answered = result
+                raise
             start, size = i + 1, 0
         return result
 
-    def _answers(self, specs: list[str], result: dict[str, tuple[str, bytes | None]], ids: dict[str, str] | None) -> bool:
+    def _answers(self, specs: list[str], result: dict[str, tuple[str, bytes | None]], ids: dict[str, str] | None,
+                 limit: int | None = None) -> bool:
         stdout = self.proc.stdout
         assert stdout is not None
         for spec in specs:
@@ -1264,6 +1306,8 @@ class _CatFile:
                 result[spec] = ("missing", None)
                 continue
             oid, otype, size = header.rsplit(" ", 2)
+            if limit is not None and int(size) > limit:
+                raise Oversized(spec, oid, otype, int(size))
             body = stdout.read(int(size) + 1)
             if len(body) != int(size) + 1:
                 return False
@@ -1289,18 +1333,34 @@ class _CatFile:
             cls._open.close()
 
 
-def stream_blobs(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, bytes | None]]:
+def stream_blobs(root: Path, specs: Sequence[str], limit: int | None = None
+                 ) -> Iterator[tuple[str, str | None, bytes | Oversized | None]]:
     """``git cat-file --batch`` of ``specs`` (``rev:path``), one object at a
     time: (spec, blob id, content), (spec, None, None) when missing. Nothing
     is held but the object being read, so 100,000 records stay in bounded
-    memory; ask in history order (git's delta cache then hits: ~8x faster)."""
-    for spec, oid, otype, body in stream_objects(root, specs):
+    memory; ask in history order (git's delta cache then hits: ~8x faster).
+    A blob larger than ``limit`` comes as Oversized, its content never read."""
+    for spec, oid, otype, body in stream_objects(root, specs, limit):
         yield (spec, oid, body) if otype == "blob" else (spec, None, None)
 
 
-def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str | None, str, bytes | None]]:
+def stream_objects(root: Path, specs: Sequence[str], limit: int | None = None
+                   ) -> Iterator[tuple[str, str | None, str, bytes | Oversized | None]]:
     """(spec, object id, type, content) of each spec, one at a time
-    (type "missing" and no content for one that is not there)."""
+    (type "missing" and no content for one that is not there). An object
+    larger than ``limit`` comes as Oversized: that git is ended before it
+    writes more of it than a pipe holds (a 10 GB blob in history is neither
+    read into memory nor waited for), and a new one asked for the rest."""
+    done = 0
+    while done < len(specs):
+        for answer in _stream_until_oversized(root, specs[done:], limit):
+            done += 1
+            yield answer
+
+
+def _stream_until_oversized(root: Path, specs: Sequence[str], limit: int | None
+                            ) -> Iterator[tuple[str, str | None, str, bytes | Oversized | None]]:
+    """``stream_objects`` of ``specs`` by one git, which stops after the first oversized object."""
     if not specs:
         return
     import tempfile
@@ -1329,6 +1389,9 @@ def stream_objects(root: Path, specs: Sequence[str]) -> Iterator[tuple[str, str 
                     yield spec, None, "missing", None
                     continue
                 oid, otype, size = header.rsplit(" ", 2)
+                if limit is not None and int(size) > limit:
+                    yield spec, oid, otype, Oversized(spec, oid, otype, int(size))
+                    return
                 yield spec, oid, otype, out.read(int(size) + 1)[:-1]
         finally:
             out.close()
@@ -1384,7 +1447,7 @@ def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
     commits = list(dict.fromkeys(commits))
     times = {}
     for commit, _, otype, body in stream_objects(root, commits):
-        if otype != "commit" or body is None:
+        if otype != "commit" or not isinstance(body, bytes):
             continue
         for line in body.split(b"\n\n", 1)[0].split(b"\n"):
             if line.startswith(b"committer "):
@@ -1623,16 +1686,47 @@ def _try_lock(fd: int) -> bool:
         return False
 
 
-def read_blobs(root: Path, specs: Iterable[str]) -> dict[str, bytes | None]:
-    """``rev:path`` -> content (None when missing), in one cat-file process."""
+def read_blobs(root: Path, specs: Iterable[str], limit: int | None = MAX_BLOB_BYTES) -> dict[str, bytes | None]:
+    """``rev:path`` -> content (None when missing), in one cat-file process.
+    A blob larger than ``limit`` (None: no bound) is refused with
+    InputTooLarge before its content is read."""
+    found = read_blobs_bounded(root, specs, limit)
+    for body in found.values():
+        if isinstance(body, Oversized):
+            raise body.refused(limit or 0)
+    return {spec: body for spec, body in found.items() if not isinstance(body, Oversized)}
+
+
+def read_blobs_bounded(root: Path, specs: Iterable[str], limit: int | None = MAX_BLOB_BYTES
+                       ) -> dict[str, bytes | Oversized | None]:
+    """``read_blobs``, a blob larger than ``limit`` given as Oversized (its
+    content never read), for a reader that skips what it cannot read."""
     specs = list(dict.fromkeys(specs))
-    if not specs:
-        return {}
-    return {spec: body if otype == "blob" else None for spec, (otype, body) in _batch(root, specs).items()}
+    found: dict[str, tuple[str, bytes | Oversized | None]] = {}
+    rest = specs
+    if specs and len(specs) <= _CatFile.MAX_SPECS and not any("\n" in s for s in specs):
+        try:
+            answer = _CatFile.ask(root, specs, None, limit)
+        except Oversized as big:  # (the session is ended: the rest is asked of one git)
+            found.update(big.answered)
+            found[big.spec] = (big.otype, big)
+            rest = specs[specs.index(big.spec) + 1:]
+        else:
+            if answer is not None:
+                found.update(answer)
+                rest = []
+    for spec, _, otype, body in stream_objects(root, rest, limit):
+        found[spec] = (otype, body)
+    return {spec: found[spec][1] if found[spec][0] == "blob" else None for spec in specs}
 
 
-def read_blob(root: Path, rev: str, path: str) -> bytes | None:
-    return read_blobs(root, [f"{rev}:{path}"])[f"{rev}:{path}"]
+def read_blob(root: Path, rev: str, path: str, limit: int | None = MAX_BLOB_BYTES) -> bytes | None:
+    return read_blobs(root, [f"{rev}:{path}"], limit)[f"{rev}:{path}"]
+
+
+def read_blob_bounded(root: Path, rev: str, path: str, limit: int | None = MAX_BLOB_BYTES) -> bytes | Oversized | None:
+    """``read_blob``, one larger than ``limit`` given as Oversized (its reader says what it is)."""
+    return read_blobs_bounded(root, [f"{rev}:{path}"], limit)[f"{rev}:{path}"]
 
 
 _OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
@@ -1841,3 +1935,67 @@ def default_branch(root: Path) -> str | None:
         if ok(root, "rev-parse", "-q", "--verify", f"refs/heads/{name}"):
             return name
     return None
+
+
+MAX_TREE_DEPTH = 32  # folders deeper than this are not looked into (a crafted history can nest without end)
+
+
+def files_at(root: Path, commits: Iterable[str], wanted: Callable[[str], bool],
+             skip: frozenset[str] = frozenset()) -> dict[str, dict[str, str]]:
+    """commit -> {path: blob id} of the files whose name ``wanted`` accepts, at
+    each of ``commits``; a commit git lacks is left out. Trees are read with
+    one ``cat-file --batch`` per folder depth and each one once, however many
+    commits share it (a release commit changes a few folders, not all), so
+    100,000 versions cost their distinct trees, not a ``ls-tree`` each.
+    ``skip``: top-level folders not looked into."""
+    commits = list(dict.fromkeys(commits))
+    ids: dict[str, str] = {}
+    found = _batch(root, [f"{c}^{{tree}}" for c in commits], ids) if commits else {}
+    top = {c: ids[f"{c}^{{tree}}"] for c in commits if found.get(f"{c}^{{tree}}", ("missing", None))[0] == "tree"}
+    trees: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}  # oid -> (files, folders)
+    level, depth = set(top.values()), 0
+    width = len(next(iter(level), "")) // 2  # bytes per id in a tree: 20 (sha1) or 32 (sha256)
+    while level and depth <= MAX_TREE_DEPTH:
+        bodies = _batch(root, sorted(level))
+        following: set[str] = set()
+        for oid, (otype, body) in bodies.items():
+            files, folders = _tree_entries(body or b"", wanted, width) if otype == "tree" else ([], [])
+            if depth == 0:
+                folders = [(name, sub) for name, sub in folders if name not in skip]
+            trees[oid] = (files, folders)
+            following.update(sub for _, sub in folders if sub not in trees)
+        level, depth = following - trees.keys(), depth + 1
+    memo: dict[str, list[tuple[str, str]]] = {}
+    return {c: dict(_tree_files(tree, trees, memo, 0)) for c, tree in top.items()}
+
+
+def _tree_entries(body: bytes, wanted: Callable[[str], bool],
+                  width: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(wanted files, folders) of a raw tree object, each (name, object id)."""
+    files, folders = [], []
+    pos = 0
+    while pos < len(body):
+        space, nul = body.find(b" ", pos), body.find(b"\0", pos)
+        if space < 0 or nul < 0:
+            break
+        mode, name = body[pos:space], body[space + 1:nul].decode(errors="surrogateescape")
+        oid = body[nul + 1:nul + 1 + width].hex()
+        pos = nul + 1 + width
+        if mode == b"40000":
+            folders.append((name, oid))
+        elif mode in (b"100644", b"100755") and wanted(name):
+            files.append((name, oid))
+    return files, folders
+
+
+def _tree_files(oid: str, trees: Mapping[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+                memo: dict[str, list[tuple[str, str]]], depth: int) -> list[tuple[str, str]]:
+    if oid in memo:
+        return memo[oid]
+    files, folders = trees.get(oid, ([], []))
+    out = list(files)
+    if depth < MAX_TREE_DEPTH:
+        for name, sub in folders:
+            out += [(f"{name}/{path}", blob) for path, blob in _tree_files(sub, trees, memo, depth + 1)]
+    memo[oid] = out
+    return out

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import signal
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +32,8 @@ SCRATCH_ROOT = ".dvc/tmp/mlver/place"
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is running (anyone's)."""
     if pid == os.getpid():
         return True
     try:
@@ -66,7 +69,7 @@ def sweep_folder(folder: Path) -> None:
         return
     for name in names:
         pid = _owner(name)
-        if pid is not None and not _alive(pid):
+        if pid is not None and not alive(pid):
             _remove(folder / name)
 
 
@@ -110,7 +113,6 @@ def _mine(path: Path) -> bool:
 
 def _untouched(path: Path, seconds: float) -> bool:
     """Whether nothing was written to ``path`` (nor, for a folder, to what it holds) for ``seconds``."""
-    import stat
     import time
 
     try:
@@ -135,35 +137,56 @@ def sweep_shared(folder: Path) -> None:
         names = os.listdir(folder)
     except OSError:
         return
-    tag = run_tag()
     for name in names:
-        pid = _owner(name)
-        path = folder / name
-        if pid is None or not _mine(path):
-            continue
-        fields = name.split("mlver-", 1)[-1].split("-")
-        here = len(fields[1]) == 16 and fields[1][:8] == tag  # (an older mlver's name has 8 random digits there)
-        if (not _alive(pid)) if here else _untouched(path, STALE_S):
-            _remove(path)
+        if _abandoned_run(folder / name, name):
+            _remove(folder / name)
+
+
+def _abandoned_run(path: Path, name: str) -> bool:
+    """Whether ``path``, named ``mlver-<pid>-<token>...``, is this user's and
+    provably abandoned: its run was of this machine and its pid is gone, or,
+    named elsewhere (another host, a container, an older mlver), it is
+    untouched for STALE_S. A pid from elsewhere says nothing here."""
+    pid = _owner(name)
+    if pid is None or not _mine(path):
+        return False
+    fields = name.split("mlver-", 1)[-1].split("-")
+    here = len(fields[1]) == 16 and fields[1][:8] == run_tag()  # (an older mlver's name has 8 random digits there)
+    return (not alive(pid)) if here else _untouched(path, STALE_S)
 
 
 def sweep_beside(dest: Path) -> None:
-    """Remove temporary files and folders a dead run left next to ``dest``:
-    this version's ``.NAME.mlver-<pid>-...`` and older versions' ``.NAME.*.mlver-tmp``
-    and ``.NAME.mlver-old`` (those carry no pid; they are only ever a crash's leftovers)."""
+    """Remove what a dead run left next to ``dest`` (``leftover``): the folder
+    is the user's, so nothing else is touched, however much its name looks like ours."""
     parent, prefix = dest.parent, f".{dest.name}."
     try:
         names = [n for n in os.listdir(parent) if n.startswith(prefix)]
     except OSError:
         return
     for name in names:
-        rest = name[len(prefix):]
-        if name.endswith(".mlver-tmp") or rest == "mlver-old":
+        if leftover(parent / name):
             _remove(parent / name)
-        elif rest.startswith("mlver-"):
-            pid = _owner(rest)
-            if pid is not None and not _alive(pid):
-                _remove(parent / name)
+
+
+_SCRATCH_BESIDE = re.compile(r"\..+\.(mlver-[0-9]+-[0-9a-f]{8}(?:[0-9a-f]{8})?)")
+_OLD_TEMP = re.compile(r"\..+\.(?:[^.]+\.mlver-tmp|mlver-old)")
+
+
+def leftover(path: Path) -> bool:
+    """Whether ``path``, in a user's folder, is what a dead mlver run left there:
+    a scratch folder of this version (``.NAME.mlver-<pid>-<token>``, a folder,
+    this user's, its run provably gone: ``_abandoned_run``), or an older
+    version's ``.NAME.XXXX.mlver-tmp`` or ``.NAME.mlver-old`` (no pid to ask:
+    this user's, untouched for STALE_S; a younger one may be a run's at work).
+    A user's own file whose name merely looks like ours is none of these."""
+    name = path.name
+    if (scratch := _SCRATCH_BESIDE.fullmatch(name)) is not None:
+        try:
+            is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError:
+            return False
+        return is_dir and _abandoned_run(path, scratch.group(1))
+    return _OLD_TEMP.fullmatch(name) is not None and _mine(path) and _untouched(path, STALE_S)
 
 
 def sweep_old_temps(folder: Path) -> None:
@@ -197,7 +220,7 @@ class Scratch:
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
-        self.token = f"mlver-{os.getpid()}-{secrets.token_hex(4)}"
+        self.token = shared_token()  # (its run tag: a sweep beside a destination can ask its pid)
         self._folders: dict[int | None, Path] = {}
         self._beside: list[Path] = []
         self._lock = threading.Lock()

@@ -137,22 +137,37 @@ def _read_into(events: list[Event], read_infos: Callable[[list[str]], Mapping[st
             event.info = infos.get(event.obj)
 
 
-def record_from_bytes(model: str, commit: str | None, content: bytes) -> Record:
+def record_from_bytes(model: str, commit: str | None, content: bytes | git.Oversized) -> Record:
     """A record read from git, checked before any of it becomes a path, an
     object key or a git argument (UntrustedInput otherwise): whoever could
     push to the repository could have written it."""
+    content = record_bytes(model, commit, content)
     doc = checked_record_doc(model, commit, content)
     return Record(model=model, commit=commit, doc=doc, intact=doc.get("digest") == rec.content_digest(content, doc))
 
 
-def checked_record_doc(model: str, commit: str | None, content: bytes) -> dict:
+def checked_record_doc(model: str, commit: str | None, content: bytes | git.Oversized) -> dict:
     """The document of ``record_from_bytes``, checked, its digest not computed."""
     return checked_record(model, commit, content)[0]
 
 
-def checked_record(model: str, commit: str | None, content: bytes) -> tuple[dict, bool]:
-    """``checked_record_doc``, and whether it passed at a glance (validate.check_record's answer)."""
-    where = f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
+def record_where(model: str, commit: str | None) -> str:
+    """What an error about a record names it by."""
+    return f"the record of {model} at {commit[:12] if commit else 'the workspace'}"
+
+
+def record_bytes(model: str, commit: str | None, content: bytes | git.Oversized) -> bytes:
+    """The content of a record read from git; one too large to be read is refused by its size."""
+    if isinstance(content, git.Oversized):
+        raise validate.too_large(content.size, record_where(model, commit))
+    return content
+
+
+def checked_record(model: str, commit: str | None, content: bytes | git.Oversized) -> tuple[dict, bool]:
+    """``checked_record_doc``, and whether it passed at a glance (validate.check_record's answer);
+    an Oversized one (git.read_blobs_bounded) is refused by its size."""
+    where = record_where(model, commit)
+    content = record_bytes(model, commit, content)
     validate.check_size(content, where)
     try:
         doc = rec.loads(content, model)
@@ -168,7 +183,7 @@ def checked_record(model: str, commit: str | None, content: bytes) -> tuple[dict
 
 
 def read_record(project: Project, model: str, commit: str) -> Record | None:
-    content = git.read_blob(project.root, commit, rec.record_path(model))
+    content = git.read_blob_bounded(project.root, commit, rec.record_path(model))
     if content is None:
         return None
     return record_from_bytes(model, commit, content)

@@ -154,7 +154,7 @@ class _KeepSet:
         heads = _branch_heads(self.project)
         wanted, registered = self._records_kept(heads, keep_last)
         self._add_records(wanted, registered)
-        self._add_dvc_files(heads)
+        self._add_dvc_files(list(heads.values()) + [commit for _, commit in sorted(registered)])
         self._attribute()
 
     def _records_kept(self, heads: dict[str, str], keep_last: int) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
@@ -209,14 +209,14 @@ class _KeepSet:
                 self.owners.setdefault(md5, model)
             self.refs.append(label)
 
-    def _add_dvc_files(self, heads: dict[str, str]) -> None:
-        """Keep what DVC's own files name, at every branch head and in the workspace."""
+    def _add_dvc_files(self, commits: list[str]) -> None:
+        """Keep what DVC's own files name at ``commits`` (every branch head, and every
+        version and stage kept: what `mlver push` sent with them, so a clone's `dvc pull`
+        there still works) and in the workspace."""
+        from mlver.api.dvcouts import named_at
+
         root = self.project.root
-        for _branch, commit in sorted(heads.items()):
-            names = _dvc_files(git.run(root, "ls-tree", "-r", "-z", "--name-only", commit).split("\0"))
-            for spec, content in git.read_blobs(root, [f"{commit}:{n}" for n in names]).items():
-                if content is not None:
-                    self.objects |= _dvc_hashes(content, spec)
+        self.objects |= named_at(self.project, commits)
         workspace = _dvc_files(git.run(root, "ls-files", "-z", "-co", "--exclude-standard").split("\0"))
         for name in workspace:
             path = root / name

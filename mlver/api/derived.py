@@ -261,7 +261,10 @@ def git_artifact_bytes(root: Path, record: Record) -> bytes | None:
     artifact = record.doc.get("artifact") or {}
     if not (record.derived and rec.artifact_in_git(record.doc) and record.commit and artifact.get("path")):
         return None
-    content = git.read_blob(root, record.commit, artifact["path"])
+    # A model git holds may be larger than any record: bounded by the size its md5 was taken at.
+    size = artifact.get("size")
+    limit = max(size, git.MAX_BLOB_BYTES) if type(size) is int else None
+    content = git.read_blob(root, record.commit, artifact["path"], limit)
     import hashlib
 
     return content if content is not None and hashlib.md5(content).hexdigest() == artifact.get("md5") else None

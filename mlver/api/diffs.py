@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlver.adapters import git
-from mlver.api._common import declared, load_registry, models_at, record_from_bytes, resolve, version_record
+from mlver.api._common import (
+    declared,
+    load_registry,
+    models_at,
+    record_bytes,
+    record_from_bytes,
+    resolve,
+    version_record,
+)
 from mlver.domain import compare
 from mlver.domain import record as rec
 from mlver.domain.refs import parse_ref
@@ -118,12 +126,14 @@ def _readable(doc: dict[str, Any]) -> bool:
     return all(isinstance(d, dict) and isinstance(d.get("path"), str) for d in doc.get("data") or [])
 
 
-def load_record(model: str, commit: str | None, content: bytes, where: str) -> tuple[Record, list[str]]:
+def load_record(model: str, commit: str | None, content: bytes | git.Oversized, where: str
+                ) -> tuple[Record, list[str]]:
     """A record as this mlver reads it, plus notes; a record of another
     schema is read as far as its shape allows (a diff only reads it), else
     RecordVersionError naming the mlver that wrote it and this one."""
     from mlver import __version__
 
+    content = record_bytes(model, commit, content)
     try:
         return record_from_bytes(model, commit, content), []
     except RecordSchemaError:
@@ -223,7 +233,7 @@ def _side(project: Project, text: str, registry: Any) -> tuple[str, Record | Non
     """A model reference -> (label, record or None when a revision has none, notes)."""
     ref, commit, version = resolve(project, text, registry)
     label = f"{ref.model}@{version}" if version and not ref.rev else str(ref)
-    content = git.read_blob(project.root, commit, rec.record_path(ref.model))
+    content = git.read_blob_bounded(project.root, commit, rec.record_path(ref.model))
     if content is None:
         derived = version_record(project, ref.model, commit) if version is not None or ref.stage else None
         if derived is not None:

@@ -21,9 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import Any, NamedTuple
 
 from mlver.adapters import git, gitcache, statcache
-from mlver.api._common import checked_record
+from mlver.api._common import checked_record, record_where
 from mlver.api.objects import named_rows
 from mlver.domain import record as rec
+from mlver.domain import validate
 from mlver.errors import MlverError
 
 _FILE = "facts"
@@ -313,18 +314,7 @@ class FactCache:
                 read, answer = answer, None
                 self._take(read(), found, names)  # (parsed as git writes them)
                 done()
-            result: dict[str, git.TagInfo] = {}
-            unread = []
-            for obj in wanted if asked is None else asked:
-                info = found.get(obj)
-                if info is None:
-                    row = _untag(rows.get(obj))
-                    if row is None:
-                        unread.append(obj)  # a line this code did not write (or none: missing): read now
-                        continue
-                    info = git.tag_info(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
-                if info is not None:
-                    result[obj] = info
+            result, unread = self._known(wanted if asked is None else asked, found, names)
             if unread:
                 unread = list(dict.fromkeys(unread))
                 self._take(git.tag_infos_streamed_ahead(self.root, unread)(), found, names)
@@ -333,6 +323,25 @@ class FactCache:
             return result
 
         return reader
+
+    def _known(self, asked: Iterable[str], found: dict[str, git.TagInfo], names: dict[str, str]
+               ) -> tuple[dict[str, git.TagInfo], list[str]]:
+        """The infos of ``asked`` that git has just read (``found``) or the cache keeps,
+        and the objects neither holds (to read now)."""
+        rows = self.raw["t"]
+        result: dict[str, git.TagInfo] = {}
+        unread = []
+        for obj in asked:
+            info = found.get(obj)
+            if info is None:
+                row = _untag(rows.get(obj))
+                if row is None:
+                    unread.append(obj)  # a line this code did not write (or none: missing): read now
+                    continue
+                info = git.tag_info(names.setdefault(row[0], row[0]), names.setdefault(row[1], row[1]), row[2], row[3])
+            if info is not None:
+                result[obj] = info
+        return result, unread
 
     def _take(self, read: Iterator[tuple[str, git.TagInfo]], found: dict[str, git.TagInfo], names: dict[str, str]) -> None:
         """Tag objects git read, into ``found`` (their marked lines only) and the cache."""
@@ -401,9 +410,12 @@ class FactCache:
             elif spec not in unread:
                 unread[spec] = (model, commit)
         pending, learnt = self.pending, self.learnt
-        for spec, blob, content in git.stream_blobs(self.root, list(unread)):
+        for spec, blob, content in git.stream_blobs(self.root, list(unread), validate.MAX_RECORD_BYTES):
             if blob is None or content is None:
                 yield spec, None  # not cached: the commit may only be missing from this clone yet
+                continue
+            if isinstance(content, git.Oversized):  # (refused by its size: a 10 GB blob is never read)
+                yield spec, validate.too_large(content.size, record_where(*unread[spec]))
                 continue
             pending.append(f"s\t{spec}\t{blob}\n")
             row = rows.get(blob)

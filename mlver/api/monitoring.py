@@ -78,7 +78,7 @@ def drift(ref: str, data: str, input: str | None = None, threshold: float | None
 def _trained_profile(project: Project, model: str, commit: str, label: str, data: Path,
                      input: str | None) -> tuple[DataRef, ProfileDoc]:
     """The recorded input to compare ``data`` with, and its checked profile."""
-    content = git.read_blob(project.root, commit, rec.record_path(model))
+    content = git.read_blob_bounded(project.root, commit, rec.record_path(model))
     if content is None:
         raise RecordNotFound(model, label)
     record, _ = load_record(model, commit, content, label)

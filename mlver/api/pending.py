@@ -32,7 +32,7 @@ def released_records(project: Project, model: str, state: ModelState | None) -> 
     if state is None or not state.versions:
         return {}
     specs = {v: f"{e.commit}:{rec.record_path(model)}" for v, e in state.versions.items()}
-    blobs = git.read_blobs(project.root, specs.values())
+    blobs = git.read_blobs_bounded(project.root, specs.values())
     found = {}
     for version, spec in specs.items():
         content = blobs.get(spec)

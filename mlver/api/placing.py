@@ -105,7 +105,7 @@ class _Run:
                 st = os.lstat(path)
             except OSError:
                 continue
-            if rel is None or not stat.S_ISREG(st.st_mode) or _leftover(path.name):
+            if rel is None or not stat.S_ISREG(st.st_mode) or placement.leftover(path):
                 continue  # outside the project (a place the caller chose), a symlink, a dead run's temporary file
             found[rel] = (self.known.lookup(rel, st) if self.known is not None else None) or md5_file(path)
         held = self.saved(set(found.values())) if found else set()
@@ -116,11 +116,6 @@ class _Run:
         size = self.fill(md5, target, where)
         _age(target)
         return size
-
-
-def _leftover(name: str) -> bool:
-    """A temporary file a killed mlver left (``.NAME.XXXX.mlver-tmp``, ``.NAME.mlver-<pid>-...``): never the user's."""
-    return name.startswith(".") and ".mlver-" in name
 
 
 def in_place(root: Path | None, path: Path, md5: str, known: Known | None) -> bool:

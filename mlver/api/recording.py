@@ -254,9 +254,7 @@ def write_record(
     snapshot = Snapshot(root, touched)
     old_head = code.commit
     try:
-        # A command model's artifact is tracked now, inside the undo; a stage's outputs DVC tracked already.
-        artifact, data_outs = lineage or (dvc.track_file(root, spec.path),
-                                          [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None])
+        artifact, data_outs = lineage or _tracked(root, spec)  # (inside the undo)
         doc = _new_record(project, spec, code, execution, artifact, data_outs, params, metrics, outputs, extra,
                           extra_packages)
         commit = _commit_record(root, spec, code, doc, outputs, metrics)
@@ -277,6 +275,13 @@ def write_record(
         snapshot.restore()
         raise
     return result
+
+
+def _tracked(root: Path, spec: ModelSpec) -> tuple[dvc.Out, list[dvc.Out]]:
+    """A command model's artifact, tracked now, and its data's outs (a stage's
+    outputs come from its pipeline: DVC tracked them already)."""
+    data_outs = [o for o in (dvc.read_dvcfile_out(root, d) for d in spec.data) if o is not None]
+    return dvc.track_file(root, spec.path), data_outs
 
 
 def _inputs(project: Project, spec: ModelSpec, stage_run: StageRun | None, params: Mapping[str, Any] | None,

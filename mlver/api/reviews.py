@@ -200,7 +200,7 @@ def _slug(text: str) -> str:
 def _history(project: Project, model: str, head: str, registry: Any) -> list[tuple[str, RecordDoc]]:
     """(label, record) of the model's last HISTORY trainings in head's history, oldest first."""
     commits = git.log_path(project.root, rec.record_path(model), rev=head, max_count=HISTORY)
-    blobs = git.read_blobs(project.root, [f"{c.commit}:{rec.record_path(model)}" for c in commits])
+    blobs = git.read_blobs_bounded(project.root, [f"{c.commit}:{rec.record_path(model)}" for c in commits])
     state = registry.model(model)
     out = []
     for c in reversed(commits):

@@ -110,26 +110,59 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     store.check_writable()
     records = _records_to_push(project, refs)
     objects = _objects_to_push(records, cache, store)
-    there = _prepare_remote(project, store, objects)
-    todo, present, missing = _sort_out(objects, there, cache)
-    missing, notes = (missing, []) if refs else _kept_elsewhere(project, name, records, missing)
+    pipeline, notes = _pipeline_objects(project, records, name, objects, [cache, store], refs)
+    there = _prepare_remote(project, store, objects | pipeline)
+    todo, present, lacking = _sort_out(objects | pipeline, there, cache)
+    named_here = {o.where for o in lacking if o.md5 in objects}
+    left, elsewhere = _kept_elsewhere(project, name, records, [o.where for o in lacking], refs)
+    # A record's object missing fails the push; another stage's output is said, not fatal:
+    # an old version's intermediate data may be long gone from every cache.
+    missing, unsent = [w for w in left if w in named_here], tuple(w for w in left if w not in named_here)
     sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
     if start:
         start(len(todo), sum(sizes.values()))
     sent_bytes = _send_all(project, cache, name, store, todo, sizes, locked(progress))
     if missing:
         raise ObjectsMissing(len(todo), sorted(missing), name)
-    return TransferResult(name, len(objects), len(todo), sent_bytes, present, tuple(notes),
-                          tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo))
+    return TransferResult(name, len(objects) + len(pipeline), len(todo), sent_bytes, present, tuple(elsewhere + notes),
+                          tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo), len(pipeline), unsent)
+
+
+def _pipeline_objects(project: Project, records: list[tuple[str, Record]], remote: str, objects: dict[str, ObjectRef],
+                      stores: list[Store], refs: list[str]) -> tuple[dict[str, ObjectRef], list[str]]:
+    """(md5 -> where, notes) of what ``dvc push`` at the records' commits would
+    send beyond what the records name (directories' files too), which a clone's
+    ``dvc pull`` fetches as well: everything there when no ``refs`` were named
+    (HEAD and every version: the project), else each named version's pipeline
+    (the stages of the dvc.lock that outputs its artifact, and the .dvc files
+    feeding them; a model `dvc add`ed has none)."""
+    from mlver.api.dvcouts import pushed_at
+
+    commits: dict[str, tuple[str, set[str] | None]] = {}
+    for label, record in records:
+        if not record.commit:
+            continue
+        first, had = commits.get(record.commit, (label, set()))
+        mine = {o.md5 for o in named(record.doc, data=False) if o.md5} if refs else None
+        commits[record.commit] = (first, None if had is None or mine is None else had | mine)
+    found = pushed_at(project, commits, remote)
+    extra: dict[str, ObjectRef] = {}
+    for obj in expand_dirs([o for o in found.objects if o.md5 not in objects], stores):
+        if obj.md5 not in objects:
+            extra.setdefault(obj.md5, obj)
+    return extra, list(found.notes)
 
 
 def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record]],
-                    missing: list[str]) -> tuple[list[str], list[str]]:
+                    missing: list[str], refs: list[str]) -> tuple[list[str], list[str]]:
     """(still missing, notes): what a version with no record names and nobody
     here has, where its commit shares another default remote (the tutorial's
-    public one of an adopted example-get-started), is that remote's to keep."""
+    public one of an adopted example-get-started), is that remote's to keep
+    (when no ``refs`` were named: a version asked for by name is sent or failed)."""
     from mlver.api.unrecorded import commit_remote, kept_elsewhere
 
+    if refs or not missing:
+        return missing, []
     wanted = {where.split(" ", 1)[0] for where in missing}  # (a git read per version only where one is missing)
     shared = {label: found for label, record in records if label in wanted
               and record.derived and record.commit and (found := commit_remote(project, record.commit))}
@@ -178,8 +211,8 @@ def _prepare_remote(project: Project, store: Store, objects: dict[str, ObjectRef
     return there
 
 
-def _sort_out(objects: dict[str, ObjectRef], there: set[str], cache: LocalStore) -> tuple[list[ObjectRef], int, list[str]]:
-    """(to send, how many the remote has, where each object neither has is named)."""
+def _sort_out(objects: dict[str, ObjectRef], there: set[str], cache: LocalStore) -> tuple[list[ObjectRef], int, list[ObjectRef]]:
+    """(to send, how many the remote has, the objects neither has)."""
     in_cache = cache.existing(o.md5 for o in objects.values() if o.md5 not in there)
     todo, present, missing = [], 0, []
     for obj in objects.values():
@@ -188,7 +221,7 @@ def _sort_out(objects: dict[str, ObjectRef], there: set[str], cache: LocalStore)
         elif obj.md5 in in_cache:
             todo.append(obj)
         else:
-            missing.append(obj.where)
+            missing.append(obj)
     return todo, present, missing
 
 

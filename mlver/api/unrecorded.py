@@ -29,8 +29,8 @@ def commit_remote(project: Project, commit: str) -> tuple[str, str] | None:
     where whoever made a version there pushed its objects."""
     from mlver.adapters import dvc
 
-    text = git.read_blob(project.root, commit, ".dvc/config")
-    remotes, default = dvc.remotes_in_text(text.decode(errors="replace")) if text else ({}, None)
+    text = git.read_blob_bounded(project.root, commit, ".dvc/config")  # (one past any real size: no remote named)
+    remotes, default = dvc.remotes_in_text(text.decode(errors="replace")) if isinstance(text, bytes) else ({}, None)
     return (default, remotes[default].url) if default and default in remotes else None
 
 

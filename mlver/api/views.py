@@ -25,7 +25,7 @@ def records_at(project: Project, wanted: Iterable[tuple[str, str]], workspace: b
     record that cannot be read (a view shows that version without its
     numbers, it does not fail)."""
     pairs = list(dict.fromkeys(wanted))
-    blobs = git.read_blobs(project.root, [f"{c}:{rec.record_path(n)}" for n, c in pairs])
+    blobs = git.read_blobs_bounded(project.root, [f"{c}:{rec.record_path(n)}" for n, c in pairs])
     out: dict[tuple[str, str], Record | None] = {}
     for name, commit in pairs:
         content = blobs.get(f"{commit}:{rec.record_path(name)}")

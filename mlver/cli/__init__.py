@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mlver.cli.boundary import guarded, json_errors, ls, reported, running
+from mlver.cli.boundary import asks_json, guarded, json_errors, ls, reported, running
 
 _LS_FLAGS = {"--json": "as_json", "-d": "deprecated", "--deprecated": "deprecated"}
 
@@ -39,7 +39,7 @@ def main() -> None:
         sys.exit(lean)
     import click
 
-    from mlver.cli.app import asks_json, cli, usage_error
+    from mlver.cli.app import cli, usage_error
 
     try:
         code = cli.main(prog_name="mlver", standalone_mode=False)

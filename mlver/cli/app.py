@@ -38,7 +38,7 @@ class MlverGroup(click.Group):
         result: list[Any] = []
         # Before the verb's options are parsed: a refusal of the parser's is a JSON document too
         # (one process may run several commands, so this is set for each).
-        _entry.json_errors(asks_json(ctx.meta.get("mlver.argv", [])))
+        _entry.json_errors(_entry.asks_json(ctx.meta.get("mlver.argv", [])))
         code = _entry.guarded(lambda: result.append(self._parsed(ctx)),
                               passthrough=(click.exceptions.Exit, click.ClickException, click.Abort))
         if code:
@@ -52,11 +52,6 @@ class MlverGroup(click.Group):
             raise  # `mlver remote` alone: the group's help, as git does
         except click.UsageError as exc:
             raise usage_error(exc) from exc
-
-
-def asks_json(args: list[str]) -> bool:
-    """The verb's arguments ask for --json (what follows `--` is a training command's)."""
-    return "--json" in (args[:args.index("--")] if "--" in args else args)
 
 
 def usage_error(exc: click.UsageError) -> BadUsage:
@@ -79,7 +74,8 @@ Exit codes:
   2    an error: `error: ...` and `hint: ...` on stderr (with --json,
        also {"error": {family, class, message, hint, ...}} on stdout)
   4    a bug in mlver (--traceback shows where)
-  130  interrupted (Ctrl-C): the verb says what it left
+  130  interrupted (Ctrl-C): the verb says what it left (with --json,
+       also {"error": {"family": "interrupted", ...}} on stdout)
   141  the reader of stdout went away (`mlver ls | head`)
 """
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from mlver.errors import ExitCode, MlverError, interrupted_within
+from mlver.errors import ExitCode, MlverError, interrupted_within, interruption_doc
 
 _SHOW_TRACEBACK = False
 _JSON_ERRORS = False  # the command was given --json: its error is a JSON document on stdout too
@@ -21,8 +21,17 @@ def show_tracebacks(on: bool) -> None:
 
 
 def json_errors(on: bool) -> None:
+    """Whether the command being run asks for --json (set before it writes anything)."""
+    from mlver.cli.render import forget_documents
+
     global _JSON_ERRORS
     _JSON_ERRORS = on
+    forget_documents()
+
+
+def asks_json(args: list[str]) -> bool:
+    """The verb's arguments ask for --json (what follows `--` is a training command's)."""
+    return "--json" in (args[:args.index("--")] if "--" in args else args)
 
 
 def running(verb: str, params: dict[str, Any]) -> None:
@@ -81,8 +90,18 @@ def _interrupted(exc: BaseException) -> int:
     from mlver.cli import render
     from mlver.cli.interrupts import message
 
-    render.error(message(*_RUNNING, exc))
+    said = message(*_RUNNING, exc)
+    render.error(said)
+    _error_document(interruption_doc(said, _RUNNING[0] or None))
     return int(ExitCode.INTERRUPTED)
+
+
+def interrupted_early(argv: list[str]) -> None:
+    """A Ctrl-C that came before the boundary ran (Python loading mlver, click parsing)
+    or after it: with --json, the bare interruption as the document on stdout too."""
+    global _JSON_ERRORS
+    _JSON_ERRORS = _JSON_ERRORS or asks_json(argv)
+    _error_document(interruption_doc("interrupted", None))
 
 
 def reported(exc: MlverError) -> int:
@@ -91,9 +110,16 @@ def reported(exc: MlverError) -> int:
 
     _traceback()
     render.error(exc.message, exc.hint)
-    if _JSON_ERRORS:
-        render.render({"error": exc.to_doc()}, as_json=True)
+    _error_document(exc.to_doc())
     return int(exc.exit_code)
+
+
+def _error_document(doc: dict[str, Any]) -> None:
+    """With --json, how the command ended is the document on stdout, unless its own began there."""
+    from mlver.cli import render
+
+    if _JSON_ERRORS and not render.document_begun():
+        render.render({"error": doc}, as_json=True)
 
 
 def ls(deprecated: bool, as_json: bool) -> None:

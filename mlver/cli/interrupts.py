@@ -18,7 +18,8 @@ _NO_TAG = "no tag was written: the registry is as it was"
 # adapters/git.py registry_lock (tags of an interrupted write taken back),
 # api/storage.py with the stores (each object written under a temporary name,
 # renamed once its md5 matches), api/placing.py (everything staged, then
-# switched in with SIGINT held), api/collection.py (only planned deletions).
+# switched in with SIGINT held), api/collection.py (only planned deletions),
+# adapters/dvc.py set_remote (both config files written with SIGINT held).
 _SAID = {
     "record": "nothing was recorded: the record, the .dvc file and git are as they were",
     "run": "nothing was recorded (what the training wrote before it stopped stays as it left it)",
@@ -31,6 +32,7 @@ _SAID = {
             "together); pull again to finish",
     "init": "run `mlver init` again to finish (it is safe to run twice)",
     "data add": "run `mlver data add` again with the same paths to finish",
+    "remote add": "the remote is in the config whole (both files) or not at all: `mlver remote list` shows which",
     **{verb: _READS for verb in ("ls", "log", "show", "diff", "status", "verify", "url", "remote list", "drift")},
 }
 

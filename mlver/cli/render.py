@@ -17,6 +17,20 @@ TYPE_CHECKING = False  # typing costs ~5 ms of every start-up
 if TYPE_CHECKING:
     from mlver import models as m
 
+# This command's JSON document has begun on stdout: an error or a Ctrl-C after it
+# adds no second one (a script reads one document, and the exit code).
+_DOCUMENT_BEGUN = False
+
+
+def forget_documents() -> None:
+    """A new command starts: nothing of its own is on stdout yet (one process may run several)."""
+    global _DOCUMENT_BEGUN
+    _DOCUMENT_BEGUN = False
+
+
+def document_begun() -> bool:
+    return _DOCUMENT_BEGUN
+
 
 def _plain(obj: Any) -> Any:
     if hasattr(obj, "to_doc") and not isinstance(obj, type):  # a shape with a JSON contract of its own
@@ -69,7 +83,8 @@ def echo(text: str, err: bool = False, nl: bool = True) -> None:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    rows = [["-" if c is None or c == "" else str(c) for c in row] for row in rows]
+    # (A cell is one line: a break in a value from a record would start a forged row.)
+    rows = [["-" if c is None or c == "" else str(c).translate(_BREAKS) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
@@ -77,6 +92,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     lines = [_style(fmt.format(*headers).rstrip(), bold=True)]
     lines += [fmt.format(*row).rstrip() for row in rows]
     return "\n".join(lines)
+
+
+_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})  # (formats.oneline's, per cell)
+_one = formats.oneline
 
 
 def _size(n: int | None) -> str:
@@ -193,22 +212,22 @@ def _shown(s: m.Shown) -> str:
          if s.record.derived else
          f"record    {s.record.commit or 'work tree'}  digest {t.digest or ''}"
          + ("" if s.record.intact else _style("  TAMPERED: digest does not match", fg="red"))),
-        f"created   {t.created} by {author.name or ''}",
-        f"artifact  {art.path or '-'}  md5 {_dash(art.md5)}  {_size(art.size)}  remote {_dash(art.remote)}",
-        f"code      {code.commit}  {'clean' if code.clean else 'DIRTY: ' + ', '.join(str(f) for f in code.dirty_files or [])}",
-        f"command   {code.command or '-'}"
+        f"created   {_one(t.created)} by {_one(author.name or '')}",
+        f"artifact  {_one(art.path or '-')}  md5 {_dash(art.md5)}  {_size(art.size)}  remote {_one(_dash(art.remote))}",
+        f"code      {code.commit}  {'clean' if code.clean else 'DIRTY: ' + ', '.join(_one(f) for f in code.dirty_files or [])}",
+        f"command   {_one(code.command or '-')}"
         + (f"  (exit {code.exit_code}, {code.duration_s} s)" if code.exit_code is not None else ""),
     ]
     for d in t.data or ():
         prof = d.profile
         shape = f"  {prof.rows} rows x {len(prof.columns or ())} cols" if prof else ""
-        lines.append(f"data      {d.path}  md5 {d.md5}  {_size(d.size)}{shape}")
+        lines.append(f"data      {_one(d.path)}  md5 {_one(d.md5)}  {_size(d.size)}{shape}")
     if t.params:
-        lines.append("params    " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.params.items()))
+        lines.append("params    " + ", ".join(f"{_one(k)}={_one(formats.number(v))}" for k, v in t.params.items()))
     if t.metrics:
-        lines.append("metrics   " + ", ".join(f"{k}={formats.number(v)}" for k, v in t.metrics.items()))
-    pkgs = ", ".join(f"{k} {v}" for k, v in (env.packages or {}).items())
-    lines.append(f"env       python {_dash(env.python)}  {pkgs}")
+        lines.append("metrics   " + ", ".join(f"{_one(k)}={_one(formats.number(v))}" for k, v in t.metrics.items()))
+    pkgs = ", ".join(f"{_one(k)} {_one(v)}" for k, v in (env.packages or {}).items())
+    lines.append(f"env       python {_one(_dash(env.python))}  {pkgs}")
     return "\n".join(lines)
 
 
@@ -231,7 +250,7 @@ def _diff_one(d: m.ModelDiff) -> str:
     if v.status == "unchanged":
         return f"{head}\n  {v.headline}"
     out = [head]
-    out += [f"  note: {n}" for n in v.notes]
+    out += [f"  note: {_one(n)}" for n in v.notes]
     if v.params:
         out.append("params")
         out.append(_indent(table(["PARAM", "OLD", "NEW"], [(p.label, p.old, p.new) for p in v.params])))
@@ -245,16 +264,16 @@ def _diff_one(d: m.ModelDiff) -> str:
         out.append("data")
         for x in v.data:
             files = f"  files {_shift(x.files)}" if x.files else ""
-            out.append(f"  {x.path}: {x.status}  md5 {_shift(x.md5)}  size {_shift(x.size)}{files}")
+            out.append(f"  {_one(x.path)}: {x.status}  md5 {_one(_shift(x.md5))}  size {_shift(x.size)}{files}")
             if x.note:
                 out.append(f"    {x.note}")
             if x.rows:
                 out.append(f"    rows {_shift(x.rows)} ({x.rows.delta})")
             for names, label in ((x.columns_added, "columns added"), (x.columns_removed, "columns removed")):
                 if names:
-                    out.append(f"    {label}: {', '.join(names)}")
+                    out.append(f"    {label}: {', '.join(_one(n) for n in names)}")
             for name, old, new in x.type_changed:
-                out.append(f"    column {name} type {old} -> {new}")
+                out.append(f"    column {_one(name)} type {_one(old)} -> {_one(new)}")
             if x.columns:
                 out.append(_indent(_columns_table(x.columns, x.more_columns), "    "))
     if v.code and v.code.files:
@@ -510,8 +529,11 @@ def human(text: str) -> str:
 def render(result: Any, as_json: bool = False, kind: str | None = None) -> None:
     """Write a result to stdout: one JSON document, or the human form."""
     if as_json:
+        global _DOCUMENT_BEGUN
         # Exact values (JSON escapes control characters itself), but never a secret.
-        echo(formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False)))
+        text = formats.redact(json.dumps(_plain(result), indent=2, sort_keys=True, ensure_ascii=False))
+        _DOCUMENT_BEGUN = True  # before the write: a Ctrl-C half way through it must not append another
+        echo(text)
         return
     if isinstance(result, list):
         item_type = kind or (type(result[0]).__name__ if result else None)

@@ -20,6 +20,14 @@ def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool
     remote are skipped, so an interrupted push resumes where it stopped.
     Progress goes to stderr; the summary (or --json) to stdout.
 
+    Sent per version: its record's artifact and data, and what `dvc push`
+    at the version's commit would send from the local cache (every output
+    its dvc.lock and .dvc files name: a pipeline's other stages too, but
+    not cache: false, push: false, another remote's or a `dvc import`'s),
+    so a clone's `dvc pull` finds them. A record's object that neither the
+    cache nor the remote has fails the push (exit 2); another stage's
+    output is named on stderr and left out.
+
     Writes: the objects, in DVC's layout (files/md5/..), and a manifest of
     this project's objects (mlver/manifests/) in the remote. Never a file,
     commit or tag of the repository.
@@ -30,13 +38,20 @@ def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool
       mlver push churn#prod -r team
     """
     from mlver.api import storage as api
-    from mlver.cli.render import Progress, render
+    from mlver.cli.render import Progress, note, render, warn
 
     with Progress("push") as progress:
         result = api.push(list(refs), remote=remote, start=progress.start, progress=progress.update)
     render(result, as_json)
     if verbose and result.sent and not as_json:
         render(list(result.sent), kind="SentObject")
+    if result.pipeline:
+        note(f"push: {result.pipeline} of the {result.objects} objects referenced are other outputs the versions' "
+             "dvc.lock and .dvc files name (what `dvc push` there sends; a clone's `dvc pull` fetches them)")
+    if result.unsent:
+        shown = ", ".join(result.unsent[:5]) + (f" and {len(result.unsent) - 5} more" if len(result.unsent) > 5 else "")
+        warn(f"not sent, in neither the local cache nor remote {result.remote}: {shown}; a clone's `dvc pull` "
+             "at those commits will miss them: `dvc repro` there, or `dvc push` from a machine that has them")
 
 
 @click.command()

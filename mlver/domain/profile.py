@@ -104,12 +104,31 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
     quantile. Integers over a small range (ints read as floats because of
     NaN, too) are counted value by value instead: one sweep.
     """
-    import numpy as np
-
     if a.dtype.kind in "iu" and len(a):
         if (high := int(a.max())) - (low := int(a.min())) < DENSE and max(-low, high) < 2**53:
             return dense_summary(_dense_counts(_chunks(a), low, high - low + 1), low, 0, 0, 0)
     x0 = _first_finite(a)
+    kept, n, nulls, n_neg, n_pos, lo, hi, sums, squares = _first_sweep(a, x0)
+    mean, var = _moments(kept, n, x0, sums, squares)
+    if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
+        return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, None, None)
+    dense = lo.is_integer() and hi - lo < DENSE and max(-lo, hi) < 2**53
+    if dense and (counts := _dense_counts(kept, int(lo), int(hi - lo) + 1)) is not None:
+        return dense_summary(counts, int(lo), nulls, n_neg, n_pos)
+    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles)
+    counts = fine.reshape(BINS, -1).sum(axis=1)
+    counts[0] += n_neg
+    counts[-1] += n_pos
+    qs = _exact_quantiles(kept, bins, fine, lo, hi)[0] if quantiles else None
+    return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+
+
+def _first_sweep(a: Any, x0: float) -> tuple[list[Any], int, int, int, int, float, float, list[float], float]:
+    """Sweep (1) of _numbers_summary, chunk by chunk: the finite values kept (per
+    chunk), their count, the nulls, the -inf and +inf counts, min, max, and the sums
+    of x - x0 (per chunk) and of its squares."""
+    import numpy as np
+
     kept, n, nulls, n_neg, n_pos = [], 0, 0, 0, 0
     lo, hi, sums, squares, clean = math.inf, -math.inf, [], 0.0, True
     buf = np.empty(min(len(a), CHUNK))  # reused: allocating costs more than computing
@@ -133,18 +152,7 @@ def _numbers_summary(a: Any, quantiles: bool) -> dict[str, Any]:
             n, lo, hi = n + len(c), min(lo, c_lo), max(hi, c_hi)
             sums.append(total)
             squares += float(np.einsum("i,i->", t, t))  # not np.dot: BLAS threads stall on a busy machine
-    mean, var = _moments(kept, n, x0, sums, squares)
-    if not n or lo == hi or not math.isfinite(hi - lo):  # nothing, constant, or wider than floats
-        return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, None, None)
-    dense = lo.is_integer() and hi - lo < DENSE and max(-lo, hi) < 2**53
-    if dense and (counts := _dense_counts(kept, int(lo), int(hi - lo) + 1)) is not None:
-        return dense_summary(counts, int(lo), nulls, n_neg, n_pos)
-    fine, bins = _fine_histogram(kept, lo, hi, keep=quantiles)
-    counts = fine.reshape(BINS, -1).sum(axis=1)
-    counts[0] += n_neg
-    counts[-1] += n_pos
-    qs = _exact_quantiles(kept, bins, fine, lo, hi)[0] if quantiles else None
-    return _summary(nulls, n + n_neg + n_pos, lo, hi, mean, var, counts, qs)
+    return kept, n, nulls, n_neg, n_pos, lo, hi, sums, squares
 
 
 def _first_finite(a: Any) -> float:

@@ -198,7 +198,12 @@ _CONTAINERS = (dict, list)
 
 def check_size(content: bytes, where: str, limit: int = MAX_RECORD_BYTES) -> None:
     if len(content) > limit:
-        raise InputTooLarge("size", f"{len(content)} bytes", where, f"mlver reads at most {limit} bytes here")
+        raise too_large(len(content), where, limit)
+
+
+def too_large(size: int, where: str, limit: int = MAX_RECORD_BYTES) -> InputTooLarge:
+    """``check_size``'s refusal, of a document known by its size alone (git's header: its content never read)."""
+    return InputTooLarge("size", f"{size} bytes", where, f"mlver reads at most {limit} bytes here")
 
 
 _NUMBER = (int, float)

@@ -22,6 +22,10 @@ class TransferResult:
     # where its commit shares another remote: left there, said, not a failure.
     notes: tuple[str, ...] = ()
     sent: tuple[SentObject, ...] = ()  # the transferred ones (push -v lists them)
+    # Of ``objects``, how many only DVC's files (dvc.lock, .dvc) at the versions' commits name:
+    # other stages' outputs, which `dvc push` there would send and a clone's `dvc pull` fetches.
+    pipeline: int = 0
+    unsent: tuple[str, ...] = ()  # those of them neither the cache nor the remote has (not a failure)
 
 
 @dataclass(frozen=True)

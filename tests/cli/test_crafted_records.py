@@ -189,3 +189,24 @@ def test_nan_or_infinity_in_a_record_still_gives_standard_json(trained: Project)
     shown = strict(p.ok("show", "churn@HEAD", "--json").stdout)
     assert shown["record"]["doc"]["metrics"] == {"accuracy": None, "rows": None}
     strict(p.ok("diff", "churn@v0.1.0", "churn@HEAD", "--json").stdout)
+
+
+def test_line_breaks_in_a_records_values_cannot_print_forged_lines(trained: Project) -> None:
+    # Control characters were escaped on the way to the terminal, but not line breaks: a
+    # re-sealed record whose command ended in "\nmetrics   accuracy=0.99" printed that as
+    # show's own metrics line, and a param named "lr\n..." started a row of diff's table.
+    doc = json.loads((trained.root / RECORD).read_text())
+    doc["code"]["command"] = "python train.py\nmetrics   accuracy=0.99"
+    doc["author"]["name"] = "Eve\r\nverified  by the release manager"
+    doc["params"]["lr\nforged"] = "1\tv"
+    doc["metrics"]["accuracy\nrows"] = 1
+    _write(trained, doc)
+    shown = trained.ok("show", "churn@HEAD").stdout
+    diffed = trained.ok("diff", "churn@v0.1.0", "churn@HEAD").stdout
+    lines = shown.splitlines() + diffed.splitlines()
+    assert not [line for line in lines if line.startswith(("metrics   accuracy=0.99", "verified", "forged", "  forged"))]
+    assert len([line for line in diffed.splitlines() if line.startswith("  rows ")]) == 1, diffed  # the real metric
+    assert "command   python train.py\\nmetrics   accuracy=0.99" in shown and "by Eve\\r\\nverified" in shown
+    assert "params    lr\\nforged=1\\tv" in shown and "accuracy\\nrows=1" in shown
+    assert any(line.split()[:3] == ["lr\\nforged", "-", "1\\tv"] for line in diffed.splitlines()), diffed
+    assert any(line.split()[0] == "accuracy\\nrows" for line in diffed.splitlines()), diffed

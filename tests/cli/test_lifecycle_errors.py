@@ -47,27 +47,35 @@ def test_a_closed_pipe_exits_quietly(trained: Project) -> None:
 def test_ctrl_c_while_starting_exits_130(project: Project) -> None:
     """Ctrl-C in the first moments (click and mlver still importing, click
     parsing): `error: interrupted` and 130, never a traceback or click's
-    `Aborted!` with exit 1. Python's own start-up (site, .pth files) comes
-    before any mlver code and is not ours to catch: those runs are skipped over."""
+    `Aborted!` with exit 1. With --json (every other run) stdout holds one
+    document: the interruption, or the result when it was out before the
+    signal came. Python's own start-up (site, .pth files) comes before any
+    mlver code and is not ours to catch: those runs are skipped over."""
+    import json
     import random
     import signal
     import time
 
     rng = random.Random(11)
     ours = 0
-    for _ in range(14):
+    for trial in range(14):
         # Through click (`--traceback`): a plain `mlver ls` skips click and is
         # often done before the signal comes.
-        proc = subprocess.Popen([sys.executable, "-m", "mlver", "--traceback", "ls"], cwd=project.root,
+        as_json = ["--json"] if trial % 2 else []
+        proc = subprocess.Popen([sys.executable, "-m", "mlver", "--traceback", "ls", *as_json], cwd=project.root,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(rng.uniform(0.02, 0.15))
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate()
+        out, err = proc.communicate()
         assert "Aborted!" not in err, err
         if "Fatal Python error" in err or "Could not import runpy module" in err or proc.returncode in (0, -signal.SIGINT):
             continue  # interpreter start-up (-m's runpy too), or before Python took over SIGINT, or already done
         assert proc.returncode == 130 and err.lstrip("\n").startswith("error: interrupted"), (proc.returncode, err)
         assert "Traceback" not in err, err
+        if as_json:
+            doc = json.loads(out)  # exactly one document
+            said = err.strip().splitlines()[0].removeprefix("error: ")
+            assert isinstance(doc, list) or (doc["error"]["family"], doc["error"]["message"]) == ("interrupted", said), out
         ours += 1
     assert ours >= 3, "too few interruptions landed in mlver's start-up to prove anything"

@@ -65,6 +65,50 @@ def imgs(project: Project) -> tuple[Project, dict[str, str], dict[str, str]]:
     return p, t1, t2
 
 
+def test_files_that_merely_look_like_a_dead_runs_are_never_removed_by_a_pull(imgs) -> None:
+    # A pull removed, beside each destination, every `.NAME.*.mlver-tmp` and `.NAME.mlver-old`
+    # whoever made it and however new, and every `.NAME.mlver-<pid>-...` whose pid was not
+    # alive here (a file too, a run's on another host); inside a pulled folder, any dot file
+    # with ".mlver-" in its name was taken for a temporary and deleted without --force.
+    from mlver.adapters.placement import run_tag
+
+    p, _, _ = imgs
+    old, dead, tag = time.time() - 2 * 24 * 3600, 4194999, run_tag()
+    draft = p.write("data/images/.notes.mlver-draft", b"mine")  # in a folder the pull replaces: the user's work
+    refused = p.fails("pull", "imgs@v0.1.0", "--with-data")
+    assert ".notes.mlver-draft" in refused.stderr and draft.read_bytes() == b"mine", refused.stderr
+
+    def plant(rel: str, age: float | None = None) -> Path:
+        path = p.write(rel, b"the user's")
+        for q in (path, path.parent):
+            if age is not None:
+                os.utime(q, (age, age))
+        return path
+
+    kept = [
+        plant("models/.imgs.bin.notes.mlver-tmp"),  # fresh: a run of an older mlver may be writing it
+        plant("models/.imgs.bin.mlver-old"),
+        plant(f"models/.imgs.bin.mlver-{dead}-{tag}feedf00d", age=old),  # a file: no scratch folder is one
+        plant(f"models/.imgs.bin.mlver-{dead}-0123456789abcdef/1"),  # another machine's run, at work
+        plant(f"models/.imgs.bin.mlver-{os.getpid()}-{tag}00000000/1", age=old),  # a live run's
+        plant("models/.imgs.bin.mlver-backup", age=old),  # the user's, named their way
+        plant("data/.images.mlver-old-copy/1", age=old),
+    ]
+    gone = [
+        plant(f"models/.imgs.bin.mlver-{dead}-{tag}deadbeef/1"),  # a killed run of this machine
+        plant(f"models/.imgs.bin.mlver-{dead + 1}-0123456789abcdef/1", age=old),  # elsewhere, a day untouched
+        plant("models/.imgs.bin.x1y2.mlver-tmp", age=old),
+        plant("data/.images.mlver-old/f", age=old),
+    ]
+    if os.geteuid() == 0:  # (only root can make a file someone else's)
+        kept.append(plant("models/.imgs.bin.k9k9.mlver-tmp", age=old))
+        os.chown(kept[-1], 65534, 65534)
+    p.ok("pull", "imgs@v0.1.0", "--with-data", "--force")
+    assert [k for k in kept if not k.exists()] == [], "a file that is not a dead run's was removed"
+    assert [g.parent for g in gone if g.parent.exists() and g.parent.name != "models" and g.parent.name != "data"] \
+        + [g for g in gone if g.exists()] == [], "a dead run's leftover was kept"
+
+
 def test_directory_pull_is_exact_sweeps_leftovers_and_skips_what_is_in_place(imgs) -> None:
     p, t1, t2 = imgs
     images = p.root / "data/images"
@@ -73,6 +117,9 @@ def test_directory_pull_is_exact_sweeps_leftovers_and_skips_what_is_in_place(img
     (images / ".a.txt.x1y2.mlver-tmp").write_bytes(b"half")
     (p.root / "models/.imgs.bin.k9z8.mlver-tmp").write_bytes(b"")
     (p.root / "data/.images.mlver-old").mkdir()
+    old = time.time() - 2 * 24 * 3600  # (they carry no pid: only one untouched for a day is a leftover)
+    for left in (images / ".a.txt.x1y2.mlver-tmp", p.root / "models/.imgs.bin.k9z8.mlver-tmp", p.root / "data/.images.mlver-old"):
+        os.utime(left, (old, old))
     dead = p.root / ".dvc/tmp/mlver/place/mlver-4194999-deadbeef"
     (dead / "1-images/sub").mkdir(parents=True)
     (dead / "1-images/sub/b.txt").write_bytes(b"half")

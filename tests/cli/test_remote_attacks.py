@@ -376,6 +376,17 @@ def test_the_sweep_of_a_shared_store_removes_only_this_users_provably_abandoned_
     assert [g for g in gone if g.exists()] == [], "an abandoned file of this user's was left"
 
 
+def _fails_with_one_error(p: Project, *args: str) -> tuple[list[str], float]:
+    """stderr's lines and the seconds taken by ``mlver ARGS``, which must fail as a user error would."""
+    import time
+
+    started = time.monotonic()
+    run = p.mlver(*args)
+    took = time.monotonic() - started
+    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
+    return run.stderr.strip().splitlines(), took
+
+
 @pytest.mark.parametrize("big", [False, True], ids=["small object (lean GET)", "large object (streamed)"])
 def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Project, big: bool,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
@@ -383,7 +394,6 @@ def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Proje
     # the 15 s read timeout: a pull of a 3 MiB object waited a week. With the least
     # average rate set low for the test (1,000 bytes a second after a 1 s grace), the
     # pull gives up in seconds, says why and what to set, and leaves nothing behind.
-    import time
 
     from fixtures.hostile_s3 import trickling_s3
     from fixtures.objects import run_big_model
@@ -398,11 +408,7 @@ def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Proje
         p.ok("remote", "add", "slow", "s3://bucket/team", "--endpoint-url", server.url, "--default")
         shutil.rmtree(p.root / ".dvc" / "cache")
         (p.root / "models/churn.pkl").unlink()
-        started = time.monotonic()
-        run = p.mlver("pull", "churn@HEAD")
-        took = time.monotonic() - started
-    assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
-    said = run.stderr.strip().splitlines()
+        said, took = _fails_with_one_error(p, "pull", "churn@HEAD")
     assert said[-2].startswith("error: remote slow (s3://bucket/team): gave up trying to read "), said
     assert "under the least average rate of 1,000 bytes a second" in said[-2], said
     assert said[-1].startswith("hint: ") and "MLVER_MIN_RATE" in said[-1], said
@@ -503,3 +509,29 @@ def test_a_least_download_rate_that_is_no_number_is_one_clear_line(trained: Proj
         (p.root / "models/churn.pkl").unlink()
         run = p.fails("pull", "churn@HEAD")
     assert "error: cannot read $MLVER_MIN_RATE 'fast'" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("verb", ["push", "pull"])
+def test_an_answer_whose_headers_trickle_is_given_up_with_one_clear_line(trained: Project, verb: str) -> None:
+    # A byte of the status line and headers every 0.2 s never trips a 1 s read timeout,
+    # and the body's least rate (pace.py) never starts: without a bound on the whole
+    # header block each request (and each retry) waited as long as the server liked.
+    # With twice the read timeout for the headers, three tries end in seconds.
+    import subprocess
+
+    from fixtures.hostile_s3 import trickling_headers_s3
+
+    p = trained
+    with trickling_headers_s3(every=0.2) as server:
+        p.ok("remote", "add", "slow", "s3://bucket/team", "--endpoint-url", server.url, "--default")
+        subprocess.run(["dvc", "remote", "modify", "slow", "read_timeout", "1"], cwd=p.root, check=True)
+        if verb == "pull":
+            shutil.rmtree(p.root / ".dvc" / "cache")
+            (p.root / "models/churn.pkl").unlink()
+        said, took = _fails_with_one_error(p, verb, *(["churn@HEAD"] if verb == "pull" else []))
+    assert said[-2].startswith("error: remote slow (s3://bucket/team): "), said
+    assert "its answer's headers took over 2 s, 3 tries" in said[-2], said
+    assert said[-1].startswith("hint: ") and "read_timeout" in said[-1], said
+    assert took < 20, took
+    assert len(server.requests) == 3, server.requests  # the three tries the message names, no fourth
+    assert 0 < server.sent < 20 * 6 * len(server.requests), (server.sent, server.requests)

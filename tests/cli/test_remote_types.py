@@ -85,14 +85,28 @@ def test_ssh_remote_push_clone_pull_verify_check(trained: Project, sshd: Sshd, t
     assert _md5(stored) == md5  # DVC's layout on the server
     uploads = stored.parents[3] / ".mlver-tmp"  # where uploads wait for their md5 check, outside files/
     assert uploads.is_dir() and not list(uploads.iterdir())  # no temporary left behind
-    # What a killed push left there is deleted by the next one; a fresh upload (another push's) is not.
-    stale, fresh = uploads / f"{md5}.killed", uploads / f"{md5}.in-flight"
-    stale.write_bytes(b"half an object")
-    fresh.write_bytes(b"half an object")
-    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    # What a killed push left there is deleted by the next one: one of a run of this machine
+    # whose pid is gone, or a day untouched. An upload another client may be writing, or
+    # anything mlver does not name so, is not (every file over an hour old was deleted).
+    from mlver.adapters.placement import run_tag
+
+    dead, tag, day, hours = 4194999, run_tag(), time.time() - 2 * 24 * 3600, time.time() - 2 * 3600
+
+    def plant(name: str, when: float | None = None) -> Path:
+        (uploads / name).write_bytes(b"half an object")
+        if when is not None:
+            os.utime(uploads / name, (when, when))
+        return uploads / name
+
+    kept = [plant(f"{md5}.killed", day), plant(f"{md5}.0123456789ab", hours),
+            plant(f"{md5}.mlver-{dead}-0123456789abcdef-0", hours),
+            plant(f"{md5}.mlver-{os.getpid()}-{tag}00000000-0", day)]
+    gone = [plant(f"{md5}.ba9876543210", day), plant(f"meta.mlver-{dead}-{tag}deadbeef-3"),
+            plant(f"{md5}.mlver-{dead}-0123456789abcdef-1", day)]
     trained.ok("push")
-    assert not stale.exists() and fresh.exists()
-    fresh.unlink()
+    assert [k.name for k in kept if not k.exists()] == [] and [g.name for g in gone if g.exists()] == []
+    for k in kept:
+        k.unlink()
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
     assert "keyfile" not in trained.ok("remote", "list", "--json").stdout  # settings are never shown
     # The push left this project's manifest beside the objects, and gc lists the remote over ssh.
@@ -186,6 +200,14 @@ def test_webdav_remote_push_clone_pull_verify_check(trained: Project, webdav: We
     uploads = webdav.root / name / ".mlver-tmp"
     assert not uploads.exists() or not list(uploads.iterdir())  # no temporary left behind
     assert webdav.password not in (trained.root / ".dvc/config").read_text()  # the password stays in config.local
+    # A killed push's upload is found by its name in the server's listing (webdav names it its own way).
+    uploads.mkdir(exist_ok=True)
+    killed, theirs = uploads / f"{md5}.ba9876543210", uploads / "notes.txt"
+    for left in (killed, theirs):
+        left.write_bytes(b"half")
+        os.utime(left, (time.time() - 2 * 24 * 3600,) * 2)
+    trained.ok("push")
+    assert not killed.exists() and theirs.exists()
     assert trained.ok("remote", "check", "--json").json()["can"] == ["list", "write", "read"]
 
     clone = _pull_in_fresh_clone(trained, tmp_path / "clone", *login)

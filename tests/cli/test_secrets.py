@@ -85,3 +85,39 @@ def test_log_shows_a_tagger_name_with_terminal_escapes_escaped(trained: Project,
     assert not any(ch in out for ch in "\x1b\x07\u202e")
     events = trained.ok("log", "churn", "--json").json()  # JSON stays exact
     assert any(e["author"].startswith(evil) for e in events)
+
+
+def test_a_remote_a_cloned_commit_names_is_shown_without_its_secrets_and_never_asked(project: Project) -> None:
+    # A version made by GTO at a commit whose .dvc/config shares another default remote:
+    # verify notes where that commit keeps its objects. The URL's password was masked but
+    # not a secret in its query (an Azure SAS's sig, a presigned URL's signature, a token),
+    # and that remote, the repository's word, is never contacted unless the user asks it.
+    import socket
+    import subprocess
+    import threading
+
+    p = project
+    server = socket.create_server(("127.0.0.1", 0))
+    port, contacted = server.getsockname()[1], []
+    threading.Thread(target=lambda: contacted.append(server.accept()), daemon=True).start()
+    config = (p.root / ".dvc/config").read_text()
+    url = f"https://deploy:S3cretPass@127.0.0.1:{port}/store?sv=2022&sig=S3cretSig&X-Amz-Security-Token=S3cretTok"
+    p.write("models/gto.pkl", b"a model GTO registered" * 50)
+    subprocess.run(["dvc", "add", "models/gto.pkl"], cwd=p.root, check=True, capture_output=True)
+    p.write("dvc.yaml", (p.root / "dvc.yaml").read_text().replace(
+        "artifacts:\n", "artifacts:\n  gto:\n    type: model\n    path: models/gto.pkl\n", 1))
+    p.write(".dvc/config", config + f"[core]\n    remote = theirs\n['remote \"theirs\"']\n    url = {url}\n")
+    p.commit_all("a model GTO registers, kept in their remote")
+    p.git("tag", "-a", "gto@v1.0.0", "-m", "Registering artifact gto version v1.0.0")
+    p.write(".dvc/config", config)
+    p.commit_all("our own remote again")
+    human, as_json = p.mlver("verify"), p.mlver("verify", "--json")
+    shown = p.ok("remote", "list").stdout
+    p.write(".dvc/config", config + f"['remote \"theirs\"']\n    url = {url}\n")
+    listed = p.ok("remote", "list", "--json").stdout
+    out = human.stdout + human.stderr + as_json.stdout + as_json.stderr + shown + listed
+    assert "S3cret" not in out, out
+    masked = f"remote theirs (https://deploy:***@127.0.0.1:{port}/store?sv=2022&sig=***&X-Amz-Security-Token=***)"
+    assert masked in human.stdout and masked in as_json.stdout, human.stdout
+    assert as_json.json()["remote"] == "mlver-local" and contacted == []
+    server.close()
