@@ -1506,14 +1506,20 @@ def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
 
 def object_ids(root: Path, specs: Iterable[str]) -> dict[str, str | None]:
     """``rev:path`` -> the object id there (None: missing), in one ``cat-file --batch-check``."""
+    return {spec: found[0] if found else None for spec, found in blob_ids_sized(root, specs).items()}
+
+
+def blob_ids_sized(root: Path, specs: Iterable[str]) -> dict[str, tuple[str, int] | None]:
+    """``rev:path`` -> (blob id, size) there (None: no blob), in one ``cat-file --batch-check``."""
     specs = list(dict.fromkeys(specs))
     if not specs:
         return {}
-    out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(s + "\n" for s in specs).encode())
-    ids: dict[str, str | None] = {}
+    out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+              input="".join(s + "\n" for s in specs).encode())
+    ids: dict[str, tuple[str, int] | None] = {}
     for spec, line in zip(specs, out.splitlines(), strict=False):
-        oid, _, kind = line.partition(" ")
-        ids[spec] = oid if kind == "blob" else None
+        oid, kind, size = (line.split(" ") + ["", ""])[:3]
+        ids[spec] = (oid, int(size)) if kind == "blob" and size.isdigit() else None
     return ids
 
 
