@@ -1107,13 +1107,14 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
             if header.endswith(" missing") or header.endswith(" ambiguous"):
                 yield spec, "missing", None
                 continue
-            _, otype, size = header.rsplit(" ", 2)
-            if int(size) > MAX_TAG_BYTES:
-                body, buf = _skip_growing(grown, buf[pos:], int(size))
+            _, otype, size_s = header.rsplit(" ", 2)
+            size = int(size_s)
+            if size > MAX_TAG_BYTES:
+                body, buf = _skip_growing(grown, buf[pos:], size)
                 pos = 0
                 yield spec, otype, body
                 continue
-            end = pos + int(size)
+            end = pos + size
             while len(buf) <= end:  # (the body and the newline after it)
                 chunk = grown.more()
                 if not chunk:
@@ -1435,11 +1436,12 @@ def _stream_until_oversized(root: Path, specs: Sequence[str], limit: int | None
                 if header.endswith(" missing") or header.endswith(" ambiguous"):
                     yield spec, None, "missing", None
                     continue
-                oid, otype, size = header.rsplit(" ", 2)
-                if limit is not None and int(size) > limit:
-                    yield spec, oid, otype, Oversized(spec, oid, otype, int(size))
+                oid, otype, size_s = header.rsplit(" ", 2)
+                size = int(size_s)
+                if limit is not None and size > limit:
+                    yield spec, oid, otype, Oversized(spec, oid, otype, size)
                     return
-                yield spec, oid, otype, out.read(int(size) + 1)[:-1]
+                yield spec, oid, otype, out.read(size + 1)[:-1]
         finally:
             out.close()
             proc.kill()
