@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
 
-from conftest import Project
+from conftest import S3, Project
 
 
 def _stored(remote: Path) -> set[str]:
@@ -182,3 +182,20 @@ def test_push_help_says_what_is_sent(pipeline: Project) -> None:
     shown = " ".join(pipeline.ok("push", "--help").stdout.split())
     assert "what `dvc push` at the version's commit would send" in shown
     assert "cache: false, push: false" in shown and "fails the push (exit 2)" in shown
+
+
+def test_a_clone_dvc_pulls_every_stage_from_s3_after_only_mlver_push(pipeline: Project, isolate: Path, s3: S3) -> None:
+    """The same with the team's S3 remote (moto on loopback), which mlver writes with boto3, not DVC."""
+    p = pipeline
+    p.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    declare(p, "--data", "data/questions.csv")
+    p.ok("run", PIPELINE_MODEL)
+    p.ok("release", PIPELINE_MODEL)
+    result = p.ok("push", "--json").json()
+    assert result["pipeline"] > 0 and result["unsent"] == []
+    stored = {k.split("/files/md5/", 1)[1].replace("/", "") for k in s3.keys("team/files/md5/")}
+    assert stored == _dvc_pushed(p, isolate)
+    clone = _clone(p, isolate, "clone")
+    dvc(clone, "pull")
+    assert "up to date" in dvc(clone, "status") and "in sync" in dvc(clone, "status", "-c")
+    assert (clone / "data/features/train.csv").read_bytes() == (p.root / "data/features/train.csv").read_bytes()
