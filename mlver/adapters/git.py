@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from mlver.errors import (
     GitError,
@@ -983,16 +984,20 @@ def tag_infos_ahead(root: Path, objects: list[str]) -> Callable[[list[str]], dic
     meanwhile). Returns the reader to call when they are needed; objects it
     is asked for that were not read ahead come from ``tag_infos``."""
     objects = list(dict.fromkeys(objects))
-    answer = _output_ahead(root, ["cat-file", "--batch"], "".join(o + "\n" for o in objects).encode()) if objects else None
+    # (Parsed from the memory file, as git wrote it: a long message is read past, never copied whole.)
+    answer = _growing_output(root, ["cat-file", "--batch"], "".join(o + "\n" for o in objects).encode()) if objects else None
     read: dict[str, TagInfo] = {}
 
     def reader(wanted: list[str]) -> dict[str, TagInfo]:
         nonlocal answer
         if answer is not None:
-            status, out = answer()
-            answer = None
-            if status == 0:  # else every object is asked again, and git's failure is raised there
-                read.update(_infos(_parse_batch(out, objects, None)))
+            grown, answer = answer, None
+            try:
+                for obj, otype, body in _iter_batch_growing(grown, objects, None):
+                    if body is not None:
+                        read[obj] = _info(otype, body)
+            except GitFailed:
+                pass  # every object not read is asked again, and git's failure is raised there
         found = {o: read[o] for o in wanted if o in read}
         missing = [o for o in wanted if o not in read]
         return {**found, **tag_infos(root, missing)} if missing else found
@@ -1102,8 +1107,14 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
             if header.endswith(" missing") or header.endswith(" ambiguous"):
                 yield spec, "missing", None
                 continue
-            _, otype, size = header.rsplit(" ", 2)
-            end = pos + int(size)
+            _, otype, size_s = header.rsplit(" ", 2)
+            size = int(size_s)
+            if size > MAX_TAG_BYTES:
+                body, buf = _skip_growing(grown, buf[pos:], size)
+                pos = 0
+                yield spec, otype, body
+                continue
+            end = pos + size
             while len(buf) <= end:  # (the body and the newline after it)
                 chunk = grown.more()
                 if not chunk:
@@ -1119,6 +1130,28 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
             then()  # type: ignore[misc]
     if status != 0:
         raise GitFailed("cat-file", f"exit {status}", "check the repository with `git fsck`")
+
+
+def _skip_growing(grown: _Growing, buf: bytes, size: int) -> tuple[bytes, bytes]:
+    """(the first MAX_TAG_BYTES of an object of ``size`` whose content starts
+    ``buf``, what git wrote after it): the rest is read past, never kept."""
+    while len(buf) < MAX_TAG_BYTES:
+        buf += _more(grown)
+    body, left = buf[:MAX_TAG_BYTES], size + 1 - len(buf)  # (its content and its newline)
+    if left <= 0:
+        return body, buf[size + 1:]
+    while True:
+        chunk = _more(grown)
+        if len(chunk) >= left:
+            return body, chunk[left:]
+        left -= len(chunk)
+
+
+def _more(grown: _Growing) -> bytes:
+    chunk = grown.more()
+    if not chunk:
+        raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
+    return chunk
 
 
 def _infos(blobs: Mapping[str, tuple[str, bytes | None]]) -> dict[str, TagInfo]:
@@ -1143,6 +1176,9 @@ def _info(otype: str, body: bytes) -> TagInfo:
 _PIPE_BUFFER = 16 * 1024  # the smallest pipe capacity of the systems git runs on (macOS; Linux: 64 KiB)
 
 
+# What mlver keeps of a tag object: its header and the start of its message (GTO's
+# and mlver's are a few lines, a signature a few KB); a longer message is read past.
+MAX_TAG_BYTES = 1024 * 1024
 # What mlver reads of a blob from git at most, as of a record (domain/validate.py):
 # a larger one in history (a record, a .dvc/config, a dvc.lock) is refused unread.
 MAX_BLOB_BYTES = 64 * 1024 * 1024
@@ -1170,7 +1206,7 @@ def _batch(root: Path, specs: list[str], ids: dict[str, str] | None = None) -> d
     ``ids`` gets spec -> object id of each one found. A small request goes
     to the ``cat-file`` this command already runs, if any."""
     if len(specs) <= _CatFile.MAX_SPECS and not any("\n" in s for s in specs):
-        found = _CatFile.ask(root, specs, ids)
+        found = _CatFile.ask(root, specs, ids, truncate=MAX_TAG_BYTES)
         if found is not None:
             return found
     status, out = _output(root, ["cat-file", "--batch"], "".join(s + "\n" for s in specs).encode())
@@ -1203,7 +1239,7 @@ def _iter_batch(out: bytes, specs: list[str], ids: dict[str, str] | None = None)
         if ids is not None:
             ids[spec] = oid
         size_i = int(size)
-        yield spec, otype, out[pos:pos + size_i]
+        yield spec, otype, out[pos:pos + min(size_i, MAX_TAG_BYTES)]
         pos += size_i + 1
 
 
@@ -1234,7 +1270,7 @@ class _CatFile:
 
     @classmethod
     def ask(cls, root: Path, specs: list[str], ids: dict[str, str] | None,
-            limit: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
+            limit: int | None = None, truncate: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
         """``_batch``'s answer, or None when no session can give it (then git runs once);
         ``limit``: an object larger is refused (Oversized) before its content is read."""
         import time
@@ -1258,7 +1294,7 @@ class _CatFile:
                     atexit.register(cls.close_open)
                     cls._closing_at_exit = True
             try:
-                found = session.read(specs, ids, limit)
+                found = session.read(specs, ids, limit, truncate)
             except (OSError, ValueError):
                 found = None
             except Oversized:
@@ -1271,7 +1307,7 @@ class _CatFile:
             return found
 
     def read(self, specs: list[str], ids: dict[str, str] | None,
-             limit: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
+             limit: int | None = None, truncate: int | None = None) -> dict[str, tuple[str, bytes | None]] | None:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
         result: dict[str, tuple[str, bytes | None]] = {}
@@ -1286,7 +1322,7 @@ class _CatFile:
             stdin.write(b"".join(lines[start:i + 1]))
             stdin.flush()
             try:
-                if not self._answers(specs[start:i + 1], result, ids, limit):
+                if not self._answers(specs[start:i + 1], result, ids, limit, truncate):
                     return None
             except Oversized as big:
                 big.answered = result
@@ -1295,7 +1331,7 @@ class _CatFile:
         return result
 
     def _answers(self, specs: list[str], result: dict[str, tuple[str, bytes | None]], ids: dict[str, str] | None,
-                 limit: int | None = None) -> bool:
+                 limit: int | None = None, truncate: int | None = None) -> bool:
         stdout = self.proc.stdout
         assert stdout is not None
         for spec in specs:
@@ -1308,12 +1344,12 @@ class _CatFile:
             oid, otype, size = header.rsplit(" ", 2)
             if limit is not None and int(size) > limit:
                 raise Oversized(spec, oid, otype, int(size))
-            body = stdout.read(int(size) + 1)
-            if len(body) != int(size) + 1:
+            body = _read_upto(stdout, int(size) + 1, truncate)
+            if body is None:
                 return False
             if ids is not None:
                 ids[spec] = oid
-            result[spec] = (otype, body[:-1])
+            result[spec] = (otype, body)
         return True
 
     def close(self) -> None:
@@ -1331,6 +1367,18 @@ class _CatFile:
     def close_open(cls) -> None:
         if cls._open is not None:
             cls._open.close()
+
+
+def _read_upto(stream: IO[bytes], n: int, keep: int | None) -> bytes | None:
+    """The ``n`` bytes of an object's content and its newline, the first ``keep``
+    of them kept (None: all) and the rest read past; None when the stream ends first."""
+    if keep is None or n - 1 <= keep:
+        body = stream.read(n)
+        return body[:-1] if len(body) == n else None
+    body, left = stream.read(keep), n - keep
+    while left > 0 and (chunk := stream.read(min(left, 1 << 20))):
+        left -= len(chunk)
+    return body if len(body) == keep and left == 0 else None
 
 
 def stream_blobs(root: Path, specs: Sequence[str], limit: int | None = None
@@ -1388,11 +1436,12 @@ def _stream_until_oversized(root: Path, specs: Sequence[str], limit: int | None
                 if header.endswith(" missing") or header.endswith(" ambiguous"):
                     yield spec, None, "missing", None
                     continue
-                oid, otype, size = header.rsplit(" ", 2)
-                if limit is not None and int(size) > limit:
-                    yield spec, oid, otype, Oversized(spec, oid, otype, int(size))
+                oid, otype, size_s = header.rsplit(" ", 2)
+                size = int(size_s)
+                if limit is not None and size > limit:
+                    yield spec, oid, otype, Oversized(spec, oid, otype, size)
                     return
-                yield spec, oid, otype, out.read(int(size) + 1)[:-1]
+                yield spec, oid, otype, out.read(size + 1)[:-1]
         finally:
             out.close()
             proc.kill()
@@ -1459,14 +1508,20 @@ def commit_times(root: Path, commits: Iterable[str]) -> dict[str, int]:
 
 def object_ids(root: Path, specs: Iterable[str]) -> dict[str, str | None]:
     """``rev:path`` -> the object id there (None: missing), in one ``cat-file --batch-check``."""
+    return {spec: found[0] if found else None for spec, found in blob_ids_sized(root, specs).items()}
+
+
+def blob_ids_sized(root: Path, specs: Iterable[str]) -> dict[str, tuple[str, int] | None]:
+    """``rev:path`` -> (blob id, size) there (None: no blob), in one ``cat-file --batch-check``."""
     specs = list(dict.fromkeys(specs))
     if not specs:
         return {}
-    out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype)", input="".join(s + "\n" for s in specs).encode())
-    ids: dict[str, str | None] = {}
+    out = run(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+              input="".join(s + "\n" for s in specs).encode())
+    ids: dict[str, tuple[str, int] | None] = {}
     for spec, line in zip(specs, out.splitlines(), strict=False):
-        oid, _, kind = line.partition(" ")
-        ids[spec] = oid if kind == "blob" else None
+        oid, kind, size = (line.split(" ") + ["", ""])[:3]
+        ids[spec] = (oid, int(size)) if kind == "blob" and size.isdigit() else None
     return ids
 
 

@@ -71,17 +71,18 @@ _BLOB_KEPT = 4096  # a model's blobs over its history; the oldest go first
 _MD5 = re.compile("[0-9a-f]{32}")
 
 
-def blob_md5(root: Path, oid: str) -> tuple[str, int] | None:
+def blob_md5(root: Path, oid: str, size: int | None = None) -> tuple[str, int] | None:
     """(md5, size) of blob ``oid`` (a model committed to git), hashed once per
     clone: the id names the content, so the fact cannot go stale. A cached
-    entry that is not an md5 and a size is hashed again."""
+    entry that is not an md5 and a size, or not the ``size`` git gives the
+    blob (a damaged cache file), is hashed again."""
     from mlver.adapters import git
 
     file = path(root, _BLOB_MD5)
     table = load(file, _BLOB_STAMP).get("md5", {})
     entry = table.get(oid)
     if (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and _MD5.fullmatch(entry[0])
-            and type(entry[1]) is int and entry[1] >= 0):
+            and type(entry[1]) is int and entry[1] >= 0 and size in (None, entry[1])):
         return entry[0], entry[1]
     found = git.blob_md5(root, oid)
     if found is not None:

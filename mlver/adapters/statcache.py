@@ -52,9 +52,28 @@ def read_bytes(path: Path | str) -> bytes | None:
         return None
     try:
         with fh:
-            return fh.read(MAX_BYTES + 1)
+            return read_upto(fh, MAX_BYTES)
     except OSError:
         return None
+
+
+def read_upto(fh: IO[bytes], limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of ``fh`` (the caller refuses a longer one),
+    allocating what the file holds: ``read(n)`` allocates n bytes at once,
+    so reading a 500-byte cache with a 1 GiB bound took 1 GiB for a moment."""
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, ValueError):
+        size = limit
+    want = min(size, limit) + 1
+    data = fh.read(want)
+    if len(data) < want or want > limit:
+        return data
+    parts, got = [data], len(data)  # longer than its size says (growing, or a device): on, a MiB at a time
+    while got <= limit and (chunk := fh.read(min(1 << 20, limit + 1 - got))):
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
 
 
 def loads(raw: bytes | str | None) -> Any:

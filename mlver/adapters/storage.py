@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mlver.adapters.atomic import default_mode, temp_beside, write_bytes
 from mlver.adapters.placement import shared_token
+from mlver.adapters.statcache import read_upto
 from mlver.adapters.verified import expected as verified_md5
 from mlver.adapters.verified import settle
 from mlver.domain.validate import MD5, check_md5, check_relpath
@@ -645,7 +646,7 @@ class LocalStore:
         bytes, so a longer one (a link to /dev/zero too) is refused by its md5."""
         try:
             with open(self.path(md5), "rb") as fh:
-                return fh.read(MAX_READ + 1)
+                return read_upto(fh, MAX_READ)
         except FileNotFoundError:
             return None
 
@@ -686,7 +687,7 @@ class LocalStore:
         """At most ``limit`` + 1 bytes of the file (the caller refuses a longer one)."""
         try:
             with open(self._meta(relpath), "rb") as fh:
-                return fh.read(limit + 1)
+                return read_upto(fh, limit)
         except (FileNotFoundError, IsADirectoryError):
             return None
 

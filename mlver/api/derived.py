@@ -248,8 +248,8 @@ def _git_artifact(root: Path, commit: str, artifact: dict[str, Any]) -> tuple[di
     from mlver.adapters import gitcache
 
     spec = f"{commit}:{artifact['path']}"
-    oid = git.object_ids(root, [spec]).get(spec)
-    found = gitcache.blob_md5(root, oid) if oid else None
+    blob = git.blob_ids_sized(root, [spec]).get(spec)
+    found = gitcache.blob_md5(root, *blob) if blob else None
     if found is None:
         return artifact, "none"
     return {**artifact, "md5": found[0], "size": found[1]}, IN_GIT

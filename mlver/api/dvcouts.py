@@ -28,10 +28,13 @@ class CommitOuts:
     notes: tuple[str, ...]  # files refused, outputs hashed by DVC 2
 
 
-def _files(project: Project, commits: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, bytes | None]]:
-    """(commit -> {path: blob id} of its DVC files, blob id -> content)."""
+def _files(project: Project, commits: list[str],
+           only_pipelines: set[str] | None = None) -> tuple[dict[str, dict[str, str]], dict[str, bytes | None]]:
+    """(commit -> {path: blob id} of its DVC files, blob id -> content); the files
+    of the ``only_pipelines`` commits are read only where one is a ``dvc.lock``."""
     found = git.files_at(project.root, commits, dvcfiles.is_dvc_file, _SKIP)
-    blobs = {oid for files in found.values() for oid in files.values()}
+    blobs = {oid for commit, files in found.items() for oid in files.values()
+             if not only_pipelines or commit not in only_pipelines or any(posixpath.basename(p) == dvcfiles.LOCK_FILE for p in files)}
     return found, git.read_blobs(project.root, sorted(blobs))
 
 
@@ -49,12 +52,14 @@ def pushed_at(project: Project, commits: Mapping[str, tuple[str, set[str] | None
     its objects are named by, "churn@v1.2.0"; None for everything there, else the
     artifact hashes whose pipelines alone: ``dvcfiles.pipelines_of``). A file
     that fails its checks is left out and said."""
-    found, blobs = _files(project, list(commits))
+    found, blobs = _files(project, list(commits), {c for c, (_, anchors) in commits.items() if anchors is not None})
     seen: dict[tuple[str, str, str | None], dvcfiles.Outs | str] = {}  # (path, blob, dvc.yaml blob) -> outs or why refused
     objects: dict[str, ObjectRef] = {}
     notes: list[str] = []
     for commit, (label, anchors) in commits.items():
         files = found.get(commit, {})
+        if anchors is not None and not any(posixpath.basename(p) == dvcfiles.LOCK_FILE for p in files):
+            continue  # no pipeline at that commit: a version's own objects are all it has
         read: dict[str, dvcfiles.Outs] = {}
         for path, oid in sorted(files.items()):
             if posixpath.basename(path) == dvcfiles.STAGE_FILE:

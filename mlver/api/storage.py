@@ -118,6 +118,7 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     # A record's object missing fails the push; another stage's output is said, not fatal:
     # an old version's intermediate data may be long gone from every cache.
     missing, unsent = [w for w in left if w in named_here], tuple(w for w in left if w not in named_here)
+    todo = _whole_dirs(todo, {o.md5 for o in lacking}, cache)
     sizes = {o.md5: cache.size(o.md5) or 0 for o in todo}
     if start:
         start(len(todo), sum(sizes.values()))
@@ -126,6 +127,21 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
         raise ObjectsMissing(len(todo), sorted(missing), name)
     return TransferResult(name, len(objects) + len(pipeline), len(todo), sent_bytes, present, tuple(elsewhere + notes),
                           tuple(SentObject(o.md5, o.where, sizes[o.md5]) for o in todo), len(pipeline), unsent)
+
+
+def _whole_dirs(todo: list[ObjectRef], lacking: set[str], cache: LocalStore) -> list[ObjectRef]:
+    """``todo`` without the directories some of whose files nobody has: a .dir
+    object in the remote promises its files (DVC then takes the folder as there)."""
+    if not lacking:
+        return todo
+    out = []
+    for obj in todo:
+        if obj.md5.endswith(".dir"):
+            listed = dvc.parse_dir_manifest(cache.read(obj.md5) or b"[]", f"{obj.where} (manifest {obj.md5})")
+            if any(md5 in lacking for _, md5 in listed):
+                continue
+        out.append(obj)
+    return out
 
 
 def _pipeline_objects(project: Project, records: list[tuple[str, Record]], remote: str, objects: dict[str, ObjectRef],

@@ -3,6 +3,7 @@ a teammate who clones and runs `dvc pull` gets every stage's outputs, not only
 the model and its data, though nobody ran `dvc push`; `mlver gc` keeps them."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import yaml
 from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
 
-from conftest import Project
+from conftest import S3, Project
 
 
 def _stored(remote: Path) -> set[str]:
@@ -104,6 +105,14 @@ def test_push_names_the_stage_outputs_it_could_not_send(pipeline: Project, isola
         in pushed.stderr and "dvc repro" in pushed.stderr and "Traceback" not in pushed.stderr
     assert prepared not in _stored(team)
     assert lock["featurize"]["outs"][0]["md5"] in _stored(team)  # the rest went
+    # One file of a directory gone: its files that are here go, its manifest (a promise of all) does not.
+    shutil.rmtree(team)
+    features = lock["featurize"]["outs"][0]["md5"]
+    listed = json.loads((cache / features[:2] / features[2:]).read_bytes())
+    (cache / listed[0]["md5"][:2] / listed[0]["md5"][2:]).unlink()
+    pushed = p.ok("push")
+    assert f"{PIPELINE_MODEL} (HEAD) data/features/{listed[0]['relpath']}" in pushed.stderr
+    assert features not in _stored(team) and listed[1]["md5"] in _stored(team)
     # The model's own object missing fails the push, as before (exit 2, one error line).
     model = lock["train"]["outs"][0]["md5"]
     shutil.rmtree(team)
@@ -167,3 +176,26 @@ def test_push_of_one_version_sends_its_pipeline_not_the_whole_commit(pipeline: P
     p.ok("push")
     assert unrelated in _stored(team)
     dvc(_clone(p, isolate, "whole"), "pull")
+
+
+def test_push_help_says_what_is_sent(pipeline: Project) -> None:
+    shown = " ".join(pipeline.ok("push", "--help").stdout.split())
+    assert "what `dvc push` at the version's commit would send" in shown
+    assert "cache: false, push: false" in shown and "fails the push (exit 2)" in shown
+
+
+def test_a_clone_dvc_pulls_every_stage_from_s3_after_only_mlver_push(pipeline: Project, isolate: Path, s3: S3) -> None:
+    """The same with the team's S3 remote (moto on loopback), which mlver writes with boto3, not DVC."""
+    p = pipeline
+    p.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    declare(p, "--data", "data/questions.csv")
+    p.ok("run", PIPELINE_MODEL)
+    p.ok("release", PIPELINE_MODEL)
+    result = p.ok("push", "--json").json()
+    assert result["pipeline"] > 0 and result["unsent"] == []
+    stored = {k.split("/files/md5/", 1)[1].replace("/", "") for k in s3.keys("team/files/md5/")}
+    assert stored == _dvc_pushed(p, isolate)
+    clone = _clone(p, isolate, "clone")
+    dvc(clone, "pull")
+    assert "up to date" in dvc(clone, "status") and "in sync" in dvc(clone, "status", "-c")
+    assert (clone / "data/features/train.csv").read_bytes() == (p.root / "data/features/train.csv").read_bytes()

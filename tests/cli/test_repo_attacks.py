@@ -193,3 +193,28 @@ def test_a_record_in_history_past_any_real_size_is_refused_by_its_size_unread(tr
     assert rows["v0.2.0"]["record"] is False and rows["v0.1.0"]["record"] is True, rows
     status = p.mlver("status")  # (pending work: exit 1) reads every released record, and skips that one
     assert status.exit_code == 1 and "v0.2.0" not in status.stdout and not status.stderr, (status.stdout, status.stderr)
+
+
+def test_a_tag_with_a_message_past_any_real_size_is_read_past_not_kept(trained: Project, tmp_path: Path) -> None:
+    # Anyone who can push a tag can give it a 65 MiB message: status held 1.1 GiB, ls 325 MiB
+    # (the message decoded, split and copied per reader). A tag object is kept to its first
+    # MiB (its tagger, its date, the start of its message); the rest is read past.
+    import tracemalloc
+
+    p = trained
+    (tmp_path / "message").write_bytes(b"x" * (65 << 20))
+    p.git("tag", "-a", "churn#prod#1", "-F", str(tmp_path / "message"), "churn@v0.1.0^{}")
+    peaks = {}
+    tracemalloc.start()
+    try:
+        for args in (("ls", "--json"), ("show", "churn"), ("log", "churn"), ("verify", "--offline"), ("status",)):
+            tracemalloc.reset_peak()
+            run = p.mlver(*args)
+            peaks[args[0]] = (run.exit_code, tracemalloc.get_traced_memory()[1] >> 20)
+            if args[0] == "ls":
+                (row,) = run.json()
+    finally:
+        tracemalloc.stop()
+    assert all(peak < 32 for _, peak in peaks.values()), peaks
+    assert [code for code, _ in peaks.values()] == [0, 0, 0, 0, 1], peaks  # (status: objects not pushed)
+    assert row["stages"] == {"prod": "v0.1.0"}, row  # the stage is read all the same

@@ -164,7 +164,8 @@ def test_a_model_held_in_git_is_hashed_once_per_blob(isolate: Path, gto_cli: Gto
     doc = json.loads(cache.read_text())
     assert doc["tables"]["md5"][oid] == [want["v3.0.0"], 11000]
     for damage in ("not json", json.dumps({**doc, "tables": {"md5": {oid: ["NOT-AN-MD5", 11000]}}}),
-                   json.dumps({**doc, "tables": {"md5": {oid: [want["v3.0.0"], -1]}}})):
+                   json.dumps({**doc, "tables": {"md5": {oid: [want["v3.0.0"], -1]}}}),
+                   json.dumps({**doc, "tables": {"md5": {oid: [want["v3.0.0"], 5]}}})):  # not git's size for it
         cache.write_text(damage)
         assert md5("v3.0.0") == want["v3.0.0"], damage
 
