@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fixtures.hostile_s3 import Looping, looping_s3
+from fixtures.hostile_s3 import Hostile, Looping, looping_s3
 
-from conftest import Project
+from conftest import Project, Run
 
 
 def _many_files(p: Project, n: int = 300) -> None:
@@ -105,20 +105,18 @@ def test_a_symlink_planted_at_a_predictable_cache_temp_name_is_not_written_throu
     assert (folder / md5[2:]).read_bytes() == b"image a\n" and not (folder / md5[2:]).is_symlink()
 
 
-@pytest.mark.parametrize("remote", ["folder", "s3"])
-def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_for(
-        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # A pull hashed a download, renamed it into the cache's object folder and then
-    # remembered the stat of whatever had its name: a co-user of a shared cache who
-    # renamed other bytes over it in between had the stat cache vouch for them, and
-    # the workspace copy (and later pushes) took them unhashed.
+@pytest.fixture(params=["folder", "s3"])
+def pushed_then_gone(project: Project, tmp_path: Path, request: pytest.FixtureRequest
+                     ) -> tuple[Project, str, Path, Path]:
+    """A big model pushed to a remote (a folder, or S3), then gone from the cache and the
+    workspace (the next pull downloads it): the project, its md5, its cache object's
+    path, and a co-user's file of other bytes of the same size to swap in."""
     import os
 
-    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+    from fixtures.objects import flip_byte, object_path, run_big_model
 
     p = project
-    if remote == "s3":
+    if request.param == "s3":
         s3 = request.getfixturevalue("s3")
         p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
     md5 = run_big_model(p)
@@ -130,6 +128,20 @@ def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_fo
     os.chmod(obj, 0o644)
     obj.unlink()
     (p.root / "models/churn.pkl").unlink()
+    return p, md5, obj, evil
+
+
+def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_for(
+        pushed_then_gone: tuple[Project, str, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A pull hashed a download, renamed it into the cache's object folder and then
+    # remembered the stat of whatever had its name: a co-user of a shared cache who
+    # renamed other bytes over it in between had the stat cache vouch for them, and
+    # the workspace copy (and later pushes) took them unhashed.
+    import os
+
+    from fixtures.objects import md5_of, object_path
+
+    p, md5, obj, evil = pushed_then_gone
     real_replace = os.replace
     swaps = []
 
@@ -155,10 +167,8 @@ def test_an_object_swapped_as_a_pull_puts_it_in_a_shared_cache_is_not_vouched_fo
     assert pushed.exit_code == 2 and "does not hash to its name" in pushed.stderr, pushed.stderr
 
 
-@pytest.mark.parametrize("remote", ["folder", "s3"])
 def test_a_download_staged_in_a_shared_cache_cannot_be_swapped_by_a_co_user(
-        project: Project, tmp_path: Path, remote: str, request: pytest.FixtureRequest,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        pushed_then_gone: tuple[Project, str, Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     # Downloads were staged in the cache's mlver-tmp, which the users of a shared cache
     # (DVC's `shared = group`: folders 2775) all write: between the hash and the rename
     # into place a co-user could rename other bytes over the staged file, and they became
@@ -166,22 +176,10 @@ def test_a_download_staged_in_a_shared_cache_cannot_be_swapped_by_a_co_user(
     import os
     import stat
 
-    from fixtures.objects import flip_byte, md5_of, object_path, run_big_model
+    from fixtures.objects import md5_of
 
-    p = project
-    if remote == "s3":
-        s3 = request.getfixturevalue("s3")
-        p.ok("remote", "add", "storage", s3.url(), "--endpoint-url", s3.endpoint, "--default")
-    md5 = run_big_model(p)
-    p.ok("push")
+    p, md5, obj, evil = pushed_then_gone
     cache = p.root / ".dvc" / "cache"
-    obj = object_path(cache, md5)
-    evil = tmp_path / "evil"
-    evil.write_bytes(obj.read_bytes())
-    flip_byte(evil, 12345)
-    os.chmod(obj, 0o644)
-    obj.unlink()
-    (p.root / "models/churn.pkl").unlink()
     (cache / "mlver-tmp").mkdir(exist_ok=True)
     os.chmod(cache / "mlver-tmp", 0o2775)
     real_chmod = os.chmod
@@ -266,25 +264,32 @@ def test_listing_entries_missing_their_fields_are_passed_over(trained: Project) 
         p.ok("gc", "--cloud", "--force", "--min-age", "0")
 
 
-def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on(
-        trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A remote reached through DVC's filesystems (http, ssh, azure, ...) had a .dir manifest
-    # read whole, however long: a server (one a repository names) that streams on filled memory.
+def _record_a_directory_only_the_remote_has(p: Project) -> None:
+    """churn's record names a data directory, ``images``, whose .dir manifest (0…0.dir)
+    nowhere but the remote can give: a pull --with-data asks the remote for it."""
     import json
 
-    from fixtures.hostile_s3 import endless_http
-
-    from mlver.adapters import dvcfs
     from mlver.domain import record as rec
 
-    monkeypatch.setattr(dvcfs, "MAX_READ", 1024 * 1024)  # (the real bound: 256 MiB, a manifest of ~3M files)
-    p = trained
     path = p.root / ".mlver/records/churn.json"
     doc = json.loads(path.read_text())
     doc["data"][0] = {"path": "images", "md5": "0" * 32 + ".dir", "size": None, "nfiles": 2}
     doc["digest"] = rec.compute_digest(doc)
     path.write_text(rec.dumps(doc))
     p.commit_all("data from a directory")
+
+
+def test_a_directory_manifest_that_streams_on_from_an_http_remote_is_not_read_on(
+        trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A remote reached through DVC's filesystems (http, ssh, azure, ...) had a .dir manifest
+    # read whole, however long: a server (one a repository names) that streams on filled memory.
+    from fixtures.hostile_s3 import endless_http
+
+    from mlver.adapters import dvcfs
+
+    monkeypatch.setattr(dvcfs, "MAX_READ", 1024 * 1024)  # (the real bound: 256 MiB, a manifest of ~3M files)
+    p = trained
+    _record_a_directory_only_the_remote_has(p)
     with endless_http(cap=256 * 1024 * 1024) as server:
         p.ok("remote", "add", "web", f"{server.url}/store", "--default")
         run = p.mlver("pull", "churn@HEAD", "--with-data")
@@ -418,27 +423,36 @@ def test_a_download_that_trickles_is_given_up_with_one_clear_line(trained: Proje
     assert not [q for q in (p.root / ".dvc").rglob("*") if q.is_file() and "mlver-tmp" in str(q)]
 
 
+def _from_a_trickling_web_remote(p: Project, monkeypatch: pytest.MonkeyPatch, size: int, *args: str
+                                 ) -> tuple[Run, float, Hostile]:
+    """`mlver ARGS` with the default remote an HTTP server that trickles ``size`` bytes (one
+    every 0.2 s) and a least rate of 1,000 bytes a second after a second's grace: the run,
+    how long it took, and the server (what it sent)."""
+    import time
+
+    from fixtures.hostile_s3 import trickling_s3
+
+    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
+    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
+    with trickling_s3(size, every=0.2) as server:
+        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
+        started = time.monotonic()
+        run = p.mlver(*args)
+        return run, time.monotonic() - started, server
+
+
 def test_a_download_that_trickles_from_an_http_remote_is_given_up(trained: Project,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # The same through DVC's filesystems: fsspec's HTTP file read a whole 5 MiB block
     # in one wait, so no bound between reads could see the trickle.
-    import time
-
-    from fixtures.hostile_s3 import trickling_s3
     from fixtures.objects import run_big_model
 
     p = trained
     run_big_model(p)
-    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
-    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
     size = (p.root / "models/churn.pkl").stat().st_size
-    with trickling_s3(size, every=0.2) as server:
-        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
-        shutil.rmtree(p.root / ".dvc" / "cache")
-        (p.root / "models/churn.pkl").unlink()
-        started = time.monotonic()
-        run = p.mlver("pull", "churn@HEAD")
-        took = time.monotonic() - started
+    shutil.rmtree(p.root / ".dvc" / "cache")
+    (p.root / "models/churn.pkl").unlink()
+    run, took, server = _from_a_trickling_web_remote(p, monkeypatch, size, "pull", "churn@HEAD")
     assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
     said = run.stderr.strip().splitlines()
     assert said[-2].startswith(f"error: remote web ({server.url}/store): gave up trying to read "), said
@@ -449,27 +463,9 @@ def test_a_download_that_trickles_from_an_http_remote_is_given_up(trained: Proje
 def test_a_directory_manifest_that_trickles_from_an_http_remote_is_given_up(trained: Project,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     # A .dir manifest is read whole (store.read): fsspec's HTTP file read it in one wait.
-    import json
-    import time
-
-    from fixtures.hostile_s3 import trickling_s3
-
-    from mlver.domain import record as rec
-
     p = trained
-    path = p.root / ".mlver/records/churn.json"
-    doc = json.loads(path.read_text())
-    doc["data"][0] = {"path": "images", "md5": "0" * 32 + ".dir", "size": None, "nfiles": 2}
-    doc["digest"] = rec.compute_digest(doc)
-    path.write_text(rec.dumps(doc))
-    p.commit_all("data from a directory")
-    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
-    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
-    with trickling_s3(100_000, every=0.2) as server:
-        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
-        started = time.monotonic()
-        run = p.mlver("pull", "churn@HEAD", "--with-data")
-        took = time.monotonic() - started
+    _record_a_directory_only_the_remote_has(p)
+    run, took, _ = _from_a_trickling_web_remote(p, monkeypatch, 100_000, "pull", "churn@HEAD", "--with-data")
     assert run.exit_code == 2 and "Traceback" not in run.stderr, run.stderr
     assert "gave up trying to read 00000000000000000000000000000000.dir" in run.stderr, run.stderr
     assert took < 15, took
@@ -479,19 +475,9 @@ def test_a_directory_manifest_that_trickles_from_an_http_remote_is_given_up(trai
 def test_a_deep_verify_against_an_http_remote_that_trickles_is_given_up(trained: Project,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # verify --deep hashes each object as the remote has it (md5_of): one block read per wait.
-    import time
-
-    from fixtures.hostile_s3 import trickling_s3
-
     p = trained
-    monkeypatch.setenv("MLVER_MIN_RATE", "1000")
-    monkeypatch.setenv("MLVER_RATE_GRACE", "1")
     size = (p.root / "models/churn.pkl").stat().st_size
-    with trickling_s3(size, every=0.2) as server:
-        p.ok("remote", "add", "web", f"{server.url}/store", "--default")
-        started = time.monotonic()
-        run = p.mlver("verify", "churn@v0.1.0", "--deep")
-        took = time.monotonic() - started
+    run, took, _ = _from_a_trickling_web_remote(p, monkeypatch, size, "verify", "churn@v0.1.0", "--deep")
     assert run.exit_code == 2 and "Traceback" not in run.stderr, (run.stdout, run.stderr)
     assert "gave up trying to read" in run.stderr, run.stderr
     assert took < 15, took
