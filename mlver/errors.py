@@ -719,6 +719,14 @@ class ColumnsMismatch(UsageError):
         )
 
 
+_OTHER_FAILURE = ("the request failed", "run `mlver remote check {name}`; add --traceback for details")
+
+
+def _could_not(name: str, url: str, action: str, what: str, detail: str) -> str:
+    """The message of a remote's refusal (RemoteAccessError, RemoteFsError)."""
+    return f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else "")
+
+
 class RemoteAccessError(RemoteError):
     """S3 (or another network remote) refused or could not be reached; ``kind`` says why."""
 
@@ -739,7 +747,7 @@ class RemoteAccessError(RemoteError):
                     "`dvc remote modify {name} read_timeout SECONDS`"),
         "wrong-region": ("the bucket is in another region",
                          "set the bucket's region: AWS_DEFAULT_REGION=... or `dvc remote modify {name} region REGION`"),
-        "other": ("the request failed", "run `mlver remote check {name}`; add --traceback for details"),
+        "other": _OTHER_FAILURE,
     }
 
     def __init__(self, name: str, url: str, kind: str, action: str, detail: str = "",
@@ -748,10 +756,8 @@ class RemoteAccessError(RemoteError):
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.kind = kind
         bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else url
-        super().__init__(
-            f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
-            hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""),
-        )
+        super().__init__(_could_not(name, url, action, what, detail),
+                         hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""))
 
 
 class RemoteFsError(RemoteError):
@@ -769,15 +775,14 @@ class RemoteFsError(RemoteError):
                     "check that {url} is the right server; a slow one can be given more time with "
                     "`dvc remote modify {name} timeout SECONDS` (ssh) or read_timeout (http, webdav)"),
         "not-found": ("the container or folder does not exist", "create it, or fix the URL with `mlver remote add -f {name} URL`"),
-        "other": ("the request failed", "run `mlver remote check {name}`; add --traceback for details"),
+        "other": _OTHER_FAILURE,
     }
 
     def __init__(self, name: str, url: str, scheme: str, action: str, kind: str, detail: str = "") -> None:
         self.detail = detail
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.name, self.url, self.scheme, self.action, self.kind = name, url, scheme, action, kind
-        super().__init__(f"remote {name} ({url}): could not {action}: {what}" + (f" ({detail})" if detail else ""),
-                         hint.format(name=name, url=url))
+        super().__init__(_could_not(name, url, action, what, detail), hint.format(name=name, url=url))
 
 
 class ListingNeverEnds(RemoteError):
@@ -1378,13 +1383,17 @@ class MalformedUrl(RemoteError):
         super().__init__(f"malformed {what} {url!r}" + (f": {why}" if why else ""), f"use {example}")
 
 
+def _it_has(remotes: list[str]) -> str:
+    return f" (it has: {', '.join(remotes)})" if remotes else ""
+
+
 class RemoteNotShared(RemoteError):
     """A repository pulled from with --repo that does not share the remote asked for in its .dvc/config."""
 
     def __init__(self, git_url: str, remote: str, shared: list[str]) -> None:
         self.git_url, self.remote, self.shared = git_url, remote, shared
         super().__init__(f"{git_url} shares no remote {remote!r} in .dvc/config"
-                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         + _it_has(shared),
                          "pick one of its remotes with -r, or give one with --remote-config url=...")
 
 
@@ -1395,7 +1404,7 @@ class NoSharedDefault(RemoteError):
         self.git_url, self.label, self.what, self.remote, self.shared = git_url, label, what, remote, shared
         super().__init__(f"{what} of {label} names remote {remote!r}, and {git_url} shares no default remote in "
                          ".dvc/config, at that commit or on its default branch"
-                         + (f" (it has: {', '.join(shared)})" if shared else ""),
+                         + _it_has(shared),
                          "pull from one of its remotes with -r NAME, or give one with --remote-config url=...")
 
 
