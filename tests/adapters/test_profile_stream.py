@@ -1,12 +1,12 @@
 """Streamed profiles (batch by batch, bounded memory) against the in-memory profile of the whole table."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.profiles import assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,21 +27,6 @@ def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def in_memory(path: Path) -> dict:
     return profile_frame(tabular.read_frame(path), "parquet" if path.suffix == ".parquet" else "csv")
-
-
-def assert_same(streamed: dict, memory: dict) -> None:
-    """Equal but for the schema number, and mean/std to rounding (merged moments, not one sum)."""
-    assert streamed.pop("schema") == ps.SCHEMA
-    assert [c["name"] for c in streamed["columns"]] == [c["name"] for c in memory["columns"]]
-    for s, m in zip(streamed["columns"], memory["columns"], strict=False):
-        for key in ("mean", "std"):
-            if m.get(key) is None or s.get(key) is None:
-                assert s.get(key) == m.get(key), (key, s, m)
-            else:
-                assert math.isclose(s[key], m[key], rel_tol=2e-6, abs_tol=1e-12), (key, s, m)
-                s[key] = m[key]
-        assert s == m
-    assert streamed == memory
 
 
 WORDS = st.sampled_from(["a", "b", "a b", 'qu"ote', "x,y", "NA", "", "é", "True"])

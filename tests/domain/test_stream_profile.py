@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.profiles import assert_same
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,21 +43,6 @@ def stream(df: pd.DataFrame, batch: int, spill: Spill | None = None, **kwargs: A
         part = df.iloc[start : start + batch]
         profile.add(len(part), [part.iloc[:, i] for i in range(df.shape[1])])
     return profile
-
-
-def assert_same(streamed: dict, memory: dict) -> None:
-    """Equal but for the schema number, and mean/std to rounding (merged moments, not one sum)."""
-    assert streamed.pop("schema") == ps.SCHEMA == 2
-    assert [c["name"] for c in streamed["columns"]] == [c["name"] for c in memory["columns"]]
-    for s, m in zip(streamed["columns"], memory["columns"], strict=True):
-        for key in ("mean", "std"):
-            if m.get(key) is None or s.get(key) is None:
-                assert s.get(key) == m.get(key), (key, s, m)
-            else:
-                assert math.isclose(s[key], m[key], rel_tol=2e-6, abs_tol=1e-12), (key, s, m)
-                s[key] = m[key]
-        assert s == m
-    assert streamed == memory
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
@@ -342,3 +328,8 @@ def test_exactly_the_distinct_bound_stays_exact(monkeypatch: pytest.MonkeyPatch)
     col = stream(df, 3).finish()["columns"][0]
     assert "approximate" not in col and "top_error" not in col
     assert (col["unique"], col["top"], col["other"]) == (4, [["d", 4], ["b", 3], ["a", 2], ["c", 1]], 0)
+
+
+def test_the_profile_schema_is_2() -> None:
+    # Cached profiles are named by it (.dvc/tmp/mlver/profiles/MD5.vN.json): a change must be deliberate.
+    assert ps.SCHEMA == 2
