@@ -501,7 +501,9 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
         return opened[0]
 
     known = placing.known_in(project.root)
-    saved = None if force else lambda md5s: _held(cache, store_now, md5s)
+    # Saved means in the local cache, as for `dvc checkout`: a remote's word that it
+    # holds a file's content is not proof (a hostile or broken one says yes to all).
+    saved = None if force else cache.existing
     needed: dict[str, ObjectRef] = {}
     dests: list[placing.Dest] = []
     for md5, where, path, *base in wanted:
@@ -540,13 +542,6 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
                                                           teed.get(obj.md5)), missing))
         placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area, saved=saved)
     return placed, fetched
-
-
-def _held(cache: LocalStore, store_now: Callable[[], tuple[str, Store]], md5s: set[str]) -> set[str]:
-    """The ones of ``md5s`` the cache or else the remote holds (what the cache lost is not unsaved work)."""
-    held = cache.existing(md5s)
-    rest = md5s - held
-    return held | (store_now()[1].existing(rest) if rest else set())
 
 
 def _teed(project: Project, store: Store, dests: list[placing.Dest], fetching: set[str], known: Known | None,

@@ -167,10 +167,13 @@ def test_two_projects_on_one_remote(trained: Project, template: Path, isolate: P
     own = json.loads((remote / "mlver" / "manifests" / f"{a.git('rev-list', '--max-parents=0', 'HEAD').strip()}.json").read_text())
     assert garbage not in own["objects"] and shared not in own["objects"] and _artifact(a, "churn@v0.1.0") in own["objects"]
 
-    # Both projects still pull, with mlver and with DVC, from nothing but the remote.
+    # Both projects still pull, with mlver and with DVC, from nothing but the remote: no cache and
+    # no workspace copy (a workspace file no local cache holds is unsaved work pull must not replace).
     for p, ref in ((a, "churn@v0.1.0"), (a, "churn"), (b, "churn@v0.1.0")):
         shutil.rmtree(p.root / ".dvc" / "cache", ignore_errors=True)
+        (p.root / "models/churn.pkl").unlink(missing_ok=True)
         p.ok("pull", ref, "--with-data")
+        assert hashlib.md5((p.root / "models/churn.pkl").read_bytes()).hexdigest() == _artifact(p, ref)
     for p in (a, b):
         shutil.rmtree(p.root / ".dvc" / "cache")
         (p.root / "models/churn.pkl").unlink()

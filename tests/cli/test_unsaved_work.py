@@ -53,3 +53,21 @@ def test_a_tracked_folder_keeps_new_and_changed_files(project: Project) -> None:
     p.write("data/images/c.txt", "a")  # the same bytes as a.txt: the cache holds them, so removing it loses nothing
     p.ok("pull", "imgs", "--with-data")
     assert sorted(f.name for f in (p.root / "data/images").iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_a_remote_that_says_it_holds_the_users_file_does_not_make_it_saved(trained: Project) -> None:
+    """Saved means in the local cache, as for `dvc checkout`: the remote is
+    untrusted, and one that answers "I have it" for the md5 of the user's
+    unsaved model (a hostile server says so for everything) must not get it
+    overwritten without --force."""
+    p = trained
+    p.ok("push", "churn@v0.1.0")
+    unsaved = b"retrained, exists nowhere else"
+    (p.root / "models/churn.pkl").write_bytes(unsaved)
+    md5 = hashlib.md5(unsaved).hexdigest()
+    planted = p.remote / "files" / "md5" / md5[:2] / md5[2:]
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_bytes(b"not the user's bytes")  # the remote's claim, and a false one
+    run = p.fails("pull", "churn@v0.1.0", outputs=("models/",))
+    assert "models/churn.pkl holds changes" in run.stderr, run.stderr
+    assert (p.root / "models/churn.pkl").read_bytes() == unsaved
