@@ -156,15 +156,17 @@ def _manifest_findings(store: object, md5: str, where: str) -> list[Finding]:
 
 
 def _history_order(by_spec: dict[str, list[_Subject]]) -> list[str]:
-    """Record specs oldest tag first, HEAD's last: close to the order the
-    records were written, which is the order git's pack reads fastest."""
+    """Record specs newest first (HEAD's, then by their oldest tag): git's
+    pack keeps the newest version of a file whole and the older ones as
+    deltas on it, so newest first finds each delta's base already in git's
+    cache (100,000 records: 2.9 s of git's CPU, 4.3 s oldest first)."""
     last = (1 << 62, 0)
 
     def when(subject: _Subject) -> tuple[int, int]:
         return subject.event.order if subject.event is not None else last
 
     first = {spec: when(group[0]) if len(group) == 1 else min(map(when, group)) for spec, group in by_spec.items()}
-    return sorted(by_spec, key=first.__getitem__)
+    return sorted(by_spec, key=first.__getitem__, reverse=True)
 
 
 def verify(ref: str | None = None, deep: bool = False, offline: bool = False, remote: str | None = None,
@@ -285,7 +287,7 @@ def _stray_tags(ignored: Mapping[str, tuple[str, str]]) -> list[Finding]:
 
 
 class _RecordPass:
-    """One pass over the distinct records, in history order, keeping of each
+    """One pass over the distinct records, newest first, keeping of each
     only what later checks read (the rest is let go)."""
 
     def __init__(self, project: Project, offline: bool, shallow: bool) -> None:
@@ -341,6 +343,8 @@ class _RecordPass:
     def _judge(self, spec: str, group: list[_Subject], facts: RecordFacts, need_metrics: bool) -> list[Finding]:
         first = group[0]
         self.digests[spec] = facts.computed
+        if spec in self.parents.waiting:
+            self.parents.arrived(spec, facts.computed)
         if need_metrics:
             self.metrics[spec] = facts.metrics or {}  # (kept for these: cache.records was told)
         if not self.offline:
@@ -444,47 +448,60 @@ def _shallow_notes(shallow: bool, beyond: list[str], parents: int) -> list[str]:
 
 class _Parents:
     """Parent links: the record each one replaced, by commit and digest, one
-    check per distinct record. Records arrive in history order, so a parent
-    has nearly always been read already and is checked on the spot; the
-    others wait for the end (then read, when no tag names them)."""
+    check per distinct record. Records arrive newest first, so a link waits
+    for its parent, which nearly always arrives soon after (the model's
+    record before): about one link per model waits at a time. The others
+    wait for the end (then read, when no tag names them)."""
 
     def __init__(self, shallow: bool = False) -> None:
         self.shallow = shallow
         self.unchecked = 0  # links to a commit a shallow clone does not have
         self.done: set[str] = set()  # record digests whose parent link was checked
-        self.found: list[Finding] = []
-        self.waiting: list[tuple[str, str, str, str]] = []  # (parent spec, model, commit, promised digest)
+        self.found: list[tuple[int, Finding]] = []  # (when its record arrived, the finding)
+        self.waiting: dict[str, list[tuple[int, str, str, str]]] = {}  # parent spec -> (arrival, model, commit, promised digest)
         self.paths: dict[str, str] = {}  # model -> its record's path
+        self.arrivals = 0
 
     def check(self, spec: str, subject: _Subject, facts: RecordFacts, digests: Mapping[str, str]) -> None:
+        self.arrivals += 1
         if not facts.parent or facts.digest in self.done:
             return
         self.done.add(facts.computed if facts.intact else facts.digest)  # (equal when intact: one string kept, not two)
         path = self.paths.get(subject.model) or self.paths.setdefault(subject.model, rec.record_path(subject.model))
-        link = (f"{facts.parent[0]}:{path}", subject.model, subject.commit, facts.parent[1])
-        if link[0] in digests:
-            self._judge(link, digests[link[0]])
+        parent = f"{facts.parent[0]}:{path}"
+        link = (self.arrivals, subject.model, subject.commit, facts.parent[1])
+        if parent in digests:
+            self._judge(link, digests[parent])
         else:
-            self.waiting.append(link)
+            self.waiting.setdefault(parent, []).append(link)
 
-    def _judge(self, link: tuple[str, str, str, str], found: str | None) -> None:
-        _, model, commit, promised = link
+    def arrived(self, spec: str, digest: str) -> None:
+        """``spec``'s record was read: the links waiting for it are judged."""
+        for link in self.waiting.pop(spec, ()):
+            self._judge(link, digest)
+
+    def _judge(self, link: tuple[int, str, str, str], found: str | None) -> None:
+        arrival, model, commit, promised = link
         if found != promised:
-            self.found.append(Finding(f"{model}@{commit[:12]}", "the parent record is missing or differs from the one recorded",
-                                      "the history of the record was rewritten: compare `git log` with the parent commit"))
+            self.found.append((arrival, Finding(
+                f"{model}@{commit[:12]}", "the parent record is missing or differs from the one recorded",
+                "the history of the record was rewritten: compare `git log` with the parent commit")))
 
     def rest(self, digests: Mapping[str, str], cache: FactCache) -> list[Finding]:
-        unknown = [link for link in self.waiting if link[0] not in digests]
-        read = dict(cache.records([(spec, model, spec.partition(":")[0]) for spec, model, _, _ in unknown]))
-        commits = {spec.partition(":")[0] for spec, _, _, _ in unknown}
+        """The links still waiting, judged; every finding, oldest record first."""
+        waiting, self.waiting = self.waiting, {}
+        unknown = [spec for spec in waiting if spec not in digests]
+        read = dict(cache.records([(spec, waiting[spec][0][1], spec.partition(":")[0]) for spec in unknown]))
+        commits = {spec.partition(":")[0] for spec in unknown}
         present = set(cache.commit_times(commits)) if self.shallow else commits
-        for link in self.waiting:
-            if link[0] in digests:
-                self._judge(link, digests[link[0]])
-            elif link[0].partition(":")[0] not in present:
-                self.unchecked += 1  # past a shallow clone's boundary: nothing to compare with
-            else:
-                other = read.get(link[0])
-                # A crafted parent (too deep, wrong shape) is no parent this record had.
-                self._judge(link, other.computed if isinstance(other, RecordFacts) else None)
-        return self.found
+        for spec, links in waiting.items():
+            for link in links:
+                if spec in digests:
+                    self._judge(link, digests[spec])
+                elif spec.partition(":")[0] not in present:
+                    self.unchecked += 1  # past a shallow clone's boundary: nothing to compare with
+                else:
+                    other = read.get(spec)
+                    # A crafted parent (too deep, wrong shape) is no parent this record had.
+                    self._judge(link, other.computed if isinstance(other, RecordFacts) else None)
+        return [finding for _, finding in sorted(self.found, key=lambda f: -f[0])]
