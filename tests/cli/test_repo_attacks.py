@@ -90,7 +90,8 @@ def test_a_params_file_linked_out_of_the_project_is_not_read_into_a_record(train
     run = p.fails("record", "churn")
     assert "params.yaml" in run.stderr and "outside the project" in run.stderr, run.stderr
     assert "AKIA" not in (p.root / ".mlver/records/churn.json").read_text()
-    assert "AKIA" not in p.mlver("status").stdout
+    status = p.mlver("status")
+    assert "AKIA" not in status.stdout + status.stderr
 
 
 def test_a_params_file_past_any_real_size_is_refused(trained: Project, monkeypatch: pytest.MonkeyPatch) -> None:
