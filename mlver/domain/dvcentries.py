@@ -99,7 +99,7 @@ def _path(value: object, folder: str, where: str, dep: bool) -> str | None:
         raise UntrustedInput("path", shown, where, "an output's path is a non-empty string")
     if "://" in value:
         return None
-    joined = posixpath.normpath(posixpath.join(folder, value))
+    joined = posixpath.normpath(posixpath.join(folder, value) if folder else value)
     if not dep:
         return validate.check_project_path(joined, where, "path")
     try:

@@ -53,7 +53,7 @@ def outs_pushed(path: str, doc: Any, stages: Any, remote: str) -> Outs:
     folder, deps = posixpath.dirname(path), frozenset[str]()
     if posixpath.basename(path) == LOCK_FILE:
         locked = dvcentries.lock_stages(doc, folder, path, Policy.REFUSE)
-        entries = [replace(e, **_stage_flags(stages, name, folder, e.path)) for name, s in locked.items() for e in s.outs]
+        entries = [_flagged(e, _stage_flags(stages, name, folder, e.path)) for name, s in locked.items() for e in s.outs]
         deps = frozenset(e.md5 for s in locked.values() for e in s.deps if e.md5)
     else:
         if isinstance(doc, dict) and _repo_import(doc):
@@ -70,6 +70,10 @@ def outs_pushed(path: str, doc: Any, stages: Any, remote: str) -> Outs:
         else:
             legacy.append(entry.path)
     return Outs(tuple(pushed), tuple(legacy), deps)
+
+
+def _flagged(entry: dvcentries.Entry, flags: dict[str, Any]) -> dvcentries.Entry:
+    return replace(entry, **flags) if flags else entry
 
 
 def _repo_import(doc: dict[str, Any]) -> bool:
@@ -93,7 +97,7 @@ def _stage_flags(stages: Any, name: str, folder: str, path: str | None) -> dict[
         listed = stage.get(key)
         for entry in listed if isinstance(listed, list) else ():
             for named, options in entry.items() if isinstance(entry, dict) else ():
-                if isinstance(named, str) and posixpath.normpath(posixpath.join(folder, named)) == path:
+                if isinstance(named, str) and posixpath.normpath(posixpath.join(folder, named) if folder else named) == path:
                     return dvcentries.flags(options) if isinstance(options, dict) else {}
     return {}
 
