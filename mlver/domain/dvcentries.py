@@ -10,10 +10,12 @@ stay in the project (``validate.check_project_path``), an md5 is DVC's
 non-negative ``int`` (not a bool) below ``MAX_COUNT``. What differs is what
 a failed check costs, and that is the caller's ``Policy``:
 
-- ``REFUSE`` (``push`` and ``gc``, ``domain/dvcfiles.py``): the whole file is
-  refused and named in a note. They act on the hashes (send them, keep them);
-  a file read in part would send or keep part of what ``dvc pull`` at that
-  commit needs, with nothing said.
+- ``REFUSE`` (``push``, ``domain/dvcfiles.py``): the whole file is refused
+  and named in a note. Push acts on the hashes (it sends them): a file read
+  in part would send part of what ``dvc pull`` at that commit needs, with
+  nothing said. (``gc`` keeps every md5 a file names, whatever the rest of
+  its entry says: ``domain/retention.py``; for deleting, keeping too much is
+  the safe side.)
 - ``SKIP`` (records derived from a GTO or DVC project, ``api/derived.py``):
   the entry whose path fails is passed over, a field that fails is left out
   (None). A derived record describes a commit mlver did not write, as far as
