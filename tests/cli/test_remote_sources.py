@@ -111,6 +111,27 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
         assert "default remote: web -> " + url in init.stdout and says in init.stderr and init.stderr.startswith("warning: "), init.stderr
 
 
+def test_remote_add_that_dvc_refuses_half_way_leaves_both_config_files_as_they_were(project: Project,
+                                                                                      tmp_path: Path) -> None:
+    # Each file is valid alone; together (an s3 URL in .dvc/config, config.local's ssh keyfile for the
+    # same remote) DVC refuses them: the error came after .dvc/config was rewritten, which stayed so.
+    config, local = project.root / ".dvc/config", project.root / ".dvc/config.local"
+    config.write_text(config.read_text() + "['remote \"team\"']\n    url = ssh://nas.example/srv/dvc\n")
+    local.write_text(f"[core]\n    remote = mine\n['remote \"mine\"']\n    url = {tmp_path / 'mine'}\n"
+                     "['remote \"team\"']\n    keyfile = /home/me/.ssh/id_nas\n")
+    before = config.read_bytes(), local.read_bytes()
+    refused = project.fails("remote", "add", "team", "s3://bucket/models", "--force", "--default").stderr
+    assert "DVC refused the remote team" in refused and "keyfile" in refused
+    assert (config.read_bytes(), local.read_bytes()) == before
+    assert sorted(p.name for p in config.parent.iterdir() if "mlver" in p.name) == []  # no staged copy left
+    listed = subprocess.run(["dvc", "remote", "list"], cwd=project.root, capture_output=True, text=True, check=True)
+    assert "ssh://nas.example/srv/dvc" in listed.stdout
+    # Without the clash, the same command writes both (the default moves to the shared remote).
+    local.write_text(f"[core]\n    remote = mine\n['remote \"mine\"']\n    url = {tmp_path / 'mine'}\n")
+    assert project.ok("remote", "add", "team", "s3://bucket/models", "--force", "--default", "--json").json()["default"]
+    assert "remote = team" in local.read_text() and "s3://bucket/models" in config.read_text()
+
+
 def _waited_on(stderr: str, endpoint: str) -> list[str]:
     """The progress lines of a wait on ``endpoint``, which come before
     mlver's one error line and its hint, with no traceback."""
