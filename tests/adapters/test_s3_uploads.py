@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from fixtures import uploads
 
 from conftest import S3
 from mlver.adapters import s3 as s3store
@@ -23,16 +23,11 @@ def _store(s3: S3, folder: Path) -> s3store.S3Store:
 
 
 def _begin(s3: S3, key: str, body: bytes) -> str:
-    """An upload in progress as another client leaves it between its last part and its completion."""
-    upload_id = s3.client.create_multipart_upload(Bucket=s3.bucket, Key=key)["UploadId"]
-    s3.client.upload_part(Bucket=s3.bucket, Key=key, UploadId=upload_id, PartNumber=1, Body=body)
-    return upload_id
+    return uploads.begin(s3.client, s3.bucket, key, body)
 
 
 def _complete(s3: S3, key: str, upload_id: str) -> None:
-    parts = s3.client.list_parts(Bucket=s3.bucket, Key=key, UploadId=upload_id)["Parts"]
-    s3.client.complete_multipart_upload(Bucket=s3.bucket, Key=key, UploadId=upload_id, MultipartUpload={
-        "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]})
+    uploads.complete(s3.client, s3.bucket, key, upload_id)
 
 
 def _in_progress(s3: S3) -> set[str]:
@@ -40,9 +35,7 @@ def _in_progress(s3: S3) -> set[str]:
 
 
 def _note_from_a_process_now_gone(folder: Path, s3: S3, key: str, upload_id: str) -> None:
-    code = ("import sys; from pathlib import Path; from mlver.adapters.s3uploads import Uploads; "
-            "Uploads(Path(sys.argv[1]), sys.argv[2], sys.argv[3]).started((sys.argv[4], sys.argv[5]))")
-    subprocess.run([sys.executable, "-c", code, str(folder), s3.endpoint, s3.bucket, key, upload_id], check=True)
+    uploads.noted_by_a_gone_process(folder, s3.endpoint, s3.bucket, key, upload_id)
 
 
 def test_a_put_notes_its_upload_while_in_flight_and_forgets_it_once_completed(s3: S3, tmp_path: Path) -> None:
