@@ -1041,13 +1041,29 @@ class PackageMissing(UsageError):
 # -- usage: what a model's declaration allows ------------------------------
 
 
+def _bind_to_stage(model: str, path: str, stage: str, then: str) -> str:
+    """The hint that binds a declared model to the DVC stage that writes it (a
+    second `mlver model add` of a declared name is refused: mlver.yaml is edited)."""
+    return (f"bind it to the stage that writes {path}: add `stage: {stage}` to model {model} in mlver.yaml "
+            f"(what `mlver model add {model} --path {path} --stage {stage}` declares), commit, then `{then}`")
+
+
 class NothingToRun(UsageError):
     def __init__(self, model: str, path: str | None = None, stage: str | None = None) -> None:
         self.model, self.path, self.stage = model, path, stage
-        hint = (f"declare the DVC stage that writes {path}: `mlver model add {model} --path {path} --stage {stage}`, "
-                f"commit, then `mlver run {model}`" if stage and path else
+        hint = (_bind_to_stage(model, path, stage, f"mlver run {model}") if stage and path else
                 f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
         super().__init__(f"model {model} has no command or stage to run", hint)
+
+
+class StageOutputUnbound(UsageError):
+    """A model declared without ``--stage`` whose path a dvc.yaml stage writes:
+    DVC tracks it through that stage's dvc.lock and refuses a .dvc file of its own."""
+
+    def __init__(self, model: str, path: str, stage: str, verb: str) -> None:
+        self.model, self.path, self.stage, self.verb = model, path, stage, verb
+        super().__init__(f"{path} is an output of DVC stage {stage!r}, and model {model} is declared without it",
+                         _bind_to_stage(model, path, stage, f"mlver {verb} {model}"))
 
 
 class NothingToReproduce(UsageError):
