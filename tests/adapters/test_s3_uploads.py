@@ -79,12 +79,18 @@ def test_only_a_gone_process_of_this_clone_has_its_upload_aborted(s3: S3, tmp_pa
     assert s3.client.get_object(Bucket=s3.bucket, Key=key)["Body"].read() == body
 
 
-def test_a_note_of_an_upload_that_ended_elsewhere_is_forgotten(s3: S3, tmp_path: Path) -> None:
-    folder = tmp_path / "uploads"
+def _killed_push(s3: S3, folder: Path) -> tuple[s3store.S3Store, str, str]:
+    """(a store noting in ``folder``, key, upload id) of an upload a killed push of this clone left."""
     store = _store(s3, folder)
     key = store.key("cd" * 16)
     upload_id = _begin(s3, key, b"x")
     _note_from_a_process_now_gone(folder, s3, key, upload_id)
+    return store, key, upload_id
+
+
+def test_a_note_of_an_upload_that_ended_elsewhere_is_forgotten(s3: S3, tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    store, key, upload_id = _killed_push(s3, folder)
     _complete(s3, key, upload_id)  # e.g. its completion reached S3 and the answer did not reach us
     assert store.clean_interrupted() == 0
     assert list(folder.iterdir()) == []
@@ -92,10 +98,7 @@ def test_a_note_of_an_upload_that_ended_elsewhere_is_forgotten(s3: S3, tmp_path:
 
 def test_a_damaged_or_planted_note_aborts_nothing(s3: S3, tmp_path: Path) -> None:
     folder = tmp_path / "uploads"
-    store = _store(s3, folder)
-    key = store.key("ef" * 16)
-    upload_id = _begin(s3, key, b"x")
-    _note_from_a_process_now_gone(folder, s3, key, upload_id)
+    store, _, upload_id = _killed_push(s3, folder)
     (note,) = folder.glob("*.json")
     doc = json.loads(note.read_text())
     note.rename(folder / ("0" * 32 + ".json"))  # a note under a name that is not its own
