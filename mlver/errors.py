@@ -737,7 +737,8 @@ class RemoteAccessError(RemoteError):
         "bad-credentials": ("the credentials were rejected",
                             "check the access key and secret (env, ~/.aws or .dvc/config.local) for this endpoint"),
         "no-bucket": ("the bucket does not exist",
-                      "create it (`aws s3 mb s3://{bucket}`) or fix the URL with `mlver remote add -f {name} s3://...`"),
+                      "create it (`aws s3 mb s3://{bucket}{endpoint_option}`) or fix the URL with "
+                      "`mlver remote add -f {name} s3://...{endpoint_option}`"),
         "access-denied": ("access denied",
                           "ask for s3:ListBucket, s3:GetObject and s3:PutObject on {bucket}, or use other credentials"),
         "unreachable": ("the endpoint cannot be reached",
@@ -749,6 +750,8 @@ class RemoteAccessError(RemoteError):
                          "set the bucket's region: AWS_DEFAULT_REGION=... or `dvc remote modify {name} region REGION`"),
         "other": _OTHER_FAILURE,
     }
+    # Only gc deletes, and reading and writing do not need the right to.
+    DELETE_DENIED = "ask for s3:DeleteObject on {bucket} (what `mlver gc --cloud --force` needs), or use other credentials"
 
     def __init__(self, name: str, url: str, kind: str, action: str, detail: str = "",
                  endpoint: str | None = None) -> None:
@@ -756,8 +759,11 @@ class RemoteAccessError(RemoteError):
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.kind = kind
         bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else url
+        if kind == "access-denied" and action.startswith("delete"):
+            hint = self.DELETE_DENIED
         super().__init__(_could_not(name, url, action, what, detail),
-                         hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""))
+                         hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else "",
+                                     endpoint_option=f" --endpoint-url {endpoint}" if endpoint else ""))
 
 
 class RemoteFsError(RemoteError):

@@ -177,6 +177,7 @@ class S3Store:
         self._lean: s3lean.Lean | None = None  # built with the client, where its layout allows one
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
+        self._bucket_seen = False  # the bucket was listed: a 404 is the object's
         # Large puts sent on the stat cache's word / hashed as sent: what the tests see of the shortcut.
         self.counts = {"vouched": 0, "hashed": 0}
         self._guards: dict[str, Callable[[], None]] = {}  # key -> what must hold before its upload completes
@@ -298,6 +299,7 @@ class S3Store:
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == 404 and exc.response.get("Error", {}).get("Code") in ("404", "NotFound", "NoSuchKey"):
+                self._bucket_exists()
                 return None
             raise self._fail(exc, f"look up {md5}") from exc
         except Exception as exc:
@@ -402,6 +404,22 @@ class S3Store:
             self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
         except Exception as exc:
             raise self._fail(exc, "reach the bucket") from exc
+        self._bucket_seen = True
+
+    def _bucket_exists(self) -> None:
+        """After a HEAD's 404, which has no body to say whether the object or the
+        whole bucket is missing: NoSuchBucket from one listing, asked once (a
+        pull from a misspelt bucket said "push it from a machine that has it").
+        Any other failure of the listing (a public bucket that lets GET but not
+        List) leaves the 404 to mean the object."""
+        if self._bucket_seen:
+            return
+        try:
+            self.check_writable()
+        except RemoteAccessError as exc:
+            if exc.kind == "no-bucket":
+                raise
+        self._bucket_seen = True
 
     def clean_interrupted(self) -> int:
         """Abort the multipart uploads interrupted pushes left under our objects
