@@ -206,10 +206,8 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
     configs = [root / ".dvc" / "config", root / ".dvc" / "config.local"]
     if any("[cache]" in c.read_text() for c in configs if c.exists()):
         return False
-    if (root / "dvc.yaml").exists():
-        doc = _yaml((root / "dvc.yaml").read_text(), "dvc.yaml") or {}
-        if doc.get("stages"):
-            return False
+    if has_stages(root):
+        return False
     dvcfile = root / dvcfile_for(path)
     if dvcfile.exists():
         doc = _yaml(dvcfile.read_text(), dvcfile_for(path)) or {}
@@ -219,6 +217,14 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
                 or set(outs[0]) - _STANDARD_OUT_KEYS):
             return False
     return True
+
+
+def has_stages(root: Path) -> bool:
+    """Whether the project's dvc.yaml declares stages (read without DVC)."""
+    if not (root / "dvc.yaml").exists():
+        return False
+    doc = _yaml((root / "dvc.yaml").read_text(), "dvc.yaml") or {}
+    return bool(isinstance(doc, dict) and doc.get("stages"))
 
 
 def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> Out:

@@ -219,7 +219,7 @@ def _prepare_remote(project: Project, store: Store, objects: dict[str, ObjectRef
 
     def clean() -> None:
         if hasattr(store, "clean_interrupted"):
-            store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+            store.clean_interrupted()  # what a killed push left in the remote (S3 bills its parts)
 
     # In this order one after another where threads do not pay; the claim's error is the one told either way.
     results = each(store.jobs, lambda task: task(), [claim, lambda: store.existing(objects), clean])
