@@ -737,7 +737,8 @@ class RemoteAccessError(RemoteError):
         "bad-credentials": ("the credentials were rejected",
                             "check the access key and secret (env, ~/.aws or .dvc/config.local) for this endpoint"),
         "no-bucket": ("the bucket does not exist",
-                      "create it (`aws s3 mb s3://{bucket}`) or fix the URL with `mlver remote add -f {name} s3://...`"),
+                      "create it (`aws s3 mb s3://{bucket}{endpoint_option}`) or fix the URL with "
+                      "`mlver remote add -f {name} s3://...{endpoint_option}`"),
         "access-denied": ("access denied",
                           "ask for s3:ListBucket, s3:GetObject and s3:PutObject on {bucket}, or use other credentials"),
         "unreachable": ("the endpoint cannot be reached",
@@ -749,6 +750,8 @@ class RemoteAccessError(RemoteError):
                          "set the bucket's region: AWS_DEFAULT_REGION=... or `dvc remote modify {name} region REGION`"),
         "other": _OTHER_FAILURE,
     }
+    # Only gc deletes, and reading and writing do not need the right to.
+    DELETE_DENIED = "ask for s3:DeleteObject on {bucket} (what `mlver gc --cloud --force` needs), or use other credentials"
 
     def __init__(self, name: str, url: str, kind: str, action: str, detail: str = "",
                  endpoint: str | None = None) -> None:
@@ -756,8 +759,11 @@ class RemoteAccessError(RemoteError):
         what, hint = self.KINDS.get(kind, self.KINDS["other"])
         self.kind = kind
         bucket = url[len("s3://"):].split("/", 1)[0] if url.startswith("s3://") else url
+        if kind == "access-denied" and action.startswith("delete"):
+            hint = self.DELETE_DENIED
         super().__init__(_could_not(name, url, action, what, detail),
-                         hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else ""))
+                         hint.format(name=name, bucket=bucket, endpoint=f" ({endpoint})" if endpoint else "",
+                                     endpoint_option=f" --endpoint-url {endpoint}" if endpoint else ""))
 
 
 class RemoteFsError(RemoteError):
@@ -1041,13 +1047,29 @@ class PackageMissing(UsageError):
 # -- usage: what a model's declaration allows ------------------------------
 
 
+def _bind_to_stage(model: str, path: str, stage: str, then: str) -> str:
+    """The hint that binds a declared model to the DVC stage that writes it (a
+    second `mlver model add` of a declared name is refused: mlver.yaml is edited)."""
+    return (f"bind it to the stage that writes {path}: add `stage: {stage}` to model {model} in mlver.yaml "
+            f"(what `mlver model add {model} --path {path} --stage {stage}` declares), commit, then `{then}`")
+
+
 class NothingToRun(UsageError):
     def __init__(self, model: str, path: str | None = None, stage: str | None = None) -> None:
         self.model, self.path, self.stage = model, path, stage
-        hint = (f"declare the DVC stage that writes {path}: `mlver model add {model} --path {path} --stage {stage}`, "
-                f"commit, then `mlver run {model}`" if stage and path else
+        hint = (_bind_to_stage(model, path, stage, f"mlver run {model}") if stage and path else
                 f"pass one: `mlver run {model} -- python train.py`, or use `mlver record {model}`")
         super().__init__(f"model {model} has no command or stage to run", hint)
+
+
+class StageOutputUnbound(UsageError):
+    """A model declared without ``--stage`` whose path a dvc.yaml stage writes:
+    DVC tracks it through that stage's dvc.lock and refuses a .dvc file of its own."""
+
+    def __init__(self, model: str, path: str, stage: str, verb: str) -> None:
+        self.model, self.path, self.stage, self.verb = model, path, stage, verb
+        super().__init__(f"{path} is an output of DVC stage {stage!r}, and model {model} is declared without it",
+                         _bind_to_stage(model, path, stage, f"mlver {verb} {model}"))
 
 
 class NothingToReproduce(UsageError):

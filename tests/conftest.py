@@ -325,21 +325,32 @@ class AuthS3:
     bucket: str
     key_id: str  # an IAM user with no policy: authenticates, may do nothing
     secret: str
+    keeper: tuple[str, str]  # (key id, secret) of an IAM user who may do anything in S3 but delete
 
 
 @pytest.fixture(scope="session")
 def moto_auth(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A second moto server that checks credentials and IAM policies after
-    its first three requests (the setup below: a user, its key, a bucket)."""
+    its first six requests (the setup below: two users, their keys and
+    policy, a bucket)."""
+    import json
+
     import boto3
 
-    for url in moto_server(tmp_path_factory.mktemp("moto-auth"), {"INITIAL_NO_AUTH_ACTION_COUNT": "3"}):
+    for url in moto_server(tmp_path_factory.mktemp("moto-auth"), {"INITIAL_NO_AUTH_ACTION_COUNT": "6"}):
         kw = dict(endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
         iam = boto3.client("iam", **kw)
-        iam.create_user(UserName="nobody")
-        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        keys = {}
+        for user in ("nobody", "keeper"):
+            iam.create_user(UserName=user)
+            keys[user] = iam.create_access_key(UserName=user)["AccessKey"]
+        iam.put_user_policy(UserName="keeper", PolicyName="no-delete", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]}))
         boto3.client("s3", **kw).create_bucket(Bucket="locked")
-        yield AuthS3(url, "locked", key["AccessKeyId"], key["SecretAccessKey"])
+        yield AuthS3(url, "locked", keys["nobody"]["AccessKeyId"], keys["nobody"]["SecretAccessKey"],
+                     (keys["keeper"]["AccessKeyId"], keys["keeper"]["SecretAccessKey"]))
 
 
 @dataclass

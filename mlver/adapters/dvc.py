@@ -206,10 +206,8 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
     configs = [root / ".dvc" / "config", root / ".dvc" / "config.local"]
     if any("[cache]" in c.read_text() for c in configs if c.exists()):
         return False
-    if (root / "dvc.yaml").exists():
-        doc = _yaml((root / "dvc.yaml").read_text(), "dvc.yaml") or {}
-        if doc.get("stages"):
-            return False
+    if has_stages(root):
+        return False
     dvcfile = root / dvcfile_for(path)
     if dvcfile.exists():
         doc = _yaml(dvcfile.read_text(), dvcfile_for(path)) or {}
@@ -219,6 +217,14 @@ def _fast_add_possible(root: Path, path: str, directories: bool = False) -> bool
                 or set(outs[0]) - _STANDARD_OUT_KEYS):
             return False
     return True
+
+
+def has_stages(root: Path) -> bool:
+    """Whether the project's dvc.yaml declares stages (read without DVC)."""
+    if not (root / "dvc.yaml").exists():
+        return False
+    doc = _yaml((root / "dvc.yaml").read_text(), "dvc.yaml") or {}
+    return bool(isinstance(doc, dict) and doc.get("stages"))
 
 
 def _add_file_fast(root: Path, path: str, progress: Progress | None = None) -> Out:
@@ -883,21 +889,45 @@ def set_remote(root: Path, name: str, url: str, level: str, default: bool,
     from mlver.adapters.placement import uninterrupted
 
     config = Config(dvc_dir=str(root / ".dvc"))
+    files = [root / ".dvc" / "config", root / ".dvc" / "config.local"]
+    before = {f: f.read_bytes() if f.is_file() else None for f in files}
     # Ctrl-C waits for both files: stopped between them, .dvc/config named the new
     # default while config.local's old one still won on this machine (half a remote).
+    # An error between or after them puts both back: each file can be valid alone
+    # and the pair not (config.local's ssh keyfile for a remote now on s3).
     try:
         with uninterrupted():
-            with config.edit(level) as conf:
-                conf["remote"][name] = {"url": url, **(options or {})}
-                if default:
-                    conf["core"]["remote"] = name
-            if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
-                # config.local's default (e.g. mlver init's local remote) would
-                # shadow the shared one on this machine; the user asked for this one.
-                with config.edit("local") as conf:
-                    conf["core"]["remote"] = name
+            try:
+                _write_remote(config, name, url, level, default, options)
+                Config(dvc_dir=str(root / ".dvc"))  # DVC reads the files as one: both checked together
+            except BaseException:
+                _put_back(before)
+                raise
     except ConfigError as exc:
         raise DvcRefusedRemote(name, str(exc)) from exc
+
+
+def _write_remote(config: Any, name: str, url: str, level: str, default: bool, options: dict[str, str] | None) -> None:
+    with config.edit(level) as conf:
+        conf["remote"][name] = {"url": url, **(options or {})}
+        if default:
+            conf["core"]["remote"] = name
+    if default and level == "repo" and config.load_one("local").get("core", {}).get("remote") not in (None, name):
+        # config.local's default (e.g. mlver init's local remote) would
+        # shadow the shared one on this machine; the user asked for this one.
+        with config.edit("local") as conf:
+            conf["core"]["remote"] = name
+
+
+def _put_back(files: dict[Path, bytes | None]) -> None:
+    """Each file as it was (absent: removed), switched in whole."""
+    for path, content in files.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+            continue
+        staged = path.with_name(f".{path.name}.mlver-restore")
+        staged.write_bytes(content)
+        os.replace(staged, path)
 
 
 def remote_levels(root: Path) -> dict[str, str]:

@@ -401,7 +401,7 @@ class DvcFsStore:
         self._write_through(self._meta(relpath), "meta", lambda tmp: self.fs.pipe_file(tmp, data), f"write {relpath}")
 
     @_watched
-    def clean_interrupted(self, md5s: Iterable[str] = ()) -> int:
+    def clean_interrupted(self) -> int:
         """Delete what killed pushes left in the upload folder (``_abandoned``).
         Returns how many; a remote that cannot list (plain HTTP) or a
         failure to clean is no reason to fail the push."""

@@ -1386,7 +1386,8 @@ def stream_blobs(root: Path, specs: Sequence[str], limit: int | None = None
     """``git cat-file --batch`` of ``specs`` (``rev:path``), one object at a
     time: (spec, blob id, content), (spec, None, None) when missing. Nothing
     is held but the object being read, so 100,000 records stay in bounded
-    memory; ask in history order (git's delta cache then hits: ~8x faster).
+    memory; ask newest first (git's delta cache then hits: ~8x faster than
+    in name order, 1.5x than oldest first).
     A blob larger than ``limit`` comes as Oversized, its content never read."""
     for spec, oid, otype, body in stream_objects(root, specs, limit):
         yield (spec, oid, body) if otype == "blob" else (spec, None, None)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mlver.adapters import s3headers, s3lean, verified
+from mlver.adapters import s3headers, s3lean, s3uploads, verified
 from mlver.adapters.atomic import temp_beside
 from mlver.adapters.pace import Pace, read_paced
 from mlver.adapters.s3lean import LEAN_MAX
@@ -57,7 +57,7 @@ READ_TIMEOUT = 15
 ATTEMPTS = 3
 # The answer to a multipart upload's completion waits for the whole object to be assembled (DVC's read_timeout: 60).
 COMPLETE_TIMEOUT = 60
-# A multipart upload older than this under our objects is an interrupted push's, whoever made it.
+# A multipart upload begun this long ago and sent no part since under our objects is an interrupted push's, whoever made it.
 STALE_UPLOAD = 24 * 3600
 # A listing of the whole remote this many pages long, one after another, beats a listing per folder.
 FEW_PAGES = 8
@@ -71,6 +71,7 @@ MAX_PAGES = 1_000_000
 _CONTINUATIONS = {
     "list_objects_v2": (("ContinuationToken",), ("NextContinuationToken",)),
     "list_multipart_uploads": (("KeyMarker", "UploadIdMarker"), ("NextKeyMarker", "NextUploadIdMarker")),
+    "list_parts": (("PartNumberMarker",), ("NextPartNumberMarker",)),
 }
 
 
@@ -82,6 +83,15 @@ def _entries(page: dict[str, Any], root: str) -> Iterator[tuple[str, int, dt.dat
         key, size, modified = item.get("Key"), item.get("Size"), item.get("LastModified")
         if isinstance(key, str) and key.startswith(root) and isinstance(size, int) and size >= 0:
             yield key[len(root):], size, modified if isinstance(modified, dt.datetime) else None
+
+
+def _uploads_of(page: dict[str, Any], root: str) -> Iterator[tuple[str, str, dt.datetime | None]]:
+    """(key, upload id, when it began) of a page of uploads in progress under
+    ``root``; the server's word, so an entry without them is passed over."""
+    for item in page.get("Uploads") or ():
+        key, upload_id, started = item.get("Key"), item.get("UploadId"), item.get("Initiated")
+        if isinstance(key, str) and key.startswith(root) and isinstance(upload_id, str) and upload_id:
+            yield key, upload_id, started if isinstance(started, dt.datetime) else None
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -143,7 +153,10 @@ class S3Store:
     def __init__(self, name: str, url: str, endpoint_url: str | None = None, region: str | None = None,
                  access_key_id: str | None = None, secret_access_key: str | None = None,
                  session_token: str | None = None, profile: str | None = None, anonymous: bool = False,
-                 connect_timeout: float | None = None, read_timeout: float | None = None) -> None:
+                 connect_timeout: float | None = None, read_timeout: float | None = None,
+                 uploads: Path | None = None) -> None:
+        """``uploads``: the folder where the multipart uploads this clone starts
+        are noted (s3uploads), so its next push can abort them if this one is killed."""
         self.name = name
         self.url = url
         self.bucket, self.prefix = parse_url(url)
@@ -164,9 +177,11 @@ class S3Store:
         self._lean: s3lean.Lean | None = None  # built with the client, where its layout allows one
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
+        self._bucket_seen = False  # the bucket was listed: a 404 is the object's
         # Large puts sent on the stat cache's word / hashed as sent: what the tests see of the shortcut.
         self.counts = {"vouched": 0, "hashed": 0}
         self._guards: dict[str, Callable[[], None]] = {}  # key -> what must hold before its upload completes
+        self._uploads = s3uploads.Uploads(uploads, endpoint_url, self.bucket) if uploads is not None else None
 
     # -- plumbing ---------------------------------------------------------
 
@@ -204,6 +219,8 @@ class S3Store:
                 client.meta.events.register("before-parameter-build.s3.CompleteMultipartUpload", self._may_complete)
                 # (A file that shrank below the threshold meanwhile would go up in one request.)
                 client.meta.events.register("before-parameter-build.s3.PutObject", self._may_complete)
+                if self._uploads is not None:
+                    s3uploads.track(client, self._uploads)
                 self._upload_client = client
             return self._upload_client
 
@@ -282,6 +299,7 @@ class S3Store:
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == 404 and exc.response.get("Error", {}).get("Code") in ("404", "NotFound", "NoSuchKey"):
+                self._bucket_exists()
                 return None
             raise self._fail(exc, f"look up {md5}") from exc
         except Exception as exc:
@@ -386,30 +404,72 @@ class S3Store:
             self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
         except Exception as exc:
             raise self._fail(exc, "reach the bucket") from exc
+        self._bucket_seen = True
 
-    def clean_interrupted(self, md5s: Iterable[str]) -> int:
-        """Abort the multipart uploads an interrupted push left under our
-        objects (S3 keeps, and bills, their parts until then): those of the
-        objects ``md5s`` (this push sends or already has them, so none is
-        anyone's upload in progress worth keeping) and any older than a day.
-        Returns how many were aborted; a failure to list them is no reason
-        to fail the push."""
+    def _bucket_exists(self) -> None:
+        """After a HEAD's 404, which has no body to say whether the object or the
+        whole bucket is missing: NoSuchBucket from one listing, asked once (a
+        pull from a misspelt bucket said "push it from a machine that has it").
+        Any other failure of the listing (a public bucket that lets GET but not
+        List) leaves the 404 to mean the object."""
+        if self._bucket_seen:
+            return
+        try:
+            self.check_writable()
+        except RemoteAccessError as exc:
+            if exc.kind == "no-bucket":
+                raise
+        self._bucket_seen = True
+
+    def clean_interrupted(self) -> int:
+        """Abort the multipart uploads interrupted pushes left under our objects
+        (S3 keeps, and bills, their parts until then): those this clone's killed
+        pushes started (s3uploads), and any a day old, whoever made them.
+        Any other may be another machine's push at work on the same object: an
+        abort would fail its completion (NoSuchUpload), so it is left. Left
+        alone, it is harmless even to an object this push sends: objects are
+        named by their md5, so what it completes is the same bytes. Returns how
+        many were aborted; a failure to list them is no reason to fail the push."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         root = self._root()
-        ours = {self.key(m) for m in md5s}
+        mine = self._uploads.abandoned(root) if self._uploads is not None else set()
         cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_UPLOAD)
-        aborted = 0
+        aborted: set[tuple[str, str]] = set()
+        kept: set[tuple[str, str]] = set()
         try:
             for page in self._pages("list_multipart_uploads", "list interrupted uploads", Prefix=root):
-                for upload in page.get("Uploads", ()):
-                    key, started = upload["Key"], upload.get("Initiated")
-                    if key in ours or (started is not None and started < cutoff):
-                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
-                        aborted += 1
+                for key, upload_id, started in _uploads_of(page, root):
+                    upload = (key, upload_id)
+                    try:
+                        if upload in mine or self._idle(key, upload_id, started, cutoff):
+                            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+                            aborted.add(upload)
+                            continue
+                    except (BotoCoreError, ClientError, RemoteAccessError):
+                        pass  # (ended meanwhile, or not ours to abort: the next push looks again)
+                    kept.add(upload)
         except (BotoCoreError, ClientError, RemoteAccessError):
-            pass  # e.g. no s3:ListBucketMultipartUploads permission: the push itself may still work
-        return aborted
+            return len(aborted)  # e.g. no s3:ListBucketMultipartUploads permission: the push itself may still work
+        if self._uploads is not None:
+            for upload in mine - kept:  # aborted now, or ended since (completed, or aborted as a day old)
+                self._uploads.ended(upload)
+        return len(aborted)
+
+    def _idle(self, key: str, upload_id: str, started: dt.datetime | None, cutoff: dt.datetime) -> bool:
+        """Whether an upload was begun before ``cutoff`` and has had no part since
+        (a slow upload of a huge file can take longer than a day and is at work).
+        Its parts are only listed for an upload that old (moto says every upload
+        began in 2010). One that ended meanwhile (NoSuchUpload) is not idle."""
+        if started is None or started >= cutoff:
+            return False
+        newest = None
+        for page in self._pages("list_parts", "list an upload's parts", Key=key, UploadId=upload_id):
+            for part in page.get("Parts") or ():
+                when = part.get("LastModified")
+                if isinstance(when, dt.datetime) and (newest is None or when > newest):
+                    newest = when
+        return newest is None or newest < cutoff
 
     def _transfer_config(self) -> Any:
         from boto3.s3.transfer import TransferConfig

@@ -8,9 +8,10 @@ params of those stages, and the metrics files in the tree. ``derive_record``
 puts that into a record-shaped document marked ``"derived": true``, so
 every verb that reads a record can read it, and says where it came from.
 
-Everything here is read from a commit: untrusted. Hashes and paths go
-through mlver/domain/validate.py (DVC md5s; project paths that stay inside
-the repository, out of .git/.dvc/.mlver); an entry that fails is left out.
+Everything here is read from a commit: untrusted. DVC's files are read by
+mlver/domain/dvcentries.py (DVC md5s; project paths that stay inside the
+repository, out of .git/.dvc/.mlver) under its SKIP policy: an entry that
+fails is left out. Other paths go through mlver/domain/validate.py.
 """
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from mlver.adapters import dvc, git
+from mlver.api.dvcouts import parsed
+from mlver.domain import dvcentries
 from mlver.domain import record as rec
+from mlver.domain.dvcentries import MAX_STAGES, Policy
 from mlver.domain.tags import DIR_SEPARATOR
 from mlver.domain.validate import check_md5, check_project_path
 from mlver.errors import ConfigError, MlverError
 from mlver.models import Record
 from mlver.project import CONFIG, GTO_INDEX, ModelSpec, Project, artifacts_in, parse_config
 
-MAX_STAGES = 1000  # a pipeline walk stops here: a dvc.lock is untrusted input
 IN_GIT = rec.ARTIFACT_IN_GIT  # derived_from.artifact of an artifact committed to git, not to DVC storage
 
 
@@ -48,56 +51,32 @@ def _md5(value: Any) -> str | None:
         return None
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _yaml(content: bytes | None, where: str = "a file") -> Any:
-    """YAML from a commit through the one safe loader; None when it is absent or unreadable."""
-    if content is None:
-        return None
-    from mlver.adapters.yamlfile import safe_load
-
+    """One of DVC's files at a commit, bounded and safely loaded; None when it is absent or unreadable."""
     try:
-        return safe_load(content, where)
+        return parsed(content, where)
     except MlverError:
         return None
 
 
-def _out(entry: Any, folder: str) -> dict[str, Any] | None:
-    """A dvc.lock or .dvc out/dep entry -> {path, md5, size, nfiles}, or None if malformed."""
-    if not isinstance(entry, dict):
-        return None
-    path = _safe_path(posixpath.join(folder, entry["path"])) if isinstance(entry.get("path"), str) else None
-    md5 = _md5(entry.get("md5"))
-    if path is None:
-        return None
-    return {"path": path, "md5": md5, "size": _count(entry.get("size")), "nfiles": _count(entry.get("nfiles"))}
+def _doc(entry: dvcentries.Entry) -> dict[str, Any]:
+    return {"path": entry.path, "md5": entry.md5, "size": entry.size, "nfiles": entry.nfiles}
 
 
 def _dvcfile_out(content: bytes | None, path: str) -> dict[str, Any] | None:
     """The out of a ``.dvc`` file tracking ``path`` (its paths are relative to its folder)."""
-    doc = _yaml(content)
-    outs = doc.get("outs") if isinstance(doc, dict) else None
-    return _out(outs[0], posixpath.dirname(path)) if isinstance(outs, list) and outs else None
+    outs = [e for e in dvcentries.dvcfile_outs(_yaml(content), posixpath.dirname(path), f"{path}.dvc", Policy.SKIP)
+            if e.path]
+    return _doc(outs[0]) if outs else None
 
 
 def _stages(lock: Any, folder: str) -> dict[str, dict[str, Any]]:
-    stages = lock.get("stages") if isinstance(lock, dict) else None
-    found: dict[str, dict[str, Any]] = {}
-    for name, entry in list((stages or {}).items())[:MAX_STAGES] if isinstance(stages, dict) else ():
-        if isinstance(entry, dict):
-            found[str(name)] = {
-                "cmd": entry.get("cmd"),
-                "deps": [o for o in map(lambda e: _out(e, folder), _list(entry.get("deps"))) if o],
-                "outs": [o for o in map(lambda e: _out(e, folder), _list(entry.get("outs"))) if o],
-                "params": entry.get("params") if isinstance(entry.get("params"), dict) else {},
-            }
-    return found
+    """A dvc.lock's stages, read by ``dvcentries``' SKIP policy: an entry
+    that fails its checks (or lies outside the project) is left out."""
+    where = posixpath.join(folder, dvc.LOCK_FILE)
+    return {name: {"cmd": stage.cmd, "params": stage.params,
+                   "deps": [_doc(e) for e in stage.deps if e.path], "outs": [_doc(e) for e in stage.outs if e.path]}
+            for name, stage in dvcentries.lock_stages(lock, folder, where, Policy.SKIP).items()}
 
 
 def _upstream(stages: dict[str, dict[str, Any]], first: str) -> list[str]:

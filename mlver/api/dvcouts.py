@@ -38,7 +38,10 @@ def _files(project: Project, commits: list[str],
     return found, git.read_blobs(project.root, sorted(blobs))
 
 
-def _parsed(content: bytes | None, where: str) -> object:
+def parsed(content: bytes | None, where: str) -> object:
+    """One of DVC's files from a repository, loaded as plain data: bounded in
+    size (``dvcfiles.MAX_FILE_BYTES``), in depth and in alias growth (the one
+    safe loader); None when absent. UntrustedInput or ConfigError otherwise."""
     if content is None:
         return None
     if len(content) > dvcfiles.MAX_FILE_BYTES:
@@ -86,8 +89,8 @@ def pushed_at(project: Project, commits: Mapping[str, tuple[str, set[str] | None
 def _outs(path: str, content: bytes | None, stages: bytes | None, remote: str) -> dvcfiles.Outs | str:
     """The outs of one DVC file, or why it is refused."""
     try:
-        doc = _parsed(content, path)
-        beside = _parsed(stages, posixpath.join(posixpath.dirname(path), dvcfiles.STAGE_FILE)) if stages else None
+        doc = parsed(content, path)
+        beside = parsed(stages, posixpath.join(posixpath.dirname(path), dvcfiles.STAGE_FILE)) if stages else None
         return dvcfiles.outs_pushed(path, doc, beside, remote)
     except MlverError as exc:
         return exc.message
@@ -100,7 +103,7 @@ def named_at(project: Project, commits: list[str]) -> set[str]:
     hashes: set[str] = set()
     for oid in {oid for files in found.values() for path, oid in files.items() if not path.endswith(dvcfiles.STAGE_FILE)}:
         try:
-            hashes |= hashes_in_dvcfile(_parsed(blobs.get(oid), f"blob {oid[:12]}"))
+            hashes |= hashes_in_dvcfile(parsed(blobs.get(oid), f"blob {oid[:12]}"))
         except MlverError:
             continue
     return hashes

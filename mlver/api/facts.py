@@ -395,7 +395,7 @@ class FactCache:
                 ) -> Iterator[tuple[str, RecordFacts | MlverError | None]]:
         """``(spec, model, commit)`` -> (spec, the record's facts, the error
         that refuses it, or None when there is no record there), cached ones
-        first, then the rest read in the order given (pass history order:
+        first, then the rest read in the order given (pass newest first:
         git's delta cache). ``metrics``: the specs whose facts must carry
         their metrics (kept only for them). Nothing is kept: the caller
         keeps what it needs."""

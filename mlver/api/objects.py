@@ -65,12 +65,13 @@ class ObjectRef:
 
 
 def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False,
-              ledger: Ledger | None = None) -> Store:
+              ledger: Ledger | None = None, uploads: Path | None = None) -> Store:
     """An object store for a DVC remote's settings (``config_dir``: where
     relative paths start, as DVC resolves them against the config file;
     ``anonymous``: S3 requests go unsigned, with none of the user's credentials;
     ``ledger``: the command's record of folder remotes' objects, which a folder
-    remote's store holds: adapters/remotestat.py)."""
+    remote's store holds: adapters/remotestat.py; ``uploads``: where an S3
+    remote's store notes the uploads it starts, adapters/s3uploads.py)."""
     url = remote.url
     if url.startswith("s3://"):
         from mlver.adapters.s3 import S3Store
@@ -79,7 +80,8 @@ def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = Fal
         return S3Store(remote.name, url, endpoint_url=opts.get("endpointurl"), region=opts.get("region"),
                        access_key_id=opts.get("access_key_id"), secret_access_key=opts.get("secret_access_key"),
                        session_token=opts.get("session_token"), profile=opts.get("profile"), anonymous=anonymous,
-                       connect_timeout=opts.get("connect_timeout"), read_timeout=opts.get("read_timeout"))
+                       connect_timeout=opts.get("connect_timeout"), read_timeout=opts.get("read_timeout"),
+                       uploads=uploads)
     if "://" in url and not url.startswith("file://"):
         # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
         from mlver.adapters.dvcfs import DvcFsStore
@@ -107,7 +109,16 @@ def store_among(project: Project, remotes: dict[str, dvc.Remote], default: str |
         raise NoDefaultRemote("set one with `mlver init` or `mlver remote add NAME URL --default`")
     if name not in remotes:
         raise UnknownRemote(name, sorted(remotes))
-    return name, store_for(remotes[name], project.root / ".dvc", ledger=ledger)
+    return name, store_for(remotes[name], project.root / ".dvc", ledger=ledger, uploads=_uploads_dir(project))
+
+
+def _uploads_dir(project: Project) -> Path | None:
+    """The clone's own note of the S3 uploads its pushes start (adapters/s3uploads.py)."""
+    from mlver.adapters.s3uploads import UPLOADS_DIR
+    from mlver.adapters.statcache import git_dir
+
+    base = git_dir(project.root)
+    return base / UPLOADS_DIR if base is not None else None
 
 
 def local_cache(project: Project) -> LocalStore:

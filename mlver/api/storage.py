@@ -219,7 +219,7 @@ def _prepare_remote(project: Project, store: Store, objects: dict[str, ObjectRef
 
     def clean() -> None:
         if hasattr(store, "clean_interrupted"):
-            store.clean_interrupted(objects)  # what a killed push left in the remote (S3 bills its parts)
+            store.clean_interrupted()  # what a killed push left in the remote (S3 bills its parts)
 
     # In this order one after another where threads do not pay; the claim's error is the one told either way.
     results = each(store.jobs, lambda task: task(), [claim, lambda: store.existing(objects), clean])
@@ -504,31 +504,7 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
     # Saved means in the local cache, as for `dvc checkout`: a remote's word that it
     # holds a file's content is not proof (a hostile or broken one says yes to all).
     saved = None if force else cache.existing
-    needed: dict[str, ObjectRef] = {}
-    dests: list[placing.Dest] = []
-    for md5, where, path, *base in wanted:
-        root = base[0] if base else within or project.root
-        own = bool(base)  # a place the caller chose (-o), not the workspace's tracked path
-        obj = ObjectRef(md5, where)
-        needed.setdefault(md5, obj)
-        validate.check_inside(root, path, obj.where)
-        if md5.endswith(".dir"):
-            if not cache.has(md5):
-                remote_name, remote_store_ = store_now()
-                _fetch(cache, remote_store_, remote_name, obj, None, known)
-            manifest = cache.read(md5) or b"[]"
-            entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
-            relpaths = [relpath for relpath, _ in entries]
-            # Inside the directory itself, not just the project: a symlink
-            # in it must not redirect one of its files elsewhere.
-            validate.check_all_inside(path, path, relpaths, where)
-            validate.check_all_inside(root, path, relpaths, where)
-            for relpath, file_md5 in entries:
-                if file_md5 not in needed:
-                    needed[file_md5] = ObjectRef(file_md5, f"{where}/{relpath}")
-            dests.append(placing.Dest(md5, where, path, entries, own_folder=own))
-        else:
-            dests.append(placing.Dest(md5, where, path))
+    needed, dests = _destinations(project, cache, store_now, wanted, within, known)
     in_cache = cache.existing(needed)
     missing = [o for md5, o in needed.items() if md5 not in in_cache]
     name, store = store_now() if missing or opened else ("the local cache", cache)
@@ -542,6 +518,40 @@ def _restore(project: Project, cache: LocalStore, open_store: Callable[[], tuple
                                                           teed.get(obj.md5)), missing))
         placed = placing.place(project.root, dests, cache_fill(cache, known, teed), known=known, area=area, saved=saved)
     return placed, fetched
+
+
+def _destinations(project: Project, cache: LocalStore, store_now: Callable[[], tuple[str, Store]],
+                  wanted: list[Wanted], within: Path | None,
+                  known: Known | None) -> tuple[dict[str, ObjectRef], list[placing.Dest]]:
+    """(every object the wanted files need, first place each is named; where
+    each goes), every path checked inside its destination. A directory's
+    manifest is fetched first when the cache lacks it: it names the rest."""
+    needed: dict[str, ObjectRef] = {}
+    dests: list[placing.Dest] = []
+    for md5, where, path, *base in wanted:
+        root = base[0] if base else within or project.root
+        own = bool(base)  # a place the caller chose (-o), not the workspace's tracked path
+        obj = ObjectRef(md5, where)
+        needed.setdefault(md5, obj)
+        validate.check_inside(root, path, obj.where)
+        if not md5.endswith(".dir"):
+            dests.append(placing.Dest(md5, where, path))
+            continue
+        if not cache.has(md5):
+            remote_name, remote_store_ = store_now()
+            _fetch(cache, remote_store_, remote_name, obj, None, known)
+        manifest = cache.read(md5) or b"[]"
+        entries = dvc.parse_dir_manifest(manifest, f"{where} (manifest {md5})")
+        relpaths = [relpath for relpath, _ in entries]
+        # Inside the directory itself, not just the project: a symlink
+        # in it must not redirect one of its files elsewhere.
+        validate.check_all_inside(path, path, relpaths, where)
+        validate.check_all_inside(root, path, relpaths, where)
+        for relpath, file_md5 in entries:
+            if file_md5 not in needed:
+                needed[file_md5] = ObjectRef(file_md5, f"{where}/{relpath}")
+        dests.append(placing.Dest(md5, where, path, entries, own_folder=own))
+    return needed, dests
 
 
 def _teed(project: Project, store: Store, dests: list[placing.Dest], fetching: set[str], known: Known | None,

@@ -22,6 +22,7 @@ from mlver.errors import (
     NoCommits,
     NothingToRun,
     OutputInGit,
+    StageOutputUnbound,
     TrainingFailed,
 )
 from mlver.models import RecordResult
@@ -159,6 +160,16 @@ def _writer(project: Project, path: str) -> str | None:
     return stage.name if stage is not None and not stage.source else None
 
 
+def _not_a_stage_output(project: Project, spec: ModelSpec, verb: str) -> None:
+    """Refuse, before anything runs, a model declared without its stage whose
+    path a dvc.yaml stage writes: DVC would refuse to track it on its own
+    (its output "overlaps with an output of stage"), after the training."""
+    if dvc.has_stages(project.root):
+        stage = _writer(project, spec.path)
+        if stage is not None:
+            raise StageOutputUnbound(spec.name, spec.path, stage, verb)
+
+
 def _outside_experiment(name: str) -> None:
     """Refuse to record from a stage of ``dvc exp run``, which DVC marks in its
     stages' environment: DVC runs it on a detached HEAD, commits the experiment
@@ -183,6 +194,7 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
     command = command or spec.command
     if not command:
         raise NothingToRun(name, spec.path, _writer(project, spec.path))
+    _not_a_stage_output(project, spec, "run")
     return write_record(project, spec, code, _run_command(project, command))
 
 
@@ -200,6 +212,7 @@ def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> Recor
             if stale:
                 raise LockOutOfDate(name, stale)
         return write_record(project, spec, code, Execution(None, None, None, None), stage_run=stage_run)
+    _not_a_stage_output(project, spec, "record")
     code = check_code(project, spec, allow_dirty)
     check_data(project, spec)
     return write_record(project, spec, code, Execution(spec.command, None, None, None))

@@ -405,14 +405,13 @@ def _verify(r: m.VerifyResult) -> str:
     checked = (f"{r.records} records, {r.tags} tags"
                + (f", {r.objects} objects in {r.remote}" if r.remote else ", remote not checked")
                + (f", {r.signatures} signatures" if r.signatures else ""))
-    notes = [f"note: {n}" for n in r.notes]
     if r.ok:
-        return "\n".join([f"OK: {checked}", *notes])
+        return f"OK: {checked}"
     lines = [f"FAILED: {len(r.findings)} problems in {checked}"]
     for f in r.findings:
         lines.append(f"  {f.ref}: {f.problem}")
         lines.append(f"    fix: {f.fix}")
-    return "\n".join(lines + notes)
+    return "\n".join(lines)
 
 
 def _reproduce(r: m.ReproduceResult) -> str:
@@ -461,12 +460,18 @@ def _status(r: m.StatusResult) -> str:
         for p in s.pending:
             lines.append(f"  {p.kind:<10}  {p.detail}")
             lines.append(f"  {'':<10}  fix: {p.fix}")
-        lines += [f"  note: {n}" for n in s.notes]
     count = sum(len(s.pending) for s in r.models)
-    lines += [f"note: {n}" for n in r.notes]
     lines.append("nothing pending" if r.clean else
                  f"{count} pending in {sum(1 for s in r.models if s.pending)} of {len(r.models)} models")
     return "\n".join(lines)
+
+
+# Results whose notes are said on stderr (stdout is the result: `mlver verify | grep FAILED`
+# reads no note); with --json they are in the document, which is the result.
+_NOTES: dict[str, Callable[[Any], list[str]]] = {
+    "VerifyResult": lambda r: list(r.notes),
+    "StatusResult": lambda r: [f"{s.model}: {n}" for s in r.models for n in s.notes] + list(r.notes),
+}
 
 
 # Keyed by class name, so rendering one result does not import every result class.
@@ -540,7 +545,10 @@ def render(result: Any, as_json: bool = False, kind: str | None = None) -> None:
         renderer = _LIST_RENDERERS.get(item_type) if item_type else None
         echo(human(renderer(result) if renderer else json.dumps(_plain(result), indent=2)))
         return
-    echo(human(_RENDERERS[type(result).__name__](result)))
+    name = type(result).__name__
+    echo(human(_RENDERERS[name](result)))
+    for line in _NOTES[name](result) if name in _NOTES else ():
+        note(f"note: {line}")
 
 
 def check_output(out: str | None) -> None:

@@ -1,10 +1,15 @@
 """review, drift, ci."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mlver.cli.options import NON_NEGATIVE, output_options
 from mlver.errors import ExitCode
+
+if TYPE_CHECKING:
+    from mlver.models import ReviewResult
 
 
 @click.command()
@@ -42,22 +47,24 @@ def review(base: str | None, head: str, model: str | None, out: str | None, plot
       mlver review --base origin/main -o report.md --plots plots
     """
     from mlver.api import reviews as api
-    from mlver.cli.render import check_output, render, write_text
-    from mlver.report import review_markdown
+    from mlver.cli.render import check_output
 
     check_output(out)
     result = api.review(base=base, head=head, model=model, plots=plots, plots_url=plots_url, threshold=threshold)
-    if as_json:
-        if out:
-            write_text(review_markdown(result), out)
-        render(result, True)
-    elif out:
-        write_text(review_markdown(result), out)
-        render(result)
-    else:
-        write_text(review_markdown(result))
+    _show_review(result, out, as_json)
     if not result.ok:
         raise click.exceptions.Exit(int(ExitCode.CHECK_FAILED))
+
+
+def _show_review(result: ReviewResult, out: str | None, as_json: bool) -> None:
+    """The markdown report to ``out`` (else stdout); with ``out`` or --json, the summary (or JSON) to stdout."""
+    from mlver.cli.render import render, write_text
+    from mlver.report import review_markdown
+
+    if out or not as_json:
+        write_text(review_markdown(result), out)
+    if as_json or out:
+        render(result, as_json)
 
 
 @click.command()

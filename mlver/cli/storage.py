@@ -1,9 +1,15 @@
 """push, pull."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from mlver.cli.options import output_options
+
+if TYPE_CHECKING:
+    from mlver.models import PullResult
 
 
 @click.command()
@@ -54,20 +60,29 @@ def push(refs: tuple[str, ...], remote: str | None, verbose: bool, as_json: bool
              "at those commits will miss them: `dvc repro` there, or `dvc push` from a machine that has them")
 
 
+def _source_options(command: Callable[..., None]) -> Callable[..., None]:
+    """pull's options for where a version comes from: which remote, its settings, another repository."""
+    for option in reversed([
+        click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the default remote, then the record's, "
+                     "then the default at the version's commit and on the default branch: the first holding it)."),
+        click.option("--remote-config", "remote_config", multiple=True, metavar="KEY=VALUE",
+                     help="Merge a setting into the remote's config for this pull, as `dvc artifacts get` does "
+                          "(e.g. endpointurl=https://minio:9000, url=s3://bucket/path); repeatable."),
+        click.option("--repo", "git_url", metavar="GIT_URL",
+                     help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed."),
+        click.option("--trust-endpoint", is_flag=True,
+                     help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
+                          "(by default only to an endpoint you configured yourself; others are asked without them)."),
+    ]):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("ref")
 @click.option("-o", "--out", type=click.Path(dir_okay=True), help="Where to write the artifact (default: its path in the project).")
 @click.option("--with-data", is_flag=True, help="Also restore the data the model was trained on.")
-@click.option("-r", "--remote", metavar="NAME", help="Remote name (default: the default remote, then the record's, then the default "
-                                          "at the version's commit and on the default branch: the first holding it).")
-@click.option("--remote-config", "remote_config", multiple=True, metavar="KEY=VALUE",
-              help="Merge a setting into the remote's config for this pull, as `dvc artifacts get` does "
-                   "(e.g. endpointurl=https://minio:9000, url=s3://bucket/path); repeatable.")
-@click.option("--repo", "git_url", metavar="GIT_URL",
-              help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed.")
-@click.option("--trust-endpoint", is_flag=True,
-              help="With --repo: send your AWS credentials to the S3 endpoint that repository's .dvc/config names "
-                   "(by default only to an endpoint you configured yourself; others are asked without them).")
+@_source_options
 @click.option("-f", "--force", is_flag=True,
               help="Replace or remove files of the project that hold changes no cache has (as `dvc pull --force`).")
 @click.option("-v", "--verbose", is_flag=True, help="List every file pulled (by default: a summary).")
@@ -100,12 +115,18 @@ def pull(ref: str, out: str | None, with_data: bool, remote: str | None, remote_
       mlver pull churn#prod --repo https://github.com/acme/churn.git -o model.pkl
     """
     from mlver.api import storage as api
-    from mlver.cli.render import Progress, render, warn
+    from mlver.cli.render import Progress, warn
 
     with Progress("pull") as progress:
         result = api.pull(ref, out=out, with_data=with_data, remote=remote, remote_config=list(remote_config),
                           start=progress.start, progress=progress.update, git_url=git_url,
                           trust_endpoint=trust_endpoint, notice=warn, force=force)
+    _show_pulled(result, verbose, as_json)
+
+
+def _show_pulled(result: PullResult, verbose: bool, as_json: bool) -> None:
+    from mlver.cli.render import render, warn
+
     render(result, as_json)
     if verbose and not as_json:
         render(list(result.files), kind="PulledFile")

@@ -6,17 +6,19 @@ stage, except one marked ``cache: false`` or ``push: false``, one that names
 another ``remote:``, and the outputs of ``dvc import`` from another
 repository (``dvc pull`` gets those from their own repository). An output's
 flags are in its ``.dvc`` file, or for a stage in ``dvc.yaml``, not in
-``dvc.lock``. Everything here came from a repository: hashes must be DVC's
-md5 and paths must stay inside the project, else the file is refused whole.
+``dvc.lock``. Everything here came from a repository: its entries are read
+by ``domain/dvcentries.py``, whose REFUSE policy refuses the file whole for
+an md5 that is not DVC's or a path outside the project.
 """
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from mlver.domain import validate
-from mlver.errors import UntrustedInput
+from mlver.domain import dvcentries
+from mlver.domain.dvcentries import Policy
+from mlver.errors import UnsafePath
 
 LOCK_FILE = "dvc.lock"
 STAGE_FILE = "dvc.yaml"
@@ -46,52 +48,32 @@ def is_dvc_file(name: str) -> bool:
 def outs_pushed(path: str, doc: Any, stages: Any, remote: str) -> Outs:
     """What ``dvc push -r remote`` sends of the DVC file at ``path`` (a ``.dvc``
     file or a ``dvc.lock``; ``stages``: the ``dvc.yaml`` beside a lock, parsed).
-    UntrustedInput when an entry has a hash that is not one or a path outside."""
-    if doc is None:
-        return Outs()
-    if not isinstance(doc, dict):
-        raise UntrustedInput("content", type(doc).__name__, path, "DVC's files are mappings")
+    UntrustedInput when an entry has a hash that is not one or a path outside
+    (``dvcentries.Policy.REFUSE``: the file is refused whole)."""
     folder, deps = posixpath.dirname(path), frozenset[str]()
     if posixpath.basename(path) == LOCK_FILE:
-        entries = [(e, _stage_flags(stages, name, e.get("path"))) for name, e in _lock_outs(doc, path)]
-        deps = frozenset(e["md5"] for _, e in _lock_outs(doc, path, "deps")
-                         if isinstance(e.get("md5"), str) and validate.MD5.fullmatch(e["md5"]))
+        locked = dvcentries.lock_stages(doc, folder, path, Policy.REFUSE)
+        entries = [_flagged(e, _stage_flags(stages, name, folder, e.path)) for name, s in locked.items() for e in s.outs]
+        deps = frozenset(e.md5 for s in locked.values() for e in s.deps if e.md5)
     else:
-        if _repo_import(doc):
+        if isinstance(doc, dict) and _repo_import(doc):
             return Outs()  # `dvc pull` fetches it from the repository it was imported from
-        entries = [(e, e) for e in _listed(doc.get("outs"), path, "outs")]
+        entries = list(dvcentries.dvcfile_outs(doc, folder, path, Policy.REFUSE))
     pushed, legacy = [], []
-    for entry, flags in entries:
-        if not _sent_to(flags, remote) or entry.get("md5") is None:
+    for entry in entries:
+        if not _sent_to(entry, remote) or entry.md5 is None:
             continue
-        where = _inside(folder, entry.get("path"), path)
-        md5 = validate.check_md5(entry["md5"], path, f"md5 of {where}")
-        if entry.get("hash") == "md5":
-            pushed.append(Pushed(where, md5))
+        if entry.path is None:  # DVC 3 neither caches nor pushes an output outside the project
+            raise UnsafePath("path", "(a URL)", path, "a cached output is inside the project")
+        if entry.dvc3:
+            pushed.append(Pushed(entry.path, entry.md5))
         else:
-            legacy.append(where)
+            legacy.append(entry.path)
     return Outs(tuple(pushed), tuple(legacy), deps)
 
 
-def _listed(value: Any, where: str, what: str) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-        raise UntrustedInput(what, type(value).__name__, where, f"{what} is a list of mappings")
-    return value
-
-
-def _lock_outs(doc: dict[str, Any], where: str, key: str = "outs") -> list[tuple[str, dict[str, Any]]]:
-    """(stage name, out entry, or ``key``'s) of every stage of a ``dvc.lock`` (schema 2)."""
-    stages = doc.get("stages") or {}
-    if not isinstance(stages, dict):
-        raise UntrustedInput("stages", type(stages).__name__, where, "a dvc.lock's stages are a mapping")
-    out = []
-    for name, stage in stages.items():
-        if not isinstance(stage, dict):
-            raise UntrustedInput(f"stages.{name}", type(stage).__name__, where, "a stage is a mapping")
-        out += [(str(name), e) for e in _listed(stage.get(key), where, f"stages.{name}.{key}")]
-    return out
+def _flagged(entry: dvcentries.Entry, flags: dict[str, Any]) -> dvcentries.Entry:
+    return replace(entry, **flags) if flags else entry
 
 
 def _repo_import(doc: dict[str, Any]) -> bool:
@@ -99,10 +81,10 @@ def _repo_import(doc: dict[str, Any]) -> bool:
     return isinstance(deps, list) and any(isinstance(d, dict) and "repo" in d for d in deps)
 
 
-def _stage_flags(stages: Any, name: str, path: Any) -> dict[str, Any]:
+def _stage_flags(stages: Any, name: str, folder: str, path: str | None) -> dict[str, Any]:
     """The flags (cache, push, remote) ``dvc.yaml`` gives stage ``name``'s output
-    ``path``; none when it cannot say (a templated path: DVC's defaults then).
-    A ``foreach``/``matrix`` stage is locked as ``name@key``."""
+    ``path`` (from the root); DVC's defaults when it cannot say (a templated
+    path). A ``foreach``/``matrix`` stage is locked as ``name@key``."""
     defined = stages.get("stages") if isinstance(stages, dict) else None
     if not isinstance(defined, dict):
         return {}
@@ -114,25 +96,14 @@ def _stage_flags(stages: Any, name: str, path: Any) -> dict[str, Any]:
     for key in _OUT_KEYS:
         listed = stage.get(key)
         for entry in listed if isinstance(listed, list) else ():
-            if isinstance(entry, dict) and path in entry:
-                return entry[path] if isinstance(entry[path], dict) else {}
+            for named, options in entry.items() if isinstance(entry, dict) else ():
+                if isinstance(named, str) and posixpath.normpath(posixpath.join(folder, named) if folder else named) == path:
+                    return dvcentries.flags(options) if isinstance(options, dict) else {}
     return {}
 
 
-def _sent_to(flags: Any, remote: str) -> bool:
-    if not isinstance(flags, dict):
-        return True
-    named = flags.get("remote")
-    return flags.get("cache", True) is not False and flags.get("push", True) is not False \
-        and (named is None or named == remote)
-
-
-def _inside(folder: str, path: Any, where: str) -> str:
-    """An output's path from the repository root; refused when it is not a
-    path or leaves the project (DVC's external outputs are not pushed either)."""
-    if not isinstance(path, str):
-        raise UntrustedInput("path", type(path).__name__, where, "an output's path is a string")
-    return validate.check_relpath(posixpath.normpath(posixpath.join(folder, path)), where, "path")
+def _sent_to(entry: dvcentries.Entry, remote: str) -> bool:
+    return entry.cache and entry.push and (entry.remote is None or entry.remote == remote)
 
 
 def pipelines_of(found: dict[str, Outs], anchors: set[str]) -> list[str]:

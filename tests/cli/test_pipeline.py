@@ -175,6 +175,30 @@ def test_model_add_bad_input_changes_nothing(pipeline: Project) -> None:
         assert first.startswith("error: dvc.yaml ") and ("not valid YAML" in first or "cannot be read" in first), first
 
 
+def test_a_stage_output_declared_without_its_stage_is_told_how_to_bind_it(pipeline: Project) -> None:
+    p = pipeline
+    p.ok("model", "add", PIPELINE_MODEL, "--path", "model.pkl", "--metrics", "eval/metrics.json")
+    p.commit_all("declare without the stage")
+    model = (p.root / "model.pkl").stat()
+    bind = (f"hint: bind it to the stage that writes model.pkl: add `stage: train` to model {PIPELINE_MODEL} in "
+            f"mlver.yaml (what `mlver model add {PIPELINE_MODEL} --path model.pkl --stage train` declares), commit, then ")
+    said = f"error: model.pkl is an output of DVC stage 'train', and model {PIPELINE_MODEL} is declared without it"
+    # Not DVC's "overlaps with an output of stage" and "see dvc status", after the fact.
+    assert p.fails("record", PIPELINE_MODEL).stderr.splitlines()[-2:] == [said, bind + f"`mlver record {PIPELINE_MODEL}`"]
+    # Refused before the training runs, not after it.
+    run = p.fails("run", PIPELINE_MODEL, "--", "python", "src/train.py", "data/features", "model.pkl")
+    assert run.stderr.splitlines()[-2:] == [said, bind + f"`mlver run {PIPELINE_MODEL}`"]
+    assert (p.root / "model.pkl").stat().st_mtime_ns == model.st_mtime_ns
+    assert p.fails("run", PIPELINE_MODEL).stderr.splitlines()[-1] == bind + f"`mlver run {PIPELINE_MODEL}`"
+    # The hint is the true next step: done, the record works.
+    config = yaml.safe_load((p.root / "mlver.yaml").read_text())
+    config["models"][PIPELINE_MODEL]["stage"] = "train"
+    p.write("mlver.yaml", yaml.safe_dump(config, sort_keys=False))
+    p.commit_all("bind the model to its stage")
+    p.ok("record", PIPELINE_MODEL)
+    assert _record(p)["artifact"]["path"] == "model.pkl"
+
+
 def test_run_refuses_what_the_pipeline_did_not_produce(pipeline: Project) -> None:
     p = pipeline
     # Raw data changed in the workspace but not committed: `dvc repro` would hash it in.

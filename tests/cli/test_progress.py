@@ -40,12 +40,13 @@ def test_a_live_line_on_a_terminal_and_the_summary_alone_in_a_log(trained: Proje
         trained.ok("push")
     on_terminal = _stderr_on_a_terminal(trained, *argv)
     live, _, summary = on_terminal.rpartition("\r\x1b[K")
-    assert re.fullmatch(SUMMARY[verb] + r"\r?\n", summary), repr(on_terminal)
+    notes = r"(note: [^\n]*\r?\n)*"  # (after the summary: what verify says beside its result)
+    assert re.fullmatch(SUMMARY[verb] + r"\r?\n" + notes, summary), repr(on_terminal)
     assert re.search(rf"\r\x1b\[K{verb}: [0-9.]+ [KM]?B( / [0-9.]+ [KM]?B)? \(", live), repr(on_terminal)
     if verb == "push":  # pushed already: the logged run has its own objects to send
         (trained.remote / "files").rename(trained.remote / "moved")
     logged = trained.ok(*argv)
-    assert re.fullmatch(SUMMARY[verb] + "\n", logged.stderr), logged.stderr
+    assert re.fullmatch(SUMMARY[verb] + "\n" + notes, logged.stderr), logged.stderr
 
 
 def test_no_line_every_few_seconds_where_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

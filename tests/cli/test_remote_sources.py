@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from fixtures import uploads
+
 from conftest import S3, Project
 
 
@@ -111,6 +113,27 @@ def test_remote_add_types_shared_directories_and_init(project: Project, tmp_path
         assert "default remote: web -> " + url in init.stdout and says in init.stderr and init.stderr.startswith("warning: "), init.stderr
 
 
+def test_remote_add_that_dvc_refuses_half_way_leaves_both_config_files_as_they_were(project: Project,
+                                                                                      tmp_path: Path) -> None:
+    # Each file is valid alone; together (an s3 URL in .dvc/config, config.local's ssh keyfile for the
+    # same remote) DVC refuses them: the error came after .dvc/config was rewritten, which stayed so.
+    config, local = project.root / ".dvc/config", project.root / ".dvc/config.local"
+    config.write_text(config.read_text() + "['remote \"team\"']\n    url = ssh://nas.example/srv/dvc\n")
+    local.write_text(f"[core]\n    remote = mine\n['remote \"mine\"']\n    url = {tmp_path / 'mine'}\n"
+                     "['remote \"team\"']\n    keyfile = /home/me/.ssh/id_nas\n")
+    before = config.read_bytes(), local.read_bytes()
+    refused = project.fails("remote", "add", "team", "s3://bucket/models", "--force", "--default").stderr
+    assert "DVC refused the remote team" in refused and "keyfile" in refused
+    assert (config.read_bytes(), local.read_bytes()) == before
+    assert sorted(p.name for p in config.parent.iterdir() if "mlver" in p.name) == []  # no staged copy left
+    listed = subprocess.run(["dvc", "remote", "list"], cwd=project.root, capture_output=True, text=True, check=True)
+    assert "ssh://nas.example/srv/dvc" in listed.stdout
+    # Without the clash, the same command writes both (the default moves to the shared remote).
+    local.write_text(f"[core]\n    remote = mine\n['remote \"mine\"']\n    url = {tmp_path / 'mine'}\n")
+    assert project.ok("remote", "add", "team", "s3://bucket/models", "--force", "--default", "--json").json()["default"]
+    assert "remote = team" in local.read_text() and "s3://bucket/models" in config.read_text()
+
+
 def _waited_on(stderr: str, endpoint: str) -> list[str]:
     """The progress lines of a wait on ``endpoint``, which come before
     mlver's one error line and its hint, with no traceback."""
@@ -194,18 +217,20 @@ def test_push_aborts_multipart_uploads_an_interrupted_push_left(trained: Project
     trained.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
     md5 = _artifact(trained)["md5"]
     data_md5 = trained.ok("show", "churn@v0.1.0", "--json").json()["record"]["doc"]["data"][0]["md5"]
-    # What a push killed mid-upload leaves: started uploads with parts, of
-    # an object not sent yet and of one already there; and someone else's.
+    # What a push of this clone killed mid-upload leaves: started uploads with parts, of
+    # an object not sent yet and of one already there; and others' uploads in progress.
     ours = f"team/files/md5/{md5[:2]}/{md5[2:]}"
     trained.ok("push", "churn@v0.1.0")
     s3.client.delete_object(Bucket=s3.bucket, Key=ours)
     present = f"team/files/md5/{data_md5[:2]}/{data_md5[2:]}"
     foreign = "other-tool/upload.bin"
-    for key in (ours, present, foreign):
-        upload = s3.client.create_multipart_upload(Bucket=s3.bucket, Key=key)["UploadId"]
-        s3.client.upload_part(Bucket=s3.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"x" * 1024)
-    assert len(s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])) == 3
+    for key in (ours, present):
+        upload_id = uploads.begin(s3.client, s3.bucket, key, b"x" * 1024)
+        uploads.noted_by_a_gone_process(uploads.clone_uploads(trained.root), s3.endpoint, s3.bucket, key, upload_id)
+    others = {uploads.begin(s3.client, s3.bucket, key, b"x" * 1024) for key in (foreign, ours)}
+    assert len(s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])) == 4
     pushed = trained.ok("push", "--json").json()
     assert pushed["transferred"] == 1
-    left = [u["Key"] for u in s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])]
-    assert left == [foreign]  # ours aborted, another tool's left alone
+    left = {u["UploadId"] for u in s3.client.list_multipart_uploads(Bucket=s3.bucket).get("Uploads", [])}
+    assert left == others  # this clone's killed push's aborted; another machine's (same object) and another tool's left
+    assert list(uploads.clone_uploads(trained.root).iterdir()) == []

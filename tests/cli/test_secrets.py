@@ -116,7 +116,8 @@ def test_a_remote_a_cloned_commit_names_is_shown_without_its_secrets_and_never_a
     out = human.stdout + human.stderr + as_json.stdout + as_json.stderr + shown + listed
     assert "S3cret" not in out, out
     masked = f"remote theirs (https://deploy:***@127.0.0.1:{port}/store?sv=2022&sig=***&X-Amz-Security-Token=***)"
-    assert masked in human.stdout and masked in as_json.stdout, human.stdout
+    # (a note: on stderr for people, in the one --json document for programs)
+    assert masked in human.stderr and masked not in human.stdout and masked in as_json.stdout, human.stderr
     server.setblocking(False)
     with pytest.raises(BlockingIOError):  # nobody connected
         server.accept()

@@ -124,7 +124,7 @@ def test_in_repo_allowed_signers_is_not_the_trust_root(signed: tuple[Project, Ke
     # --allowed-signers names the trust root for one run, $MLVER_ALLOWED_SIGNERS for a session (CI).
     assert p.ok("verify", "--offline", "--allowed-signers", str(keys.allowed)).stdout.startswith("OK")
     monkeypatch.setenv("MLVER_ALLOWED_SIGNERS", str(keys.allowed))
-    assert "signatures checked against $MLVER_ALLOWED_SIGNERS" in p.ok("verify", "--offline").stdout
+    assert "signatures checked against $MLVER_ALLOWED_SIGNERS" in p.ok("verify", "--offline").stderr
 
 
 def test_tree_cannot_switch_signing_off(signed: tuple[Project, Keys], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,7 +143,7 @@ def test_tree_cannot_switch_signing_off(signed: tuple[Project, Keys], monkeypatc
     p.git("checkout", "-q", "main")
     p.git("merge", "-q", "--ff-only", "sneaky")
     assert p.ok("verify", "--offline").stdout.startswith("OK")  # nothing outside the tree asks for signatures
-    assert "cannot prove who made a tag" in p.ok("verify", "--offline").stdout
+    assert "cannot prove who made a tag" in p.ok("verify", "--offline").stderr
     p.git("config", "--global", "mlver.requireSignatures", "true")
     findings = _findings(p)
     assert findings[0]["ref"] == "mlver.yaml" and "git config mlver.requireSignatures" in findings[0]["problem"]

@@ -43,7 +43,7 @@ def test_status_names_each_pending_state_and_clears(trained: Project, tmp_path) 
     assert human.exit_code == 1 and "fix: `mlver push`" in human.stdout and human.stdout.rstrip().endswith("1 pending in 1 of 1 models")
     p.ok("push")
     human = p.ok("status")
-    assert "nothing pending" in human.stdout and "churn@v0.1.0" in human.stdout and "no git remote" in human.stdout
+    assert "nothing pending" in human.stdout and "churn@v0.1.0" in human.stdout and "no git remote" in human.stderr
 
     # A git remote without the tag: the tag is pending, with the exact push line.
     origin = tmp_path / "origin.git"

@@ -31,8 +31,17 @@ def test_clean_repository_verifies(pushed: Project) -> None:
 
 def test_verify_says_what_it_cannot_prove_without_signing(pushed: Project) -> None:
     # The digest is unkeyed: an OK without signing must not read as proof of who made a tag.
-    for out in (pushed.ok("verify").stdout, " ".join(_verify(pushed, code=0)["notes"])):
+    for out in (pushed.ok("verify").stderr, " ".join(_verify(pushed, code=0)["notes"])):
         assert "unkeyed checksum" in out and "only signed tags bind registry events to people" in out
+
+
+def test_notes_go_to_stderr_and_the_result_alone_to_stdout(pushed: Project) -> None:
+    """stdout is the result (`mlver verify | grep`, `mlver status --json | jq`); a note is said beside it."""
+    for verb in ("verify", "status"):
+        run = pushed.ok(verb, "--offline")
+        assert "note:" not in run.stdout and "note: " in run.stderr, (verb, run.stdout, run.stderr)
+        doc = pushed.ok(verb, "--offline", "--json")
+        assert json.loads(doc.stdout)["notes"] and "note:" not in doc.stderr  # one document, the notes in it
 
 
 def test_record_edited_after_release(pushed: Project) -> None:

@@ -181,7 +181,7 @@ def test_version_tag_force_moved_to_a_resealed_record(two: Project) -> None:
     found = _findings(two)
     assert "before its commit" in found["churn@v0.1.0"]
     # What verify cannot prove without signing, it says.
-    assert "cannot prove who made a tag" in two.mlver("verify", "--offline").stdout
+    assert "cannot prove who made a tag" in two.mlver("verify", "--offline").stderr
 
 
 def test_version_tag_moved_to_a_commit_no_branch_holds(two: Project) -> None:

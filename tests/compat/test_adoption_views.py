@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fixtures.gto_registry import Gto
 
 from conftest import Project
@@ -217,7 +218,7 @@ def test_verify_a_gto_only_history_with_no_remote(isolate: Path, gto_cli: Gto) -
     notes = " ".join(doc["notes"])
     assert "churn@v3.0.0" in notes and "committed to git" in notes and "no DVC hash" in notes
     assert "no remote was asked" in notes
-    assert "no remote was asked" in p.ok("verify", "--all").stdout
+    assert "no remote was asked" in p.ok("verify", "--all").stderr
     # Told a remote by name, verify still asks for it (and says it does not exist).
     assert "unknown remote 'nope'" in p.fails("verify", "--all", "-r", "nope").stderr
 
@@ -237,7 +238,8 @@ def test_deprecating_a_version_right_after_a_promote_reads_in_that_order(trained
     assert history[:2] == [t for t in p.git("tag", "--sort=-creatordate", "-l", "churn*").split()[:2]]
 
 
-def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path, gto_cli: Gto) -> None:
+def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path, gto_cli: Gto,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """example-get-started: the tutorial's versions were pushed to its public
     remote (``.dvc/config`` at their commits); a team that adopts it pushes
     to a remote of its own. verify checks each derived version in the remote
@@ -263,9 +265,19 @@ def test_verify_a_gto_version_kept_in_the_remote_its_commit_names(isolate: Path,
     gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.1.0")
     _dvc(p.root, "push", "-q")  # DVC pushes HEAD's objects to team
 
+    from mlver.api import unrecorded
+
+    configs_read: list[str] = []
+    real = unrecorded.commit_remote
+    monkeypatch.setattr(unrecorded, "commit_remote", lambda project, commit: configs_read.append(commit) or real(project, commit))
     doc = p.ok("verify", "--all", "--json").json()
     assert doc["ok"] and doc["findings"] == [] and doc["remote"] == "team" and doc["objects"] == 2
+    # Only the version with an object missing here has its commit's .dvc/config read.
+    assert configs_read == [p.git("rev-parse", "text-classification@v1.0.0^{}").strip()]
     assert any("v1.1.0" in n and "its artifact object is checked in the remote" in n for n in doc["notes"])
+    # One true thing of v1.0.0: not checked, and where it is kept; never also "checked".
+    [v100] = [n for n in doc["notes"] if "v1.0.0" in n]
+    assert "not checked" in v100 and "checked in the remote" not in v100 and "not in remote team" in v100
     offline = p.ok("verify", "--all", "--offline", "--json").json()["notes"]
     assert any("v1.1.0" in n and "its artifact object is not checked (--offline)" in n for n in offline)
     assert not any("checked in the remote" in n for n in offline)

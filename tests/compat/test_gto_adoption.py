@@ -391,7 +391,7 @@ def test_an_artifact_committed_to_git(isolate: Path, gto_cli: Gto) -> None:
     assert any("committed to git" in n for n in checked["notes"])
     assert p.git("status", "--porcelain") == ""
     # The workspace holds what GTO released last: nothing was trained, nothing is pending.
-    assert "churn@v3.1.0's artifact" in p.ok("status").stdout
+    assert "churn@v3.1.0's artifact" in p.ok("status").stderr
     p.write("models/churn.pkl", "3rd version")
     assert "trained, not recorded" in p.fails("status", code=1).stdout
 
