@@ -124,10 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/mlver-bench-push"))
     parser.add_argument("--old-src", type=Path, default=None, help="a `git archive` of the build to compare with")
     args = parser.parse_args(argv)
-    mlver = bl.tool("mlver")
-    if mlver is None:
-        print("mlver is not installed", file=sys.stderr)
-        return 2
+    mlver = bl.tool("mlver") or sys.exit("mlver is not installed")
     args.work.mkdir(parents=True, exist_ok=True)
     home = bl.temp_home("push-scale")
     env = bl.isolated_env(home)

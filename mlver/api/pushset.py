@@ -9,11 +9,14 @@ only the records it has not seen; the others are read in history order
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Container
 from dataclasses import dataclass
+from pathlib import Path
 
-from mlver.adapters import git
+from mlver.adapters import git, gitcache, statcache
 from mlver.api._common import load_registry, models_at, read_record, resolve_record
+from mlver.api.dvcouts import CommitOuts
 from mlver.api.objects import ObjectRef, named, record_objects
 from mlver.domain import record as rec
 from mlver.domain import validate
@@ -21,6 +24,9 @@ from mlver.errors import MlverError
 from mlver.models import Record
 from mlver.project import Project
 
+_PLAN = "push-plan"
+_COMMITS = re.compile(r"(?:(?:[0-9a-f]{40}|[0-9a-f]{64})?\n)*")  # ("" for a source without one)
+_HASHES = re.compile(r"(?:[0-9a-f]{32}(?:\.dir)?\n)*")
 _FEW = 256  # records to read below which their order costs git nothing worth a rev-list
 
 
@@ -117,3 +123,81 @@ def _known(project: Project, wanted: dict[str, tuple[str, str, str, bool]]) -> d
     finally:
         cache.save()
     return found
+
+
+def planned(project: Project, refs: list[str], remote: str) -> tuple[list[Source], CommitOuts]:
+    """The records to push and what DVC's files at their commits name for
+    ``remote``. With no refs both are a function of the tag refs, HEAD's commit
+    and the code alone: kept under exactly that key (the refs' stat, as ``ls``
+    keys its rows: any tag added, deleted, moved, fetched or packed misses),
+    unless a version's lineage was derived (read from more than its commit)."""
+    if refs:
+        found = sources(project, refs)
+        return found, _outs(project, found, remote, refs)
+    key = _plan_key(project, remote)
+    if key is not None:
+        cached = _unplan(statcache.read_keyed(project.root, _PLAN, key))
+        if cached is not None:
+            return cached
+    found = sources(project, refs)
+    outs = _outs(project, found, remote, refs)
+    if key is not None and not any(s.derived for s in found):
+        statcache.write_keyed(project.root, _PLAN, key, {
+            "labels": [s.label for s in found], "commits": [s.commit or "" for s in found],
+            "counts": [len(s.objects) for s in found], "md5s": [o.md5 for s in found for o in s.objects],
+            "wheres": [o.where for s in found for o in s.objects],
+            "outs": [o.md5 for o in outs.objects], "outs_where": [o.where for o in outs.objects], "notes": list(outs.notes)})
+    return found, outs
+
+
+def _outs(project: Project, found: list[Source], remote: str, refs: list[str]) -> CommitOuts:
+    from mlver.api.dvcouts import pushed_at
+
+    commits: dict[str, tuple[str, set[str] | None]] = {}
+    for source in found:
+        if not source.commit:
+            continue
+        first, had = commits.get(source.commit, (source.label, set()))
+        mine = set(source.anchors) if refs else None
+        commits[source.commit] = (first, None if had is None or mine is None else had | mine)
+    return pushed_at(project, commits, remote)
+
+
+def _plan_key(project: Project, remote: str) -> bytes | None:
+    import hashlib
+
+    import mlver
+
+    state = git.tag_refs_state(project.root)  # (before anything reads the refs: a change meanwhile misses next time)
+    if state is None:
+        return None
+    code = gitcache.code_stamp(*sorted(Path(str(mlver.__file__)).parent.rglob("*.py")))
+    parts = (code, git.history_context(project.root), git.head(project.root) or "", remote)
+    return hashlib.blake2b(state + "\0".join(parts).encode(), digest_size=32).hexdigest().encode()
+
+
+def _unplan(doc: object) -> tuple[list[Source], CommitOuts] | None:
+    """A kept plan back, or None for anything this code did not write (read it
+    all again). 100,000 versions' worth is checked in a few passes in C:
+    joining refuses what is not a string, one regex each checks the hashes."""
+    fields = ("labels", "commits", "counts", "md5s", "wheres", "outs", "outs_where", "notes")
+    if not isinstance(doc, dict) or not all(type(doc.get(f)) is list for f in fields):
+        return None
+    labels, commits, counts, md5s, wheres, outs, outs_where, notes = (doc[f] for f in fields)
+    try:
+        for texts in (labels, wheres, outs_where, notes):
+            "\n".join(texts)
+        sound = (len(labels) == len(commits) == len(counts) and len(md5s) == len(wheres) == sum(counts)
+                 and len(outs) == len(outs_where) and min(counts, default=0) >= 0
+                 and _COMMITS.fullmatch("".join(f"{c}\n" for c in commits)) is not None
+                 and _HASHES.fullmatch("".join(f"{m}\n" for m in md5s + outs)) is not None)
+    except TypeError:
+        return None
+    if not sound or not all(type(n) is int for n in counts):
+        return None
+    found, at = [], 0
+    for label, commit, count in zip(labels, commits, counts, strict=True):
+        found.append(Source(label, commit or None, tuple(map(ObjectRef, md5s[at:at + count], wheres[at:at + count])),
+                            frozenset(), False))
+        at += count
+    return found, CommitOuts(tuple(map(ObjectRef, outs, outs_where)), tuple(notes))

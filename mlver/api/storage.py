@@ -23,6 +23,7 @@ from mlver.adapters.storage import (
     write_new,
 )
 from mlver.api import placing, pushset
+from mlver.api.dvcouts import CommitOuts
 from mlver.api.objects import (
     ObjectRef,
     Start,
@@ -67,9 +68,9 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     name, store = remote_store(project, remote, ledger)
     cache = local_cache(project)
     store.check_writable()
-    records = pushset.sources(project, refs)
+    records, found = pushset.planned(project, refs, name)
     objects = _objects_to_push(records, cache, store)
-    pipeline, notes = _pipeline_objects(project, records, name, objects, [cache, store], refs)
+    pipeline, notes = _pipeline_objects(found, objects, [cache, store])
     there = _prepare_remote(project, store, objects | pipeline)
     todo, present, lacking = _sort_out(objects | pipeline, there, cache)
     named_here = {o.where for o in lacking if o.md5 in objects}
@@ -103,24 +104,14 @@ def _whole_dirs(todo: list[ObjectRef], lacking: set[str], cache: LocalStore) -> 
     return out
 
 
-def _pipeline_objects(project: Project, records: list[Source], remote: str, objects: dict[str, ObjectRef],
-                      stores: list[Store], refs: list[str]) -> tuple[dict[str, ObjectRef], list[str]]:
+def _pipeline_objects(found: CommitOuts, objects: dict[str, ObjectRef],
+                      stores: list[Store]) -> tuple[dict[str, ObjectRef], list[str]]:
     """(md5 -> where, notes) of what ``dvc push`` at the records' commits would
     send beyond what the records name (directories' files too), which a clone's
-    ``dvc pull`` fetches as well: everything there when no ``refs`` were named
+    ``dvc pull`` fetches as well: everything there when no refs were named
     (HEAD and every version: the project), else each named version's pipeline
     (the stages of the dvc.lock that outputs its artifact, and the .dvc files
-    feeding them; a model `dvc add`ed has none)."""
-    from mlver.api.dvcouts import pushed_at
-
-    commits: dict[str, tuple[str, set[str] | None]] = {}
-    for record in records:
-        if not record.commit:
-            continue
-        first, had = commits.get(record.commit, (record.label, set()))
-        mine = set(record.anchors) if refs else None
-        commits[record.commit] = (first, None if had is None or mine is None else had | mine)
-    found = pushed_at(project, commits, remote)
+    feeding them; a model `dvc add`ed has none): ``pushset.planned``."""
     extra: dict[str, ObjectRef] = {}
     for obj in expand_dirs([o for o in found.objects if o.md5 not in objects], stores):
         if obj.md5 not in objects:

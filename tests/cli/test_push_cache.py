@@ -5,19 +5,28 @@ which commits are pushed, and a damaged or hostile cache file is read again."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+from fixtures.pipeline import PIPELINE_MODEL, declare, dvc, new_version
 
 from conftest import Project
-from mlver.adapters import git
+from mlver.adapters import git, statcache
 from mlver.api import dvcouts
 from mlver.domain import dvcfiles
 
 CACHE = Path(".git/mlver/cache")
+
+
+@pytest.fixture(autouse=True)
+def _tags_settle_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The push plan is kept only under refs not changed in the last 2 s (a second change
+    in one clock tick could leave their stat as it was); these tests change tags between
+    pushes milliseconds apart, and git renames a new file over each ref, so none is racy."""
+    monkeypatch.setattr(statcache, "RACY_S", 0)
 
 
 def _stored(remote: Path) -> set[str]:
@@ -25,19 +34,22 @@ def _stored(remote: Path) -> set[str]:
 
 
 def _push(p: Project, isolate: Path, name: str, cold: bool) -> tuple[set[str], dict]:
-    """What a push to a new remote ``name`` stores, and its --json (the remote's name left out)."""
+    """What a push stores in an empty remote, and its --json. Always the same remote
+    (a folder emptied first, ``name`` for the reader): the plan is kept per remote."""
     if cold:
-        subprocess.run(["rm", "-rf", str(p.root / CACHE)], check=True)
-    p.ok("remote", "add", name, str(isolate / name))
-    result = p.ok("push", "-r", name, "--json").json()
-    result.pop("remote")
-    return _stored(isolate / name), result
+        shutil.rmtree(p.root / CACHE, ignore_errors=True)
+    out = isolate / "out"
+    if not any(line.split()[:1] == ["out"] for line in p.ok("remote", "list").stdout.splitlines()):
+        p.ok("remote", "add", "out", str(out))
+    shutil.rmtree(out, ignore_errors=True)
+    result = p.ok("push", "-r", "out", "--json").json()
+    return _stored(out), result
 
 
 def _warm_is_cold(p: Project, isolate: Path, step: str) -> set[str]:
     """A push that reads the cache stores and says what one without it does; what it stored."""
     warm = _push(p, isolate, f"warm-{step}", False)
-    assert (p.root / CACHE / "dvc-files.json").is_file()
+    assert (p.root / CACHE / "dvc-files.json").is_file() and (p.root / CACHE / "push-plan.bin").is_file()
     cold = _push(p, isolate, f"cold-{step}", True)
     assert warm == cold
     return cold[0]
@@ -49,12 +61,7 @@ def _versions(p: Project) -> None:
     declare(p, "--data", "data/questions.csv")
     p.ok("run", PIPELINE_MODEL)
     p.ok("release", PIPELINE_MODEL)
-    params = yaml.safe_load((p.root / "params.yaml").read_text())
-    params["prepare"]["split"] = 0.5
-    p.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
-    p.commit_all("bigger test split")
-    p.ok("run", PIPELINE_MODEL)
-    p.ok("release", PIPELINE_MODEL)
+    new_version(p, 0.5)
 
 
 def _prepared(p: Project, rev: str) -> str:
@@ -72,7 +79,7 @@ def test_a_cached_push_sends_what_an_uncached_one_does_and_a_clone_pulls_it(pipe
     assert set(kept["commits"]) == {p.git("rev-parse", f"{PIPELINE_MODEL}@v0.1.0^{{}}").strip(), p.git("rev-parse", "HEAD").strip()}
     clone = isolate / "clone"
     p.git("clone", "-q", str(p.root), str(clone))
-    dvc(clone, "remote", "add", "--local", "-f", "-d", "again", str(isolate / "again"))
+    dvc(clone, "remote", "add", "--local", "-f", "-d", "out", str(isolate / "out"))  # what the cached push stored
     dvc(clone, "pull")
     assert "up to date" in dvc(clone, "status") and "in sync" in dvc(clone, "status", "-c")
     subprocess.run(["git", "checkout", "-q", f"{PIPELINE_MODEL}@v0.1.0"], cwd=clone, check=True)
@@ -151,3 +158,32 @@ def test_listings_are_the_tree_walks(pipeline: Project, monkeypatch: pytest.Monk
     assert dvcouts.listings(p.root, commits) == walked  # warm: from the file
     assert walks == [["0" * 40]]  # only the commit git lacks, which is never kept
     assert dvcouts.listings(p.root, commits[:1]) == {commits[0]: walked[commits[0]]}
+
+
+def test_a_hostile_push_plan_is_read_again(pipeline: Project, isolate: Path) -> None:
+    """The plan kept under the refs' state: a body this code did not write (under the right key) is not taken."""
+    p = pipeline
+    _versions(p)
+    right = _warm_is_cold(p, isolate, "start")
+    _push(p, isolate, "warm", False)
+    file = p.root / CACHE / "push-plan.bin"
+    raw = file.read_bytes()
+    body = json.loads(raw[raw.index(b"{"):])
+    head = raw[:raw.index(b"{")]
+    assert body["md5s"] and body["outs"]
+    hostile = [
+        {**body, "md5s": ["../../../etc/passwd"] + body["md5s"][1:]},
+        {**body, "outs": [*body["outs"][:-1], "a" * 31]},
+        {**body, "counts": [*body["counts"][:-1], body["counts"][-1] + 1]},
+        {**body, "counts": [str(c) for c in body["counts"]]},
+        {**body, "commits": ["HEAD"] * len(body["commits"])},
+        {**body, "wheres": [1] * len(body["wheres"])},
+        {k: v for k, v in body.items() if k != "notes"},
+    ]
+    for i, doc in enumerate(hostile):
+        file.write_bytes(head + json.dumps(doc).encode())
+        assert _push(p, isolate, f"hostile-{i}", False)[0] == right, i
+    # What the kept plan says is what a push takes: a plan naming less sends less (the key is the point).
+    file.write_bytes(head + json.dumps({**body, "counts": [0] * len(body["counts"]), "md5s": [], "wheres": [],
+                                                   "outs": [], "outs_where": []}).encode())
+    assert _push(p, isolate, "trusted", False)[0] == set()
