@@ -5,20 +5,24 @@ pipeline finds its intermediate outputs too, not only the model and its data;
 ``mlver gc`` keeps them for every version and stage it keeps."""
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from mlver.adapters import git
+from mlver.adapters import git, gitcache
 from mlver.adapters.yamlfile import safe_load
 from mlver.api.objects import ObjectRef
-from mlver.domain import dvcfiles
+from mlver.domain import dvcfiles, validate
 from mlver.domain.retention import hashes_in_dvcfile
 from mlver.errors import InputTooLarge, MlverError
 from mlver.project import Project
 
 # Not DVC's files: DVC's own folder (config, cache) and mlver's records.
 _SKIP = frozenset({".dvc", ".mlver", ".git"})
+_LISTINGS = "dvc-files"
+_MAX_KEPT = 2_000_000  # (path, blob) pairs kept in the cache file, over every commit's listing
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,48 @@ def _files(project: Project, commits: list[str],
            only_pipelines: set[str] | None = None) -> tuple[dict[str, dict[str, str]], dict[str, bytes | None]]:
     """(commit -> {path: blob id} of its DVC files, blob id -> content); the files
     of the ``only_pipelines`` commits are read only where one is a ``dvc.lock``."""
-    found = git.files_at(project.root, commits, dvcfiles.is_dvc_file, _SKIP)
+    found = listings(project.root, commits)
     blobs = {oid for commit, files in found.items() for oid in files.values()
              if not only_pipelines or commit not in only_pipelines or any(posixpath.basename(p) == dvcfiles.LOCK_FILE for p in files)}
     return found, git.read_blobs(project.root, sorted(blobs))
+
+
+def listings(root: Path, commits: list[str]) -> dict[str, dict[str, str]]:
+    """commit -> {path: blob id} of its DVC files (git.files_at), each commit's
+    walked once per clone: a commit id fixes its tree, so the listing cannot
+    go stale (replace refs and grafts, which could swap it, are in the stamp).
+    A damaged or foreign entry is walked again."""
+    file = gitcache.path(root, _LISTINGS)
+    stamp = f"{git.history_context(root)}:{gitcache.code_stamp(__file__, dvcfiles.__file__)}:{sorted(_SKIP)}"
+    tables = gitcache.load(file, stamp)
+    by_commit, kept = tables.get("commits", {}), tables.get("listings", {})
+    found: dict[str, dict[str, str]] = {}
+    unknown = []
+    for commit in dict.fromkeys(commits):
+        key = by_commit.get(commit)
+        listing = kept.get(key) if isinstance(key, str) else None
+        if isinstance(listing, dict) and _sound(listing):
+            found[commit] = listing
+        else:
+            unknown.append(commit)
+    if not unknown:
+        return found
+    for commit, files in git.files_at(root, unknown, dvcfiles.is_dvc_file, _SKIP).items():
+        key = hashlib.sha256("".join(f"{p}\0{o}\n" for p, o in sorted(files.items())).encode()).hexdigest()[:32]
+        by_commit[commit], kept[key], found[commit] = key, files, files
+    if sum(map(len, kept.values())) > _MAX_KEPT:  # (a history of huge pipelines: keep this run's only)
+        by_commit, kept = {c: by_commit[c] for c in found}, {by_commit[c]: found[c] for c in found}
+    gitcache.save(file, {"commits": by_commit, "listings": kept}, stamp)
+    return found
+
+
+def _sound(listing: dict) -> bool:
+    """A listing as ``listings`` keeps it: DVC file paths to blob ids."""
+    return all(
+        type(path) is str and type(oid) is str and validate.COMMIT.fullmatch(oid) is not None
+        and "\0" not in path and dvcfiles.is_dvc_file(posixpath.basename(path))
+        and not {"", ".", ".."} & set(path.split("/"))  # (as a tree walk names them: inside the commit)
+        for path, oid in listing.items())
 
 
 def parsed(content: bytes | None, where: str) -> object:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from mlver.adapters import dvc, git, placement, remotestat, verified
+from mlver.adapters import dvc, placement, remotestat, verified
 from mlver.adapters.atomic import default_mode
 from mlver.adapters.hashcache import Known
 from mlver.adapters.storage import (
@@ -22,13 +22,8 @@ from mlver.adapters.storage import (
     readonly,
     write_new,
 )
-from mlver.api import placing
-from mlver.api._common import (
-    load_registry,
-    models_at,
-    record_from_bytes,
-    resolve_record,
-)
+from mlver.api import placing, pushset
+from mlver.api.dvcouts import CommitOuts
 from mlver.api.objects import (
     ObjectRef,
     Start,
@@ -38,9 +33,9 @@ from mlver.api.objects import (
     local_cache,
     locked,
     named,
-    record_objects,
     remote_store,
 )
+from mlver.api.pushset import Source
 from mlver.domain import record as rec
 from mlver.domain import validate
 from mlver.domain.refs import Ref
@@ -60,41 +55,6 @@ from mlver.models import PullResult, Record, SentObject, TransferResult
 from mlver.project import PathLike, Project
 
 
-def _records_to_push(project: Project, refs: list[str]) -> list[tuple[str, Record]]:
-    """(label, record) for the given refs, or for HEAD and every released
-    version. A version with no mlver record (GTO's, Studio's, a hand-made
-    tag) gets its lineage derived from its commit, as every read does."""
-    if refs:
-        out = []
-        for ref in refs:
-            parsed, record, version = resolve_record(project, ref)
-            out.append((f"{parsed.model}@{version}" if version else str(parsed), record))
-        return out
-    registry = load_registry(project)
-    wanted: dict[str, tuple[str, str, str, bool]] = {}  # spec -> (label, model, commit, released)
-    head = git.head(project.root)
-    if head:
-        for model in models_at(project, head):
-            wanted[f"{head}:{rec.record_path(model)}"] = (f"{model} (HEAD)", model, head, False)
-    for name, state in registry.models.items():
-        for version in state.active_versions():
-            commit = state.versions[version].commit
-            wanted.setdefault(f"{commit}:{rec.record_path(name)}", (f"{name}@{version}", name, commit, True))
-    blobs = git.read_blobs(project.root, wanted)
-    records = []
-    for spec, content in blobs.items():
-        label, model, commit, released = wanted[spec]
-        if content is not None:
-            records.append((label, record_from_bytes(model, commit, content)))
-        elif released:
-            from mlver.api.derived import derive_record
-
-            derived = derive_record(project, model, commit)  # the record's absence is known: no second read
-            if derived is not None:
-                records.append((label, derived))
-    return records
-
-
 def push(refs: list[str] | None = None, remote: str | None = None, start: Start | None = None,
          progress: Progress | None = None, repo: PathLike = None) -> TransferResult:
     """Send every artifact and data object the records reference to the remote."""
@@ -108,9 +68,9 @@ def _push(project: Project, refs: list[str], remote: str | None, ledger: remotes
     name, store = remote_store(project, remote, ledger)
     cache = local_cache(project)
     store.check_writable()
-    records = _records_to_push(project, refs)
+    records, found = pushset.planned(project, refs, name)
     objects = _objects_to_push(records, cache, store)
-    pipeline, notes = _pipeline_objects(project, records, name, objects, [cache, store], refs)
+    pipeline, notes = _pipeline_objects(found, objects, [cache, store])
     there = _prepare_remote(project, store, objects | pipeline)
     todo, present, lacking = _sort_out(objects | pipeline, there, cache)
     named_here = {o.where for o in lacking if o.md5 in objects}
@@ -144,24 +104,14 @@ def _whole_dirs(todo: list[ObjectRef], lacking: set[str], cache: LocalStore) -> 
     return out
 
 
-def _pipeline_objects(project: Project, records: list[tuple[str, Record]], remote: str, objects: dict[str, ObjectRef],
-                      stores: list[Store], refs: list[str]) -> tuple[dict[str, ObjectRef], list[str]]:
+def _pipeline_objects(found: CommitOuts, objects: dict[str, ObjectRef],
+                      stores: list[Store]) -> tuple[dict[str, ObjectRef], list[str]]:
     """(md5 -> where, notes) of what ``dvc push`` at the records' commits would
     send beyond what the records name (directories' files too), which a clone's
-    ``dvc pull`` fetches as well: everything there when no ``refs`` were named
+    ``dvc pull`` fetches as well: everything there when no refs were named
     (HEAD and every version: the project), else each named version's pipeline
     (the stages of the dvc.lock that outputs its artifact, and the .dvc files
-    feeding them; a model `dvc add`ed has none)."""
-    from mlver.api.dvcouts import pushed_at
-
-    commits: dict[str, tuple[str, set[str] | None]] = {}
-    for label, record in records:
-        if not record.commit:
-            continue
-        first, had = commits.get(record.commit, (label, set()))
-        mine = {o.md5 for o in named(record.doc, data=False) if o.md5} if refs else None
-        commits[record.commit] = (first, None if had is None or mine is None else had | mine)
-    found = pushed_at(project, commits, remote)
+    feeding them; a model `dvc add`ed has none): ``pushset.planned``."""
     extra: dict[str, ObjectRef] = {}
     for obj in expand_dirs([o for o in found.objects if o.md5 not in objects], stores):
         if obj.md5 not in objects:
@@ -169,7 +119,7 @@ def _pipeline_objects(project: Project, records: list[tuple[str, Record]], remot
     return extra, list(found.notes)
 
 
-def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record]],
+def _kept_elsewhere(project: Project, name: str, records: list[Source],
                     missing: list[str], refs: list[str]) -> tuple[list[str], list[str]]:
     """(still missing, notes): what a version with no record names and nobody
     here has, where its commit shares another default remote (the tutorial's
@@ -180,7 +130,7 @@ def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record
     if refs or not missing:
         return missing, []
     wanted = {where.split(" ", 1)[0] for where in missing}  # (a git read per version only where one is missing)
-    shared = {label: found for label, record in records if label in wanted
+    shared = {record.label: found for record in records if record.label in wanted
               and record.derived and record.commit and (found := commit_remote(project, record.commit))}
     other = kept_elsewhere(project, name, shared)
     left: dict[tuple[str, str], list[str]] = {}
@@ -195,12 +145,12 @@ def _kept_elsewhere(project: Project, name: str, records: list[tuple[str, Record
                    f"{r} ({url})" for (r, url), w in left.items()]
 
 
-def _objects_to_push(records: list[tuple[str, Record]], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:
+def _objects_to_push(records: list[Source], cache: LocalStore, store: Store) -> dict[str, ObjectRef]:
     """md5 -> the first place that names it, of every object the records to push name
     (a directory's files too, from its manifest in the cache or the remote)."""
     objects: dict[str, ObjectRef] = {}
-    for label, record in records:
-        for obj in expand_dirs(record_objects(record, label), [cache, store]):
+    for record in records:
+        for obj in expand_dirs(list(record.objects), [cache, store]):
             objects.setdefault(obj.md5, obj)
     return objects
 

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+from fixtures.pipeline import PIPELINE_MODEL, declare, dvc, new_version
 
 from conftest import S3, Project
 
@@ -126,12 +126,7 @@ def test_gc_keeps_what_push_sent_for_an_older_version(pipeline: Project, isolate
     old version's intermediate outputs, so `dvc pull` at its tag still works."""
     p = pipeline
     team = _team_project(p, isolate)
-    params = yaml.safe_load((p.root / "params.yaml").read_text())
-    params["prepare"]["split"] = 0.5
-    p.write("params.yaml", yaml.safe_dump(params, sort_keys=False))
-    p.commit_all("bigger test split")
-    p.ok("run", PIPELINE_MODEL)
-    p.ok("release", PIPELINE_MODEL)
+    new_version(p, 0.5, "bigger test split")
     p.ok("push")
     old_prepared = yaml.safe_load(p.git("show", f"{PIPELINE_MODEL}@v0.1.0:dvc.lock"))["stages"]["prepare"]["outs"][0]["md5"]
     assert old_prepared in _stored(team)
