@@ -76,6 +76,25 @@ def test_tampering_that_only_a_careless_shortcut_would_miss() -> None:
     assert not rec.is_intact(json.loads(cases[0]))  # (the reference agrees it is tampered)
 
 
+def test_a_null_made_a_number_json_cannot_write_faithfully_is_tampering() -> None:
+    # orjson writes a NaN or an infinity as null: a sealed null turned into one
+    # would encode to the sealed bytes, so the encoding shortcut must refuse it.
+    doc = rec.seal({"schema": 1, "model": "m", "metrics": {"f1": None, "auc": 0.5}})
+    content = rec.dumps(doc).encode()
+    assert b'"f1": null' in content
+    for number in (b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e400", b"18446744073709551616"):
+        case = content.replace(b'"f1": null', b'"f1": ' + number)
+        parsed = rec.loads(case, "m")
+        assert rec.content_digest(case, parsed) == rec.compute_digest(parsed) != doc["digest"], number
+
+
+def test_a_record_with_a_float_orjson_writes_otherwise_is_still_not_re_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = rec.seal({"schema": 1, "model": "m", "metrics": {"loss": 1e-07, "big": 1e16}})
+    content = rec.dumps(doc).encode()
+    monkeypatch.setattr(rec, "compute_digest", lambda record: pytest.fail("re-encoded"))
+    assert rec.content_digest(content, json.loads(content)) == doc["digest"]
+
+
 def test_a_record_mlver_wrote_is_not_re_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = rec.seal({"schema": 1, "model": "m", "metrics": {"f1": 0.5, "größe": "ü"}, "data": [{"path": "d/a b"}]})
     content = rec.dumps(doc).encode()
