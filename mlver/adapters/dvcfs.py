@@ -90,19 +90,26 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     return cls
 
 
-def _ssh_restraints(anonymous: bool) -> dict[str, Any]:
-    """asyncssh's connection settings for a host a repository chose. dvc-ssh
-    forwards the user's ssh-agent to every host (whoever holds the forwarded
-    socket can log in elsewhere as the user while the pull runs), and offers
-    the default keys and the agent, and prompts for any password or answer
-    the server asks for (its interactive client): none of that for a host the
-    user did not choose, but the keys and agent when they trust it."""
-    if not anonymous:
-        return {"agent_forwarding": False}
-    from asyncssh import SSHClient
+def _restraints(kind: str, anonymous: bool) -> dict[str, Any]:
+    """Connection settings, over what DVC's config makes of the remote's, for
+    a host a repository chose. dvc-ssh forwards the user's ssh-agent to every
+    host (whoever holds the forwarded socket can log in elsewhere as the user
+    while the pull runs), offers the default keys and the agent, and prompts
+    for any password or answer the server asks for (its interactive client):
+    none of that for a host the user did not choose, but the keys and agent
+    when they trust it. adlfs takes the user's Azure identity
+    (DefaultAzureCredential) whenever it is not told ``anon``, whatever DVC's
+    allow_anonymous_login says."""
+    if kind == "ssh":
+        if not anonymous:
+            return {"agent_forwarding": False}
+        from asyncssh import SSHClient
 
-    return {"agent_forwarding": False, "client_keys": None, "agent_path": None, "client_factory": SSHClient,
-            "password": None, "passphrase": None}
+        return {"agent_forwarding": False, "client_keys": None, "agent_path": None, "client_factory": SSHClient,
+                "password": None, "passphrase": None}
+    if kind == "azure" and anonymous:
+        return {"anon": True}
+    return {}
 
 
 def _watched(method: Callable[..., T]) -> Callable[..., T]:
@@ -176,8 +183,8 @@ class DvcFsStore:
         options.pop("name", None)
         cls, config, path = get_cloud_fs({}, **options)
         fs = cls(**config)
-        if self.kind == "ssh" and self.foreign:
-            fs.fs_args.update(_ssh_restraints(self.anonymous))
+        if self.foreign:
+            fs.fs_args.update(_restraints(self.kind, self.anonymous))
         return fs, path
 
     def _makedirs(self, path: str) -> None:

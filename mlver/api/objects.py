@@ -222,13 +222,13 @@ def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice
     is never forwarded there (whoever holds it signs as the user elsewhere)."""
     options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
     kind = remote.url.split("://", 1)[0].lower() if "://" in remote.url else ""
-    if kind == "azure" and not trust_endpoint:
-        # Else DVC asks Azure for a token of the user's (DefaultAzureCredential) to send to that account;
-        # forced, as the repository's config may say allow_anonymous_login = false.
-        options["allow_anonymous_login"] = True
     endpoint = ((str(options.get("endpointurl") or "").rstrip("/") or None) if kind in ("s3", "gs")
                 else dvc.ssh_endpoint(remote.url, options.get("port")))
-    anonymous = False
+    # Else DVC and adlfs ask Azure for a token of the user's (DefaultAzureCredential) for the account
+    # it names; forced, as the repository's config may say allow_anonymous_login = false.
+    anonymous = kind == "azure" and not trust_endpoint
+    if anonymous:
+        options["allow_anonymous_login"] = True
     if endpoint:
         trusted = trust_endpoint or endpoint in dvc.own_endpoints(_project_root())
         anonymous = not trusted

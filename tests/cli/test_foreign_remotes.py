@@ -9,15 +9,19 @@ ssh-agent) ever does.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixtures.hostile_ssh import hostile_sshd
+from fixtures.servers import serving_http
 
 from conftest import Project
 
@@ -95,3 +99,136 @@ def test_pull_repo_forwards_no_ssh_agent_and_offers_no_key_to_a_host_the_reposit
 
 def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """The repository author's storage endpoint: notes every request's headers, holds nothing."""
+
+    seen: list[str] = []
+
+    def _answer(self) -> None:
+        type(self).seen.append(f"{self.command} {self.path}\n{self.headers}")
+        body = b'{"error": {"code": 404, "message": "No such object"}}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _Metadata(http.server.BaseHTTPRequestHandler):
+    """A Google Compute Engine metadata server, where a VM's or CI runner's application-default
+    credentials come from (google-auth finds it by GCE_METADATA_HOST): it hands out the user's token."""
+
+    tokens = 0
+
+    def do_GET(self) -> None:
+        if "/token" in self.path:
+            type(self).tokens += 1
+            body = json.dumps({"access_token": TOKEN, "expires_in": 3600, "token_type": "Bearer"})
+        elif "recursive" in self.path:
+            body = json.dumps({"email": "ci@proj.iam.gserviceaccount.com", "aliases": ["default"],
+                               "scopes": ["https://www.googleapis.com/auth/cloud-platform"]})
+        else:
+            body = {"project-id": "proj", "universe-domain": "googleapis.com"}.get(self.path.rsplit("/", 1)[-1], "")
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Metadata-Flavor", "Google")
+        self.send_header("Content-Type", "application/json" if body.startswith("{") else "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+TOKEN = "ya29.the-users-google-token"
+
+
+def test_pull_repo_sends_no_google_token_to_an_endpoint_the_repository_names(trained: Project, tmp_path: Path) -> None:
+    # gcsfs takes the user's application-default credentials when the config names none, and sent
+    # their bearer token (replayable against everything they can reach) to the remote's endpointurl.
+    # Run as its own process: google-auth reads where the metadata server is when it is imported.
+    with serving_http(_Metadata) as metadata, serving_http(_Recorder) as endpoint:
+        config = trained.root / ".dvc/config"
+        config.write_text(config.read_text() + "[core]\n    remote = theirs\n['remote \"theirs\"']\n"
+                          f"    url = gs://bucket/store\n    endpointurl = {endpoint}\n"
+                          "    allow_anonymous_login = false\n")
+        trained.commit_all("our artifacts are on our endpoint")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        out = tmp_path / "model.pkl"
+        host = metadata.removeprefix("http://")
+        # (gcsfs's optional gRPC probe of the bucket's kind is off, as for the emulator in test_remote_types.)
+        env = {**os.environ, "GCE_METADATA_HOST": host, "GCE_METADATA_IP": host,
+               "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false"}
+
+        def pull(*extra: str) -> subprocess.CompletedProcess[str]:
+            _Recorder.seen.clear()
+            return subprocess.run([sys.executable, "-m", "mlver", "pull", "churn", "--repo", trained.root.as_uri(),
+                                   "-o", str(out), *extra], cwd=elsewhere, env=env, capture_output=True, text=True,
+                                  timeout=300)
+
+        run = pull()
+        assert run.returncode == 2, run.stderr
+        assert f"at {endpoint} (remote theirs)" in run.stderr and "without your Google credentials" in run.stderr
+        assert run.stderr.rstrip().splitlines()[-1].startswith("hint: ")
+        assert _Recorder.seen, "the endpoint was never asked"
+        assert not any(TOKEN in h or "Authorization" in h for h in _Recorder.seen), _Recorder.seen
+        assert _Metadata.tokens == 0 and not out.exists()
+        run = pull("--trust-endpoint")  # told to: the token goes there (so the check above can fail)
+        assert "with your Google credentials (--trust-endpoint)" in run.stderr
+        assert any(f"Bearer {TOKEN}" in h for h in _Recorder.seen) and _Metadata.tokens >= 1
+
+
+class _Identity(http.server.BaseHTTPRequestHandler):
+    """Azure's managed-identity endpoint of an App Service or CI runner (IDENTITY_ENDPOINT): the user's token."""
+
+    asked = 0
+
+    def do_GET(self) -> None:
+        type(self).asked += 1
+        data = json.dumps({"access_token": TOKEN, "expires_on": "4102444800", "token_type": "Bearer",
+                           "resource": "https://storage.azure.com"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_pull_repo_asks_for_no_azure_token_even_when_the_repository_says_no_anonymous_login(
+        trained: Project, tmp_path: Path) -> None:
+    # mlver set allow_anonymous_login only where the repository's config did not: one saying `false`
+    # had DVC take the user's own Azure identity (DefaultAzureCredential) for an account it names.
+    with serving_http(_Identity) as identity:
+        config = trained.root / ".dvc/config"
+        config.write_text(config.read_text() + "[core]\n    remote = theirs\n['remote \"theirs\"']\n"
+                          "    url = azure://models/store\n    account_name = theirs\n"
+                          "    allow_anonymous_login = false\n")
+        trained.commit_all("our artifacts are in our storage account")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        env = {**os.environ, "IDENTITY_ENDPOINT": f"{identity}/token", "IDENTITY_HEADER": "h"}
+        # No network here: the request to the account hangs. A token is asked for before that
+        # request is sent, so by the time mlver says it is waiting for the remote, it would have been.
+        proc = subprocess.Popen([sys.executable, "-m", "mlver", "pull", "churn", "--repo", trained.root.as_uri(),
+                                 "-o", str(tmp_path / "model.pkl")], cwd=elsewhere, env=env, text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            assert proc.stderr is not None
+            lines = [proc.stderr.readline() for _ in range(2)]
+        finally:
+            proc.kill()
+            proc.wait()
+        assert "contacting it with no credentials" in lines[0] and "waiting for remote theirs" in lines[1], lines
+        assert _Identity.asked == 0
