@@ -23,7 +23,7 @@ import pytest
 from fixtures.hostile_ssh import hostile_sshd
 from fixtures.servers import serving_http
 
-from conftest import Project
+from conftest import S3, Project
 
 
 @pytest.fixture
@@ -232,3 +232,28 @@ def test_pull_repo_asks_for_no_azure_token_even_when_the_repository_says_no_anon
             proc.wait()
         assert "contacting it with no credentials" in lines[0] and "waiting for remote theirs" in lines[1], lines
         assert _Identity.asked == 0
+
+
+def test_a_commit_keeping_the_users_remote_name_and_url_but_not_its_endpoint_gets_no_credentials(
+        trained: Project, s3: S3, tmp_path: Path) -> None:
+    # A pull falls back to the default remote .dvc/config names at the version's commit. One that
+    # kept the user's remote by name and URL was taken as the user's own, settings merged: its
+    # endpointurl too, so the user's AWS credentials signed requests to the commit author's endpoint.
+    trained.ok("remote", "add", "team", s3.url(), "--endpoint-url", s3.endpoint, "--default")
+    trained.commit_all("team storage")
+    config = trained.root / ".dvc/config"
+    ours = config.read_text()
+    with serving_http(_Recorder) as endpoint:
+        config.write_text(ours.replace(s3.endpoint, endpoint))
+        trained.set_params(lr=0.3)
+        trained.commit_all("lr 0.3, and our endpoint")
+        trained.ok("run", "churn")
+        trained.ok("release", "churn")
+        config.write_text(ours)
+        trained.commit_all("their endpoint gone again")
+        shutil.rmtree(trained.root / ".dvc" / "cache")  # v0.2.0's model is in no remote of the user's
+        _Recorder.seen.clear()
+        run = trained.fails("pull", "churn@v0.2.0", "-o", str(tmp_path / "model.pkl"))
+    assert "is neither in the local cache nor in remote" in run.stderr
+    assert _Recorder.seen, "the commit's endpoint was never asked"
+    assert not any("Credential=testing" in h or "Authorization" in h for h in _Recorder.seen), _Recorder.seen
