@@ -65,6 +65,16 @@ def compute_digest(record: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical(record)).hexdigest()
 
 
+# A '": ' is the end of a key but for a string that opens with ": " (what comes
+# before an opening quote: a bracket, a comma, a colon or JSON's whitespace, but
+# for the line breaks the shortcut removes first): there the space is the
+# value's, and dropping it would make another record's canonical form. Those
+# bytes (the colon and space too) all become NUL, so one search finds every
+# such opening (a few keys ending in one of them are read the long way too),
+# at a fifth of a regular expression's cost.
+_BEFORE_OPENING = bytes.maketrans(b'{[,: \t', b"\0" * 6)
+
+
 def content_digest(content: bytes, record: Mapping[str, Any]) -> str:
     """``compute_digest(record)``, where ``record`` is ``content`` parsed.
 
@@ -85,10 +95,12 @@ def content_digest(content: bytes, record: Mapping[str, Any]) -> str:
     Second, the record as ``dumps`` writes it (sorted keys, indented) becomes
     its canonical form by dropping the whitespace outside its strings (every
     newline and the indentation after it, the space after each key) and its
-    ``digest`` member: JSON strings cannot hold a raw newline, and an equal
-    hash means the bytes are the canonical form of the record (anything
-    else, a changed key order, another number format, a duplicate key or a
-    nested "digest", cannot hash to it)."""
+    ``digest`` member: JSON strings cannot hold a raw newline, and no string
+    may open with ": " (``_BEFORE_OPENING``: the surgery would drop that
+    space too, so ``":x"`` sealed and ``": x"`` edited would hash alike); an
+    equal hash then means the bytes are the canonical form of the record
+    (anything else, a changed key order, another number format, a duplicate
+    key or a nested "digest", cannot hash to it)."""
     declared = record.get("digest")
     if isinstance(declared, str) and declared.startswith("sha256:") and b"\\" not in content:
         import hashlib
@@ -99,9 +111,10 @@ def content_digest(content: bytes, record: Mapping[str, Any]) -> str:
             return declared
         # Every line starts outside a string (a raw CR or LF cannot be in one):
         # its leading whitespace goes (JSON's, as parsing refused any other).
-        compact = b"".join(map(bytes.lstrip, content.splitlines())).replace(b'": ', b'":')
+        joined = b"".join(map(bytes.lstrip, content.splitlines()))
+        compact = joined.replace(b'": ', b'":')
         member = b'"digest":"' + declared.encode() + b'"'
-        at = compact.find(member)
+        at = -1 if b'\0"\0\0' in joined.translate(_BEFORE_OPENING) else compact.find(member)
         if at > 0:
             end = at + len(member)
             if compact[at - 1:at] == b",":
