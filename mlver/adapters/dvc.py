@@ -947,15 +947,37 @@ def remote_levels(root: Path) -> dict[str, str]:
 
 
 def own_endpoints(root: Path | None) -> set[str]:
-    """Endpoint URLs of the S3 remotes this user configured: every config level
-    of the project at ``root``, or outside a project the global and system ones."""
+    """Where the remotes this user configured send their credentials: the
+    endpoint URLs (S3, gs) and the ssh hosts (``ssh_endpoint``) of every config
+    level of the project at ``root``, or outside a project the global and system ones."""
     from dvc.config import Config, ConfigError
 
     try:
         config = Config(dvc_dir=str(root / ".dvc") if root and (root / ".dvc").is_dir() else None)
     except ConfigError:
         return set()
-    return {str(o["endpointurl"]).rstrip("/") for o in config.get("remote", {}).values() if o.get("endpointurl")}
+    found = set()
+    for opts in config.get("remote", {}).values():
+        if opts.get("endpointurl"):
+            found.add(str(opts["endpointurl"]).rstrip("/"))
+        if (host := ssh_endpoint(str(opts.get("url", "")), opts.get("port"))) is not None:
+            found.add(host)
+    return found
+
+
+def ssh_endpoint(url: str, port: Any = None) -> str | None:
+    """``ssh://host:port`` of an ssh remote's URL (port 22 unless the URL or
+    ``port`` says otherwise), the form ``own_endpoints`` lists; None for another scheme."""
+    from urllib.parse import urlsplit
+
+    if not url.lower().startswith("ssh://"):
+        return None
+    try:
+        parts = urlsplit(url)
+        number = parts.port or int(port or 22)
+    except ValueError:
+        return None
+    return f"ssh://{(parts.hostname or '').lower()}:{number}"
 
 
 def remotes_in_text(text: str) -> tuple[dict[str, Remote], str | None]:

@@ -90,6 +90,28 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
     return cls
 
 
+def _restraints(kind: str, anonymous: bool) -> dict[str, Any]:
+    """Connection settings, over what DVC's config makes of the remote's, for
+    a host a repository chose. dvc-ssh forwards the user's ssh-agent to every
+    host (whoever holds the forwarded socket can log in elsewhere as the user
+    while the pull runs), offers the default keys and the agent, and prompts
+    for any password or answer the server asks for (its interactive client):
+    none of that for a host the user did not choose, but the keys and agent
+    when they trust it. adlfs takes the user's Azure identity
+    (DefaultAzureCredential) whenever it is not told ``anon``, whatever DVC's
+    allow_anonymous_login says."""
+    if kind == "ssh":
+        if not anonymous:
+            return {"agent_forwarding": False}
+        from asyncssh import SSHClient
+
+        return {"agent_forwarding": False, "client_keys": None, "agent_path": None, "client_factory": SSHClient,
+                "password": None, "passphrase": None}
+    if kind == "azure" and anonymous:
+        return {"anon": True}
+    return {}
+
+
 def _watched(method: Callable[..., T]) -> Callable[..., T]:
     """The method talks to the remote: a long wait for it is reported (mlver/waiting.py)."""
     import functools
@@ -107,12 +129,17 @@ def _watched(method: Callable[..., T]) -> Callable[..., T]:
 class DvcFsStore:
     """The same interface as ``LocalStore`` and ``S3Store``, over a DVC filesystem."""
 
-    def __init__(self, name: str, url: str, options: dict[str, Any]) -> None:
+    def __init__(self, name: str, url: str, options: dict[str, Any], foreign: bool = False,
+                 anonymous: bool = False) -> None:
+        """``foreign``: a repository the user does not control named this remote
+        (``pull --repo``, a commit's config): an ssh connection forwards no agent
+        to it; ``anonymous``: nor offers the user's keys, agent or a password prompt."""
         self.name = name
         self.url = url
         self.kind = scheme(url)
         self.label = f"{name} ({url})"
         self.endpoint_url: str | None = None
+        self.foreign, self.anonymous = foreign, anonymous
         self._options = dict(options, url=url)
         self._fs: Any = None
         self._lock = threading.Lock()
@@ -155,7 +182,10 @@ class DvcFsStore:
             options.setdefault(key, TIMEOUT)
         options.pop("name", None)
         cls, config, path = get_cloud_fs({}, **options)
-        return cls(**config), path
+        fs = cls(**config)
+        if self.foreign:
+            fs.fs_args.update(_restraints(self.kind, self.anonymous))
+        return fs, path
 
     def _makedirs(self, path: str) -> None:
         fs = self.fs

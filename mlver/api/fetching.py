@@ -37,6 +37,7 @@ from mlver.errors import (
     RecordNotFound,
     RecordTampered,
     RemoteAccessError,
+    RemoteFsError,
     StageNotFound,
     VersionNotFound,
 )
@@ -137,10 +138,12 @@ def _pull_from_repo(ref: str, git_url: str, out: str | None, start: Start | None
                                  remote, overrides or {}, lambda r: foreign_store(r, git_url, trust_endpoint, notice, ledger))
     try:
         return _pull(store, name, record, ref, model, version, commit, label, out, start, progress)
-    except RemoteAccessError as exc:
-        if getattr(store, "anonymous", False) and exc.kind in ("access-denied", "no-credentials", "bad-credentials"):
+    except (RemoteAccessError, RemoteFsError) as exc:
+        if getattr(store, "anonymous", False) and exc.kind in ("access-denied", "no-credentials", "bad-credentials",
+                                                               "credentials"):
             exc.message += " (asked without your credentials)"
-            exc.hint = f"if you trust {store.endpoint_url}, pass --trust-endpoint to send it your AWS credentials"
+            where = store.endpoint_url or getattr(store, "url", None) or name
+            exc.hint = f"if you trust {where}, pass --trust-endpoint to send it your credentials"
         raise
 
 

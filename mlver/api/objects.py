@@ -65,13 +65,15 @@ class ObjectRef:
 
 
 def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False,
-              ledger: Ledger | None = None, uploads: Path | None = None) -> Store:
+              ledger: Ledger | None = None, uploads: Path | None = None, foreign: bool = False) -> Store:
     """An object store for a DVC remote's settings (``config_dir``: where
     relative paths start, as DVC resolves them against the config file;
-    ``anonymous``: S3 requests go unsigned, with none of the user's credentials;
-    ``ledger``: the command's record of folder remotes' objects, which a folder
-    remote's store holds: adapters/remotestat.py; ``uploads``: where an S3
-    remote's store notes the uploads it starts, adapters/s3uploads.py)."""
+    ``anonymous``: requests go with none of the user's credentials (S3
+    unsigned, ssh without keys or agent); ``foreign``: a repository, not the
+    user, named this remote (adapters/dvcfs.py); ``ledger``: the command's
+    record of folder remotes' objects, which a folder remote's store holds:
+    adapters/remotestat.py; ``uploads``: where an S3 remote's store notes the
+    uploads it starts, adapters/s3uploads.py)."""
     url = remote.url
     if url.startswith("s3://"):
         from mlver.adapters.s3 import S3Store
@@ -86,7 +88,7 @@ def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = Fal
         # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
         from mlver.adapters.dvcfs import DvcFsStore
 
-        return DvcFsStore(remote.name, url, remote.options)
+        return DvcFsStore(remote.name, url, remote.options, foreign=foreign, anonymous=anonymous)
     path = Path(url.removeprefix("file://")).expanduser()
     if not path.is_absolute():
         if config_dir is None:
@@ -212,33 +214,48 @@ def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice
                   ledger: Ledger | None = None) -> Any:
     """The store of a remote named by a repository we do not control.
 
-    Its ``.dvc/config`` chooses the endpoint: the user's credentials (and
-    their choice of AWS profile) go there only when the user configured that
-    endpoint themselves or passed ``trust_endpoint``; otherwise requests are
-    unsigned, which is enough for a bucket that allows public reads."""
+    Its ``.dvc/config`` chooses the host: the user's credentials (their AWS
+    keys and choice of profile, their Google token, their SSH keys and agent)
+    go to an endpoint it names only when the user configured that endpoint
+    themselves or passed ``trust_endpoint``; otherwise requests go without
+    them, which is enough for storage that allows public reads. An ssh-agent
+    is never forwarded there (whoever holds it signs as the user elsewhere)."""
     options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
-    if remote.url.startswith("azure://") and not trust_endpoint:
-        # Else DVC asks Azure for a token of the user's (DefaultAzureCredential) to send to that account.
-        options.setdefault("allow_anonymous_login", True)
-    remote = dvc.Remote(remote.name, remote.url, options)
-    endpoint = str(options.get("endpointurl") or "").rstrip("/")
-    anonymous = False
-    if remote.url.startswith("s3://") and endpoint:
-        try:
-            project_root = Project.find(require_config=False).root
-        except MlverError:
-            project_root = None
-        trusted = trust_endpoint or endpoint in dvc.own_endpoints(project_root)
+    kind = remote.url.split("://", 1)[0].lower() if "://" in remote.url else ""
+    endpoint = ((str(options.get("endpointurl") or "").rstrip("/") or None) if kind in ("s3", "gs")
+                else dvc.ssh_endpoint(remote.url, options.get("port")))
+    # Else DVC and adlfs ask Azure for a token of the user's (DefaultAzureCredential) for the account
+    # it names; forced, as the repository's config may say allow_anonymous_login = false.
+    anonymous = kind == "azure" and not trust_endpoint
+    if anonymous:
+        options["allow_anonymous_login"] = True
+    if endpoint:
+        trusted = trust_endpoint or endpoint in dvc.own_endpoints(_project_root())
         anonymous = not trusted
+        if anonymous and kind == "gs":
+            options["allow_anonymous_login"] = True  # gcsfs would send the user's Google token to that endpoint
         if notice:
-            how = ("with your AWS credentials (--trust-endpoint)" if trust_endpoint else
-                   "with your AWS credentials (you configured this endpoint)" if trusted else
-                   "without your AWS credentials: pass --trust-endpoint to send them")
+            what = _CREDENTIALS[kind]
+            how = (f"with your {what} (--trust-endpoint)" if trust_endpoint else
+                   f"with your {what} (you configured this endpoint)" if trusted else
+                   f"without your {what}: pass --trust-endpoint to send them")
             notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
-    elif notice and "://" in remote.url and not remote.url.startswith(("s3://", "file://")):
+    elif notice and "://" in remote.url and kind not in ("s3", "file"):
         notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
                "credentials from that repository's config (pass yours with --remote-config)")
-    return store_for(remote, None, anonymous=anonymous, ledger=ledger)
+    return store_for(dvc.Remote(remote.name, remote.url, options), None, anonymous=anonymous, ledger=ledger,
+                     foreign=True)
+
+
+# What the user's own credentials for each kind of endpoint are called, for the notice.
+_CREDENTIALS = {"s3": "AWS credentials", "gs": "Google credentials", "ssh": "SSH keys"}
+
+
+def _project_root() -> Path | None:
+    try:
+        return Project.find(require_config=False).root
+    except MlverError:
+        return None
 
 
 # -- the storage folder earlier mlver versions shared between projects ------

@@ -274,12 +274,21 @@ def _history_defaults(project: Project, record: Record,
             continue
         own = remotes.get(name)
         if own is not None and own.url == shared[name].url:
-            # That commit's shared remote, with this machine's settings over it.
+            # That commit's shared remote, with this machine's settings over it; only while it still
+            # goes where the user's does: a commit that kept the name and URL but named its own
+            # endpoint (or port) would get the user's credentials there.
             merged, _ = dvc.remotes_over(project.root, text.decode(errors="replace"), local=local)
-            found.append((merged[name], False))
-        else:
-            found.append((untrusted(shared[name]), True))
+            if _goes_to(merged[name]) == _goes_to(own):
+                found.append((merged[name], False))
+                continue
+        found.append((untrusted(shared[name]), True))
     return found
+
+
+def _goes_to(remote: dvc.Remote) -> tuple[str, str, str]:
+    """Where a remote's requests (and the credentials they carry) are sent."""
+    return (remote.url.rstrip("/"), str(remote.options.get("endpointurl") or "").rstrip("/"),
+            str(remote.options.get("port") or ""))
 
 
 def repo_store(bare: Path, git_url: str, record: Record, label: str, config_text: str, remote: str | None,

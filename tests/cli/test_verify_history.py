@@ -219,7 +219,7 @@ def test_version_tag_that_disappeared_or_changed(two: Project) -> None:
 
 
 def test_a_first_verifys_shortcuts_find_what_the_general_way_finds(two: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    """orjson's parse, records passed at a glance (their rows and cache lines) and the one walk of
+    """orjson's parse and encoding (the digest), records passed at a glance (their rows and cache lines) and the one walk of
     the branches, against json's scanner, the field-by-field rules and rev-list with git log: the
     same findings, word for word, on a registry with a record edited after sealing, a version tag
     moved to another record, a stage tag outside the policy and one dated in the future."""
@@ -250,7 +250,7 @@ def test_a_first_verifys_shortcuts_find_what_the_general_way_finds(two: Project,
 
     fast = first_run()
     with monkeypatch.context() as m:
-        m.setattr(rec, "_fast", [None])  # json's scanner only
+        m.setattr(rec, "_fast", [None])  # json's scanner only, and no orjson encoding for the digest
         m.setattr(validate, "_TABLES", {})  # no record passes at a glance
         m.setattr(git, "branch_walk_ahead", lambda root, path, tip: lambda: None)  # rev-list, git log
         general = first_run()

@@ -76,6 +76,25 @@ def test_tampering_that_only_a_careless_shortcut_would_miss() -> None:
     assert not rec.is_intact(json.loads(cases[0]))  # (the reference agrees it is tampered)
 
 
+def test_a_null_made_a_number_json_cannot_write_faithfully_is_tampering() -> None:
+    # orjson writes a NaN or an infinity as null: a sealed null turned into one
+    # would encode to the sealed bytes, so the encoding shortcut must refuse it.
+    doc = rec.seal({"schema": 1, "model": "m", "metrics": {"f1": None, "auc": 0.5}})
+    content = rec.dumps(doc).encode()
+    assert b'"f1": null' in content
+    for number in (b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e400", b"18446744073709551616"):
+        case = content.replace(b'"f1": null', b'"f1": ' + number)
+        parsed = rec.loads(case, "m")
+        assert rec.content_digest(case, parsed) == rec.compute_digest(parsed) != doc["digest"], number
+
+
+def test_a_record_with_a_float_orjson_writes_otherwise_is_still_not_re_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = rec.seal({"schema": 1, "model": "m", "metrics": {"loss": 1e-07, "big": 1e16}})
+    content = rec.dumps(doc).encode()
+    monkeypatch.setattr(rec, "compute_digest", lambda record: pytest.fail("re-encoded"))
+    assert rec.content_digest(content, json.loads(content)) == doc["digest"]
+
+
 def test_a_record_mlver_wrote_is_not_re_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
     doc = rec.seal({"schema": 1, "model": "m", "metrics": {"f1": 0.5, "größe": "ü"}, "data": [{"path": "d/a b"}]})
     content = rec.dumps(doc).encode()
@@ -159,3 +178,37 @@ def _answer_json(content: bytes) -> tuple[str, Any]:
         return _answer(content)
     finally:
         rec._json = saved  # type: ignore[assignment]
+
+
+# Strings made of the bytes the whitespace rule works on: quotes (escaped by dumps: a
+# backslash), colons, spaces, commas, brackets; so values like ":x", " : ", ",: " come up.
+_tricky = st.text(alphabet=':" ,[]{}x\t', max_size=6)
+_tricky_docs = st.dictionaries(st.one_of(_tricky, st.sampled_from(["model", "params"])),
+                               st.one_of(_tricky, st.lists(_tricky, max_size=3), st.dictionaries(_tricky, _tricky,
+                                                                                                 max_size=2)),
+                               min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tricky_docs, st.data())
+def test_a_space_added_after_any_colon_is_never_taken_for_the_sealed_record(doc: dict[str, Any],
+                                                                           data: st.DataObject) -> None:
+    # The shortcut turned every '": ' into '":', also where a string value opens with ": ":
+    # a record sealed with "k": ":x" and then edited to "k": ": x" kept its declared digest.
+    content = rec.dumps(rec.seal(doc)).encode()
+    colons = [i for i in range(len(content)) if content[i:i + 1] == b":"]
+    at = data.draw(st.sampled_from(colons))
+    mutated = content[:at + 1] + data.draw(st.sampled_from([b" ", b"  ", b"\t"])) + content[at + 1:]
+    try:
+        json.loads(mutated)
+    except ValueError:
+        return  # not JSON: never a record
+    _check(mutated)
+
+
+def test_a_value_opening_with_colon_space_is_not_the_value_without_the_space() -> None:
+    sealed = rec.seal({"model": "m", "params": {"note": ":x"}, "tags": [":y"]})
+    content = rec.dumps(sealed).encode()
+    for tampered in (content.replace(b'":x"', b'": x"'), content.replace(b'":y"', b'": y"')):
+        doc = json.loads(tampered)
+        assert rec.content_digest(tampered, doc) == rec.compute_digest(doc) != sealed["digest"]
