@@ -149,7 +149,7 @@ def _data_entry(project: Project, out: dvc.Out) -> dict[str, Any]:
 
 
 def _lock_outs(entry: dict[str, Any], wdir: str, key: str = "outs") -> dict[str, dvc.Out]:
-    return {o.path: o for o in dvc.outs_from_lock_entries(entry.get(key) or [], wdir if wdir != "." else "")}
+    return {o.path: o for o in dvc.outs_from_lock(entry.get(key) or None, wdir, dep=key == "deps")}
 
 
 def _stage_lineage(project: Project, spec: ModelSpec, run: StageRun) -> tuple[dvc.Out, list[dvc.Out], dict[str, Any], dict[str, Any]]:

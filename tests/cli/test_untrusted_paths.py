@@ -276,10 +276,10 @@ def test_md5_in_a_dvc_file_is_checked_too(trained: Project) -> None:
 
 
 @pytest.mark.parametrize("content, why", [
-    ("- 1\n", "a .dvc file is a mapping"),
+    ("- 1\n", "DVC's files are mappings"),
     ("outs: 5\n", "a list of mappings"),
     ("outs:\n- train.csv\n", "a list of mappings"),
-    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: lots\n  path: train.csv\n", "a size is a whole number"),
+    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: lots\n  path: train.csv\n", "a size or a count is a whole number"),
     ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  path: ../../x\n", "climbs out"),
 ])
 def test_a_dvc_file_of_another_shape_is_refused_never_a_crash(trained: Project, content: str, why: str) -> None:
