@@ -13,7 +13,9 @@ a failed check costs, and that is the caller's ``Policy``:
 - ``REFUSE`` (``push``, ``domain/dvcfiles.py``): the whole file is refused
   and named in a note. Push acts on the hashes (it sends them): a file read
   in part would send part of what ``dvc pull`` at that commit needs, with
-  nothing said.
+  nothing said. Also ``adapters/dvc.py``'s ``out_from_dvcfile`` and
+  ``outs_from_lock`` (record, reproduce): a hash they hand on is recorded or
+  restored, and a file mlver cannot read whole is said, not half-read.
 - ``SKIP`` (records derived from a GTO or DVC project, ``api/derived.py``):
   the entry whose path fails is passed over, a field that fails is left out
   (None). A derived record describes a commit mlver did not write, as far as
