@@ -94,6 +94,18 @@ _PATHS = st.one_of(st.text(alphabet="ab./\\: ", max_size=12), st.sampled_from(
 _NESTED = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
                        | st.dictionaries(st.sampled_from(["path", "md5", "outs", "a"]), inner, max_size=3),
                        max_leaves=8)
+# Past validate.MAX_DEPTH (32): the readers never walk into a value, whatever its depth.
+_DEEP = st.integers(30, 40).map(lambda depth: _nest(depth))
+
+
+def _nest(depth: int) -> Any:
+    value: Any = A
+    for level in range(depth):
+        value = [value] if level % 2 else {"md5": value}
+    return value
+
+
+_NESTED = st.one_of(_NESTED, _DEEP)
 _ENTRY = st.fixed_dictionaries({}, optional={
     "path": st.one_of(_PATHS, _SCALARS), "md5": st.one_of(st.sampled_from([A, D]), _SCALARS),
     "size": _SCALARS, "nfiles": _SCALARS, "hash": _SCALARS, "cache": _SCALARS, "x": _NESTED})
