@@ -4,6 +4,8 @@ warm answer with what the same command answers with no cache at all."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,3 +101,31 @@ def test_a_damaged_file_history_cache_is_read_from_git_again(released_twice: Pro
     _rewrite_tips(p, change)
     assert p.ok("log", "churn", "--json").stdout == cold
     assert p.ok("log", "churn", "--json").stdout == cold  # and what it kept again is sound
+
+
+def _entry(p: Project, path: str) -> list | None:
+    cache = p.root / ".dvc/tmp/mlver/md5s.json"
+    return json.loads(cache.read_text()).get(path) if cache.is_file() else None
+
+
+def test_new_bytes_under_an_old_mtime_are_not_cached_until_their_ctime_is_old(trained: Project) -> None:
+    """``status`` hashes the workspace's data through the stat cache
+    (adapters/hashcache.py). New bytes of the same size under the old mtime
+    (``cp -p``) were cached at once, by their mtime's age: a second such
+    write within the same ctime tick would have kept the whole stat, and the
+    stale md5. Their ctime is as young as the write: not cached until it is old."""
+    p = trained
+    data = p.root / "data/train.csv"
+    assert "data/train.csv was modified" not in p.mlver("status", "--json").stdout
+    old = data.stat()
+    text = data.read_text()
+    data.write_text(text.replace("20,", "21,", 1))  # same size, other bytes
+    os.utime(data, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert data.stat().st_size == old.st_size and data.stat().st_mtime_ns == old.st_mtime_ns
+    status = p.mlver("status", "--json")
+    assert status.exit_code == 1 and "data/train.csv was modified" in status.stdout
+    assert _entry(p, "data/train.csv") is None  # hashed, not kept: its ctime is this second's
+    time.sleep(2.2)
+    assert p.mlver("status", "--json").exit_code == 1
+    entry = _entry(p, "data/train.csv")
+    assert entry is not None and entry[3] == data.stat().st_ctime_ns  # now kept (a later write moves the ctime)
