@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,3 +132,29 @@ def test_new_bytes_under_an_old_mtime_are_not_cached_until_their_ctime_is_old(tr
     assert p.mlver("status", "--json").exit_code == 1
     entry = _entry(p, "data/train.csv")
     assert entry is not None and entry[3] == data.stat().st_ctime_ns  # now kept (a later write moves the ctime)
+
+
+def test_a_profile_an_older_mlver_cached_is_computed_again(project: Project, tmp_path: Path) -> None:
+    """An upgrade that profiles differently (here: two most frequent values kept
+    per column, not ten) records what a clone without the cache records, not
+    the profile the old code cached for the same bytes."""
+    import mlver
+
+    upgraded = tmp_path / "upgraded"
+    shutil.copytree(Path(mlver.__file__).parent, upgraded / "mlver", ignore=shutil.ignore_patterns("__pycache__"))
+    rules = upgraded / "mlver/domain/profile.py"
+    assert "\nTOP = 10\n" in rules.read_text()
+    rules.write_text(rules.read_text().replace("\nTOP = 10\n", "\nTOP = 2\n"))
+    env = {**os.environ, "PYTHONPATH": str(upgraded)}
+
+    def run_upgraded() -> dict:
+        subprocess.run([sys.executable, "-m", "mlver", "run", "churn"], cwd=p.root, env=env, check=True,
+                       capture_output=True)
+        return _profile(p, "churn", "data/train.csv")
+
+    p = project  # its profile of data/train.csv was cached by `data add` (this code: ten kept)
+    warm = run_upgraded()
+    assert [len(c["top"]) for c in warm["columns"] if "top" in c] == [2]
+    p.git("reset", "-q", "--hard", "HEAD~1")
+    shutil.rmtree(p.root / PROFILES)
+    assert run_upgraded() == warm
