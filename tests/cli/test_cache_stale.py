@@ -138,14 +138,7 @@ def test_a_profile_an_older_mlver_cached_is_computed_again(project: Project, tmp
     """An upgrade that profiles differently (here: two most frequent values kept
     per column, not ten) records what a clone without the cache records, not
     the profile the old code cached for the same bytes."""
-    import mlver
-
-    upgraded = tmp_path / "upgraded"
-    shutil.copytree(Path(mlver.__file__).parent, upgraded / "mlver", ignore=shutil.ignore_patterns("__pycache__"))
-    rules = upgraded / "mlver/domain/profile.py"
-    assert "\nTOP = 10\n" in rules.read_text()
-    rules.write_text(rules.read_text().replace("\nTOP = 10\n", "\nTOP = 2\n"))
-    env = {**os.environ, "PYTHONPATH": str(upgraded)}
+    env = _upgraded(tmp_path, "domain/profile.py", "\nTOP = 10\n", "\nTOP = 2\n")
 
     def run_upgraded() -> dict:
         subprocess.run([sys.executable, "-m", "mlver", "run", "churn"], cwd=p.root, env=env, check=True,
@@ -158,3 +151,36 @@ def test_a_profile_an_older_mlver_cached_is_computed_again(project: Project, tmp
     p.git("reset", "-q", "--hard", "HEAD~1")
     shutil.rmtree(p.root / PROFILES)
     assert run_upgraded() == warm
+
+
+def _upgraded(tmp_path: Path, file: str, old: str, new: str) -> dict[str, str]:
+    """The environment that runs a copy of mlver with one change in ``file`` (an upgrade)."""
+    import mlver
+
+    copy = tmp_path / "upgraded"
+    shutil.copytree(Path(mlver.__file__).parent, copy / "mlver", ignore=shutil.ignore_patterns("__pycache__"))
+    source = copy / "mlver" / file
+    assert source.read_text().count(old) == 1
+    source.write_text(source.read_text().replace(old, new))
+    return {**os.environ, "PYTHONPATH": str(copy)}
+
+
+def test_declarations_an_older_mlver_cached_are_read_again(gto_registry: tuple[Project, object], tmp_path: Path) -> None:
+    """The dvc.yaml declarations ``ls`` caches by each file's stat (project.py)
+    are read again by an upgrade that reads them otherwise."""
+    p, _ = gto_registry
+    for dvc_yaml in (p.root / "dvc.yaml", p.root / "sub/proj/dvc.yaml"):
+        while time.time() - max(dvc_yaml.stat().st_mtime, dvc_yaml.stat().st_ctime) < 2.1:
+            time.sleep(0.1)  # out of the racy window: cached
+
+    def types(env: dict[str, str] | None = None) -> dict[str, str]:
+        out = subprocess.run([sys.executable, "-m", "mlver", "ls", "--json"], cwd=p.root, env=env,
+                             capture_output=True, text=True, check=True)
+        return {m["model"]: m["type"] for m in json.loads(out.stdout)}
+
+    assert types()["customers"] == "dataset"
+    assert (p.root / ".git/mlver/cache/dvc-yaml-artifacts-2.json").is_file()
+    env = _upgraded(tmp_path, "project.py", 'type=str(entry.get("type") or "")', 'type="model"')
+    assert types(env)["customers"] == "model"
+    shutil.rmtree(p.root / ".git/mlver/cache")
+    assert types(env)["customers"] == "model"  # as it says with no cache
