@@ -153,7 +153,8 @@ class Project:
         # Cached by each file's stat and the code that reads them: parsing YAML
         # (and importing PyYAML) was most of a read-only command's start-up in a
         # GTO repository. (-2: rows cached before paths were checked are not taken.)
-        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-2", files, rows, valid, gitcache.code_stamp(*_READERS))
+        code = gitcache.code_stamp(*_READERS) if files else ""
+        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-2", files, rows, valid, code)
         return {f: cached[f] for f in files}
 
     def models(self) -> dict[str, ModelSpec]:

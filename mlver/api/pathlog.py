@@ -24,6 +24,7 @@ from mlver.adapters import git, gitcache
 
 _KEEP_TIPS = 3  # per file: HEAD, the default branch and one more
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_TIMES = (-62135596800, 253402300799)  # the years 1 to 9999: what a date is shown as
 
 
 def _file(root: Path, path: str) -> Path:
@@ -82,7 +83,8 @@ def _kept(root: Path, path: str, stamp: str) -> dict:
         return {}
     return {tip: rows for tip, rows in tips.items() if _COMMIT.fullmatch(tip) and type(rows) is list
             and all(type(row) is list and len(row) == 5 and type(row[0]) is str and _COMMIT.fullmatch(row[0])
-                    and type(row[1]) is str and type(row[2]) is str and type(row[3]) is int and type(row[4]) is str
+                    and type(row[1]) is str and type(row[2]) is str and type(row[3]) is int
+                    and _TIMES[0] <= row[3] <= _TIMES[1] and type(row[4]) is str
                     for row in rows)}
 
 

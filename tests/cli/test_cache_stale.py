@@ -91,9 +91,11 @@ def _first_row(edit: Callable[[list], list]) -> Callable[[dict], dict]:
     _first_row(lambda row: [*row[:3], str(row[3]), row[4]]),
     _first_row(lambda row: ["--output=/tmp/x", *row[1:]]),
     _first_row(lambda row: [row[0], None, *row[2:]]),
+    _first_row(lambda row: [*row[:3], 10**30, row[4]]),
     lambda tips: {tip: "rows" for tip in tips},
     lambda tips: {f"--output=/tmp/{i}": rows for i, rows in enumerate(tips.values())},
-], ids=["short-row", "time-as-text", "not-a-commit", "no-author", "not-a-list", "tip-not-a-commit"])
+], ids=["short-row", "time-as-text", "not-a-commit", "no-author", "time-past-any-date", "not-a-list",
+        "tip-not-a-commit"])
 def test_a_damaged_file_history_cache_is_read_from_git_again(released_twice: Project,
                                                               change: Callable[[dict], dict]) -> None:
     """``log`` keeps each file's commits per tip (api/pathlog.py): a kept row
