@@ -186,3 +186,39 @@ def test_declarations_an_older_mlver_cached_are_read_again(gto_registry: tuple[P
     assert types(env)["customers"] == "model"
     shutil.rmtree(p.root / ".git/mlver/cache")
     assert types(env)["customers"] == "model"  # as it says with no cache
+
+
+def test_objects_removed_from_the_remote_behind_mlvers_back_are_sent_again(project: Project, tmp_path: Path) -> None:
+    """The remote ledger (adapters/remotestat.py) vouches for bytes, never for
+    presence: an object another clone's ``dvc gc -c`` or a hand took from the
+    folder remote is sent by the next push, which then says what DVC says."""
+    from fixtures.objects import object_path, run_big_model
+
+    p = project
+    md5 = run_big_model(p)
+    p.ok("release", "churn")
+    p.ok("push")
+    remote = p.remote
+    assert object_path(remote, md5).is_file()
+    entries = json.loads(Path(os.environ["XDG_CACHE_HOME"], "mlver", "remote-objects.json").read_text())["objects"]
+    assert any(name.endswith(md5[2:]) for name in entries)  # what the ledger vouches for
+
+    def dvc(cwd: Path, *args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=cwd, check=True, capture_output=True,
+                              text=True).stdout
+
+    # Another clone, at the commit before the model, collects the remote: the model's object goes.
+    clone = tmp_path / "clone"
+    p.git("clone", "-q", str(p.root), str(clone))
+    subprocess.run(["git", "checkout", "-q", "HEAD~2"], cwd=clone, check=True)
+    (clone / ".dvc/config.local").write_text((p.root / ".dvc/config.local").read_text())
+    dvc(clone, "gc", "-w", "-c", "-f")
+    assert not object_path(remote, md5).exists()
+    pushed = p.ok("push", "--json").json()
+    assert md5 in {s["md5"] for s in pushed["sent"]}
+    assert object_path(remote, md5).is_file()
+    # By hand, every object: all are sent again, and DVC finds the remote whole.
+    shutil.rmtree(remote / "files")
+    again = p.ok("push", "--json").json()
+    assert again["transferred"] == again["objects"] + again["pipeline"] > 0
+    assert "missing" not in dvc(p.root, "status", "-c") and "deleted" not in dvc(p.root, "status", "-c")
