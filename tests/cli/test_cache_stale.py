@@ -222,3 +222,41 @@ def test_objects_removed_from_the_remote_behind_mlvers_back_are_sent_again(proje
     again = p.ok("push", "--json").json()
     assert again["transferred"] == again["objects"] + again["pipeline"] > 0
     assert "missing" not in dvc(p.root, "status", "-c") and "deleted" not in dvc(p.root, "status", "-c")
+
+
+def test_replace_refs_turned_off_and_on_in_git_config(released_twice: Project, isolate: Path) -> None:
+    """What history caches are stamped with (``git.history_context``) includes
+    whether git follows the replace refs: ``core.useReplaceRefs false`` leaves
+    them in place, and log, verify and what push sends must follow git."""
+    p = released_twice
+    old, new = (p.git("rev-parse", f"churn@{v}^{{}}").strip() for v in ("v0.1.0", "v0.2.0"))
+    p.git("replace", new, old)  # v0.2.0's commit reads as v0.1.0's
+    p.ok("remote", "add", "out", str(isolate / "out"))
+
+    def answers() -> list[str]:
+        shutil.rmtree(isolate / "out", ignore_errors=True)
+        sent = sorted(s["md5"] for s in p.ok("push", "-r", "out", "--json").json()["sent"])
+        return [p.ok("log", "churn", "--json").stdout, p.mlver("verify", "--all", "--offline", "--json").stdout,
+                json.dumps(sent)]
+
+    for use in ("false", "true"):
+        answers()  # the caches, under the setting before
+        p.git("config", "core.useReplaceRefs", use)
+        warm = answers()
+        shutil.rmtree(p.root / ".git/mlver/cache")
+        assert warm == answers(), f"core.useReplaceRefs {use}"
+
+
+def test_replace_refs_kept_elsewhere_by_git_replace_ref_base(released_twice: Project, isolate: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``GIT_REPLACE_REF_BASE`` moves the replace refs git follows: history caches
+    stamped without it are not answers with it."""
+    p = released_twice
+    old, new = (p.git("rev-parse", f"churn@{v}^{{}}").strip() for v in ("v0.1.0", "v0.2.0"))
+    p.git("update-ref", f"refs/alt/{new}", old)  # a replace ref only under that base
+    p.ok("log", "churn", "--json")
+    p.mlver("verify", "--all", "--offline", "--json")
+    monkeypatch.setenv("GIT_REPLACE_REF_BASE", "refs/alt/")
+    warm = [p.ok("log", "churn", "--json").stdout, p.mlver("verify", "--all", "--offline", "--json").stdout]
+    shutil.rmtree(p.root / ".git/mlver/cache")
+    assert warm == [p.ok("log", "churn", "--json").stdout, p.mlver("verify", "--all", "--offline", "--json").stdout]
