@@ -1460,8 +1460,9 @@ def _stream_until_oversized(root: Path, specs: Sequence[str], limit: int | None
 
 def history_context(root: Path) -> str:
     """What, besides object ids, decides what a commit's history is: the
-    shallow boundary, grafts and replace refs. A cache of facts derived from
-    history (not from one object) is only valid under the same context."""
+    shallow boundary, grafts and replace refs (where git keeps them, and
+    whether it follows them). A cache of facts derived from history (not
+    from one object) is only valid under the same context."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -1477,9 +1478,14 @@ def history_context(root: Path) -> str:
             digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
         except OSError:
             pass
+    base = os.environ.get("GIT_REPLACE_REF_BASE") or "refs/replace/"
     if dirs is None or _may_have_replace_refs(dirs[1]):
-        digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
-    digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
+        listed = run(root, "for-each-ref", "--format=%(refname) %(objectname)", base, check=False)
+        digest.update(listed.encode())
+        if listed:  # whether git follows them: `core.useReplaceRefs false` leaves them in place, unused
+            digest.update(b"\0use " + run(root, "config", "--type=bool", "--get", "core.useReplaceRefs",
+                                          check=False).strip().encode())
+    digest.update(f"\0{base}\0{os.environ.get('GIT_NO_REPLACE_OBJECTS', '')}".encode())
     return digest.hexdigest()
 
 
