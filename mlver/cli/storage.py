@@ -171,18 +171,27 @@ def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: boo
     the DVC cache (and with --cloud, the remote). Never a file, commit or tag
     of the repository.
 
+    With DVC's own gc (checked with dvc 3.67): `dvc gc -a -T` or `-A` keep
+    every release and stage and each branch's record; `-T` alone every
+    release but no other branch's record; `-w` (DVC's usual advice) and `-a`
+    delete every version not in the workspace or at a branch head. With -c
+    they delete from the remote too, whatever another project (sharing it)
+    or a tag this clone has not fetched still needs: prefer `mlver gc`.
+
     \b
     Examples:
       mlver gc --cloud            # what it would free
       mlver gc --cloud --force    # free it
     """
     from mlver.api import collection as api
-    from mlver.cli.render import render, warn
+    from mlver.cli.render import note, render, warn
 
     result = api.gc(cloud=cloud, keep_last=keep_last, force=force, remote=remote, min_age=_age(min_age))
     render(result, as_json)
-    for note in result.notes:
-        warn(note)
+    for line in result.notes:
+        warn(line)
+    if result.dry_run and not as_json:
+        note("with DVC's own gc, only `dvc gc -a -T` (or -A) keeps every release and stage: see `mlver gc --help`")
 
 
 COMMANDS = [push, pull, gc]
