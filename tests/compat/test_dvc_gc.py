@@ -49,6 +49,9 @@ def test_which_dvc_gc_scopes_keep_every_release(released: Project, scope: str) -
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     shutil.rmtree(released.root / ".dvc" / "cache")  # what is left is the remote's
+    verify = released.mlver("verify")  # says so: a release's object missing from the remote
+    assert verify.exit_code == (0 if KEEPS[scope][0] else 1)
+    assert ("churn@v0.1.0 models/churn.pkl: object" in verify.stdout) is not KEEPS[scope][0], verify.stdout
 
     def pullable(ref: str) -> bool:
         run = released.mlver("pull", ref, "--with-data", "--force")
