@@ -71,9 +71,10 @@ def _source_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--repo", "git_url", metavar="GIT_URL",
                      help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed."),
         click.option("--trust-endpoint", is_flag=True,
-                     help="With --repo: send your credentials (AWS, Google, SSH keys) to the endpoint or ssh host "
-                          "that repository's .dvc/config names (by default only to one you configured yourself; "
-                          "others are asked without them). An ssh-agent is never forwarded."),
+                     help="With --repo: send your credentials (AWS, Google, SSH keys, ~/.netrc) to the endpoint "
+                          "or host that repository's .dvc/config names (by default only to one you configured "
+                          "yourself; others are asked without them), and skip the ssh host-key check against "
+                          "~/.ssh/known_hosts, as dvc pull does. An ssh-agent is never forwarded."),
     ]):
         command = option(command)
     return command
