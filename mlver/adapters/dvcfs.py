@@ -93,20 +93,19 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
 
 def _restraints(kind: str, anonymous: bool) -> dict[str, Any]:
     """Connection settings, over what DVC's config makes of the remote's, for
-    a host a repository chose. dvc-ssh forwards the user's ssh-agent to every
-    host (whoever holds the forwarded socket can log in elsewhere as the user
-    while the pull runs), offers the default keys and the agent, and prompts
-    for any password or answer the server asks for (its interactive client):
-    none of that for a host the user did not choose, but the keys and agent
-    when they trust it. adlfs takes the user's Azure identity
+    a host a repository chose. dvc-ssh offers the default keys and the agent,
+    and prompts for any password or answer the server asks for (its
+    interactive client): none of that for a host the user did not choose, but
+    the keys and agent when they trust it (the agent is forwarded to no host:
+    ``_open``). adlfs takes the user's Azure identity
     (DefaultAzureCredential) whenever it is not told ``anon``, whatever DVC's
     allow_anonymous_login says."""
     if kind == "ssh":
         if not anonymous:
-            return {"agent_forwarding": False}
+            return {}
         from asyncssh import SSHClient
 
-        return {"agent_forwarding": False, "client_keys": None, "agent_path": None, "client_factory": SSHClient,
+        return {"client_keys": None, "agent_path": None, "client_factory": SSHClient,
                 "password": None, "passphrase": None}
     if kind == "azure" and anonymous:
         return {"anon": True}
@@ -152,9 +151,8 @@ class DvcFsStore:
     def __init__(self, name: str, url: str, options: dict[str, Any], foreign: bool = False,
                  anonymous: bool = False, guarded: bool = False) -> None:
         """``foreign``: a repository the user does not control named this remote
-        (``pull --repo``, a commit's config): an ssh connection forwards no agent
-        to it; ``anonymous``: nor offers the user's keys, agent or a password
-        prompt; ``guarded``: the user did not vouch for the host (--trust-endpoint):
+        (``pull --repo``, a commit's config); ``anonymous``: an ssh connection to
+        it offers none of the user's keys, agent or a password prompt; ``guarded``: the user did not vouch for the host (--trust-endpoint):
         an ssh server must show the host key the user's known_hosts lists for it
         (DVC checks none), an http one gets no ~/.netrc login."""
         self.name = name
@@ -209,6 +207,11 @@ class DvcFsStore:
             options.pop("ask_passphrase", None)
         cls, config, path = get_cloud_fs({}, **options)
         fs = cls(**config)
+        if self.kind == "ssh":
+            # dvc-ssh forwards the user's ssh-agent to every host: whoever holds the
+            # forwarded socket signs as the user elsewhere while the pull runs. SFTP
+            # never needs it, and the host may be one a cloned .dvc/config chose.
+            fs.fs_args["agent_forwarding"] = False
         if self.foreign:
             fs.fs_args.update(_restraints(self.kind, self.anonymous))
         if self.guarded and self.kind in ("http", "https"):

@@ -357,3 +357,20 @@ def test_pull_repo_sends_no_netrc_login_to_an_http_remote_the_repository_names(
             out.unlink()
             elsewhere.fails("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out))
         assert any(h.startswith(f"GET {url}/store/files/md5/") for h in _Recorder.seen), _Recorder.seen
+
+
+def test_a_clones_ssh_remote_never_gets_the_users_agent_forwarded(trained: Project, agent: str, tmp_path: Path) -> None:
+    # The remote a cloned repository's .dvc/config names is that repository's author's choice too:
+    # dvc-ssh forwards the user's ssh-agent to it (it signs as the user while the pull runs).
+    trained.ok("push")
+    served = tmp_path / "served"
+    shutil.copytree(trained.remote / "files", served / "store" / "files")
+    md5 = json.loads((trained.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"]
+    with hostile_sshd(served) as seen:
+        _served_by(trained, seen.url("/store"))
+        subprocess.run(["git", "clone", "-q", str(trained.root), str(tmp_path / "clone")], check=True)
+        clone = Project(tmp_path / "clone")
+        (clone.root / "models/churn.pkl").unlink(missing_ok=True)
+        clone.ok("pull", "churn")
+        assert _md5(clone.root / "models/churn.pkl") == md5 and seen.sessions >= 1
+        assert (seen.forwarded, seen.agent_keys) == (False, [])
