@@ -791,6 +791,22 @@ class RemoteFsError(RemoteError):
         super().__init__(_could_not(name, url, action, what, detail), hint.format(name=name, url=url))
 
 
+class HostKeyNotTrusted(RemoteError):
+    """An ssh server a repository named (``pull --repo``, a commit's config)
+    showed a host key that is not the one the user's known_hosts lists for it,
+    or the user's known_hosts has none: nothing was sent to it."""
+
+    def __init__(self, name: str, url: str, host: str, port: int) -> None:
+        self.name, self.url, self.host, self.port = name, url, host, port
+        scan = f"ssh-keyscan -p {port} {host}" if port != 22 else f"ssh-keyscan {host}"
+        super().__init__(
+            f"remote {name} ({url}): its host key is not in your ~/.ssh/known_hosts for {host}:{port}, or differs "
+            "from the one there; nothing was sent to it",
+            f"if you trust that server, check its key's fingerprint with its owner and add it: "
+            f"`{scan} >> ~/.ssh/known_hosts`; or pass --trust-endpoint to skip the check as `dvc pull` does",
+        )
+
+
 class ListingNeverEnds(RemoteError):
     """A remote's listing that keeps asking to be continued: a repeated continuation
     token, "more" without a token, or more pages than any real remote holds."""
