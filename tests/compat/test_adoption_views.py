@@ -446,3 +446,42 @@ def test_run_a_dvc_yaml_model_names_the_stage_that_writes_it(pipeline: Project) 
     pipeline.commit_all("another model")
     plain = pipeline.fails("run", "other").stderr
     assert "`mlver run other -- python train.py`" in plain and "--stage" not in plain
+
+
+def test_verify_tells_each_gto_version_of_an_object_they_share(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started: v1.1.0 and v1.2.0 hold one model.pkl (the commit
+    between them only evaluated it), pushed to the tutorial's public remote.
+    verify asks for the object once, and says of both versions that it is not
+    in the remote asked but kept in the other, never "checked" of the second;
+    a later version sharing it whose commit names the remote asked is missing it."""
+    import hashlib
+
+    p = _adopted(isolate / "get-started")
+    public, team = isolate / "public-store", isolate / "team-store"
+    p.write(".dvc/config", f"[core]\n    remote = public\n['remote \"public\"']\n    url = {public}\n")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n")
+    p.write("model.pkl", "the tutorial's model")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    p.commit_all("reproduce model using bigrams")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.1.0")
+    p.write("README.md", "evaluated\n")
+    p.commit_all("evaluate bigrams model")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.2.0")
+    theirs = hashlib.md5(b"the tutorial's model").hexdigest()
+    (p.root / ".dvc" / "cache" / "files" / "md5" / theirs[:2] / theirs[2:]).unlink()  # a clone has not pulled it
+    _dvc(p.root, "remote", "add", "-d", "-f", "team", str(team))
+    p.commit_all("our remote")
+
+    doc = p.ok("verify", "--all", "--json").json()
+    assert doc["ok"] and doc["findings"] == [] and doc["objects"] == 1
+    for version in ("v1.1.0", "v1.2.0"):
+        [note] = [n for n in doc["notes"] if f"text-classification@{version}" in n]
+        assert "model.pkl: not in remote team" in note and f"remote public ({public})" in note, note
+        assert "checked in the remote" not in note
+
+    p.write("README.md", "adopted\n")
+    p.commit_all("adopted: the same model, in our remote's care")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.3.0")
+    failed = p.mlver("verify", "--all", "--json")
+    assert failed.exit_code == 1
+    assert [f["ref"] for f in failed.json()["findings"]] == ["text-classification@v1.3.0 model.pkl"]
