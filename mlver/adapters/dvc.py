@@ -180,6 +180,8 @@ def add(root: Path, paths: list[str], progress: Progress | None = None) -> list[
         out = read_dvcfile_out(root, p)
         if out is None:
             raise DvcFailed(f"write {p}.dvc", "", "run `dvc add` by hand to see why")
+        if progress and out.size:
+            progress(out.size)  # hashed by DVC, all at once: else the summary said "0 B" of what it added
         outs.append(out)
     return outs
 
@@ -491,6 +493,20 @@ def lock_stage(root: Path, stage: str, text: bytes | str | None = None) -> dict[
     return (doc.get("stages") or {}).get(stage)
 
 
+def lock_out_paths(root: Path) -> list[str]:
+    """Every out path dvc.lock names, of every stage (what a stage wrote: those
+    git tracks are its ``cache: false`` outs)."""
+    from mlver.adapters import repofile
+
+    try:
+        doc = _yaml(repofile.read(root, LOCK_FILE), LOCK_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    return [str(o["path"]) for entry in (stages.values() if isinstance(stages, dict) else ()) if isinstance(entry, dict)
+            for o in entry.get("outs") or () if isinstance(o, dict) and isinstance(o.get("path"), str)]
+
+
 def outs_from_lock_entries(entries: list[dict[str, Any]], wdir: str = "") -> list[Out]:
     return [
         Out(
@@ -544,6 +560,14 @@ def _stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _status_of(path: str, state: object) -> str:
+    """One entry of `dvc status` as DVC prints it: a params file's state is per key
+    (``params.yaml: train.n_est modified``), never a Python dict."""
+    if isinstance(state, dict):
+        return f"{path}: " + ", ".join(f"{key} {value}" for key, value in state.items())
+    return f"{path} {state}"
 
 
 class PipelineSession:
@@ -622,7 +646,7 @@ class PipelineSession:
             for entry in entries:
                 if isinstance(entry, dict):
                     for what, paths in entry.items():
-                        shown = ", ".join(f"{p} {s}" for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
+                        shown = ", ".join(_status_of(p, s) for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
                         lines.append(f"stage {name}: {what} ({shown})")
                 else:
                     lines.append(f"stage {name}: {entry}")

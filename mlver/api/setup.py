@@ -230,8 +230,8 @@ def model_add(
     for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
         if value:
             entry[key] = value
-    _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
-    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)
+    staged = _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
+    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage, staged)
 
 
 def _check_inputs(project: Project, name: str, model_path: str, data_paths: list[str], metrics: str | None,
@@ -250,8 +250,9 @@ def _check_inputs(project: Project, name: str, model_path: str, data_paths: list
 
 
 def _write_declaration(project: Project, name: str, entry: dict[str, object], model_path: str, metrics: str | None,
-                       desc: str, labels: tuple[str, ...]) -> None:
-    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were."""
+                       desc: str, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were.
+    Returns the files changed: dvc.yaml stays as it is when it declares all of it already (example-get-started)."""
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
     config = yamledit.load(config_path)
@@ -263,9 +264,11 @@ def _write_declaration(project: Project, name: str, entry: dict[str, object], mo
     snapshot = Snapshot(project.root, [CONFIG, "dvc.yaml"])
     try:
         yamledit.save(config_path, config)
-        if dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode():
+        edited = dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode()
+        if edited:
             yamledit.save(dvc_yaml, dvc_doc)
-        git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if dvc_yaml.exists() else []))
+        git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if edited else []))
     except BaseException:
         snapshot.restore()
         raise
+    return (CONFIG, "dvc.yaml") if edited else (CONFIG,)

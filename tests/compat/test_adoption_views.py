@@ -338,6 +338,30 @@ def test_status_after_a_dvc_experiment_gives_fixes_that_run(pipeline: Project) -
     assert len(experiments()) == 1
 
 
+def test_status_after_dvc_exp_run_set_param_says_to_commit_before_record(pipeline: Project) -> None:
+    """`dvc exp run -S train.n_est=5` leaves params.yaml changed, and `mlver
+    record` refuses a tracked file other than its own outputs uncommitted:
+    status's fix for the trained model and its metrics says to commit it
+    first, and doing just that records the experiment (its dvc.lock with it)."""
+    from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+    p = pipeline
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=5")
+    [model] = p.fails("status", "--json", code=1).json()["models"]
+    found = {x["kind"]: x["fix"] for x in model["pending"]}
+    assert found["trained"].startswith(f"commit params.yaml, then `mlver record {PIPELINE_MODEL}`")
+    assert f"commit params.yaml, then `mlver record {PIPELINE_MODEL}`, or " in found["metrics"]
+    assert "params.yaml" in p.fails("record", PIPELINE_MODEL).stderr  # what the fix is for
+    p.git("commit", "-qm", "n_est 5", "params.yaml")
+    p.ok("record", PIPELINE_MODEL)
+    assert json.loads((p.root / f".mlver/records/{PIPELINE_MODEL}.json").read_text())["params"]["train.n_est"] == 5
+    assert p.git("status", "--porcelain") == ""
+    [model] = p.fails("status", "--json", code=1).json()["models"]  # (unreleased, not pushed: still pending)
+    assert not {"trained", "metrics", "params"} & {x["kind"] for x in model["pending"]}
+
+
 def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
     """The metrics file of a `--command` model is committed with its record: git puts it back."""
     recorded = json.loads((trained.root / "metrics.json").read_text())
