@@ -12,6 +12,7 @@ from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import (
     ArtifactConflict,
+    DataIsStageOutput,
     DataNotFound,
     DataNotTracked,
     MlverError,
@@ -142,6 +143,8 @@ def data_add(paths: list[str], repo: PathLike = None, start: Start | None = None
             raise DataNotFound(rel)
         if git.tracked(project.root, rel):
             raise TrackedByGit("data", rel)
+    if dvc.has_stages(project.root):
+        _not_stage_outputs(project, rels)
     if start:
         files = [project.root / rel for rel in rels]
         start(len(rels), sum(f.stat().st_size for f in files) if all(f.is_file() for f in files) else 0)
@@ -153,6 +156,17 @@ def data_add(paths: list[str], repo: PathLike = None, start: Start | None = None
         profile, _ = profile_for(project, out)
         results.append(DataAddResult(out.path, out.md5, out.size, out.nfiles, profile is not None))
     return results
+
+
+def _not_stage_outputs(project: Project, rels: list[str]) -> None:
+    """Refuse what a pipeline stage writes (example-get-started's data/prepared)
+    before DVC does, with the way DVC versions it."""
+    with dvc.pipeline_session(project.root) as session:
+        pipeline = session.pipeline()
+    for rel in rels:
+        stage = pipeline.producer(rel)
+        if stage is not None and not stage.source:
+            raise DataIsStageOutput(rel, stage.name)
 
 
 def _dvc_yaml_edits(doc: yamledit.Document, name: str, model_path: str, metrics: str | None,

@@ -349,6 +349,21 @@ def test_data_add_in_a_pipeline_says_what_it_added(pipeline: Project) -> None:
     assert f"add: {size / 1000:.1f} KB in 1 path, " in added.stderr, added.stderr
 
 
+def test_data_add_of_a_stage_output_says_how_dvc_versions_it(pipeline: Project) -> None:
+    """example-get-started's data/prepared is prepare's output: DVC's own
+    refusal ("overlaps with an output of stage") came with the hint "check
+    the path"; mlver names the stage and the commands that version it."""
+    p = pipeline
+    for path in ("data/prepared", "data/prepared/train.csv"):
+        failed = p.fails("data", "add", path)
+        assert failed.exit_code == 2
+        error, hint = failed.stderr.strip().splitlines()
+        assert error == f"error: {path} is an output of DVC stage 'prepare': DVC versions it in dvc.lock, not in a .dvc file"
+        assert hint.startswith("hint: reproduce it with `dvc repro prepare` and commit dvc.lock;") and f"--data {path}`" in hint
+    assert p.git("status", "--porcelain") == "" and not (p.root / "data/prepared.dvc").exists()
+    p.ok("data", "add", "data/questions.csv")  # the .dvc-tracked source is data
+
+
 def test_imported_data_upstream_is_recorded(pipeline: Project, tmp_path) -> None:
     """Data brought in with `dvc import-url` is a data source like `dvc add`ed data."""
     p = pipeline
