@@ -1088,6 +1088,17 @@ class StageOutputUnbound(UsageError):
                          _bind_to_stage(model, path, stage, f"mlver {verb} {model}"))
 
 
+class DataIsStageOutput(UsageError):
+    """`data add` of what a dvc.yaml stage writes: DVC versions it in dvc.lock
+    and refuses a .dvc file of its own ("overlaps with an output of stage")."""
+
+    def __init__(self, path: str, stage: str) -> None:
+        self.path, self.stage = path, stage
+        super().__init__(f"{path} is an output of DVC stage {stage!r}: DVC versions it in dvc.lock, not in a .dvc file",
+                         f"reproduce it with `dvc repro {stage}` and commit dvc.lock; a stage model's record "
+                         f"names it as data with `mlver model add NAME --stage STAGE --data {path}`")
+
+
 class NothingToReproduce(UsageError):
     def __init__(self, model: str, label: str, commit: str, config: str) -> None:
         self.model, self.label, self.commit, self.config = model, label, commit, config

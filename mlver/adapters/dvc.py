@@ -181,6 +181,8 @@ def add(root: Path, paths: list[str], progress: Progress | None = None) -> list[
         out = read_dvcfile_out(root, p)
         if out is None:
             raise DvcFailed(f"write {p}.dvc", "", "run `dvc add` by hand to see why")
+        if progress and out.size:
+            progress(out.size)  # hashed by DVC, all at once: else the summary said "0 B" of what it added
         outs.append(out)
     return outs
 
@@ -477,6 +479,20 @@ def outs_from_lock(value: object, wdir: str = "", dep: bool = False) -> list[Out
     return [Out(path=e.path, md5=e.md5 or "", size=e.size, nfiles=e.nfiles) for e in found if e.path is not None]
 
 
+def lock_out_paths(root: Path) -> list[str]:
+    """Every out path dvc.lock names, of every stage (what a stage wrote: those
+    git tracks are its ``cache: false`` outs); entries that fail dvcentries'
+    checks are passed over (SKIP)."""
+    from mlver.adapters import repofile
+
+    try:
+        doc = _yaml(repofile.read(root, LOCK_FILE), LOCK_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [out.path for stage in dvcentries.stage_list(doc, "", LOCK_FILE, Policy.SKIP)
+            for out in stage.outs if out.path is not None]
+
+
 def changed(root: Path, paths: list[str]) -> dict[str, str]:
     """Tracked paths whose workspace copy differs from their .dvc hash.
 
@@ -518,6 +534,14 @@ def _stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _status_of(path: str, state: object) -> str:
+    """One entry of `dvc status` as DVC prints it: a params file's state is per key
+    (``params.yaml: train.n_est modified``), never a Python dict."""
+    if isinstance(state, dict):
+        return f"{path}: " + ", ".join(f"{key} {value}" for key, value in state.items())
+    return f"{path} {state}"
 
 
 class PipelineSession:
@@ -596,7 +620,7 @@ class PipelineSession:
             for entry in entries:
                 if isinstance(entry, dict):
                     for what, paths in entry.items():
-                        shown = ", ".join(f"{p} {s}" for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
+                        shown = ", ".join(_status_of(p, s) for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
                         lines.append(f"stage {name}: {what} ({shown})")
                 else:
                     lines.append(f"stage {name}: {entry}")

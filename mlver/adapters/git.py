@@ -1907,6 +1907,15 @@ def tracked(root: Path, path: str) -> bool:
     return ok(root, "ls-files", "--error-unmatch", "--", path)
 
 
+def files_under(root: Path, folders: Sequence[str]) -> list[str]:
+    """The files of ``folders`` a commit of them takes: those git tracks (gone
+    ones too) and new ones no .gitignore excludes."""
+    if not folders:
+        return []
+    out = run(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *folders)
+    return list(dict.fromkeys(p for p in out.split("\0") if p))
+
+
 def ignored(root: Path, paths: Sequence[str]) -> set[str]:
     """Which of ``paths`` .gitignore matches, tracked or not (``--no-index``:
     a file committed by mistake is still one git should not take again)."""

@@ -41,7 +41,7 @@ def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple
     if head is None:
         raise NoCommits()
     managed = set(managed_paths(spec, stage_run))
-    dirty = [p for p in git.changed_tracked(root) if p not in managed]
+    dirty = [p for p in git.changed_tracked(root) if p not in managed and not any(pl.covers(m, p) for m in managed)]
     params_file = spec.params.partition(":")[0] if spec.params else None
     wanted = list(filter(None, [params_file, CONFIG, *also]))
     committed = git.tracked_at(root, head, wanted)  # one git call for them all
