@@ -22,17 +22,17 @@ parsing, thread start-up, writing, closing. ``--profile FILE``: cProfile (thread
 every thread from its start (the server's own threads included), merged and
 written as pstats to FILE when the process is told to stop (SIGTERM/SIGINT).
 
-``--dispatch-cache``: moto picks the service of every request by its Host
-(``get_backend_for_host``): the Host ``127.0.0.1:PORT`` names no service, so it
-infers one from the signature (``s3.us-east-1.amazonaws.com``) and looks that
-up again, each time listing every moto service package on disk
-(``backends.list_of_moto_modules``: a directory listing and ~175 ``isdir``) and
-matching the URL patterns of the services before S3's. The answer depends on
-the host string alone (the packages on disk and the patterns do not change
-while the server runs), so this option remembers it per host: the same
-backend, the same answers (tests/test_s3server.py compares both servers'
-answers), without the scan on every request. Any client with a custom endpoint
-pays the scan equally, so the option favours no tool; it makes the server's
+``--dispatch-cache``: moto picks the service of every request by a host name
+(``get_backend_for_host``). An S3 path gives it none, so it infers one from
+the signature (``s3.us-east-1.amazonaws.com``) and looks that up: a listing of
+every moto service package on disk (``backends.list_of_moto_modules``: one
+``listdir`` and ~175 ``isdir``) and the URL patterns of every service before
+S3's, on every request. The answer depends on the host name alone (the
+packages on disk and the patterns do not change while the server runs), so
+this option remembers it per host: the same backend, the same answers
+(tests/test_s3server.py sends one sequence of requests to a server with it and
+one without and compares every answer), without the scan. Any client with a
+custom endpoint pays the scan alike, so the option favours no tool; it makes the server's
 own CPU per request, which bounds every client's wall on 2 shared cores,
 smaller for both.
 """
