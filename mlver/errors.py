@@ -1052,6 +1052,17 @@ class PathOutsideRepository(UsageError):
         super().__init__(f"{path} is outside the repository {root}", "use a path inside the project")
 
 
+class ArtifactOutsideProject(UsageError):
+    """A model dvc.yaml's ``artifacts:`` declares at a URL (example-gto's
+    ``s3://mycorp/...``): GTO versions it, nothing here can train or hash it."""
+
+    def __init__(self, model: str, path: str, verb: str) -> None:
+        self.model, self.path, self.verb = model, path, verb
+        super().__init__(f"cannot {verb} {model}: its path {path} (dvc.yaml artifacts) is not a file of this project",
+                         f"its versions and stages work as they are (`mlver ls {model}`, `mlver promote "
+                         f"{model}@vX.Y.Z STAGE`); to {verb} it, point its `path` in dvc.yaml at a file in the project")
+
+
 class PackageMissing(UsageError):
     """An optional Python package a feature needs is not installed."""
 

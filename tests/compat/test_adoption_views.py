@@ -509,3 +509,35 @@ def test_verify_tells_each_gto_version_of_an_object_they_share(isolate: Path, gt
     failed = p.mlver("verify", "--all", "--json")
     assert failed.exit_code == 1
     assert [f["ref"] for f in failed.json()["findings"]] == ["text-classification@v1.3.0 model.pkl"]
+
+
+def test_diff_from_a_gto_version_commit_is_a_change_not_an_added_model(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started's main sits on v1.2.0, a GTO version with no record:
+    `mlver diff` of a branch that records the model compared it with nothing
+    ("model added"). A commit a version tag names has that version's derived
+    lineage, as `diff text-classification@v1.2.0 HEAD` shows it; any other
+    commit without a record still has none."""
+    p = _adopted(isolate / "get-started")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n")
+    p.write("params.yaml", "train:\n  n_est: 50\n")
+    p.write("train.py", "import yaml\nn = yaml.safe_load(open('params.yaml'))['train']['n_est']\n"
+                        "open('model.pkl', 'w').write(f'trees {n}')\n")
+    p.write("model.pkl", "trees 50")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    tutorial = p.commit_all("the tutorial's model")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.2.0")
+    p.ok("init")
+    p.ok("model", "add", "text-classification", "--path", "model.pkl", "--params", "params.yaml",
+         "--command", "python train.py")
+    p.write("params.yaml", "train:\n  n_est: 80\n")
+    untagged = p.commit_all("adopt, more trees")
+    p.ok("run", "text-classification")
+
+    [d] = p.ok("diff", tutorial, "HEAD", "--json").json()
+    assert d["status"] == "changed"
+    assert any("derived from commit" in n and "text-classification@v1.2.0" in n for n in d["notes"])
+    assert d["artifact"]["changed"]
+    [by_ref] = p.ok("diff", "text-classification@v1.2.0", "HEAD", "--json").json()
+    assert d["artifact"] == by_ref["artifact"]
+    [plain] = p.ok("diff", untagged, "HEAD", "--json").json()  # no record, no version there: added
+    assert plain["status"] == "added"
