@@ -267,7 +267,8 @@ def _already_recorded(project: Project, spec: ModelSpec, code: CodeState, execut
                       stage_run: StageRun | None, doc: Mapping[str, Any]) -> str | None:
     """The digest of HEAD's record when HEAD is that record's own commit and
     ``doc`` says what it says of the training (artifact, data, params,
-    metrics): a second `mlver record` with nothing trained since, or a `mlver
+    metrics, environment: another library version is another claim about the
+    training, so it gets its own record): a second `mlver record` with nothing trained since, or a `mlver
     run` whose `dvc repro` had nothing to do. Writing it again would put a
     training that never happened into the model's history (`mlver log`)."""
     parent = doc.get("parent")
@@ -282,7 +283,7 @@ def _already_recorded(project: Project, spec: ModelSpec, code: CodeState, execut
     from mlver.api.objects import named
 
     def training(d: Mapping[str, Any]) -> tuple[Any, ...]:
-        return [(o.kind, o.path, o.md5) for o in named(d)], d.get("params"), d.get("metrics")
+        return [(o.kind, o.path, o.md5) for o in named(d)], d.get("params"), d.get("metrics"), d.get("env")
 
     return head.digest if training(head.doc) == training(doc) else None
 
