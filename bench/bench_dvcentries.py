@@ -1,4 +1,4 @@
-"""Reading DVC's entries: a large ``dvc.lock`` through push's reader (REFUSE) and derived records' (SKIP).
+"""Reading DVC's entries: a large ``dvc.lock`` through push's reader (REFUSE), derived records' (SKIP) and gc's (KEEP).
 
     .venv/bin/python bench/bench_dvcentries.py [--stages 3000] [--runs 5]
 
@@ -50,6 +50,7 @@ def main() -> None:
     from mlver.adapters.yamlfile import safe_load
     from mlver.api.derived import _stages
     from mlver.domain.dvcfiles import outs_pushed
+    from mlver.domain.retention import hashes_in_dvcfile
 
     lock, stage_file = lock_text(args.stages)
     doc, stages = safe_load(lock, "dvc.lock"), safe_load(stage_file, "dvc.yaml")
@@ -57,8 +58,10 @@ def main() -> None:
     anchor = best(args.runs, lambda: safe_load(lock, "dvc.lock"))
     push = best(args.runs, lambda: outs_pushed("dvc.lock", doc, stages, "r"))
     derived = best(args.runs, lambda: _stages(doc, ""))
+    gc = best(args.runs, lambda: hashes_in_dvcfile(doc))
     print(json.dumps({"mlver": mlver.__file__, "stages": args.stages, "anchor_yaml_load_s": round(anchor, 4),
                       "push_reader_s": round(push, 4), "derived_reader_s": round(derived, 4),
+                      "gc_reader_s": round(gc, 4), "gc_ratio": round(gc / anchor, 3),
                       "push_ratio": round(push / anchor, 3), "derived_ratio": round(derived / anchor, 3)}))
 
 

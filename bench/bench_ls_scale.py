@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="mlver ls at 100,000 versions, cold and warm")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--against", metavar="DIR", help="also time the mlver package in DIR (another commit's "
+                        "mlver/, e.g. `git archive main mlver | tar -x -C DIR`), interleaved: before/after")
     args = parser.parse_args(argv)
     mlver = bl.tool("mlver")
     if mlver is None:
@@ -47,11 +49,15 @@ def main(argv: list[str] | None = None) -> int:
             ("mlver ls, cold", ["sh", "-c", f'rm -f {CACHE} && exec "$0" ls', mlver]),
             ("mlver ls, warm", [mlver, "ls"]),
         ]
+        if args.against:
+            other = ["env", f"PYTHONPATH={args.against}", mlver]
+            commands += [("mlver ls, cold (--against)", ["sh", "-c", f'rm -f {CACHE} && exec "$@" ls', "sh", *other]),
+                         ("mlver ls, warm (--against)", [*other, "ls"])]
         print(f"  {len(commands)} commands x {args.runs} runs ...", file=sys.stderr, flush=True)
         timings = bl.measure_many(commands, repo, env, runs=args.runs)
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    floor, cold, warm = (timings[label] for label, _ in commands)
+    floor, cold, warm = (timings[label] for label, _ in commands[:3])
     rows = [[f"`{t.label}`", t.note or bl.fmt_s(t.median), bl.fmt_s(t.best), bl.fmt_s(t.median_cpu),
              str(len(t.runs)), bl.fmt_ratio(t.median, floor.median)] for t in timings.values()]
     cold_ok = None if cold.median is None else cold.median < 1.0

@@ -13,7 +13,9 @@ round every target, and in turn dvc or mlver first), to a fresh local
 directory remote and, with --s3-files N (0: skip), to moto's S3 on 127.0.0.1
 for a directory of the first N files, behind each of --servers (bench/s3server.py:
 werkzeug, as `python -m moto.server` serves it, closing every connection;
-cheroot, keep-alive and a thread pool, as real S3 keeps connections open).
+cheroot, keep-alive and a thread pool, as real S3 keeps connections open;
+either with ``+cache``: moto's per-request scan of its service packages done
+once per host, the same answers for less of the server's CPU, for both tools).
 Both tools against both servers in the same run: a server that favours one
 client is no fair anchor alone. Both tools start from the same state: the same cache
 objects (checked identical above), a fresh remote for a push, an empty cache
@@ -33,7 +35,8 @@ Target: mlver at least 2x faster than DVC on each.
 Everything it generated is deleted afterwards.
 
     .venv/bin/python bench/bench_small_files.py [--files N] [--size BYTES] [--repeat K]
-        [--transfer-repeat K] [--s3-files N] [--servers werkzeug,cheroot] [--tmp DIR] [--skip-add]
+        [--transfer-repeat K] [--s3-files N] [--servers werkzeug,cheroot,cheroot+cache] [--tmp DIR]
+        [--skip-add] [--skip-local]
 """
 from __future__ import annotations
 
@@ -199,7 +202,8 @@ def _transfers(repos: dict[str, pathlib.Path], env: dict[str, str], targets: lis
 
 def _s3_server(kind: str) -> tuple[subprocess.Popen, str]:
     """moto's S3 behind ``kind`` (bench/s3server.py: werkzeug as `python -m moto.server` runs
-    it, or cheroot with keep-alive), on a free loopback port; (process, endpoint)."""
+    it, or cheroot with keep-alive; a ``+cache`` suffix adds ``--dispatch-cache``), on a free
+    loopback port; (process, endpoint)."""
     import socket
     import time
     import urllib.request
@@ -209,7 +213,11 @@ def _s3_server(kind: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([bl.PYTHON, str(bl.BENCH / "s3server.py"), "--server", kind, "-p", str(port)],
+    server, _, cache = kind.partition("+")
+    if server not in ("werkzeug", "cheroot") or cache not in ("", "cache"):
+        raise SystemExit(f"unknown server {kind!r}: werkzeug or cheroot, either with +cache")
+    extra = ["--dispatch-cache"] if cache else []
+    proc = subprocess.Popen([bl.PYTHON, str(bl.BENCH / "s3server.py"), "--server", server, "-p", str(port), *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -240,7 +248,10 @@ def main() -> None:
     parser.add_argument("--transfer-repeat", type=int, default=1)
     parser.add_argument("--s3-files", type=int, default=20_000)
     parser.add_argument("--servers", default="werkzeug,cheroot",
-                        help="S3 servers in front of moto (bench/s3server.py), each measured with both tools")
+                        help="S3 servers in front of moto (bench/s3server.py), each measured with both tools: "
+                             "werkzeug, cheroot, and either with +cache (s3server.py --dispatch-cache: moto's "
+                             "host -> service lookup remembered, the same answers for less server CPU), "
+                             "e.g. cheroot,cheroot+cache")
     parser.add_argument("--skip-add", action="store_true", help="only the push/pull rows")
     parser.add_argument("--skip-local", action="store_true", help="no local-remote push/pull rows")
     parser.add_argument("--tmp", default="/tmp")
@@ -287,7 +298,7 @@ def main() -> None:
             times, why = _transfers(repos, env, targets, args.transfer_repeat, aside)
             for target in targets:
                 where = "local directory remote" if target.name == "local" else \
-                    f"S3, moto behind {target.name.split()[1]} on 127.0.0.1"
+                    f"S3, moto behind {target.name.split()[1].replace('+cache', ' (dispatch cached)')} on 127.0.0.1"
                 for op in ("push", "pull"):
                     d, m = ([statistics.median(x[i] for x in times[(target.name, f"{op} {tool}")]) for i in range(5)]
                             for tool in ("dvc", "mlver"))

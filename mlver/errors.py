@@ -791,6 +791,22 @@ class RemoteFsError(RemoteError):
         super().__init__(_could_not(name, url, action, what, detail), hint.format(name=name, url=url))
 
 
+class HostKeyNotTrusted(RemoteError):
+    """An ssh server a repository named (``pull --repo``, a commit's config)
+    showed a host key that is not the one the user's known_hosts lists for it,
+    or the user's known_hosts has none: nothing was sent to it."""
+
+    def __init__(self, name: str, url: str, host: str, port: int) -> None:
+        self.name, self.url, self.host, self.port = name, url, host, port
+        scan = f"ssh-keyscan -p {port} {host}" if port != 22 else f"ssh-keyscan {host}"
+        super().__init__(
+            f"remote {name} ({url}): its host key is not in your ~/.ssh/known_hosts for {host}:{port}, or differs "
+            "from the one there; nothing was sent to it",
+            f"if you trust that server, check its key's fingerprint with its owner and add it: "
+            f"`{scan} >> ~/.ssh/known_hosts`; or pass --trust-endpoint to skip the check as `dvc pull` does",
+        )
+
+
 class ListingNeverEnds(RemoteError):
     """A remote's listing that keeps asking to be continued: a repeated continuation
     token, "more" without a token, or more pages than any real remote holds."""
@@ -1036,6 +1052,17 @@ class PathOutsideRepository(UsageError):
         super().__init__(f"{path} is outside the repository {root}", "use a path inside the project")
 
 
+class ArtifactOutsideProject(UsageError):
+    """A model dvc.yaml's ``artifacts:`` declares at a URL (example-gto's
+    ``s3://mycorp/...``): GTO versions it, nothing here can train or hash it."""
+
+    def __init__(self, model: str, path: str, verb: str) -> None:
+        self.model, self.path, self.verb = model, path, verb
+        super().__init__(f"cannot {verb} {model}: its path {path} (dvc.yaml artifacts) is not a file of this project",
+                         f"its versions and stages work as they are (`mlver ls {model}`, `mlver promote "
+                         f"{model}@vX.Y.Z STAGE`); to {verb} it, point its `path` in dvc.yaml at a file in the project")
+
+
 class PackageMissing(UsageError):
     """An optional Python package a feature needs is not installed."""
 
@@ -1070,6 +1097,17 @@ class StageOutputUnbound(UsageError):
         self.model, self.path, self.stage, self.verb = model, path, stage, verb
         super().__init__(f"{path} is an output of DVC stage {stage!r}, and model {model} is declared without it",
                          _bind_to_stage(model, path, stage, f"mlver {verb} {model}"))
+
+
+class DataIsStageOutput(UsageError):
+    """`data add` of what a dvc.yaml stage writes: DVC versions it in dvc.lock
+    and refuses a .dvc file of its own ("overlaps with an output of stage")."""
+
+    def __init__(self, path: str, stage: str) -> None:
+        self.path, self.stage = path, stage
+        super().__init__(f"{path} is an output of DVC stage {stage!r}: DVC versions it in dvc.lock, not in a .dvc file",
+                         f"reproduce it with `dvc repro {stage}` and commit dvc.lock; a stage model's record "
+                         f"names it as data with `mlver model add NAME --stage STAGE --data {path}`")
 
 
 class NothingToReproduce(UsageError):

@@ -83,6 +83,11 @@ def artifacts_in(text: str | bytes, dvcfile: str = "dvc.yaml") -> dict[str, Arti
     return found
 
 
+# The source that turns a dvc.yaml into its artifacts' rows (artifacts_in and the checks it calls).
+_READERS = tuple(Path(__file__).parent / f for f in ("project.py", "domain/tags.py", "domain/validate.py",
+                                                      "adapters/yamlfile.py"))
+
+
 def _artifact_path(path: str) -> bool:
     """A URL, or a path that stays inside the project."""
     try:
@@ -134,7 +139,7 @@ class Project:
         out = git.run(self.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
                       "--", "*/dvc.yaml", check=False)
         files += sorted({f for f in out.split("\0") if f.endswith("/dvc.yaml") and (self.root / f).is_file()})
-        from mlver.adapters import repofile, statcache
+        from mlver.adapters import gitcache, repofile, statcache
 
         def rows(dvcfile: str) -> list[list[object]]:
             found = artifacts_in(repofile.read(self.root, dvcfile), dvcfile).values()
@@ -145,10 +150,11 @@ class Project:
                     and isinstance(row[4], list) and all(isinstance(x, str) for x in row[4])
                     and _artifact_path(str(row[2])))
 
-        # Cached by each file's stat: parsing YAML (and importing PyYAML) was
-        # most of a read-only command's start-up in a GTO repository. (-2: rows
-        # cached before paths were checked are not taken.)
-        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-2", files, rows, valid)
+        # Cached by each file's stat and the code that reads them: parsing YAML
+        # (and importing PyYAML) was most of a read-only command's start-up in a
+        # GTO repository. (-2: rows cached before paths were checked are not taken.)
+        code = gitcache.code_stamp(*_READERS) if files else ""
+        cached = statcache.per_file(self.root, "dvc-yaml-artifacts-2", files, rows, valid, code)
         return {f: cached[f] for f in files}
 
     def models(self) -> dict[str, ModelSpec]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import re
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlver.domain import validate
+from mlver.domain import dvcentries, validate
+from mlver.domain.dvcentries import Policy
 from mlver.errors import (
     DvcCommandFailed,
     DvcConfigInvalid,
@@ -25,7 +27,6 @@ from mlver.errors import (
     DvcLockCorrupt,
     DvcRefusedRemote,
     ObjectCorrupt,
-    UntrustedInput,
 )
 
 if TYPE_CHECKING:
@@ -180,6 +181,8 @@ def add(root: Path, paths: list[str], progress: Progress | None = None) -> list[
         out = read_dvcfile_out(root, p)
         if out is None:
             raise DvcFailed(f"write {p}.dvc", "", "run `dvc add` by hand to see why")
+        if progress and out.size:
+            progress(out.size)  # hashed by DVC, all at once: else the summary said "0 B" of what it added
         outs.append(out)
     return outs
 
@@ -419,38 +422,14 @@ def _yaml(text: bytes | str, where: str) -> Any:
 
 
 def out_from_dvcfile(text: bytes | str, path: str) -> Out | None:
-    """The out of a single-output ``.dvc`` file's content; UntrustedInput
-    when the file has another shape than DVC writes (hand-edited or crafted)."""
+    """The first out of a ``.dvc`` file's content, None when it has no hash;
+    UntrustedInput when an entry has another shape than DVC writes (hand-edited
+    or crafted): ``dvcentries``' REFUSE policy, as for push."""
     where = dvcfile_for(path)
-    outs = _dvcfile_outs(_yaml(text, where), where)
-    if not outs or "md5" not in outs[0]:
+    outs = dvcentries.dvcfile_outs(_yaml(text, where), posixpath.dirname(path), where, Policy.REFUSE)
+    if not outs or outs[0].md5 is None:
         return None
-    entry = outs[0]
-    md5 = validate.check_md5(entry["md5"], where, "outs[0].md5")
-    if "path" in entry:  # relative to the .dvc file's folder; DVC itself fails an assertion on one outside
-        folder = os.path.dirname(path)
-        joined = os.path.normpath(os.path.join(folder, entry["path"])) if isinstance(entry["path"], str) else entry["path"]
-        validate.check_relpath(joined, where, "outs[0].path")
-    return Out(path=path, md5=md5, size=_count(entry.get("size"), where, "outs[0].size"),
-               nfiles=_count(entry.get("nfiles"), where, "outs[0].nfiles"))
-
-
-def _dvcfile_outs(doc: Any, where: str) -> list[dict[str, Any]]:
-    """The ``outs`` of a parsed ``.dvc`` file (none for an empty file), each a mapping."""
-    if doc is None:
-        return []
-    if not isinstance(doc, dict):
-        raise UntrustedInput("content", doc, where, "a .dvc file is a mapping with an outs list")
-    outs = doc.get("outs") or []
-    if not isinstance(outs, list) or not all(isinstance(o, dict) for o in outs):
-        raise UntrustedInput("outs", outs, where, "a .dvc file's outs is a list of mappings")
-    return outs
-
-
-def _count(value: Any, where: str, what: str) -> int | None:
-    if value is None or (type(value) is int and value >= 0):
-        return value
-    raise UntrustedInput(what, value, where, "a size is a whole number of bytes or files")
+    return Out(path=path, md5=outs[0].md5, size=outs[0].size, nfiles=outs[0].nfiles)
 
 
 def same_hashes(committed: bytes, current: bytes, where: str) -> bool:
@@ -491,16 +470,27 @@ def lock_stage(root: Path, stage: str, text: bytes | str | None = None) -> dict[
     return (doc.get("stages") or {}).get(stage)
 
 
-def outs_from_lock_entries(entries: list[dict[str, Any]], wdir: str = "") -> list[Out]:
-    return [
-        Out(
-            path=os.path.normpath(os.path.join(wdir, e["path"])),
-            md5=validate.check_md5(e["md5"], LOCK_FILE, f"md5 of {e['path']}") if e.get("md5") else "",
-            size=e.get("size"),
-            nfiles=e.get("nfiles"),
-        )
-        for e in entries
-    ]
+def outs_from_lock(value: object, wdir: str = "", dep: bool = False) -> list[Out]:
+    """The outs (``dep``: the deps) of a dvc.lock stage, checked by
+    ``dvcentries``' REFUSE policy; an entry with no path in the project (a URL,
+    a dependency outside it) has no Out, one without a hash has md5 ''."""
+    what = "deps" if dep else "outs"
+    found = dvcentries.entries(value, "" if wdir == "." else wdir, LOCK_FILE, Policy.REFUSE, what, dep)
+    return [Out(path=e.path, md5=e.md5 or "", size=e.size, nfiles=e.nfiles) for e in found if e.path is not None]
+
+
+def lock_out_paths(root: Path) -> list[str]:
+    """Every out path dvc.lock names, of every stage (what a stage wrote: those
+    git tracks are its ``cache: false`` outs); entries that fail dvcentries'
+    checks are passed over (SKIP)."""
+    from mlver.adapters import repofile
+
+    try:
+        doc = _yaml(repofile.read(root, LOCK_FILE), LOCK_FILE)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [out.path for stage in dvcentries.stage_list(doc, "", LOCK_FILE, Policy.SKIP)
+            for out in stage.outs if out.path is not None]
 
 
 def changed(root: Path, paths: list[str]) -> dict[str, str]:
@@ -544,6 +534,14 @@ def _stdout_to_stderr() -> Iterator[None]:
         sys.stdout.flush()
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _status_of(path: str, state: object) -> str:
+    """One entry of `dvc status` as DVC prints it: a params file's state is per key
+    (``params.yaml: train.n_est modified``), never a Python dict."""
+    if isinstance(state, dict):
+        return f"{path}: " + ", ".join(f"{key} {value}" for key, value in state.items())
+    return f"{path} {state}"
 
 
 class PipelineSession:
@@ -622,7 +620,7 @@ class PipelineSession:
             for entry in entries:
                 if isinstance(entry, dict):
                     for what, paths in entry.items():
-                        shown = ", ".join(f"{p} {s}" for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
+                        shown = ", ".join(_status_of(p, s) for p, s in paths.items()) if isinstance(paths, dict) else str(paths)
                         lines.append(f"stage {name}: {what} ({shown})")
                 else:
                     lines.append(f"stage {name}: {entry}")

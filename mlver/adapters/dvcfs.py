@@ -31,6 +31,7 @@ from mlver.adapters.storage import MAX_READ, object_relpath, stream_hashing
 from mlver.adapters.verified import expected
 from mlver.errors import (
     CHANGED_HINT,
+    HostKeyNotTrusted,
     MlverError,
     ObjectChanged,
     ObjectNotInRemote,
@@ -92,24 +93,42 @@ def _fs_class(name: str, options: dict[str, Any]) -> Any:
 
 def _restraints(kind: str, anonymous: bool) -> dict[str, Any]:
     """Connection settings, over what DVC's config makes of the remote's, for
-    a host a repository chose. dvc-ssh forwards the user's ssh-agent to every
-    host (whoever holds the forwarded socket can log in elsewhere as the user
-    while the pull runs), offers the default keys and the agent, and prompts
-    for any password or answer the server asks for (its interactive client):
-    none of that for a host the user did not choose, but the keys and agent
-    when they trust it. adlfs takes the user's Azure identity
+    a host a repository chose. dvc-ssh offers the default keys and the agent,
+    and prompts for any password or answer the server asks for (its
+    interactive client): none of that for a host the user did not choose, but
+    the keys and agent when they trust it (the agent is forwarded to no host:
+    ``_open``). adlfs takes the user's Azure identity
     (DefaultAzureCredential) whenever it is not told ``anon``, whatever DVC's
     allow_anonymous_login says."""
     if kind == "ssh":
         if not anonymous:
-            return {"agent_forwarding": False}
+            return {}
         from asyncssh import SSHClient
 
-        return {"agent_forwarding": False, "client_keys": None, "agent_path": None, "client_factory": SSHClient,
+        return {"client_keys": None, "agent_path": None, "client_factory": SSHClient,
                 "password": None, "passphrase": None}
     if kind == "azure" and anonymous:
         return {"anon": True}
     return {}
+
+
+def _no_netrc(url: str) -> dict[str, Any]:
+    """aiohttp session settings for an http(s) host a repository chose: DVC
+    opens every http remote with ``trust_env``, which also sends the user's
+    ~/.netrc login for that host (or netrc's ``default`` login, for any host)
+    as Basic auth. Off, with the proxy the environment gives for that URL kept
+    (a proxy is the user's own, its login goes to it alone)."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    settings: dict[str, Any] = {"trust_env": False}
+    try:
+        settings["proxy"], login = get_env_proxy_for_url(URL(url))
+    except (LookupError, ValueError):
+        return settings
+    if login is not None:  # (the proxy's login, from its URL or ~/.netrc: aiohttp's session takes no proxy_headers)
+        settings["proxy_auth"] = login
+    return settings
 
 
 def _watched(method: Callable[..., T]) -> Callable[..., T]:
@@ -130,16 +149,18 @@ class DvcFsStore:
     """The same interface as ``LocalStore`` and ``S3Store``, over a DVC filesystem."""
 
     def __init__(self, name: str, url: str, options: dict[str, Any], foreign: bool = False,
-                 anonymous: bool = False) -> None:
+                 anonymous: bool = False, guarded: bool = False) -> None:
         """``foreign``: a repository the user does not control named this remote
-        (``pull --repo``, a commit's config): an ssh connection forwards no agent
-        to it; ``anonymous``: nor offers the user's keys, agent or a password prompt."""
+        (``pull --repo``, a commit's config); ``anonymous``: an ssh connection to
+        it offers none of the user's keys, agent or a password prompt; ``guarded``: the user did not vouch for the host (--trust-endpoint):
+        an ssh server must show the host key the user's known_hosts lists for it
+        (DVC checks none), an http one gets no ~/.netrc login."""
         self.name = name
         self.url = url
         self.kind = scheme(url)
         self.label = f"{name} ({url})"
         self.endpoint_url: str | None = None
-        self.foreign, self.anonymous = foreign, anonymous
+        self.foreign, self.anonymous, self.guarded = foreign, anonymous, guarded
         self._options = dict(options, url=url)
         self._fs: Any = None
         self._lock = threading.Lock()
@@ -181,10 +202,24 @@ class DvcFsStore:
         for key in _TIMEOUTS.get(self.kind, ()):
             options.setdefault(key, TIMEOUT)
         options.pop("name", None)
+        if self.foreign:  # a prompt for a password to a host the repository chose
+            options.pop("ask_password", None)
+            options.pop("ask_passphrase", None)
         cls, config, path = get_cloud_fs({}, **options)
         fs = cls(**config)
+        if self.kind == "ssh":
+            # dvc-ssh forwards the user's ssh-agent to every host: whoever holds the
+            # forwarded socket signs as the user elsewhere while the pull runs. SFTP
+            # never needs it, and the host may be one a cloned .dvc/config chose.
+            fs.fs_args["agent_forwarding"] = False
         if self.foreign:
             fs.fs_args.update(_restraints(self.kind, self.anonymous))
+        if self.guarded and self.kind in ("http", "https"):
+            fs.fs_args["client_kwargs"].update(_no_netrc(settings["url"]))
+        if self.guarded and self.kind == "ssh":
+            # sshfs passes known_hosts=None (no check) unless told; asyncssh's default, (),
+            # reads ~/.ssh/known_hosts (or ~/.ssh/config's UserKnownHostsFile) as ssh does.
+            fs.fs_args["known_hosts"] = ()
         return fs, path
 
     def _makedirs(self, path: str) -> None:
@@ -220,6 +255,15 @@ class DvcFsStore:
         return str(fs.join(self._root, *rel.split("/")))
 
     def _fail(self, exc: BaseException, action: str) -> RemoteError:
+        if self.kind == "ssh" and _kind(exc) == "host-key":
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(self.url)
+            try:
+                port = parts.port or int(self._options.get("port") or 22)
+            except ValueError:
+                port = 22
+            return HostKeyNotTrusted(self.name, self.url, parts.hostname or "", port)
         return RemoteFsError(self.name, self.url, self.kind, action, _kind(exc), _first_line(exc))
 
     # -- the store interface ---------------------------------------------
@@ -605,7 +649,9 @@ def _kind(exc: BaseException) -> str:
         return "timeout"
     # An HTTP status on the exception: webdav4's and azure's status_code, aiohttp's status.
     statuses = {getattr(e, "status_code", None) or getattr(e, "status", None) for e in seen}
-    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError", "HostKeyNotVerifiable"} or \
+    if "HostKeyNotVerifiable" in names:
+        return "host-key"
+    if names & {"PermissionDenied", "ClientAuthenticationError", "AuthError"} or \
             401 in statuses:
         return "credentials"
     if any(isinstance(e, PermissionError) for e in seen) or 403 in statuses:

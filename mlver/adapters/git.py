@@ -1081,12 +1081,7 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
                         then: Callable[[], None] | None) -> Iterator[tuple[str, str, bytes | None]]:
     """``_iter_batch`` of output git is still writing; ``then`` once git has exited."""
     if not isinstance(grown, _Growing):
-        status, out = grown()
-        if then is not None:
-            then()
-        if status != 0:
-            raise GitFailed("cat-file", "", "check the repository with `git fsck`")
-        yield from _iter_batch(out, specs)
+        yield from _iter_batch_whole(grown, specs, then)
         return
     buf, pos = b"", 0
     told = then is None
@@ -1095,33 +1090,13 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
             if not told and not count & 1023 and grown.exited():
                 told = True
                 then()  # type: ignore[misc]
-            nl = buf.find(b"\n", pos)
-            while nl < 0:
-                chunk = grown.more()
-                if not chunk:
-                    raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
-                buf, pos = buf[pos:] + chunk, 0
-                nl = buf.find(b"\n")
-            header = buf[pos:nl].decode(errors="replace")
-            pos = nl + 1
+            header, buf, pos = _batch_header(grown, buf, pos)
             if header.endswith(" missing") or header.endswith(" ambiguous"):
                 yield spec, "missing", None
                 continue
             _, otype, size_s = header.rsplit(" ", 2)
-            size = int(size_s)
-            if size > MAX_TAG_BYTES:
-                body, buf = _skip_growing(grown, buf[pos:], size)
-                pos = 0
-                yield spec, otype, body
-                continue
-            end = pos + size
-            while len(buf) <= end:  # (the body and the newline after it)
-                chunk = grown.more()
-                if not chunk:
-                    raise GitFailed("cat-file", "it stopped early", "check the repository with `git fsck`")
-                buf, end, pos = buf[pos:] + chunk, end - pos, 0
-            yield spec, otype, buf[pos:end]
-            pos = end + 1
+            body, buf, pos = _batch_body(grown, buf, pos, int(size_s))
+            yield spec, otype, body
         while grown.more():
             pass  # (git's exit, which says whether all it wrote can be trusted)
     finally:
@@ -1130,6 +1105,40 @@ def _iter_batch_growing(grown: _Growing | Callable[[], tuple[int, bytes]], specs
             then()  # type: ignore[misc]
     if status != 0:
         raise GitFailed("cat-file", f"exit {status}", "check the repository with `git fsck`")
+
+
+def _iter_batch_whole(run: Callable[[], tuple[int, bytes]], specs: list[str],
+                      then: Callable[[], None] | None) -> Iterator[tuple[str, str, bytes | None]]:
+    """``_iter_batch`` of git's output read whole (``_output_ahead``'s, where there are no memory files)."""
+    status, out = run()
+    if then is not None:
+        then()
+    if status != 0:
+        raise GitFailed("cat-file", "", "check the repository with `git fsck`")
+    yield from _iter_batch(out, specs)
+
+
+def _batch_header(grown: _Growing, buf: bytes, pos: int) -> tuple[str, bytes, int]:
+    """The header line at ``pos`` of ``buf``, waiting for git to write it; and
+    the buffer and the position after it (the buffer keeps only what is unread)."""
+    nl = buf.find(b"\n", pos)
+    while nl < 0:
+        buf, pos = buf[pos:] + _more(grown), 0
+        nl = buf.find(b"\n")
+    return buf[pos:nl].decode(errors="replace"), buf, nl + 1
+
+
+def _batch_body(grown: _Growing, buf: bytes, pos: int, size: int) -> tuple[bytes, bytes, int]:
+    """The content of ``size`` bytes at ``pos`` (of one past MAX_TAG_BYTES,
+    its first MAX_TAG_BYTES: ``_skip_growing``), and the buffer and the
+    position past the newline after it."""
+    if size > MAX_TAG_BYTES:
+        body, buf = _skip_growing(grown, buf[pos:], size)
+        return body, buf, 0
+    end = pos + size
+    while len(buf) <= end:  # (the body and the newline after it)
+        buf, end, pos = buf[pos:] + _more(grown), end - pos, 0
+    return buf[pos:end], buf, end + 1
 
 
 def _skip_growing(grown: _Growing, buf: bytes, size: int) -> tuple[bytes, bytes]:
@@ -1451,8 +1460,9 @@ def _stream_until_oversized(root: Path, specs: Sequence[str], limit: int | None
 
 def history_context(root: Path) -> str:
     """What, besides object ids, decides what a commit's history is: the
-    shallow boundary, grafts and replace refs. A cache of facts derived from
-    history (not from one object) is only valid under the same context."""
+    shallow boundary, grafts and replace refs (where git keeps them, and
+    whether it follows them). A cache of facts derived from history (not
+    from one object) is only valid under the same context."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -1468,9 +1478,14 @@ def history_context(root: Path) -> str:
             digest.update(name.encode() + b"\0" + (Path(root) / file).read_bytes() + b"\0")
         except OSError:
             pass
+    base = os.environ.get("GIT_REPLACE_REF_BASE") or "refs/replace/"
     if dirs is None or _may_have_replace_refs(dirs[1]):
-        digest.update(run(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/", check=False).encode())
-    digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
+        listed = run(root, "for-each-ref", "--format=%(refname) %(objectname)", base, check=False)
+        digest.update(listed.encode())
+        if listed:  # whether git follows them: `core.useReplaceRefs false` leaves them in place, unused
+            digest.update(b"\0use " + run(root, "config", "--type=bool", "--get", "core.useReplaceRefs",
+                                          check=False).strip().encode())
+    digest.update(f"\0{base}\0{os.environ.get('GIT_NO_REPLACE_OBJECTS', '')}".encode())
     return digest.hexdigest()
 
 
@@ -1890,6 +1905,15 @@ def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
 
 def tracked(root: Path, path: str) -> bool:
     return ok(root, "ls-files", "--error-unmatch", "--", path)
+
+
+def files_under(root: Path, folders: Sequence[str]) -> list[str]:
+    """The files of ``folders`` a commit of them takes: those git tracks (gone
+    ones too) and new ones no .gitignore excludes."""
+    if not folders:
+        return []
+    out = run(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *folders)
+    return list(dict.fromkeys(p for p in out.split("\0") if p))
 
 
 def ignored(root: Path, paths: Sequence[str]) -> set[str]:

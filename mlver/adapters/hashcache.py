@@ -130,7 +130,7 @@ def md5s(root: Path, paths: list[str]) -> dict[str, str | None]:
 
     known = Known(root)
     found: dict[str, str | None] = {}
-    now = time.time()
+    now = time.time_ns()
     for path in dict.fromkeys(paths):
         target = root / path
         try:
@@ -146,7 +146,10 @@ def md5s(root: Path, paths: list[str]) -> dict[str, str | None]:
             found[path] = hit
             continue
         found[path] = md5_file(target)
-        if now - st.st_mtime > _RACY_S:
+        # Its last change by ctime too: ``cp -p``, ``rsync -t`` or ``touch -d`` put an old mtime
+        # on new bytes, and a write in the same ctime tick (a second on some filesystems) would
+        # leave the whole stat as it was.
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) > _RACY_S * 1_000_000_000:
             known.remember(path, found[path] or "", st)
     known.save()
     return found

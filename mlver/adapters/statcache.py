@@ -165,11 +165,13 @@ def write(root: Path, name: str, data: Any) -> None:
 
 
 def per_file(root: Path, name: str, files: list[str], derive: Callable[[str], list[Any]],
-             valid: Callable[[Any], bool] = lambda row: True) -> dict[str, list[Any]]:
+             valid: Callable[[Any], bool] = lambda row: True, code: str = "") -> dict[str, list[Any]]:
     """``derive(file)`` (JSON rows) for each repo-relative file, reusing the
     rows cached under ``name`` for every file whose stat key is unchanged
-    (and whose cached rows are each ``valid``: the cache is a file anyone
-    with the clone can edit)."""
+    and that the same ``code`` derived (the stamp of the source that derives
+    them: an upgrade that reads the files otherwise derives them again), and
+    whose cached rows are each ``valid`` (the cache is a file anyone with the
+    clone can edit)."""
     cached = read(root, name)
     cached = cached if isinstance(cached, dict) else {}
     rows: dict[str, list[Any]] = {}
@@ -177,14 +179,14 @@ def per_file(root: Path, name: str, files: list[str], derive: Callable[[str], li
     for file in files:
         key = stat_key(Path(root) / file)
         entry = cached.get(file)
-        if (key is not None and isinstance(entry, dict) and entry.get("key") == key
+        if (key is not None and isinstance(entry, dict) and entry.get("key") == key and entry.get("code", "") == code
                 and isinstance(entry.get("rows"), list) and all(valid(row) for row in entry["rows"])):
             rows[file] = entry["rows"]
             kept[file] = entry
             continue
         rows[file] = derive(file)
         if key is not None:
-            kept[file] = {"key": key, "rows": rows[file]}
+            kept[file] = {"key": key, "code": code, "rows": rows[file]}
     if kept != cached:
         write(root, name, kept)
     return rows

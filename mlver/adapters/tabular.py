@@ -33,6 +33,13 @@ def is_tabular(path: str | os.PathLike[str]) -> bool:
     return pathlib.Path(path).suffix.lower() in TABULAR_SUFFIXES
 
 
+def reading(path: str | os.PathLike[str]) -> str:
+    """How a tabular file's bytes are parsed: "parquet", "tsv" or "csv". The
+    same bytes read two ways are two profiles (a cache of one is keyed by it)."""
+    suffix = pathlib.Path(path).suffix.lower()
+    return "parquet" if suffix in (".parquet", ".pq") else "tsv" if suffix == ".tsv" else "csv"
+
+
 def _format(path: pathlib.Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in TABULAR_SUFFIXES:

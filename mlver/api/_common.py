@@ -73,16 +73,24 @@ def load_registry(project: Project, model: str | None = None, detail: bool = Fal
     registry.ignored = ignored
     if detail:
         return registry
+    registry = _latest_read(registry, events, read_infos)
+    if ahead:
+        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
+    return registry
+
+
+def _latest_read(registry: Registry, events: list[Event],
+                 read_infos: Callable[[list[str]], Mapping[str, TagInfo]]) -> Registry:
+    """``registry`` (folded from ``events``) once the tag objects it needs
+    beyond the fold's are read: the versions tied within one second, and
+    each model's latest version (when it was released)."""
     tied = {name for name, state in registry.models.items() if state.ties}
     if tied:  # rare: a tie within one second is broken by when the versions were created
         _read_into([e for e in events if e.info is None and e.tag.model in tied], read_infos)
-        registry = fold(events)
+        ignored, registry = registry.ignored, fold(events)
         registry.ignored = ignored
-    # Each model's latest version: when it was released.
     _read_into([e for s in registry.models.values() if (v := s.latest()) and (e := s.versions[v]).info is None],
                read_infos)
-    if ahead:
-        read_infos([])  # collects the git that read ahead, even when nothing was asked of it
     return registry
 
 

@@ -423,22 +423,34 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
     findings: list[Finding] = []
     kept: dict[str, tuple[tuple[str, str], list[str]]] = {}
     asked: set[str] = set()
+    gone: dict[str, bool] = {}  # asked and missing here -> whether a finding names it
     if start:
         sizes = {md5: size or 0 for spec in by_spec for _, md5, size in named.get(spec, ()) if md5}
         start(len(sizes), sum(sizes.values()))
     for spec in by_spec:
         label = by_spec[spec][0].label
         for path, md5, recorded_size in named.get(spec, ()):
-            if not md5 or md5 in asked:
+            if not md5:
+                continue
+            where = f"{label} {path}"
+            if md5 in asked:
+                # Asked once; each version sharing a missing object is still told what it means for it
+                # (example-get-started's v1.1.0 and v1.2.0 share a model kept in its public remote).
+                if md5 in gone and (other := elsewhere(spec)) is not None:
+                    kept.setdefault(spec, (other, []))[1].append(str(path))
+                elif md5 in gone and not gone[md5]:
+                    findings.append(_missing_object(where, md5, remote_name))
+                    gone[md5] = True
                 continue
             asked.add(md5)
             size = store.size(md5)
-            where = f"{label} {path}"
-            if size is None and (other := elsewhere(spec)) is not None:
+            other = elsewhere(spec) if size is None else None
+            if size is None:
+                gone[md5] = other is None
+            if other is not None:
                 kept.setdefault(spec, (other, []))[1].append(str(path))
             elif size is None:
-                findings.append(Finding(where, f"object {md5} is missing from remote {remote_name}",
-                                        "push it from a machine that has it: `mlver push`"))
+                findings.append(_missing_object(where, md5, remote_name))
             elif recorded_size is not None and not md5.endswith(".dir") and size != recorded_size:
                 findings.append(Finding(where, f"object {md5} in remote {remote_name} has {size} bytes, the record says {recorded_size}",
                                         "it is corrupt: delete it from the remote and `mlver push` a good copy"))
@@ -450,6 +462,11 @@ def _remote_findings(project: Project, remote: str | None, by_spec: dict[str, li
             if progress:
                 progress(recorded_size or 0)
     return len(asked), remote_name, findings, kept
+
+
+def _missing_object(where: str, md5: str, remote_name: str) -> Finding:
+    return Finding(where, f"object {md5} is missing from remote {remote_name}",
+                   "push it from a machine that has it: `mlver push`")
 
 
 def _keep_verdict(project: Project, keep: str, passed: _RecordPass, events: list[Event], record_findings: list[Finding],

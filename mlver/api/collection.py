@@ -291,11 +291,13 @@ def keep_set(project: Project, stores: list[Store], keep_last: int = 0) -> set[s
     return _KeepSet(project, keep_last, []).expanded(stores)
 
 
-def _manifests(store: Store, pid: str | None) -> tuple[set[str], set[str]]:
-    """Every object another project's manifest names, and those this
-    project's own names; ManifestInvalid when one cannot be read exactly."""
+def _manifests(store: Store, pid: str | None) -> tuple[set[str], set[str], bool]:
+    """Every object another project's manifest names, those this project's
+    own names, and whether the store holds this project's own (it pushed
+    there); ManifestInvalid when one cannot be read exactly."""
     protected: set[str] = set()
     own: set[str] = set()
+    mine = False
     names = store.meta_names(retention.MANIFEST_DIR)
     if len(names) > retention.MAX_MANIFESTS:
         raise InputTooLarge("manifests", f"{len(names)} files", f"{retention.MANIFEST_DIR} in {store.label}",
@@ -309,13 +311,21 @@ def _manifests(store: Store, pid: str | None) -> tuple[set[str], set[str]]:
         if pid is not None and name == retention.manifest_name(pid):
             # Ours protects nothing (this gc writes it anew from the keep set): it
             # says which objects this project's pushes claimed, and so may free.
+            mine = True
             try:
                 own |= retention.parse_manifest(content, name, path)
             except MlverError:
                 pass
             continue
         protected |= retention.parse_manifest(content, name, f"manifest {path} in {store.label}")
-    return protected, own
+    return protected, own, mine
+
+
+def _users_own(project: Project, name: str, url: str) -> bool:
+    """Whether this machine's DVC config (config.local, global, system), not the
+    repository's .dvc/config, gives remote ``name`` that URL."""
+    mine, _ = dvc.remotes_over(project.root, None)
+    return name in mine and mine[name].url == url
 
 
 def _freed(plan: retention.Plan) -> tuple[GcFreed, ...]:
@@ -388,19 +398,28 @@ def _collect_remote(project: Project, kept: _KeepSet, remote_name: str, store: S
     # The listing comes before the manifests are read: a push writes its
     # manifest before its objects, so every object listed is claimed by then.
     stored = store.objects()
-    protected, own = _manifests(store, pid)
-    own |= kept.named_in_history()
+    protected, own, mine = _manifests(store, pid)
+    remotes, _ = dvc.remotes(project.root)
+    named = kept.named_in_history()
+    keep = kept.expanded([cache, store])
+    ours = mine or _users_own(project, remote_name, remotes[remote_name].url)
+    if ours:
+        own |= named
+    elif any(m in stored for m in named - protected - own - keep):
+        # A history is anyone's to write: a cloned repository's .dvc/config could point
+        # at any folder or bucket and its commits name objects there that are not its.
+        notes.append(f"remote {remote_name} holds no manifest of this project and only the repository's "
+                     ".dvc/config names it: gc deletes nothing there on the word of this history alone "
+                     f"(`mlver push -r {remote_name}` first if this project is the one that sent them)")
     for md5 in sorted(m for m in own if m.endswith(".dir") and m in stored):
         content = store.read(md5)  # a directory this project claims claims its files
         try:
             own.update(f for _, f in dvc.parse_dir_manifest(content or b"[]", f"directory manifest {md5}"))
         except MlverError as exc:
             notes.append(exc.message)
-    keep = kept.expanded([cache, store])
-    remotes, _ = dvc.remotes(project.root)
     collected = _collect(remote_name, remotes[remote_name].url, store, keep, protected, kept.owners,
                          cutoff, force, stored, own)
-    if force and pid is not None and hasattr(store, "meta_write"):
+    if force and ours and pid is not None and hasattr(store, "meta_write"):  # (else the next gc would be ours)
         store.meta_write(_manifest_path(retention.manifest_name(pid)),
                          retention.format_manifest(pid, keep & set(stored), now_iso()))
     return collected

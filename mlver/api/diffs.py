@@ -217,9 +217,26 @@ def diffs_of(project: Project, names: list[str], found: Found, old_commit: str, 
         (old, notes_old), (new, notes_new) = found[(name, old_commit)], found[(name, new_commit)]
         if old is None and new is None:
             continue
+        if old is None:
+            old, notes_old = _gto_version_at(project, name, old_commit, old_label)
+        elif new is None:
+            new, notes_new = _gto_version_at(project, name, new_commit, new_label)
         diffs.append(compare_records(project, name, old, new, f"{name}@{old_label}", f"{name}@{new_label}",
                                      threshold=threshold, notes=notes_old + notes_new, cache=cache))
     return diffs
+
+
+def _gto_version_at(project: Project, model: str, commit: str, label: str) -> tuple[Record | None, list[str]]:
+    """A commit with no record that a version tag of ``model`` points at (GTO's,
+    as example-get-started's main at v1.2.0): its derived lineage, as `diff
+    MODEL@vX.Y.Z` shows it, not "model added"; None for any other commit."""
+    state = load_registry(project, model).model(model)
+    versions = state.by_commit.get(commit) if state else None
+    derived = version_record(project, model, commit) if versions else None
+    if derived is None or versions is None:
+        return None, []
+    return derived, [f"{model}@{label} has no mlver record: its lineage is derived from commit {commit[:12]} "
+                     f"({model}@{', '.join(versions)})"]
 
 
 def revision_diff(project: Project, old_commit: str, new_commit: str, old_label: str, new_label: str,

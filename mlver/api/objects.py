@@ -65,12 +65,14 @@ class ObjectRef:
 
 
 def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = False,
-              ledger: Ledger | None = None, uploads: Path | None = None, foreign: bool = False) -> Store:
+              ledger: Ledger | None = None, uploads: Path | None = None, foreign: bool = False,
+              guarded: bool = False) -> Store:
     """An object store for a DVC remote's settings (``config_dir``: where
     relative paths start, as DVC resolves them against the config file;
     ``anonymous``: requests go with none of the user's credentials (S3
     unsigned, ssh without keys or agent); ``foreign``: a repository, not the
-    user, named this remote (adapters/dvcfs.py); ``ledger``: the command's
+    user, named this remote (adapters/dvcfs.py); ``guarded``: the user
+    did not vouch for its host (adapters/dvcfs.py); ``ledger``: the command's
     record of folder remotes' objects, which a folder remote's store holds:
     adapters/remotestat.py; ``uploads``: where an S3 remote's store notes the
     uploads it starts, adapters/s3uploads.py)."""
@@ -88,7 +90,8 @@ def store_for(remote: dvc.Remote, config_dir: Path | None, anonymous: bool = Fal
         # Every other type DVC knows (ssh, azure, http, ...) through DVC's own filesystems.
         from mlver.adapters.dvcfs import DvcFsStore
 
-        return DvcFsStore(remote.name, url, remote.options, foreign=foreign, anonymous=anonymous)
+        return DvcFsStore(remote.name, url, remote.options, foreign=foreign, anonymous=anonymous,
+                          guarded=guarded)
     path = Path(url.removeprefix("file://")).expanduser()
     if not path.is_absolute():
         if config_dir is None:
@@ -219,7 +222,9 @@ def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice
     go to an endpoint it names only when the user configured that endpoint
     themselves or passed ``trust_endpoint``; otherwise requests go without
     them, which is enough for storage that allows public reads. An ssh-agent
-    is never forwarded there (whoever holds it signs as the user elsewhere)."""
+    is never forwarded there (whoever holds it signs as the user elsewhere),
+    nor ~/.netrc's login read for an http one; an ssh server must show the
+    host key the user's known_hosts lists for it unless ``trust_endpoint``."""
     options = {k: v for k, v in remote.options.items() if k != "profile"}  # a profile picks one of the user's keys
     kind = remote.url.split("://", 1)[0].lower() if "://" in remote.url else ""
     endpoint = ((str(options.get("endpointurl") or "").rstrip("/") or None) if kind in ("s3", "gs")
@@ -241,10 +246,11 @@ def foreign_store(remote: dvc.Remote, git_url: str, trust_endpoint: bool, notice
                    f"without your {what}: pass --trust-endpoint to send them")
             notice(f"{git_url} keeps its artifacts at {endpoint} (remote {remote.name}); contacting it {how}")
     elif notice and "://" in remote.url and kind not in ("s3", "file"):
+        netrc = " or your ~/.netrc unless --trust-endpoint" if kind in ("http", "https") and not trust_endpoint else ""
         notice(f"{git_url} keeps its artifacts at {remote.url} (remote {remote.name}); contacting it with no "
-               "credentials from that repository's config (pass yours with --remote-config)")
+               f"credentials from that repository's config{netrc} (pass yours with --remote-config)")
     return store_for(dvc.Remote(remote.name, remote.url, options), None, anonymous=anonymous, ledger=ledger,
-                     foreign=True)
+                     foreign=True, guarded=not trust_endpoint)
 
 
 # What the user's own credentials for each kind of endpoint are called, for the notice.

@@ -16,12 +16,15 @@ one, speeds up that full read; git uses it by itself.)
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from mlver.adapters import git, gitcache
 
 _KEEP_TIPS = 3  # per file: HEAD, the default branch and one more
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_TIMES = (-62135596800, 253402300799)  # the years 1 to 9999: what a date is shown as
 
 
 def _file(root: Path, path: str) -> Path:
@@ -72,8 +75,17 @@ def history(root: Path, path: str, rev: str = "HEAD") -> list[git.RawCommit]:
 
 
 def _kept(root: Path, path: str, stamp: str) -> dict:
+    """The kept answers by tip, of those exactly as ``_history`` writes them: the
+    file is anyone's with the clone to edit, and a tip or row it did not write
+    (damaged, crafted) is read from git again, never shown or given to git."""
     tips = gitcache.load(_file(root, path), stamp).get("tips", {})
-    return tips if isinstance(tips, dict) else {}
+    if not isinstance(tips, dict):
+        return {}
+    return {tip: rows for tip, rows in tips.items() if _COMMIT.fullmatch(tip) and type(rows) is list
+            and all(type(row) is list and len(row) == 5 and type(row[0]) is str and _COMMIT.fullmatch(row[0])
+                    and type(row[1]) is str and type(row[2]) is str and type(row[3]) is int
+                    and _TIMES[0] <= row[3] <= _TIMES[1] and type(row[4]) is str
+                    for row in rows)}
 
 
 def _history(root: Path, path: str, tip: str, stamp: str, tips: dict,

@@ -184,7 +184,7 @@ class _Model:
                 self.add("trained", f"{path} exists but {name} has no record at HEAD", f"record it: `mlver record {name}`")
             elif not (self.spec and self.spec.stage) and dvc.changed(root, [path]):
                 self.add("trained", f"{path} changed since {self.head_label()}: trained, not recorded",
-                         f"`mlver record {name}`, or `dvc checkout {path}` to go back")
+                         f"{self._record_fix()}, or `dvc checkout {path}` to go back")
             return
         md5 = hashcache.md5s(root, [path])[path]
         if self.record is None and (made := self._gto_latest_holding(md5)):
@@ -203,7 +203,7 @@ class _Model:
                      f"go back with {back} (or `dvc checkout {path}`); recording it is refused")
         else:
             self.add("trained", f"{path} changed since {self.head_label()} (md5 {(recorded or '-')[:12]} -> {str(md5)[:12]}): "
-                                "trained, not recorded", f"`mlver record {name}`, or `mlver run {name}` to train and record")
+                                "trained, not recorded", f"{self._record_fix()}, or `mlver run {name}` to train and record")
 
     def data(self) -> list[str]:
         """Checks the data; returns tracked directories whose workspace copy DVC must check."""
@@ -275,7 +275,24 @@ class _Model:
         changes = _changes(dict(self.typed.metrics or {}) if self.typed else {}, read_metrics(root, file))
         if changes:
             self.add("metrics", f"{file} differs from {self.head_label()}: {_listed(changes)}",
-                     f"record the model that wrote them: `mlver record {self.name}`, or `{self._undo(file)}`")
+                     f"record the model that wrote them: {self._record_fix()}, or `{self._undo(file)}`")
+
+    def _record_fix(self) -> str:
+        """`mlver record NAME`, after committing what it refuses to record over
+        (params.yaml after `dvc exp run -S`: only the files a record commit
+        writes may be uncommitted)."""
+        from mlver.api.managed import managed_paths
+        from mlver.domain.pipeline import covers
+
+        managed = managed_paths(self.spec) if self.spec else []
+        if self.spec and self.spec.stage:
+            try:
+                managed += dvc.lock_out_paths(self.project.root)
+            except MlverError:
+                pass  # (a dvc.lock that does not parse is said by the record itself)
+        blocking = sorted(p for p in self.dirty if not any(covers(m, p) for m in managed)) if self.spec else []
+        record = f"`mlver record {self.name}`"
+        return f"commit {', '.join(blocking)}, then {record}" if blocking else record
 
     def _undo(self, file: str) -> str:
         """The command that puts back the recorded metrics: git's for a file it

@@ -20,10 +20,11 @@ from mlver.adapters.atomic import Snapshot, write_text
 from mlver.adapters.paramfiles import read_metrics, read_params
 from mlver.adapters.storage import object_relpath
 from mlver.api._common import now_iso, read_record
+from mlver.api.managed import StageRun, managed_paths
 from mlver.api.profiles import profile_for
 from mlver.domain import record as rec
 from mlver.domain import validate
-from mlver.domain.pipeline import Pipeline, Plan, covers
+from mlver.domain.pipeline import covers
 from mlver.errors import (
     ArtifactMissing,
     LockOutOfDate,
@@ -57,33 +58,6 @@ class Execution:
     duration_s: float | None
 
 
-@dataclass(frozen=True)
-class StageRun:
-    """A stage model's pipeline and the plan of its run: what the lineage is read from."""
-
-    pipeline: Pipeline
-    plan: Plan
-
-
-def managed_paths(spec: ModelSpec, stage_run: StageRun | None = None) -> list[str]:
-    """Files a record commit may touch: mlver's outputs and nothing else.
-
-    For a stage model, what a DVC user commits after `dvc repro`: the lock
-    files and the .gitignore files DVC keeps for the outputs.
-    """
-    paths = [rec.record_path(spec.name)]
-    if spec.stage:
-        outs = stage_run.plan.outs(stage_run.pipeline) if stage_run else [spec.path]
-        locks = [s.lockfile for s in stage_run.plan.lock_stages(stage_run.pipeline)] if stage_run else [dvc.LOCK_FILE]
-        paths.extend(dict.fromkeys(locks))
-        paths.extend(dict.fromkeys(posixpath.join(posixpath.dirname(o), ".gitignore") for o in outs))
-    else:
-        paths.extend(dvc.tracked_side_files(spec.path))
-    if spec.metrics:
-        paths.append(spec.metrics)
-    return paths
-
-
 def committable(root: Path, paths: list[str], record_path: str, stage_run: StageRun | None = None) -> list[str]:
     """The paths git may take: never a gitignored file or an output DVC caches
     (``eval/metrics.json`` inside ``eval/``); committing one breaks `dvc repro`
@@ -92,7 +66,14 @@ def committable(root: Path, paths: list[str], record_path: str, stage_run: Stage
     if record_path in ignored:
         raise RecordIgnored(record_path)
     cached = stage_run.plan.cached(stage_run.pipeline) if stage_run else []
-    return [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
+    taken = [p for p in paths if p not in ignored and not any(covers(out, p) for out in cached)]
+    folders = [p for p in taken if (root / p).is_dir()]  # a stage's `cache: false` folder (plots/): its files
+    if not folders:
+        return taken
+    files = git.files_under(root, folders)
+    refused = git.ignored(root, files)
+    inside = [f for f in files if f not in refused]
+    return [p for p in taken if p not in folders] + inside
 
 
 def _installed_versions() -> dict[str, str]:
@@ -149,7 +130,7 @@ def _data_entry(project: Project, out: dvc.Out) -> dict[str, Any]:
 
 
 def _lock_outs(entry: dict[str, Any], wdir: str, key: str = "outs") -> dict[str, dvc.Out]:
-    return {o.path: o for o in dvc.outs_from_lock_entries(entry.get(key) or [], wdir if wdir != "." else "")}
+    return {o.path: o for o in dvc.outs_from_lock(entry.get(key) or None, wdir, dep=key == "deps")}
 
 
 def _stage_lineage(project: Project, spec: ModelSpec, run: StageRun) -> tuple[dvc.Out, list[dvc.Out], dict[str, Any], dict[str, Any]]:
@@ -250,23 +231,28 @@ def write_record(
     params, metrics, lineage = _inputs(project, spec, stage_run, params, metrics)
     managed = managed_paths(spec, stage_run)
     outputs = sorted(committable(root, sorted(set(managed) | set(also_commit)), rec.record_path(spec.name), stage_run))
-    touched = [p for p in managed if p != spec.metrics]
+    # (what the training wrote stays as it left it: the metrics, a stage's outs git keeps)
+    produced = set(stage_run.plan.uncached(stage_run.pipeline)) if stage_run else set()
+    touched = [p for p in managed if p != spec.metrics and p not in produced]
     snapshot = Snapshot(root, touched)
     old_head = code.commit
     try:
         artifact, data_outs = lineage or _tracked(root, spec)  # (inside the undo)
         doc = _new_record(project, spec, code, execution, artifact, data_outs, params, metrics, outputs, extra,
                           extra_packages)
-        commit = _commit_record(root, spec, code, doc, outputs, metrics)
+        # (the Python API's fit, with what it adds and declares, is a training of its own)
+        recorded = _already_recorded(project, spec, code, execution, stage_run, doc) if not (extra or also_commit) else None
+        commit = code.commit if recorded else _commit_record(root, spec, code, doc, outputs, metrics)
         # Built inside: a Ctrl-C up to here undoes the commit (the CLI says "nothing was recorded").
         result = RecordResult(
             model=spec.name,
             commit=commit,
-            digest=doc["digest"],
+            digest=recorded or doc["digest"],
             path=rec.record_path(spec.name),
             artifact_md5=artifact.md5,
             metrics=dict(metrics),
             dirty=not code.clean,
+            unchanged=recorded is not None,
         )
     except BaseException:
         # Every path the commit staged goes back in the index, the metrics file too (its
@@ -275,6 +261,31 @@ def write_record(
         snapshot.restore()
         raise
     return result
+
+
+def _already_recorded(project: Project, spec: ModelSpec, code: CodeState, execution: Execution,
+                      stage_run: StageRun | None, doc: Mapping[str, Any]) -> str | None:
+    """The digest of HEAD's record when HEAD is that record's own commit and
+    ``doc`` says what it says of the training (artifact, data, params,
+    metrics, environment: another library version is another claim about the
+    training, so it gets its own record): a second `mlver record` with nothing trained since, or a `mlver
+    run` whose `dvc repro` had nothing to do. Writing it again would put a
+    training that never happened into the model's history (`mlver log`)."""
+    parent = doc.get("parent")
+    if not code.clean or parent is None or parent["commit"] != code.commit:
+        return None
+    if execution.exit_code is not None and stage_run is None:
+        return None  # mlver ran the command: a training happened, even one that gave the same bytes
+    head = read_record(project, spec.name, code.commit)
+    if head is None or not head.intact or head.digest != parent["digest"]:
+        return None  # (an edited record is replaced by a sound one)
+
+    from mlver.api.objects import named
+
+    def training(d: Mapping[str, Any]) -> tuple[Any, ...]:
+        return [(o.kind, o.path, o.md5) for o in named(d)], d.get("params"), d.get("metrics"), d.get("env")
+
+    return head.digest if training(head.doc) == training(doc) else None
 
 
 def _tracked(root: Path, spec: ModelSpec) -> tuple[dvc.Out, list[dvc.Out]]:

@@ -63,8 +63,9 @@ def _locked_deps(project: Project, commits: list[str], stage: pipeline.Stage) ->
         entry = dvc.lock_stage(project.root, stage.key, text) if text is not None else None
         deps = entry.get("deps") if isinstance(entry, dict) else None
         if isinstance(deps, list):
-            entries = [d for d in deps if isinstance(d, dict) and isinstance(d.get("path"), str)]
-            return {o.path: o.md5 for o in dvc.outs_from_lock_entries(entries, stage.wdir) if o.md5}
+            # An entry with no path is passed over (it restores nothing); a bad hash refuses the lock.
+            entries = [d for d in deps if isinstance(d, dict) and isinstance(d.get("path"), str) and d["path"]]
+            return {o.path: o.md5 for o in dvc.outs_from_lock(entries, stage.wdir, dep=True) if o.md5}
     return {}
 
 

@@ -12,6 +12,7 @@ from mlver.api.profiles import profile_for
 from mlver.domain.tags import check_name
 from mlver.errors import (
     ArtifactConflict,
+    DataIsStageOutput,
     DataNotFound,
     DataNotTracked,
     MlverError,
@@ -142,6 +143,8 @@ def data_add(paths: list[str], repo: PathLike = None, start: Start | None = None
             raise DataNotFound(rel)
         if git.tracked(project.root, rel):
             raise TrackedByGit("data", rel)
+    if dvc.has_stages(project.root):
+        _not_stage_outputs(project, rels)
     if start:
         files = [project.root / rel for rel in rels]
         start(len(rels), sum(f.stat().st_size for f in files) if all(f.is_file() for f in files) else 0)
@@ -153,6 +156,17 @@ def data_add(paths: list[str], repo: PathLike = None, start: Start | None = None
         profile, _ = profile_for(project, out)
         results.append(DataAddResult(out.path, out.md5, out.size, out.nfiles, profile is not None))
     return results
+
+
+def _not_stage_outputs(project: Project, rels: list[str]) -> None:
+    """Refuse what a pipeline stage writes (example-get-started's data/prepared)
+    before DVC does, with the way DVC versions it."""
+    with dvc.pipeline_session(project.root) as session:
+        pipeline = session.pipeline()
+    for rel in rels:
+        stage = pipeline.producer(rel)
+        if stage is not None and not stage.source:
+            raise DataIsStageOutput(rel, stage.name)
 
 
 def _dvc_yaml_edits(doc: yamledit.Document, name: str, model_path: str, metrics: str | None,
@@ -230,8 +244,8 @@ def model_add(
     for key, value in (("params", params), ("metrics", metrics), ("command", command), ("stage", stage)):
         if value:
             entry[key] = value
-    _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
-    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage)
+    staged = _write_declaration(project, name, entry, model_path, metrics, desc, tuple(labels))
+    return ModelAddResult(name, model_path, tuple(data_paths), params, metrics, command, stage, staged)
 
 
 def _check_inputs(project: Project, name: str, model_path: str, data_paths: list[str], metrics: str | None,
@@ -250,8 +264,9 @@ def _check_inputs(project: Project, name: str, model_path: str, data_paths: list
 
 
 def _write_declaration(project: Project, name: str, entry: dict[str, object], model_path: str, metrics: str | None,
-                       desc: str, labels: tuple[str, ...]) -> None:
-    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were."""
+                       desc: str, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """Add the entry to mlver.yaml and the artifact to dvc.yaml, and stage both; on any failure both are as they were.
+    Returns the files changed: dvc.yaml stays as it is when it declares all of it already (example-get-started)."""
     config_path = project.root / CONFIG
     dvc_yaml = project.root / "dvc.yaml"
     config = yamledit.load(config_path)
@@ -263,9 +278,11 @@ def _write_declaration(project: Project, name: str, entry: dict[str, object], mo
     snapshot = Snapshot(project.root, [CONFIG, "dvc.yaml"])
     try:
         yamledit.save(config_path, config)
-        if dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode():
+        edited = dvc_doc.text != (snapshot.saved["dvc.yaml"] or b"").decode()
+        if edited:
             yamledit.save(dvc_yaml, dvc_doc)
-        git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if dvc_yaml.exists() else []))
+        git.run(project.root, "add", "--", CONFIG, *(["dvc.yaml"] if edited else []))
     except BaseException:
         snapshot.restore()
         raise
+    return (CONFIG, "dvc.yaml") if edited else (CONFIG,)

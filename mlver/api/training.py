@@ -12,6 +12,7 @@ from mlver.api._common import iso
 from mlver.api.recording import CodeState, Execution, StageRun, managed_paths, write_record
 from mlver.domain import pipeline as pl
 from mlver.errors import (
+    ArtifactOutsideProject,
     DataChanged,
     DataNotPulled,
     DataNotTracked,
@@ -41,7 +42,7 @@ def check_code(project: Project, spec: ModelSpec, allow_dirty: bool, also: tuple
     if head is None:
         raise NoCommits()
     managed = set(managed_paths(spec, stage_run))
-    dirty = [p for p in git.changed_tracked(root) if p not in managed]
+    dirty = [p for p in git.changed_tracked(root) if p not in managed and not any(pl.covers(m, p) for m in managed)]
     params_file = spec.params.partition(":")[0] if spec.params else None
     wanted = list(filter(None, [params_file, CONFIG, *also]))
     committed = git.tracked_at(root, head, wanted)  # one git call for them all
@@ -170,6 +171,13 @@ def _not_a_stage_output(project: Project, spec: ModelSpec, verb: str) -> None:
             raise StageOutputUnbound(spec.name, spec.path, stage, verb)
 
 
+def _in_project(spec: ModelSpec, verb: str) -> ModelSpec:
+    """Refuse a model GTO keeps at a URL before anything runs: no file here to train, hash or record."""
+    if "://" in spec.path:
+        raise ArtifactOutsideProject(spec.name, spec.path, verb)
+    return spec
+
+
 def _outside_experiment(name: str) -> None:
     """Refuse to record from a stage of ``dvc exp run``, which DVC marks in its
     stages' environment: DVC runs it on a detached HEAD, commits the experiment
@@ -184,7 +192,7 @@ def run(name: str, command: str | None = None, allow_dirty: bool = False, repo: 
     """Check the tree and the data, run the training, then record it."""
     _outside_experiment(name)
     project = Project.find(repo)
-    spec = project.model(name)
+    spec = _in_project(project.model(name), "run")
     if spec.params:
         read_params(project.root, spec.params)
     if spec.stage:
@@ -202,7 +210,7 @@ def record(name: str, allow_dirty: bool = False, repo: PathLike = None) -> Recor
     """Record a model that was trained outside mlver."""
     _outside_experiment(name)
     project = Project.find(repo)
-    spec = project.model(name)
+    spec = _in_project(project.model(name), "record")
     if spec.stage:
         with dvc.pipeline_session(project.root) as session:
             stage_run = plan_stage(project, spec, session)

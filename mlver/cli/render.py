@@ -124,10 +124,12 @@ def _data_add(r: m.DataAddResult) -> str:
 
 def _model_add(r: m.ModelAddResult) -> str:
     how = f"command: {r.command}" if r.command else f"stage: {r.stage}" if r.stage else "record only"
-    return f"declared model {r.name} -> {r.path} ({how}); mlver.yaml and dvc.yaml staged"
+    return f"declared model {r.name} -> {r.path} ({how}); {' and '.join(r.staged)} staged"
 
 
 def _record(r: m.RecordResult) -> str:
+    if r.unchanged:
+        return f"{r.model} is already recorded in {r.commit[:12]}, and nothing changed since: no new record"
     metrics = ", ".join(f"{k}={formats.number(v)}" for k, v in r.metrics.items())
     dirty = " (dirty tree, recorded)" if r.dirty else ""
     return f"recorded {r.model} in {r.commit[:12]}{dirty}: {r.path}" + (f"\n  metrics: {metrics}" if metrics else "")

@@ -71,9 +71,10 @@ def _source_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option("--repo", "git_url", metavar="GIT_URL",
                      help="Resolve REF in this git repository (URL or path) instead of the current project; no clone needed."),
         click.option("--trust-endpoint", is_flag=True,
-                     help="With --repo: send your credentials (AWS, Google, SSH keys) to the endpoint or ssh host "
-                          "that repository's .dvc/config names (by default only to one you configured yourself; "
-                          "others are asked without them). An ssh-agent is never forwarded."),
+                     help="With --repo: send your credentials (AWS, Google, SSH keys, ~/.netrc) to the endpoint "
+                          "or host that repository's .dvc/config names (by default only to one you configured "
+                          "yourself; others are asked without them), and skip the ssh host-key check against "
+                          "~/.ssh/known_hosts, as dvc pull does. An ssh-agent is never forwarded."),
     ]):
         command = option(command)
     return command
@@ -171,18 +172,27 @@ def gc(cloud: bool, remote: str | None, keep_last: int, min_age: str, force: boo
     the DVC cache (and with --cloud, the remote). Never a file, commit or tag
     of the repository.
 
+    With DVC's own gc (checked with dvc 3.67): `dvc gc -a -T` or `-A` keep
+    every release and stage and each branch's record; `-T` alone every
+    release but no other branch's record; `-w` (DVC's usual advice) and `-a`
+    delete every version not in the workspace or at a branch head. With -c
+    they delete from the remote too, whatever another project (sharing it)
+    or a tag this clone has not fetched still needs: prefer `mlver gc`.
+
     \b
     Examples:
       mlver gc --cloud            # what it would free
       mlver gc --cloud --force    # free it
     """
     from mlver.api import collection as api
-    from mlver.cli.render import render, warn
+    from mlver.cli.render import note, render, warn
 
     result = api.gc(cloud=cloud, keep_last=keep_last, force=force, remote=remote, min_age=_age(min_age))
     render(result, as_json)
-    for note in result.notes:
-        warn(note)
+    for line in result.notes:
+        warn(line)
+    if result.dry_run and not as_json:
+        note("with DVC's own gc, only `dvc gc -a -T` (or -A) keeps every release and stage: see `mlver gc --help`")
 
 
 COMMANDS = [push, pull, gc]

@@ -13,14 +13,18 @@ a failed check costs, and that is the caller's ``Policy``:
 - ``REFUSE`` (``push``, ``domain/dvcfiles.py``): the whole file is refused
   and named in a note. Push acts on the hashes (it sends them): a file read
   in part would send part of what ``dvc pull`` at that commit needs, with
-  nothing said. (``gc`` keeps every md5 a file names, whatever the rest of
-  its entry says: ``domain/retention.py``; for deleting, keeping too much is
-  the safe side.)
+  nothing said. Also ``adapters/dvc.py``'s ``out_from_dvcfile`` and
+  ``outs_from_lock`` (record, reproduce): a hash they hand on is recorded or
+  restored, and a file mlver cannot read whole is said, not half-read.
 - ``SKIP`` (records derived from a GTO or DVC project, ``api/derived.py``):
   the entry whose path fails is passed over, a field that fails is left out
   (None). A derived record describes a commit mlver did not write, as far as
   it can: one hand-edited stage should not hide the lineage of the rest, and
   a missing hash is already a state the record says ("derived_from": "none").
+- ``KEEP`` (``gc``, ``domain/retention.py``): nothing that names a hash is
+  passed over. An entry whose path fails keeps its md5 (path None), a field
+  that fails is None, every stage is read: gc keeps what ``dvc pull`` at that
+  commit may need, and for deleting, keeping too much is the safe side.
 
 A path with ``://`` names a place outside the project (DVC's external
 outputs, ``import-url`` dependencies): its entry's ``path`` is None under
@@ -44,6 +48,7 @@ MAX_STAGES = 1000  # stages a derived record reads of one dvc.lock (its pipeline
 class Policy(enum.Enum):
     REFUSE = "refuse"  # a failed check refuses the file: UntrustedInput
     SKIP = "skip"  # a failed check passes over the entry (a bad path) or the field (None)
+    KEEP = "keep"  # a failed check leaves the path or the field out (None); the entry stays
 
 
 @dataclass(frozen=True)
@@ -79,16 +84,21 @@ def flags(entry: dict[str, Any]) -> dict[str, Any]:
 
 def read_entry(entry: object, folder: str, where: str, policy: Policy, dep: bool = False) -> Entry | None:
     """An output (``dep``: a dependency) of the DVC file at ``where`` whose
-    folder is ``folder``, checked; None when ``SKIP`` passes over it."""
-    try:
-        if not isinstance(entry, dict):
+    folder is ``folder``, checked; None when ``SKIP`` or ``KEEP`` passes over
+    it (``KEEP`` only over what is not a mapping: it has no hash)."""
+    if not isinstance(entry, dict):
+        if policy is Policy.REFUSE:
             raise UntrustedInput("entry", type(entry).__name__, where, "an output is a mapping")
+        return None
+    try:
         path = _path(entry.get("path"), folder, where, dep)
     except MlverError:
         if policy is Policy.REFUSE:
             raise
-        return None
-    label = path or str(entry["path"])
+        if policy is Policy.SKIP:
+            return None
+        path = None
+    label = path or str(entry.get("path"))
     return Entry(path, md5=_field(_md5, entry.get("md5"), where, f"md5 of {label}", policy),
                  size=_field(_count, entry.get("size"), where, f"size of {label}", policy),
                  nfiles=_field(_count, entry.get("nfiles"), where, f"nfiles of {label}", policy),
@@ -132,12 +142,12 @@ def _count(value: object, where: str, what: str) -> int:
 
 
 def _listed(value: object, where: str, what: str, policy: Policy) -> list[Any]:
-    """A list of mappings (absent: none); SKIP keeps the mappings of whatever list it finds."""
+    """A list of mappings (absent: none); SKIP and KEEP keep the mappings of whatever list they find."""
     if value is None:
         return []
-    if isinstance(value, list) and (policy is Policy.SKIP or all(isinstance(e, dict) for e in value)):
+    if isinstance(value, list) and (policy is not Policy.REFUSE or all(isinstance(e, dict) for e in value)):
         return value
-    if policy is Policy.SKIP:
+    if policy is not Policy.REFUSE:
         return []
     raise UntrustedInput(what, type(value).__name__, where, f"{what} is a list of mappings")
 
@@ -151,7 +161,7 @@ def entries(value: object, folder: str, where: str, policy: Policy, what: str = 
 
 def dvcfile_outs(doc: object, folder: str, where: str, policy: Policy) -> tuple[Entry, ...]:
     """The outputs of a parsed ``.dvc`` file (none for an empty one)."""
-    if doc is None or (policy is Policy.SKIP and not isinstance(doc, dict)):
+    if doc is None or (policy is not Policy.REFUSE and not isinstance(doc, dict)):
         return ()
     if not isinstance(doc, dict):
         raise UntrustedInput("content", type(doc).__name__, where, "DVC's files are mappings")
@@ -159,9 +169,16 @@ def dvcfile_outs(doc: object, folder: str, where: str, policy: Policy) -> tuple[
 
 
 def lock_stages(doc: object, folder: str, where: str, policy: Policy) -> dict[str, Stage]:
-    """The stages of a parsed ``dvc.lock`` (schema 2), each with its checked
-    deps and outs. ``SKIP`` reads the first ``MAX_STAGES``; ``REFUSE`` every
-    one (the file's size bounds them: what push leaves out, it must say)."""
+    """The stages of a parsed ``dvc.lock`` (schema 2) by name, each with its
+    checked deps and outs: ``stage_list``'s."""
+    return {stage.name: stage for stage in stage_list(doc, folder, where, policy)}
+
+
+def stage_list(doc: object, folder: str, where: str, policy: Policy) -> list[Stage]:
+    """The stages of a parsed ``dvc.lock`` in its order. ``SKIP`` reads the
+    first ``MAX_STAGES``; ``REFUSE`` and ``KEEP`` every one (the file's size
+    bounds them: what push leaves out, it must say; what gc misses, it deletes).
+    Two names YAML reads apart (``1`` and ``'1'``) are two stages here."""
     if policy is Policy.REFUSE and doc is not None and not isinstance(doc, dict):
         raise UntrustedInput("content", type(doc).__name__, where, "DVC's files are mappings")
     stages = (doc.get("stages") if isinstance(doc, dict) else None) or {}
@@ -171,16 +188,16 @@ def lock_stages(doc: object, folder: str, where: str, policy: Policy) -> dict[st
         stages = {}
     items = list(stages.items())
     items = items[:MAX_STAGES] if policy is Policy.SKIP else items
-    found: dict[str, Stage] = {}
+    found: list[Stage] = []
     for name, stage in items:
         if not isinstance(stage, dict):
             if policy is Policy.REFUSE:
                 raise UntrustedInput(f"stages.{name}", type(stage).__name__, where, "a stage is a mapping")
             continue
         key, params = f"stages.{name}", stage.get("params")
-        found[str(name)] = Stage(
+        found.append(Stage(
             str(name), stage.get("cmd"),
             deps=entries(stage.get("deps"), folder, where, policy, f"{key}.deps", dep=True),
             outs=entries(stage.get("outs"), folder, where, policy, f"{key}.outs"),
-            params=params if isinstance(params, dict) else {})
+            params=params if isinstance(params, dict) else {}))
     return found

@@ -71,6 +71,12 @@ class Plan:
     def cached(self, pipeline: Pipeline) -> list[str]:
         return [o for n in self.needed for o in pipeline.stages[n].cached]
 
+    def uncached(self, pipeline: Pipeline) -> list[str]:
+        """The outs DVC leaves to git (``cache: false``: example-dvc-experiments'
+        metrics.json and plots/): written by the run, hashed in dvc.lock, so
+        the record commit carries them as it carries dvc.lock."""
+        return [o for s in self.lock_stages(pipeline) for o in s.outs if o not in s.cached]
+
 
 def plan(pipeline: Pipeline, model: str, stage: str, path: str, metrics: str | None,
          data: tuple[str, ...], metrics_in_git: bool) -> Plan:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlver.domain import dvcentries
 from mlver.domain.validate import MD5
 from mlver.errors import InputTooLarge, ManifestInvalid
 
@@ -124,16 +125,14 @@ def plan(stored: Mapping[str, Stored], keep: set[str], protected: set[str], owne
 
 
 def hashes_in_dvcfile(doc: Any) -> set[str]:
-    """Every object hash a ``.dvc`` file or ``dvc.lock`` names (outs and deps),
-    for keeping what ``dvc pull`` / ``dvc checkout`` need; what is not a hash is skipped."""
-    entries: list[Any] = []
-    if isinstance(doc, dict):
-        for key in ("outs", "deps"):
-            if isinstance(doc.get(key), list):
-                entries += doc[key]
-        stages = doc.get("stages")
-        for stage in stages.values() if isinstance(stages, dict) else ():
-            for key in ("outs", "deps"):
-                if isinstance(stage, dict) and isinstance(stage.get(key), list):
-                    entries += stage[key]
-    return {e["md5"] for e in entries if isinstance(e, dict) and isinstance(e.get("md5"), str) and MD5.fullmatch(e["md5"])}
+    """Every object hash a ``.dvc`` file or ``dvc.lock`` names (outs and deps,
+    its stages' too), for keeping what ``dvc pull`` / ``dvc checkout`` need:
+    ``dvcentries``' KEEP policy, where only what is not a hash is passed over."""
+    if not isinstance(doc, dict):
+        return set()
+    keep, where = dvcentries.Policy.KEEP, "a DVC file"  # KEEP raises nothing: no message names it
+    named = [*dvcentries.entries(doc.get("outs"), "", where, keep),
+             *dvcentries.entries(doc.get("deps"), "", where, keep, "deps", dep=True)]
+    for stage in dvcentries.stage_list(doc, "", where, keep):
+        named += [*stage.outs, *stage.deps]
+    return {e.md5 for e in named if e.md5}

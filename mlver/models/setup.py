@@ -33,6 +33,7 @@ class ModelAddResult:
     metrics: str | None
     command: str | None
     stage: str | None
+    staged: tuple[str, ...] = ()  # the files the declaration changed (dvc.yaml only when it gained a line)
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,4 @@ class RecordResult:
     metrics: dict[str, Any]
     dirty: bool
     notes: tuple[str, ...] = ()  # what the user should know that is not the result (stderr)
+    unchanged: bool = False  # HEAD's record already is this training: nothing was written

@@ -17,13 +17,13 @@ GOOD = "d41d8cd98f00b204e9800998ecf8427e"
 
 
 def test_lock_and_dvc_file_md5s_are_checked() -> None:
-    outs = dvc.outs_from_lock_entries([{"path": "model.pkl", "md5": GOOD}, {"path": "eval", "md5": GOOD + ".dir"},
-                                       {"path": "no-hash-yet"}])
+    outs = dvc.outs_from_lock([{"path": "model.pkl", "md5": GOOD}, {"path": "eval", "md5": GOOD + ".dir"},
+                               {"path": "no-hash-yet"}])
     assert [o.md5 for o in outs] == [GOOD, GOOD + ".dir", ""]
     with pytest.raises(BadHash, match="dvc.lock: md5 of model.pkl '..//../../config.local' is refused"):
-        dvc.outs_from_lock_entries([{"path": "model.pkl", "md5": "..//../../config.local"}])
+        dvc.outs_from_lock([{"path": "model.pkl", "md5": "..//../../config.local"}])
     assert dvc.out_from_dvcfile(f"outs:\n- md5: {GOOD}\n  path: train.csv\n", "data/train.csv").md5 == GOOD
-    with pytest.raises(BadHash, match="data/train.csv.dvc: outs"):
+    with pytest.raises(BadHash, match="data/train.csv.dvc: md5 of data/train.csv '//etc/passwd' is refused"):
         dvc.out_from_dvcfile("outs:\n- md5: //etc/passwd\n  path: train.csv\n", "data/train.csv")
 
 

@@ -275,3 +275,19 @@ def test_a_tag_info_made_fast_is_the_tag_info() -> None:
         assert (fast.tagger, fast.email, fast.timestamp, fast.message) == fields
         with pytest.raises(dataclasses.FrozenInstanceError):
             fast.message = "moved"  # type: ignore[misc]
+
+
+def test_a_tag_object_past_the_bound_is_read_past_and_the_next_ones_read_right(tmp_path: Path) -> None:
+    """A tag message past MAX_TAG_BYTES is cut there and the rest of it read
+    past, not kept: the tags git writes after it still parse as tag_infos says."""
+    root = three_commits(tmp_path)
+    long = tmp_path / "long.txt"
+    long.write_text("y" * (git.MAX_TAG_BYTES + 10))
+    _git(root, "tag", "-a", "m@v0.1.0", "-m", "before", "HEAD")
+    _git(root, "tag", "-a", "m@v0.2.0", "-F", str(long), "HEAD")
+    _git(root, "tag", "-a", "m@v0.3.0", "-m", "after", "HEAD")
+    objects = [obj for name, obj, _ in git.tag_refs(root) if name.startswith("m@")]
+    git._TAG_BODIES.clear()
+    streamed = dict(git.tag_infos_streamed_ahead(root, objects)())
+    assert streamed == git.tag_infos(root, objects)
+    assert [streamed[o].message[:6] for o in objects] == ["before", "yyyyyy", "after"]

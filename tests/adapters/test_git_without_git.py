@@ -97,8 +97,14 @@ def _context_by_git(root: Path) -> str:
             digest.update(name.encode() + b"\0" + (root / file).read_bytes() + b"\0")
         except OSError:
             pass
-    digest.update(_git(root, "for-each-ref", "--format=%(refname) %(objectname)", "refs/replace/").encode())
-    digest.update(os.environ.get("GIT_NO_REPLACE_OBJECTS", "").encode())
+    base = os.environ.get("GIT_REPLACE_REF_BASE") or "refs/replace/"
+    listed = _git(root, "for-each-ref", "--format=%(refname) %(objectname)", base)
+    digest.update(listed.encode())
+    if listed:
+        use = subprocess.run(["git", "config", "--type=bool", "--get", "core.useReplaceRefs"], cwd=root,
+                             capture_output=True, text=True).stdout.strip()
+        digest.update(b"\0use " + use.encode())
+    digest.update(f"\0{base}\0{os.environ.get('GIT_NO_REPLACE_OBJECTS', '')}".encode())
     return digest.hexdigest()
 
 
@@ -115,9 +121,11 @@ def test_the_history_context_from_files_is_what_git_says(tmp_path: Path) -> None
     _git(tmp_path, "clone", "-q", "--depth", "2", repo.as_uri(), str(clone))
     _git(clone, "worktree", "add", "-q", str(tmp_path / "wt"))
     seen = set()
-    for step in ("shallow", "replaced", "packed", "grafted"):
+    for step in ("shallow", "replaced", "packed", "unfollowed", "grafted"):
         if step == "replaced":
             _git(clone, "replace", "--graft", "HEAD")
+        elif step == "unfollowed":
+            _git(clone, "config", "core.useReplaceRefs", "false")
         elif step == "packed":
             _git(clone, "pack-refs", "--all")
         elif step == "grafted":
@@ -126,7 +134,7 @@ def test_the_history_context_from_files_is_what_git_says(tmp_path: Path) -> None
         for root in (clone, tmp_path / "wt"):
             assert git.history_context(root) == _context_by_git(root), (step, root)
         seen.add(git.history_context(clone))
-    assert len(seen) == 3  # packing the replace ref changes nothing, the rest does
+    assert len(seen) == 4  # packing the replace ref changes nothing, the rest does
 
 
 def test_the_branch_and_index_from_files_are_what_git_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

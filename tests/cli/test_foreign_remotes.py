@@ -69,6 +69,7 @@ def test_pull_repo_forwards_no_ssh_agent_and_offers_no_key_to_a_host_the_reposit
     repo = trained.root.as_uri()
     with hostile_sshd(served) as seen:
         _served_by(trained, seen.url("/store"))
+        (Path(os.environ["HOME"]) / ".ssh" / "known_hosts").write_text(seen.host_key_line + "\n")  # (checked)
         run = elsewhere.fails("pull", "churn", "--repo", repo, "-o", str(out))
         assert f"at ssh://127.0.0.1:{seen.port} (remote theirs)" in run.stderr.splitlines()[0]
         assert "without your SSH keys" in run.stderr and "credentials were rejected" in run.stderr
@@ -257,3 +258,119 @@ def test_a_commit_keeping_the_users_remote_name_and_url_but_not_its_endpoint_get
     assert "remote team" in run.stderr  # (missing, or its bucket unknown to the commit's endpoint)
     assert _Recorder.seen, "the commit's endpoint was never asked"
     assert not any("Credential=testing" in h or "Authorization" in h for h in _Recorder.seen), _Recorder.seen
+
+
+def test_pull_repo_checks_the_host_key_of_an_ssh_server_the_repository_names(
+        trained: Project, agent: str, tmp_path: Path) -> None:
+    # dvc-ssh (sshfs) connects with known_hosts=None: any server answering for the host the
+    # repository names was taken, with the user's keys offered to it when the endpoint is trusted.
+    trained.ok("push")
+    served = tmp_path / "served"
+    shutil.copytree(trained.remote / "files", served / "store" / "files")
+    md5 = json.loads((trained.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"]
+    elsewhere = Project(tmp_path / "elsewhere")
+    elsewhere.root.mkdir()
+    out = tmp_path / "model.pkl"
+    repo = trained.root.as_uri()
+    known = Path(os.environ["HOME"]) / ".ssh" / "known_hosts"
+    global_config = Path(os.environ["DVC_GLOBAL_CONFIG_DIR"]) / "config"
+    with hostile_sshd(served) as seen:
+        seen.require_key = False
+        _served_by(trained, seen.url("/store"))
+        # The user configured that host themselves: their keys would go to it, after its key checks.
+        global_config.parent.mkdir(parents=True, exist_ok=True)
+        global_config.write_text(f"['remote \"mine\"']\n    url = ssh://127.0.0.1/x\n    port = {seen.port}\n")
+        run = elsewhere.fails("pull", "churn", "--repo", repo, "-o", str(out))  # no known_hosts at all
+        last = run.stderr.strip().splitlines()
+        assert "its host key is not in your ~/.ssh/known_hosts" in last[-2] and f"127.0.0.1:{seen.port}" in last[-2]
+        assert f"ssh-keyscan -p {seen.port} 127.0.0.1" in last[-1] and "--trust-endpoint" in last[-1]
+        assert (seen.sessions, seen.offered, seen.forwarded) == (0, [], False) and not out.exists()
+
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+        changed = f"[127.0.0.1]:{seen.port} " + " ".join((tmp_path / "other.pub").read_text().split()[:2])
+        known.write_text(changed + "\n")  # the key the user accepted once, now another server's
+        run = elsewhere.fails("pull", "churn", "--repo", repo, "-o", str(out))
+        assert "its host key is not in your ~/.ssh/known_hosts" in run.stderr
+        assert (seen.sessions, seen.offered, seen.forwarded) == (0, [], False) and not out.exists()
+
+        known.write_text(changed + "\n" + seen.host_key_line + "\n")  # the server's own key: it passes
+        run = elsewhere.ok("pull", "churn", "--repo", repo, "-o", str(out))
+        assert _md5(out) == md5 and seen.sessions >= 1 and "with your SSH keys" in run.stderr
+
+        # --trust-endpoint skips the check, as `dvc pull` does for the user's own remotes.
+        known.write_text(changed + "\n")
+        out.unlink()
+        elsewhere.ok("pull", "churn", "--repo", repo, "-o", str(out), "--trust-endpoint")
+        assert _md5(out) == md5
+        assert not seen.forwarded and not seen.agent_keys
+
+
+class _Files(http.server.SimpleHTTPRequestHandler):
+    """The repository author's http remote: serves its objects and notes every request's headers."""
+
+    seen: list[str] = []
+
+    def send_head(self) -> Any:
+        type(self).seen.append(f"{self.command} {self.path}\n{self.headers}")
+        return super().send_head()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_pull_repo_sends_no_netrc_login_to_an_http_remote_the_repository_names(
+        trained: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # dvc-http opens every session with aiohttp's trust_env, which sends ~/.netrc's login for the
+    # host (netrc's `default` line: for any host) as Basic auth: to whatever server the repository names.
+    trained.ok("push")
+    served = tmp_path / "served"
+    shutil.copytree(trained.remote / "files", served / "store" / "files")
+    md5 = json.loads((trained.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"]
+    netrc = Path(os.environ["HOME"]) / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password the-users-secret\n"
+                     "default login alice password the-users-default-secret\n")
+    netrc.chmod(0o600)
+    elsewhere = Project(tmp_path / "elsewhere")
+    elsewhere.root.mkdir()
+    out = tmp_path / "model.pkl"
+
+    class Handler(_Files):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)
+
+    with serving_http(Handler) as url:
+        _served_by(trained, f"{url}/store")
+        run = elsewhere.ok("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out))
+        assert "or your ~/.netrc unless --trust-endpoint" in run.stderr
+        assert _md5(out) == md5 and _Files.seen
+        assert not any("Authorization" in h for h in _Files.seen), _Files.seen
+        _Files.seen.clear()
+        out.unlink()
+        # Told to: DVC's own behaviour, the login goes there (so the check above can fail).
+        elsewhere.ok("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out), "--trust-endpoint")
+        assert _md5(out) == md5 and any("Authorization: Basic" in h for h in _Files.seen), _Files.seen
+
+        # The user's proxy (theirs, not the repository's) still carries the requests there.
+        _Recorder.seen.clear()
+        with serving_http(_Recorder) as proxy:
+            monkeypatch.setenv("HTTP_PROXY", proxy)
+            out.unlink()
+            elsewhere.fails("pull", "churn", "--repo", trained.root.as_uri(), "-o", str(out))
+        assert any(h.startswith(f"GET {url}/store/files/md5/") for h in _Recorder.seen), _Recorder.seen
+
+
+def test_a_clones_ssh_remote_never_gets_the_users_agent_forwarded(trained: Project, agent: str, tmp_path: Path) -> None:
+    # The remote a cloned repository's .dvc/config names is that repository's author's choice too:
+    # dvc-ssh forwards the user's ssh-agent to it (it signs as the user while the pull runs).
+    trained.ok("push")
+    served = tmp_path / "served"
+    shutil.copytree(trained.remote / "files", served / "store" / "files")
+    md5 = json.loads((trained.root / ".mlver/records/churn.json").read_text())["artifact"]["md5"]
+    with hostile_sshd(served) as seen:
+        _served_by(trained, seen.url("/store"))
+        subprocess.run(["git", "clone", "-q", str(trained.root), str(tmp_path / "clone")], check=True)
+        clone = Project(tmp_path / "clone")
+        (clone.root / "models/churn.pkl").unlink(missing_ok=True)
+        clone.ok("pull", "churn")
+        assert _md5(clone.root / "models/churn.pkl") == md5 and seen.sessions >= 1
+        assert (seen.forwarded, seen.agent_keys) == (False, [])

@@ -347,3 +347,35 @@ def test_gc_keeps_the_files_of_kept_directories(project: Project) -> None:
     pulled = _dvc(p, "pull", "-q")
     assert pulled.returncode == 0, pulled.stderr
     assert sorted(f.name for f in (p.root / "images").iterdir()) == ["a.txt", "c.txt"]
+
+
+def test_gc_of_a_folder_a_cloned_config_names_deletes_nothing_its_history_alone_names(
+        trained: Project, tmp_path: Path) -> None:
+    # A cloned repository's .dvc/config can point its default remote at any folder (another
+    # project's storage beside it), and its commits name objects there it never sent: gc
+    # --cloud deleted every one of them that no manifest there claimed.
+    victim = tmp_path / "other-storage"
+    content = b"another project's model\n"
+    md5 = hashlib.md5(content).hexdigest()
+    obj = victim / "files" / "md5" / md5[:2] / md5[2:]
+    obj.parent.mkdir(parents=True)
+    obj.write_bytes(content)
+    old = 1_600_000_000
+    os.utime(obj, (old, old))
+    config = trained.root / ".dvc/config"
+    config.write_text(config.read_text() + f"[core]\n    remote = theirs\n['remote \"theirs\"']\n    url = {victim}\n")
+    (trained.root / "x.dvc").write_text(f"outs:\n- md5: {md5}\n  size: {len(content)}\n  hash: md5\n  path: x\n")
+    trained.commit_all("name their object")
+    (trained.root / "x.dvc").unlink()
+    trained.commit_all("and forget it")
+    subprocess.run(["git", "clone", "-q", str(trained.root), str(tmp_path / "clone")], check=True)
+    clone = Project(tmp_path / "clone")
+    for _ in range(2):  # (nor does a first gc leave a manifest that would make the second one delete)
+        run = clone.ok("gc", "--cloud", "--force", "--min-age", "0")
+        assert "holds no manifest of this project" in run.stderr and "mlver push -r theirs" in run.stderr
+        assert obj.exists() and not (victim / "mlver").exists()
+    # The project that did send them (a push writes its manifest there): its history's word counts.
+    trained.ok("push", "-r", "theirs")
+    assert (victim / "mlver" / "manifests").is_dir()
+    run = trained.ok("gc", "-r", "theirs", "--force", "--min-age", "0")
+    assert not obj.exists() and "holds no manifest" not in run.stderr

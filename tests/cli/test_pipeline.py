@@ -112,13 +112,47 @@ def test_record_refuses_a_stale_lock_and_run_reproduces_it(pipeline: Project) ->
     p.commit_all("trigrams")
     run = p.fails("record", PIPELINE_MODEL)
     assert "dvc.lock is out of date" in run.stderr and "featurize" in run.stderr
+    assert "stage featurize: changed deps (params.yaml: featurize.ngrams modified)" in run.stderr  # as `dvc status` says it
+    assert "{" not in run.stderr
     assert f"mlver run {PIPELINE_MODEL}" in run.stderr
     p.ok("run", PIPELINE_MODEL)
     assert _record(p)["params"]["featurize.ngrams"] == 3
-    # After the run the lock is current: recording again is allowed and says the same.
-    p.ok("record", PIPELINE_MODEL)
-    assert _record(p)["params"]["featurize.ngrams"] == 3 and _record(p)["code"]["exit_code"] is None
+    # After the run the lock is current: recording again is allowed and says the same (nothing new to write).
+    again = p.ok("record", PIPELINE_MODEL, "--json").json()
+    assert again["unchanged"] and _record(p)["params"]["featurize.ngrams"] == 3
     _dvc_still_works(p)
+
+
+def test_recording_with_nothing_trained_since_writes_no_second_record(pipeline: Project) -> None:
+    """example-get-started after `dvc exp run`: `mlver record` committed the
+    experiment's dvc.lock with its record, and a second `mlver record` (or a
+    `mlver run` whose `dvc repro` has nothing to do) wrote the same training
+    again, on the record commit: `mlver log` listed two trainings where one
+    happened. It says so and writes nothing; a change since is recorded."""
+    p = pipeline
+    declare(p)
+    _params(p, "train", n_est=5)
+    p.commit_all("n_est 5")
+    dvc(p.root, "repro")  # the experiment's way: DVC trained, dvc.lock left for the record to commit
+    first = p.ok("record", PIPELINE_MODEL, "--json").json()
+    assert not first["unchanged"]
+    head = p.git("rev-parse", "HEAD").strip()
+    assert head == first["commit"]
+    for verb in ("record", "run"):
+        again = p.ok(verb, PIPELINE_MODEL, "--json").json()
+        assert again["unchanged"] and (again["commit"], again["digest"]) == (head, first["digest"])
+        assert p.git("rev-parse", "HEAD").strip() == head and p.git("status", "--porcelain") == ""
+    said = p.ok("record", PIPELINE_MODEL)
+    assert said.stdout.strip() == f"{PIPELINE_MODEL} is already recorded in {head[:12]}, and nothing changed since: no new record"
+    trainings = [e for e in p.ok("log", PIPELINE_MODEL, "--json").json() if e["kind"] == "record"]
+    assert [e["commit"] for e in trainings] == [head]
+    p.ok("release", PIPELINE_MODEL)  # the record at HEAD is the one released
+    _dvc_still_works(p)
+    # A commit since the record (another param, reproduced): a new training, recorded.
+    _params(p, "train", n_est=6)
+    p.commit_all("n_est 6")
+    newer = p.ok("run", PIPELINE_MODEL, "--json").json()
+    assert not newer["unchanged"] and newer["commit"] != head and _record(p)["parent"]["commit"] == head
 
 
 def test_run_says_which_later_stages_it_left_out_of_date(pipeline: Project) -> None:
@@ -250,6 +284,84 @@ def test_model_add_edits_dvc_yaml_and_declares_metrics_to_dvc(pipeline: Project)
                         "type": "model", "labels": ["nlp", "classification"], "meta": {"owner": "ml-team"}}
     p.commit_all("declare scorer")
     _dvc_still_works(p)
+
+
+def test_model_add_says_what_it_staged_when_dvc_yaml_declares_it_all(pipeline: Project) -> None:
+    """example-get-started's dvc.yaml already declares the model and its
+    metrics: `model add` leaves it as it is, says only mlver.yaml was staged,
+    and does not stage the user's own edit of dvc.yaml."""
+    p = pipeline
+    p.write("dvc.yaml", (p.root / "dvc.yaml").read_text() + "# the user's note, not ready to commit\n")
+    said = p.ok("model", "add", PIPELINE_MODEL, "--path", "model.pkl", "--stage", "train",
+                "--metrics", "eval/metrics.json")
+    assert said.stdout.strip().endswith("(stage: train); mlver.yaml staged")
+    assert p.git("diff", "--cached", "--name-only").split() == ["mlver.yaml"]
+    assert p.git("diff", "--name-only").split() == ["dvc.yaml"]
+    p.git("checkout", "--", "dvc.yaml")
+    said = p.ok("model", "add", "scorer", "--path", "scorer.pkl", "--command", "python score.py", "--json").json()
+    assert said["staged"] == ["mlver.yaml", "dvc.yaml"]
+    assert sorted(p.git("diff", "--cached", "--name-only").split()) == ["dvc.yaml", "mlver.yaml"]
+
+
+def test_record_commits_the_outs_git_keeps_with_dvc_lock(pipeline: Project, isolate) -> None:
+    """example-dvc-experiments: train's metrics and plots are `cache: false`
+    outs in git. After `dvc exp run -S` and a commit of params.yaml, `mlver
+    record` refused them as uncommitted changes (then, given them, could not
+    stage a folder); a record commit of dvc.lock without them leaves a clone's
+    `dvc status` saying they changed. They go into the record commit."""
+    from fixtures.pipeline import keep_train_outputs_in_git
+
+    p = pipeline
+    keep_train_outputs_in_git(p.root)
+    p.ok("model", "add", "stumps", "--path", "model.pkl", "--stage", "train", "--metrics", "train_metrics.json")
+    p.commit_all("declare stumps")
+    p.ok("run", "stumps")
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=7")
+    p.git("commit", "-qm", "n_est 7", "params.yaml")
+    [model] = [m for m in p.fails("status", "--json", code=1).json()["models"] if m["model"] == "stumps"]
+    assert {x["fix"] for x in model["pending"] if x["kind"] == "trained"} == {
+        "`mlver record stumps`, or `mlver run stumps` to train and record"}
+    recorded = p.ok("record", "stumps", "--json").json()
+    written = set(p.git("show", "--name-only", "--format=", recorded["commit"]).split())
+    assert {"dvc.lock", "train_metrics.json", "train_plots/stumps.csv"} <= written
+    assert p.git("status", "--porcelain") == ""
+    record = json.loads((p.root / ".mlver/records/stumps.json").read_text())
+    assert record["params"]["train.n_est"] == 7
+    assert record["metrics"] == json.loads((p.root / "train_metrics.json").read_text())
+    assert "up to date" in dvc(p.root, "status")
+    clone = isolate / "clone"
+    p.git("clone", "-q", str(p.root), str(clone))
+    shown = json.loads(dvc(clone, "status", "--json", "train"))  # (nothing pulled: the cached outs are missing)
+    changed = {path for e in shown.get("train", []) if isinstance(e, dict) for path in e.get("changed outs", {})}
+    assert changed == {"model.pkl"}, shown  # what git keeps is as dvc.lock says
+
+
+def test_data_add_in_a_pipeline_says_what_it_added(pipeline: Project) -> None:
+    """A dvc.yaml with stages (example-get-started, example-dvc-experiments)
+    sends `data add` through DVC's own add, whose bytes nobody counted: the
+    summary said "add: 0 B in 1 path" of a 600 KB file."""
+    from fixtures.pipeline import questions_csv
+
+    p = pipeline
+    p.write("data/questions.csv", questions_csv(300, seed=3))
+    size = (p.root / "data/questions.csv").stat().st_size
+    added = p.ok("data", "add", "data/questions.csv")
+    assert f"add: {size / 1000:.1f} KB in 1 path, " in added.stderr, added.stderr
+
+
+def test_data_add_of_a_stage_output_says_how_dvc_versions_it(pipeline: Project) -> None:
+    """example-get-started's data/prepared is prepare's output: DVC's own
+    refusal ("overlaps with an output of stage") came with the hint "check
+    the path"; mlver names the stage and the commands that version it."""
+    p = pipeline
+    for path in ("data/prepared", "data/prepared/train.csv"):
+        failed = p.fails("data", "add", path)
+        assert failed.exit_code == 2
+        error, hint = failed.stderr.strip().splitlines()
+        assert error == f"error: {path} is an output of DVC stage 'prepare': DVC versions it in dvc.lock, not in a .dvc file"
+        assert hint.startswith("hint: reproduce it with `dvc repro prepare` and commit dvc.lock;") and f"--data {path}`" in hint
+    assert p.git("status", "--porcelain") == "" and not (p.root / "data/prepared.dvc").exists()
+    p.ok("data", "add", "data/questions.csv")  # the .dvc-tracked source is data
 
 
 def test_imported_data_upstream_is_recorded(pipeline: Project, tmp_path) -> None:

@@ -137,6 +137,13 @@ def test_record_model_trained_outside(project: Project) -> None:
     record = _record(project)
     assert record["digest"] == result["digest"]
     assert record["code"]["exit_code"] is None and record["code"]["command"] == "python train.py"
+    # Nothing trained since: the same record, no second commit; `mlver run` trains, so it records.
+    head = project.git("rev-parse", "HEAD").strip()
+    again = project.ok("record", "churn", "--json").json()
+    assert again["unchanged"] and (again["commit"], again["digest"]) == (head, result["digest"])
+    assert project.git("rev-parse", "HEAD").strip() == head and project.git("status", "--porcelain") == ""
+    ran = project.ok("run", "churn", "--json").json()
+    assert not ran["unchanged"] and ran["commit"] != head and _record(project)["parent"]["commit"] == head
 
 
 def test_failure_midway_leaves_nothing(project: Project) -> None:

@@ -61,6 +61,7 @@ def test_status_names_each_pending_state_and_clears(trained: Project, tmp_path) 
     subprocess.run([sys.executable, "train.py"], cwd=p.root, check=True)
     for f in ("models/churn.pkl", "metrics.json", "params.yaml"):
         _age(p, f)
+    time.sleep(2.1)  # their ctime too is old enough for the stat cache to keep their md5 (below)
     churn = _pending(p)["churn"]
     assert [x["kind"] for x in churn["pending"]] == ["trained", "params", "metrics"]
     assert "trained, not recorded" in churn["pending"][0]["detail"]

@@ -276,10 +276,10 @@ def test_md5_in_a_dvc_file_is_checked_too(trained: Project) -> None:
 
 
 @pytest.mark.parametrize("content, why", [
-    ("- 1\n", "a .dvc file is a mapping"),
+    ("- 1\n", "DVC's files are mappings"),
     ("outs: 5\n", "a list of mappings"),
     ("outs:\n- train.csv\n", "a list of mappings"),
-    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: lots\n  path: train.csv\n", "a size is a whole number"),
+    ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: lots\n  path: train.csv\n", "a size or a count is a whole number"),
     ("outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  path: ../../x\n", "climbs out"),
 ])
 def test_a_dvc_file_of_another_shape_is_refused_never_a_crash(trained: Project, content: str, why: str) -> None:
@@ -500,3 +500,30 @@ def test_no_path_from_a_record_or_manifest_is_written_outside_the_project(traine
     attack()
     assert (outside / ".bashrc").read_text() == "the victim's own\n"
     assert outcomes.count(0) >= 5 and outcomes.count(2) >= 5  # both sides of the line were exercised
+
+
+@pytest.mark.parametrize("path", [".git/hooks/pre-commit", "../outside/.bashrc", "{outside}/.bashrc",
+                                  "data/../../outside/.bashrc"])
+def test_a_dvc_file_naming_a_path_out_of_the_project_writes_and_deletes_nothing_there(
+        trained: Project, outside: Path, path: str, tmp_path: Path) -> None:
+    """A cloned repository's own .dvc file (no model's) whose out is a git hook or a file
+    beside the project, its object in the cache and the remote: no command writes or
+    deletes there, none crashes (DVC itself refuses such an out)."""
+    trained.ok("push")
+    hook = b"#!/bin/sh\necho run > ../outside/ran\n"
+    md5 = _put(trained.remote, hook)
+    _put(trained.root / ".dvc" / "cache", hook)
+    out = path.replace("{outside}", str(outside))
+    (trained.root / "evil.dvc").write_text(f"outs:\n- md5: {md5}\n  size: {len(hook)}\n  hash: md5\n  path: {out}\n")
+    base = trained.git("rev-parse", "HEAD").strip()
+    trained.commit_all("a .dvc file of ours")
+    before, hooks = _tree(outside), sorted(p.name for p in (trained.root / ".git/hooks").iterdir())
+    for args in (("pull", "churn", "--with-data"), ("push",), ("status",), ("verify",), ("gc", "--cloud"),
+                 ("gc", "--cloud", "--force", "--min-age", "0"), ("review", "--base", base),
+                 ("site", "-o", str(tmp_path / "site")), ("card", "churn"), ("release", "churn"),
+                 ("pull", "churn@v0.2.0", "--with-data", "--force")):
+        run = trained.mlver(*args)
+        assert run.exit_code in (0, 1, 2) and "Traceback" not in run.stderr, (args, run.stderr)
+    assert _tree(outside) == before and not (outside / "ran").exists()
+    assert sorted(p.name for p in (trained.root / ".git/hooks").iterdir()) == hooks
+    assert (trained.remote / "files/md5" / md5[:2] / md5[2:]).exists()  # named by HEAD's .dvc file: kept

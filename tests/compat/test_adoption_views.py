@@ -338,6 +338,30 @@ def test_status_after_a_dvc_experiment_gives_fixes_that_run(pipeline: Project) -
     assert len(experiments()) == 1
 
 
+def test_status_after_dvc_exp_run_set_param_says_to_commit_before_record(pipeline: Project) -> None:
+    """`dvc exp run -S train.n_est=5` leaves params.yaml changed, and `mlver
+    record` refuses a tracked file other than its own outputs uncommitted:
+    status's fix for the trained model and its metrics says to commit it
+    first, and doing just that records the experiment (its dvc.lock with it)."""
+    from fixtures.pipeline import PIPELINE_MODEL, declare, dvc
+
+    p = pipeline
+    declare(p)
+    p.ok("run", PIPELINE_MODEL)
+    dvc(p.root, "exp", "run", "-q", "-S", "train.n_est=5")
+    [model] = p.fails("status", "--json", code=1).json()["models"]
+    found = {x["kind"]: x["fix"] for x in model["pending"]}
+    assert found["trained"].startswith(f"commit params.yaml, then `mlver record {PIPELINE_MODEL}`")
+    assert f"commit params.yaml, then `mlver record {PIPELINE_MODEL}`, or " in found["metrics"]
+    assert "params.yaml" in p.fails("record", PIPELINE_MODEL).stderr  # what the fix is for
+    p.git("commit", "-qm", "n_est 5", "params.yaml")
+    p.ok("record", PIPELINE_MODEL)
+    assert json.loads((p.root / f".mlver/records/{PIPELINE_MODEL}.json").read_text())["params"]["train.n_est"] == 5
+    assert p.git("status", "--porcelain") == ""
+    [model] = p.fails("status", "--json", code=1).json()["models"]  # (unreleased, not pushed: still pending)
+    assert not {"trained", "metrics", "params"} & {x["kind"] for x in model["pending"]}
+
+
 def test_status_fix_for_metrics_git_tracks(trained: Project) -> None:
     """The metrics file of a `--command` model is committed with its record: git puts it back."""
     recorded = json.loads((trained.root / "metrics.json").read_text())
@@ -446,3 +470,74 @@ def test_run_a_dvc_yaml_model_names_the_stage_that_writes_it(pipeline: Project) 
     pipeline.commit_all("another model")
     plain = pipeline.fails("run", "other").stderr
     assert "`mlver run other -- python train.py`" in plain and "--stage" not in plain
+
+
+def test_verify_tells_each_gto_version_of_an_object_they_share(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started: v1.1.0 and v1.2.0 hold one model.pkl (the commit
+    between them only evaluated it), pushed to the tutorial's public remote.
+    verify asks for the object once, and says of both versions that it is not
+    in the remote asked but kept in the other, never "checked" of the second;
+    a later version sharing it whose commit names the remote asked is missing it."""
+    import hashlib
+
+    p = _adopted(isolate / "get-started")
+    public, team = isolate / "public-store", isolate / "team-store"
+    p.write(".dvc/config", f"[core]\n    remote = public\n['remote \"public\"']\n    url = {public}\n")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n")
+    p.write("model.pkl", "the tutorial's model")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    p.commit_all("reproduce model using bigrams")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.1.0")
+    p.write("README.md", "evaluated\n")
+    p.commit_all("evaluate bigrams model")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.2.0")
+    theirs = hashlib.md5(b"the tutorial's model").hexdigest()
+    (p.root / ".dvc" / "cache" / "files" / "md5" / theirs[:2] / theirs[2:]).unlink()  # a clone has not pulled it
+    _dvc(p.root, "remote", "add", "-d", "-f", "team", str(team))
+    p.commit_all("our remote")
+
+    doc = p.ok("verify", "--all", "--json").json()
+    assert doc["ok"] and doc["findings"] == [] and doc["objects"] == 1
+    for version in ("v1.1.0", "v1.2.0"):
+        [note] = [n for n in doc["notes"] if f"text-classification@{version}" in n]
+        assert "model.pkl: not in remote team" in note and f"remote public ({public})" in note, note
+        assert "checked in the remote" not in note
+
+    p.write("README.md", "adopted\n")
+    p.commit_all("adopted: the same model, in our remote's care")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.3.0")
+    failed = p.mlver("verify", "--all", "--json")
+    assert failed.exit_code == 1
+    assert [f["ref"] for f in failed.json()["findings"]] == ["text-classification@v1.3.0 model.pkl"]
+
+
+def test_diff_from_a_gto_version_commit_is_a_change_not_an_added_model(isolate: Path, gto_cli: Gto) -> None:
+    """example-get-started's main sits on v1.2.0, a GTO version with no record:
+    `mlver diff` of a branch that records the model compared it with nothing
+    ("model added"). A commit a version tag names has that version's derived
+    lineage, as `diff text-classification@v1.2.0 HEAD` shows it; any other
+    commit without a record still has none."""
+    p = _adopted(isolate / "get-started")
+    p.write("dvc.yaml", "artifacts:\n  text-classification:\n    path: model.pkl\n    type: model\n")
+    p.write("params.yaml", "train:\n  n_est: 50\n")
+    p.write("train.py", "import yaml\nn = yaml.safe_load(open('params.yaml'))['train']['n_est']\n"
+                        "open('model.pkl', 'w').write(f'trees {n}')\n")
+    p.write("model.pkl", "trees 50")
+    _dvc(p.root, "add", "-q", "model.pkl")
+    tutorial = p.commit_all("the tutorial's model")
+    gto_cli.write(p.root, "register", "text-classification", "HEAD", "--version", "v1.2.0")
+    p.ok("init")
+    p.ok("model", "add", "text-classification", "--path", "model.pkl", "--params", "params.yaml",
+         "--command", "python train.py")
+    p.write("params.yaml", "train:\n  n_est: 80\n")
+    untagged = p.commit_all("adopt, more trees")
+    p.ok("run", "text-classification")
+
+    [d] = p.ok("diff", tutorial, "HEAD", "--json").json()
+    assert d["status"] == "changed"
+    assert any("derived from commit" in n and "text-classification@v1.2.0" in n for n in d["notes"])
+    assert d["artifact"]["changed"]
+    [by_ref] = p.ok("diff", "text-classification@v1.2.0", "HEAD", "--json").json()
+    assert d["artifact"] == by_ref["artifact"]
+    [plain] = p.ok("diff", untagged, "HEAD", "--json").json()  # no record, no version there: added
+    assert plain["status"] == "added"

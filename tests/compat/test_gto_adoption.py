@@ -448,3 +448,24 @@ def test_artifacts_declared_in_gto_artifacts_yaml(isolate: Path, gto_cli: Gto) -
     pulled = p.ok("pull", "nn", "-o", str(isolate / "nn.pkl"), "--json").json()
     assert pulled["fetched"] == 0 and (isolate / "nn.pkl").read_text() == "a net"
     assert "unknown remote 'nope'" in p.fails("pull", "nn", "-r", "nope", "-o", str(isolate / "x.pkl")).stderr
+
+
+def test_run_and_record_of_a_model_gto_keeps_at_a_url_say_what_works(gto_registry: tuple[Project, GtoRegistry],
+                                                                     gto_cli: Gto) -> None:
+    """example-gto's segment lives at s3://mycorp/...: `mlver record segment`
+    said the model file "does not exist" with a hint about the training, and
+    `mlver run segment` suggested a command that would end there too. Both
+    say the path is not the project's and what works on it as it is."""
+    p, _ = gto_registry
+    p.ok("init")
+    p.commit_all("mlver init")
+    path = "s3://mycorp/proj-ml/segm-model-2022-04-15.pt"
+    for verb in ("run", "record"):
+        failed = p.fails(verb, "segment")
+        error, hint = failed.stderr.strip().splitlines()
+        assert error == f"error: cannot {verb} segment: its path {path} (dvc.yaml artifacts) is not a file of this project"
+        assert hint.startswith("hint: its versions and stages work as they are (`mlver ls segment`, "
+                               "`mlver promote segment@vX.Y.Z STAGE`)")
+    assert p.git("status", "--porcelain") == ""
+    p.ok("promote", "segment@v0.4.1", "prod")  # the hint's way works
+    assert gto_cli.json(p.root, "show")["segment"]["stage"]["prod"] == "v0.4.1"

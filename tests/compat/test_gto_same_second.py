@@ -49,6 +49,11 @@ def test_ties_within_one_second_read_as_gto_reads_them(gto_cli: Gto, isolate: Pa
     _tag(root, "seg#prod#2", c2, T0 + 5)
     _tag(root, "tie#prod#1", c2, T0 + 5)
     _tag(root, "tie#prod#2", c1, T0 + 5)
+    # late: the version numbered lower was created later; the tie needs both tag objects read.
+    _tag(root, "late@v0.2.0", c2, T0)
+    _tag(root, "late@v0.1.0", c1, T0 + 1)
+    _tag(root, "late#prod#1", c1, T0 + 5)
+    _tag(root, "late#prod#2", c2, T0 + 5)
     # An un-assignment and an assignment of one version in one second, either counter order.
     _tag(root, "churn#staging#3", c2, T0 + 6)
     _tag(root, "churn#staging!#4", c2, T0 + 6)
@@ -66,6 +71,7 @@ def test_ties_within_one_second_read_as_gto_reads_them(gto_cli: Gto, isolate: Pa
     assert ours == gto
     # What this test pins (so a change on either side shows): the version created first wins a tie.
     assert gto["churn"][0]["prod"] == gto["seg"][0]["prod"] == "v0.1.0"
+    assert gto["late"][0]["prod"] == "v0.2.0"
     assert "staging" not in gto["churn"][0] and "staging" not in gto["seg"][0]
     assert gto["seg"][1] is False
 

@@ -1,5 +1,6 @@
 """The one reader of DVC's entries (outs, deps, a lock's stages), under both
-policies, on hostile input: REFUSE raises UntrustedInput, SKIP passes over."""
+policies, on hostile input: REFUSE raises UntrustedInput, SKIP passes over,
+KEEP passes over only what names no hash."""
 from __future__ import annotations
 
 import posixpath
@@ -11,13 +12,22 @@ from hypothesis import strategies as st
 
 from mlver.api.derived import _dvcfile_out, _stages, _yaml
 from mlver.api.dvcouts import parsed
-from mlver.domain import validate
-from mlver.domain.dvcentries import MAX_COUNT, MAX_STAGES, Entry, Policy, dvcfile_outs, lock_stages, read_entry
+from mlver.domain import retention, validate
+from mlver.domain.dvcentries import (
+    MAX_COUNT,
+    MAX_STAGES,
+    Entry,
+    Policy,
+    dvcfile_outs,
+    lock_stages,
+    read_entry,
+    stage_list,
+)
 from mlver.domain.dvcfiles import outs_pushed
 from mlver.errors import BadHash, ConfigError, InputTooLarge, MlverError, UnsafePath, UntrustedInput
 
 A, D = "a" * 32, "d" * 32 + ".dir"
-REFUSE, SKIP = Policy.REFUSE, Policy.SKIP
+REFUSE, SKIP, KEEP = Policy.REFUSE, Policy.SKIP, Policy.KEEP
 
 
 def test_a_good_entry_reads_the_same_under_both_policies() -> None:
@@ -105,6 +115,17 @@ def test_skip_reads_at_most_max_stages_and_refuse_every_one() -> None:
     lock = {"stages": {f"s{i}": {"outs": [{"path": f"o{i}", "md5": A}]} for i in range(MAX_STAGES + 5)}}
     assert len(lock_stages(lock, "", "dvc.lock", SKIP)) == MAX_STAGES
     assert len(lock_stages(lock, "", "dvc.lock", REFUSE)) == MAX_STAGES + 5
+    assert len(stage_list(lock, "", "dvc.lock", KEEP)) == MAX_STAGES + 5  # gc deletes what it does not read
+
+
+def test_keep_holds_on_to_every_hash_whatever_the_rest_of_its_entry_says() -> None:
+    assert read_entry({"path": "../x", "md5": A, "size": -1}, "", "dvc.lock", KEEP) == Entry(None, A)
+    assert read_entry({"md5": D}, "", "x.dvc", KEEP) == Entry(None, D)
+    assert read_entry([A], "", "x.dvc", KEEP) is None
+    # YAML reads 1 and '1' as two stage names; str() makes them one, which must not drop a stage
+    lock = {"stages": {1: {"outs": [{"path": "a", "md5": A}]}, "1": {"outs": [{"path": "d", "md5": D}]}}}
+    assert [s.outs[0].md5 for s in stage_list(lock, "", "dvc.lock", KEEP)] == [A, D]
+    assert retention.hashes_in_dvcfile(lock) == {A, D}
 
 
 def test_an_output_at_a_url_that_push_would_send_refuses_the_file() -> None:
