@@ -91,3 +91,28 @@ def redact(text: str) -> str:
 
     text = _USERINFO.sub(hide, text)
     return _QUERY.sub(hide_query, text) if "?" in text else text
+
+
+def utc_iso(timestamp: float) -> str:
+    """A Unix time as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC, for any integer time.
+
+    Dates come from tags and commits a stranger wrote, and git takes times far
+    past datetime's year 9999 (``@999999999999``): those are written with as
+    many year digits as they need (a year before 1 as a signed one) instead of
+    failing the command. Civil date from days: Hinnant's proleptic Gregorian
+    algorithm."""
+    seconds = math.floor(timestamp)
+    days, rest = divmod(seconds, 86400)
+    hour, rest = divmod(rest, 3600)
+    minute, second = divmod(rest, 60)
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (month <= 2)
+    shown = f"{year:04d}" if 0 <= year <= 9999 else f"{year:+05d}"
+    return f"{shown}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"

@@ -27,7 +27,9 @@ from mlver.project import Project
 
 
 def iso(timestamp: int | float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from mlver.formats import utc_iso
+
+    return utc_iso(timestamp)
 
 
 def now_iso() -> str:

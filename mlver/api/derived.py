@@ -15,11 +15,11 @@ fails is left out. Other paths go through mlver/domain/validate.py.
 """
 from __future__ import annotations
 
-import datetime as dt
 import posixpath
 from pathlib import Path
 from typing import Any
 
+from mlver import formats
 from mlver.adapters import dvc, git
 from mlver.api.dvcouts import parsed
 from mlver.domain import dvcentries
@@ -329,5 +329,5 @@ def _author(root: Path, commit: str) -> tuple[str, str, str | None]:
     """The commit's author and time (UTC ISO): who made the version, as far as git knows."""
     who = git.run(root, "show", "-s", "--format=%an%x1f%ae%x1f%at", commit, check=False).strip().split("\x1f")
     name, email, stamp = (who + ["", "", ""])[:3]
-    when = dt.datetime.fromtimestamp(int(stamp), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if stamp.isdigit() else None
+    when = formats.utc_iso(int(stamp)) if stamp.isdigit() else None
     return name, email, when

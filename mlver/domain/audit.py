@@ -9,7 +9,6 @@ events, commit times, metrics and the clock come in, findings go out.
 """
 from __future__ import annotations
 
-import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ T = TypeVar("T")
 
 
 def _when(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    from mlver.formats import utc_iso
+
+    return utc_iso(timestamp)
 
 
 def _out_of_order(items: Sequence[T], key: Callable[[T], tuple], strict: bool = False) -> list[T]:
